@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+'use strict';
+// Hot commands run on the fast path without loading oclif; help and parse errors go to oclif.
+const path = require('node:path');
+const argv = process.argv.slice(2);
+const root = path.join(__dirname, '..');
+
+require('../dist/fast.js')
+  .runFast(argv, __filename)
+  .then((handled) => {
+    if (handled) return undefined;
+    const cli = require('../dist/cli.js');
+    return cli.runOclif(argv, root).then(
+      () => cli.flush(),
+      (err) => cli.handle(err),
+    );
+  })
+  .catch((err) => {
+    process.stderr.write(`handoff: ${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 1;
+  });

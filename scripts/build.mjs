@@ -1,0 +1,32 @@
+// Builds the two bundles (dist/fast.js without oclif, dist/cli.js with it) and the oclif manifest.
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  // Native and optional modules stay outside the bundle; oclif probes for typescript/ts-node at run time.
+  external: ['better-sqlite3', 'typescript', 'ts-node', '@modelcontextprotocol/sdk', 'playwright-core'],
+  minifySyntax: true,
+  sourcemap: false,
+  legalComments: 'none',
+};
+await Promise.all([
+  build({ ...common, entryPoints: [path.join(root, 'src/cli/fast.ts')], outfile: path.join(root, 'dist/fast.js') }),
+  build({ ...common, entryPoints: [path.join(root, 'src/cli/oclif.ts')], outfile: path.join(root, 'dist/cli.js') }),
+]);
+
+// The manifest lets oclif list commands and topics without loading them.
+const require = createRequire(import.meta.url);
+const { Config } = require(path.join(root, 'dist/cli.js'));
+const config = await Config.load({ root });
+const plugin = config.getPluginsList().find((p) => p.root === root) ?? config.getPluginsList()[0];
+const manifest = { ...plugin.manifest, version: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version };
+fs.writeFileSync(path.join(root, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,0 +1,61 @@
+/** The oclif side: each definition becomes an oclif command class (help, parse errors, manifest). */
+import { Args, Command, Flags, run as oclifRun, type Interfaces } from '@oclif/core';
+import { COMMAND_DEFS } from './commands';
+import type { CommandDef, Parsed } from './define';
+import { makeIo } from './io';
+import { execute } from './runner';
+
+function toOclifFlags(def: CommandDef): Interfaces.FlagInput {
+  const out: Interfaces.FlagInput = {};
+  for (const [name, f] of Object.entries(def.flags)) {
+    const common = { description: f.description, char: f.char as Interfaces.AlphabetLowercase | undefined, hidden: f.hidden, exclusive: f.exclusive, helpValue: f.helpValue };
+    if (f.type === 'boolean') out[name] = Flags.boolean(common);
+    else if (f.type === 'integer') out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as false | undefined });
+    else if (f.options) out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as false | undefined });
+    else out[name] = Flags.string({ ...common, multiple: f.multiple as false | undefined });
+  }
+  return out;
+}
+
+function toOclifArgs(def: CommandDef): Interfaces.ArgInput {
+  const out: Interfaces.ArgInput = {};
+  for (const a of def.args ?? []) out[a.name] = Args.string({ description: a.description, required: !!a.required });
+  return out;
+}
+
+/** Builds the oclif class for one definition. */
+export function toOclifCommand(def: CommandDef): Command.Class {
+  const cls = class extends Command {
+    static override id = def.id;
+    static override summary = def.summary;
+    static override description = def.description;
+    static override examples = def.examples;
+    static override flags = toOclifFlags(def);
+    static override args = toOclifArgs(def);
+    static override strict = !def.variadic;
+
+    async run(): Promise<void> {
+      const { args, flags, argv } = await this.parse(cls);
+      const declared = (def.args ?? []).length;
+      const parsed: Parsed = {
+        args: args as Record<string, string | undefined>,
+        rest: (argv as string[]).slice(declared),
+        flags: flags as Parsed['flags'],
+      };
+      await execute(def, parsed, makeIo({ json: !!flags.json, binPath: `${this.config.root}/bin/run.js` }));
+    }
+  };
+  return cls as unknown as Command.Class;
+}
+
+/** The command classes, for oclif's explicit command discovery. */
+export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(Object.entries(COMMAND_DEFS).map(([id, d]) => [id, toOclifCommand(d)]));
+
+/** flush and handle finish a run; Config lets the build script write the manifest. */
+export { Config, flush, handle } from '@oclif/core';
+
+/** Runs argv through oclif. */
+export async function runOclif(argv: string[], root: string): Promise<void> {
+  await oclifRun(argv, root);
+}
+

@@ -1,0 +1,20 @@
+/** Running a command definition: the handler, then --json or human output, errors mapped to exit codes. */
+import { EXIT, errorToJson, HandoffError } from '../core/errors';
+import { inert } from '../core/text';
+import type { CommandDef, Io, Parsed } from './define';
+
+/** Runs a command and sets process.exitCode; never throws. */
+export async function execute(def: CommandDef, parsed: Parsed, io: Io): Promise<void> {
+  try {
+    const result = await def.run(parsed, io);
+    if (io.json) io.log(JSON.stringify(result, null, 2));
+    else def.print?.(result, io, parsed);
+    process.exitCode = EXIT.ok;
+  } catch (err) {
+    const json = errorToJson(err);
+    if (io.json) io.log(JSON.stringify(json, null, 2));
+    else io.warn(`handoff: ${inert(json.error.message)}`);
+    if (!(err instanceof HandoffError) && process.env.HANDOFF_DEBUG) io.warn(String((err as Error).stack));
+    process.exitCode = json.error.exitCode;
+  }
+}

@@ -1,0 +1,47 @@
+/** What several commands share: opening the context, reading a body from its possible sources. */
+import fs from 'node:fs';
+import { UsageError } from '../core/errors';
+import type { Io, Parsed } from '../cli/define';
+import { closeContext, openContext, type Context } from '../ops/context';
+
+/** Runs `fn` with an open context and closes it afterwards. */
+export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T>, opts: { skipIndex?: boolean } = {}): Promise<T> {
+  const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), skipIndex: opts.skipIndex });
+  try {
+    return await fn(ctx);
+  } finally {
+    closeContext(ctx);
+  }
+}
+
+/** The message body from the argument, -m, --file or stdin (exactly one of them). */
+export async function readBody(parsed: Parsed, io: Io, argName = 'body'): Promise<string | Buffer> {
+  const sources: [string, () => Promise<string | Buffer | null> | string | Buffer | null][] = [];
+  const arg = parsed.args[argName];
+  const rest = parsed.rest.length ? ` ${parsed.rest.join(' ')}` : '';
+  if (arg !== undefined) sources.push(['argument', () => arg + rest]);
+  if (parsed.flags.message !== undefined) sources.push(['-m', () => String(parsed.flags.message)]);
+  if (parsed.flags.file !== undefined) {
+    const file = String(parsed.flags.file);
+    sources.push([
+      '--file',
+      () => {
+        try {
+          return file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
+        } catch (err) {
+          throw new UsageError('unreadable_file', `Cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+        }
+      },
+    ]);
+  }
+  if (sources.length > 1) throw new UsageError('body_twice', `Give the body one way only (got ${sources.map((s) => s[0]).join(' and ')}).`);
+  if (sources.length === 1) return (await sources[0]![1]())!;
+  const stdin = await io.readStdin();
+  if (stdin === null) throw new UsageError('empty_body', 'No message body: give it as an argument, with -m, with --file, or pipe it on stdin.');
+  return stdin;
+}
+
+export const bodyFlags = {
+  message: { type: 'string', char: 'm', description: 'The message body (instead of the argument).', helpValue: 'text' },
+  file: { type: 'string', description: 'Read the body from a file ("-" for stdin).', helpValue: 'path' },
+} as const;

@@ -1,0 +1,35 @@
+import { defineCommand, jsonFlag } from '../cli/define';
+import { paint } from '../cli/io';
+import { runDemo, type DemoResult } from '../ops/demo';
+
+export default defineCommand<DemoResult>({
+  id: 'demo',
+  summary: 'Run a short conversation between two agents in a throwaway repository.',
+  description: `Creates a repository in a temporary directory (printed), two agents (claude and codex) in two
+worktrees, a request, an edit, a reply with an attached diff, and shows the resulting git ledger with
+plain git. The directory is kept so that you can explore it afterwards.`,
+  examples: ['<%= config.bin %> demo', '<%= config.bin %> demo --dir /tmp/handoff-demo'],
+  flags: {
+    dir: { type: 'string', description: 'Build the demo here instead of a new temporary directory.', helpValue: 'path' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    if (!io.json) io.log(paint(io, 'bold', 'handoff demo: two agents, one repository, every message in git\n'));
+    return runDemo({
+      binPath: io.binPath,
+      dir: parsed.flags.dir as string | undefined,
+      onStep: io.json
+        ? undefined
+        : (s) => {
+            const who = s.agent ? `[${s.agent} in ${s.where}]` : `[${s.where}]`;
+            io.log(`${paint(io, 'dim', who)} ${paint(io, 'bold', `$ ${s.command}`)}`);
+            if (s.output) io.log(s.output.split('\n').map((l) => `    ${l}`).join('\n'));
+            io.log('');
+          },
+    });
+  },
+  print(r, io) {
+    io.log(paint(io, 'green', `The demo repository is in ${r.dir}`));
+    io.log(`Explore it:  cd ${r.dir}/app && HANDOFF_AGENT=claude handoff thread <id>`);
+  },
+});

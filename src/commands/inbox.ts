@@ -1,0 +1,44 @@
+import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { messageLine } from '../cli/render';
+import type { InboxJson } from '../json/types';
+import { inbox } from '../ops/inbox';
+import { withContext } from './_shared';
+
+export default defineCommand<InboxJson>({
+  id: 'inbox',
+  summary: 'List messages addressed to you: unread ones, or all with --all.',
+  description: `Urgent messages come first, then oldest first. Listing does not mark anything read; use
+'handoff read <id>' (or 'read --all') for that, which also tells the sender.`,
+  examples: ['<%= config.bin %> inbox', '<%= config.bin %> inbox --all --from codex', '<%= config.bin %> inbox --kind review_request --json'],
+  flags: {
+    all: { type: 'boolean', char: 'a', description: 'Include messages already read.' },
+    from: { type: 'string', description: 'Only messages from this agent.', helpValue: 'agent' },
+    kind: { type: 'string', char: 'k', description: 'Only messages of this kind.', options: MESSAGE_KINDS },
+    priority: { type: 'string', char: 'p', description: 'Only messages of this priority.', options: PRIORITIES },
+    limit: { type: 'integer', char: 'n', description: 'Show at most this many.', helpValue: 'count' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, (ctx) =>
+      inbox(ctx, {
+        as: f.as as string | undefined,
+        all: !!f.all,
+        from: f.from as string | undefined,
+        kind: f.kind as string | undefined,
+        priority: f.priority as string | undefined,
+        limit: f.limit as number | undefined,
+      }),
+    );
+  },
+  print(r, io, parsed) {
+    if (r.messages.length === 0) {
+      io.log(parsed.flags.all ? `No messages for ${r.agent}.` : `No unread messages for ${r.agent}.`);
+      return;
+    }
+    for (const m of r.messages) io.log(messageLine(io, m));
+    io.log(`${r.unread} unread. Read one with: handoff read <id>`);
+  },
+});

@@ -1,0 +1,31 @@
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { messageBlock } from '../cli/render';
+import type { ReadJson } from '../json/types';
+import { read } from '../ops/inbox';
+import { withContext } from './_shared';
+
+export default defineCommand<ReadJson>({
+  id: 'read',
+  summary: 'Print messages and mark them read (the sender sees a read receipt).',
+  description: `Prints each message in full and records one receipt event for those that were unread. With
+--all, reads every unread message addressed to you.`,
+  examples: ['<%= config.bin %> read 01JD3K8Z5Q', '<%= config.bin %> read --all', '<%= config.bin %> read --all --json'],
+  args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works); more may follow.' }],
+  variadic: true,
+  flags: {
+    all: { type: 'boolean', char: 'a', description: 'Read every unread message.' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const ids = [parsed.args.id, ...parsed.rest].filter((x): x is string => !!x);
+    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as as string | undefined, ids, all: !!parsed.flags.all }));
+  },
+  print(r, io) {
+    if (r.messages.length === 0) io.log(`No unread messages for ${r.agent}.`);
+    r.messages.forEach((m, i) => {
+      if (i) io.log('');
+      io.log(messageBlock(io, m).join('\n'));
+    });
+  },
+});

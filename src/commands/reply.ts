@@ -1,0 +1,51 @@
+import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import type { SendJson } from '../json/types';
+import { reply } from '../ops/reply';
+import { bodyFlags, readBody, withContext } from './_shared';
+
+export default defineCommand<SendJson>({
+  id: 'reply',
+  summary: 'Reply to a message, in its thread, addressed to its sender.',
+  description: `The reply goes to the sender of the message (or, when you reply to your own message, to its
+recipients), in the same thread, with reply-to set. The kind follows the message: a question gets an
+answer, a review_request a review_response. Prints the reply's id.`,
+  examples: [
+    '<%= config.bin %> reply 01JD3K8Z5Q "done, tests pass" --attach-diff',
+    '<%= config.bin %> reply 01JD3K8Z5Q -m "which branch?" --kind question --wait-for reply --timeout 300',
+  ],
+  args: [
+    { name: 'id', description: 'The message to reply to (a unique prefix of 6+ characters works).', required: true },
+    { name: 'body', description: 'The reply (or use -m, --file, or stdin).' },
+  ],
+  variadic: true,
+  flags: {
+    ...bodyFlags,
+    'attach-diff': { type: 'boolean', char: 'd', description: 'Attach a snapshot of the working tree and its diff against HEAD.' },
+    kind: { type: 'string', char: 'k', description: 'What the reply is (default follows the message).', options: MESSAGE_KINDS },
+    priority: { type: 'string', char: 'p', description: 'How urgent it is (default: as the message).', options: PRIORITIES },
+    'wait-for': { type: 'string', description: 'After sending, block until it is read, or answered.', options: ['read', 'reply'] },
+    timeout: { type: 'integer', description: 'Seconds to wait with --wait-for (default 300).', helpValue: 'seconds' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  async run(parsed, io) {
+    const body = await readBody(parsed, io);
+    const f = parsed.flags;
+    return withContext(io, (ctx) =>
+      reply(ctx, {
+        id: parsed.args.id!,
+        body,
+        as: f.as as string | undefined,
+        kind: f.kind as MessageKind | undefined,
+        priority: f.priority as Priority | undefined,
+        attachDiff: !!f['attach-diff'],
+        waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
+        timeoutSeconds: f.timeout as number | undefined,
+      }),
+    );
+  },
+  print(r, io) {
+    io.log(r.message.id);
+  },
+});

@@ -1,0 +1,65 @@
+import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { messageBlock } from '../cli/render';
+import type { SendJson } from '../json/types';
+import { send } from '../ops/send';
+import { bodyFlags, readBody, withContext } from './_shared';
+
+export default defineCommand<SendJson>({
+  id: 'send',
+  summary: 'Send a message to an agent, a @team or @role, or all.',
+  description: `The message is committed to this clone's chain under refs/handoff/ and indexed in SQLite; the
+recipient finds it with 'handoff inbox' or 'handoff wait'. With --attach-diff, a snapshot of the working
+tree (staged, unstaged and untracked files, .gitignore respected, secret-looking files left out) and its
+diff against HEAD travel with the message. Prints the message id.`,
+  examples: [
+    '<%= config.bin %> send codex "parser done, please review" --attach-diff',
+    '<%= config.bin %> send @reviewers -m "ready for review" --kind review_request',
+    'git diff --stat | <%= config.bin %> send claude --kind status',
+    '<%= config.bin %> send codex "are the tests green?" --kind question --wait-for reply --timeout 600',
+    '<%= config.bin %> send gemini "start on the docs when you are up" --create',
+  ],
+  args: [
+    { name: 'to', description: 'Recipient: an agent name (or several, comma-separated), @team, @role, or all.', required: true },
+    { name: 'body', description: 'The message (or use -m, --file, or stdin).' },
+  ],
+  variadic: true,
+  flags: {
+    ...bodyFlags,
+    'attach-diff': { type: 'boolean', char: 'd', description: 'Attach a snapshot of the working tree and its diff against HEAD.' },
+    kind: { type: 'string', char: 'k', description: 'What the message is.', options: MESSAGE_KINDS },
+    priority: { type: 'string', char: 'p', description: 'How urgent it is.', options: PRIORITIES },
+    thread: { type: 'string', description: 'Continue this thread (any message id in it).', helpValue: 'id' },
+    'reply-to': { type: 'string', description: 'The message this answers (sets the thread too).', helpValue: 'id' },
+    create: { type: 'boolean', description: 'Register unknown recipients: the message waits in their inbox until they start.' },
+    'wait-for': { type: 'string', description: 'After sending, block until every recipient has read it, or someone replies.', options: ['read', 'reply'] },
+    timeout: { type: 'integer', description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.', helpValue: 'seconds' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  async run(parsed, io) {
+    const body = await readBody(parsed, io);
+    const f = parsed.flags;
+    return withContext(io, (ctx) =>
+      send(ctx, {
+        to: parsed.args.to!,
+        body,
+        as: f.as as string | undefined,
+        kind: f.kind as MessageKind | undefined,
+        priority: f.priority as Priority | undefined,
+        thread: f.thread as string | undefined,
+        replyTo: f['reply-to'] as string | undefined,
+        attachDiff: !!f['attach-diff'],
+        create: !!f.create,
+        waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
+        timeoutSeconds: f.timeout as number | undefined,
+      }),
+    );
+  },
+  print(r, io) {
+    io.log(r.message.id);
+    if (r.message.diff?.excluded.length) io.warn(`handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.join(', ')}`);
+    if (r.waited?.reply) io.log(messageBlock(io, r.waited.reply).join('\n'));
+    else if (r.waited?.recipients) io.log(`read by ${r.waited.recipients.map((x) => x.agent).join(', ')}`);
+  },
+});

@@ -1,0 +1,41 @@
+import { MESSAGE_KINDS } from '../core/events';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { messageBlock } from '../cli/render';
+import type { WaitJson } from '../json/types';
+import { waitForMessages } from '../ops/wait';
+import { withContext } from './_shared';
+
+export default defineCommand<WaitJson>({
+  id: 'wait',
+  summary: 'Block until a message arrives for you, then print it.',
+  description: `Returns at once when unread messages are waiting. Otherwise sleeps on file-system
+notifications of the ledger (no busy polling) until one arrives, then prints it and marks it read
+(--peek leaves it unread). Exit 5 when --timeout runs out. While waiting, 'handoff agents' shows you live.`,
+  examples: ['<%= config.bin %> wait', '<%= config.bin %> wait --timeout 600 --json', '<%= config.bin %> wait --from codex --peek'],
+  flags: {
+    timeout: { type: 'integer', char: 't', description: 'Give up after this many seconds (exit 5). Default: wait forever.', helpValue: 'seconds' },
+    from: { type: 'string', description: 'Only wake for messages from this agent.', helpValue: 'agent' },
+    kind: { type: 'string', char: 'k', description: 'Only wake for messages of this kind.', options: MESSAGE_KINDS },
+    peek: { type: 'boolean', description: 'Print without marking read.' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, (ctx) =>
+      waitForMessages(ctx, {
+        as: f.as as string | undefined,
+        timeoutSeconds: f.timeout as number | undefined,
+        from: f.from as string | undefined,
+        kind: f.kind as string | undefined,
+        peek: !!f.peek,
+      }),
+    );
+  },
+  print(r, io) {
+    r.messages.forEach((m, i) => {
+      if (i) io.log('');
+      io.log(messageBlock(io, m).join('\n'));
+    });
+  },
+});

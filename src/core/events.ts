@@ -1,0 +1,174 @@
+/**
+ * The events of the ledger, in one place. Every event is one commit on a clone's chain (see
+ * docs/ledger-format.md) and one row in SQLite. Events read from git are untrusted (they may come from
+ * another clone through a remote), so parseEvent checks every field before anything uses it.
+ */
+import { HandoffError } from './errors';
+import { NAME_PATTERN } from './names';
+
+/** The event format version written into event.json. v1: the first format. */
+export const EVENT_FORMAT_VERSION = 1;
+
+export const EVENT_TYPES = ['agent', 'message', 'receipt'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const MESSAGE_KINDS = [
+  'request',
+  'review_request',
+  'review_response',
+  'question',
+  'answer',
+  'decision',
+  'status',
+  'todo',
+  'note',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export const PRIORITIES = ['urgent', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** How an identity was found, in the order they are tried (DESIGN.md section 3). */
+export type IdentitySource = 'env' | 'flag' | 'runtime' | 'git-user';
+
+/** Who wrote an event. */
+export interface EventAuthor {
+  name: string;
+  runtime: string | null;
+  via: IdentitySource;
+}
+
+interface EventBase {
+  v: number;
+  id: string;
+  type: EventType;
+  ts: string;
+  clone: string;
+  author: EventAuthor;
+  /** Tips of other chains this clone had indexed when it wrote the event, where they changed. */
+  seen?: Record<string, string>;
+}
+
+export interface AgentEvent extends EventBase {
+  type: 'agent';
+  action: 'join' | 'leave' | 'register';
+  name: string;
+  team: string | null;
+  role: string | null;
+  runtime: string | null;
+}
+
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  /** The address as written: an agent name, @team, @role or all. */
+  address: string;
+  /** The agents it was delivered to, resolved when it was sent. */
+  to: string[];
+  kind: MessageKind;
+  priority: Priority;
+  thread: string;
+  reply_to: string | null;
+  body_bytes: number;
+  /** Present when a diff was attached. */
+  diff: null | {
+    base: string;
+    snapshot: string;
+    files: number;
+    excluded: string[];
+  };
+}
+
+export interface ReceiptEvent extends EventBase {
+  type: 'receipt';
+  status: 'read' | 'acked';
+  messages: string[];
+}
+
+export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent;
+
+/** Distributive Omit, so that each event type keeps its own fields. */
+export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen'> : never) : never;
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
+
+/** True for a well-formed event or message id (a ULID). */
+export function isEventId(s: unknown): s is string {
+  return typeof s === 'string' && ULID.test(s);
+}
+
+/** True for a full git object id. */
+export function isObjectId(s: unknown): s is string {
+  return typeof s === 'string' && OID.test(s);
+}
+
+/** Serialises an event with sorted keys and no spaces, so the same event always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+class BadEvent extends HandoffError {
+  constructor(why: string) {
+    super('bad_event', `Malformed ledger event: ${why}.`);
+  }
+}
+
+function need(cond: unknown, why: string): asserts cond {
+  if (!cond) throw new BadEvent(why);
+}
+
+const isName = (s: unknown): s is string => typeof s === 'string' && NAME_PATTERN.test(s) && !s.includes('..');
+const isNullableName = (s: unknown) => s === null || isName(s);
+const isShortText = (s: unknown) => s === null || (typeof s === 'string' && s.length <= 200);
+
+/** Parses and checks event.json text from git; throws a HandoffError('bad_event') when anything is off. */
+export function parseEvent(text: string): LedgerEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new BadEvent('event.json is not JSON');
+  }
+  need(raw && typeof raw === 'object' && !Array.isArray(raw), 'not an object');
+  const e = raw as Record<string, unknown>;
+  need(typeof e.v === 'number' && e.v >= 1, 'missing format version');
+  need(e.v <= EVENT_FORMAT_VERSION, `format version ${String(e.v)} is newer than this handoff understands; upgrade handoff`);
+  need(isEventId(e.id), 'bad id');
+  need(typeof e.ts === 'string' && ISO.test(e.ts), 'bad timestamp');
+  need(typeof e.clone === 'string' && ULID.test(e.clone), 'bad clone id');
+  const a = e.author as Record<string, unknown> | undefined;
+  need(a && typeof a === 'object' && isName(a.name) && isShortText(a.runtime) && typeof a.via === 'string', 'bad author');
+  if (e.seen !== undefined) {
+    need(e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen), 'bad seen');
+    for (const [k, val] of Object.entries(e.seen as Record<string, unknown>)) need(ULID.test(k) && isObjectId(val), 'bad seen entry');
+  }
+  switch (e.type) {
+    case 'agent':
+      need(['join', 'leave', 'register'].includes(e.action as string), 'bad agent action');
+      need(isName(e.name) && isNullableName(e.team) && isNullableName(e.role) && isShortText(e.runtime), 'bad agent fields');
+      break;
+    case 'message': {
+      need(typeof e.address === 'string' && e.address.length <= 100, 'bad address');
+      need(Array.isArray(e.to) && e.to.every(isName), 'bad recipients');
+      need((MESSAGE_KINDS as readonly string[]).includes(e.kind as string), 'bad kind');
+      need((PRIORITIES as readonly string[]).includes(e.priority as string), 'bad priority');
+      need(isEventId(e.thread) && (e.reply_to === null || isEventId(e.reply_to)), 'bad thread');
+      need(typeof e.body_bytes === 'number', 'bad body size');
+      const d = e.diff as Record<string, unknown> | null;
+      need(d === null || (d && isObjectId(d.base) && isObjectId(d.snapshot) && Array.isArray(d.excluded)), 'bad diff');
+      break;
+    }
+    case 'receipt':
+      need(e.status === 'read' || e.status === 'acked', 'bad receipt status');
+      need(Array.isArray(e.messages) && e.messages.length > 0 && e.messages.every(isEventId), 'bad receipt messages');
+      break;
+    default:
+      throw new BadEvent(`unknown type ${JSON.stringify(e.type)}`);
+  }
+  return e as unknown as LedgerEvent;
+}

@@ -1,0 +1,60 @@
+/**
+ * Running the git CLI. Arguments are always an array (no shell), prompts are disabled, and the output
+ * language is fixed so that messages can be matched. Callers never pass user text as an option.
+ */
+import { spawnSync } from 'node:child_process';
+import { HandoffError } from '../core/errors';
+
+/** A git command that failed; `stderr` holds git's own words. */
+export class GitError extends HandoffError {
+  readonly stderr: string;
+  readonly status: number | null;
+  constructor(args: string[], status: number | null, stderr: string) {
+    const first = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400);
+    super('git_failed', `git ${args[0] ?? ''} failed: ${first || `exit status ${status}`}`);
+    this.stderr = stderr;
+    this.status = status;
+  }
+}
+
+export interface GitOptions {
+  cwd: string;
+  input?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  /** Return the result instead of throwing when git exits non-zero. */
+  allowFailure?: boolean;
+}
+
+export interface GitResult {
+  status: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C', GIT_OPTIONAL_LOCKS: '0' };
+
+/** Runs git and returns its raw result; throws a GitError on failure unless allowFailure is set. */
+export function runGit(args: string[], opts: GitOptions): GitResult {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const res = spawnSync('git', args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: env as NodeJS.ProcessEnv,
+    maxBuffer: 1024 * 1024 * 1024,
+    windowsHide: true,
+  });
+  if (res.error) {
+    const code = (res.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new HandoffError('git_missing', 'git was not found on PATH. Install git and try again.');
+    throw new HandoffError('git_failed', `Could not run git ${args[0]}: ${res.error.message}`);
+  }
+  const out: GitResult = { status: res.status ?? 1, stdout: res.stdout, stderr: res.stderr.toString('utf8') };
+  if (out.status !== 0 && !opts.allowFailure) throw new GitError(args, res.status, out.stderr);
+  return out;
+}
+
+/** Runs git and returns stdout as text with the trailing newline removed. */
+export function git(args: string[], opts: GitOptions): string {
+  return runGit(args, opts).stdout.toString('utf8').replace(/\n$/, '');
+}

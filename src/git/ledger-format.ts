@@ -1,0 +1,166 @@
+/**
+ * The hidden-ref ledger format: the one module that knows how an event becomes a commit and back.
+ * docs/ledger-format.md describes the same thing for readers without handoff.
+ *
+ * Format history (bump LEDGER_FORMAT with a line here on every change):
+ *   1 - one commit per event on refs/handoff/chains/<clone-id>; tree: event.json, body?, patch?,
+ *       snapshot/?; first parent = previous event, second parent = the diff's base commit.
+ */
+import { canonicalJson, parseEvent, type LedgerEvent, type MessageEvent } from '../core/events';
+import { firstLine } from '../core/text';
+import { HandoffError } from '../core/errors';
+import { runGit } from './exec';
+import { ObjectWriter, readObjects, type TreeEntry } from './objects';
+import { compareAndSwapRef, readRefs } from './refs';
+import type { Repo } from './repo';
+
+export const LEDGER_FORMAT = 1;
+export const LEDGER_NAMESPACE = 'refs/handoff/';
+export const CHAIN_PREFIX = 'refs/handoff/chains/';
+const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The ref holding a clone's chain; refuses anything that is not a clone id. */
+export function chainRef(cloneId: string): string {
+  if (!CLONE_ID.test(cloneId)) throw new HandoffError('bad_clone_id', `Not a clone id: ${JSON.stringify(cloneId)}.`);
+  return `${CHAIN_PREFIX}${cloneId}`;
+}
+
+/** The tips of every chain in the repository, by clone id (refs with other names are ignored). */
+export function readChainTips(repo: Repo): Map<string, string> {
+  const tips = new Map<string, string>();
+  for (const [ref, oid] of readRefs(repo, CHAIN_PREFIX)) {
+    const id = ref.slice(CHAIN_PREFIX.length);
+    if (CLONE_ID.test(id)) tips.set(id, oid);
+  }
+  return tips;
+}
+
+/** What goes into an event's commit besides event.json. */
+export interface EventPayload {
+  body?: string;
+  patch?: Buffer;
+  /** Tree id of the working-tree snapshot. */
+  snapshotTree?: string;
+  /** Base commit of the snapshot, kept reachable as the second parent. */
+  base?: string;
+}
+
+/** The readable first line of an event's commit message. */
+export function summaryLine(event: LedgerEvent, body?: string): string {
+  switch (event.type) {
+    case 'message': {
+      const to = event.address.startsWith('@') || event.address === 'all' ? event.address : event.to.join(',');
+      return `message ${event.author.name} -> ${to}: ${firstLine(body ?? '', 60) || '(empty)'}`;
+    }
+    case 'agent':
+      return `agent ${event.action} ${event.name}${event.team ? ` team=${event.team}` : ''}${event.role ? ` role=${event.role}` : ''}`;
+    case 'receipt':
+      return `receipt ${event.status} by ${event.author.name}: ${event.messages.length} message(s)`;
+  }
+}
+
+function commitMessage(event: LedgerEvent, body?: string): string {
+  const trailers = [`Handoff-Event: ${event.type}`, `Handoff-Id: ${event.id}`, `Handoff-Agent: ${event.author.name}`];
+  if (event.type === 'message') trailers.push(`Handoff-Thread: ${event.thread}`);
+  trailers.push(`Handoff-Format: ${LEDGER_FORMAT}`);
+  return `${summaryLine(event, body)}\n\n${trailers.join('\n')}\n`;
+}
+
+/** Writes the objects of one event and returns the tree id (no ref is touched). */
+export function writeEventTree(writer: ObjectWriter, event: LedgerEvent, payload: EventPayload): string {
+  const entries: TreeEntry[] = [{ mode: '100644', name: 'event.json', oid: writer.blob(`${canonicalJson(event)}\n`) }];
+  if (payload.body !== undefined) entries.push({ mode: '100644', name: 'body', oid: writer.blob(payload.body) });
+  if (payload.patch !== undefined) entries.push({ mode: '100644', name: 'patch', oid: writer.blob(payload.patch) });
+  if (payload.snapshotTree) entries.push({ mode: '40000', name: 'snapshot', oid: payload.snapshotTree });
+  return writer.tree(entries);
+}
+
+export interface AppendResult {
+  commit: string;
+  parent: string | null;
+}
+
+/**
+ * Appends one event to a clone's chain: builds the commit on the current tip and moves the ref with
+ * compare-and-swap, rebuilding on the new tip when another process got there first.
+ */
+export function appendToChain(repo: Repo, cloneId: string, event: LedgerEvent, payload: EventPayload): AppendResult {
+  const ref = chainRef(cloneId);
+  const writer = new ObjectWriter(repo.objectsDir);
+  const tree = writeEventTree(writer, event, payload);
+  const when = Date.parse(event.ts) / 1000;
+  const ident = { name: event.author.name, email: `${event.author.name}@handoff.invalid`, when };
+  const message = commitMessage(event, payload.body);
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const parent = readRefs(repo, CHAIN_PREFIX).get(ref) ?? null;
+    const parents = parent ? [parent] : [];
+    if (payload.base) parents.push(payload.base);
+    const commit = writer.commit({ tree, parents, author: ident, committer: ident, message });
+    if (compareAndSwapRef(repo, ref, commit, parent)) return { commit, parent };
+    // Lost the race: back off a little (jittered) so that many writers do not retry in lockstep.
+    const ms = Math.min(50, 1 + attempt * 2) * Math.random();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+  throw new HandoffError('chain_busy', `Could not append to ${ref}: too many concurrent writers. Try again.`);
+}
+
+/** One event read back from git. */
+export interface ChainEvent {
+  commit: string;
+  parent: string | null;
+  event: LedgerEvent;
+  body: string | null;
+}
+
+/** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their first parents. */
+export function listChainCommits(repo: Repo, tip: string, stop: string | null): { commit: string; parent: string | null }[] {
+  const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
+  if (stop) args.push(`^${stop}`);
+  const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8').trim();
+  if (!out) return [];
+  return out.split('\n').map((line) => {
+    const [commit, parent] = line.split(' ');
+    return { commit: commit!, parent: parent ?? null };
+  });
+}
+
+/** A chain commit whose event could not be read or failed its checks. */
+export interface BadChainCommit {
+  commit: string;
+  reason: string;
+}
+
+/** Reads and checks the events of the given chain commits (one cat-file process for all of them). */
+export function readChainEvents(
+  repo: Repo,
+  commits: { commit: string; parent: string | null }[],
+): { events: ChainEvent[]; bad: BadChainCommit[] } {
+  const specs: string[] = [];
+  for (const c of commits) specs.push(`${c.commit}:event.json`, `${c.commit}:body`);
+  const objects = readObjects(repo, specs);
+  const events: ChainEvent[] = [];
+  const bad: BadChainCommit[] = [];
+  for (const c of commits) {
+    const json = objects.get(`${c.commit}:event.json`);
+    if (!json) {
+      bad.push({ commit: c.commit, reason: 'no event.json' });
+      continue;
+    }
+    try {
+      const event = parseEvent(json.content.toString('utf8'));
+      const body = objects.get(`${c.commit}:body`);
+      events.push({ commit: c.commit, parent: c.parent, event, body: body ? body.content.toString('utf8') : null });
+    } catch (err) {
+      bad.push({ commit: c.commit, reason: (err as Error).message });
+    }
+  }
+  return { events, bad };
+}
+
+/** The unified diff attached to a message event, or null. */
+export function readPatch(repo: Repo, commit: string): string | null {
+  const obj = readObjects(repo, [`${commit}:patch`]).get(`${commit}:patch`);
+  return obj ? obj.content.toString('utf8') : null;
+}
+
+export type { MessageEvent };

@@ -1,0 +1,78 @@
+/**
+ * Snapshots of the working tree at send time: staged, unstaged and untracked files (.gitignore
+ * respected), built in a temporary index so that the user's index, working tree and HEAD are untouched.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HandoffError } from '../core/errors';
+import { runGit } from './exec';
+import type { Repo } from './repo';
+
+/** Files that look like secrets are left out even when untracked and not ignored. */
+export const DEFAULT_SECRET_PATTERNS = ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
+
+export interface Snapshot {
+  /** The commit the snapshot is compared with (HEAD at send time). */
+  base: string;
+  /** Tree id of the snapshot. */
+  tree: string;
+  /** Unified diff base..snapshot. */
+  patch: Buffer;
+  /** Paths that changed between base and snapshot. */
+  files: string[];
+  /** Paths left out because they look like secrets (their working-tree content was not recorded). */
+  excluded: string[];
+}
+
+/** Patterns to exclude: the defaults plus `git config handoff.snapshotExclude` (multi-valued). */
+export function secretPatterns(repo: Repo): string[] {
+  const res = runGit(['config', '--get-all', 'handoff.snapshotExclude'], { cwd: repo.cwd, allowFailure: true });
+  const extra = res.status === 0 ? res.stdout.toString('utf8').split('\n').map((s) => s.trim()).filter(Boolean) : [];
+  return [...DEFAULT_SECRET_PATTERNS, ...extra];
+}
+
+/** Builds the snapshot tree and its patch against HEAD. */
+export function snapshotWorktree(opts: { repo: Repo; exclude: string[] }): Snapshot {
+  const { repo } = opts;
+  if (!repo.worktree) throw new HandoffError('bare_repository', 'A bare repository has no working tree to attach. Run this in a worktree.');
+  const head = runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo.worktree, allowFailure: true });
+  if (head.status !== 0) {
+    throw new HandoffError(
+      'no_commits',
+      'This repository has no commits yet, so there is no base to diff against. Commit once, then send with --attach-diff (or send without it).',
+    );
+  }
+  const base = head.stdout.toString('utf8').trim();
+  const tmpIndex = path.join(os.tmpdir(), `handoff-index-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  const env = { GIT_INDEX_FILE: tmpIndex };
+  const run = (args: string[], input?: string) => runGit(args, { cwd: repo.worktree!, env, input });
+  try {
+    // Start from a copy of the user's index: staged content is kept and its stat data makes `add` fast.
+    try {
+      fs.copyFileSync(path.join(repo.gitDir, 'index'), tmpIndex);
+    } catch {
+      run(['read-tree', base]);
+    }
+    const secretSpecs = opts.exclude.map((p) => `:(glob)**/${p}`);
+    // Secret-looking files that are untracked, or modified since the index: their content stays out.
+    const excluded = run(['ls-files', '-z', '--others', '--modified', '--exclude-standard', '--', ...secretSpecs])
+      .stdout.toString('utf8')
+      .split('\0')
+      .filter(Boolean);
+    const excludeSpecs = opts.exclude.map((p) => `:(exclude,glob)**/${p}`);
+    run(['add', '--all', '--ignore-errors', '--', ':/', ...excludeSpecs]);
+    const tree = run(['write-tree']).stdout.toString('utf8').trim();
+    const diffArgs = ['diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--no-textconv', '--full-index', base, tree];
+    const patch = run(diffArgs).stdout;
+    const files = run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', base, tree])
+      .stdout.toString('utf8')
+      .split('\0')
+      .filter(Boolean);
+    return { base, tree, patch, files, excluded: [...new Set(excluded)].sort() };
+  } finally {
+    fs.rmSync(tmpIndex, { force: true });
+    fs.rmSync(`${tmpIndex}.lock`, { force: true });
+  }
+}

@@ -1,0 +1,123 @@
+/** The shapes that --json prints. They are a public interface: add fields, never rename or remove one. */
+
+export interface IdentityJson {
+  name: string;
+  runtime: string | null;
+  /** How the name was found: env (HANDOFF_AGENT), flag (--as), runtime (a detected agent), git-user. */
+  via: 'env' | 'flag' | 'runtime' | 'git-user';
+}
+
+export interface AgentJson {
+  name: string;
+  runtime: string | null;
+  team: string | null;
+  role: string | null;
+  status: 'active' | 'left' | 'registered';
+  joinedAt: string | null;
+  lastSeen: string | null;
+  /** A handoff process (wait, mcp) is running for this agent on this machine. */
+  live: boolean;
+  unread: number;
+}
+
+export interface DiffJson {
+  base: string;
+  snapshot: string;
+  files: number;
+  excluded: string[];
+}
+
+export interface RecipientJson {
+  agent: string;
+  status: 'stored' | 'read' | 'acked';
+  readAt: string | null;
+  ackedAt: string | null;
+}
+
+export interface MessageJson {
+  id: string;
+  thread: string;
+  replyTo: string | null;
+  from: string;
+  to: string[];
+  address: string;
+  kind: string;
+  priority: string;
+  ts: string;
+  body: string;
+  commit: string;
+  diff: DiffJson | null;
+  /** Present in inbox listings: the caller's own status for this message. */
+  status?: 'stored' | 'read' | 'acked';
+}
+
+export interface SendJson {
+  message: MessageJson;
+  /** Set when --wait-for was given and the wait ended. */
+  waited?: { for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson };
+}
+
+export interface ShowJson {
+  message: MessageJson;
+  recipients: RecipientJson[];
+  replies: MessageJson[];
+  patch: string | null;
+}
+
+export interface ThreadJson {
+  thread: string;
+  messages: MessageJson[];
+}
+
+export interface ThreadSummaryJson {
+  thread: string;
+  subject: string;
+  startedBy: string | null;
+  messages: number;
+  participants: string[];
+  firstAt: string;
+  lastAt: string;
+}
+
+export interface InboxJson {
+  agent: string;
+  unread: number;
+  messages: MessageJson[];
+}
+
+export interface ReadJson {
+  agent: string;
+  messages: MessageJson[];
+  /** Ids newly marked as read (those already read are not counted twice). */
+  marked: string[];
+}
+
+export interface AckJson {
+  agent: string;
+  acked: string[];
+}
+
+export interface WaitJson {
+  agent: string;
+  messages: MessageJson[];
+}
+
+export interface WhoamiJson extends IdentityJson {
+  joined: boolean;
+  team: string | null;
+  role: string | null;
+  unread: number;
+  clone: string;
+}
+
+export interface JoinJson {
+  agent: AgentJson;
+  /** False when the agent was already joined with the same team and role (nothing written). */
+  changed: boolean;
+}
+
+export interface RebuildJson {
+  events: number;
+  chains: number;
+  messages: number;
+}

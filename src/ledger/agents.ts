@@ -1,0 +1,72 @@
+/** The agents table: everyone who joined, was registered by a sender, or wrote an event. */
+import { stmt, type Db } from './db';
+
+export interface AgentRow {
+  name: string;
+  runtime: string | null;
+  team: string | null;
+  role: string | null;
+  status: 'active' | 'left' | 'registered';
+  joined_at: string | null;
+  left_at: string | null;
+  last_seen: string | null;
+}
+
+/** Applies a join: the agent is active with the given team, role and runtime. */
+export function upsertJoin(db: Db, a: { name: string; runtime: string | null; team: string | null; role: string | null; ts: string }): void {
+  stmt(
+    db,
+    `INSERT INTO agents (name, runtime, team, role, status, joined_at, last_seen)
+     VALUES (@name, @runtime, @team, @role, 'active', @ts, @ts)
+     ON CONFLICT (name) DO UPDATE SET
+       runtime = coalesce(excluded.runtime, agents.runtime),
+       team = excluded.team, role = excluded.role,
+       status = CASE WHEN agents.left_at IS NOT NULL AND agents.left_at > excluded.joined_at THEN agents.status ELSE 'active' END,
+       joined_at = excluded.joined_at,
+       last_seen = max(coalesce(agents.last_seen, ''), excluded.last_seen)`,
+  ).run(a);
+}
+
+/** Applies a leave (ignored when a later join is already applied). */
+export function markLeft(db: Db, name: string, ts: string): void {
+  stmt(
+    db,
+    `INSERT INTO agents (name, status, left_at, last_seen) VALUES (?, 'left', ?, ?)
+     ON CONFLICT (name) DO UPDATE SET
+       status = CASE WHEN coalesce(agents.joined_at, '') > excluded.left_at THEN agents.status ELSE 'left' END,
+       left_at = excluded.left_at`,
+  ).run(name, ts, ts);
+}
+
+/** Registers an agent that has not joined yet (an offline mailbox); no effect on a known agent. */
+export function ensureRegistered(db: Db, name: string, ts: string): void {
+  stmt(db, `INSERT OR IGNORE INTO agents (name, status) VALUES (?, 'registered')`).run(name);
+  void ts;
+}
+
+/** Notes that an agent wrote an event at `ts`, registering it as active when it was unknown. */
+export function touchAgent(db: Db, name: string, runtime: string | null, ts: string): void {
+  stmt(
+    db,
+    `INSERT INTO agents (name, runtime, status, joined_at, last_seen) VALUES (?, ?, 'active', ?, ?)
+     ON CONFLICT (name) DO UPDATE SET
+       last_seen = max(coalesce(agents.last_seen, ''), excluded.last_seen),
+       runtime = coalesce(agents.runtime, excluded.runtime),
+       status = CASE WHEN agents.status = 'registered' THEN 'active' ELSE agents.status END`,
+  ).run(name, runtime, ts, ts);
+}
+
+/** One agent, or undefined. */
+export function getAgent(db: Db, name: string): AgentRow | undefined {
+  return stmt(db, 'SELECT * FROM agents WHERE name = ?').get(name) as AgentRow | undefined;
+}
+
+/** Every agent, by name. */
+export function listAgents(db: Db): AgentRow[] {
+  return stmt(db, 'SELECT * FROM agents ORDER BY name').all() as AgentRow[];
+}
+
+/** Agents whose team or role is `group` (for @group addresses), excluding those who left. */
+export function agentsInGroup(db: Db, group: string): AgentRow[] {
+  return stmt(db, `SELECT * FROM agents WHERE (team = ? OR role = ?) AND status != 'left' ORDER BY name`).all(group, group) as AgentRow[];
+}

@@ -1,0 +1,70 @@
+/**
+ * The projection of events onto tables. Every event reaches SQLite through applyEvent, whether it was
+ * just written by this process, found on a chain after a crash, or fetched from another clone, so the
+ * tables are always a function of the set of events. Order between events does not matter.
+ */
+import type { LedgerEvent } from '../core/events';
+import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
+import type { Db } from './db';
+import { insertEvent } from './events';
+import { applyReceipt, insertMessage } from './messages';
+
+export interface IndexedEvent {
+  chain: string;
+  commit: string;
+  parent: string | null;
+  event: LedgerEvent;
+  body: string | null;
+}
+
+/** Indexes one event (idempotent: an event already indexed changes nothing). Call inside a transaction. */
+export function applyEvent(db: Db, e: IndexedEvent): boolean {
+  const ev = e.event;
+  const fresh = insertEvent(db, {
+    id: ev.id,
+    chain: e.chain,
+    commit_id: e.commit,
+    parent_commit: e.parent,
+    type: ev.type,
+    ts: ev.ts,
+    author: ev.author.name,
+    json: JSON.stringify(ev),
+  });
+  if (!fresh) return false;
+  touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
+  switch (ev.type) {
+    case 'agent':
+      if (ev.action === 'join') upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
+      else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
+      else ensureRegistered(db, ev.name, ev.ts);
+      break;
+    case 'message':
+      for (const name of ev.to) ensureRegistered(db, name, ev.ts);
+      insertMessage(
+        db,
+        {
+          id: ev.id,
+          thread: ev.thread,
+          reply_to: ev.reply_to,
+          sender: ev.author.name,
+          address: ev.address,
+          recipients: ev.to.join(','),
+          kind: ev.kind,
+          priority: ev.priority,
+          ts: ev.ts,
+          body: e.body ?? '',
+          commit_id: e.commit,
+          diff_base: ev.diff?.base ?? null,
+          diff_tree: ev.diff?.snapshot ?? null,
+          diff_files: ev.diff?.files ?? null,
+          excluded: ev.diff ? JSON.stringify(ev.diff.excluded) : null,
+        },
+        ev.to,
+      );
+      break;
+    case 'receipt':
+      for (const id of ev.messages) applyReceipt(db, id, ev.author.name, ev.status, ev.ts);
+      break;
+  }
+  return true;
+}

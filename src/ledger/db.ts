@@ -1,0 +1,88 @@
+/**
+ * Opening the SQLite ledger: WAL, a busy timeout, mode 0600, and the numbered migrations applied by one
+ * runner. The database is an index of the git ledger; anything in it can be rebuilt from git.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { HandoffError } from '../core/errors';
+import { MIGRATIONS } from './migrations';
+
+export type Db = Database.Database;
+
+/** The schema version this build writes (PRAGMA user_version). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Raised when ledger.db is not a database, or is damaged; the caller may rebuild it from git. */
+export class CorruptLedgerError extends HandoffError {
+  constructor(file: string, why: string) {
+    super('ledger_corrupt', `The SQLite ledger ${file} is unreadable (${why}).`);
+  }
+}
+
+/** Opens (creating if needed) the ledger database at `file` and brings its schema up to date. */
+export function openLedgerDb(file: string): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(file)) {
+    // Create it with mode 0600 before SQLite does, so it never exists world-readable.
+    try {
+      fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new CorruptLedgerError(file, (err as Error).message);
+  }
+  try {
+    db.pragma('busy_timeout = 15000');
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, file);
+  } catch (err) {
+    db.close();
+    if (err instanceof HandoffError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (/SQLITE_(NOTADB|CORRUPT)/.test(code)) throw new CorruptLedgerError(file, (err as Error).message);
+    throw err;
+  }
+  return db;
+}
+
+function migrate(db: Db, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === SCHEMA_VERSION) return;
+  if (current > SCHEMA_VERSION) {
+    throw new HandoffError(
+      'ledger_too_new',
+      `${file} was written by a newer handoff (schema ${current}, this one knows ${SCHEMA_VERSION}). Upgrade handoff, or run 'handoff rebuild' to recreate it from git with this version.`,
+    );
+  }
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (let v = now; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+const cache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A statement prepared once per connection. */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let m = cache.get(db);
+  if (!m) cache.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) m.set(sql, (s = db.prepare(sql)));
+  return s;
+}
+
+/** Runs `fn` in a BEGIN IMMEDIATE transaction (writers queue on the busy timeout, never deadlock). */
+export function writeTx<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

@@ -1,0 +1,74 @@
+/** The events table (every event, raw) and the chain tips this database has fully indexed. */
+import { stmt, type Db } from './db';
+
+export interface EventRow {
+  seq: number;
+  id: string;
+  chain: string;
+  commit_id: string;
+  parent_commit: string | null;
+  type: string;
+  ts: string;
+  author: string;
+  json: string;
+}
+
+/** Inserts an event; returns false when an event with that id is already indexed. */
+export function insertEvent(db: Db, row: Omit<EventRow, 'seq'>): boolean {
+  const res = stmt(
+    db,
+    `INSERT OR IGNORE INTO events (id, chain, commit_id, parent_commit, type, ts, author, json)
+     VALUES (@id, @chain, @commit_id, @parent_commit, @type, @ts, @author, @json)`,
+  ).run(row);
+  return res.changes === 1;
+}
+
+/** True when the event with this id is indexed. */
+export function hasEvent(db: Db, id: string): boolean {
+  return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+}
+
+/** Every indexed event in ledger order. */
+export function allEvents(db: Db): EventRow[] {
+  return stmt(db, 'SELECT * FROM events ORDER BY ts, id').all() as EventRow[];
+}
+
+/** Number of indexed events (per type when given). */
+export function countEvents(db: Db, type?: string): number {
+  const row = type
+    ? (stmt(db, 'SELECT count(*) AS n FROM events WHERE type = ?').get(type) as { n: number })
+    : (stmt(db, 'SELECT count(*) AS n FROM events').get() as { n: number });
+  return row.n;
+}
+
+/** The tip of each chain up to which every event is indexed. */
+export function knownTips(db: Db): Map<string, string> {
+  const rows = stmt(db, 'SELECT clone_id, tip FROM chains').all() as { clone_id: string; tip: string }[];
+  return new Map(rows.map((r) => [r.clone_id, r.tip]));
+}
+
+/** Records that every event of `chain` up to `tip` is indexed. */
+export function setKnownTip(db: Db, chain: string, tip: string, now: string): void {
+  stmt(
+    db,
+    `INSERT INTO chains (clone_id, tip, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (clone_id) DO UPDATE SET tip = excluded.tip, updated_at = excluded.updated_at`,
+  ).run(chain, tip, now);
+}
+
+/**
+ * Moves a chain's known tip forward over events that are indexed and directly follow it. Writers of one
+ * clone may index their events out of order; the tip only ever covers a gap-free prefix of the chain.
+ */
+export function advanceKnownTip(db: Db, chain: string, now: string): string | null {
+  const start = knownTips(db).get(chain) ?? null;
+  let tip = start;
+  const next = stmt(db, 'SELECT commit_id FROM events WHERE chain = ? AND parent_commit IS ?');
+  for (;;) {
+    const row = next.get(chain, tip) as { commit_id: string } | undefined;
+    if (!row) break;
+    tip = row.commit_id;
+  }
+  if (tip && tip !== start) setKnownTip(db, chain, tip, now);
+  return tip;
+}

@@ -1,0 +1,135 @@
+/** The messages table and the recipients table (one row per message and recipient, with its status). */
+import { stmt, type Db } from './db';
+
+export interface MessageRow {
+  id: string;
+  thread: string;
+  reply_to: string | null;
+  sender: string;
+  address: string;
+  recipients: string;
+  kind: string;
+  priority: string;
+  ts: string;
+  body: string;
+  commit_id: string;
+  diff_base: string | null;
+  diff_tree: string | null;
+  diff_files: number | null;
+  excluded: string | null;
+}
+
+/** Receipt states in order; a state never goes back. */
+export const STATUS = { stored: 0, read: 1, acked: 2 } as const;
+export type StatusName = keyof typeof STATUS;
+export const STATUS_NAMES: StatusName[] = ['stored', 'read', 'acked'];
+
+/** Inserts a message and a 'stored' row per recipient (keeping any receipt that arrived first). */
+export function insertMessage(db: Db, m: MessageRow, to: string[]): void {
+  stmt(
+    db,
+    `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, body, commit_id, diff_base, diff_tree, diff_files, excluded)
+     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded)`,
+  ).run(m);
+  const ins = stmt(db, 'INSERT OR IGNORE INTO recipients (message_id, agent, status) VALUES (?, ?, 0)');
+  for (const agent of to) ins.run(m.id, agent);
+}
+
+/** Raises a recipient's status to read or acked (never lowers it). */
+export function applyReceipt(db: Db, messageId: string, agent: string, status: 'read' | 'acked', ts: string): void {
+  const level = STATUS[status];
+  stmt(
+    db,
+    `INSERT INTO recipients (message_id, agent, status, read_at, acked_at) VALUES (@m, @a, @level, @ts, CASE WHEN @level = 2 THEN @ts END)
+     ON CONFLICT (message_id, agent) DO UPDATE SET
+       status = max(recipients.status, excluded.status),
+       read_at = coalesce(recipients.read_at, excluded.read_at),
+       acked_at = coalesce(recipients.acked_at, excluded.acked_at)`,
+  ).run({ m: messageId, a: agent, level, ts });
+}
+
+/** One message by full id. */
+export function getMessage(db: Db, id: string): MessageRow | undefined {
+  return stmt(db, 'SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+}
+
+/** Message ids starting with `prefix` (at most `limit`). */
+export function findMessageIds(db: Db, prefix: string, limit = 3): string[] {
+  const hi = `${prefix}\uffff`;
+  return (stmt(db, 'SELECT id FROM messages WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').all(prefix, hi, limit) as { id: string }[]).map((r) => r.id);
+}
+
+export interface InboxRow extends MessageRow {
+  status: number;
+}
+
+/** Messages addressed to `agent`, oldest first, filtered as asked. */
+export function inboxFor(
+  db: Db,
+  q: { agent: string; includeRead: boolean; from?: string; kind?: string; priority?: string; limit?: number },
+): InboxRow[] {
+  return stmt(
+    db,
+    `SELECT m.*, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
+     WHERE r.agent = @agent AND (@all = 1 OR r.status = 0)
+       AND (@from IS NULL OR m.sender = @from) AND (@kind IS NULL OR m.kind = @kind) AND (@priority IS NULL OR m.priority = @priority)
+     ORDER BY CASE m.priority WHEN 'urgent' THEN 0 ELSE 1 END, m.ts, m.id
+     LIMIT @limit`,
+  ).all({
+    agent: q.agent,
+    all: q.includeRead ? 1 : 0,
+    from: q.from ?? null,
+    kind: q.kind ?? null,
+    priority: q.priority ?? null,
+    limit: q.limit ?? -1,
+  }) as InboxRow[];
+}
+
+/** Number of unread messages for an agent. */
+export function unreadCount(db: Db, agent: string): number {
+  return (stmt(db, 'SELECT count(*) AS n FROM recipients WHERE agent = ? AND status = 0').get(agent) as { n: number }).n;
+}
+
+export interface RecipientRow {
+  agent: string;
+  status: number;
+  read_at: string | null;
+  acked_at: string | null;
+}
+
+/** Delivery state of a message per recipient. */
+export function recipientsOf(db: Db, messageId: string): RecipientRow[] {
+  return stmt(db, 'SELECT agent, status, read_at, acked_at FROM recipients WHERE message_id = ? ORDER BY agent').all(messageId) as RecipientRow[];
+}
+
+/** Every message of a thread in order. */
+export function threadMessages(db: Db, thread: string): MessageRow[] {
+  return stmt(db, 'SELECT * FROM messages WHERE thread = ? ORDER BY ts, id').all(thread) as MessageRow[];
+}
+
+/** Replies to a message. */
+export function repliesTo(db: Db, id: string): MessageRow[] {
+  return stmt(db, 'SELECT * FROM messages WHERE reply_to = ? ORDER BY ts, id').all(id) as MessageRow[];
+}
+
+export interface ThreadSummaryRow {
+  thread: string;
+  messages: number;
+  first_ts: string;
+  last_ts: string;
+  participants: string;
+}
+
+/** Threads, most recently active first; `agent` limits them to threads it wrote in or received. */
+export function listThreads(db: Db, q: { agent?: string; limit: number }): ThreadSummaryRow[] {
+  return stmt(
+    db,
+    `SELECT m.thread, count(*) AS messages, min(m.ts) AS first_ts, max(m.ts) AS last_ts,
+            group_concat(DISTINCT m.sender) AS participants
+     FROM messages m
+     WHERE @agent IS NULL OR m.thread IN (
+       SELECT thread FROM messages WHERE sender = @agent
+       UNION SELECT m2.thread FROM recipients r JOIN messages m2 ON m2.id = r.message_id WHERE r.agent = @agent)
+     GROUP BY m.thread ORDER BY last_ts DESC LIMIT @limit`,
+  ).all({ agent: q.agent ?? null, limit: q.limit }) as ThreadSummaryRow[];
+}

@@ -1,0 +1,76 @@
+/** Agents: join, leave, the list with liveness, and who the caller is. */
+import os from 'node:os';
+import { NotFoundError } from '../core/errors';
+import { validateName } from '../core/names';
+import type { AgentEvent } from '../core/events';
+import { getAgent, listAgents } from '../ledger/agents';
+import { unreadCount } from '../ledger/messages';
+import { listPresence, removePresence } from '../ledger/presence';
+import type { AgentJson, JoinJson, WhoamiJson } from '../json/types';
+import { appendEvent } from './append';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { agentJson } from './views';
+
+/** Agents with a live local process, dropping records of processes that are gone. */
+function liveAgents(ctx: Context): Set<string> {
+  const host = os.hostname();
+  const live = new Set<string>();
+  for (const p of listPresence(ctx.db)) {
+    if (p.host !== host) continue;
+    let alive = true;
+    try {
+      process.kill(p.pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (alive) live.add(p.agent);
+    else removePresence(ctx.db, p.agent, p.host, p.pid);
+  }
+  return live;
+}
+
+function describe(ctx: Context, name: string, live: Set<string>): AgentJson {
+  return agentJson(getAgent(ctx.db, name)!, { live: live.has(name), unread: unreadCount(ctx.db, name) });
+}
+
+/** Joins (or re-joins with a new team or role); writes nothing when already joined the same way. */
+export function join(ctx: Context, input: { as?: string; team?: string; role?: string }): JoinJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const team = input.team === undefined ? null : validateName(input.team, 'team name');
+  const role = input.role === undefined ? null : validateName(input.role, 'role name');
+  const existing = getAgent(ctx.db, me.name);
+  const same = existing && existing.status === 'active' && existing.joined_at && existing.team === team && existing.role === role;
+  if (!same) appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'join', name: me.name, team, role, runtime: me.runtime });
+  return { agent: describe(ctx, me.name, liveAgents(ctx)), changed: !same };
+}
+
+/** Leaves: the agent stays known (its messages wait for it) but is no longer reached by @team or all. */
+export function leave(ctx: Context, input: { as?: string }): JoinJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const existing = getAgent(ctx.db, me.name);
+  if (!existing) throw new NotFoundError('unknown_agent', `${me.name} has not joined, so there is nothing to leave.`);
+  const changed = existing.status !== 'left';
+  if (changed) appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'leave', name: me.name, team: existing.team, role: existing.role, runtime: me.runtime });
+  return { agent: describe(ctx, me.name, liveAgents(ctx)), changed };
+}
+
+/** Every known agent with team, role, last activity, liveness and unread count. */
+export function agents(ctx: Context): AgentJson[] {
+  const live = liveAgents(ctx);
+  return listAgents(ctx.db).map((a) => agentJson(a, { live: live.has(a.name), unread: unreadCount(ctx.db, a.name) }));
+}
+
+/** The caller's identity, how it was found, and its standing in the ledger. */
+export function whoami(ctx: Context, input: { as?: string }): WhoamiJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const row = getAgent(ctx.db, me.name);
+  return {
+    ...me,
+    joined: !!row && row.status === 'active' && !!row.joined_at,
+    team: row?.team ?? null,
+    role: row?.role ?? null,
+    unread: unreadCount(ctx.db, me.name),
+    clone: ctx.cloneId,
+  };
+}

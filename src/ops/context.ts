@@ -1,0 +1,139 @@
+/**
+ * The context every op runs in: the repository, this clone's id, the SQLite ledger (opened, migrated and
+ * caught up with the chains in git), the clock and the environment.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { monotonicFactory } from 'ulid';
+import { HandoffError } from '../core/errors';
+import { findRepo, type Repo } from '../git/repo';
+import { runGit } from '../git/exec';
+import { CorruptLedgerError, openLedgerDb, type Db } from '../ledger/db';
+import { indexChains } from './index-chains';
+
+export interface Context {
+  repo: Repo;
+  cloneId: string;
+  /** Directory of handoff's local files: <git common dir>/handoff. */
+  dataDir: string;
+  db: Db;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  newId: () => string;
+  /** Where notices for humans go (stderr in the CLI). */
+  warn: (message: string) => void;
+  /** git config handoff.* and user.*, read once on first use. */
+  config: () => Map<string, string[]>;
+}
+
+export interface ContextOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  warn?: (message: string) => void;
+  /** Skip indexing chains that changed in git (only for ops that do it themselves). */
+  skipIndex?: boolean;
+}
+
+const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Opens the context for the repository at `cwd`, indexing any events git has that SQLite has not. */
+export function openContext(opts: ContextOptions = {}): Context {
+  const env = opts.env ?? process.env;
+  const repo = findRepo(opts.cwd ?? process.cwd());
+  const dataDir = path.join(repo.commonDir, 'handoff');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const now = clockFrom(env);
+  const ulid = monotonicFactory();
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
+  const db = openOrRecover(path.join(dataDir, 'ledger.db'), warn);
+  let config: Map<string, string[]> | undefined;
+  const ctx: Context = {
+    repo,
+    cloneId: readCloneId(dataDir),
+    dataDir,
+    db,
+    env,
+    now,
+    newId: () => ulid(now().getTime()),
+    warn,
+    config: () => (config ??= readConfig(repo)),
+  };
+  if (!opts.skipIndex) indexChains(ctx);
+  return ctx;
+}
+
+/** Closes the database of a context. */
+export function closeContext(ctx: Context): void {
+  if (ctx.db.open) ctx.db.close();
+}
+
+/** Path of the SQLite ledger of a repository. */
+export function ledgerPath(ctx: Pick<Context, 'dataDir'>): string {
+  return path.join(ctx.dataDir, 'ledger.db');
+}
+
+function openOrRecover(file: string, warn: (m: string) => void): Db {
+  try {
+    return openLedgerDb(file);
+  } catch (err) {
+    if (!(err instanceof CorruptLedgerError)) throw err;
+    // The database is only an index of the git ledger: set the damaged file aside and rebuild from git.
+    const aside = `${file}.corrupt-${Date.now()}`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        fs.renameSync(file + suffix, aside + suffix);
+      } catch {
+        /* absent */
+      }
+    }
+    warn(`${err.message} It was moved to ${path.basename(aside)} and is being rebuilt from the git ledger.`);
+    return openLedgerDb(file);
+  }
+}
+
+function readCloneId(dataDir: string): string {
+  const file = path.join(dataDir, 'clone-id');
+  const read = () => {
+    const id = fs.readFileSync(file, 'utf8').trim();
+    if (!CLONE_ID.test(id)) throw new HandoffError('bad_clone_id', `${file} does not hold a clone id. Delete it to get a new one.`);
+    return id;
+  };
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  // First use: write a fresh id to a temporary file and link it into place; if another process won, use its id.
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, `${monotonicFactory()()}\n`, { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return read();
+}
+
+/** HANDOFF_CLOCK_OFFSET_MS shifts this process's clock (tests of clock skew between clones use it). */
+function clockFrom(env: NodeJS.ProcessEnv): () => Date {
+  const offset = Number(env.HANDOFF_CLOCK_OFFSET_MS ?? 0);
+  if (!Number.isFinite(offset) || offset === 0) return () => new Date();
+  return () => new Date(Date.now() + offset);
+}
+
+function readConfig(repo: Repo): Map<string, string[]> {
+  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$)'], { cwd: repo.cwd, allowFailure: true });
+  const map = new Map<string, string[]>();
+  if (res.status !== 0) return map;
+  for (const item of res.stdout.toString('utf8').split('\0')) {
+    if (!item) continue;
+    const nl = item.indexOf('\n');
+    const key = (nl < 0 ? item : item.slice(0, nl)).toLowerCase();
+    const value = nl < 0 ? '' : item.slice(nl + 1);
+    map.set(key, [...(map.get(key) ?? []), value]);
+  }
+  return map;
+}

@@ -1,0 +1,99 @@
+/**
+ * The demo: a throwaway repository with two agents in two worktrees holding a conversation through the
+ * real CLI, printed as a newcomer would type it.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HandoffError } from '../core/errors';
+import { runGit } from '../git/exec';
+
+export interface DemoStep {
+  agent: string | null;
+  where: string;
+  command: string;
+  output: string;
+  exitCode: number;
+}
+
+export interface DemoResult {
+  dir: string;
+  steps: DemoStep[];
+}
+
+const PARSER_V1 = `export function parse(input: string): string[] {
+  return input.split(',').map((s) => s.trim());
+}
+`;
+const PARSER_V2 = `export function parse(input: string): string[] {
+  if (input.trim() === '') return [];
+  return input
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+`;
+
+/** Runs the demo with the CLI at `binPath`; `onStep` hears each step as it completes. */
+export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: DemoStep) => void }): DemoResult {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-demo-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const main = path.join(dir, 'app');
+  const codexTree = path.join(dir, 'app-codex');
+  const steps: DemoStep[] = [];
+  const cleanEnv = { ...process.env };
+  for (const k of Object.keys(cleanEnv)) if (k.startsWith('HANDOFF_') || k.startsWith('GIT_')) delete cleanEnv[k];
+  const gitEnv = { GIT_AUTHOR_NAME: 'Demo Human', GIT_AUTHOR_EMAIL: 'human@example.com', GIT_COMMITTER_NAME: 'Demo Human', GIT_COMMITTER_EMAIL: 'human@example.com' };
+
+  const record = (s: DemoStep) => {
+    steps.push(s);
+    opts.onStep?.(s);
+  };
+  const sh = (where: string, args: string[]) => {
+    const res = runGit(args, { cwd: where, env: gitEnv });
+    return res.stdout.toString('utf8');
+  };
+  const handoff = (agent: string, where: string, args: string[], show = args.join(' ')) => {
+    const res = spawnSync(process.execPath, [opts.binPath, ...args], {
+      cwd: where,
+      env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    const step = { agent, where: path.basename(where), command: `handoff ${show}`, output: `${res.stdout}${res.stderr}`.trimEnd(), exitCode: res.status ?? 1 };
+    record(step);
+    if (step.exitCode !== 0) throw new HandoffError('demo_failed', `The demo step '${step.command}' failed:\n${step.output}`);
+    return res.stdout.trim();
+  };
+  const gitStep = (where: string, args: string[]) => {
+    const out = sh(where, args).trimEnd();
+    record({ agent: null, where: path.basename(where), command: `git ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`, output: out, exitCode: 0 });
+    return out;
+  };
+
+  fs.mkdirSync(path.join(main, 'src'), { recursive: true });
+  sh(dir, ['init', '-q', '-b', 'main', main]);
+  fs.writeFileSync(path.join(main, 'src', 'parser.ts'), PARSER_V1);
+  fs.writeFileSync(path.join(main, 'README.md'), '# app\n');
+  fs.writeFileSync(path.join(main, '.gitignore'), 'node_modules/\n');
+  sh(main, ['add', '-A']);
+  sh(main, ['commit', '-q', '-m', 'Initial parser']);
+  sh(main, ['worktree', 'add', '-q', '-b', 'codex-work', codexTree]);
+
+  handoff('claude', main, ['join', '--team', 'core', '--role', 'lead']);
+  handoff('codex', codexTree, ['join', '--team', 'core', '--role', 'reviewer']);
+  const request = handoff('claude', main, ['send', 'codex', 'parse() returns [""] for empty input. Please make it return [] and drop empty items.', '--kind', 'request'], 'send codex "parse() returns [\\"\\"] for empty input. Please make it return [] ..." --kind request');
+  handoff('codex', codexTree, ['inbox']);
+  handoff('codex', codexTree, ['read', request]);
+  fs.writeFileSync(path.join(codexTree, 'src', 'parser.ts'), PARSER_V2);
+  record({ agent: 'codex', where: path.basename(codexTree), command: '(codex edits src/parser.ts)', output: '', exitCode: 0 });
+  const answer = handoff('codex', codexTree, ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'], 'reply <id> "Done: empty input gives [] ..." --attach-diff');
+  handoff('claude', main, ['inbox']);
+  handoff('claude', main, ['show', answer]);
+  handoff('claude', main, ['agents']);
+  const chains = sh(main, ['for-each-ref', '--format=%(refname)', 'refs/handoff/']).trim().split('\n').filter(Boolean);
+  gitStep(main, ['for-each-ref', 'refs/handoff/']);
+  gitStep(main, ['log', '--first-parent', '--format=%h %an: %s', chains[0] ?? 'HEAD']);
+  gitStep(main, ['show', `${chains[0]}:body`]);
+  return { dir, steps };
+}

@@ -1,0 +1,56 @@
+/**
+ * Who is calling: HANDOFF_AGENT, then --as, then a detected agent runtime, then the git user
+ * (DESIGN.md section 3). Names are validated here, before anything is written.
+ */
+import { UsageError } from '../core/errors';
+import { slugifyName, validateAgentName } from '../core/names';
+import type { IdentityJson } from '../json/types';
+import type { Context } from './context';
+
+/** Environment variables by which agent runtimes reveal themselves, in the order they are checked. */
+export const RUNTIME_MARKERS: { runtime: string; vars: string[] }[] = [
+  { runtime: 'claude', vars: ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT'] },
+  { runtime: 'codex', vars: ['CODEX_SANDBOX', 'CODEX_SANDBOX_NETWORK_DISABLED', 'CODEX_THREAD_ID'] },
+  { runtime: 'gemini', vars: ['GEMINI_CLI'] },
+  { runtime: 'copilot', vars: ['COPILOT_CLI', 'GITHUB_COPILOT_CLI'] },
+  { runtime: 'cursor', vars: ['CURSOR_AGENT', 'CURSOR_TRACE_ID'] },
+  { runtime: 'opencode', vars: ['OPENCODE'] },
+  { runtime: 'aider', vars: ['AIDER_CHAT', 'AIDER_MODEL'] },
+];
+
+/** The agent runtime this process runs under, or null. */
+export function detectRuntime(env: NodeJS.ProcessEnv): string | null {
+  for (const m of RUNTIME_MARKERS) if (m.vars.some((v) => env[v] !== undefined && env[v] !== '')) return m.runtime;
+  return null;
+}
+
+/** Resolves the caller's identity; throws a UsageError when there is none or it is invalid. */
+export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as?: string } = {}): IdentityJson {
+  const runtime = detectRuntime(ctx.env);
+  const fromEnv = ctx.env.HANDOFF_AGENT;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    try {
+      validateAgentName(fromEnv);
+    } catch (err) {
+      throw new UsageError('invalid_name', `HANDOFF_AGENT is set to an invalid name. ${(err as Error).message}`);
+    }
+    if (opts.as !== undefined && opts.as !== fromEnv) {
+      throw new UsageError(
+        'identity_conflict',
+        `HANDOFF_AGENT=${fromEnv} is set in the environment, so --as ${JSON.stringify(opts.as)} cannot be used. Unset HANDOFF_AGENT to act as someone else.`,
+      );
+    }
+    return { name: fromEnv, runtime, via: 'env' };
+  }
+  if (opts.as !== undefined) return { name: validateAgentName(opts.as), runtime, via: 'flag' };
+  if (runtime) return { name: runtime, runtime, via: 'runtime' };
+  const cfg = ctx.config();
+  const user = cfg.get('user.name')?.[0] ?? '';
+  const email = cfg.get('user.email')?.[0] ?? '';
+  const name = slugifyName(user) ?? slugifyName(email.split('@')[0] ?? '');
+  if (name) return { name, runtime: null, via: 'git-user' };
+  throw new UsageError(
+    'no_identity',
+    'handoff does not know who you are. Set HANDOFF_AGENT=<name> (what `handoff init` does for agents), pass --as <name>, or set git config user.name.',
+  );
+}

@@ -1,0 +1,60 @@
+/** Reading one's messages: inbox, read (with a read receipt), ack. */
+import { NotFoundError, UsageError } from '../core/errors';
+import type { ReceiptEvent } from '../core/events';
+import { inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
+import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
+import { appendEvent } from './append';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage } from './lookup';
+import { messageJson } from './views';
+
+export interface InboxInput {
+  as?: string;
+  all?: boolean;
+  from?: string;
+  kind?: string;
+  priority?: string;
+  limit?: number;
+}
+
+/** The caller's messages: unread ones (urgent first, then oldest first), or all with `all`. */
+export function inbox(ctx: Context, input: InboxInput): InboxJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const rows = inboxFor(ctx.db, { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority, limit: input.limit });
+  return { agent: me.name, unread: unreadCount(ctx.db, me.name), messages: rows.map(messageJson) };
+}
+
+/** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
+export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
+  const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
+  if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
+  return unread;
+}
+
+/** Prints messages and marks them read: the given ids, or every unread one with `all`. */
+export function read(ctx: Context, input: { as?: string; ids: string[]; all?: boolean }): ReadJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  if (!input.all && input.ids.length === 0) throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
+  let rows: ReturnType<typeof messageJson>[];
+  if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
+  else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
+  const marked = markRead(ctx, me, rows.map((m) => m.id));
+  return { agent: me.name, messages: rows, marked };
+}
+
+/** Acknowledges messages addressed to the caller (acknowledged implies read). */
+export function ack(ctx: Context, input: { as?: string; ids: string[] }): AckJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  if (input.ids.length === 0) throw new UsageError('missing_id', "Say which message to acknowledge: 'handoff ack <id>'.");
+  const rows: InboxRow[] = [];
+  const ids = input.ids.map((i) => findMessage(ctx, i).id);
+  for (const id of ids) {
+    const mine = recipientsOf(ctx.db, id).find((r) => r.agent === me.name);
+    if (!mine) throw new NotFoundError('not_a_recipient', `Message ${id} was not addressed to ${me.name}, so ${me.name} cannot acknowledge it.`);
+    if (mine.status < 2) rows.push({ id } as InboxRow);
+  }
+  const acked = rows.map((r) => r.id);
+  if (acked.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'acked', messages: acked });
+  return { agent: me.name, acked };
+}

@@ -1,0 +1,48 @@
+/**
+ * Bringing SQLite up to date with git. Every command starts here: it compares the chain tips SQLite has
+ * fully indexed with the refs in git and indexes what is missing. This is what makes a crash between the
+ * git write and the SQLite write lose nothing, and what picks up chains fetched by plain `git fetch`.
+ */
+import { listChainCommits, readChainEvents, readChainTips } from '../git/ledger-format';
+import { applyEvent } from '../ledger/apply';
+import { writeTx } from '../ledger/db';
+import { knownTips, setKnownTip } from '../ledger/events';
+import type { Context } from './context';
+
+export interface IndexReport {
+  chains: number;
+  indexed: number;
+  /** Chain commits whose events could not be read (reported by verify; skipped here). */
+  bad: { chain: string; commit: string; reason: string }[];
+}
+
+/** Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs. */
+export function indexChains(ctx: Context, onProgress?: (done: number, total: number) => void): IndexReport {
+  const tips = readChainTips(ctx.repo);
+  const known = knownTips(ctx.db);
+  const report: IndexReport = { chains: 0, indexed: 0, bad: [] };
+  for (const [chain, tip] of tips) {
+    const from = known.get(chain) ?? null;
+    if (from === tip) continue;
+    report.chains++;
+    const commits = listChainCommits(ctx.repo, tip, from);
+    const BATCH = 2000;
+    for (let i = 0; i < commits.length; i += BATCH) {
+      const { events, bad } = readChainEvents(ctx.repo, commits.slice(i, i + BATCH));
+      for (const b of bad) {
+        report.bad.push({ chain, ...b });
+        ctx.warn(`skipped ledger commit ${b.commit.slice(0, 12)} on chain ${chain}: ${b.reason} ('handoff verify' reports it)`);
+      }
+      writeTx(ctx.db, () => {
+        for (const e of events) if (applyEvent(ctx.db, { chain, ...e })) report.indexed++;
+      });
+      onProgress?.(Math.min(i + BATCH, commits.length), commits.length);
+    }
+    writeTx(ctx.db, () => {
+      // Only move the tip from where this run started; a concurrent process may have moved it already.
+      const current = knownTips(ctx.db).get(chain) ?? null;
+      if (current === from) setKnownTip(ctx.db, chain, tip, ctx.now().toISOString());
+    });
+  }
+  return report;
+}

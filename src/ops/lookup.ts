@@ -1,0 +1,59 @@
+/** Finding things users name on the command line: message ids (or unique prefixes) and recipients. */
+import { NotFoundError, UsageError } from '../core/errors';
+import { validateName } from '../core/names';
+import { agentsInGroup, getAgent, listAgents } from '../ledger/agents';
+import { findMessageIds, getMessage, type MessageRow } from '../ledger/messages';
+import type { Context } from './context';
+
+/** The message with this id or unique id prefix (at least 6 characters, case-insensitive). */
+export function findMessage(ctx: Context, idOrPrefix: string): MessageRow {
+  const id = idOrPrefix.trim().toUpperCase();
+  if (!/^[0-9A-HJKMNP-TV-Z]{6,26}$/.test(id)) {
+    throw new UsageError('bad_id', `${JSON.stringify(idOrPrefix)} is not a message id. Ids are 26 characters (a unique prefix of 6 or more works); see 'handoff inbox --all'.`);
+  }
+  const exact = getMessage(ctx.db, id);
+  if (exact) return exact;
+  const ids = findMessageIds(ctx.db, id, 3);
+  if (ids.length === 1) return getMessage(ctx.db, ids[0]!)!;
+  if (ids.length > 1) throw new UsageError('ambiguous_id', `The id prefix ${id} matches several messages (${ids.join(', ')}...). Give more characters.`);
+  throw new NotFoundError('message_not_found', `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`);
+}
+
+export interface ResolvedAddress {
+  address: string;
+  to: string[];
+  /** Names that will be registered by this message (offline mailboxes created with --create). */
+  created: string[];
+}
+
+/** Resolves `agent`, `@team`, `@role` or `all` to recipient names; unknown names need `create`. */
+export function resolveAddress(ctx: Context, address: string, opts: { sender: string; create?: boolean }): ResolvedAddress {
+  const raw = address.trim();
+  if (raw === 'all') {
+    const to = listAgents(ctx.db).filter((a) => a.status !== 'left' && a.name !== opts.sender).map((a) => a.name);
+    if (to.length === 0) throw new NotFoundError('no_recipients', "No other agents are known yet, so 'all' reaches nobody. Agents appear when they run 'handoff join'.");
+    return { address: 'all', to, created: [] };
+  }
+  if (raw.startsWith('@')) {
+    const group = validateName(raw.slice(1), 'team or role');
+    const to = agentsInGroup(ctx.db, group).map((a) => a.name).filter((n) => n !== opts.sender);
+    if (to.length === 0) throw new NotFoundError('unknown_group', `No agent has team or role "${group}". Agents join one with 'handoff join --team ${group}' or '--role ${group}'.`);
+    return { address: `@${group}`, to, created: [] };
+  }
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('no_recipient', 'Say who the message is for: an agent name, @team, @role or all.');
+  const created: string[] = [];
+  for (const name of names) {
+    validateName(name, 'recipient name');
+    if (name === 'all' || name === 'me') throw new UsageError('bad_recipient', `"${name}" cannot be combined with other recipients.`);
+    if (!getAgent(ctx.db, name)) {
+      if (!opts.create) {
+        const known = listAgents(ctx.db).map((a) => a.name);
+        const hint = known.length ? ` Known agents: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '';
+        throw new NotFoundError('unknown_recipient', `No agent named "${name}".${hint} To leave a message for an agent that has not joined yet, add --create.`);
+      }
+      created.push(name);
+    }
+  }
+  return { address: names.join(','), to: [...new Set(names)], created };
+}

@@ -1,0 +1,39 @@
+/** Replying: same thread, reply-to set, addressed to the sender (or, for one's own message, its recipients). */
+import type { MessageKind, Priority } from '../core/events';
+import type { SendJson } from '../json/types';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage } from './lookup';
+import { send } from './send';
+
+const REPLY_KIND: Record<string, MessageKind> = { question: 'answer', review_request: 'review_response', request: 'status' };
+
+export interface ReplyInput {
+  id: string;
+  body: string | Buffer;
+  as?: string;
+  kind?: MessageKind;
+  priority?: Priority;
+  attachDiff?: boolean;
+  waitFor?: 'read' | 'reply';
+  timeoutSeconds?: number;
+}
+
+/** Replies to a message. */
+export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const parent = findMessage(ctx, input.id);
+  const to = parent.sender === me.name ? parent.recipients : parent.sender;
+  return send(ctx, {
+    to,
+    body: input.body,
+    as: input.as,
+    kind: input.kind ?? REPLY_KIND[parent.kind] ?? 'answer',
+    priority: input.priority ?? (parent.priority as Priority),
+    replyTo: parent.id,
+    attachDiff: input.attachDiff,
+    create: true,
+    waitFor: input.waitFor,
+    timeoutSeconds: input.timeoutSeconds,
+  });
+}

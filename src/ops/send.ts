@@ -1,0 +1,71 @@
+/** Sending a message: check everything, snapshot the worktree if asked, append the event. */
+import { UsageError } from '../core/errors';
+import type { MessageEvent, MessageKind, Priority } from '../core/events';
+import { secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
+import { getMessage } from '../ledger/messages';
+import type { SendJson } from '../json/types';
+import { appendEvent } from './append';
+import { checkBody } from './body';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage, resolveAddress } from './lookup';
+import { messageJson } from './views';
+import { waitForReadOrReply } from './wait';
+
+export interface SendInput {
+  to: string;
+  body: string | Buffer;
+  as?: string;
+  kind?: MessageKind;
+  priority?: Priority;
+  thread?: string;
+  replyTo?: string;
+  attachDiff?: boolean;
+  create?: boolean;
+  waitFor?: 'read' | 'reply';
+  timeoutSeconds?: number;
+}
+
+/** Sends a message and returns it (after waiting, when waitFor is given). */
+export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const body = checkBody(ctx, input.body);
+  let thread: string | undefined;
+  let replyTo: string | null = null;
+  if (input.replyTo) {
+    const parent = findMessage(ctx, input.replyTo);
+    replyTo = parent.id;
+    thread = parent.thread;
+  }
+  if (input.thread) {
+    const t = findMessage(ctx, input.thread);
+    if (thread && thread !== t.thread) throw new UsageError('thread_mismatch', `--reply-to ${replyTo} is in thread ${thread}, not ${t.thread}.`);
+    thread = t.thread;
+  }
+  const target = resolveAddress(ctx, input.to, { sender: me.name, create: input.create });
+  if (input.waitFor && target.to.length === 0) throw new UsageError('no_recipient', 'Nobody to wait for.');
+  let snap: Snapshot | undefined;
+  if (input.attachDiff) snap = snapshotWorktree({ repo: ctx.repo, exclude: secretPatterns(ctx.repo) });
+  const id = ctx.newId();
+  const { event } = appendEvent<MessageEvent>(
+    ctx,
+    me,
+    {
+      id,
+      type: 'message',
+      address: target.address,
+      to: target.to,
+      kind: input.kind ?? 'request',
+      priority: input.priority ?? 'normal',
+      thread: thread ?? id,
+      reply_to: replyTo,
+      body_bytes: Buffer.byteLength(body, 'utf8'),
+      diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
+    },
+    snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
+  );
+  const message = messageJson(getMessage(ctx.db, event.id)!);
+  if (!input.waitFor) return { message };
+  const waited = await waitForReadOrReply(ctx, { message: event.id, for: input.waitFor, timeoutSeconds: input.timeoutSeconds ?? 300 });
+  return { message, waited };
+}

@@ -1,0 +1,40 @@
+/** Looking at messages: one with its diff and receipts, a thread, the list of threads. */
+import { readPatch } from '../git/ledger-format';
+import { listThreads, recipientsOf, repliesTo, threadMessages, getMessage } from '../ledger/messages';
+import type { ShowJson, ThreadJson, ThreadSummaryJson } from '../json/types';
+import type { Context } from './context';
+import { findMessage } from './lookup';
+import { messageJson, recipientJson } from './views';
+
+/** A message with its per-recipient status, its replies and its attached patch. */
+export function show(ctx: Context, input: { id: string }): ShowJson {
+  const row = findMessage(ctx, input.id);
+  return {
+    message: messageJson(row),
+    recipients: recipientsOf(ctx.db, row.id).map(recipientJson),
+    replies: repliesTo(ctx.db, row.id).map(messageJson),
+    patch: row.diff_tree ? readPatch(ctx.repo, row.commit_id) : null,
+  };
+}
+
+/** Every message of the thread a message belongs to. */
+export function thread(ctx: Context, input: { id: string }): ThreadJson {
+  const row = findMessage(ctx, input.id);
+  return { thread: row.thread, messages: threadMessages(ctx.db, row.thread).map(messageJson) };
+}
+
+/** Threads, most recently active first. */
+export function threads(ctx: Context, input: { agent?: string; limit?: number }): ThreadSummaryJson[] {
+  return listThreads(ctx.db, { agent: input.agent, limit: input.limit ?? 50 }).map((t) => {
+    const root = getMessage(ctx.db, t.thread);
+    return {
+      thread: t.thread,
+      subject: root ? (root.body.split('\n', 1)[0] ?? '') : '',
+      startedBy: root?.sender ?? null,
+      messages: t.messages,
+      participants: t.participants.split(','),
+      firstAt: t.first_ts,
+      lastAt: t.last_ts,
+    };
+  });
+}

@@ -1,0 +1,47 @@
+/** Turning ledger rows into the --json shapes (rows never reach output directly). */
+import type { AgentRow } from '../ledger/agents';
+import { STATUS_NAMES, type InboxRow, type MessageRow, type RecipientRow } from '../ledger/messages';
+import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
+
+/** A message row as printed. */
+export function messageJson(row: MessageRow | InboxRow): MessageJson {
+  const out: MessageJson = {
+    id: row.id,
+    thread: row.thread,
+    replyTo: row.reply_to,
+    from: row.sender,
+    to: row.recipients ? row.recipients.split(',') : [],
+    address: row.address,
+    kind: row.kind,
+    priority: row.priority,
+    ts: row.ts,
+    body: row.body,
+    commit: row.commit_id,
+    diff:
+      row.diff_base && row.diff_tree
+        ? { base: row.diff_base, snapshot: row.diff_tree, files: row.diff_files ?? 0, excluded: JSON.parse(row.excluded ?? '[]') as string[] }
+        : null,
+  };
+  if ('status' in row && typeof row.status === 'number') out.status = STATUS_NAMES[row.status] ?? 'stored';
+  return out;
+}
+
+/** A recipient row as printed. */
+export function recipientJson(r: RecipientRow): RecipientJson {
+  return { agent: r.agent, status: STATUS_NAMES[r.status] ?? 'stored', readAt: r.read_at, ackedAt: r.acked_at };
+}
+
+/** An agent row as printed. */
+export function agentJson(a: AgentRow, extra: { live: boolean; unread: number }): AgentJson {
+  return {
+    name: a.name,
+    runtime: a.runtime,
+    team: a.team,
+    role: a.role,
+    status: a.status,
+    joinedAt: a.joined_at,
+    lastSeen: a.last_seen,
+    live: extra.live,
+    unread: extra.unread,
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * Blocking until something happens in the ledger, without busy polling: the process watches the SQLite
+ * ledger's directory (every local write touches its WAL) and the chain refs (fetches move them) through the
+ * OS's file notification, and re-checks only when one of them changes. A slow safety re-check covers
+ * file systems that do not notify.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TimeoutError } from '../core/errors';
+import { CHAIN_PREFIX } from '../git/ledger-format';
+import { inboxFor, recipientsOf, repliesTo } from '../ledger/messages';
+import { addPresence, removePresence } from '../ledger/presence';
+import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { indexChains } from './index-chains';
+import { markRead } from './inbox';
+import { messageJson, recipientJson } from './views';
+
+const SAFETY_RECHECK_MS = 2000;
+
+/** Resolves with the first non-undefined result of `check`, re-run whenever the ledger may have changed. */
+export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const first = check();
+  if (first !== undefined) return Promise.resolve(first);
+  return new Promise((resolve) => {
+    const watchers: fs.FSWatcher[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let safety: NodeJS.Timeout | undefined;
+    let pending: NodeJS.Timeout | undefined;
+    const finish = (value: T | undefined) => {
+      for (const w of watchers) w.close();
+      clearTimeout(timer);
+      clearInterval(safety);
+      clearTimeout(pending);
+      resolve(value);
+    };
+    const recheck = () => {
+      pending = undefined;
+      try {
+        indexChains(ctx);
+        const v = check();
+        if (v !== undefined) finish(v);
+      } catch (err) {
+        // A busy database or a half-moved ref: the next notification or the safety re-check tries again.
+        ctx.warn(`while waiting: ${(err as Error).message}`);
+      }
+    };
+    const schedule = () => {
+      if (!pending) pending = setTimeout(recheck, 5);
+    };
+    const chainsDir = path.join(ctx.repo.commonDir, CHAIN_PREFIX);
+    try {
+      fs.mkdirSync(chainsDir, { recursive: true });
+    } catch {
+      /* the safety re-check still works */
+    }
+    for (const dir of [ctx.dataDir, chainsDir, ctx.repo.commonDir]) {
+      try {
+        watchers.push(fs.watch(dir, { persistent: true }, schedule));
+      } catch {
+        /* not watchable: rely on the safety re-check */
+      }
+    }
+    safety = setInterval(recheck, SAFETY_RECHECK_MS);
+    timer = setTimeout(() => finish(undefined), Math.max(0, timeoutMs));
+  });
+}
+
+/** Records this process as a live one for `agent` while `fn` runs. */
+export async function withPresence<T>(ctx: Context, agent: string, command: string, fn: () => Promise<T>): Promise<T> {
+  const host = os.hostname();
+  addPresence(ctx.db, { agent, host, pid: process.pid, command, started_at: ctx.now().toISOString() });
+  try {
+    return await fn();
+  } finally {
+    try {
+      removePresence(ctx.db, agent, host, process.pid);
+    } catch {
+      /* the row is cleaned up as stale later */
+    }
+  }
+}
+
+export interface WaitInput {
+  as?: string;
+  timeoutSeconds?: number;
+  from?: string;
+  kind?: string;
+  /** Leave the messages unread. */
+  peek?: boolean;
+}
+
+/** Waits for unread messages for the caller and returns them (marked read unless peek). */
+export async function waitForMessages(ctx: Context, input: WaitInput): Promise<WaitJson> {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const timeoutMs = (input.timeoutSeconds ?? 0) > 0 ? input.timeoutSeconds! * 1000 : 2 ** 31 - 1;
+  const rows = await withPresence(ctx, me.name, 'wait', () =>
+    waitForChange(
+      ctx,
+      () => {
+        const r = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
+        return r.length ? r : undefined;
+      },
+      timeoutMs,
+    ),
+  );
+  if (!rows) {
+    throw new TimeoutError('timeout', `No message arrived for ${me.name} within ${input.timeoutSeconds}s.`);
+  }
+  const messages = rows.map(messageJson);
+  if (!input.peek) markRead(ctx, me, messages.map((m) => m.id));
+  return { agent: me.name, messages };
+}
+
+/** Waits until every recipient has read a message, or until someone replies to it. */
+export async function waitForReadOrReply(
+  ctx: Context,
+  opts: { message: string; for: 'read' | 'reply'; timeoutSeconds: number },
+): Promise<{ for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson }> {
+  type Outcome = { for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson };
+  const check: () => Outcome | undefined =
+    opts.for === 'read'
+      ? () => {
+          const r = recipientsOf(ctx.db, opts.message);
+          return r.length > 0 && r.every((x) => x.status >= 1) ? { for: 'read' as const, recipients: r.map(recipientJson) } : undefined;
+        }
+      : () => {
+          const replies = repliesTo(ctx.db, opts.message);
+          return replies.length ? { for: 'reply' as const, reply: messageJson(replies[0]!) } : undefined;
+        };
+  const result = await waitForChange(ctx, check, opts.timeoutSeconds * 1000);
+  if (!result) {
+    const what = opts.for === 'read' ? 'read by every recipient' : 'answered';
+    throw new TimeoutError('timeout', `Message ${opts.message} was sent, but was not ${what} within ${opts.timeoutSeconds}s.`, {
+      message: opts.message,
+      recipients: recipientsOf(ctx.db, opts.message).map(recipientJson),
+    });
+  }
+  return result;
+}
