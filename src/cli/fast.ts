@@ -21,8 +21,10 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   if (argv.some((a) => a === '--help' || a === '-h')) return undefined;
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, f] of Object.entries(def.flags)) {
-    options[name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: f.multiple };
-    if (f.char) options[name]!.short = f.char;
+    const o: (typeof options)[string] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
+    if (f.multiple) o.multiple = true;
+    if (f.char) o.short = f.char;
+    options[name] = o;
   }
   let out: ReturnType<typeof parseArgs>;
   try {

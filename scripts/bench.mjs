@@ -1,0 +1,122 @@
+// npm run bench: every figure is a ratio against `node -e 0` measured in the same run (DESIGN.md section 7).
+// Usage: node scripts/bench.mjs [name ...]   (no names: all benches)
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(root, 'bin', 'run.js');
+const only = new Set(process.argv.slice(2));
+const results = [];
+const baseEnv = { ...process.env, NO_COLOR: '1' };
+for (const k of Object.keys(baseEnv)) if (k.startsWith('HANDOFF_')) delete baseEnv[k];
+
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function timeOnce(cmd, args, opts = {}) {
+  const s = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const t = ms(s);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return t;
+}
+/** Medians of `n` paired runs: the floor and the command alternate so that both see the same machine. */
+function paired(n, run) {
+  const floor = [], cmd = [];
+  for (let i = 0; i < n; i++) {
+    floor.push(timeOnce(process.execPath, ['-e', '0']));
+    cmd.push(run(i));
+  }
+  return { floor: median(floor), cmd: median(cmd) };
+}
+function git(cwd, ...args) {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...baseEnv, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' } });
+}
+function newRepo(files = 10) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  for (let i = 0; i < files; i++) {
+    const sub = path.join(dir, 'src', `d${i % 20}`);
+    fs.mkdirSync(sub, { recursive: true });
+    fs.writeFileSync(path.join(sub, `f${i}.ts`), `export const v${i} = ${i};\n`.repeat(20));
+  }
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'init');
+  return dir;
+}
+const handoff = (cwd, agent, args) => timeOnce(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv, HANDOFF_AGENT: agent } });
+function report(name, value, bar, unit = 'x') {
+  const ok = bar === undefined ? '' : value <= bar ? 'ok  ' : 'MISS';
+  results.push({ name, value, bar, ok });
+  const shown = unit === 'x' ? `${value.toFixed(2)}x` : `${value.toFixed(unit === '/s' ? 0 : 2)}${unit}`;
+  console.log(`${ok.padEnd(4)} ${name.padEnd(58)} ${shown.padStart(9)}${bar === undefined ? '' : `  (bar ${unit === '/s' ? '>=' : '<='} ${bar}${unit})`}`);
+}
+const want = (name) => only.size === 0 || only.has(name);
+
+console.log(`handoff bench on ${os.cpus().length} cores, node ${process.version}\n`);
+
+if (want('send')) {
+  const repo = newRepo(10);
+  handoff(repo, 'codex', ['join']);
+  handoff(repo, 'claude', ['join']);
+  const r = paired(20, (i) => handoff(repo, 'claude', ['send', 'codex', `message ${i}`]));
+  report(`send, whole process (floor ${r.floor.toFixed(1)} ms, send ${r.cmd.toFixed(1)} ms)`, r.cmd / r.floor, 2.5);
+}
+
+if (want('send-diff')) {
+  const repo = newRepo(1000);
+  handoff(repo, 'codex', ['join']);
+  const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
+  for (let i = 0; i < 20; i++) fs.appendFileSync(path.join(repo, files[i * 37]), `// change ${i}\n`);
+  const r = paired(10, (i) => handoff(repo, 'claude', ['send', 'codex', `diff ${i}`, '--attach-diff']));
+  report(`send --attach-diff, 1,000 files, 20 changed (${r.cmd.toFixed(1)} ms)`, r.cmd / r.floor, 3.5);
+}
+
+if (want('inbox')) {
+  const repo = newRepo(10);
+  handoff(repo, 'codex', ['join']);
+  // 1,000 unread messages, written through the library path of the CLI (a few processes in parallel).
+  const writers = 4;
+  await Promise.all(
+    Array.from({ length: writers }, (_, w) =>
+      new Promise((resolve, reject) => {
+        const script = `for (let i = 0; i < ${1000 / writers}; i++) require('child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'send', 'codex', 'bulk ' + i], { env: { ...process.env, HANDOFF_AGENT: 'w${w}' } });`;
+        const p = spawn(process.execPath, ['-e', script], { cwd: repo, env: baseEnv, stdio: 'inherit' });
+        p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('writer failed'))));
+      }),
+    ),
+  );
+  const r = paired(20, () => handoff(repo, 'codex', ['inbox']));
+  report(`inbox with 1,000 unread (${r.cmd.toFixed(1)} ms)`, r.cmd / r.floor, 2.5);
+}
+
+if (want('concurrent')) {
+  const repo = newRepo(10);
+  handoff(repo, 'sink', ['join']);
+  const pattern = (args, env) =>
+    Promise.all(
+      Array.from({ length: 8 }, (_, w) =>
+        new Promise((resolve, reject) => {
+          const script = `const {spawnSync}=require('child_process');for(let i=0;i<100;i++){const r=spawnSync(process.execPath, JSON.parse(process.argv[1]).map(a=>a.replace('#', i)), {env: {...process.env, HANDOFF_AGENT: 'w${w}'}});if(r.status!==0){console.error(String(r.stderr));process.exit(1)}}`;
+          const p = spawn(process.execPath, ['-e', script, JSON.stringify(args)], { cwd: repo, env, stdio: 'inherit' });
+          p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('worker failed'))));
+        }),
+      ),
+    );
+  let s = process.hrtime.bigint();
+  await pattern(['-e', '0'], baseEnv);
+  const floor = ms(s);
+  s = process.hrtime.bigint();
+  await pattern([BIN, 'send', 'sink', 'concurrent #'], baseEnv);
+  const wall = ms(s);
+  const inDb = JSON.parse(execFileSync(process.execPath, [BIN, 'inbox', '--json', '--limit', '100000'], { cwd: repo, env: { ...baseEnv, HANDOFF_AGENT: 'sink' }, encoding: 'utf8' })).unread;
+  const inGit = execFileSync('git', ['log', '--all', '--format=%s', '--grep=^message w'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').length;
+  console.log(`     8 x 100 sends: ${inDb}/800 in SQLite, ${inGit}/800 in git; wall ${(wall / 1000).toFixed(1)} s vs ${(floor / 1000).toFixed(1)} s for node -e 0`);
+  report('8 processes x 100 sends, wall vs 8 x 100 node -e 0', wall / floor, 2.5);
+  if (inDb !== 800 || inGit !== 800) report('8 x 100 sends all landed', 1, 0);
+}
+
+const misses = results.filter((r) => r.ok === 'MISS');
+console.log(`\n${results.length - misses.length}/${results.filter((r) => r.bar !== undefined).length} bars met`);

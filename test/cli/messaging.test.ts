@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addWorktree, chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
+
+describe('two agents in two worktrees of one repository', () => {
+  it('hold a conversation: send, inbox, read receipts, reply in the thread, ack', () => {
+    const repo = makeRepo();
+    const wt = addWorktree(repo, 'codex-work');
+    ok(repo, ['join', '--team', 'core'], { agent: 'claude' });
+    ok(wt, ['join', '--team', 'core', '--role', 'reviewer'], { agent: 'codex' });
+
+    const sent = ok(repo, ['send', 'codex', 'please review the parser', '--kind', 'review_request', '--json'], { agent: 'claude' }).json;
+    const id = sent.message.id as string;
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+    expect(sent.message).toMatchObject({ from: 'claude', to: ['codex'], kind: 'review_request', priority: 'normal', thread: id, replyTo: null });
+
+    // The worktree sees the message: both share <git common dir>/handoff/ledger.db and the chain.
+    const inbox = ok(wt, ['inbox', '--json'], { agent: 'codex' }).json;
+    expect(inbox.unread).toBe(1);
+    expect(inbox.messages.map((m: any) => [m.id, m.body, m.status])).toEqual([[id, 'please review the parser', 'stored']]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.unread).toBe(0);
+
+    // Sender sees "stored" until the recipient reads.
+    expect(ok(repo, ['show', id, '--json']).json.recipients).toEqual([{ agent: 'codex', status: 'stored', readAt: null, ackedAt: null }]);
+    const read = ok(wt, ['read', id.slice(0, 12), '--json'], { agent: 'codex' }).json;
+    expect(read.marked).toEqual([id]);
+    expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('read');
+    // Reading again writes no second receipt.
+    expect(ok(wt, ['read', id, '--json'], { agent: 'codex' }).json.marked).toEqual([]);
+    expect(ok(wt, ['inbox', '--json'], { agent: 'codex' }).json.unread).toBe(0);
+
+    const replied = ok(wt, ['reply', id, 'looks good, one nit', '--json'], { agent: 'codex' }).json.message;
+    expect(replied).toMatchObject({ from: 'codex', to: ['claude'], thread: id, replyTo: id, kind: 'review_response' });
+
+    ok(wt, ['ack', id], { agent: 'codex' });
+    const shown = ok(repo, ['show', id, '--json']).json;
+    expect(shown.recipients[0].status).toBe('acked');
+    expect(shown.replies.map((m: any) => m.id)).toEqual([replied.id]);
+
+    const thread = ok(repo, ['thread', replied.id, '--json']).json;
+    expect(thread.messages.map((m: any) => m.body)).toEqual(['please review the parser', 'looks good, one nit']);
+    const threads = ok(repo, ['threads', '--json']).json;
+    expect(threads).toHaveLength(1);
+    expect(threads[0]).toMatchObject({ thread: id, messages: 2, subject: 'please review the parser', startedBy: 'claude' });
+
+    // Every event is a commit on this clone's chain, readable with plain git.
+    const events = chainEvents(repo);
+    expect(events.map((e) => e.event.type).sort()).toEqual(['agent', 'agent', 'message', 'message', 'receipt', 'receipt']);
+    const refs = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/').split('\n');
+    expect(refs).toHaveLength(1);
+    expect(refs[0]).toMatch(/^refs\/handoff\/chains\/[0-9A-Z]{26}$/);
+    expect(git(repo, 'show', `${sent.message.commit}:body`)).toBe('please review the parser');
+    const msg = git(repo, 'log', '-1', '--format=%B', sent.message.commit);
+    expect(msg).toContain('message claude -> codex: please review the parser');
+    expect(msg).toContain(`Handoff-Id: ${id}`);
+    expect(msg).toContain('Handoff-Event: message');
+  });
+
+  it('addresses @team, @role and all, never the sender itself', () => {
+    const repo = makeRepo();
+    ok(repo, ['join', '--team', 'core'], { agent: 'a' });
+    ok(repo, ['join', '--team', 'core', '--role', 'reviewer'], { agent: 'b' });
+    ok(repo, ['join', '--team', 'docs', '--role', 'reviewer'], { agent: 'c' });
+    expect(ok(repo, ['send', '@core', 'hi team', '--json'], { agent: 'a' }).json.message.to).toEqual(['b']);
+    expect(ok(repo, ['send', '@reviewer', 'hi reviewers', '--json'], { agent: 'a' }).json.message.to).toEqual(['b', 'c']);
+    expect(ok(repo, ['send', 'all', 'hi all', '--json'], { agent: 'c' }).json.message.to).toEqual(['a', 'b']);
+    ok(repo, ['leave'], { agent: 'b' });
+    expect(ok(repo, ['send', '@core', 'again', '--json'], { agent: 'c' }).json.message.to).toEqual(['a']);
+    // A message by name still reaches an agent that left; it waits in the inbox.
+    ok(repo, ['send', 'b', 'you left', '--json'], { agent: 'c' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages.map((m: any) => m.body)).toEqual(['hi team', 'hi reviewers', 'hi all', 'you left']);
+  });
+
+  it('takes the body from -m, --file and stdin, and joins unquoted words', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    const file = path.join(repo, 'note.txt');
+    fs.writeFileSync(file, 'from a file\nsecond line\n');
+    const bodies = [
+      ok(repo, ['send', 'b', '-m', 'from -m', '--json'], { agent: 'a' }),
+      ok(repo, ['send', 'b', '--file', file, '--json'], { agent: 'a' }),
+      ok(repo, ['send', 'b', '--json'], { agent: 'a', input: 'from stdin\n' }),
+      ok(repo, ['send', 'b', 'several', 'words', 'here', '--json'], { agent: 'a' }),
+    ].map((r) => r.json.message.body);
+    expect(bodies).toEqual(['from -m', 'from a file\nsecond line\n', 'from stdin\n', 'several words here']);
+    const twice = cli(repo, ['send', 'b', 'arg', '-m', 'flag'], { agent: 'a' });
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/one way only/);
+  });
+
+  it('keeps a message for an agent that has not started yet when sent with --create', () => {
+    const repo = makeRepo();
+    const refused = cli(repo, ['send', 'gemini', 'hello', '--json'], { agent: 'claude' });
+    expect(refused.status).toBe(3);
+    expect(refused.json.error.code).toBe('unknown_recipient');
+    expect(refused.json.error.message).toMatch(/--create/);
+    ok(repo, ['send', 'gemini', 'start on the docs', '--create'], { agent: 'claude' });
+    const agents = ok(repo, ['agents', '--json']).json;
+    expect(agents.find((a: any) => a.name === 'gemini')).toMatchObject({ status: 'registered', unread: 1, live: false });
+    // Later, gemini starts and finds it.
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'gemini' }).json;
+    expect(inbox.messages.map((m: any) => m.body)).toEqual(['start on the docs']);
+    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'gemini').status).toBe('registered');
+    ok(repo, ['join'], { agent: 'gemini' });
+    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'gemini').status).toBe('active');
+  });
+
+  it('lists urgent messages first and filters the inbox', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'mia' });
+    ok(repo, ['send', 'mia', 'first', '--kind', 'status'], { agent: 'x' });
+    ok(repo, ['send', 'mia', 'second', '--kind', 'question'], { agent: 'y' });
+    ok(repo, ['send', 'mia', 'fire', '--priority', 'urgent'], { agent: 'y' });
+    const bodies = (args: string[]) => ok(repo, ['inbox', '--json', ...args], { agent: 'mia' }).json.messages.map((m: any) => m.body);
+    expect(bodies([])).toEqual(['fire', 'first', 'second']);
+    expect(bodies(['--from', 'y'])).toEqual(['fire', 'second']);
+    expect(bodies(['--kind', 'question'])).toEqual(['second']);
+    expect(bodies(['--priority', 'urgent'])).toEqual(['fire']);
+    ok(repo, ['read', '--all'], { agent: 'mia' });
+    expect(bodies([])).toEqual([]);
+    expect(bodies(['--all'])).toHaveLength(3);
+  });
+
+  it('wait returns a message that arrives while it waits, and marks it read', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const waiting = cliAsync(repo, ['wait', '--timeout', '30', '--json'], { agent: 'codex' });
+    // While waiting, codex is live.
+    await until(() => ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex')?.live === true);
+    const id = ok(repo, ['send', 'codex', 'wake up', '--json'], { agent: 'claude' }).json.message.id;
+    const r = await waiting.done;
+    expect(r.status).toBe(0);
+    expect(r.json.messages.map((m: any) => [m.id, m.body])).toEqual([[id, 'wake up']]);
+    expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('read');
+    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex').live).toBe(false);
+  });
+
+  it('wait and send --wait-for exit 5 when time runs out', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const w = cli(repo, ['wait', '--timeout', '1', '--json'], { agent: 'codex' });
+    expect(w.status).toBe(5);
+    expect(w.json.error.code).toBe('timeout');
+    const s = cli(repo, ['send', 'codex', 'read me', '--wait-for', 'read', '--timeout', '1', '--json'], { agent: 'claude' });
+    expect(s.status).toBe(5);
+    expect(s.json.error.message).toMatch(/was sent, but was not read/);
+    // The message itself was sent and is in the inbox.
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual(['read me']);
+  });
+
+  it('send --wait-for reply returns the reply', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const asking = cliAsync(repo, ['send', 'codex', 'which port?', '--kind', 'question', '--wait-for', 'reply', '--timeout', '30', '--json'], { agent: 'claude' });
+    let id: string | undefined;
+    await until(() => (id = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0]?.id) !== undefined);
+    ok(repo, ['reply', id!, '8080'], { agent: 'codex' });
+    const r = await asking.done;
+    expect(r.status).toBe(0);
+    expect(r.json.waited.reply).toMatchObject({ body: '8080', from: 'codex', replyTo: id, kind: 'answer' });
+  });
+
+  it('whoami says how the identity was found', () => {
+    const repo = makeRepo();
+    expect(ok(repo, ['whoami', '--json'], { agent: 'codex' }).json).toMatchObject({ name: 'codex', via: 'env' });
+    expect(ok(repo, ['whoami', '--as', 'gemini', '--json']).json).toMatchObject({ name: 'gemini', via: 'flag' });
+    expect(ok(repo, ['whoami', '--json'], { env: { CLAUDECODE: '1' } }).json).toMatchObject({ name: 'claude', runtime: 'claude', via: 'runtime' });
+    expect(ok(repo, ['whoami', '--json']).json).toMatchObject({ name: 'test-human', via: 'git-user' });
+    const conflict = cli(repo, ['whoami', '--as', 'other', '--json'], { agent: 'codex' });
+    expect(conflict.status).toBe(2);
+    expect(conflict.json.error.code).toBe('identity_conflict');
+    // Events record the name and how it was found.
+    ok(repo, ['join'], { agent: 'codex', env: { GEMINI_CLI: '1' } });
+    const ev = chainEvents(repo)[0]!.event;
+    expect(ev.author).toEqual({ name: 'codex', runtime: 'gemini', via: 'env' });
+  });
+
+  it('keeps the SQLite ledger in the git common dir with mode 0600', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'a' });
+    const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
+    expect(fs.statSync(db).mode & 0o777).toBe(0o600);
+    // Never tracked: git status stays clean.
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+});
+
+/** Polls `cond` (a test-side helper, not product code) until it holds or 20 s pass. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
