@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chainEvents, cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+/** A snapshot of everything a refused command must leave unchanged. */
+function ledgerState(repo: string) {
+  const refs = git(repo, 'for-each-ref', 'refs/handoff/');
+  const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
+  const events = fs.existsSync(db) ? cli(repo, ['threads', '--json']).stdout : '';
+  return { refs, events, chain: chainEvents(repo).length };
+}
+
+describe('bad input gets a clear error, the documented exit code, and writes nothing', () => {
+  const repo = makeRepo();
+  ok(repo, ['join'], { agent: 'codex' });
+  ok(repo, ['join'], { agent: 'claude' });
+  const before = ledgerState(repo);
+
+  const cases: { name: string; args: string[]; agent?: string; env?: Record<string, string>; input?: string | Buffer; exit: number; code: string; says: RegExp }[] = [
+    { name: 'unknown recipient', args: ['send', 'nobody', 'hi'], agent: 'claude', exit: 3, code: 'unknown_recipient', says: /No agent named "nobody".*--create/ },
+    { name: 'recipient ../x', args: ['send', '../x', 'hi'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid recipient name/ },
+    { name: 'recipient refs/heads/main', args: ['send', 'refs/heads/main', 'hi'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid recipient name/ },
+    { name: 'agent name with a space', args: ['join', '--as', 'a b'], exit: 2, code: 'invalid_name', says: /Invalid agent name "a b"/ },
+    { name: 'agent name ../x', args: ['join', '--as', '../x'], exit: 2, code: 'invalid_name', says: /contains "\.\."|must start/ },
+    { name: 'agent name -x via env', args: ['send', 'codex', 'hi'], env: { HANDOFF_AGENT: '-x' }, exit: 2, code: 'invalid_name', says: /HANDOFF_AGENT is set to an invalid name/ },
+    { name: 'agent name refs/heads/main', args: ['join', '--as', 'refs/heads/main'], exit: 2, code: 'invalid_name', says: /Invalid agent name/ },
+    { name: 'agent name of 200 characters', args: ['join', '--as', 'a'.repeat(200)], exit: 2, code: 'invalid_name', says: /200 characters long; the limit is 63/ },
+    { name: 'uppercase agent name', args: ['join', '--as', 'Codex'], exit: 2, code: 'invalid_name', says: /uppercase/ },
+    { name: 'reserved agent name', args: ['join', '--as', 'all'], exit: 2, code: 'reserved_name', says: /reserved/ },
+    { name: 'team name with a slash', args: ['join', '--as', 'codex', '--team', 'a/b'], exit: 2, code: 'invalid_name', says: /Invalid team name/ },
+    { name: 'empty body', args: ['send', 'codex', '   '], agent: 'claude', exit: 2, code: 'empty_body', says: /body is empty/ },
+    { name: 'empty stdin', args: ['send', 'codex'], agent: 'claude', input: '', exit: 2, code: 'empty_body', says: /body is empty/ },
+    { name: 'body with a NUL byte', args: ['send', 'codex'], agent: 'claude', input: Buffer.from('a\0b'), exit: 2, code: 'nul_in_body', says: /NUL/ },
+    { name: 'body that is not UTF-8', args: ['send', 'codex'], agent: 'claude', input: Buffer.from([0x68, 0xff, 0xfe, 0x69]), exit: 2, code: 'invalid_utf8', says: /not valid UTF-8/ },
+    { name: 'body over 1 MiB', args: ['send', 'codex'], agent: 'claude', input: 'x'.repeat(1024 * 1024 + 1), exit: 2, code: 'body_too_large', says: /1048577 bytes; the limit is 1048576/ },
+    { name: 'unknown message id', args: ['show', '01ABCDEFGHJKMNPQRSTVWXYZ01'], exit: 3, code: 'message_not_found', says: /No message/ },
+    { name: 'malformed message id', args: ['read', 'x;rm -rf'], agent: 'codex', exit: 2, code: 'bad_id', says: /not a message id/ },
+    { name: 'reply to unknown id', args: ['reply', '01ABCDEFGHJKMN', 'hi'], agent: 'codex', exit: 3, code: 'message_not_found', says: /No message/ },
+    { name: 'unknown team', args: ['send', '@nope', 'hi'], agent: 'claude', exit: 3, code: 'unknown_group', says: /No agent has team or role "nope"/ },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}`, () => {
+      const r = cli(repo, [...c.args, '--json'], { agent: c.agent, env: c.env, input: c.input });
+      expect(r.status).toBe(c.exit);
+      expect(r.json.error.code).toBe(c.code);
+      expect(r.json.error.message).toMatch(c.says);
+      // The same error for humans goes to stderr as a sentence.
+      const human = cli(repo, c.args, { agent: c.agent, env: c.env, input: c.input });
+      expect(human.status).toBe(c.exit);
+      expect(human.stderr).toMatch(/^handoff: /);
+      expect(ledgerState(repo)).toEqual(before);
+    });
+  }
+
+  it('a body limit set in git config applies', () => {
+    git(repo, 'config', 'handoff.maxBodyBytes', '10');
+    try {
+      const r = cli(repo, ['send', 'codex', 'eleven char', '--json'], { agent: 'claude' });
+      expect(r.status).toBe(2);
+      expect(r.json.error.message).toMatch(/11 bytes; the limit is 10/);
+      expect(ledgerState(repo)).toEqual(before);
+    } finally {
+      git(repo, 'config', '--unset', 'handoff.maxBodyBytes');
+    }
+  });
+
+  it('parse errors (unknown flag, bad option value, missing argument) exit 2', () => {
+    expect(cli(repo, ['send', 'codex', 'x', '--bogus'], { agent: 'claude' }).status).toBe(2);
+    expect(cli(repo, ['send', 'codex', 'x', '--kind', 'nonsense'], { agent: 'claude' }).status).toBe(2);
+    expect(cli(repo, ['send'], { agent: 'claude' }).status).toBe(2);
+    expect(cli(repo, ['wait', '--timeout', 'soon'], { agent: 'claude' }).status).toBe(2);
+    expect(ledgerState(repo)).toEqual(before);
+  });
+
+  it('outside a git repository, says so (exit 3)', () => {
+    const dir = tmpDir();
+    const r = cli(dir, ['inbox', '--json'], { agent: 'codex' });
+    expect(r.status).toBe(3);
+    expect(r.json.error.code).toBe('not_a_repository');
+    expect(r.json.error.message).toMatch(/not inside a git repository/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('with no identity at all, says how to set one', () => {
+    const r = cli(repo, ['inbox', '--json'], { env: { HOME: tmpDir(), GIT_AUTHOR_NAME: undefined, GIT_COMMITTER_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, GIT_COMMITTER_EMAIL: undefined } });
+    expect(r.status).toBe(2);
+    expect(r.json.error.message).toMatch(/HANDOFF_AGENT/);
+  });
+});
+
+describe('a repository with no commits', () => {
+  it('can send messages, but --attach-diff says why it cannot', () => {
+    const repo = makeRepo({ empty: true });
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['send', 'codex', 'hello'], { agent: 'claude' });
+    fs.writeFileSync(path.join(repo, 'new.txt'), 'x\n');
+    const r = cli(repo, ['send', 'codex', 'with diff', '--attach-diff', '--json'], { agent: 'claude' });
+    expect(r.status).toBe(1);
+    expect(r.json.error.code).toBe('no_commits');
+    expect(r.json.error.message).toMatch(/no commits yet.*Commit once/);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual(['hello']);
+    // HEAD is still unborn and nothing was staged.
+    expect(cli(repo, ['whoami'], { agent: 'codex' }).status).toBe(0);
+    expect(() => git(repo, 'rev-parse', '--verify', '-q', 'HEAD')).toThrow();
+    expect(git(repo, 'status', '--porcelain')).toBe('?? new.txt');
+  });
+});
+
+describe('terminal escapes in bodies', () => {
+  it('are stored as sent but printed inert', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const evil = 'hi \u001b[31mRED\u001b[0m \u001b]0;pwned\u0007 bell\u0007 \u009b2J';
+    const id = ok(repo, ['send', 'codex', '--json'], { agent: 'claude', input: evil }).json.message.id;
+    // Stored byte for byte (git and --json).
+    const commit = ok(repo, ['show', id, '--json']).json.message.commit;
+    expect(git(repo, 'show', `${commit}:body`)).toBe(evil);
+    expect(ok(repo, ['show', id, '--json']).json.message.body).toBe(evil);
+    // Printed with no control characters at all.
+    for (const args of [['read', id], ['inbox', '--all'], ['show', id], ['thread', id]]) {
+      const out = ok(repo, args, { agent: 'codex' }).stdout;
+      expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(out).toContain('\\x1b[31mRED');
+    }
+  });
+});

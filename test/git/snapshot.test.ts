@@ -1,0 +1,101 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { git, makeRepo, ok } from '../helpers/repo';
+
+const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('send --attach-diff', () => {
+  it('snapshots staged, unstaged and untracked files, respects .gitignore and leaves secrets out, touching nothing of the user', () => {
+    const repo = makeRepo({ files: { '.gitignore': 'build/\n', 'src/a.ts': 'a1\n', 'src/b.ts': 'b1\n', 'src/gone.ts': 'g\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'src/a.ts'), 'a2 staged\n');
+    git(repo, 'add', 'src/a.ts');
+    fs.writeFileSync(path.join(repo, 'src/a.ts'), 'a3 unstaged on top\n');
+    fs.writeFileSync(path.join(repo, 'src/b.ts'), 'b2 unstaged\n');
+    fs.writeFileSync(path.join(repo, 'src/new.ts'), 'untracked\n');
+    fs.rmSync(path.join(repo, 'src/gone.ts'));
+    fs.mkdirSync(path.join(repo, 'build'));
+    fs.writeFileSync(path.join(repo, 'build/out.js'), 'ignored\n');
+    fs.writeFileSync(path.join(repo, '.env'), 'SECRET=1\n');
+    fs.writeFileSync(path.join(repo, 'server.pem'), '-----BEGIN\n');
+    fs.mkdirSync(path.join(repo, 'keys'));
+    fs.writeFileSync(path.join(repo, 'keys/id_rsa'), 'private\n');
+
+    const indexFile = path.join(repo, '.git', 'index');
+    const before = { index: sha(indexFile), status: git(repo, 'status', '--porcelain'), head: git(repo, 'rev-parse', 'HEAD'), branches: git(repo, 'for-each-ref', 'refs/heads/'), stash: git(repo, 'stash', 'list') };
+
+    const r = ok(repo, ['send', 'codex', 'my changes', '--attach-diff', '--json'], { agent: 'claude' });
+    const m = r.json.message;
+    expect(m.diff.base).toBe(before.head);
+    expect(m.diff.excluded).toEqual(['.env', 'keys/id_rsa', 'server.pem']);
+    expect(r.stderr).toBe('');
+
+    // The snapshot is the working tree: the unstaged content of a.ts wins over the staged one.
+    const snap = (p: string) => git(repo, 'show', `${m.commit}:snapshot/${p}`);
+    expect(snap('src/a.ts')).toBe('a3 unstaged on top');
+    expect(snap('src/b.ts')).toBe('b2 unstaged');
+    expect(snap('src/new.ts')).toBe('untracked');
+    const files = git(repo, 'ls-tree', '-r', '--name-only', `${m.commit}:snapshot`).split('\n');
+    expect(files).not.toContain('src/gone.ts');
+    expect(files).not.toContain('build/out.js');
+    expect(files).not.toContain('.env');
+    expect(files).not.toContain('server.pem');
+    expect(files).not.toContain('keys/id_rsa');
+    // The secret's content was not even written to the object database.
+    const secretBlob = git(repo, 'hash-object', '.env');
+    expect(() => git(repo, 'cat-file', '-e', secretBlob)).toThrow();
+
+    const patch = git(repo, 'show', `${m.commit}:patch`);
+    expect(patch).toContain('+a3 unstaged on top');
+    expect(patch).toContain('deleted file mode');
+    expect(patch).toContain('+++ b/src/new.ts');
+    expect(patch).not.toContain('SECRET');
+    expect(m.diff.files).toBe(4);
+
+    // The base commit is kept reachable from the ledger (second parent of the event commit).
+    expect(git(repo, 'rev-parse', `${m.commit}^2`)).toBe(before.head);
+
+    // Nothing of the user's changed.
+    expect(sha(indexFile)).toBe(before.index);
+    expect(git(repo, 'status', '--porcelain')).toBe(before.status);
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(before.head);
+    expect(git(repo, 'for-each-ref', 'refs/heads/')).toBe(before.branches);
+    expect(git(repo, 'stash', 'list')).toBe(before.stash);
+    expect(fs.readFileSync(path.join(repo, 'src/a.ts'), 'utf8')).toBe('a3 unstaged on top\n');
+
+    // show prints the message with its diff.
+    const shown = ok(repo, ['show', m.id], { agent: 'codex' }).stdout;
+    expect(shown).toContain('my changes');
+    expect(shown).toContain('+b2 unstaged');
+    expect(shown).toMatch(/Left out: .env, keys\/id_rsa, server.pem/);
+  });
+
+  it('honours extra patterns from git config handoff.snapshotExclude', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    git(repo, 'config', '--add', 'handoff.snapshotExclude', '*.secret');
+    fs.writeFileSync(path.join(repo, 'db.secret'), 'pw\n');
+    fs.writeFileSync(path.join(repo, 'ok.txt'), 'fine\n');
+    const m = ok(repo, ['send', 'codex', 'x', '--attach-diff', '--json'], { agent: 'claude' }).json.message;
+    expect(m.diff.excluded).toEqual(['db.secret']);
+    expect(git(repo, 'show', `${m.commit}:snapshot/ok.txt`)).toBe('fine');
+  });
+
+  it('works from a linked worktree, against that worktree\'s HEAD and files', () => {
+    const repo = makeRepo();
+    const wt = path.join(path.dirname(repo), `${path.basename(repo)}-wt`);
+    git(repo, 'worktree', 'add', '-q', '-b', 'feature', wt);
+    fs.writeFileSync(path.join(wt, 'feature.txt'), 'only in the worktree\n');
+    git(wt, 'add', 'feature.txt');
+    git(wt, 'commit', '-q', '-m', 'feature');
+    fs.appendFileSync(path.join(wt, 'feature.txt'), 'more\n');
+    ok(repo, ['join'], { agent: 'claude' });
+    const m = ok(wt, ['send', 'claude', 'from the worktree', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
+    expect(m.diff.base).toBe(git(wt, 'rev-parse', 'HEAD'));
+    expect(git(repo, 'show', `${m.commit}:patch`)).toContain('+more');
+    expect(git(wt, 'diff', '--cached', '--name-only')).toBe('');
+    expect(git(wt, 'diff', '--name-only')).toBe('feature.txt');
+  });
+});
