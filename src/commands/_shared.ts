@@ -5,8 +5,8 @@ import type { Io, Parsed } from '../cli/define';
 import { closeContext, openContext, type Context } from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */
-export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T>, opts: { skipIndex?: boolean } = {}): Promise<T> {
-  const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), skipIndex: opts.skipIndex });
+export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T>, opts: { skipIndex?: boolean; discardDb?: boolean } = {}): Promise<T> {
+  const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });
   try {
     return await fn(ctx);
   } finally {

@@ -23,7 +23,7 @@ every chain, with progress on stderr. Receipts and everything else recorded as e
       const r = rebuild(ctx, { onProgress: progress });
       if (process.stderr.isTTY && last) process.stderr.write('\n');
       return r;
-    }, { skipIndex: true });
+    }, { skipIndex: true, discardDb: true });
   },
   print(r, io) {
     io.log(`rebuilt: ${r.events} events (${r.messages} messages) from ${r.chains} chain(s)`);

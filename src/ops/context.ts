@@ -33,6 +33,8 @@ export interface ContextOptions {
   warn?: (message: string) => void;
   /** Skip indexing chains that changed in git (only for ops that do it themselves). */
   skipIndex?: boolean;
+  /** Delete the SQLite ledger before opening it (rebuild). */
+  discardDb?: boolean;
 }
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -46,7 +48,9 @@ export function openContext(opts: ContextOptions = {}): Context {
   const now = clockFrom(env);
   const ulid = monotonicFactory();
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
-  const db = openOrRecover(path.join(dataDir, 'ledger.db'), warn);
+  const dbFile = path.join(dataDir, 'ledger.db');
+  if (opts.discardDb) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
+  const db = openOrRecover(dbFile, warn);
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
     repo,

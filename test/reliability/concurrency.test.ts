@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, cli, makeRepo, ok } from '../helpers/repo';
+import { stores, writer } from '../helpers/writers';
+
+describe('concurrent writers', () => {
+  it('16 processes x 50 sends: 800 in SQLite and 800 in git, none twice', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, w) => writer(repo, [`w${w}`, 'sink', '50', `w${w}`])));
+    const acked = runs.flatMap((r) => r.acked);
+    expect(acked).toHaveLength(800);
+    const { sqlite, git } = stores(repo, 'sink');
+    expect(sqlite).toHaveLength(800);
+    expect(new Set(sqlite).size).toBe(800);
+    expect(git).toHaveLength(800);
+    expect(new Set(git).size).toBe(800);
+    expect(new Set(sqlite)).toEqual(new Set(acked));
+    expect(new Set(git)).toEqual(new Set(acked));
+    // One chain, linear: every event commit's first parent is the previous one (no lost update).
+    expect(cli(repo, ['whoami', '--json'], { agent: 'sink' }).json.unread).toBe(800);
+  });
+
+  it('16 CLI processes sending at once all land exactly once', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const sends = Array.from({ length: 16 }, (_, i) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'send', 'sink', `cli ${i}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: `c${i}` }) });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`send ${i} exited ${code}`))));
+      }),
+    );
+    const ids = await Promise.all(sends);
+    const { sqlite, git } = stores(repo, 'sink');
+    expect(new Set(sqlite)).toEqual(new Set(ids));
+    expect(new Set(git)).toEqual(new Set(ids));
+    expect(sqlite).toHaveLength(16);
+    expect(git).toHaveLength(16);
+  });
+});

@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { stores, writer } from '../helpers/writers';
+import { appendToChain } from '../../src/git/ledger-format';
+import { findRepo } from '../../src/git/repo';
+
+const dbFile = (repo: string) => path.join(commonDir(repo), 'handoff', 'ledger.db');
+
+/** Checks that SQLite and git hold the same messages and that no event is half there. */
+function expectConsistent(repo: string, agent: string, acked: string[]) {
+  const { sqlite, git: inGit } = stores(repo, agent);
+  expect(new Set(sqlite).size).toBe(sqlite.length);
+  expect(new Set(inGit).size).toBe(inGit.length);
+  expect(new Set(sqlite)).toEqual(new Set(inGit));
+  for (const id of acked) {
+    expect(sqlite).toContain(id);
+    expect(inGit).toContain(id);
+  }
+  // No half-written event: every message indexed has its body and its recipient row.
+  const db = new Database(dbFile(repo), { readonly: true });
+  try {
+    const orphans = db.prepare('SELECT count(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id)').get() as { n: number };
+    expect(orphans.n).toBe(0);
+    const events = db.prepare("SELECT count(*) AS n FROM events WHERE type = 'message'").get() as { n: number };
+    expect(events.n).toBe(sqlite.length);
+  } finally {
+    db.close();
+  }
+}
+
+describe('kill -9 during sends', () => {
+  it('CLI sends killed at random points (40 times): every send that exited 0 is in both stores', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const acked: string[] = [];
+    let killed = 0;
+    for (let round = 0; round < 10; round++) {
+      const batch = Array.from({ length: 4 }, (_, i) => {
+        const p = cliAsync(repo, ['send', 'sink', `kill ${round}-${i}`], { agent: `k${i}` });
+        // Spread kills over the whole life of a send: start-up, SQLite open, git write, SQLite write.
+        const delay = Math.floor(Math.random() * 160);
+        setTimeout(() => p.kill('SIGKILL'), delay);
+        return p.done;
+      });
+      for (const r of await Promise.all(batch)) {
+        if (r.status === 0) acked.push(r.stdout.trim());
+        else killed++;
+      }
+    }
+    expect(killed).toBeGreaterThan(0);
+    expectConsistent(repo, 'sink', acked);
+    // The chain is intact: every commit on it parses as an event.
+    for (const e of chainEvents(repo)) expect(e.event.id).toMatch(/^[0-9A-Z]{26}$/);
+  });
+
+  it('a long-lived writer killed mid-stream loses no acknowledged message (5 times)', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const acked: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const runs = await Promise.all([writer(repo, [`a${i}`, 'sink', '100000', `a${i}`], 300 + i * 97), writer(repo, [`b${i}`, 'sink', '100000', `b${i}`], 350 + i * 53)]);
+      for (const r of runs) {
+        expect(r.signal).toBe('SIGKILL');
+        acked.push(...r.acked);
+      }
+    }
+    expect(acked.length).toBeGreaterThan(10);
+    expectConsistent(repo, 'sink', acked);
+  });
+
+  it('an event in git but not in SQLite (a crash between the two writes) is indexed by the next command', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const cloneId = fs.readFileSync(path.join(commonDir(repo), 'handoff', 'clone-id'), 'utf8').trim();
+    // Do only the git half of a send, as a process killed right after it would have.
+    const event = {
+      v: 1,
+      id: '01KZZZZZZZZZZZZZZZZZZZZZZZ',
+      type: 'message',
+      ts: new Date().toISOString(),
+      clone: cloneId,
+      author: { name: 'ghost', runtime: null, via: 'env' },
+      address: 'sink',
+      to: ['sink'],
+      kind: 'request',
+      priority: 'normal',
+      thread: '01KZZZZZZZZZZZZZZZZZZZZZZZ',
+      reply_to: null,
+      body_bytes: 10,
+      diff: null,
+    } as const;
+    appendToChain(findRepo(repo), cloneId, event as any, { body: 'git only!!' });
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'sink' }).json;
+    expect(inbox.messages.map((m: any) => [m.id, m.body, m.from])).toEqual([[event.id, 'git only!!', 'ghost']]);
+  });
+});
+
+describe('the SQLite ledger is rebuildable from git', () => {
+  function conversation() {
+    const repo = makeRepo();
+    ok(repo, ['join', '--team', 't'], { agent: 'a' });
+    ok(repo, ['join', '--role', 'r'], { agent: 'b' });
+    const m1 = ok(repo, ['send', 'b', 'one', '--json'], { agent: 'a' }).json.message.id;
+    ok(repo, ['send', 'b', 'two'], { agent: 'a' });
+    ok(repo, ['read', m1], { agent: 'b' });
+    ok(repo, ['ack', m1], { agent: 'b' });
+    ok(repo, ['reply', m1, 'answer'], { agent: 'b' });
+    return { repo, m1 };
+  }
+  const state = (repo: string, m1: string) => ({
+    inboxB: ok(repo, ['inbox', '--all', '--json'], { agent: 'b' }).json,
+    inboxA: ok(repo, ['inbox', '--all', '--json'], { agent: 'a' }).json,
+    show: ok(repo, ['show', m1, '--json']).json,
+    agents: ok(repo, ['agents', '--json']).json,
+    threads: ok(repo, ['threads', '--json']).json,
+  });
+
+  it('a deleted ledger.db is rebuilt on next use, receipts and all', () => {
+    const { repo, m1 } = conversation();
+    const before = state(repo, m1);
+    expect(before.show.recipients[0].status).toBe('acked');
+    for (const s of ['', '-wal', '-shm']) fs.rmSync(dbFile(repo) + s, { force: true });
+    expect(state(repo, m1)).toEqual(before);
+  });
+
+  it('a corrupt ledger.db (garbage bytes) is detected, set aside with a notice, and rebuilt', () => {
+    const { repo, m1 } = conversation();
+    const before = state(repo, m1);
+    for (const s of ['-wal', '-shm']) fs.rmSync(dbFile(repo) + s, { force: true });
+    fs.writeFileSync(dbFile(repo), Buffer.alloc(8192, 0x5a));
+    const r = cli(repo, ['inbox', '--all', '--json'], { agent: 'b' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/unreadable.*rebuilt from the git ledger/);
+    expect(fs.readdirSync(path.dirname(dbFile(repo))).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);
+    expect(state(repo, m1)).toEqual(before);
+  });
+
+  it('handoff rebuild recreates the same state', () => {
+    const { repo, m1 } = conversation();
+    const before = state(repo, m1);
+    const r = ok(repo, ['rebuild', '--json']).json;
+    expect(r).toMatchObject({ events: 7, messages: 3, chains: 1 });
+    expect(state(repo, m1)).toEqual(before);
+  });
+
+  it('a database from a newer handoff is refused with a clear error', () => {
+    const { repo } = conversation();
+    const db = new Database(dbFile(repo));
+    db.pragma('user_version = 999');
+    db.close();
+    const r = cli(repo, ['inbox', '--json'], { agent: 'b' });
+    expect(r.status).toBe(1);
+    expect(r.json.error.code).toBe('ledger_too_new');
+    expect(r.json.error.message).toMatch(/newer handoff.*Upgrade handoff.*handoff rebuild/);
+    // rebuild is the way out, and loses nothing.
+    ok(repo, ['rebuild'], {});
+    expect(ok(repo, ['inbox', '--all', '--json'], { agent: 'b' }).json.messages).toHaveLength(2);
+    void git;
+  });
+});
