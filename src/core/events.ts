@@ -45,6 +45,11 @@ interface EventBase {
   ts: string;
   clone: string;
   author: EventAuthor;
+  /**
+   * Hybrid logical clock in milliseconds: max(ts, previous event's clock + 1, every witnessed event's
+   * clock + 1). Readers order events by (clock, id), which is causal even when machines' clocks disagree.
+   */
+  clock: number;
   /** Tips of other chains this clone had indexed when it wrote the event, where they changed. */
   seen?: Record<string, string>;
 }
@@ -87,7 +92,7 @@ export interface ReceiptEvent extends EventBase {
 export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent;
 
 /** Distributive Omit, so that each event type keeps its own fields. */
-export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen'> : never) : never;
+export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen' | 'clock'> : never) : never;
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -141,6 +146,7 @@ export function parseEvent(text: string): LedgerEvent {
   need(isEventId(e.id), 'bad id');
   need(typeof e.ts === 'string' && ISO.test(e.ts), 'bad timestamp');
   need(typeof e.clone === 'string' && ULID.test(e.clone), 'bad clone id');
+  need(Number.isSafeInteger(e.clock) && (e.clock as number) >= Date.parse(e.ts as string), 'bad clock');
   const a = e.author as Record<string, unknown> | undefined;
   need(a && typeof a === 'object' && isName(a.name) && isShortText(a.runtime) && typeof a.via === 'string', 'bad author');
   if (e.seen !== undefined) {

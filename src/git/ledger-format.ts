@@ -81,22 +81,26 @@ export interface AppendResult {
 }
 
 /**
- * Appends one event to a clone's chain: builds the commit on the current tip and moves the ref with
- * compare-and-swap, rebuilding on the new tip when another process got there first.
+ * Appends one event to a clone's chain: `prepare` builds the event on the current tip, the commit is
+ * written, and the ref moves by compare-and-swap. When another process got there first, `prepare` runs
+ * again on the new tip (so the event's time and clock always follow its parent's).
  */
-export function appendToChain(repo: Repo, cloneId: string, event: LedgerEvent, payload: EventPayload): AppendResult {
+export function appendToChain(
+  repo: Repo,
+  cloneId: string,
+  prepare: (parent: string | null) => { event: LedgerEvent; payload: EventPayload },
+): AppendResult & { event: LedgerEvent } {
   const ref = chainRef(cloneId);
   const writer = new ObjectWriter(repo.objectsDir);
-  const tree = writeEventTree(writer, event, payload);
-  const when = Date.parse(event.ts) / 1000;
-  const ident = { name: event.author.name, email: `${event.author.name}@handoff.invalid`, when };
-  const message = commitMessage(event, payload.body);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const parent = readRefs(repo, CHAIN_PREFIX).get(ref) ?? null;
+    const { event, payload } = prepare(parent);
+    const tree = writeEventTree(writer, event, payload);
+    const ident = { name: event.author.name, email: `${event.author.name}@handoff.invalid`, when: Date.parse(event.ts) / 1000 };
     const parents = parent ? [parent] : [];
     if (payload.base) parents.push(payload.base);
-    const commit = writer.commit({ tree, parents, author: ident, committer: ident, message });
-    if (compareAndSwapRef(repo, ref, commit, parent)) return { commit, parent };
+    const commit = writer.commit({ tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) });
+    if (compareAndSwapRef(repo, ref, commit, parent)) return { commit, parent, event };
     // Lost the race: back off a little (jittered) so that many writers do not retry in lockstep.
     const ms = Math.min(50, 1 + attempt * 2) * Math.random();
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -155,6 +159,11 @@ export function readChainEvents(
     }
   }
   return { events, bad };
+}
+
+/** The event committed as `commit`, or null when it cannot be read. */
+export function readEventAt(repo: Repo, commit: string): LedgerEvent | null {
+  return readChainEvents(repo, [{ commit, parent: null }]).events[0]?.event ?? null;
 }
 
 /** The unified diff attached to a message event, or null. */

@@ -6,7 +6,7 @@
 import type { LedgerEvent } from '../core/events';
 import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
-import { insertEvent } from './events';
+import { insertEvent, insertWitness } from './events';
 import { applyReceipt, insertMessage } from './messages';
 
 export interface IndexedEvent {
@@ -27,10 +27,12 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     parent_commit: e.parent,
     type: ev.type,
     ts: ev.ts,
+    clock: ev.clock,
     author: ev.author.name,
     json: JSON.stringify(ev),
   });
   if (!fresh) return false;
+  for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, ev.id, chain, tip);
   touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
   switch (ev.type) {
     case 'agent':
@@ -52,6 +54,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
           kind: ev.kind,
           priority: ev.priority,
           ts: ev.ts,
+          clock: ev.clock,
           body: e.body ?? '',
           commit_id: e.commit,
           diff_base: ev.diff?.base ?? null,

@@ -9,6 +9,7 @@ export interface EventRow {
   parent_commit: string | null;
   type: string;
   ts: string;
+  clock: number;
   author: string;
   json: string;
 }
@@ -17,8 +18,8 @@ export interface EventRow {
 export function insertEvent(db: Db, row: Omit<EventRow, 'seq'>): boolean {
   const res = stmt(
     db,
-    `INSERT OR IGNORE INTO events (id, chain, commit_id, parent_commit, type, ts, author, json)
-     VALUES (@id, @chain, @commit_id, @parent_commit, @type, @ts, @author, @json)`,
+    `INSERT OR IGNORE INTO events (id, chain, commit_id, parent_commit, type, ts, clock, author, json)
+     VALUES (@id, @chain, @commit_id, @parent_commit, @type, @ts, @clock, @author, @json)`,
   ).run(row);
   return res.changes === 1;
 }
@@ -28,9 +29,39 @@ export function hasEvent(db: Db, id: string): boolean {
   return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
 }
 
-/** Every indexed event in ledger order. */
+/** Every indexed event in causal order. */
 export function allEvents(db: Db): EventRow[] {
-  return stmt(db, 'SELECT * FROM events ORDER BY ts, id').all() as EventRow[];
+  return stmt(db, 'SELECT * FROM events ORDER BY clock, id').all() as EventRow[];
+}
+
+/** The logical clock of the event committed as `commit`, if indexed. */
+export function clockOfCommit(db: Db, commit: string): number | undefined {
+  return (stmt(db, 'SELECT clock FROM events WHERE commit_id = ?').get(commit) as { clock: number } | undefined)?.clock;
+}
+
+/** Records that event `eventId` witnessed `chain` at `tip`. */
+export function insertWitness(db: Db, eventId: string, chain: string, tip: string): void {
+  stmt(db, 'INSERT OR IGNORE INTO witnesses (event_id, chain, tip) VALUES (?, ?, ?)').run(eventId, chain, tip);
+}
+
+/** Every distinct (chain, tip) that some event witnessed. */
+export function allWitnesses(db: Db): { chain: string; tip: string; event_id: string }[] {
+  return stmt(db, 'SELECT chain, tip, min(event_id) AS event_id FROM witnesses GROUP BY chain, tip').all() as { chain: string; tip: string; event_id: string }[];
+}
+
+/** What the chain `witness` last recorded of each other chain (the newest witness per chain). */
+export function lastWitnessedBy(db: Db, witness: string): Map<string, string> {
+  const rows = stmt(
+    db,
+    `SELECT w.chain, w.tip FROM witnesses w JOIN events e ON e.id = w.event_id
+     WHERE e.chain = ? ORDER BY e.clock, e.id`,
+  ).all(witness) as { chain: string; tip: string }[];
+  return new Map(rows.map((r) => [r.chain, r.tip]));
+}
+
+/** Every event id in SQLite with its chain. */
+export function eventIds(db: Db): { id: string; chain: string; commit_id: string }[] {
+  return stmt(db, 'SELECT id, chain, commit_id FROM events').all() as { id: string; chain: string; commit_id: string }[];
 }
 
 /** Number of indexed events (per type when given). */

@@ -11,6 +11,7 @@ export interface MessageRow {
   kind: string;
   priority: string;
   ts: string;
+  clock: number;
   body: string;
   commit_id: string;
   diff_base: string | null;
@@ -28,8 +29,8 @@ export const STATUS_NAMES: StatusName[] = ['stored', 'read', 'acked'];
 export function insertMessage(db: Db, m: MessageRow, to: string[]): void {
   stmt(
     db,
-    `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, body, commit_id, diff_base, diff_tree, diff_files, excluded)
-     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded)`,
+    `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, clock, body, commit_id, diff_base, diff_tree, diff_files, excluded)
+     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @clock, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded)`,
   ).run(m);
   const ins = stmt(db, 'INSERT OR IGNORE INTO recipients (message_id, agent, status) VALUES (?, ?, 0)');
   for (const agent of to) ins.run(m.id, agent);
@@ -73,7 +74,7 @@ export function inboxFor(
     `SELECT m.*, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
      WHERE r.agent = @agent AND (@all = 1 OR r.status = 0)
        AND (@from IS NULL OR m.sender = @from) AND (@kind IS NULL OR m.kind = @kind) AND (@priority IS NULL OR m.priority = @priority)
-     ORDER BY CASE m.priority WHEN 'urgent' THEN 0 ELSE 1 END, m.ts, m.id
+     ORDER BY CASE m.priority WHEN 'urgent' THEN 0 ELSE 1 END, m.clock, m.id
      LIMIT @limit`,
   ).all({
     agent: q.agent,
@@ -104,12 +105,12 @@ export function recipientsOf(db: Db, messageId: string): RecipientRow[] {
 
 /** Every message of a thread in order. */
 export function threadMessages(db: Db, thread: string): MessageRow[] {
-  return stmt(db, 'SELECT * FROM messages WHERE thread = ? ORDER BY ts, id').all(thread) as MessageRow[];
+  return stmt(db, 'SELECT * FROM messages WHERE thread = ? ORDER BY clock, id').all(thread) as MessageRow[];
 }
 
 /** Replies to a message. */
 export function repliesTo(db: Db, id: string): MessageRow[] {
-  return stmt(db, 'SELECT * FROM messages WHERE reply_to = ? ORDER BY ts, id').all(id) as MessageRow[];
+  return stmt(db, 'SELECT * FROM messages WHERE reply_to = ? ORDER BY clock, id').all(id) as MessageRow[];
 }
 
 export interface ThreadSummaryRow {
@@ -124,12 +125,12 @@ export interface ThreadSummaryRow {
 export function listThreads(db: Db, q: { agent?: string; limit: number }): ThreadSummaryRow[] {
   return stmt(
     db,
-    `SELECT m.thread, count(*) AS messages, min(m.ts) AS first_ts, max(m.ts) AS last_ts,
+    `SELECT m.thread, count(*) AS messages, min(m.ts) AS first_ts, max(m.ts) AS last_ts, max(m.clock) AS last_clock,
             group_concat(DISTINCT m.sender) AS participants
      FROM messages m
      WHERE @agent IS NULL OR m.thread IN (
        SELECT thread FROM messages WHERE sender = @agent
        UNION SELECT m2.thread FROM recipients r JOIN messages m2 ON m2.id = r.message_id WHERE r.agent = @agent)
-     GROUP BY m.thread ORDER BY last_ts DESC LIMIT @limit`,
+     GROUP BY m.thread ORDER BY last_clock DESC, m.thread DESC LIMIT @limit`,
   ).all({ agent: q.agent ?? null, limit: q.limit }) as ThreadSummaryRow[];
 }

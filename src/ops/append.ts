@@ -1,10 +1,10 @@
 /** Writing an event: git first (the source of truth), then SQLite in one transaction. */
 import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core/events';
 import type { IdentityJson } from '../json/types';
-import { appendToChain, type EventPayload } from '../git/ledger-format';
+import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
-import { advanceKnownTip } from '../ledger/events';
+import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
 import type { Context } from './context';
 
 export interface Appended<E extends LedgerEvent = LedgerEvent> {
@@ -22,18 +22,34 @@ export function appendEvent<E extends LedgerEvent>(
   draft: EventDraft & { id?: string },
   payload: EventPayload = {},
 ): Appended<E> {
-  const event = {
-    v: EVENT_FORMAT_VERSION,
-    id: draft.id ?? ctx.newId(),
-    ts: ctx.now().toISOString(),
-    clone: ctx.cloneId,
-    author: { name: author.name, runtime: author.runtime, via: author.via },
-    ...draft,
-  } as unknown as E;
-  const { commit, parent } = appendToChain(ctx.repo, ctx.cloneId, event, payload);
+  const id = draft.id ?? ctx.newId();
+  // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
+  const tips = knownTips(ctx.db);
+  const said = lastWitnessedBy(ctx.db, ctx.cloneId);
+  const seen: Record<string, string> = {};
+  for (const [chain, tip] of tips) if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
+  const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
+
+  const prepare = (parent: string | null) => {
+    const now = ctx.now();
+    let parentClock = 0;
+    if (parent) parentClock = clockOfCommit(ctx.db, parent) ?? readEventAt(ctx.repo, parent)?.clock ?? 0;
+    const event = {
+      v: EVENT_FORMAT_VERSION,
+      id,
+      ts: now.toISOString(),
+      clock: Math.max(now.getTime(), parentClock + 1, seenClock + 1),
+      clone: ctx.cloneId,
+      author: { name: author.name, runtime: author.runtime, via: author.via },
+      ...(Object.keys(seen).length ? { seen } : {}),
+      ...draft,
+    } as unknown as E;
+    return { event, payload };
+  };
+  const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare);
   writeTx(ctx.db, () => {
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
   });
-  return { event, commit };
+  return { event: event as E, commit };
 }

@@ -61,7 +61,7 @@ describe('kill -9 during sends', () => {
     ok(repo, ['join'], { agent: 'sink' });
     const acked: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const runs = await Promise.all([writer(repo, [`a${i}`, 'sink', '100000', `a${i}`], 300 + i * 97), writer(repo, [`b${i}`, 'sink', '100000', `b${i}`], 350 + i * 53)]);
+      const runs = await Promise.all([writer(repo, [`a${i}`, 'sink', '100000', `a${i}`], 50 + i * 37), writer(repo, [`b${i}`, 'sink', '100000', `b${i}`], 80 + i * 23)]);
       for (const r of runs) {
         expect(r.signal).toBe('SIGKILL');
         acked.push(...r.acked);
@@ -80,7 +80,8 @@ describe('kill -9 during sends', () => {
       v: 1,
       id: '01KZZZZZZZZZZZZZZZZZZZZZZZ',
       type: 'message',
-      ts: new Date().toISOString(),
+      ts: new Date(1_800_000_000_000).toISOString(),
+      clock: 1_800_000_000_000,
       clone: cloneId,
       author: { name: 'ghost', runtime: null, via: 'env' },
       address: 'sink',
@@ -92,7 +93,7 @@ describe('kill -9 during sends', () => {
       body_bytes: 10,
       diff: null,
     } as const;
-    appendToChain(findRepo(repo), cloneId, event as any, { body: 'git only!!' });
+    appendToChain(findRepo(repo), cloneId, () => ({ event: event as any, payload: { body: 'git only!!' } }));
     const inbox = ok(repo, ['inbox', '--json'], { agent: 'sink' }).json;
     expect(inbox.messages.map((m: any) => [m.id, m.body, m.from])).toEqual([[event.id, 'git only!!', 'ghost']]);
   });

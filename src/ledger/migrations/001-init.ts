@@ -1,4 +1,4 @@
-/** Schema 1: events, chain tips, agents, messages, recipients, presence. */
+/** Schema 1: events, witnesses, chain tips, agents, messages, recipients, presence. */
 export default `
 CREATE TABLE chains (
   clone_id   TEXT PRIMARY KEY,
@@ -14,11 +14,21 @@ CREATE TABLE events (
   parent_commit TEXT,
   type          TEXT NOT NULL,
   ts            TEXT NOT NULL,
+  clock         INTEGER NOT NULL,
   author        TEXT NOT NULL,
   json          TEXT NOT NULL
 );
 CREATE INDEX events_chain_parent ON events (chain, parent_commit);
-CREATE INDEX events_type_ts ON events (type, ts, id);
+CREATE INDEX events_type_clock ON events (type, clock, id);
+
+-- Every witness: event <event_id> saw chain <chain> at <tip> (DESIGN.md section 2).
+CREATE TABLE witnesses (
+  event_id TEXT NOT NULL,
+  chain    TEXT NOT NULL,
+  tip      TEXT NOT NULL,
+  PRIMARY KEY (event_id, chain)
+) WITHOUT ROWID;
+CREATE INDEX witnesses_chain ON witnesses (chain);
 
 CREATE TABLE agents (
   name       TEXT PRIMARY KEY,
@@ -41,6 +51,7 @@ CREATE TABLE messages (
   kind       TEXT NOT NULL,
   priority   TEXT NOT NULL,
   ts         TEXT NOT NULL,
+  clock      INTEGER NOT NULL,
   body       TEXT NOT NULL,
   commit_id  TEXT NOT NULL,
   diff_base  TEXT,
@@ -48,9 +59,9 @@ CREATE TABLE messages (
   diff_files INTEGER,
   excluded   TEXT
 );
-CREATE INDEX messages_thread ON messages (thread, ts, id);
+CREATE INDEX messages_thread ON messages (thread, clock, id);
 CREATE INDEX messages_reply_to ON messages (reply_to);
-CREATE INDEX messages_ts ON messages (ts, id);
+CREATE INDEX messages_clock ON messages (clock, id);
 
 CREATE TABLE recipients (
   message_id TEXT NOT NULL,
