@@ -28,3 +28,22 @@ export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string
   const [on, off] = CODES[style];
   return `\u001b[${on}m${text}\u001b[${off}m`;
 }
+
+/** A progress bar on stderr for long work (only on a terminal, and only when there is much to do). */
+export function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      if (!process.stderr.isTTY || total < 500 || (Date.now() - last < 100 && done < total)) return;
+      last = Date.now();
+      shown = true;
+      const width = 30;
+      const fill = Math.round((done / total) * width);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total}`);
+    },
+    end() {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}

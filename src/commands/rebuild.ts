@@ -1,4 +1,5 @@
 import { defineCommand, jsonFlag } from '../cli/define';
+import { progressBar } from '../cli/io';
 import type { RebuildJson } from '../json/types';
 import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';
@@ -11,19 +12,16 @@ every chain, with progress on stderr. Receipts and everything else recorded as e
   examples: ['<%= config.bin %> rebuild', '<%= config.bin %> rebuild --json'],
   flags: { json: jsonFlag },
   run(_parsed, io) {
-    let last = 0;
-    const progress = (done: number, total: number) => {
-      if (!process.stderr.isTTY || total < 500 || Date.now() - last < 100) return;
-      last = Date.now();
-      const width = 30;
-      const fill = Math.round((done / total) * width);
-      process.stderr.write(`\rrebuilding [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total}`);
-    };
-    return withContext(io, (ctx) => {
-      const r = rebuild(ctx, { onProgress: progress });
-      if (process.stderr.isTTY && last) process.stderr.write('\n');
-      return r;
-    }, { skipIndex: true, discardDb: true });
+    const bar = progressBar('rebuilding');
+    return withContext(
+      io,
+      (ctx) => {
+        const r = rebuild(ctx, { onProgress: bar.update });
+        bar.end();
+        return r;
+      },
+      { skipIndex: true, discardDb: true },
+    );
   },
   print(r, io) {
     io.log(`rebuilt: ${r.events} events (${r.messages} messages) from ${r.chains} chain(s)`);

@@ -2,7 +2,7 @@
  * Running the git CLI. Arguments are always an array (no shell), prompts are disabled, and the output
  * language is fixed so that messages can be matched. Callers never pass user text as an option.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { HandoffError } from '../core/errors';
 
 /** A git command that failed; `stderr` holds git's own words. */
@@ -31,7 +31,8 @@ export interface GitResult {
   stderr: string;
 }
 
-const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C', GIT_OPTIONAL_LOCKS: '0' };
+// Replacement objects (git replace) are ignored: the ledger is read as it was written, and verify reports them.
+const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_NO_REPLACE_OBJECTS: '1' };
 
 /** Runs git and returns its raw result; throws a GitError on failure unless allowFailure is set. */
 export function runGit(args: string[], opts: GitOptions): GitResult {
@@ -57,4 +58,31 @@ export function runGit(args: string[], opts: GitOptions): GitResult {
 /** Runs git and returns stdout as text with the trailing newline removed. */
 export function git(args: string[], opts: GitOptions): string {
   return runGit(args, opts).stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** Runs git asynchronously, passing its stderr through to `onStderr` as it comes (progress) and keeping it. */
+export function runGitStreaming(args: string[], opts: GitOptions & { onStderr?: (chunk: string) => void }): Promise<GitResult> {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString('utf8');
+      opts.onStderr?.(d.toString('utf8'));
+    });
+    child.on('error', (e) => reject(new HandoffError('git_failed', `Could not run git ${args[0]}: ${e.message}`)));
+    child.on('close', (code) => {
+      const res = { status: code ?? 1, stdout: Buffer.concat(out), stderr: err };
+      if (res.status !== 0 && !opts.allowFailure) reject(new GitError(args, code, err));
+      else resolve(res);
+    });
+  });
+}
+
+/** True when commit `a` is an ancestor of (or equal to) commit `b`; false also when either is missing. */
+export function isAncestor(cwd: string, a: string, b: string): boolean {
+  return runGit(['merge-base', '--is-ancestor', a, b], { cwd, allowFailure: true }).status === 0;
 }

@@ -116,15 +116,15 @@ export interface ChainEvent {
   body: string | null;
 }
 
-/** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their first parents. */
-export function listChainCommits(repo: Repo, tip: string, stop: string | null): { commit: string; parent: string | null }[] {
+/** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their parents. */
+export function listChainCommits(repo: Repo, tip: string, stop: string | null): { commit: string; parent: string | null; parents: string[] }[] {
   const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
   if (stop) args.push(`^${stop}`);
   const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8').trim();
   if (!out) return [];
   return out.split('\n').map((line) => {
-    const [commit, parent] = line.split(' ');
-    return { commit: commit!, parent: parent ?? null };
+    const [commit, ...parents] = line.split(' ');
+    return { commit: commit!, parent: parents[0] ?? null, parents };
   });
 }
 

@@ -26,15 +26,16 @@ export interface Snapshot {
   excluded: string[];
 }
 
-/** Patterns to exclude: the defaults plus `git config handoff.snapshotExclude` (multi-valued). */
-export function secretPatterns(repo: Repo): string[] {
-  const res = runGit(['config', '--get-all', 'handoff.snapshotExclude'], { cwd: repo.cwd, allowFailure: true });
-  const extra = res.status === 0 ? res.stdout.toString('utf8').split('\n').map((s) => s.trim()).filter(Boolean) : [];
-  return [...DEFAULT_SECRET_PATTERNS, ...extra];
+/** Patterns to exclude: the defaults plus the values of `git config handoff.snapshotExclude` given. */
+export function secretPatterns(extra: string[]): string[] {
+  return [...DEFAULT_SECRET_PATTERNS, ...extra.map((s) => s.trim()).filter(Boolean)];
 }
 
+/** Files larger than this are recorded in the snapshot but summarised in the patch (handoff.patchFileLimit). */
+export const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
+
 /** Builds the snapshot tree and its patch against HEAD. */
-export function snapshotWorktree(opts: { repo: Repo; exclude: string[] }): Snapshot {
+export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFileLimit?: number }): Snapshot {
   const { repo } = opts;
   if (!repo.worktree) throw new HandoffError('bare_repository', 'A bare repository has no working tree to attach. Run this in a worktree.');
   const head = runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo.worktree, allowFailure: true });
@@ -64,7 +65,9 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[] }): Snaps
     const excludeSpecs = opts.exclude.map((p) => `:(exclude,glob)**/${p}`);
     run(['add', '--all', '--ignore-errors', '--', ':/', ...excludeSpecs]);
     const tree = run(['write-tree']).stdout.toString('utf8').trim();
-    const diffArgs = ['diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--no-textconv', '--full-index', base, tree];
+    // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
+    const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
+    const diffArgs = ['-c', `core.bigFileThreshold=${limit}`, 'diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--no-textconv', '--full-index', base, tree];
     const patch = run(diffArgs).stdout;
     const files = run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', base, tree])
       .stdout.toString('utf8')

@@ -14,18 +14,31 @@ export interface IndexReport {
   indexed: number;
   /** Chain commits whose events could not be read (reported by verify; skipped here). */
   bad: { chain: string; commit: string; reason: string }[];
+  /** Chains whose ref no longer descends from the tip SQLite indexed: rewritten, not indexed. */
+  rewritten: { chain: string; known: string; tip: string }[];
 }
 
 /** Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs. */
 export function indexChains(ctx: Context, onProgress?: (done: number, total: number) => void): IndexReport {
   const tips = readChainTips(ctx.repo);
   const known = knownTips(ctx.db);
-  const report: IndexReport = { chains: 0, indexed: 0, bad: [] };
+  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [] };
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
     if (from === tip) continue;
     report.chains++;
-    const commits = listChainCommits(ctx.repo, tip, from);
+    let commits: { commit: string; parent: string | null }[] = [];
+    try {
+      commits = listChainCommits(ctx.repo, tip, from);
+    } catch {
+      commits = []; // the remembered tip is gone from the object database: treated as a rewrite below
+    }
+    // Appends only ever extend a chain: the oldest new commit must sit on the tip indexed before.
+    if (from && (commits.length === 0 || commits[0]!.parent !== from)) {
+      report.rewritten.push({ chain, known: from, tip });
+      ctx.warn(`chain ${chain} was rewritten: its tip ${tip.slice(0, 12)} does not descend from ${from.slice(0, 12)}, which was indexed before. It is not indexed; run 'handoff verify'.`);
+      continue;
+    }
     const BATCH = 2000;
     for (let i = 0; i < commits.length; i += BATCH) {
       const { events, bad } = readChainEvents(ctx.repo, commits.slice(i, i + BATCH));

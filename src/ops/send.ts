@@ -45,7 +45,10 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const target = resolveAddress(ctx, input.to, { sender: me.name, create: input.create });
   if (input.waitFor && target.to.length === 0) throw new UsageError('no_recipient', 'Nobody to wait for.');
   let snap: Snapshot | undefined;
-  if (input.attachDiff) snap = snapshotWorktree({ repo: ctx.repo, exclude: secretPatterns(ctx.repo) });
+  if (input.attachDiff) {
+    const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
+    snap = snapshotWorktree({ repo: ctx.repo, exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []), patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined });
+  }
   const id = ctx.newId();
   const { event } = appendEvent<MessageEvent>(
     ctx,

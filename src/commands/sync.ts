@@ -1,0 +1,61 @@
+import { defineCommand, jsonFlag } from '../cli/define';
+import { progressBar } from '../cli/io';
+import { setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
+import { withContext } from './_shared';
+
+export default defineCommand<SyncJson | SetupJson>({
+  id: 'sync',
+  summary: 'Exchange the ledger with a git remote: fetch every chain, index it, push yours.',
+  description: `Fetches refs/handoff/chains/* from the remote (default: the current branch's upstream remote,
+else origin), accepts a chain only when it extends everything this clone knew or saw witnessed of it,
+indexes the new events, and pushes this clone's chain (always a fast-forward). A chain whose history was
+rewritten is refused with exit 4, naming it.
+
+--setup adds refspecs to the remote's config so that plain 'git fetch' and 'git push' carry the ledger
+too (and 'git push' keeps pushing the current branch); --undo removes exactly what --setup added.
+For hosts that accept only branches, --ref-prefix refs/heads/handoff-ledger/ keeps the ledger under a
+branch namespace on the remote (--setup remembers it).`,
+  examples: [
+    '<%= config.bin %> sync',
+    '<%= config.bin %> sync upstream --json',
+    '<%= config.bin %> sync --setup',
+    '<%= config.bin %> sync --setup --undo',
+    '<%= config.bin %> sync --ref-prefix refs/heads/handoff-ledger/',
+  ],
+  args: [{ name: 'remote', description: 'A configured remote (default: the upstream remote, else origin).' }],
+  flags: {
+    setup: { type: 'boolean', description: "Configure the remote so that plain 'git fetch' / 'git push' carry the ledger." },
+    undo: { type: 'boolean', description: 'With --setup: remove what --setup added.' },
+    'ref-prefix': { type: 'string', description: 'Where the ledger lives on the remote (default refs/handoff/).', helpValue: 'prefix' },
+    'no-push': { type: 'boolean', description: 'Fetch and index only.' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, async (ctx) => {
+      if (f.setup) return setupSync(ctx, { remote: parsed.args.remote, refPrefix: f['ref-prefix'] as string | undefined, undo: !!f.undo });
+      const bar = progressBar('indexing');
+      const tty = process.stderr.isTTY && !io.json;
+      const r = await sync(ctx, {
+        remote: parsed.args.remote,
+        refPrefix: f['ref-prefix'] as string | undefined,
+        noPush: !!f['no-push'],
+        onProgress: tty ? (t) => process.stderr.write(t) : undefined,
+        onIndexProgress: bar.update,
+      });
+      bar.end();
+      return r;
+    });
+  },
+  print(r, io) {
+    if ('added' in r) {
+      for (const a of r.added) io.log(`added   ${a.key} = ${a.value}`);
+      for (const a of r.removed) io.log(`removed ${a.key} = ${a.value}`);
+      if (!r.added.length && !r.removed.length) io.log(`nothing to change for ${r.remote}`);
+      for (const n of r.notes) io.log(n);
+      return;
+    }
+    const fetched = r.fetched.length ? `${r.fetched.length} chain(s) updated, ${r.indexed} new event(s)` : 'nothing new';
+    io.log(`${r.remote}: ${fetched}; ${r.pushed ? `pushed ${r.pushed.chain}` : 'nothing to push'}`);
+  },
+});

@@ -1,0 +1,74 @@
+/**
+ * Checkout: materialises the snapshot attached to a message in a new worktree of its own, leaving the
+ * current worktree, index, HEAD and branches alone. The worktrees made are remembered for `--clean`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HandoffError, UsageError } from '../core/errors';
+import { runGit } from '../git/exec';
+import { ObjectWriter } from '../git/objects';
+import type { Context } from './context';
+import { findMessage } from './lookup';
+
+export interface CheckoutJson {
+  message: string;
+  path: string;
+  commit: string;
+  base: string;
+}
+
+export interface CleanJson {
+  removed: string[];
+}
+
+const listFile = (ctx: Context) => path.join(ctx.dataDir, 'checkouts.json');
+
+function readList(ctx: Context): { path: string; message: string }[] {
+  try {
+    return JSON.parse(fs.readFileSync(listFile(ctx), 'utf8')) as { path: string; message: string }[];
+  } catch {
+    return [];
+  }
+}
+
+/** Puts the snapshot of message `id` in a new worktree (a new temporary directory unless `dir` is given). */
+export function checkout(ctx: Context, input: { id: string; dir?: string }): CheckoutJson {
+  const m = findMessage(ctx, input.id);
+  if (!m.diff_tree || !m.diff_base) throw new UsageError('no_snapshot', `Message ${m.id} was sent without --attach-diff, so it has no snapshot to check out.`);
+  let dir: string;
+  if (input.dir !== undefined) {
+    dir = path.resolve(ctx.repo.cwd, input.dir);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new UsageError('dir_not_empty', `${dir} exists and is not empty. Give a new or empty directory.`);
+  } else {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `handoff-${m.id.slice(-8).toLowerCase()}-`));
+  }
+  // A commit for the snapshot (parent: its base) gives the worktree a detached HEAD that keeps it alive.
+  const when = Date.parse(m.ts) / 1000;
+  const ident = { name: m.sender, email: `${m.sender}@handoff.invalid`, when };
+  const commit = new ObjectWriter(ctx.repo.objectsDir).commit({
+    tree: m.diff_tree,
+    parents: [m.diff_base],
+    author: ident,
+    committer: ident,
+    message: `handoff snapshot of message ${m.id}\n\nHandoff-Id: ${m.id}\n`,
+  });
+  const res = runGit(['worktree', 'add', '--detach', '--quiet', dir, commit], { cwd: ctx.repo.cwd, allowFailure: true });
+  if (res.status !== 0) throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${res.stderr.trim()}`);
+  fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id }], null, 2));
+  return { message: m.id, path: dir, commit, base: m.diff_base };
+}
+
+/** Removes every worktree that checkout made. */
+export function cleanCheckouts(ctx: Context): CleanJson {
+  const removed: string[] = [];
+  const kept: { path: string; message: string }[] = [];
+  for (const entry of readList(ctx)) {
+    const res = runGit(['worktree', 'remove', '--force', entry.path], { cwd: ctx.repo.cwd, allowFailure: true });
+    if (res.status === 0 || !fs.existsSync(entry.path)) removed.push(entry.path);
+    else kept.push(entry);
+  }
+  runGit(['worktree', 'prune'], { cwd: ctx.repo.cwd, allowFailure: true });
+  fs.writeFileSync(listFile(ctx), JSON.stringify(kept, null, 2));
+  return { removed };
+}

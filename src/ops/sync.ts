@@ -1,0 +1,224 @@
+/**
+ * Sync through ordinary git remotes: fetch every chain (into a staging namespace of this process), accept
+ * a chain only when it extends everything this clone knew or saw witnessed of it, index what is new, and
+ * push this clone's own chain (always a fast-forward, since only this clone writes it).
+ */
+import crypto from 'node:crypto';
+import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
+import { isAncestor, runGit, runGitStreaming } from '../git/exec';
+import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef } from '../git/ledger-format';
+import { compareAndSwapRef, readRefs } from '../git/refs';
+import { allWitnesses, knownTips } from '../ledger/events';
+import type { Context } from './context';
+import { indexChains } from './index-chains';
+
+export const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
+const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export interface SyncInput {
+  remote?: string;
+  refPrefix?: string;
+  /** Skip the push (fetch and index only). */
+  noPush?: boolean;
+  /** Receives git's progress output and handoff's own progress lines. */
+  onProgress?: (text: string) => void;
+  onIndexProgress?: (done: number, total: number) => void;
+}
+
+export interface SyncJson {
+  remote: string;
+  refPrefix: string;
+  fetched: { chain: string; from: string | null; to: string }[];
+  indexed: number;
+  pushed: { chain: string; tip: string } | null;
+  refused: { chain: string; reason: string }[];
+}
+
+/** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
+export function resolveRemote(ctx: Context, given?: string): string {
+  const remotes = runGit(['remote'], { cwd: ctx.repo.cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  if (given !== undefined) {
+    if (!remotes.includes(given)) {
+      throw new NotFoundError('unknown_remote', `No remote named ${JSON.stringify(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`);
+    }
+    return given;
+  }
+  const branch = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  if (branch) {
+    const upstream = runGit(['config', '--get', `branch.${branch}.remote`], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+    if (upstream && remotes.includes(upstream)) return upstream;
+  }
+  if (remotes.includes('origin')) return 'origin';
+  if (remotes.length === 1) return remotes[0]!;
+  throw new NotFoundError('no_remote', remotes.length ? `Say which remote to sync with: ${remotes.join(', ')}.` : "This repository has no remote. Add one with 'git remote add origin <url>'.");
+}
+
+/** Checks a --ref-prefix: a ref hierarchy ending in "/", such as refs/heads/handoff-ledger/. */
+export function checkRefPrefix(ctx: Context, prefix: string): string {
+  const ok = /^refs\/[A-Za-z0-9._/-]+\/$/.test(prefix) && !prefix.includes('..') && !prefix.includes('//') && !/\/\.|\.lock\//.test(prefix);
+  if (!ok || runGit(['check-ref-format', `${prefix}x`], { cwd: ctx.repo.cwd, allowFailure: true }).status !== 0) {
+    throw new UsageError('bad_ref_prefix', `${JSON.stringify(prefix)} is not a usable ref prefix. Use something like refs/heads/handoff-ledger/ (it must start with refs/ and end with /).`);
+  }
+  return prefix;
+}
+
+/** The ref prefix a remote uses: the one given, the one stored by `sync --setup`, or refs/handoff/. */
+export function refPrefixFor(ctx: Context, remote: string, given?: string): string {
+  if (given !== undefined) return checkRefPrefix(ctx, given);
+  const stored = runGit(['config', '--get', `remote.${remote}.handoffRefPrefix`], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
+}
+
+function remoteFailure(remote: string, what: string, stderr: string): HandoffError {
+  const detail = stderr.trim().split('\n').filter((l) => !/^(remote: )?\s*$/.test(l)).slice(-3).join(' ');
+  if (/could not read from remote|does not appear to be a git repository|unable to access|could not resolve|connection|not found|no such file/i.test(stderr)) {
+    return new HandoffError('remote_unreachable', `Could not ${what} remote '${remote}': ${detail}. Nothing was changed locally; check the remote's URL and your network, then run 'handoff sync' again.`);
+  }
+  return new HandoffError('remote_failed', `Could not ${what} remote '${remote}': ${detail}.`);
+}
+
+/** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
+export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJson> {
+  const remote = resolveRemote(ctx, input.remote);
+  const prefix = refPrefixFor(ctx, remote, input.refPrefix);
+  const cwd = ctx.repo.cwd;
+  const progress = input.onProgress;
+  const staging = `${LEDGER_NAMESPACE}incoming/${process.pid}-${crypto.randomBytes(4).toString('hex')}/`;
+  const result: SyncJson = { remote, refPrefix: prefix, fetched: [], indexed: 0, pushed: null, refused: [] };
+
+  const fetchArgs = ['fetch', '--no-tags', '--no-write-fetch-head', progress ? '--progress' : '--quiet', '--', remote, `+${prefix}chains/*:${staging}*`];
+  const fetched = await runGitStreaming(fetchArgs, { cwd, allowFailure: true, onStderr: progress });
+  try {
+    if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr);
+    const incoming = readRefs(ctx.repo, staging);
+    const known = knownTips(ctx.db);
+    const witnessed = new Map<string, string[]>();
+    for (const w of allWitnesses(ctx.db)) witnessed.set(w.chain, [...(witnessed.get(w.chain) ?? []), w.tip]);
+    const local = readRefs(ctx.repo, CHAIN_PREFIX);
+    for (const [ref, tip] of incoming) {
+      const chain = ref.slice(staging.length);
+      if (!CLONE_ID.test(chain)) {
+        result.refused.push({ chain, reason: 'not a chain name' });
+        continue;
+      }
+      const localRef = chainRef(chain);
+      const have = local.get(localRef) ?? null;
+      if (have === tip) continue;
+      if (have && isAncestor(cwd, tip, have)) continue; // the remote is behind this clone
+      // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
+      const mustContain = [...new Set([have, known.get(chain), ...(witnessed.get(chain) ?? [])].filter((c): c is string => !!c))];
+      // One walk of the incoming chain answers every "is it in there" question.
+      const history = new Set(runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean));
+      const absent = mustContain.filter((c) => !history.has(c));
+      const lost = absent.find((c) => !isAncestor(cwd, tip, c));
+      if (lost) {
+        result.refused.push({ chain, reason: `its tip ${tip.slice(0, 12)} on ${remote} does not contain ${lost.slice(0, 12)}, which this clone had seen: the chain was rewritten` });
+        continue;
+      }
+      if (absent.length) continue; // behind something witnessed: the remote is stale, nothing new
+      if (chain === ctx.cloneId && have) {
+        result.refused.push({ chain, reason: 'the remote holds a longer copy of this clone\'s own chain: another clone uses the same clone id' });
+        continue;
+      }
+      if (compareAndSwapRef(ctx.repo, localRef, tip, have) || readRefs(ctx.repo, CHAIN_PREFIX).get(localRef) === tip) {
+        result.fetched.push({ chain, from: have, to: tip });
+      }
+    }
+  } finally {
+    const doomed = [...readRefs(ctx.repo, staging).keys()];
+    if (doomed.length) runGit(['update-ref', '--stdin'], { cwd, input: doomed.map((r) => `delete ${r}\n`).join(''), allowFailure: true });
+  }
+
+  const report = indexChains(ctx, input.onIndexProgress);
+  result.indexed = report.indexed;
+  for (const r of report.rewritten) if (!result.refused.some((x) => x.chain === r.chain)) result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
+
+  const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
+  if (own && !input.noPush) {
+    const pushArgs = ['push', '--no-verify', progress ? '--progress' : '--quiet', '--', remote, `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`];
+    let pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
+    // Two syncs of one clone may race on the remote's ref lock; the loser retries.
+    for (let i = 0; i < 3 && pushed.status !== 0 && /cannot lock ref|failed to lock/i.test(pushed.stderr); i++) {
+      pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
+    }
+    if (pushed.status !== 0) {
+      if (/non-fast-forward|fetch first|\[rejected\].*stale/i.test(pushed.stderr)) {
+        throw new ConflictError('push_rejected', `${remote} holds a copy of this clone's chain that is not an ancestor of it (${chainRef(ctx.cloneId)}). Another clone may use the same clone id; run 'handoff verify'.`);
+      }
+      if (/deny|denied|declined|refus|funny refname|rejected|invalid ref/i.test(pushed.stderr) && prefix === DEFAULT_REF_PREFIX) {
+        throw new HandoffError(
+          'remote_rejects_refs',
+          `${remote} refused the hidden ref ${prefix}chains/${ctx.cloneId} (${pushed.stderr.trim().split('\n').slice(-2).join(' ')}). Some hosts accept only branches: keep the ledger under a branch namespace with 'handoff sync --ref-prefix refs/heads/handoff-ledger/' (or 'handoff sync --setup --ref-prefix refs/heads/handoff-ledger/' to remember it).`,
+        );
+      }
+      throw remoteFailure(remote, 'push to', pushed.stderr);
+    }
+    result.pushed = { chain: ctx.cloneId, tip: own };
+  }
+  if (result.refused.length) {
+    throw new ConflictError(
+      'chain_rewritten',
+      `Refused ${result.refused.length} chain(s) from ${remote}: ${result.refused.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
+      result,
+    );
+  }
+  return result;
+}
+
+export interface SetupJson {
+  remote: string;
+  refPrefix: string;
+  added: { key: string; value: string }[];
+  removed: { key: string; value: string }[];
+  notes: string[];
+}
+
+const SETUP_MARK = 'handoffSetup';
+
+/**
+ * `sync --setup`: adds refspecs so that plain `git fetch` / `git push` carry the ledger; `undo` removes
+ * exactly what an earlier setup added (recorded in remote.<name>.handoffSetup).
+ */
+export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: string; undo?: boolean }): SetupJson {
+  const remote = resolveRemote(ctx, input.remote);
+  const cwd = ctx.repo.cwd;
+  const get = (key: string) =>
+    runGit(['config', '--get-all', key], { cwd, allowFailure: true }).stdout.toString('utf8').split('\n').filter(Boolean);
+  const out: SetupJson = { remote, refPrefix: DEFAULT_REF_PREFIX, added: [], removed: [], notes: [] };
+  if (input.undo) {
+    for (const entry of get(`remote.${remote}.${SETUP_MARK}`)) {
+      const tab = entry.indexOf('\t');
+      const key = entry.slice(0, tab);
+      const value = entry.slice(tab + 1);
+      if (!key.startsWith(`remote.${remote}.`)) continue;
+      runGit(['config', '--fixed-value', '--unset-all', key, value], { cwd, allowFailure: true });
+      out.removed.push({ key, value });
+    }
+    runGit(['config', '--unset-all', `remote.${remote}.${SETUP_MARK}`], { cwd, allowFailure: true });
+    out.refPrefix = refPrefixFor(ctx, remote);
+    return out;
+  }
+  const prefix = input.refPrefix !== undefined ? checkRefPrefix(ctx, input.refPrefix) : refPrefixFor(ctx, remote);
+  out.refPrefix = prefix;
+  const own = chainRef(ctx.cloneId);
+  const wanted: { key: string; value: string }[] = [
+    { key: `remote.${remote}.fetch`, value: `${prefix}chains/*:${CHAIN_PREFIX}*` },
+    // This clone's own chain is only ever pushed; fetching it back would be a non-fast-forward.
+    { key: `remote.${remote}.fetch`, value: `^${prefix}chains/${ctx.cloneId}` },
+  ];
+  const pushes = get(`remote.${remote}.push`);
+  if (pushes.length === 0) {
+    // Any push refspec replaces push.default; HEAD keeps `git push` pushing the current branch.
+    wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
+    out.notes.push(`Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`);
+  }
+  wanted.push({ key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` });
+  if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });
+  for (const w of wanted) {
+    if (get(w.key).includes(w.value)) continue;
+    runGit(['config', '--add', w.key, w.value], { cwd });
+    runGit(['config', '--add', `remote.${remote}.${SETUP_MARK}`, `${w.key}\t${w.value}`], { cwd });
+    out.added.push(w);
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+/**
+ * Verify: walks every chain and checks that the ledger is whole and unaltered (DESIGN.md section 2):
+ * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
+ * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
+ */
+import { runGit } from '../git/exec';
+import { CHAIN_PREFIX, listChainCommits, readChainEvents } from '../git/ledger-format';
+import { readRefs } from '../git/refs';
+import { allWitnesses, eventIds, knownTips } from '../ledger/events';
+import type { Context } from './context';
+
+export interface VerifyProblem {
+  code: string;
+  message: string;
+  chain?: string;
+  commit?: string;
+  event?: string;
+}
+
+export interface VerifyJson {
+  ok: boolean;
+  chains: number;
+  events: number;
+  problems: VerifyProblem[];
+}
+
+/** Checks the whole ledger; never throws for a problem found, only lists it. */
+export function verify(ctx: Context): VerifyJson {
+  const problems: VerifyProblem[] = [];
+  const cwd = ctx.repo.cwd;
+  const chains = new Map<string, string>();
+  for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
+
+  const onChain = new Map<string, Set<string>>();
+  const clockOf = new Map<string, number>();
+  const idsInGit = new Map<string, { chain: string; commit: string }>();
+  const diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[] = [];
+  const witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[] = [];
+  let events = 0;
+
+  for (const [chain, tip] of chains) {
+    if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(chain)) {
+      problems.push({ code: 'bad_chain_name', chain, message: `${CHAIN_PREFIX}${chain} is not named after a clone id.` });
+      continue;
+    }
+    const commits = listChainCommits(ctx.repo, tip, null);
+    onChain.set(chain, new Set(commits.map((c) => c.commit)));
+    const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
+    const { events: evs, bad } = readChainEvents(ctx.repo, commits);
+    for (const b of bad) problems.push({ code: 'unreadable_event', chain, commit: b.commit, message: `Commit ${b.commit} on chain ${chain} is not a valid event: ${b.reason}` });
+    let prevClock = -1;
+    for (const e of evs) {
+      events++;
+      const ev = e.event;
+      if (idsInGit.has(ev.id)) {
+        problems.push({ code: 'duplicate_id', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} appears twice (commits ${idsInGit.get(ev.id)!.commit} and ${e.commit}).` });
+      } else idsInGit.set(ev.id, { chain, commit: e.commit });
+      if (ev.clone !== chain) problems.push({ code: 'wrong_chain', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.` });
+      if (ev.clock <= prevClock) problems.push({ code: 'clock_order', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.` });
+      prevClock = ev.clock;
+      clockOf.set(e.commit, ev.clock);
+      const parents = parentsOf.get(e.commit) ?? [];
+      const second = parents[1] ?? null;
+      if (parents.length > 2) problems.push({ code: 'bad_parents', chain, commit: e.commit, event: ev.id, message: `Commit ${e.commit} has ${parents.length} parents.` });
+      if (ev.type === 'message' && ev.diff) diffs.push({ chain, commit: e.commit, event: ev.id, base: ev.diff.base, snapshot: ev.diff.snapshot, second });
+      else if (second) problems.push({ code: 'bad_parents', chain, commit: e.commit, event: ev.id, message: `Commit ${e.commit} has a second parent but no attached diff.` });
+      if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
+    }
+  }
+
+  // Attached snapshots: base and snapshot objects present, the base kept reachable as second parent.
+  if (diffs.length) {
+    const specs = diffs.flatMap((d) => [d.base, d.snapshot, `${d.commit}:patch`]);
+    const present = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` }).stdout.toString('utf8').split('\n');
+    diffs.forEach((d, i) => {
+      const missing = [0, 1, 2].filter((k) => present[i * 3 + k]?.endsWith(' missing')).map((k) => ['base commit', 'snapshot tree', 'patch'][k]);
+      if (missing.length) problems.push({ code: 'missing_object', chain: d.chain, commit: d.commit, event: d.event, message: `Message ${d.event} is missing its ${missing.join(' and ')}.` });
+      if (d.second !== d.base) problems.push({ code: 'base_unreachable', chain: d.chain, commit: d.commit, event: d.event, message: `Message ${d.event}'s base ${d.base} is not its commit's second parent, so gc may drop it.` });
+    });
+  }
+
+  // Witnesses: every tip some event saw must still be on that chain, and came before the event.
+  for (const w of witnessChecks) {
+    for (const [chain, tip] of Object.entries(w.seen)) {
+      const on = onChain.get(chain);
+      if (!on) problems.push({ code: 'missing_chain', chain, event: w.event, message: `Event ${w.event} witnessed chain ${chain}, which is not in this repository. Run 'handoff sync'.` });
+      else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, event: w.event, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.` });
+      else if ((clockOf.get(tip) ?? -1) >= w.clock) problems.push({ code: 'clock_order', chain: w.chain, event: w.event, message: `Event ${w.event} has a clock not after the event it witnessed on chain ${chain}.` });
+    }
+  }
+
+  // What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events.
+  for (const [chain, tip] of knownTips(ctx.db)) {
+    const on = onChain.get(chain);
+    if (!on) problems.push({ code: 'missing_chain', chain, message: `Chain ${chain} was indexed before but its ref is gone.` });
+    else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which this clone indexed.` });
+  }
+  for (const w of allWitnesses(ctx.db)) {
+    const on = onChain.get(w.chain);
+    if (on && !on.has(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
+      problems.push({ code: 'rewritten', chain: w.chain, commit: w.tip, event: w.event_id, message: `Chain ${w.chain} was rewritten: it no longer contains ${w.tip}, witnessed by event ${w.event_id}.` });
+    }
+  }
+  const inSqlite = eventIds(ctx.db);
+  const sqliteIds = new Set(inSqlite.map((r) => r.id));
+  for (const r of inSqlite) {
+    if (!idsInGit.has(r.id)) problems.push({ code: 'missing_from_git', chain: r.chain, commit: r.commit_id, event: r.id, message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.` });
+  }
+  for (const [id, where] of idsInGit) {
+    if (!sqliteIds.has(id)) problems.push({ code: 'missing_from_sqlite', chain: where.chain, commit: where.commit, event: id, message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.` });
+  }
+
+  // Replacement objects over ledger commits change what plain git shows.
+  const replaced = runGit(['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/replace/'], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  for (const line of replaced) {
+    const [original, replacement] = line.split(' ');
+    for (const [chain, on] of onChain) {
+      if (on.has(original!)) problems.push({ code: 'replaced', chain, commit: original, message: `Ledger commit ${original} on chain ${chain} is replaced by ${replacement} (git replace): plain git shows altered history.` });
+    }
+  }
+
+  return { ok: problems.length === 0, chains: chains.size, events, problems };
+}
