@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { isAncestor, runGit, runGitStreaming } from '../git/exec';
-import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef } from '../git/ledger-format';
+import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnesses, knownTips } from '../ledger/events';
 import type { Context } from './context';
@@ -95,6 +95,21 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     const witnessed = new Map<string, string[]>();
     for (const w of allWitnesses(ctx.db)) witnessed.set(w.chain, [...(witnessed.get(w.chain) ?? []), w.tip]);
     const local = readRefs(ctx.repo, CHAIN_PREFIX);
+    // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
+    for (const [ref, tip] of incoming) {
+      const chain = ref.slice(staging.length);
+      if (!CLONE_ID.test(chain)) continue;
+      const have = local.get(chainRef(chain)) ?? null;
+      let commits: { commit: string; parent: string | null }[] = [];
+      try {
+        commits = listChainCommits(ctx.repo, tip, have);
+      } catch {
+        continue; // judged below
+      }
+      for (const e of readChainEvents(ctx.repo, commits).events) {
+        for (const [c, t] of Object.entries(e.event.seen ?? {})) witnessed.set(c, [...(witnessed.get(c) ?? []), t]);
+      }
+    }
     for (const [ref, tip] of incoming) {
       const chain = ref.slice(staging.length);
       if (!CLONE_ID.test(chain)) {
@@ -109,13 +124,14 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
       const mustContain = [...new Set([have, known.get(chain), ...(witnessed.get(chain) ?? [])].filter((c): c is string => !!c))];
       // One walk of the incoming chain answers every "is it in there" question.
       const history = new Set(runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean));
-      const absent = mustContain.filter((c) => !history.has(c));
-      const lost = absent.find((c) => !isAncestor(cwd, tip, c));
+      const lost = mustContain.find((c) => !history.has(c));
       if (lost) {
-        result.refused.push({ chain, reason: `its tip ${tip.slice(0, 12)} on ${remote} does not contain ${lost.slice(0, 12)}, which this clone had seen: the chain was rewritten` });
+        const why = isAncestor(cwd, tip, lost)
+          ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
+          : `its tip ${tip.slice(0, 12)} on ${remote} does not contain ${lost.slice(0, 12)}, which was seen before: the chain was rewritten`;
+        result.refused.push({ chain, reason: why });
         continue;
       }
-      if (absent.length) continue; // behind something witnessed: the remote is stale, nothing new
       if (chain === ctx.cloneId && have) {
         result.refused.push({ chain, reason: 'the remote holds a longer copy of this clone\'s own chain: another clone uses the same clone id' });
         continue;

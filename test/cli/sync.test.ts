@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cliAsync, commonDir, git, ok } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+const ids = (r: any) => r.json.messages.map((m: any) => m.id);
+
+describe('sync through a bare remote', () => {
+  it('send in A, sync, read in B, reply in B, sync, read in A', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'claude' });
+    const id = ok(a, ['send', 'codex', 'from A', '--create', '--json'], { agent: 'claude' }).json.message.id;
+    const s1 = ok(a, ['sync', '--json']).json;
+    expect(s1.pushed).toBeTruthy();
+    // B needs no identity to read the ledger.
+    const s2 = ok(b, ['sync', '--json']).json;
+    expect(s2.indexed).toBe(2);
+    expect(ok(b, ['threads', '--json']).json.map((x: any) => x.subject)).toEqual(['from A']);
+    expect(ids(ok(b, ['inbox', '--json'], { agent: 'codex' }))).toEqual([id]);
+    ok(b, ['read', id], { agent: 'codex' });
+    const rid = ok(b, ['reply', id, 'from B', '--json'], { agent: 'codex' }).json.message.id;
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    expect(ok(a, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => [m.id, m.body])).toEqual([[rid, 'from B']]);
+    // The read receipt written in B reached A.
+    expect(ok(a, ['show', id, '--json']).json.recipients[0].status).toBe('read');
+    expect(ok(a, ['verify', '--json']).json).toMatchObject({ ok: true, chains: 2 });
+    expect(ok(b, ['verify', '--json']).json).toMatchObject({ ok: true, chains: 2 });
+    // Plain git on the remote shows both chains; no branch was touched.
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/').split('\n')).toHaveLength(2);
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/')).toBe('refs/heads/main');
+  });
+
+  it('two clones sending concurrently converge to the same events in the same order, without merges', async () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    ok(b, ['join'], { agent: 'bob' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    const sends = (dir: string, who: string, to: string) =>
+      Promise.all(Array.from({ length: 6 }, (_, i) => cliAsync(dir, ['send', to, `${who} ${i}`], { agent: who }).done));
+    await Promise.all([sends(a, 'alice', 'bob'), sends(b, 'bob', 'alice')]);
+    // Both sync at the same time, then once more each.
+    await Promise.all([cliAsync(a, ['sync']).done, cliAsync(b, ['sync']).done]);
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    const order = (dir: string) => ok(dir, ['threads', '--json', '--limit', '100']).json.map((x: any) => x.thread);
+    expect(order(a)).toHaveLength(12);
+    expect(order(a)).toEqual(order(b));
+    const inboxA = ok(a, ['inbox', '--all', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id);
+    const inboxB = ok(b, ['inbox', '--all', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id);
+    expect(inboxA).toEqual(inboxB);
+    // No merge commits anywhere in the ledger: every chain commit has at most its chain parent (no diffs here).
+    for (const ref of git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/').split('\n')) {
+      expect(git(t.remote, 'rev-list', '--min-parents=2', ref)).toBe('');
+    }
+  });
+
+  it('a reply sorts after what it answers even when the clones disagree by hours', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const ahead = { HANDOFF_CLOCK_OFFSET_MS: String(3 * 3600 * 1000) };
+    const behind = { HANDOFF_CLOCK_OFFSET_MS: String(-3 * 3600 * 1000) };
+    ok(a, ['join'], { agent: 'alice', env: ahead });
+    const q = ok(a, ['send', 'bob', 'question from the future', '--create', '--kind', 'question', '--json'], { agent: 'alice', env: ahead }).json.message;
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    const r = ok(b, ['reply', q.id, 'answer from the past', '--json'], { agent: 'bob', env: behind }).json.message;
+    expect(Date.parse(r.ts)).toBeLessThan(Date.parse(q.ts));
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    for (const dir of [a, b]) {
+      expect(ok(dir, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual(['question from the future', 'answer from the past']);
+    }
+    // After a rebuild the order is the same: it is recorded in git, not computed from arrival.
+    ok(b, ['rebuild']);
+    expect(ok(b, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual(['question from the future', 'answer from the past']);
+  });
+
+  it('refuses a chain rewritten on the remote (exit 4, naming it), and verify fails', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    // Someone drops the last message from A's chain on the remote.
+    const ref = git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
+    git(t.remote, 'update-ref', ref, `${ref}~1`);
+    const chain = ref.split('/').pop()!;
+    // ...and then appends a forged event on top, so that it looks like progress.
+    const forged = git(t.remote, 'commit-tree', '-p', `${ref}`, '-m', 'forged', `${ref}^{tree}`);
+    git(t.remote, 'update-ref', ref, forged);
+    const r = cli(b, ['sync', '--json']);
+    expect(r.status).toBe(4);
+    expect(r.json.error.code).toBe('chain_rewritten');
+    expect(r.json.error.message).toContain(chain);
+    // B's copy of the chain is untouched and still verifies.
+    expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['one', 'two']);
+  });
+
+  it('a fresh clone detects a rewritten chain from another chain\'s witness', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    // B writes an event after seeing A's chain: it witnesses A's tip.
+    ok(b, ['join'], { agent: 'bob' });
+    ok(b, ['sync']);
+    const aChain = fs.readFileSync(path.join(commonDir(a), 'handoff', 'clone-id'), 'utf8').trim();
+    git(t.remote, 'update-ref', `refs/handoff/chains/${aChain}`, `refs/handoff/chains/${aChain}~1`);
+    // C never saw A's old tip.
+    const c = t.clone('c');
+    const r = cli(c, ['sync', '--json']);
+    expect(r.status).toBe(4);
+    expect(r.json.error.message).toContain(aChain);
+    const v = cli(c, ['verify', '--json']);
+    expect(v.status).toBe(6);
+    expect(v.json.error.details.problems.some((p: any) => ['rewritten', 'missing_chain'].includes(p.code) && p.chain === aChain)).toBe(true);
+  });
+
+  it('sync --setup makes plain git fetch and git push carry the ledger; --undo restores the config', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const configBefore = git(a, 'config', '--local', '--list');
+    const setup = ok(a, ['sync', '--setup', '--json']).json;
+    expect(setup.added.map((x: any) => x.key)).toEqual(['remote.origin.fetch', 'remote.origin.fetch', 'remote.origin.push', 'remote.origin.push']);
+    expect(ok(a, ['sync', '--setup', '--json']).json.added).toEqual([]);
+    ok(b, ['sync', '--setup']);
+    ok(a, ['join'], { agent: 'alice' });
+    const id = ok(a, ['send', 'bob', 'via plain git', '--create', '--json'], { agent: 'alice' }).json.message.id;
+    git(a, 'push', '-q');
+    git(b, 'fetch', '-q');
+    // Any command notices the fetched chain and indexes it.
+    expect(ids(ok(b, ['inbox', '--json'], { agent: 'bob' }))).toEqual([id]);
+    // git push still pushes the branch.
+    fs.writeFileSync(path.join(a, 'x.txt'), 'x\n');
+    git(a, 'add', 'x.txt');
+    git(a, 'commit', '-q', '-m', 'x');
+    git(a, 'push', '-q');
+    expect(git(t.remote, 'rev-parse', 'main')).toBe(git(a, 'rev-parse', 'HEAD'));
+    ok(a, ['sync', '--setup', '--undo']);
+    expect(git(a, 'config', '--local', '--list')).toBe(configBefore);
+  });
+
+  it('an unreachable remote gives a clear error and changes nothing locally', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'alice' });
+    const refs = git(a, 'for-each-ref');
+    git(a, 'remote', 'set-url', 'origin', path.join(path.dirname(t.remote), 'gone.git'));
+    const r = cli(a, ['sync', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json.error.code).toBe('remote_unreachable');
+    expect(r.json.error.message).toMatch(/Nothing was changed locally/);
+    expect(git(a, 'for-each-ref')).toBe(refs);
+    expect(cli(a, ['sync', 'nosuch', '--json']).json.error.code).toBe('unknown_remote');
+  });
+
+  it('a remote that rejects hidden refs gets a suggestion, and --ref-prefix works there', () => {
+    const t = team();
+    const hook = path.join(t.remote, 'hooks', 'update');
+    fs.writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/heads/*) exit 0;; *) echo "only branches here" >&2; exit 1;; esac\n', { mode: 0o755 });
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'over a branch namespace', '--create'], { agent: 'alice' });
+    const r = cli(a, ['sync', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json.error.code).toBe('remote_rejects_refs');
+    expect(r.json.error.message).toContain('--ref-prefix refs/heads/handoff-ledger/');
+    ok(a, ['sync', '--ref-prefix', 'refs/heads/handoff-ledger/']);
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/handoff-ledger/')).toMatch(/^refs\/heads\/handoff-ledger\/chains\/[0-9A-Z]{26}$/);
+    ok(b, ['sync', '--setup', '--ref-prefix', 'refs/heads/handoff-ledger/']);
+    ok(b, ['sync']);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['over a branch namespace']);
+    expect(cli(b, ['sync', '--ref-prefix', '../../etc', '--json']).json.error.code).toBe('bad_ref_prefix');
+  });
+
+  it('two syncs of one clone at once corrupt nothing and duplicate nothing', async () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    for (let i = 0; i < 5; i++) ok(a, ['send', 'bob', `m${i}`, '--create'], { agent: 'alice' });
+    ok(a, ['sync']);
+    const runs = await Promise.all([cliAsync(b, ['sync', '--json']).done, cliAsync(b, ['sync', '--json']).done, cliAsync(b, ['sync', '--json']).done]);
+    for (const r of runs) expect(r.status).toBe(0);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(ok(b, ['verify', '--json']).json).toMatchObject({ ok: true, events: 6 });
+    expect(git(b, 'for-each-ref', '--format=%(refname)', 'refs/handoff/incoming/')).toBe('');
+  });
+});
