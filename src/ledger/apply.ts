@@ -3,7 +3,7 @@
  * just written by this process, found on a chain after a crash, or fetched from another clone, so the
  * tables are always a function of the set of events. Order between events does not matter.
  */
-import type { LedgerEvent } from '../core/events';
+import { canonicalJson, type LedgerEvent } from '../core/events';
 import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
 import { insertEvent, insertWitness } from './events';
@@ -29,7 +29,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     ts: ev.ts,
     clock: ev.clock,
     author: ev.author.name,
-    json: JSON.stringify(ev),
+    json: canonicalJson(ev),
   });
   if (!fresh) return false;
   for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, ev.id, chain, tip);

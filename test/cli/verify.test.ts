@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { writer } from '../helpers/writers';
+
+function conversation() {
+  const repo = makeRepo();
+  ok(repo, ['join'], { agent: 'bob' });
+  const ids = ['one', 'two', 'three'].map((b) => ok(repo, ['send', 'bob', b, '--json'], { agent: 'alice' }).json.message.id as string);
+  const ref = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
+  return { repo, ids, ref };
+}
+
+describe('verify', () => {
+  it('is clean on an intact ledger and says so', () => {
+    const { repo } = conversation();
+    const r = ok(repo, ['verify']);
+    expect(r.stdout).toMatch(/^ok: 4 events on 1 chain\(s\)/);
+    expect(ok(repo, ['verify', '--json']).json).toEqual({ ok: true, chains: 1, events: 4, problems: [] });
+  });
+
+  it('fails (exit 6) naming the event when update-ref drops one from the chain', () => {
+    const { repo, ids, ref } = conversation();
+    // Rebuild the chain without the middle message, as someone hiding it would.
+    const commits = git(repo, 'rev-list', '--first-parent', '--reverse', ref).split('\n');
+    const dropped = commits[2]!;
+    let tip = commits[1]!;
+    for (const c of commits.slice(3)) tip = git(repo, 'commit-tree', '-p', tip, '-m', git(repo, 'log', '-1', '--format=%B', c), `${c}^{tree}`);
+    git(repo, 'update-ref', ref, tip);
+    const r = cli(repo, ['verify', '--json']);
+    expect(r.status).toBe(6);
+    const problems = r.json.error.details.problems;
+    expect(problems.some((p: any) => p.code === 'missing_from_git' && p.event === ids[1] && p.commit === dropped)).toBe(true);
+    expect(problems.some((p: any) => p.code === 'rewritten')).toBe(true);
+    const human = cli(repo, ['verify']);
+    expect(human.status).toBe(6);
+    expect(human.stderr).toContain(ids[1]);
+  });
+
+  it('fails naming the commit when git replace hides an event', () => {
+    const { repo, ref } = conversation();
+    const commits = git(repo, 'rev-list', '--first-parent', '--reverse', ref).split('\n');
+    // Replace the last event's commit by one whose parent skips the event before it.
+    const last = commits[3]!;
+    const fake = git(repo, 'commit-tree', '-p', commits[1]!, '-m', 'replacement', `${last}^{tree}`);
+    git(repo, 'replace', last, fake);
+    expect(git(repo, 'rev-list', '--first-parent', ref).split('\n')).toHaveLength(3); // plain git is fooled
+    const r = cli(repo, ['verify', '--json']);
+    expect(r.status).toBe(6);
+    expect(r.json.error.details.problems).toEqual([expect.objectContaining({ code: 'replaced', commit: last })]);
+  });
+
+  it('reports an event that is in git but not in SQLite until rebuild fixes it', () => {
+    const { repo, ids } = conversation();
+    const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
+    db.prepare('DELETE FROM events WHERE id = ?').run(ids[0]);
+    db.close();
+    const r = cli(repo, ['verify', '--json']);
+    expect(r.status).toBe(6);
+    expect(r.json.error.details.problems.map((p: any) => [p.code, p.event])).toEqual([['missing_from_sqlite', ids[0]]]);
+    ok(repo, ['rebuild']);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+  });
+});
+
+describe('snapshots stay reachable and usable', () => {
+  it('git gc --prune=now and --aggressive lose nothing, even after the base branch is rebased away and deleted', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    fs.writeFileSync(path.join(repo, 'feature.txt'), 'v1\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'feature work');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    fs.writeFileSync(path.join(repo, 'feature.txt'), 'v2 uncommitted\n');
+    const id = ok(repo, ['send', 'bob', 'feature diff', '--attach-diff', '--json'], { agent: 'alice' }).json.message.id;
+    // The branch is rewritten and deleted; its commit is now reachable only from the ledger.
+    git(repo, 'checkout', '-q', '--', 'feature.txt');
+    git(repo, 'commit', '-q', '--amend', '-m', 'feature work, amended');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'branch', '-q', '-D', 'feature');
+    git(repo, 'reflog', 'expire', '--expire=now', '--all');
+    git(repo, 'gc', '-q', '--prune=now');
+    git(repo, 'gc', '-q', '--aggressive', '--prune=now');
+    expect(git(repo, 'cat-file', '-t', base)).toBe('commit');
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    const shown = ok(repo, ['show', id, '--json']).json;
+    expect(shown.patch).toContain('+v2 uncommitted');
+    expect(shown.message.diff.base).toBe(base);
+    // And after a rebuild from the packed objects.
+    ok(repo, ['rebuild']);
+    expect(ok(repo, ['show', id, '--json']).json.patch).toContain('+v2 uncommitted');
+  });
+
+  it('checkout materialises a snapshot in a new worktree without touching the current one; --clean removes it', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');
+    fs.writeFileSync(path.join(repo, 'new.txt'), 'new\n');
+    const id = ok(repo, ['send', 'bob', 'look', '--attach-diff', '--json'], { agent: 'alice' }).json.message.id;
+    git(repo, 'checkout', '-q', '--', 'src/app.ts');
+    fs.rmSync(path.join(repo, 'new.txt'));
+    const status = git(repo, 'status', '--porcelain');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const co = ok(repo, ['checkout', id.slice(0, 10), '--json']).json;
+    expect(fs.readFileSync(path.join(co.path, 'src/app.ts'), 'utf8')).toBe('export const a = 2;\n');
+    expect(fs.readFileSync(path.join(co.path, 'new.txt'), 'utf8')).toBe('new\n');
+    expect(git(co.path, 'rev-parse', 'HEAD^')).toBe(head);
+    expect(git(repo, 'status', '--porcelain')).toBe(status);
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(repo, 'symbolic-ref', '--short', 'HEAD')).toBe('main');
+    const dir = path.join(path.dirname(repo), `${path.basename(repo)}-review`);
+    expect(ok(repo, ['checkout', id, dir]).stdout.trim()).toBe(dir);
+    const clean = ok(repo, ['checkout', '--clean', '--json']).json;
+    expect(clean.removed.sort()).toEqual([co.path, dir].sort());
+    expect(fs.existsSync(co.path)).toBe(false);
+    expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+    const none = cli(repo, ['checkout', ok(repo, ['send', 'bob', 'no diff', '--json'], { agent: 'alice' }).json.message.id, '--json']);
+    expect(none.json.error.code).toBe('no_snapshot');
+  });
+
+  it('binary files and files over the size limit are in the snapshot but summarised in the patch', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    git(repo, 'config', 'handoff.patchFileLimit', '1000');
+    fs.writeFileSync(path.join(repo, 'image.bin'), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
+    fs.writeFileSync(path.join(repo, 'big.txt'), 'line of text\n'.repeat(500));
+    fs.writeFileSync(path.join(repo, 'small.txt'), 'small\n');
+    const m = ok(repo, ['send', 'bob', 'assets', '--attach-diff', '--json'], { agent: 'alice' }).json.message;
+    const patch = git(repo, 'show', `${m.commit}:patch`);
+    expect(patch).toContain('Binary files /dev/null and b/image.bin differ');
+    expect(patch).toContain('Binary files /dev/null and b/big.txt differ');
+    expect(patch).not.toContain('line of text');
+    expect(patch).toContain('+small');
+    expect(git(repo, 'show', `${m.commit}:snapshot/big.txt`).split('\n')).toHaveLength(500);
+  });
+});
+
+describe('rebuild equality', () => {
+  it('every table holds the same rows after delete and rebuild, for 1,000 events of every type', async () => {
+    const repo = makeRepo();
+    for (const n of ['r0', 'r1', 'r2']) ok(repo, ['join', '--team', 'core', '--role', n], { agent: n });
+    // 3 writer processes x 300 messages, plus receipts, leaves and re-joins.
+    await Promise.all([0, 1, 2].map((i) => writer(repo, [`w${i}`, `r${i}`, '300', `bulk${i}`])));
+    ok(repo, ['read', '--all'], { agent: 'r0' });
+    const some = ok(repo, ['inbox', '--json', '--limit', '40'], { agent: 'r1' }).json.messages.map((m: any) => m.id);
+    for (let i = 0; i < some.length; i += 4) ok(repo, ['ack', ...some.slice(i, i + 4)], { agent: 'r1' });
+    ok(repo, ['leave'], { agent: 'r2' });
+    ok(repo, ['join', '--team', 'docs'], { agent: 'r2' });
+    const file = path.join(commonDir(repo), 'handoff', 'ledger.db');
+    const dump = () => {
+      const db = new Database(file, { readonly: true });
+      const q = (sql: string) => db.prepare(sql).all();
+      const out = {
+        events: q('SELECT id, chain, commit_id, parent_commit, type, ts, clock, author, json FROM events ORDER BY id'),
+        chains: q('SELECT clone_id, tip FROM chains ORDER BY clone_id'),
+        witnesses: q('SELECT * FROM witnesses ORDER BY event_id, chain'),
+        agents: q('SELECT * FROM agents ORDER BY name'),
+        messages: q('SELECT * FROM messages ORDER BY id'),
+        recipients: q('SELECT * FROM recipients ORDER BY message_id, agent'),
+      };
+      db.close();
+      return out;
+    };
+    const before = dump();
+    expect(before.events.length).toBeGreaterThanOrEqual(900);
+    expect(new Set(before.events.map((e: any) => e.type))).toEqual(new Set(['agent', 'message', 'receipt']));
+    for (const s of ['', '-wal', '-shm']) fs.rmSync(file + s, { force: true });
+    ok(repo, ['rebuild']);
+    expect(dump()).toEqual(before);
+  });
+});
