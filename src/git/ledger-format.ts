@@ -11,7 +11,7 @@ import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { ObjectWriter, readObjects, type TreeEntry } from './objects';
-import { compareAndSwapRef, readRefs } from './refs';
+import { readRefs, writeRefLocked } from './refs';
 import type { Repo } from './repo';
 
 export const LEDGER_FORMAT = 1;
@@ -82,8 +82,9 @@ export interface AppendResult {
 
 /**
  * Appends one event to a clone's chain: `prepare` builds the event on the current tip, the commit is
- * written, and the ref moves by compare-and-swap. When another process got there first, `prepare` runs
- * again on the new tip (so the event's time and clock always follow its parent's).
+ * written, and the ref moves by compare-and-swap under git's ref lock. When the ref moved meanwhile,
+ * `prepare` runs again on the new tip (so the event's time and clock always follow its parent's).
+ * Callers serialise their own appends to one chain (handoff holds its SQLite write lock).
  */
 export function appendToChain(
   repo: Repo,
@@ -100,8 +101,9 @@ export function appendToChain(
     const parents = parent ? [parent] : [];
     if (payload.base) parents.push(payload.base);
     const commit = writer.commit({ tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) });
-    if (compareAndSwapRef(repo, ref, commit, parent)) return { commit, parent, event };
-    // Lost the race: back off a little (jittered) so that many writers do not retry in lockstep.
+    const outcome = writeRefLocked(repo, ref, commit, parent);
+    if (outcome === 'ok') return { commit, parent, event };
+    // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.
     const ms = Math.min(50, 1 + attempt * 2) * Math.random();
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   }

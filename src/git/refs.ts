@@ -55,6 +55,47 @@ export function readRef(repo: Repo, ref: string): string | null {
   return readRefs(repo, dir).get(ref) ?? null;
 }
 
+export type RefWrite = 'ok' | 'stale' | 'locked';
+
+/**
+ * Moves `ref` from `expected` to `next` in-process, with git's own lock-file protocol (create
+ * `<ref>.lock` exclusively, check the current value, write, rename over the ref), so it interoperates
+ * with every git process. 'stale': the ref holds something else. 'locked': someone holds the lock; a
+ * lock older than `staleLockMs` is left by a dead process and is removed (callers must serialise their
+ * own writers, as handoff does with its SQLite write transaction, so that no live writer of theirs holds it).
+ */
+export function writeRefLocked(repo: Repo, ref: string, next: string, expected: string | null, staleLockMs = 2000): RefWrite {
+  const file = path.join(repo.commonDir, ref);
+  const lock = `${file}.lock`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let fd: number;
+  try {
+    fd = fs.openSync(lock, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      if (Date.now() - fs.statSync(lock).mtimeMs > staleLockMs) fs.rmSync(lock, { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+    return 'locked';
+  }
+  try {
+    if ((readRef(repo, ref) ?? null) !== expected) {
+      fs.closeSync(fd);
+      fs.rmSync(lock, { force: true });
+      return 'stale';
+    }
+    fs.writeSync(fd, `${next}\n`);
+    fs.closeSync(fd);
+    fs.renameSync(lock, file);
+    return 'ok';
+  } catch (err) {
+    fs.rmSync(lock, { force: true });
+    throw err;
+  }
+}
+
 /**
  * Moves `ref` from `expected` (null: must not exist) to `next`. Returns false, changing nothing, when
  * the ref holds something else or another process holds its lock; the caller rebuilds and retries.

@@ -32,7 +32,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     json: canonicalJson(ev),
   });
   if (!fresh) return false;
-  for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, ev.id, chain, tip);
+  for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
   touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
   switch (ev.type) {
     case 'agent':

@@ -39,9 +39,14 @@ export function clockOfCommit(db: Db, commit: string): number | undefined {
   return (stmt(db, 'SELECT clock FROM events WHERE commit_id = ?').get(commit) as { clock: number } | undefined)?.clock;
 }
 
-/** Records that event `eventId` witnessed `chain` at `tip`. */
-export function insertWitness(db: Db, eventId: string, chain: string, tip: string): void {
-  stmt(db, 'INSERT OR IGNORE INTO witnesses (event_id, chain, tip) VALUES (?, ?, ?)').run(eventId, chain, tip);
+/** Records that event `eventId` (on chain `witness`, at logical clock `clock`) witnessed `chain` at `tip`. */
+export function insertWitness(db: Db, w: { eventId: string; witness: string; clock: number; chain: string; tip: string }): void {
+  stmt(db, 'INSERT OR IGNORE INTO witnesses (event_id, chain, tip) VALUES (@eventId, @chain, @tip)').run(w);
+  stmt(
+    db,
+    `INSERT INTO last_witness (witness, chain, tip, clock) VALUES (@witness, @chain, @tip, @clock)
+     ON CONFLICT (witness, chain) DO UPDATE SET tip = excluded.tip, clock = excluded.clock WHERE excluded.clock > last_witness.clock`,
+  ).run(w);
 }
 
 /** Every distinct (chain, tip) that some event witnessed. */
@@ -51,11 +56,7 @@ export function allWitnesses(db: Db): { chain: string; tip: string; event_id: st
 
 /** What the chain `witness` last recorded of each other chain (the newest witness per chain). */
 export function lastWitnessedBy(db: Db, witness: string): Map<string, string> {
-  const rows = stmt(
-    db,
-    `SELECT w.chain, w.tip FROM witnesses w JOIN events e ON e.id = w.event_id
-     WHERE e.chain = ? ORDER BY e.clock, e.id`,
-  ).all(witness) as { chain: string; tip: string }[];
+  const rows = stmt(db, 'SELECT chain, tip FROM last_witness WHERE witness = ?').all(witness) as { chain: string; tip: string }[];
   return new Map(rows.map((r) => [r.chain, r.tip]));
 }
 

@@ -23,14 +23,12 @@ export function appendEvent<E extends LedgerEvent>(
   payload: EventPayload = {},
 ): Appended<E> {
   const id = draft.id ?? ctx.newId();
-  // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
-  const tips = knownTips(ctx.db);
-  const said = lastWitnessedBy(ctx.db, ctx.cloneId);
-  const seen: Record<string, string> = {};
-  for (const [chain, tip] of tips) if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
-  const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
-
   const prepare = (parent: string | null) => {
+    // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
+    const said = lastWitnessedBy(ctx.db, ctx.cloneId);
+    const seen: Record<string, string> = {};
+    for (const [chain, tip] of knownTips(ctx.db)) if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
+    const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
     const now = ctx.now();
     let parentClock = 0;
     if (parent) parentClock = clockOfCommit(ctx.db, parent) ?? readEventAt(ctx.repo, parent)?.clock ?? 0;
@@ -46,10 +44,12 @@ export function appendEvent<E extends LedgerEvent>(
     } as unknown as E;
     return { event, payload };
   };
-  const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare);
-  writeTx(ctx.db, () => {
+  // The SQLite write lock serialises this clone's writers (the kernel drops it if the process dies);
+  // git is written first inside it, so a crash before COMMIT leaves the event in git for the next command.
+  return writeTx(ctx.db, () => {
+    const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare);
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
+    return { event: event as E, commit };
   });
-  return { event: event as E, commit };
 }

@@ -157,6 +157,7 @@ describe('rebuild equality', () => {
         events: q('SELECT id, chain, commit_id, parent_commit, type, ts, clock, author, json FROM events ORDER BY id'),
         chains: q('SELECT clone_id, tip FROM chains ORDER BY clone_id'),
         witnesses: q('SELECT * FROM witnesses ORDER BY event_id, chain'),
+        lastWitness: q('SELECT * FROM last_witness ORDER BY witness, chain'),
         agents: q('SELECT * FROM agents ORDER BY name'),
         messages: q('SELECT * FROM messages ORDER BY id'),
         recipients: q('SELECT * FROM recipients ORDER BY message_id, agent'),

@@ -99,6 +99,22 @@ describe('kill -9 during sends', () => {
   });
 });
 
+describe('a ref lock left by a killed writer', () => {
+  it('is recognised as stale and removed; a fresh one is waited for', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    const ref = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
+    const lock = path.join(commonDir(repo), `${ref}.lock`);
+    fs.writeFileSync(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(lock, old, old);
+    const id = ok(repo, ['send', 'sink', 'after a stale lock', '--json'], { agent: 'x' }).json.message.id;
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(chainEvents(repo).map((e) => e.event.id)).toContain(id);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+  });
+});
+
 describe('the SQLite ledger is rebuildable from git', () => {
   function conversation() {
     const repo = makeRepo();

@@ -30,6 +30,15 @@ CREATE TABLE witnesses (
 ) WITHOUT ROWID;
 CREATE INDEX witnesses_chain ON witnesses (chain);
 
+-- The newest witness each chain recorded of each other chain (what the next event need not repeat).
+CREATE TABLE last_witness (
+  witness TEXT NOT NULL,
+  chain   TEXT NOT NULL,
+  tip     TEXT NOT NULL,
+  clock   INTEGER NOT NULL,
+  PRIMARY KEY (witness, chain)
+) WITHOUT ROWID;
+
 CREATE TABLE agents (
   name       TEXT PRIMARY KEY,
   runtime    TEXT,
