@@ -2,11 +2,16 @@
 import type { CommandDef } from './define';
 import ack from '../commands/ack';
 import agents from '../commands/agents';
+import blame from '../commands/blame';
 import checkout from '../commands/checkout';
 import demo from '../commands/demo';
+import hooksInstall from '../commands/hooks-install';
+import hooksStatus from '../commands/hooks-status';
+import hooksUninstall from '../commands/hooks-uninstall';
 import inbox from '../commands/inbox';
 import join from '../commands/join';
 import leave from '../commands/leave';
+import log from '../commands/log';
 import read from '../commands/read';
 import rebuild from '../commands/rebuild';
 import reply from '../commands/reply';
@@ -18,7 +23,8 @@ import verify from '../commands/verify';
 import threads from '../commands/threads';
 import wait from '../commands/wait';
 import whoami from '../commands/whoami';
+import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agents, checkout, demo, inbox, join, leave, read, rebuild, reply, send, show, sync, thread, threads, verify, wait, whoami].map((d) => [d.id, d]),
+  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, read, rebuild, reply, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

@@ -9,7 +9,7 @@ import { NAME_PATTERN } from './names';
 /** The event format version written into event.json. v1: the first format. */
 export const EVENT_FORMAT_VERSION = 1;
 
-export const EVENT_TYPES = ['agent', 'message', 'receipt'] as const;
+export const EVENT_TYPES = ['agent', 'message', 'receipt', 'attribution', 'rewrite'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const MESSAGE_KINDS = [
@@ -89,7 +89,34 @@ export interface ReceiptEvent extends EventBase {
   messages: string[];
 }
 
-export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent;
+/** Added line ranges per file: [first line, number of lines] in the commit's version of the file. */
+export type LineRanges = Record<string, [number, number][]>;
+
+export interface AttributionEvent extends EventBase {
+  type: 'attribution';
+  commit: string;
+  tree: string;
+  parents: string[];
+  patch_id: string | null;
+  /** The agent the commit is attributed to (from its Handoff-Agent trailer, else the committing identity). */
+  agent: string;
+  /** True when the committer had no agent identity (a human, named after git user.name). */
+  human: boolean;
+  /** The handoff(s) the commit answers. */
+  messages: string[];
+  files: LineRanges;
+}
+
+export interface RewriteEvent extends EventBase {
+  type: 'rewrite';
+  kind: 'amend' | 'rebase' | 'relink';
+  /** Old commit -> new commit (a squash maps several old commits to one new one). */
+  pairs: { old: string; new: string }[];
+  /** For new commits made from several old ones: which old commit each added line range came from. */
+  lines?: Record<string, Record<string, [number, number, string][]>>;
+}
+
+export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent | AttributionEvent | RewriteEvent;
 
 /** Distributive Omit, so that each event type keeps its own fields. */
 export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen' | 'clock'> : never) : never;
@@ -173,8 +200,27 @@ export function parseEvent(text: string): LedgerEvent {
       need(e.status === 'read' || e.status === 'acked', 'bad receipt status');
       need(Array.isArray(e.messages) && e.messages.length > 0 && e.messages.every(isEventId), 'bad receipt messages');
       break;
+    case 'attribution': {
+      need(isObjectId(e.commit) && isObjectId(e.tree) && Array.isArray(e.parents) && e.parents.every(isObjectId), 'bad attribution commit');
+      need(e.patch_id === null || isObjectId(e.patch_id), 'bad patch id');
+      need(isName(e.agent) && typeof e.human === 'boolean', 'bad attribution agent');
+      need(Array.isArray(e.messages) && e.messages.every(isEventId), 'bad attribution messages');
+      need(isRanges(e.files), 'bad attribution lines');
+      break;
+    }
+    case 'rewrite':
+      need(['amend', 'rebase', 'relink'].includes(e.kind as string), 'bad rewrite kind');
+      need(Array.isArray(e.pairs) && e.pairs.every((p) => p && isObjectId((p as { old: unknown }).old) && isObjectId((p as { new: unknown }).new)), 'bad rewrite pairs');
+      break;
     default:
       throw new BadEvent(`unknown type ${JSON.stringify(e.type)}`);
   }
   return e as unknown as LedgerEvent;
+}
+
+function isRanges(v: unknown): boolean {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  return Object.values(v as Record<string, unknown>).every(
+    (r) => Array.isArray(r) && r.every((x) => Array.isArray(x) && x.length === 2 && x.every((n) => Number.isInteger(n) && n >= 0)),
+  );
 }

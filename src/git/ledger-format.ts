@@ -56,6 +56,10 @@ export function summaryLine(event: LedgerEvent, body?: string): string {
       return `agent ${event.action} ${event.name}${event.team ? ` team=${event.team}` : ''}${event.role ? ` role=${event.role}` : ''}`;
     case 'receipt':
       return `receipt ${event.status} by ${event.author.name}: ${event.messages.length} message(s)`;
+    case 'attribution':
+      return `attribution ${event.commit.slice(0, 12)} -> ${event.human ? 'human ' : ''}${event.agent}${event.messages.length ? ` for ${event.messages.join(',')}` : ''}`;
+    case 'rewrite':
+      return `rewrite (${event.kind}) ${event.pairs.length} commit(s)`;
   }
 }
 

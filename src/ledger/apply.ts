@@ -8,6 +8,7 @@ import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
 import { insertEvent, insertWitness } from './events';
 import { applyReceipt, insertMessage } from './messages';
+import { insertAttribution, insertRewrite } from './attributions';
 
 export interface IndexedEvent {
   chain: string;
@@ -33,7 +34,8 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
   });
   if (!fresh) return false;
   for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
-  touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
+  // Commit bookkeeping made by hooks is not a sign of life of an agent (and humans are not agents).
+  if (ev.type !== 'attribution' && ev.type !== 'rewrite') touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
   switch (ev.type) {
     case 'agent':
       if (ev.action === 'join') upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
@@ -67,6 +69,23 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
       break;
     case 'receipt':
       for (const id of ev.messages) applyReceipt(db, id, ev.author.name, ev.status, ev.ts);
+      break;
+    case 'attribution':
+      insertAttribution(db, {
+        commit_id: ev.commit,
+        event_id: ev.id,
+        agent: ev.agent,
+        human: ev.human ? 1 : 0,
+        messages: JSON.stringify(ev.messages),
+        patch_id: ev.patch_id,
+        clock: ev.clock,
+      });
+      break;
+    case 'rewrite':
+      for (const p of ev.pairs) {
+        const lines = ev.lines?.[p.new];
+        insertRewrite(db, { new_commit: p.new, old_commit: p.old, event_id: ev.id, kind: ev.kind, lines: lines ? JSON.stringify(lines) : null });
+      }
       break;
   }
   return true;

@@ -8,6 +8,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 import { messageJson } from './views';
+import { setWorkingOn } from './working';
 
 export interface InboxInput {
   as?: string;
@@ -29,6 +30,8 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
+  // The newest message read is what the agent's next commits answer, unless it said otherwise (work-on).
+  if (ids.length) setWorkingOn(ctx, me.name, { message: ids[ids.length - 1]!, mode: 'auto' });
   return unread;
 }
 

@@ -1,0 +1,53 @@
+import { UsageError } from '../core/errors';
+import { firstLine, inert } from '../core/text';
+import { defineCommand, jsonFlag } from '../cli/define';
+import { paint } from '../cli/io';
+import { messageBlock } from '../cli/render';
+import { blame, why, type BlameJson, type WhyJson } from '../ops/blame';
+import { withContext } from './_shared';
+
+function parseRange(v: string): [number, number] {
+  const m = /^(\d+),(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1])) throw new UsageError('bad_range', `-L ${JSON.stringify(v)} is not a line range; use -L 10,20.`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+export default defineCommand<BlameJson | WhyJson>({
+  id: 'blame',
+  summary: 'Show, for every line of a file, the commit, the agent and the handoff behind it.',
+  description: `Runs git blame --porcelain once and resolves each commit to the agent that made it and the
+message it answered: from the attribution the hooks recorded, through amend/rebase/squash rewrites, and,
+where no hook ran, through the commit's trailers or its patch id. --why <line> prints the whole story of
+one line: the message and its thread.`,
+  examples: ['<%= config.bin %> blame src/parser.ts', '<%= config.bin %> blame src/parser.ts -L 10,20 --json', '<%= config.bin %> blame src/parser.ts --why 12'],
+  args: [{ name: 'file', description: 'A tracked file.', required: true }],
+  flags: {
+    lines: { type: 'string', char: 'L', description: 'Only these lines, e.g. 10,20.', helpValue: 'a,b' },
+    rev: { type: 'string', description: 'Blame the file as of this revision.', helpValue: 'rev' },
+    why: { type: 'integer', description: 'Print the message and thread behind one line.', helpValue: 'line' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, (ctx) => {
+      if (f.why !== undefined) return why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined });
+      return blame(ctx, { file: parsed.args.file!, rev: f.rev as string | undefined, range: f.lines ? parseRange(String(f.lines)) : undefined });
+    });
+  },
+  print(r, io) {
+    if ('thread' in r) {
+      const l = r.line;
+      io.log(`${paint(io, 'bold', `line ${l.line}`)}: ${inert(l.content)}`);
+      io.log(`commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`);
+      if (r.messages.length === 0) io.log('No handoff is linked to this commit.');
+      for (const m of r.thread) io.log(`\n${messageBlock(io, m).join('\n')}`);
+      return;
+    }
+    const width = String(r.lines.at(-1)?.line ?? 1).length;
+    for (const l of r.lines) {
+      const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
+      const msg = l.messages[0] ? `${l.messages[0].id.slice(-8)} ${firstLine(l.messages[0].subject, 24)}` : '';
+      io.log(`${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(14).slice(0, 14))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))} ${String(l.line).padStart(width)}) ${inert(l.content)}`);
+    }
+  },
+});

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { defineCommand, jsonFlag } from '../cli/define';
+import { checkHookPaths, installHooks, type HooksJson } from '../ops/hooks';
+import { withContext } from './_shared';
+
+export default defineCommand<HooksJson>({
+  id: 'hooks:install',
+  summary: 'Install the git hooks that record which agent made each commit.',
+  description: `Installs prepare-commit-msg (adds Handoff-Agent and Handoff-Message trailers), post-commit
+(records an attribution event) and post-rewrite (follows amend and rebase). Honours core.hooksPath
+(husky, lefthook); a hook already there is kept and run first, its exit code respected. Idempotent.
+The hooks never block a commit because of handoff. They serve every worktree of the clone.`,
+  examples: ['<%= config.bin %> hooks install', '<%= config.bin %> hooks install --json'],
+  flags: { json: jsonFlag },
+  run(_parsed, io) {
+    const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
+    checkHookPaths(paths);
+    return withContext(io, (ctx) => installHooks(ctx, paths));
+  },
+  print(r, io) {
+    for (const h of r.hooks) io.log(`${h.name.padEnd(20)} ${h.state}${h.chained ? ' (chains the hook that was there)' : ''}`);
+    io.log(`in ${r.dir}`);
+  },
+});

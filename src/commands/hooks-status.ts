@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { defineCommand, jsonFlag } from '../cli/define';
+import { hooksStatus, type HooksJson } from '../ops/hooks';
+import { withContext } from './_shared';
+
+export default defineCommand<HooksJson>({
+  id: 'hooks:status',
+  summary: 'Say which handoff hooks are installed and whether each is healthy.',
+  description: 'A hook is healthy when it is executable and runs this handoff installation.',
+  examples: ['<%= config.bin %> hooks status', '<%= config.bin %> hooks status --json'],
+  flags: { json: jsonFlag },
+  run(_parsed, io) {
+    return withContext(io, (ctx) => hooksStatus(ctx, { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath }));
+  },
+  print(r, io) {
+    for (const h of r.hooks) io.log(`${h.name.padEnd(20)} ${h.healthy ? 'ok' : h.problem}${h.chained ? ' (chains another hook)' : ''}`);
+    io.log(`in ${r.dir}`);
+  },
+});

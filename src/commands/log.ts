@@ -1,0 +1,33 @@
+import { firstLine, inert } from '../core/text';
+import { defineCommand, jsonFlag } from '../cli/define';
+import { paint } from '../cli/io';
+import { log, type LogEntryJson } from '../ops/blame';
+import { withContext } from './_shared';
+
+export default defineCommand<LogEntryJson[]>({
+  id: 'log',
+  summary: 'List commits, newest first, with the agent that made each and the handoff behind it.',
+  description: `Like git log, with each commit resolved to its agent and message (see 'handoff blame' for how).
+"via" says how the link was found: hook, rewrite (amend/rebase/squash), trailer, or patch-id.`,
+  examples: ['<%= config.bin %> log', '<%= config.bin %> log --agent codex --since "2 days ago"', '<%= config.bin %> log src/parser.ts --json'],
+  args: [{ name: 'path', description: 'Only commits touching this path.' }],
+  flags: {
+    agent: { type: 'string', description: 'Only commits by this agent.', helpValue: 'name' },
+    since: { type: 'string', description: 'Only commits after this date (as git log --since).', helpValue: 'date' },
+    limit: { type: 'integer', char: 'n', description: 'At most this many commits (default 100).', helpValue: 'count' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, (ctx) => log(ctx, { agent: f.agent as string | undefined, since: f.since as string | undefined, path: parsed.args.path, limit: f.limit as number | undefined }));
+  },
+  print(r, io) {
+    if (r.length === 0) io.log('No commits.');
+    for (const c of r) {
+      const who = c.agent ? `${c.agent.human ? 'human: ' : ''}${c.agent.name}` : 'unknown';
+      const via = c.via && c.via !== 'hook' ? paint(io, 'dim', ` (via ${c.via})`) : '';
+      const msg = c.messages.length ? paint(io, 'cyan', `  <- ${c.messages.map((m) => `${m.id.slice(-8)} ${firstLine(m.subject, 40)}`).join(', ')}`) : '';
+      io.log(`${paint(io, 'yellow', c.commit.slice(0, 10))} ${paint(io, 'bold', inert(who))}${via}  ${firstLine(c.subject, 60)}${msg}`);
+    }
+  },
+});

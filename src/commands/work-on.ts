@@ -1,0 +1,38 @@
+import { UsageError } from '../core/errors';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { resolveIdentity } from '../ops/identity';
+import { findMessage } from '../ops/lookup';
+import { clearWorkingOn, setWorkingOn, workingOn, type WorkingOn } from '../ops/working';
+import { withContext } from './_shared';
+
+export default defineCommand<WorkingOn & { agent: string }>({
+  id: 'work-on',
+  summary: 'Say which handoff your next commits answer (their Handoff-Message trailer).',
+  description: `Without this, commits answer the newest message you read. 'work-on <id>' pins a message,
+'--none' says your commits answer none, '--auto' goes back to the newest message read. With no argument,
+prints the current one. HANDOFF_MESSAGE in the environment overrides all of this.`,
+  examples: ['<%= config.bin %> work-on 01JD3K8Z5Q', '<%= config.bin %> work-on --none', '<%= config.bin %> work-on'],
+  args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works).' }],
+  flags: {
+    none: { type: 'boolean', description: 'Commits answer no handoff.' },
+    auto: { type: 'boolean', description: 'Commits answer the newest message read.' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    return withContext(io, (ctx) => {
+      const me = resolveIdentity(ctx, { as: parsed.flags.as as string | undefined });
+      const picked = [parsed.args.id !== undefined, !!parsed.flags.none, !!parsed.flags.auto].filter(Boolean).length;
+      if (picked > 1) throw new UsageError('conflicting_flags', 'Give a message id, --none or --auto, not several.');
+      if (parsed.args.id !== undefined) setWorkingOn(ctx, me.name, { message: findMessage(ctx, parsed.args.id).id, mode: 'explicit' });
+      else if (parsed.flags.none) setWorkingOn(ctx, me.name, { message: null, mode: 'none' });
+      else if (parsed.flags.auto) clearWorkingOn(ctx, me.name);
+      return { agent: me.name, ...workingOn(ctx, me.name) };
+    });
+  },
+  print(r, io) {
+    if (r.mode === 'none') io.log(`${r.agent}'s commits answer no handoff`);
+    else if (r.message) io.log(`${r.agent}'s commits answer ${r.message}${r.mode === 'auto' ? ' (the newest message read)' : ''}`);
+    else io.log(`${r.agent} has not read a message yet; commits answer no handoff`);
+  },
+});

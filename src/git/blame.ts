@@ -1,0 +1,60 @@
+/** `git blame --porcelain`, parsed: for each line, the commit and the line number in that commit. */
+import { runGit } from './exec';
+
+export interface BlameLine {
+  /** Line number in the file as asked. */
+  line: number;
+  commit: string;
+  /** Line number in the commit's version of the file. */
+  origLine: number;
+  /** Path of the file in that commit (it may have been renamed since). */
+  origPath: string;
+  content: string;
+}
+
+export interface BlameCommit {
+  author: string;
+  authorMail: string;
+  authorTime: number;
+  summary: string;
+  boundary: boolean;
+}
+
+/** Blames `file` (optionally at `rev`, between lines `range`); one git process. */
+export function blameFile(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): { lines: BlameLine[]; commits: Map<string, BlameCommit> } {
+  const args = ['blame', '--porcelain'];
+  if (opts.range) args.push('-L', `${opts.range[0]},${opts.range[1]}`);
+  if (opts.rev) args.push(opts.rev);
+  args.push('--', file);
+  const out = runGit(args, { cwd }).stdout.toString('utf8');
+  const lines: BlameLine[] = [];
+  const commits = new Map<string, BlameCommit>();
+  const rows = out.split('\n');
+  let i = 0;
+  const filenames = new Map<string, string>();
+  while (i < rows.length) {
+    const header = rows[i++];
+    if (!header) continue;
+    const [commit, orig, final] = header.split(' ');
+    let info = commits.get(commit!);
+    if (!info) {
+      info = { author: '', authorMail: '', authorTime: 0, summary: '', boundary: false };
+      commits.set(commit!, info);
+    }
+    while (i < rows.length && !rows[i]!.startsWith('\t')) {
+      const r = rows[i++]!;
+      const sp = r.indexOf(' ');
+      const key = sp < 0 ? r : r.slice(0, sp);
+      const value = sp < 0 ? '' : r.slice(sp + 1);
+      if (key === 'author') info.author = value;
+      else if (key === 'author-mail') info.authorMail = value;
+      else if (key === 'author-time') info.authorTime = Number(value);
+      else if (key === 'summary') info.summary = value;
+      else if (key === 'boundary') info.boundary = true;
+      else if (key === 'filename') filenames.set(commit!, value);
+    }
+    const content = (rows[i++] ?? '').slice(1);
+    lines.push({ line: Number(final), commit: commit!, origLine: Number(orig), origPath: filenames.get(commit!) ?? file, content });
+  }
+  return { lines, commits };
+}

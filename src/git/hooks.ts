@@ -1,0 +1,67 @@
+/**
+ * Installing git hooks beside whatever is there: the hooks directory honours core.hooksPath (husky,
+ * lefthook), an existing hook of the same name is kept as `<name>.handoff-chained` and run first, and
+ * uninstall puts it back exactly (rename keeps content and mode).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runGit } from './exec';
+import type { Repo } from './repo';
+
+export const HOOK_MARK = '# handoff hook:';
+const CHAINED = '.handoff-chained';
+
+/** The directory git runs hooks from for this repository. */
+export function hooksDir(repo: Repo): string {
+  return runGit(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd: repo.cwd }).stdout.toString('utf8').trim();
+}
+
+export interface HookState {
+  name: string;
+  path: string;
+  installed: boolean;
+  chained: boolean;
+  /** Another hook is there that is not handoff's (before install). */
+  foreign: boolean;
+  executable: boolean;
+  content: string | null;
+}
+
+/** What is installed for one hook name. */
+export function hookState(dir: string, name: string): HookState {
+  const file = path.join(dir, name);
+  let content: string | null = null;
+  let executable = false;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+    executable = (fs.statSync(file).mode & 0o111) !== 0;
+  } catch {
+    content = null;
+  }
+  const installed = content !== null && content.includes(HOOK_MARK);
+  return { name, path: file, installed, chained: fs.existsSync(file + CHAINED), foreign: content !== null && !installed, executable, content };
+}
+
+/** Writes handoff's hook `name`, keeping an existing foreign hook as the chained one. Returns what it did. */
+export function installHook(dir: string, name: string, script: string): 'installed' | 'updated' | 'unchanged' {
+  fs.mkdirSync(dir, { recursive: true });
+  const state = hookState(dir, name);
+  if (state.installed && state.content === script && state.executable) return 'unchanged';
+  if (state.foreign) fs.renameSync(state.path, state.path + CHAINED);
+  const tmp = `${state.path}.handoff-tmp`;
+  fs.writeFileSync(tmp, script, { mode: 0o755 });
+  fs.renameSync(tmp, state.path);
+  return state.installed ? 'updated' : 'installed';
+}
+
+/** Removes handoff's hook `name` and puts back the one it chained, if any. */
+export function uninstallHook(dir: string, name: string): 'removed' | 'restored' | 'absent' {
+  const state = hookState(dir, name);
+  if (!state.installed) return 'absent';
+  fs.rmSync(state.path, { force: true });
+  if (state.chained) {
+    fs.renameSync(state.path + CHAINED, state.path);
+    return 'restored';
+  }
+  return 'removed';
+}

@@ -1,0 +1,52 @@
+/** Commit attribution: which agent made a commit for which handoff, and the rewrites that moved commits. */
+import { stmt, type Db } from './db';
+
+export interface AttributionRow {
+  commit_id: string;
+  event_id: string;
+  agent: string;
+  human: number;
+  messages: string;
+  patch_id: string | null;
+  clock: number;
+}
+
+/** Records a commit's attribution (the first one recorded for a commit stands). */
+export function insertAttribution(db: Db, a: AttributionRow): void {
+  stmt(
+    db,
+    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock)
+     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock)`,
+  ).run(a);
+}
+
+/** Records that `old` became `new` (lines: JSON of which old commit each range came from, for squashes). */
+export function insertRewrite(db: Db, r: { new_commit: string; old_commit: string; event_id: string; kind: string; lines: string | null }): void {
+  stmt(db, 'INSERT OR IGNORE INTO rewrites (new_commit, old_commit, event_id, kind, lines) VALUES (@new_commit, @old_commit, @event_id, @kind, @lines)').run(r);
+}
+
+/** Attributions of the given commits. */
+export function attributionsOf(db: Db, commits: string[]): Map<string, AttributionRow> {
+  const q = stmt(db, 'SELECT * FROM attributions WHERE commit_id = ?');
+  const out = new Map<string, AttributionRow>();
+  for (const c of commits) {
+    const row = q.get(c) as AttributionRow | undefined;
+    if (row) out.set(c, row);
+  }
+  return out;
+}
+
+/** An attribution by patch id (the newest), for commits no hook saw. */
+export function attributionByPatchId(db: Db, patchId: string): AttributionRow | undefined {
+  return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT 1').get(patchId) as AttributionRow | undefined;
+}
+
+/** The commits a new commit was rewritten from. */
+export function rewrittenFrom(db: Db, commit: string): { old_commit: string; kind: string; lines: string | null }[] {
+  return stmt(db, 'SELECT old_commit, kind, lines FROM rewrites WHERE new_commit = ? ORDER BY old_commit').all(commit) as { old_commit: string; kind: string; lines: string | null }[];
+}
+
+/** Attributed commits, newest first, optionally of one agent. */
+export function listAttributions(db: Db, q: { agent?: string; limit: number }): AttributionRow[] {
+  return stmt(db, 'SELECT * FROM attributions WHERE (@agent IS NULL OR agent = @agent) ORDER BY clock DESC LIMIT @limit').all({ agent: q.agent ?? null, limit: q.limit }) as AttributionRow[];
+}

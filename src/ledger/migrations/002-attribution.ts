@@ -1,0 +1,24 @@
+/** Schema 2: which agent made each commit, and how commits were rewritten (amend, rebase, squash). */
+export default `
+CREATE TABLE attributions (
+  commit_id TEXT PRIMARY KEY,
+  event_id  TEXT NOT NULL,
+  agent     TEXT NOT NULL,
+  human     INTEGER NOT NULL,
+  messages  TEXT NOT NULL,
+  patch_id  TEXT,
+  clock     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX attributions_patch_id ON attributions (patch_id);
+CREATE INDEX attributions_agent ON attributions (agent, clock);
+
+CREATE TABLE rewrites (
+  new_commit TEXT NOT NULL,
+  old_commit TEXT NOT NULL,
+  event_id   TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  lines      TEXT,
+  PRIMARY KEY (new_commit, old_commit)
+) WITHOUT ROWID;
+CREATE INDEX rewrites_old ON rewrites (old_commit);
+`;

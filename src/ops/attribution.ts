@@ -1,0 +1,175 @@
+/**
+ * Attribution: recording which agent made a commit for which handoff (post-commit), following commits
+ * through amend, rebase and squash (post-rewrite), and resolving any commit back to its agent and
+ * message, re-linking through trailers and patch ids where no hook ran.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
+import { NAME_PATTERN, slugifyName } from '../core/names';
+import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommits, type CommitInfo } from '../git/commits';
+import { attributionByPatchId, attributionsOf, rewrittenFrom, type AttributionRow } from '../ledger/attributions';
+import type { IdentityJson } from '../json/types';
+import { appendEvent } from './append';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { workingOn } from './working';
+
+/** The committing identity, or the git author as a human when there is none. */
+function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
+  try {
+    return resolveIdentity(ctx);
+  } catch {
+    const name = slugifyName(info?.author ?? '') ?? 'unknown';
+    return { name, runtime: null, via: 'git-user' };
+  }
+}
+
+const validName = (s: string | undefined) => (s && NAME_PATTERN.test(s) && !s.includes('..') ? s : undefined);
+
+/** Records the attribution of a commit (HEAD by default); does nothing if it is already recorded. */
+export function recordCommit(ctx: Context, opts: { rev?: string } = {}): AttributionEvent | null {
+  const [info] = readCommits(ctx.repo.cwd, [opts.rev ?? 'HEAD']);
+  if (!info) return null;
+  if (attributionsOf(ctx.db, [info.commit]).size) return null;
+  const me = committer(ctx, info);
+  const trailerAgent = validName(info.trailers['handoff-agent']?.[0]);
+  const agent = trailerAgent ?? me.name;
+  const human = !trailerAgent && me.via === 'git-user';
+  let messages = (info.trailers['handoff-message'] ?? []).filter(isEventId);
+  if (messages.length === 0 && !trailerAgent && !human) {
+    const w = workingOn(ctx, me.name);
+    if (w.message) messages = [w.message];
+  }
+  const patch = commitPatch(ctx.repo.cwd, info.commit);
+  const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
+  const { event } = appendEvent<AttributionEvent>(ctx, me, {
+    type: 'attribution',
+    commit: info.commit,
+    tree: info.tree,
+    parents: info.parents,
+    patch_id: pid,
+    agent,
+    human,
+    messages: [...new Set(messages)],
+    files: addedRanges(patch),
+  });
+  return event;
+}
+
+/** Records a rewrite reported by post-rewrite (stdin lines "old new"). */
+export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; input: string }): RewriteEvent | null {
+  const pairs: { old: string; new: string }[] = [];
+  for (const line of opts.input.split('\n')) {
+    const [oldC, newC] = line.trim().split(' ');
+    if (oldC && newC && /^[0-9a-f]{40}$/.test(oldC) && /^[0-9a-f]{40}$/.test(newC) && oldC !== newC) pairs.push({ old: oldC, new: newC });
+  }
+  if (pairs.length === 0) return null;
+  // A new commit made from several old ones (squash): map each added line to the old commit that added it.
+  const byNew = new Map<string, string[]>();
+  for (const p of pairs) byNew.set(p.new, [...(byNew.get(p.new) ?? []), p.old]);
+  const lines: Record<string, Record<string, [number, number, string][]>> = {};
+  for (const [newC, olds] of byNew) {
+    if (olds.length < 2) continue;
+    const pool = olds.map((o) => ({ commit: o, added: addedLines(commitPatch(ctx.repo.cwd, o)) }));
+    const mine = addedLines(commitPatch(ctx.repo.cwd, newC));
+    const out: Record<string, [number, number, string][]> = {};
+    for (const [file, rows] of mine) {
+      const ranges: [number, number, string][] = [];
+      for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
+        const owner = pool.find((p) => [...(p.added.get(file) ?? new Map()).entries()].some(([, t]) => t === text));
+        if (!owner) continue;
+        const m = owner.added.get(file)!;
+        for (const [k, t] of m) if (t === text) { m.delete(k); break; }
+        const last = ranges[ranges.length - 1];
+        if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
+        else ranges.push([lineNo, 1, owner.commit]);
+      }
+      if (ranges.length) out[file] = ranges;
+    }
+    lines[newC] = out;
+  }
+  const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), { type: 'rewrite', kind: opts.kind, pairs, ...(Object.keys(lines).length ? { lines } : {}) });
+  return event;
+}
+
+/** How a commit's agent was found. */
+export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id';
+
+export interface Resolved {
+  agent: string;
+  human: boolean;
+  messages: string[];
+  via: LinkVia;
+  /** The commit the attribution was recorded for (differs from the asked one after a rewrite). */
+  source: string;
+}
+
+/** Resolves commits to agents: recorded attributions, then rewrites, then trailers, then patch ids. */
+export class CommitResolver {
+  private readonly cache = new Map<string, Resolved | null>();
+  private readonly squashLines = new Map<string, Record<string, [number, number, string][]>>();
+  constructor(private readonly ctx: Context) {}
+
+  private fromRow(row: AttributionRow, via: LinkVia): Resolved {
+    return { agent: row.agent, human: !!row.human, messages: JSON.parse(row.messages) as string[], via, source: row.commit_id };
+  }
+
+  /** Looks up many commits at once (the fallbacks cost two git processes for all unknown commits). */
+  resolveAll(commits: string[]): void {
+    const todo = [...new Set(commits)].filter((c) => !this.cache.has(c) && !/^0+$/.test(c));
+    const unknown: string[] = [];
+    for (const c of todo) {
+      const r = this.viaLedger(c, 0);
+      this.cache.set(c, r);
+      if (!r) unknown.push(c);
+    }
+    if (unknown.length === 0) return;
+    const infos = readCommits(this.ctx.repo.cwd, unknown);
+    const noTrailer: string[] = [];
+    for (const info of infos) {
+      const agent = validName(info.trailers['handoff-agent']?.[0]);
+      if (agent) this.cache.set(info.commit, { agent, human: false, messages: (info.trailers['handoff-message'] ?? []).filter(isEventId), via: 'trailer', source: info.commit });
+      else noTrailer.push(info.commit);
+    }
+    if (noTrailer.length === 0) return;
+    for (const [commit, pid] of patchIdsOf(this.ctx.repo.cwd, noTrailer)) {
+      const row = attributionByPatchId(this.ctx.db, pid);
+      if (row) this.cache.set(commit, this.fromRow(row, 'patch-id'));
+    }
+  }
+
+  private viaLedger(commit: string, depth: number): Resolved | null {
+    const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
+    if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');
+    if (depth > 50) return null;
+    const from = rewrittenFrom(this.ctx.db, commit);
+    if (from.length === 0) return null;
+    const withLines = from.find((f) => f.lines);
+    if (withLines) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+    for (const f of from) {
+      const r = this.viaLedger(f.old_commit, depth + 1);
+      if (r) return { ...r, via: 'rewrite' };
+    }
+    return null;
+  }
+
+  /** The attribution of a commit, refined per line for squashed commits (`file`, `line` in that commit). */
+  resolve(commit: string, at?: { file: string; line: number }): Resolved | null {
+    if (!this.cache.has(commit)) this.resolveAll([commit]);
+    const lines = at && this.squashLines.get(commit)?.[at.file];
+    if (lines) {
+      const hit = lines.find(([start, count]) => at!.line >= start && at!.line < start + count);
+      if (hit) {
+        const r = this.viaLedger(hit[2], 1);
+        if (r) return { ...r, via: 'rewrite' };
+      }
+    }
+    return this.cache.get(commit) ?? null;
+  }
+}
+
+/** True while git is in the middle of a rebase in this worktree (post-rewrite will report the result). */
+export function rebaseInProgress(ctx: Context): boolean {
+  return ['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(ctx.repo.gitDir, d)));
+}

@@ -1,0 +1,138 @@
+/** Blame and log: each line or commit with its agent and the handoff behind it. */
+import { NotFoundError, UsageError } from '../core/errors';
+import { blameFile } from '../git/blame';
+import { runGit } from '../git/exec';
+import { getMessage } from '../ledger/messages';
+import type { MessageJson } from '../json/types';
+import { CommitResolver, type LinkVia } from './attribution';
+import type { Context } from './context';
+import { messageJson } from './views';
+import { thread } from './show';
+
+export interface LineAgent {
+  name: string;
+  human: boolean;
+}
+
+export interface BlameLineJson {
+  line: number;
+  commit: string;
+  content: string;
+  /** null: the commit is not attributed (made without hooks and not re-linkable). */
+  agent: LineAgent | null;
+  via: LinkVia | null;
+  messages: { id: string; from: string; kind: string; subject: string }[];
+  author: string;
+  summary: string;
+}
+
+export interface BlameJson {
+  file: string;
+  rev: string | null;
+  lines: BlameLineJson[];
+}
+
+const UNCOMMITTED = /^0{40}$/;
+
+/** Blames a file: one `git blame --porcelain` plus ledger lookups. */
+export function blame(ctx: Context, input: { file: string; rev?: string; range?: [number, number] }): BlameJson {
+  if (input.rev !== undefined && (input.rev.startsWith('-') || /\s/.test(input.rev))) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
+  const cwd = ctx.repo.cwd;
+  const exists = runGit(['ls-files', '--error-unmatch', '--', input.file], { cwd, allowFailure: true }).status === 0;
+  if (!exists && !input.rev) throw new NotFoundError('file_not_found', `${input.file} is not tracked by git here. Give a path of a committed file.`);
+  let result: ReturnType<typeof blameFile>;
+  try {
+    result = blameFile(cwd, input.file, { rev: input.rev, range: input.range });
+  } catch (err) {
+    throw new UsageError('blame_failed', `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${(err as Error).message}`);
+  }
+  const resolver = new CommitResolver(ctx);
+  resolver.resolveAll([...result.commits.keys()].filter((c) => !UNCOMMITTED.test(c)));
+  const subjects = new Map<string, BlameLineJson['messages'][number] | null>();
+  const describe = (id: string) => {
+    if (!subjects.has(id)) {
+      const m = getMessage(ctx.db, id);
+      subjects.set(id, m ? { id, from: m.sender, kind: m.kind, subject: m.body.split('\n', 1)[0] ?? '' } : null);
+    }
+    return subjects.get(id);
+  };
+  const lines = result.lines.map((l) => {
+    const info = result.commits.get(l.commit)!;
+    const r = UNCOMMITTED.test(l.commit) ? null : resolver.resolve(l.commit, { file: l.origPath, line: l.origLine });
+    return {
+      line: l.line,
+      commit: l.commit,
+      content: l.content,
+      agent: r ? { name: r.agent, human: r.human } : null,
+      via: r?.via ?? null,
+      messages: (r?.messages ?? []).map(describe).filter((x): x is NonNullable<typeof x> => !!x),
+      author: info.author,
+      summary: info.summary,
+    };
+  });
+  return { file: input.file, rev: input.rev ?? null, lines };
+}
+
+export interface WhyJson {
+  line: BlameLineJson;
+  messages: MessageJson[];
+  thread: MessageJson[];
+}
+
+/** The full story of one line: its blame, the messages behind it and their thread. */
+export function why(ctx: Context, input: { file: string; line: number; rev?: string }): WhyJson {
+  const b = blame(ctx, { file: input.file, rev: input.rev, range: [input.line, input.line] });
+  const line = b.lines[0];
+  if (!line) throw new NotFoundError('line_not_found', `${input.file} has no line ${input.line}.`);
+  const messages = line.messages.map((m) => messageJson(getMessage(ctx.db, m.id)!));
+  const threadMessages = messages.length ? thread(ctx, { id: messages[0]!.id }).messages : [];
+  return { line, messages, thread: threadMessages };
+}
+
+export interface LogEntryJson {
+  commit: string;
+  date: string;
+  author: string;
+  subject: string;
+  agent: LineAgent | null;
+  via: LinkVia | null;
+  messages: { id: string; subject: string }[];
+}
+
+/** Commits newest first, each with its agent and handoff. */
+export function log(ctx: Context, input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string }): LogEntryJson[] {
+  const args = ['log', '-z', '--format=%H%x01%aI%x01%an%x01%s', `--max-count=${input.limit ?? 100}`];
+  if (input.since) {
+    if (input.since.startsWith('-')) throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
+    args.push(`--since=${input.since}`);
+  }
+  if (input.rev) {
+    if (input.rev.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
+    args.push(input.rev);
+  }
+  args.push('--');
+  if (input.path) args.push(input.path);
+  const res = runGit(args, { cwd: ctx.repo.cwd, allowFailure: true });
+  if (res.status !== 0) {
+    if (/does not have any commits/.test(res.stderr)) return [];
+    throw new UsageError('log_failed', `git log failed: ${res.stderr.trim()}`);
+  }
+  const rows = res.stdout.toString('utf8').split('\0').filter((r) => r.trim()).map((r) => r.replace(/^\n/, '').split('\x01'));
+  const resolver = new CommitResolver(ctx);
+  resolver.resolveAll(rows.map((r) => r[0]!));
+  const out: LogEntryJson[] = [];
+  for (const [commit, date, author, subject] of rows) {
+    const r = resolver.resolve(commit!);
+    if (input.agent && r?.agent !== input.agent) continue;
+    out.push({
+      commit: commit!,
+      date: date!,
+      author: author!,
+      subject: subject!,
+      agent: r ? { name: r.agent, human: r.human } : null,
+      via: r?.via ?? null,
+      messages: (r?.messages ?? []).map((id) => ({ id, subject: getMessage(ctx.db, id)?.body.split('\n', 1)[0] ?? '' })),
+    });
+  }
+  return out;
+}
