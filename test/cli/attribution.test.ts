@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { addWorktree, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+/** git as an agent would run it: with HANDOFF_AGENT set (hooks see it). */
+function gitAs(agent: string | undefined, cwd: string, ...args: string[]) {
+  const r = spawnSync('git', args, { cwd, env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return { stdout: r.stdout.trim(), stderr: r.stderr };
+}
+const write = (dir: string, file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);
+/** Blame as [content, agent, first message id] per line. */
+const blameOf = (dir: string, file: string) =>
+  ok(dir, ['blame', file, '--json']).json.lines.map((l: any) => [l.content, l.agent ? (l.agent.human ? `human:${l.agent.name}` : l.agent.name) : null, l.messages[0]?.id ?? null]);
+
+function setup() {
+  const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+  ok(repo, ['hooks', 'install']);
+  ok(repo, ['join'], { agent: 'claude' });
+  ok(repo, ['join'], { agent: 'codex' });
+  const forClaude = ok(repo, ['send', 'claude', 'write the header', '--json'], { agent: 'lead' }).json.message.id;
+  const forCodex = ok(repo, ['send', 'codex', 'write the footer', '--json'], { agent: 'lead' }).json.message.id;
+  return { repo, forClaude, forCodex };
+}
+
+describe('attribution through git hooks', () => {
+  it('two agents in two worktrees commit to one file; blame names each line\'s agent and message', () => {
+    const { repo, forClaude, forCodex } = setup();
+    const wt = addWorktree(repo, 'codex-work');
+    ok(repo, ['read', forClaude], { agent: 'claude' });
+    ok(wt, ['read', forCodex], { agent: 'codex' });
+    write(repo, 'f.txt', 'header by claude\nbase\n');
+    gitAs('claude', repo, 'commit', '-qam', 'header');
+    git(wt, 'merge', '-q', 'main');
+    write(wt, 'f.txt', 'header by claude\nbase\nfooter by codex\n');
+    gitAs('codex', wt, 'commit', '-qam', 'footer');
+    git(repo, 'merge', '-q', '--ff-only', 'codex-work');
+    expect(blameOf(repo, 'f.txt')).toEqual([
+      ['header by claude', 'claude', forClaude],
+      ['base', null, null],
+      ['footer by codex', 'codex', forCodex],
+    ]);
+    // The trailers are in the commits themselves.
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain(`Handoff-Agent: codex\nHandoff-Message: ${forCodex}`);
+    // --why tells the story of a line.
+    const why = ok(repo, ['blame', 'f.txt', '--why', '3', '--json']).json;
+    expect(why.messages.map((m: any) => m.body)).toEqual(['write the footer']);
+    expect(why.thread.map((m: any) => m.id)).toEqual([forCodex]);
+    // log lists commits newest first with agent and handoff, and filters by agent.
+    const logged = ok(repo, ['log', '--json']).json;
+    expect(logged.map((c: any) => [c.subject, c.agent?.name ?? null, c.messages.map((m: any) => m.id)])).toEqual([
+      ['footer', 'codex', [forCodex]],
+      ['header', 'claude', [forClaude]],
+      ['initial', null, []],
+    ]);
+    expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.map((c: any) => c.subject)).toEqual(['header']);
+  });
+
+  it('a human committing without an agent identity is recorded as the human; work-on pins or clears the message', () => {
+    const { repo, forClaude, forCodex } = setup();
+    write(repo, 'f.txt', 'by a human\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'human edit');
+    expect(blameOf(repo, 'f.txt')).toEqual([['by a human', 'human:test-human', null]]);
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toContain('Handoff-Agent');
+    ok(repo, ['read', forClaude], { agent: 'claude' });
+    ok(repo, ['work-on', forCodex], { agent: 'claude' });
+    ok(repo, ['read', forClaude], { agent: 'claude' }); // reading does not override an explicit choice
+    write(repo, 'f.txt', 'pinned\n');
+    gitAs('claude', repo, 'commit', '-qam', 'pinned');
+    expect(blameOf(repo, 'f.txt')).toEqual([['pinned', 'claude', forCodex]]);
+    ok(repo, ['work-on', '--none'], { agent: 'claude' });
+    write(repo, 'f.txt', 'no handoff\n');
+    gitAs('claude', repo, 'commit', '-qam', 'none');
+    expect(blameOf(repo, 'f.txt')).toEqual([['no handoff', 'claude', null]]);
+  });
+
+  it('amend, rebase -i with reorder and squash, and cherry-pick keep the right agent and message', () => {
+    const { repo, forClaude, forCodex } = setup();
+    ok(repo, ['read', forClaude], { agent: 'claude' });
+    ok(repo, ['read', forCodex], { agent: 'codex' });
+    write(repo, 'a.txt', 'claude line 1\n');
+    gitAs('claude', repo, 'add', 'a.txt');
+    gitAs('claude', repo, 'commit', '-qm', 'claude a');
+    write(repo, 'b.txt', 'codex line 1\n');
+    gitAs('codex', repo, 'add', 'b.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'codex b');
+    // Amend by the same agent (the hook sees post-rewrite amend).
+    write(repo, 'b.txt', 'codex line 1\ncodex line 2\n');
+    gitAs('codex', repo, 'commit', '-qa', '--amend', '--no-edit');
+    write(repo, 'a.txt', 'claude line 1\nclaude line 2\n');
+    gitAs('claude', repo, 'commit', '-qam', 'claude a2');
+    expect(blameOf(repo, 'b.txt')).toEqual([
+      ['codex line 1', 'codex', forCodex],
+      ['codex line 2', 'codex', forCodex],
+    ]);
+    // A human reorders and squashes: "claude a2" moves before "codex b" and is squashed into "claude a".
+    const todo = "sed -i -e '/claude a2/d' -e '/claude a$/a pick CLAUDE_A2' $1 && sed -i \"s/pick CLAUDE_A2/squash $(git rev-parse --short HEAD)/\" $1";
+    const r = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~3'], { cwd: repo, env: cleanEnv({ GIT_SEQUENCE_EDITOR: `sh -c '${todo.replace(/'/g, `'\\''`)}' --`, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(git(repo, 'log', '--format=%s', '-3').split('\n')).toEqual(['codex b', 'claude a', 'initial']);
+    expect(blameOf(repo, 'a.txt')).toEqual([
+      ['claude line 1', 'claude', forClaude],
+      ['claude line 2', 'claude', forClaude],
+    ]);
+    expect(blameOf(repo, 'b.txt')).toEqual([
+      ['codex line 1', 'codex', forCodex],
+      ['codex line 2', 'codex', forCodex],
+    ]);
+    // Squash two agents' commits into one: each line keeps its own agent.
+    const r2 = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~2'], { cwd: repo, env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2s/^pick/squash/'", GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    expect(r2.status, r2.stderr).toBe(0);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('2');
+    expect(blameOf(repo, 'a.txt').map((l: any) => l[1])).toEqual(['claude', 'claude']);
+    expect(blameOf(repo, 'b.txt').map((l: any) => [l[1], l[2]])).toEqual([
+      ['codex', forCodex],
+      ['codex', forCodex],
+    ]);
+    // Cherry-pick by a human onto another branch keeps the agent from the trailers.
+    git(repo, 'checkout', '-q', '-b', 'other', 'HEAD~1');
+    write(repo, 'c.txt', 'codex on main\n');
+    gitAs('codex', repo, 'checkout', '-q', 'main');
+    write(repo, 'c.txt', 'codex on main\n');
+    gitAs('codex', repo, 'add', 'c.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'codex c');
+    const picked = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '-q', 'other');
+    fs.rmSync(path.join(repo, 'c.txt'), { force: true });
+    gitAs(undefined, repo, 'cherry-pick', picked);
+    expect(blameOf(repo, 'c.txt')).toEqual([['codex on main', 'codex', forCodex]]);
+  });
+
+  it('a squash merge made where no hook ran re-links through trailers and patch ids', () => {
+    const { repo, forCodex } = setup();
+    ok(repo, ['read', forCodex], { agent: 'codex' });
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    write(repo, 'g.txt', 'feature line\n');
+    gitAs('codex', repo, 'add', 'g.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'feature');
+    git(repo, 'checkout', '-q', 'main');
+    // The host squash-merges without hooks; its message drops the trailers, the patch stays the same.
+    const env = cleanEnv({ HANDOFF_HOOKS: '0' });
+    spawnSync('git', ['merge', '-q', '--squash', 'feature'], { cwd: repo, env });
+    spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Feature (#12)'], { cwd: repo, env });
+    expect(ok(repo, ['blame', 'g.txt', '--json']).json.lines[0]).toMatchObject({ agent: { name: 'codex' }, via: 'patch-id' });
+    // A rebase on another machine keeps trailers: re-linked through them.
+    const pick = git(repo, 'commit-tree', '-p', 'HEAD', '-m', `redo\n\nHandoff-Agent: codex\nHandoff-Message: ${forCodex}`, 'HEAD^{tree}');
+    git(repo, 'update-ref', 'refs/heads/main', pick);
+    const logged = ok(repo, ['log', '-n', '2', '--json']).json;
+    expect(logged.map((c: any) => [c.subject, c.agent?.name, c.via])).toEqual([
+      ['redo', 'codex', 'trailer'],
+      ['Feature (#12)', 'codex', 'patch-id'],
+    ]);
+  });
+
+  it('an existing hook and a husky setup keep working, and uninstall restores them exactly', () => {
+    const repo = makeRepo();
+    const hooks = path.join(repo, '.git', 'hooks');
+    fs.writeFileSync(path.join(hooks, 'post-commit'), '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/mine.log"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(hooks, 'prepare-commit-msg'), '#!/bin/sh\ngrep -q forbidden "$1" && exit 1\nexit 0\n', { mode: 0o700 });
+    const before = ['post-commit', 'prepare-commit-msg'].map((h) => [fs.readFileSync(path.join(hooks, h), 'utf8'), fs.statSync(path.join(hooks, h)).mode]);
+    ok(repo, ['hooks', 'install']);
+    expect(ok(repo, ['hooks', 'install', '--json']).json.hooks.map((h: any) => h.state)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const status = ok(repo, ['hooks', 'status', '--json']).json;
+    expect(status.hooks.map((h: any) => [h.name, h.healthy, h.chained])).toEqual([
+      ['prepare-commit-msg', true, true],
+      ['post-commit', true, true],
+      ['post-rewrite', true, false],
+    ]);
+    write(repo, 'x.txt', 'x\n');
+    gitAs('codex', repo, 'add', 'x.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'ok');
+    expect(fs.readFileSync(path.join(repo, '.git', 'mine.log'), 'utf8')).toBe('ran\n');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('codex');
+    // The chained hook's failure still stops the commit.
+    write(repo, 'x.txt', 'y\n');
+    const refused = spawnSync('git', ['commit', '-qam', 'forbidden'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+    expect(refused.status).not.toBe(0);
+    ok(repo, ['hooks', 'uninstall']);
+    expect(['post-commit', 'prepare-commit-msg'].map((h) => [fs.readFileSync(path.join(hooks, h), 'utf8'), fs.statSync(path.join(hooks, h)).mode])).toEqual(before);
+    expect(fs.existsSync(path.join(hooks, 'post-rewrite'))).toBe(false);
+
+    // husky: core.hooksPath points into the repository.
+    const h2 = makeRepo();
+    fs.mkdirSync(path.join(h2, '.husky', '_'), { recursive: true });
+    fs.writeFileSync(path.join(h2, '.husky', '_', 'post-commit'), '#!/bin/sh\necho husky >> "$(git rev-parse --git-dir)/husky.log"\n', { mode: 0o755 });
+    git(h2, 'config', 'core.hooksPath', '.husky/_');
+    expect(ok(h2, ['hooks', 'install', '--json']).json.dir).toBe(path.join(fs.realpathSync(h2), '.husky', '_'));
+    write(h2, 'y.txt', 'y\n');
+    gitAs('gemini', h2, 'add', 'y.txt');
+    gitAs('gemini', h2, 'commit', '-qm', 'with husky');
+    expect(fs.readFileSync(path.join(h2, '.git', 'husky.log'), 'utf8')).toBe('husky\n');
+    expect(ok(h2, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('gemini');
+  });
+
+  it('a commit succeeds with the ledger database deleted or unusable', () => {
+    const { repo } = setup();
+    const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
+    for (const s of ['', '-wal', '-shm']) fs.rmSync(db + s, { force: true });
+    write(repo, 'f.txt', 'one\n');
+    gitAs('codex', repo, 'commit', '-qam', 'after delete');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('codex');
+    // Now make it unusable: a directory where the file should be.
+    for (const s of ['', '-wal', '-shm']) fs.rmSync(db + s, { force: true, recursive: true });
+    fs.mkdirSync(db);
+    write(repo, 'f.txt', 'two\n');
+    const r = gitAs('codex', repo, 'commit', '-qam', 'with a broken ledger');
+    expect(r.stderr).toMatch(/^handoff: /m);
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('with a broken ledger');
+    // And when handoff itself is gone.
+    fs.rmSync(db, { recursive: true });
+    const hook = path.join(repo, '.git', 'hooks', 'post-commit');
+    fs.writeFileSync(hook, fs.readFileSync(hook, 'utf8').replaceAll('dist/hook.js', 'dist/gone.js'));
+    write(repo, 'f.txt', 'three\n');
+    const r2 = gitAs('codex', repo, 'commit', '-qam', 'handoff missing');
+    expect(r2.stderr).toMatch(/hook skipped/);
+    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks[1].healthy).toBe(false);
+  });
+
+  it('attribution syncs to another clone and blame there gives the same answer', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['hooks', 'install']);
+    const id = ok(a, ['send', 'codex', 'please edit', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    ok(a, ['read', id], { agent: 'codex' });
+    write(a, 'README.md', '# team\nedited by codex\n');
+    gitAs('codex', a, 'commit', '-qam', 'edit');
+    git(a, 'push', '-q', 'origin', 'HEAD:main');
+    ok(a, ['sync']);
+    git(b, 'pull', '-q');
+    ok(b, ['sync']);
+    expect(blameOf(b, 'README.md')).toEqual(blameOf(a, 'README.md'));
+    expect(blameOf(b, 'README.md')[1]).toEqual(['edited by codex', 'codex', id]);
+    expect(ok(b, ['blame', 'README.md', '--json']).json.lines[1].via).toBe('hook');
+  });
+});
