@@ -155,5 +155,47 @@ if (want('inproc') || want('ledger10k')) {
   }
 }
 
+if (want('commit')) {
+  const plainRepo = newRepo(100);
+  const hookRepo = newRepo(100);
+  handoff(hookRepo, 'codex', ['hooks', 'install']);
+  handoff(hookRepo, 'codex', ['join']);
+  const env = { ...baseEnv, HANDOFF_AGENT: 'codex', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+  const commit = (repo, i) => {
+    fs.appendFileSync(path.join(repo, 'src', 'd0', 'f0.ts'), `// ${i}\n`);
+    return timeOnce('git', ['commit', '-qam', `c${i}`], { cwd: repo, env });
+  };
+  const floor = [], plain = [], hooked = [];
+  for (let i = 0; i < 15; i++) {
+    floor.push(timeOnce(process.execPath, ['-e', '0']));
+    plain.push(commit(plainRepo, i));
+    hooked.push(commit(hookRepo, i));
+  }
+  const f = median(floor), p = median(plain), h = median(hooked);
+  report(`commit with hooks: (hooked - plain) / node -e 0 (${h.toFixed(0)} vs ${p.toFixed(0)} ms)`, (h - p) / f, 2);
+}
+
+if (want('blame')) {
+  const repo = newRepo(1);
+  const file = path.join(repo, 'big.ts');
+  fs.writeFileSync(file, Array.from({ length: 5000 }, (_, i) => `const line${i} = ${i};`).join('\n') + '\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'big');
+  // 200 commits, each rewriting 25 lines, each attributed (in-process, as the post-commit hook does).
+  const script = `const {execFileSync}=require('child_process');const fs=require('fs');const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});
+const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a0'}});const lines=fs.readFileSync('big.ts','utf8').split('\\n');
+for(let c=0;c<200;c++){for(let k=0;k<25;k++){const i=(c*25+k)%5000;lines[i]='const line'+i+' = '+c+';';}fs.writeFileSync('big.ts',lines.join('\\n'));
+execFileSync('git',['commit','-qam','c'+c]);ctx.env={...process.env,HANDOFF_AGENT:'a'+(c%5)};lib.recordCommit(ctx);}`;
+  execFileSync(process.execPath, ['-e', script], { cwd: repo, env: { ...baseEnv, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' } });
+  const floor = [], gb = [], hb = [];
+  for (let i = 0; i < 10; i++) {
+    floor.push(timeOnce(process.execPath, ['-e', '0']));
+    gb.push(timeOnce('git', ['blame', '--porcelain', '--', 'big.ts'], { cwd: repo }));
+    hb.push(timeOnce(process.execPath, [BIN, 'blame', 'big.ts'], { cwd: repo, env: baseEnv }));
+  }
+  const f = median(floor), g = median(gb), b = median(hb);
+  report(`blame 5,000 lines / 200 attributed commits: (handoff - git blame) / node -e 0 (${b.toFixed(0)} vs ${g.toFixed(0)} ms)`, (b - g) / f, 2);
+}
+
 const misses = results.filter((r) => r.ok === 'MISS');
 console.log(`\n${results.length - misses.length}/${results.filter((r) => r.bar !== undefined).length} bars met`);

@@ -7,6 +7,8 @@ export { show, thread, threads } from './ops/show';
 export { join, leave, agents, whoami } from './ops/agents';
 export { waitForMessages } from './ops/wait';
 export { rebuild } from './ops/rebuild';
+export { recordCommit } from './ops/attribution';
+export { blame, log } from './ops/blame';
 export { indexChains } from './ops/index-chains';
 export { HandoffError, EXIT } from './core/errors';
 export type * from './json/types';

@@ -3,7 +3,7 @@ import { firstLine, inert } from '../core/text';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { paint } from '../cli/io';
 import { messageBlock } from '../cli/render';
-import { blame, why, type BlameJson, type WhyJson } from '../ops/blame';
+import { beginBlame, blame, why, type BlameJson, type WhyJson } from '../ops/blame';
 import { withContext } from './_shared';
 
 function parseRange(v: string): [number, number] {
@@ -29,10 +29,10 @@ one line: the message and its thread.`,
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) => {
-      if (f.why !== undefined) return why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined });
-      return blame(ctx, { file: parsed.args.file!, rev: f.rev as string | undefined, range: f.lines ? parseRange(String(f.lines)) : undefined });
-    });
+    if (f.why !== undefined) return withContext(io, (ctx) => why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined }));
+    // git blame starts first and runs while the ledger opens.
+    const started = beginBlame(process.cwd(), { file: parsed.args.file!, rev: f.rev as string | undefined, range: f.lines ? parseRange(String(f.lines)) : undefined });
+    return withContext(io, (ctx) => blame(ctx, started)).finally(() => started.running.catch(() => undefined));
   },
   print(r, io) {
     if ('thread' in r) {
@@ -44,10 +44,19 @@ one line: the message and its thread.`,
       return;
     }
     const width = String(r.lines.at(-1)?.line ?? 1).length;
+    const out: string[] = [];
+    const prefixes = new Map<string, string>();
     for (const l of r.lines) {
-      const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
-      const msg = l.messages[0] ? `${l.messages[0].id.slice(-8)} ${firstLine(l.messages[0].subject, 24)}` : '';
-      io.log(`${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(14).slice(0, 14))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))} ${String(l.line).padStart(width)}) ${inert(l.content)}`);
+      const key = `${l.commit}\0${l.agent?.name ?? ''}\0${l.messages[0]?.id ?? ''}`;
+      let prefix = prefixes.get(key);
+      if (prefix === undefined) {
+        const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
+        const msg = l.messages[0] ? `${l.messages[0].id.slice(-8)} ${firstLine(l.messages[0].subject, 24)}` : '';
+        prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(14).slice(0, 14))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
+        prefixes.set(key, prefix);
+      }
+      out.push(`${prefix} ${String(l.line).padStart(width)}) ${inert(l.content)}`);
     }
+    io.log(out.join('\n'));
   },
 });

@@ -1,5 +1,5 @@
 /** `git blame --porcelain`, parsed: for each line, the commit and the line number in that commit. */
-import { runGit } from './exec';
+import { runGit, runGitStreaming, type GitResult } from './exec';
 
 export interface BlameLine {
   /** Line number in the file as asked. */
@@ -20,13 +20,31 @@ export interface BlameCommit {
   boundary: boolean;
 }
 
-/** Blames `file` (optionally at `rev`, between lines `range`); one git process. */
-export function blameFile(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): { lines: BlameLine[]; commits: Map<string, BlameCommit> } {
+export interface BlameResult {
+  lines: BlameLine[];
+  commits: Map<string, BlameCommit>;
+}
+
+function blameArgs(file: string, opts: { rev?: string; range?: [number, number] }): string[] {
   const args = ['blame', '--porcelain'];
   if (opts.range) args.push('-L', `${opts.range[0]},${opts.range[1]}`);
   if (opts.rev) args.push(opts.rev);
   args.push('--', file);
-  const out = runGit(args, { cwd }).stdout.toString('utf8');
+  return args;
+}
+
+/** Blames `file` (optionally at `rev`, between lines `range`); one git process. */
+export function blameFile(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): BlameResult {
+  return parseBlame(runGit(blameArgs(file, opts), { cwd }).stdout.toString('utf8'), file);
+}
+
+/** Starts `git blame` in the background, so that the caller can do other work while git runs. */
+export function startBlame(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): Promise<GitResult> {
+  return runGitStreaming(blameArgs(file, opts), { cwd, allowFailure: true });
+}
+
+/** Parses `git blame --porcelain` output. */
+export function parseBlame(out: string, file: string): BlameResult {
   const lines: BlameLine[] = [];
   const commits = new Map<string, BlameCommit>();
   const rows = out.split('\n');

@@ -50,3 +50,26 @@ export function rewrittenFrom(db: Db, commit: string): { old_commit: string; kin
 export function listAttributions(db: Db, q: { agent?: string; limit: number }): AttributionRow[] {
   return stmt(db, 'SELECT * FROM attributions WHERE (@agent IS NULL OR agent = @agent) ORDER BY clock DESC LIMIT @limit').all({ agent: q.agent ?? null, limit: q.limit }) as AttributionRow[];
 }
+
+export interface CommitFacts {
+  commit_id: string;
+  patch_id: string | null;
+  trailer_agent: string | null;
+  trailer_msgs: string;
+}
+
+/** Cached facts of commits (immutable, so never stale). */
+export function commitFacts(db: Db, commits: string[]): Map<string, CommitFacts> {
+  const q = stmt(db, 'SELECT * FROM commit_facts WHERE commit_id = ?');
+  const out = new Map<string, CommitFacts>();
+  for (const c of commits) {
+    const row = q.get(c) as CommitFacts | undefined;
+    if (row) out.set(c, row);
+  }
+  return out;
+}
+
+/** Caches facts of a commit. */
+export function saveCommitFacts(db: Db, f: CommitFacts): void {
+  stmt(db, 'INSERT OR REPLACE INTO commit_facts (commit_id, patch_id, trailer_agent, trailer_msgs) VALUES (@commit_id, @patch_id, @trailer_agent, @trailer_msgs)').run(f);
+}

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { HandoffError } from '../core/errors';
 import { MIGRATIONS } from './migrations';
 
@@ -33,7 +33,9 @@ export function openLedgerDb(file: string): Db {
   }
   let db: Db;
   try {
-    db = new Database(file);
+    // Loaded on first use: commands that start git first (blame) overlap the native module's load with it.
+    const Sqlite = require('better-sqlite3') as typeof Database;
+    db = new Sqlite(file);
   } catch (err) {
     throw new CorruptLedgerError(file, (err as Error).message);
   }

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
 import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommits, type CommitInfo } from '../git/commits';
-import { attributionByPatchId, attributionsOf, rewrittenFrom, type AttributionRow } from '../ledger/attributions';
+import { attributionByPatchId, attributionsOf, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
+import { writeTx } from '../ledger/db';
 import type { IdentityJson } from '../json/types';
 import { appendEvent } from './append';
 import type { Context } from './context';
@@ -125,17 +126,35 @@ export class CommitResolver {
       if (!r) unknown.push(c);
     }
     if (unknown.length === 0) return;
-    const infos = readCommits(this.ctx.repo.cwd, unknown);
-    const noTrailer: string[] = [];
-    for (const info of infos) {
-      const agent = validName(info.trailers['handoff-agent']?.[0]);
-      if (agent) this.cache.set(info.commit, { agent, human: false, messages: (info.trailers['handoff-message'] ?? []).filter(isEventId), via: 'trailer', source: info.commit });
-      else noTrailer.push(info.commit);
+    // Trailers and patch ids never change for a commit: computed once, then read from the cache.
+    const facts = commitFacts(this.ctx.db, unknown);
+    const missing = unknown.filter((c) => !facts.has(c));
+    if (missing.length) {
+      const infos = readCommits(this.ctx.repo.cwd, missing);
+      const needPid = infos.filter((i) => !validName(i.trailers['handoff-agent']?.[0])).map((i) => i.commit);
+      const pids = patchIdsOf(this.ctx.repo.cwd, needPid);
+      writeTx(this.ctx.db, () => {
+        for (const info of infos) {
+          const f = {
+            commit_id: info.commit,
+            patch_id: pids.get(info.commit) ?? null,
+            trailer_agent: validName(info.trailers['handoff-agent']?.[0]) ?? null,
+            trailer_msgs: JSON.stringify((info.trailers['handoff-message'] ?? []).filter(isEventId)),
+          };
+          saveCommitFacts(this.ctx.db, f);
+          facts.set(info.commit, f);
+        }
+      });
     }
-    if (noTrailer.length === 0) return;
-    for (const [commit, pid] of patchIdsOf(this.ctx.repo.cwd, noTrailer)) {
-      const row = attributionByPatchId(this.ctx.db, pid);
-      if (row) this.cache.set(commit, this.fromRow(row, 'patch-id'));
+    for (const c of unknown) {
+      const f = facts.get(c);
+      if (!f) continue;
+      if (f.trailer_agent) {
+        this.cache.set(c, { agent: f.trailer_agent, human: false, messages: JSON.parse(f.trailer_msgs) as string[], via: 'trailer', source: c });
+      } else if (f.patch_id) {
+        const row = attributionByPatchId(this.ctx.db, f.patch_id);
+        if (row) this.cache.set(c, this.fromRow(row, 'patch-id'));
+      }
     }
   }
 

@@ -1,10 +1,11 @@
 /** Blame and log: each line or commit with its agent and the handoff behind it. */
 import { NotFoundError, UsageError } from '../core/errors';
-import { blameFile } from '../git/blame';
+import { parseBlame, startBlame, type BlameResult } from '../git/blame';
+import type { GitResult } from '../git/exec';
 import { runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
 import type { MessageJson } from '../json/types';
-import { CommitResolver, type LinkVia } from './attribution';
+import { CommitResolver, type LinkVia, type Resolved } from './attribution';
 import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
@@ -34,18 +35,34 @@ export interface BlameJson {
 
 const UNCOMMITTED = /^0{40}$/;
 
-/** Blames a file: one `git blame --porcelain` plus ledger lookups. */
-export function blame(ctx: Context, input: { file: string; rev?: string; range?: [number, number] }): BlameJson {
+export interface BlameInput {
+  file: string;
+  rev?: string;
+  range?: [number, number];
+}
+
+/** A `git blame` started before the context is open (it runs while SQLite opens). */
+export interface StartedBlame {
+  input: BlameInput;
+  running: Promise<GitResult>;
+}
+
+/** Starts git blame for `input` in `cwd`; pass the result to blame(). */
+export function beginBlame(cwd: string, input: BlameInput): StartedBlame {
   if (input.rev !== undefined && (input.rev.startsWith('-') || /\s/.test(input.rev))) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-  const cwd = ctx.repo.cwd;
-  const exists = runGit(['ls-files', '--error-unmatch', '--', input.file], { cwd, allowFailure: true }).status === 0;
-  if (!exists && !input.rev) throw new NotFoundError('file_not_found', `${input.file} is not tracked by git here. Give a path of a committed file.`);
-  let result: ReturnType<typeof blameFile>;
-  try {
-    result = blameFile(cwd, input.file, { rev: input.rev, range: input.range });
-  } catch (err) {
-    throw new UsageError('blame_failed', `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${(err as Error).message}`);
+  if (input.file.startsWith('-')) throw new UsageError('bad_path', `${JSON.stringify(input.file)} is not a file path.`);
+  return { input, running: startBlame(cwd, input.file, { rev: input.rev, range: input.range }) };
+}
+
+/** Blames a file: one `git blame --porcelain` plus ledger lookups. */
+export async function blame(ctx: Context, started: StartedBlame | BlameInput): Promise<BlameJson> {
+  const { input, running } = 'running' in started ? started : beginBlame(ctx.repo.cwd, started);
+  const res = await running;
+  if (res.status !== 0) {
+    if (/no such path|no such file/i.test(res.stderr)) throw new NotFoundError('file_not_found', `${input.file} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`);
+    throw new UsageError('blame_failed', `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`);
   }
+  const result: BlameResult = parseBlame(res.stdout.toString('utf8'), input.file);
   const resolver = new CommitResolver(ctx);
   resolver.resolveAll([...result.commits.keys()].filter((c) => !UNCOMMITTED.test(c)));
   const subjects = new Map<string, BlameLineJson['messages'][number] | null>();
@@ -56,19 +73,21 @@ export function blame(ctx: Context, input: { file: string; rev?: string; range?:
     }
     return subjects.get(id);
   };
+  // Per commit, not per line: thousands of lines share a few hundred commits.
+  const perResolved = new Map<Resolved | null, Pick<BlameLineJson, 'agent' | 'via' | 'messages'>>();
   const lines = result.lines.map((l) => {
     const info = result.commits.get(l.commit)!;
     const r = UNCOMMITTED.test(l.commit) ? null : resolver.resolve(l.commit, { file: l.origPath, line: l.origLine });
-    return {
-      line: l.line,
-      commit: l.commit,
-      content: l.content,
-      agent: r ? { name: r.agent, human: r.human } : null,
-      via: r?.via ?? null,
-      messages: (r?.messages ?? []).map(describe).filter((x): x is NonNullable<typeof x> => !!x),
-      author: info.author,
-      summary: info.summary,
-    };
+    let shared = perResolved.get(r);
+    if (!shared) {
+      shared = {
+        agent: r ? { name: r.agent, human: r.human } : null,
+        via: r?.via ?? null,
+        messages: (r?.messages ?? []).map(describe).filter((x): x is NonNullable<typeof x> => !!x),
+      };
+      perResolved.set(r, shared);
+    }
+    return { line: l.line, commit: l.commit, content: l.content, ...shared, author: info.author, summary: info.summary };
   });
   return { file: input.file, rev: input.rev ?? null, lines };
 }
@@ -80,8 +99,8 @@ export interface WhyJson {
 }
 
 /** The full story of one line: its blame, the messages behind it and their thread. */
-export function why(ctx: Context, input: { file: string; line: number; rev?: string }): WhyJson {
-  const b = blame(ctx, { file: input.file, rev: input.rev, range: [input.line, input.line] });
+export async function why(ctx: Context, input: { file: string; line: number; rev?: string }): Promise<WhyJson> {
+  const b = await blame(ctx, { file: input.file, rev: input.rev, range: [input.line, input.line] });
   const line = b.lines[0];
   if (!line) throw new NotFoundError('line_not_found', `${input.file} has no line ${input.line}.`);
   const messages = line.messages.map((m) => messageJson(getMessage(ctx.db, m.id)!));

@@ -21,4 +21,13 @@ CREATE TABLE rewrites (
   PRIMARY KEY (new_commit, old_commit)
 ) WITHOUT ROWID;
 CREATE INDEX rewrites_old ON rewrites (old_commit);
+
+-- Facts about commits that never change (a commit is immutable): computed once for re-linking.
+-- Local cache only; not rebuilt from the ledger, recomputed on demand.
+CREATE TABLE commit_facts (
+  commit_id      TEXT PRIMARY KEY,
+  patch_id       TEXT,
+  trailer_agent  TEXT,
+  trailer_msgs   TEXT NOT NULL
+) WITHOUT ROWID;
 `;
