@@ -35,8 +35,9 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
   if (attributionsOf(ctx.db, [info.commit]).size) return null;
   const me = committer(ctx, info);
   const trailerAgent = validName(info.trailers['handoff-agent']?.[0]);
-  const agent = trailerAgent ?? me.name;
   const human = !trailerAgent && me.via === 'git-user';
+  // A human is named after the commit's author (who may differ from this clone's git user).
+  const agent = trailerAgent ?? (human ? (slugifyName(info.author) ?? me.name) : me.name);
   let messages = (info.trailers['handoff-message'] ?? []).filter(isEventId);
   if (messages.length === 0 && !trailerAgent && !human) {
     const w = workingOn(ctx, me.name);

@@ -76,8 +76,9 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   fs.writeFileSync(path.join(main, 'src', 'parser.ts'), PARSER_V1);
   fs.writeFileSync(path.join(main, 'README.md'), '# app\n');
   fs.writeFileSync(path.join(main, '.gitignore'), 'node_modules/\n');
+  handoff('claude', main, ['hooks', 'install']);
   sh(main, ['add', '-A']);
-  sh(main, ['commit', '-q', '-m', 'Initial parser']);
+  spawnSync('git', ['commit', '-q', '-m', 'Initial parser'], { cwd: main, env: { ...cleanEnv, ...gitEnv } });
   sh(main, ['worktree', 'add', '-q', '-b', 'codex-work', codexTree]);
 
   handoff('claude', main, ['join', '--team', 'core', '--role', 'lead']);
@@ -88,12 +89,27 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   fs.writeFileSync(path.join(codexTree, 'src', 'parser.ts'), PARSER_V2);
   record({ agent: 'codex', where: path.basename(codexTree), command: '(codex edits src/parser.ts)', output: '', exitCode: 0 });
   const answer = handoff('codex', codexTree, ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'], 'reply <id> "Done: empty input gives [] ..." --attach-diff');
+  const commitAs = (agent: string, where: string, message: string) => {
+    const res = spawnSync('git', ['commit', '-q', '-am', message], { cwd: where, env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent }, encoding: 'utf8' });
+    if (res.status !== 0) throw new HandoffError('demo_failed', `git commit failed: ${res.stderr}`);
+    record({ agent, where: path.basename(where), command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`, output: sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)']).trimEnd(), exitCode: 0 });
+  };
+  commitAs('codex', codexTree, 'Return [] for empty input');
   handoff('claude', main, ['inbox']);
   handoff('claude', main, ['show', answer]);
+  // claude merges codex's work and adds a line of its own in answer to the reply.
+  sh(main, ['merge', '-q', '--ff-only', 'codex-work']);
+  handoff('claude', main, ['read', answer]);
+  fs.appendFileSync(path.join(main, 'src', 'parser.ts'), '\nexport const VERSION = 2;\n');
+  commitAs('claude', main, 'Bump parser version');
+  handoff('claude', main, ['blame', 'src/parser.ts']);
+  handoff('claude', main, ['log']);
   handoff('claude', main, ['agents']);
+  handoff('claude', main, ['verify']);
   const chains = sh(main, ['for-each-ref', '--format=%(refname)', 'refs/handoff/']).trim().split('\n').filter(Boolean);
   gitStep(main, ['for-each-ref', 'refs/handoff/']);
   gitStep(main, ['log', '--first-parent', '--format=%h %an: %s', chains[0] ?? 'HEAD']);
-  gitStep(main, ['show', `${chains[0]}:body`]);
+  const answerCommit = sh(main, ['log', '--first-parent', '--format=%H', `--grep=Handoff-Id: ${answer}`, chains[0] ?? 'HEAD']).trim();
+  gitStep(main, ['show', `${answerCommit.slice(0, 12)}:body`]);
   return { dir, steps };
 }
