@@ -52,7 +52,7 @@ one line: the message and its thread.`,
       if (prefix === undefined) {
         const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
         const msg = l.messages[0] ? `${l.messages[0].id.slice(-8)} ${firstLine(l.messages[0].subject, 24)}` : '';
-        prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(14).slice(0, 14))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
+        prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(18).slice(0, 18))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
         prefixes.set(key, prefix);
       }
       out.push(`${prefix} ${String(l.line).padStart(width)}) ${inert(l.content)}`);
