@@ -14,7 +14,9 @@ import leave from '../commands/leave';
 import log from '../commands/log';
 import read from '../commands/read';
 import rebuild from '../commands/rebuild';
+import replay from '../commands/replay';
 import reply from '../commands/reply';
+import review from '../commands/review';
 import send from '../commands/send';
 import show from '../commands/show';
 import sync from '../commands/sync';
@@ -26,5 +28,5 @@ import whoami from '../commands/whoami';
 import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, read, rebuild, reply, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

@@ -9,7 +9,7 @@ import { NAME_PATTERN } from './names';
 /** The event format version written into event.json. v1: the first format. */
 export const EVENT_FORMAT_VERSION = 1;
 
-export const EVENT_TYPES = ['agent', 'message', 'receipt', 'attribution', 'rewrite'] as const;
+export const EVENT_TYPES = ['agent', 'message', 'receipt', 'attribution', 'rewrite', 'verdict'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const MESSAGE_KINDS = [
@@ -116,7 +116,24 @@ export interface RewriteEvent extends EventBase {
   lines?: Record<string, Record<string, [number, number, string][]>>;
 }
 
-export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent | AttributionEvent | RewriteEvent;
+export const VERDICTS = ['approve', 'request_changes', 'comment'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** A review of a handoff; it also reaches the handoff's author as a message (its body is the comment). */
+export interface VerdictEvent extends EventBase {
+  type: 'verdict';
+  verdict: Verdict;
+  /** The handoff reviewed. */
+  message: string;
+  thread: string;
+  /** Who gets it in their inbox: the author of the handoff. */
+  to: string[];
+  /** The newest landed commit reviewed, if any. */
+  reviewed_commit: string | null;
+  body_bytes: number;
+}
+
+export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent | AttributionEvent | RewriteEvent | VerdictEvent;
 
 /** Distributive Omit, so that each event type keeps its own fields. */
 export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen' | 'clock'> : never) : never;
@@ -208,6 +225,13 @@ export function parseEvent(text: string): LedgerEvent {
       need(isRanges(e.files), 'bad attribution lines');
       break;
     }
+    case 'verdict':
+      need((VERDICTS as readonly string[]).includes(e.verdict as string), 'bad verdict');
+      need(isEventId(e.message) && isEventId(e.thread), 'bad verdict message');
+      need(Array.isArray(e.to) && e.to.every(isName), 'bad verdict recipients');
+      need(e.reviewed_commit === null || isObjectId(e.reviewed_commit), 'bad reviewed commit');
+      need(typeof e.body_bytes === 'number', 'bad body size');
+      break;
     case 'rewrite':
       need(['amend', 'rebase', 'relink'].includes(e.kind as string), 'bad rewrite kind');
       need(Array.isArray(e.pairs) && e.pairs.every((p) => p && isObjectId((p as { old: unknown }).old) && isObjectId((p as { new: unknown }).new)), 'bad rewrite pairs');

@@ -60,6 +60,8 @@ export function summaryLine(event: LedgerEvent, body?: string): string {
       return `attribution ${event.commit.slice(0, 12)} -> ${event.human ? 'human ' : ''}${event.agent}${event.messages.length ? ` for ${event.messages.join(',')}` : ''}`;
     case 'rewrite':
       return `rewrite (${event.kind}) ${event.pairs.length} commit(s)`;
+    case 'verdict':
+      return `verdict ${event.verdict} by ${event.author.name} on ${event.message}${body ? `: ${firstLine(body, 50)}` : ''}`;
   }
 }
 

@@ -8,7 +8,7 @@ import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
 import { insertEvent, insertWitness } from './events';
 import { applyReceipt, insertMessage } from './messages';
-import { insertAttribution, insertRewrite } from './attributions';
+import { insertAttribution, insertRewrite, insertVerdict } from './attributions';
 
 export interface IndexedEvent {
   chain: string;
@@ -80,6 +80,33 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
         patch_id: ev.patch_id,
         clock: ev.clock,
       });
+      break;
+    case 'verdict':
+      insertVerdict(db, { id: ev.id, message_id: ev.message, reviewer: ev.author.name, verdict: ev.verdict, reviewed_commit: ev.reviewed_commit, clock: ev.clock });
+      // The handoff's author gets the verdict in their inbox, in the handoff's thread.
+      for (const name of ev.to) ensureRegistered(db, name, ev.ts);
+      insertMessage(
+        db,
+        {
+          id: ev.id,
+          thread: ev.thread,
+          reply_to: ev.message,
+          sender: ev.author.name,
+          address: ev.to.join(','),
+          recipients: ev.to.join(','),
+          kind: 'review_response',
+          priority: ev.verdict === 'request_changes' ? 'urgent' : 'normal',
+          ts: ev.ts,
+          clock: ev.clock,
+          body: e.body ?? `[${ev.verdict}]`,
+          commit_id: e.commit,
+          diff_base: null,
+          diff_tree: null,
+          diff_files: null,
+          excluded: null,
+        },
+        ev.to,
+      );
       break;
     case 'rewrite':
       for (const p of ev.pairs) {

@@ -73,3 +73,35 @@ export function commitFacts(db: Db, commits: string[]): Map<string, CommitFacts>
 export function saveCommitFacts(db: Db, f: CommitFacts): void {
   stmt(db, 'INSERT OR REPLACE INTO commit_facts (commit_id, patch_id, trailer_agent, trailer_msgs) VALUES (@commit_id, @patch_id, @trailer_agent, @trailer_msgs)').run(f);
 }
+
+export interface VerdictRow {
+  id: string;
+  message_id: string;
+  reviewer: string;
+  verdict: string;
+  reviewed_commit: string | null;
+  clock: number;
+}
+
+/** Records a verdict. */
+export function insertVerdict(db: Db, v: VerdictRow): void {
+  stmt(db, 'INSERT OR IGNORE INTO verdicts (id, message_id, reviewer, verdict, reviewed_commit, clock) VALUES (@id, @message_id, @reviewer, @verdict, @reviewed_commit, @clock)').run(v);
+}
+
+/** Verdicts on a message, oldest first. */
+export function verdictsOn(db: Db, messageId: string): VerdictRow[] {
+  return stmt(db, 'SELECT * FROM verdicts WHERE message_id = ? ORDER BY clock, id').all(messageId) as VerdictRow[];
+}
+
+/** Every attribution whose messages include any of `ids`. */
+export function attributionsForMessages(db: Db, ids: string[]): AttributionRow[] {
+  const q = stmt(db, 'SELECT a.* FROM attributions a, json_each(a.messages) j WHERE j.value = ? ORDER BY a.clock');
+  const seen = new Map<string, AttributionRow>();
+  for (const id of ids) for (const row of q.all(id) as AttributionRow[]) seen.set(row.commit_id, row);
+  return [...seen.values()].sort((a, b) => a.clock - b.clock);
+}
+
+/** Every attribution, oldest first (for replay). */
+export function allAttributions(db: Db): AttributionRow[] {
+  return stmt(db, 'SELECT * FROM attributions ORDER BY clock, commit_id').all() as AttributionRow[];
+}

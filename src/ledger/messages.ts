@@ -134,3 +134,8 @@ export function listThreads(db: Db, q: { agent?: string; limit: number }): Threa
      GROUP BY m.thread ORDER BY last_clock DESC, m.thread DESC LIMIT @limit`,
   ).all({ agent: q.agent ?? null, limit: q.limit }) as ThreadSummaryRow[];
 }
+
+/** Messages that can be reviewed: review requests and messages with an attached diff, newest first. */
+export function listReviewable(db: Db): MessageRow[] {
+  return stmt(db, "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500").all() as MessageRow[];
+}

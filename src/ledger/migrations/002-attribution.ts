@@ -1,4 +1,4 @@
-/** Schema 2: which agent made each commit, and how commits were rewritten (amend, rebase, squash). */
+/** Schema 2: which agent made each commit, how commits were rewritten, and review verdicts. */
 export default `
 CREATE TABLE attributions (
   commit_id TEXT PRIMARY KEY,
@@ -21,6 +21,16 @@ CREATE TABLE rewrites (
   PRIMARY KEY (new_commit, old_commit)
 ) WITHOUT ROWID;
 CREATE INDEX rewrites_old ON rewrites (old_commit);
+
+CREATE TABLE verdicts (
+  id              TEXT PRIMARY KEY,
+  message_id      TEXT NOT NULL,
+  reviewer        TEXT NOT NULL,
+  verdict         TEXT NOT NULL,
+  reviewed_commit TEXT,
+  clock           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX verdicts_message ON verdicts (message_id, clock);
 
 -- Facts about commits that never change (a commit is immutable): computed once for re-linking.
 -- Local cache only; not rebuilt from the ledger, recomputed on demand.

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { firstLine, inert } from '../core/text';
+import { defineCommand, jsonFlag, type Io } from '../cli/define';
+import { paint } from '../cli/io';
+import { page } from '../cli/pager';
+import { patchLines } from '../cli/render';
+import { replayHtml } from '../cli/replay-html';
+import { replay, type DiffMode, type ReplayJson } from '../ops/replay';
+import { withContext } from './_shared';
+
+function text(io: Io, r: ReplayJson): string {
+  const out: string[] = [];
+  for (const it of r.items) {
+    if (it.type === 'message') {
+      const m = it.message;
+      out.push(`${paint(io, 'dim', m.ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.id)}${m.replyTo ? paint(io, 'dim', ` (reply to ${m.replyTo.slice(-8)})`) : ''}`);
+      for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
+      if (it.stat?.length) out.push(paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
+      if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
+    } else {
+      const answers = it.answers.length ? paint(io, 'cyan', `  answers ${it.answers.map((a) => a.slice(-8)).join(', ')}`) : '';
+      out.push(`${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}`);
+      if (it.stat.length) out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added}`).join(', ')}`));
+      if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
+    }
+    out.push('');
+  }
+  if (r.items.length === 0) out.push('Nothing to replay.');
+  return out.join('\n');
+}
+
+export default defineCommand<ReplayJson & { html?: string }>({
+  id: 'replay',
+  summary: 'Replay the conversation in time order, interleaved with diffs and attributed commits.',
+  description: `Messages in causal order (a reply always after what it answers), each with its attached diff,
+and each commit the hooks attributed, marked with the message it answers. Colour on a terminal (not when
+piped or with NO_COLOR), through a pager for long output. --html writes one self-contained page (no
+network access, every message, name and diff line escaped) with filters by agent and thread and a
+permalink per message.`,
+  examples: [
+    '<%= config.bin %> replay',
+    '<%= config.bin %> replay 01JD3K8Z5Q --diff full',
+    '<%= config.bin %> replay --agent codex --since "2 days ago" --path src/',
+    '<%= config.bin %> replay --html replay.html',
+  ],
+  args: [{ name: 'target', description: 'A thread (any message id in it) to replay; default: everything.' }],
+  flags: {
+    since: { type: 'string', description: 'Only after this time (ISO date or "2 days ago").', helpValue: 'date' },
+    until: { type: 'string', description: 'Only before this time.', helpValue: 'date' },
+    agent: { type: 'string', description: 'Only messages from or to this agent, and its commits.', helpValue: 'name' },
+    path: { type: 'string', description: 'Only diffs and commits touching this path.', helpValue: 'path' },
+    diff: { type: 'string', description: 'How much of each diff to show (default stat).', options: ['stat', 'full', 'none'] },
+    html: { type: 'string', description: 'Write a self-contained HTML page to this file.', helpValue: 'file' },
+    'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    const html = f.html as string | undefined;
+    return withContext(io, (ctx) => {
+      const r = replay(ctx, {
+        target: parsed.args.target,
+        since: f.since as string | undefined,
+        until: f.until as string | undefined,
+        agent: f.agent as string | undefined,
+        path: f.path as string | undefined,
+        diff: (f.diff as DiffMode | undefined) ?? (html ? 'full' : 'stat'),
+      });
+      if (!html) return r;
+      const file = path.resolve(html);
+      const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${r.thread.slice(-8)}` : ''}`;
+      fs.writeFileSync(file, replayHtml(r, title));
+      return { ...r, html: file };
+    });
+  },
+  print(r, io, parsed) {
+    if (r.html) {
+      io.log(`wrote ${r.html} (${r.items.length} items)`);
+      return;
+    }
+    page(text(io, r), { noPager: !!parsed.flags['no-pager'] });
+  },
+});

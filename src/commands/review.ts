@@ -1,0 +1,75 @@
+import { UsageError } from '../core/errors';
+import { firstLine, inert } from '../core/text';
+import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { paint } from '../cli/io';
+import { patchLines } from '../cli/render';
+import { listReviews, recordVerdict, review, type ReviewJson, type ReviewListJson } from '../ops/review';
+import type { VerdictEvent } from '../core/events';
+import { withContext } from './_shared';
+
+type Out = ReviewJson | ReviewListJson | { verdict: VerdictEvent; review: ReviewJson | null };
+
+const WORD = { landed: 'landed as sent', changed: 'landed changed', not_landed: 'not landed' } as const;
+
+export default defineCommand<Out>({
+  id: 'review',
+  summary: 'Compare a handoff with what landed, and record a verdict.',
+  description: `Compares the diff attached when the handoff was sent with what landed: the commits attributed to
+that message or its thread (or --range A..B). Each hunk is "landed as sent", "landed changed" (with the
+difference), or "not landed"; files changed that the handoff did not mention are listed. Exit 0 either way.
+--approve, --request-changes -m and --comment -m record a verdict event; the handoff's author gets it in
+their inbox, and it syncs like every event. --list shows open and decided reviews.`,
+  examples: [
+    '<%= config.bin %> review 01JD3K8Z5Q',
+    '<%= config.bin %> review 01JD3K8Z5Q --range main..feature --json',
+    '<%= config.bin %> review 01JD3K8Z5Q --approve -m "ship it"',
+    '<%= config.bin %> review 01JD3K8Z5Q --request-changes -m "the empty case is missing"',
+    '<%= config.bin %> review --list',
+  ],
+  args: [{ name: 'id', description: 'The handoff (message id; a unique prefix of 6+ characters works).' }],
+  flags: {
+    range: { type: 'string', description: 'Compare with this range of commits instead of the attributed ones.', helpValue: 'A..B' },
+    approve: { type: 'boolean', description: 'Record an approval.' },
+    'request-changes': { type: 'boolean', description: 'Record a request for changes (needs -m).' },
+    comment: { type: 'boolean', description: 'Record a comment (needs -m).' },
+    message: { type: 'string', char: 'm', description: 'The verdict text.', helpValue: 'text' },
+    list: { type: 'boolean', description: 'List open and decided reviews.' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    return withContext(io, (ctx) => {
+      if (f.list) return listReviews(ctx);
+      if (!parsed.args.id) throw new UsageError('missing_id', "Say which handoff to review: 'handoff review <id>', or 'handoff review --list'.");
+      const verdicts = (['approve', 'request-changes', 'comment'] as const).filter((k) => f[k]);
+      if (verdicts.length > 1) throw new UsageError('conflicting_flags', 'Give one of --approve, --request-changes, --comment.');
+      if (verdicts.length === 1) {
+        const v = verdicts[0] === 'request-changes' ? 'request_changes' : verdicts[0]!;
+        return recordVerdict(ctx, { id: parsed.args.id, verdict: v, body: f.message as string | undefined, as: f.as as string | undefined, range: f.range as string | undefined });
+      }
+      return review(ctx, { id: parsed.args.id, range: f.range as string | undefined });
+    });
+  },
+  print(r, io) {
+    if ('reviews' in r) {
+      if (r.reviews.length === 0) io.log('No handoffs to review.');
+      for (const x of r.reviews) io.log(`${paint(io, x.state === 'open' ? 'yellow' : x.state === 'approve' ? 'green' : 'red', x.state.padEnd(15))} ${paint(io, 'dim', x.message)} ${inert(x.from)}: ${firstLine(x.subject, 60)}`);
+      return;
+    }
+    if ('verdict' in r) {
+      io.log(`${r.verdict.verdict.replace('_', ' ')} recorded (${r.verdict.id})${r.verdict.to.length ? `; ${r.verdict.to.join(', ')} will find it in their inbox` : ''}`);
+      return;
+    }
+    const landed = r.landed.range ? `range ${r.landed.range}` : r.landed.commits.length ? `${r.landed.commits.length} attributed commit(s), newest ${r.landed.at?.slice(0, 10)}` : 'no commit attributed to this handoff yet';
+    io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
+    io.log(`${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`);
+    for (const h of r.hunks) {
+      const color = h.status === 'landed' ? 'green' : h.status === 'changed' ? 'yellow' : 'red';
+      io.log(`${paint(io, color, WORD[h.status].padEnd(15))} ${inert(h.file)} ${paint(io, 'dim', h.header)}`);
+      if (h.difference) io.log(patchLines(io, h.difference).map((l) => `      ${l}`).join('\n'));
+    }
+    if (r.unmentioned.length) io.log(`\nChanged but not in the handoff: ${r.unmentioned.map(inert).join(', ')}`);
+    for (const v of r.verdicts) io.log(`verdict: ${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`);
+  },
+});

@@ -1,0 +1,170 @@
+/**
+ * Replay: the conversation in causal order, interleaved with each attached diff and each attributed
+ * commit, marking which commits answer which message.
+ */
+import { NotFoundError, UsageError } from '../core/errors';
+import type { AttributionEvent } from '../core/events';
+import { readCommits } from '../git/commits';
+import { runGit } from '../git/exec';
+import { readObjects } from '../git/objects';
+import { stmt } from '../ledger/db';
+import type { MessageRow } from '../ledger/messages';
+import type { MessageJson } from '../json/types';
+import type { Context } from './context';
+import { findMessage } from './lookup';
+import { messageJson } from './views';
+
+export type DiffMode = 'stat' | 'full' | 'none';
+
+export interface FileStat {
+  file: string;
+  added: number;
+  removed: number;
+}
+
+export interface ReplayMessageItem {
+  type: 'message';
+  clock: number;
+  message: MessageJson;
+  stat: FileStat[] | null;
+  patch: string | null;
+}
+
+export interface ReplayCommitItem {
+  type: 'commit';
+  clock: number;
+  commit: string;
+  agent: string;
+  human: boolean;
+  subject: string;
+  answers: string[];
+  stat: FileStat[];
+  patch: string | null;
+}
+
+export type ReplayItem = ReplayMessageItem | ReplayCommitItem;
+
+export interface ReplayJson {
+  thread: string | null;
+  agents: string[];
+  threads: string[];
+  items: ReplayItem[];
+}
+
+export interface ReplayInput {
+  target?: string;
+  since?: string;
+  until?: string;
+  agent?: string;
+  path?: string;
+  diff?: DiffMode;
+}
+
+/** Lines added and removed per file in a unified diff. */
+export function diffStat(patch: string): FileStat[] {
+  const out: FileStat[] = [];
+  let cur: FileStat | null = null;
+  for (const l of patch.split('\n')) {
+    if (l.startsWith('diff --git ')) {
+      const m = / b\/(.*)$/.exec(l);
+      cur = { file: m ? m[1]! : l.slice(11), added: 0, removed: 0 };
+      out.push(cur);
+    } else if (cur && l.startsWith('+') && !l.startsWith('+++')) cur.added++;
+    else if (cur && l.startsWith('-') && !l.startsWith('---')) cur.removed++;
+  }
+  return out;
+}
+
+function parseTime(what: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const rel = /^(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)( ago)?$/i.exec(v.trim());
+  if (rel) {
+    const unit = rel[2]!.toLowerCase()[0] === 'm' ? 60e3 : rel[2]!.toLowerCase()[0] === 'h' ? 3600e3 : rel[2]!.toLowerCase()[0] === 'd' ? 86400e3 : 7 * 86400e3;
+    return Date.now() - Number(rel[1]) * unit;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError('bad_date', `--${what} ${JSON.stringify(v)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`);
+  return t;
+}
+
+/** Builds the timeline. */
+export function replay(ctx: Context, input: ReplayInput): ReplayJson {
+  const mode = input.diff ?? 'stat';
+  const since = parseTime('since', input.since);
+  const until = parseTime('until', input.until);
+  let thread: string | null = null;
+  if (input.target) thread = findMessage(ctx, input.target).thread;
+  const rows = (
+    thread
+      ? stmt(ctx.db, 'SELECT * FROM messages WHERE thread = ? ORDER BY clock, id').all(thread)
+      : stmt(ctx.db, 'SELECT * FROM messages ORDER BY clock, id').all()
+  ) as MessageRow[];
+  const messageIds = new Set(rows.map((r) => r.id));
+  const attributionRows = stmt(ctx.db, "SELECT e.json AS json FROM events e WHERE e.type = 'attribution' ORDER BY e.clock, e.id").all() as { json: string }[];
+  let commits = attributionRows.map((r) => JSON.parse(r.json) as AttributionEvent);
+  if (thread) commits = commits.filter((c) => c.messages.some((id) => messageIds.has(id)));
+
+  // Patches of messages with diffs (one cat-file for all), when they are shown or filtered on.
+  const withDiff = rows.filter((r) => r.diff_tree);
+  const patches = new Map<string, string>();
+  if (withDiff.length && (mode !== 'none' || input.path)) {
+    const objs = readObjects(ctx.repo, withDiff.map((r) => `${r.commit_id}:patch`));
+    for (const r of withDiff) patches.set(r.id, objs.get(`${r.commit_id}:patch`)?.content.toString('utf8') ?? '');
+  }
+  // Commit subjects (one git log for all commits that still exist here).
+  const present = commits.map((c) => c.commit).filter(Boolean);
+  const subjects = new Map<string, string>();
+  if (present.length) {
+    const check = runGit(['cat-file', '--batch-check'], { cwd: ctx.repo.cwd, input: `${present.join('\n')}\n` }).stdout.toString('utf8').split('\n');
+    const existing = present.filter((_, i) => !check[i]?.endsWith('missing'));
+    for (const info of readCommits(ctx.repo.cwd, existing)) subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
+  }
+  const commitPatches = new Map<string, string>();
+  if (mode === 'full' && subjects.size) {
+    const text = runGit(['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...subjects.keys(), '--'], { cwd: ctx.repo.cwd }).stdout.toString('utf8');
+    for (const chunk of text.split('\0').filter(Boolean)) {
+      const nl = chunk.indexOf('\n');
+      commitPatches.set(chunk.slice(0, nl), chunk.slice(nl + 1).replace(/^\n/, ''));
+    }
+  }
+
+  const touches = (files: string[]) => !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
+  const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
+  const items: ReplayItem[] = [];
+  for (const r of rows) {
+    if (!inTime(r.clock)) continue;
+    if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
+    const patch = patches.get(r.id) ?? null;
+    const stat = patch !== null ? diffStat(patch) : null;
+    if (input.path && !(stat && touches(stat.map((s) => s.file)))) continue;
+    items.push({ type: 'message', clock: r.clock, message: messageJson(r), stat: mode === 'none' ? null : stat, patch: mode === 'full' ? patch : null });
+  }
+  for (const c of commits) {
+    if (!inTime(c.clock)) continue;
+    if (input.agent && c.agent !== input.agent) continue;
+    const files = Object.keys(c.files);
+    if (input.path && !touches(files)) continue;
+    items.push({
+      type: 'commit',
+      clock: c.clock,
+      commit: c.commit,
+      agent: c.agent,
+      human: c.human,
+      subject: subjects.get(c.commit) ?? '(commit not in this clone)',
+      answers: c.messages,
+      stat: Object.entries(c.files).map(([file, ranges]) => ({ file, added: ranges.reduce((n, [, k]) => n + k, 0), removed: 0 })),
+      patch: mode === 'full' ? (commitPatches.get(c.commit) ?? null) : null,
+    });
+  }
+  items.sort((a, b) => a.clock - b.clock || (a.type === 'message' ? a.message.id : a.commit).localeCompare(b.type === 'message' ? b.message.id : b.commit));
+  if (input.target && items.length === 0 && rows.length === 0) throw new NotFoundError('message_not_found', `Nothing to replay for ${input.target}.`);
+  const agents = new Set<string>();
+  const threads = new Set<string>();
+  for (const it of items) {
+    if (it.type === 'message') {
+      agents.add(it.message.from);
+      threads.add(it.message.thread);
+    } else agents.add(it.agent);
+  }
+  return { thread, agents: [...agents].sort(), threads: [...threads], items };
+}

@@ -1,0 +1,195 @@
+/**
+ * Review: the diff attached when a handoff was sent, against what landed (the commits attributed to that
+ * message or its thread, or a given range). Each hunk is "landed as sent", "landed changed" (with the
+ * difference), or "not landed"; files changed afterwards that the handoff did not mention are listed.
+ * Verdicts (approve, request changes, comment) are events that reach the handoff's author.
+ */
+import { createTwoFilesPatch, parsePatch } from 'diff';
+import { NotFoundError, UsageError } from '../core/errors';
+import type { Verdict, VerdictEvent } from '../core/events';
+import { runGit } from '../git/exec';
+import { readPatch } from '../git/ledger-format';
+import { readObjects } from '../git/objects';
+import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
+import { listReviewable, threadMessages } from '../ledger/messages';
+import { appendEvent } from './append';
+import { checkBody } from './body';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage } from './lookup';
+
+export type HunkStatus = 'landed' | 'changed' | 'not_landed';
+
+export interface ReviewHunkJson {
+  file: string;
+  header: string;
+  status: HunkStatus;
+  /** For "changed": a unified diff from what was sent to what landed. */
+  difference: string | null;
+}
+
+export interface ReviewJson {
+  message: string;
+  thread: string;
+  from: string;
+  /** What "landed" was compared with: the commits, or the range. */
+  landed: { commits: string[]; range: string | null; at: string | null };
+  hunks: ReviewHunkJson[];
+  summary: Record<HunkStatus, number>;
+  /** Files the landed commits changed that the handoff did not mention. */
+  unmentioned: string[];
+  verdicts: { id: string; reviewer: string; verdict: string; reviewedCommit: string | null }[];
+}
+
+function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
+  const m = /^([^\s.]+)\.\.([^\s.]+)$/.exec(range);
+  if (!m || m[1]!.startsWith('-') || m[2]!.startsWith('-')) throw new UsageError('bad_range', `--range ${JSON.stringify(range)} is not a range; use A..B.`);
+  const verify = (r: string) => {
+    const res = runGit(['rev-parse', '--verify', '-q', `${r}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true });
+    if (res.status !== 0) throw new NotFoundError('unknown_revision', `${r} is not a commit here.`);
+    return res.stdout.toString('utf8').trim();
+  };
+  return { from: verify(m[1]!), to: verify(m[2]!) };
+}
+
+/** Compares a handoff's attached diff with what landed. */
+export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
+  const m = findMessage(ctx, input.id);
+  if (!m.diff_tree || !m.diff_base) throw new UsageError('no_diff', `Message ${m.id} was sent without --attach-diff, so there is nothing to compare. Review a message that carries a diff.`);
+  const patch = readPatch(ctx.repo, m.commit_id) ?? '';
+  const cwd = ctx.repo.cwd;
+  let at: string | null = null;
+  let commits: string[] = [];
+  let changedFiles: string[] = [];
+  if (input.range) {
+    const r = rangeEnd(ctx, input.range);
+    at = r.to;
+    commits = runGit(['rev-list', '--reverse', `${r.from}..${r.to}`], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+    changedFiles = runGit(['diff', '--name-only', '-z', r.from, r.to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
+  } else {
+    // The commits that answer this message, or any message of its thread.
+    const threadIds = threadMessages(ctx.db, m.thread).map((x) => x.id);
+    const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
+    commits = rows.map((r) => r.commit_id).filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
+    if (commits.length) {
+      // "Landed" is the state after the newest of them.
+      at = runGit(['rev-list', '--no-walk', '--max-count=1', ...commits], { cwd }).stdout.toString('utf8').trim() || commits[commits.length - 1]!;
+      const files = new Set<string>();
+      for (const c of commits) for (const f of runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', c], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean)) files.add(f);
+      changedFiles = [...files];
+    }
+  }
+  const parsed = parsePatch(patch);
+  const mentioned = new Set<string>();
+  const specs: string[] = [];
+  for (const f of parsed) {
+    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '');
+    mentioned.add(name);
+    if (f.oldFileName && f.oldFileName !== '/dev/null') mentioned.add(f.oldFileName.replace(/^[ab]\//, ''));
+    if (at) specs.push(`${at}:${name}`);
+  }
+  const landedFiles = at ? readObjects(ctx.repo, specs) : new Map();
+  const hunks: ReviewHunkJson[] = [];
+  for (const f of parsed) {
+    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '');
+    const deleted = f.newFileName === '/dev/null';
+    const obj = at ? landedFiles.get(`${at}:${name}`) : null;
+    const landedLines = obj ? obj.content.toString('utf8').split('\n') : null;
+    for (const h of f.hunks) {
+      const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
+      hunks.push({ file: name, header, ...classify(h.lines, landedLines, deleted) });
+    }
+    if (f.hunks.length === 0) hunks.push({ file: name, header: '(binary or mode change)', status: landedLines ? 'landed' : 'not_landed', difference: null });
+  }
+  const summary: Record<HunkStatus, number> = { landed: 0, changed: 0, not_landed: 0 };
+  for (const h of hunks) summary[h.status]++;
+  return {
+    message: m.id,
+    thread: m.thread,
+    from: m.sender,
+    landed: { commits, range: input.range ?? null, at },
+    hunks,
+    summary,
+    unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),
+    verdicts: verdictsOn(ctx.db, m.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict, reviewedCommit: v.reviewed_commit })),
+  };
+}
+
+/** Where a run of lines occurs in `hay`, or -1. */
+function indexOfRun(hay: string[], run: string[]): number {
+  if (run.length === 0) return -1;
+  outer: for (let i = 0; i + run.length <= hay.length; i++) {
+    for (let k = 0; k < run.length; k++) if (hay[i + k] !== run[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function classify(lines: string[], landed: string[] | null, deleted: boolean): { status: HunkStatus; difference: string | null } {
+  const added = lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1));
+  const removed = lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1));
+  const newSide = lines.filter((l) => !l.startsWith('-') && !l.startsWith('\\')).map((l) => l.slice(1));
+  if (deleted) return { status: landed === null ? 'landed' : 'not_landed', difference: null };
+  if (landed === null) return { status: 'not_landed', difference: null };
+  if (added.length === 0) {
+    // A pure removal landed when the removed run is gone.
+    return { status: indexOfRun(landed, removed) < 0 ? 'landed' : 'not_landed', difference: null };
+  }
+  if (indexOfRun(landed, added) >= 0) return { status: 'landed', difference: null };
+  const present = new Set(landed);
+  const hits = added.filter((l) => l.trim() !== '' && present.has(l)).length;
+  const wasChangedAway = removed.length > 0 && indexOfRun(landed, removed) < 0;
+  if (hits === 0 && !wasChangedAway) return { status: 'not_landed', difference: null };
+  // Show what became of the hunk: the sent new side against the landed region around the first match.
+  const anchor = added.find((l) => present.has(l)) ?? newSide.find((l) => l.trim() !== '' && present.has(l));
+  const at = anchor !== undefined ? Math.max(0, landed.indexOf(anchor) - newSide.indexOf(anchor)) : 0;
+  const region = landed.slice(at, at + newSide.length + Math.max(0, added.length - hits));
+  const difference = createTwoFilesPatch('sent', 'landed', `${newSide.join('\n')}\n`, `${region.join('\n')}\n`, '', '', { context: 2 })
+    .split('\n')
+    .slice(2)
+    .join('\n');
+  return { status: 'changed', difference };
+}
+
+/** Records a verdict on a handoff; its author gets it in their inbox. */
+export function recordVerdict(ctx: Context, input: { id: string; verdict: Verdict; body?: string; as?: string; range?: string }): { verdict: VerdictEvent; review: ReviewJson | null } {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const m = findMessage(ctx, input.id);
+  if (input.verdict !== 'approve' && !input.body?.trim()) {
+    throw new UsageError('missing_comment', `Say why with -m "...": ${input.verdict === 'request_changes' ? '--request-changes' : '--comment'} needs a message.`);
+  }
+  const text = `[${input.verdict.replace('_', ' ')}] ${input.body?.trim() ?? ''}`.trim();
+  const body = checkBody(ctx, text);
+  const current = m.diff_tree ? review(ctx, { id: m.id, range: input.range }) : null;
+  const { event } = appendEvent<VerdictEvent>(
+    ctx,
+    me,
+    {
+      type: 'verdict',
+      verdict: input.verdict,
+      message: m.id,
+      thread: m.thread,
+      to: m.sender === me.name ? [] : [m.sender],
+      reviewed_commit: current?.landed.at ?? null,
+      body_bytes: Buffer.byteLength(body, 'utf8'),
+    },
+    { body },
+  );
+  return { verdict: event, review: current };
+}
+
+export interface ReviewListJson {
+  reviews: { message: string; from: string; kind: string; subject: string; ts: string; state: 'open' | Verdict; verdicts: number }[];
+}
+
+/** Handoffs that can be reviewed (review requests and messages with diffs), open ones first. */
+export function listReviews(ctx: Context): ReviewListJson {
+  const rows = listReviewable(ctx.db);
+  const reviews = rows.map((r) => {
+    const v = verdictsOn(ctx.db, r.id);
+    const last = v[v.length - 1];
+    return { message: r.id, from: r.sender, kind: r.kind, subject: r.body.split('\n', 1)[0] ?? '', ts: r.ts, state: (last?.verdict ?? 'open') as 'open' | Verdict, verdicts: v.length };
+  });
+  reviews.sort((a, b) => Number(b.state === 'open') - Number(a.state === 'open') || b.ts.localeCompare(a.ts));
+  return { reviews };
+}
