@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+const PARSER = ['export function parse(s: string) {', '  return s.split(",");', '}', '', 'export const A = 1;', 'export const B = 2;', ''].join('\n');
+
+function commitAs(agent: string, repo: string, msg: string) {
+  const r = spawnSync('git', ['commit', '-qam', msg], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: agent }), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+/** Three handoffs: one landed exactly, one edited before committing, one never committed. */
+function scenario() {
+  const repo = makeRepo({ files: { 'src/parser.ts': PARSER, 'src/other.ts': 'export const x = 1;\n' } });
+  ok(repo, ['hooks', 'install']);
+  ok(repo, ['join'], { agent: 'lead' });
+  ok(repo, ['join'], { agent: 'codex' });
+  const w = (text: string) => fs.writeFileSync(path.join(repo, 'src/parser.ts'), text);
+
+  // 1. Landed exactly as sent.
+  w(PARSER.replace('  return s.split(",");', '  if (!s) return [];\n  return s.split(",");'));
+  const exact = ok(repo, ['send', 'lead', 'empty input handled', '--attach-diff', '--kind', 'review_request', '--json'], { agent: 'codex' }).json.message.id;
+  ok(repo, ['work-on', exact], { agent: 'codex' });
+  commitAs('codex', repo, 'empty input');
+
+  // 2. Sent, then edited before committing; also touches a file the handoff did not mention.
+  const before2 = fs.readFileSync(path.join(repo, 'src/parser.ts'), 'utf8');
+  w(before2.replace('export const A = 1;', 'export const A = 10;'));
+  const edited = ok(repo, ['send', 'lead', 'A is now 10', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+  w(before2.replace('export const A = 1;', 'export const A = 11;'));
+  fs.writeFileSync(path.join(repo, 'src/other.ts'), 'export const x = 2;\n');
+  ok(repo, ['work-on', edited], { agent: 'codex' });
+  commitAs('codex', repo, 'A');
+
+  // 3. Sent but never committed.
+  const before3 = fs.readFileSync(path.join(repo, 'src/parser.ts'), 'utf8');
+  w(before3.replace('export const B = 2;', 'export const B = 20;'));
+  const never = ok(repo, ['send', 'lead', 'B is now 20', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+  git(repo, 'checkout', '--', 'src/parser.ts');
+  return { repo, exact, edited, never };
+}
+
+describe('review', () => {
+  it('classifies a handoff that landed exactly, one changed before commit, and one never committed', () => {
+    const { repo, exact, edited, never } = scenario();
+    const r1 = ok(repo, ['review', exact, '--json']).json;
+    expect(r1.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    expect(r1.landed.commits).toHaveLength(1);
+    const r2 = ok(repo, ['review', edited, '--json']).json;
+    expect(r2.summary).toEqual({ landed: 0, changed: 1, not_landed: 0 });
+    expect(r2.hunks[0].difference).toContain('-export const A = 10;');
+    expect(r2.hunks[0].difference).toContain('+export const A = 11;');
+    expect(r2.unmentioned).toEqual(['src/other.ts']);
+    const r3 = ok(repo, ['review', never, '--json']).json;
+    expect(r3.summary).toEqual({ landed: 0, changed: 0, not_landed: 1 });
+    expect(r3.landed.commits).toEqual([]);
+    // A range works too: the whole history since the first commit contains the first two.
+    const first = git(repo, 'rev-list', '--max-parents=0', 'HEAD');
+    expect(ok(repo, ['review', exact, '--range', `${first}..HEAD`, '--json']).json.summary.landed).toBe(1);
+    expect(ok(repo, ['review', never, '--range', `${first}..HEAD`, '--json']).json.summary.not_landed).toBe(1);
+    const human = ok(repo, ['review', edited]).stdout;
+    expect(human).toMatch(/landed changed +src\/parser.ts/);
+    expect(human).toContain('Changed but not in the handoff: src/other.ts');
+  });
+
+  it('verdicts reach the author\'s inbox, show in --list, and sync like every event', () => {
+    const { repo, exact, edited, never } = scenario();
+    const bad = spawnSync(process.execPath, [path.resolve(__dirname, '../../bin/run.js'), 'review', edited, '--request-changes', '--json'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'lead' }), encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    ok(repo, ['review', exact, '--approve', '-m', 'ship it'], { agent: 'lead' });
+    ok(repo, ['review', edited, '--request-changes', '-m', 'A must be 10'], { agent: 'lead' });
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages;
+    expect(inbox.map((m: any) => [m.kind, m.body, m.replyTo])).toEqual([
+      ['review_response', '[request changes] A must be 10', edited],
+      ['review_response', '[approve] ship it', exact],
+    ]);
+    const list = ok(repo, ['review', '--list', '--json']).json.reviews;
+    expect(list.map((x: any) => [x.message, x.state])).toEqual([
+      [never, 'open'],
+      [edited, 'request_changes'],
+      [exact, 'approve'],
+    ]);
+    expect(ok(repo, ['review', exact, '--json']).json.verdicts).toEqual([expect.objectContaining({ reviewer: 'lead', verdict: 'approve' })]);
+    // Verdicts live in git: they survive a rebuild.
+    ok(repo, ['rebuild']);
+    expect(ok(repo, ['review', '--list', '--json']).json.reviews.map((x: any) => x.state)).toEqual(['open', 'request_changes', 'approve']);
+  });
+});
+
+describe('replay', () => {
+  it('interleaves messages, diffs and attributed commits in order, and filters', () => {
+    const { repo, exact, edited } = scenario();
+    const r = ok(repo, ['replay', '--json']).json;
+    const kinds = r.items.map((i: any) => (i.type === 'message' ? `m:${i.message.body}` : `c:${i.subject}`));
+    expect(kinds.filter((k: string) => !k.startsWith('c:initial'))).toEqual([
+      'm:empty input handled',
+      'c:empty input',
+      'm:A is now 10',
+      'c:A',
+      'm:B is now 20',
+    ]);
+    const commitA = r.items.find((i: any) => i.type === 'commit' && i.subject === 'A');
+    expect(commitA.answers).toEqual([edited]);
+    expect(r.items.find((i: any) => i.type === 'message' && i.message.id === exact).stat).toEqual([{ file: 'src/parser.ts', added: 1, removed: 0 }]);
+    // Filters: a thread, an agent, a path.
+    expect(ok(repo, ['replay', exact, '--json']).json.items.map((i: any) => i.type)).toEqual(['message', 'commit']);
+    ok(repo, ['send', 'lead', 'unrelated'], { agent: 'gemini' });
+    expect(ok(repo, ['replay', '--agent', 'gemini', '--json']).json.items.map((i: any) => i.message.body)).toEqual(['unrelated']);
+    expect(ok(repo, ['replay', '--agent', 'codex', '--json']).json.items).toHaveLength(5);
+    expect(ok(repo, ['replay', '--path', 'src/other.ts', '--json']).json.items.map((i: any) => i.subject ?? i.message.body)).toEqual(['A']);
+    expect(ok(repo, ['replay', '--since', '2999-01-01', '--json']).json.items).toEqual([]);
+    // Terminal output when piped has no colour, and shows diffs in full on request.
+    const full = ok(repo, ['replay', '--diff', 'full']).stdout;
+    expect(full).not.toContain('\u001b[');
+    expect(full).toContain('+export const A = 10;');
+    expect(full).toMatch(/● commit [0-9a-f]{10} by codex: A  answers/);
+  });
+
+  it('writes a self-contained HTML page that a real browser renders, filters, and that runs no injected code', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'victim' });
+    ok(repo, ['join'], { agent: 'other' });
+    const evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "quotes"';
+    fs.writeFileSync(path.join(repo, 'README.md'), `# test\n${evil}\n`);
+    ok(repo, ['send', 'victim', evil, '--attach-diff'], { agent: 'attacker' });
+    ok(repo, ['send', 'other', 'a plain message'], { agent: 'victim' });
+    ok(repo, ['send', 'victim', 'a third message'], { agent: 'other' });
+    const file = path.join(tmpDir(), 'replay.html');
+    expect(ok(repo, ['replay', '--html', file]).stdout).toMatch(/wrote .*replay.html \(3 items\)/);
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script>window/);
+    expect(html).not.toMatch(/<img src=x/);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
+
+    let chromium: typeof import('playwright-core').chromium;
+    const exe = '/usr/bin/chromium';
+    if (!fs.existsSync(exe)) {
+      console.warn('Skipping the browser part: /usr/bin/chromium is not installed (apt-get install chromium).');
+      return;
+    }
+    ({ chromium } = await import('playwright-core'));
+    const browser = await chromium.launch({
+      executablePath: exe,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const pageObj = await browser.newPage();
+      const requests: string[] = [];
+      pageObj.on('request', (r) => {
+        if (!r.url().startsWith('file:')) requests.push(r.url());
+      });
+      await pageObj.goto(`file://${file}`);
+      await pageObj.screenshot({ path: path.join(path.dirname(file), 'replay.png'), fullPage: true });
+      expect(fs.statSync(path.join(path.dirname(file), 'replay.png')).size).toBeGreaterThan(1000);
+      // Every message is listed, the injected markup shows as text and ran nothing.
+      expect(await pageObj.locator('article.message').count()).toBe(3);
+      expect(await pageObj.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await pageObj.locator('article.message .body').first().textContent()).toBe(evil);
+      expect(await pageObj.locator('article img').count()).toBe(0);
+      // The agent filter hides what does not involve the agent.
+      await pageObj.selectOption('#f-agent', 'attacker');
+      expect(await pageObj.locator('article.message:not(.hidden)').count()).toBe(1);
+      expect(await pageObj.locator('#shown').textContent()).toBe('1');
+      await pageObj.selectOption('#f-agent', '');
+      expect(await pageObj.locator('article.message:not(.hidden)').count()).toBe(3);
+      // Permalinks: each message has an anchor.
+      const id = await pageObj.locator('article.message').first().getAttribute('id');
+      expect(id).toMatch(/^m-[0-9A-Z]{26}$/);
+      expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
