@@ -152,6 +152,11 @@ if (want('inproc') || want('ledger10k')) {
     report(`rebuild of ${N} events`, rebuild / 1000, 10, ' s');
     const verify = timeOnce(process.execPath, [BIN, 'verify'], { cwd: clone, env: baseEnv });
     report(`verify of ${N} events`, verify / 1000, 5, ' s');
+    const out = path.join(clone, '..', `replay-${process.pid}.txt`);
+    const fd = fs.openSync(out, 'w');
+    const replayTime = timeOnce(process.execPath, [BIN, 'replay', '--no-pager'], { cwd: clone, env: baseEnv, stdio: ['ignore', fd, 'pipe'] });
+    fs.closeSync(fd);
+    report(`replay of ${N} events to a file (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`, replayTime / 1000, 2, ' s');
   }
 }
 

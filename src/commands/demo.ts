@@ -30,6 +30,7 @@ plain git. The directory is kept so that you can explore it afterwards.`,
   },
   print(r, io) {
     io.log(paint(io, 'green', `The demo repository is in ${r.dir}`));
+    io.log(`The replay page is ${r.html} (open it in a browser).`);
     io.log(`Explore it:  cd ${r.dir}/app && HANDOFF_AGENT=claude handoff thread <id>`);
   },
 });

@@ -19,6 +19,7 @@ export interface DemoStep {
 
 export interface DemoResult {
   dir: string;
+  html: string;
   steps: DemoStep[];
 }
 
@@ -105,11 +106,16 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   handoff('claude', main, ['blame', 'src/parser.ts']);
   handoff('claude', main, ['log']);
   handoff('claude', main, ['agents']);
+  handoff('claude', main, ['review', answer]);
+  handoff('claude', main, ['review', answer, '--approve', '-m', 'Ship it.']);
+  handoff('claude', main, ['replay', '--no-pager']);
+  const htmlFile = path.join(dir, 'replay.html');
+  handoff('claude', main, ['replay', '--html', htmlFile], `replay --html ${htmlFile}`);
   handoff('claude', main, ['verify']);
   const chains = sh(main, ['for-each-ref', '--format=%(refname)', 'refs/handoff/']).trim().split('\n').filter(Boolean);
   gitStep(main, ['for-each-ref', 'refs/handoff/']);
   gitStep(main, ['log', '--first-parent', '--format=%h %an: %s', chains[0] ?? 'HEAD']);
   const answerCommit = sh(main, ['log', '--first-parent', '--format=%H', `--grep=Handoff-Id: ${answer}`, chains[0] ?? 'HEAD']).trim();
   gitStep(main, ['show', `${answerCommit.slice(0, 12)}:body`]);
-  return { dir, steps };
+  return { dir, html: htmlFile, steps };
 }

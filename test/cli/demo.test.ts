@@ -8,11 +8,12 @@ describe('handoff demo', () => {
     expect(r.dir).toBe(dir);
     expect(r.steps.every((s: any) => s.exitCode === 0)).toBe(true);
     const commands = r.steps.map((s: any) => s.command.split(' ').slice(0, 2).join(' '));
-    for (const c of ['handoff hooks', 'handoff join', 'handoff send', 'handoff inbox', 'handoff read', 'handoff reply', 'handoff show', 'handoff blame', 'handoff log', 'handoff verify']) expect(commands).toContain(c);
+    for (const c of ['handoff hooks', 'handoff join', 'handoff send', 'handoff inbox', 'handoff read', 'handoff reply', 'handoff show', 'handoff blame', 'handoff log', 'handoff review', 'handoff replay', 'handoff verify']) expect(commands).toContain(c);
     const blame = r.steps.find((s: any) => s.command.startsWith('handoff blame')).output;
     expect(blame).toMatch(/human: demo-human/);
     expect(blame).toMatch(/codex .* parse\(\) returns/);
     expect(blame).toMatch(/claude .* Done: empty input/);
+    expect(require('node:fs').readFileSync(r.html, 'utf8')).toContain('<!doctype html>');
     const app = `${dir}/app`;
     expect(ok(app, ['verify', '--json']).json.ok).toBe(true);
     expect(git(app, 'for-each-ref', '--format=%(refname)', 'refs/handoff/')).toMatch(/^refs\/handoff\/chains\//);

@@ -157,7 +157,7 @@ describe('replay', () => {
       expect(fs.statSync(path.join(path.dirname(file), 'replay.png')).size).toBeGreaterThan(1000);
       // Every message is listed, the injected markup shows as text and ran nothing.
       expect(await pageObj.locator('article.message').count()).toBe(3);
-      expect(await pageObj.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await pageObj.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await pageObj.locator('article.message .body').first().textContent()).toBe(evil);
       expect(await pageObj.locator('article img').count()).toBe(0);
       // The agent filter hides what does not involve the agent.
