@@ -12,6 +12,7 @@ import inbox from '../commands/inbox';
 import join from '../commands/join';
 import leave from '../commands/leave';
 import log from '../commands/log';
+import mcp from '../commands/mcp';
 import read from '../commands/read';
 import rebuild from '../commands/rebuild';
 import replay from '../commands/replay';
@@ -28,5 +29,5 @@ import whoami from '../commands/whoami';
 import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

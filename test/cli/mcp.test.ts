@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
+
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+});
+
+async function connect(repo: string, agent: string): Promise<Client> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd: repo, env: cleanEnv({ HANDOFF_AGENT: agent }) as Record<string, string>, stderr: 'pipe' });
+  const client = new Client({ name: `test-${agent}`, version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<any> {
+  const r = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { type: string; text: string }[] };
+  const value = JSON.parse(r.content[0]!.text);
+  if (r.isError) throw Object.assign(new Error(value.error.message), { json: value });
+  return value;
+}
+
+describe('the MCP server', () => {
+  it('lists tools that mirror the CLI, with input schemas and descriptions', async () => {
+    const client = await connect(makeRepo(), 'claude');
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['agents', 'blame', 'inbox', 'read', 'reply', 'review', 'send', 'thread', 'wait', 'whoami']);
+    const sendTool = tools.find((t) => t.name === 'send')!;
+    expect(sendTool.description).toMatch(/attach_diff/);
+    expect(Object.keys((sendTool.inputSchema as any).properties)).toEqual(expect.arrayContaining(['to', 'body', 'attach_diff', 'kind']));
+    expect((sendTool.inputSchema as any).required).toEqual(['to', 'body']);
+  });
+
+  it('two clients with different identities exchange messages and a diff', async () => {
+    const repo = makeRepo();
+    const claude = await connect(repo, 'claude');
+    const codex = await connect(repo, 'codex');
+    expect((await call(claude, 'whoami')).name).toBe('claude');
+    // Both servers joined and are live.
+    const agents = ok(repo, ['agents', '--json']).json;
+    expect(agents.filter((a: any) => a.live).map((a: any) => a.name).sort()).toEqual(['claude', 'codex']);
+
+    fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');
+    const sent = await call(claude, 'send', { to: 'codex', body: 'bumped a, please check', attach_diff: true, kind: 'review_request' });
+    expect(sent.message.diff.files).toBe(1);
+    const waiting = call(codex, 'wait', { timeout_seconds: 20 });
+    const got = await waiting;
+    expect(got.messages.map((m: any) => [m.id, m.body])).toEqual([[sent.message.id, 'bumped a, please check']]);
+    const replied = await call(codex, 'reply', { id: sent.message.id, body: 'looks right' });
+    expect(replied.message).toMatchObject({ to: ['claude'], kind: 'review_response', replyTo: sent.message.id });
+    const inbox = await call(claude, 'inbox');
+    expect(inbox.messages.map((m: any) => m.body)).toEqual(['looks right']);
+    const thread = await call(codex, 'thread', { id: sent.message.id });
+    expect(thread.messages.map((m: any) => m.from)).toEqual(['claude', 'codex']);
+    const review = await call(codex, 'review', { id: sent.message.id });
+    expect(review.summary).toEqual({ landed: 0, changed: 0, not_landed: 1 });
+    // The same events are in git and visible to the CLI.
+    expect(ok(repo, ['show', sent.message.id, '--json']).json.patch).toContain('+export const a = 2;');
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/').split('\n')).toHaveLength(1);
+    // Errors come back as tool errors with the CLI's error codes.
+    await expect(call(claude, 'send', { to: 'nobody', body: 'x' })).rejects.toMatchObject({ json: { error: { code: 'unknown_recipient' } } });
+  });
+});
