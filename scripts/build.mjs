@@ -27,6 +27,8 @@ await Promise.all([
 
 // The manifest lets oclif list commands and topics without loading them.
 const require = createRequire(import.meta.url);
+// oclif would read the old manifest back instead of the commands: start from none.
+fs.rmSync(path.join(root, 'oclif.manifest.json'), { force: true });
 const { Config } = require(path.join(root, 'dist/cli.js'));
 const config = await Config.load({ root });
 const plugin = config.getPluginsList().find((p) => p.root === root) ?? config.getPluginsList()[0];

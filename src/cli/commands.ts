@@ -9,6 +9,7 @@ import hooksInstall from '../commands/hooks-install';
 import hooksStatus from '../commands/hooks-status';
 import hooksUninstall from '../commands/hooks-uninstall';
 import inbox from '../commands/inbox';
+import init from '../commands/init';
 import join from '../commands/join';
 import leave from '../commands/leave';
 import log from '../commands/log';
@@ -29,5 +30,5 @@ import whoami from '../commands/whoami';
 import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

@@ -38,7 +38,7 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
     if (f.type === 'integer') {
       if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
       flags[name] = Number(value);
-    } else if (f.options && (typeof value !== 'string' || !f.options.includes(value))) {
+    } else if (f.options && ![value].flat().every((v) => typeof v === 'string' && f.options!.includes(v))) {
       return undefined;
     } else flags[name] = value as FlagValues[string];
   }

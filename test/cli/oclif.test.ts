@@ -4,7 +4,7 @@ import { cli, makeRepo, ok } from '../helpers/repo';
 describe('the CLI surface', () => {
   it('handoff --help lists every command with its summary', () => {
     const r = ok(makeRepo(), ['--help']);
-    for (const c of ['send', 'reply', 'inbox', 'read', 'ack', 'wait', 'thread', 'threads', 'show', 'join', 'leave', 'agents', 'whoami', 'rebuild', 'demo']) {
+    for (const c of ['send', 'reply', 'inbox', 'read', 'ack', 'wait', 'thread', 'threads', 'show', 'join', 'leave', 'agents', 'whoami', 'rebuild', 'demo', 'sync', 'verify', 'checkout', 'blame', 'log', 'work-on', 'replay', 'review', 'init', 'mcp', 'hooks']) {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${c} +\\S`));
     }
   });
@@ -15,6 +15,19 @@ describe('the CLI surface', () => {
     expect(r.stdout).toContain('EXAMPLES');
     expect(r.stdout).toContain('$ handoff send codex "parser done, please review" --attach-diff');
     expect(r.stdout).toContain('--attach-diff');
+  });
+
+  it('oclif knows every command (the manifest is current) and each has a description and examples', async () => {
+    const { COMMAND_DEFS } = await import('../../src/cli/commands');
+    const manifest = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../oclif.manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.commands).sort()).toEqual(Object.keys(COMMAND_DEFS).sort());
+    for (const def of Object.values(COMMAND_DEFS)) {
+      expect(def.summary.length).toBeGreaterThan(10);
+      expect(def.description.length).toBeGreaterThan(20);
+      expect(def.examples.length).toBeGreaterThan(0);
+    }
+    const help = ok(makeRepo(), ['sync', '--help'], { env: { HANDOFF_NO_FAST_PATH: '1' } });
+    expect(help.stdout).toContain('--ref-prefix');
   });
 
   it('the oclif path and the fast path give the same results', () => {

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { defineCommand, jsonFlag } from '../cli/define';
+import { paint } from '../cli/io';
+import { checkHookPaths } from '../ops/hooks';
+import { AGENT_KINDS, init, type InitJson } from '../ops/init';
+import { withContext } from './_shared';
+
+export default defineCommand<InitJson>({
+  id: 'init',
+  summary: 'Set up handoff for your agents: instructions, MCP server, agent hooks, git hooks.',
+  description: `Writes, for each agent: an AGENTS.md section teaching the protocol (and a CLAUDE.md import and a
+skill for Claude Code), the MCP server registration in the agent's project config with HANDOFF_AGENT set,
+Claude Code hooks that show unread messages at session start and before stopping, and the git hooks.
+Idempotent. --dry-run shows every file it would write or change; --undo removes exactly what it added,
+leaving each file byte for byte as before. Prints the manual steps each agent needs (trusting hooks,
+approving the MCP server).`,
+  examples: [
+    '<%= config.bin %> init --agent claude --dry-run',
+    '<%= config.bin %> init --agent claude --agent codex',
+    '<%= config.bin %> init --agent claude --name claude-frontend',
+    '<%= config.bin %> init --agent all',
+    '<%= config.bin %> init --undo',
+  ],
+  flags: {
+    agent: { type: 'string', char: 'a', description: 'Agent to set up (repeatable; default all).', options: [...AGENT_KINDS, 'all'], multiple: true },
+    name: { type: 'string', description: 'The agent name to use (with a single --agent; default: the agent kind).', helpValue: 'name' },
+    'dry-run': { type: 'boolean', description: 'Show what would change; change nothing.' },
+    undo: { type: 'boolean', description: 'Remove what init added.' },
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
+    checkHookPaths(paths);
+    return withContext(io, (ctx) => init(ctx, { agents: (f.agent as string[] | undefined) ?? [], name: f.name as string | undefined, dryRun: !!f['dry-run'], undo: !!f.undo, paths }));
+  },
+  print(r, io) {
+    const verb = (a: string) => (r.dryRun ? { create: 'would create', modify: 'would modify', unchanged: 'unchanged', restore: 'would restore', delete: 'would delete' } : { create: 'created', modify: 'modified', unchanged: 'unchanged', restore: 'restored', delete: 'deleted' })[a as 'create'];
+    for (const c of r.changes) {
+      io.log(`${paint(io, c.action === 'unchanged' ? 'dim' : 'green', verb(c.action).padEnd(13))} ${c.path}`);
+      if (r.dryRun && c.content !== undefined && c.action !== 'unchanged') io.log(c.content.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
+    }
+    if (r.dryRun && !r.undo) io.log(`${paint(io, 'green', 'would install'.padEnd(13))} git hooks prepare-commit-msg, post-commit, post-rewrite`);
+    if (r.hooks) io.log(`git hooks: ${r.hooks.hooks.map((h) => `${h.name} ${h.state}`).join(', ')}`);
+    if (r.manualSteps.length) io.log(`\nManual steps:\n${r.manualSteps.map((s) => `  - ${s}`).join('\n')}`);
+  },
+});
