@@ -57,6 +57,7 @@ export function buildServer(ctx: Context, opts: McpOptions): McpServer {
         thread: z.string().optional().describe('Continue this thread (any message id in it)'),
         reply_to: z.string().optional().describe('The message this answers'),
         create: z.boolean().optional().describe('Register unknown recipients (their message waits until they start)'),
+        no_reply: z.boolean().optional().describe('The message needs no answer (use it to end a back-and-forth)'),
       },
     },
     (a) =>
@@ -71,6 +72,7 @@ export function buildServer(ctx: Context, opts: McpOptions): McpServer {
           thread: a.thread,
           replyTo: a.reply_to,
           create: a.create,
+          noReply: a.no_reply,
         }),
       ),
   );

@@ -17,7 +17,7 @@ function when(ts: string): string {
 export function messageLine(io: Io, m: MessageJson): string {
   const unread = m.status === 'stored' ? paint(io, 'yellow', '●') : ' ';
   const pri = m.priority === 'urgent' ? paint(io, 'red', ' URGENT') : m.priority === 'low' ? paint(io, 'dim', ' low') : '';
-  const diff = m.diff ? paint(io, 'cyan', ` [diff: ${m.diff.files} file${m.diff.files === 1 ? '' : 's'}]`) : '';
+  const diff = `${m.diff ? paint(io, 'cyan', ` [diff: ${m.diff.files} file${m.diff.files === 1 ? '' : 's'}]`) : ''}${m.noReply ? paint(io, 'dim', ' [no reply needed]') : ''}`;
   return `${unread} ${paint(io, 'dim', m.id)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)}${pri}${diff}  ${firstLine(m.body, 60)}`;
 }
 
@@ -28,7 +28,7 @@ export function messageBlock(io: Io, m: MessageJson, extra: { recipients?: Recip
     `From:     ${inert(m.from)}`,
     `To:       ${inert(m.to.join(', '))}${m.address !== m.to.join(',') ? ` (${inert(m.address)})` : ''}`,
     `Date:     ${when(m.ts)}`,
-    `Kind:     ${m.kind}${m.priority !== 'normal' ? ` (${m.priority})` : ''}`,
+    `Kind:     ${m.kind}${m.priority !== 'normal' ? ` (${m.priority})` : ''}${m.noReply ? ', no reply needed' : ''}`,
     `Thread:   ${m.thread}${m.replyTo ? `  (reply to ${m.replyTo})` : ''}`,
     `Commit:   ${m.commit}`,
   ];

@@ -34,6 +34,7 @@ export default defineCommand<InboxJson>({
     );
   },
   print(r, io, parsed) {
+    for (const n of r.notices) io.warn(`handoff: ${n}`);
     if (r.messages.length === 0) {
       io.log(parsed.flags.all ? `No messages for ${r.agent}.` : `No unread messages for ${r.agent}.`);
       return;

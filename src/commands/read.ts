@@ -22,6 +22,7 @@ export default defineCommand<ReadJson>({
     return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as as string | undefined, ids, all: !!parsed.flags.all }));
   },
   print(r, io) {
+    for (const n of r.notices) io.warn(`handoff: ${n}`);
     if (r.messages.length === 0) io.log(`No unread messages for ${r.agent}.`);
     r.messages.forEach((m, i) => {
       if (i) io.log('');

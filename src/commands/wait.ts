@@ -33,6 +33,7 @@ notifications of the ledger (no busy polling) until one arrives, then prints it 
     );
   },
   print(r, io) {
+    for (const n of r.notices) io.warn(`handoff: ${n}`);
     r.messages.forEach((m, i) => {
       if (i) io.log('');
       io.log(messageBlock(io, m).join('\n'));

@@ -74,6 +74,8 @@ export interface MessageEvent extends EventBase {
   thread: string;
   reply_to: string | null;
   body_bytes: number;
+  /** The sender needs no answer (loop guard). */
+  no_reply?: boolean;
   /** Present when a diff was attached. */
   diff: null | {
     base: string;
@@ -209,6 +211,7 @@ export function parseEvent(text: string): LedgerEvent {
       need((PRIORITIES as readonly string[]).includes(e.priority as string), 'bad priority');
       need(isEventId(e.thread) && (e.reply_to === null || isEventId(e.reply_to)), 'bad thread');
       need(typeof e.body_bytes === 'number', 'bad body size');
+      need(e.no_reply === undefined || typeof e.no_reply === 'boolean', 'bad no_reply');
       const d = e.diff as Record<string, unknown> | null;
       need(d === null || (d && isObjectId(d.base) && isObjectId(d.snapshot) && Array.isArray(d.excluded)), 'bad diff');
       break;

@@ -47,6 +47,8 @@ export interface MessageJson {
   body: string;
   commit: string;
   diff: DiffJson | null;
+  /** The sender needs no answer. */
+  noReply: boolean;
   /** Present in inbox listings: the caller's own status for this message. */
   status?: 'stored' | 'read' | 'acked';
 }
@@ -83,10 +85,13 @@ export interface InboxJson {
   agent: string;
   unread: number;
   messages: MessageJson[];
+  /** Loop guard and other advice for the reader. */
+  notices: string[];
 }
 
 export interface ReadJson {
   agent: string;
+  notices: string[];
   messages: MessageJson[];
   /** Ids newly marked as read (those already read are not counted twice). */
   marked: string[];
@@ -99,6 +104,7 @@ export interface AckJson {
 
 export interface WaitJson {
   agent: string;
+  notices: string[];
   messages: MessageJson[];
 }
 

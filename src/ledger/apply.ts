@@ -63,6 +63,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
           diff_tree: ev.diff?.snapshot ?? null,
           diff_files: ev.diff?.files ?? null,
           excluded: ev.diff ? JSON.stringify(ev.diff.excluded) : null,
+          no_reply: ev.no_reply ? 1 : 0,
         },
         ev.to,
       );

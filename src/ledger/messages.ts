@@ -18,6 +18,7 @@ export interface MessageRow {
   diff_tree: string | null;
   diff_files: number | null;
   excluded: string | null;
+  no_reply?: number;
 }
 
 /** Receipt states in order; a state never goes back. */
@@ -29,9 +30,9 @@ export const STATUS_NAMES: StatusName[] = ['stored', 'read', 'acked'];
 export function insertMessage(db: Db, m: MessageRow, to: string[]): void {
   stmt(
     db,
-    `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, clock, body, commit_id, diff_base, diff_tree, diff_files, excluded)
-     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @clock, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded)`,
-  ).run(m);
+    `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, clock, body, commit_id, diff_base, diff_tree, diff_files, excluded, no_reply)
+     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @clock, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded, @no_reply)`,
+  ).run({ no_reply: 0, ...m });
   const ins = stmt(db, 'INSERT OR IGNORE INTO recipients (message_id, agent, status) VALUES (?, ?, 0)');
   for (const agent of to) ins.run(m.id, agent);
 }
@@ -138,4 +139,31 @@ export function listThreads(db: Db, q: { agent?: string; limit: number }): Threa
 /** Messages that can be reviewed: review requests and messages with an attached diff, newest first. */
 export function listReviewable(db: Db): MessageRow[] {
   return stmt(db, "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500").all() as MessageRow[];
+}
+
+/** Messages exchanged between two agents (either direction) since `sinceClock`. */
+export function exchangedSince(db: Db, a: string, b: string, sinceClock: number): number {
+  return (
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM messages m WHERE m.clock >= @since AND (
+         (m.sender = @a AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @b)) OR
+         (m.sender = @b AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @a)))`,
+    ).get({ a, b, since: sinceClock }) as { n: number }
+  ).n;
+}
+
+/** Records the tmux pane where an agent runs (local doorbell). */
+export function setDoorbell(db: Db, agent: string, pane: string): void {
+  stmt(db, 'INSERT INTO doorbells (agent, pane) VALUES (?, ?) ON CONFLICT (agent) DO UPDATE SET pane = excluded.pane').run(agent, pane);
+}
+
+/** The pane of an agent and when it was last rung. */
+export function getDoorbell(db: Db, agent: string): { pane: string; last_rung: number } | undefined {
+  return stmt(db, 'SELECT pane, last_rung FROM doorbells WHERE agent = ?').get(agent) as { pane: string; last_rung: number } | undefined;
+}
+
+/** Notes that an agent's doorbell rang at `when` (ms). */
+export function markRung(db: Db, agent: string, when: number): void {
+  stmt(db, 'UPDATE doorbells SET last_rung = ? WHERE agent = ?').run(when, agent);
 }

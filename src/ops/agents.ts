@@ -11,6 +11,7 @@ import { appendEvent } from './append';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { agentJson } from './views';
+import { registerPane } from './wakeups';
 
 /** Agents with a live local process, dropping records of processes that are gone. */
 function liveAgents(ctx: Context): Set<string> {
@@ -39,6 +40,7 @@ export function join(ctx: Context, input: { as?: string; team?: string; role?: s
   const me = resolveIdentity(ctx, { as: input.as });
   const team = input.team === undefined ? null : validateName(input.team, 'team name');
   const role = input.role === undefined ? null : validateName(input.role, 'role name');
+  registerPane(ctx, me.name);
   const existing = getAgent(ctx.db, me.name);
   const same = existing && existing.status === 'active' && existing.joined_at && existing.team === team && existing.role === role;
   if (!same) appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'join', name: me.name, team, role, runtime: me.runtime });

@@ -9,6 +9,7 @@ import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 import { messageJson } from './views';
 import { setWorkingOn } from './working';
+import { loopNotices } from './wakeups';
 
 export interface InboxInput {
   as?: string;
@@ -23,7 +24,8 @@ export interface InboxInput {
 export function inbox(ctx: Context, input: InboxInput): InboxJson {
   const me = resolveIdentity(ctx, { as: input.as });
   const rows = inboxFor(ctx.db, { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority, limit: input.limit });
-  return { agent: me.name, unread: unreadCount(ctx.db, me.name), messages: rows.map(messageJson) };
+  const messages = rows.map(messageJson);
+  return { agent: me.name, unread: unreadCount(ctx.db, me.name), messages, notices: loopNotices(ctx, me.name, messages.filter((m) => m.status === 'stored')) };
 }
 
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
@@ -43,7 +45,7 @@ export function read(ctx: Context, input: { as?: string; ids: string[]; all?: bo
   if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
   else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
   const marked = markRead(ctx, me, rows.map((m) => m.id));
-  return { agent: me.name, messages: rows, marked };
+  return { agent: me.name, notices: loopNotices(ctx, me.name, rows), messages: rows, marked };
 }
 
 /** Acknowledges messages addressed to the caller (acknowledged implies read). */

@@ -17,6 +17,7 @@ export interface ReplyInput {
   attachDiff?: boolean;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
+  noReply?: boolean;
 }
 
 /** Replies to a message. */
@@ -35,5 +36,6 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     create: true,
     waitFor: input.waitFor,
     timeoutSeconds: input.timeoutSeconds,
+    noReply: input.noReply,
   });
 }

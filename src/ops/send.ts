@@ -11,6 +11,7 @@ import { resolveIdentity } from './identity';
 import { findMessage, resolveAddress } from './lookup';
 import { messageJson } from './views';
 import { waitForReadOrReply } from './wait';
+import { ringDoorbells } from './wakeups';
 
 export interface SendInput {
   to: string;
@@ -24,6 +25,7 @@ export interface SendInput {
   create?: boolean;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
+  noReply?: boolean;
 }
 
 /** Sends a message and returns it (after waiting, when waitFor is given). */
@@ -63,11 +65,13 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       thread: thread ?? id,
       reply_to: replyTo,
       body_bytes: Buffer.byteLength(body, 'utf8'),
+      ...(input.noReply ? { no_reply: true } : {}),
       diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
     },
     snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
   );
   const message = messageJson(getMessage(ctx.db, event.id)!);
+  ringDoorbells(ctx, event.to);
   if (!input.waitFor) return { message };
   const waited = await waitForReadOrReply(ctx, { message: event.id, for: input.waitFor, timeoutSeconds: input.timeoutSeconds ?? 300 });
   return { message, waited };

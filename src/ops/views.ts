@@ -21,6 +21,7 @@ export function messageJson(row: MessageRow | InboxRow): MessageJson {
       row.diff_base && row.diff_tree
         ? { base: row.diff_base, snapshot: row.diff_tree, files: row.diff_files ?? 0, excluded: JSON.parse(row.excluded ?? '[]') as string[] }
         : null,
+    noReply: !!row.no_reply,
   };
   if ('status' in row && typeof row.status === 'number') out.status = STATUS_NAMES[row.status] ?? 'stored';
   return out;

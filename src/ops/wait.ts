@@ -16,6 +16,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { indexChains } from './index-chains';
 import { markRead } from './inbox';
+import { loopNotices } from './wakeups';
 import { messageJson, recipientJson } from './views';
 
 const SAFETY_RECHECK_MS = 2000;
@@ -111,7 +112,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
   }
   const messages = rows.map(messageJson);
   if (!input.peek) markRead(ctx, me, messages.map((m) => m.id));
-  return { agent: me.name, messages };
+  return { agent: me.name, notices: loopNotices(ctx, me.name, messages), messages };
 }
 
 /** Waits until every recipient has read a message, or until someone replies to it. */

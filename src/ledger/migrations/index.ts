@@ -1,5 +1,6 @@
 /** Every migration in order; index i takes the schema from version i to i + 1. Never edit one that shipped. */
 import m001 from './001-init';
 import m002 from './002-attribution';
+import m003 from './003-wakeups';
 
-export const MIGRATIONS: readonly string[] = [m001, m002];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003];

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cli, git, makeRepo, ok } from '../helpers/repo';
+
+describe('wake-ups and the loop guard', () => {
+  it('tells the receiving side when two agents exchange many messages quickly', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'handoff.loopGuard', '4/600');
+    ok(repo, ['join'], { agent: 'a' });
+    ok(repo, ['join'], { agent: 'b' });
+    ok(repo, ['send', 'b', 'ping 1'], { agent: 'a' });
+    ok(repo, ['send', 'a', 'pong 1'], { agent: 'b' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+    ok(repo, ['send', 'b', 'ping 2'], { agent: 'a' });
+    ok(repo, ['send', 'a', 'pong 2'], { agent: 'b' });
+    const r = ok(repo, ['inbox', '--json'], { agent: 'b' }).json;
+    expect(r.notices).toEqual([expect.stringMatching(/You and a exchanged 4 messages in the last 10 minutes.*--no-reply/)]);
+    expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).toMatch(/handoff: You and a exchanged 4 messages/);
+    // --no-reply marks a message that needs no answer.
+    const m = ok(repo, ['reply', r.messages[0].id, 'done, no need to answer', '--no-reply', '--json'], { agent: 'b' }).json.message;
+    expect(m.noReply).toBe(true);
+    expect(ok(repo, ['read', m.id], { agent: 'a' }).stdout).toContain('no reply needed');
+    git(repo, 'config', 'handoff.loopGuard', 'off');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+  });
+
+  it('rings a tmux doorbell with a fixed line (never the body), coalescing repeats', async () => {
+    const tmux = spawnSync('tmux', ['-V']);
+    if (tmux.status !== 0) {
+      console.warn('Skipping: tmux is not installed.');
+      return;
+    }
+    const repo = makeRepo();
+    const socket = `handoff-test-${process.pid}`;
+    const t = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    t('new-session', '-d', '-x', '200', '-y', '20', 'cat');
+    try {
+      const pane = t('display-message', '-p', '#{pane_id}').stdout.trim();
+      const server = t('display-message', '-p', '#{socket_path}').stdout.trim();
+      const tmuxEnv = { TMUX: `${server},1,0`, TMUX_PANE: pane };
+      ok(repo, ['join'], { agent: 'codex', env: tmuxEnv });
+      git(repo, 'config', 'handoff.doorbell', 'true');
+      ok(repo, ['send', 'codex', 'SECRET BODY one'], { agent: 'claude', env: { TMUX: tmuxEnv.TMUX } });
+      ok(repo, ['send', 'codex', 'SECRET BODY two'], { agent: 'claude', env: { TMUX: tmuxEnv.TMUX } });
+      await new Promise((r) => setTimeout(r, 300));
+      const screen = t('capture-pane', '-p', '-t', pane).stdout;
+      expect(screen.match(/You have a new handoff message: run handoff inbox/g)?.length).toBe(2); // typed once, echoed once by cat
+      expect(screen).not.toContain('SECRET');
+    } finally {
+      t('kill-server');
+    }
+  });
+});
