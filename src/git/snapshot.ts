@@ -52,7 +52,13 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
   try {
     // Start from a copy of the user's index: staged content is kept and its stat data makes `add` fast.
     try {
-      fs.copyFileSync(path.join(repo.gitDir, 'index'), tmpIndex);
+      const userIndex = path.join(repo.gitDir, 'index');
+      fs.copyFileSync(userIndex, tmpIndex);
+      // Keep the index file's own timestamps: git compares them with file mtimes to spot "racily clean"
+      // entries (a file changed in the same second the index was written, with the same size). A fresh
+      // mtime on the copy would make git trust stale stat data and miss that change.
+      const st = fs.statSync(userIndex);
+      fs.utimesSync(tmpIndex, st.atime, st.mtime);
     } catch {
       run(['read-tree', base]);
     }

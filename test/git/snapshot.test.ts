@@ -99,3 +99,17 @@ describe('send --attach-diff', () => {
     expect(git(wt, 'diff', '--name-only')).toBe('feature.txt');
   });
 });
+
+describe('racily clean files', () => {
+  it('a same-size change made in the same second as the index is still in the snapshot', () => {
+    // Repeat: the race needs the edit to land in the same second as the index write.
+    for (let i = 0; i < 5; i++) {
+      const repo = makeRepo({ files: { 'a.ts': 'export const a = 1;\n' } });
+      ok(repo, ['join'], { agent: 'bob' });
+      git(repo, 'add', '-A'); // rewrites the index now
+      fs.writeFileSync(path.join(repo, 'a.ts'), 'export const a = 2;\n'); // same size, same second
+      const m = ok(repo, ['send', 'bob', 'racy', '--attach-diff', '--json'], { agent: 'alice' }).json.message;
+      expect(git(repo, 'show', `${m.commit}:snapshot/a.ts`)).toBe('export const a = 2;');
+    }
+  });
+});
