@@ -2,7 +2,6 @@
  * `handoff mcp`: a stdio MCP server (official TypeScript SDK) whose tools mirror the CLI. It runs the same
  * ops as the commands in one long-lived context, catching up with git before every call.
  */
-import os from 'node:os';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -160,5 +159,4 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
   });
   if (me) removePresence(ctx, me);
   closeContext(ctx);
-  void os;
 }

@@ -4,11 +4,6 @@ import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
 import type { Io } from './define';
 import { paint } from './io';
 
-/** A short id for listings (full ids work everywhere; unique prefixes of 6+ too). */
-export function shortId(id: string): string {
-  return id.slice(-10);
-}
-
 function when(ts: string): string {
   return ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

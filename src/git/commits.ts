@@ -28,30 +28,46 @@ export function parseTrailers(message: string): Record<string, string[]> {
   return out;
 }
 
+const COMMIT_FORMAT = '%H%x01%T%x01%P%x01%an%x01%aI%x01%B';
+
+function parseCommit(rec: string): CommitInfo {
+  const [commit, tree, parents, author, authorTime, message] = rec.split('\x01');
+  return {
+    commit: commit!.trim(),
+    tree: tree!,
+    parents: parents ? parents.split(' ').filter(Boolean) : [],
+    author: author ?? '',
+    authorTime: authorTime ?? '',
+    message: message ?? '',
+    trailers: parseTrailers(message ?? ''),
+  };
+}
+
 /** Metadata of commits (one git process for all of them). */
 export function readCommits(cwd: string, revs: string[]): CommitInfo[] {
   if (revs.length === 0) return [];
-  const out = runGit(['log', '--no-walk=unsorted', '-z', '--format=%H%x01%T%x01%P%x01%an%x01%aI%x01%B', ...revs, '--'], { cwd }).stdout.toString('utf8');
+  const out = runGit(['log', '--no-walk=unsorted', '-z', `--format=${COMMIT_FORMAT}`, ...revs, '--'], { cwd }).stdout.toString('utf8');
   return out
     .split('\0')
     .filter((r) => r.trim())
-    .map((rec) => {
-      const [commit, tree, parents, author, authorTime, message] = rec.split('\x01');
-      return {
-        commit: commit!.trim(),
-        tree: tree!,
-        parents: parents ? parents.split(' ').filter(Boolean) : [],
-        author: author ?? '',
-        authorTime: authorTime ?? '',
-        message: message ?? '',
-        trailers: parseTrailers(message ?? ''),
-      };
-    });
+    .map(parseCommit);
 }
+
+/** One commit's metadata and its patch against its first parent, from a single git process. */
+export function readCommitWithPatch(cwd: string, rev: string): { info: CommitInfo; patch: string } | null {
+  const res = runGit([...DIFF_ARGS, `--format=${COMMIT_FORMAT}%x00`, rev], { cwd, allowFailure: true });
+  if (res.status !== 0) return null;
+  const out = res.stdout.toString('utf8');
+  const nul = out.indexOf('\0');
+  if (nul < 0) return null;
+  return { info: parseCommit(out.slice(0, nul)), patch: out.slice(nul + 1).replace(/^\n+/, '') };
+}
+
+const DIFF_ARGS = ['diff-tree', '-p', '-M', '--root', '--no-color', '--no-ext-diff', '--no-textconv', '--first-parent'];
 
 /** The patch of a commit against its first parent (or the empty tree for a root commit). */
 export function commitPatch(cwd: string, commit: string): string {
-  return runGit(['diff-tree', '-p', '-M', '--root', '--no-color', '--no-ext-diff', '--no-textconv', '--first-parent', '--no-commit-id', commit], { cwd }).stdout.toString('utf8');
+  return runGit([...DIFF_ARGS, '--no-commit-id', commit], { cwd }).stdout.toString('utf8');
 }
 
 /** Lines each file gained in a patch, as [first, count] ranges in the new version of the file. */

@@ -39,9 +39,8 @@ export function markLeft(db: Db, name: string, ts: string): void {
 }
 
 /** Registers an agent that has not joined yet (an offline mailbox); no effect on a known agent. */
-export function ensureRegistered(db: Db, name: string, ts: string): void {
+export function ensureRegistered(db: Db, name: string): void {
   stmt(db, `INSERT OR IGNORE INTO agents (name, status) VALUES (?, 'registered')`).run(name);
-  void ts;
 }
 
 /** Notes that an agent wrote an event at `ts`, registering it as active when it was unknown. */

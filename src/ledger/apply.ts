@@ -40,10 +40,10 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     case 'agent':
       if (ev.action === 'join') upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
       else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
-      else ensureRegistered(db, ev.name, ev.ts);
+      else ensureRegistered(db, ev.name);
       break;
     case 'message':
-      for (const name of ev.to) ensureRegistered(db, name, ev.ts);
+      for (const name of ev.to) ensureRegistered(db, name);
       insertMessage(
         db,
         {
@@ -85,7 +85,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     case 'verdict':
       insertVerdict(db, { id: ev.id, message_id: ev.message, reviewer: ev.author.name, verdict: ev.verdict, reviewed_commit: ev.reviewed_commit, clock: ev.clock });
       // The handoff's author gets the verdict in their inbox, in the handoff's thread.
-      for (const name of ev.to) ensureRegistered(db, name, ev.ts);
+      for (const name of ev.to) ensureRegistered(db, name);
       insertMessage(
         db,
         {

@@ -25,15 +25,20 @@ export function insertRewrite(db: Db, r: { new_commit: string; old_commit: strin
   stmt(db, 'INSERT OR IGNORE INTO rewrites (new_commit, old_commit, event_id, kind, lines) VALUES (@new_commit, @old_commit, @event_id, @kind, @lines)').run(r);
 }
 
-/** Attributions of the given commits. */
-export function attributionsOf(db: Db, commits: string[]): Map<string, AttributionRow> {
-  const q = stmt(db, 'SELECT * FROM attributions WHERE commit_id = ?');
-  const out = new Map<string, AttributionRow>();
+/** Rows of `table` for each commit that has one (keyed by commit_id). */
+function byCommit<T>(db: Db, table: 'attributions' | 'commit_facts', commits: string[]): Map<string, T> {
+  const q = stmt(db, `SELECT * FROM ${table} WHERE commit_id = ?`);
+  const out = new Map<string, T>();
   for (const c of commits) {
-    const row = q.get(c) as AttributionRow | undefined;
+    const row = q.get(c) as T | undefined;
     if (row) out.set(c, row);
   }
   return out;
+}
+
+/** Attributions of the given commits. */
+export function attributionsOf(db: Db, commits: string[]): Map<string, AttributionRow> {
+  return byCommit<AttributionRow>(db, 'attributions', commits);
 }
 
 /** An attribution by patch id (the newest), for commits no hook saw. */
@@ -60,13 +65,7 @@ export interface CommitFacts {
 
 /** Cached facts of commits (immutable, so never stale). */
 export function commitFacts(db: Db, commits: string[]): Map<string, CommitFacts> {
-  const q = stmt(db, 'SELECT * FROM commit_facts WHERE commit_id = ?');
-  const out = new Map<string, CommitFacts>();
-  for (const c of commits) {
-    const row = q.get(c) as CommitFacts | undefined;
-    if (row) out.set(c, row);
-  }
-  return out;
+  return byCommit<CommitFacts>(db, 'commit_facts', commits);
 }
 
 /** Caches facts of a commit. */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
-import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommits, type CommitInfo } from '../git/commits';
+import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
 import { attributionByPatchId, attributionsOf, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
 import type { IdentityJson } from '../json/types';
@@ -30,8 +30,10 @@ const validName = (s: string | undefined) => (s && NAME_PATTERN.test(s) && !s.in
 
 /** Records the attribution of a commit (HEAD by default); does nothing if it is already recorded. */
 export function recordCommit(ctx: Context, opts: { rev?: string } = {}): AttributionEvent | null {
-  const [info] = readCommits(ctx.repo.cwd, [opts.rev ?? 'HEAD']);
-  if (!info) return null;
+  // One git process for the commit and its patch: this runs on every commit.
+  const read = readCommitWithPatch(ctx.repo.cwd, opts.rev ?? 'HEAD');
+  if (!read) return null;
+  const { info, patch } = read;
   if (attributionsOf(ctx.db, [info.commit]).size) return null;
   const me = committer(ctx, info);
   const trailerAgent = validName(info.trailers['handoff-agent']?.[0]);
@@ -43,7 +45,6 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     const w = workingOn(ctx, me.name);
     if (w.message) messages = [w.message];
   }
-  const patch = commitPatch(ctx.repo.cwd, info.commit);
   const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
   const { event } = appendEvent<AttributionEvent>(ctx, me, {
     type: 'attribution',

@@ -5,17 +5,16 @@
  * file systems that do not notify.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { TimeoutError } from '../core/errors';
 import { CHAIN_PREFIX } from '../git/ledger-format';
 import { inboxFor, recipientsOf, repliesTo } from '../ledger/messages';
-import { addPresence, removePresence } from '../ledger/presence';
 import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { indexChains } from './index-chains';
 import { markRead } from './inbox';
+import { addPresence, removePresence } from './presence';
 import { loopNotices } from './wakeups';
 import { messageJson, recipientJson } from './views';
 
@@ -71,16 +70,11 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
 
 /** Records this process as a live one for `agent` while `fn` runs. */
 export async function withPresence<T>(ctx: Context, agent: string, command: string, fn: () => Promise<T>): Promise<T> {
-  const host = os.hostname();
-  addPresence(ctx.db, { agent, host, pid: process.pid, command, started_at: ctx.now().toISOString() });
+  addPresence(ctx, agent, command);
   try {
     return await fn();
   } finally {
-    try {
-      removePresence(ctx.db, agent, host, process.pid);
-    } catch {
-      /* the row is cleaned up as stale later */
-    }
+    removePresence(ctx, agent);
   }
 }
 

@@ -18,6 +18,7 @@ export function loopGuard(ctx: Pick<Context, 'config'>): { count: number; second
 
 /** Notices for `me` about the senders of `messages` it is exchanging with too fast. */
 export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): string[] {
+  if (!messages.some((m) => m.from !== me)) return [];
   const guard = loopGuard(ctx);
   if (!guard) return [];
   const since = ctx.now().getTime() - guard.seconds * 1000;

@@ -4,6 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, commonDir, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
+/** Clone A sent bob two messages; A and B both synced. */
+function aliceSentTwoAndBothSynced() {
+  const t = team();
+  const a = t.clone('a');
+  const b = t.clone('b');
+  ok(a, ['join'], { agent: 'alice' });
+  ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
+  ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
+  ok(a, ['sync']);
+  ok(b, ['sync']);
+  return { t, a, b };
+}
+
 const ids = (r: any) => r.json.messages.map((m: any) => m.id);
 
 describe('sync through a bare remote', () => {
@@ -86,14 +99,7 @@ describe('sync through a bare remote', () => {
   });
 
   it('refuses a chain rewritten on the remote (exit 4, naming it), and verify fails', () => {
-    const t = team();
-    const a = t.clone('a');
-    const b = t.clone('b');
-    ok(a, ['join'], { agent: 'alice' });
-    ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
-    ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
-    ok(a, ['sync']);
-    ok(b, ['sync']);
+    const { t, a, b } = aliceSentTwoAndBothSynced();
     // Someone drops the last message from A's chain on the remote.
     const ref = git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
     git(t.remote, 'update-ref', ref, `${ref}~1`);
@@ -111,14 +117,7 @@ describe('sync through a bare remote', () => {
   });
 
   it('a fresh clone detects a rewritten chain from another chain\'s witness', () => {
-    const t = team();
-    const a = t.clone('a');
-    const b = t.clone('b');
-    ok(a, ['join'], { agent: 'alice' });
-    ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
-    ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
-    ok(a, ['sync']);
-    ok(b, ['sync']);
+    const { t, a, b } = aliceSentTwoAndBothSynced();
     // B writes an event after seeing A's chain: it witnesses A's tip.
     ok(b, ['join'], { agent: 'bob' });
     ok(b, ['sync']);
