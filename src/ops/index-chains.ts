@@ -20,8 +20,11 @@ export interface IndexReport {
 
 /** Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs. */
 export function indexChains(ctx: Context, onProgress?: (done: number, total: number) => void): IndexReport {
-  const tips = readChainTips(ctx.repo);
+  // SQLite first, then the refs: a tip is recorded in SQLite only after its ref holds it and refs only
+  // move forward, so every tip read here descends from the one SQLite knows, unless history was rewritten.
+  // (The other order lets a concurrent writer advance both in between and look like a rewind.)
   const known = knownTips(ctx.db);
+  const tips = readChainTips(ctx.repo);
   const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [] };
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;

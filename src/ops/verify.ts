@@ -28,6 +28,10 @@ export interface VerifyJson {
 export function verify(ctx: Context): VerifyJson {
   const problems: VerifyProblem[] = [];
   const cwd = ctx.repo.cwd;
+  // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
+  const knownBefore = knownTips(ctx.db);
+  const witnessesBefore = allWitnesses(ctx.db);
+  const inSqlite = eventIds(ctx.db);
   const chains = new Map<string, string>();
   for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
 
@@ -90,18 +94,17 @@ export function verify(ctx: Context): VerifyJson {
   }
 
   // What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events.
-  for (const [chain, tip] of knownTips(ctx.db)) {
+  for (const [chain, tip] of knownBefore) {
     const on = onChain.get(chain);
     if (!on) problems.push({ code: 'missing_chain', chain, message: `Chain ${chain} was indexed before but its ref is gone.` });
     else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which this clone indexed.` });
   }
-  for (const w of allWitnesses(ctx.db)) {
+  for (const w of witnessesBefore) {
     const on = onChain.get(w.chain);
     if (on && !on.has(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
       problems.push({ code: 'rewritten', chain: w.chain, commit: w.tip, event: w.event_id, message: `Chain ${w.chain} was rewritten: it no longer contains ${w.tip}, witnessed by event ${w.event_id}.` });
     }
   }
-  const inSqlite = eventIds(ctx.db);
   const sqliteIds = new Set(inSqlite.map((r) => r.id));
   for (const r of inSqlite) {
     if (!idsInGit.has(r.id)) problems.push({ code: 'missing_from_git', chain: r.chain, commit: r.commit_id, event: r.id, message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.` });

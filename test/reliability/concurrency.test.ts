@@ -40,3 +40,29 @@ describe('concurrent writers', () => {
     expect(git).toHaveLength(16);
   });
 });
+
+describe('readers during concurrent writes', () => {
+  it('never mistake a chain that moved while they read it for a rewritten one', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    // Every CLI send first indexes what others wrote: 4 loops of sends are readers and writers at once.
+    const loop = (w: number) =>
+      (async () => {
+        const warnings: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          const err = await new Promise<string>((resolve) => {
+            const child = spawn(process.execPath, [BIN, 'send', 'sink', `w${w} ${i}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: `w${w}` }) });
+            let e = '';
+            child.stderr.on('data', (d) => (e += d));
+            child.on('close', () => resolve(e));
+          });
+          if (err.trim()) warnings.push(err.trim());
+        }
+        return warnings;
+      })();
+    const warnings = (await Promise.all([0, 1, 2, 3].map(loop))).flat();
+    expect(warnings).toEqual([]);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'sink' }).json.unread).toBe(160);
+  });
+});
