@@ -27,6 +27,8 @@ export function detectRuntime(env: NodeJS.ProcessEnv): string | null {
 /** Resolves the caller's identity; throws a UsageError when there is none or it is invalid. */
 export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as?: string } = {}): IdentityJson {
   const runtime = detectRuntime(ctx.env);
+  // An invalid --as is reported as such, whatever else is set.
+  if (opts.as !== undefined) validateAgentName(opts.as);
   const fromEnv = ctx.env.HANDOFF_AGENT;
   if (fromEnv !== undefined && fromEnv !== '') {
     try {
@@ -42,7 +44,7 @@ export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as
     }
     return { name: fromEnv, runtime, via: 'env' };
   }
-  if (opts.as !== undefined) return { name: validateAgentName(opts.as), runtime, via: 'flag' };
+  if (opts.as !== undefined) return { name: opts.as, runtime, via: 'flag' };
   if (runtime) return { name: runtime, runtime, via: 'runtime' };
   const cfg = ctx.config();
   const user = cfg.get('user.name')?.[0] ?? '';

@@ -25,6 +25,7 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     { name: 'agent name ../x', args: ['join', '--as', '../x'], exit: 2, code: 'invalid_name', says: /contains "\.\."|must start/ },
     { name: 'agent name -x via env', args: ['send', 'codex', 'hi'], env: { HANDOFF_AGENT: '-x' }, exit: 2, code: 'invalid_name', says: /HANDOFF_AGENT is set to an invalid name/ },
     { name: 'agent name refs/heads/main', args: ['join', '--as', 'refs/heads/main'], exit: 2, code: 'invalid_name', says: /Invalid agent name/ },
+    { name: 'invalid --as while HANDOFF_AGENT is set', args: ['send', 'codex', 'hi', '--as', 'refs/heads/main'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid agent name "refs\/heads\/main"/ },
     { name: 'agent name of 200 characters', args: ['join', '--as', 'a'.repeat(200)], exit: 2, code: 'invalid_name', says: /200 characters long; the limit is 63/ },
     { name: 'uppercase agent name', args: ['join', '--as', 'Codex'], exit: 2, code: 'invalid_name', says: /uppercase/ },
     { name: 'reserved agent name', args: ['join', '--as', 'all'], exit: 2, code: 'reserved_name', says: /reserved/ },
