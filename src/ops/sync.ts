@@ -69,12 +69,23 @@ export function refPrefixFor(ctx: Context, remote: string, given?: string): stri
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
 }
 
-function remoteFailure(remote: string, what: string, stderr: string): HandoffError {
-  const detail = stderr.trim().split('\n').filter((l) => !/^(remote: )?\s*$/.test(l)).slice(-3).join(' ');
+/** git's own reason for a failed fetch or push: its error lines, else its last lines, else its exit status. */
+export function gitReason(stderr: string, status: number): string {
+  const lines = stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter((l) => l && !/^remote:\s*$/.test(l));
+  const errors = lines.filter((l) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l));
+  const picked = (errors.length ? errors : lines).slice(-3).join(' ').replace(/\s+/g, ' ');
+  return picked.replace(/\.$/, '') || `git gave no reason (exit status ${status})`;
+}
+
+function remoteFailure(remote: string, what: string, stderr: string, status = 1): HandoffError {
+  const detail = gitReason(stderr, status);
   if (/could not read from remote|does not appear to be a git repository|unable to access|could not resolve|connection|not found|no such file/i.test(stderr)) {
     return new HandoffError('remote_unreachable', `Could not ${what} remote '${remote}': ${detail}. Nothing was changed locally; check the remote's URL and your network, then run 'handoff sync' again.`);
   }
-  return new HandoffError('remote_failed', `Could not ${what} remote '${remote}': ${detail}.`);
+  return new HandoffError(
+    'remote_failed',
+    `Could not ${what} remote '${remote}': ${detail}. Nothing this clone wrote was lost; run 'git ${what === 'push to' ? 'push' : 'fetch'} ${remote}' to see git's full output, and 'handoff verify' to check the ledger.`,
+  );
 }
 
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
@@ -86,10 +97,12 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   const staging = `${LEDGER_NAMESPACE}incoming/${process.pid}-${crypto.randomBytes(4).toString('hex')}/`;
   const result: SyncJson = { remote, refPrefix: prefix, fetched: [], indexed: 0, pushed: null, refused: [] };
 
-  const fetchArgs = ['fetch', '--no-tags', '--no-write-fetch-head', progress ? '--progress' : '--quiet', '--', remote, `+${prefix}chains/*:${staging}*`];
+  // --refmap= keeps git from also updating refs through remote.<name>.fetch (what `sync --setup` adds):
+  // that "opportunistic" update would refuse this clone's own chain, which is ahead of the remote's copy.
+  const fetchArgs = ['fetch', '--no-tags', '--no-write-fetch-head', '--refmap=', ...(progress ? ['--progress'] : []), '--', remote, `+${prefix}chains/*:${staging}*`];
   const fetched = await runGitStreaming(fetchArgs, { cwd, allowFailure: true, onStderr: progress });
   try {
-    if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr);
+    if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
     const incoming = readRefs(ctx.repo, staging);
     const known = knownTips(ctx.db);
     const witnessed = new Map<string, string[]>();
@@ -151,7 +164,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
 
   const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
   if (own && !input.noPush) {
-    const pushArgs = ['push', '--no-verify', progress ? '--progress' : '--quiet', '--', remote, `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`];
+    const pushArgs = ['push', '--no-verify', ...(progress ? ['--progress'] : []), '--', remote, `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`];
     let pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
     // Two syncs of one clone may race on the remote's ref lock; the loser retries.
     for (let i = 0; i < 3 && pushed.status !== 0 && /cannot lock ref|failed to lock/i.test(pushed.stderr); i++) {
@@ -167,7 +180,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
           `${remote} refused the hidden ref ${prefix}chains/${ctx.cloneId} (${pushed.stderr.trim().split('\n').slice(-2).join(' ')}). Some hosts accept only branches: keep the ledger under a branch namespace with 'handoff sync --ref-prefix refs/heads/handoff-ledger/' (or 'handoff sync --setup --ref-prefix refs/heads/handoff-ledger/' to remember it).`,
         );
       }
-      throw remoteFailure(remote, 'push to', pushed.stderr);
+      throw remoteFailure(remote, 'push to', pushed.stderr, pushed.status);
     }
     result.pushed = { chain: ctx.cloneId, tip: own };
   }

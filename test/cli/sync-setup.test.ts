@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { cli, git, ok } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+const bodies = (dir: string, agent: string) =>
+  ok(dir, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.body).sort();
+
+describe('sync after sync --setup', () => {
+  it('setup -> send -> sync works, and so does every later send -> sync', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'alice' });
+    ok(a, ['sync', '--setup']);
+    for (let i = 0; i < 3; i++) {
+      ok(a, ['send', 'bob', `m${i}`, '--create'], { agent: 'alice' });
+      const r = cli(a, ['sync', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.json.pushed.tip).toBe(git(a, 'rev-parse', `refs/handoff/chains/${r.json.pushed.chain}`));
+    }
+    // The remote holds this clone's newest tip.
+    const own = git(a, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/handoff/chains/');
+    const [ref, tip] = own.split(' ');
+    expect(git(t.remote, 'rev-parse', ref!)).toBe(tip);
+  });
+
+  it('setup -> send -> git push -> sync, and send -> git fetch -> sync, in both clones', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['sync', '--setup']);
+    ok(b, ['sync', '--setup']);
+    ok(a, ['send', 'bob', 'via git push', '--create'], { agent: 'alice' });
+    git(a, 'push', '-q');
+    ok(a, ['send', 'bob', 'after push'], { agent: 'alice' });
+    ok(a, ['sync']);
+    git(b, 'fetch', '-q');
+    ok(b, ['send', 'alice', 'from b'], { agent: 'bob' });
+    ok(b, ['sync']);
+    git(a, 'fetch', '-q');
+    ok(a, ['sync']);
+    expect(bodies(b, 'bob')).toEqual(['after push', 'via git push']);
+    expect(bodies(a, 'alice')).toEqual(['from b']);
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+  });
+
+  it('two clones alternating sends and syncs for 20 rounds, one with setup and one without, lose nothing', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['sync', '--setup']);
+    ok(a, ['join'], { agent: 'alice' });
+    ok(b, ['join'], { agent: 'bob' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    for (let i = 0; i < 20; i++) {
+      ok(a, ['send', 'bob', `a${i}`], { agent: 'alice' });
+      if (i % 3 === 0) git(a, 'push', '-q');
+      const ra = cli(a, ['sync']);
+      expect(ra.status, `round ${i} in a: ${ra.stderr}`).toBe(0);
+      ok(b, ['send', 'alice', `b${i}`], { agent: 'bob' });
+      const rb = cli(b, ['sync']);
+      expect(rb.status, `round ${i} in b: ${rb.stderr}`).toBe(0);
+      if (i % 4 === 1) git(a, 'fetch', '-q');
+    }
+    ok(a, ['sync']);
+    const want = (p: string) => Array.from({ length: 20 }, (_, i) => `${p}${i}`).sort();
+    expect(bodies(b, 'bob')).toEqual(want('a'));
+    expect(bodies(a, 'alice')).toEqual(want('b'));
+  });
+
+  it('a failed fetch says git\'s reason and what to do', () => {
+    const t = team();
+    const a = t.clone('a');
+    git(a, 'remote', 'add', 'gone', '/nonexistent/remote.git');
+    const r = cli(a, ['sync', 'gone', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json.error.message).toMatch(/does not appear to be a git repository/);
+    expect(r.json.error.message).toMatch(/check the remote's URL/);
+    expect(r.json.error.message).not.toMatch(/: \./);
+  });
+});
