@@ -47,8 +47,9 @@ export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as
   if (opts.as !== undefined) return { name: opts.as, runtime, via: 'flag' };
   if (runtime) return { name: runtime, runtime, via: 'runtime' };
   const cfg = ctx.config();
-  const user = cfg.get('user.name')?.[0] ?? '';
-  const email = cfg.get('user.email')?.[0] ?? '';
+  // git config lists system, global, then local values: the last one is the one git uses.
+  const user = cfg.get('user.name')?.at(-1) ?? '';
+  const email = cfg.get('user.email')?.at(-1) ?? '';
   const name = slugifyName(user) ?? slugifyName(email.split('@')[0] ?? '');
   if (name) return { name, runtime: null, via: 'git-user' };
   throw new UsageError(

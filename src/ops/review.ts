@@ -7,7 +7,7 @@
 import { createTwoFilesPatch, parsePatch } from 'diff';
 import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
-import { runGit } from '../git/exec';
+import { isAncestor, runGit } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
 import { readObjects } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
@@ -52,6 +52,23 @@ function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
   return { from: verify(m[1]!), to: verify(m[2]!) };
 }
 
+/**
+ * The commit whose tree is "what landed": the one of `commits` that contains the others. Decided by
+ * history, never by date (agents make several commits in one second). When the commits sit on branches
+ * that diverged, the tip on the current branch wins, then the tip holding the most of them.
+ */
+export function landedTip(cwd: string, commits: string[]): string {
+  const tips = runGit(['merge-base', '--independent', ...commits], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  if (tips.length <= 1) return tips[0] ?? commits[commits.length - 1]!;
+  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD'], { cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  const score = (tip: string) => {
+    const onHead = head && isAncestor(cwd, tip, head) ? 1 : 0;
+    const held = commits.filter((c) => isAncestor(cwd, c, tip)).length;
+    return onHead * 1e6 + held;
+  };
+  return tips.map((t) => ({ t, s: score(t) })).sort((a, b) => b.s - a.s)[0]!.t;
+}
+
 /** Compares a handoff's attached diff with what landed. */
 export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
   const m = findMessage(ctx, input.id);
@@ -72,8 +89,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
     commits = rows.map((r) => r.commit_id).filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
     if (commits.length) {
-      // "Landed" is the state after the newest of them.
-      at = runGit(['rev-list', '--no-walk', '--max-count=1', ...commits], { cwd }).stdout.toString('utf8').trim() || commits[commits.length - 1]!;
+      at = landedTip(cwd, commits);
       const files = new Set<string>();
       for (const c of commits) for (const f of runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', c], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean)) files.add(f);
       changedFiles = [...files];
@@ -94,10 +110,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '');
     const deleted = f.newFileName === '/dev/null';
     const obj = at ? landedFiles.get(`${at}:${name}`) : null;
-    const landedLines = obj ? obj.content.toString('utf8').split('\n') : null;
+    const landedLines = obj ? obj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
     for (const h of f.hunks) {
       const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
-      hunks.push({ file: name, header, ...classify(h.lines, landedLines, deleted) });
+      hunks.push({ file: name, header, ...classify(h.lines, landedLines, deleted, Math.max(0, h.newStart - 1)) });
     }
     if (f.hunks.length === 0) hunks.push({ file: name, header: '(binary or mode change)', status: landedLines ? 'landed' : 'not_landed', difference: null });
   }
@@ -125,7 +141,7 @@ function indexOfRun(hay: string[], run: string[]): number {
   return -1;
 }
 
-function classify(lines: string[], landed: string[] | null, deleted: boolean): { status: HunkStatus; difference: string | null } {
+function classify(lines: string[], landed: string[] | null, deleted: boolean, hint = 0): { status: HunkStatus; difference: string | null } {
   const added = lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1));
   const removed = lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1));
   const newSide = lines.filter((l) => !l.startsWith('-') && !l.startsWith('\\')).map((l) => l.slice(1));
@@ -136,6 +152,13 @@ function classify(lines: string[], landed: string[] | null, deleted: boolean): {
     return { status: indexOfRun(landed, removed) < 0 ? 'landed' : 'not_landed', difference: null };
   }
   if (indexOfRun(landed, added) >= 0) return { status: 'landed', difference: null };
+  const framed = frame(lines, landed, hint);
+  if (framed) {
+    const oldSide = lines.filter((l) => !l.startsWith('+') && !l.startsWith('\\')).map((l) => l.slice(1));
+    if (sameLines(framed, newSide)) return { status: 'landed', difference: null };
+    if (sameLines(framed, oldSide)) return { status: 'not_landed', difference: null };
+    return { status: 'changed', difference: differenceOf(newSide, framed) };
+  }
   const present = new Set(landed);
   const hits = added.filter((l) => l.trim() !== '' && present.has(l)).length;
   const wasChangedAway = removed.length > 0 && indexOfRun(landed, removed) < 0;
@@ -144,11 +167,45 @@ function classify(lines: string[], landed: string[] | null, deleted: boolean): {
   const anchor = added.find((l) => present.has(l)) ?? newSide.find((l) => l.trim() !== '' && present.has(l));
   const at = anchor !== undefined ? Math.max(0, landed.indexOf(anchor) - newSide.indexOf(anchor)) : 0;
   const region = landed.slice(at, at + newSide.length + Math.max(0, added.length - hits));
-  const difference = createTwoFilesPatch('sent', 'landed', `${newSide.join('\n')}\n`, `${region.join('\n')}\n`, '', '', { context: 2 })
+  if (sameLines(region, newSide)) return { status: 'landed', difference: null };
+  return { status: 'changed', difference: differenceOf(newSide, region) };
+}
+
+const sameLines = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
+
+function differenceOf(sent: string[], landed: string[]): string {
+  return createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
     .split('\n')
     .slice(2)
     .join('\n');
-  return { status: 'changed', difference };
+}
+
+/**
+ * The landed lines between the hunk's unchanged leading and trailing context, found nearest to where the
+ * hunk was (`hint`, 0-based); null when the context itself is gone.
+ */
+function frame(lines: string[], landed: string[], hint: number): string[] | null {
+  const body = lines.filter((l) => !l.startsWith('\\'));
+  const firstChange = body.findIndex((l) => l[0] === '+' || l[0] === '-');
+  let lastChange = body.length - 1;
+  while (lastChange >= 0 && body[lastChange]![0] !== '+' && body[lastChange]![0] !== '-') lastChange--;
+  if (firstChange < 0) return null;
+  const lead = body.slice(0, firstChange).map((l) => l.slice(1));
+  const trail = body.slice(lastChange + 1).map((l) => l.slice(1));
+  if (lead.length === 0 && trail.length === 0) return null;
+  const starts: number[] = [];
+  if (lead.length === 0) starts.push(0);
+  else for (let i = 0; i + lead.length <= landed.length; i++) if (lead.every((l, k) => landed[i + k] === l)) starts.push(i);
+  if (starts.length === 0) return null;
+  starts.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
+  for (const p of starts) {
+    const from = p + lead.length;
+    if (trail.length === 0) return landed.slice(p);
+    for (let q = from; q + trail.length <= landed.length; q++) {
+      if (trail.every((l, k) => landed[q + k] === l)) return landed.slice(p, q + trail.length);
+    }
+  }
+  return null;
 }
 
 /** Records a verdict on a handoff; its author gets it in their inbox. */

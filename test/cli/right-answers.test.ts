@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { addWorktree, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
+
+const PARSER = ['export function parse(s: string) {', '  return s.split(",");', '}', ''].join('\n');
+
+/** git commit -am as an agent, at a fixed date (agents make several commits in one second). */
+function commitAt(agent: string, cwd: string, msg: string, date: string) {
+  const r = spawnSync('git', ['commit', '-qam', msg], {
+    cwd,
+    env: cleanEnv({ HANDOFF_AGENT: agent, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r;
+}
+
+describe('review orders commits by history, not by date', () => {
+  for (const [label, d1, d2] of [
+    ['in the same second', '2026-01-01T10:00:00Z', '2026-01-01T10:00:00Z'],
+    ['when the later commit has an earlier date', '2026-01-01T10:00:05Z', '2026-01-01T10:00:00Z'],
+  ] as const) {
+    it(`two commits ${label}: the second one, which changed the code, is what landed`, () => {
+      const repo = makeRepo({ files: { 'src/parser.ts': PARSER } });
+      ok(repo, ['hooks', 'install']);
+      ok(repo, ['join'], { agent: 'lead' });
+      ok(repo, ['join'], { agent: 'codex' });
+      const file = path.join(repo, 'src/parser.ts');
+      fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  if (!s) return [];\n  return s.split(",");'));
+      const id = ok(repo, ['send', 'lead', 'empty input', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+      ok(repo, ['work-on', id], { agent: 'codex' });
+      commitAt('codex', repo, 'empty input', d1);
+      fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  if (s === "") return [];\n  return s.split(",");'));
+      commitAt('codex', repo, 'tweak', d2);
+      const head = git(repo, 'rev-parse', 'HEAD');
+      const r = ok(repo, ['review', id, '--json']).json;
+      expect(r.landed.at).toBe(head);
+      expect(r.summary).toEqual({ landed: 0, changed: 1, not_landed: 0 });
+      expect(r.hunks[0].difference).toContain('+  if (s === "") return [];');
+      // Reverting the tweak makes it land as sent again, with no empty "changed".
+      fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  if (!s) return [];\n  return s.split(",");'));
+      commitAt('codex', repo, 'revert tweak', d2);
+      const again = ok(repo, ['review', id, '--json']).json;
+      expect(again.landed.at).toBe(git(repo, 'rev-parse', 'HEAD'));
+      expect(again.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    });
+  }
+
+  it('commits on two worktrees\' diverged branches: the tip on the current branch is what landed', () => {
+    const repo = makeRepo({ files: { 'src/parser.ts': PARSER } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'lead' });
+    const file = path.join(repo, 'src/parser.ts');
+    fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  return s.split(";");'));
+    const id = ok(repo, ['send', 'lead', 'semicolons', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+    git(repo, 'stash', '-q');
+    const wt = addWorktree(repo, 'side');
+    ok(wt, ['work-on', id], { agent: 'codex' });
+    fs.writeFileSync(path.join(wt, 'src/parser.ts'), PARSER.replace('  return s.split(",");', '  return s.split("|");'));
+    commitAt('codex', wt, 'pipes on side', '2026-01-01T10:00:09Z');
+    git(repo, 'stash', 'pop', '-q');
+    commitAt('codex', repo, 'semicolons on main', '2026-01-01T10:00:00Z');
+    const r = ok(repo, ['review', id, '--json']).json;
+    expect(r.landed.at).toBe(git(repo, 'rev-parse', 'HEAD'));
+    expect(r.summary.landed).toBe(1);
+    const fromSide = ok(wt, ['review', id, '--json']).json;
+    expect(fromSide.landed.at).toBe(git(wt, 'rev-parse', 'HEAD'));
+    expect(fromSide.summary.changed).toBe(1);
+  });
+});
+
+describe('identity of humans', () => {
+  it("a repository's own user.name wins over the global one", () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'user.name', 'Repo Person');
+    const me = ok(repo, ['whoami', '--json']).json;
+    expect(me.name).toBe('repo-person');
+    expect(me.via).toBe('git-user');
+  });
+});
