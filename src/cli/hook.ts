@@ -3,7 +3,7 @@
  * error becomes one line on stderr and exit 0.
  */
 import { closeContext, openContext, type Context } from '../ops/context';
-import { rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
+import { commitNotice, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -20,7 +20,9 @@ export async function main(argv: string[]): Promise<void> {
     const input = name === 'post-rewrite' ? await readStdin() : '';
     ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
     if (name === 'post-commit') {
-      if (!rebaseInProgress(ctx)) recordCommit(ctx);
+      const event = rebaseInProgress(ctx) ? null : recordCommit(ctx);
+      const notice = event && process.env.HANDOFF_QUIET !== '1' ? commitNotice(ctx, event) : null;
+      if (notice) process.stderr.write(`${notice}\n`);
     } else if (name === 'post-rewrite') {
       recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
     }

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
+import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { paint } from '../cli/io';
 import { messageBlock } from '../cli/render';
@@ -40,6 +41,7 @@ one line: the message and its thread.`,
       io.log(`${paint(io, 'bold', `line ${l.line}`)}: ${inert(l.content)}`);
       io.log(`commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`);
       if (r.messages.length === 0) io.log('No handoff is linked to this commit.');
+      else if (l.link === 'guess') io.log(`The link to ${shortId(r.messages[0]!.id)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`);
       for (const m of r.thread) io.log(`\n${messageBlock(io, m).join('\n')}`);
       return;
     }
@@ -51,7 +53,8 @@ one line: the message and its thread.`,
       let prefix = prefixes.get(key);
       if (prefix === undefined) {
         const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
-        const msg = l.messages[0] ? `${l.messages[0].id.slice(-8)} ${firstLine(l.messages[0].subject, 24)}` : '';
+        // A guessed link is marked with "?" so that it never reads like a pinned one.
+        const msg = l.messages[0] ? `${shortId(l.messages[0].id)}${l.link === 'guess' ? '?' : ' '} ${firstLine(l.messages[0].subject, 24)}` : '';
         prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(18).slice(0, 18))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
         prefixes.set(key, prefix);
       }

@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids';
 import { firstLine, inert } from '../core/text';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { paint } from '../cli/io';
@@ -26,7 +27,7 @@ export default defineCommand<LogEntryJson[]>({
     for (const c of r) {
       const who = c.agent ? `${c.agent.human ? 'human: ' : ''}${c.agent.name}` : 'unknown';
       const via = c.via && c.via !== 'hook' ? paint(io, 'dim', ` (via ${c.via})`) : '';
-      const msg = c.messages.length ? paint(io, 'cyan', `  <- ${c.messages.map((m) => `${m.id.slice(-8)} ${firstLine(m.subject, 40)}`).join(', ')}`) : '';
+      const msg = c.messages.length ? paint(io, 'cyan', `  <- ${c.messages.map((m) => `${shortId(m.id)}${c.link === 'guess' ? '? (a guess)' : ''} ${firstLine(m.subject, 40)}`).join(', ')}`) : '';
       io.log(`${paint(io, 'yellow', c.commit.slice(0, 10))} ${paint(io, 'bold', inert(who))}${via}  ${firstLine(c.subject, 60)}${msg}`);
     }
   },

@@ -8,14 +8,16 @@ import { withContext } from './_shared';
 export default defineCommand<WorkingOn & { agent: string }>({
   id: 'work-on',
   summary: 'Say which handoff your next commits answer (their Handoff-Message trailer).',
-  description: `Without this, commits answer the newest message you read. 'work-on <id>' pins a message,
-'--none' says your commits answer none, '--auto' goes back to the newest message read. With no argument,
-prints the current one. HANDOFF_MESSAGE in the environment overrides all of this.`,
+  description: `A commit answers the handoff you pinned with 'work-on <id>', else the request you last replied
+to with --attach-diff (both go into the commit as a Handoff-Message trailer), else the newest request you
+read, which is recorded as a guess and marked "?" by blame. '--none' says your commits answer none, '--auto'
+forgets the pin. With no argument, prints the current one. HANDOFF_MESSAGE in the environment overrides all
+of this.`,
   examples: ['<%= config.bin %> work-on 01JD3K8Z5Q', '<%= config.bin %> work-on --none', '<%= config.bin %> work-on'],
   args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works).' }],
   flags: {
     none: { type: 'boolean', description: 'Commits answer no handoff.' },
-    auto: { type: 'boolean', description: 'Commits answer the newest message read.' },
+    auto: { type: 'boolean', description: 'Forget the pin: commits answer the next request replied to with a diff, or (a guess) the newest request read.' },
     as: asFlag,
     json: jsonFlag,
   },
@@ -32,7 +34,7 @@ prints the current one. HANDOFF_MESSAGE in the environment overrides all of this
   },
   print(r, io) {
     if (r.mode === 'none') io.log(`${r.agent}'s commits answer no handoff`);
-    else if (r.message) io.log(`${r.agent}'s commits answer ${r.message}${r.mode === 'auto' ? ' (the newest message read)' : ''}`);
-    else io.log(`${r.agent} has not read a message yet; commits answer no handoff`);
+    else if (r.message) io.log(`${r.agent}'s commits answer ${r.message}${r.mode === 'auto' ? ' (a guess: the newest request read)' : r.mode === 'reply' ? ' (replied to with a diff)' : ' (pinned)'}`);
+    else io.log(`${r.agent} has not read a request yet; commits answer no handoff`);
   },
 });

@@ -106,6 +106,8 @@ export interface AttributionEvent extends EventBase {
   human: boolean;
   /** The handoff(s) the commit answers. */
   messages: string[];
+  /** How sure the link to `messages` is (absent in events written before links were recorded: pinned). */
+  link?: 'pinned' | 'reply' | 'guess';
   files: LineRanges;
 }
 
@@ -226,6 +228,7 @@ export function parseEvent(text: string): LedgerEvent {
       need(isName(e.agent) && typeof e.human === 'boolean', 'bad attribution agent');
       need(Array.isArray(e.messages) && e.messages.every(isEventId), 'bad attribution messages');
       need(isRanges(e.files), 'bad attribution lines');
+      need(e.link === undefined || e.link === 'pinned' || e.link === 'reply' || e.link === 'guess', 'bad attribution link');
       break;
     }
     case 'verdict':

@@ -36,6 +36,8 @@ export interface RecipientJson {
 
 export interface MessageJson {
   id: string;
+  /** The short id tables print (the id's last 7 or more characters); every command accepts it. */
+  shortId: string;
   thread: string;
   replyTo: string | null;
   from: string;

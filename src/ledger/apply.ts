@@ -80,6 +80,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
         messages: JSON.stringify(ev.messages),
         patch_id: ev.patch_id,
         clock: ev.clock,
+        link: ev.messages.length ? (ev.link ?? 'pinned') : null,
       });
       break;
     case 'verdict':

@@ -9,14 +9,16 @@ export interface AttributionRow {
   messages: string;
   patch_id: string | null;
   clock: number;
+  /** pinned, reply or guess; null for events written before links were recorded. */
+  link: string | null;
 }
 
 /** Records a commit's attribution (the first one recorded for a commit stands). */
 export function insertAttribution(db: Db, a: AttributionRow): void {
   stmt(
     db,
-    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock)
-     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock)`,
+    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock, link)
+     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock, @link)`,
   ).run(a);
 }
 

@@ -1,4 +1,5 @@
 /** The messages table and the recipients table (one row per message and recipient, with its status). */
+import { SHORT_ID_MIN, setShortIdLength } from '../core/ids';
 import { stmt, type Db } from './db';
 
 export interface MessageRow {
@@ -33,6 +34,7 @@ export function insertMessage(db: Db, m: MessageRow, to: string[]): void {
     `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, clock, body, commit_id, diff_base, diff_tree, diff_files, excluded, no_reply)
      VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @clock, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded, @no_reply)`,
   ).run({ no_reply: 0, ...m });
+  noteShortId(db, m.id);
   const ins = stmt(db, 'INSERT OR IGNORE INTO recipients (message_id, agent, status) VALUES (?, ?, 0)');
   for (const agent of to) ins.run(m.id, agent);
 }
@@ -53,6 +55,32 @@ export function applyReceipt(db: Db, messageId: string, agent: string, status: '
 /** One message by full id. */
 export function getMessage(db: Db, id: string): MessageRow | undefined {
   return stmt(db, 'SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+}
+
+/** Keeps settings.short_id_length long enough that no two messages share a short id. */
+function noteShortId(db: Db, id: string): void {
+  const others = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? AND id <> ?').all(id.slice(19), id) as { id: string }[];
+  if (others.length === 0) return;
+  let need = shortIdLength(db);
+  for (const o of others) {
+    let common = 0;
+    while (common < id.length && id[id.length - 1 - common] === o.id[o.id.length - 1 - common]) common++;
+    need = Math.max(need, Math.min(id.length, common + 1));
+  }
+  stmt(db, "INSERT INTO settings (key, value) VALUES ('short_id_length', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)").run(String(need));
+  setShortIdLength(need);
+}
+
+/** How many trailing characters of a message id keep every short id unique (at least 7). */
+export function shortIdLength(db: Db): number {
+  const row = stmt(db, "SELECT value FROM settings WHERE key = 'short_id_length'").get() as { value: string } | undefined;
+  return Math.max(SHORT_ID_MIN, Number(row?.value ?? 0) || 0);
+}
+
+/** Message ids ending with `suffix` (7 or more characters). */
+export function findMessageIdsBySuffix(db: Db, suffix: string, limit = 10): string[] {
+  const rows = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? ORDER BY id').all(suffix.slice(-7)) as { id: string }[];
+  return rows.map((r) => r.id).filter((id) => id.endsWith(suffix)).slice(0, limit);
 }
 
 /** Message ids starting with `prefix` (at most `limit`). */

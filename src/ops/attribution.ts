@@ -10,11 +10,14 @@ import { NAME_PATTERN, slugifyName } from '../core/names';
 import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
 import { attributionByPatchId, attributionsOf, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
+import { getMessage } from '../ledger/messages';
+import { shortId } from '../core/ids';
+import { firstLine, inert } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendEvent } from './append';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
-import { workingOn } from './working';
+import { linkOf, workingOn, type Link } from './working';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -41,9 +44,18 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
   // A human is named after the commit's author (who may differ from this clone's git user).
   const agent = trailerAgent ?? (human ? (slugifyName(info.author) ?? me.name) : me.name);
   let messages = (info.trailers['handoff-message'] ?? []).filter(isEventId);
-  if (messages.length === 0 && !trailerAgent && !human) {
-    const w = workingOn(ctx, me.name);
-    if (w.message) messages = [w.message];
+  let link: Link | null = null;
+  if (messages.length) {
+    // The hook writes the trailer for pinned and reply links; anything else in a trailer was put there on purpose.
+    const w = workingOn(ctx, agent);
+    link = w.message === messages[0] && w.mode === 'reply' ? 'reply' : 'pinned';
+  } else if (!human) {
+    // No trailer: the newest request the agent read is a guess, recorded as one.
+    const w = workingOn(ctx, agent);
+    if (w.message) {
+      messages = [w.message];
+      link = linkOf(w);
+    }
   }
   const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
   const { event } = appendEvent<AttributionEvent>(ctx, me, {
@@ -55,9 +67,22 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     agent,
     human,
     messages: [...new Set(messages)],
+    ...(link ? { link } : {}),
     files: addedRanges(patch),
   });
   return event;
+}
+
+/** The line the post-commit hook prints: which agent the commit was recorded for, and which handoff it answers. */
+export function commitNotice(ctx: Context, e: AttributionEvent): string | null {
+  if (e.human) return null;
+  const who = `handoff: ${e.commit.slice(0, 7)} recorded for ${e.agent}`;
+  const id = e.messages[0];
+  if (!id) return `${who}, answering no handoff ('handoff work-on <id>' links the next commits to one)`;
+  const m = getMessage(ctx.db, id);
+  const what = `${shortId(id)}${m ? ` "${firstLine(m.body, 50)}" from ${inert(m.sender)}` : ''}`;
+  if (e.link === 'guess') return `${who}, answering ${what}: a guess (the newest request ${e.agent} read); 'handoff work-on <id>' pins the right one`;
+  return `${who}, answering ${what} (${e.link === 'reply' ? `${e.agent} replied to it with a diff` : 'pinned'})`;
 }
 
 /** Records a rewrite reported by post-rewrite (stdin lines "old new"). */
@@ -106,6 +131,8 @@ export interface Resolved {
   via: LinkVia;
   /** The commit the attribution was recorded for (differs from the asked one after a rewrite). */
   source: string;
+  /** How sure the link to `messages` is; null when there are none. */
+  link: Link | null;
 }
 
 /** Resolves commits to agents: recorded attributions, then rewrites, then trailers, then patch ids. */
@@ -115,7 +142,8 @@ export class CommitResolver {
   constructor(private readonly ctx: Context) {}
 
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
-    return { agent: row.agent, human: !!row.human, messages: JSON.parse(row.messages) as string[], via, source: row.commit_id };
+    const messages = JSON.parse(row.messages) as string[];
+    return { agent: row.agent, human: !!row.human, messages, via, source: row.commit_id, link: messages.length ? ((row.link as Link | null) ?? 'pinned') : null };
   }
 
   /** Looks up many commits at once (the fallbacks cost two git processes for all unknown commits). */
@@ -152,7 +180,8 @@ export class CommitResolver {
       const f = facts.get(c);
       if (!f) continue;
       if (f.trailer_agent) {
-        this.cache.set(c, { agent: f.trailer_agent, human: false, messages: JSON.parse(f.trailer_msgs) as string[], via: 'trailer', source: c });
+        const messages = JSON.parse(f.trailer_msgs) as string[];
+        this.cache.set(c, { agent: f.trailer_agent, human: false, messages, via: 'trailer', source: c, link: messages.length ? 'pinned' : null });
       } else if (f.patch_id) {
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
         if (row) this.cache.set(c, this.fromRow(row, 'patch-id'));

@@ -7,6 +7,7 @@ import { getMessage } from '../ledger/messages';
 import type { MessageJson } from '../json/types';
 import { CommitResolver, type LinkVia, type Resolved } from './attribution';
 import type { Context } from './context';
+import type { Link } from './working';
 import { messageJson } from './views';
 import { thread } from './show';
 
@@ -22,6 +23,8 @@ export interface BlameLineJson {
   /** null: the commit is not attributed (made without hooks and not re-linkable). */
   agent: LineAgent | null;
   via: LinkVia | null;
+  /** How sure the link to the messages is: pinned (work-on or trailer), reply (replied with a diff), guess. */
+  link: Link | null;
   messages: { id: string; from: string; kind: string; subject: string }[];
   author: string;
   summary: string;
@@ -74,7 +77,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
     return subjects.get(id);
   };
   // Per commit, not per line: thousands of lines share a few hundred commits.
-  const perResolved = new Map<Resolved | null, Pick<BlameLineJson, 'agent' | 'via' | 'messages'>>();
+  const perResolved = new Map<Resolved | null, Pick<BlameLineJson, 'agent' | 'via' | 'link' | 'messages'>>();
   const lines = result.lines.map((l) => {
     const info = result.commits.get(l.commit)!;
     const r = UNCOMMITTED.test(l.commit) ? null : resolver.resolve(l.commit, { file: l.origPath, line: l.origLine });
@@ -83,6 +86,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       shared = {
         agent: r ? { name: r.agent, human: r.human } : null,
         via: r?.via ?? null,
+        link: r?.link ?? null,
         messages: (r?.messages ?? []).map(describe).filter((x): x is NonNullable<typeof x> => !!x),
       };
       perResolved.set(r, shared);
@@ -115,6 +119,7 @@ export interface LogEntryJson {
   subject: string;
   agent: LineAgent | null;
   via: LinkVia | null;
+  link: Link | null;
   messages: { id: string; subject: string }[];
 }
 
@@ -150,6 +155,7 @@ export function log(ctx: Context, input: { agent?: string; since?: string; path?
       subject: subject!,
       agent: r ? { name: r.agent, human: r.human } : null,
       via: r?.via ?? null,
+      link: r?.link ?? null,
       messages: (r?.messages ?? []).map((id) => ({ id, subject: getMessage(ctx.db, id)?.body.split('\n', 1)[0] ?? '' })),
     });
   }

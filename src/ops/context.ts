@@ -10,6 +10,8 @@ import { HandoffError } from '../core/errors';
 import { findRepo, type Repo } from '../git/repo';
 import { runGit } from '../git/exec';
 import { CorruptLedgerError, openLedgerDb, type Db } from '../ledger/db';
+import { shortIdLength } from '../ledger/messages';
+import { setShortIdLength } from '../core/ids';
 import { indexChains } from './index-chains';
 
 export interface Context {
@@ -51,6 +53,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   const dbFile = path.join(dataDir, 'ledger.db');
   if (opts.discardDb) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
   const db = openOrRecover(dbFile, warn);
+  setShortIdLength(shortIdLength(db));
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
     repo,

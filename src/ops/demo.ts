@@ -93,7 +93,7 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   const commitAs = (agent: string, where: string, message: string) => {
     const res = spawnSync('git', ['commit', '-q', '-am', message], { cwd: where, env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent }, encoding: 'utf8' });
     if (res.status !== 0) throw new HandoffError('demo_failed', `git commit failed: ${res.stderr}`);
-    record({ agent, where: path.basename(where), command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`, output: sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)']).trimEnd(), exitCode: 0 });
+    record({ agent, where: path.basename(where), command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`, output: `${res.stderr}${sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)'])}`.trimEnd(), exitCode: 0 });
   };
   commitAs('codex', codexTree, 'Return [] for empty input');
   handoff('claude', main, ['inbox']);
@@ -101,6 +101,7 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   // claude merges codex's work and adds a line of its own in answer to the reply.
   sh(main, ['merge', '-q', '--ff-only', 'codex-work']);
   handoff('claude', main, ['read', answer]);
+  handoff('claude', main, ['work-on', answer]);
   fs.appendFileSync(path.join(main, 'src', 'parser.ts'), '\nexport const VERSION = 2;\n');
   commitAs('claude', main, 'Bump parser version');
   handoff('claude', main, ['blame', 'src/parser.ts']);

@@ -1,7 +1,7 @@
 /** Reading one's messages: inbox, read (with a read receipt), ack. */
 import { NotFoundError, UsageError } from '../core/errors';
 import type { ReceiptEvent } from '../core/events';
-import { inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
+import { getMessage, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
 import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
 import { appendEvent } from './append';
 import type { Context } from './context';
@@ -10,6 +10,9 @@ import { findMessage } from './lookup';
 import { messageJson } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
+
+/** Kinds of message that ask for work; reading one makes it the guess for the reader's next commits. */
+const WORK_KINDS = new Set(['request', 'review_request', 'todo']);
 
 export interface InboxInput {
   as?: string;
@@ -32,8 +35,13 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
-  // The newest message read is what the agent's next commits answer, unless it said otherwise (work-on).
-  if (ids.length) setWorkingOn(ctx, me.name, { message: ids[ids.length - 1]!, mode: 'auto' });
+  // The newest request read is a guess at what the agent's next commits answer (work-on and replies with a
+  // diff say it for sure). Pings, answers and status lines are not work to do.
+  const work = ids.filter((id) => {
+    const m = getMessage(ctx.db, id);
+    return !!m && WORK_KINDS.has(m.kind) && !m.no_reply && m.sender !== me.name && recipientsOf(ctx.db, id).some((r) => r.agent === me.name);
+  });
+  if (work.length) setWorkingOn(ctx, me.name, { message: work[work.length - 1]!, mode: 'auto' });
   return unread;
 }
 

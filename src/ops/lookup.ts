@@ -2,20 +2,34 @@
 import { NotFoundError, UsageError } from '../core/errors';
 import { validateName } from '../core/names';
 import { agentsInGroup, getAgent, listAgents } from '../ledger/agents';
-import { findMessageIds, getMessage, type MessageRow } from '../ledger/messages';
+import { findMessageIds, findMessageIdsBySuffix, getMessage, type MessageRow } from '../ledger/messages';
+import { SHORT_ID_MIN } from '../core/ids';
+import { firstLine, inert } from '../core/text';
 import type { Context } from './context';
 
-/** The message with this id or unique id prefix (at least 6 characters, case-insensitive). */
-export function findMessage(ctx: Context, idOrPrefix: string): MessageRow {
-  const id = idOrPrefix.trim().toUpperCase();
+/**
+ * The message with this id: the full id, the short id printed in tables (its last 7 or more characters),
+ * or a unique prefix of 6 or more characters; case-insensitive. An ambiguous id lists what it matches.
+ */
+export function findMessage(ctx: Context, given: string): MessageRow {
+  const id = given.trim().toUpperCase();
   if (!/^[0-9A-HJKMNP-TV-Z]{6,26}$/.test(id)) {
-    throw new UsageError('bad_id', `${JSON.stringify(idOrPrefix)} is not a message id. Ids are 26 characters (a unique prefix of 6 or more works); see 'handoff inbox --all'.`);
+    throw new UsageError(
+      'bad_id',
+      `${JSON.stringify(given)} is not a message id. Give the id a command printed (the short form of 7 or more characters works, as does a unique prefix); see 'handoff inbox --all'.`,
+    );
   }
-  const exact = getMessage(ctx.db, id);
+  const exact = id.length === 26 ? getMessage(ctx.db, id) : undefined;
   if (exact) return exact;
-  const ids = findMessageIds(ctx.db, id, 3);
+  const ids = [...new Set([...(id.length >= SHORT_ID_MIN ? findMessageIdsBySuffix(ctx.db, id, 10) : []), ...findMessageIds(ctx.db, id, 10)])];
   if (ids.length === 1) return getMessage(ctx.db, ids[0]!)!;
-  if (ids.length > 1) throw new UsageError('ambiguous_id', `The id prefix ${id} matches several messages (${ids.join(', ')}...). Give more characters.`);
+  if (ids.length > 1) {
+    const list = ids.slice(0, 5).map((x) => {
+      const m = getMessage(ctx.db, x)!;
+      return `${x} (${inert(m.sender)}, ${m.ts.slice(0, 16).replace('T', ' ')}: ${firstLine(m.body, 40)})`;
+    });
+    throw new UsageError('ambiguous_id', `${id} matches ${ids.length} messages: ${list.join('; ')}${ids.length > 5 ? '; ...' : ''}. Give more characters, or the full id.`, { matches: ids });
+  }
   throw new NotFoundError('message_not_found', `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`);
 }
 

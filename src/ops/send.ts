@@ -7,6 +7,7 @@ import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import type { Context } from './context';
+import { setWorkingOn } from './working';
 import { resolveIdentity } from './identity';
 import { findMessage, resolveAddress } from './lookup';
 import { messageJson } from './views';
@@ -70,6 +71,8 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     },
     snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
   );
+  // Replying to a request with a diff says what the next commits answer (unless work-on said otherwise).
+  if (replyTo && snap) setWorkingOn(ctx, me.name, { message: replyTo, mode: 'reply' });
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
   if (!input.waitFor) return { message };

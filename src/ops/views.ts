@@ -1,4 +1,5 @@
 /** Turning ledger rows into the --json shapes (rows never reach output directly). */
+import { shortId } from '../core/ids';
 import type { AgentRow } from '../ledger/agents';
 import { STATUS_NAMES, type InboxRow, type MessageRow, type RecipientRow } from '../ledger/messages';
 import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
@@ -7,6 +8,7 @@ import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
 export function messageJson(row: MessageRow | InboxRow): MessageJson {
   const out: MessageJson = {
     id: row.id,
+    shortId: shortId(row.id),
     thread: row.thread,
     replyTo: row.reply_to,
     from: row.sender,

@@ -1,7 +1,8 @@
 /**
  * Which handoff an agent is working on, kept in <git common dir>/handoff/working/<agent> so that the
  * prepare-commit-msg hook (plain shell) can read it. Line 1: a message id or "none"; line 2: how it was
- * set ("explicit" by work-on, "auto" by reading a message).
+ * set: "explicit" (work-on), "reply" (the agent replied to that request with a diff), or "auto" (the
+ * newest request it read: only a guess, so commits get no trailer and their attribution says so).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,8 +12,19 @@ import type { Context } from './context';
 
 export interface WorkingOn {
   message: string | null;
-  mode: 'explicit' | 'auto' | 'none';
+  mode: 'explicit' | 'reply' | 'auto' | 'none';
 }
+
+/** How strongly a commit is tied to its handoff: pinned (work-on, HANDOFF_MESSAGE, a trailer), a reply with a diff, or a guess. */
+export type Link = 'pinned' | 'reply' | 'guess';
+
+/** The link a working-on state gives a commit. */
+export function linkOf(w: WorkingOn): Link | null {
+  if (!w.message) return null;
+  return w.mode === 'explicit' ? 'pinned' : w.mode === 'reply' ? 'reply' : 'guess';
+}
+
+const RANK: Record<WorkingOn['mode'], number> = { auto: 0, reply: 1, explicit: 2, none: 2 };
 
 const fileFor = (ctx: Pick<Context, 'dataDir'>, agent: string) => path.join(ctx.dataDir, 'working', validateAgentName(agent));
 
@@ -23,19 +35,19 @@ export function workingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string):
   try {
     const [first, mode] = fs.readFileSync(fileFor(ctx, agent), 'utf8').split('\n');
     if (first === 'none') return { message: null, mode: 'none' };
-    if (isEventId(first)) return { message: first!, mode: mode === 'explicit' ? 'explicit' : 'auto' };
+    if (isEventId(first)) return { message: first!, mode: mode === 'explicit' || mode === 'reply' ? mode : 'auto' };
   } catch {
     /* nothing recorded */
   }
   return { message: null, mode: 'auto' };
 }
 
-/** Records what `agent` works on; an automatic update never overrides an explicit choice. */
+/** Records what `agent` works on; a weaker update (a read, a reply) never overrides a stronger choice (work-on). */
 export function setWorkingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string, next: WorkingOn): void {
   const file = fileFor(ctx, agent);
-  if (next.mode === 'auto') {
+  if (next.mode !== 'explicit' && next.mode !== 'none') {
     const current = workingOn({ ...ctx, env: {} }, agent);
-    if (current.mode !== 'auto') return;
+    if (RANK[current.mode] > RANK[next.mode]) return;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;

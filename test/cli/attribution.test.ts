@@ -43,8 +43,11 @@ describe('attribution through git hooks', () => {
       ['base', null, null],
       ['footer by codex', 'codex', forCodex],
     ]);
-    // The trailers are in the commits themselves.
-    expect(git(repo, 'log', '-1', '--format=%B')).toContain(`Handoff-Agent: codex\nHandoff-Message: ${forCodex}`);
+    // Reading a request is only a guess at what a commit answers: blame says so, and the commit carries no
+    // Handoff-Message trailer (only its agent).
+    expect(ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => l.link)).toEqual(['guess', null, 'guess']);
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('Handoff-Agent: codex');
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toContain('Handoff-Message');
     // --why tells the story of a line.
     const why = ok(repo, ['blame', 'f.txt', '--why', '3', '--json']).json;
     expect(why.messages.map((m: any) => m.body)).toEqual(['write the footer']);

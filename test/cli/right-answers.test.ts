@@ -80,3 +80,55 @@ describe('identity of humans', () => {
     expect(me.via).toBe('git-user');
   });
 });
+
+describe('which handoff a commit answers', () => {
+  function setup() {
+    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'lead' });
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['join'], { agent: 'claude' });
+    return repo;
+  }
+  const commit = (repo: string, agent: string, text: string) => {
+    fs.writeFileSync(path.join(repo, 'f.txt'), text);
+    return commitAt(agent, repo, text.trim(), '2026-01-01T10:00:00Z');
+  };
+  const top = (repo: string) => ok(repo, ['log', '-n', '1', '--json']).json[0];
+
+  it('an unrelated ping read after a request does not steal the link; the guess is recorded and said as one', () => {
+    const repo = setup();
+    const req = ok(repo, ['send', 'codex', 'rewrite the parser', '--json'], { agent: 'lead' }).json.message.id;
+    const ping = ok(repo, ['send', 'codex', 'lunch?', '--kind', 'status', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['read', '--all'], { agent: 'codex' });
+    const r = commit(repo, 'codex', 'parser v2\n');
+    const c = top(repo);
+    expect(c.messages.map((m: any) => m.id)).toEqual([req]);
+    expect(c.messages.map((m: any) => m.id)).not.toContain(ping);
+    expect(c.link).toBe('guess');
+    // The commit's output says which handoff it was linked to, and that it is a guess.
+    const short = ok(repo, ['inbox', '--all', '--json'], { agent: 'codex' }).json.messages.find((m: any) => m.id === req).shortId;
+    expect(r.stderr).toContain(`answering ${short} "rewrite the parser" from lead: a guess`);
+    // The human blame marks the guessed id with "?".
+    expect(ok(repo, ['blame', 'f.txt']).stdout).toContain(`${short}? rewrite the parser`);
+  });
+
+  it('replying to a request with a diff ties the next commits to it, in a trailer, over a newer request read', () => {
+    const repo = setup();
+    const req = ok(repo, ['send', 'codex', 'rewrite the parser', '--json'], { agent: 'lead' }).json.message.id;
+    ok(repo, ['read', req], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'parser v2\n');
+    ok(repo, ['reply', req, 'here is my plan', '--attach-diff'], { agent: 'codex' });
+    const other = ok(repo, ['send', 'codex', 'also fix the docs', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['read', other], { agent: 'codex' });
+    const r = commit(repo, 'codex', 'parser v2\n');
+    const c = top(repo);
+    expect([c.messages[0].id, c.link]).toEqual([req, 'reply']);
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain(`Handoff-Message: ${req}`);
+    expect(r.stderr).toMatch(/answering \w+ "rewrite the parser" from lead \(codex replied to it with a diff\)/);
+    // work-on pins another one, which wins over the reply.
+    ok(repo, ['work-on', other], { agent: 'codex' });
+    commit(repo, 'codex', 'docs\n');
+    expect([top(repo).messages[0].id, top(repo).link]).toEqual([other, 'pinned']);
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * Schema 4: how sure a commit's link to its handoff is, and short message ids. A short id is the tail of
+ * a ULID (its random part varies between ids made in the same millisecond, unlike the time prefix); the
+ * index on the last 7 characters finds the messages a short id may name, and settings.short_id_length
+ * is the tail length that keeps every message's short id unique.
+ */
+export default `
+ALTER TABLE attributions ADD COLUMN link TEXT;
+
+CREATE INDEX messages_tail ON messages (substr(id, 20));
+
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+`;
