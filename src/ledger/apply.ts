@@ -81,6 +81,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
         patch_id: ev.patch_id,
         clock: ev.clock,
         link: ev.messages.length ? (ev.link ?? 'pinned') : null,
+        files: JSON.stringify(Object.keys(ev.files)),
       });
       break;
     case 'verdict':

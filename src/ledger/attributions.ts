@@ -11,15 +11,17 @@ export interface AttributionRow {
   clock: number;
   /** pinned, reply or guess; null for events written before links were recorded. */
   link: string | null;
+  /** JSON array of the files the commit added lines to. */
+  files?: string | null;
 }
 
 /** Records a commit's attribution (the first one recorded for a commit stands). */
 export function insertAttribution(db: Db, a: AttributionRow): void {
   stmt(
     db,
-    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock, link)
-     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock, @link)`,
-  ).run(a);
+    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock, link, files)
+     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock, @link, @files)`,
+  ).run({ files: null, ...a });
 }
 
 /** Records that `old` became `new` (lines: JSON of which old commit each range came from, for squashes). */
@@ -46,6 +48,11 @@ export function attributionsOf(db: Db, commits: string[]): Map<string, Attributi
 /** An attribution by patch id (the newest), for commits no hook saw. */
 export function attributionByPatchId(db: Db, patchId: string): AttributionRow | undefined {
   return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT 1').get(patchId) as AttributionRow | undefined;
+}
+
+/** Agents' attributed commits that added lines to `file`, newest first. */
+export function agentCommitsTouching(db: Db, file: string, limit: number): AttributionRow[] {
+  return stmt(db, 'SELECT a.* FROM attributions a, json_each(a.files) j WHERE j.value = ? AND a.human = 0 ORDER BY a.clock DESC LIMIT ?').all(file, limit) as AttributionRow[];
 }
 
 /** The commits a new commit was rewritten from. */

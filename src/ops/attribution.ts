@@ -8,8 +8,9 @@ import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
 import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
-import { attributionByPatchId, attributionsOf, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
+import { agentCommitsTouching, attributionByPatchId, attributionsOf, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
+import { isAncestor, runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
 import { shortId } from '../core/ids';
 import { firstLine, inert } from '../core/text';
@@ -58,6 +59,7 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     }
   }
   const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
+  recordSquash(ctx, me, info.commit, squashSources(ctx, info.message));
   const { event } = appendEvent<AttributionEvent>(ctx, me, {
     type: 'attribution',
     commit: info.commit,
@@ -85,6 +87,32 @@ export function commitNotice(ctx: Context, e: AttributionEvent): string | null {
   return `${who}, answering ${what} (${e.link === 'reply' ? `${e.agent} replied to it with a diff` : 'pinned'})`;
 }
 
+/**
+ * The commits a squash merge was made from, oldest first: listed by the prepare-commit-msg hook from
+ * SQUASH_MSG (so an edited message does not matter), or in git's default "Squashed commit of the
+ * following:" message.
+ */
+function squashSources(ctx: Context, message: string): string[] {
+  const file = path.join(ctx.repo.gitDir, 'handoff-squash');
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+    fs.rmSync(file, { force: true });
+  } catch {
+    /* not a squash made with the hooks installed */
+  }
+  if (!text && /^Squashed commit of the following:/.test(message)) text = message;
+  const listed = [...text.matchAll(/^commit ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
+  return [...new Set(listed)].reverse().filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true }).status === 0);
+}
+
+/** Records that `commit` was squashed from `sources`, with which of them added each line. */
+function recordSquash(ctx: Context, me: IdentityJson, commit: string, sources: string[]): void {
+  if (sources.length === 0) return;
+  const lines = lineOwners(ctx.repo.cwd, commit, sources);
+  appendEvent<RewriteEvent>(ctx, me, { type: 'rewrite', kind: 'relink', pairs: sources.map((old) => ({ old, new: commit })), lines: { [commit]: lines } });
+}
+
 /** Records a rewrite reported by post-rewrite (stdin lines "old new"). */
 export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; input: string }): RewriteEvent | null {
   const pairs: { old: string; new: string }[] = [];
@@ -98,31 +126,40 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
   for (const p of pairs) byNew.set(p.new, [...(byNew.get(p.new) ?? []), p.old]);
   const lines: Record<string, Record<string, [number, number, string][]>> = {};
   for (const [newC, olds] of byNew) {
-    if (olds.length < 2) continue;
-    const pool = olds.map((o) => ({ commit: o, added: addedLines(commitPatch(ctx.repo.cwd, o)) }));
-    const mine = addedLines(commitPatch(ctx.repo.cwd, newC));
-    const out: Record<string, [number, number, string][]> = {};
-    for (const [file, rows] of mine) {
-      const ranges: [number, number, string][] = [];
-      for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
-        const owner = pool.find((p) => [...(p.added.get(file) ?? new Map()).entries()].some(([, t]) => t === text));
-        if (!owner) continue;
-        const m = owner.added.get(file)!;
-        for (const [k, t] of m) if (t === text) { m.delete(k); break; }
-        const last = ranges[ranges.length - 1];
-        if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
-        else ranges.push([lineNo, 1, owner.commit]);
-      }
-      if (ranges.length) out[file] = ranges;
-    }
-    lines[newC] = out;
+    if (olds.length >= 2) lines[newC] = lineOwners(ctx.repo.cwd, newC, olds);
   }
   const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), { type: 'rewrite', kind: opts.kind, pairs, ...(Object.keys(lines).length ? { lines } : {}) });
   return event;
 }
 
+/**
+ * For a commit made from several others (a squash), which of them added each of its added lines: per file,
+ * [first line, count, source commit] in the new commit's version of the file. Lines are matched by content,
+ * each source line used once.
+ */
+export function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [number, number, string][]> {
+  const pool = olds.map((o) => ({ commit: o, added: addedLines(commitPatch(cwd, o)) }));
+  const mine = addedLines(commitPatch(cwd, newC));
+  const out: Record<string, [number, number, string][]> = {};
+  for (const [file, rows] of mine) {
+    const ranges: [number, number, string][] = [];
+    for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
+      // The newest source that added this text wins: a later commit of the branch rewrote the line.
+      const owner = [...pool].reverse().find((p) => [...(p.added.get(file) ?? new Map<number, string>()).values()].includes(text));
+      if (!owner) continue;
+      const m = owner.added.get(file)!;
+      for (const [k, t] of m) if (t === text) { m.delete(k); break; }
+      const last = ranges[ranges.length - 1];
+      if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
+      else ranges.push([lineNo, 1, owner.commit]);
+    }
+    if (ranges.length) out[file] = ranges;
+  }
+  return out;
+}
+
 /** How a commit's agent was found. */
-export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id';
+export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id' | 'content';
 
 export interface Resolved {
   agent: string;
@@ -139,8 +176,27 @@ export interface Resolved {
 export class CommitResolver {
   private readonly cache = new Map<string, Resolved | null>();
   private readonly squashLines = new Map<string, Record<string, [number, number, string][]>>();
-  constructor(private readonly ctx: Context) {}
+  /** Commits whose lines were traced by content (relinkByContent). */
+  private readonly relinked = new Set<string>();
+  private unmerged: Set<string> | undefined;
+  /** `tip`: the revision being blamed or logged; squash sources are agents' commits outside its history. */
+  constructor(private readonly ctx: Context, private readonly tip = 'HEAD') {}
 
+  /** Agents' attributed commits (the newest 500) that exist here and are not in the history of the tip. */
+  private unmergedAgentCommits(): Set<string> {
+    if (this.unmerged) return this.unmerged;
+    const recent = listAttributions(this.ctx.db, { limit: 500 }).filter((r) => !r.human).map((r) => r.commit_id);
+    this.unmerged = new Set();
+    if (recent.length === 0) return this.unmerged;
+    // One walk: what the agents' commits reach that the tip does not (missing commits are skipped).
+    const check = runGit(['cat-file', '--batch-check'], { cwd: this.ctx.repo.cwd, input: `${recent.join('\n')}\n`, allowFailure: true });
+    const present = check.stdout.toString('utf8').split('\n').filter((l) => / commit /.test(l)).map((l) => l.slice(0, 40));
+    if (present.length === 0) return this.unmerged;
+    const res = runGit(['rev-list', '--stdin'], { cwd: this.ctx.repo.cwd, input: `${present.join('\n')}\n^${this.tip}\n`, allowFailure: true });
+    const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
+    for (const c of present) if (reach.has(c)) this.unmerged.add(c);
+    return this.unmerged;
+  }
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
     const messages = JSON.parse(row.messages) as string[];
     return { agent: row.agent, human: !!row.human, messages, via, source: row.commit_id, link: messages.length ? ((row.link as Link | null) ?? 'pinned') : null };
@@ -186,17 +242,42 @@ export class CommitResolver {
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
         if (row) this.cache.set(c, this.fromRow(row, 'patch-id'));
       }
+      if (!this.cache.get(c)) this.relinkByContent(c);
     }
   }
 
+  /**
+   * A commit no hook saw and no trailer or patch id explains, such as a squash merge made on the host with
+   * an edited message: each added line is traced to the agent's commit that added the same text to the
+   * same file, among attributed commits that are not already in its history.
+   */
+  private relinkByContent(commit: string): void {
+    const cwd = this.ctx.repo.cwd;
+    const unmerged = this.unmergedAgentCommits();
+    if (unmerged.size === 0) return;
+    const files = runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', '--first-parent', commit], { cwd, allowFailure: true }).stdout.toString('utf8').split('\0').filter(Boolean);
+    const candidates = new Map<string, AttributionRow>();
+    for (const f of files.slice(0, 50)) for (const row of agentCommitsTouching(this.ctx.db, f, 50)) candidates.set(row.commit_id, row);
+    const sources = [...candidates.values()]
+      .filter((r) => unmerged.has(r.commit_id) && !isAncestor(cwd, commit, r.commit_id))
+      .sort((a, b) => a.clock - b.clock)
+      .map((r) => r.commit_id);
+    if (sources.length === 0) return;
+    const owners = lineOwners(cwd, commit, sources);
+    if (Object.keys(owners).length === 0) return;
+    this.squashLines.set(commit, owners);
+    this.relinked.add(commit);
+  }
+
   private viaLedger(commit: string, depth: number): Resolved | null {
-    const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
-    if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');
     if (depth > 50) return null;
     const from = rewrittenFrom(this.ctx.db, commit);
-    if (from.length === 0) return null;
+    // A squash keeps, per line, the commit that line came from (even when the squash itself is attributed).
     const withLines = from.find((f) => f.lines);
-    if (withLines) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+    if (withLines && depth === 0) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+    const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
+    if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');
+    if (from.length === 0) return null;
     for (const f of from) {
       const r = this.viaLedger(f.old_commit, depth + 1);
       if (r) return { ...r, via: 'rewrite' };
@@ -212,7 +293,7 @@ export class CommitResolver {
       const hit = lines.find(([start, count]) => at!.line >= start && at!.line < start + count);
       if (hit) {
         const r = this.viaLedger(hit[2], 1);
-        if (r) return { ...r, via: 'rewrite' };
+        if (r) return { ...r, via: this.relinked.has(commit) ? 'content' : 'rewrite' };
       }
     }
     return this.cache.get(commit) ?? null;

@@ -66,7 +66,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
     throw new UsageError('blame_failed', `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`);
   }
   const result: BlameResult = parseBlame(res.stdout.toString('utf8'), input.file);
-  const resolver = new CommitResolver(ctx);
+  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   resolver.resolveAll([...result.commits.keys()].filter((c) => !UNCOMMITTED.test(c)));
   const subjects = new Map<string, BlameLineJson['messages'][number] | null>();
   const describe = (id: string) => {
@@ -142,7 +142,7 @@ export function log(ctx: Context, input: { agent?: string; since?: string; path?
     throw new UsageError('log_failed', `git log failed: ${res.stderr.trim()}`);
   }
   const rows = res.stdout.toString('utf8').split('\0').filter((r) => r.trim()).map((r) => r.replace(/^\n/, '').split('\x01'));
-  const resolver = new CommitResolver(ctx);
+  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   resolver.resolveAll(rows.map((r) => r[0]!));
   const out: LogEntryJson[] = [];
   for (const [commit, date, author, subject] of rows) {

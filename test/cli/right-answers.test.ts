@@ -132,3 +132,71 @@ describe('which handoff a commit answers', () => {
     expect([top(repo).messages[0].id, top(repo).link]).toEqual([other, 'pinned']);
   });
 });
+
+describe('squash merges keep each line\'s agent', () => {
+  /** A feature branch where claude and codex each add a line (in the same second), then main moves on. */
+  function branch() {
+    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'lead' });
+    const forClaude = ok(repo, ['send', 'claude', 'add the header', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    const forCodex = ok(repo, ['send', 'codex', 'add the footer', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'header by claude\nbase\n');
+    commitAt('claude', repo, 'header', '2026-01-01T10:00:00Z');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'header by claude\nbase\nfooter by codex\n');
+    commitAt('codex', repo, 'footer', '2026-01-01T10:00:00Z');
+    git(repo, 'checkout', '-q', 'main');
+    fs.writeFileSync(path.join(repo, 'other.txt'), 'x\n');
+    git(repo, 'add', 'other.txt');
+    git(repo, 'commit', '-qm', 'meanwhile on main');
+    return { repo, forClaude, forCodex };
+  }
+  const lines = (repo: string) =>
+    ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null, l.messages[0]?.id ?? null]);
+
+  it('git merge --squash committed with git\'s default message, by a human with the hooks', () => {
+    const { repo, forClaude, forCodex } = branch();
+    git(repo, 'merge', '-q', '--squash', 'feature');
+    const r = spawnSync('git', ['commit', '-q', '--no-edit'], { cwd: repo, env: cleanEnv({ GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('Squashed commit of the following:');
+    expect(lines(repo)).toEqual([
+      ['header by claude', 'claude', forClaude],
+      ['base', null, null],
+      ['footer by codex', 'codex', forCodex],
+    ]);
+  });
+
+  it('git merge --squash with an edited message, by a human with the hooks', () => {
+    const { repo, forClaude, forCodex } = branch();
+    git(repo, 'merge', '-q', '--squash', 'feature');
+    const r = spawnSync('git', ['commit', '-q', '-m', 'Header and footer'], { cwd: repo, env: cleanEnv(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(repo)).toEqual([
+      ['header by claude', 'claude', forClaude],
+      ['base', null, null],
+      ['footer by codex', 'codex', forCodex],
+    ]);
+  });
+
+  it('a host-style squash (no hooks, edited message, branch deleted) re-links each line by content', () => {
+    const { repo, forClaude, forCodex } = branch();
+    const env = cleanEnv({ HANDOFF_HOOKS: '0' });
+    spawnSync('git', ['merge', '-q', '--squash', 'feature'], { cwd: repo, env });
+    const r = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Header and footer (#12)'], { cwd: repo, env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    git(repo, 'branch', '-q', '-D', 'feature');
+    const json = ok(repo, ['blame', 'f.txt', '--json']).json.lines;
+    expect(json.map((l: any) => [l.content, l.agent?.name ?? null, l.messages[0]?.id ?? null])).toEqual([
+      ['header by claude', 'claude', forClaude],
+      ['base', null, null],
+      ['footer by codex', 'codex', forCodex],
+    ]);
+    expect(json[0].via).toBe('content');
+    // The main branch's own, unrelated commits are not re-linked to anything.
+    expect(ok(repo, ['log', '--json']).json.find((c: any) => c.subject === 'meanwhile on main').agent).toMatchObject({ human: true });
+  });
+});

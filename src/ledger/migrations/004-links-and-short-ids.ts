@@ -6,6 +6,8 @@
  */
 export default `
 ALTER TABLE attributions ADD COLUMN link TEXT;
+-- The files a commit changed (JSON array), to find the commits a squash may have been made from.
+ALTER TABLE attributions ADD COLUMN files TEXT;
 
 CREATE INDEX messages_tail ON messages (substr(id, 20));
 
