@@ -7,11 +7,13 @@ export interface PresenceRow {
   pid: number;
   command: string;
   started_at: string;
+  /** processStartToken() of the process when it was recorded (null in rows from before it was kept). */
+  proc_start?: string | null;
 }
 
 /** Records that process `pid` on `host` acts for `agent`. */
 export function addPresence(db: Db, p: PresenceRow): void {
-  stmt(db, 'INSERT OR REPLACE INTO presence (agent, host, pid, command, started_at) VALUES (@agent, @host, @pid, @command, @started_at)').run(p);
+  stmt(db, 'INSERT OR REPLACE INTO presence (agent, host, pid, command, started_at, proc_start) VALUES (@agent, @host, @pid, @command, @started_at, @proc_start)').run({ proc_start: null, ...p });
 }
 
 /** Forgets a process. */

@@ -1,5 +1,6 @@
 /** Agents: join, leave, the list with liveness, and who the caller is. */
 import os from 'node:os';
+import { processAlive } from '../core/proc';
 import { NotFoundError } from '../core/errors';
 import { validateName } from '../core/names';
 import type { AgentEvent } from '../core/events';
@@ -19,13 +20,8 @@ function liveAgents(ctx: Context): Set<string> {
   const live = new Set<string>();
   for (const p of listPresence(ctx.db)) {
     if (p.host !== host) continue;
-    let alive = true;
-    try {
-      process.kill(p.pid, 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (alive) live.add(p.agent);
+    // A pid alone is not a process: after the agent's process died, an unrelated one may get its pid.
+    if (processAlive(p.pid, p.proc_start)) live.add(p.agent);
     else removePresence(ctx.db, p.agent, p.host, p.pid);
   }
   return live;

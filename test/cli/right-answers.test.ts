@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, cleanEnv, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 const PARSER = ['export function parse(s: string) {', '  return s.split(",");', '}', ''].join('\n');
 
@@ -198,5 +199,30 @@ describe('squash merges keep each line\'s agent', () => {
     expect(json[0].via).toBe('content');
     // The main branch's own, unrelated commits are not re-linked to anything.
     expect(ok(repo, ['log', '--json']).json.find((c: any) => c.subject === 'meanwhile on main').agent).toMatchObject({ human: true });
+  });
+});
+
+describe('liveness survives PID reuse', () => {
+  it('an agent whose process died is not live when an unrelated process now has its pid', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const waiting = cliAsync(repo, ['wait', '--timeout', '60'], { agent: 'codex' });
+    const live = () => ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex')?.live;
+    for (let i = 0; i < 200 && !live(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(live()).toBe(true);
+    waiting.kill('SIGKILL');
+    await waiting.done;
+    // Hand the dead process's presence row to a live, unrelated process (what the kernel does when it
+    // reuses a pid): same agent, same recorded start time, a running pid.
+    const other = spawn('sleep', ['30']);
+    try {
+      const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
+      const n = db.prepare('UPDATE presence SET pid = ? WHERE agent = ?').run(other.pid, 'codex').changes;
+      db.close();
+      expect(n).toBe(1);
+      expect(live()).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });

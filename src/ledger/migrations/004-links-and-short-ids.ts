@@ -2,12 +2,16 @@
  * Schema 4: how sure a commit's link to its handoff is, and short message ids. A short id is the tail of
  * a ULID (its random part varies between ids made in the same millisecond, unlike the time prefix); the
  * index on the last 7 characters finds the messages a short id may name, and settings.short_id_length
- * is the tail length that keeps every message's short id unique.
+ * is the tail length that keeps every message's short id unique. Presence rows remember when their process
+ * started, so that a reused pid does not make a dead agent look live.
  */
 export default `
 ALTER TABLE attributions ADD COLUMN link TEXT;
 -- The files a commit changed (JSON array), to find the commits a squash may have been made from.
 ALTER TABLE attributions ADD COLUMN files TEXT;
+
+-- When a live process started, so that a reused pid is not taken for it.
+ALTER TABLE presence ADD COLUMN proc_start TEXT;
 
 CREATE INDEX messages_tail ON messages (substr(id, 20));
 

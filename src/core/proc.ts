@@ -1,0 +1,41 @@
+/**
+ * Process identity that survives PID reuse: a pid is only the same process when its start time is the
+ * same too. Linux reads /proc/<pid>/stat (start time in clock ticks since boot) and the boot id;
+ * elsewhere `ps -o lstart=` is asked.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+let bootId: string | undefined;
+
+/** An opaque token for when process `pid` started, or null when it is not running (or cannot be read). */
+export function processStartToken(pid: number): string | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Field 2 (comm) may hold spaces and parentheses: count fields after its closing parenthesis.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const start = fields[19];
+      if (!start) return null;
+      bootId ??= fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      return `${bootId}:${start}`;
+    } catch {
+      return null;
+    }
+  }
+  const res = spawnSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' });
+  const out = res.status === 0 ? res.stdout.trim() : '';
+  return out || null;
+}
+
+/** True when the process `pid` runs and, if `token` is given, is the very process that token was taken from. */
+export function processAlive(pid: number, token: string | null | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!token) return true;
+  return processStartToken(pid) === token;
+}
