@@ -3,6 +3,13 @@
 // Hot commands run on the fast path without loading oclif; help and parse errors go to oclif.
 const path = require('node:path');
 const argv = process.argv.slice(2);
+// A closed pipe (handoff threads | head) ends the command quietly, as git does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(process.exitCode || 0);
+    throw err;
+  });
+}
 const root = path.join(__dirname, '..');
 
 require('../dist/fast.js')

@@ -35,6 +35,8 @@ export interface Parsed {
 export interface Io {
   json: boolean;
   color: boolean;
+  /** Standard output is a terminal (tables get a header line, long output a pager). */
+  tty: boolean;
   /** Standard output (human lines). */
   log(line: string): void;
   /** Standard error (notices, progress). */
@@ -64,6 +66,7 @@ export function defineCommand<R>(def: CommandDef<R>): CommandDef<R> {
 }
 
 export const jsonFlag: FlagSpec = { type: 'boolean', description: 'Print the result as JSON (errors too, as {"error": {...}}).' };
+export const noPagerFlag: FlagSpec = { type: 'boolean', description: 'Do not pipe long output into a pager (none is used when output is not a terminal).' };
 export const asFlag: FlagSpec = {
   type: 'string',
   description: 'Act as this agent (HANDOFF_AGENT, when set, takes precedence and must agree).',

@@ -7,6 +7,7 @@ export function makeIo(opts: { json: boolean; binPath: string }): Io {
   return {
     json: opts.json,
     color,
+    tty: !opts.json && !!process.stdout.isTTY,
     binPath: opts.binPath,
     log: (line) => process.stdout.write(`${line}\n`),
     warn: (line) => process.stderr.write(`${line}\n`),

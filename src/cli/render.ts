@@ -4,25 +4,70 @@ import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
 import type { Io } from './define';
 import { paint } from './io';
 
-function when(ts: string): string {
-  return ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/**
+ * Times: relative in tables ("5m ago", the exact time is in --json and 'show'), ISO 8601 everywhere else.
+ * HANDOFF_NOW (an ISO time) fixes "now" for reproducible output.
+ */
+export function ago(ts: string | null, now = nowMs()): string {
+  if (!ts) return '-';
+  const t = Date.parse(ts);
+  if (!Number.isFinite(t)) return ts;
+  const s = Math.round((now - t) / 1000);
+  if (s < 0) return 'in the future';
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  if (s < 30 * 86400) return `${Math.floor(s / 86400)}d ago`;
+  return ts.slice(0, 10);
 }
 
-/** One line per message, for inbox and thread listings. */
-export function messageLine(io: Io, m: MessageJson): string {
-  const unread = m.status === 'stored' ? paint(io, 'yellow', '●') : ' ';
-  const pri = m.priority === 'urgent' ? paint(io, 'red', ' URGENT') : m.priority === 'low' ? paint(io, 'dim', ' low') : '';
-  const diff = `${m.diff ? paint(io, 'cyan', ` [diff: ${m.diff.files} file${m.diff.files === 1 ? '' : 's'}]`) : ''}${m.noReply ? paint(io, 'dim', ' [no reply needed]') : ''}`;
-  return `${unread} ${paint(io, 'dim', m.id)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)}${pri}${diff}  ${firstLine(m.body, 60)}`;
+function nowMs(): number {
+  const fixed = process.env.HANDOFF_NOW ? Date.parse(process.env.HANDOFF_NOW) : NaN;
+  return Number.isFinite(fixed) ? fixed : Date.now();
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visible = (s: string) => s.replace(ANSI, '').length;
+
+/**
+ * Aligned columns. The header line is printed only to a terminal (a script reading the output gets rows
+ * alone); the last column is never padded.
+ */
+export function table(io: Io, headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(io.tty ? h.length : 0, ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visible(c)))))
+      .join('  ')
+      .trimEnd();
+  const out = rows.map(line);
+  if (io.tty && rows.length) out.unshift(paint(io, 'dim', line(headers)));
+  return out;
+}
+
+/** Messages as a table, for inbox, thread and show's replies. */
+export function messageTable(io: Io, messages: MessageJson[]): string[] {
+  return table(
+    io,
+    [' ', 'ID', 'FROM', 'TO', 'KIND', 'WHEN', 'SUBJECT'],
+    messages.map((m) => {
+      const unread = m.status === 'stored' ? paint(io, 'yellow', '●') : ' ';
+      const pri = m.priority === 'urgent' ? paint(io, 'red', 'URGENT ') : m.priority === 'low' ? paint(io, 'dim', 'low ') : '';
+      const tags = `${m.diff ? paint(io, 'cyan', ` [diff: ${m.diff.files} file${m.diff.files === 1 ? '' : 's'}]`) : ''}${m.noReply ? paint(io, 'dim', ' [no reply needed]') : ''}`;
+      return [unread, paint(io, 'dim', m.shortId), paint(io, 'bold', inert(m.from)), inert(m.to.join(',')), paint(io, 'magenta', m.kind), ago(m.ts), `${pri}${firstLine(m.body, 60)}${tags}`];
+    }),
+  );
 }
 
 /** A message in full: header, body, and optionally its patch. */
 export function messageBlock(io: Io, m: MessageJson, extra: { recipients?: RecipientJson[]; patch?: string | null } = {}): string[] {
   const lines = [
-    `${paint(io, 'yellow', `message ${m.id}`)}`,
+    `${paint(io, 'yellow', `message ${m.id}`)}  (short: ${m.shortId})`,
     `From:     ${inert(m.from)}`,
     `To:       ${inert(m.to.join(', '))}${m.address !== m.to.join(',') ? ` (${inert(m.address)})` : ''}`,
-    `Date:     ${when(m.ts)}`,
+    `Date:     ${m.ts}`,
     `Kind:     ${m.kind}${m.priority !== 'normal' ? ` (${m.priority})` : ''}${m.noReply ? ', no reply needed' : ''}`,
     `Thread:   ${m.thread}${m.replyTo ? `  (reply to ${m.replyTo})` : ''}`,
     `Commit:   ${m.commit}`,
@@ -56,10 +101,25 @@ export function patchLines(io: Io, patch: string): string[] {
     });
 }
 
-/** One line per agent. */
-export function agentLine(io: Io, a: AgentJson): string {
-  const live = a.live ? paint(io, 'green', 'live') : paint(io, 'dim', a.status);
-  const group = [a.team && `team=${a.team}`, a.role && `role=${a.role}`].filter(Boolean).join(' ');
-  const seen = a.lastSeen ? `last seen ${when(a.lastSeen)}` : 'never seen';
-  return `${paint(io, 'bold', inert(a.name).padEnd(16))} ${(a.runtime ?? '-').padEnd(9)} ${live.padEnd(io.color ? 17 : 8)} ${group ? `${group}  ` : ''}${seen}${a.unread ? `  ${a.unread} unread` : ''}`;
+/** Agents as a table. */
+export function agentTable(io: Io, agents: AgentJson[]): string[] {
+  return table(
+    io,
+    ['NAME', 'RUNTIME', 'STATE', 'TEAM', 'ROLE', 'LAST SEEN', 'UNREAD'],
+    agents.map((a) => [
+      paint(io, 'bold', inert(a.name)),
+      inert(a.runtime ?? '-'),
+      a.live ? paint(io, 'green', 'live') : paint(io, 'dim', a.status),
+      inert(a.team ?? '-'),
+      inert(a.role ?? '-'),
+      a.lastSeen ? ago(a.lastSeen) : 'never',
+      a.unread ? String(a.unread) : '-',
+    ]),
+  );
+}
+
+/** One agent in a sentence (join, leave). */
+export function agentSentence(a: AgentJson): string {
+  const group = [a.team && `team ${inert(a.team)}`, a.role && `role ${inert(a.role)}`].filter(Boolean).join(', ');
+  return `${inert(a.name)}${a.runtime ? ` (${inert(a.runtime)})` : ''}${group ? `, ${group}` : ''}${a.unread ? `, ${a.unread} unread` : ''}`;
 }

@@ -1,10 +1,10 @@
 import { defineCommand, jsonFlag } from '../cli/define';
-import { agentLine } from '../cli/render';
+import { agentTable } from '../cli/render';
 import type { AgentJson } from '../json/types';
 import { agents } from '../ops/agents';
 import { withContext } from './_shared';
 
-export default defineCommand<AgentJson[]>({
+export default defineCommand<{ agents: AgentJson[] }>({
   id: 'agents',
   summary: 'List agents: runtime, team, role, last seen, whether a live process is known.',
   description: `An agent is live when a handoff process (wait, mcp) is running for it on this machine.
@@ -12,10 +12,10 @@ export default defineCommand<AgentJson[]>({
   examples: ['<%= config.bin %> agents', '<%= config.bin %> agents --json'],
   flags: { json: jsonFlag },
   run(_parsed, io) {
-    return withContext(io, (ctx) => agents(ctx));
+    return withContext(io, (ctx) => ({ agents: agents(ctx) }));
   },
-  print(r, io) {
+  print({ agents: r }, io) {
     if (r.length === 0) io.log("No agents yet. Join with 'handoff join --as <name>'.");
-    for (const a of r) io.log(agentLine(io, a));
+    for (const line of agentTable(io, r)) io.log(line);
   },
 });

@@ -1,7 +1,8 @@
 import { UsageError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
+import { page } from '../cli/pager';
 import { paint } from '../cli/io';
 import { messageBlock } from '../cli/render';
 import { beginBlame, blame, why, type BlameJson, type WhyJson } from '../ops/blame';
@@ -26,6 +27,7 @@ one line: the message and its thread.`,
     lines: { type: 'string', char: 'L', description: 'Only these lines, e.g. 10,20.', helpValue: 'a,b' },
     rev: { type: 'string', description: 'Blame the file as of this revision.', helpValue: 'rev' },
     why: { type: 'integer', description: 'Print the message and thread behind one line.', helpValue: 'line' },
+    'no-pager': noPagerFlag,
     json: jsonFlag,
   },
   run(parsed, io) {
@@ -35,7 +37,7 @@ one line: the message and its thread.`,
     const started = beginBlame(process.cwd(), { file: parsed.args.file!, rev: f.rev as string | undefined, range: f.lines ? parseRange(String(f.lines)) : undefined });
     return withContext(io, (ctx) => blame(ctx, started)).finally(() => started.running.catch(() => undefined));
   },
-  print(r, io) {
+  print(r, io, parsed) {
     if ('thread' in r) {
       const l = r.line;
       io.log(`${paint(io, 'bold', `line ${l.line}`)}: ${inert(l.content)}`);
@@ -60,6 +62,6 @@ one line: the message and its thread.`,
       }
       out.push(`${prefix} ${String(l.line).padStart(width)}) ${inert(l.content)}`);
     }
-    io.log(out.join('\n'));
+    page(out.join('\n'), { noPager: !!parsed.flags['no-pager'] });
   },
 });

@@ -1,6 +1,6 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { messageLine } from '../cli/render';
+import { messageTable } from '../cli/render';
 import type { InboxJson } from '../json/types';
 import { inbox } from '../ops/inbox';
 import { withContext } from './_shared';
@@ -39,7 +39,7 @@ export default defineCommand<InboxJson>({
       io.log(parsed.flags.all ? `No messages for ${r.agent}.` : `No unread messages for ${r.agent}.`);
       return;
     }
-    for (const m of r.messages) io.log(messageLine(io, m));
+    for (const line of messageTable(io, r.messages)) io.log(line);
     io.log(`${r.unread} unread. Read one with: handoff read <id>`);
   },
 });

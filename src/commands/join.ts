@@ -1,5 +1,5 @@
 import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { agentLine } from '../cli/render';
+import { agentSentence } from '../cli/render';
 import type { JoinJson } from '../json/types';
 import { join } from '../ops/agents';
 import { withContext } from './_shared';
@@ -22,6 +22,6 @@ detected agent runtime, or your git user name, in that order.`,
     return withContext(io, (ctx) => join(ctx, { as: f.as as string | undefined, team: f.team as string | undefined, role: f.role as string | undefined }));
   },
   print(r, io) {
-    io.log(`${r.changed ? 'joined' : 'already joined'}: ${agentLine(io, r.agent)}`);
+    io.log(`${r.changed ? 'joined' : 'already joined'}: ${agentSentence(r.agent)}`);
   },
 });

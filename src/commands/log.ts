@@ -1,11 +1,13 @@
 import { shortId } from '../core/ids';
 import { firstLine, inert } from '../core/text';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
+import { page } from '../cli/pager';
+import { ago, table } from '../cli/render';
 import { paint } from '../cli/io';
 import { log, type LogEntryJson } from '../ops/blame';
 import { withContext } from './_shared';
 
-export default defineCommand<LogEntryJson[]>({
+export default defineCommand<{ commits: LogEntryJson[] }>({
   id: 'log',
   summary: 'List commits, newest first, with the agent that made each and the handoff behind it.',
   description: `Like git log, with each commit resolved to its agent and message (see 'handoff blame' for how).
@@ -16,19 +18,25 @@ export default defineCommand<LogEntryJson[]>({
     agent: { type: 'string', description: 'Only commits by this agent.', helpValue: 'name' },
     since: { type: 'string', description: 'Only commits after this date (as git log --since).', helpValue: 'date' },
     limit: { type: 'integer', char: 'n', description: 'At most this many commits (default 100).', helpValue: 'count' },
+    'no-pager': noPagerFlag,
     json: jsonFlag,
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) => log(ctx, { agent: f.agent as string | undefined, since: f.since as string | undefined, path: parsed.args.path, limit: f.limit as number | undefined }));
+    return withContext(io, (ctx) => ({ commits: log(ctx, { agent: f.agent as string | undefined, since: f.since as string | undefined, path: parsed.args.path, limit: f.limit as number | undefined }) }));
   },
-  print(r, io) {
-    if (r.length === 0) io.log('No commits.');
-    for (const c of r) {
+  print({ commits: r }, io, parsed) {
+    if (r.length === 0) {
+      io.log('No commits.');
+      return;
+    }
+    const rows = r.map((c) => {
       const who = c.agent ? `${c.agent.human ? 'human: ' : ''}${c.agent.name}` : 'unknown';
       const via = c.via && c.via !== 'hook' ? paint(io, 'dim', ` (via ${c.via})`) : '';
-      const msg = c.messages.length ? paint(io, 'cyan', `  <- ${c.messages.map((m) => `${shortId(m.id)}${c.link === 'guess' ? '? (a guess)' : ''} ${firstLine(m.subject, 40)}`).join(', ')}`) : '';
-      io.log(`${paint(io, 'yellow', c.commit.slice(0, 10))} ${paint(io, 'bold', inert(who))}${via}  ${firstLine(c.subject, 60)}${msg}`);
-    }
+      // A guessed link is marked "?" so that it never reads like a pinned one.
+      const msg = c.messages.map((m) => `${shortId(m.id)}${c.link === 'guess' ? '?' : ''} ${firstLine(m.subject, 40)}`).join(', ');
+      return [paint(io, 'yellow', c.commit.slice(0, 10)), `${paint(io, 'bold', inert(who))}${via}`, ago(c.date), firstLine(c.subject, 50), msg ? paint(io, 'cyan', `<- ${msg}`) : ''];
+    });
+    page(table(io, ['COMMIT', 'AGENT', 'WHEN', 'SUBJECT', 'HANDOFF'], rows).join('\n'), { noPager: !!parsed.flags['no-pager'] });
   },
 });

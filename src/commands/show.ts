@@ -1,5 +1,6 @@
-import { defineCommand, jsonFlag } from '../cli/define';
-import { messageBlock, messageLine } from '../cli/render';
+import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
+import { page } from '../cli/pager';
+import { messageBlock, messageTable } from '../cli/render';
 import type { ShowJson } from '../json/types';
 import { show } from '../ops/show';
 import { withContext } from './_shared';
@@ -12,6 +13,7 @@ export default defineCommand<ShowJson>({
   examples: ['<%= config.bin %> show 01JD3K8Z5Q', '<%= config.bin %> show 01JD3K8Z5Q --no-patch', '<%= config.bin %> show 01JD3K8Z5Q --json'],
   args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works).', required: true }],
   flags: {
+    'no-pager': noPagerFlag,
     'no-patch': { type: 'boolean', description: 'Leave out the attached diff.' },
     json: jsonFlag,
   },
@@ -19,10 +21,8 @@ export default defineCommand<ShowJson>({
     return withContext(io, (ctx) => show(ctx, { id: parsed.args.id! }));
   },
   print(r, io, parsed) {
-    io.log(messageBlock(io, r.message, { recipients: r.recipients, patch: parsed.flags['no-patch'] ? null : r.patch }).join('\n'));
-    if (r.replies.length) {
-      io.log('\nReplies:');
-      for (const m of r.replies) io.log(messageLine(io, m));
-    }
+    const lines = messageBlock(io, r.message, { recipients: r.recipients, patch: parsed.flags['no-patch'] ? null : r.patch });
+    if (r.replies.length) lines.push('', 'Replies:', ...messageTable(io, r.replies));
+    page(lines.join('\n'), { noPager: !!parsed.flags['no-pager'] });
   },
 });

@@ -1,4 +1,5 @@
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
+import { page } from '../cli/pager';
 import { messageBlock } from '../cli/render';
 import type { ThreadJson } from '../json/types';
 import { thread } from '../ops/show';
@@ -9,15 +10,12 @@ export default defineCommand<ThreadJson>({
   summary: 'Print a whole thread, oldest message first.',
   description: 'Give any message of the thread. Nothing is marked read.',
   examples: ['<%= config.bin %> thread 01JD3K8Z5Q', '<%= config.bin %> thread 01JD3K8Z5Q --json'],
-  args: [{ name: 'id', description: 'Any message id of the thread (a unique prefix of 6+ characters works).', required: true }],
-  flags: { json: jsonFlag },
+  args: [{ name: 'id', description: 'Any message id of the thread (the short id printed in tables works).', required: true }],
+  flags: { 'no-pager': noPagerFlag, json: jsonFlag },
   run(parsed, io) {
     return withContext(io, (ctx) => thread(ctx, { id: parsed.args.id! }));
   },
-  print(r, io) {
-    r.messages.forEach((m, i) => {
-      if (i) io.log('');
-      io.log(messageBlock(io, m).join('\n'));
-    });
+  print(r, io, parsed) {
+    page(r.messages.map((m) => messageBlock(io, m).join('\n')).join('\n\n'), { noPager: !!parsed.flags['no-pager'] });
   },
 });

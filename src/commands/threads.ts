@@ -1,11 +1,13 @@
 import { firstLine, inert } from '../core/text';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { paint } from '../cli/io';
+import { ago, table } from '../cli/render';
+import { shortId } from '../core/ids';
 import type { ThreadSummaryJson } from '../json/types';
 import { threads } from '../ops/show';
 import { withContext } from './_shared';
 
-export default defineCommand<ThreadSummaryJson[]>({
+export default defineCommand<{ threads: ThreadSummaryJson[] }>({
   id: 'threads',
   summary: 'List conversation threads, most recently active first.',
   description: 'Needs no identity: anyone with the repository can read the ledger.',
@@ -16,14 +18,14 @@ export default defineCommand<ThreadSummaryJson[]>({
     json: jsonFlag,
   },
   run(parsed, io) {
-    return withContext(io, (ctx) => threads(ctx, { agent: parsed.flags.agent as string | undefined, limit: parsed.flags.limit as number | undefined }));
+    return withContext(io, (ctx) => ({ threads: threads(ctx, { agent: parsed.flags.agent as string | undefined, limit: parsed.flags.limit as number | undefined }) }));
   },
-  print(r, io) {
-    if (r.length === 0) io.log("No threads yet. Start one with 'handoff send <agent> \"...\"'.");
-    for (const t of r) {
-      io.log(
-        `${paint(io, 'dim', t.thread)} ${String(t.messages).padStart(3)} msg  ${paint(io, 'bold', inert(t.participants.join(',')))}  ${firstLine(t.subject, 60)}  ${paint(io, 'dim', t.lastAt)}`,
-      );
+  print({ threads: r }, io) {
+    if (r.length === 0) {
+      io.log("No threads yet. Start one with 'handoff send <agent> \"...\"'.");
+      return;
     }
+    const rows = r.map((t) => [paint(io, 'dim', shortId(t.thread)), String(t.messages), paint(io, 'bold', inert(t.participants.join(','))), ago(t.lastAt), firstLine(t.subject, 60)]);
+    for (const line of table(io, ['THREAD', 'MSGS', 'PARTICIPANTS', 'LAST', 'SUBJECT'], rows)) io.log(line);
   },
 });

@@ -169,16 +169,26 @@ export function listReviewable(db: Db): MessageRow[] {
   return stmt(db, "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500").all() as MessageRow[];
 }
 
-/** Messages exchanged between two agents (either direction) since `sinceClock`. */
-export function exchangedSince(db: Db, a: string, b: string, sinceClock: number): number {
-  return (
-    stmt(
-      db,
-      `SELECT count(*) AS n FROM messages m WHERE m.clock >= @since AND (
-         (m.sender = @a AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @b)) OR
-         (m.sender = @b AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @a)))`,
-    ).get({ a, b, since: sinceClock }) as { n: number }
-  ).n;
+/** Messages between `a` and `b` in either direction, newest first: who sent each and its clock. */
+export function exchangeHistory(db: Db, a: string, b: string, limit: number): { sender: string; clock: number }[] {
+  return stmt(
+    db,
+    `SELECT m.sender, m.clock FROM messages m WHERE
+       (m.sender = @a AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @b)) OR
+       (m.sender = @b AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @a))
+     ORDER BY m.clock DESC, m.id DESC LIMIT @limit`,
+  ).all({ a, b, limit }) as { sender: string; clock: number }[];
+}
+
+/** When the loop guard last told `agent` about `other` (a clock), or null. */
+export function lastLoopNotice(db: Db, agent: string, other: string): number | null {
+  const row = stmt(db, 'SELECT notified FROM loop_notices WHERE agent = ? AND other = ?').get(agent, other) as { notified: number } | undefined;
+  return row?.notified ?? null;
+}
+
+/** Remembers that the loop guard told `agent` about `other` at `clock`. */
+export function noteLoopNotice(db: Db, agent: string, other: string, clock: number): void {
+  stmt(db, 'INSERT INTO loop_notices (agent, other, notified) VALUES (?, ?, ?) ON CONFLICT (agent, other) DO UPDATE SET notified = excluded.notified').run(agent, other, clock);
 }
 
 /** Records the tmux pane where an agent runs (local doorbell). */

@@ -29,7 +29,12 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
     let timer: NodeJS.Timeout | undefined;
     let safety: NodeJS.Timeout | undefined;
     let pending: NodeJS.Timeout | undefined;
+    // Once settled, nothing may touch the ledger again: the caller closes the database right after, and a
+    // file notification already queued would otherwise run a re-check on a closed connection.
+    let settled = false;
     const finish = (value: T | undefined) => {
+      if (settled) return;
+      settled = true;
       for (const w of watchers) w.close();
       clearTimeout(timer);
       clearInterval(safety);
@@ -38,6 +43,7 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
     };
     const recheck = () => {
       pending = undefined;
+      if (settled) return;
       try {
         indexChains(ctx);
         const v = check();
@@ -48,7 +54,7 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
       }
     };
     const schedule = () => {
-      if (!pending) pending = setTimeout(recheck, 5);
+      if (!pending && !settled) pending = setTimeout(recheck, 5);
     };
     const chainsDir = path.join(ctx.repo.commonDir, CHAIN_PREFIX);
     try {

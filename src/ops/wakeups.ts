@@ -4,7 +4,7 @@
  * recipient's pane, never the message body, repeats coalesced).
  */
 import { spawnSync } from 'node:child_process';
-import { exchangedSince, getDoorbell, markRung, setDoorbell } from '../ledger/messages';
+import { exchangeHistory, getDoorbell, lastLoopNotice, markRung, noteLoopNotice, setDoorbell } from '../ledger/messages';
 import type { MessageJson } from '../json/types';
 import type { Context } from './context';
 
@@ -16,20 +16,35 @@ export function loopGuard(ctx: Pick<Context, 'config'>): { count: number; second
   return m ? { count: Number(m[1]), seconds: Number(m[2]) } : { count: 10, seconds: 600 };
 }
 
-/** Notices for `me` about the senders of `messages` it is exchanging with too fast. */
+/**
+ * Notices for `me` about senders of `messages` it is going back and forth with too fast: at least `count`
+ * messages in the window that alternate between the two (a one-way stream, such as broadcasts or status
+ * lines, is not a loop). Said once per episode: an episode ends when the two fall silent for a window.
+ */
 export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): string[] {
   if (!messages.some((m) => m.from !== me)) return [];
   const guard = loopGuard(ctx);
   if (!guard) return [];
-  const since = ctx.now().getTime() - guard.seconds * 1000;
+  const windowMs = guard.seconds * 1000;
+  const since = ctx.now().getTime() - windowMs;
   const out: string[] = [];
   for (const other of new Set(messages.map((m) => m.from).filter((f) => f !== me))) {
-    const n = exchangedSince(ctx.db, me, other, since);
-    if (n >= guard.count) {
-      out.push(
-        `You and ${other} exchanged ${n} messages in the last ${Math.round(guard.seconds / 60)} minutes. Consider stopping to ask a human, or answer with --no-reply to end the loop.`,
-      );
-    }
+    const history = exchangeHistory(ctx.db, me, other, 1000);
+    const recent = history.filter((h) => h.clock >= since);
+    if (recent.length < guard.count) continue;
+    let turns = 0;
+    for (let i = 1; i < recent.length; i++) if (recent[i]!.sender !== recent[i - 1]!.sender) turns++;
+    // Back and forth: each side sent about half, and the direction changed often (a few in a row are fine).
+    const mine = recent.filter((h) => h.sender === me).length;
+    if (Math.min(mine, recent.length - mine) < Math.floor(guard.count / 2) || turns < Math.ceil((guard.count - 1) / 2)) continue;
+    let episodeStart = history[0]!.clock;
+    for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++) episodeStart = history[i]!.clock;
+    const told = lastLoopNotice(ctx.db, me, other);
+    if (told !== null && told >= episodeStart) continue;
+    noteLoopNotice(ctx.db, me, other, history[0]!.clock);
+    out.push(
+      `You and ${other} have gone back and forth ${recent.length} times in the last ${Math.round(guard.seconds / 60)} minutes. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
+    );
   }
   return out;
 }

@@ -53,13 +53,13 @@ describe('attribution through git hooks', () => {
     expect(why.messages.map((m: any) => m.body)).toEqual(['write the footer']);
     expect(why.thread.map((m: any) => m.id)).toEqual([forCodex]);
     // log lists commits newest first with agent and handoff, and filters by agent.
-    const logged = ok(repo, ['log', '--json']).json;
+    const logged = ok(repo, ['log', '--json']).json.commits;
     expect(logged.map((c: any) => [c.subject, c.agent?.name ?? null, c.messages.map((m: any) => m.id)])).toEqual([
       ['footer', 'codex', [forCodex]],
       ['header', 'claude', [forClaude]],
       ['initial', null, []],
     ]);
-    expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.map((c: any) => c.subject)).toEqual(['header']);
+    expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.commits.map((c: any) => c.subject)).toEqual(['header']);
   });
 
   it('a human committing without an agent identity is recorded as the human; work-on pins or clears the message', () => {
@@ -151,7 +151,7 @@ describe('attribution through git hooks', () => {
     // A rebase on another machine keeps trailers: re-linked through them.
     const pick = git(repo, 'commit-tree', '-p', 'HEAD', '-m', `redo\n\nHandoff-Agent: codex\nHandoff-Message: ${forCodex}`, 'HEAD^{tree}');
     git(repo, 'update-ref', 'refs/heads/main', pick);
-    const logged = ok(repo, ['log', '-n', '2', '--json']).json;
+    const logged = ok(repo, ['log', '-n', '2', '--json']).json.commits;
     expect(logged.map((c: any) => [c.subject, c.agent?.name, c.via])).toEqual([
       ['redo', 'codex', 'trailer'],
       ['Feature (#12)', 'codex', 'patch-id'],
@@ -176,7 +176,7 @@ describe('attribution through git hooks', () => {
     gitAs('codex', repo, 'add', 'x.txt');
     gitAs('codex', repo, 'commit', '-qm', 'ok');
     expect(fs.readFileSync(path.join(repo, '.git', 'mine.log'), 'utf8')).toBe('ran\n');
-    expect(ok(repo, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('codex');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
     // The chained hook's failure still stops the commit.
     write(repo, 'x.txt', 'y\n');
     const refused = spawnSync('git', ['commit', '-qam', 'forbidden'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
@@ -195,7 +195,7 @@ describe('attribution through git hooks', () => {
     gitAs('gemini', h2, 'add', 'y.txt');
     gitAs('gemini', h2, 'commit', '-qm', 'with husky');
     expect(fs.readFileSync(path.join(h2, '.git', 'husky.log'), 'utf8')).toBe('husky\n');
-    expect(ok(h2, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('gemini');
+    expect(ok(h2, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('gemini');
   });
 
   it('a commit succeeds with the ledger database deleted or unusable', () => {
@@ -204,7 +204,7 @@ describe('attribution through git hooks', () => {
     for (const s of ['', '-wal', '-shm']) fs.rmSync(db + s, { force: true });
     write(repo, 'f.txt', 'one\n');
     gitAs('codex', repo, 'commit', '-qam', 'after delete');
-    expect(ok(repo, ['log', '-n', '1', '--json']).json[0].agent.name).toBe('codex');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
     // Now make it unusable: a directory where the file should be.
     for (const s of ['', '-wal', '-shm']) fs.rmSync(db + s, { force: true, recursive: true });
     fs.mkdirSync(db);

@@ -42,7 +42,7 @@ describe('the MCP server', () => {
     const codex = await connect(repo, 'codex');
     expect((await call(claude, 'whoami')).name).toBe('claude');
     // Both servers joined and are live.
-    const agents = ok(repo, ['agents', '--json']).json;
+    const agents = ok(repo, ['agents', '--json']).json.agents;
     expect(agents.filter((a: any) => a.live).map((a: any) => a.name).sort()).toEqual(['claude', 'codex']);
 
     fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');

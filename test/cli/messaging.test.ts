@@ -40,7 +40,7 @@ describe('two agents in two worktrees of one repository', () => {
 
     const thread = ok(repo, ['thread', replied.id, '--json']).json;
     expect(thread.messages.map((m: any) => m.body)).toEqual(['please review the parser', 'looks good, one nit']);
-    const threads = ok(repo, ['threads', '--json']).json;
+    const threads = ok(repo, ['threads', '--json']).json.threads;
     expect(threads).toHaveLength(1);
     expect(threads[0]).toMatchObject({ thread: id, messages: 2, subject: 'please review the parser', startedBy: 'claude' });
 
@@ -96,14 +96,14 @@ describe('two agents in two worktrees of one repository', () => {
     expect(refused.json.error.code).toBe('unknown_recipient');
     expect(refused.json.error.message).toMatch(/--create/);
     ok(repo, ['send', 'gemini', 'start on the docs', '--create'], { agent: 'claude' });
-    const agents = ok(repo, ['agents', '--json']).json;
+    const agents = ok(repo, ['agents', '--json']).json.agents;
     expect(agents.find((a: any) => a.name === 'gemini')).toMatchObject({ status: 'registered', unread: 1, live: false });
     // Later, gemini starts and finds it.
     const inbox = ok(repo, ['inbox', '--json'], { agent: 'gemini' }).json;
     expect(inbox.messages.map((m: any) => m.body)).toEqual(['start on the docs']);
-    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'gemini').status).toBe('registered');
+    expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'gemini').status).toBe('registered');
     ok(repo, ['join'], { agent: 'gemini' });
-    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'gemini').status).toBe('active');
+    expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'gemini').status).toBe('active');
   });
 
   it('lists urgent messages first and filters the inbox', () => {
@@ -127,13 +127,13 @@ describe('two agents in two worktrees of one repository', () => {
     ok(repo, ['join'], { agent: 'codex' });
     const waiting = cliAsync(repo, ['wait', '--timeout', '30', '--json'], { agent: 'codex' });
     // While waiting, codex is live.
-    await until(() => ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex')?.live === true);
+    await until(() => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex')?.live === true);
     const id = ok(repo, ['send', 'codex', 'wake up', '--json'], { agent: 'claude' }).json.message.id;
     const r = await waiting.done;
     expect(r.status).toBe(0);
     expect(r.json.messages.map((m: any) => [m.id, m.body])).toEqual([[id, 'wake up']]);
     expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('read');
-    expect(ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex').live).toBe(false);
+    expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live).toBe(false);
   });
 
   it('wait and send --wait-for exit 5 when time runs out', () => {

@@ -95,7 +95,7 @@ describe('which handoff a commit answers', () => {
     fs.writeFileSync(path.join(repo, 'f.txt'), text);
     return commitAt(agent, repo, text.trim(), '2026-01-01T10:00:00Z');
   };
-  const top = (repo: string) => ok(repo, ['log', '-n', '1', '--json']).json[0];
+  const top = (repo: string) => ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
 
   it('an unrelated ping read after a request does not steal the link; the guess is recorded and said as one', () => {
     const repo = setup();
@@ -198,7 +198,7 @@ describe('squash merges keep each line\'s agent', () => {
     ]);
     expect(json[0].via).toBe('content');
     // The main branch's own, unrelated commits are not re-linked to anything.
-    expect(ok(repo, ['log', '--json']).json.find((c: any) => c.subject === 'meanwhile on main').agent).toMatchObject({ human: true });
+    expect(ok(repo, ['log', '--json']).json.commits.find((c: any) => c.subject === 'meanwhile on main').agent).toMatchObject({ human: true });
   });
 });
 
@@ -207,7 +207,7 @@ describe('liveness survives PID reuse', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
     const waiting = cliAsync(repo, ['wait', '--timeout', '60'], { agent: 'codex' });
-    const live = () => ok(repo, ['agents', '--json']).json.find((a: any) => a.name === 'codex')?.live;
+    const live = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex')?.live;
     for (let i = 0; i < 200 && !live(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(live()).toBe(true);
     waiting.kill('SIGKILL');

@@ -31,7 +31,7 @@ describe('sync through a bare remote', () => {
     // B needs no identity to read the ledger.
     const s2 = ok(b, ['sync', '--json']).json;
     expect(s2.indexed).toBe(2);
-    expect(ok(b, ['threads', '--json']).json.map((x: any) => x.subject)).toEqual(['from A']);
+    expect(ok(b, ['threads', '--json']).json.threads.map((x: any) => x.subject)).toEqual(['from A']);
     expect(ids(ok(b, ['inbox', '--json'], { agent: 'codex' }))).toEqual([id]);
     ok(b, ['read', id], { agent: 'codex' });
     const rid = ok(b, ['reply', id, 'from B', '--json'], { agent: 'codex' }).json.message.id;
@@ -64,7 +64,7 @@ describe('sync through a bare remote', () => {
     ok(a, ['sync']);
     ok(b, ['sync']);
     ok(a, ['sync']);
-    const order = (dir: string) => ok(dir, ['threads', '--json', '--limit', '100']).json.map((x: any) => x.thread);
+    const order = (dir: string) => ok(dir, ['threads', '--json', '--limit', '100']).json.threads.map((x: any) => x.thread);
     expect(order(a)).toHaveLength(12);
     expect(order(a)).toEqual(order(b));
     const inboxA = ok(a, ['inbox', '--all', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id);

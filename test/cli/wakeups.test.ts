@@ -14,14 +14,29 @@ describe('wake-ups and the loop guard', () => {
     ok(repo, ['send', 'b', 'ping 2'], { agent: 'a' });
     ok(repo, ['send', 'a', 'pong 2'], { agent: 'b' });
     const r = ok(repo, ['inbox', '--json'], { agent: 'b' }).json;
-    expect(r.notices).toEqual([expect.stringMatching(/You and a exchanged 4 messages in the last 10 minutes.*--no-reply/)]);
-    expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).toMatch(/handoff: You and a exchanged 4 messages/);
+    expect(r.notices).toEqual([expect.stringMatching(/You and a have gone back and forth 4 times in the last 10 minutes.*--no-reply/)]);
+    // Once per episode: the next inbox says nothing more about it.
+    expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
     // --no-reply marks a message that needs no answer.
     const m = ok(repo, ['reply', r.messages[0].id, 'done, no need to answer', '--no-reply', '--json'], { agent: 'b' }).json.message;
     expect(m.noReply).toBe(true);
     expect(ok(repo, ['read', m.id], { agent: 'a' }).stdout).toContain('no reply needed');
     git(repo, 'config', 'handoff.loopGuard', 'off');
     expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+  });
+
+  it('stays quiet on one-way traffic: broadcasts and status lines are not a loop', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'handoff.loopGuard', '4/600');
+    for (const n of ['lead', 'a', 'b']) ok(repo, ['join'], { agent: n });
+    for (let i = 0; i < 8; i++) ok(repo, ['send', 'all', `status ${i}`, '--kind', 'status'], { agent: 'lead' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'a' }).json.notices).toEqual([]);
+    expect(cli(repo, ['read', '--all'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
+    // One answer does not make it a loop either.
+    ok(repo, ['send', 'lead', 'thanks'], { agent: 'a' });
+    ok(repo, ['send', 'a', 'status 9'], { agent: 'lead' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'a' }).json.notices).toEqual([]);
   });
 
   it('rings a tmux doorbell with a fixed line (never the body), coalescing repeats', async () => {

@@ -131,8 +131,8 @@ describe('the SQLite ledger is rebuildable from git', () => {
     inboxB: ok(repo, ['inbox', '--all', '--json'], { agent: 'b' }).json,
     inboxA: ok(repo, ['inbox', '--all', '--json'], { agent: 'a' }).json,
     show: ok(repo, ['show', m1, '--json']).json,
-    agents: ok(repo, ['agents', '--json']).json,
-    threads: ok(repo, ['threads', '--json']).json,
+    agents: ok(repo, ['agents', '--json']).json.agents,
+    threads: ok(repo, ['threads', '--json']).json.threads,
   });
 
   it('a deleted ledger.db is rebuilt on next use, receipts and all', () => {

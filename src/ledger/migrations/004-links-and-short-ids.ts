@@ -15,6 +15,14 @@ ALTER TABLE presence ADD COLUMN proc_start TEXT;
 
 CREATE INDEX messages_tail ON messages (substr(id, 20));
 
+-- When the loop guard last told an agent about its exchange with another (local; once per episode).
+CREATE TABLE loop_notices (
+  agent    TEXT NOT NULL,
+  other    TEXT NOT NULL,
+  notified INTEGER NOT NULL,
+  PRIMARY KEY (agent, other)
+) WITHOUT ROWID;
+
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { closeContext, openContext } from '../../src/ops/context';
+import { send } from '../../src/ops/send';
+import { join } from '../../src/ops/agents';
+import { BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+
+/** A repository with `n` threads between lead and codex, written in-process (fast). */
+async function busyRepo(n: number): Promise<string> {
+  const repo = makeRepo();
+  const lead = openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'lead' }), warn: () => {} });
+  join(openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), warn: () => {} }), {});
+  for (let i = 0; i < n; i++) await send(lead, { to: 'codex', body: `task ${i}: ${'x'.repeat(60)}\nsecond line of task ${i}` });
+  closeContext(lead);
+  return repo;
+}
+
+/** Runs `handoff <args> | head -n 1` through a shell and returns what the shell saw. */
+function piped(repo: string, args: string, agent = 'codex') {
+  return spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${args} | head -n 1; echo "status=\${PIPESTATUS:-x}"`], {
+    cwd: repo,
+    env: cleanEnv({ HANDOFF_AGENT: agent }),
+    encoding: 'utf8',
+  });
+}
+
+describe('output into a closed pipe', () => {
+  it('threads, inbox --all, thread, show, replay and log end quietly when head stops reading', async () => {
+    const repo = await busyRepo(1500);
+    const first = ok(repo, ['threads', '--json']).json.threads[0].thread;
+    const big = ok(repo, ['send', 'codex', '--file', '-', '--json'], { agent: 'lead', input: Array.from({ length: 20000 }, (_, i) => `line ${i}`).join('\n') }).json.message.id;
+    for (const args of ['threads', 'inbox --all', `thread ${first}`, `show ${big}`, 'replay --no-pager', 'log', 'agents']) {
+      const r = piped(repo, args);
+      expect(r.stderr, args).toBe('');
+      expect(r.stdout.split('\n')[0]!.length, args).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
+
+describe('ids a command prints are accepted by every other command', () => {
+  it('short ids from inbox, threads, log and blame go back into show, read, reply, review and work-on', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    // Ids made within the same millisecond share all but their last characters.
+    const ids = [0, 1, 2].map((i) => ok(repo, ['send', 'codex', `task ${i}`, '--json'], { agent: 'lead' }).json.message);
+    for (const m of ids) {
+      expect(m.shortId).toHaveLength(7);
+      expect(m.id.endsWith(m.shortId)).toBe(true);
+    }
+    const inboxLine = ok(repo, ['inbox'], { agent: 'codex' }).stdout.split('\n').find((l) => l.includes('task 1'))!;
+    const shown = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(inboxLine)![1]!;
+    expect(shown).toBe(ids[1].shortId);
+    expect(ok(repo, ['show', shown, '--json']).json.message.id).toBe(ids[1].id);
+    expect(ok(repo, ['show', shown.toLowerCase(), '--json']).json.message.id).toBe(ids[1].id);
+    ok(repo, ['read', shown], { agent: 'codex' });
+    const threadsLine = ok(repo, ['threads']).stdout.split('\n').find((l) => l.includes('task 2'))!;
+    const fromThreads = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(threadsLine)![1]!;
+    expect(ok(repo, ['thread', fromThreads, '--json']).json.messages[0].id).toBe(ids[2].id);
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
+    ok(repo, ['reply', shown, 'done', '--attach-diff'], { agent: 'codex' });
+    const c = spawnSync('git', ['commit', '-qam', 'b'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+    expect(c.status).toBe(0);
+    const blameLine = ok(repo, ['blame', 'f.txt']).stdout;
+    const fromBlame = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(blameLine.slice(9))![1]!;
+    expect(ok(repo, ['show', fromBlame, '--json']).json.message.id).toBe(ids[1].id);
+    const fromLog = /<- ([0-9A-HJKMNP-TV-Z]{7,})/.exec(ok(repo, ['log']).stdout)![1]!;
+    expect(fromLog).toBe(fromBlame);
+    ok(repo, ['work-on', fromLog], { agent: 'codex' });
+    // The prefix the old advice mentioned still works when unique; an ambiguous one lists what it matches.
+    const amb = cli(repo, ['show', ids[0].id.slice(0, 8), '--json']);
+    expect(amb.status).toBe(2);
+    expect(amb.json.error.code).toBe('ambiguous_id');
+    expect(amb.json.error.message).toContain('task 0');
+    expect(amb.json.error.message).toContain('task 2');
+  });
+});
+
+describe('send --wait-for', () => {
+  it('ends cleanly, with nothing on stderr, when the reply arrives (8 runs)', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    for (let i = 0; i < 8; i++) {
+      const waiting = cliAsync(repo, ['send', 'codex', `q${i}`, '--wait-for', 'read', '--timeout', '30', '--json'], { agent: 'lead' });
+      let id: string | undefined;
+      for (let k = 0; k < 200 && !id; k++) {
+        id = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0]?.id;
+        if (!id) await new Promise((r) => setTimeout(r, 50));
+      }
+      ok(repo, ['read', id!], { agent: 'codex' });
+      const r = await waiting.done;
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.json.waited.for).toBe('read');
+    }
+  }, 120_000);
+});
+
+export { git };
