@@ -19,7 +19,7 @@ require('../dist/fast.js')
     const cli = require('../dist/cli.js');
     return cli.runOclif(argv, root).then(
       () => cli.flush(),
-      (err) => cli.handle(err),
+      (err) => cli.handleError(err, argv),
     );
   })
   .catch((err) => {

@@ -54,8 +54,56 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   return { args, rest: positionals.slice(declared.length), flags };
 }
 
+/** Edit distance between two short words (for "did you mean"). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known commands closest to a mistyped one. */
+export function suggestCommands(word: string): string[] {
+  const names = [...new Set(Object.keys(COMMAND_DEFS).map((id) => id.replace(':', ' ')))];
+  const scored = names.map((n) => ({ n, d: Math.min(distance(word, n), distance(word, n.split(' ')[0]!) + (n.includes(' ') ? 1 : 0)) }));
+  const best = Math.min(...scored.map((s) => s.d));
+  if (best > Math.max(2, Math.floor(word.length / 3))) return names.filter((n) => n.startsWith(word.slice(0, 2))).slice(0, 3);
+  return scored.filter((s) => s.d === best).map((s) => s.n).slice(0, 3);
+}
+
+/** An unknown command: a one-line error with suggestions (JSON under --json), exit 2. */
+function unknownCommand(argv: string[]): void {
+  const word = argv[0]!;
+  const json = argv.includes('--json');
+  const near = suggestCommands(word);
+  const hint = near.length ? ` Did you mean ${near.map((n) => `'handoff ${n}'`).join(' or ')}?` : '';
+  const message = `'${word.replace(/[^\x20-\x7e]/g, '?')}' is not a handoff command.${hint} See 'handoff --help' for the list.`;
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'unknown_command', message, exitCode: 2, details: { suggestions: near } } }, null, 2)}\n`);
+  else process.stderr.write(`handoff: ${message}\n`);
+  process.exitCode = 2;
+}
+
+const TOPICS = new Set(Object.keys(COMMAND_DEFS).filter((id) => id.includes(':')).map((id) => id.split(':')[0]!));
+
 /** Runs argv on the fast path; resolves false when the caller should hand argv to oclif instead. */
 export async function runFast(argv: string[], binPath: string): Promise<boolean> {
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-') && first !== 'help' && !COMMAND_DEFS[first] && !TOPICS.has(first)) {
+    unknownCommand(argv);
+    return true;
+  }
+  const second = argv[1];
+  if (first !== undefined && TOPICS.has(first) && second !== undefined && !second.startsWith('-') && !COMMAND_DEFS[`${first}:${second}`]) {
+    unknownCommand([`${first} ${second}`, ...argv.slice(2)]);
+    return true;
+  }
   if (process.env.HANDOFF_NO_FAST_PATH) return false;
   const found = lookup(argv);
   if (!found) return false;

@@ -1,5 +1,5 @@
 /** The oclif side: each definition becomes an oclif command class (help, parse errors, manifest). */
-import { Args, Command, Flags, run as oclifRun, type Interfaces } from '@oclif/core';
+import { Args, Command, Flags, handle, run as oclifRun, type Interfaces } from '@oclif/core';
 import { COMMAND_DEFS } from './commands';
 import type { CommandDef, Parsed } from './define';
 import { makeIo } from './io';
@@ -53,6 +53,27 @@ export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(Object
 
 /** flush and handle finish a run; Config lets the build script write the manifest. */
 export { Config, flush, handle } from '@oclif/core';
+
+/**
+ * Finishes a failed oclif run. Under --json a parse error (unknown flag, bad option value, missing
+ * argument) is printed as the usual {"error": ...} object, exit 2; otherwise oclif prints it with usage.
+ */
+export async function handleError(err: unknown, argv: string[]): Promise<void> {
+  const e = err as { message?: string; oclif?: { exit?: number } };
+  const exit = e?.oclif?.exit;
+  if (!argv.includes('--json') || exit === 0) return handle(err as Error);
+  const text = String(e?.message ?? err)
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*›?\s*/, '').trim())
+    .filter((l) => l && !/^See more help with/.test(l))
+    .join(' ');
+  const code = typeof exit === 'number' && exit > 0 ? Math.min(exit, 2) : 2;
+  const command = argv.filter((a) => !a.startsWith('-')).slice(0, 2).filter((a, i) => i === 0 || COMMAND_DEFS[`${argv[0]}:${a}`]).join(' ');
+  const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command || '<command>'} --help'.`;
+  process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
+  process.exitCode = code;
+}
 
 /** Runs argv through oclif. */
 export async function runOclif(argv: string[], root: string): Promise<void> {

@@ -14,6 +14,11 @@ export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T
   }
 }
 
+/** A callback that says what a command waits for, on stderr, only when stderr is a terminal (and not --json). */
+export function tellOnTerminal(io: Io): ((what: string) => void) | undefined {
+  return process.stderr.isTTY && !io.json ? (what) => io.warn(`handoff: ${what}`) : undefined;
+}
+
 /** The message body from the argument, -m, --file or stdin (exactly one of them). */
 export async function readBody(parsed: Parsed, io: Io, argName = 'body'): Promise<string | Buffer> {
   const sources: [string, () => Promise<string | Buffer | null> | string | Buffer | null][] = [];

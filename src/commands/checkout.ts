@@ -11,7 +11,7 @@ git worktree with a detached HEAD, in a new temporary directory or the one given
 --clean removes every worktree made this way.`,
   examples: ['<%= config.bin %> checkout 01JD3K8Z5Q', '<%= config.bin %> checkout 01JD3K8Z5Q ../review-snapshot', '<%= config.bin %> checkout --clean'],
   args: [
-    { name: 'id', description: 'Message id (a unique prefix of 6+ characters works).' },
+    { name: 'id', description: 'Message id (the short id printed in tables works).' },
     { name: 'dir', description: 'Directory for the worktree (new or empty).' },
   ],
   flags: {

@@ -22,7 +22,7 @@ approving the MCP server).`,
     '<%= config.bin %> init --undo',
   ],
   flags: {
-    agent: { type: 'string', char: 'a', description: 'Agent to set up (repeatable; default all).', options: [...AGENT_KINDS, 'all'], multiple: true },
+    agent: { type: 'string', description: 'Agent to set up (repeatable; default all).', options: [...AGENT_KINDS, 'all'], multiple: true },
     name: { type: 'string', description: 'The agent name to use (with a single --agent; default: the agent kind).', helpValue: 'name' },
     'dry-run': { type: 'boolean', description: 'Show what would change; change nothing.' },
     undo: { type: 'boolean', description: 'Remove what init added.' },

@@ -10,7 +10,7 @@ export default defineCommand<ReadJson>({
   description: `Prints each message in full and records one receipt event for those that were unread. With
 --all, reads every unread message addressed to you.`,
   examples: ['<%= config.bin %> read 01JD3K8Z5Q', '<%= config.bin %> read --all', '<%= config.bin %> read --all --json'],
-  args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works); more may follow.' }],
+  args: [{ name: 'id', description: 'Message id (the short id printed in tables works); more may follow.' }],
   variadic: true,
   flags: {
     all: { type: 'boolean', char: 'a', description: 'Read every unread message.' },

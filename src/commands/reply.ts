@@ -2,7 +2,7 @@ import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../c
 import { asFlag, defineCommand, jsonFlag } from '../cli/define';
 import type { SendJson } from '../json/types';
 import { reply } from '../ops/reply';
-import { bodyFlags, readBody, withContext } from './_shared';
+import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand<SendJson>({
   id: 'reply',
@@ -15,7 +15,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
     '<%= config.bin %> reply 01JD3K8Z5Q -m "which branch?" --kind question --wait-for reply --timeout 300',
   ],
   args: [
-    { name: 'id', description: 'The message to reply to (a unique prefix of 6+ characters works).', required: true },
+    { name: 'id', description: 'The message to reply to (the short id printed in tables works).', required: true },
     { name: 'body', description: 'The reply (or use -m, --file, or stdin).' },
   ],
   variadic: true,
@@ -25,7 +25,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
     kind: { type: 'string', char: 'k', description: 'What the reply is (default follows the message).', options: MESSAGE_KINDS },
     priority: { type: 'string', char: 'p', description: 'How urgent it is (default: as the message).', options: PRIORITIES },
     'wait-for': { type: 'string', description: 'After sending, block until it is read, or answered.', options: ['read', 'reply'] },
-    timeout: { type: 'integer', description: 'Seconds to wait with --wait-for (default 300).', helpValue: 'seconds' },
+    timeout: { type: 'integer', char: 't', description: 'Seconds to wait with --wait-for (default 300).', helpValue: 'seconds' },
     'no-reply': { type: 'boolean', description: 'Mark the reply as needing no answer (ends a back-and-forth).' },
     as: asFlag,
     json: jsonFlag,
@@ -44,6 +44,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
         waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
         timeoutSeconds: f.timeout as number | undefined,
         noReply: !!f['no-reply'],
+        onWaiting: tellOnTerminal(io),
       }),
     );
   },

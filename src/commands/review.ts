@@ -26,7 +26,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
     '<%= config.bin %> review 01JD3K8Z5Q --request-changes -m "the empty case is missing"',
     '<%= config.bin %> review --list',
   ],
-  args: [{ name: 'id', description: 'The handoff (message id; a unique prefix of 6+ characters works).' }],
+  args: [{ name: 'id', description: 'The handoff (message id; the short id printed in tables works).' }],
   flags: {
     range: { type: 'string', description: 'Compare with this range of commits instead of the attributed ones.', helpValue: 'A..B' },
     approve: { type: 'boolean', description: 'Record an approval.' },

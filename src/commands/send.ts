@@ -3,7 +3,7 @@ import { asFlag, defineCommand, jsonFlag } from '../cli/define';
 import { messageBlock } from '../cli/render';
 import type { SendJson } from '../json/types';
 import { send } from '../ops/send';
-import { bodyFlags, readBody, withContext } from './_shared';
+import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand<SendJson>({
   id: 'send',
@@ -33,7 +33,7 @@ diff against HEAD travel with the message. Prints the message id.`,
     'reply-to': { type: 'string', description: 'The message this answers (sets the thread too).', helpValue: 'id' },
     create: { type: 'boolean', description: 'Register unknown recipients: the message waits in their inbox until they start.' },
     'wait-for': { type: 'string', description: 'After sending, block until every recipient has read it, or someone replies.', options: ['read', 'reply'] },
-    timeout: { type: 'integer', description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.', helpValue: 'seconds' },
+    timeout: { type: 'integer', char: 't', description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.', helpValue: 'seconds' },
     'no-reply': { type: 'boolean', description: 'Mark the message as needing no answer (ends a back-and-forth).' },
     as: asFlag,
     json: jsonFlag,
@@ -55,6 +55,7 @@ diff against HEAD travel with the message. Prints the message id.`,
         waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
         timeoutSeconds: f.timeout as number | undefined,
         noReply: !!f['no-reply'],
+        onWaiting: tellOnTerminal(io),
       }),
     );
   },

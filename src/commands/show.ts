@@ -11,7 +11,7 @@ export default defineCommand<ShowJson>({
   description: `Does not mark the message read. Receipts say, per recipient, whether the message is stored
 (delivered, unread), read, or acked.`,
   examples: ['<%= config.bin %> show 01JD3K8Z5Q', '<%= config.bin %> show 01JD3K8Z5Q --no-patch', '<%= config.bin %> show 01JD3K8Z5Q --json'],
-  args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works).', required: true }],
+  args: [{ name: 'id', description: 'Message id (the short id printed in tables works).', required: true }],
   flags: {
     'no-pager': noPagerFlag,
     'no-patch': { type: 'boolean', description: 'Leave out the attached diff.' },

@@ -3,7 +3,7 @@ import { asFlag, defineCommand, jsonFlag } from '../cli/define';
 import { messageBlock } from '../cli/render';
 import type { WaitJson } from '../json/types';
 import { waitForMessages } from '../ops/wait';
-import { withContext } from './_shared';
+import { withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand<WaitJson>({
   id: 'wait',
@@ -29,6 +29,7 @@ notifications of the ledger (no busy polling) until one arrives, then prints it 
         from: f.from as string | undefined,
         kind: f.kind as string | undefined,
         peek: !!f.peek,
+        onWaiting: tellOnTerminal(io),
       }),
     );
   },

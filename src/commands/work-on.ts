@@ -14,7 +14,7 @@ read, which is recorded as a guess and marked "?" by blame. '--none' says your c
 forgets the pin. With no argument, prints the current one. HANDOFF_MESSAGE in the environment overrides all
 of this.`,
   examples: ['<%= config.bin %> work-on 01JD3K8Z5Q', '<%= config.bin %> work-on --none', '<%= config.bin %> work-on'],
-  args: [{ name: 'id', description: 'Message id (a unique prefix of 6+ characters works).' }],
+  args: [{ name: 'id', description: 'Message id (the short id printed in tables works).' }],
   flags: {
     none: { type: 'boolean', description: 'Commits answer no handoff.' },
     auto: { type: 'boolean', description: 'Forget the pin: commits answer the next request replied to with a diff, or (a guess) the newest request read.' },

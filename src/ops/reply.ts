@@ -18,6 +18,7 @@ export interface ReplyInput {
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;
+  onWaiting?: (what: string) => void;
 }
 
 /** Replies to a message. */
@@ -37,5 +38,6 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     waitFor: input.waitFor,
     timeoutSeconds: input.timeoutSeconds,
     noReply: input.noReply,
+    onWaiting: input.onWaiting,
   });
 }

@@ -22,6 +22,8 @@ export interface SendInput {
   priority?: Priority;
   thread?: string;
   replyTo?: string;
+  /** Told what --wait-for waits for (the CLI says it on a terminal). */
+  onWaiting?: (what: string) => void;
   attachDiff?: boolean;
   create?: boolean;
   waitFor?: 'read' | 'reply';
@@ -76,6 +78,6 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
   if (!input.waitFor) return { message };
-  const waited = await waitForReadOrReply(ctx, { message: event.id, for: input.waitFor, timeoutSeconds: input.timeoutSeconds ?? 300 });
+  const waited = await waitForReadOrReply(ctx, { message: event.id, for: input.waitFor, timeoutSeconds: input.timeoutSeconds ?? 300, onWaiting: input.onWaiting });
   return { message, waited };
 }

@@ -91,18 +91,27 @@ export interface WaitInput {
   kind?: string;
   /** Leave the messages unread. */
   peek?: boolean;
+  /** Told what is being waited for, once, when there is nothing yet (the CLI says it on a terminal). */
+  onWaiting?: (what: string) => void;
 }
 
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
 export async function waitForMessages(ctx: Context, input: WaitInput): Promise<WaitJson> {
   const me = resolveIdentity(ctx, { as: input.as });
   const timeoutMs = (input.timeoutSeconds ?? 0) > 0 ? input.timeoutSeconds! * 1000 : 2 ** 31 - 1;
+  let told = false;
   const rows = await withPresence(ctx, me.name, 'wait', () =>
     waitForChange(
       ctx,
       () => {
         const r = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
-        return r.length ? r : undefined;
+        if (r.length) return r;
+        if (!told && input.onWaiting) {
+          told = true;
+          const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`].filter(Boolean).join(' ');
+          input.onWaiting(`waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`);
+        }
+        return undefined;
       },
       timeoutMs,
     ),
@@ -118,7 +127,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
 /** Waits until every recipient has read a message, or until someone replies to it. */
 export async function waitForReadOrReply(
   ctx: Context,
-  opts: { message: string; for: 'read' | 'reply'; timeoutSeconds: number },
+  opts: { message: string; for: 'read' | 'reply'; timeoutSeconds: number; onWaiting?: (what: string) => void },
 ): Promise<{ for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson }> {
   type Outcome = { for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson };
   const check: () => Outcome | undefined =
@@ -131,6 +140,7 @@ export async function waitForReadOrReply(
           const replies = repliesTo(ctx.db, opts.message);
           return replies.length ? { for: 'reply' as const, reply: messageJson(replies[0]!) } : undefined;
         };
+  opts.onWaiting?.(`sent ${opts.message}; waiting until it is ${opts.for === 'read' ? 'read by every recipient' : 'answered'} (up to ${opts.timeoutSeconds}s); Ctrl-C stops waiting, the message stays sent`);
   const result = await waitForChange(ctx, check, opts.timeoutSeconds * 1000);
   if (!result) {
     const what = opts.for === 'read' ? 'read by every recipient' : 'answered';

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { closeContext, openContext } from '../../src/ops/context';
 import { send } from '../../src/ops/send';
 import { join } from '../../src/ops/agents';
+import { COMMAND_DEFS } from '../../src/cli/commands';
 import { BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
 
 /** A repository with `n` threads between lead and codex, written in-process (fast). */
@@ -99,3 +100,49 @@ describe('send --wait-for', () => {
 });
 
 export { git };
+
+describe('--json everywhere, one shape', () => {
+  const ids = Object.keys(COMMAND_DEFS).map((id) => id.split(':'));
+
+  it('an unknown command gets a "did you mean" and, under --json, the error object', () => {
+    const repo = makeRepo();
+    const r = cli(repo, ['inbx']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/'inbx' is not a handoff command\. Did you mean 'handoff inbox'\?/);
+    const j = cli(repo, ['rply', 'x', '--json']);
+    expect(j.status).toBe(2);
+    expect(j.json.error).toMatchObject({ code: 'unknown_command', exitCode: 2, details: { suggestions: ['reply'] } });
+    expect(cli(repo, ['hooks', 'instal']).stderr).toMatch(/Did you mean 'handoff hooks install'/);
+  });
+
+  it('every command answers a bad flag under --json with {"error": ...} and exit 2', () => {
+    const repo = makeRepo();
+    for (const id of ids) {
+      const r = cli(repo, [...id, '--no-such-flag', '--json']);
+      expect(r.status, id.join(' ')).toBe(2);
+      expect(r.json?.error?.code, `${id.join(' ')}: ${r.stdout}${r.stderr}`).toBe('usage');
+      expect(r.json.error.message).toMatch(/--no-such-flag/);
+    }
+    // A bad option value and a missing argument too.
+    expect(cli(repo, ['inbox', '--kind', 'nope', '--json']).json.error.message).toMatch(/--kind=nope/);
+    expect(cli(repo, ['show', '--json']).json.error.message).toMatch(/Missing 1 required arg/);
+  });
+
+  it('list outputs are objects that name their list', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['send', 'codex', 'hi'], { agent: 'lead' });
+    for (const [args, key] of [
+      [['agents'], 'agents'],
+      [['threads'], 'threads'],
+      [['log'], 'commits'],
+      [['inbox'], 'messages'],
+      [['replay'], 'items'],
+      [['review', '--list'], 'reviews'],
+    ] as const) {
+      const r = ok(repo, [...args, '--json'], { agent: 'codex' });
+      expect(Array.isArray(r.json), args.join(' ')).toBe(false);
+      expect(Array.isArray(r.json[key]), args.join(' ')).toBe(true);
+    }
+  });
+});

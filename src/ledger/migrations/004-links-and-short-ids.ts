@@ -27,4 +27,8 @@ CREATE TABLE settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Messages indexed before this version were not checked as they arrived: where two of them share their
+-- last 7 characters, print 12 (60 random bits) from now on.
+INSERT INTO settings (key, value)
+  SELECT 'short_id_length', '12' WHERE EXISTS (SELECT 1 FROM messages GROUP BY substr(id, 20) HAVING count(*) > 1);
 `;
