@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { firstLine, inert } from '../core/text';
+import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from '../cli/define';
 import { paint } from '../cli/io';
 import { page } from '../cli/pager';
@@ -14,14 +15,17 @@ function text(io: Io, r: ReplayJson): string {
   for (const it of r.items) {
     if (it.type === 'message') {
       const m = it.message;
-      out.push(`${paint(io, 'dim', m.ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.id)}${m.replyTo ? paint(io, 'dim', ` (reply to ${m.replyTo.slice(-8)})`) : ''}`);
+      out.push(`${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}`);
       for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
       if (it.stat?.length) out.push(paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
       if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
+      const receipts = it.recipients.map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`).join(', ');
+      const verdicts = it.verdicts.map((v) => `${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`).join(', ');
+      if (receipts || verdicts) out.push(paint(io, 'dim', `    ${[receipts, verdicts].filter(Boolean).join('; ')}`));
     } else {
-      const answers = it.answers.length ? paint(io, 'cyan', `  answers ${it.answers.map((a) => a.slice(-8)).join(', ')}`) : '';
+      const answers = it.answers.length ? paint(io, 'cyan', `  answers ${it.answers.map((a) => shortId(a)).join(', ')}${it.link === 'guess' ? ' (a guess)' : ''}`) : '';
       out.push(`${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}`);
-      if (it.stat.length) out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added}`).join(', ')}`));
+      if (it.stat.length) out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
       if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
     }
     out.push('');
@@ -69,7 +73,7 @@ permalink per message.`,
       });
       if (!html) return r;
       const file = path.resolve(html);
-      const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${r.thread.slice(-8)}` : ''}`;
+      const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${shortId(r.thread)}` : ''}`;
       fs.writeFileSync(file, replayHtml(r, title));
       return { ...r, html: file };
     });

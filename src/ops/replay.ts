@@ -8,11 +8,12 @@ import { readCommits } from '../git/commits';
 import { runGit } from '../git/exec';
 import { readObjects } from '../git/objects';
 import { stmt } from '../ledger/db';
-import type { MessageRow } from '../ledger/messages';
-import type { MessageJson } from '../json/types';
+import { recipientsOf, type MessageRow } from '../ledger/messages';
+import { verdictsOn } from '../ledger/attributions';
+import type { MessageJson, RecipientJson } from '../json/types';
 import type { Context } from './context';
 import { findMessage } from './lookup';
-import { messageJson } from './views';
+import { messageJson, recipientJson } from './views';
 
 export type DiffMode = 'stat' | 'full' | 'none';
 
@@ -28,6 +29,10 @@ export interface ReplayMessageItem {
   message: MessageJson;
   stat: FileStat[] | null;
   patch: string | null;
+  /** Each recipient's receipt (stored, read, acked). */
+  recipients: RecipientJson[];
+  /** Review verdicts recorded on this message. */
+  verdicts: { id: string; reviewer: string; verdict: string }[];
 }
 
 export interface ReplayCommitItem {
@@ -37,7 +42,11 @@ export interface ReplayCommitItem {
   agent: string;
   human: boolean;
   subject: string;
+  /** When the commit was recorded (ISO 8601). */
+  ts: string;
   answers: string[];
+  /** How sure the link to `answers` is: pinned, reply or guess. */
+  link: 'pinned' | 'reply' | 'guess' | null;
   stat: FileStat[];
   patch: string | null;
 }
@@ -48,6 +57,8 @@ export interface ReplayJson {
   thread: string | null;
   agents: string[];
   threads: string[];
+  /** Each thread's subject (the first line of its first message). */
+  threadSubjects: Record<string, string>;
   items: ReplayItem[];
 }
 
@@ -119,6 +130,21 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
     const existing = present.filter((_, i) => !check[i]?.endsWith('missing'));
     for (const info of readCommits(ctx.repo.cwd, existing)) subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
   }
+  // Lines added and removed per file of each commit (one git log for all).
+  const numstats = new Map<string, FileStat[]>();
+  if (subjects.size) {
+    const text = runGit(['log', '--no-walk=unsorted', '--numstat', '--first-parent', '--no-renames', '-z', '--format=%x01%H', ...subjects.keys(), '--'], { cwd: ctx.repo.cwd }).stdout.toString('utf8');
+    // Each commit: \x01<hash>\0, then "\n<added>\t<removed>\t<path>\0" per file.
+    for (const chunk of text.split('\x01').filter(Boolean)) {
+      const [head, ...records] = chunk.split('\0');
+      const stats: FileStat[] = [];
+      for (const rec of records) {
+        const m = /^\n?(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
+        if (m) stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
+      }
+      numstats.set(head!.trim(), stats);
+    }
+  }
   const commitPatches = new Map<string, string>();
   if (mode === 'full' && subjects.size) {
     const text = runGit(['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...subjects.keys(), '--'], { cwd: ctx.repo.cwd }).stdout.toString('utf8');
@@ -137,7 +163,15 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
     const patch = patches.get(r.id) ?? null;
     const stat = patch !== null ? diffStat(patch) : null;
     if (input.path && !(stat && touches(stat.map((s) => s.file)))) continue;
-    items.push({ type: 'message', clock: r.clock, message: messageJson(r), stat: mode === 'none' ? null : stat, patch: mode === 'full' ? patch : null });
+    items.push({
+      type: 'message',
+      clock: r.clock,
+      message: messageJson(r),
+      stat: mode === 'none' ? null : stat,
+      patch: mode === 'full' ? patch : null,
+      recipients: recipientsOf(ctx.db, r.id).map(recipientJson),
+      verdicts: verdictsOn(ctx.db, r.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict })),
+    });
   }
   for (const c of commits) {
     if (!inTime(c.clock)) continue;
@@ -151,8 +185,11 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       agent: c.agent,
       human: c.human,
       subject: subjects.get(c.commit) ?? '(commit not in this clone)',
+      ts: c.ts,
       answers: c.messages,
-      stat: Object.entries(c.files).map(([file, ranges]) => ({ file, added: ranges.reduce((n, [, k]) => n + k, 0), removed: 0 })),
+      link: c.messages.length ? (c.link ?? 'pinned') : null,
+      // git's own count where the commit is here; else the lines the attribution recorded as added.
+      stat: numstats.get(c.commit) ?? Object.entries(c.files).map(([file, ranges]) => ({ file, added: ranges.reduce((n, [, k]) => n + k, 0), removed: 0 })),
       patch: mode === 'full' ? (commitPatches.get(c.commit) ?? null) : null,
     });
   }
@@ -166,5 +203,10 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       threads.add(it.message.thread);
     } else agents.add(it.agent);
   }
-  return { thread, agents: [...agents].sort(), threads: [...threads], items };
+  const threadSubjects: Record<string, string> = {};
+  for (const t of threads) {
+    const first = rows.find((r) => r.thread === t && r.id === t) ?? rows.find((r) => r.thread === t);
+    threadSubjects[t] = (first?.body.split('\n', 1)[0] ?? '').slice(0, 200);
+  }
+  return { thread, agents: [...agents].sort(), threads: [...threads], threadSubjects, items };
 }

@@ -103,6 +103,12 @@ describe('replay', () => {
     ]);
     const commitA = r.items.find((i: any) => i.type === 'commit' && i.subject === 'A');
     expect(commitA.answers).toEqual([edited]);
+    // Commit stats count what git counts: additions and deletions.
+    expect(commitA.stat).toEqual([
+      { file: 'src/other.ts', added: 1, removed: 1 },
+      { file: 'src/parser.ts', added: 1, removed: 1 },
+    ]);
+    expect(commitA.link).toBe('pinned');
     expect(r.items.find((i: any) => i.type === 'message' && i.message.id === exact).stat).toEqual([{ file: 'src/parser.ts', added: 1, removed: 0 }]);
     // Filters: a thread, an agent, a path.
     expect(ok(repo, ['replay', exact, '--json']).json.items.map((i: any) => i.type)).toEqual(['message', 'commit']);
@@ -170,6 +176,73 @@ describe('replay', () => {
       const id = await pageObj.locator('article.message').first().getAttribute('id');
       expect(id).toMatch(/^m-[0-9A-Z]{26}$/);
       expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the page reads like a pull request conversation, at 1400 px and at 420 px, without horizontal scrolling', async () => {
+    const exe = '/usr/bin/chromium';
+    if (!fs.existsSync(exe)) {
+      console.warn('Skipping: /usr/bin/chromium is not installed (apt-get install chromium).');
+      return;
+    }
+    const { repo } = scenario();
+    ok(repo, ['join'], { agent: 'lead' });
+    const long = `export const VERY_LONG_NAME_${'X'.repeat(300)} = 1;`;
+    fs.writeFileSync(path.join(repo, 'src/other.ts'), `${long}\n`);
+    const req = ok(repo, ['send', 'codex', `Please take this over: ${'a-very-long-word-'.repeat(20)}`, '--attach-diff', '--kind', 'review_request', '--json'], { agent: 'lead' }).json.message;
+    ok(repo, ['read', req.id], { agent: 'codex' });
+    const answer = ok(repo, ['reply', req.id, 'on it', '--json'], { agent: 'codex' }).json.message;
+    ok(repo, ['reply', answer.id, 'thanks', '--json'], { agent: 'lead' });
+    ok(repo, ['review', req.id, '--approve', '-m', 'fine'], { agent: 'lead' });
+    const file = path.join(tmpDir(), 'replay.html');
+    ok(repo, ['replay', '--html', file]);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: exe,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      for (const width of [1400, 420]) {
+        const page = await browser.newPage({ viewport: { width, height: 900 } });
+        await page.goto(`file://${file}`);
+        const shot = path.join(path.dirname(file), `replay-${width}.png`);
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(fs.statSync(shot).size).toBeGreaterThan(1000);
+        // No horizontal scrolling of the page itself (long code scrolls inside its own box).
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `at ${width} px`).toBeLessThanOrEqual(0);
+        // Replies are nested under what they answer, two levels deep.
+        expect(await page.locator(`#m-${req.id} > .replies > #m-${answer.id}`).count()).toBe(1);
+        expect(await page.locator(`#m-${answer.id} > .replies > article.message`).count()).toBe(1);
+        // The thread filter names threads by subject.
+        const labels = await page.locator('#f-thread option').allTextContents();
+        expect(labels.some((l) => l.startsWith('Please take this over'))).toBe(true);
+        expect(labels.some((l) => /^[0-9A-Z]{20,}$/.test(l))).toBe(false);
+        // Receipts and the verdict are on the card.
+        const meta = await page.locator(`#m-${req.id} > .own > .meta`).textContent();
+        expect(meta).toContain('read · codex');
+        expect(meta).toContain('approve · lead');
+        // Per-file diff headers and line numbers.
+        await page.locator(`#m-${req.id} > .own > details.diff > summary`).click();
+        expect(await page.locator(`#m-${req.id} .file .fh code`).allTextContents()).toContain('src/other.ts');
+        const numbers = (await page.locator(`#m-${req.id} .file td.ln`).allTextContents()).filter((t) => /^\d+$/.test(t));
+        expect(numbers.length).toBeGreaterThan(0);
+        // Relative times, the exact time on hover.
+        const t = page.locator(`#m-${req.id} > header time`);
+        expect(await t.getAttribute('title')).toBe(req.ts);
+        expect(await t.textContent()).toMatch(/just now|\d+s ago|\d+m ago/);
+        // A permalink does not land under the sticky header.
+        await page.goto(`file://${file}#m-${answer.id}`);
+        await page.waitForTimeout(100);
+        const gap = await page.evaluate((id) => document.getElementById(id)!.getBoundingClientRect().top - document.querySelector('header.top')!.getBoundingClientRect().bottom, `m-${answer.id}`);
+        expect(gap).toBeGreaterThanOrEqual(0);
+        // Filtering by the thread keeps the nested conversation.
+        await page.selectOption('#f-thread', req.thread);
+        expect(await page.locator(`#m-${answer.id}:not(.hidden)`).count()).toBe(1);
+        await page.close();
+      }
     } finally {
       await browser.close();
     }
