@@ -8,6 +8,8 @@ export interface CommitInfo {
   parents: string[];
   author: string;
   authorTime: string;
+  /** Committer date (ISO 8601). */
+  commitTime: string;
   message: string;
   trailers: Record<string, string[]>;
 }
@@ -28,18 +30,20 @@ export function parseTrailers(message: string): Record<string, string[]> {
   return out;
 }
 
-const COMMIT_FORMAT = '%H%x01%T%x01%P%x01%an%x01%aI%x01%B';
+const COMMIT_FORMAT = '%H%x01%T%x01%P%x01%an%x01%aI%x01%cI%x01%B';
 
 function parseCommit(rec: string): CommitInfo {
-  const [commit, tree, parents, author, authorTime, message] = rec.split('\x01');
+  const [commit, tree, parents, author, authorTime, commitTime, ...rest] = rec.split('\x01');
+  const message = rest.join('\x01');
   return {
     commit: commit!.trim(),
     tree: tree!,
     parents: parents ? parents.split(' ').filter(Boolean) : [],
     author: author ?? '',
     authorTime: authorTime ?? '',
-    message: message ?? '',
-    trailers: parseTrailers(message ?? ''),
+    commitTime: commitTime ?? '',
+    message,
+    trailers: parseTrailers(message),
   };
 }
 

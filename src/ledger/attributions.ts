@@ -50,9 +50,14 @@ export function attributionByPatchId(db: Db, patchId: string): AttributionRow | 
   return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT 1').get(patchId) as AttributionRow | undefined;
 }
 
-/** Agents' attributed commits that added lines to `file`, newest first. */
-export function agentCommitsTouching(db: Db, file: string, limit: number): AttributionRow[] {
-  return stmt(db, 'SELECT a.* FROM attributions a, json_each(a.files) j WHERE j.value = ? AND a.human = 0 ORDER BY a.clock DESC LIMIT ?').all(file, limit) as AttributionRow[];
+/** Agents' attributed commits that added lines to `file` and were recorded before `beforeClock`, newest first. */
+export function agentCommitsTouching(db: Db, file: string, beforeClock: number, limit: number): AttributionRow[] {
+  return stmt(db, 'SELECT a.* FROM attributions a, json_each(a.files) j WHERE j.value = ? AND a.human = 0 AND a.clock <= ? ORDER BY a.clock DESC LIMIT ?').all(file, beforeClock, limit) as AttributionRow[];
+}
+
+/** Whether any agent's commit was recorded before `beforeClock`. */
+export function anyAgentCommitBefore(db: Db, beforeClock: number): boolean {
+  return !!stmt(db, 'SELECT 1 FROM attributions WHERE human = 0 AND clock <= ? LIMIT 1').get(beforeClock);
 }
 
 /** The commits a new commit was rewritten from. */
@@ -70,6 +75,10 @@ export interface CommitFacts {
   patch_id: string | null;
   trailer_agent: string | null;
   trailer_msgs: string;
+  /** Number of parents; null in facts cached before it was kept. */
+  parents?: number | null;
+  /** Commit time in ms; null in facts cached before it was kept. */
+  committed_at?: number | null;
 }
 
 /** Cached facts of commits (immutable, so never stale). */
@@ -79,7 +88,10 @@ export function commitFacts(db: Db, commits: string[]): Map<string, CommitFacts>
 
 /** Caches facts of a commit. */
 export function saveCommitFacts(db: Db, f: CommitFacts): void {
-  stmt(db, 'INSERT OR REPLACE INTO commit_facts (commit_id, patch_id, trailer_agent, trailer_msgs) VALUES (@commit_id, @patch_id, @trailer_agent, @trailer_msgs)').run(f);
+  stmt(
+    db,
+    'INSERT OR REPLACE INTO commit_facts (commit_id, patch_id, trailer_agent, trailer_msgs, parents, committed_at) VALUES (@commit_id, @patch_id, @trailer_agent, @trailer_msgs, @parents, @committed_at)',
+  ).run({ parents: null, committed_at: null, ...f });
 }
 
 export interface VerdictRow {

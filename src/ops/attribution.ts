@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
 import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
-import { agentCommitsTouching, attributionByPatchId, attributionsOf, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
+import { agentCommitsTouching, anyAgentCommitBefore, attributionByPatchId, attributionsOf, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
 import { isAncestor, runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
@@ -158,6 +158,9 @@ export function lineOwners(cwd: string, newC: string, olds: string[]): Record<st
   return out;
 }
 
+/** Clock skew allowed between a commit's date and the attribution clock of the commits it squashed. */
+const SKEW_MS = 60 * 60 * 1000;
+
 /** How a commit's agent was found. */
 export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id' | 'content';
 
@@ -189,12 +192,9 @@ export class CommitResolver {
     this.unmerged = new Set();
     if (recent.length === 0) return this.unmerged;
     // One walk: what the agents' commits reach that the tip does not (missing commits are skipped).
-    const check = runGit(['cat-file', '--batch-check'], { cwd: this.ctx.repo.cwd, input: `${recent.join('\n')}\n`, allowFailure: true });
-    const present = check.stdout.toString('utf8').split('\n').filter((l) => / commit /.test(l)).map((l) => l.slice(0, 40));
-    if (present.length === 0) return this.unmerged;
-    const res = runGit(['rev-list', '--stdin'], { cwd: this.ctx.repo.cwd, input: `${present.join('\n')}\n^${this.tip}\n`, allowFailure: true });
+    const res = runGit(['rev-list', '--ignore-missing', '--stdin'], { cwd: this.ctx.repo.cwd, input: `${recent.join('\n')}\n^${this.tip}\n`, allowFailure: true });
     const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
-    for (const c of present) if (reach.has(c)) this.unmerged.add(c);
+    for (const c of recent) if (reach.has(c)) this.unmerged.add(c);
     return this.unmerged;
   }
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
@@ -226,6 +226,8 @@ export class CommitResolver {
             patch_id: pids.get(info.commit) ?? null,
             trailer_agent: validName(info.trailers['handoff-agent']?.[0]) ?? null,
             trailer_msgs: JSON.stringify((info.trailers['handoff-message'] ?? []).filter(isEventId)),
+            parents: info.parents.length,
+            committed_at: Date.parse(info.commitTime) || null,
           };
           saveCommitFacts(this.ctx.db, f);
           facts.set(info.commit, f);
@@ -242,7 +244,10 @@ export class CommitResolver {
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
         if (row) this.cache.set(c, this.fromRow(row, 'patch-id'));
       }
-      if (!this.cache.get(c)) this.relinkByContent(c);
+      // Only a commit with one parent, made after some agent commit was recorded, can be a squash of them.
+      if (!this.cache.get(c) && f.parents === 1 && f.committed_at && anyAgentCommitBefore(this.ctx.db, f.committed_at + SKEW_MS)) {
+        this.relinkByContent(c, f.committed_at + SKEW_MS);
+      }
     }
   }
 
@@ -251,13 +256,14 @@ export class CommitResolver {
    * an edited message: each added line is traced to the agent's commit that added the same text to the
    * same file, among attributed commits that are not already in its history.
    */
-  private relinkByContent(commit: string): void {
+  private relinkByContent(commit: string, beforeClock: number): void {
     const cwd = this.ctx.repo.cwd;
     const unmerged = this.unmergedAgentCommits();
     if (unmerged.size === 0) return;
     const files = runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', '--first-parent', commit], { cwd, allowFailure: true }).stdout.toString('utf8').split('\0').filter(Boolean);
     const candidates = new Map<string, AttributionRow>();
-    for (const f of files.slice(0, 50)) for (const row of agentCommitsTouching(this.ctx.db, f, 50)) candidates.set(row.commit_id, row);
+    for (const f of files.slice(0, 50)) for (const row of agentCommitsTouching(this.ctx.db, f, beforeClock, 50)) candidates.set(row.commit_id, row);
+    if (candidates.size === 0) return;
     const sources = [...candidates.values()]
       .filter((r) => unmerged.has(r.commit_id) && !isAncestor(cwd, commit, r.commit_id))
       .sort((a, b) => a.clock - b.clock)

@@ -211,7 +211,7 @@ describe('replay', () => {
         await page.screenshot({ path: shot, fullPage: true });
         expect(fs.statSync(shot).size).toBeGreaterThan(1000);
         // No horizontal scrolling of the page itself (long code scrolls inside its own box).
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).document.documentElement.clientWidth);
         expect(overflow, `at ${width} px`).toBeLessThanOrEqual(0);
         // Replies are nested under what they answer, two levels deep.
         expect(await page.locator(`#m-${req.id} > .replies > #m-${answer.id}`).count()).toBe(1);
@@ -236,7 +236,7 @@ describe('replay', () => {
         // A permalink does not land under the sticky header.
         await page.goto(`file://${file}#m-${answer.id}`);
         await page.waitForTimeout(100);
-        const gap = await page.evaluate((id) => document.getElementById(id)!.getBoundingClientRect().top - document.querySelector('header.top')!.getBoundingClientRect().bottom, `m-${answer.id}`);
+        const gap = await page.evaluate((id) => (globalThis as any).document.getElementById(id)!.getBoundingClientRect().top - (globalThis as any).document.querySelector('header.top')!.getBoundingClientRect().bottom, `m-${answer.id}`);
         expect(gap).toBeGreaterThanOrEqual(0);
         // Filtering by the thread keeps the nested conversation.
         await page.selectOption('#f-thread', req.thread);

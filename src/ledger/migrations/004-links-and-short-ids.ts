@@ -10,6 +10,10 @@ ALTER TABLE attributions ADD COLUMN link TEXT;
 -- The files a commit changed (JSON array), to find the commits a squash may have been made from.
 ALTER TABLE attributions ADD COLUMN files TEXT;
 
+-- A commit's parent count and commit time (ms), to tell which unexplained commits may be squashes.
+ALTER TABLE commit_facts ADD COLUMN parents INTEGER;
+ALTER TABLE commit_facts ADD COLUMN committed_at INTEGER;
+
 -- When a live process started, so that a reused pid is not taken for it.
 ALTER TABLE presence ADD COLUMN proc_start TEXT;
 
