@@ -6,7 +6,7 @@ import { closeContext, openContext } from '../../src/ops/context';
 import { send } from '../../src/ops/send';
 import { join } from '../../src/ops/agents';
 import { COMMAND_DEFS } from '../../src/cli/commands';
-import { BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, cli, cliAsync, makeRepo, ok } from '../helpers/repo';
 
 /** A repository with `n` threads between lead and codex, written in-process (fast). */
 async function busyRepo(n: number): Promise<string> {
@@ -99,7 +99,6 @@ describe('send --wait-for', () => {
   }, 120_000);
 });
 
-export { git };
 
 describe('--json everywhere, one shape', () => {
   const ids = Object.keys(COMMAND_DEFS).map((id) => id.split(':'));
@@ -144,5 +143,25 @@ describe('--json everywhere, one shape', () => {
       expect(Array.isArray(r.json), args.join(' ')).toBe(false);
       expect(Array.isArray(r.json[key]), args.join(' ')).toBe(true);
     }
+  });
+});
+
+describe('wait on a terminal', () => {
+  it('says on stderr what it waits for when stderr is a terminal, and nothing when it is not', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const piped = cli(repo, ['wait', '--timeout', '1', '--from', 'lead'], { agent: 'codex' });
+    expect(piped.status).toBe(5);
+    expect(piped.stderr).not.toMatch(/waiting for/);
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.warn('Skipping the terminal part: script(1) from util-linux is not installed.');
+      return;
+    }
+    const tty = spawnSync('script', ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
+    expect(tty.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
   });
 });
