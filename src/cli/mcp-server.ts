@@ -1,23 +1,31 @@
 /**
  * `handoff mcp`: a stdio MCP server (official TypeScript SDK) whose tools mirror the CLI. It runs the same
  * ops as the commands in one long-lived context, catching up with git before every call.
+ *
+ * Messages returned by `read` and `wait` are marked read only once the response carrying them was written
+ * to the client: a cancelled request (notifications/cancelled, a client-side timeout) gets no response and
+ * leaves them unread, and a closed connection ends every wait and the server.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import { errorToJson } from '../core/errors';
+import { HandoffError, errorToJson } from '../core/errors';
 import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
 import { agents, join, whoami } from '../ops/agents';
 import { blame } from '../ops/blame';
 import { closeContext, openContext, type Context } from '../ops/context';
-import { resolveIdentity } from '../ops/identity';
-import { inbox, read } from '../ops/inbox';
+import { RUNTIME_MARKERS, resolveIdentity } from '../ops/identity';
+import { protocolText } from '../ops/init';
+import type { IdentityJson } from '../json/types';
+import { inbox, markRead, read, unreadOf as unreadCount } from '../ops/inbox';
 import { indexChains } from '../ops/index-chains';
 import { reply } from '../ops/reply';
 import { review } from '../ops/review';
 import { send } from '../ops/send';
 import { thread } from '../ops/show';
-import { waitForMessages } from '../ops/wait';
+import { waitForChange, waitForMessages } from '../ops/wait';
 import { addPresence, removePresence } from '../ops/presence';
 
 export interface McpOptions {
@@ -25,28 +33,87 @@ export interface McpOptions {
   version: string;
 }
 
-/** Builds the server over an open context (exported for tests and embedding). */
-export function buildServer(ctx: Context, opts: McpOptions): McpServer {
-  const server = new McpServer({ name: 'handoff', version: opts.version });
-  const as = opts.as;
-  const run = async (fn: () => unknown) => {
+/** MCP clients by the name they send in `initialize` (clientInfo.name), mapped to handoff's agent kinds. */
+const CLIENT_KINDS: { kind: string; pattern: RegExp }[] = [
+  { kind: 'claude', pattern: /claude/i },
+  { kind: 'codex', pattern: /codex/i },
+  { kind: 'gemini', pattern: /gemini/i },
+  { kind: 'cursor', pattern: /cursor/i },
+  { kind: 'opencode', pattern: /opencode/i },
+  { kind: 'copilot', pattern: /copilot|visual studio code|vscode/i },
+];
+
+/** The agent kind an MCP client name reveals, or null. */
+export function clientKind(clientName: string | undefined): string | null {
+  if (!clientName) return null;
+  return CLIENT_KINDS.find((c) => c.pattern.test(clientName))?.kind ?? null;
+}
+
+/**
+ * The server's identity. HANDOFF_AGENT (or --as) names it; but when the config that set it was written for
+ * another runtime (HANDOFF_RUNTIME, which init writes next to it) than the client that started the server,
+ * the config was read by the wrong agent (Copilot CLI reads Claude Code's .mcp.json), so the client's own
+ * kind is used instead. Without HANDOFF_AGENT, the client's kind names it, so one shared config serves all.
+ */
+export function mcpIdentity(env: NodeJS.ProcessEnv, clientName: string | undefined, as?: string): { name: string | null; via: IdentityJson['via'] | null; note: string | null } {
+  const kind = clientKind(clientName);
+  const named = as ?? (env.HANDOFF_AGENT || undefined);
+  const intended = env.HANDOFF_RUNTIME || undefined;
+  if (named && intended && kind && intended !== kind) {
+    return { name: kind, via: 'mcp-client', note: `this server's config names ${named} (for ${intended}), but it was started by ${clientName}; acting as ${kind}.` };
+  }
+  if (named) return { name: named, via: as ? 'flag' : 'env', note: null };
+  if (kind) return { name: kind, via: 'mcp-client', note: null };
+  return { name: null, via: null, note: null };
+}
+
+/** A connection's state: the context (null until a repository is found), who it speaks for, reads to confirm. */
+export interface Session {
+  ctx: Context | null;
+  /** Why there is no context, said by every tool. */
+  noRepo: string | null;
+  /** Messages to mark read once the response with this request id has been written. */
+  pendingReads: Map<string | number, { me: IdentityJson; ids: string[] }>;
+  /** Ends every wait in flight (the connection closed). */
+  closing: AbortController;
+  /** Settles once the server knows its repository and identity (after the client's initialized). */
+  ready?: Promise<void>;
+}
+
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+const WRITES = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
+
+/** Builds the server for a session (exported for tests and embedding). */
+export function buildServer(session: Session, opts: McpOptions): McpServer {
+  const server = new McpServer(
+    { name: 'handoff', version: opts.version },
+    { instructions: protocolText(), capabilities: { resources: { subscribe: true, listChanged: false } } },
+  );
+  const need = (): Context => {
+    if (session.ctx) return session.ctx;
+    throw new HandoffError('not_a_repository', session.noRepo ?? 'handoff mcp has no repository yet.', 3);
+  };
+  const run = async (fn: (ctx: Context) => unknown) => {
     try {
+      await session.ready;
+      const ctx = need();
       indexChains(ctx);
-      const value = await fn();
+      const value = await fn(ctx);
       return { content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }], structuredContent: { result: value } as Record<string, unknown> };
     } catch (err) {
       return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify(errorToJson(err), null, 2) }] };
     }
   };
+  const signalOf = (extra: { signal: AbortSignal }) => AbortSignal.any([extra.signal, session.closing.signal]);
   const kind = z.enum(MESSAGE_KINDS as unknown as [string, ...string[]]);
   const priority = z.enum(PRIORITIES as unknown as [string, ...string[]]);
-
   server.registerTool(
     'send',
     {
       title: 'Send a message',
       description:
         'Send a message to another agent (name, several comma-separated, @team, @role or all). Set attach_diff to include a snapshot of your working tree and its diff against HEAD, so the recipient sees exactly what you changed. Returns the message with its id.',
+      annotations: WRITES,
       inputSchema: {
         to: z.string().describe('Recipient: agent name, "a,b", @team, @role, or all'),
         body: z.string().describe('The message text'),
@@ -60,9 +127,8 @@ export function buildServer(ctx: Context, opts: McpOptions): McpServer {
       },
     },
     (a) =>
-      run(() =>
+      run((ctx) =>
         send(ctx, {
-          as,
           to: a.to,
           body: a.body,
           attachDiff: a.attach_diff,
@@ -80,83 +146,215 @@ export function buildServer(ctx: Context, opts: McpOptions): McpServer {
     {
       title: 'List your messages',
       description: 'Unread messages addressed to you (urgent first, then oldest). Listing does not mark them read; use read.',
+      annotations: READ_ONLY,
       inputSchema: { all: z.boolean().optional().describe('Include read messages'), from: z.string().optional(), kind: kind.optional() },
     },
-    (a) => run(() => inbox(ctx, { as, all: a.all, from: a.from, kind: a.kind })),
+    (a) => run((ctx) => inbox(ctx, { all: a.all, from: a.from, kind: a.kind })),
   );
   server.registerTool(
     'read',
     {
       title: 'Read messages',
       description: 'Return messages in full and mark them read (the sender sees a read receipt). Give ids, or all=true for every unread one.',
+      annotations: WRITES,
       inputSchema: { ids: z.array(z.string()).optional(), all: z.boolean().optional() },
     },
-    (a) => run(() => read(ctx, { as, ids: a.ids ?? [], all: a.all })),
+    (a, extra) =>
+      run((ctx) => {
+        const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true });
+        if (r.messages.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
+        return { ...r, marked: r.messages.map((m) => m.id) };
+      }),
   );
   server.registerTool(
     'reply',
     {
       title: 'Reply to a message',
       description: 'Reply in the same thread to the sender of a message. Set attach_diff to include your working tree changes.',
+      annotations: WRITES,
       inputSchema: { id: z.string(), body: z.string(), attach_diff: z.boolean().optional(), kind: kind.optional() },
     },
-    (a) => run(() => reply(ctx, { as, id: a.id, body: a.body, attachDiff: a.attach_diff, kind: a.kind as MessageKind | undefined })),
+    (a) => run((ctx) => reply(ctx, { id: a.id, body: a.body, attachDiff: a.attach_diff, kind: a.kind as MessageKind | undefined })),
   );
   server.registerTool(
     'wait',
     {
       title: 'Wait for a message',
-      description: 'Block until a message arrives for you (or timeout_seconds pass), then return it marked read.',
+      description:
+        'Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client\'s tool timeout. Progress is reported while waiting when the client asks for it.',
+      annotations: WRITES,
       inputSchema: { timeout_seconds: z.number().int().min(1).max(3600).describe('Give up after this long'), from: z.string().optional() },
     },
-    (a) => run(() => waitForMessages(ctx, { as, timeoutSeconds: a.timeout_seconds, from: a.from })),
+    (a, extra) =>
+      run(async (ctx) => {
+        const signal = signalOf(extra);
+        const token = extra._meta?.progressToken;
+        const started = Date.now();
+        const tick = () => {
+          const elapsed = Math.round((Date.now() - started) / 1000);
+          void extra
+            .sendNotification({ method: 'notifications/progress', params: { progressToken: token!, progress: elapsed, total: a.timeout_seconds, message: `waiting for a message (${elapsed}s)` } })
+            .catch(() => undefined);
+        };
+        // Progress now and every 10 s: a client that resets its timeout on progress keeps waiting.
+        if (token !== undefined) tick();
+        const ticker = token !== undefined ? setInterval(tick, 10_000) : undefined;
+        try {
+          const r = await waitForMessages(ctx, { timeoutSeconds: a.timeout_seconds, from: a.from, peek: true, signal });
+          if (signal.aborted) throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.', 5);
+          session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
+          return r;
+        } finally {
+          if (ticker) clearInterval(ticker);
+        }
+      }),
   );
   server.registerTool(
     'thread',
-    { title: 'Read a thread', description: 'Every message of the thread a message belongs to, in order.', inputSchema: { id: z.string() } },
-    (a) => run(() => thread(ctx, { id: a.id })),
+    { title: 'Read a thread', description: 'Every message of the thread a message belongs to, in order.', annotations: READ_ONLY, inputSchema: { id: z.string() } },
+    (a) => run((ctx) => thread(ctx, { id: a.id })),
   );
-  server.registerTool('agents', { title: 'List agents', description: 'Known agents with team, role, liveness and unread counts.', inputSchema: {} }, () => run(() => agents(ctx)));
-  server.registerTool('whoami', { title: 'Who am I', description: 'Your agent name and how it was found.', inputSchema: {} }, () => run(() => whoami(ctx, { as })));
+  server.registerTool('agents', { title: 'List agents', description: 'Known agents with team, role, liveness and unread counts.', annotations: READ_ONLY, inputSchema: {} }, () =>
+    run((ctx) => ({ agents: agents(ctx) })),
+  );
+  server.registerTool('whoami', { title: 'Who am I', description: 'Your agent name and how it was found.', annotations: READ_ONLY, inputSchema: {} }, () => run((ctx) => whoami(ctx, {})));
   server.registerTool(
     'blame',
     {
       title: 'Blame a file',
       description: 'For each line of a file: the commit, the agent that made it and the handoff message behind it.',
+      annotations: READ_ONLY,
       inputSchema: { file: z.string(), from_line: z.number().int().min(1).optional(), to_line: z.number().int().min(1).optional() },
     },
-    (a) => run(() => blame(ctx, { file: a.file, range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined })),
+    (a) => run((ctx) => blame(ctx, { file: a.file, range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined })),
   );
   server.registerTool(
     'review',
     {
       title: 'Review a handoff',
       description: 'Compare the diff attached to a handoff with what landed: each hunk landed as sent, landed changed, or not landed.',
+      annotations: READ_ONLY,
       inputSchema: { id: z.string(), range: z.string().optional().describe('A..B instead of the attributed commits') },
     },
-    (a) => run(() => review(ctx, { id: a.id, range: a.range })),
+    (a) => run((ctx) => review(ctx, { id: a.id, range: a.range })),
   );
+  // The caller's unread messages as a resource; subscribers get resources/updated when it changes.
+  const INBOX = 'handoff://inbox';
+  server.registerResource('inbox', INBOX, { title: 'Your unread handoff messages', mimeType: 'application/json' }, async () => {
+    await session.ready;
+    const ctx = need();
+    indexChains(ctx);
+    return { contents: [{ uri: INBOX, mimeType: 'application/json', text: JSON.stringify(inbox(ctx, {}), null, 2) }] };
+  });
+  let watching: AbortController | null = null;
+  server.server.setRequestHandler(SubscribeRequestSchema, (req) => {
+    if (req.params.uri === INBOX && !watching && session.ctx) {
+      watching = new AbortController();
+      void watchInbox(session, watching.signal, () => server.server.sendResourceUpdated({ uri: INBOX }));
+    }
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
+    if (req.params.uri === INBOX && watching) {
+      watching.abort();
+      watching = null;
+    }
+    return {};
+  });
   return server;
 }
 
-/** Runs the server on stdio until the client goes away. */
-export async function serveStdio(opts: McpOptions): Promise<void> {
-  const ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
-  let me: string | undefined;
-  try {
-    me = resolveIdentity(ctx, { as: opts.as }).name;
-    join(ctx, { as: opts.as });
-    addPresence(ctx, me, 'mcp');
-  } catch (err) {
-    process.stderr.write(`handoff: ${(err as Error).message} The server starts anyway; tools that need an identity will say so.\n`);
+/** Sends `notify` whenever the unread count of the session's agent changes, until `signal` aborts. */
+async function watchInbox(session: Session, signal: AbortSignal, notify: () => Promise<void>): Promise<void> {
+  const ctx = session.ctx!;
+  const me = () => resolveIdentity(ctx).name;
+  let last = unreadCount(ctx, me());
+  const all = AbortSignal.any([signal, session.closing.signal]);
+  while (!all.aborted) {
+    const now = await waitForChange(ctx, () => {
+      const n = unreadCount(ctx, me());
+      return n !== last ? n : undefined;
+    }, 60_000, all);
+    if (now === undefined) continue;
+    last = now;
+    await notify().catch(() => undefined);
   }
-  const server = buildServer(ctx, opts);
+}
+
+/** The first of the client's roots (file:// URIs) that is inside a git repository, opened. */
+async function contextFromRoots(server: McpServer): Promise<Context | null> {
+  if (!server.server.getClientCapabilities()?.roots) return null;
+  try {
+    const { roots } = await server.server.listRoots(undefined, { timeout: 5000 });
+    for (const r of roots) {
+      if (!r.uri.startsWith('file://')) continue;
+      try {
+        return openContext({ cwd: fileURLToPath(r.uri), warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
+      } catch {
+        /* not a repository: try the next root */
+      }
+    }
+  } catch {
+    /* the client did not answer */
+  }
+  return null;
+}
+
+/** Runs the server on stdio until the client goes away, then ends every wait and exits. */
+export async function serveStdio(opts: McpOptions): Promise<void> {
+  const session: Session = { ctx: null, noRepo: null, pendingReads: new Map(), closing: new AbortController() };
+  try {
+    session.ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
+  } catch (err) {
+    session.noRepo = `handoff mcp was started in ${process.cwd()}, which is not in a git repository (${(err as Error).message.split('\n')[0]}), and the client named no root inside one. Set "cwd" to the repository in this MCP server's config, or start the agent inside the repository.`;
+  }
+  const server = buildServer(session, opts);
   const transport = new StdioServerTransport();
+  // A read is confirmed only when the response carrying the messages was written to the client.
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    const id = 'id' in message ? message.id : undefined;
+    const pending = id !== undefined && 'result' in message ? session.pendingReads.get(id) : undefined;
+    if (id !== undefined) session.pendingReads.delete(id);
+    if (pending && session.ctx?.db.open && !(message as { result?: { isError?: boolean } }).result?.isError) markRead(session.ctx, pending.me, pending.ids);
+  };
+  let me: string | null = null;
+  let settle: () => void = () => undefined;
+  session.ready = new Promise<void>((r) => (settle = r));
+  server.server.oninitialized = () => {
+    void (async () => {
+      session.ctx ??= await contextFromRoots(server);
+      if (session.ctx) session.noRepo = null;
+      const who = mcpIdentity(process.env, server.server.getClientVersion()?.name, opts.as);
+      if (who.note) process.stderr.write(`handoff: ${who.note}\n`);
+      if (!session.ctx) return;
+      const kind = clientKind(server.server.getClientVersion()?.name);
+      if (who.name) {
+        session.ctx.env = { ...session.ctx.env, HANDOFF_AGENT: who.name, ...(kind ? { HANDOFF_CLIENT_RUNTIME: kind } : {}) };
+        if (who.via === 'mcp-client') session.ctx.env.HANDOFF_AGENT_FROM = 'mcp-client';
+      }
+      try {
+        me = resolveIdentity(session.ctx).name;
+        join(session.ctx, {});
+        addPresence(session.ctx, me, 'mcp');
+      } catch (err) {
+        process.stderr.write(`handoff: ${(err as Error).message} Tools that need an identity will say so.\n`);
+      }
+    })().finally(settle);
+  };
   await new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.on('end', () => resolve());
+    process.stdin.on('close', () => resolve());
     void server.connect(transport);
   });
-  if (me) removePresence(ctx, me);
-  closeContext(ctx);
+  // The client is gone: end every wait (nothing they found is marked read), then leave.
+  session.closing.abort();
+  await new Promise((r) => setImmediate(r));
+  if (session.ctx) {
+    if (me) removePresence(session.ctx, me);
+    closeContext(session.ctx);
+  }
+  process.exit(0);
 }

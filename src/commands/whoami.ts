@@ -7,6 +7,7 @@ const VIA: Record<WhoamiJson['via'], string> = {
   env: 'from HANDOFF_AGENT',
   flag: 'from --as',
   runtime: 'from the detected agent runtime',
+  'mcp-client': 'from the MCP client that started the server',
   'git-user': 'from git config user.name',
 };
 

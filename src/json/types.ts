@@ -3,8 +3,8 @@
 export interface IdentityJson {
   name: string;
   runtime: string | null;
-  /** How the name was found: env (HANDOFF_AGENT), flag (--as), runtime (a detected agent), git-user. */
-  via: 'env' | 'flag' | 'runtime' | 'git-user';
+  /** How the name was found: env (HANDOFF_AGENT), flag (--as), runtime (a detected agent), mcp-client (the MCP client's own name), git-user. */
+  via: 'env' | 'flag' | 'runtime' | 'mcp-client' | 'git-user';
 }
 
 export interface AgentJson {

@@ -26,7 +26,8 @@ export function detectRuntime(env: NodeJS.ProcessEnv): string | null {
 
 /** Resolves the caller's identity; throws a UsageError when there is none or it is invalid. */
 export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as?: string } = {}): IdentityJson {
-  const runtime = detectRuntime(ctx.env);
+  // The MCP server names the runtime of the client that started it (its environment may reveal none).
+  const runtime = detectRuntime(ctx.env) ?? (ctx.env.HANDOFF_CLIENT_RUNTIME || null);
   // An invalid --as is reported as such, whatever else is set.
   if (opts.as !== undefined) validateAgentName(opts.as);
   const fromEnv = ctx.env.HANDOFF_AGENT;
@@ -42,7 +43,7 @@ export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as
         `HANDOFF_AGENT=${fromEnv} is set in the environment, so --as ${JSON.stringify(opts.as)} cannot be used. Unset HANDOFF_AGENT to act as someone else.`,
       );
     }
-    return { name: fromEnv, runtime, via: 'env' };
+    return { name: fromEnv, runtime, via: ctx.env.HANDOFF_AGENT_FROM === 'mcp-client' ? 'mcp-client' : 'env' };
   }
   if (opts.as !== undefined) return { name: opts.as, runtime, via: 'flag' };
   if (runtime) return { name: runtime, runtime, via: 'runtime' };

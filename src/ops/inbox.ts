@@ -31,6 +31,11 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
   return { agent: me.name, unread: unreadCount(ctx.db, me.name), messages, notices: loopNotices(ctx, me.name, messages.filter((m) => m.status === 'stored')) };
 }
 
+/** How many unread messages `agent` has. */
+export function unreadOf(ctx: Context, agent: string): number {
+  return unreadCount(ctx.db, agent);
+}
+
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
@@ -46,13 +51,14 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
 }
 
 /** Prints messages and marks them read: the given ids, or every unread one with `all`. */
-export function read(ctx: Context, input: { as?: string; ids: string[]; all?: boolean }): ReadJson {
+export function read(ctx: Context, input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean }): ReadJson {
   const me = resolveIdentity(ctx, { as: input.as });
   if (!input.all && input.ids.length === 0) throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
   let rows: ReturnType<typeof messageJson>[];
   if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
   else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
-  const marked = markRead(ctx, me, rows.map((m) => m.id));
+  // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server).
+  const marked = input.deferMark ? [] : markRead(ctx, me, rows.map((m) => m.id));
   return { agent: me.name, notices: loopNotices(ctx, me.name, rows), messages: rows, marked };
 }
 

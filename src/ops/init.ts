@@ -18,6 +18,11 @@ export type AgentKind = (typeof AGENT_KINDS)[number];
 const START = '<!-- handoff:start -->';
 const END = '<!-- handoff:end -->';
 
+/** The protocol, in a few lines (the MCP server's instructions, the skill, the AGENTS.md section). */
+export function protocolText(): string {
+  return protocolSection().replace(START, '').replace(END, '').trim();
+}
+
 /** The protocol, in a few lines, for AGENTS.md. */
 export function protocolSection(): string {
   return `${START}
@@ -190,9 +195,10 @@ export function init(ctx: Context, input: { agents: string[]; name?: string; dry
   for (const a of agents) {
     for (const p of plan(a.kind, a.name)) {
       const abs = path.join(top, p.path);
-      const current = contents.get(p.path)?.next ?? (fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null);
-      const before = contents.get(p.path)?.before ?? current;
-      contents.set(p.path, { before, next: p.next(current) });
+      // A file planned by an earlier agent keeps its original "before" (null when init creates it).
+      const earlier = contents.get(p.path);
+      const current = earlier ? earlier.next : fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
+      contents.set(p.path, { before: earlier ? earlier.before : current, next: p.next(current) });
     }
   }
   const changes: InitChange[] = [...contents].map(([p, c]) => ({

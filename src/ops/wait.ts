@@ -20,8 +20,12 @@ import { messageJson, recipientJson } from './views';
 
 const SAFETY_RECHECK_MS = 2000;
 
-/** Resolves with the first non-undefined result of `check`, re-run whenever the ledger may have changed. */
-export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+/**
+ * Resolves with the first non-undefined result of `check`, re-run whenever the ledger may have changed;
+ * undefined when `timeoutMs` pass or `signal` aborts (a client that gave up, a closed connection).
+ */
+export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
+  if (signal?.aborted) return Promise.resolve(undefined);
   const first = check();
   if (first !== undefined) return Promise.resolve(first);
   return new Promise((resolve) => {
@@ -39,8 +43,11 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
       clearTimeout(timer);
       clearInterval(safety);
       clearTimeout(pending);
+      signal?.removeEventListener('abort', onAbort);
       resolve(value);
     };
+    const onAbort = () => finish(undefined);
+    signal?.addEventListener('abort', onAbort);
     const recheck = () => {
       pending = undefined;
       if (settled) return;
@@ -93,6 +100,8 @@ export interface WaitInput {
   peek?: boolean;
   /** Told what is being waited for, once, when there is nothing yet (the CLI says it on a terminal). */
   onWaiting?: (what: string) => void;
+  /** Stops the wait (it then ends as a timeout, and nothing is marked read). */
+  signal?: AbortSignal;
 }
 
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
@@ -114,8 +123,10 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         return undefined;
       },
       timeoutMs,
+      input.signal,
     ),
   );
+  if (input.signal?.aborted) throw new TimeoutError('cancelled', `The wait for ${me.name} was cancelled; no message was marked read.`);
   if (!rows) {
     throw new TimeoutError('timeout', `No message arrived for ${me.name} within ${input.timeoutSeconds}s.`);
   }

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ListRootsRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
+});
+
+interface Conn {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+}
+
+async function connect(cwd: string, opts: { env?: Record<string, string | undefined>; name?: string; roots?: string[] } = {}): Promise<Conn> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd, env: cleanEnv(opts.env) as Record<string, string>, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (d) => (err += d));
+  const client = new Client({ name: opts.name ?? 'test-client', version: '1.0.0' }, { capabilities: opts.roots ? { roots: {} } : {} });
+  if (opts.roots) client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: opts.roots!.map((r) => ({ uri: pathToFileURL(r).href, name: 'repo' })) }));
+  await client.connect(transport);
+  clients.push(client);
+  return { client, transport, stderr: () => err };
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown> = {}, options: Parameters<Client['callTool']>[2] = {}): Promise<any> {
+  const r = (await client.callTool({ name, arguments: args }, undefined, options)) as { isError?: boolean; content: { type: string; text: string }[] };
+  const value = JSON.parse(r.content[0]!.text);
+  if (r.isError) throw Object.assign(new Error(value.error.message), { json: value });
+  return value;
+}
+
+const status = (repo: string, id: string) => ok(repo, ['show', id, '--json']).json.recipients[0].status;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('an MCP wait the client abandons marks nothing read', () => {
+  it('a wait cancelled by the client, then a send: the message stays unread, no receipt', async () => {
+    const repo = makeRepo();
+    const codex = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    expect((await call(codex.client, 'whoami')).name).toBe('codex');
+    const abort = new AbortController();
+    const waiting = call(codex.client, 'wait', { timeout_seconds: 30 }, { signal: abort.signal }).catch((e) => e);
+    await sleep(300);
+    abort.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    await sleep(200);
+    const id = ok(repo, ['send', 'codex', 'after the cancel', '--json'], { agent: 'lead' }).json.message.id;
+    await sleep(3000); // longer than the server's 2 s safety re-check
+    expect(status(repo, id)).toBe('stored');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages).toEqual([]); // no read receipt
+    // The next wait gets it, and only then is it read.
+    const got = await call(codex.client, 'wait', { timeout_seconds: 10 });
+    expect(got.messages.map((m: any) => m.id)).toEqual([id]);
+    await sleep(200);
+    expect(status(repo, id)).toBe('read');
+  });
+
+  it('a client-side timeout (the SDK cancels) leaves the message unread too', async () => {
+    const repo = makeRepo();
+    const codex = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    await call(codex.client, 'whoami');
+    await expect(call(codex.client, 'wait', { timeout_seconds: 30 }, { timeout: 500 })).rejects.toThrow(/timed out/i);
+    const id = ok(repo, ['send', 'codex', 'late', '--json'], { agent: 'lead' }).json.message.id;
+    await sleep(2500);
+    expect(status(repo, id)).toBe('stored');
+  });
+
+  it('a closed connection ends the wait and the server at once, quietly, with nothing marked read', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const child = spawn(process.execPath, [BIN, 'mcp'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const rpc = (m: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
+    rpc({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    rpc({ method: 'notifications/initialized' });
+    rpc({ id: 2, method: 'tools/call', params: { name: 'wait', arguments: { timeout_seconds: 600 } } });
+    await sleep(800);
+    child.stdin.end();
+    const t0 = Date.now();
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const id = ok(repo, ['send', 'codex', 'after the close', '--json'], { agent: 'lead' }).json.message.id;
+    expect(status(repo, id)).toBe('stored');
+    expect(stderr).not.toMatch(/not open/);
+    // The server's presence went with it.
+    expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live).toBe(false);
+  });
+});
+
+describe('the MCP server in real sessions', () => {
+  it('stays live after a wait, reports progress while waiting, and tells subscribers when the inbox changes', async () => {
+    const repo = makeRepo();
+    const codex = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    await call(codex.client, 'whoami');
+    const live = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex')?.live;
+    expect(live()).toBe(true);
+    const progress: number[] = [];
+    const waiting = call(codex.client, 'wait', { timeout_seconds: 20 }, { onprogress: (p) => progress.push(p.progress) });
+    await sleep(300);
+    ok(repo, ['send', 'codex', 'one'], { agent: 'lead' });
+    await waiting;
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(live()).toBe(true); // the wait did not remove the server's own presence
+    // Resource subscription.
+    const updates: string[] = [];
+    codex.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updates.push(n.params.uri);
+    });
+    await codex.client.subscribeResource({ uri: 'handoff://inbox' });
+    ok(repo, ['send', 'codex', 'two'], { agent: 'lead' });
+    for (let i = 0; i < 40 && updates.length === 0; i++) await sleep(100);
+    expect(updates).toContain('handoff://inbox');
+    const res = await codex.client.readResource({ uri: 'handoff://inbox' });
+    expect(JSON.parse((res.contents[0] as { text: string }).text).messages.map((m: any) => m.body)).toEqual(['two']);
+  });
+
+  it('gives instructions and marks read-only tools so clients can auto-approve them', async () => {
+    const repo = makeRepo();
+    const c = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    expect(c.client.getInstructions()).toMatch(/handoff send <agent>/);
+    const { tools } = await c.client.listTools();
+    const ro = Object.fromEntries(tools.map((t) => [t.name, t.annotations?.readOnlyHint]));
+    expect(ro).toMatchObject({ inbox: true, thread: true, agents: true, whoami: true, blame: true, review: true, send: false, read: false, wait: false, reply: false });
+  });
+
+  it("takes its name from the client when HANDOFF_AGENT is unset, and never speaks for another runtime's config", async () => {
+    const repo = makeRepo();
+    const bare = await connect(repo, { name: 'claude-code' });
+    expect(await call(bare.client, 'whoami')).toMatchObject({ name: 'claude', via: 'mcp-client' });
+    // Claude Code's .mcp.json read by another client: HANDOFF_RUNTIME says whom it was written for.
+    const other = await connect(repo, { name: 'github-copilot-cli', env: { HANDOFF_AGENT: 'claude', HANDOFF_RUNTIME: 'claude' } });
+    expect(await call(other.client, 'whoami')).toMatchObject({ name: 'copilot', via: 'mcp-client' });
+    expect(other.stderr()).toMatch(/names claude \(for claude\), but it was started by github-copilot-cli; acting as copilot/);
+    // The matching client keeps the configured name (a second Claude named claude-ui).
+    const ui = await connect(repo, { name: 'claude-code', env: { HANDOFF_AGENT: 'claude-ui', HANDOFF_RUNTIME: 'claude' } });
+    expect((await call(ui.client, 'whoami')).name).toBe('claude-ui');
+  });
+
+  it('started outside the repository: finds it through the client\'s roots, or says how to fix it in a tool error', async () => {
+    const repo = makeRepo();
+    const outside = tmpDir();
+    const lost = await connect(outside, { env: { HANDOFF_AGENT: 'codex' } });
+    await expect(call(lost.client, 'inbox')).rejects.toMatchObject({ json: { error: { code: 'not_a_repository' } } });
+    await expect(call(lost.client, 'inbox')).rejects.toThrow(/Set "cwd" to the repository/);
+    const found = await connect(outside, { env: { HANDOFF_AGENT: 'codex' }, roots: [repo] });
+    const sent = await call(found.client, 'send', { to: 'lead', body: 'found it', create: true });
+    expect(ok(repo, ['show', sent.message.id, '--json']).json.message.body).toBe('found it');
+  });
+});
