@@ -1,6 +1,7 @@
 /** Every command, by id (topics use ":" inside ids, a space on the command line). */
 import type { CommandDef } from './define';
 import ack from '../commands/ack';
+import agentHook from '../commands/agent-hook';
 import agents from '../commands/agents';
 import blame from '../commands/blame';
 import checkout from '../commands/checkout';
@@ -30,5 +31,5 @@ import whoami from '../commands/whoami';
 import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+  [ack, agentHook, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

@@ -9,11 +9,15 @@ export default defineCommand<InitJson>({
   id: 'init',
   summary: 'Set up handoff for your agents: instructions, MCP server, agent hooks, git hooks.',
   description: `Writes, for each agent: an AGENTS.md section teaching the protocol (and a CLAUDE.md import and a
-skill for Claude Code), the MCP server registration in the agent's project config with HANDOFF_AGENT set,
-Claude Code hooks that show unread messages at session start and before stopping, and the git hooks.
-Idempotent. --dry-run shows every file it would write or change; --undo removes exactly what it added,
-leaving each file byte for byte as before. Prints the manual steps each agent needs (trusting hooks,
-approving the MCP server).`,
+skill for Claude Code), the MCP server registration in the agent's project config with HANDOFF_AGENT and
+HANDOFF_RUNTIME set, Claude Code hooks that bring unread messages into the session at its start and at the
+end of each turn, Gemini CLI's context.fileName (so it reads AGENTS.md), and the git hooks. JSON files keep
+their comments and layout; a TOML file that does not parse, or a JSON file that does not, stops init with
+nothing written. Idempotent; --dry-run shows every change.
+
+--undo removes exactly what init added in this worktree: a file nobody changed since is restored byte for
+byte; in an edited file only handoff's parts go and the edits stay; if handoff's own part was edited, it
+says so and changes nothing unless --force. The git hooks, shared by all worktrees, go with the last one.`,
   examples: [
     '<%= config.bin %> init --agent claude --dry-run',
     '<%= config.bin %> init --agent claude --agent codex',
@@ -25,19 +29,23 @@ approving the MCP server).`,
     agent: { type: 'string', description: 'Agent to set up (repeatable; default all).', options: [...AGENT_KINDS, 'all'], multiple: true },
     name: { type: 'string', description: 'The agent name to use (with a single --agent; default: the agent kind).', helpValue: 'name' },
     'dry-run': { type: 'boolean', description: 'Show what would change; change nothing.' },
-    undo: { type: 'boolean', description: 'Remove what init added.' },
+    undo: { type: 'boolean', description: 'Remove what init added in this worktree.' },
+    force: { type: 'boolean', description: "With --undo: remove handoff's parts even where they were edited." },
     json: jsonFlag,
   },
   run(parsed, io) {
     const f = parsed.flags;
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     checkHookPaths(paths);
-    return withContext(io, (ctx) => init(ctx, { agents: (f.agent as string[] | undefined) ?? [], name: f.name as string | undefined, dryRun: !!f['dry-run'], undo: !!f.undo, paths }));
+    return withContext(io, (ctx) => init(ctx, { agents: (f.agent as string[] | undefined) ?? [], name: f.name as string | undefined, dryRun: !!f['dry-run'], undo: !!f.undo, force: !!f.force, paths }));
   },
   print(r, io) {
-    const verb = (a: string) => (r.dryRun ? { create: 'would create', modify: 'would modify', unchanged: 'unchanged', restore: 'would restore', delete: 'would delete' } : { create: 'created', modify: 'modified', unchanged: 'unchanged', restore: 'restored', delete: 'deleted' })[a as 'create'];
+    const verb = (a: string) =>
+      (r.dryRun
+        ? { create: 'would create', modify: 'would modify', unchanged: 'unchanged', restore: 'would restore', delete: 'would delete', 'remove-part': 'would clean' }
+        : { create: 'created', modify: 'modified', unchanged: 'unchanged', restore: 'restored', delete: 'deleted', 'remove-part': 'cleaned' })[a as 'create'];
     for (const c of r.changes) {
-      io.log(`${paint(io, c.action === 'unchanged' ? 'dim' : 'green', verb(c.action).padEnd(13))} ${c.path}`);
+      io.log(`${paint(io, c.action === 'unchanged' ? 'dim' : 'green', verb(c.action).padEnd(13))} ${c.path}${c.note ? paint(io, 'dim', `  (${c.note})`) : ''}`);
       if (r.dryRun && c.content !== undefined && c.action !== 'unchanged') io.log(c.content.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
     }
     if (r.dryRun && !r.undo) io.log(`${paint(io, 'green', 'would install'.padEnd(13))} git hooks prepare-commit-msg, post-commit, post-rewrite`);

@@ -191,6 +191,12 @@ export function noteLoopNotice(db: Db, agent: string, other: string, clock: numb
   stmt(db, 'INSERT INTO loop_notices (agent, other, notified) VALUES (?, ?, ?) ON CONFLICT (agent, other) DO UPDATE SET notified = excluded.notified').run(agent, other, clock);
 }
 
+/** Of `ids`, those `agent` has not been nudged about yet; records them as nudged now. */
+export function takeNewNudges(db: Db, agent: string, ids: string[], at: number): string[] {
+  const ins = stmt(db, 'INSERT OR IGNORE INTO nudges (agent, message_id, at) VALUES (?, ?, ?)');
+  return ids.filter((id) => ins.run(agent, id, at).changes > 0);
+}
+
 /** Records the tmux pane where an agent runs (local doorbell). */
 export function setDoorbell(db: Db, agent: string, pane: string): void {
   stmt(db, 'INSERT INTO doorbells (agent, pane) VALUES (?, ?) ON CONFLICT (agent) DO UPDATE SET pane = excluded.pane').run(agent, pane);

@@ -9,11 +9,12 @@ import type { Context } from './context';
 
 /** Environment variables by which agent runtimes reveal themselves, in the order they are checked. */
 export const RUNTIME_MARKERS: { runtime: string; vars: string[] }[] = [
+  // Sources for each marker: docs/agents.md.
   { runtime: 'claude', vars: ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT'] },
   { runtime: 'codex', vars: ['CODEX_SANDBOX', 'CODEX_SANDBOX_NETWORK_DISABLED', 'CODEX_THREAD_ID'] },
   { runtime: 'gemini', vars: ['GEMINI_CLI'] },
-  { runtime: 'copilot', vars: ['COPILOT_CLI', 'GITHUB_COPILOT_CLI'] },
-  { runtime: 'cursor', vars: ['CURSOR_AGENT', 'CURSOR_TRACE_ID'] },
+  { runtime: 'copilot', vars: ['COPILOT_CLI', 'COPILOT_AGENT_SESSION_ID', 'COPILOT_AGENT', 'GITHUB_COPILOT_CLI'] },
+  { runtime: 'cursor', vars: ['CURSOR_AGENT'] },
   { runtime: 'opencode', vars: ['OPENCODE'] },
   { runtime: 'aider', vars: ['AIDER_CHAT', 'AIDER_MODEL'] },
 ];

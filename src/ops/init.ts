@@ -1,13 +1,18 @@
 /**
- * `init`: puts handoff in each agent's default path. It writes an AGENTS.md section teaching the protocol,
- * a CLAUDE.md import and a skill for Claude Code, the MCP server registration in each agent's project
- * config (with HANDOFF_AGENT set, so two agents get distinct names), Claude Code hooks that surface unread
- * messages, and the git hooks. Idempotent; --dry-run shows every change; --undo restores every file
- * byte for byte (the bytes before the first init are kept in <git common dir>/handoff/init-manifest.json).
+ * `init`: puts handoff in each agent's default path: an AGENTS.md section teaching the protocol, a
+ * CLAUDE.md import and a skill for Claude Code, the MCP server registration in each agent's project config
+ * (HANDOFF_AGENT names the agent, HANDOFF_RUNTIME says which runtime the entry is for), agent hooks that
+ * bring unread messages into the session, Gemini CLI's context file setting, and the git hooks.
+ *
+ * Edits are surgical: marked Markdown sections, JSON keys and array entries set through a JSONC editor
+ * (comments and formatting kept), one marked TOML table. What was added is recorded per worktree in
+ * <git dir>/handoff-init.json, so `--undo` removes exactly that: a file nobody touched since is restored
+ * byte for byte; in a file edited since, only handoff's parts are removed and the user's edits stay; where
+ * handoff's own part was edited, undo says so and changes nothing unless --force.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { HandoffError, UsageError } from '../core/errors';
+import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { validateAgentName } from '../core/names';
 import type { Context } from './context';
 import { installHooks, uninstallHooks, type HookPaths, type HooksJson } from './hooks';
@@ -42,69 +47,86 @@ ${END}
 `;
 }
 
+type JsonPath = (string | number)[];
+
+/** One change init makes to one file. */
+type Edit =
+  | { kind: 'section'; text: string }
+  | { kind: 'file'; text: string }
+  | { kind: 'json-set'; at: JsonPath; value: unknown; merge?: (current: unknown) => unknown }
+  | { kind: 'json-append'; at: JsonPath; value: unknown }
+  | { kind: 'toml-table'; table: string[]; text: string };
+
 interface Planned {
   /** Path relative to the worktree. */
   path: string;
-  next: (before: string | null) => string;
+  edits: Edit[];
 }
 
-function mdSection(section: string): (before: string | null) => string {
-  return (before) => {
-    if (before === null) return section;
-    const s = before.indexOf(START);
-    const e = before.indexOf(END);
-    if (s >= 0 && e > s) return before.slice(0, s) + section.trimEnd() + before.slice(e + END.length);
-    return `${before.replace(/\n*$/, '\n\n')}${section}`;
-  };
+/** What init did to one file, kept for undo. */
+interface FileRecord {
+  path: string;
+  /** The bytes before handoff first touched the file (null: init created it). */
+  original: string | null;
+  /** The bytes init last wrote. */
+  written: string;
+  done: Done[];
 }
 
-function jsonMerge(file: string, edit: (doc: Record<string, any>) => void): (before: string | null) => string {
-  return (before) => {
-    let doc: Record<string, any> = {};
-    if (before !== null && before.trim()) {
-      try {
-        doc = JSON.parse(before) as Record<string, any>;
-      } catch {
-        throw new HandoffError('bad_config_file', `${file} is not valid JSON, so handoff will not change it. Fix it (or move it away) and run init again.`);
-      }
-    }
-    const copy = JSON.parse(JSON.stringify(doc)) as Record<string, any>;
-    edit(copy);
-    if (before !== null && JSON.stringify(copy) === JSON.stringify(doc)) return before;
-    return `${JSON.stringify(copy, null, 2)}\n`;
-  };
+type Done =
+  | { kind: 'section'; text: string }
+  | { kind: 'file'; text: string }
+  /** `previous` undefined: the key was absent; `created`: containers init had to create. */
+  | { kind: 'json-set'; at: JsonPath; value: unknown; previous?: unknown; created: JsonPath[] }
+  | { kind: 'json-append'; at: JsonPath; value: unknown; created: JsonPath[] }
+  | { kind: 'toml-table'; text: string };
+
+interface InitRecord {
+  version: 2;
+  files: FileRecord[];
+  dirs: string[];
 }
 
-const mcpEntry = (name: string) => ({ command: 'handoff', args: ['mcp'], env: { HANDOFF_AGENT: name } });
+const mcpEntry = (name: string, kind: AgentKind) => ({ command: 'handoff', args: ['mcp'], env: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind } });
+const hookCommand = (name: string, kind: AgentKind, event: string) => `HANDOFF_AGENT=${name} HANDOFF_RUNTIME=${kind} handoff agent-hook ${event}`;
 
 function plan(kind: AgentKind, name: string): Planned[] {
-  const agentsMd: Planned = { path: 'AGENTS.md', next: mdSection(protocolSection()) };
+  const agentsMd: Planned = { path: 'AGENTS.md', edits: [{ kind: 'section', text: protocolSection() }] };
   switch (kind) {
     case 'claude':
       return [
         agentsMd,
-        { path: 'CLAUDE.md', next: mdSection(`${START}\n@AGENTS.md\n${END}\n`) },
+        { path: 'CLAUDE.md', edits: [{ kind: 'section', text: `${START}\n@AGENTS.md\n${END}\n` }] },
         {
           path: '.claude/skills/handoff/SKILL.md',
-          next: () => `---
+          edits: [
+            {
+              kind: 'file',
+              text: `---
 name: handoff
 description: Message other AI agents working on this repository, hand work over with a diff, and see who changed what. Use when you need another agent's help, finish a step someone asked for, or find a message waiting.
 ---
 
-${protocolSection().replace(START, '').replace(END, '').trim()}
+${protocolText()}
 `,
+            },
+          ],
         },
-        { path: '.mcp.json', next: jsonMerge('.mcp.json', (d) => ((d.mcpServers ??= {}).handoff = mcpEntry(name))) },
+        // timeout (ms): Claude Code's tool timeout for this server, so that 'wait' is not cut short. Copilot CLI
+        // also reads .mcp.json (HANDOFF_RUNTIME lets the server see it is not Claude Code); it wants a tools list.
+        { path: '.mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), timeout: 3_600_000, tools: ['*'] } }] },
         {
           path: '.claude/settings.json',
-          next: jsonMerge('.claude/settings.json', (d) => {
-            const hooks = (d.hooks ??= {});
-            const command = `HANDOFF_AGENT=${name} handoff inbox`;
-            for (const event of ['SessionStart', 'Stop']) {
-              const list = (hooks[event] ??= []) as { hooks?: { type: string; command: string }[] }[];
-              if (!list.some((e) => e.hooks?.some((h) => h.command === command))) list.push({ hooks: [{ type: 'command', command }] });
-            }
-          }),
+          edits: [
+            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
+            { kind: 'json-append', at: ['hooks', 'Stop'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
+            // In the background after each turn: wakes an idle session when a message arrives (exit 2 + asyncRewake).
+            {
+              kind: 'json-append',
+              at: ['hooks', 'Stop'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'idle-wait'), async: true, asyncRewake: true, timeout: 3600 }] },
+            },
+          ],
         },
       ];
     case 'codex':
@@ -112,30 +134,61 @@ ${protocolSection().replace(START, '').replace(END, '').trim()}
         agentsMd,
         {
           path: '.codex/config.toml',
-          next: (before) => {
-            const block = `# ${START}\n[mcp_servers.handoff]\ncommand = "handoff"\nargs = ["mcp"]\nenv = { HANDOFF_AGENT = "${name}" }\n# ${END}\n`;
-            if (before === null) return block;
-            const s = before.indexOf(`# ${START}`);
-            const e = before.indexOf(`# ${END}`);
-            if (s >= 0 && e > s) return before.slice(0, s) + block + before.slice(e + `# ${END}\n`.length);
-            return `${before.replace(/\n*$/, '\n\n')}${block}`;
-          },
+          edits: [
+            {
+              kind: 'toml-table',
+              table: ['mcp_servers', 'handoff'],
+              text: `# ${START}
+[mcp_servers.handoff]
+command = "handoff"
+args = ["mcp"]
+env = { HANDOFF_AGENT = "${name}", HANDOFF_RUNTIME = "codex" }
+startup_timeout_sec = 30
+# 'wait' blocks until a message comes; Codex would stop the tool call after 60 or 300 s.
+tool_timeout_sec = 3600
+# ${END}
+`,
+            },
+          ],
         },
       ];
     case 'gemini':
-      return [agentsMd, { path: '.gemini/settings.json', next: jsonMerge('.gemini/settings.json', (d) => ((d.mcpServers ??= {}).handoff = mcpEntry(name))) }];
+      return [
+        agentsMd,
+        {
+          path: '.gemini/settings.json',
+          edits: [
+            { kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), timeout: 3_600_000 } },
+            // Gemini CLI reads GEMINI.md unless context.fileName names other files: add AGENTS.md.
+            {
+              kind: 'json-set',
+              at: ['context', 'fileName'],
+              value: ['AGENTS.md', 'GEMINI.md'],
+              merge: (cur) => {
+                if (cur === undefined) return ['AGENTS.md', 'GEMINI.md'];
+                const list = Array.isArray(cur) ? cur : [cur];
+                return list.includes('AGENTS.md') ? cur : [...list, 'AGENTS.md'];
+              },
+            },
+          ],
+        },
+      ];
     case 'copilot':
-      return [agentsMd, { path: '.vscode/mcp.json', next: jsonMerge('.vscode/mcp.json', (d) => ((d.servers ??= {}).handoff = { type: 'stdio', ...mcpEntry(name) })) }];
+      return [agentsMd, { path: '.vscode/mcp.json', edits: [{ kind: 'json-set', at: ['servers', 'handoff'], value: { type: 'stdio', ...mcpEntry(name, kind) } }] }];
     case 'cursor':
-      return [agentsMd, { path: '.cursor/mcp.json', next: jsonMerge('.cursor/mcp.json', (d) => ((d.mcpServers ??= {}).handoff = mcpEntry(name))) }];
+      return [agentsMd, { path: '.cursor/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: mcpEntry(name, kind) }] }];
     case 'opencode':
       return [
         agentsMd,
         {
           path: 'opencode.json',
-          next: jsonMerge('opencode.json', (d) => {
-            (d.mcp ??= {}).handoff = { type: 'local', command: ['handoff', 'mcp'], environment: { HANDOFF_AGENT: name }, enabled: true };
-          }),
+          edits: [
+            {
+              kind: 'json-set',
+              at: ['mcp', 'handoff'],
+              value: { type: 'local', command: ['handoff', 'mcp'], environment: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind }, enabled: true },
+            },
+          ],
         },
       ];
   }
@@ -143,17 +196,18 @@ ${protocolSection().replace(START, '').replace(END, '').trim()}
 
 const MANUAL: Record<AgentKind, string> = {
   claude: 'Claude Code: approve the "handoff" MCP server from .mcp.json when asked, and review the hooks in .claude/settings.json (/hooks).',
-  codex: 'Codex: trust this project so that .codex/config.toml is read (or copy its [mcp_servers.handoff] block to ~/.codex/config.toml).',
-  gemini: 'Gemini CLI: trust this folder so that .gemini/settings.json is read; it reads AGENTS.md when context.fileName includes it.',
-  copilot: 'GitHub Copilot: enable the "handoff" server from .vscode/mcp.json (MCP servers need approval in your editor or CLI).',
+  codex: 'Codex: trust this project so that .codex/config.toml is read (or copy its [mcp_servers.handoff] table to ~/.codex/config.toml).',
+  gemini: 'Gemini CLI: trust this folder so that .gemini/settings.json is read.',
+  copilot: 'GitHub Copilot: start the "handoff" server from .vscode/mcp.json when VS Code asks (MCP servers need your approval).',
   cursor: 'Cursor: enable the "handoff" server in Settings > MCP.',
-  opencode: 'opencode: the "handoff" server in opencode.json starts with opencode.',
+  opencode: 'opencode: nothing; the "handoff" server in opencode.json starts with opencode.',
 };
 
 export interface InitChange {
   path: string;
-  action: 'create' | 'modify' | 'unchanged' | 'restore' | 'delete';
+  action: 'create' | 'modify' | 'unchanged' | 'restore' | 'delete' | 'remove-part';
   content?: string;
+  note?: string;
 }
 
 export interface InitJson {
@@ -165,89 +219,346 @@ export interface InitJson {
   manualSteps: string[];
 }
 
-interface Manifest {
-  files: { path: string; before: string | null }[];
-  dirs: string[];
+// ---------------------------------------------------------------- text editing
+
+function addSection(before: string | null, section: string): string {
+  if (before === null) return section;
+  const s = before.indexOf(START);
+  const e = before.indexOf(END);
+  if (s >= 0 && e > s) return before.slice(0, s) + section.trimEnd() + before.slice(e + END.length);
+  return `${before.replace(/\n*$/, '\n\n')}${section}`;
 }
 
-const manifestPath = (ctx: Context) => path.join(ctx.dataDir, 'init-manifest.json');
+/** The text without handoff's marked section (and the blank line init put before it), or null if absent. */
+function removeSection(text: string): { text: string; section: string } | null {
+  const s = text.indexOf(START);
+  const e = text.indexOf(END);
+  if (s < 0 || e < s) return null;
+  let end = e + END.length;
+  if (text[end] === '\n') end++;
+  const section = text.slice(s, end);
+  let head = text.slice(0, s);
+  const tail = text.slice(end);
+  if (tail === '') head = head.replace(/\n+$/, head.trim() ? '\n' : '');
+  return { text: head + tail, section };
+}
 
-function readManifest(ctx: Context): Manifest {
+type Jsonc = typeof import('jsonc-parser');
+let jsoncLib: Jsonc | undefined;
+const jsonc = (): Jsonc => (jsoncLib ??= require('jsonc-parser') as Jsonc);
+
+function parseJsonc(file: string, text: string): unknown {
+  if (!text.trim()) return {};
+  const errors: import('jsonc-parser').ParseError[] = [];
+  const value = jsonc().parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length || (text.trim() && (value === null || typeof value !== 'object' || Array.isArray(value)))) {
+    throw new HandoffError('bad_config_file', `${file} is not valid JSON, so handoff will not change it. Fix it (or move it away) and run the command again.`);
+  }
+  return value ?? {};
+}
+
+const FORMAT = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } };
+
+function getAt(doc: unknown, at: JsonPath): unknown {
+  let cur: unknown = doc;
+  for (const k of at) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+function setJson(text: string, at: JsonPath, value: unknown): string {
+  const base = text.trim() ? text : '{}\n';
+  return jsonc().applyEdits(base, jsonc().modify(base, at, value, FORMAT));
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The containers along `at` that do not exist in `doc` (init creates them; undo removes them if empty). */
+function missingContainers(doc: unknown, at: JsonPath): JsonPath[] {
+  const out: JsonPath[] = [];
+  for (let i = 1; i < at.length; i++) if (getAt(doc, at.slice(0, i)) === undefined) out.push(at.slice(0, i));
+  return out;
+}
+
+function tomlLib(): typeof import('smol-toml') {
+  return require('smol-toml') as typeof import('smol-toml');
+}
+
+function parseToml(file: string, text: string): Record<string, unknown> {
   try {
-    return JSON.parse(fs.readFileSync(manifestPath(ctx), 'utf8')) as Manifest;
-  } catch {
-    return { files: [], dirs: [] };
+    return tomlLib().parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new HandoffError('bad_config_file', `${file} is not valid TOML (${(err as Error).message.split('\n')[0]}), so handoff will not change it. Fix it and run the command again.`);
   }
 }
 
+const TOML_START = `# ${START}`;
+const TOML_END = `# ${END}`;
+
+function removeTomlBlock(text: string): { text: string; block: string } | null {
+  const s = text.indexOf(TOML_START);
+  const e = text.indexOf(TOML_END);
+  if (s < 0 || e < s) return null;
+  let end = e + TOML_END.length;
+  if (text[end] === '\n') end++;
+  const block = text.slice(s, end);
+  let head = text.slice(0, s);
+  const tail = text.slice(end);
+  if (tail === '') head = head.replace(/\n+$/, head.trim() ? '\n' : '');
+  return { text: head + tail, block };
+}
+
+/** Applies `edits` to a file's text; returns the new text, what was done, and notes. */
+function applyEdits(file: string, before: string | null, edits: Edit[]): { next: string; done: Done[]; notes: string[] } {
+  let text = before ?? '';
+  const done: Done[] = [];
+  const notes: string[] = [];
+  for (const edit of edits) {
+    if (edit.kind === 'section') {
+      text = addSection(text === '' && before === null ? null : text, edit.text);
+      done.push({ kind: 'section', text: edit.text });
+    } else if (edit.kind === 'file') {
+      if (before !== null && before !== edit.text && !done.length) notes.push(`${file} existed and is replaced by handoff's version; undo puts the old one back`);
+      text = edit.text;
+      done.push({ kind: 'file', text: edit.text });
+    } else if (edit.kind === 'json-set') {
+      const doc = parseJsonc(file, text);
+      const previous = getAt(doc, edit.at);
+      const value = edit.merge ? edit.merge(previous) : edit.value;
+      if (!same(previous, value)) text = setJson(text, edit.at, value);
+      done.push({ kind: 'json-set', at: edit.at, value, ...(previous !== undefined ? { previous } : {}), created: missingContainers(doc, edit.at) });
+    } else if (edit.kind === 'json-append') {
+      const doc = parseJsonc(file, text);
+      const list = getAt(doc, edit.at);
+      if (list !== undefined && !Array.isArray(list)) throw new HandoffError('bad_config_file', `${file}: ${edit.at.join('.')} is not a list, so handoff will not change it.`);
+      if (!(list as unknown[] | undefined)?.some((x) => same(x, edit.value))) {
+        const created = missingContainers(doc, [...edit.at, 0]);
+        text = list === undefined ? setJson(text, edit.at, [edit.value]) : jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, (list as unknown[]).length], edit.value, { ...FORMAT, isArrayInsertion: true }));
+        done.push({ kind: 'json-append', at: edit.at, value: edit.value, created });
+      } else done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [] });
+    } else {
+      const parsed = parseToml(file, text);
+      const existing = removeTomlBlock(text);
+      if (existing) text = existing.text.replace(/\n*$/, existing.text.trim() ? '\n' : '');
+      else if (getAt(parsed, edit.table) !== undefined) {
+        // The user configured this table themselves: never write a second one.
+        notes.push(`${file} already has [${edit.table.join('.')}], set up by hand; left as it is`);
+        continue;
+      }
+      text = text.trim() ? `${text.replace(/\n*$/, '\n\n')}${edit.text}` : edit.text;
+      parseToml(file, text);
+      done.push({ kind: 'toml-table', text: edit.text });
+    }
+  }
+  if (before !== null && text === before) return { next: before, done, notes };
+  return { next: text, done, notes };
+}
+
+// ---------------------------------------------------------------- records
+
+const recordPath = (gitDir: string) => path.join(gitDir, 'handoff-init.json');
+const legacyPath = (ctx: Context) => path.join(ctx.dataDir, 'init-manifest.json');
+
+function readRecord(file: string): InitRecord {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as InitRecord;
+    if (r.version === 2) return r;
+  } catch {
+    /* none yet */
+  }
+  return { version: 2, files: [], dirs: [] };
+}
+
+/** Whether a worktree other than this one still has handoff set up by init (then the shared git hooks stay). */
+function otherWorktreesInitialised(ctx: Context): boolean {
+  const mine = path.resolve(recordPath(ctx.repo.gitDir));
+  const candidates = [recordPath(ctx.repo.commonDir)];
+  try {
+    for (const w of fs.readdirSync(path.join(ctx.repo.commonDir, 'worktrees'))) candidates.push(recordPath(path.join(ctx.repo.commonDir, 'worktrees', w)));
+  } catch {
+    /* no linked worktrees */
+  }
+  return candidates.some((c) => path.resolve(c) !== mine && fs.existsSync(c));
+}
+
+// ---------------------------------------------------------------- init
+
 /** Runs init (or its undo) in the current worktree. */
-export function init(ctx: Context, input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; paths: HookPaths }): InitJson {
+export function init(ctx: Context, input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; force?: boolean; paths: HookPaths }): InitJson {
   const top = ctx.repo.worktree;
   if (!top) throw new HandoffError('bare_repository', 'init writes agent configuration into a working tree; run it in one.');
-  if (input.undo) return undo(ctx, top, !!input.dryRun);
-  const kinds = (input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : input.agents) as AgentKind[];
+  if (input.undo) return undo(ctx, top, { dryRun: !!input.dryRun, force: !!input.force });
+  const kinds = (input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : [...new Set(input.agents)]) as AgentKind[];
   for (const k of kinds) if (!(AGENT_KINDS as readonly string[]).includes(k)) throw new UsageError('unknown_agent_kind', `Unknown agent "${k}". Choose from ${AGENT_KINDS.join(', ')}, or all.`);
   if (input.name !== undefined && kinds.length !== 1) throw new UsageError('name_needs_one_agent', '--name applies to one agent; give a single --agent with it.');
   const agents = kinds.map((kind) => ({ kind, name: validateAgentName(input.name ?? kind) }));
 
-  // Compute every change first (so that a broken config file stops init before anything is written).
-  const contents = new Map<string, { before: string | null; next: string }>();
-  for (const a of agents) {
-    for (const p of plan(a.kind, a.name)) {
-      const abs = path.join(top, p.path);
-      // A file planned by an earlier agent keeps its original "before" (null when init creates it).
-      const earlier = contents.get(p.path);
-      const current = earlier ? earlier.next : fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
-      contents.set(p.path, { before: earlier ? earlier.before : current, next: p.next(current) });
-    }
+  // Every edit of every file is computed first: a config file that cannot be parsed stops init before anything is written.
+  const byFile = new Map<string, Edit[]>();
+  for (const a of agents) for (const p of plan(a.kind, a.name)) byFile.set(p.path, [...(byFile.get(p.path) ?? []), ...p.edits]);
+  const results: { path: string; before: string | null; next: string; done: Done[]; notes: string[] }[] = [];
+  for (const [p, edits] of byFile) {
+    const abs = path.join(top, p);
+    const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
+    results.push({ path: p, before, ...applyEdits(p, before, edits) });
   }
-  const changes: InitChange[] = [...contents].map(([p, c]) => ({
-    path: p,
-    action: c.before === null ? 'create' : c.before === c.next ? 'unchanged' : 'modify',
-    content: c.next,
+  const changes: InitChange[] = results.map((r) => ({
+    path: r.path,
+    action: r.before === null ? 'create' : r.before === r.next ? 'unchanged' : 'modify',
+    content: r.next,
+    ...(r.notes.length ? { note: r.notes.join('; ') } : {}),
   }));
   const manualSteps = ["Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.", ...kinds.map((k) => MANUAL[k])];
   if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps };
 
-  const manifest = readManifest(ctx);
-  for (const [p, c] of contents) {
-    if (c.before === c.next) continue;
-    const abs = path.join(top, p);
-    if (!manifest.files.some((f) => f.path === p)) manifest.files.push({ path: p, before: c.before });
-    // Remember directories that did not exist, so that undo removes them.
-    let dir = path.dirname(p);
-    const newDirs: string[] = [];
+  const record = readRecord(recordPath(ctx.repo.gitDir));
+  for (const r of results) {
+    if (r.before === r.next && r.done.length === 0) continue;
+    const abs = path.join(top, r.path);
+    let dir = path.dirname(r.path);
     while (dir !== '.' && !fs.existsSync(path.join(top, dir))) {
-      newDirs.push(dir);
+      if (!record.dirs.includes(dir)) record.dirs.push(dir);
       dir = path.dirname(dir);
     }
-    for (const d of newDirs) if (!manifest.dirs.includes(d)) manifest.dirs.push(d);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, c.next);
+    if (r.before !== r.next) fs.writeFileSync(abs, r.next);
+    const existing = record.files.find((f) => f.path === r.path);
+    // A later init adds to what undo must remove; the original bytes are the ones before the first init.
+    const keep = (d: Done) => !r.done.some((n) => same({ ...n, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }));
+    if (existing) {
+      existing.written = r.next;
+      existing.done = [...existing.done.filter(keep), ...r.done.map((d) => {
+        const old = existing.done.find((o) => same({ ...o, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }));
+        return old ?? d;
+      })];
+    } else record.files.push({ path: r.path, original: r.before, written: r.next, done: r.done });
   }
-  fs.writeFileSync(manifestPath(ctx), JSON.stringify(manifest, null, 2));
+  fs.writeFileSync(recordPath(ctx.repo.gitDir), JSON.stringify(record, null, 2));
   const hooks = installHooks(ctx, input.paths);
   return { dryRun: false, undo: false, agents, changes, hooks, manualSteps };
 }
 
-function undo(ctx: Context, top: string, dryRun: boolean): InitJson {
-  const manifest = readManifest(ctx);
-  const changes: InitChange[] = manifest.files.map((f) => ({ path: f.path, action: f.before === null ? 'delete' : 'restore' }));
-  if (dryRun) return { dryRun: true, undo: true, agents: [], changes, hooks: null, manualSteps: [] };
-  for (const f of manifest.files) {
-    const abs = path.join(top, f.path);
-    if (f.before === null) fs.rmSync(abs, { force: true });
-    else fs.writeFileSync(abs, f.before);
+// ---------------------------------------------------------------- undo
+
+interface UndoStep {
+  path: string;
+  action: InitChange['action'];
+  next: string | null;
+  conflicts: string[];
+}
+
+/** What undo does to one file: restore it when untouched since init, else remove only handoff's parts. */
+function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
+  const abs = path.join(top, f.path);
+  const current = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
+  if (current === null) return { path: f.path, action: 'unchanged', next: null, conflicts: [] };
+  if (current === f.written) return { path: f.path, action: f.original === null ? 'delete' : 'restore', next: f.original, conflicts: [] };
+  const conflicts: string[] = [];
+  let text = current;
+  for (const d of [...f.done].reverse()) {
+    if (d.kind === 'section') {
+      const r = removeSection(text);
+      if (!r) continue;
+      if (r.section.trimEnd() !== d.text.trimEnd()) conflicts.push(`${f.path}: the handoff section was edited`);
+      text = r.text;
+    } else if (d.kind === 'file') {
+      if (text !== d.text) conflicts.push(`${f.path} was edited after init`);
+      text = f.original ?? '';
+    } else if (d.kind === 'toml-table') {
+      const r = removeTomlBlock(text);
+      if (!r) continue;
+      if (r.block !== d.text) conflicts.push(`${f.path}: the [mcp_servers.handoff] table was edited`);
+      text = r.text;
+    } else {
+      let doc: unknown;
+      try {
+        doc = parseJsonc(f.path, text);
+      } catch (err) {
+        conflicts.push((err as Error).message);
+        continue;
+      }
+      if (d.kind === 'json-set') {
+        const cur = getAt(doc, d.at);
+        if (cur === undefined) continue;
+        if (!same(cur, d.value)) conflicts.push(`${f.path}: ${d.at.join('.')} was changed after init`);
+        text = setJson(text, d.at, d.previous);
+      } else {
+        const list = getAt(doc, d.at);
+        const mine = (x: unknown) => (d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value));
+        const hits = Array.isArray(list) ? list.map((x, i) => (mine(x) ? i : -1)).filter((i) => i >= 0) : [];
+        for (const i of hits.reverse()) text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
+      }
+      // Containers init created and that are empty now go too.
+      for (const c of [...d.created].sort((a, b) => b.length - a.length)) {
+        const v = getAt(parseJsonc(f.path, text), c);
+        if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v as object).length === 0) text = setJson(text, c, undefined);
+      }
+    }
+  }
+  if (conflicts.length && !force) return { path: f.path, action: 'unchanged', next: current, conflicts };
+  const empty = !text.trim() || (f.path.endsWith('.json') && text.replace(/\s/g, '') === '{}');
+  if (f.original === null && empty) return { path: f.path, action: 'delete', next: null, conflicts };
+  return { path: f.path, action: text === current ? 'unchanged' : 'remove-part', next: text, conflicts };
+}
+
+/** Stands for "any handoff hook entry" in a legacy record. */
+const LEGACY_HOOK = 'legacy handoff hook';
+
+/** The record of a version of init that kept whole files: handoff's parts are found by their markers and names. */
+function legacyRecord(ctx: Context): InitRecord | null {
+  try {
+    const old = JSON.parse(fs.readFileSync(legacyPath(ctx), 'utf8')) as { files: { path: string; before: string | null }[]; dirs: string[] };
+    const files: FileRecord[] = old.files.map((f) => {
+      const done: Done[] = [];
+      if (f.path.endsWith('.md') && !f.path.includes('skills/')) done.push({ kind: 'section', text: '' });
+      else if (f.path.endsWith('SKILL.md')) done.push({ kind: 'file', text: '' });
+      else if (f.path.endsWith('.toml')) done.push({ kind: 'toml-table', text: '' });
+      else if (f.path.endsWith('settings.json') && f.path.startsWith('.claude')) {
+        for (const event of ['SessionStart', 'Stop']) done.push({ kind: 'json-append', at: ['hooks', event], value: LEGACY_HOOK, created: [['hooks', event], ['hooks']] });
+      } else for (const at of [['mcpServers', 'handoff'], ['servers', 'handoff'], ['mcp', 'handoff']]) done.push({ kind: 'json-set', at, value: null, created: [at.slice(0, 1)] });
+      return { path: f.path, original: f.before, written: '\0', done };
+    });
+    return { version: 2, files, dirs: old.dirs };
+  } catch {
+    return null;
+  }
+}
+
+function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean }): InitJson {
+  const own = fs.existsSync(recordPath(ctx.repo.gitDir));
+  const legacy = !own ? legacyRecord(ctx) : null;
+  const record = own ? readRecord(recordPath(ctx.repo.gitDir)) : legacy;
+  if (!record) return { dryRun: opts.dryRun, undo: true, agents: [], changes: [], hooks: null, manualSteps: ['Nothing to undo: init was not run in this worktree.'] };
+  // A legacy record names handoff's parts only by their markers: remove them whatever they say now.
+  const steps = record.files.map((f) => undoFile(top, f, opts.force || !!legacy));
+  const conflicts = steps.flatMap((s) => s.conflicts);
+  if (conflicts.length && !opts.force && !legacy) {
+    throw new ConflictError(
+      'init_edited',
+      `Undo would lose edits made after init: ${conflicts.join('; ')}. Nothing was changed. Undo the edits, or run 'handoff init --undo --force' to remove handoff's parts anyway.`,
+      { conflicts },
+    );
+  }
+  const changes: InitChange[] = steps.map((s) => ({ path: s.path, action: s.action }));
+  if (opts.dryRun) return { dryRun: true, undo: true, agents: [], changes, hooks: null, manualSteps: [] };
+  for (const s of steps) {
+    const abs = path.join(top, s.path);
+    if (s.action === 'delete') fs.rmSync(abs, { force: true });
+    else if (s.next !== null && (s.action === 'restore' || s.action === 'remove-part')) fs.writeFileSync(abs, s.next);
   }
   // Deepest first; only directories init created and that are empty now.
-  for (const d of [...manifest.dirs].sort((a, b) => b.length - a.length)) {
+  for (const d of [...record.dirs].sort((a, b) => b.length - a.length)) {
     try {
       fs.rmdirSync(path.join(top, d));
     } catch {
       /* not empty: something else lives there now */
     }
   }
-  fs.rmSync(manifestPath(ctx), { force: true });
-  const hooks = uninstallHooks(ctx);
-  return { dryRun: false, undo: true, agents: [], changes, hooks, manualSteps: [] };
+  fs.rmSync(own ? recordPath(ctx.repo.gitDir) : legacyPath(ctx), { force: true });
+  // The git hooks are shared by every worktree: they stay while another worktree is set up.
+  const hooks = otherWorktreesInitialised(ctx) ? null : uninstallHooks(ctx);
+  const manualSteps = hooks ? [] : ['The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).'];
+  return { dryRun: false, undo: true, agents: [], changes, hooks, manualSteps };
 }

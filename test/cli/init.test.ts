@@ -74,7 +74,7 @@ describe('init', () => {
     expect(agentsMd.match(/handoff:start/g)).toHaveLength(1);
     const settings = JSON.parse(fs.readFileSync(path.join(repo, '.claude', 'settings.json'), 'utf8'));
     expect(settings.permissions).toEqual({ allow: ['Bash(ls)'] });
-    expect(settings.hooks.SessionStart[0].hooks[0].command).toBe('HANDOFF_AGENT=claude handoff inbox');
+    expect(settings.hooks.SessionStart[0].hooks[0].command).toBe('HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude handoff agent-hook session-start');
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(repo, '.mcp.json'), 'utf8')).mcpServers)).toEqual(['other', 'handoff']);
     ok(repo, ['init', '--undo']);
     expect(snapshot(repo)).toEqual(before);

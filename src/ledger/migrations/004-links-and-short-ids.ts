@@ -27,6 +27,14 @@ CREATE TABLE loop_notices (
   PRIMARY KEY (agent, other)
 ) WITHOUT ROWID;
 
+-- Messages an agent's end-of-turn hook has already told it about (local; at most one nudge per message).
+CREATE TABLE nudges (
+  agent      TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  PRIMARY KEY (agent, message_id)
+) WITHOUT ROWID;
+
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -1,0 +1,43 @@
+import { defineCommand, jsonFlag } from '../cli/define';
+import { HandoffError } from '../core/errors';
+import { agentHook, idleWait, type AgentHookEvent, type AgentHookJson } from '../ops/agent-hooks';
+import { withContext } from './_shared';
+
+export default defineCommand<AgentHookJson>({
+  id: 'agent-hook',
+  summary: "Answer an agent's own hook (Claude Code SessionStart and Stop): unread messages, in the agent's hook format.",
+  description: `Written into .claude/settings.json by 'handoff init'. Reads the hook's JSON input on stdin and
+prints the documented hook output on stdout: at session-start, the agent's name and unread messages as
+additional context; at stop, a "block" decision with the new messages, so the agent reads them before it
+ends its turn. At most one nudge per message (handoff.nudge=off turns nudges off). HANDOFF_RUNTIME names
+the runtime the hook was written for; run by another runtime, the hook does nothing. Never fails: a problem
+is one line on stderr and exit 0. idle-wait runs in the background after a turn (async, asyncRewake): when a
+new message arrives it exits 2 with a short notice on stderr, which wakes an idle Claude Code session.`,
+  examples: ['HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude <%= config.bin %> agent-hook stop < input.json'],
+  args: [{ name: 'event', description: 'session-start, stop, or idle-wait', required: true }],
+  flags: { json: jsonFlag },
+  async run(parsed, io) {
+    const event = parsed.args.event as AgentHookEvent;
+    if (event !== 'session-start' && event !== 'stop' && event !== 'idle-wait') {
+      io.warn(`handoff: agent-hook: unknown event ${JSON.stringify(event)} (session-start, stop or idle-wait); doing nothing.`);
+      return { output: null, skipped: 'unknown event' };
+    }
+    const stdin = ((await io.readStdin()) ?? Buffer.alloc(0)).toString('utf8');
+    let wake: string | null = null;
+    try {
+      if (event !== 'idle-wait') return await withContext(io, (ctx) => agentHook(ctx, { event, stdin }));
+      const r = await withContext(io, (ctx) => idleWait(ctx, { stdin }));
+      if (!r.wake) return { output: null, skipped: r.skipped };
+      wake = r.wake;
+    } catch (err) {
+      // A hook must never break the agent's session.
+      io.warn(`handoff: agent-hook ${event}: ${(err as Error).message}`);
+      return { output: null, skipped: (err as Error).message };
+    }
+    // Exit 2 with the text on stderr: Claude Code's asyncRewake wakes the idle session with it.
+    throw new HandoffError('new_messages', wake, 2);
+  },
+  print(r, io) {
+    if (r.output) io.log(JSON.stringify(r.output));
+  },
+});

@@ -1,0 +1,139 @@
+/**
+ * What an agent's own hooks (Claude Code's SessionStart and Stop, written by `init`) ask handoff: at session
+ * start, who the agent is and what waits for it; at the end of a turn, whether new messages arrived, so the
+ * agent reads them before it stops. At most one nudge per message, and never for another runtime: a hook
+ * file one agent reads may be run by another (Copilot CLI and Cursor run Claude Code's hooks).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { processStartToken } from '../core/proc';
+import { firstLine, inert } from '../core/text';
+import { shortId } from '../core/ids';
+import { writeTx } from '../ledger/db';
+import { inboxFor, takeNewNudges } from '../ledger/messages';
+import type { Context } from './context';
+import { detectRuntime, resolveIdentity } from './identity';
+import { waitForChange } from './wait';
+
+export type AgentHookEvent = 'session-start' | 'stop' | 'idle-wait';
+
+export interface AgentHookJson {
+  /** What the agent runtime should be handed on stdout (its documented hook output), or null for nothing. */
+  output: Record<string, unknown> | null;
+  /** Why nothing is handed over, when nothing is. */
+  skipped: string | null;
+}
+
+/** Keys of hook input that only another runtime sends (Cursor, Copilot CLI), not Claude Code. */
+const FOREIGN_INPUT = ['cursor_version', 'workspace_roots', 'conversation_id', 'generation_id', 'toolName', 'timestamp'];
+
+/**
+ * The runtime that runs this hook. Claude Code sets CLAUDECODE=1 for hook commands (docs/agents.md), so a
+ * hook written for Claude Code that runs without it, or with another runtime's input, runs elsewhere.
+ */
+function runningUnder(ctx: Context, input: Record<string, unknown>): string | null {
+  if (FOREIGN_INPUT.some((k) => k in input)) return 'another agent';
+  const fromEnv = detectRuntime(ctx.env);
+  if (fromEnv) return fromEnv;
+  return ctx.env.HANDOFF_RUNTIME === 'claude' ? 'an agent that is not Claude Code (CLAUDECODE is not set)' : null;
+}
+
+/** How long a background idle-wait lasts (below the hook's 3600 s timeout that init writes). */
+const IDLE_WAIT_MS = 3500_000;
+
+/**
+ * The background half of the Stop hook (async + asyncRewake): waits until a message arrives that the agent
+ * was not told about, then returns the text that wakes the idle session (the hook exits 2 with it). One
+ * waiter per agent: a newer one (the next turn's) replaces it.
+ */
+export async function idleWait(ctx: Context, input: { stdin: string; timeoutMs?: number }): Promise<{ wake: string | null; skipped: string | null }> {
+  const first = agentHookPrecheck(ctx, input.stdin);
+  if (first) return { wake: null, skipped: first };
+  const me = resolveIdentity(ctx);
+  const lock = path.join(ctx.dataDir, `idle-wait-${me.name}`);
+  const token = `${process.pid} ${processStartToken(process.pid) ?? ''}`;
+  fs.writeFileSync(lock, token);
+  try {
+    const fresh = await waitForChange(
+      ctx,
+      () => {
+        let holder = '';
+        try {
+          holder = fs.readFileSync(lock, 'utf8');
+        } catch {
+          /* removed: stop */
+        }
+        if (holder !== token) return [] as string[];
+        const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map((m) => m.id);
+        const got = writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread, ctx.now().getTime()));
+        return got.length ? got : undefined;
+      },
+      input.timeoutMs ?? IDLE_WAIT_MS,
+    );
+    if (!fresh || fresh.length === 0) return { wake: null, skipped: fresh ? 'a newer waiter took over' : 'no message came' };
+    const rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).filter((m) => fresh.includes(m.id));
+    const lines = rows.slice(0, 10).map((m) => `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}): ${firstLine(m.body, 80)}`);
+    const text = [`New handoff message${rows.length === 1 ? '' : 's'} for ${me.name}:`, ...lines, `Read with \`handoff read <id>\` and act on ${rows.length === 1 ? 'it' : 'them'}.`];
+    return { wake: text.join('\n'), skipped: null };
+  } finally {
+    try {
+      if (fs.readFileSync(lock, 'utf8') === token) fs.rmSync(lock, { force: true });
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Why this hook should do nothing (written for another runtime, nudges off), or null. */
+function agentHookPrecheck(ctx: Context, stdin: string): string | null {
+  let payload: Record<string, unknown> = {};
+  try {
+    const parsed = stdin.trim() ? (JSON.parse(stdin) as unknown) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) payload = parsed as Record<string, unknown>;
+  } catch {
+    /* no usable input */
+  }
+  const meant = ctx.env.HANDOFF_RUNTIME || null;
+  const actual = runningUnder(ctx, payload);
+  if (meant && actual && actual !== meant) return `this hook was written for ${meant} but runs under ${actual}; it speaks for nobody`;
+  if (/^(off|false|0)$/i.test(ctx.config().get('handoff.nudge')?.at(-1) ?? '')) return 'handoff.nudge is off';
+  return null;
+}
+
+/** Answers one agent hook event (session-start, stop). */
+export function agentHook(ctx: Context, input: { event: Exclude<AgentHookEvent, 'idle-wait'>; stdin: string }): AgentHookJson {
+  let payload: Record<string, unknown> = {};
+  try {
+    const parsed = input.stdin.trim() ? (JSON.parse(input.stdin) as unknown) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) payload = parsed as Record<string, unknown>;
+  } catch {
+    /* no usable input: act on the event alone */
+  }
+  const skip = agentHookPrecheck(ctx, input.stdin);
+  if (skip) return { output: null, skipped: skip };
+  const me = resolveIdentity(ctx);
+  const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
+  const list = (ids: string[]) =>
+    unread
+      .filter((m) => ids.includes(m.id))
+      .slice(0, 10)
+      .map((m) => `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}${m.priority === 'urgent' ? ', urgent' : ''}): ${firstLine(m.body, 80)}`)
+      .join('\n');
+  if (input.event === 'session-start') {
+    const text = unread.length
+      ? `You are "${me.name}" in handoff. ${unread.length} unread message${unread.length === 1 ? '' : 's'}:\n${list(unread.map((m) => m.id))}\nRead them with \`handoff read <id>\` (or the handoff MCP tool "read") before you start.`
+      : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`;
+    // Told at session start counts as told: the Stop hook nudges only about what came later.
+    writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread.map((m) => m.id), ctx.now().getTime()));
+    return { output: { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } }, skipped: null };
+  }
+  const fresh = writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread.map((m) => m.id), ctx.now().getTime()));
+  if (fresh.length === 0) return { output: null, skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages' };
+  return {
+    output: {
+      decision: 'block',
+      reason: `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`,
+    },
+    skipped: null,
+  };
+}

@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addWorktree, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+
+const read = (repo: string, f: string) => fs.readFileSync(path.join(repo, f), 'utf8');
+const write = (repo: string, f: string, text: string) => {
+  fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+  fs.writeFileSync(path.join(repo, f), text);
+};
+
+describe('init for several agents', () => {
+  it('writes AGENTS.md when there was none, for two or more agents (and --dry-run says so)', () => {
+    const repo = makeRepo();
+    const dry = ok(repo, ['init', '--agent', 'claude', '--agent', 'codex', '--dry-run', '--json']).json;
+    expect(dry.changes.find((c: any) => c.path === 'AGENTS.md').action).toBe('create');
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'codex', '--agent', 'gemini']);
+    expect(read(repo, 'AGENTS.md')).toContain('<!-- handoff:start -->');
+    expect(read(repo, 'AGENTS.md').match(/handoff:start/g)).toHaveLength(1);
+    expect(read(repo, 'CLAUDE.md')).toContain('@AGENTS.md');
+    // Gemini CLI is told to read AGENTS.md.
+    expect(JSON.parse(read(repo, '.gemini/settings.json')).context.fileName).toEqual(['AGENTS.md', 'GEMINI.md']);
+  });
+
+  it('Codex: a real TOML edit with tool_timeout_sec; never a second [mcp_servers.handoff]; a broken file is refused', () => {
+    const toml = require('smol-toml') as typeof import('smol-toml');
+    const repo = makeRepo();
+    write(repo, '.codex/config.toml', 'model = "o4"\n\n[mcp_servers.other]\ncommand = "x"\n');
+    ok(repo, ['init', '--agent', 'codex']);
+    const parsed = toml.parse(read(repo, '.codex/config.toml')) as any;
+    expect(parsed.model).toBe('o4');
+    expect(parsed.mcp_servers.handoff).toMatchObject({ command: 'handoff', args: ['mcp'], tool_timeout_sec: 3600, env: { HANDOFF_AGENT: 'codex', HANDOFF_RUNTIME: 'codex' } });
+    ok(repo, ['init', '--agent', 'codex', '--name', 'codex-2']);
+    expect(read(repo, '.codex/config.toml').match(/\[mcp_servers\.handoff\]/g)).toHaveLength(1);
+    expect((toml.parse(read(repo, '.codex/config.toml')) as any).mcp_servers.handoff.env.HANDOFF_AGENT).toBe('codex-2');
+    // A table the user wrote is left alone, not doubled.
+    const mine = makeRepo();
+    write(mine, '.codex/config.toml', '[mcp_servers.handoff]\ncommand = "/opt/handoff"\n');
+    const r = ok(mine, ['init', '--agent', 'codex', '--json']).json;
+    expect(r.changes.find((c: any) => c.path === '.codex/config.toml').note).toMatch(/already has \[mcp_servers\.handoff\]/);
+    expect(read(mine, '.codex/config.toml')).toBe('[mcp_servers.handoff]\ncommand = "/opt/handoff"\n');
+    // Not TOML: nothing is written anywhere.
+    const broken = makeRepo();
+    write(broken, '.codex/config.toml', '[mcp_servers\nx = ');
+    const b = cli(broken, ['init', '--agent', 'codex', '--json']);
+    expect(b.status).toBe(1);
+    expect(b.json.error.code).toBe('bad_config_file');
+    expect(fs.existsSync(path.join(broken, 'AGENTS.md'))).toBe(false);
+  });
+
+  it('keeps comments and layout of JSONC files it edits', () => {
+    const repo = makeRepo();
+    const vscode = '{\n  // my servers\n  "servers": {\n    "db": { "type": "stdio", "command": "db-mcp" } // keep me\n  }\n}\n';
+    write(repo, '.vscode/mcp.json', vscode);
+    ok(repo, ['init', '--agent', 'copilot']);
+    const after = read(repo, '.vscode/mcp.json');
+    expect(after).toContain('// my servers');
+    expect(after).toContain('// keep me');
+    expect(after).toContain('"handoff"');
+    ok(repo, ['init', '--undo']);
+    expect(read(repo, '.vscode/mcp.json')).toBe(vscode);
+  });
+});
+
+describe('init --undo removes exactly what init added', () => {
+  it('keeps the edits a user made after init, and removes every part handoff added', () => {
+    const repo = makeRepo();
+    write(repo, 'AGENTS.md', '# Rules\n');
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'gemini']);
+    // The user edits after init: outside handoff's parts.
+    fs.appendFileSync(path.join(repo, 'AGENTS.md'), '\nAlways run the tests.\n');
+    const mcp = JSON.parse(read(repo, '.mcp.json'));
+    mcp.mcpServers.db = { command: 'db-mcp' };
+    write(repo, '.mcp.json', JSON.stringify(mcp, null, 2));
+    const settings = JSON.parse(read(repo, '.claude/settings.json'));
+    settings.hooks.Stop.push({ hooks: [{ type: 'command', command: 'my-linter' }] });
+    settings.permissions = { allow: ['Bash(ls)'] };
+    write(repo, '.claude/settings.json', JSON.stringify(settings, null, 2));
+    ok(repo, ['init', '--undo']);
+    expect(read(repo, 'AGENTS.md')).not.toContain('handoff');
+    expect(read(repo, 'AGENTS.md')).toContain('# Rules');
+    expect(read(repo, 'AGENTS.md')).toContain('Always run the tests.');
+    expect(JSON.parse(read(repo, '.mcp.json'))).toEqual({ mcpServers: { db: { command: 'db-mcp' } } });
+    expect(JSON.parse(read(repo, '.claude/settings.json'))).toEqual({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'my-linter' }] }] }, permissions: { allow: ['Bash(ls)'] } });
+    // Files init created and nobody touched are gone.
+    for (const f of ['CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.gemini/settings.json']) expect(fs.existsSync(path.join(repo, f)), f).toBe(false);
+    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.every((h: any) => h.state === 'absent')).toBe(true);
+  });
+
+  it('refuses, changing nothing, when handoff\'s own part was edited; --force removes it', () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'claude']);
+    const mcp = JSON.parse(read(repo, '.mcp.json'));
+    mcp.mcpServers.handoff.env.EXTRA = '1';
+    write(repo, '.mcp.json', JSON.stringify(mcp, null, 2));
+    write(repo, 'AGENTS.md', read(repo, 'AGENTS.md').replace('Wait for an answer', 'Wait, then answer'));
+    const before = { agents: read(repo, 'AGENTS.md'), mcp: read(repo, '.mcp.json'), claude: read(repo, 'CLAUDE.md') };
+    const r = cli(repo, ['init', '--undo', '--json']);
+    expect(r.status).toBe(4);
+    expect(r.json.error.code).toBe('init_edited');
+    expect(r.json.error.message).toMatch(/AGENTS\.md: the handoff section was edited/);
+    expect(r.json.error.message).toMatch(/\.mcp\.json: mcpServers\.handoff was changed/);
+    expect({ agents: read(repo, 'AGENTS.md'), mcp: read(repo, '.mcp.json'), claude: read(repo, 'CLAUDE.md') }).toEqual(before);
+    ok(repo, ['init', '--undo', '--force']);
+    expect(fs.existsSync(path.join(repo, 'AGENTS.md'))).toBe(false);
+    expect(fs.existsSync(path.join(repo, '.mcp.json'))).toBe(false);
+  });
+
+  it('is per worktree: undo in one leaves the other set up, and the shared git hooks go with the last', () => {
+    const repo = makeRepo();
+    const wt = addWorktree(repo, 'second');
+    ok(repo, ['init', '--agent', 'claude']);
+    ok(wt, ['init', '--agent', 'claude', '--name', 'claude-ui']);
+    expect(JSON.parse(read(wt, '.mcp.json')).mcpServers.handoff.env.HANDOFF_AGENT).toBe('claude-ui');
+    ok(wt, ['init', '--undo']);
+    expect(fs.existsSync(path.join(wt, '.mcp.json'))).toBe(false);
+    expect(JSON.parse(read(repo, '.mcp.json')).mcpServers.handoff.env.HANDOFF_AGENT).toBe('claude');
+    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.every((h: any) => h.healthy)).toBe(true);
+    ok(repo, ['init', '--undo']);
+    expect(fs.existsSync(path.join(repo, '.mcp.json'))).toBe(false);
+    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.every((h: any) => h.state === 'absent')).toBe(true);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe("Claude Code's hooks", () => {
+  const claudeEnv = { CLAUDECODE: '1', HANDOFF_RUNTIME: 'claude' };
+  it('Stop: blocks once with the new messages, in the documented JSON; never loops; silent elsewhere', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'claude' });
+    const hook = (input: object, env: Record<string, string> = claudeEnv) => cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env, input: JSON.stringify(input) });
+    expect(hook({ stop_hook_active: false }).stdout).toBe('');
+    const id = ok(repo, ['send', 'claude', 'please rebase onto main', '--json'], { agent: 'codex' }).json.message.id;
+    const first = hook({ stop_hook_active: false, session_id: 's' });
+    expect(first.status).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out.decision).toBe('block');
+    expect(out.reason).toContain('please rebase onto main');
+    expect(out.reason).toContain(id.slice(-7));
+    // Once per message: the continued turn's Stop does not block again.
+    expect(hook({ stop_hook_active: true }).stdout).toBe('');
+    expect(hook({ stop_hook_active: false }).stdout).toBe('');
+    // Nothing was marked read by the hook.
+    expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('stored');
+    // Run by another runtime (Cursor's input, or no CLAUDECODE), it says nothing.
+    ok(repo, ['send', 'claude', 'second'], { agent: 'codex' });
+    expect(hook({ cursor_version: '1.7', workspace_roots: [] }).stdout).toBe('');
+    expect(hook({ stop_hook_active: false }, { HANDOFF_RUNTIME: 'claude', COPILOT_CLI: '1' }).stdout).toBe('');
+    expect(hook({ stop_hook_active: false }, { HANDOFF_RUNTIME: 'claude' }).stdout).toBe('');
+    expect(JSON.parse(hook({ stop_hook_active: false }).stdout).reason).toContain('second');
+  });
+
+  it('SessionStart: adds the name and unread messages as context', () => {
+    const repo = makeRepo();
+    ok(repo, ['send', 'claude', 'welcome aboard', '--create'], { agent: 'lead' });
+    const r = cli(repo, ['agent-hook', 'session-start'], { agent: 'claude', env: claudeEnv, input: '{"source":"startup"}' });
+    const out = JSON.parse(r.stdout);
+    expect(out.hookSpecificOutput.hookEventName).toBe('SessionStart');
+    expect(out.hookSpecificOutput.additionalContext).toMatch(/You are "claude" in handoff\. 1 unread message:\n- \w+ from lead \(request\): welcome aboard/);
+    // Told at start counts: the Stop hook does not repeat it.
+    expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: claudeEnv, input: '{}' }).stdout).toBe('');
+  });
+
+  it('idle-wait wakes an idle session when a message arrives (exit 2, notice on stderr), leaving it unread', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'claude' });
+    const waiting = cliAsync(repo, ['agent-hook', 'idle-wait'], { agent: 'claude', env: claudeEnv });
+    await new Promise((r) => setTimeout(r, 700));
+    const id = ok(repo, ['send', 'claude', 'tests are red', '--json'], { agent: 'codex' }).json.message.id;
+    const r = await waiting.done;
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('tests are red');
+    expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('stored');
+    // A second waiter replaces the first, so there is never more than one per agent.
+    const a = cliAsync(repo, ['agent-hook', 'idle-wait'], { agent: 'claude', env: claudeEnv });
+    await new Promise((r2) => setTimeout(r2, 700));
+    const b = cliAsync(repo, ['agent-hook', 'idle-wait'], { agent: 'claude', env: claudeEnv });
+    const ra = await a.done;
+    expect(ra.status).toBe(0);
+    ok(repo, ['send', 'claude', 'again'], { agent: 'codex' });
+    expect((await b.done).status).toBe(2);
+  });
+});
