@@ -24,18 +24,30 @@ export interface AgentHookJson {
   skipped: string | null;
 }
 
-/** Keys of hook input that only another runtime sends (Cursor, Copilot CLI), not Claude Code. */
-const FOREIGN_INPUT = ['cursor_version', 'workspace_roots', 'conversation_id', 'generation_id', 'toolName', 'timestamp'];
-
 /**
- * The runtime that runs this hook. Claude Code sets CLAUDECODE=1 for hook commands (docs/agents.md), so a
- * hook written for Claude Code that runs without it, or with another runtime's input, runs elsewhere.
+ * The runtime that runs this hook: Cursor's input carries cursor_version; environment markers name the
+ * others. Claude Code sets CLAUDECODE=1 for hook commands (docs/agents.md), so a hook written for Claude
+ * Code that runs without it runs elsewhere (Copilot CLI, VS Code and Cursor read Claude Code's hooks).
  */
 function runningUnder(ctx: Context, input: Record<string, unknown>): string | null {
-  if (FOREIGN_INPUT.some((k) => k in input)) return 'another agent';
+  if ('cursor_version' in input || 'workspace_roots' in input) return 'cursor';
   const fromEnv = detectRuntime(ctx.env);
   if (fromEnv) return fromEnv;
   return ctx.env.HANDOFF_RUNTIME === 'claude' ? 'an agent that is not Claude Code (CLAUDECODE is not set)' : null;
+}
+
+/**
+ * The end-of-turn answer in each runtime's documented shape: Claude Code, Codex and Copilot CLI continue on
+ * {"decision": "block", "reason"}; Gemini CLI's AfterAgent on {"decision": "deny", "reason"}; Cursor's stop
+ * hook submits {"followup_message"}; VS Code wants it inside hookSpecificOutput; opencode's plugin reads
+ * the Claude shape.
+ */
+function continueWith(runtime: string | null, reason: string): Record<string, unknown> {
+  if (runtime === 'gemini') return { decision: 'deny', reason };
+  if (runtime === 'cursor') return { followup_message: reason };
+  // VS Code reads the same hook files as Copilot CLI and documents the decision inside hookSpecificOutput.
+  if (runtime === 'copilot') return { decision: 'block', reason, hookSpecificOutput: { hookEventName: 'Stop', decision: 'block', reason } };
+  return { decision: 'block', reason };
 }
 
 /** How long a background idle-wait lasts (below the hook's 3600 s timeout that init writes). */
@@ -129,11 +141,6 @@ export function agentHook(ctx: Context, input: { event: Exclude<AgentHookEvent, 
   }
   const fresh = writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread.map((m) => m.id), ctx.now().getTime()));
   if (fresh.length === 0) return { output: null, skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages' };
-  return {
-    output: {
-      decision: 'block',
-      reason: `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`,
-    },
-    skipped: null,
-  };
+  const reason = `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`;
+  return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null };
 }

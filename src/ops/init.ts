@@ -132,6 +132,14 @@ ${protocolText()}
     case 'codex':
       return [
         agentsMd,
+        // Codex hooks (.codex/hooks.json, reviewed with /hooks before they run): the same shape as Claude Code's.
+        {
+          path: '.codex/hooks.json',
+          edits: [
+            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
+            { kind: 'json-append', at: ['hooks', 'Stop'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
+          ],
+        },
         {
           path: '.codex/config.toml',
           edits: [
@@ -159,6 +167,9 @@ tool_timeout_sec = 3600
           path: '.gemini/settings.json',
           edits: [
             { kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), timeout: 3_600_000 } },
+            // Gemini CLI's hooks: SessionStart adds context; AfterAgent's "deny" sends the reason as a new prompt.
+            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
+            { kind: 'json-append', at: ['hooks', 'AfterAgent'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
             // Gemini CLI reads GEMINI.md unless context.fileName names other files: add AGENTS.md.
             {
               kind: 'json-set',
@@ -174,9 +185,33 @@ tool_timeout_sec = 3600
         },
       ];
     case 'copilot':
-      return [agentsMd, { path: '.vscode/mcp.json', edits: [{ kind: 'json-set', at: ['servers', 'handoff'], value: { type: 'stdio', ...mcpEntry(name, kind) } }] }];
+      return [
+        agentsMd,
+        // VS Code reads .vscode/mcp.json ("servers"); Copilot CLI reads .github/mcp.json ("mcpServers", with a tools list).
+        { path: '.vscode/mcp.json', edits: [{ kind: 'json-set', at: ['servers', 'handoff'], value: { type: 'stdio', ...mcpEntry(name, kind) } }] },
+        { path: '.github/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), tools: ['*'], timeout: 3_600_000 } }] },
+        {
+          path: '.github/hooks/handoff.json',
+          edits: [
+            { kind: 'json-set', at: ['version'], value: 1, merge: (cur) => cur ?? 1 },
+            { kind: 'json-append', at: ['hooks', 'sessionStart'], value: { type: 'command', bash: hookCommand(name, kind, 'session-start'), timeoutSec: 30 } },
+            { kind: 'json-append', at: ['hooks', 'agentStop'], value: { type: 'command', bash: hookCommand(name, kind, 'stop'), timeoutSec: 30 } },
+          ],
+        },
+      ];
     case 'cursor':
-      return [agentsMd, { path: '.cursor/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: mcpEntry(name, kind) }] }];
+      return [
+        agentsMd,
+        { path: '.cursor/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: mcpEntry(name, kind) }] },
+        // Cursor's stop hook submits followup_message as the next prompt; loop_limit caps how often.
+        {
+          path: '.cursor/hooks.json',
+          edits: [
+            { kind: 'json-set', at: ['version'], value: 1, merge: (cur) => cur ?? 1 },
+            { kind: 'json-append', at: ['hooks', 'stop'], value: { command: hookCommand(name, kind, 'stop'), loop_limit: 3 } },
+          ],
+        },
+      ];
     case 'opencode':
       return [
         agentsMd,
@@ -190,17 +225,44 @@ tool_timeout_sec = 3600
             },
           ],
         },
+        { path: '.opencode/plugins/handoff.js', edits: [{ kind: 'file', text: opencodePlugin(name) }] },
       ];
   }
 }
 
+/**
+ * opencode plugin: when a session goes idle, asks handoff (as the Stop hook does) whether new messages
+ * arrived and, if so, prompts the session with the notice (client.session.prompt, from opencode's SDK).
+ */
+function opencodePlugin(name: string): string {
+  return `// handoff: written by 'handoff init'; 'handoff init --undo' removes it.
+// On session.idle, new handoff messages (at most one notice per message) are sent into the session.
+export const HandoffPlugin = async ({ client, $ }) => ({
+  event: async ({ event }) => {
+    if (event.type !== 'session.idle') return;
+    const sessionID = event.properties && event.properties.sessionID;
+    if (!sessionID) return;
+    let out = '';
+    try {
+      out = await $\`HANDOFF_AGENT=${name} HANDOFF_RUNTIME=opencode handoff agent-hook stop < /dev/null\`.quiet().text();
+    } catch {
+      return;
+    }
+    if (!out.trim()) return;
+    const { reason } = JSON.parse(out);
+    if (reason) await client.session.prompt({ path: { id: sessionID }, body: { parts: [{ type: 'text', text: reason }] } });
+  },
+});
+`;
+}
+
 const MANUAL: Record<AgentKind, string> = {
   claude: 'Claude Code: approve the "handoff" MCP server from .mcp.json when asked, and review the hooks in .claude/settings.json (/hooks).',
-  codex: 'Codex: trust this project so that .codex/config.toml is read (or copy its [mcp_servers.handoff] table to ~/.codex/config.toml).',
-  gemini: 'Gemini CLI: trust this folder so that .gemini/settings.json is read.',
-  copilot: 'GitHub Copilot: start the "handoff" server from .vscode/mcp.json when VS Code asks (MCP servers need your approval).',
-  cursor: 'Cursor: enable the "handoff" server in Settings > MCP.',
-  opencode: 'opencode: nothing; the "handoff" server in opencode.json starts with opencode.',
+  codex: 'Codex: trust this project so that .codex/config.toml is read, and approve the hooks in .codex/hooks.json (/hooks).',
+  gemini: 'Gemini CLI: trust this folder so that .gemini/settings.json (MCP server, hooks, AGENTS.md) is read.',
+  copilot: 'GitHub Copilot: start the "handoff" server from .vscode/mcp.json when VS Code asks; Copilot CLI: trust the folder so .github/mcp.json and .github/hooks/ are read.',
+  cursor: 'Cursor: enable the "handoff" server in Settings > MCP (the stop hook in .cursor/hooks.json runs once Cursor has picked it up).',
+  opencode: 'opencode: nothing; the "handoff" server in opencode.json and the plugin in .opencode/plugins/ load with opencode.',
 };
 
 export interface InitChange {

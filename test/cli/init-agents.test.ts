@@ -181,3 +181,28 @@ describe("Claude Code's hooks", () => {
     expect((await b.done).status).toBe(2);
   });
 });
+
+describe('every agent is nudged in its own documented format', () => {
+  it('Cursor gets followup_message, Gemini CLI a deny decision, Copilot both shapes; each only under its own runtime', () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'all']);
+    const cursorHooks = JSON.parse(read(repo, '.cursor/hooks.json'));
+    expect(cursorHooks).toMatchObject({ version: 1, hooks: { stop: [{ command: 'HANDOFF_AGENT=cursor HANDOFF_RUNTIME=cursor handoff agent-hook stop', loop_limit: 3 }] } });
+    const gemini = JSON.parse(read(repo, '.gemini/settings.json'));
+    expect(gemini.hooks.AfterAgent[0].hooks[0].command).toContain('HANDOFF_RUNTIME=gemini handoff agent-hook stop');
+    expect(JSON.parse(read(repo, '.github/hooks/handoff.json')).hooks.agentStop[0].bash).toContain('HANDOFF_RUNTIME=copilot');
+    expect(JSON.parse(read(repo, '.codex/hooks.json')).hooks.Stop[0].hooks[0].command).toContain('HANDOFF_RUNTIME=codex');
+    expect(read(repo, '.opencode/plugins/handoff.js')).toContain("event.type !== 'session.idle'");
+    const stop = (agent: string, env: Record<string, string>, input: object) => cli(repo, ['agent-hook', 'stop'], { agent, env: { HANDOFF_RUNTIME: agent, ...env }, input: JSON.stringify(input) });
+    for (const a of ['cursor', 'gemini', 'copilot']) ok(repo, ['send', a, `hello ${a}`, '--create'], { agent: 'lead' });
+    expect(JSON.parse(stop('cursor', {}, { cursor_version: '1.7', status: 'completed', loop_count: 0 }).stdout)).toEqual({ followup_message: expect.stringContaining('hello cursor') });
+    expect(JSON.parse(stop('gemini', { GEMINI_CLI: '1' }, { stop_hook_active: false }).stdout)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('hello gemini') });
+    const cp = JSON.parse(stop('copilot', { COPILOT_CLI: '1' }, { stop_hook_active: false }).stdout);
+    expect(cp).toMatchObject({ decision: 'block', hookSpecificOutput: { hookEventName: 'Stop', decision: 'block' } });
+    // Cursor running the Claude Code hook (third-party hooks) is not Claude: silent.
+    ok(repo, ['send', 'claude', 'for claude only', '--create'], { agent: 'lead' });
+    expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: { HANDOFF_RUNTIME: 'claude' }, input: JSON.stringify({ cursor_version: '1.7' }) }).stdout).toBe('');
+    ok(repo, ['init', '--undo']);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+});

@@ -25,11 +25,11 @@ function snapshot(repo: string): Record<string, string> {
 
 const EXPECTED: Record<string, { files: string[]; mcp: (repo: string) => any }> = {
   claude: { files: ['AGENTS.md', 'CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.mcp.json', '.claude/settings.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.mcp.json'), 'utf8')).mcpServers.handoff },
-  codex: { files: ['AGENTS.md', '.codex/config.toml'], mcp: (r) => fs.readFileSync(path.join(r, '.codex/config.toml'), 'utf8') },
+  codex: { files: ['AGENTS.md', '.codex/hooks.json', '.codex/config.toml'], mcp: (r) => fs.readFileSync(path.join(r, '.codex/config.toml'), 'utf8') },
   gemini: { files: ['AGENTS.md', '.gemini/settings.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.gemini/settings.json'), 'utf8')).mcpServers.handoff },
-  copilot: { files: ['AGENTS.md', '.vscode/mcp.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.vscode/mcp.json'), 'utf8')).servers.handoff },
-  cursor: { files: ['AGENTS.md', '.cursor/mcp.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.cursor/mcp.json'), 'utf8')).mcpServers.handoff },
-  opencode: { files: ['AGENTS.md', 'opencode.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, 'opencode.json'), 'utf8')).mcp.handoff },
+  copilot: { files: ['AGENTS.md', '.vscode/mcp.json', '.github/mcp.json', '.github/hooks/handoff.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.vscode/mcp.json'), 'utf8')).servers.handoff },
+  cursor: { files: ['AGENTS.md', '.cursor/mcp.json', '.cursor/hooks.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.cursor/mcp.json'), 'utf8')).mcpServers.handoff },
+  opencode: { files: ['AGENTS.md', 'opencode.json', '.opencode/plugins/handoff.js'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, 'opencode.json'), 'utf8')).mcp.handoff },
 };
 
 describe('init', () => {
