@@ -1,9 +1,10 @@
 import { defineCommand, jsonFlag } from '../cli/define';
 import { progressBar } from '../cli/io';
-import { setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
+import { dropChain, setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
+import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';
 
-export default defineCommand<SyncJson | SetupJson>({
+export default defineCommand<SyncJson | SetupJson | { dropped: string; ref: string; events: number }>({
   id: 'sync',
   summary: 'Exchange the ledger with a git remote: fetch every chain, index it, push yours.',
   description: `Fetches refs/handoff/chains/* from the remote (default: the current branch's upstream remote,
@@ -14,13 +15,20 @@ rewritten is refused with exit 4, naming it.
 --setup adds refspecs to the remote's config so that plain 'git fetch' and 'git push' carry the ledger
 too (and 'git push' keeps pushing the current branch); --undo removes exactly what --setup added.
 For hosts that accept only branches, --ref-prefix refs/heads/handoff-ledger/ keeps the ledger under a
-branch namespace on the remote (--setup remembers it).`,
+branch namespace on the remote (--setup remembers it).
+
+A chain with an event that fails the ledger's schema is held back at that commit (quarantined): its
+earlier events are indexed, the rest is not, every other chain flows on, and sync names the chain and
+commit. --drop <chain> removes such a chain from this clone for good (it is no longer fetched; the SQLite
+ledger is rebuilt without it). Witnesses naming commits nobody has, and events reusing a taken id, are
+reported too.`,
   examples: [
     '<%= config.bin %> sync',
     '<%= config.bin %> sync upstream --json',
     '<%= config.bin %> sync --setup',
     '<%= config.bin %> sync --setup --undo',
     '<%= config.bin %> sync --ref-prefix refs/heads/handoff-ledger/',
+    '<%= config.bin %> sync --drop 01HZZZZZZZZZZZZZZZZZZZZZZZ',
   ],
   args: [{ name: 'remote', description: 'A configured remote (default: the upstream remote, else origin).' }],
   flags: {
@@ -28,10 +36,17 @@ branch namespace on the remote (--setup remembers it).`,
     undo: { type: 'boolean', description: 'With --setup: remove what --setup added.' },
     'ref-prefix': { type: 'string', description: 'Where the ledger lives on the remote (default refs/handoff/).', helpValue: 'prefix' },
     'no-push': { type: 'boolean', description: 'Fetch and index only.' },
+    drop: { type: 'string', description: 'Remove a (quarantined) chain from this clone and stop fetching it.', helpValue: 'chain' },
     json: jsonFlag,
   },
   run(parsed, io) {
     const f = parsed.flags;
+    if (f.drop !== undefined) {
+      const chain = String(f.drop);
+      return withContext(io, (ctx) => dropChain(ctx, chain), { skipIndex: true }).then((d) =>
+        withContext(io, (ctx) => ({ ...d, events: rebuild(ctx).events }), { discardDb: true, skipIndex: true }),
+      );
+    }
     return withContext(io, async (ctx) => {
       if (f.setup) return setupSync(ctx, { remote: parsed.args.remote, refPrefix: f['ref-prefix'] as string | undefined, undo: !!f.undo });
       const bar = progressBar('indexing');
@@ -48,6 +63,10 @@ branch namespace on the remote (--setup remembers it).`,
     });
   },
   print(r, io) {
+    if ('dropped' in r) {
+      io.log(`dropped chain ${r.dropped} (${r.ref} deleted, not fetched again; ${r.events} events indexed from the other chains)`);
+      return;
+    }
     if ('added' in r) {
       for (const a of r.added) io.log(`added   ${a.key} = ${a.value}`);
       for (const a of r.removed) io.log(`removed ${a.key} = ${a.value}`);

@@ -175,7 +175,18 @@ function need(cond: unknown, why: string): asserts cond {
   if (!cond) throw new BadEvent(why);
 }
 
+/**
+ * How far an event's clock may run ahead of its own timestamp. The clock only runs ahead when a clone
+ * witnesses another whose clock is ahead, so this bounds the clock skew between clones that handoff
+ * accepts; a clock beyond it (say 2^53-1) would make every later event unusable.
+ */
+export const MAX_CLOCK_LEAD_MS = 7 * 24 * 3600 * 1000;
+
 const isName = (s: unknown): s is string => typeof s === 'string' && NAME_PATTERN.test(s) && !s.includes('..');
+const isCount = (n: unknown, max: number) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;
+const isPath = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= 4096 && !s.includes('\0');
+const isList = (v: unknown, max: number, each: (x: unknown) => boolean) => Array.isArray(v) && v.length <= max && v.every(each);
+const VIAS = ['env', 'flag', 'runtime', 'mcp-client', 'git-user'];
 const isNullableName = (s: unknown) => s === null || isName(s);
 const isShortText = (s: unknown) => s === null || (typeof s === 'string' && s.length <= 200);
 
@@ -192,13 +203,15 @@ export function parseEvent(text: string): LedgerEvent {
   need(typeof e.v === 'number' && e.v >= 1, 'missing format version');
   need(e.v <= EVENT_FORMAT_VERSION, `format version ${String(e.v)} is newer than this handoff understands; upgrade handoff`);
   need(isEventId(e.id), 'bad id');
-  need(typeof e.ts === 'string' && ISO.test(e.ts), 'bad timestamp');
+  need(typeof e.ts === 'string' && ISO.test(e.ts) && Number.isFinite(Date.parse(e.ts)), 'bad timestamp');
   need(typeof e.clone === 'string' && ULID.test(e.clone), 'bad clone id');
-  need(Number.isSafeInteger(e.clock) && (e.clock as number) >= Date.parse(e.ts as string), 'bad clock');
+  const ts = Date.parse(e.ts as string);
+  need(Number.isSafeInteger(e.clock) && (e.clock as number) >= ts, 'bad clock');
+  need((e.clock as number) - ts <= MAX_CLOCK_LEAD_MS, `clock ${String(e.clock)} is more than 7 days ahead of the event's own time`);
   const a = e.author as Record<string, unknown> | undefined;
-  need(a && typeof a === 'object' && isName(a.name) && isShortText(a.runtime) && typeof a.via === 'string', 'bad author');
+  need(a && typeof a === 'object' && !Array.isArray(a) && isName(a.name) && isShortText(a.runtime) && VIAS.includes(a.via as string), 'bad author');
   if (e.seen !== undefined) {
-    need(e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen), 'bad seen');
+    need(e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen) && Object.keys(e.seen).length <= 10_000, 'bad seen');
     for (const [k, val] of Object.entries(e.seen as Record<string, unknown>)) need(ULID.test(k) && isObjectId(val), 'bad seen entry');
   }
   switch (e.type) {
@@ -208,25 +221,28 @@ export function parseEvent(text: string): LedgerEvent {
       break;
     case 'message': {
       need(typeof e.address === 'string' && e.address.length <= 100, 'bad address');
-      need(Array.isArray(e.to) && e.to.every(isName), 'bad recipients');
+      need(isList(e.to, 10_000, isName), 'bad recipients');
       need((MESSAGE_KINDS as readonly string[]).includes(e.kind as string), 'bad kind');
       need((PRIORITIES as readonly string[]).includes(e.priority as string), 'bad priority');
       need(isEventId(e.thread) && (e.reply_to === null || isEventId(e.reply_to)), 'bad thread');
-      need(typeof e.body_bytes === 'number', 'bad body size');
+      need(isCount(e.body_bytes, 64 * 1024 * 1024), 'bad body size');
       need(e.no_reply === undefined || typeof e.no_reply === 'boolean', 'bad no_reply');
       const d = e.diff as Record<string, unknown> | null;
-      need(d === null || (d && isObjectId(d.base) && isObjectId(d.snapshot) && Array.isArray(d.excluded)), 'bad diff');
+      need(
+        d === null || (d && typeof d === 'object' && !Array.isArray(d) && isObjectId(d.base) && isObjectId(d.snapshot) && isCount(d.files, 10_000_000) && isList(d.excluded, 100_000, isPath)),
+        'bad diff',
+      );
       break;
     }
     case 'receipt':
       need(e.status === 'read' || e.status === 'acked', 'bad receipt status');
-      need(Array.isArray(e.messages) && e.messages.length > 0 && e.messages.every(isEventId), 'bad receipt messages');
+      need(isList(e.messages, 100_000, isEventId) && (e.messages as unknown[]).length > 0, 'bad receipt messages');
       break;
     case 'attribution': {
-      need(isObjectId(e.commit) && isObjectId(e.tree) && Array.isArray(e.parents) && e.parents.every(isObjectId), 'bad attribution commit');
+      need(isObjectId(e.commit) && isObjectId(e.tree) && isList(e.parents, 1000, isObjectId), 'bad attribution commit');
       need(e.patch_id === null || isObjectId(e.patch_id), 'bad patch id');
       need(isName(e.agent) && typeof e.human === 'boolean', 'bad attribution agent');
-      need(Array.isArray(e.messages) && e.messages.every(isEventId), 'bad attribution messages');
+      need(isList(e.messages, 1000, isEventId), 'bad attribution messages');
       need(isRanges(e.files), 'bad attribution lines');
       need(e.link === undefined || e.link === 'pinned' || e.link === 'reply' || e.link === 'guess', 'bad attribution link');
       break;
@@ -234,13 +250,30 @@ export function parseEvent(text: string): LedgerEvent {
     case 'verdict':
       need((VERDICTS as readonly string[]).includes(e.verdict as string), 'bad verdict');
       need(isEventId(e.message) && isEventId(e.thread), 'bad verdict message');
-      need(Array.isArray(e.to) && e.to.every(isName), 'bad verdict recipients');
+      need(isList(e.to, 10_000, isName), 'bad verdict recipients');
       need(e.reviewed_commit === null || isObjectId(e.reviewed_commit), 'bad reviewed commit');
-      need(typeof e.body_bytes === 'number', 'bad body size');
+      need(isCount(e.body_bytes, 64 * 1024 * 1024), 'bad body size');
       break;
     case 'rewrite':
       need(['amend', 'rebase', 'relink'].includes(e.kind as string), 'bad rewrite kind');
-      need(Array.isArray(e.pairs) && e.pairs.every((p) => p && isObjectId((p as { old: unknown }).old) && isObjectId((p as { new: unknown }).new)), 'bad rewrite pairs');
+      need(isList(e.pairs, 100_000, (p) => !!p && typeof p === 'object' && isObjectId((p as { old: unknown }).old) && isObjectId((p as { new: unknown }).new)), 'bad rewrite pairs');
+      need(
+        e.lines === undefined ||
+          (!!e.lines &&
+            typeof e.lines === 'object' &&
+            !Array.isArray(e.lines) &&
+            Object.entries(e.lines as Record<string, unknown>).every(
+              ([c, files]) =>
+                isObjectId(c) &&
+                !!files &&
+                typeof files === 'object' &&
+                !Array.isArray(files) &&
+                Object.entries(files as Record<string, unknown>).every(
+                  ([f, ranges]) => isPath(f) && isList(ranges, 1_000_000, (r) => Array.isArray(r) && r.length === 3 && isCount(r[0], 1e9) && isCount(r[1], 1e9) && isObjectId(r[2])),
+                ),
+            )),
+        'bad rewrite lines',
+      );
       break;
     default:
       throw new BadEvent(`unknown type ${JSON.stringify(e.type)}`);
@@ -250,7 +283,7 @@ export function parseEvent(text: string): LedgerEvent {
 
 function isRanges(v: unknown): boolean {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
-  return Object.values(v as Record<string, unknown>).every(
-    (r) => Array.isArray(r) && r.every((x) => Array.isArray(x) && x.length === 2 && x.every((n) => Number.isInteger(n) && n >= 0)),
+  return Object.entries(v as Record<string, unknown>).every(
+    ([f, r]) => isPath(f) && isList(r, 1_000_000, (x) => Array.isArray(x) && x.length === 2 && x.every((n) => isCount(n, 1e9))),
   );
 }

@@ -98,7 +98,7 @@ export function appendToChain(
   prepare: (parent: string | null) => { event: LedgerEvent; payload: EventPayload },
 ): AppendResult & { event: LedgerEvent } {
   const ref = chainRef(cloneId);
-  const writer = new ObjectWriter(repo.objectsDir);
+  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const parent = readRefs(repo, CHAIN_PREFIX).get(ref) ?? null;
     const { event, payload } = prepare(parent);

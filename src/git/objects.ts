@@ -33,6 +33,44 @@ export interface CommitSpec {
   message: string;
 }
 
+/** The directory mode git uses under core.sharedRepository (group: g+rwx and setgid; all: also o+rx). */
+export function sharedDirMode(shared: string | null): number | null {
+  if (!shared) return null;
+  const v = shared.toLowerCase();
+  if (v === 'false' || v === 'umask' || v === '0') return null;
+  if (v === 'group' || v === 'true' || v === '1') return 0o2775;
+  if (v === 'all' || v === 'world' || v === 'everybody' || v === '2') return 0o2777;
+  if (/^0[0-7]{3}$/.test(v)) {
+    const m = parseInt(v, 8);
+    return 0o2000 | m | ((m & 0o444) >> 2); // x wherever r is set
+  }
+  return null;
+}
+
+function sharedFileMode(shared: string): number {
+  const d = sharedDirMode(shared);
+  return d === null ? 0o444 : 0o444 & d;
+}
+
+/** mkdir -p that gives each directory it creates the shared mode (umask would otherwise take g+w away). */
+export function makeSharedDir(dir: string, shared: string | null): void {
+  const mode = sharedDirMode(shared);
+  if (mode === null) {
+    fs.mkdirSync(dir, { recursive: true });
+    return;
+  }
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    fs.chmodSync(d, mode);
+  }
+}
+
 /** The id an object would have, without writing it. */
 export function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
@@ -41,8 +79,14 @@ export function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: 
 
 /** Writes loose objects into a repository's object directory. */
 export class ObjectWriter {
-  private readonly made = new Set<string>();
-  constructor(private readonly objectsDir: string) {}
+  /**
+   * `shared`: core.sharedRepository as git reads it ('group', 'all', an octal mode, or null), so that
+   * directories and objects handoff creates stay usable by the other users of a shared repository.
+   */
+  constructor(
+    private readonly objectsDir: string,
+    private readonly shared: string | null = null,
+  ) {}
 
   /** Writes one object (if it is not there already) and returns its id. */
   write(type: ObjectType, data: Buffer): string {
@@ -50,15 +94,22 @@ export class ObjectWriter {
     const dir = path.join(this.objectsDir, oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
     if (fs.existsSync(file)) return oid;
-    if (!this.made.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      this.made.add(dir);
+    const deflated = zlib.deflateSync(raw, { level: 1 });
+    // git gc removes empty object directories, also between our mkdir and our write: create it again.
+    for (let attempt = 0; ; attempt++) {
+      const tmp = path.join(dir, `tmp_obj_handoff_${process.pid}_${crypto.randomBytes(6).toString('hex')}`);
+      try {
+        if (!fs.existsSync(dir)) makeSharedDir(dir, this.shared);
+        fs.writeFileSync(tmp, deflated, { mode: 0o444 });
+        if (this.shared) fs.chmodSync(tmp, sharedFileMode(this.shared));
+        // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
+        fs.renameSync(tmp, file);
+        return oid;
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw err;
+      }
     }
-    const tmp = path.join(dir, `tmp_obj_handoff_${process.pid}_${crypto.randomBytes(6).toString('hex')}`);
-    fs.writeFileSync(tmp, zlib.deflateSync(raw, { level: 1 }), { mode: 0o444 });
-    // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
-    fs.renameSync(tmp, file);
-    return oid;
   }
 
   /** Writes a blob. */

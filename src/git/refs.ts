@@ -11,19 +11,14 @@ import type { Repo } from './repo';
 const ZERO = '0000000000000000000000000000000000000000';
 const OID = /^[0-9a-f]{40}$/;
 
-/** Every ref under `prefix` (for example "refs/handoff/") with the commit it points to. */
+/**
+ * Every ref under `prefix` (for example "refs/handoff/") with the commit it points to. Read in git's
+ * order: loose refs first, then packed-refs for the names that have no loose file. `git pack-refs` writes
+ * packed-refs before it deletes the loose files, so this order never returns an older value than the
+ * one a ref had when the read started (the other order can, while pack-refs runs).
+ */
 export function readRefs(repo: Repo, prefix: string): Map<string, string> {
   const refs = new Map<string, string>();
-  try {
-    const packed = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
-    for (const line of packed.split('\n')) {
-      if (line.length < 42 || line[0] === '#' || line[0] === '^') continue;
-      const name = line.slice(41);
-      if (name.startsWith(prefix) && OID.test(line.slice(0, 40))) refs.set(name, line.slice(0, 40));
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
     try {
@@ -39,13 +34,23 @@ export function readRefs(repo: Repo, prefix: string): Map<string, string> {
         try {
           text = fs.readFileSync(path.join(repo.commonDir, child), 'utf8').trim();
         } catch {
-          continue; // removed between readdir and read: a concurrent pack-refs; the packed value stands.
+          continue; // removed between readdir and read by a concurrent pack-refs: packed-refs has it.
         }
         if (OID.test(text)) refs.set(child, text);
       }
     }
   };
   walk(prefix.replace(/\/$/, ''));
+  try {
+    const packed = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
+    for (const line of packed.split('\n')) {
+      if (line.length < 42 || line[0] === '#' || line[0] === '^') continue;
+      const name = line.slice(41);
+      if (name.startsWith(prefix) && !refs.has(name) && OID.test(line.slice(0, 40))) refs.set(name, line.slice(0, 40));
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   return refs;
 }
 

@@ -14,6 +14,8 @@ export interface Repo {
   /** The directory shared by all worktrees of the clone (objects, refs, config). */
   commonDir: string;
   objectsDir: string;
+  /** core.sharedRepository, when the caller has read it (objects and refs handoff creates then follow it). */
+  shared?: string | null;
 }
 
 /** Locates the repository containing `cwd`, or throws a NotFoundError that says how to get one. */

@@ -11,7 +11,7 @@ import { runGit } from './exec';
 import type { Repo } from './repo';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
-export const DEFAULT_SECRET_PATTERNS = ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
+export const DEFAULT_SECRET_PATTERNS = ['.env*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
 
 export interface Snapshot {
   /** The commit the snapshot is compared with (HEAD at send time). */
@@ -70,6 +70,12 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
       .filter(Boolean);
     const excludeSpecs = opts.exclude.map((p) => `:(exclude,glob)**/${p}`);
     run(['add', '--all', '--ignore-errors', '--', ':/', ...excludeSpecs]);
+    // A nested repository or worktree (a handoff checkout, say) would be recorded as a submodule: leave it out.
+    const nested = run(['diff-index', '--cached', '-z', '--diff-filter=A', '--no-renames', base])
+      .stdout.toString('utf8')
+      .split('\0')
+      .reduce<string[]>((acc, cur, i, all) => (i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1] ? [...acc, all[i + 1]!] : acc), []);
+    if (nested.length) run(['rm', '--cached', '-q', '-r', '--', ...nested.map((n) => `:(literal)${n}`)]);
     const tree = run(['write-tree']).stdout.toString('utf8').trim();
     // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
     const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;

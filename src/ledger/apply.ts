@@ -6,7 +6,7 @@
 import { canonicalJson, type LedgerEvent } from '../core/events';
 import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
-import { insertEvent, insertWitness } from './events';
+import { commitOfEvent, insertDuplicate, insertEvent, insertWitness } from './events';
 import { applyReceipt, insertMessage } from './messages';
 import { insertAttribution, insertRewrite, insertVerdict } from './attributions';
 
@@ -32,7 +32,12 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     author: ev.author.name,
     json: canonicalJson(ev),
   });
-  if (!fresh) return false;
+  if (!fresh) {
+    // The id is taken. The same commit again is a no-op; another commit reusing the id is a duplicate:
+    // what was indexed first stands, and the duplicate is recorded for sync and verify to report.
+    if (commitOfEvent(db, ev.id) !== e.commit) insertDuplicate(db, { id: ev.id, chain: e.chain, commit_id: e.commit });
+    return false;
+  }
   for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
   // Commit bookkeeping made by hooks is not a sign of life of an agent (and humans are not agents).
   if (ev.type !== 'attribution' && ev.type !== 'rewrite') touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);

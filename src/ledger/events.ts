@@ -24,6 +24,52 @@ export function insertEvent(db: Db, row: Omit<EventRow, 'seq'>): boolean {
   return res.changes === 1;
 }
 
+export interface QuarantineRow {
+  chain: string;
+  commit_id: string;
+  reason: string;
+  tip: string;
+  retry_after: number | null;
+}
+
+/** Chains held back at a commit (a bad event, or one dated in the future). */
+export function quarantined(db: Db): QuarantineRow[] {
+  return stmt(db, 'SELECT * FROM quarantine ORDER BY chain').all() as QuarantineRow[];
+}
+
+/** Holds a chain back at `commit_id`; true when this is news (not already recorded for the same tip). */
+export function quarantine(db: Db, q: QuarantineRow): boolean {
+  const old = stmt(db, 'SELECT * FROM quarantine WHERE chain = ?').get(q.chain) as QuarantineRow | undefined;
+  stmt(db, 'INSERT OR REPLACE INTO quarantine (chain, commit_id, reason, tip, retry_after) VALUES (@chain, @commit_id, @reason, @tip, @retry_after)').run(q);
+  return !old || old.commit_id !== q.commit_id;
+}
+
+/** Lets a chain be indexed again. */
+export function releaseQuarantine(db: Db, chain: string): void {
+  stmt(db, 'DELETE FROM quarantine WHERE chain = ?').run(chain);
+}
+
+/** Records an event that reused an indexed event's id. */
+export function insertDuplicate(db: Db, d: { id: string; chain: string; commit_id: string }): boolean {
+  return stmt(db, 'INSERT OR IGNORE INTO duplicates (id, chain, commit_id) VALUES (@id, @chain, @commit_id)').run(d).changes === 1;
+}
+
+/** Every recorded duplicate, with the commit that holds the id. */
+export function duplicates(db: Db): { id: string; chain: string; commit_id: string; kept_chain: string; kept_commit: string }[] {
+  return stmt(db, 'SELECT d.id, d.chain, d.commit_id, e.chain AS kept_chain, e.commit_id AS kept_commit FROM duplicates d JOIN events e ON e.id = d.id ORDER BY d.id').all() as {
+    id: string;
+    chain: string;
+    commit_id: string;
+    kept_chain: string;
+    kept_commit: string;
+  }[];
+}
+
+/** The commit that holds an indexed event id, or null. */
+export function commitOfEvent(db: Db, id: string): string | null {
+  return (stmt(db, 'SELECT commit_id FROM events WHERE id = ?').get(id) as { commit_id: string } | undefined)?.commit_id ?? null;
+}
+
 /** True when the event with this id is indexed. */
 export function hasEvent(db: Db, id: string): boolean {
   return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
@@ -52,6 +98,15 @@ export function insertWitness(db: Db, w: { eventId: string; witness: string; clo
 /** Every distinct (chain, tip) that some event witnessed. */
 export function allWitnesses(db: Db): { chain: string; tip: string; event_id: string }[] {
   return stmt(db, 'SELECT chain, tip, min(event_id) AS event_id FROM witnesses GROUP BY chain, tip').all() as { chain: string; tip: string; event_id: string }[];
+}
+
+/** Every witnessed tip with the chain whose event witnessed it. */
+export function allWitnessRows(db: Db): { chain: string; tip: string; witness: string }[] {
+  return stmt(db, 'SELECT w.chain, w.tip, min(e.chain) AS witness FROM witnesses w JOIN events e ON e.id = w.event_id GROUP BY w.chain, w.tip').all() as {
+    chain: string;
+    tip: string;
+    witness: string;
+  }[];
 }
 
 /** What the chain `witness` last recorded of each other chain (the newest witness per chain). */

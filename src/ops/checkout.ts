@@ -46,7 +46,7 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
   // A commit for the snapshot (parent: its base) gives the worktree a detached HEAD that keeps it alive.
   const when = Date.parse(m.ts) / 1000;
   const ident = { name: m.sender, email: `${m.sender}@handoff.invalid`, when };
-  const commit = new ObjectWriter(ctx.repo.objectsDir).commit({
+  const commit = new ObjectWriter(ctx.repo.objectsDir, ctx.repo.shared ?? null).commit({
     tree: m.diff_tree,
     parents: [m.diff_base],
     author: ident,

@@ -64,7 +64,13 @@ export function openContext(opts: ContextOptions = {}): Context {
     now,
     newId: () => ulid(now().getTime()),
     warn,
-    config: () => (config ??= readConfig(repo)),
+    config: () => {
+      if (!config) {
+        config = readConfig(repo);
+        repo.shared = config.get('core.sharedrepository')?.at(-1) ?? null;
+      }
+      return config;
+    },
   };
   if (!opts.skipIndex) indexChains(ctx);
   return ctx;
@@ -132,7 +138,7 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
 }
 
 function readConfig(repo: Repo): Map<string, string[]> {
-  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$)'], { cwd: repo.cwd, allowFailure: true });
+  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)'], { cwd: repo.cwd, allowFailure: true });
   const map = new Map<string, string[]>();
   if (res.status !== 0) return map;
   for (const item of res.stdout.toString('utf8').split('\0')) {

@@ -2,20 +2,37 @@
  * Bringing SQLite up to date with git. Every command starts here: it compares the chain tips SQLite has
  * fully indexed with the refs in git and indexes what is missing. This is what makes a crash between the
  * git write and the SQLite write lose nothing, and what picks up chains fetched by plain `git fetch`.
+ *
+ * Chains come from remotes and are untrusted. A chain is indexed up to its first event that fails the
+ * schema (the chain is quarantined there: it stays in git, `sync` and `verify` name it, `sync --drop`
+ * removes it) or that is dated more than a day ahead of this machine's clock (held back until then), so
+ * no hostile value reaches SQLite and no local event inherits an unusable clock. Chains that other chains
+ * witnessed are indexed first: when two events claim one id, the one from a chain others vouched for is
+ * indexed first and stands; the other is recorded as a duplicate.
  */
-import { listChainCommits, readChainEvents, readChainTips } from '../git/ledger-format';
+import { listChainCommits, readChainEvents, readChainTips, type ChainEvent } from '../git/ledger-format';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
-import { knownTips, setKnownTip } from '../ledger/events';
+import { allWitnesses, knownTips, quarantine, quarantined, releaseQuarantine, setKnownTip } from '../ledger/events';
 import type { Context } from './context';
+
+/** How far ahead of this machine's clock an event may be dated and still be indexed now. */
+export const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
 export interface IndexReport {
   chains: number;
   indexed: number;
-  /** Chain commits whose events could not be read (reported by verify; skipped here). */
+  /** Chain commits whose events could not be read: their chain is quarantined at them. */
   bad: { chain: string; commit: string; reason: string }[];
   /** Chains whose ref no longer descends from the tip SQLite indexed: rewritten, not indexed. */
   rewritten: { chain: string; known: string; tip: string }[];
+  /** Chains newly held back at a commit in this run. */
+  quarantined: { chain: string; commit: string; reason: string }[];
+}
+
+/** Chain ids this clone dropped with `sync --drop` (git config handoff.dropChain): never indexed or fetched. */
+export function droppedChains(ctx: Context): Set<string> {
+  return new Set(ctx.config().get('handoff.dropchain') ?? []);
 }
 
 /** Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs. */
@@ -24,11 +41,19 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
   // move forward, so every tip read here descends from the one SQLite knows, unless history was rewritten.
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
   const known = knownTips(ctx.db);
+  const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   const tips = readChainTips(ctx.repo);
-  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [] };
+  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
+  const now = ctx.now().getTime();
+  const todo: { chain: string; tip: string; from: string | null; commits: { commit: string; parent: string | null }[] }[] = [];
+  let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
     if (from === tip) continue;
+    const q = held.get(chain);
+    // Held back and nothing changed: a quarantined chain stays so until dropped; a future date until then.
+    if (q && q.tip === tip && (q.retry_after === null || q.retry_after > now)) continue;
+    if (chain !== ctx.cloneId && (dropped ??= droppedChains(ctx)).has(chain)) continue;
     report.chains++;
     let commits: { commit: string; parent: string | null }[] = [];
     try {
@@ -42,22 +67,74 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
       ctx.warn(`chain ${chain} was rewritten: its tip ${tip.slice(0, 12)} does not descend from ${from.slice(0, 12)}, which was indexed before. It is not indexed; run 'handoff verify'.`);
       continue;
     }
+    todo.push({ chain, tip, from, commits });
+  }
+  if (todo.length === 0) return report;
+
+  // Read first, then order: chains vouched for by other chains' witnesses go first (see the header).
+  const read = new Map<string, { events: ChainEvent[]; stop: { commit: string; reason: string; retryAfter: number | null } | null }>();
+  const vouched = new Set<string>();
+  for (const w of allWitnesses(ctx.db)) vouched.add(w.chain);
+  for (const t of todo) {
+    const events: ChainEvent[] = [];
+    let stop: { commit: string; reason: string; retryAfter: number | null } | null = null;
     const BATCH = 2000;
-    for (let i = 0; i < commits.length; i += BATCH) {
-      const { events, bad } = readChainEvents(ctx.repo, commits.slice(i, i + BATCH));
-      for (const b of bad) {
-        report.bad.push({ chain, ...b });
-        ctx.warn(`skipped ledger commit ${b.commit.slice(0, 12)} on chain ${chain}: ${b.reason} ('handoff verify' reports it)`);
+    for (let i = 0; i < t.commits.length && !stop; i += BATCH) {
+      const slice = t.commits.slice(i, i + BATCH);
+      const { events: evs, bad } = readChainEvents(ctx.repo, slice);
+      const badAt = new Map(bad.map((b) => [b.commit, b.reason]));
+      const byCommit = new Map(evs.map((e) => [e.commit, e]));
+      for (const c of slice) {
+        const reason = badAt.get(c.commit);
+        const e = byCommit.get(c.commit);
+        if (reason !== undefined || !e) {
+          stop = { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
+          break;
+        }
+        if (e.event.clone !== t.chain) {
+          stop = { commit: c.commit, reason: `the event says it belongs to chain ${e.event.clone}`, retryAfter: null };
+          break;
+        }
+        if (e.event.clock > now + MAX_FUTURE_MS && t.chain !== ctx.cloneId) {
+          stop = { commit: c.commit, reason: `dated ${new Date(e.event.clock).toISOString()}, more than a day ahead of this machine's clock`, retryAfter: e.event.clock - MAX_FUTURE_MS };
+          break;
+        }
+        events.push(e);
+        for (const witnessed of Object.keys(e.event.seen ?? {})) if (witnessed !== t.chain) vouched.add(witnessed);
       }
-      writeTx(ctx.db, () => {
-        for (const e of events) if (applyEvent(ctx.db, { chain, ...e })) report.indexed++;
-      });
-      onProgress?.(Math.min(i + BATCH, commits.length), commits.length);
     }
+    read.set(t.chain, { events, stop });
+  }
+  const ordered = [...todo].sort((a, b) => Number(!vouched.has(a.chain)) - Number(!vouched.has(b.chain)) || (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
+  const total = ordered.reduce((n, t) => n + read.get(t.chain)!.events.length, 0);
+  let done = 0;
+  for (const t of ordered) {
+    const { events, stop } = read.get(t.chain)!;
+    const BATCH = 2000;
+    for (let i = 0; i < events.length; i += BATCH) {
+      writeTx(ctx.db, () => {
+        for (const e of events.slice(i, i + BATCH)) if (applyEvent(ctx.db, { chain: t.chain, ...e })) report.indexed++;
+      });
+      done += Math.min(BATCH, events.length - i);
+      onProgress?.(done, total);
+    }
+    const last = events.length ? events[events.length - 1]!.commit : t.from;
     writeTx(ctx.db, () => {
       // Only move the tip from where this run started; a concurrent process may have moved it already.
-      const current = knownTips(ctx.db).get(chain) ?? null;
-      if (current === from) setKnownTip(ctx.db, chain, tip, ctx.now().toISOString());
+      const current = knownTips(ctx.db).get(t.chain) ?? null;
+      if (current === t.from && last && last !== t.from) setKnownTip(ctx.db, t.chain, last, ctx.now().toISOString());
+      if (stop) {
+        const news = quarantine(ctx.db, { chain: t.chain, commit_id: stop.commit, reason: stop.reason, tip: t.tip, retry_after: stop.retryAfter });
+        if (news) {
+          report.quarantined.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
+          if (stop.retryAfter === null) report.bad.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
+          ctx.warn(
+            `chain ${t.chain} is held back at commit ${stop.commit.slice(0, 12)}: ${stop.reason}. Its earlier events are indexed, nothing after it is. ${stop.retryAfter === null ? `'handoff sync --drop ${t.chain}' removes the chain from this clone.` : 'It is tried again when that time comes.'}`,
+          );
+        }
+      } else if (held.has(t.chain)) {
+        releaseQuarantine(ctx.db, t.chain);
+      }
     });
   }
   return report;

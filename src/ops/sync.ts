@@ -8,7 +8,10 @@ import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/
 import { isAncestor, runGit, runGitStreaming } from '../git/exec';
 import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
-import { allWitnesses, knownTips } from '../ledger/events';
+import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
+import { processAlive } from '../core/proc';
+import { readObjects } from '../git/objects';
+import { droppedChains } from './index-chains';
 import type { Context } from './context';
 import { indexChains } from './index-chains';
 
@@ -32,6 +35,12 @@ export interface SyncJson {
   indexed: number;
   pushed: { chain: string; tip: string } | null;
   refused: { chain: string; reason: string }[];
+  /** Chains held back at a commit (a bad event, or one dated in the future): named with the commit. */
+  quarantined: { chain: string; commit: string; reason: string }[];
+  /** Chains whose witnesses name commits nobody can produce: their witness is ignored. */
+  suspect: { chain: string; witnessed: string; commit: string }[];
+  /** Events that reused an id already taken: what was indexed first stands. */
+  duplicates: { id: string; chain: string; commit: string; kept: { chain: string; commit: string } }[];
 }
 
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
@@ -88,6 +97,40 @@ function remoteFailure(remote: string, what: string, stderr: string, status = 1)
   );
 }
 
+/** True when `commit` exists here and is an event of `chain` (its event.json says so). */
+function isChainCommit(ctx: Context, chain: string, commit: string): boolean {
+  if (!/^[0-9a-f]{40}$/.test(commit)) return false;
+  const obj = readObjects(ctx.repo, [`${commit}:event.json`]).get(`${commit}:event.json`);
+  if (!obj) return false;
+  try {
+    return (JSON.parse(obj.content.toString('utf8')) as { clone?: unknown }).clone === chain;
+  } catch {
+    return false;
+  }
+}
+
+/** Staging refs of syncs that died (kill -9) are removed; those of a sync still running are left alone. */
+function removeAbandonedStaging(ctx: Context): void {
+  const doomed = [...readRefs(ctx.repo, `${LEDGER_NAMESPACE}incoming/`).keys()].filter((ref) => {
+    const pid = Number(/incoming\/(\d+)-/.exec(ref)?.[1]);
+    return !Number.isInteger(pid) || !processAlive(pid, null);
+  });
+  if (doomed.length) runGit(['update-ref', '--stdin'], { cwd: ctx.repo.cwd, input: doomed.map((r) => `delete ${r}\n`).join(''), allowFailure: true });
+}
+
+/**
+ * `sync --drop <chain>`: this clone stops fetching and indexing a chain (git config handoff.dropChain,
+ * which survives rebuild), deletes its local ref and rebuilds the SQLite ledger without it.
+ */
+export function dropChain(ctx: Context, chain: string): { dropped: string; ref: string } {
+  if (!CLONE_ID.test(chain)) throw new UsageError('bad_chain', `${JSON.stringify(chain)} is not a chain id (26 characters, as 'handoff sync' and 'handoff verify' print them).`);
+  if (chain === ctx.cloneId) throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
+  if (!droppedChains(ctx).has(chain)) runGit(['config', '--add', 'handoff.dropChain', chain], { cwd: ctx.repo.cwd });
+  const ref = chainRef(chain);
+  runGit(['update-ref', '-d', ref], { cwd: ctx.repo.cwd, allowFailure: true });
+  return { dropped: chain, ref };
+}
+
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
 export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJson> {
   const remote = resolveRemote(ctx, input.remote);
@@ -95,18 +138,40 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   const cwd = ctx.repo.cwd;
   const progress = input.onProgress;
   const staging = `${LEDGER_NAMESPACE}incoming/${process.pid}-${crypto.randomBytes(4).toString('hex')}/`;
-  const result: SyncJson = { remote, refPrefix: prefix, fetched: [], indexed: 0, pushed: null, refused: [] };
+  const result: SyncJson = { remote, refPrefix: prefix, fetched: [], indexed: 0, pushed: null, refused: [], quarantined: [], suspect: [], duplicates: [] };
+  removeAbandonedStaging(ctx);
+  const dropped = droppedChains(ctx);
 
   // --refmap= keeps git from also updating refs through remote.<name>.fetch (what `sync --setup` adds):
   // that "opportunistic" update would refuse this clone's own chain, which is ahead of the remote's copy.
-  const fetchArgs = ['fetch', '--no-tags', '--no-write-fetch-head', '--refmap=', ...(progress ? ['--progress'] : []), '--', remote, `+${prefix}chains/*:${staging}*`];
+  const fetchArgs = [
+    'fetch',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--refmap=',
+    ...(progress ? ['--progress'] : []),
+    '--',
+    remote,
+    `+${prefix}chains/*:${staging}*`,
+    // Chains dropped with --drop are not fetched again.
+    ...[...dropped].filter((c) => CLONE_ID.test(c)).map((c) => `^${prefix}chains/${c}`),
+  ];
   const fetched = await runGitStreaming(fetchArgs, { cwd, allowFailure: true, onStderr: progress });
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
     const incoming = readRefs(ctx.repo, staging);
     const known = knownTips(ctx.db);
-    const witnessed = new Map<string, string[]>();
-    for (const w of allWitnesses(ctx.db)) witnessed.set(w.chain, [...(witnessed.get(w.chain) ?? []), w.tip]);
+    // Tips of each chain that other chains witnessed, with who witnessed them.
+    const witnessed = new Map<string, { tip: string; witness: string }[]>();
+    const addWitness = (chain: string, tip: string, witness: string) => witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
+    // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
+    // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
+    const usable = (witness: string, chain: string, tip: string): boolean => {
+      if (isChainCommit(ctx, chain, tip)) return true;
+      if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip)) result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
+      return false;
+    };
+    for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
     const local = readRefs(ctx.repo, CHAIN_PREFIX);
     // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
     for (const [ref, tip] of incoming) {
@@ -120,7 +185,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
         continue; // judged below
       }
       for (const e of readChainEvents(ctx.repo, commits).events) {
-        for (const [c, t] of Object.entries(e.event.seen ?? {})) witnessed.set(c, [...(witnessed.get(c) ?? []), t]);
+        for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
       }
     }
     for (const [ref, tip] of incoming) {
@@ -129,15 +194,17 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
         result.refused.push({ chain, reason: 'not a chain name' });
         continue;
       }
+      if (dropped.has(chain)) continue;
       const localRef = chainRef(chain);
       const have = local.get(localRef) ?? null;
       if (have === tip) continue;
       if (have && isAncestor(cwd, tip, have)) continue; // the remote is behind this clone
       // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
-      const mustContain = [...new Set([have, known.get(chain), ...(witnessed.get(chain) ?? [])].filter((c): c is string => !!c))];
+      const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
       // One walk of the incoming chain answers every "is it in there" question.
       const history = new Set(runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean));
-      const lost = mustContain.find((c) => !history.has(c));
+      // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
+      const lost = ownKnowledge.find((c) => !history.has(c)) ?? (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
       if (lost) {
         const why = isAncestor(cwd, tip, lost)
           ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
@@ -160,6 +227,11 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
 
   const report = indexChains(ctx, input.onIndexProgress);
   result.indexed = report.indexed;
+  result.quarantined = quarantined(ctx.db).map((q) => ({ chain: q.chain, commit: q.commit_id, reason: q.reason }));
+  result.duplicates = duplicates(ctx.db).map((d) => ({ id: d.id, chain: d.chain, commit: d.commit_id, kept: { chain: d.kept_chain, commit: d.kept_commit } }));
+  for (const q of result.quarantined) ctx.warn(`chain ${q.chain} is held back at commit ${q.commit.slice(0, 12)}: ${q.reason}. 'handoff sync --drop ${q.chain}' removes it from this clone.`);
+  for (const d of result.duplicates) ctx.warn(`event ${d.id} on chain ${d.chain} (commit ${d.commit.slice(0, 12)}) reuses the id of an event already indexed from chain ${d.kept.chain}; the first stands.`);
+  for (const s of result.suspect) ctx.warn(`chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which nobody has: that witness is ignored.`);
   for (const r of report.rewritten) if (!result.refused.some((x) => x.chain === r.chain)) result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
 
   const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));

@@ -6,7 +6,7 @@
 import { runGit } from '../git/exec';
 import { CHAIN_PREFIX, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { readRefs } from '../git/refs';
-import { allWitnesses, eventIds, knownTips } from '../ledger/events';
+import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
 
 export interface VerifyProblem {
@@ -32,12 +32,14 @@ export function verify(ctx: Context): VerifyJson {
   const knownBefore = knownTips(ctx.db);
   const witnessesBefore = allWitnesses(ctx.db);
   const inSqlite = eventIds(ctx.db);
+  const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   const chains = new Map<string, string>();
   for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
 
   const onChain = new Map<string, Set<string>>();
   const clockOf = new Map<string, number>();
   const idsInGit = new Map<string, { chain: string; commit: string }>();
+  const notIndexed = new Set<string>();
   const diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[] = [];
   const witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[] = [];
   let events = 0;
@@ -52,12 +54,27 @@ export function verify(ctx: Context): VerifyJson {
     const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
     const { events: evs, bad } = readChainEvents(ctx.repo, commits);
     for (const b of bad) problems.push({ code: 'unreadable_event', chain, commit: b.commit, message: `Commit ${b.commit} on chain ${chain} is not a valid event: ${b.reason}` });
+    // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
+    const q = held.get(chain);
+    const heldFrom = q ? commits.findIndex((c) => c.commit === q.commit_id) : -1;
+    if (q) {
+      problems.push({ code: 'quarantined', chain, commit: q.commit_id, message: `Chain ${chain} is held back at commit ${q.commit_id}: ${q.reason}. 'handoff sync --drop ${chain}' removes it from this clone.` });
+      if (heldFrom >= 0) for (const c of commits.slice(heldFrom)) notIndexed.add(c.commit);
+    }
     let prevClock = -1;
     for (const e of evs) {
       events++;
       const ev = e.event;
       if (idsInGit.has(ev.id)) {
-        problems.push({ code: 'duplicate_id', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} appears twice (commits ${idsInGit.get(ev.id)!.commit} and ${e.commit}).` });
+        // Name the copy that is not the one indexed (the one shown): that is the duplicate.
+        const first = idsInGit.get(ev.id)!;
+        const kept = commitOfEvent(ctx.db, ev.id);
+        const dup = kept === first.commit ? { chain, commit: e.commit } : first;
+        const other = dup === first ? { chain, commit: e.commit } : first;
+        if (dup !== first) {
+          /* keep the indexed one in idsInGit */
+        } else idsInGit.set(ev.id, { chain, commit: e.commit });
+        problems.push({ code: 'duplicate_id', chain: dup.chain, commit: dup.commit, event: ev.id, message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.` });
       } else idsInGit.set(ev.id, { chain, commit: e.commit });
       if (ev.clone !== chain) problems.push({ code: 'wrong_chain', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.` });
       if (ev.clock <= prevClock) problems.push({ code: 'clock_order', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.` });
@@ -71,6 +88,12 @@ export function verify(ctx: Context): VerifyJson {
       if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
     }
   }
+
+  const exists = new Map<string, boolean>();
+  const commitExists = (c: string) => {
+    if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
+    return exists.get(c)!;
+  };
 
   // Attached snapshots: base and snapshot objects present, the base kept reachable as second parent.
   if (diffs.length) {
@@ -88,7 +111,9 @@ export function verify(ctx: Context): VerifyJson {
     for (const [chain, tip] of Object.entries(w.seen)) {
       const on = onChain.get(chain);
       if (!on) problems.push({ code: 'missing_chain', chain, event: w.event, message: `Event ${w.event} witnessed chain ${chain}, which is not in this repository. Run 'handoff sync'.` });
-      else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, event: w.event, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.` });
+      else if (!on.has(tip) && !commitExists(tip)) {
+        problems.push({ code: 'suspect_witness', chain: w.chain, commit: tip, event: w.event, message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which nobody has: the witnessing chain is suspect.` });
+      } else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, event: w.event, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.` });
       else if ((clockOf.get(tip) ?? -1) >= w.clock) problems.push({ code: 'clock_order', chain: w.chain, event: w.event, message: `Event ${w.event} has a clock not after the event it witnessed on chain ${chain}.` });
     }
   }
@@ -101,7 +126,7 @@ export function verify(ctx: Context): VerifyJson {
   }
   for (const w of witnessesBefore) {
     const on = onChain.get(w.chain);
-    if (on && !on.has(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
+    if (on && !on.has(w.tip) && commitExists(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
       problems.push({ code: 'rewritten', chain: w.chain, commit: w.tip, event: w.event_id, message: `Chain ${w.chain} was rewritten: it no longer contains ${w.tip}, witnessed by event ${w.event_id}.` });
     }
   }
@@ -110,7 +135,7 @@ export function verify(ctx: Context): VerifyJson {
     if (!idsInGit.has(r.id)) problems.push({ code: 'missing_from_git', chain: r.chain, commit: r.commit_id, event: r.id, message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.` });
   }
   for (const [id, where] of idsInGit) {
-    if (!sqliteIds.has(id)) problems.push({ code: 'missing_from_sqlite', chain: where.chain, commit: where.commit, event: id, message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.` });
+    if (!sqliteIds.has(id) && !notIndexed.has(where.commit)) problems.push({ code: 'missing_from_sqlite', chain: where.chain, commit: where.commit, event: id, message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.` });
   }
 
   // Replacement objects over ledger commits change what plain git shows.

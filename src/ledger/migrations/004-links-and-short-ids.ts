@@ -35,6 +35,24 @@ CREATE TABLE nudges (
   PRIMARY KEY (agent, message_id)
 ) WITHOUT ROWID;
 
+-- Chains not indexed past a commit: an event that fails the schema (quarantine) or is dated too far in the
+-- future (retry_after: when to try again). tip: the chain's ref when it was judged.
+CREATE TABLE quarantine (
+  chain       TEXT PRIMARY KEY,
+  commit_id   TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  tip         TEXT NOT NULL,
+  retry_after INTEGER
+) WITHOUT ROWID;
+
+-- Events whose id was already taken by an indexed event (the first indexed wins; these are reported).
+CREATE TABLE duplicates (
+  id        TEXT NOT NULL,
+  chain     TEXT NOT NULL,
+  commit_id TEXT NOT NULL,
+  PRIMARY KEY (id, commit_id)
+) WITHOUT ROWID;
+
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -1,0 +1,172 @@
+/**
+ * A hostile or broken chain, made by hand with git plumbing in the shared bare remote, synced into clean
+ * clones. Nothing an honest clone sent may be lost, hidden or replaced.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/events';
+import { cli, cleanEnv, git, ok } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+const FORGER = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
+
+function plumb(cwd: string, args: string[], input?: string): string {
+  const r = spawnSync('git', args, { cwd, env: cleanEnv(), input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A message event as handoff writes it, with `over` replacing any field. */
+function messageEvent(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const ts = new Date().toISOString();
+  const id = (over.id as string) ?? `01J${Math.random().toString(36).slice(2, 12).toUpperCase().replace(/[ILOU]/g, 'X')}`.padEnd(26, 'Z').slice(0, 26);
+  return {
+    v: 1,
+    id,
+    type: 'message',
+    ts,
+    clock: Date.parse(ts),
+    clone: FORGER,
+    author: { name: 'mallory', runtime: null, via: 'env' },
+    address: 'bob',
+    to: ['bob'],
+    kind: 'request',
+    priority: 'normal',
+    thread: id,
+    reply_to: null,
+    body_bytes: 6,
+    diff: null,
+    ...over,
+  };
+}
+
+/** Appends hand-made events to `refs/handoff/chains/<clone>` in the bare remote. */
+function forge(remote: string, events: Record<string, unknown>[], clone = FORGER): string[] {
+  const ref = `refs/handoff/chains/${clone}`;
+  let parent = spawnSync('git', ['rev-parse', '-q', '--verify', ref], { cwd: remote, encoding: 'utf8' }).stdout.trim() || null;
+  const commits: string[] = [];
+  for (const e of events) {
+    const json = plumb(remote, ['hash-object', '-w', '--stdin'], canonicalJson(e));
+    const body = plumb(remote, ['hash-object', '-w', '--stdin'], 'forged');
+    const tree = plumb(remote, ['mktree'], `100644 blob ${body}\tbody\n100644 blob ${json}\tevent.json\n`);
+    const commit = plumb(remote, ['commit-tree', ...(parent ? ['-p', parent] : []), '-m', `message mallory -> bob\n\nHandoff-Event: message\nHandoff-Id: ${String(e.id)}`, tree]);
+    commits.push(commit);
+    parent = commit;
+  }
+  plumb(remote, ['update-ref', ref, parent!]);
+  return commits;
+}
+
+/** alice in clone a, bob in clone b, both synced. */
+function honest() {
+  const t = team();
+  const a = t.clone('a');
+  const b = t.clone('b');
+  ok(a, ['join'], { agent: 'alice' });
+  ok(b, ['join'], { agent: 'bob' });
+  ok(a, ['sync']);
+  ok(b, ['sync']);
+  ok(a, ['sync']);
+  return { t, a, b };
+}
+
+const problems = (dir: string): any[] => {
+  const j = cli(dir, ['verify', '--json']).json;
+  return j.problems ?? j.error.details.problems;
+};
+const bodies = (dir: string, agent: string) => ok(dir, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.body).sort();
+
+describe('a hostile chain on the shared remote', () => {
+  it('a clock of 2^53-1: refused, and later local sends survive rebuild and reach other clones', () => {
+    const { t, a, b } = honest();
+    forge(t.remote, [messageEvent({ clock: Number.MAX_SAFE_INTEGER })]);
+    const s = cli(a, ['sync', '--json']);
+    expect(s.stderr + s.stdout).toMatch(new RegExp(FORGER));
+    for (let i = 0; i < 3; i++) ok(a, ['send', 'bob', `after ${i}`], { agent: 'alice' });
+    ok(a, ['rebuild']);
+    expect(bodies(a, 'bob')).toEqual(['after 0', 'after 1', 'after 2']);
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    expect(bodies(b, 'bob')).toEqual(['after 0', 'after 1', 'after 2']);
+    const fresh = t.clone('fresh');
+    cli(fresh, ['sync']);
+    expect(bodies(fresh, 'bob')).toEqual(['after 0', 'after 1', 'after 2']);
+    expect(problems(a).filter((p: any) => p.code === 'missing_from_git')).toEqual([]);
+    expect(problems(a).some((p: any) => p.chain === FORGER && p.code === 'quarantined')).toBe(true);
+  });
+
+  it('a wrongly typed field: the chain is quarantined and named, every other command keeps working, --drop removes it', () => {
+    const { t, a } = honest();
+    const [bad] = forge(t.remote, [messageEvent({ diff: { base: 'a'.repeat(40), snapshot: 'b'.repeat(40), files: true, excluded: [] } })]);
+    const s = cli(a, ['sync', '--json']);
+    expect(s.status).toBe(0);
+    expect(s.json.quarantined).toEqual([expect.objectContaining({ chain: FORGER, commit: bad })]);
+    for (const args of [['inbox', '--all'], ['threads'], ['agents'], ['replay'], ['log']]) {
+      const r = cli(a, [...args, '--json'], { agent: 'bob' });
+      expect(r.status, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    ok(a, ['send', 'bob', 'still works'], { agent: 'alice' });
+    expect(problems(a).some((p: any) => p.chain === FORGER && p.commit === bad)).toBe(true);
+    ok(a, ['sync', '--drop', FORGER]);
+    expect(git(a, 'for-each-ref', `refs/handoff/chains/${FORGER}`)).toBe('');
+    const again = ok(a, ['sync', '--json']).json;
+    expect(again.quarantined).toEqual([]);
+    expect(git(a, 'for-each-ref', `refs/handoff/chains/${FORGER}`)).toBe('');
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+  });
+
+  it('a forged witness naming a commit nobody has does not block honest chains', () => {
+    const { t, a, b } = honest();
+    const bobChain = git(b, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n').find((c) => c !== git(a, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n')[0]) ?? '';
+    const chains = git(b, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n');
+    const ev = messageEvent({ seen: Object.fromEntries(chains.map((c) => [c, 'f'.repeat(40)])) });
+    forge(t.remote, [ev]);
+    ok(b, ['send', 'alice', 'honest from b'], { agent: 'bob' });
+    ok(b, ['sync']);
+    const s = cli(a, ['sync', '--json']);
+    expect(s.status, s.stdout + s.stderr).toBe(0);
+    expect(bodies(a, 'alice')).toEqual(['honest from b']);
+    // A fresh clone takes everything honest too, and names the suspect chain.
+    const fresh = t.clone('fresh');
+    const f = cli(fresh, ['sync', '--json']);
+    expect(f.status, f.stdout + f.stderr).toBe(0);
+    expect(bodies(fresh, 'alice')).toEqual(['honest from b']);
+    expect(JSON.stringify(f.json.suspect ?? [])).toContain(FORGER);
+    expect(bobChain.length).toBeGreaterThan(0);
+  });
+
+  it('a forged event reusing a real message id changes nothing that was shown, also after rebuild and in a fresh clone', () => {
+    const { t, a, b } = honest();
+    const real = ok(a, ['send', 'bob', 'the real body', '--json'], { agent: 'alice' }).json.message;
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    // bob answers: his chain now witnesses alice's, as honest chains do all the time.
+    ok(b, ['reply', real.id, 'got it'], { agent: 'bob' });
+    ok(b, ['sync']);
+    const forged = messageEvent({ id: real.id, thread: real.id, ts: new Date(Date.parse(real.ts) - 60_000).toISOString(), clock: Date.parse(real.ts) - 60_000 });
+    forge(t.remote, [forged]);
+    const s = cli(b, ['sync', '--json']);
+    expect(JSON.stringify(s.json)).toMatch(/duplicate/i);
+    const shown = () => ok(b, ['show', real.id, '--json']).json.message.body;
+    expect(shown()).toBe('the real body');
+    ok(b, ['rebuild']);
+    expect(shown()).toBe('the real body');
+    const fresh = t.clone('fresh');
+    ok(fresh, ['sync']);
+    expect(ok(fresh, ['show', real.id, '--json']).json.message.body).toBe('the real body');
+    expect(problems(b).some((p: any) => p.code === 'duplicate_id' && p.chain === FORGER)).toBe(true);
+  });
+
+  it('terminal escapes in any synced string are printed inert', () => {
+    const { t, a } = honest();
+    const esc = '\u001b]0;pwned\u0007\u001b[2J';
+    forge(t.remote, [
+      { v: 1, id: '01J0000000000000000000AGNT', type: 'agent', ts: new Date().toISOString(), clock: Date.now(), clone: FORGER, author: { name: 'mallory', runtime: esc, via: 'env' }, action: 'join', name: 'mallory', team: null, role: null, runtime: esc },
+    ]);
+    ok(a, ['sync']);
+    for (const args of [['agents'], ['threads'], ['replay', '--no-pager'], ['log']]) {
+      const out = cli(a, args).stdout;
+      expect(out, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
+});
