@@ -3,6 +3,8 @@
 // Hot commands run on the fast path without loading oclif; help and parse errors go to oclif.
 const path = require('node:path');
 const argv = process.argv.slice(2);
+// `handoff --json inbox`: --json before the command means the same as after it.
+while (argv[0] === '--json' && argv.length > 1) argv.push(argv.shift());
 // A closed pipe (handoff threads | head) ends the command quietly, as git does.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {

@@ -4,6 +4,7 @@
  * the page's own script only shows and hides elements (it never writes markup from data).
  */
 import { shortId } from '../core/ids';
+import { diffGitPath, gitHeaderPath } from '../core/text';
 import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../ops/replay';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -54,19 +55,15 @@ function diffHtml(patch: string): string {
     files.push(cur);
   };
   for (const l of patch.replace(/\n$/, '').split('\n')) {
-    const git = /^diff --git a\/(.*) b\/(.*)$/.exec(l);
-    if (git) {
-      start(git[2]!);
+    if (l.startsWith('diff --git ')) {
+      start(diffGitPath(l));
       continue;
     }
-    if (l.startsWith('+++ ')) {
-      const name = l.slice(4).replace(/^b\//, '');
-      if (!cur || (cur.rows.length && name !== cur.name)) start(name);
-      else if (name !== '/dev/null') cur.name = name;
-      continue;
-    }
-    if (l.startsWith('--- ')) {
-      if (!cur || cur.rows.length) start(l.slice(4).replace(/^a\//, ''));
+    // ---/+++ name the file only before its first hunk (a content line may start with "++ " too).
+    if ((l.startsWith('+++ ') || l.startsWith('--- ')) && (!cur || cur.rows.length === 0)) {
+      const name = gitHeaderPath(l.slice(4));
+      if (!cur) start(name);
+      else if (l.startsWith('+++ ') && name !== '/dev/null') cur.name = name;
       continue;
     }
     if (!cur || /^(index |new file mode|deleted file mode|old mode|new mode|similarity index|rename (from|to) |Binary files )/.test(l)) {

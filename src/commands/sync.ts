@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { progressBar } from '../cli/io';
 import { dropChain, setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
@@ -41,6 +42,9 @@ reported too.`,
   },
   run(parsed, io) {
     const f = parsed.flags;
+    if (f.undo && !f.setup) {
+      return Promise.reject(new UsageError('undo_needs_setup', "--undo undoes --setup: run 'handoff sync --setup --undo'."));
+    }
     if (f.drop !== undefined) {
       const chain = String(f.drop);
       return withContext(io, (ctx) => dropChain(ctx, chain), { skipIndex: true }).then((d) =>

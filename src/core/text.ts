@@ -20,3 +20,38 @@ export function firstLine(text: string, max = 72): string {
   const line = inert((text.split('\n', 1)[0] ?? '').trim());
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/**
+ * A path as git prints it in a diff header: `b/dir/name`, or C-quoted (`"b/na\303\257ve.txt"`) when it has
+ * special or non-ASCII characters, possibly followed by a tab. Returns the plain path without its a/ or b/.
+ */
+export function gitHeaderPath(raw: string): string {
+  let s = raw.replace(/\t$/, '');
+  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) {
+    const bytes: number[] = [];
+    const body = s.slice(1, -1);
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i]!;
+      if (c !== '\\') {
+        bytes.push(...Buffer.from(c, 'utf8'));
+        continue;
+      }
+      const n = body[++i] ?? '';
+      if (/[0-7]/.test(n)) {
+        bytes.push(parseInt(body.slice(i, i + 3), 8));
+        i += 2;
+      } else bytes.push(({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[n] ?? n.charCodeAt(0));
+    }
+    s = Buffer.from(bytes).toString('utf8');
+  }
+  return s.replace(/^[ab]\//, '');
+}
+
+/** The new-side path of a `diff --git a/x b/y` line (quoted names included). */
+export function diffGitPath(line: string): string {
+  const rest = line.slice('diff --git '.length);
+  const quoted = /"((?:[^"\\]|\\.)*)"$/.exec(rest);
+  if (quoted) return gitHeaderPath(`"${quoted[1]}"`);
+  const m = / b\/(.*)$/.exec(rest);
+  return m ? m[1]! : rest;
+}

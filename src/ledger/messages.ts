@@ -169,13 +169,13 @@ export function listReviewable(db: Db): MessageRow[] {
   return stmt(db, "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500").all() as MessageRow[];
 }
 
-/** Messages between `a` and `b` in either direction, newest first: who sent each and its clock. */
+/** Direct messages between `a` and `b` (not to a team, a role or all), newest first: who sent each and its clock. */
 export function exchangeHistory(db: Db, a: string, b: string, limit: number): { sender: string; clock: number }[] {
   return stmt(
     db,
-    `SELECT m.sender, m.clock FROM messages m WHERE
+    `SELECT m.sender, m.clock FROM messages m WHERE m.address NOT LIKE '@%' AND m.address <> 'all' AND (
        (m.sender = @a AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @b)) OR
-       (m.sender = @b AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @a))
+       (m.sender = @b AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.agent = @a)))
      ORDER BY m.clock DESC, m.id DESC LIMIT @limit`,
   ).all({ a, b, limit }) as { sender: string; clock: number }[];
 }

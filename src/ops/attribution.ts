@@ -106,6 +106,18 @@ function squashSources(ctx: Context, message: string): string[] {
   return [...new Set(listed)].reverse().filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true }).status === 0);
 }
 
+/** The commits a squash was made from (recorded with per-line owners), following earlier rewrites of it. */
+function squashSourcesOf(ctx: Context, commit: string, depth = 0): string[] {
+  const from = rewrittenFrom(ctx.db, commit);
+  const withLines = from.find((f) => f.lines);
+  if (withLines) {
+    const owners = JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>;
+    return [...new Set(Object.values(owners).flatMap((r) => r.map((x) => x[2])))];
+  }
+  if (from.length === 1 && depth < 20) return squashSourcesOf(ctx, from[0]!.old_commit, depth + 1);
+  return [];
+}
+
 /** Records that `commit` was squashed from `sources`, with which of them added each line. */
 function recordSquash(ctx: Context, me: IdentityJson, commit: string, sources: string[]): void {
   if (sources.length === 0) return;
@@ -127,6 +139,11 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
   const lines: Record<string, Record<string, [number, number, string][]>> = {};
   for (const [newC, olds] of byNew) {
     if (olds.length >= 2) lines[newC] = lineOwners(ctx.repo.cwd, newC, olds);
+    // A squash amended or rebased again: its lines still come from the commits it was squashed from.
+    else {
+      const sources = squashSourcesOf(ctx, olds[0]!);
+      if (sources.length) lines[newC] = lineOwners(ctx.repo.cwd, newC, sources);
+    }
   }
   const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), { type: 'rewrite', kind: opts.kind, pairs, ...(Object.keys(lines).length ? { lines } : {}) });
   return event;
@@ -242,7 +259,12 @@ export class CommitResolver {
         this.cache.set(c, { agent: f.trailer_agent, human: false, messages, via: 'trailer', source: c, link: messages.length ? 'pinned' : null });
       } else if (f.patch_id) {
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
-        if (row) this.cache.set(c, this.fromRow(row, 'patch-id'));
+        if (row) {
+          this.cache.set(c, this.fromRow(row, 'patch-id'));
+          // The same patch as a squash: its lines come from the squashed commits, here too.
+          const sources = squashSourcesOf(this.ctx, row.commit_id);
+          if (sources.length) this.squashLines.set(c, lineOwners(this.ctx.repo.cwd, c, sources));
+        }
       }
       // Only a commit with one parent, made after some agent commit was recorded, can be a squash of them.
       if (!this.cache.get(c) && f.parents === 1 && f.committed_at && anyAgentCommitBefore(this.ctx.db, f.committed_at + SKEW_MS)) {

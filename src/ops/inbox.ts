@@ -12,7 +12,7 @@ import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
 
 /** Kinds of message that ask for work; reading one makes it the guess for the reader's next commits. */
-const WORK_KINDS = new Set(['request', 'review_request', 'todo']);
+export const WORK_KINDS = new Set(['request', 'review_request', 'todo']);
 
 export interface InboxInput {
   as?: string;
@@ -42,11 +42,11 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
   // The newest request read is a guess at what the agent's next commits answer (work-on and replies with a
   // diff say it for sure). Pings, answers and status lines are not work to do.
-  const work = ids.filter((id) => {
-    const m = getMessage(ctx.db, id);
-    return !!m && WORK_KINDS.has(m.kind) && !m.no_reply && m.sender !== me.name && recipientsOf(ctx.db, id).some((r) => r.agent === me.name);
-  });
-  if (work.length) setWorkingOn(ctx, me.name, { message: work[work.length - 1]!, mode: 'auto' });
+  const work = ids
+    .map((id) => getMessage(ctx.db, id))
+    .filter((m): m is NonNullable<typeof m> => !!m && WORK_KINDS.has(m.kind) && !m.no_reply && m.sender !== me.name && recipientsOf(ctx.db, m.id).some((r) => r.agent === me.name))
+    .sort((a, b) => a.clock - b.clock || (a.id < b.id ? -1 : 1));
+  if (work.length) setWorkingOn(ctx, me.name, { message: work[work.length - 1]!.id, mode: 'auto' });
   return unread;
 }
 

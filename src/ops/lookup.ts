@@ -12,7 +12,8 @@ import type { Context } from './context';
  * or a unique prefix of 6 or more characters; case-insensitive. An ambiguous id lists what it matches.
  */
 export function findMessage(ctx: Context, given: string): MessageRow {
-  const id = given.trim().toUpperCase();
+  // Tables mark a guessed link with a trailing "?" (blame, log): the id is what comes before it.
+  const id = given.trim().replace(/\?$/, '').toUpperCase();
   if (!/^[0-9A-HJKMNP-TV-Z]{6,26}$/.test(id)) {
     throw new UsageError(
       'bad_id',

@@ -3,6 +3,7 @@
  * commit, marking which commits answer which message.
  */
 import { NotFoundError, UsageError } from '../core/errors';
+import { diffGitPath, gitHeaderPath } from '../core/text';
 import type { AttributionEvent } from '../core/events';
 import { readCommits } from '../git/commits';
 import { runGit } from '../git/exec';
@@ -77,10 +78,10 @@ export function diffStat(patch: string): FileStat[] {
   let cur: FileStat | null = null;
   for (const l of patch.split('\n')) {
     if (l.startsWith('diff --git ')) {
-      const m = / b\/(.*)$/.exec(l);
-      cur = { file: m ? m[1]! : l.slice(11), added: 0, removed: 0 };
+      cur = { file: diffGitPath(l), added: 0, removed: 0 };
       out.push(cur);
-    } else if (cur && l.startsWith('+') && !l.startsWith('+++')) cur.added++;
+    } else if (cur && l.startsWith('+++ ') && l.slice(4).replace(/\t$/, '') !== '/dev/null') cur.file = gitHeaderPath(l.slice(4));
+    else if (cur && l.startsWith('+') && !l.startsWith('+++')) cur.added++;
     else if (cur && l.startsWith('-') && !l.startsWith('---')) cur.removed++;
   }
   return out;

@@ -42,8 +42,10 @@ export interface ReviewJson {
 }
 
 function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
-  const m = /^([^\s.]+)\.\.([^\s.]+)$/.exec(range);
-  if (!m || m[1]!.startsWith('-') || m[2]!.startsWith('-')) throw new UsageError('bad_range', `--range ${JSON.stringify(range)} is not a range; use A..B.`);
+  // A..B where A and B may contain dots (v1.0..v2.0); an empty B means HEAD, as in git.
+  const m = /^(?!.*\.\.\.)([^\s]+?)\.\.([^\s]*)$/.exec(range);
+  if (!m || m[1]!.startsWith('-') || m[2]!.startsWith('-')) throw new UsageError('bad_range', `--range ${JSON.stringify(range)} is not a range; use A..B (B defaults to HEAD).`);
+  if (m[2] === '') m[2] = 'HEAD';
   const verify = (r: string) => {
     const res = runGit(['rev-parse', '--verify', '-q', `${r}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true });
     if (res.status !== 0) throw new NotFoundError('unknown_revision', `${r} is not a commit here.`);

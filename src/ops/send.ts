@@ -8,6 +8,7 @@ import { appendEvent } from './append';
 import { checkBody } from './body';
 import type { Context } from './context';
 import { setWorkingOn } from './working';
+import { WORK_KINDS } from './inbox';
 import { resolveIdentity } from './identity';
 import { findMessage, resolveAddress } from './lookup';
 import { messageJson } from './views';
@@ -29,6 +30,14 @@ export interface SendInput {
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;
+}
+
+/** The request a reply answers: the message itself when it asks for work, else the nearest one up its thread. */
+function requestBehind(ctx: Context, id: string): string | null {
+  for (let cur = getMessage(ctx.db, id), hops = 0; cur && hops < 100; cur = cur.reply_to ? getMessage(ctx.db, cur.reply_to) : undefined, hops++) {
+    if (WORK_KINDS.has(cur.kind)) return cur.id;
+  }
+  return null;
 }
 
 /** Sends a message and returns it (after waiting, when waitFor is given). */
@@ -74,7 +83,10 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
   );
   // Replying to a request with a diff says what the next commits answer (unless work-on said otherwise).
-  if (replyTo && snap) setWorkingOn(ctx, me.name, { message: replyTo, mode: 'reply' });
+  if (replyTo && snap) {
+    const request = requestBehind(ctx, replyTo);
+    if (request) setWorkingOn(ctx, me.name, { message: request, mode: 'reply' });
+  }
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
   if (!input.waitFor) return { message };

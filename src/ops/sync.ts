@@ -313,7 +313,16 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
     out.notes.push(`Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`);
   }
-  wanted.push({ key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` });
+  // A glob that matches only this clone's chain: before its first event the ref does not exist, and an exact
+  // refspec would make every plain 'git push' fail ("src refspec does not match any"); a glob matches nothing.
+  wanted.push({ key: `remote.${remote}.push`, value: `${own}*:${prefix}chains/${ctx.cloneId}*` });
+  // An older setup pushed the exact ref: replace it.
+  const exact = `${own}:${prefix}chains/${ctx.cloneId}`;
+  if (get(`remote.${remote}.push`).includes(exact)) {
+    runGit(['config', '--fixed-value', '--unset-all', `remote.${remote}.push`, exact], { cwd, allowFailure: true });
+    runGit(['config', '--fixed-value', '--unset-all', `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`], { cwd, allowFailure: true });
+    out.removed.push({ key: `remote.${remote}.push`, value: exact });
+  }
   if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });
   for (const w of wanted) {
     if (get(w.key).includes(w.value)) continue;

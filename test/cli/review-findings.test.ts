@@ -1,0 +1,113 @@
+/** Regressions for what an outside review of the first hour found. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+const gitAs = (agent: string | undefined, cwd: string, ...args: string[]) => {
+  const r = spawnSync('git', args, { cwd, env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r;
+};
+
+describe('what an outside review found', () => {
+  it('after sync --setup, plain git push works in a clone that has written nothing yet', () => {
+    const t = team();
+    const b = t.clone('b');
+    ok(b, ['sync', '--setup']);
+    git(b, 'commit', '-q', '--allow-empty', '-m', 'x');
+    const r = spawnSync('git', ['push', '-q'], { cwd: b, env: cleanEnv(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    ok(b, ['send', 'alice', 'now there is a chain', '--create'], { agent: 'bob' });
+    git(b, 'push', '-q');
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/')).toMatch(/^refs\/handoff\/chains\/[0-9A-Z]{26}$/);
+    // sync --undo alone is refused (it belongs to --setup), and changes nothing.
+    const u = cli(b, ['sync', '--undo', '--json']);
+    expect(u.status).toBe(2);
+    expect(u.json.error.message).toMatch(/--setup --undo/);
+  });
+
+  it('a reply with a diff to a status line links the next commits to the request behind it', () => {
+    const repo = makeRepo({ files: { 'a.txt': 'a\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const req = ok(repo, ['send', 'codex', 'make b', '--json'], { agent: 'lead' }).json.message.id;
+    const ack = ok(repo, ['reply', req, 'on it'], { agent: 'codex' });
+    expect(ack.status).toBe(0);
+    const status = ok(repo, ['send', 'codex', 'fyi CI green', '--kind', 'status', '--reply-to', req, '--json'], { agent: 'lead' }).json.message.id;
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'b\n');
+    ok(repo, ['reply', status, 'wip', '--attach-diff'], { agent: 'codex' });
+    gitAs('codex', repo, 'commit', '-qam', 'b');
+    const c = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
+    expect([c.messages[0].id, c.link]).toEqual([req, 'reply']);
+  });
+
+  it('a squash merge keeps each line\'s agent after it is amended', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    git(repo, 'checkout', '-q', '-b', 'feat');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
+    gitAs('codex', repo, 'commit', '-qam', 'top');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
+    gitAs('claude', repo, 'commit', '-qam', 'line');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'merge', '-q', '--squash', 'feat');
+    gitAs('codex', repo, 'commit', '-qm', 'squash');
+    gitAs('codex', repo, 'commit', '--amend', '-qm', 'reworded');
+    const agents = ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null]);
+    expect(agents).toEqual([
+      ['codex top', 'codex'],
+      ['base', null],
+      ['claude line', 'claude'],
+    ]);
+  });
+
+  it('interleaved broadcasts are not a back-and-forth; read --all guesses the newest request, not the most urgent', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'handoff.loopGuard', '4/600');
+    for (const n of ['claude', 'codex', 'gemini']) ok(repo, ['join'], { agent: n });
+    for (let i = 0; i < 6; i++) {
+      ok(repo, ['send', 'all', `progress c${i}`, '--kind', 'status'], { agent: 'claude' });
+      ok(repo, ['send', 'all', `progress x${i}`, '--kind', 'status'], { agent: 'codex' });
+    }
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.notices).toEqual([]);
+    const older = ok(repo, ['send', 'gemini', 'older request', '--json'], { agent: 'claude' }).json.message.id;
+    const newer = ok(repo, ['send', 'gemini', 'newer', '--json'], { agent: 'codex' }).json.message.id;
+    ok(repo, ['send', 'gemini', 'urgent but oldest?', '--priority', 'urgent'], { agent: 'claude' });
+    expect(older).not.toBe(newer);
+    ok(repo, ['read', '--all'], { agent: 'gemini' });
+    const w = ok(repo, ['work-on', '--json'], { agent: 'gemini' }).json;
+    expect(ok(repo, ['show', w.message, '--json']).json.message.body).toBe('urgent but oldest?');
+  });
+
+  it('file names git quotes (non-ASCII, quotes, spaces) show as themselves in replay', () => {
+    const repo = makeRepo();
+    for (const f of ['naïve.txt', 'sp ace.txt', 'z"q.txt']) fs.writeFileSync(path.join(repo, f), 'x\n');
+    ok(repo, ['send', 'bob', 'files', '--attach-diff', '--create'], { agent: 'lead' });
+    const stat = ok(repo, ['replay', '--json']).json.items[0].stat.map((s: any) => s.file).sort();
+    expect(stat).toEqual(['naïve.txt', 'sp ace.txt', 'z"q.txt']);
+    const file = path.join(tmpDir(), 'r.html');
+    ok(repo, ['replay', '--html', file]);
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).toContain('<code>naïve.txt</code>');
+    expect(html).toContain('<code>z&quot;q.txt</code>');
+    expect(html).not.toContain('\\303');
+  });
+
+  it('--json before the command, refs with dots in review --range, and ids printed with a "?"', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\n' } });
+    const j = cli(repo, ['--json', 'inbx']);
+    expect(j.status).toBe(2);
+    expect(j.json.error.details.suggestions).toContain('inbox');
+    git(repo, 'tag', 'v1.0');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
+    const id = ok(repo, ['send', 'bob', 'b', '--attach-diff', '--create', '--json'], { agent: 'lead' }).json.message;
+    git(repo, 'commit', '-qam', 'b');
+    git(repo, 'tag', 'v2.0');
+    expect(ok(repo, ['review', id.id, '--range', 'v1.0..v2.0', '--json']).json.summary.landed).toBe(1);
+    expect(ok(repo, ['review', id.id, '--range', 'v1.0..', '--json']).json.summary.landed).toBe(1);
+    expect(ok(repo, ['show', `${id.shortId}?`, '--json']).json.message.id).toBe(id.id);
+  });
+});
