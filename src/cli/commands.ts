@@ -7,6 +7,7 @@ import blame from '../commands/blame';
 import checkout from '../commands/checkout';
 import demo from '../commands/demo';
 import hooksInstall from '../commands/hooks-install';
+import hooksRun from '../commands/hooks-run';
 import hooksStatus from '../commands/hooks-status';
 import hooksUninstall from '../commands/hooks-uninstall';
 import inbox from '../commands/inbox';
@@ -31,5 +32,5 @@ import whoami from '../commands/whoami';
 import workOn from '../commands/work-on';
 
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
-  [ack, agentHook, agents, blame, checkout, demo, hooksInstall, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+  [ack, agentHook, agents, blame, checkout, demo, hooksInstall, hooksRun, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

@@ -18,6 +18,12 @@ The hooks never block a commit because of handoff. They serve every worktree of 
     return withContext(io, (ctx) => installHooks(ctx, paths));
   },
   print(r, io) {
+    if (r.manual) {
+      io.log(`${r.dir} is part of the working tree (committed with the project), so handoff changes nothing there.`);
+      io.log('Add one line to each hook (create the file if it does not exist), then commit it with your team:');
+      for (const m of r.manual) io.log(`  ${m}`);
+      return;
+    }
     for (const h of r.hooks) io.log(`${h.name.padEnd(20)} ${h.state}${h.chained ? ' (chains the hook that was there)' : ''}`);
     io.log(`in ${r.dir}`);
   },

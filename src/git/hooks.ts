@@ -11,6 +11,11 @@ import type { Repo } from './repo';
 export const HOOK_MARK = '# handoff hook:';
 const CHAINED = '.handoff-chained';
 
+/** True when `file` (relative to the worktree) is ignored by git, so that it is never committed. */
+export function isIgnored(repo: Repo, file: string): boolean {
+  return runGit(['check-ignore', '-q', '--no-index', '--', file], { cwd: repo.worktree ?? repo.cwd, allowFailure: true }).status === 0;
+}
+
 /** The directory git runs hooks from for this repository. */
 export function hooksDir(repo: Repo): string {
   return runGit(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd: repo.cwd }).stdout.toString('utf8').trim();

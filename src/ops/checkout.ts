@@ -39,6 +39,23 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
   let dir: string;
   if (input.dir !== undefined) {
     dir = path.resolve(ctx.repo.cwd, input.dir);
+    // Inside the working tree, the checkout would be picked up by git add (and snapshots) as a submodule.
+    const top = ctx.repo.worktree;
+    if (top) {
+      const real = (p: string) => {
+        const rest: string[] = [];
+        let cur = p;
+        while (!fs.existsSync(cur) && path.dirname(cur) !== cur) {
+          rest.unshift(path.basename(cur));
+          cur = path.dirname(cur);
+        }
+        return path.join(fs.realpathSync(cur), ...rest);
+      };
+      const rel = path.relative(real(top), real(dir));
+      if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+        throw new UsageError('dir_inside_worktree', `${dir} is inside this working tree, where git would record it as a submodule. Give a directory outside ${top}, or none (a temporary one is made).`);
+      }
+    }
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new UsageError('dir_not_empty', `${dir} exists and is not empty. Give a new or empty directory.`);
   } else {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `handoff-${m.id.slice(-8).toLowerCase()}-`));

@@ -1,8 +1,10 @@
 /** Installing, removing and checking handoff's git hooks (templates in the repository's hooks/ folder). */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { hookState, hooksDir, installHook, uninstallHook } from '../git/hooks';
+import { hookState, hooksDir, installHook, isIgnored, uninstallHook } from '../git/hooks';
 import type { Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 
@@ -11,6 +13,11 @@ export const HOOK_NAMES = ['prepare-commit-msg', 'post-commit', 'post-rewrite'] 
 export interface HooksJson {
   dir: string;
   hooks: { name: string; state: string; chained: boolean; healthy: boolean; problem: string | null }[];
+  /**
+   * When the hooks directory is part of the working tree (core.hooksPath=.husky, tracked by the team),
+   * handoff writes nothing there: these are the lines to add to each hook by hand.
+   */
+  manual?: string[];
 }
 
 export interface HookPaths {
@@ -44,9 +51,54 @@ function render(paths: HookPaths, name: string): string {
 /** Installs the hooks (idempotent). */
 export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   const dir = hooksDir(ctx.repo);
+  const shared = committableHooks(ctx, dir);
+  if (shared.length) {
+    // Never modify a file the team commits, nor put this machine's paths into one.
+    return {
+      dir,
+      hooks: HOOK_NAMES.map((name) => ({ name, state: 'manual', chained: false, healthy: false, problem: `${path.join(dir, name)} can be committed; add the line below to it` })),
+      manual: HOOK_NAMES.map((name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`),
+    };
+  }
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
   const status = hooksStatus(ctx, paths);
   return { dir, hooks: status.hooks.map((h) => ({ ...h, state: results.find((r) => r.name === h.name)!.state })) };
+}
+
+/**
+ * Runs one of handoff's git hooks in this process's repository, for a hook file the team keeps (husky):
+ * `handoff hooks run <name> "$@"`. prepare-commit-msg runs its shell script; the others the hook entry.
+ * Never fails: the exit status is always 0.
+ */
+export function runHook(paths: HookPaths, name: string, args: string[]): number {
+  if (!(HOOK_NAMES as readonly string[]).includes(name)) return 0;
+  if (name === 'prepare-commit-msg') {
+    const tmp = path.join(os.tmpdir(), `handoff-hook-${process.pid}-${name}`);
+    fs.writeFileSync(tmp, render(paths, name), { mode: 0o700 });
+    try {
+      spawnSync('sh', [tmp, ...args], { stdio: 'inherit' });
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    return 0;
+  }
+  spawnSync(paths.node, [path.join(paths.root, 'dist', 'hook.js'), name, ...args], { stdio: 'inherit' });
+  return 0;
+}
+
+/** Hook files in `dir` that `git add` would pick up: the directory is in the working tree and not ignored. */
+function committableHooks(ctx: Context, dir: string): string[] {
+  const top = ctx.repo.worktree;
+  if (!top) return [];
+  const inside = (parent: string) => {
+    const r = path.relative(parent, dir);
+    return !r.startsWith('..') && !path.isAbsolute(r);
+  };
+  // .git/hooks (or a linked worktree's git dir) is never committed.
+  if (inside(ctx.repo.commonDir) || inside(ctx.repo.gitDir)) return [];
+  const rel = path.relative(top, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return [];
+  return HOOK_NAMES.map((n) => path.join(rel, n)).filter((f) => !isIgnored(ctx.repo, f));
 }
 
 /** Removes the hooks and restores what they chained. */

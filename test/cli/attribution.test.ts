@@ -188,6 +188,8 @@ describe('attribution through git hooks', () => {
     // husky: core.hooksPath points into the repository.
     const h2 = makeRepo();
     fs.mkdirSync(path.join(h2, '.husky', '_'), { recursive: true });
+    // husky 9 keeps its generated hooks in .husky/_, which it ignores with a .gitignore of "*".
+    fs.writeFileSync(path.join(h2, '.husky', '_', '.gitignore'), '*\n');
     fs.writeFileSync(path.join(h2, '.husky', '_', 'post-commit'), '#!/bin/sh\necho husky >> "$(git rev-parse --git-dir)/husky.log"\n', { mode: 0o755 });
     git(h2, 'config', 'core.hooksPath', '.husky/_');
     expect(ok(h2, ['hooks', 'install', '--json']).json.dir).toBe(path.join(fs.realpathSync(h2), '.husky', '_'));

@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { defineCommand } from '../cli/define';
+import { runHook } from '../ops/hooks';
+
+export default defineCommand<void>({
+  id: 'hooks:run',
+  summary: "Run one of handoff's git hooks (for hook files your team commits, such as husky's).",
+  description: `When core.hooksPath points into the working tree (.husky, tracked with the project), 'hooks install'
+changes nothing there and asks for one line per hook instead: handoff hooks run <name> "$@". It records the
+commit's agent exactly as the installed hooks do, and never fails the commit.`,
+  examples: ['<%= config.bin %> hooks run post-commit', 'echo \'handoff hooks run prepare-commit-msg "$@"\' >> .husky/prepare-commit-msg'],
+  args: [{ name: 'hook', description: 'prepare-commit-msg, post-commit or post-rewrite', required: true }],
+  variadic: true,
+  flags: {},
+  run(parsed, io) {
+    const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
+    runHook(paths, parsed.args.hook!, parsed.rest);
+  },
+});

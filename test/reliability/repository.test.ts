@@ -1,0 +1,73 @@
+/** The user's repository stays theirs: what handoff writes, where, and what it leaves out. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { team } from '../helpers/clones';
+
+describe("the user's repository", () => {
+  it('every .env* name the README promises is left out of snapshots', () => {
+    const repo = makeRepo();
+    const names = ['.env', '.envrc', '.env-prod', '.env_local', '.env.local', 'sub/.env.test', 'key.pem', 'id_rsa', 'server.key'];
+    for (const n of names) {
+      fs.mkdirSync(path.dirname(path.join(repo, n)), { recursive: true });
+      fs.writeFileSync(path.join(repo, n), `SECRET_${n}\n`);
+    }
+    fs.writeFileSync(path.join(repo, 'ok.txt'), 'fine\n');
+    const m = ok(repo, ['send', 'bob', 'snap', '--attach-diff', '--create', '--json'], { agent: 'lead' }).json.message;
+    expect(m.diff.excluded.sort()).toEqual([...names].sort());
+    const files = git(repo, 'ls-tree', '-r', '--name-only', m.diff.snapshot).split('\n');
+    expect(files).toContain('ok.txt');
+    for (const n of names) expect(files).not.toContain(n);
+  });
+
+  it('a tracked hooks directory (core.hooksPath=.husky) is never modified; the one line to add works', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\n', '.husky/post-commit': '#!/bin/sh\necho team hook\n' } });
+    fs.chmodSync(path.join(repo, '.husky/post-commit'), 0o755);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'husky');
+    git(repo, 'config', 'core.hooksPath', '.husky');
+    const r = ok(repo, ['hooks', 'install', '--json']).json;
+    expect(r.manual).toEqual(['.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"', '.husky/post-commit: handoff hooks run post-commit "$@"', '.husky/post-rewrite: handoff hooks run post-rewrite "$@"']);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    // The team adds the line (with the CLI as the hook would find it on PATH).
+    fs.appendFileSync(path.join(repo, '.husky/post-commit'), `"${process.execPath}" "${BIN}" hooks run post-commit "$@"\n`);
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
+    const c = spawnSync('git', ['commit', '-qam', 'b'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+    expect(c.status).toBe(0);
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
+    expect(fs.readFileSync(path.join(repo, '.husky/post-commit'), 'utf8')).not.toContain('dist/hook.js');
+  });
+
+  it('checkout refuses a directory inside the working tree, and a nested worktree never enters a snapshot', () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo, 'x.txt'), 'x\n');
+    const id = ok(repo, ['send', 'bob', 's', '--attach-diff', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    const r = cli(repo, ['checkout', id, 'sub', '--json']);
+    expect(r.status).toBe(2);
+    expect(r.json.error.code).toBe('dir_inside_worktree');
+    expect(fs.existsSync(path.join(repo, 'sub'))).toBe(false);
+    // A worktree someone made inside anyway is left out of the next snapshot.
+    git(repo, 'worktree', 'add', '-q', path.join(repo, 'nested'), '-b', 'nested');
+    const m = ok(repo, ['send', 'bob', 's2', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    const modes = git(repo, 'ls-tree', '-r', m.diff.snapshot);
+    expect(modes).not.toMatch(/^160000/m);
+    expect(ok(repo, ['checkout', id, path.join(tmpDir(), 'out'), '--json']).json.path).toBeTruthy();
+  });
+
+  it('a sync killed with kill -9 leaves staging refs that the next sync removes', async () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['send', 'bob', 'x', '--create'], { agent: 'alice' });
+    // A staging ref of a process that no longer exists, as a killed sync leaves it.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    git(a, 'update-ref', `refs/handoff/incoming/${dead}-deadbeef/01HZZZZZZZZZZZZZZZZZZZZZZZ`, git(a, 'rev-parse', 'HEAD'));
+    const child = spawn(process.execPath, [BIN, 'sync'], { cwd: a, env: cleanEnv() });
+    await new Promise((r) => setTimeout(r, 30));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    ok(a, ['sync']);
+    expect(git(a, 'for-each-ref', 'refs/handoff/incoming/')).toBe('');
+  });
+});
