@@ -24,7 +24,8 @@ export async function main(argv: string[]): Promise<void> {
       const notice = event && process.env.HANDOFF_QUIET !== '1' ? commitNotice(ctx, event) : null;
       if (notice) process.stderr.write(`${notice}\n`);
     } else if (name === 'post-rewrite') {
-      recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
+      // Inside a rebase, git amends to squash and reports it as "amend": the rebase's own report covers it.
+      if (!(args[0] === 'amend' && rebaseInProgress(ctx))) recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
     }
   } catch (err) {
     process.stderr.write(`handoff: the ${name} hook could not record attribution (${(err as Error).message.split('\n')[0]}); the commit is fine.\n`);

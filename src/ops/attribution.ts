@@ -301,7 +301,8 @@ export class CommitResolver {
     if (depth > 50) return null;
     const from = rewrittenFrom(this.ctx.db, commit);
     // A squash keeps, per line, the commit that line came from (even when the squash itself is attributed).
-    const withLines = from.find((f) => f.lines);
+    // Several records may map this commit per line (an amend inside a rebase, then the rebase): the fullest wins.
+    const withLines = from.filter((f) => f.lines).sort((a, b) => b.lines!.length - a.lines!.length)[0];
     if (withLines && depth === 0) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
     const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
     if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');
