@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive, processStartToken } from '../core/proc';
 import { runGit } from './exec';
+import { makeSharedDir } from './objects';
 import type { Repo } from './repo';
 
 const ZERO = '0000000000000000000000000000000000000000';
@@ -65,40 +67,55 @@ export type RefWrite = 'ok' | 'stale' | 'locked';
 /**
  * Moves `ref` from `expected` to `next` in-process, with git's own lock-file protocol (create
  * `<ref>.lock` exclusively, check the current value, write, rename over the ref), so it interoperates
- * with every git process. 'stale': the ref holds something else. 'locked': someone holds the lock; a
- * lock older than `staleLockMs` is left by a dead process and is removed (callers must serialise their
- * own writers, as handoff does with its SQLite write transaction, so that no live writer of theirs holds it).
+ * with every git process. 'stale': the ref holds something else. 'locked': someone holds the lock.
+ *
+ * handoff's lock is born holding its owner ("handoff-owner <pid> <process start>"): it is hard-linked
+ * into place from a file already written, so there is no moment when it exists unmarked. Only a lock so
+ * marked whose owner is provably gone (killed mid-write) is removed; any other lock belongs to git (a
+ * transaction, pack-refs) and is never touched.
  */
-export function writeRefLocked(repo: Repo, ref: string, next: string, expected: string | null, staleLockMs = 2000): RefWrite {
+export function writeRefLocked(repo: Repo, ref: string, next: string, expected: string | null): RefWrite {
   const file = path.join(repo.commonDir, ref);
   const lock = `${file}.lock`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  let fd: number;
+  makeSharedDir(path.dirname(file), repo.shared ?? null);
+  const mark = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: repo.shared ? 0o664 : 0o644 });
   try {
-    fd = fs.openSync(lock, 'wx', 0o644);
+    fs.linkSync(mark, lock);
   } catch (err) {
+    fs.rmSync(mark, { force: true });
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    try {
-      if (Date.now() - fs.statSync(lock).mtimeMs > staleLockMs) fs.rmSync(lock, { force: true });
-    } catch {
-      /* gone meanwhile */
-    }
+    removeIfOwnerGone(lock);
     return 'locked';
   }
+  fs.rmSync(mark, { force: true });
   try {
     if ((readRef(repo, ref) ?? null) !== expected) {
-      fs.closeSync(fd);
       fs.rmSync(lock, { force: true });
       return 'stale';
     }
-    fs.writeSync(fd, `${next}\n`);
-    fs.closeSync(fd);
+    fs.writeFileSync(lock, `${next}\n`);
     fs.renameSync(lock, file);
     return 'ok';
   } catch (err) {
     fs.rmSync(lock, { force: true });
     throw err;
   }
+}
+
+const OWNER = 'handoff-owner';
+
+/** Removes a lock handoff marked whose owner process no longer runs. */
+function removeIfOwnerGone(lock: string): void {
+  let text = '';
+  try {
+    text = fs.readFileSync(lock, 'utf8');
+  } catch {
+    return; // gone meanwhile
+  }
+  const [tag, pid, token] = text.trim().split(' ');
+  if (tag !== OWNER) return;
+  if (!processAlive(Number(pid), token && token !== '-' ? token : null)) fs.rmSync(lock, { force: true });
 }
 
 /**

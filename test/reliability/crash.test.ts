@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -100,17 +101,28 @@ describe('kill -9 during sends', () => {
 });
 
 describe('a ref lock left by a killed writer', () => {
-  it('is recognised as stale and removed; a fresh one is waited for', () => {
+  it("is removed only when its owner is provably gone; git's own lock is never touched", async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'sink' });
     const ref = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
     const lock = path.join(commonDir(repo), `${ref}.lock`);
+    // A handoff writer killed mid-write: its lock carries its (dead) pid.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    fs.writeFileSync(lock, `handoff-owner ${dead} -\n`);
+    const id = ok(repo, ['send', 'sink', 'after a dead writer', '--json'], { agent: 'x' }).json.message.id;
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(chainEvents(repo).map((e) => e.event.id)).toContain(id);
+    // A lock without the mark is git's (a transaction in progress): the send waits for it, however old it is.
     fs.writeFileSync(lock, '');
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(lock, old, old);
-    const id = ok(repo, ['send', 'sink', 'after a stale lock', '--json'], { agent: 'x' }).json.message.id;
-    expect(fs.existsSync(lock)).toBe(false);
-    expect(chainEvents(repo).map((e) => e.event.id)).toContain(id);
+    const waiting = cliAsync(repo, ['send', 'sink', 'after git let go', '--json'], { agent: 'x' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fs.existsSync(lock)).toBe(true);
+    fs.rmSync(lock);
+    const r = await waiting.done;
+    expect(r.status).toBe(0);
+    expect(chainEvents(repo).map((e) => e.event.id)).toContain(r.json.message.id);
     expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
   });
 });
