@@ -3,6 +3,10 @@
  * error becomes one line on stderr and exit 0.
  */
 import { closeContext, openContext, type Context } from '../ops/context';
+import { spoolHead } from '../ops/spool';
+
+const HOOK_BUSY_MS = 1000;
+const isBusy = (err: unknown) => /SQLITE_BUSY|database is locked/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
 import { commitNotice, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
 
 async function readStdin(): Promise<string> {
@@ -18,9 +22,19 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (process.env.HANDOFF_HOOKS === '0') return;
     const input = name === 'post-rewrite' ? await readStdin() : '';
-    ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
+    // A commit never waits on handoff: if another process holds the ledger's write lock for more than a
+    // moment, the commit is spooled and the next handoff command records it.
+    ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`), busyTimeoutMs: HOOK_BUSY_MS, skipIndex: true });
     if (name === 'post-commit') {
-      const event = rebaseInProgress(ctx) ? null : recordCommit(ctx);
+      let event = null;
+      try {
+        event = rebaseInProgress(ctx) ? null : recordCommit(ctx);
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+        spoolHead(ctx);
+        process.stderr.write('handoff: the ledger is busy; this commit is recorded by the next handoff command.\n');
+        return;
+      }
       const notice = event && process.env.HANDOFF_QUIET !== '1' ? commitNotice(ctx, event) : null;
       if (notice) process.stderr.write(`${notice}\n`);
     } else if (name === 'post-rewrite') {

@@ -21,7 +21,7 @@ export class CorruptLedgerError extends HandoffError {
 }
 
 /** Opens (creating if needed) the ledger database at `file` and brings its schema up to date. */
-export function openLedgerDb(file: string): Db {
+export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) {
     // Create it with mode 0600 before SQLite does, so it never exists world-readable.
@@ -40,7 +40,7 @@ export function openLedgerDb(file: string): Db {
     throw new CorruptLedgerError(file, (err as Error).message);
   }
   try {
-    db.pragma('busy_timeout = 15000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 15000))}`);
     if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db, file);

@@ -13,6 +13,7 @@ import { CorruptLedgerError, openLedgerDb, type Db } from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
 import { setShortIdLength } from '../core/ids';
 import { indexChains } from './index-chains';
+import { drainSpool } from './spool';
 
 export interface Context {
   repo: Repo;
@@ -37,6 +38,8 @@ export interface ContextOptions {
   skipIndex?: boolean;
   /** Delete the SQLite ledger before opening it (rebuild). */
   discardDb?: boolean;
+  /** How long to wait for another process's write lock (default 15 s; git hooks wait briefly, then spool). */
+  busyTimeoutMs?: number;
 }
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -52,7 +55,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
   const dbFile = path.join(dataDir, 'ledger.db');
   if (opts.discardDb) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
-  const db = openOrRecover(dbFile, warn);
+  const db = openOrRecover(dbFile, warn, opts.busyTimeoutMs);
   setShortIdLength(shortIdLength(db));
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
@@ -72,7 +75,10 @@ export function openContext(opts: ContextOptions = {}): Context {
       return config;
     },
   };
-  if (!opts.skipIndex) indexChains(ctx);
+  if (!opts.skipIndex) {
+    indexChains(ctx);
+    drainSpool(ctx);
+  }
   return ctx;
 }
 
@@ -86,9 +92,9 @@ export function ledgerPath(ctx: Pick<Context, 'dataDir'>): string {
   return path.join(ctx.dataDir, 'ledger.db');
 }
 
-function openOrRecover(file: string, warn: (m: string) => void): Db {
+function openOrRecover(file: string, warn: (m: string) => void, busyTimeoutMs?: number): Db {
   try {
-    return openLedgerDb(file);
+    return openLedgerDb(file, { busyTimeoutMs });
   } catch (err) {
     if (!(err instanceof CorruptLedgerError)) throw err;
     // The database is only an index of the git ledger: set the damaged file aside and rebuild from git.
@@ -101,7 +107,7 @@ function openOrRecover(file: string, warn: (m: string) => void): Db {
       }
     }
     warn(`${err.message} It was moved to ${path.basename(aside)} and is being rebuilt from the git ledger.`);
-    return openLedgerDb(file);
+    return openLedgerDb(file, { busyTimeoutMs });
   }
 }
 

@@ -71,3 +71,29 @@ describe("the user's repository", () => {
     expect(git(a, 'for-each-ref', 'refs/handoff/incoming/')).toBe('');
   });
 });
+
+describe('a commit never waits on handoff', () => {
+  it('with the ledger write-locked by another process, a hooked commit finishes at once and is recorded later', () => {
+    const Database = require('better-sqlite3');
+    const repo = makeRepo({ files: { 'f.txt': 'a\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const db = new Database(path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'ledger.db'));
+    db.prepare('BEGIN IMMEDIATE').run();
+    try {
+      fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
+      const t0 = Date.now();
+      const c = spawnSync('git', ['commit', '-qam', 'while locked'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+      const took = Date.now() - t0;
+      expect(c.status).toBe(0);
+      expect(took).toBeLessThan(5000);
+      expect(c.stderr).toMatch(/recorded by the next handoff command/);
+    } finally {
+      db.prepare('ROLLBACK').run();
+      db.close();
+    }
+    const top = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
+    expect([top.subject, top.agent?.name, top.via]).toEqual(['while locked', 'codex', 'hook']);
+    expect(fs.readdirSync(path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'spool')).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+});
