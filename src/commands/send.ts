@@ -33,6 +33,7 @@ diff against HEAD travel with the message. Prints the message id.`,
     'reply-to': { type: 'string', description: 'The message this answers (sets the thread too).', helpValue: 'id' },
     create: { type: 'boolean', description: 'Register unknown recipients: the message waits in their inbox until they start.' },
     'wait-for': { type: 'string', description: 'After sending, block until every recipient has read it, or someone replies.', options: ['read', 'reply'] },
+    id: { type: 'string', description: 'Use this message id (a ULID): sending again with it sends the message once. A failed send prints the id to retry with.', helpValue: 'ulid' },
     timeout: { type: 'integer', char: 't', description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.', helpValue: 'seconds' },
     'no-reply': { type: 'boolean', description: 'Mark the message as needing no answer (ends a back-and-forth).' },
     as: asFlag,
@@ -43,6 +44,7 @@ diff against HEAD travel with the message. Prints the message id.`,
     const f = parsed.flags;
     return withContext(io, (ctx) =>
       send(ctx, {
+        id: f.id as string | undefined,
         to: parsed.args.to!,
         body,
         as: f.as as string | undefined,

@@ -59,6 +59,8 @@ export interface SendJson {
   message: MessageJson;
   /** Set when --wait-for was given and the wait ended. */
   waited?: { for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson };
+  /** With --id: the message was already sent with this id, and nothing new was written. */
+  alreadySent?: boolean;
 }
 
 export interface ShowJson {

@@ -1,6 +1,6 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
-import { UsageError } from '../core/errors';
-import type { MessageEvent, MessageKind, Priority } from '../core/events';
+import { ConflictError, EXIT, HandoffError, UsageError } from '../core/errors';
+import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
 import { secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
 import { getMessage } from '../ledger/messages';
 import type { SendJson } from '../json/types';
@@ -16,6 +16,8 @@ import { waitForReadOrReply } from './wait';
 import { ringDoorbells } from './wakeups';
 
 export interface SendInput {
+  /** The message id to use (a ULID): sending again with the same id sends it once (an idempotency key). */
+  id?: string;
   to: string;
   body: string | Buffer;
   as?: string;
@@ -63,8 +65,19 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
     snap = snapshotWorktree({ repo: ctx.repo, exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []), patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined });
   }
-  const id = ctx.newId();
-  const { event } = appendEvent<MessageEvent>(
+  if (input.id !== undefined && !isEventId(input.id.toUpperCase())) throw new UsageError('bad_id', `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U).`);
+  const id = input.id?.toUpperCase() ?? ctx.newId();
+  if (input.id !== undefined) {
+    const existing = getMessage(ctx.db, id);
+    if (existing) {
+      // Sent before (a retry after a reported failure): the same message is not sent twice.
+      if (existing.sender === me.name && existing.body === body) return { message: messageJson(existing), alreadySent: true };
+      throw new ConflictError('id_taken', `Message id ${id} is already used by another message. Leave out --id, or give a new one.`);
+    }
+  }
+  let appended: { event: MessageEvent };
+  try {
+    appended = appendEvent<MessageEvent>(
     ctx,
     me,
     {
@@ -81,7 +94,18 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
     },
     snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
-  );
+    );
+  } catch (err) {
+    // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new HandoffError(
+      'send_failed',
+      `The send of ${id} failed (${why}). It may have been written; run the same send again with --id ${id} to make sure it is delivered exactly once.`,
+      EXIT.error,
+      { id },
+    );
+  }
+  const { event } = appended;
   // Replying to a request with a diff says what the next commits answer (unless work-on said otherwise).
   if (replyTo && snap) {
     const request = requestBehind(ctx, replyTo);

@@ -97,3 +97,21 @@ describe('a commit never waits on handoff', () => {
     expect(fs.readdirSync(path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'spool')).filter((n) => n.endsWith('.json'))).toEqual([]);
   });
 });
+
+describe('a retried send is delivered once', () => {
+  it('send --id: the same id sends once; another message with that id is refused', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    const id = '01M8Y0ZZZZZZZZZZZZZZZZZZZZ';
+    const first = ok(repo, ['send', 'bob', 'exactly once', '--id', id, '--json'], { agent: 'alice' }).json;
+    expect(first.message.id).toBe(id);
+    expect(first.alreadySent).toBeUndefined();
+    const again = ok(repo, ['send', 'bob', 'exactly once', '--id', id.toLowerCase(), '--json'], { agent: 'alice' }).json;
+    expect(again.alreadySent).toBe(true);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id)).toEqual([id]);
+    const clash = cli(repo, ['send', 'bob', 'something else', '--id', id, '--json'], { agent: 'alice' });
+    expect(clash.status).toBe(4);
+    expect(clash.json.error.code).toBe('id_taken');
+    expect(cli(repo, ['send', 'bob', 'x', '--id', 'not-a-ulid'], { agent: 'alice' }).status).toBe(2);
+  });
+});
