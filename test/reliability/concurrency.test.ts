@@ -66,3 +66,38 @@ describe('readers during concurrent writes', () => {
     expect(ok(repo, ['inbox', '--json'], { agent: 'sink' }).json.unread).toBe(160);
   });
 });
+
+describe('git maintenance running during writes', () => {
+  it('pack-refs, repack and prune-packed in a loop: 150 sends, no failure, no false rewrite, verify clean', async () => {
+    const { openContext, closeContext } = await import('../../src/ops/context');
+    const { send } = await import('../../src/ops/send');
+    const { join } = await import('../../src/ops/agents');
+    const repo = makeRepo();
+    const warnings: string[] = [];
+    const ctx = openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'a' }), warn: (m) => warnings.push(m) });
+    join(ctx, {});
+    const loop = spawn('sh', ['-c', 'while :; do git pack-refs --all; git repack -d -q; git prune-packed; done'], { cwd: repo, env: cleanEnv(), stdio: 'ignore' });
+    const failures: string[] = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        try {
+          await send(ctx, { to: 'a', body: `m${i}` });
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+        if (i % 10 === 0) {
+          // Another process reading the ledger meanwhile must never see a rewind.
+          const r = cli(repo, ['inbox', '--json'], { agent: 'a' });
+          if (/rewritten/.test(r.stderr)) failures.push(r.stderr);
+        }
+      }
+    } finally {
+      loop.kill('SIGKILL');
+      closeContext(ctx);
+    }
+    expect(failures).toEqual([]);
+    expect(warnings.filter((w) => /rewritten/.test(w))).toEqual([]);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    expect(ok(repo, ['inbox', '--json', '-n', '1000'], { agent: 'a' }).json.unread).toBe(150);
+  }, 120_000);
+});

@@ -115,3 +115,18 @@ describe('a retried send is delivered once', () => {
     expect(cli(repo, ['send', 'bob', 'x', '--id', 'not-a-ulid'], { agent: 'alice' }).status).toBe(2);
   });
 });
+
+describe('a shared repository', () => {
+  it('under core.sharedRepository=group, the directories and objects handoff creates are group-writable', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'core.sharedRepository', 'group');
+    const objects = path.join(repo, '.git', 'objects');
+    const before = new Set(fs.readdirSync(objects));
+    ok(repo, ['send', 'bob', 'shared', '--create'], { agent: 'alice' });
+    const made = fs.readdirSync(objects).filter((d) => /^[0-9a-f]{2}$/.test(d) && !before.has(d));
+    expect(made.length).toBeGreaterThan(0);
+    for (const d of made) expect((fs.statSync(path.join(objects, d)).mode & 0o2070).toString(8), d).toBe('2070');
+    const refsDir = path.join(repo, '.git', 'refs', 'handoff', 'chains');
+    expect(fs.statSync(refsDir).mode & 0o070).toBe(0o070);
+  });
+});
