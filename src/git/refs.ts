@@ -79,12 +79,15 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
   const lock = `${file}.lock`;
   makeSharedDir(path.dirname(file), repo.shared ?? null);
   const mark = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: repo.shared ? 0o664 : 0o644 });
   try {
+    fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: repo.shared ? 0o664 : 0o644 });
     fs.linkSync(mark, lock);
   } catch (err) {
     fs.rmSync(mark, { force: true });
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // git pack-refs removes empty ref directories, also between our mkdir and our write: try again.
+    if (code === 'ENOENT') return 'locked';
+    if (code !== 'EEXIST') throw err;
     removeIfOwnerGone(lock);
     return 'locked';
   }
