@@ -13,7 +13,7 @@ const common = {
   format: 'cjs',
   logLevel: 'warning',
   // Native and optional modules stay outside the bundle; oclif probes for typescript/ts-node at run time.
-  external: ['better-sqlite3', 'typescript', 'ts-node', '@modelcontextprotocol/sdk', 'zod', 'playwright-core', 'jsonc-parser', 'smol-toml'],
+  external: ['better-sqlite3', 'typescript', 'ts-node', '@modelcontextprotocol/sdk', 'zod', 'playwright-core', 'jsonc-parser', 'smol-toml', 'diff'],
   minifySyntax: true,
   sourcemap: false,
   legalComments: 'none',

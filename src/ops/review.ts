@@ -4,7 +4,10 @@
  * difference), or "not landed"; files changed afterwards that the handoff did not mention are listed.
  * Verdicts (approve, request changes, comment) are events that reach the handoff's author.
  */
-import { createTwoFilesPatch, parsePatch } from 'diff';
+// jsdiff is loaded only when a review runs: every other command starts without it.
+type JsDiff = typeof import('diff');
+let jsdiff: JsDiff | undefined;
+const diffLib = (): JsDiff => (jsdiff ??= require('diff') as JsDiff);
 import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor, runGit } from '../git/exec';
@@ -97,7 +100,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       changedFiles = [...files];
     }
   }
-  const parsed = parsePatch(patch);
+  const parsed = diffLib().parsePatch(patch);
   const mentioned = new Set<string>();
   const specs: string[] = [];
   for (const f of parsed) {
@@ -176,7 +179,7 @@ function classify(lines: string[], landed: string[] | null, deleted: boolean, hi
 const sameLines = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
 
 function differenceOf(sent: string[], landed: string[]): string {
-  return createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
+  return diffLib().createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
     .split('\n')
     .slice(2)
     .join('\n');
