@@ -47,14 +47,11 @@ export function sharedDirMode(shared: string | null): number | null {
   return null;
 }
 
-function sharedFileMode(shared: string): number {
-  const d = sharedDirMode(shared);
-  return d === null ? 0o444 : 0o444 & d;
-}
 
 /** mkdir -p that gives each directory it creates the shared mode (umask would otherwise take g+w away). */
-export function makeSharedDir(dir: string, shared: string | null): void {
-  const mode = sharedDirMode(shared);
+export function makeSharedDir(dir: string, shared: string | null | (() => string | null) | undefined): void {
+  if (fs.existsSync(dir)) return;
+  const mode = sharedDirMode(typeof shared === 'function' ? shared() : (shared ?? null));
   if (mode === null) {
     fs.mkdirSync(dir, { recursive: true });
     return;
@@ -85,7 +82,7 @@ export class ObjectWriter {
    */
   constructor(
     private readonly objectsDir: string,
-    private readonly shared: string | null = null,
+    private readonly shared: (() => string | null) | null = null,
   ) {}
 
   /** Writes one object (if it is not there already) and returns its id. */
@@ -101,7 +98,6 @@ export class ObjectWriter {
       try {
         if (!fs.existsSync(dir)) makeSharedDir(dir, this.shared);
         fs.writeFileSync(tmp, deflated, { mode: 0o444 });
-        if (this.shared) fs.chmodSync(tmp, sharedFileMode(this.shared));
         // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
         fs.renameSync(tmp, file);
         return oid;

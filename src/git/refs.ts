@@ -77,10 +77,13 @@ export type RefWrite = 'ok' | 'stale' | 'locked';
 export function writeRefLocked(repo: Repo, ref: string, next: string, expected: string | null): RefWrite {
   const file = path.join(repo.commonDir, ref);
   const lock = `${file}.lock`;
-  makeSharedDir(path.dirname(file), repo.shared ?? null);
-  const mark = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  makeSharedDir(path.dirname(file), repo.shared);
+  // Scratch files live outside the refs directory, where git would read them as refs.
+  const scratch = path.join(repo.commonDir, 'handoff');
+  fs.mkdirSync(scratch, { recursive: true });
+  const mark = path.join(scratch, `ref-lock-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
-    fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: repo.shared ? 0o664 : 0o644 });
+    fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: 0o644 });
     fs.linkSync(mark, lock);
   } catch (err) {
     fs.rmSync(mark, { force: true });
@@ -97,8 +100,12 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
       fs.rmSync(lock, { force: true });
       return 'stale';
     }
-    fs.writeFileSync(lock, `${next}\n`);
-    fs.renameSync(lock, file);
+    // The new value goes in through its own file, renamed over the ref while the lock (still naming its
+    // owner) is held; then the lock goes. A writer killed at any point leaves a lock that says whose it is.
+    const value = path.join(scratch, `ref-value-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    fs.writeFileSync(value, `${next}\n`);
+    fs.renameSync(value, file);
+    fs.rmSync(lock, { force: true });
     return 'ok';
   } catch (err) {
     fs.rmSync(lock, { force: true });

@@ -14,8 +14,11 @@ export interface Repo {
   /** The directory shared by all worktrees of the clone (objects, refs, config). */
   commonDir: string;
   objectsDir: string;
-  /** core.sharedRepository, when the caller has read it (objects and refs handoff creates then follow it). */
-  shared?: string | null;
+  /**
+   * core.sharedRepository, asked for only when handoff creates a directory in the object database or the
+   * refs (those are the files whose mode matters to the other users of a shared repository).
+   */
+  shared?: () => string | null;
 }
 
 /** Locates the repository containing `cwd`, or throws a NotFoundError that says how to get one. */

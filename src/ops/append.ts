@@ -23,8 +23,6 @@ export function appendEvent<E extends LedgerEvent>(
   payload: EventPayload = {},
 ): Appended<E> {
   const id = draft.id ?? ctx.newId();
-  // Reading the config tells the git layer about core.sharedRepository before it creates anything.
-  ctx.config();
   const prepare = (parent: string | null) => {
     // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
     const said = lastWitnessedBy(ctx.db, ctx.cloneId);

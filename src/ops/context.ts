@@ -68,13 +68,11 @@ export function openContext(opts: ContextOptions = {}): Context {
     newId: () => ulid(now().getTime()),
     warn,
     config: () => {
-      if (!config) {
-        config = readConfig(repo);
-        repo.shared = config.get('core.sharedrepository')?.at(-1) ?? null;
-      }
+      config ??= readConfig(repo);
       return config;
     },
   };
+  repo.shared = () => ctx.config().get('core.sharedrepository')?.at(-1) ?? null;
   if (!opts.skipIndex) {
     indexChains(ctx);
     drainSpool(ctx);

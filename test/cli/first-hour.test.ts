@@ -71,11 +71,14 @@ describe('ids a command prints are accepted by every other command', () => {
     expect(fromLog).toBe(fromBlame);
     ok(repo, ['work-on', fromLog], { agent: 'codex' });
     // The prefix the old advice mentioned still works when unique; an ambiguous one lists what it matches.
-    const amb = cli(repo, ['show', ids[0].id.slice(0, 8), '--json']);
+    const common = (a: string, b: string) => a.slice(0, [...a].findIndex((ch, i) => ch !== b[i]));
+    const prefix = common(ids[0].id, ids[1].id);
+    expect(prefix.length).toBeGreaterThanOrEqual(6); // made within the same few seconds
+    const amb = cli(repo, ['show', prefix, '--json']);
     expect(amb.status).toBe(2);
     expect(amb.json.error.code).toBe('ambiguous_id');
     expect(amb.json.error.message).toContain('task 0');
-    expect(amb.json.error.message).toContain('task 2');
+    expect(amb.json.error.message).toContain('task 1');
   });
 });
 
