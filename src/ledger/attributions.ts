@@ -60,6 +60,11 @@ export function anyAgentCommitBefore(db: Db, beforeClock: number): boolean {
   return !!stmt(db, 'SELECT 1 FROM attributions WHERE human = 0 AND clock <= ? LIMIT 1').get(beforeClock);
 }
 
+/** Commits that carry per-line records (squashes): few, so they are read in one query. */
+export function commitsWithLineRecords(db: Db): Set<string> {
+  return new Set((stmt(db, 'SELECT DISTINCT new_commit FROM rewrites WHERE lines IS NOT NULL').all() as { new_commit: string }[]).map((r) => r.new_commit));
+}
+
 /** The commits a new commit was rewritten from. */
 export function rewrittenFrom(db: Db, commit: string): { old_commit: string; kind: string; lines: string | null }[] {
   return stmt(db, 'SELECT old_commit, kind, lines FROM rewrites WHERE new_commit = ? ORDER BY old_commit').all(commit) as { old_commit: string; kind: string; lines: string | null }[];

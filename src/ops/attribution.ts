@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
 import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
-import { agentCommitsTouching, anyAgentCommitBefore, attributionByPatchId, attributionsOf, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
+import { agentCommitsTouching, anyAgentCommitBefore, attributionByPatchId, attributionsOf, commitsWithLineRecords, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
 import { isAncestor, runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
@@ -199,6 +199,7 @@ export class CommitResolver {
   /** Commits whose lines were traced by content (relinkByContent). */
   private readonly relinked = new Set<string>();
   private unmerged: Set<string> | undefined;
+  private lineRecords: Set<string> | undefined;
   /** `tip`: the revision being blamed or logged; squash sources are agents' commits outside its history. */
   constructor(private readonly ctx: Context, private readonly tip = 'HEAD') {}
 
@@ -299,13 +300,16 @@ export class CommitResolver {
 
   private viaLedger(commit: string, depth: number): Resolved | null {
     if (depth > 50) return null;
-    const from = rewrittenFrom(this.ctx.db, commit);
     // A squash keeps, per line, the commit that line came from (even when the squash itself is attributed).
-    // Several records may map this commit per line (an amend inside a rebase, then the rebase): the fullest wins.
-    const withLines = from.filter((f) => f.lines).sort((a, b) => b.lines!.length - a.lines!.length)[0];
-    if (withLines && depth === 0) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+    this.lineRecords ??= commitsWithLineRecords(this.ctx.db);
+    if (depth === 0 && this.lineRecords.has(commit)) {
+      // Several records may map this commit per line (an amend inside a rebase, then the rebase): the fullest wins.
+      const withLines = rewrittenFrom(this.ctx.db, commit).filter((f) => f.lines).sort((a, b) => b.lines!.length - a.lines!.length)[0];
+      if (withLines) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+    }
     const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
     if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');
+    const from = rewrittenFrom(this.ctx.db, commit);
     if (from.length === 0) return null;
     for (const f of from) {
       const r = this.viaLedger(f.old_commit, depth + 1);
