@@ -61,7 +61,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
       io.log(`${r.verdict.verdict.replace('_', ' ')} recorded (${r.verdict.id})${r.verdict.to.length ? `; ${r.verdict.to.join(', ')} will find it in their inbox` : ''}`);
       return;
     }
-    const landed = r.landed.range ? `range ${r.landed.range}` : r.landed.commits.length ? `${r.landed.commits.length} attributed commit(s), newest ${r.landed.at?.slice(0, 10)}` : 'no commit attributed to this handoff yet';
+    const landed = r.landed.range ? `range ${r.landed.range}` : r.landed.commits.length ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (the one that contains the others, or the tip on this branch)` : 'no commit attributed to this handoff yet';
     io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
     io.log(`${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`);
     for (const h of r.hunks) {
