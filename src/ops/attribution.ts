@@ -59,7 +59,14 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     }
   }
   const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
-  recordSquash(ctx, me, info.commit, squashSources(ctx, info.message));
+  const squashed = squashSources(ctx, info.message);
+  if (squashed.length) recordSquash(ctx, me, info.commit, squashed);
+  else if (pid) {
+    // The same patch as a recorded squash (a cherry-pick of it): its lines come from the same commits.
+    const prior = attributionByPatchId(ctx.db, pid);
+    const sources = prior && prior.commit_id !== info.commit ? squashSourcesOf(ctx, prior.commit_id) : [];
+    if (sources.length) recordSquash(ctx, me, info.commit, sources);
+  }
   const { event } = appendEvent<AttributionEvent>(ctx, me, {
     type: 'attribution',
     commit: info.commit,

@@ -111,3 +111,27 @@ describe('what an outside review found', () => {
     expect(ok(repo, ['show', `${id.shortId}?`, '--json']).json.message.id).toBe(id.id);
   });
 });
+
+describe('a squash merge picked elsewhere', () => {
+  it('a cherry-pick of a squash keeps each line\'s agent', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    git(repo, 'checkout', '-q', '-b', 'feat');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
+    gitAs('codex', repo, 'commit', '-qam', 'top');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
+    gitAs('claude', repo, 'commit', '-qam', 'line');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'checkout', '-q', '-b', 'pr');
+    git(repo, 'merge', '-q', '--squash', 'feat');
+    gitAs('codex', repo, 'commit', '-qm', 'squash');
+    const squash = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '-q', 'main');
+    gitAs('codex', repo, 'cherry-pick', squash);
+    expect(ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null])).toEqual([
+      ['codex top', 'codex'],
+      ['base', null],
+      ['claude line', 'claude'],
+    ]);
+  });
+});
