@@ -103,6 +103,14 @@ export async function runFast(argvIn: string[], binPath: string): Promise<boolea
     return true;
   }
   const second = argv[1];
+  // `handoff hooks --json`: a topic without its subcommand, under --json, is an error object too.
+  if (first !== undefined && TOPICS.has(first) && (second === undefined || second.startsWith('-')) && argv.includes('--json')) {
+    const subs = Object.keys(COMMAND_DEFS).filter((id) => id.startsWith(`${first}:`)).map((id) => id.split(':')[1]!);
+    const message = `Say which '${first}' command: ${subs.map((s) => `'handoff ${first} ${s}'`).join(', ')}.`;
+    process.stdout.write(`${JSON.stringify({ error: { code: 'missing_subcommand', message, exitCode: 2, details: { subcommands: subs } } }, null, 2)}\n`);
+    process.exitCode = 2;
+    return true;
+  }
   if (first !== undefined && TOPICS.has(first) && second !== undefined && !second.startsWith('-') && !COMMAND_DEFS[`${first}:${second}`]) {
     unknownCommand([`${first} ${second}`, ...argv.slice(2)]);
     return true;

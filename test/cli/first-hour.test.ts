@@ -115,6 +115,9 @@ describe('--json everywhere, one shape', () => {
     expect(j.status).toBe(2);
     expect(j.json.error).toMatchObject({ code: 'unknown_command', exitCode: 2, details: { suggestions: ['reply'] } });
     expect(cli(repo, ['hooks', 'instal']).stderr).toMatch(/Did you mean 'handoff hooks install'/);
+    const topic = cli(repo, ['hooks', '--json']);
+    expect(topic.status).toBe(2);
+    expect(topic.json.error).toMatchObject({ code: 'missing_subcommand', details: { subcommands: ['install', 'run', 'status', 'uninstall'] } });
   });
 
   it('every command answers a bad flag under --json with {"error": ...} and exit 2', () => {
