@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { HandoffError } from '../core/errors';
 import { defineCommand, jsonFlag } from '../cli/define';
 import { checkHookPaths, installHooks, type HooksJson } from '../ops/hooks';
 import { withContext } from './_shared';
@@ -15,7 +16,18 @@ The hooks never block a commit because of handoff. They serve every worktree of 
   run(_parsed, io) {
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     checkHookPaths(paths);
-    return withContext(io, (ctx) => installHooks(ctx, paths));
+    return withContext(io, (ctx) => {
+      const r = installHooks(ctx, paths);
+      if (r.manual) {
+        throw new HandoffError(
+          'hooks_manual',
+          `${r.dir} is part of the working tree (committed with the project), so handoff changed nothing there. Add one line to each hook (create the file if needed) and commit it with your team:\n  ${r.manual.join('\n  ')}`,
+          1,
+          r,
+        );
+      }
+      return r;
+    });
   },
   print(r, io) {
     if (r.manual) {

@@ -12,7 +12,7 @@ import { shortId } from '../core/ids';
 import { writeTx } from '../ledger/db';
 import { inboxFor, takeNewNudges } from '../ledger/messages';
 import type { Context } from './context';
-import { detectRuntime, resolveIdentity } from './identity';
+import { detectRuntimes, resolveIdentity } from './identity';
 import { waitForChange } from './wait';
 
 export type AgentHookEvent = 'session-start' | 'stop' | 'idle-wait';
@@ -31,8 +31,12 @@ export interface AgentHookJson {
  */
 function runningUnder(ctx: Context, input: Record<string, unknown>): string | null {
   if ('cursor_version' in input || 'workspace_roots' in input) return 'cursor';
-  const fromEnv = detectRuntime(ctx.env);
-  if (fromEnv) return fromEnv;
+  const meant = ctx.env.HANDOFF_RUNTIME || null;
+  const found = detectRuntimes(ctx.env);
+  // Another runtime's marker next to ours (one agent started from another's shell) is not ours to answer.
+  const other = found.find((r) => r !== meant);
+  if (other) return other;
+  if (found.length) return found[0]!;
   return ctx.env.HANDOFF_RUNTIME === 'claude' ? 'an agent that is not Claude Code (CLAUDECODE is not set)' : null;
 }
 

@@ -19,6 +19,11 @@ export const RUNTIME_MARKERS: { runtime: string; vars: string[] }[] = [
   { runtime: 'aider', vars: ['AIDER_CHAT', 'AIDER_MODEL'] },
 ];
 
+/** Every agent runtime whose markers this environment carries (an agent started from another carries both). */
+export function detectRuntimes(env: NodeJS.ProcessEnv): string[] {
+  return RUNTIME_MARKERS.filter((m) => m.vars.some((v) => env[v] !== undefined && env[v] !== '')).map((m) => m.runtime);
+}
+
 /** The agent runtime this process runs under, or null. */
 export function detectRuntime(env: NodeJS.ProcessEnv): string | null {
   for (const m of RUNTIME_MARKERS) if (m.vars.some((v) => env[v] !== undefined && env[v] !== '')) return m.runtime;

@@ -53,7 +53,8 @@ type JsonPath = (string | number)[];
 type Edit =
   | { kind: 'section'; text: string }
   | { kind: 'file'; text: string }
-  | { kind: 'json-set'; at: JsonPath; value: unknown; merge?: (current: unknown) => unknown }
+  /** `implied`: what an absent key means to the agent (Gemini CLI reads GEMINI.md when context.fileName is unset). */
+  | { kind: 'json-set'; at: JsonPath; value: unknown; merge?: (current: unknown) => unknown; implied?: unknown[] }
   | { kind: 'json-append'; at: JsonPath; value: unknown }
   | { kind: 'toml-table'; table: string[]; text: string };
 
@@ -77,7 +78,7 @@ type Done =
   | { kind: 'section'; text: string }
   | { kind: 'file'; text: string }
   /** `previous` undefined: the key was absent; `created`: containers init had to create. */
-  | { kind: 'json-set'; at: JsonPath; value: unknown; previous?: unknown; created: JsonPath[] }
+  | { kind: 'json-set'; at: JsonPath; value: unknown; previous?: unknown; created: JsonPath[]; implied?: unknown[] }
   | { kind: 'json-append'; at: JsonPath; value: unknown; created: JsonPath[] }
   | { kind: 'toml-table'; text: string };
 
@@ -175,6 +176,7 @@ tool_timeout_sec = 3600
               kind: 'json-set',
               at: ['context', 'fileName'],
               value: ['AGENTS.md', 'GEMINI.md'],
+              implied: ['GEMINI.md'],
               merge: (cur) => {
                 if (cur === undefined) return ['AGENTS.md', 'GEMINI.md'];
                 const list = Array.isArray(cur) ? cur : [cur];
@@ -390,7 +392,7 @@ function applyEdits(file: string, before: string | null, edits: Edit[]): { next:
       const previous = getAt(doc, edit.at);
       const value = edit.merge ? edit.merge(previous) : edit.value;
       if (!same(previous, value)) text = setJson(text, edit.at, value);
-      done.push({ kind: 'json-set', at: edit.at, value, ...(previous !== undefined ? { previous } : {}), created: missingContainers(doc, edit.at) });
+      done.push({ kind: 'json-set', at: edit.at, value, ...(previous !== undefined ? { previous } : {}), ...(edit.implied ? { implied: edit.implied } : {}), created: missingContainers(doc, edit.at) });
     } else if (edit.kind === 'json-append') {
       const doc = parseJsonc(file, text);
       const list = getAt(doc, edit.at);
@@ -544,13 +546,33 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
       if (d.kind === 'json-set') {
         const cur = getAt(doc, d.at);
         if (cur === undefined) continue;
-        if (!same(cur, d.value)) conflicts.push(`${f.path}: ${d.at.join('.')} was changed after init`);
-        text = setJson(text, d.at, d.previous);
+        if (Array.isArray(cur) && Array.isArray(d.value)) {
+          // A list init extended (context.fileName): take out only what init added; the user's entries stay.
+          const before = Array.isArray(d.previous) ? d.previous : d.previous === undefined ? (d.implied ?? []) : [d.previous];
+          const added = d.value.filter((x) => !before.some((b) => same(b, x)));
+          const left = cur.filter((x) => !added.some((a) => same(a, x)));
+          let restored: unknown = left;
+          if (d.previous === undefined && (left.length === 0 || same(left, d.implied ?? []))) restored = undefined;
+          else if (d.previous !== undefined && !Array.isArray(d.previous) && same(left, before)) restored = d.previous;
+          text = setJson(text, d.at, restored);
+        } else {
+          if (!same(cur, d.value)) conflicts.push(`${f.path}: ${d.at.join('.')} was changed after init`);
+          text = setJson(text, d.at, d.previous);
+        }
       } else {
         const list = getAt(doc, d.at);
         const mine = (x: unknown) => (d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value));
         const hits = Array.isArray(list) ? list.map((x, i) => (mine(x) ? i : -1)).filter((i) => i >= 0) : [];
         for (const i of hits.reverse()) text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
+        // A hook group the user added their own hook to: take out only handoff's hook, keep the group.
+        const ours = (d.value as { hooks?: unknown[] } | null)?.hooks?.[0];
+        if (hits.length === 0 && ours !== undefined && Array.isArray(list)) {
+          list.forEach((g, gi) => {
+            const inner = (g as { hooks?: unknown[] })?.hooks;
+            const hi = Array.isArray(inner) ? inner.findIndex((h) => same(h, ours)) : -1;
+            if (hi >= 0) text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, gi, 'hooks', hi], undefined, FORMAT));
+          });
+        }
       }
       // Containers init created and that are empty now go too.
       for (const c of [...d.created].sort((a, b) => b.length - a.length)) {

@@ -71,7 +71,14 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     const existing = getMessage(ctx.db, id);
     if (existing) {
       // Sent before (a retry after a reported failure): the same message is not sent twice.
-      if (existing.sender === me.name && existing.body === body) return { message: messageJson(existing), alreadySent: true };
+      const target = resolveAddress(ctx, input.to, { sender: me.name, create: true });
+      const same =
+        existing.sender === me.name &&
+        existing.body === body &&
+        existing.kind === (input.kind ?? 'request') &&
+        existing.recipients === target.to.join(',') &&
+        (input.replyTo === undefined || existing.reply_to === findMessage(ctx, input.replyTo).id);
+      if (same) return { message: messageJson(existing), alreadySent: true };
       throw new ConflictError('id_taken', `Message id ${id} is already used by another message. Leave out --id, or give a new one.`);
     }
   }

@@ -206,3 +206,44 @@ describe('every agent is nudged in its own documented format', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 });
+
+describe('what a second outside review found', () => {
+  it('undo --force keeps the user\'s own entries in lists and hook groups handoff also wrote to', () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'gemini', '--agent', 'claude']);
+    const gem = JSON.parse(read(repo, '.gemini/settings.json'));
+    gem.context.fileName.push('MINE.md');
+    write(repo, '.gemini/settings.json', JSON.stringify(gem, null, 2));
+    const cl = JSON.parse(read(repo, '.claude/settings.json'));
+    cl.hooks.Stop[0].hooks.push({ type: 'command', command: 'echo mine' });
+    write(repo, '.claude/settings.json', JSON.stringify(cl, null, 2));
+    ok(repo, ['init', '--undo', '--force']);
+    expect(JSON.parse(read(repo, '.gemini/settings.json'))).toEqual({ context: { fileName: ['GEMINI.md', 'MINE.md'] } });
+    const after = read(repo, '.claude/settings.json');
+    expect(after).not.toContain('agent-hook');
+    expect(JSON.parse(after).hooks.Stop).toEqual([{ hooks: [{ type: 'command', command: 'echo mine' }] }]);
+  });
+
+  it('send --id accepts a retry only when it is the same message', () => {
+    const repo = makeRepo();
+    for (const n of ['zed', 'codex']) ok(repo, ['join'], { agent: n });
+    const id = '01M8Y5ABCDEFGHJKMNPQRSTVWX';
+    ok(repo, ['send', 'zed', 'retry', '--id', id], { agent: 'claude' });
+    expect(cli(repo, ['send', 'codex', 'retry', '--id', id], { agent: 'claude' }).status).toBe(4);
+    expect(cli(repo, ['send', 'zed', 'retry', '--id', id, '--kind', 'question'], { agent: 'claude' }).status).toBe(4);
+    expect(ok(repo, ['send', 'zed', 'retry', '--id', id, '--json'], { agent: 'claude' }).json.alreadySent).toBe(true);
+  });
+
+  it('a Claude Code hook run with another runtime\'s marker beside CLAUDECODE says nothing; a tracked hooks dir is exit 1', () => {
+    const repo = makeRepo();
+    ok(repo, ['send', 'claude', 'x', '--create'], { agent: 'lead' });
+    const r = cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: { CLAUDECODE: '1', CODEX_THREAD_ID: 't', HANDOFF_RUNTIME: 'claude' }, input: '{}' });
+    expect(r.stdout).toBe('');
+    const h = makeRepo({ files: { '.husky/post-commit': '#!/bin/sh\n' } });
+    git(h, 'config', 'core.hooksPath', '.husky');
+    const i = cli(h, ['hooks', 'install', '--json']);
+    expect(i.status).toBe(1);
+    expect(i.json.error.code).toBe('hooks_manual');
+    expect(i.json.error.details.manual).toHaveLength(3);
+  });
+});

@@ -28,7 +28,9 @@ describe("the user's repository", () => {
     git(repo, 'add', '-A');
     git(repo, 'commit', '-qm', 'husky');
     git(repo, 'config', 'core.hooksPath', '.husky');
-    const r = ok(repo, ['hooks', 'install', '--json']).json;
+    const inst = cli(repo, ['hooks', 'install', '--json']);
+    expect(inst.status).toBe(1);
+    const r = inst.json.error.details;
     expect(r.manual).toEqual(['.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"', '.husky/post-commit: handoff hooks run post-commit "$@"', '.husky/post-rewrite: handoff hooks run post-rewrite "$@"']);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     // The team adds the line (with the CLI as the hook would find it on PATH).
