@@ -78,9 +78,12 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   };
   // Per commit, not per line: thousands of lines share a few hundred commits.
   const perResolved = new Map<Resolved | null, Pick<BlameLineJson, 'agent' | 'via' | 'link' | 'messages'>>();
+  const uncommitted = new Map<string, boolean>();
   const lines = result.lines.map((l) => {
     const info = result.commits.get(l.commit)!;
-    const r = UNCOMMITTED.test(l.commit) ? null : resolver.resolve(l.commit, { file: l.origPath, line: l.origLine });
+    let isNew = uncommitted.get(l.commit);
+    if (isNew === undefined) uncommitted.set(l.commit, (isNew = UNCOMMITTED.test(l.commit)));
+    const r = isNew ? null : resolver.resolve(l.commit, { file: l.origPath, line: l.origLine });
     let shared = perResolved.get(r);
     if (!shared) {
       shared = {
@@ -91,7 +94,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       };
       perResolved.set(r, shared);
     }
-    return { line: l.line, commit: l.commit, content: l.content, ...shared, author: info.author, summary: info.summary };
+    return { line: l.line, commit: l.commit, content: l.content, agent: shared.agent, via: shared.via, link: shared.link, messages: shared.messages, author: info.author, summary: info.summary };
   });
   return { file: input.file, rev: input.rev ?? null, lines };
 }
