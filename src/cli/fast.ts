@@ -93,10 +93,7 @@ function unknownCommand(argv: string[]): void {
 const TOPICS = new Set(Object.keys(COMMAND_DEFS).filter((id) => id.includes(':')).map((id) => id.split(':')[0]!));
 
 /** Runs argv on the fast path; resolves false when the caller should hand argv to oclif instead. */
-export async function runFast(argvIn: string[], binPath: string): Promise<boolean> {
-  // `handoff --json inbox`: --json before the command means the same as after it.
-  let argv = argvIn;
-  while (argv[0] === '--json' && argv.length > 1) argv = [...argv.slice(1), '--json'];
+export async function runFast(argv: string[], binPath: string): Promise<boolean> {
   const first = argv[0];
   if (first !== undefined && !first.startsWith('-') && first !== 'help' && !COMMAND_DEFS[first] && !TOPICS.has(first)) {
     unknownCommand(argv);

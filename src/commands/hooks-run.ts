@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineCommand } from '../cli/define';
-import { runHook } from '../ops/hooks';
+import { UsageError } from '../core/errors';
+import { HOOK_NAMES, runHook } from '../ops/hooks';
 
 export default defineCommand<void>({
   id: 'hooks:run',
@@ -13,6 +14,9 @@ commit's agent exactly as the installed hooks do, and never fails the commit.`,
   variadic: true,
   flags: {},
   run(parsed, io) {
+    if (!(HOOK_NAMES as readonly string[]).includes(parsed.args.hook!)) {
+      throw new UsageError('unknown_hook', `${JSON.stringify(parsed.args.hook)} is not one of handoff's hooks: ${HOOK_NAMES.join(', ')}.`);
+    }
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     runHook(paths, parsed.args.hook!, parsed.rest);
   },

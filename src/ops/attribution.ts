@@ -114,13 +114,21 @@ function squashSources(ctx: Context, message: string): string[] {
 }
 
 /** The commits a squash was made from (recorded with per-line owners), following earlier rewrites of it. */
+type LineOwners = Record<string, [number, number, string][]>;
+
+/**
+ * The per-line owners recorded for a squash commit, if any. Several records may map one commit (an amend
+ * inside a rebase, then the rebase itself): the fullest one wins.
+ */
+function lineRecordOf(from: { lines: string | null }[]): LineOwners | null {
+  const best = from.filter((f) => f.lines).sort((a, b) => b.lines!.length - a.lines!.length)[0];
+  return best ? (JSON.parse(best.lines!) as LineOwners) : null;
+}
+
 function squashSourcesOf(ctx: Context, commit: string, depth = 0): string[] {
   const from = rewrittenFrom(ctx.db, commit);
-  const withLines = from.find((f) => f.lines);
-  if (withLines) {
-    const owners = JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>;
-    return [...new Set(Object.values(owners).flatMap((r) => r.map((x) => x[2])))];
-  }
+  const owners = lineRecordOf(from);
+  if (owners) return [...new Set(Object.values(owners).flatMap((r) => r.map((x) => x[2])))];
   if (from.length === 1 && depth < 20) return squashSourcesOf(ctx, from[0]!.old_commit, depth + 1);
   return [];
 }
@@ -310,9 +318,8 @@ export class CommitResolver {
     // A squash keeps, per line, the commit that line came from (even when the squash itself is attributed).
     this.lineRecords ??= commitsWithLineRecords(this.ctx.db);
     if (depth === 0 && this.lineRecords.has(commit)) {
-      // Several records may map this commit per line (an amend inside a rebase, then the rebase): the fullest wins.
-      const withLines = rewrittenFrom(this.ctx.db, commit).filter((f) => f.lines).sort((a, b) => b.lines!.length - a.lines!.length)[0];
-      if (withLines) this.squashLines.set(commit, JSON.parse(withLines.lines!) as Record<string, [number, number, string][]>);
+      const owners = lineRecordOf(rewrittenFrom(this.ctx.db, commit));
+      if (owners) this.squashLines.set(commit, owners);
     }
     const direct = attributionsOf(this.ctx.db, [commit]).get(commit);
     if (direct) return this.fromRow(direct, depth === 0 ? 'hook' : 'rewrite');

@@ -293,18 +293,21 @@ function addSection(before: string | null, section: string): string {
   return `${before.replace(/\n*$/, '\n\n')}${section}`;
 }
 
-/** The text without handoff's marked section (and the blank line init put before it), or null if absent. */
-function removeSection(text: string): { text: string; section: string } | null {
-  const s = text.indexOf(START);
-  const e = text.indexOf(END);
+/**
+ * The text without the block between `start` and `end` markers (handoff's Markdown section or TOML table),
+ * and without the blank line init put before it when it was last; null when there is none.
+ */
+function removeMarked(text: string, start: string, end: string): { text: string; block: string } | null {
+  const s = text.indexOf(start);
+  const e = text.indexOf(end);
   if (s < 0 || e < s) return null;
-  let end = e + END.length;
-  if (text[end] === '\n') end++;
-  const section = text.slice(s, end);
+  let stop = e + end.length;
+  if (text[stop] === '\n') stop++;
+  const block = text.slice(s, stop);
   let head = text.slice(0, s);
-  const tail = text.slice(end);
+  const tail = text.slice(stop);
   if (tail === '') head = head.replace(/\n+$/, head.trim() ? '\n' : '');
-  return { text: head + tail, section };
+  return { text: head + tail, block };
 }
 
 type Jsonc = typeof import('jsonc-parser');
@@ -361,19 +364,6 @@ function parseToml(file: string, text: string): Record<string, unknown> {
 const TOML_START = `# ${START}`;
 const TOML_END = `# ${END}`;
 
-function removeTomlBlock(text: string): { text: string; block: string } | null {
-  const s = text.indexOf(TOML_START);
-  const e = text.indexOf(TOML_END);
-  if (s < 0 || e < s) return null;
-  let end = e + TOML_END.length;
-  if (text[end] === '\n') end++;
-  const block = text.slice(s, end);
-  let head = text.slice(0, s);
-  const tail = text.slice(end);
-  if (tail === '') head = head.replace(/\n+$/, head.trim() ? '\n' : '');
-  return { text: head + tail, block };
-}
-
 /** Applies `edits` to a file's text; returns the new text, what was done, and notes. */
 function applyEdits(file: string, before: string | null, edits: Edit[]): { next: string; done: Done[]; notes: string[] } {
   let text = before ?? '';
@@ -404,7 +394,7 @@ function applyEdits(file: string, before: string | null, edits: Edit[]): { next:
       } else done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [] });
     } else {
       const parsed = parseToml(file, text);
-      const existing = removeTomlBlock(text);
+      const existing = removeMarked(text, TOML_START, TOML_END);
       if (existing) text = existing.text.replace(/\n*$/, existing.text.trim() ? '\n' : '');
       else if (getAt(parsed, edit.table) !== undefined) {
         // The user configured this table themselves: never write a second one.
@@ -523,15 +513,15 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
   let text = current;
   for (const d of [...f.done].reverse()) {
     if (d.kind === 'section') {
-      const r = removeSection(text);
+      const r = removeMarked(text, START, END);
       if (!r) continue;
-      if (r.section.trimEnd() !== d.text.trimEnd()) conflicts.push(`${f.path}: the handoff section was edited`);
+      if (r.block.trimEnd() !== d.text.trimEnd()) conflicts.push(`${f.path}: the handoff section was edited`);
       text = r.text;
     } else if (d.kind === 'file') {
       if (text !== d.text) conflicts.push(`${f.path} was edited after init`);
       text = f.original ?? '';
     } else if (d.kind === 'toml-table') {
-      const r = removeTomlBlock(text);
+      const r = removeMarked(text, TOML_START, TOML_END);
       if (!r) continue;
       if (r.block !== d.text) conflicts.push(`${f.path}: the [mcp_servers.handoff] table was edited`);
       text = r.text;

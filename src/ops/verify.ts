@@ -71,9 +71,7 @@ export function verify(ctx: Context): VerifyJson {
         const kept = commitOfEvent(ctx.db, ev.id);
         const dup = kept === first.commit ? { chain, commit: e.commit } : first;
         const other = dup === first ? { chain, commit: e.commit } : first;
-        if (dup !== first) {
-          /* keep the indexed one in idsInGit */
-        } else idsInGit.set(ev.id, { chain, commit: e.commit });
+        idsInGit.set(ev.id, other);
         problems.push({ code: 'duplicate_id', chain: dup.chain, commit: dup.commit, event: ev.id, message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.` });
       } else idsInGit.set(ev.id, { chain, commit: e.commit });
       if (ev.clone !== chain) problems.push({ code: 'wrong_chain', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.` });

@@ -12,6 +12,19 @@ const gitAs = (agent: string | undefined, cwd: string, ...args: string[]) => {
   return r;
 };
 
+/** A repository with hooks and a branch `feat` where codex adds a line at the top and claude one at the end. */
+function featureBranch(): string {
+    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    git(repo, 'checkout', '-q', '-b', 'feat');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
+    gitAs('codex', repo, 'commit', '-qam', 'top');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
+    gitAs('claude', repo, 'commit', '-qam', 'line');
+    git(repo, 'checkout', '-q', 'main');
+  return repo;
+}
+
 describe('what an outside review found', () => {
   it('after sync --setup, plain git push works in a clone that has written nothing yet', () => {
     const t = team();
@@ -45,14 +58,7 @@ describe('what an outside review found', () => {
   });
 
   it('a squash merge keeps each line\'s agent after it is amended', () => {
-    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
-    ok(repo, ['hooks', 'install']);
-    git(repo, 'checkout', '-q', '-b', 'feat');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
-    gitAs('codex', repo, 'commit', '-qam', 'top');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
-    gitAs('claude', repo, 'commit', '-qam', 'line');
-    git(repo, 'checkout', '-q', 'main');
+    const repo = featureBranch();
     git(repo, 'merge', '-q', '--squash', 'feat');
     gitAs('codex', repo, 'commit', '-qm', 'squash');
     gitAs('codex', repo, 'commit', '--amend', '-qm', 'reworded');
@@ -114,14 +120,7 @@ describe('what an outside review found', () => {
 
 describe('a squash merge picked elsewhere', () => {
   it('a cherry-pick of a squash keeps each line\'s agent', () => {
-    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
-    ok(repo, ['hooks', 'install']);
-    git(repo, 'checkout', '-q', '-b', 'feat');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
-    gitAs('codex', repo, 'commit', '-qam', 'top');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
-    gitAs('claude', repo, 'commit', '-qam', 'line');
-    git(repo, 'checkout', '-q', 'main');
+    const repo = featureBranch();
     git(repo, 'checkout', '-q', '-b', 'pr');
     git(repo, 'merge', '-q', '--squash', 'feat');
     gitAs('codex', repo, 'commit', '-qm', 'squash');
