@@ -54,6 +54,37 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
   return db;
 }
 
+/**
+ * Opens a copy of the ledger in memory, for a repository this process cannot write: the copy is read from
+ * `file` when it can be (null when it cannot), is brought up to date like the file would be, and every
+ * change made to it is lost on close. The caller refuses writes that must last (git refs and objects).
+ */
+export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
+  const Sqlite = require('better-sqlite3') as typeof Database;
+  let image: Buffer | null = null;
+  try {
+    const disk = new Sqlite(file, { readonly: true, fileMustExist: true });
+    try {
+      image = disk.serialize();
+    } finally {
+      disk.close();
+    }
+  } catch {
+    // Unreadable, absent or not openable read-only (a WAL file without its index): index git afresh.
+  }
+  let db = image ? new Sqlite(image) : new Sqlite(':memory:');
+  try {
+    migrate(db, file);
+  } catch (err) {
+    if (!image) throw err;
+    db.close();
+    image = null;
+    db = new Sqlite(':memory:');
+    migrate(db, file);
+  }
+  return { db, copied: image !== null };
+}
+
 function migrate(db: Db, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current === SCHEMA_VERSION) return;

@@ -5,7 +5,7 @@ import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-for
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 
 export interface Appended<E extends LedgerEvent = LedgerEvent> {
   event: E;
@@ -22,6 +22,7 @@ export function appendEvent<E extends LedgerEvent>(
   draft: EventDraft & { id?: string },
   payload: EventPayload = {},
 ): Appended<E> {
+  requireWritable(ctx, 'write to the ledger');
   const id = draft.id ?? ctx.newId();
   const prepare = (parent: string | null) => {
     // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.

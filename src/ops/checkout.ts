@@ -8,7 +8,7 @@ import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
 import { runGit } from '../git/exec';
 import { ObjectWriter } from '../git/objects';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
 
 export interface CheckoutJson {
@@ -34,6 +34,7 @@ function readList(ctx: Context): { path: string; message: string }[] {
 
 /** Puts the snapshot of message `id` in a new worktree (a new temporary directory unless `dir` is given). */
 export function checkout(ctx: Context, input: { id: string; dir?: string }): CheckoutJson {
+  requireWritable(ctx, 'make a checkout');
   const m = findMessage(ctx, input.id);
   if (!m.diff_tree || !m.diff_base) throw new UsageError('no_snapshot', `Message ${m.id} was sent without --attach-diff, so it has no snapshot to check out.`);
   let dir: string;

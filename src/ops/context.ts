@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
 import { findRepo, type Repo } from '../git/repo';
 import { runGit } from '../git/exec';
-import { CorruptLedgerError, openLedgerDb, type Db } from '../ledger/db';
+import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
 import { setShortIdLength } from '../core/ids';
 import { indexChains } from './index-chains';
@@ -28,6 +28,11 @@ export interface Context {
   warn: (message: string) => void;
   /** git config handoff.* and user.*, read once on first use. */
   config: () => Map<string, string[]>;
+  /**
+   * Set when this process cannot write the repository's handoff files: the path it cannot write. The
+   * ledger is then a copy in memory, reads work, and anything that must last is refused (see requireWritable).
+   */
+  readOnly: string | null;
 }
 
 export interface ContextOptions {
@@ -49,18 +54,19 @@ export function openContext(opts: ContextOptions = {}): Context {
   const env = opts.env ?? process.env;
   const repo = findRepo(opts.cwd ?? process.cwd());
   const dataDir = path.join(repo.commonDir, 'handoff');
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const readOnly = unwritable(dataDir);
   const now = clockFrom(env);
   const ulid = monotonicFactory();
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
   const dbFile = path.join(dataDir, 'ledger.db');
+  if (readOnly && opts.discardDb) throw readOnlyError(repo.commonDir, readOnly, 'rebuild the ledger');
   if (opts.discardDb) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
-  const db = openOrRecover(dbFile, warn, opts.busyTimeoutMs);
+  const db = readOnly ? openLedgerCopy(dbFile).db : openOrRecover(dbFile, warn, opts.busyTimeoutMs);
   setShortIdLength(shortIdLength(db));
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
     repo,
-    cloneId: readCloneId(dataDir),
+    cloneId: readOnly ? readCloneIdIfAny(dataDir) : readCloneId(dataDir),
     dataDir,
     db,
     env,
@@ -71,13 +77,48 @@ export function openContext(opts: ContextOptions = {}): Context {
       config ??= readConfig(repo);
       return config;
     },
+    readOnly,
   };
   repo.shared = () => ctx.config().get('core.sharedrepository')?.at(-1) ?? null;
   if (!opts.skipIndex) {
     indexChains(ctx);
-    drainSpool(ctx);
+    if (!readOnly) drainSpool(ctx);
   }
   return ctx;
+}
+
+/** Refuses `action` (a phrase: "send a message") in a repository this process cannot write. */
+export function requireWritable(ctx: Pick<Context, 'readOnly' | 'repo'>, action: string): void {
+  if (ctx.readOnly) throw readOnlyError(ctx.repo.commonDir, ctx.readOnly, action);
+}
+
+/** The error for a write refused because `file` cannot be written (a path, or "path: EACCES"). */
+export function readOnlyError(commonDir: string, file: string, action: string): HandoffError {
+  return new HandoffError(
+    'read_only',
+    `Cannot ${action}: ${file} is not writable by this user, so handoff can only read this repository's ledger. ` +
+      `Run handoff as the user who owns ${commonDir}, or make it writable (check with: ls -ld ${commonDir}).`,
+  );
+}
+
+/** Creates the data directory if needed; returns null when it can be written, else the path (and why) it cannot. */
+function unwritable(dataDir: string): string | null {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dataDir, fs.constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return fs.existsSync(dataDir) ? dataDir : path.dirname(dataDir);
+    throw err;
+  }
+  for (const file of ['ledger.db', 'clone-id']) {
+    try {
+      fs.accessSync(path.join(dataDir, file), fs.constants.W_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return path.join(dataDir, file);
+    }
+  }
+  return null;
 }
 
 /** Closes the database of a context. */
@@ -109,7 +150,16 @@ function openOrRecover(file: string, warn: (m: string) => void, busyTimeoutMs?: 
   }
 }
 
-function readCloneId(dataDir: string): string {
+/** This clone's id where one was written; a placeholder where none was (nothing is written read-only). */
+function readCloneIdIfAny(dataDir: string): string {
+  try {
+    return readCloneId(dataDir, false);
+  } catch {
+    return '0'.repeat(26);
+  }
+}
+
+function readCloneId(dataDir: string, create = true): string {
   const file = path.join(dataDir, 'clone-id');
   const read = () => {
     const id = fs.readFileSync(file, 'utf8').trim();
@@ -119,7 +169,7 @@ function readCloneId(dataDir: string): string {
   try {
     return read();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw err;
   }
   // First use: write a fresh id to a temporary file and link it into place; if another process won, use its id.
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;

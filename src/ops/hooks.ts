@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { hookState, hooksDir, installHook, isIgnored, uninstallHook } from '../git/hooks';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 
 export const HOOK_NAMES = ['prepare-commit-msg', 'post-commit', 'post-rewrite'] as const;
@@ -50,6 +50,7 @@ function render(paths: HookPaths, name: string): string {
 
 /** Installs the hooks (idempotent). */
 export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
+  requireWritable(ctx, 'install hooks');
   const dir = hooksDir(ctx.repo);
   const shared = committableHooks(ctx, dir);
   if (shared.length) {
@@ -103,6 +104,7 @@ function committableHooks(ctx: Context, dir: string): string[] {
 
 /** Removes the hooks and restores what they chained. */
 export function uninstallHooks(ctx: Context): HooksJson {
+  requireWritable(ctx, 'remove hooks');
   const dir = hooksDir(ctx.repo);
   return { dir, hooks: HOOK_NAMES.map((name) => ({ name, state: uninstallHook(dir, name), chained: false, healthy: true, problem: null })) };
 }

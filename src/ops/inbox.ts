@@ -39,6 +39,10 @@ export function unreadOf(ctx: Context, agent: string): number {
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
+  if (unread.length && ctx.readOnly) {
+    ctx.warn(`${unread.length === 1 ? 'this message stays' : 'these messages stay'} unread: ${ctx.readOnly} is not writable by this user.`);
+    return [];
+  }
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
   // The newest request read is a guess at what the agent's next commits answer (work-on and replies with a
   // diff say it for sure). Pings, answers and status lines are not work to do.

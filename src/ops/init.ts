@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { validateAgentName } from '../core/names';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 import { installHooks, uninstallHooks, type HookPaths, type HooksJson } from './hooks';
 
 export const AGENT_KINDS = ['claude', 'codex', 'gemini', 'copilot', 'cursor', 'opencode'] as const;
@@ -443,6 +443,7 @@ function otherWorktreesInitialised(ctx: Context): boolean {
 export function init(ctx: Context, input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; force?: boolean; paths: HookPaths }): InitJson {
   const top = ctx.repo.worktree;
   if (!top) throw new HandoffError('bare_repository', 'init writes agent configuration into a working tree; run it in one.');
+  if (!input.dryRun) requireWritable(ctx, input.undo ? 'undo init' : 'set up agents');
   if (input.undo) return undo(ctx, top, { dryRun: !!input.dryRun, force: !!input.force });
   const kinds = (input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : [...new Set(input.agents)]) as AgentKind[];
   for (const k of kinds) if (!(AGENT_KINDS as readonly string[]).includes(k)) throw new UsageError('unknown_agent_kind', `Unknown agent "${k}". Choose from ${AGENT_KINDS.join(', ')}, or all.`);

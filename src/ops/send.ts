@@ -6,7 +6,7 @@ import { getMessage } from '../ledger/messages';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 import { setWorkingOn } from './working';
 import { WORK_KINDS } from './inbox';
 import { resolveIdentity } from './identity';
@@ -44,6 +44,7 @@ function requestBehind(ctx: Context, id: string): string | null {
 
 /** Sends a message and returns it (after waiting, when waitFor is given). */
 export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
+  requireWritable(ctx, 'send a message');
   const me = resolveIdentity(ctx, { as: input.as });
   const body = checkBody(ctx, input.body);
   let thread: string | undefined;

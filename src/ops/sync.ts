@@ -12,7 +12,7 @@ import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/ev
 import { processAlive } from '../core/proc';
 import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
-import type { Context } from './context';
+import { requireWritable, type Context } from './context';
 import { indexChains } from './index-chains';
 
 export const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
@@ -123,6 +123,7 @@ function removeAbandonedStaging(ctx: Context): void {
  * which survives rebuild), deletes its local ref and rebuilds the SQLite ledger without it.
  */
 export function dropChain(ctx: Context, chain: string): { dropped: string; ref: string } {
+  requireWritable(ctx, 'drop a chain');
   if (!CLONE_ID.test(chain)) throw new UsageError('bad_chain', `${JSON.stringify(chain)} is not a chain id (26 characters, as 'handoff sync' and 'handoff verify' print them).`);
   if (chain === ctx.cloneId) throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
   if (!droppedChains(ctx).has(chain)) runGit(['config', '--add', 'handoff.dropChain', chain], { cwd: ctx.repo.cwd });
@@ -133,6 +134,7 @@ export function dropChain(ctx: Context, chain: string): { dropped: string; ref: 
 
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
 export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJson> {
+  requireWritable(ctx, 'sync');
   const remote = resolveRemote(ctx, input.remote);
   const prefix = refPrefixFor(ctx, remote, input.refPrefix);
   const cwd = ctx.repo.cwd;
@@ -281,6 +283,7 @@ const SETUP_MARK = 'handoffSetup';
  * exactly what an earlier setup added (recorded in remote.<name>.handoffSetup).
  */
 export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: string; undo?: boolean }): SetupJson {
+  requireWritable(ctx, 'change the sync set-up');
   const remote = resolveRemote(ctx, input.remote);
   const cwd = ctx.repo.cwd;
   const get = (key: string) =>
