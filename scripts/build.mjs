@@ -22,7 +22,7 @@ await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/cli/fast.ts')], outfile: path.join(root, 'dist/fast.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/cli/oclif.ts')], outfile: path.join(root, 'dist/cli.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/lib.ts')], outfile: path.join(root, 'dist/lib.js') }),
-  build({ ...common, entryPoints: [path.join(root, 'src/cli/hook.ts')], outfile: path.join(root, 'dist/hook.js') }),
+  build({ ...common, entryPoints: [path.join(root, 'src/hook/entry.ts')], outfile: path.join(root, 'dist/hook.js') }),
 ]);
 
 // The manifest lets oclif list commands and topics without loading them.

@@ -4,8 +4,8 @@
  * proper help or error. Both paths run the same definition through the same runner.
  */
 import { parseArgs } from 'node:util';
-import { COMMAND_DEFS } from './commands';
-import type { CommandDef, FlagValues, Parsed } from './define';
+import { COMMAND_DEFS } from '../commands/index';
+import type { CommandDef, FlagValues, Parsed } from '../commands/define';
 import { makeIo } from './io';
 import { execute } from './runner';
 

@@ -1,7 +1,7 @@
 /** The oclif side: each definition becomes an oclif command class (help, parse errors, manifest). */
 import { Args, Command, Flags, handle, run as oclifRun, type Interfaces } from '@oclif/core';
-import { COMMAND_DEFS } from './commands';
-import type { CommandDef, Parsed } from './define';
+import { COMMAND_DEFS } from '../commands/index';
+import type { CommandDef, Parsed } from '../commands/define';
 import { makeIo } from './io';
 import { execute } from './runner';
 

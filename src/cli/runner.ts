@@ -1,7 +1,7 @@
 /** Running a command definition: the handler, then --json or human output, errors mapped to exit codes. */
 import { EXIT, errorToJson, HandoffError } from '../core/errors';
 import { inert } from '../core/text';
-import type { CommandDef, Io, Parsed } from './define';
+import type { CommandDef, Io, Parsed } from '../commands/define';
 
 /** Runs a command and sets process.exitCode; never throws. */
 export async function execute(def: CommandDef, parsed: Parsed, io: Io): Promise<void> {

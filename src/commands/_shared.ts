@@ -1,7 +1,7 @@
 /** What several commands share: opening the context, reading a body from its possible sources. */
 import fs from 'node:fs';
 import { UsageError } from '../core/errors';
-import type { Io, Parsed } from '../cli/define';
+import type { Io, Parsed } from './define';
 import { closeContext, openContext, type Context } from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */

@@ -1,4 +1,4 @@
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { asFlag, defineCommand, jsonFlag } from './define';
 import type { AckJson } from '../json/types';
 import { ack } from '../ops/inbox';
 import { withContext } from './_shared';

@@ -1,4 +1,4 @@
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
 import { agentHook, idleWait, type AgentHookEvent, type AgentHookJson } from '../ops/agent-hooks';
 import { withContext } from './_shared';

@@ -1,5 +1,5 @@
-import { defineCommand, jsonFlag } from '../cli/define';
-import { agentTable } from '../cli/render';
+import { defineCommand, jsonFlag } from './define';
+import { agentTable } from '../render/text';
 import type { AgentJson } from '../json/types';
 import { agents } from '../ops/agents';
 import { withContext } from './_shared';

@@ -1,10 +1,10 @@
 import { UsageError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
-import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
-import { page } from '../cli/pager';
-import { paint } from '../cli/io';
-import { messageBlock } from '../cli/render';
+import { defineCommand, jsonFlag, noPagerFlag } from './define';
+import { page } from '../render/pager';
+import { paint } from '../render/io';
+import { messageBlock } from '../render/text';
 import { beginBlame, blame, why, type BlameJson, type WhyJson } from '../ops/blame';
 import { withContext } from './_shared';
 

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import { checkout, cleanCheckouts, type CheckoutJson, type CleanJson } from '../ops/checkout';
 import { withContext } from './_shared';
 

@@ -1,5 +1,5 @@
-import { defineCommand, jsonFlag } from '../cli/define';
-import { paint } from '../cli/io';
+import { defineCommand, jsonFlag } from './define';
+import { paint } from '../render/io';
 import { runDemo, type DemoResult } from '../ops/demo';
 
 export default defineCommand<DemoResult>({

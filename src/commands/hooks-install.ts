@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import { checkHookPaths, installHooks, type HooksJson } from '../ops/hooks';
 import { withContext } from './_shared';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defineCommand } from '../cli/define';
+import { defineCommand } from './define';
 import { UsageError } from '../core/errors';
 import { HOOK_NAMES, runHook } from '../ops/hooks';
 

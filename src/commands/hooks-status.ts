@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import { hooksStatus, type HooksJson } from '../ops/hooks';
 import { withContext } from './_shared';
 

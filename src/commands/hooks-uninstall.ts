@@ -1,4 +1,4 @@
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import { uninstallHooks, type HooksJson } from '../ops/hooks';
 import { withContext } from './_shared';
 

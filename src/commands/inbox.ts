@@ -1,6 +1,6 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { messageTable } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { messageTable } from '../render/text';
 import type { InboxJson } from '../json/types';
 import { inbox } from '../ops/inbox';
 import { withContext } from './_shared';

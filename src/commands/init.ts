@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { defineCommand, jsonFlag } from '../cli/define';
-import { paint } from '../cli/io';
+import { defineCommand, jsonFlag } from './define';
+import { paint } from '../render/io';
 import { checkHookPaths } from '../ops/hooks';
 import { AGENT_KINDS, init, type InitJson } from '../ops/init';
 import { withContext } from './_shared';

@@ -1,5 +1,5 @@
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { agentSentence } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { agentSentence } from '../render/text';
 import type { JoinJson } from '../json/types';
 import { join } from '../ops/agents';
 import { withContext } from './_shared';

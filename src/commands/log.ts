@@ -1,9 +1,9 @@
 import { shortId } from '../core/ids';
 import { firstLine, inert } from '../core/text';
-import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
-import { page } from '../cli/pager';
-import { ago, table } from '../cli/render';
-import { paint } from '../cli/io';
+import { defineCommand, jsonFlag, noPagerFlag } from './define';
+import { page } from '../render/pager';
+import { ago, table } from '../render/text';
+import { paint } from '../render/io';
 import { log, type LogEntryJson } from '../ops/blame';
 import { withContext } from './_shared';
 

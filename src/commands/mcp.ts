@@ -1,4 +1,4 @@
-import { asFlag, defineCommand } from '../cli/define';
+import { asFlag, defineCommand } from './define';
 
 export default defineCommand<void>({
   id: 'mcp',
@@ -10,7 +10,7 @@ comes from HANDOFF_AGENT in the server's environment (what 'handoff init' writes
   examples: ['HANDOFF_AGENT=claude <%= config.bin %> mcp', '<%= config.bin %> mcp --as codex'],
   flags: { as: asFlag },
   async run(parsed) {
-    const { serveStdio } = await import('../cli/mcp-server');
+    const { serveStdio } = await import('../mcp/server');
     const { version } = require('../../package.json') as { version: string };
     await serveStdio({ as: parsed.flags.as as string | undefined, version });
   },

@@ -1,5 +1,5 @@
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { messageBlock } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { messageBlock } from '../render/text';
 import type { ReadJson } from '../json/types';
 import { read } from '../ops/inbox';
 import { withContext } from './_shared';

@@ -1,5 +1,5 @@
-import { defineCommand, jsonFlag } from '../cli/define';
-import { progressBar } from '../cli/io';
+import { defineCommand, jsonFlag } from './define';
+import { progressBar } from '../render/io';
 import type { RebuildJson } from '../json/types';
 import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
-import { defineCommand, jsonFlag, type Io } from '../cli/define';
-import { paint } from '../cli/io';
-import { page } from '../cli/pager';
-import { patchLines } from '../cli/render';
-import { replayHtml } from '../cli/replay-html';
+import { defineCommand, jsonFlag, type Io } from './define';
+import { paint } from '../render/io';
+import { page } from '../render/pager';
+import { patchLines } from '../render/text';
+import { replayHtml } from '../render/replay-html';
 import { replay, type DiffMode, type ReplayJson } from '../ops/replay';
 import { withContext } from './_shared';
 

@@ -1,5 +1,5 @@
 import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { asFlag, defineCommand, jsonFlag } from './define';
 import type { SendJson } from '../json/types';
 import { reply } from '../ops/reply';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';

@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { paint } from '../cli/io';
-import { patchLines } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { paint } from '../render/io';
+import { patchLines } from '../render/text';
 import { listReviews, recordVerdict, review, type ReviewJson, type ReviewListJson } from '../ops/review';
 import type { VerdictEvent } from '../core/events';
 import { withContext } from './_shared';

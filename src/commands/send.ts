@@ -1,6 +1,6 @@
 import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { messageBlock } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { messageBlock } from '../render/text';
 import type { SendJson } from '../json/types';
 import { send } from '../ops/send';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';

@@ -1,6 +1,6 @@
-import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
-import { page } from '../cli/pager';
-import { messageBlock, messageTable } from '../cli/render';
+import { defineCommand, jsonFlag, noPagerFlag } from './define';
+import { page } from '../render/pager';
+import { messageBlock, messageTable } from '../render/text';
 import type { ShowJson } from '../json/types';
 import { show } from '../ops/show';
 import { withContext } from './_shared';

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors';
-import { defineCommand, jsonFlag } from '../cli/define';
-import { progressBar } from '../cli/io';
+import { defineCommand, jsonFlag } from './define';
+import { progressBar } from '../render/io';
 import { dropChain, setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
 import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';

@@ -1,6 +1,6 @@
-import { defineCommand, jsonFlag, noPagerFlag } from '../cli/define';
-import { page } from '../cli/pager';
-import { messageBlock } from '../cli/render';
+import { defineCommand, jsonFlag, noPagerFlag } from './define';
+import { page } from '../render/pager';
+import { messageBlock } from '../render/text';
 import type { ThreadJson } from '../json/types';
 import { thread } from '../ops/show';
 import { withContext } from './_shared';

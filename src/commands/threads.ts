@@ -1,7 +1,7 @@
 import { firstLine, inert } from '../core/text';
-import { defineCommand, jsonFlag } from '../cli/define';
-import { paint } from '../cli/io';
-import { ago, table } from '../cli/render';
+import { defineCommand, jsonFlag } from './define';
+import { paint } from '../render/io';
+import { ago, table } from '../render/text';
 import { shortId } from '../core/ids';
 import type { ThreadSummaryJson } from '../json/types';
 import { threads } from '../ops/show';

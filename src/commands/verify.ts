@@ -1,6 +1,6 @@
 import { VerificationError } from '../core/errors';
 import { inert } from '../core/text';
-import { defineCommand, jsonFlag } from '../cli/define';
+import { defineCommand, jsonFlag } from './define';
 import type { VerifyJson } from '../ops/verify';
 import { verify } from '../ops/verify';
 import { withContext } from './_shared';

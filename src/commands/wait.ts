@@ -1,6 +1,6 @@
 import { MESSAGE_KINDS } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
-import { messageBlock } from '../cli/render';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { messageBlock } from '../render/text';
 import type { WaitJson } from '../json/types';
 import { waitForMessages } from '../ops/wait';
 import { withContext, tellOnTerminal } from './_shared';

@@ -1,4 +1,4 @@
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { asFlag, defineCommand, jsonFlag } from './define';
 import type { WhoamiJson } from '../json/types';
 import { whoami } from '../ops/agents';
 import { withContext } from './_shared';

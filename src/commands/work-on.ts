@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors';
-import { asFlag, defineCommand, jsonFlag } from '../cli/define';
+import { asFlag, defineCommand, jsonFlag } from './define';
 import { resolveIdentity } from '../ops/identity';
 import { findMessage } from '../ops/lookup';
 import { clearWorkingOn, setWorkingOn, workingOn, type WorkingOn } from '../ops/working';

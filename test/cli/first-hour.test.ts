@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { closeContext, openContext } from '../../src/ops/context';
 import { send } from '../../src/ops/send';
 import { join } from '../../src/ops/agents';
-import { COMMAND_DEFS } from '../../src/cli/commands';
+import { COMMAND_DEFS } from '../../src/commands/index';
 import { BIN, cleanEnv, cli, cliAsync, makeRepo, ok } from '../helpers/repo';
 
 /** A repository with `n` threads between lead and codex, written in-process (fast). */

@@ -18,7 +18,7 @@ describe('the CLI surface', () => {
   });
 
   it('oclif knows every command (the manifest is current) and each has a description and examples', async () => {
-    const { COMMAND_DEFS } = await import('../../src/cli/commands');
+    const { COMMAND_DEFS } = await import('../../src/commands/index');
     const manifest = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../oclif.manifest.json'), 'utf8'));
     expect(Object.keys(manifest.commands).sort()).toEqual(Object.keys(COMMAND_DEFS).sort());
     for (const def of Object.values(COMMAND_DEFS)) {

@@ -1,7 +1,7 @@
 /** Human output shared by commands. Everything that came from a message or a name goes through inert(). */
 import { firstLine, inert } from '../core/text';
 import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
-import type { Io } from './define';
+import type { Io } from './io';
 import { paint } from './io';
 
 /**

@@ -31,21 +31,9 @@ export interface Parsed {
   flags: FlagValues;
 }
 
-/** What a handler may use to talk to the user. */
-export interface Io {
-  json: boolean;
-  color: boolean;
-  /** Standard output is a terminal (tables get a header line, long output a pager). */
-  tty: boolean;
-  /** Standard output (human lines). */
-  log(line: string): void;
-  /** Standard error (notices, progress). */
-  warn(line: string): void;
-  /** Reads all of stdin when it is not a terminal; null when it is one. */
-  readStdin(): Promise<Buffer | null>;
-  /** Where the CLI's entry script is (the demo runs it). */
-  binPath: string;
-}
+import type { Io } from '../render/io';
+
+export type { Io };
 
 export interface CommandDef<R = unknown> {
   id: string;

@@ -1,0 +1,36 @@
+/** Every command, by id (topics use ":" inside ids, a space on the command line). */
+import type { CommandDef } from './define';
+import ack from './ack';
+import agentHook from './agent-hook';
+import agents from './agents';
+import blame from './blame';
+import checkout from './checkout';
+import demo from './demo';
+import hooksInstall from './hooks-install';
+import hooksRun from './hooks-run';
+import hooksStatus from './hooks-status';
+import hooksUninstall from './hooks-uninstall';
+import inbox from './inbox';
+import init from './init';
+import join from './join';
+import leave from './leave';
+import log from './log';
+import mcp from './mcp';
+import read from './read';
+import rebuild from './rebuild';
+import replay from './replay';
+import reply from './reply';
+import review from './review';
+import send from './send';
+import show from './show';
+import sync from './sync';
+import thread from './thread';
+import verify from './verify';
+import threads from './threads';
+import wait from './wait';
+import whoami from './whoami';
+import workOn from './work-on';
+
+export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
+  [ack, agentHook, agents, blame, checkout, demo, hooksInstall, hooksRun, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
+);

@@ -1,0 +1,46 @@
+/** The output contract every command and printer writes through, and the ANSI styles and progress bar on it. */
+
+/** What a handler may use to talk to the user. */
+export interface Io {
+  json: boolean;
+  color: boolean;
+  /** Standard output is a terminal (tables get a header line, long output a pager). */
+  tty: boolean;
+  /** Standard output (human lines). */
+  log(line: string): void;
+  /** Standard error (notices, progress). */
+  warn(line: string): void;
+  /** Reads all of stdin when it is not a terminal; null when it is one. */
+  readStdin(): Promise<Buffer | null>;
+  /** Where the CLI's entry script is (the demo runs it). */
+  binPath: string;
+}
+
+const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39] } as const;
+export type Style = keyof typeof CODES;
+
+/** Wraps text in an ANSI style when colour is on. */
+export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string {
+  if (!io.color) return text;
+  const [on, off] = CODES[style];
+  return `\u001b[${on}m${text}\u001b[${off}m`;
+}
+
+/** A progress bar on stderr for long work (only on a terminal, and only when there is much to do). */
+export function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      if (!process.stderr.isTTY || total < 500 || (Date.now() - last < 100 && done < total)) return;
+      last = Date.now();
+      shown = true;
+      const width = 30;
+      const fill = Math.round((done / total) * width);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total}`);
+    },
+    end() {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}
