@@ -1,7 +1,8 @@
 import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
-import { agentHook, idleWait, type AgentHookEvent, type AgentHookJson } from '../ops/agent-hooks';
+import { agentHook, idleWait, type AgentHookEvent } from '../ops/agent-hooks';
 import { withContext } from './_shared';
+import type { AgentHookJson } from '../json/setup';
 
 export default defineCommand<AgentHookJson>({
   id: 'agent-hook',

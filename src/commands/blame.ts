@@ -5,8 +5,9 @@ import { defineCommand, jsonFlag, noPagerFlag } from './define';
 import { page } from '../render/pager';
 import { paint } from '../render/io';
 import { messageBlock } from '../render/text';
-import { beginBlame, blame, why, type BlameJson, type WhyJson } from '../ops/blame';
+import { beginBlame, blame, why } from '../ops/blame';
 import { withContext } from './_shared';
+import type { BlameJson, WhyJson } from '../json/blame';
 
 function parseRange(v: string): [number, number] {
   const m = /^(\d+),(\d+)$/.exec(v);

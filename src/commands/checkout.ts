@@ -1,7 +1,9 @@
 import { UsageError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
-import { checkout, cleanCheckouts, type CheckoutJson, type CleanJson } from '../ops/checkout';
+import { checkout, cleanCheckouts } from '../ops/checkout';
 import { withContext } from './_shared';
+import type { CleanJson } from '../json/checkout';
+import type { CheckoutJson } from '../json/checkout';
 
 export default defineCommand<CheckoutJson | CleanJson>({
   id: 'checkout',

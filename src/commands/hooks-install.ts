@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
-import { checkHookPaths, installHooks, type HooksJson } from '../ops/hooks';
+import { checkHookPaths, installHooks } from '../ops/hooks';
 import { withContext } from './_shared';
+import type { HooksJson } from '../json/setup';
 
 export default defineCommand<HooksJson>({
   id: 'hooks:install',

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { defineCommand, jsonFlag } from './define';
-import { hooksStatus, type HooksJson } from '../ops/hooks';
+import { hooksStatus } from '../ops/hooks';
 import { withContext } from './_shared';
+import type { HooksJson } from '../json/setup';
 
 export default defineCommand<HooksJson>({
   id: 'hooks:status',

@@ -1,6 +1,7 @@
 import { defineCommand, jsonFlag } from './define';
-import { uninstallHooks, type HooksJson } from '../ops/hooks';
+import { uninstallHooks } from '../ops/hooks';
 import { withContext } from './_shared';
+import type { HooksJson } from '../json/setup';
 
 export default defineCommand<HooksJson>({
   id: 'hooks:uninstall',

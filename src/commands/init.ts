@@ -2,8 +2,10 @@ import path from 'node:path';
 import { defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
 import { checkHookPaths } from '../ops/hooks';
-import { AGENT_KINDS, init, type InitJson } from '../ops/init';
+import { init } from '../ops/init';
 import { withContext } from './_shared';
+import type { InitJson } from '../json/setup';
+import { AGENT_KINDS } from '../core/names';
 
 export default defineCommand<InitJson>({
   id: 'init',

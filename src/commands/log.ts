@@ -4,8 +4,9 @@ import { defineCommand, jsonFlag, noPagerFlag } from './define';
 import { page } from '../render/pager';
 import { ago, table } from '../render/text';
 import { paint } from '../render/io';
-import { log, type LogEntryJson } from '../ops/blame';
+import { log } from '../ops/blame';
 import { withContext } from './_shared';
+import type { LogEntryJson } from '../json/blame';
 
 export default defineCommand<{ commits: LogEntryJson[] }>({
   id: 'log',

@@ -7,8 +7,9 @@ import { paint } from '../render/io';
 import { page } from '../render/pager';
 import { patchLines } from '../render/text';
 import { replayHtml } from '../render/replay-html';
-import { replay, type DiffMode, type ReplayJson } from '../ops/replay';
+import { replay } from '../ops/replay';
 import { withContext } from './_shared';
+import type { DiffMode, ReplayJson } from '../json/replay';
 
 function text(io: Io, r: ReplayJson): string {
   const out: string[] = [];

@@ -3,9 +3,10 @@ import { firstLine, inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
 import { patchLines } from '../render/text';
-import { listReviews, recordVerdict, review, type ReviewJson, type ReviewListJson } from '../ops/review';
+import { listReviews, recordVerdict, review } from '../ops/review';
 import type { VerdictEvent } from '../core/events';
 import { withContext } from './_shared';
+import type { ReviewJson, ReviewListJson } from '../json/review';
 
 type Out = ReviewJson | ReviewListJson | { verdict: VerdictEvent; review: ReviewJson | null };
 

@@ -1,9 +1,10 @@
 import { UsageError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
 import { progressBar } from '../render/io';
-import { dropChain, setupSync, sync, type SetupJson, type SyncJson } from '../ops/sync';
+import { dropChain, setupSync, sync } from '../ops/sync';
 import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';
+import type { SetupJson, SyncJson } from '../json/sync';
 
 export default defineCommand<SyncJson | SetupJson | { dropped: string; ref: string; events: number }>({
   id: 'sync',

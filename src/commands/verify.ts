@@ -1,9 +1,9 @@
 import { VerificationError } from '../core/errors';
 import { inert } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
-import type { VerifyJson } from '../ops/verify';
 import { verify } from '../ops/verify';
 import { withContext } from './_shared';
+import type { VerifyJson } from '../json/sync';
 
 export default defineCommand<VerifyJson>({
   id: 'verify',

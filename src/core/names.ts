@@ -45,3 +45,7 @@ export function slugifyName(raw: string): string | undefined {
   if (!slug || !NAME_PATTERN.test(slug) || RESERVED.has(slug)) return undefined;
   return slug;
 }
+
+export const AGENT_KINDS = ['claude', 'codex', 'gemini', 'copilot', 'cursor', 'opencode'] as const;
+
+export type AgentKind = (typeof AGENT_KINDS)[number];

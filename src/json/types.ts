@@ -131,3 +131,9 @@ export interface RebuildJson {
   chains: number;
   messages: number;
 }
+
+/** How strongly a commit is tied to its handoff: pinned (work-on, HANDOFF_MESSAGE, a trailer), a reply with a diff, or a guess. */
+export type Link = 'pinned' | 'reply' | 'guess';
+
+/** How a commit's agent was found. */
+export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id' | 'content';

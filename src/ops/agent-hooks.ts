@@ -14,15 +14,9 @@ import { inboxFor, takeNewNudges } from '../ledger/messages';
 import type { Context } from './context';
 import { detectRuntimes, resolveIdentity } from './identity';
 import { waitForChange } from './wait';
+import type { AgentHookJson } from '../json/setup';
 
 export type AgentHookEvent = 'session-start' | 'stop' | 'idle-wait';
-
-export interface AgentHookJson {
-  /** What the agent runtime should be handed on stdout (its documented hook output), or null for nothing. */
-  output: Record<string, unknown> | null;
-  /** Why nothing is handed over, when nothing is. */
-  skipped: string | null;
-}
 
 /**
  * The runtime that runs this hook: Cursor's input carries cursor_version; environment markers name the

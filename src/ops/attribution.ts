@@ -18,7 +18,8 @@ import type { IdentityJson } from '../json/types';
 import { appendEvent } from './append';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
-import { linkOf, workingOn, type Link } from './working';
+import { linkOf, workingOn } from './working';
+import type { Link, LinkVia } from '../json/types';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -192,9 +193,6 @@ export function lineOwners(cwd: string, newC: string, olds: string[]): Record<st
 
 /** Clock skew allowed between a commit's date and the attribution clock of the commits it squashed. */
 const SKEW_MS = 60 * 60 * 1000;
-
-/** How a commit's agent was found. */
-export type LinkVia = 'hook' | 'rewrite' | 'trailer' | 'patch-id' | 'content';
 
 export interface Resolved {
   agent: string;

@@ -5,36 +5,12 @@ import type { GitResult } from '../git/exec';
 import { runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
 import type { MessageJson } from '../json/types';
-import { CommitResolver, type LinkVia, type Resolved } from './attribution';
+import { CommitResolver, type Resolved } from './attribution';
 import type { Context } from './context';
-import type { Link } from './working';
 import { messageJson } from './views';
 import { thread } from './show';
-
-export interface LineAgent {
-  name: string;
-  human: boolean;
-}
-
-export interface BlameLineJson {
-  line: number;
-  commit: string;
-  content: string;
-  /** null: the commit is not attributed (made without hooks and not re-linkable). */
-  agent: LineAgent | null;
-  via: LinkVia | null;
-  /** How sure the link to the messages is: pinned (work-on or trailer), reply (replied with a diff), guess. */
-  link: Link | null;
-  messages: { id: string; from: string; kind: string; subject: string }[];
-  author: string;
-  summary: string;
-}
-
-export interface BlameJson {
-  file: string;
-  rev: string | null;
-  lines: BlameLineJson[];
-}
+import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
+import type { Link, LinkVia } from '../json/types';
 
 const UNCOMMITTED = /^0{40}$/;
 
@@ -99,12 +75,6 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   return { file: input.file, rev: input.rev ?? null, lines };
 }
 
-export interface WhyJson {
-  line: BlameLineJson;
-  messages: MessageJson[];
-  thread: MessageJson[];
-}
-
 /** The full story of one line: its blame, the messages behind it and their thread. */
 export async function why(ctx: Context, input: { file: string; line: number; rev?: string }): Promise<WhyJson> {
   const b = await blame(ctx, { file: input.file, rev: input.rev, range: [input.line, input.line] });
@@ -113,17 +83,6 @@ export async function why(ctx: Context, input: { file: string; line: number; rev
   const messages = line.messages.map((m) => messageJson(getMessage(ctx.db, m.id)!));
   const threadMessages = messages.length ? thread(ctx, { id: messages[0]!.id }).messages : [];
   return { line, messages, thread: threadMessages };
-}
-
-export interface LogEntryJson {
-  commit: string;
-  date: string;
-  author: string;
-  subject: string;
-  agent: LineAgent | null;
-  via: LinkVia | null;
-  link: Link | null;
-  messages: { id: string; subject: string }[];
 }
 
 /** Commits newest first, each with its agent and handoff. */

@@ -10,17 +10,7 @@ import { runGit } from '../git/exec';
 import { ObjectWriter } from '../git/objects';
 import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
-
-export interface CheckoutJson {
-  message: string;
-  path: string;
-  commit: string;
-  base: string;
-}
-
-export interface CleanJson {
-  removed: string[];
-}
+import type { CheckoutJson, CleanJson } from '../json/checkout';
 
 const listFile = (ctx: Context) => path.join(ctx.dataDir, 'checkouts.json');
 

@@ -7,18 +7,9 @@ import { HandoffError } from '../core/errors';
 import { hookState, hooksDir, installHook, isIgnored, uninstallHook } from '../git/hooks';
 import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
+import type { HooksJson } from '../json/setup';
 
 export const HOOK_NAMES = ['prepare-commit-msg', 'post-commit', 'post-rewrite'] as const;
-
-export interface HooksJson {
-  dir: string;
-  hooks: { name: string; state: string; chained: boolean; healthy: boolean; problem: string | null }[];
-  /**
-   * When the hooks directory is part of the working tree (core.hooksPath=.husky, tracked by the team),
-   * handoff writes nothing there: these are the lines to add to each hook by hand.
-   */
-  manual?: string[];
-}
 
 export interface HookPaths {
   /** handoff's package root (holds hooks/ and dist/hook.js). */

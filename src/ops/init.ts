@@ -15,10 +15,9 @@ import path from 'node:path';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { validateAgentName } from '../core/names';
 import { requireWritable, type Context } from './context';
-import { installHooks, uninstallHooks, type HookPaths, type HooksJson } from './hooks';
-
-export const AGENT_KINDS = ['claude', 'codex', 'gemini', 'copilot', 'cursor', 'opencode'] as const;
-export type AgentKind = (typeof AGENT_KINDS)[number];
+import { installHooks, uninstallHooks, type HookPaths } from './hooks';
+import type { HooksJson, InitChange, InitJson } from '../json/setup';
+import { AGENT_KINDS, type AgentKind } from '../core/names';
 
 const START = '<!-- handoff:start -->';
 const END = '<!-- handoff:end -->';
@@ -266,22 +265,6 @@ const MANUAL: Record<AgentKind, string> = {
   cursor: 'Cursor: enable the "handoff" server in Settings > MCP (the stop hook in .cursor/hooks.json runs once Cursor has picked it up).',
   opencode: 'opencode: nothing; the "handoff" server in opencode.json and the plugin in .opencode/plugins/ load with opencode.',
 };
-
-export interface InitChange {
-  path: string;
-  action: 'create' | 'modify' | 'unchanged' | 'restore' | 'delete' | 'remove-part';
-  content?: string;
-  note?: string;
-}
-
-export interface InitJson {
-  dryRun: boolean;
-  undo: boolean;
-  agents: { kind: AgentKind; name: string }[];
-  changes: InitChange[];
-  hooks: HooksJson | null;
-  manualSteps: string[];
-}
 
 // ---------------------------------------------------------------- text editing
 

@@ -15,53 +15,7 @@ import type { MessageJson, RecipientJson } from '../json/types';
 import type { Context } from './context';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';
-
-export type DiffMode = 'stat' | 'full' | 'none';
-
-export interface FileStat {
-  file: string;
-  added: number;
-  removed: number;
-}
-
-export interface ReplayMessageItem {
-  type: 'message';
-  clock: number;
-  message: MessageJson;
-  stat: FileStat[] | null;
-  patch: string | null;
-  /** Each recipient's receipt (stored, read, acked). */
-  recipients: RecipientJson[];
-  /** Review verdicts recorded on this message. */
-  verdicts: { id: string; reviewer: string; verdict: string }[];
-}
-
-export interface ReplayCommitItem {
-  type: 'commit';
-  clock: number;
-  commit: string;
-  agent: string;
-  human: boolean;
-  subject: string;
-  /** When the commit was recorded (ISO 8601). */
-  ts: string;
-  answers: string[];
-  /** How sure the link to `answers` is: pinned, reply or guess. */
-  link: 'pinned' | 'reply' | 'guess' | null;
-  stat: FileStat[];
-  patch: string | null;
-}
-
-export type ReplayItem = ReplayMessageItem | ReplayCommitItem;
-
-export interface ReplayJson {
-  thread: string | null;
-  agents: string[];
-  threads: string[];
-  /** Each thread's subject (the first line of its first message). */
-  threadSubjects: Record<string, string>;
-  items: ReplayItem[];
-}
+import type { DiffMode, FileStat, ReplayItem, ReplayJson } from '../json/replay';
 
 export interface ReplayInput {
   target?: string;

@@ -20,29 +20,7 @@ import { checkBody } from './body';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
-
-export type HunkStatus = 'landed' | 'changed' | 'not_landed';
-
-export interface ReviewHunkJson {
-  file: string;
-  header: string;
-  status: HunkStatus;
-  /** For "changed": a unified diff from what was sent to what landed. */
-  difference: string | null;
-}
-
-export interface ReviewJson {
-  message: string;
-  thread: string;
-  from: string;
-  /** What "landed" was compared with: the commits, or the range. */
-  landed: { commits: string[]; range: string | null; at: string | null };
-  hunks: ReviewHunkJson[];
-  summary: Record<HunkStatus, number>;
-  /** Files the landed commits changed that the handoff did not mention. */
-  unmentioned: string[];
-  verdicts: { id: string; reviewer: string; verdict: string; reviewedCommit: string | null }[];
-}
+import type { HunkStatus, ReviewHunkJson, ReviewJson, ReviewListJson } from '../json/review';
 
 function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
   // A..B where A and B may contain dots (v1.0..v2.0); an empty B means HEAD, as in git.
@@ -238,10 +216,6 @@ export function recordVerdict(ctx: Context, input: { id: string; verdict: Verdic
     { body },
   );
   return { verdict: event, review: current };
-}
-
-export interface ReviewListJson {
-  reviews: { message: string; from: string; kind: string; subject: string; ts: string; state: 'open' | Verdict; verdicts: number }[];
 }
 
 /** Handoffs that can be reviewed (review requests and messages with diffs), open ones first. */

@@ -14,6 +14,7 @@ import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
 import { requireWritable, type Context } from './context';
 import { indexChains } from './index-chains';
+import type { SetupJson, SyncJson } from '../json/sync';
 
 export const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -26,21 +27,6 @@ export interface SyncInput {
   /** Receives git's progress output and handoff's own progress lines. */
   onProgress?: (text: string) => void;
   onIndexProgress?: (done: number, total: number) => void;
-}
-
-export interface SyncJson {
-  remote: string;
-  refPrefix: string;
-  fetched: { chain: string; from: string | null; to: string }[];
-  indexed: number;
-  pushed: { chain: string; tip: string } | null;
-  refused: { chain: string; reason: string }[];
-  /** Chains held back at a commit (a bad event, or one dated in the future): named with the commit. */
-  quarantined: { chain: string; commit: string; reason: string }[];
-  /** Chains whose witnesses name commits nobody can produce: their witness is ignored. */
-  suspect: { chain: string; witnessed: string; commit: string }[];
-  /** Events that reused an id already taken: what was indexed first stands. */
-  duplicates: { id: string; chain: string; commit: string; kept: { chain: string; commit: string } }[];
 }
 
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
@@ -266,14 +252,6 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     );
   }
   return result;
-}
-
-export interface SetupJson {
-  remote: string;
-  refPrefix: string;
-  added: { key: string; value: string }[];
-  removed: { key: string; value: string }[];
-  notes: string[];
 }
 
 const SETUP_MARK = 'handoffSetup';

@@ -8,21 +8,7 @@ import { CHAIN_PREFIX, listChainCommits, readChainEvents } from '../git/ledger-f
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
-
-export interface VerifyProblem {
-  code: string;
-  message: string;
-  chain?: string;
-  commit?: string;
-  event?: string;
-}
-
-export interface VerifyJson {
-  ok: boolean;
-  chains: number;
-  events: number;
-  problems: VerifyProblem[];
-}
+import type { VerifyJson, VerifyProblem } from '../json/sync';
 
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
 export function verify(ctx: Context): VerifyJson {

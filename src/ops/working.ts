@@ -9,14 +9,12 @@ import path from 'node:path';
 import { validateAgentName } from '../core/names';
 import { isEventId } from '../core/events';
 import type { Context } from './context';
+import type { Link } from '../json/types';
 
 export interface WorkingOn {
   message: string | null;
   mode: 'explicit' | 'reply' | 'auto' | 'none';
 }
-
-/** How strongly a commit is tied to its handoff: pinned (work-on, HANDOFF_MESSAGE, a trailer), a reply with a diff, or a guess. */
-export type Link = 'pinned' | 'reply' | 'guess';
 
 /** The link a working-on state gives a commit. */
 export function linkOf(w: WorkingOn): Link | null {

@@ -5,7 +5,7 @@
  */
 import { shortId } from '../core/ids';
 import { diffGitPath, gitHeaderPath } from '../core/text';
-import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../ops/replay';
+import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {

@@ -1,0 +1,29 @@
+/** The --json shapes of review. */
+import type { Verdict } from '../core/events';
+
+export interface ReviewHunkJson {
+  file: string;
+  header: string;
+  status: HunkStatus;
+  /** For "changed": a unified diff from what was sent to what landed. */
+  difference: string | null;
+}
+
+export interface ReviewJson {
+  message: string;
+  thread: string;
+  from: string;
+  /** What "landed" was compared with: the commits, or the range. */
+  landed: { commits: string[]; range: string | null; at: string | null };
+  hunks: ReviewHunkJson[];
+  summary: Record<HunkStatus, number>;
+  /** Files the landed commits changed that the handoff did not mention. */
+  unmentioned: string[];
+  verdicts: { id: string; reviewer: string; verdict: string; reviewedCommit: string | null }[];
+}
+
+export interface ReviewListJson {
+  reviews: { message: string; from: string; kind: string; subject: string; ts: string; state: 'open' | Verdict; verdicts: number }[];
+}
+
+export type HunkStatus = 'landed' | 'changed' | 'not_landed';

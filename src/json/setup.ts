@@ -1,0 +1,35 @@
+/** The --json shapes of setup. */
+import type { AgentKind } from '../core/names';
+
+export interface HooksJson {
+  dir: string;
+  hooks: { name: string; state: string; chained: boolean; healthy: boolean; problem: string | null }[];
+  /**
+   * When the hooks directory is part of the working tree (core.hooksPath=.husky, tracked by the team),
+   * handoff writes nothing there: these are the lines to add to each hook by hand.
+   */
+  manual?: string[];
+}
+
+export interface AgentHookJson {
+  /** What the agent runtime should be handed on stdout (its documented hook output), or null for nothing. */
+  output: Record<string, unknown> | null;
+  /** Why nothing is handed over, when nothing is. */
+  skipped: string | null;
+}
+
+export interface InitJson {
+  dryRun: boolean;
+  undo: boolean;
+  agents: { kind: AgentKind; name: string }[];
+  changes: InitChange[];
+  hooks: HooksJson | null;
+  manualSteps: string[];
+}
+
+export interface InitChange {
+  path: string;
+  action: 'create' | 'modify' | 'unchanged' | 'restore' | 'delete' | 'remove-part';
+  content?: string;
+  note?: string;
+}
