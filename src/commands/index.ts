@@ -31,6 +31,8 @@ import wait from './wait';
 import whoami from './whoami';
 import workOn from './work-on';
 
+// Each definition has its own result type; the runners only pass a command's result back to its printer.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
   [ack, agentHook, agents, blame, checkout, demo, hooksInstall, hooksRun, hooksStatus, hooksUninstall, inbox, init, join, leave, log, mcp, read, rebuild, replay, reply, review, send, show, sync, thread, threads, verify, wait, whoami, workOn].map((d) => [d.id, d]),
 );

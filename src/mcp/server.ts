@@ -16,7 +16,7 @@ import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../c
 import { agents, join, whoami } from '../ops/agents';
 import { blame } from '../ops/blame';
 import { closeContext, openContext, type Context } from '../ops/context';
-import { RUNTIME_MARKERS, resolveIdentity } from '../ops/identity';
+import { resolveIdentity } from '../ops/identity';
 import { protocolText } from '../ops/init';
 import type { IdentityJson } from '../json/types';
 import { inbox, markRead, read, unreadOf as unreadCount } from '../ops/inbox';

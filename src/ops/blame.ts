@@ -4,13 +4,11 @@ import { parseBlame, startBlame, type BlameResult } from '../git/blame';
 import type { GitResult } from '../git/exec';
 import { runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
-import type { MessageJson } from '../json/types';
 import { CommitResolver, type Resolved } from './attribution';
 import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
-import type { Link, LinkVia } from '../json/types';
 
 const UNCOMMITTED = /^0{40}$/;
 

@@ -16,7 +16,7 @@ import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { validateAgentName } from '../core/names';
 import { requireWritable, type Context } from './context';
 import { installHooks, uninstallHooks, type HookPaths } from './hooks';
-import type { HooksJson, InitChange, InitJson } from '../json/setup';
+import type { InitChange, InitJson } from '../json/setup';
 import { AGENT_KINDS, type AgentKind } from '../core/names';
 
 const START = '<!-- handoff:start -->';

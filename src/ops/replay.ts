@@ -11,7 +11,6 @@ import { readObjects } from '../git/objects';
 import { stmt } from '../ledger/db';
 import { recipientsOf, type MessageRow } from '../ledger/messages';
 import { verdictsOn } from '../ledger/attributions';
-import type { MessageJson, RecipientJson } from '../json/types';
 import type { Context } from './context';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';

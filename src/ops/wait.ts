@@ -30,7 +30,10 @@ export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeo
   if (first !== undefined) return Promise.resolve(first);
   return new Promise((resolve) => {
     const watchers: fs.FSWatcher[] = [];
+    // Set once below, after finish() (which clears them) exists.
+    // eslint-disable-next-line prefer-const
     let timer: NodeJS.Timeout | undefined;
+    // eslint-disable-next-line prefer-const
     let safety: NodeJS.Timeout | undefined;
     let pending: NodeJS.Timeout | undefined;
     // Once settled, nothing may touch the ledger again: the caller closes the database right after, and a

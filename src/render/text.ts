@@ -27,7 +27,7 @@ function nowMs(): number {
   return Number.isFinite(fixed) ? fixed : Date.now();
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const visible = (s: string) => s.replace(ANSI, '').length;
 

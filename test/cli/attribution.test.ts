@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, cleanEnv, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** git as an agent would run it: with HANDOFF_AGENT set (hooks see it). */

@@ -121,7 +121,7 @@ describe('replay', () => {
     const full = ok(repo, ['replay', '--diff', 'full']).stdout;
     expect(full).not.toContain('\u001b[');
     expect(full).toContain('+export const A = 10;');
-    expect(full).toMatch(/● commit [0-9a-f]{10} by codex: A  answers/);
+    expect(full).toMatch(/● commit [0-9a-f]{10} by codex: A {2}answers/);
   });
 
   it('writes a self-contained HTML page that a real browser renders, filters, and that runs no injected code', async () => {
@@ -141,13 +141,12 @@ describe('replay', () => {
     expect(html).not.toMatch(/https?:\/\//);
     expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
 
-    let chromium: typeof import('playwright-core').chromium;
     const exe = '/usr/bin/chromium';
     if (!fs.existsSync(exe)) {
       console.warn('Skipping the browser part: /usr/bin/chromium is not installed (apt-get install chromium).');
       return;
     }
-    ({ chromium } = await import('playwright-core'));
+    const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: exe,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

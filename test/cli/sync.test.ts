@@ -99,7 +99,7 @@ describe('sync through a bare remote', () => {
   });
 
   it('refuses a chain rewritten on the remote (exit 4, naming it), and verify fails', () => {
-    const { t, a, b } = aliceSentTwoAndBothSynced();
+    const { t, b } = aliceSentTwoAndBothSynced();
     // Someone drops the last message from A's chain on the remote.
     const ref = git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
     git(t.remote, 'update-ref', ref, `${ref}~1`);
