@@ -24,7 +24,8 @@ function timeOnce(cmd, args, opts = {}) {
 }
 /** Medians of `n` paired runs: the floor and the command alternate so that both see the same machine. */
 function paired(n, run) {
-  const floor = [], cmd = [];
+  const floor = [],
+    cmd = [];
   for (let i = 0; i < n; i++) {
     floor.push(timeOnce(process.execPath, ['-e', '0']));
     cmd.push(run(i));
@@ -32,7 +33,17 @@ function paired(n, run) {
   return { floor: median(floor), cmd: median(cmd) };
 }
 function git(cwd, ...args) {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...baseEnv, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...baseEnv,
+      GIT_AUTHOR_NAME: 'b',
+      GIT_AUTHOR_EMAIL: 'b@x',
+      GIT_COMMITTER_NAME: 'b',
+      GIT_COMMITTER_EMAIL: 'b@x',
+    },
+  });
 }
 function newRepo(files = 10) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
@@ -46,12 +57,15 @@ function newRepo(files = 10) {
   git(dir, 'commit', '-q', '-m', 'init');
   return dir;
 }
-const handoff = (cwd, agent, args) => timeOnce(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv, HANDOFF_AGENT: agent } });
+const handoff = (cwd, agent, args) =>
+  timeOnce(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv, HANDOFF_AGENT: agent } });
 function report(name, value, bar, unit = 'x') {
   const ok = bar === undefined ? '' : (unit === '/s' ? value >= bar : value <= bar) ? 'ok  ' : 'MISS';
   results.push({ name, value, bar, ok });
   const shown = unit === 'x' ? `${value.toFixed(2)}x` : `${value.toFixed(unit === '/s' ? 0 : 2)}${unit}`;
-  console.log(`${ok.padEnd(4)} ${name.padEnd(58)} ${shown.padStart(9)}${bar === undefined ? '' : `  (bar ${unit === '/s' ? '>=' : '<='} ${bar}${unit})`}`);
+  console.log(
+    `${ok.padEnd(4)} ${name.padEnd(58)} ${shown.padStart(9)}${bar === undefined ? '' : `  (bar ${unit === '/s' ? '>=' : '<='} ${bar}${unit})`}`,
+  );
 }
 const want = (name) => only.size === 0 || only.has(name);
 
@@ -80,12 +94,14 @@ if (want('inbox')) {
   // 1,000 unread messages, written through the library path of the CLI (a few processes in parallel).
   const writers = 4;
   await Promise.all(
-    Array.from({ length: writers }, (_, w) =>
-      new Promise((resolve, reject) => {
-        const script = `for (let i = 0; i < ${1000 / writers}; i++) require('child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'send', 'codex', 'bulk ' + i], { env: { ...process.env, HANDOFF_AGENT: 'w${w}' } });`;
-        const p = spawn(process.execPath, ['-e', script], { cwd: repo, env: baseEnv, stdio: 'inherit' });
-        p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('writer failed'))));
-      }),
+    Array.from(
+      { length: writers },
+      (_, w) =>
+        new Promise((resolve, reject) => {
+          const script = `for (let i = 0; i < ${1000 / writers}; i++) require('child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'send', 'codex', 'bulk ' + i], { env: { ...process.env, HANDOFF_AGENT: 'w${w}' } });`;
+          const p = spawn(process.execPath, ['-e', script], { cwd: repo, env: baseEnv, stdio: 'inherit' });
+          p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('writer failed'))));
+        }),
     ),
   );
   const r = paired(20, () => handoff(repo, 'codex', ['inbox']));
@@ -97,12 +113,18 @@ if (want('concurrent')) {
   handoff(repo, 'sink', ['join']);
   const pattern = (args, env) =>
     Promise.all(
-      Array.from({ length: 8 }, (_, w) =>
-        new Promise((resolve, reject) => {
-          const script = `const {spawnSync}=require('child_process');for(let i=0;i<100;i++){const r=spawnSync(process.execPath, JSON.parse(process.argv[1]).map(a=>a.replace('#', i)), {env: {...process.env, HANDOFF_AGENT: 'w${w}'}});if(r.status!==0){console.error(String(r.stderr));process.exit(1)}}`;
-          const p = spawn(process.execPath, ['-e', script, JSON.stringify(args)], { cwd: repo, env, stdio: 'inherit' });
-          p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('worker failed'))));
-        }),
+      Array.from(
+        { length: 8 },
+        (_, w) =>
+          new Promise((resolve, reject) => {
+            const script = `const {spawnSync}=require('child_process');for(let i=0;i<100;i++){const r=spawnSync(process.execPath, JSON.parse(process.argv[1]).map(a=>a.replace('#', i)), {env: {...process.env, HANDOFF_AGENT: 'w${w}'}});if(r.status!==0){console.error(String(r.stderr));process.exit(1)}}`;
+            const p = spawn(process.execPath, ['-e', script, JSON.stringify(args)], {
+              cwd: repo,
+              env,
+              stdio: 'inherit',
+            });
+            p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error('worker failed'))));
+          }),
       ),
     );
   let s = process.hrtime.bigint();
@@ -111,9 +133,22 @@ if (want('concurrent')) {
   s = process.hrtime.bigint();
   await pattern([BIN, 'send', 'sink', 'concurrent #'], baseEnv);
   const wall = ms(s);
-  const inDb = JSON.parse(execFileSync(process.execPath, [BIN, 'inbox', '--json', '--limit', '100000'], { cwd: repo, env: { ...baseEnv, HANDOFF_AGENT: 'sink' }, encoding: 'utf8' })).unread;
-  const inGit = execFileSync('git', ['log', '--all', '--format=%s', '--grep=^message w'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').length;
-  console.log(`     8 x 100 sends: ${inDb}/800 in SQLite, ${inGit}/800 in git; wall ${(wall / 1000).toFixed(1)} s vs ${(floor / 1000).toFixed(1)} s for node -e 0`);
+  const inDb = JSON.parse(
+    execFileSync(process.execPath, [BIN, 'inbox', '--json', '--limit', '100000'], {
+      cwd: repo,
+      env: { ...baseEnv, HANDOFF_AGENT: 'sink' },
+      encoding: 'utf8',
+    }),
+  ).unread;
+  const inGit = execFileSync('git', ['log', '--all', '--format=%s', '--grep=^message w'], {
+    cwd: repo,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n').length;
+  console.log(
+    `     8 x 100 sends: ${inDb}/800 in SQLite, ${inGit}/800 in git; wall ${(wall / 1000).toFixed(1)} s vs ${(floor / 1000).toFixed(1)} s for node -e 0`,
+  );
   report('8 processes x 100 sends, wall vs 8 x 100 node -e 0', wall / floor, 2.5);
   if (inDb !== 800 || inGit !== 800) report('8 x 100 sends all landed', 1, 0);
 }
@@ -126,9 +161,15 @@ if (want('send-diff-20k')) {
     const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
     for (let i = 0; i < 20; i++) fs.appendFileSync(path.join(repo, files[i * 37]), `// change ${i}\n`);
     handoff(repo, 'claude', ['send', 'codex', 'warm', '--attach-diff']);
-    times[n] = median(Array.from({ length: 7 }, (_, i) => handoff(repo, 'claude', ['send', 'codex', `d${i}`, '--attach-diff'])));
+    times[n] = median(
+      Array.from({ length: 7 }, (_, i) => handoff(repo, 'claude', ['send', 'codex', `d${i}`, '--attach-diff'])),
+    );
   }
-  report(`send --attach-diff 20,000 files vs 1,000 (${times[20000].toFixed(0)} vs ${times[1000].toFixed(0)} ms)`, times[20000] / times[1000], 2);
+  report(
+    `send --attach-diff 20,000 files vs 1,000 (${times[20000].toFixed(0)} vs ${times[1000].toFixed(0)} ms)`,
+    times[20000] / times[1000],
+    2,
+  );
 }
 
 if (want('inproc') || want('ledger10k')) {
@@ -136,7 +177,9 @@ if (want('inproc') || want('ledger10k')) {
   const repo = newRepo(10);
   const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{const n=+process.argv[1];const s=process.hrtime.bigint();for(let i=0;i<n;i++)await lib.send(ctx,{to:'a',body:'event '+i});console.log(Number(process.hrtime.bigint()-s)/1e6)})()`;
   const N = want('ledger10k') ? 10000 : 1000;
-  const t = Number(execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, encoding: 'utf8' }).trim());
+  const t = Number(
+    execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, encoding: 'utf8' }).trim(),
+  );
   report(`in-process sends with their git commit (${N} sends)`, (N / t) * 1000, 200, '/s');
   if (want('ledger10k')) {
     const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
@@ -154,9 +197,18 @@ if (want('inproc') || want('ledger10k')) {
     report(`verify of ${N} events`, verify / 1000, 5, ' s');
     const out = path.join(clone, '..', `replay-${process.pid}.txt`);
     const fd = fs.openSync(out, 'w');
-    const replayTime = timeOnce(process.execPath, [BIN, 'replay', '--no-pager'], { cwd: clone, env: baseEnv, stdio: ['ignore', fd, 'pipe'] });
+    const replayTime = timeOnce(process.execPath, [BIN, 'replay', '--no-pager'], {
+      cwd: clone,
+      env: baseEnv,
+      stdio: ['ignore', fd, 'pipe'],
+    });
     fs.closeSync(fd);
-    report(`replay of ${N} events to a file (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`, replayTime / 1000, 2, ' s');
+    report(
+      `replay of ${N} events to a file (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`,
+      replayTime / 1000,
+      2,
+      ' s',
+    );
   }
 }
 
@@ -165,18 +217,29 @@ if (want('commit')) {
   const hookRepo = newRepo(100);
   handoff(hookRepo, 'codex', ['hooks', 'install']);
   handoff(hookRepo, 'codex', ['join']);
-  const env = { ...baseEnv, HANDOFF_AGENT: 'codex', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+  const env = {
+    ...baseEnv,
+    HANDOFF_AGENT: 'codex',
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@x',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@x',
+  };
   const commit = (repo, i) => {
     fs.appendFileSync(path.join(repo, 'src', 'd0', 'f0.ts'), `// ${i}\n`);
     return timeOnce('git', ['commit', '-qam', `c${i}`], { cwd: repo, env });
   };
-  const floor = [], plain = [], hooked = [];
+  const floor = [],
+    plain = [],
+    hooked = [];
   for (let i = 0; i < 15; i++) {
     floor.push(timeOnce(process.execPath, ['-e', '0']));
     plain.push(commit(plainRepo, i));
     hooked.push(commit(hookRepo, i));
   }
-  const f = median(floor), p = median(plain), h = median(hooked);
+  const f = median(floor),
+    p = median(plain),
+    h = median(hooked);
   report(`commit with hooks: (hooked - plain) / node -e 0 (${h.toFixed(0)} vs ${p.toFixed(0)} ms)`, (h - p) / f, 2);
 }
 
@@ -191,15 +254,32 @@ if (want('blame')) {
 const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a0'}});const lines=fs.readFileSync('big.ts','utf8').split('\\n');
 for(let c=0;c<200;c++){for(let k=0;k<25;k++){const i=(c*25+k)%5000;lines[i]='const line'+i+' = '+c+';';}fs.writeFileSync('big.ts',lines.join('\\n'));
 execFileSync('git',['commit','-qam','c'+c]);ctx.env={...process.env,HANDOFF_AGENT:'a'+(c%5)};lib.recordCommit(ctx);}`;
-  execFileSync(process.execPath, ['-e', script], { cwd: repo, env: { ...baseEnv, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' } });
-  const floor = [], gb = [], hb = [];
+  execFileSync(process.execPath, ['-e', script], {
+    cwd: repo,
+    env: {
+      ...baseEnv,
+      GIT_AUTHOR_NAME: 'b',
+      GIT_AUTHOR_EMAIL: 'b@x',
+      GIT_COMMITTER_NAME: 'b',
+      GIT_COMMITTER_EMAIL: 'b@x',
+    },
+  });
+  const floor = [],
+    gb = [],
+    hb = [];
   for (let i = 0; i < 10; i++) {
     floor.push(timeOnce(process.execPath, ['-e', '0']));
     gb.push(timeOnce('git', ['blame', '--porcelain', '--', 'big.ts'], { cwd: repo }));
     hb.push(timeOnce(process.execPath, [BIN, 'blame', 'big.ts'], { cwd: repo, env: baseEnv }));
   }
-  const f = median(floor), g = median(gb), b = median(hb);
-  report(`blame 5,000 lines / 200 attributed commits: (handoff - git blame) / node -e 0 (${b.toFixed(0)} vs ${g.toFixed(0)} ms)`, (b - g) / f, 2);
+  const f = median(floor),
+    g = median(gb),
+    b = median(hb);
+  report(
+    `blame 5,000 lines / 200 attributed commits: (handoff - git blame) / node -e 0 (${b.toFixed(0)} vs ${g.toFixed(0)} ms)`,
+    (b - g) / f,
+    2,
+  );
 }
 
 const misses = results.filter((r) => r.ok === 'MISS');

@@ -13,7 +13,17 @@ const common = {
   format: 'cjs',
   logLevel: 'warning',
   // Native and optional modules stay outside the bundle; oclif probes for typescript/ts-node at run time.
-  external: ['better-sqlite3', 'typescript', 'ts-node', '@modelcontextprotocol/sdk', 'zod', 'playwright-core', 'jsonc-parser', 'smol-toml', 'diff'],
+  external: [
+    'better-sqlite3',
+    'typescript',
+    'ts-node',
+    '@modelcontextprotocol/sdk',
+    'zod',
+    'playwright-core',
+    'jsonc-parser',
+    'smol-toml',
+    'diff',
+  ],
   minifySyntax: true,
   sourcemap: false,
   legalComments: 'none',
@@ -32,5 +42,8 @@ fs.rmSync(path.join(root, 'oclif.manifest.json'), { force: true });
 const { Config } = require(path.join(root, 'dist/cli.js'));
 const config = await Config.load({ root });
 const plugin = config.getPluginsList().find((p) => p.root === root) ?? config.getPluginsList()[0];
-const manifest = { ...plugin.manifest, version: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version };
+const manifest = {
+  ...plugin.manifest,
+  version: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version,
+};
 fs.writeFileSync(path.join(root, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outputs = ['dist/fast.js', 'dist/cli.js', 'dist/lib.js', 'dist/hook.js', 'oclif.manifest.json'].map((f) => path.join(root, f));
+const outputs = ['dist/fast.js', 'dist/cli.js', 'dist/lib.js', 'dist/hook.js', 'oclif.manifest.json'].map((f) =>
+  path.join(root, f),
+);
 const oldest = Math.min(...outputs.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0)));
 let newest = 0;
 const walk = (dir) => {
@@ -17,5 +19,9 @@ const walk = (dir) => {
 };
 walk(path.join(root, 'src'));
 walk(path.join(root, 'hooks'));
-newest = Math.max(newest, fs.statSync(path.join(root, 'package.json')).mtimeMs, fs.statSync(path.join(root, 'scripts/build.mjs')).mtimeMs);
+newest = Math.max(
+  newest,
+  fs.statSync(path.join(root, 'package.json')).mtimeMs,
+  fs.statSync(path.join(root, 'scripts/build.mjs')).mtimeMs,
+);
 if (newest > oldest) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });

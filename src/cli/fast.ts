@@ -11,7 +11,8 @@ import { execute } from './runner';
 
 /** Finds the command named at the start of argv ("hooks install" -> "hooks:install"). */
 function lookup(argv: string[]): { def: CommandDef; rest: string[] } | undefined {
-  if (argv.length >= 2 && COMMAND_DEFS[`${argv[0]}:${argv[1]}`]) return { def: COMMAND_DEFS[`${argv[0]}:${argv[1]}`]!, rest: argv.slice(2) };
+  if (argv.length >= 2 && COMMAND_DEFS[`${argv[0]}:${argv[1]}`])
+    return { def: COMMAND_DEFS[`${argv[0]}:${argv[1]}`]!, rest: argv.slice(2) };
   if (argv.length >= 1 && COMMAND_DEFS[argv[0]!]) return { def: COMMAND_DEFS[argv[0]!]!, rest: argv.slice(1) };
   return undefined;
 }
@@ -36,7 +37,7 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   for (const [name, value] of Object.entries(out.values)) {
     const f = def.flags[name]!;
     if (f.type === 'integer') {
-      if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
+      if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
       flags[name] = Number(value);
     } else if (f.options && ![value].flat().every((v) => typeof v === 'string' && f.options!.includes(v))) {
       return undefined;
@@ -72,10 +73,17 @@ function distance(a: string, b: string): number {
 /** The known commands closest to a mistyped one. */
 export function suggestCommands(word: string): string[] {
   const names = [...new Set(Object.keys(COMMAND_DEFS).map((id) => id.replace(':', ' ')))];
-  const scored = names.map((n) => ({ n, d: Math.min(distance(word, n), distance(word, n.split(' ')[0]!) + (n.includes(' ') ? 1 : 0)) }));
+  const scored = names.map((n) => ({
+    n,
+    d: Math.min(distance(word, n), distance(word, n.split(' ')[0]!) + (n.includes(' ') ? 1 : 0)),
+  }));
   const best = Math.min(...scored.map((s) => s.d));
-  if (best > Math.max(2, Math.floor(word.length / 3))) return names.filter((n) => n.startsWith(word.slice(0, 2))).slice(0, 3);
-  return scored.filter((s) => s.d === best).map((s) => s.n).slice(0, 3);
+  if (best > Math.max(2, Math.floor(word.length / 3)))
+    return names.filter((n) => n.startsWith(word.slice(0, 2))).slice(0, 3);
+  return scored
+    .filter((s) => s.d === best)
+    .map((s) => s.n)
+    .slice(0, 3);
 }
 
 /** An unknown command: a one-line error with suggestions (JSON under --json), exit 2. */
@@ -85,12 +93,19 @@ function unknownCommand(argv: string[]): void {
   const near = suggestCommands(word);
   const hint = near.length ? ` Did you mean ${near.map((n) => `'handoff ${n}'`).join(' or ')}?` : '';
   const message = `'${word.replace(/[^\x20-\x7e]/g, '?')}' is not a handoff command.${hint} See 'handoff --help' for the list.`;
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'unknown_command', message, exitCode: 2, details: { suggestions: near } } }, null, 2)}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: 'unknown_command', message, exitCode: 2, details: { suggestions: near } } }, null, 2)}\n`,
+    );
   else process.stderr.write(`handoff: ${message}\n`);
   process.exitCode = 2;
 }
 
-const TOPICS = new Set(Object.keys(COMMAND_DEFS).filter((id) => id.includes(':')).map((id) => id.split(':')[0]!));
+const TOPICS = new Set(
+  Object.keys(COMMAND_DEFS)
+    .filter((id) => id.includes(':'))
+    .map((id) => id.split(':')[0]!),
+);
 
 /** Runs argv on the fast path; resolves false when the caller should hand argv to oclif instead. */
 export async function runFast(argv: string[], binPath: string): Promise<boolean> {
@@ -101,14 +116,29 @@ export async function runFast(argv: string[], binPath: string): Promise<boolean>
   }
   const second = argv[1];
   // `handoff hooks --json`: a topic without its subcommand, under --json, is an error object too.
-  if (first !== undefined && TOPICS.has(first) && (second === undefined || second.startsWith('-')) && argv.includes('--json')) {
-    const subs = Object.keys(COMMAND_DEFS).filter((id) => id.startsWith(`${first}:`)).map((id) => id.split(':')[1]!);
+  if (
+    first !== undefined &&
+    TOPICS.has(first) &&
+    (second === undefined || second.startsWith('-')) &&
+    argv.includes('--json')
+  ) {
+    const subs = Object.keys(COMMAND_DEFS)
+      .filter((id) => id.startsWith(`${first}:`))
+      .map((id) => id.split(':')[1]!);
     const message = `Say which '${first}' command: ${subs.map((s) => `'handoff ${first} ${s}'`).join(', ')}.`;
-    process.stdout.write(`${JSON.stringify({ error: { code: 'missing_subcommand', message, exitCode: 2, details: { subcommands: subs } } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: 'missing_subcommand', message, exitCode: 2, details: { subcommands: subs } } }, null, 2)}\n`,
+    );
     process.exitCode = 2;
     return true;
   }
-  if (first !== undefined && TOPICS.has(first) && second !== undefined && !second.startsWith('-') && !COMMAND_DEFS[`${first}:${second}`]) {
+  if (
+    first !== undefined &&
+    TOPICS.has(first) &&
+    second !== undefined &&
+    !second.startsWith('-') &&
+    !COMMAND_DEFS[`${first}:${second}`]
+  ) {
     unknownCommand([`${first} ${second}`, ...argv.slice(2)]);
     return true;
   }

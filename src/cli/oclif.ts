@@ -8,10 +8,18 @@ import { execute } from './runner';
 function toOclifFlags(def: CommandDef): Interfaces.FlagInput {
   const out: Interfaces.FlagInput = {};
   for (const [name, f] of Object.entries(def.flags)) {
-    const common = { description: f.description, char: f.char as Interfaces.AlphabetLowercase | undefined, hidden: f.hidden, exclusive: f.exclusive, helpValue: f.helpValue };
+    const common = {
+      description: f.description,
+      char: f.char as Interfaces.AlphabetLowercase | undefined,
+      hidden: f.hidden,
+      exclusive: f.exclusive,
+      helpValue: f.helpValue,
+    };
     if (f.type === 'boolean') out[name] = Flags.boolean(common);
-    else if (f.type === 'integer') out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as false | undefined });
-    else if (f.options) out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as false | undefined });
+    else if (f.type === 'integer')
+      out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as false | undefined });
+    else if (f.options)
+      out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as false | undefined });
     else out[name] = Flags.string({ ...common, multiple: f.multiple as false | undefined });
   }
   return out;
@@ -49,7 +57,9 @@ export function toOclifCommand(def: CommandDef): Command.Class {
 }
 
 /** The command classes, for oclif's explicit command discovery. */
-export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(Object.entries(COMMAND_DEFS).map(([id, d]) => [id, toOclifCommand(d)]));
+export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(
+  Object.entries(COMMAND_DEFS).map(([id, d]) => [id, toOclifCommand(d)]),
+);
 
 /** flush and handle finish a run; Config lets the build script write the manifest. */
 export { Config, flush, handle } from '@oclif/core';
@@ -69,7 +79,11 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
     .filter((l) => l && !/^See more help with/.test(l))
     .join(' ');
   const code = typeof exit === 'number' && exit > 0 ? Math.min(exit, 2) : 2;
-  const command = argv.filter((a) => !a.startsWith('-')).slice(0, 2).filter((a, i) => i === 0 || COMMAND_DEFS[`${argv[0]}:${a}`]).join(' ');
+  const command = argv
+    .filter((a) => !a.startsWith('-'))
+    .slice(0, 2)
+    .filter((a, i) => i === 0 || COMMAND_DEFS[`${argv[0]}:${a}`])
+    .join(' ');
   const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command || '<command>'} --help'.`;
   process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
   process.exitCode = code;
@@ -79,4 +93,3 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
 export async function runOclif(argv: string[], root: string): Promise<void> {
   await oclifRun(argv, root);
 }
-

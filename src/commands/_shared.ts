@@ -5,7 +5,11 @@ import type { Io, Parsed } from './define';
 import { closeContext, openContext, type Context } from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */
-export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T>, opts: { skipIndex?: boolean; discardDb?: boolean } = {}): Promise<T> {
+export async function withContext<T>(
+  io: Io,
+  fn: (ctx: Context) => T | Promise<T>,
+  opts: { skipIndex?: boolean; discardDb?: boolean } = {},
+): Promise<T> {
   const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });
   try {
     return await fn(ctx);
@@ -34,15 +38,23 @@ export async function readBody(parsed: Parsed, io: Io, argName = 'body'): Promis
         try {
           return file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
         } catch (err) {
-          throw new UsageError('unreadable_file', `Cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+          throw new UsageError(
+            'unreadable_file',
+            `Cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+          );
         }
       },
     ]);
   }
-  if (sources.length > 1) throw new UsageError('body_twice', `Give the body one way only (got ${sources.map((s) => s[0]).join(' and ')}).`);
+  if (sources.length > 1)
+    throw new UsageError('body_twice', `Give the body one way only (got ${sources.map((s) => s[0]).join(' and ')}).`);
   if (sources.length === 1) return (await sources[0]![1]())!;
   const stdin = await io.readStdin();
-  if (stdin === null) throw new UsageError('empty_body', 'No message body: give it as an argument, with -m, with --file, or pipe it on stdin.');
+  if (stdin === null)
+    throw new UsageError(
+      'empty_body',
+      'No message body: give it as an argument, with -m, with --file, or pipe it on stdin.',
+    );
   return stdin;
 }
 

@@ -8,7 +8,9 @@ export default defineCommand<AckJson>({
   summary: 'Acknowledge messages: tell the sender you have taken them on.',
   description: 'Records an acked receipt (which implies read) that the sender sees in `handoff show <id>`.',
   examples: ['<%= config.bin %> ack 01JD3K8Z5Q', '<%= config.bin %> ack 01JD3K8Z5Q 01JD3K9A7B --json'],
-  args: [{ name: 'id', description: 'Message id (the short id printed in tables works); more may follow.', required: true }],
+  args: [
+    { name: 'id', description: 'Message id (the short id printed in tables works); more may follow.', required: true },
+  ],
   variadic: true,
   flags: { as: asFlag, json: jsonFlag },
   run(parsed, io) {

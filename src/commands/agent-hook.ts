@@ -6,7 +6,8 @@ import type { AgentHookJson } from '../json/setup';
 
 export default defineCommand<AgentHookJson>({
   id: 'agent-hook',
-  summary: "Answer an agent's own hook (Claude Code SessionStart and Stop): unread messages, in the agent's hook format.",
+  summary:
+    "Answer an agent's own hook (Claude Code SessionStart and Stop): unread messages, in the agent's hook format.",
   description: `Written into .claude/settings.json by 'handoff init'. Reads the hook's JSON input on stdin and
 prints the documented hook output on stdout: at session-start, the agent's name and unread messages as
 additional context; at stop, a "block" decision with the new messages, so the agent reads them before it
@@ -20,7 +21,9 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
   async run(parsed, io) {
     const event = parsed.args.event as AgentHookEvent;
     if (event !== 'session-start' && event !== 'stop' && event !== 'idle-wait') {
-      io.warn(`handoff: agent-hook: unknown event ${JSON.stringify(event)} (session-start, stop or idle-wait); doing nothing.`);
+      io.warn(
+        `handoff: agent-hook: unknown event ${JSON.stringify(event)} (session-start, stop or idle-wait); doing nothing.`,
+      );
       return { output: null, skipped: 'unknown event' };
     }
     const stdin = ((await io.readStdin()) ?? Buffer.alloc(0)).toString('utf8');

@@ -11,7 +11,8 @@ import type { BlameJson, WhyJson } from '../json/blame';
 
 function parseRange(v: string): [number, number] {
   const m = /^(\d+),(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1])) throw new UsageError('bad_range', `-L ${JSON.stringify(v)} is not a line range; use -L 10,20.`);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1]))
+    throw new UsageError('bad_range', `-L ${JSON.stringify(v)} is not a line range; use -L 10,20.`);
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -22,7 +23,11 @@ export default defineCommand<BlameJson | WhyJson>({
 message it answered: from the attribution the hooks recorded, through amend/rebase/squash rewrites, and,
 where no hook ran, through the commit's trailers or its patch id. --why <line> prints the whole story of
 one line: the message and its thread.`,
-  examples: ['<%= config.bin %> blame src/parser.ts', '<%= config.bin %> blame src/parser.ts -L 10,20 --json', '<%= config.bin %> blame src/parser.ts --why 12'],
+  examples: [
+    '<%= config.bin %> blame src/parser.ts',
+    '<%= config.bin %> blame src/parser.ts -L 10,20 --json',
+    '<%= config.bin %> blame src/parser.ts --why 12',
+  ],
   args: [{ name: 'file', description: 'A tracked file.', required: true }],
   flags: {
     lines: { type: 'string', char: 'L', description: 'Only these lines, e.g. 10,20.', helpValue: 'a,b' },
@@ -33,18 +38,30 @@ one line: the message and its thread.`,
   },
   run(parsed, io) {
     const f = parsed.flags;
-    if (f.why !== undefined) return withContext(io, (ctx) => why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined }));
+    if (f.why !== undefined)
+      return withContext(io, (ctx) =>
+        why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined }),
+      );
     // git blame starts first and runs while the ledger opens.
-    const started = beginBlame(process.cwd(), { file: parsed.args.file!, rev: f.rev as string | undefined, range: f.lines ? parseRange(String(f.lines)) : undefined });
+    const started = beginBlame(process.cwd(), {
+      file: parsed.args.file!,
+      rev: f.rev as string | undefined,
+      range: f.lines ? parseRange(String(f.lines)) : undefined,
+    });
     return withContext(io, (ctx) => blame(ctx, started)).finally(() => started.running.catch(() => undefined));
   },
   print(r, io, parsed) {
     if ('thread' in r) {
       const l = r.line;
       io.log(`${paint(io, 'bold', `line ${l.line}`)}: ${inert(l.content)}`);
-      io.log(`commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`);
+      io.log(
+        `commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`,
+      );
       if (r.messages.length === 0) io.log('No handoff is linked to this commit.');
-      else if (l.link === 'guess') io.log(`The link to ${shortId(r.messages[0]!.id)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`);
+      else if (l.link === 'guess')
+        io.log(
+          `The link to ${shortId(r.messages[0]!.id)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`,
+        );
       for (const m of r.thread) io.log(`\n${messageBlock(io, m).join('\n')}`);
       return;
     }
@@ -55,9 +72,15 @@ one line: the message and its thread.`,
       const key = `${l.commit}\0${l.agent?.name ?? ''}\0${l.messages[0]?.id ?? ''}`;
       let prefix = prefixes.get(key);
       if (prefix === undefined) {
-        const who = l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : /^0+$/.test(l.commit) ? 'not committed' : 'unknown';
+        const who = l.agent
+          ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}`
+          : /^0+$/.test(l.commit)
+            ? 'not committed'
+            : 'unknown';
         // A guessed link is marked with "?" so that it never reads like a pinned one.
-        const msg = l.messages[0] ? `${shortId(l.messages[0].id)}${l.link === 'guess' ? '?' : ' '} ${firstLine(l.messages[0].subject, 24)}` : '';
+        const msg = l.messages[0]
+          ? `${shortId(l.messages[0].id)}${l.link === 'guess' ? '?' : ' '} ${firstLine(l.messages[0].subject, 24)}`
+          : '';
         prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(18).slice(0, 18))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
         prefixes.set(key, prefix);
       }

@@ -11,7 +11,11 @@ export default defineCommand<CheckoutJson | CleanJson>({
   description: `Materialises the working-tree snapshot attached to a message (send --attach-diff) in a new
 git worktree with a detached HEAD, in a new temporary directory or the one given, and prints its path.
 --clean removes every worktree made this way.`,
-  examples: ['<%= config.bin %> checkout 01JD3K8Z5Q', '<%= config.bin %> checkout 01JD3K8Z5Q ../review-snapshot', '<%= config.bin %> checkout --clean'],
+  examples: [
+    '<%= config.bin %> checkout 01JD3K8Z5Q',
+    '<%= config.bin %> checkout 01JD3K8Z5Q ../review-snapshot',
+    '<%= config.bin %> checkout --clean',
+  ],
   args: [
     { name: 'id', description: 'Message id (the short id printed in tables works).' },
     { name: 'dir', description: 'Directory for the worktree (new or empty).' },
@@ -23,7 +27,11 @@ git worktree with a detached HEAD, in a new temporary directory or the one given
   run(parsed, io) {
     return withContext(io, (ctx) => {
       if (parsed.flags.clean) return cleanCheckouts(ctx);
-      if (!parsed.args.id) throw new UsageError('missing_id', "Say which message to check out: 'handoff checkout <id>', or 'handoff checkout --clean'.");
+      if (!parsed.args.id)
+        throw new UsageError(
+          'missing_id',
+          "Say which message to check out: 'handoff checkout <id>', or 'handoff checkout --clean'.",
+        );
       return checkout(ctx, { id: parsed.args.id, dir: parsed.args.dir });
     });
   },

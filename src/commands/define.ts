@@ -53,8 +53,14 @@ export function defineCommand<R>(def: CommandDef<R>): CommandDef<R> {
   return def;
 }
 
-export const jsonFlag: FlagSpec = { type: 'boolean', description: 'Print the result as JSON (errors too, as {"error": {...}}).' };
-export const noPagerFlag: FlagSpec = { type: 'boolean', description: 'Do not pipe long output into a pager (none is used when output is not a terminal).' };
+export const jsonFlag: FlagSpec = {
+  type: 'boolean',
+  description: 'Print the result as JSON (errors too, as {"error": {...}}).',
+};
+export const noPagerFlag: FlagSpec = {
+  type: 'boolean',
+  description: 'Do not pipe long output into a pager (none is used when output is not a terminal).',
+};
 export const asFlag: FlagSpec = {
   type: 'string',
   description: 'Act as this agent (HANDOFF_AGENT, when set, takes precedence and must agree).',

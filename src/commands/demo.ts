@@ -10,7 +10,11 @@ worktrees, a request, an edit, a reply with an attached diff, and shows the resu
 plain git. The directory is kept so that you can explore it afterwards.`,
   examples: ['<%= config.bin %> demo', '<%= config.bin %> demo --dir /tmp/handoff-demo'],
   flags: {
-    dir: { type: 'string', description: 'Build the demo here instead of a new temporary directory.', helpValue: 'path' },
+    dir: {
+      type: 'string',
+      description: 'Build the demo here instead of a new temporary directory.',
+      helpValue: 'path',
+    },
     json: jsonFlag,
   },
   run(parsed, io) {
@@ -23,7 +27,13 @@ plain git. The directory is kept so that you can explore it afterwards.`,
         : (s) => {
             const who = s.agent ? `[${s.agent} in ${s.where}]` : `[${s.where}]`;
             io.log(`${paint(io, 'dim', who)} ${paint(io, 'bold', `$ ${s.command}`)}`);
-            if (s.output) io.log(s.output.split('\n').map((l) => `    ${l}`).join('\n'));
+            if (s.output)
+              io.log(
+                s.output
+                  .split('\n')
+                  .map((l) => `    ${l}`)
+                  .join('\n'),
+              );
             io.log('');
           },
     });

@@ -37,7 +37,8 @@ The hooks never block a commit because of handoff. They serve every worktree of 
       for (const m of r.manual) io.log(`  ${m}`);
       return;
     }
-    for (const h of r.hooks) io.log(`${h.name.padEnd(20)} ${h.state}${h.chained ? ' (chains the hook that was there)' : ''}`);
+    for (const h of r.hooks)
+      io.log(`${h.name.padEnd(20)} ${h.state}${h.chained ? ' (chains the hook that was there)' : ''}`);
     io.log(`in ${r.dir}`);
   },
 });

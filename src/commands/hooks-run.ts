@@ -9,13 +9,19 @@ export default defineCommand<void>({
   description: `When core.hooksPath points into the working tree (.husky, tracked with the project), 'hooks install'
 changes nothing there and asks for one line per hook instead: handoff hooks run <name> "$@". It records the
 commit's agent exactly as the installed hooks do, and never fails the commit.`,
-  examples: ['<%= config.bin %> hooks run post-commit', 'echo \'handoff hooks run prepare-commit-msg "$@"\' >> .husky/prepare-commit-msg'],
+  examples: [
+    '<%= config.bin %> hooks run post-commit',
+    'echo \'handoff hooks run prepare-commit-msg "$@"\' >> .husky/prepare-commit-msg',
+  ],
   args: [{ name: 'hook', description: 'prepare-commit-msg, post-commit or post-rewrite', required: true }],
   variadic: true,
   flags: {},
   run(parsed, io) {
     if (!(HOOK_NAMES as readonly string[]).includes(parsed.args.hook!)) {
-      throw new UsageError('unknown_hook', `${JSON.stringify(parsed.args.hook)} is not one of handoff's hooks: ${HOOK_NAMES.join(', ')}.`);
+      throw new UsageError(
+        'unknown_hook',
+        `${JSON.stringify(parsed.args.hook)} is not one of handoff's hooks: ${HOOK_NAMES.join(', ')}.`,
+      );
     }
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     runHook(paths, parsed.args.hook!, parsed.rest);

@@ -11,10 +11,13 @@ export default defineCommand<HooksJson>({
   examples: ['<%= config.bin %> hooks status', '<%= config.bin %> hooks status --json'],
   flags: { json: jsonFlag },
   run(_parsed, io) {
-    return withContext(io, (ctx) => hooksStatus(ctx, { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath }));
+    return withContext(io, (ctx) =>
+      hooksStatus(ctx, { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath }),
+    );
   },
   print(r, io) {
-    for (const h of r.hooks) io.log(`${h.name.padEnd(20)} ${h.healthy ? 'ok' : h.problem}${h.chained ? ' (chains another hook)' : ''}`);
+    for (const h of r.hooks)
+      io.log(`${h.name.padEnd(20)} ${h.healthy ? 'ok' : h.problem}${h.chained ? ' (chains another hook)' : ''}`);
     io.log(`in ${r.dir}`);
   },
 });

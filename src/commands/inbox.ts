@@ -10,7 +10,11 @@ export default defineCommand<InboxJson>({
   summary: 'List messages addressed to you: unread ones, or all with --all.',
   description: `Urgent messages come first, then oldest first. Listing does not mark anything read; use
 'handoff read <id>' (or 'read --all') for that, which also tells the sender.`,
-  examples: ['<%= config.bin %> inbox', '<%= config.bin %> inbox --all --from codex', '<%= config.bin %> inbox --kind review_request --json'],
+  examples: [
+    '<%= config.bin %> inbox',
+    '<%= config.bin %> inbox --all --from codex',
+    '<%= config.bin %> inbox --kind review_request --json',
+  ],
   flags: {
     all: { type: 'boolean', char: 'a', description: 'Include messages already read.' },
     from: { type: 'string', description: 'Only messages from this agent.', helpValue: 'agent' },

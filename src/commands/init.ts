@@ -28,8 +28,17 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
     '<%= config.bin %> init --undo',
   ],
   flags: {
-    agent: { type: 'string', description: 'Agent to set up (repeatable; default all).', options: [...AGENT_KINDS, 'all'], multiple: true },
-    name: { type: 'string', description: 'The agent name to use (with a single --agent; default: the agent kind).', helpValue: 'name' },
+    agent: {
+      type: 'string',
+      description: 'Agent to set up (repeatable; default all).',
+      options: [...AGENT_KINDS, 'all'],
+      multiple: true,
+    },
+    name: {
+      type: 'string',
+      description: 'The agent name to use (with a single --agent; default: the agent kind).',
+      helpValue: 'name',
+    },
     'dry-run': { type: 'boolean', description: 'Show what would change; change nothing.' },
     undo: { type: 'boolean', description: 'Remove what init added in this worktree.' },
     force: { type: 'boolean', description: "With --undo: remove handoff's parts even where they were edited." },
@@ -39,18 +48,53 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
     const f = parsed.flags;
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     checkHookPaths(paths);
-    return withContext(io, (ctx) => init(ctx, { agents: (f.agent as string[] | undefined) ?? [], name: f.name as string | undefined, dryRun: !!f['dry-run'], undo: !!f.undo, force: !!f.force, paths }));
+    return withContext(io, (ctx) =>
+      init(ctx, {
+        agents: (f.agent as string[] | undefined) ?? [],
+        name: f.name as string | undefined,
+        dryRun: !!f['dry-run'],
+        undo: !!f.undo,
+        force: !!f.force,
+        paths,
+      }),
+    );
   },
   print(r, io) {
     const verb = (a: string) =>
       (r.dryRun
-        ? { create: 'would create', modify: 'would modify', unchanged: 'unchanged', restore: 'would restore', delete: 'would delete', 'remove-part': 'would clean' }
-        : { create: 'created', modify: 'modified', unchanged: 'unchanged', restore: 'restored', delete: 'deleted', 'remove-part': 'cleaned' })[a as 'create'];
+        ? {
+            create: 'would create',
+            modify: 'would modify',
+            unchanged: 'unchanged',
+            restore: 'would restore',
+            delete: 'would delete',
+            'remove-part': 'would clean',
+          }
+        : {
+            create: 'created',
+            modify: 'modified',
+            unchanged: 'unchanged',
+            restore: 'restored',
+            delete: 'deleted',
+            'remove-part': 'cleaned',
+          })[a as 'create'];
     for (const c of r.changes) {
-      io.log(`${paint(io, c.action === 'unchanged' ? 'dim' : 'green', verb(c.action).padEnd(13))} ${c.path}${c.note ? paint(io, 'dim', `  (${c.note})`) : ''}`);
-      if (r.dryRun && c.content !== undefined && c.action !== 'unchanged') io.log(c.content.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
+      io.log(
+        `${paint(io, c.action === 'unchanged' ? 'dim' : 'green', verb(c.action).padEnd(13))} ${c.path}${c.note ? paint(io, 'dim', `  (${c.note})`) : ''}`,
+      );
+      if (r.dryRun && c.content !== undefined && c.action !== 'unchanged')
+        io.log(
+          c.content
+            .trimEnd()
+            .split('\n')
+            .map((l) => `    ${l}`)
+            .join('\n'),
+        );
     }
-    if (r.dryRun && !r.undo) io.log(`${paint(io, 'green', 'would install'.padEnd(13))} git hooks prepare-commit-msg, post-commit, post-rewrite`);
+    if (r.dryRun && !r.undo)
+      io.log(
+        `${paint(io, 'green', 'would install'.padEnd(13))} git hooks prepare-commit-msg, post-commit, post-rewrite`,
+      );
     if (r.hooks) io.log(`git hooks: ${r.hooks.hooks.map((h) => `${h.name} ${h.state}`).join(', ')}`);
     if (r.manualSteps.length) io.log(`\nManual steps:\n${r.manualSteps.map((s) => `  - ${s}`).join('\n')}`);
   },

@@ -10,7 +10,11 @@ export default defineCommand<JoinJson>({
   description: `Registers your identity in the ledger so others can address you by name, @team or @role.
 Joining again with the same team and role changes nothing. Your name comes from HANDOFF_AGENT, --as, a
 detected agent runtime, or your git user name, in that order.`,
-  examples: ['<%= config.bin %> join --as codex --team core --role reviewer', 'HANDOFF_AGENT=claude <%= config.bin %> join --team core', '<%= config.bin %> join --json'],
+  examples: [
+    '<%= config.bin %> join --as codex --team core --role reviewer',
+    'HANDOFF_AGENT=claude <%= config.bin %> join --team core',
+    '<%= config.bin %> join --json',
+  ],
   flags: {
     team: { type: 'string', description: 'Team to join (address it as @team).', helpValue: 'team' },
     role: { type: 'string', description: 'Role to take (address it as @role).', helpValue: 'role' },
@@ -19,7 +23,13 @@ detected agent runtime, or your git user name, in that order.`,
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) => join(ctx, { as: f.as as string | undefined, team: f.team as string | undefined, role: f.role as string | undefined }));
+    return withContext(io, (ctx) =>
+      join(ctx, {
+        as: f.as as string | undefined,
+        team: f.team as string | undefined,
+        role: f.role as string | undefined,
+      }),
+    );
   },
   print(r, io) {
     io.log(`${r.changed ? 'joined' : 'already joined'}: ${agentSentence(r.agent)}`);

@@ -13,7 +13,11 @@ export default defineCommand<{ commits: LogEntryJson[] }>({
   summary: 'List commits, newest first, with the agent that made each and the handoff behind it.',
   description: `Like git log, with each commit resolved to its agent and message (see 'handoff blame' for how).
 "via" says how the link was found: hook, rewrite (amend/rebase/squash), trailer, or patch-id.`,
-  examples: ['<%= config.bin %> log', '<%= config.bin %> log --agent codex --since "2 days ago"', '<%= config.bin %> log src/parser.ts --json'],
+  examples: [
+    '<%= config.bin %> log',
+    '<%= config.bin %> log --agent codex --since "2 days ago"',
+    '<%= config.bin %> log src/parser.ts --json',
+  ],
   args: [{ name: 'path', description: 'Only commits touching this path.' }],
   flags: {
     agent: { type: 'string', description: 'Only commits by this agent.', helpValue: 'name' },
@@ -24,7 +28,14 @@ export default defineCommand<{ commits: LogEntryJson[] }>({
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) => ({ commits: log(ctx, { agent: f.agent as string | undefined, since: f.since as string | undefined, path: parsed.args.path, limit: f.limit as number | undefined }) }));
+    return withContext(io, (ctx) => ({
+      commits: log(ctx, {
+        agent: f.agent as string | undefined,
+        since: f.since as string | undefined,
+        path: parsed.args.path,
+        limit: f.limit as number | undefined,
+      }),
+    }));
   },
   print({ commits: r }, io, parsed) {
     if (r.length === 0) {
@@ -35,9 +46,19 @@ export default defineCommand<{ commits: LogEntryJson[] }>({
       const who = c.agent ? `${c.agent.human ? 'human: ' : ''}${c.agent.name}` : 'unknown';
       const via = c.via && c.via !== 'hook' ? paint(io, 'dim', ` (via ${c.via})`) : '';
       // A guessed link is marked "?" so that it never reads like a pinned one.
-      const msg = c.messages.map((m) => `${shortId(m.id)}${c.link === 'guess' ? '?' : ''} ${firstLine(m.subject, 40)}`).join(', ');
-      return [paint(io, 'yellow', c.commit.slice(0, 10)), `${paint(io, 'bold', inert(who))}${via}`, ago(c.date), firstLine(c.subject, 50), msg ? paint(io, 'cyan', `<- ${msg}`) : ''];
+      const msg = c.messages
+        .map((m) => `${shortId(m.id)}${c.link === 'guess' ? '?' : ''} ${firstLine(m.subject, 40)}`)
+        .join(', ');
+      return [
+        paint(io, 'yellow', c.commit.slice(0, 10)),
+        `${paint(io, 'bold', inert(who))}${via}`,
+        ago(c.date),
+        firstLine(c.subject, 50),
+        msg ? paint(io, 'cyan', `<- ${msg}`) : '',
+      ];
     });
-    page(table(io, ['COMMIT', 'AGENT', 'WHEN', 'SUBJECT', 'HANDOFF'], rows).join('\n'), { noPager: !!parsed.flags['no-pager'] });
+    page(table(io, ['COMMIT', 'AGENT', 'WHEN', 'SUBJECT', 'HANDOFF'], rows).join('\n'), {
+      noPager: !!parsed.flags['no-pager'],
+    });
   },
 });

@@ -9,7 +9,11 @@ export default defineCommand<ReadJson>({
   summary: 'Print messages and mark them read (the sender sees a read receipt).',
   description: `Prints each message in full and records one receipt event for those that were unread. With
 --all, reads every unread message addressed to you.`,
-  examples: ['<%= config.bin %> read 01JD3K8Z5Q', '<%= config.bin %> read --all', '<%= config.bin %> read --all --json'],
+  examples: [
+    '<%= config.bin %> read 01JD3K8Z5Q',
+    '<%= config.bin %> read --all',
+    '<%= config.bin %> read --all --json',
+  ],
   args: [{ name: 'id', description: 'Message id (the short id printed in tables works); more may follow.' }],
   variadic: true,
   flags: {
@@ -19,7 +23,9 @@ export default defineCommand<ReadJson>({
   },
   run(parsed, io) {
     const ids = [parsed.args.id, ...parsed.rest].filter((x): x is string => !!x);
-    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as as string | undefined, ids, all: !!parsed.flags.all }));
+    return withContext(io, (ctx) =>
+      read(ctx, { as: parsed.flags.as as string | undefined, ids, all: !!parsed.flags.all }),
+    );
   },
   print(r, io) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);

@@ -16,17 +16,35 @@ function text(io: Io, r: ReplayJson): string {
   for (const it of r.items) {
     if (it.type === 'message') {
       const m = it.message;
-      out.push(`${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}`);
+      out.push(
+        `${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}`,
+      );
       for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
-      if (it.stat?.length) out.push(paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
+      if (it.stat?.length)
+        out.push(
+          paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
+        );
       if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
-      const receipts = it.recipients.map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`).join(', ');
+      const receipts = it.recipients
+        .map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`)
+        .join(', ');
       const verdicts = it.verdicts.map((v) => `${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`).join(', ');
       if (receipts || verdicts) out.push(paint(io, 'dim', `    ${[receipts, verdicts].filter(Boolean).join('; ')}`));
     } else {
-      const answers = it.answers.length ? paint(io, 'cyan', `  answers ${it.answers.map((a) => shortId(a)).join(', ')}${it.link === 'guess' ? ' (a guess)' : ''}`) : '';
-      out.push(`${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}`);
-      if (it.stat.length) out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
+      const answers = it.answers.length
+        ? paint(
+            io,
+            'cyan',
+            `  answers ${it.answers.map((a) => shortId(a)).join(', ')}${it.link === 'guess' ? ' (a guess)' : ''}`,
+          )
+        : '';
+      out.push(
+        `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}`,
+      );
+      if (it.stat.length)
+        out.push(
+          paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
+        );
       if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
     }
     out.push('');
@@ -55,7 +73,11 @@ permalink per message.`,
     until: { type: 'string', description: 'Only before this time.', helpValue: 'date' },
     agent: { type: 'string', description: 'Only messages from or to this agent, and its commits.', helpValue: 'name' },
     path: { type: 'string', description: 'Only diffs and commits touching this path.', helpValue: 'path' },
-    diff: { type: 'string', description: 'How much of each diff to show (default stat).', options: ['stat', 'full', 'none'] },
+    diff: {
+      type: 'string',
+      description: 'How much of each diff to show (default stat).',
+      options: ['stat', 'full', 'none'],
+    },
     html: { type: 'string', description: 'Write a self-contained HTML page to this file.', helpValue: 'file' },
     'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
     json: jsonFlag,

@@ -29,7 +29,11 @@ their inbox, and it syncs like every event. --list shows open and decided review
   ],
   args: [{ name: 'id', description: 'The handoff (message id; the short id printed in tables works).' }],
   flags: {
-    range: { type: 'string', description: 'Compare with this range of commits instead of the attributed ones.', helpValue: 'A..B' },
+    range: {
+      type: 'string',
+      description: 'Compare with this range of commits instead of the attributed ones.',
+      helpValue: 'A..B',
+    },
     approve: { type: 'boolean', description: 'Record an approval.' },
     'request-changes': { type: 'boolean', description: 'Record a request for changes (needs -m).' },
     comment: { type: 'boolean', description: 'Record a comment (needs -m).' },
@@ -42,12 +46,23 @@ their inbox, and it syncs like every event. --list shows open and decided review
     const f = parsed.flags;
     return withContext(io, (ctx) => {
       if (f.list) return listReviews(ctx);
-      if (!parsed.args.id) throw new UsageError('missing_id', "Say which handoff to review: 'handoff review <id>', or 'handoff review --list'.");
+      if (!parsed.args.id)
+        throw new UsageError(
+          'missing_id',
+          "Say which handoff to review: 'handoff review <id>', or 'handoff review --list'.",
+        );
       const verdicts = (['approve', 'request-changes', 'comment'] as const).filter((k) => f[k]);
-      if (verdicts.length > 1) throw new UsageError('conflicting_flags', 'Give one of --approve, --request-changes, --comment.');
+      if (verdicts.length > 1)
+        throw new UsageError('conflicting_flags', 'Give one of --approve, --request-changes, --comment.');
       if (verdicts.length === 1) {
         const v = verdicts[0] === 'request-changes' ? 'request_changes' : verdicts[0]!;
-        return recordVerdict(ctx, { id: parsed.args.id, verdict: v, body: f.message as string | undefined, as: f.as as string | undefined, range: f.range as string | undefined });
+        return recordVerdict(ctx, {
+          id: parsed.args.id,
+          verdict: v,
+          body: f.message as string | undefined,
+          as: f.as as string | undefined,
+          range: f.range as string | undefined,
+        });
       }
       return review(ctx, { id: parsed.args.id, range: f.range as string | undefined });
     });
@@ -55,20 +70,36 @@ their inbox, and it syncs like every event. --list shows open and decided review
   print(r, io) {
     if ('reviews' in r) {
       if (r.reviews.length === 0) io.log('No handoffs to review.');
-      for (const x of r.reviews) io.log(`${paint(io, x.state === 'open' ? 'yellow' : x.state === 'approve' ? 'green' : 'red', x.state.padEnd(15))} ${paint(io, 'dim', x.message)} ${inert(x.from)}: ${firstLine(x.subject, 60)}`);
+      for (const x of r.reviews)
+        io.log(
+          `${paint(io, x.state === 'open' ? 'yellow' : x.state === 'approve' ? 'green' : 'red', x.state.padEnd(15))} ${paint(io, 'dim', x.message)} ${inert(x.from)}: ${firstLine(x.subject, 60)}`,
+        );
       return;
     }
     if ('verdict' in r) {
-      io.log(`${r.verdict.verdict.replace('_', ' ')} recorded (${r.verdict.id})${r.verdict.to.length ? `; ${r.verdict.to.join(', ')} will find it in their inbox` : ''}`);
+      io.log(
+        `${r.verdict.verdict.replace('_', ' ')} recorded (${r.verdict.id})${r.verdict.to.length ? `; ${r.verdict.to.join(', ')} will find it in their inbox` : ''}`,
+      );
       return;
     }
-    const landed = r.landed.range ? `range ${r.landed.range}` : r.landed.commits.length ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (the one that contains the others, or the tip on this branch)` : 'no commit attributed to this handoff yet';
+    const landed = r.landed.range
+      ? `range ${r.landed.range}`
+      : r.landed.commits.length
+        ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (the one that contains the others, or the tip on this branch)`
+        : 'no commit attributed to this handoff yet';
     io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
-    io.log(`${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`);
+    io.log(
+      `${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`,
+    );
     for (const h of r.hunks) {
       const color = h.status === 'landed' ? 'green' : h.status === 'changed' ? 'yellow' : 'red';
       io.log(`${paint(io, color, WORD[h.status].padEnd(15))} ${inert(h.file)} ${paint(io, 'dim', h.header)}`);
-      if (h.difference) io.log(patchLines(io, h.difference).map((l) => `      ${l}`).join('\n'));
+      if (h.difference)
+        io.log(
+          patchLines(io, h.difference)
+            .map((l) => `      ${l}`)
+            .join('\n'),
+        );
     }
     if (r.unmentioned.length) io.log(`\nChanged but not in the handoff: ${r.unmentioned.map(inert).join(', ')}`);
     for (const v of r.verdicts) io.log(`verdict: ${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`);

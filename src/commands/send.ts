@@ -20,21 +20,46 @@ diff against HEAD travel with the message. Prints the message id.`,
     '<%= config.bin %> send gemini "start on the docs when you are up" --create',
   ],
   args: [
-    { name: 'to', description: 'Recipient: an agent name (or several, comma-separated), @team, @role, or all.', required: true },
+    {
+      name: 'to',
+      description: 'Recipient: an agent name (or several, comma-separated), @team, @role, or all.',
+      required: true,
+    },
     { name: 'body', description: 'The message (or use -m, --file, or stdin).' },
   ],
   variadic: true,
   flags: {
     ...bodyFlags,
-    'attach-diff': { type: 'boolean', char: 'd', description: 'Attach a snapshot of the working tree and its diff against HEAD.' },
+    'attach-diff': {
+      type: 'boolean',
+      char: 'd',
+      description: 'Attach a snapshot of the working tree and its diff against HEAD.',
+    },
     kind: { type: 'string', char: 'k', description: 'What the message is.', options: MESSAGE_KINDS },
     priority: { type: 'string', char: 'p', description: 'How urgent it is.', options: PRIORITIES },
     thread: { type: 'string', description: 'Continue this thread (any message id in it).', helpValue: 'id' },
     'reply-to': { type: 'string', description: 'The message this answers (sets the thread too).', helpValue: 'id' },
-    create: { type: 'boolean', description: 'Register unknown recipients: the message waits in their inbox until they start.' },
-    'wait-for': { type: 'string', description: 'After sending, block until every recipient has read it, or someone replies.', options: ['read', 'reply'] },
-    id: { type: 'string', description: 'Use this message id (a ULID): sending again with it sends the message once. A failed send prints the id to retry with.', helpValue: 'ulid' },
-    timeout: { type: 'integer', char: 't', description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.', helpValue: 'seconds' },
+    create: {
+      type: 'boolean',
+      description: 'Register unknown recipients: the message waits in their inbox until they start.',
+    },
+    'wait-for': {
+      type: 'string',
+      description: 'After sending, block until every recipient has read it, or someone replies.',
+      options: ['read', 'reply'],
+    },
+    id: {
+      type: 'string',
+      description:
+        'Use this message id (a ULID): sending again with it sends the message once. A failed send prints the id to retry with.',
+      helpValue: 'ulid',
+    },
+    timeout: {
+      type: 'integer',
+      char: 't',
+      description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.',
+      helpValue: 'seconds',
+    },
     'no-reply': { type: 'boolean', description: 'Mark the message as needing no answer (ends a back-and-forth).' },
     as: asFlag,
     json: jsonFlag,
@@ -63,7 +88,8 @@ diff against HEAD travel with the message. Prints the message id.`,
   },
   print(r, io) {
     io.log(r.message.id);
-    if (r.message.diff?.excluded.length) io.warn(`handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.join(', ')}`);
+    if (r.message.diff?.excluded.length)
+      io.warn(`handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.join(', ')}`);
     if (r.waited?.reply) io.log(messageBlock(io, r.waited.reply).join('\n'));
     else if (r.waited?.recipients) io.log(`read by ${r.waited.recipients.map((x) => x.agent).join(', ')}`);
   },

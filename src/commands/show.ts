@@ -10,7 +10,11 @@ export default defineCommand<ShowJson>({
   summary: 'Show one message: body, receipts per recipient, replies and its attached diff.',
   description: `Does not mark the message read. Receipts say, per recipient, whether the message is stored
 (delivered, unread), read, or acked.`,
-  examples: ['<%= config.bin %> show 01JD3K8Z5Q', '<%= config.bin %> show 01JD3K8Z5Q --no-patch', '<%= config.bin %> show 01JD3K8Z5Q --json'],
+  examples: [
+    '<%= config.bin %> show 01JD3K8Z5Q',
+    '<%= config.bin %> show 01JD3K8Z5Q --no-patch',
+    '<%= config.bin %> show 01JD3K8Z5Q --json',
+  ],
   args: [{ name: 'id', description: 'Message id (the short id printed in tables works).', required: true }],
   flags: {
     'no-pager': noPagerFlag,
@@ -21,7 +25,10 @@ export default defineCommand<ShowJson>({
     return withContext(io, (ctx) => show(ctx, { id: parsed.args.id! }));
   },
   print(r, io, parsed) {
-    const lines = messageBlock(io, r.message, { recipients: r.recipients, patch: parsed.flags['no-patch'] ? null : r.patch });
+    const lines = messageBlock(io, r.message, {
+      recipients: r.recipients,
+      patch: parsed.flags['no-patch'] ? null : r.patch,
+    });
     if (r.replies.length) lines.push('', 'Replies:', ...messageTable(io, r.replies));
     page(lines.join('\n'), { noPager: !!parsed.flags['no-pager'] });
   },

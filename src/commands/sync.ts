@@ -34,17 +34,30 @@ reported too.`,
   ],
   args: [{ name: 'remote', description: 'A configured remote (default: the upstream remote, else origin).' }],
   flags: {
-    setup: { type: 'boolean', description: "Configure the remote so that plain 'git fetch' / 'git push' carry the ledger." },
+    setup: {
+      type: 'boolean',
+      description: "Configure the remote so that plain 'git fetch' / 'git push' carry the ledger.",
+    },
     undo: { type: 'boolean', description: 'With --setup: remove what --setup added.' },
-    'ref-prefix': { type: 'string', description: 'Where the ledger lives on the remote (default refs/handoff/).', helpValue: 'prefix' },
+    'ref-prefix': {
+      type: 'string',
+      description: 'Where the ledger lives on the remote (default refs/handoff/).',
+      helpValue: 'prefix',
+    },
     'no-push': { type: 'boolean', description: 'Fetch and index only.' },
-    drop: { type: 'string', description: 'Remove a (quarantined) chain from this clone and stop fetching it.', helpValue: 'chain' },
+    drop: {
+      type: 'string',
+      description: 'Remove a (quarantined) chain from this clone and stop fetching it.',
+      helpValue: 'chain',
+    },
     json: jsonFlag,
   },
   run(parsed, io) {
     const f = parsed.flags;
     if (f.undo && !f.setup) {
-      return Promise.reject(new UsageError('undo_needs_setup', "--undo undoes --setup: run 'handoff sync --setup --undo'."));
+      return Promise.reject(
+        new UsageError('undo_needs_setup', "--undo undoes --setup: run 'handoff sync --setup --undo'."),
+      );
     }
     if (f.drop !== undefined) {
       const chain = String(f.drop);
@@ -53,7 +66,12 @@ reported too.`,
       );
     }
     return withContext(io, async (ctx) => {
-      if (f.setup) return setupSync(ctx, { remote: parsed.args.remote, refPrefix: f['ref-prefix'] as string | undefined, undo: !!f.undo });
+      if (f.setup)
+        return setupSync(ctx, {
+          remote: parsed.args.remote,
+          refPrefix: f['ref-prefix'] as string | undefined,
+          undo: !!f.undo,
+        });
       const bar = progressBar('indexing');
       const tty = process.stderr.isTTY && !io.json;
       const r = await sync(ctx, {
@@ -69,7 +87,9 @@ reported too.`,
   },
   print(r, io) {
     if ('dropped' in r) {
-      io.log(`dropped chain ${r.dropped} (${r.ref} deleted, not fetched again; ${r.events} events indexed from the other chains)`);
+      io.log(
+        `dropped chain ${r.dropped} (${r.ref} deleted, not fetched again; ${r.events} events indexed from the other chains)`,
+      );
       return;
     }
     if ('added' in r) {
@@ -79,7 +99,9 @@ reported too.`,
       for (const n of r.notes) io.log(n);
       return;
     }
-    const fetched = r.fetched.length ? `${r.fetched.length} chain(s) updated, ${r.indexed} new event(s)` : 'nothing new';
+    const fetched = r.fetched.length
+      ? `${r.fetched.length} chain(s) updated, ${r.indexed} new event(s)`
+      : 'nothing new';
     io.log(`${r.remote}: ${fetched}; ${r.pushed ? `pushed ${r.pushed.chain}` : 'nothing to push'}`);
   },
 });

@@ -10,7 +10,9 @@ export default defineCommand<ThreadJson>({
   summary: 'Print a whole thread, oldest message first.',
   description: 'Give any message of the thread. Nothing is marked read.',
   examples: ['<%= config.bin %> thread 01JD3K8Z5Q', '<%= config.bin %> thread 01JD3K8Z5Q --json'],
-  args: [{ name: 'id', description: 'Any message id of the thread (the short id printed in tables works).', required: true }],
+  args: [
+    { name: 'id', description: 'Any message id of the thread (the short id printed in tables works).', required: true },
+  ],
   flags: { 'no-pager': noPagerFlag, json: jsonFlag },
   run(parsed, io) {
     return withContext(io, (ctx) => thread(ctx, { id: parsed.args.id! }));

@@ -11,21 +11,36 @@ export default defineCommand<{ threads: ThreadSummaryJson[] }>({
   id: 'threads',
   summary: 'List conversation threads, most recently active first.',
   description: 'Needs no identity: anyone with the repository can read the ledger.',
-  examples: ['<%= config.bin %> threads', '<%= config.bin %> threads --agent codex --limit 10', '<%= config.bin %> threads --json'],
+  examples: [
+    '<%= config.bin %> threads',
+    '<%= config.bin %> threads --agent codex --limit 10',
+    '<%= config.bin %> threads --json',
+  ],
   flags: {
     agent: { type: 'string', description: 'Only threads this agent wrote in or received.', helpValue: 'name' },
     limit: { type: 'integer', char: 'n', description: 'Show at most this many (default 50).', helpValue: 'count' },
     json: jsonFlag,
   },
   run(parsed, io) {
-    return withContext(io, (ctx) => ({ threads: threads(ctx, { agent: parsed.flags.agent as string | undefined, limit: parsed.flags.limit as number | undefined }) }));
+    return withContext(io, (ctx) => ({
+      threads: threads(ctx, {
+        agent: parsed.flags.agent as string | undefined,
+        limit: parsed.flags.limit as number | undefined,
+      }),
+    }));
   },
   print({ threads: r }, io) {
     if (r.length === 0) {
-      io.log("No threads yet. Start one with 'handoff send <agent> \"...\"'.");
+      io.log('No threads yet. Start one with \'handoff send <agent> "..."\'.');
       return;
     }
-    const rows = r.map((t) => [paint(io, 'dim', shortId(t.thread)), String(t.messages), paint(io, 'bold', inert(t.participants.join(','))), ago(t.lastAt), firstLine(t.subject, 60)]);
+    const rows = r.map((t) => [
+      paint(io, 'dim', shortId(t.thread)),
+      String(t.messages),
+      paint(io, 'bold', inert(t.participants.join(','))),
+      ago(t.lastAt),
+      firstLine(t.subject, 60),
+    ]);
     for (const line of table(io, ['THREAD', 'MSGS', 'PARTICIPANTS', 'LAST', 'SUBJECT'], rows)) io.log(line);
   },
 });

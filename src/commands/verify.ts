@@ -18,7 +18,11 @@ git replace over a ledger commit is reported too.`,
     const r = await withContext(io, (ctx) => verify(ctx));
     if (!r.ok) {
       if (!io.json) for (const p of r.problems) io.warn(`problem: ${inert(p.message)}`);
-      throw new VerificationError('verification_failed', `The ledger failed verification: ${r.problems.length} problem(s) in ${r.events} events on ${r.chains} chain(s).`, r);
+      throw new VerificationError(
+        'verification_failed',
+        `The ledger failed verification: ${r.problems.length} problem(s) in ${r.events} events on ${r.chains} chain(s).`,
+        r,
+      );
     }
     return r;
   },

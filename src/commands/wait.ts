@@ -11,9 +11,18 @@ export default defineCommand<WaitJson>({
   description: `Returns at once when unread messages are waiting. Otherwise sleeps on file-system
 notifications of the ledger (no busy polling) until one arrives, then prints it and marks it read
 (--peek leaves it unread). Exit 5 when --timeout runs out. While waiting, 'handoff agents' shows you live.`,
-  examples: ['<%= config.bin %> wait', '<%= config.bin %> wait --timeout 600 --json', '<%= config.bin %> wait --from codex --peek'],
+  examples: [
+    '<%= config.bin %> wait',
+    '<%= config.bin %> wait --timeout 600 --json',
+    '<%= config.bin %> wait --from codex --peek',
+  ],
   flags: {
-    timeout: { type: 'integer', char: 't', description: 'Give up after this many seconds (exit 5). Default: wait forever.', helpValue: 'seconds' },
+    timeout: {
+      type: 'integer',
+      char: 't',
+      description: 'Give up after this many seconds (exit 5). Default: wait forever.',
+      helpValue: 'seconds',
+    },
     from: { type: 'string', description: 'Only wake for messages from this agent.', helpValue: 'agent' },
     kind: { type: 'string', char: 'k', description: 'Only wake for messages of this kind.', options: MESSAGE_KINDS },
     peek: { type: 'boolean', description: 'Print without marking read.' },

@@ -22,6 +22,8 @@ export default defineCommand<WhoamiJson>({
   },
   print(r, io) {
     io.log(`${r.name} (${VIA[r.via]}${r.runtime ? `, runtime ${r.runtime}` : ''})`);
-    io.log(`${r.joined ? `joined${r.team ? ` team=${r.team}` : ''}${r.role ? ` role=${r.role}` : ''}` : 'not joined'}, ${r.unread} unread`);
+    io.log(
+      `${r.joined ? `joined${r.team ? ` team=${r.team}` : ''}${r.role ? ` role=${r.role}` : ''}` : 'not joined'}, ${r.unread} unread`,
+    );
   },
 });

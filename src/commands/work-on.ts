@@ -17,7 +17,11 @@ of this.`,
   args: [{ name: 'id', description: 'Message id (the short id printed in tables works).' }],
   flags: {
     none: { type: 'boolean', description: 'Commits answer no handoff.' },
-    auto: { type: 'boolean', description: 'Forget the pin: commits answer the next request replied to with a diff, or (a guess) the newest request read.' },
+    auto: {
+      type: 'boolean',
+      description:
+        'Forget the pin: commits answer the next request replied to with a diff, or (a guess) the newest request read.',
+    },
     as: asFlag,
     json: jsonFlag,
   },
@@ -26,7 +30,8 @@ of this.`,
       const me = resolveIdentity(ctx, { as: parsed.flags.as as string | undefined });
       const picked = [parsed.args.id !== undefined, !!parsed.flags.none, !!parsed.flags.auto].filter(Boolean).length;
       if (picked > 1) throw new UsageError('conflicting_flags', 'Give a message id, --none or --auto, not several.');
-      if (parsed.args.id !== undefined) setWorkingOn(ctx, me.name, { message: findMessage(ctx, parsed.args.id).id, mode: 'explicit' });
+      if (parsed.args.id !== undefined)
+        setWorkingOn(ctx, me.name, { message: findMessage(ctx, parsed.args.id).id, mode: 'explicit' });
       else if (parsed.flags.none) setWorkingOn(ctx, me.name, { message: null, mode: 'none' });
       else if (parsed.flags.auto) clearWorkingOn(ctx, me.name);
       return { agent: me.name, ...workingOn(ctx, me.name) };
@@ -34,7 +39,10 @@ of this.`,
   },
   print(r, io) {
     if (r.mode === 'none') io.log(`${r.agent}'s commits answer no handoff`);
-    else if (r.message) io.log(`${r.agent}'s commits answer ${r.message}${r.mode === 'auto' ? ' (a guess: the newest request read)' : r.mode === 'reply' ? ' (replied to with a diff)' : ' (pinned)'}`);
+    else if (r.message)
+      io.log(
+        `${r.agent}'s commits answer ${r.message}${r.mode === 'auto' ? ' (a guess: the newest request read)' : r.mode === 'reply' ? ' (replied to with a diff)' : ' (pinned)'}`,
+      );
     else io.log(`${r.agent} has not read a request yet; commits answer no handoff`);
   },
 });

@@ -140,7 +140,11 @@ export interface VerdictEvent extends EventBase {
 export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent | AttributionEvent | RewriteEvent | VerdictEvent;
 
 /** Distributive Omit, so that each event type keeps its own fields. */
-export type EventDraft = LedgerEvent extends infer E ? (E extends LedgerEvent ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen' | 'clock'> : never) : never;
+export type EventDraft = LedgerEvent extends infer E
+  ? E extends LedgerEvent
+    ? Omit<E, 'v' | 'id' | 'ts' | 'clone' | 'author' | 'seen' | 'clock'>
+    : never
+  : never;
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -161,7 +165,9 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
@@ -185,7 +191,8 @@ export const MAX_CLOCK_LEAD_MS = 7 * 24 * 3600 * 1000;
 const isName = (s: unknown): s is string => typeof s === 'string' && NAME_PATTERN.test(s) && !s.includes('..');
 const isCount = (n: unknown, max: number) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;
 const isPath = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= 4096 && !s.includes('\0');
-const isList = (v: unknown, max: number, each: (x: unknown) => boolean) => Array.isArray(v) && v.length <= max && v.every(each);
+const isList = (v: unknown, max: number, each: (x: unknown) => boolean) =>
+  Array.isArray(v) && v.length <= max && v.every(each);
 const VIAS = ['env', 'flag', 'runtime', 'mcp-client', 'git-user'];
 const isNullableName = (s: unknown) => s === null || isName(s);
 const isShortText = (s: unknown) => s === null || (typeof s === 'string' && s.length <= 200);
@@ -201,23 +208,44 @@ export function parseEvent(text: string): LedgerEvent {
   need(raw && typeof raw === 'object' && !Array.isArray(raw), 'not an object');
   const e = raw as Record<string, unknown>;
   need(typeof e.v === 'number' && e.v >= 1, 'missing format version');
-  need(e.v <= EVENT_FORMAT_VERSION, `format version ${String(e.v)} is newer than this handoff understands; upgrade handoff`);
+  need(
+    e.v <= EVENT_FORMAT_VERSION,
+    `format version ${String(e.v)} is newer than this handoff understands; upgrade handoff`,
+  );
   need(isEventId(e.id), 'bad id');
   need(typeof e.ts === 'string' && ISO.test(e.ts) && Number.isFinite(Date.parse(e.ts)), 'bad timestamp');
   need(typeof e.clone === 'string' && ULID.test(e.clone), 'bad clone id');
   const ts = Date.parse(e.ts as string);
   need(Number.isSafeInteger(e.clock) && (e.clock as number) >= ts, 'bad clock');
-  need((e.clock as number) - ts <= MAX_CLOCK_LEAD_MS, `clock ${String(e.clock)} is more than 7 days ahead of the event's own time`);
+  need(
+    (e.clock as number) - ts <= MAX_CLOCK_LEAD_MS,
+    `clock ${String(e.clock)} is more than 7 days ahead of the event's own time`,
+  );
   const a = e.author as Record<string, unknown> | undefined;
-  need(a && typeof a === 'object' && !Array.isArray(a) && isName(a.name) && isShortText(a.runtime) && VIAS.includes(a.via as string), 'bad author');
+  need(
+    a &&
+      typeof a === 'object' &&
+      !Array.isArray(a) &&
+      isName(a.name) &&
+      isShortText(a.runtime) &&
+      VIAS.includes(a.via as string),
+    'bad author',
+  );
   if (e.seen !== undefined) {
-    need(e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen) && Object.keys(e.seen).length <= 10_000, 'bad seen');
-    for (const [k, val] of Object.entries(e.seen as Record<string, unknown>)) need(ULID.test(k) && isObjectId(val), 'bad seen entry');
+    need(
+      e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen) && Object.keys(e.seen).length <= 10_000,
+      'bad seen',
+    );
+    for (const [k, val] of Object.entries(e.seen as Record<string, unknown>))
+      need(ULID.test(k) && isObjectId(val), 'bad seen entry');
   }
   switch (e.type) {
     case 'agent':
       need(['join', 'leave', 'register'].includes(e.action as string), 'bad agent action');
-      need(isName(e.name) && isNullableName(e.team) && isNullableName(e.role) && isShortText(e.runtime), 'bad agent fields');
+      need(
+        isName(e.name) && isNullableName(e.team) && isNullableName(e.role) && isShortText(e.runtime),
+        'bad agent fields',
+      );
       break;
     case 'message': {
       need(typeof e.address === 'string' && e.address.length <= 100, 'bad address');
@@ -229,7 +257,14 @@ export function parseEvent(text: string): LedgerEvent {
       need(e.no_reply === undefined || typeof e.no_reply === 'boolean', 'bad no_reply');
       const d = e.diff as Record<string, unknown> | null;
       need(
-        d === null || (d && typeof d === 'object' && !Array.isArray(d) && isObjectId(d.base) && isObjectId(d.snapshot) && isCount(d.files, 10_000_000) && isList(d.excluded, 100_000, isPath)),
+        d === null ||
+          (d &&
+            typeof d === 'object' &&
+            !Array.isArray(d) &&
+            isObjectId(d.base) &&
+            isObjectId(d.snapshot) &&
+            isCount(d.files, 10_000_000) &&
+            isList(d.excluded, 100_000, isPath)),
         'bad diff',
       );
       break;
@@ -244,7 +279,10 @@ export function parseEvent(text: string): LedgerEvent {
       need(isName(e.agent) && typeof e.human === 'boolean', 'bad attribution agent');
       need(isList(e.messages, 1000, isEventId), 'bad attribution messages');
       need(isRanges(e.files), 'bad attribution lines');
-      need(e.link === undefined || e.link === 'pinned' || e.link === 'reply' || e.link === 'guess', 'bad attribution link');
+      need(
+        e.link === undefined || e.link === 'pinned' || e.link === 'reply' || e.link === 'guess',
+        'bad attribution link',
+      );
       break;
     }
     case 'verdict':
@@ -256,7 +294,18 @@ export function parseEvent(text: string): LedgerEvent {
       break;
     case 'rewrite':
       need(['amend', 'rebase', 'relink'].includes(e.kind as string), 'bad rewrite kind');
-      need(isList(e.pairs, 100_000, (p) => !!p && typeof p === 'object' && isObjectId((p as { old: unknown }).old) && isObjectId((p as { new: unknown }).new)), 'bad rewrite pairs');
+      need(
+        isList(
+          e.pairs,
+          100_000,
+          (p) =>
+            !!p &&
+            typeof p === 'object' &&
+            isObjectId((p as { old: unknown }).old) &&
+            isObjectId((p as { new: unknown }).new),
+        ),
+        'bad rewrite pairs',
+      );
       need(
         e.lines === undefined ||
           (!!e.lines &&
@@ -269,7 +318,18 @@ export function parseEvent(text: string): LedgerEvent {
                 typeof files === 'object' &&
                 !Array.isArray(files) &&
                 Object.entries(files as Record<string, unknown>).every(
-                  ([f, ranges]) => isPath(f) && isList(ranges, 1_000_000, (r) => Array.isArray(r) && r.length === 3 && isCount(r[0], 1e9) && isCount(r[1], 1e9) && isObjectId(r[2])),
+                  ([f, ranges]) =>
+                    isPath(f) &&
+                    isList(
+                      ranges,
+                      1_000_000,
+                      (r) =>
+                        Array.isArray(r) &&
+                        r.length === 3 &&
+                        isCount(r[0], 1e9) &&
+                        isCount(r[1], 1e9) &&
+                        isObjectId(r[2]),
+                    ),
                 ),
             )),
         'bad rewrite lines',
@@ -284,6 +344,7 @@ export function parseEvent(text: string): LedgerEvent {
 function isRanges(v: unknown): boolean {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
   return Object.entries(v as Record<string, unknown>).every(
-    ([f, r]) => isPath(f) && isList(r, 1_000_000, (x) => Array.isArray(x) && x.length === 2 && x.every((n) => isCount(n, 1e9))),
+    ([f, r]) =>
+      isPath(f) && isList(r, 1_000_000, (x) => Array.isArray(x) && x.length === 2 && x.every((n) => isCount(n, 1e9))),
   );
 }

@@ -27,7 +27,10 @@ export function validateName(name: string, what = 'agent name'): string {
 export function validateAgentName(name: string): string {
   validateName(name, 'agent name');
   if (RESERVED.has(name)) {
-    throw new UsageError('reserved_name', `"${name}" is reserved in addresses and cannot be an agent name. Pick another name.`);
+    throw new UsageError(
+      'reserved_name',
+      `"${name}" is reserved in addresses and cannot be an agent name. Pick another name.`,
+    );
   }
   return name;
 }

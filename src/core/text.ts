@@ -8,7 +8,6 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 // Bidirectional overrides can make text read differently from what it is.
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
 
- 
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** Returns text with every control character replaced by a visible escape such as \x1b. */
@@ -45,7 +44,11 @@ export function gitHeaderPath(raw: string): string {
       if (/[0-7]/.test(n)) {
         bytes.push(parseInt(body.slice(i, i + 3), 8));
         i += 2;
-      } else bytes.push(({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[n] ?? n.charCodeAt(0));
+      } else
+        bytes.push(
+          ({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[n] ??
+            n.charCodeAt(0),
+        );
     }
     s = Buffer.from(bytes).toString('utf8');
   }

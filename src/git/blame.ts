@@ -34,12 +34,20 @@ function blameArgs(file: string, opts: { rev?: string; range?: [number, number] 
 }
 
 /** Blames `file` (optionally at `rev`, between lines `range`); one git process. */
-export function blameFile(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): BlameResult {
+export function blameFile(
+  cwd: string,
+  file: string,
+  opts: { rev?: string; range?: [number, number] } = {},
+): BlameResult {
   return parseBlame(runGit(blameArgs(file, opts), { cwd }).stdout.toString('utf8'), file);
 }
 
 /** Starts `git blame` in the background, so that the caller can do other work while git runs. */
-export function startBlame(cwd: string, file: string, opts: { rev?: string; range?: [number, number] } = {}): Promise<GitResult> {
+export function startBlame(
+  cwd: string,
+  file: string,
+  opts: { rev?: string; range?: [number, number] } = {},
+): Promise<GitResult> {
   return runGitStreaming(blameArgs(file, opts), { cwd, allowFailure: true });
 }
 
@@ -72,7 +80,13 @@ export function parseBlame(out: string, file: string): BlameResult {
       else if (key === 'filename') filenames.set(commit!, value);
     }
     const content = (rows[i++] ?? '').slice(1);
-    lines.push({ line: Number(final), commit: commit!, origLine: Number(orig), origPath: filenames.get(commit!) ?? file, content });
+    lines.push({
+      line: Number(final),
+      commit: commit!,
+      origLine: Number(orig),
+      origPath: filenames.get(commit!) ?? file,
+      content,
+    });
   }
   return { lines, commits };
 }

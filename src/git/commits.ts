@@ -50,7 +50,9 @@ function parseCommit(rec: string): CommitInfo {
 /** Metadata of commits (one git process for all of them). */
 export function readCommits(cwd: string, revs: string[]): CommitInfo[] {
   if (revs.length === 0) return [];
-  const out = runGit(['log', '--no-walk=unsorted', '-z', `--format=${COMMIT_FORMAT}`, ...revs, '--'], { cwd }).stdout.toString('utf8');
+  const out = runGit(['log', '--no-walk=unsorted', '-z', `--format=${COMMIT_FORMAT}`, ...revs, '--'], {
+    cwd,
+  }).stdout.toString('utf8');
   return out
     .split('\0')
     .filter((r) => r.trim())
@@ -135,7 +137,9 @@ export function addedLines(patch: string): Map<string, Map<number, string>> {
 function unquote(name: string): string {
   if (!name.startsWith('"')) return name;
   try {
-    return JSON.parse(name.replace(/\\([0-7]{3})/g, (_m, o: string) => `\\u00${parseInt(o, 8).toString(16).padStart(2, '0')}`)) as string;
+    return JSON.parse(
+      name.replace(/\\([0-7]{3})/g, (_m, o: string) => `\\u00${parseInt(o, 8).toString(16).padStart(2, '0')}`),
+    ) as string;
   } catch {
     return name.slice(1, -1);
   }
@@ -155,6 +159,9 @@ export function patchIds(cwd: string, patchText: string): Map<string, string> {
 /** Patch ids of several commits (two git processes for all of them). */
 export function patchIdsOf(cwd: string, commits: string[]): Map<string, string> {
   if (commits.length === 0) return new Map();
-  const text = runGit(['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=commit %H', ...commits, '--'], { cwd }).stdout.toString('utf8');
+  const text = runGit(
+    ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=commit %H', ...commits, '--'],
+    { cwd },
+  ).stdout.toString('utf8');
   return patchIds(cwd, text);
 }

@@ -32,7 +32,13 @@ export interface GitResult {
 }
 
 // Replacement objects (git replace) are ignored: the ledger is read as it was written, and verify reports them.
-const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_NO_REPLACE_OBJECTS: '1' };
+const BASE_ENV = {
+  GIT_TERMINAL_PROMPT: '0',
+  LC_ALL: 'C',
+  LANGUAGE: 'C',
+  GIT_OPTIONAL_LOCKS: '0',
+  GIT_NO_REPLACE_OBJECTS: '1',
+};
 
 /** Runs git and returns its raw result; throws a GitError on failure unless allowFailure is set. */
 export function runGit(args: string[], opts: GitOptions): GitResult {
@@ -47,7 +53,8 @@ export function runGit(args: string[], opts: GitOptions): GitResult {
   });
   if (res.error) {
     const code = (res.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new HandoffError('git_missing', 'git was not found on PATH. Install git and try again.');
+    if (code === 'ENOENT')
+      throw new HandoffError('git_missing', 'git was not found on PATH. Install git and try again.');
     throw new HandoffError('git_failed', `Could not run git ${args[0]}: ${res.error.message}`);
   }
   const out: GitResult = { status: res.status ?? 1, stdout: res.stdout, stderr: res.stderr.toString('utf8') };
@@ -61,11 +68,18 @@ export function git(args: string[], opts: GitOptions): string {
 }
 
 /** Runs git asynchronously, passing its stderr through to `onStderr` as it comes (progress) and keeping it. */
-export function runGitStreaming(args: string[], opts: GitOptions & { onStderr?: (chunk: string) => void }): Promise<GitResult> {
+export function runGitStreaming(
+  args: string[],
+  opts: GitOptions & { onStderr?: (chunk: string) => void },
+): Promise<GitResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', args, {
+      cwd: opts.cwd,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -13,12 +13,17 @@ const CHAINED = '.handoff-chained';
 
 /** True when `file` (relative to the worktree) is ignored by git, so that it is never committed. */
 export function isIgnored(repo: Repo, file: string): boolean {
-  return runGit(['check-ignore', '-q', '--no-index', '--', file], { cwd: repo.worktree ?? repo.cwd, allowFailure: true }).status === 0;
+  return (
+    runGit(['check-ignore', '-q', '--no-index', '--', file], { cwd: repo.worktree ?? repo.cwd, allowFailure: true })
+      .status === 0
+  );
 }
 
 /** The directory git runs hooks from for this repository. */
 export function hooksDir(repo: Repo): string {
-  return runGit(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd: repo.cwd }).stdout.toString('utf8').trim();
+  return runGit(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd: repo.cwd })
+    .stdout.toString('utf8')
+    .trim();
 }
 
 export interface HookState {
@@ -44,7 +49,15 @@ export function hookState(dir: string, name: string): HookState {
     content = null;
   }
   const installed = content !== null && content.includes(HOOK_MARK);
-  return { name, path: file, installed, chained: fs.existsSync(file + CHAINED), foreign: content !== null && !installed, executable, content };
+  return {
+    name,
+    path: file,
+    installed,
+    chained: fs.existsSync(file + CHAINED),
+    foreign: content !== null && !installed,
+    executable,
+    content,
+  };
 }
 
 /** Writes handoff's hook `name`, keeping an existing foreign hook as the chained one. Returns what it did. */

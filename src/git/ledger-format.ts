@@ -103,10 +103,20 @@ export function appendToChain(
     const parent = readRefs(repo, CHAIN_PREFIX).get(ref) ?? null;
     const { event, payload } = prepare(parent);
     const tree = writeEventTree(writer, event, payload);
-    const ident = { name: event.author.name, email: `${event.author.name}@handoff.invalid`, when: Date.parse(event.ts) / 1000 };
+    const ident = {
+      name: event.author.name,
+      email: `${event.author.name}@handoff.invalid`,
+      when: Date.parse(event.ts) / 1000,
+    };
     const parents = parent ? [parent] : [];
     if (payload.base) parents.push(payload.base);
-    const commit = writer.commit({ tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) });
+    const commit = writer.commit({
+      tree,
+      parents,
+      author: ident,
+      committer: ident,
+      message: commitMessage(event, payload.body),
+    });
     const outcome = writeRefLocked(repo, ref, commit, parent);
     if (outcome === 'ok') return { commit, parent, event };
     // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.
@@ -125,7 +135,11 @@ export interface ChainEvent {
 }
 
 /** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their parents. */
-export function listChainCommits(repo: Repo, tip: string, stop: string | null): { commit: string; parent: string | null; parents: string[] }[] {
+export function listChainCommits(
+  repo: Repo,
+  tip: string,
+  stop: string | null,
+): { commit: string; parent: string | null; parents: string[] }[] {
   const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
   if (stop) args.push(`^${stop}`);
   const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8').trim();

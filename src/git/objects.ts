@@ -47,7 +47,6 @@ export function sharedDirMode(shared: string | null): number | null {
   return null;
 }
 
-
 /** mkdir -p that gives each directory it creates the shared mode (umask would otherwise take g+w away). */
 export function makeSharedDir(dir: string, shared: string | null | (() => string | null) | undefined): void {
   if (fs.existsSync(dir)) return;

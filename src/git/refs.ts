@@ -135,6 +135,7 @@ function removeIfOwnerGone(lock: string): void {
 export function compareAndSwapRef(repo: Repo, ref: string, next: string, expected: string | null): boolean {
   const res = runGit(['update-ref', '--no-deref', ref, next, expected ?? ZERO], { cwd: repo.cwd, allowFailure: true });
   if (res.status === 0) return true;
-  if (/cannot lock ref|is at .* but expected|reference already exists|Unable to create .*\.lock/i.test(res.stderr)) return false;
+  if (/cannot lock ref|is at .* but expected|reference already exists|Unable to create .*\.lock/i.test(res.stderr))
+    return false;
   throw new Error(`git update-ref ${ref} failed: ${res.stderr.trim()}`);
 }

@@ -60,9 +60,15 @@ function checkObjectFormat(commonDir: string): void {
     return;
   }
   if (/^\s*objectformat\s*=\s*sha256/im.test(config)) {
-    throw new HandoffError('unsupported_repository', 'This repository uses SHA-256 object ids, which handoff does not support yet.');
+    throw new HandoffError(
+      'unsupported_repository',
+      'This repository uses SHA-256 object ids, which handoff does not support yet.',
+    );
   }
   if (/^\s*refstorage\s*=\s*reftable/im.test(config)) {
-    throw new HandoffError('unsupported_repository', 'This repository stores refs as reftable, which handoff does not support yet.');
+    throw new HandoffError(
+      'unsupported_repository',
+      'This repository stores refs as reftable, which handoff does not support yet.',
+    );
   }
 }

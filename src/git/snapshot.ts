@@ -37,7 +37,11 @@ export const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
 /** Builds the snapshot tree and its patch against HEAD. */
 export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFileLimit?: number }): Snapshot {
   const { repo } = opts;
-  if (!repo.worktree) throw new HandoffError('bare_repository', 'A bare repository has no working tree to attach. Run this in a worktree.');
+  if (!repo.worktree)
+    throw new HandoffError(
+      'bare_repository',
+      'A bare repository has no working tree to attach. Run this in a worktree.',
+    );
   const head = runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo.worktree, allowFailure: true });
   if (head.status !== 0) {
     throw new HandoffError(
@@ -74,12 +78,29 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
     const nested = run(['diff-index', '--cached', '-z', '--diff-filter=A', '--no-renames', base])
       .stdout.toString('utf8')
       .split('\0')
-      .reduce<string[]>((acc, cur, i, all) => (i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1] ? [...acc, all[i + 1]!] : acc), []);
+      .reduce<string[]>(
+        (acc, cur, i, all) =>
+          i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1] ? [...acc, all[i + 1]!] : acc,
+        [],
+      );
     if (nested.length) run(['rm', '--cached', '-q', '-r', '--', ...nested.map((n) => `:(literal)${n}`)]);
     const tree = run(['write-tree']).stdout.toString('utf8').trim();
     // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
     const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
-    const diffArgs = ['-c', `core.bigFileThreshold=${limit}`, 'diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--no-textconv', '--full-index', base, tree];
+    const diffArgs = [
+      '-c',
+      `core.bigFileThreshold=${limit}`,
+      'diff-tree',
+      '-r',
+      '-p',
+      '-M',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--full-index',
+      base,
+      tree,
+    ];
     const patch = run(diffArgs).stdout;
     const files = run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', base, tree])
       .stdout.toString('utf8')

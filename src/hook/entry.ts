@@ -6,7 +6,8 @@ import { closeContext, openContext, type Context } from '../ops/context';
 import { spoolHead } from '../ops/spool';
 
 const HOOK_BUSY_MS = 1000;
-const isBusy = (err: unknown) => /SQLITE_BUSY|database is locked/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
+const isBusy = (err: unknown) =>
+  /SQLITE_BUSY|database is locked/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
 import { commitNotice, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
 
 async function readStdin(): Promise<string> {
@@ -24,7 +25,11 @@ export async function main(argv: string[]): Promise<void> {
     const input = name === 'post-rewrite' ? await readStdin() : '';
     // A commit never waits on handoff: if another process holds the ledger's write lock for more than a
     // moment, the commit is spooled and the next handoff command records it.
-    ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`), busyTimeoutMs: HOOK_BUSY_MS, skipIndex: true });
+    ctx = openContext({
+      warn: (m) => process.stderr.write(`handoff: ${m}\n`),
+      busyTimeoutMs: HOOK_BUSY_MS,
+      skipIndex: true,
+    });
     if (name === 'post-commit') {
       let event = null;
       try {
@@ -39,10 +44,13 @@ export async function main(argv: string[]): Promise<void> {
       if (notice) process.stderr.write(`${notice}\n`);
     } else if (name === 'post-rewrite') {
       // Inside a rebase, git amends to squash and reports it as "amend": the rebase's own report covers it.
-      if (!(args[0] === 'amend' && rebaseInProgress(ctx))) recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
+      if (!(args[0] === 'amend' && rebaseInProgress(ctx)))
+        recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
     }
   } catch (err) {
-    process.stderr.write(`handoff: the ${name} hook could not record attribution (${(err as Error).message.split('\n')[0]}); the commit is fine.\n`);
+    process.stderr.write(
+      `handoff: the ${name} hook could not record attribution (${(err as Error).message.split('\n')[0]}); the commit is fine.\n`,
+    );
   } finally {
     try {
       if (ctx) closeContext(ctx);

@@ -23,7 +23,15 @@ export interface ReviewJson {
 }
 
 export interface ReviewListJson {
-  reviews: { message: string; from: string; kind: string; subject: string; ts: string; state: 'open' | Verdict; verdicts: number }[];
+  reviews: {
+    message: string;
+    from: string;
+    kind: string;
+    subject: string;
+    ts: string;
+    state: 'open' | Verdict;
+    verdicts: number;
+  }[];
 }
 
 export type HunkStatus = 'landed' | 'changed' | 'not_landed';

@@ -13,7 +13,10 @@ export interface AgentRow {
 }
 
 /** Applies a join: the agent is active with the given team, role and runtime. */
-export function upsertJoin(db: Db, a: { name: string; runtime: string | null; team: string | null; role: string | null; ts: string }): void {
+export function upsertJoin(
+  db: Db,
+  a: { name: string; runtime: string | null; team: string | null; role: string | null; ts: string },
+): void {
   stmt(
     db,
     `INSERT INTO agents (name, runtime, team, role, status, joined_at, last_seen)
@@ -67,5 +70,8 @@ export function listAgents(db: Db): AgentRow[] {
 
 /** Agents whose team or role is `group` (for @group addresses), excluding those who left. */
 export function agentsInGroup(db: Db, group: string): AgentRow[] {
-  return stmt(db, `SELECT * FROM agents WHERE (team = ? OR role = ?) AND status != 'left' ORDER BY name`).all(group, group) as AgentRow[];
+  return stmt(db, `SELECT * FROM agents WHERE (team = ? OR role = ?) AND status != 'left' ORDER BY name`).all(
+    group,
+    group,
+  ) as AgentRow[];
 }

@@ -38,12 +38,14 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     if (commitOfEvent(db, ev.id) !== e.commit) insertDuplicate(db, { id: ev.id, chain: e.chain, commit_id: e.commit });
     return false;
   }
-  for (const [chain, tip] of Object.entries(ev.seen ?? {})) insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
+  for (const [chain, tip] of Object.entries(ev.seen ?? {}))
+    insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
   // Commit bookkeeping made by hooks is not a sign of life of an agent (and humans are not agents).
   if (ev.type !== 'attribution' && ev.type !== 'rewrite') touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
   switch (ev.type) {
     case 'agent':
-      if (ev.action === 'join') upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
+      if (ev.action === 'join')
+        upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
       else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
       else ensureRegistered(db, ev.name);
       break;
@@ -90,7 +92,14 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
       });
       break;
     case 'verdict':
-      insertVerdict(db, { id: ev.id, message_id: ev.message, reviewer: ev.author.name, verdict: ev.verdict, reviewed_commit: ev.reviewed_commit, clock: ev.clock });
+      insertVerdict(db, {
+        id: ev.id,
+        message_id: ev.message,
+        reviewer: ev.author.name,
+        verdict: ev.verdict,
+        reviewed_commit: ev.reviewed_commit,
+        clock: ev.clock,
+      });
       // The handoff's author gets the verdict in their inbox, in the handoff's thread.
       for (const name of ev.to) ensureRegistered(db, name);
       insertMessage(
@@ -119,7 +128,13 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     case 'rewrite':
       for (const p of ev.pairs) {
         const lines = ev.lines?.[p.new];
-        insertRewrite(db, { new_commit: p.new, old_commit: p.old, event_id: ev.id, kind: ev.kind, lines: lines ? JSON.stringify(lines) : null });
+        insertRewrite(db, {
+          new_commit: p.new,
+          old_commit: p.old,
+          event_id: ev.id,
+          kind: ev.kind,
+          lines: lines ? JSON.stringify(lines) : null,
+        });
       }
       break;
   }

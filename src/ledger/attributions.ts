@@ -25,8 +25,14 @@ export function insertAttribution(db: Db, a: AttributionRow): void {
 }
 
 /** Records that `old` became `new` (lines: JSON of which old commit each range came from, for squashes). */
-export function insertRewrite(db: Db, r: { new_commit: string; old_commit: string; event_id: string; kind: string; lines: string | null }): void {
-  stmt(db, 'INSERT OR IGNORE INTO rewrites (new_commit, old_commit, event_id, kind, lines) VALUES (@new_commit, @old_commit, @event_id, @kind, @lines)').run(r);
+export function insertRewrite(
+  db: Db,
+  r: { new_commit: string; old_commit: string; event_id: string; kind: string; lines: string | null },
+): void {
+  stmt(
+    db,
+    'INSERT OR IGNORE INTO rewrites (new_commit, old_commit, event_id, kind, lines) VALUES (@new_commit, @old_commit, @event_id, @kind, @lines)',
+  ).run(r);
 }
 
 /** Rows of `table` for each commit that has one (keyed by commit_id). */
@@ -47,12 +53,16 @@ export function attributionsOf(db: Db, commits: string[]): Map<string, Attributi
 
 /** An attribution by patch id (the newest), for commits no hook saw. */
 export function attributionByPatchId(db: Db, patchId: string): AttributionRow | undefined {
-  return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT 1').get(patchId) as AttributionRow | undefined;
+  return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT 1').get(patchId) as
+    AttributionRow | undefined;
 }
 
 /** Agents' attributed commits that added lines to `file` and were recorded before `beforeClock`, newest first. */
 export function agentCommitsTouching(db: Db, file: string, beforeClock: number, limit: number): AttributionRow[] {
-  return stmt(db, 'SELECT a.* FROM attributions a, json_each(a.files) j WHERE j.value = ? AND a.human = 0 AND a.clock <= ? ORDER BY a.clock DESC LIMIT ?').all(file, beforeClock, limit) as AttributionRow[];
+  return stmt(
+    db,
+    'SELECT a.* FROM attributions a, json_each(a.files) j WHERE j.value = ? AND a.human = 0 AND a.clock <= ? ORDER BY a.clock DESC LIMIT ?',
+  ).all(file, beforeClock, limit) as AttributionRow[];
 }
 
 /** Whether any agent's commit was recorded before `beforeClock`. */
@@ -62,17 +72,26 @@ export function anyAgentCommitBefore(db: Db, beforeClock: number): boolean {
 
 /** Commits that carry per-line records (squashes): few, so they are read in one query. */
 export function commitsWithLineRecords(db: Db): Set<string> {
-  return new Set((stmt(db, 'SELECT DISTINCT new_commit FROM rewrites WHERE lines IS NOT NULL').all() as { new_commit: string }[]).map((r) => r.new_commit));
+  return new Set(
+    (
+      stmt(db, 'SELECT DISTINCT new_commit FROM rewrites WHERE lines IS NOT NULL').all() as { new_commit: string }[]
+    ).map((r) => r.new_commit),
+  );
 }
 
 /** The commits a new commit was rewritten from. */
 export function rewrittenFrom(db: Db, commit: string): { old_commit: string; kind: string; lines: string | null }[] {
-  return stmt(db, 'SELECT old_commit, kind, lines FROM rewrites WHERE new_commit = ? ORDER BY old_commit').all(commit) as { old_commit: string; kind: string; lines: string | null }[];
+  return stmt(db, 'SELECT old_commit, kind, lines FROM rewrites WHERE new_commit = ? ORDER BY old_commit').all(
+    commit,
+  ) as { old_commit: string; kind: string; lines: string | null }[];
 }
 
 /** Attributed commits, newest first, optionally of one agent. */
 export function listAttributions(db: Db, q: { agent?: string; limit: number }): AttributionRow[] {
-  return stmt(db, 'SELECT * FROM attributions WHERE (@agent IS NULL OR agent = @agent) ORDER BY clock DESC LIMIT @limit').all({ agent: q.agent ?? null, limit: q.limit }) as AttributionRow[];
+  return stmt(
+    db,
+    'SELECT * FROM attributions WHERE (@agent IS NULL OR agent = @agent) ORDER BY clock DESC LIMIT @limit',
+  ).all({ agent: q.agent ?? null, limit: q.limit }) as AttributionRow[];
 }
 
 export interface CommitFacts {
@@ -110,7 +129,10 @@ export interface VerdictRow {
 
 /** Records a verdict. */
 export function insertVerdict(db: Db, v: VerdictRow): void {
-  stmt(db, 'INSERT OR IGNORE INTO verdicts (id, message_id, reviewer, verdict, reviewed_commit, clock) VALUES (@id, @message_id, @reviewer, @verdict, @reviewed_commit, @clock)').run(v);
+  stmt(
+    db,
+    'INSERT OR IGNORE INTO verdicts (id, message_id, reviewer, verdict, reviewed_commit, clock) VALUES (@id, @message_id, @reviewer, @verdict, @reviewed_commit, @clock)',
+  ).run(v);
 }
 
 /** Verdicts on a message, oldest first. */

@@ -40,7 +40,10 @@ export function quarantined(db: Db): QuarantineRow[] {
 /** Holds a chain back at `commit_id`; true when this is news (not already recorded for the same tip). */
 export function quarantine(db: Db, q: QuarantineRow): boolean {
   const old = stmt(db, 'SELECT * FROM quarantine WHERE chain = ?').get(q.chain) as QuarantineRow | undefined;
-  stmt(db, 'INSERT OR REPLACE INTO quarantine (chain, commit_id, reason, tip, retry_after) VALUES (@chain, @commit_id, @reason, @tip, @retry_after)').run(q);
+  stmt(
+    db,
+    'INSERT OR REPLACE INTO quarantine (chain, commit_id, reason, tip, retry_after) VALUES (@chain, @commit_id, @reason, @tip, @retry_after)',
+  ).run(q);
   return !old || old.commit_id !== q.commit_id;
 }
 
@@ -51,12 +54,20 @@ export function releaseQuarantine(db: Db, chain: string): void {
 
 /** Records an event that reused an indexed event's id. */
 export function insertDuplicate(db: Db, d: { id: string; chain: string; commit_id: string }): boolean {
-  return stmt(db, 'INSERT OR IGNORE INTO duplicates (id, chain, commit_id) VALUES (@id, @chain, @commit_id)').run(d).changes === 1;
+  return (
+    stmt(db, 'INSERT OR IGNORE INTO duplicates (id, chain, commit_id) VALUES (@id, @chain, @commit_id)').run(d)
+      .changes === 1
+  );
 }
 
 /** Every recorded duplicate, with the commit that holds the id. */
-export function duplicates(db: Db): { id: string; chain: string; commit_id: string; kept_chain: string; kept_commit: string }[] {
-  return stmt(db, 'SELECT d.id, d.chain, d.commit_id, e.chain AS kept_chain, e.commit_id AS kept_commit FROM duplicates d JOIN events e ON e.id = d.id ORDER BY d.id').all() as {
+export function duplicates(
+  db: Db,
+): { id: string; chain: string; commit_id: string; kept_chain: string; kept_commit: string }[] {
+  return stmt(
+    db,
+    'SELECT d.id, d.chain, d.commit_id, e.chain AS kept_chain, e.commit_id AS kept_commit FROM duplicates d JOIN events e ON e.id = d.id ORDER BY d.id',
+  ).all() as {
     id: string;
     chain: string;
     commit_id: string;
@@ -67,7 +78,10 @@ export function duplicates(db: Db): { id: string; chain: string; commit_id: stri
 
 /** The commit that holds an indexed event id, or null. */
 export function commitOfEvent(db: Db, id: string): string | null {
-  return (stmt(db, 'SELECT commit_id FROM events WHERE id = ?').get(id) as { commit_id: string } | undefined)?.commit_id ?? null;
+  return (
+    (stmt(db, 'SELECT commit_id FROM events WHERE id = ?').get(id) as { commit_id: string } | undefined)?.commit_id ??
+    null
+  );
 }
 
 /** True when the event with this id is indexed. */
@@ -86,7 +100,10 @@ export function clockOfCommit(db: Db, commit: string): number | undefined {
 }
 
 /** Records that event `eventId` (on chain `witness`, at logical clock `clock`) witnessed `chain` at `tip`. */
-export function insertWitness(db: Db, w: { eventId: string; witness: string; clock: number; chain: string; tip: string }): void {
+export function insertWitness(
+  db: Db,
+  w: { eventId: string; witness: string; clock: number; chain: string; tip: string },
+): void {
   stmt(db, 'INSERT OR IGNORE INTO witnesses (event_id, chain, tip) VALUES (@eventId, @chain, @tip)').run(w);
   stmt(
     db,
@@ -97,12 +114,19 @@ export function insertWitness(db: Db, w: { eventId: string; witness: string; clo
 
 /** Every distinct (chain, tip) that some event witnessed. */
 export function allWitnesses(db: Db): { chain: string; tip: string; event_id: string }[] {
-  return stmt(db, 'SELECT chain, tip, min(event_id) AS event_id FROM witnesses GROUP BY chain, tip').all() as { chain: string; tip: string; event_id: string }[];
+  return stmt(db, 'SELECT chain, tip, min(event_id) AS event_id FROM witnesses GROUP BY chain, tip').all() as {
+    chain: string;
+    tip: string;
+    event_id: string;
+  }[];
 }
 
 /** Every witnessed tip with the chain whose event witnessed it. */
 export function allWitnessRows(db: Db): { chain: string; tip: string; witness: string }[] {
-  return stmt(db, 'SELECT w.chain, w.tip, min(e.chain) AS witness FROM witnesses w JOIN events e ON e.id = w.event_id GROUP BY w.chain, w.tip').all() as {
+  return stmt(
+    db,
+    'SELECT w.chain, w.tip, min(e.chain) AS witness FROM witnesses w JOIN events e ON e.id = w.event_id GROUP BY w.chain, w.tip',
+  ).all() as {
     chain: string;
     tip: string;
     witness: string;
@@ -111,13 +135,20 @@ export function allWitnessRows(db: Db): { chain: string; tip: string; witness: s
 
 /** What the chain `witness` last recorded of each other chain (the newest witness per chain). */
 export function lastWitnessedBy(db: Db, witness: string): Map<string, string> {
-  const rows = stmt(db, 'SELECT chain, tip FROM last_witness WHERE witness = ?').all(witness) as { chain: string; tip: string }[];
+  const rows = stmt(db, 'SELECT chain, tip FROM last_witness WHERE witness = ?').all(witness) as {
+    chain: string;
+    tip: string;
+  }[];
   return new Map(rows.map((r) => [r.chain, r.tip]));
 }
 
 /** Every event id in SQLite with its chain. */
 export function eventIds(db: Db): { id: string; chain: string; commit_id: string }[] {
-  return stmt(db, 'SELECT id, chain, commit_id FROM events').all() as { id: string; chain: string; commit_id: string }[];
+  return stmt(db, 'SELECT id, chain, commit_id FROM events').all() as {
+    id: string;
+    chain: string;
+    commit_id: string;
+  }[];
 }
 
 /** Number of indexed events (per type when given). */

@@ -59,7 +59,9 @@ export function getMessage(db: Db, id: string): MessageRow | undefined {
 
 /** Keeps settings.short_id_length long enough that no two messages share a short id. */
 function noteShortId(db: Db, id: string): void {
-  const others = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? AND id <> ?').all(id.slice(19), id) as { id: string }[];
+  const others = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? AND id <> ?').all(id.slice(19), id) as {
+    id: string;
+  }[];
   if (others.length === 0) return;
   let need = shortIdLength(db);
   for (const o of others) {
@@ -67,26 +69,39 @@ function noteShortId(db: Db, id: string): void {
     while (common < id.length && id[id.length - 1 - common] === o.id[o.id.length - 1 - common]) common++;
     need = Math.max(need, Math.min(id.length, common + 1));
   }
-  stmt(db, "INSERT INTO settings (key, value) VALUES ('short_id_length', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)").run(String(need));
+  stmt(
+    db,
+    "INSERT INTO settings (key, value) VALUES ('short_id_length', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+  ).run(String(need));
   setShortIdLength(need);
 }
 
 /** How many trailing characters of a message id keep every short id unique (at least 7). */
 export function shortIdLength(db: Db): number {
-  const row = stmt(db, "SELECT value FROM settings WHERE key = 'short_id_length'").get() as { value: string } | undefined;
+  const row = stmt(db, "SELECT value FROM settings WHERE key = 'short_id_length'").get() as
+    { value: string } | undefined;
   return Math.max(SHORT_ID_MIN, Number(row?.value ?? 0) || 0);
 }
 
 /** Message ids ending with `suffix` (7 or more characters). */
 export function findMessageIdsBySuffix(db: Db, suffix: string, limit = 10): string[] {
-  const rows = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? ORDER BY id').all(suffix.slice(-7)) as { id: string }[];
-  return rows.map((r) => r.id).filter((id) => id.endsWith(suffix)).slice(0, limit);
+  const rows = stmt(db, 'SELECT id FROM messages WHERE substr(id, 20) = ? ORDER BY id').all(suffix.slice(-7)) as {
+    id: string;
+  }[];
+  return rows
+    .map((r) => r.id)
+    .filter((id) => id.endsWith(suffix))
+    .slice(0, limit);
 }
 
 /** Message ids starting with `prefix` (at most `limit`). */
 export function findMessageIds(db: Db, prefix: string, limit = 3): string[] {
   const hi = `${prefix}\uffff`;
-  return (stmt(db, 'SELECT id FROM messages WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').all(prefix, hi, limit) as { id: string }[]).map((r) => r.id);
+  return (
+    stmt(db, 'SELECT id FROM messages WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').all(prefix, hi, limit) as {
+      id: string;
+    }[]
+  ).map((r) => r.id);
 }
 
 export interface InboxRow extends MessageRow {
@@ -117,7 +132,8 @@ export function inboxFor(
 
 /** Number of unread messages for an agent. */
 export function unreadCount(db: Db, agent: string): number {
-  return (stmt(db, 'SELECT count(*) AS n FROM recipients WHERE agent = ? AND status = 0').get(agent) as { n: number }).n;
+  return (stmt(db, 'SELECT count(*) AS n FROM recipients WHERE agent = ? AND status = 0').get(agent) as { n: number })
+    .n;
 }
 
 export interface RecipientRow {
@@ -129,7 +145,9 @@ export interface RecipientRow {
 
 /** Delivery state of a message per recipient. */
 export function recipientsOf(db: Db, messageId: string): RecipientRow[] {
-  return stmt(db, 'SELECT agent, status, read_at, acked_at FROM recipients WHERE message_id = ? ORDER BY agent').all(messageId) as RecipientRow[];
+  return stmt(db, 'SELECT agent, status, read_at, acked_at FROM recipients WHERE message_id = ? ORDER BY agent').all(
+    messageId,
+  ) as RecipientRow[];
 }
 
 /** Every message of a thread in order. */
@@ -166,7 +184,10 @@ export function listThreads(db: Db, q: { agent?: string; limit: number }): Threa
 
 /** Messages that can be reviewed: review requests and messages with an attached diff, newest first. */
 export function listReviewable(db: Db): MessageRow[] {
-  return stmt(db, "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500").all() as MessageRow[];
+  return stmt(
+    db,
+    "SELECT * FROM messages WHERE kind = 'review_request' OR diff_tree IS NOT NULL ORDER BY clock DESC, id DESC LIMIT 500",
+  ).all() as MessageRow[];
 }
 
 /** Direct messages between `a` and `b` (not to a team, a role or all), newest first: who sent each and its clock. */
@@ -182,13 +203,17 @@ export function exchangeHistory(db: Db, a: string, b: string, limit: number): { 
 
 /** When the loop guard last told `agent` about `other` (a clock), or null. */
 export function lastLoopNotice(db: Db, agent: string, other: string): number | null {
-  const row = stmt(db, 'SELECT notified FROM loop_notices WHERE agent = ? AND other = ?').get(agent, other) as { notified: number } | undefined;
+  const row = stmt(db, 'SELECT notified FROM loop_notices WHERE agent = ? AND other = ?').get(agent, other) as
+    { notified: number } | undefined;
   return row?.notified ?? null;
 }
 
 /** Remembers that the loop guard told `agent` about `other` at `clock`. */
 export function noteLoopNotice(db: Db, agent: string, other: string, clock: number): void {
-  stmt(db, 'INSERT INTO loop_notices (agent, other, notified) VALUES (?, ?, ?) ON CONFLICT (agent, other) DO UPDATE SET notified = excluded.notified').run(agent, other, clock);
+  stmt(
+    db,
+    'INSERT INTO loop_notices (agent, other, notified) VALUES (?, ?, ?) ON CONFLICT (agent, other) DO UPDATE SET notified = excluded.notified',
+  ).run(agent, other, clock);
 }
 
 /** Of `ids`, those `agent` has not been nudged about yet; records them as nudged now. */
@@ -199,12 +224,16 @@ export function takeNewNudges(db: Db, agent: string, ids: string[], at: number):
 
 /** Records the tmux pane where an agent runs (local doorbell). */
 export function setDoorbell(db: Db, agent: string, pane: string): void {
-  stmt(db, 'INSERT INTO doorbells (agent, pane) VALUES (?, ?) ON CONFLICT (agent) DO UPDATE SET pane = excluded.pane').run(agent, pane);
+  stmt(
+    db,
+    'INSERT INTO doorbells (agent, pane) VALUES (?, ?) ON CONFLICT (agent) DO UPDATE SET pane = excluded.pane',
+  ).run(agent, pane);
 }
 
 /** The pane of an agent and when it was last rung. */
 export function getDoorbell(db: Db, agent: string): { pane: string; last_rung: number } | undefined {
-  return stmt(db, 'SELECT pane, last_rung FROM doorbells WHERE agent = ?').get(agent) as { pane: string; last_rung: number } | undefined;
+  return stmt(db, 'SELECT pane, last_rung FROM doorbells WHERE agent = ?').get(agent) as
+    { pane: string; last_rung: number } | undefined;
 }
 
 /** Notes that an agent's doorbell rang at `when` (ms). */

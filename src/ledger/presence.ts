@@ -13,7 +13,10 @@ export interface PresenceRow {
 
 /** Records that process `pid` on `host` acts for `agent`. */
 export function addPresence(db: Db, p: PresenceRow): void {
-  stmt(db, 'INSERT OR REPLACE INTO presence (agent, host, pid, command, started_at, proc_start) VALUES (@agent, @host, @pid, @command, @started_at, @proc_start)').run({ proc_start: null, ...p });
+  stmt(
+    db,
+    'INSERT OR REPLACE INTO presence (agent, host, pid, command, started_at, proc_start) VALUES (@agent, @host, @pid, @command, @started_at, @proc_start)',
+  ).run({ proc_start: null, ...p });
 }
 
 /** Forgets a process. */

@@ -7,7 +7,11 @@
  * leaves them unread, and a closed connection ends every wait and the server.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -55,12 +59,20 @@ export function clientKind(clientName: string | undefined): string | null {
  * the config was read by the wrong agent (Copilot CLI reads Claude Code's .mcp.json), so the client's own
  * kind is used instead. Without HANDOFF_AGENT, the client's kind names it, so one shared config serves all.
  */
-export function mcpIdentity(env: NodeJS.ProcessEnv, clientName: string | undefined, as?: string): { name: string | null; via: IdentityJson['via'] | null; note: string | null } {
+export function mcpIdentity(
+  env: NodeJS.ProcessEnv,
+  clientName: string | undefined,
+  as?: string,
+): { name: string | null; via: IdentityJson['via'] | null; note: string | null } {
   const kind = clientKind(clientName);
   const named = as ?? (env.HANDOFF_AGENT || undefined);
   const intended = env.HANDOFF_RUNTIME || undefined;
   if (named && intended && kind && intended !== kind) {
-    return { name: kind, via: 'mcp-client', note: `this server's config names ${named} (for ${intended}), but it was started by ${clientName}; acting as ${kind}.` };
+    return {
+      name: kind,
+      via: 'mcp-client',
+      note: `this server's config names ${named} (for ${intended}), but it was started by ${clientName}; acting as ${kind}.`,
+    };
   }
   if (named) return { name: named, via: as ? 'flag' : 'env', note: null };
   if (kind) return { name: kind, via: 'mcp-client', note: null };
@@ -99,7 +111,10 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
       const ctx = need();
       indexChains(ctx);
       const value = await fn(ctx);
-      return { content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }], structuredContent: { result: value } as Record<string, unknown> };
+      return {
+        content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }],
+        structuredContent: { result: value } as Record<string, unknown>,
+      };
     } catch (err) {
       return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify(errorToJson(err), null, 2) }] };
     }
@@ -118,7 +133,9 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
         to: z.string().describe('Recipient: agent name, "a,b", @team, @role, or all'),
         body: z.string().describe('The message text'),
         attach_diff: z.boolean().optional().describe('Attach the working tree snapshot and diff'),
-        kind: kind.optional().describe('request (default), review_request, question, answer, decision, status, todo...'),
+        kind: kind
+          .optional()
+          .describe('request (default), review_request, question, answer, decision, status, todo...'),
         priority: priority.optional(),
         thread: z.string().optional().describe('Continue this thread (any message id in it)'),
         reply_to: z.string().optional().describe('The message this answers'),
@@ -145,9 +162,14 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
     'inbox',
     {
       title: 'List your messages',
-      description: 'Unread messages addressed to you (urgent first, then oldest). Listing does not mark them read; use read.',
+      description:
+        'Unread messages addressed to you (urgent first, then oldest). Listing does not mark them read; use read.',
       annotations: READ_ONLY,
-      inputSchema: { all: z.boolean().optional().describe('Include read messages'), from: z.string().optional(), kind: kind.optional() },
+      inputSchema: {
+        all: z.boolean().optional().describe('Include read messages'),
+        from: z.string().optional(),
+        kind: kind.optional(),
+      },
     },
     (a) => run((ctx) => inbox(ctx, { all: a.all, from: a.from, kind: a.kind })),
   );
@@ -155,14 +177,16 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
     'read',
     {
       title: 'Read messages',
-      description: 'Return messages in full and mark them read (the sender sees a read receipt). Give ids, or all=true for every unread one.',
+      description:
+        'Return messages in full and mark them read (the sender sees a read receipt). Give ids, or all=true for every unread one.',
       annotations: WRITES,
       inputSchema: { ids: z.array(z.string()).optional(), all: z.boolean().optional() },
     },
     (a, extra) =>
       run((ctx) => {
         const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true });
-        if (r.messages.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
+        if (r.messages.length)
+          session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
         return { ...r, marked: r.messages.map((m) => m.id) };
       }),
   );
@@ -170,20 +194,27 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
     'reply',
     {
       title: 'Reply to a message',
-      description: 'Reply in the same thread to the sender of a message. Set attach_diff to include your working tree changes.',
+      description:
+        'Reply in the same thread to the sender of a message. Set attach_diff to include your working tree changes.',
       annotations: WRITES,
       inputSchema: { id: z.string(), body: z.string(), attach_diff: z.boolean().optional(), kind: kind.optional() },
     },
-    (a) => run((ctx) => reply(ctx, { id: a.id, body: a.body, attachDiff: a.attach_diff, kind: a.kind as MessageKind | undefined })),
+    (a) =>
+      run((ctx) =>
+        reply(ctx, { id: a.id, body: a.body, attachDiff: a.attach_diff, kind: a.kind as MessageKind | undefined }),
+      ),
   );
   server.registerTool(
     'wait',
     {
       title: 'Wait for a message',
       description:
-        'Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client\'s tool timeout. Progress is reported while waiting when the client asks for it.',
+        "Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client's tool timeout. Progress is reported while waiting when the client asks for it.",
       annotations: WRITES,
-      inputSchema: { timeout_seconds: z.number().int().min(1).max(3600).describe('Give up after this long'), from: z.string().optional() },
+      inputSchema: {
+        timeout_seconds: z.number().int().min(1).max(3600).describe('Give up after this long'),
+        from: z.string().optional(),
+      },
     },
     (a, extra) =>
       run(async (ctx) => {
@@ -193,7 +224,15 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
         const tick = () => {
           const elapsed = Math.round((Date.now() - started) / 1000);
           void extra
-            .sendNotification({ method: 'notifications/progress', params: { progressToken: token!, progress: elapsed, total: a.timeout_seconds, message: `waiting for a message (${elapsed}s)` } })
+            .sendNotification({
+              method: 'notifications/progress',
+              params: {
+                progressToken: token!,
+                progress: elapsed,
+                total: a.timeout_seconds,
+                message: `waiting for a message (${elapsed}s)`,
+              },
+            })
             .catch(() => undefined);
         };
         // Progress now and every 10 s: a client that resets its timeout on progress keeps waiting.
@@ -201,7 +240,8 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
         const ticker = token !== undefined ? setInterval(tick, 10_000) : undefined;
         try {
           const r = await waitForMessages(ctx, { timeoutSeconds: a.timeout_seconds, from: a.from, peek: true, signal });
-          if (signal.aborted) throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.', 5);
+          if (signal.aborted)
+            throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.', 5);
           session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
           return r;
         } finally {
@@ -211,28 +251,57 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
   );
   server.registerTool(
     'thread',
-    { title: 'Read a thread', description: 'Every message of the thread a message belongs to, in order.', annotations: READ_ONLY, inputSchema: { id: z.string() } },
+    {
+      title: 'Read a thread',
+      description: 'Every message of the thread a message belongs to, in order.',
+      annotations: READ_ONLY,
+      inputSchema: { id: z.string() },
+    },
     (a) => run((ctx) => thread(ctx, { id: a.id })),
   );
-  server.registerTool('agents', { title: 'List agents', description: 'Known agents with team, role, liveness and unread counts.', annotations: READ_ONLY, inputSchema: {} }, () =>
-    run((ctx) => ({ agents: agents(ctx) })),
+  server.registerTool(
+    'agents',
+    {
+      title: 'List agents',
+      description: 'Known agents with team, role, liveness and unread counts.',
+      annotations: READ_ONLY,
+      inputSchema: {},
+    },
+    () => run((ctx) => ({ agents: agents(ctx) })),
   );
-  server.registerTool('whoami', { title: 'Who am I', description: 'Your agent name and how it was found.', annotations: READ_ONLY, inputSchema: {} }, () => run((ctx) => whoami(ctx, {})));
+  server.registerTool(
+    'whoami',
+    {
+      title: 'Who am I',
+      description: 'Your agent name and how it was found.',
+      annotations: READ_ONLY,
+      inputSchema: {},
+    },
+    () => run((ctx) => whoami(ctx, {})),
+  );
   server.registerTool(
     'blame',
     {
       title: 'Blame a file',
       description: 'For each line of a file: the commit, the agent that made it and the handoff message behind it.',
       annotations: READ_ONLY,
-      inputSchema: { file: z.string(), from_line: z.number().int().min(1).optional(), to_line: z.number().int().min(1).optional() },
+      inputSchema: {
+        file: z.string(),
+        from_line: z.number().int().min(1).optional(),
+        to_line: z.number().int().min(1).optional(),
+      },
     },
-    (a) => run((ctx) => blame(ctx, { file: a.file, range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined })),
+    (a) =>
+      run((ctx) =>
+        blame(ctx, { file: a.file, range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined }),
+      ),
   );
   server.registerTool(
     'review',
     {
       title: 'Review a handoff',
-      description: 'Compare the diff attached to a handoff with what landed: each hunk landed as sent, landed changed, or not landed.',
+      description:
+        'Compare the diff attached to a handoff with what landed: each hunk landed as sent, landed changed, or not landed.',
       annotations: READ_ONLY,
       inputSchema: { id: z.string(), range: z.string().optional().describe('A..B instead of the attributed commits') },
     },
@@ -240,12 +309,19 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
   );
   // The caller's unread messages as a resource; subscribers get resources/updated when it changes.
   const INBOX = 'handoff://inbox';
-  server.registerResource('inbox', INBOX, { title: 'Your unread handoff messages', mimeType: 'application/json' }, async () => {
-    await session.ready;
-    const ctx = need();
-    indexChains(ctx);
-    return { contents: [{ uri: INBOX, mimeType: 'application/json', text: JSON.stringify(inbox(ctx, {}), null, 2) }] };
-  });
+  server.registerResource(
+    'inbox',
+    INBOX,
+    { title: 'Your unread handoff messages', mimeType: 'application/json' },
+    async () => {
+      await session.ready;
+      const ctx = need();
+      indexChains(ctx);
+      return {
+        contents: [{ uri: INBOX, mimeType: 'application/json', text: JSON.stringify(inbox(ctx, {}), null, 2) }],
+      };
+    },
+  );
   let watching: AbortController | null = null;
   server.server.setRequestHandler(SubscribeRequestSchema, (req) => {
     if (req.params.uri === INBOX && !watching && session.ctx) {
@@ -271,10 +347,15 @@ async function watchInbox(session: Session, signal: AbortSignal, notify: () => P
   let last = unreadCount(ctx, me());
   const all = AbortSignal.any([signal, session.closing.signal]);
   while (!all.aborted) {
-    const now = await waitForChange(ctx, () => {
-      const n = unreadCount(ctx, me());
-      return n !== last ? n : undefined;
-    }, 60_000, all);
+    const now = await waitForChange(
+      ctx,
+      () => {
+        const n = unreadCount(ctx, me());
+        return n !== last ? n : undefined;
+      },
+      60_000,
+      all,
+    );
     if (now === undefined) continue;
     last = now;
     await notify().catch(() => undefined);
@@ -317,7 +398,8 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     const id = 'id' in message ? message.id : undefined;
     const pending = id !== undefined && 'result' in message ? session.pendingReads.get(id) : undefined;
     if (id !== undefined) session.pendingReads.delete(id);
-    if (pending && session.ctx?.db.open && !(message as { result?: { isError?: boolean } }).result?.isError) markRead(session.ctx, pending.me, pending.ids);
+    if (pending && session.ctx?.db.open && !(message as { result?: { isError?: boolean } }).result?.isError)
+      markRead(session.ctx, pending.me, pending.ids);
   };
   let me: string | null = null;
   let settle: () => void = () => undefined;
@@ -331,7 +413,11 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
       if (!session.ctx) return;
       const kind = clientKind(server.server.getClientVersion()?.name);
       if (who.name) {
-        session.ctx.env = { ...session.ctx.env, HANDOFF_AGENT: who.name, ...(kind ? { HANDOFF_CLIENT_RUNTIME: kind } : {}) };
+        session.ctx.env = {
+          ...session.ctx.env,
+          HANDOFF_AGENT: who.name,
+          ...(kind ? { HANDOFF_CLIENT_RUNTIME: kind } : {}),
+        };
         if (who.via === 'mcp-client') session.ctx.env.HANDOFF_AGENT_FROM = 'mcp-client';
       }
       try {

@@ -44,7 +44,8 @@ function continueWith(runtime: string | null, reason: string): Record<string, un
   if (runtime === 'gemini') return { decision: 'deny', reason };
   if (runtime === 'cursor') return { followup_message: reason };
   // VS Code reads the same hook files as Copilot CLI and documents the decision inside hookSpecificOutput.
-  if (runtime === 'copilot') return { decision: 'block', reason, hookSpecificOutput: { hookEventName: 'Stop', decision: 'block', reason } };
+  if (runtime === 'copilot')
+    return { decision: 'block', reason, hookSpecificOutput: { hookEventName: 'Stop', decision: 'block', reason } };
   return { decision: 'block', reason };
 }
 
@@ -56,7 +57,10 @@ const IDLE_WAIT_MS = 3500_000;
  * was not told about, then returns the text that wakes the idle session (the hook exits 2 with it). One
  * waiter per agent: a newer one (the next turn's) replaces it.
  */
-export async function idleWait(ctx: Context, input: { stdin: string; timeoutMs?: number }): Promise<{ wake: string | null; skipped: string | null }> {
+export async function idleWait(
+  ctx: Context,
+  input: { stdin: string; timeoutMs?: number },
+): Promise<{ wake: string | null; skipped: string | null }> {
   const first = agentHookPrecheck(ctx, input.stdin);
   if (first) return { wake: null, skipped: first };
   const me = resolveIdentity(ctx);
@@ -80,10 +84,17 @@ export async function idleWait(ctx: Context, input: { stdin: string; timeoutMs?:
       },
       input.timeoutMs ?? IDLE_WAIT_MS,
     );
-    if (!fresh || fresh.length === 0) return { wake: null, skipped: fresh ? 'a newer waiter took over' : 'no message came' };
+    if (!fresh || fresh.length === 0)
+      return { wake: null, skipped: fresh ? 'a newer waiter took over' : 'no message came' };
     const rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).filter((m) => fresh.includes(m.id));
-    const lines = rows.slice(0, 10).map((m) => `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}): ${firstLine(m.body, 80)}`);
-    const text = [`New handoff message${rows.length === 1 ? '' : 's'} for ${me.name}:`, ...lines, `Read with \`handoff read <id>\` and act on ${rows.length === 1 ? 'it' : 'them'}.`];
+    const lines = rows
+      .slice(0, 10)
+      .map((m) => `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}): ${firstLine(m.body, 80)}`);
+    const text = [
+      `New handoff message${rows.length === 1 ? '' : 's'} for ${me.name}:`,
+      ...lines,
+      `Read with \`handoff read <id>\` and act on ${rows.length === 1 ? 'it' : 'them'}.`,
+    ];
     return { wake: text.join('\n'), skipped: null };
   } finally {
     try {
@@ -105,13 +116,17 @@ function agentHookPrecheck(ctx: Context, stdin: string): string | null {
   }
   const meant = ctx.env.HANDOFF_RUNTIME || null;
   const actual = runningUnder(ctx, payload);
-  if (meant && actual && actual !== meant) return `this hook was written for ${meant} but runs under ${actual}; it speaks for nobody`;
+  if (meant && actual && actual !== meant)
+    return `this hook was written for ${meant} but runs under ${actual}; it speaks for nobody`;
   if (/^(off|false|0)$/i.test(ctx.config().get('handoff.nudge')?.at(-1) ?? '')) return 'handoff.nudge is off';
   return null;
 }
 
 /** Answers one agent hook event (session-start, stop). */
-export function agentHook(ctx: Context, input: { event: Exclude<AgentHookEvent, 'idle-wait'>; stdin: string }): AgentHookJson {
+export function agentHook(
+  ctx: Context,
+  input: { event: Exclude<AgentHookEvent, 'idle-wait'>; stdin: string },
+): AgentHookJson {
   let payload: Record<string, unknown> = {};
   try {
     const parsed = input.stdin.trim() ? (JSON.parse(input.stdin) as unknown) : {};
@@ -127,18 +142,42 @@ export function agentHook(ctx: Context, input: { event: Exclude<AgentHookEvent, 
     unread
       .filter((m) => ids.includes(m.id))
       .slice(0, 10)
-      .map((m) => `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}${m.priority === 'urgent' ? ', urgent' : ''}): ${firstLine(m.body, 80)}`)
+      .map(
+        (m) =>
+          `- ${shortId(m.id)} from ${inert(m.sender)} (${m.kind}${m.priority === 'urgent' ? ', urgent' : ''}): ${firstLine(m.body, 80)}`,
+      )
       .join('\n');
   if (input.event === 'session-start') {
     const text = unread.length
       ? `You are "${me.name}" in handoff. ${unread.length} unread message${unread.length === 1 ? '' : 's'}:\n${list(unread.map((m) => m.id))}\nRead them with \`handoff read <id>\` (or the handoff MCP tool "read") before you start.`
       : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`;
     // Told at session start counts as told: the Stop hook nudges only about what came later.
-    writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread.map((m) => m.id), ctx.now().getTime()));
-    return { output: { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } }, skipped: null };
+    writeTx(ctx.db, () =>
+      takeNewNudges(
+        ctx.db,
+        me.name,
+        unread.map((m) => m.id),
+        ctx.now().getTime(),
+      ),
+    );
+    return {
+      output: { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } },
+      skipped: null,
+    };
   }
-  const fresh = writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, unread.map((m) => m.id), ctx.now().getTime()));
-  if (fresh.length === 0) return { output: null, skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages' };
+  const fresh = writeTx(ctx.db, () =>
+    takeNewNudges(
+      ctx.db,
+      me.name,
+      unread.map((m) => m.id),
+      ctx.now().getTime(),
+    ),
+  );
+  if (fresh.length === 0)
+    return {
+      output: null,
+      skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages',
+    };
   const reason = `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`;
   return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null };
 }

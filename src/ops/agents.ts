@@ -38,8 +38,10 @@ export function join(ctx: Context, input: { as?: string; team?: string; role?: s
   const role = input.role === undefined ? null : validateName(input.role, 'role name');
   registerPane(ctx, me.name);
   const existing = getAgent(ctx.db, me.name);
-  const same = existing && existing.status === 'active' && existing.joined_at && existing.team === team && existing.role === role;
-  if (!same) appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'join', name: me.name, team, role, runtime: me.runtime });
+  const same =
+    existing && existing.status === 'active' && existing.joined_at && existing.team === team && existing.role === role;
+  if (!same)
+    appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'join', name: me.name, team, role, runtime: me.runtime });
   return { agent: describe(ctx, me.name, liveAgents(ctx)), changed: !same };
 }
 
@@ -49,7 +51,15 @@ export function leave(ctx: Context, input: { as?: string }): JoinJson {
   const existing = getAgent(ctx.db, me.name);
   if (!existing) throw new NotFoundError('unknown_agent', `${me.name} has not joined, so there is nothing to leave.`);
   const changed = existing.status !== 'left';
-  if (changed) appendEvent<AgentEvent>(ctx, me, { type: 'agent', action: 'leave', name: me.name, team: existing.team, role: existing.role, runtime: me.runtime });
+  if (changed)
+    appendEvent<AgentEvent>(ctx, me, {
+      type: 'agent',
+      action: 'leave',
+      name: me.name,
+      team: existing.team,
+      role: existing.role,
+      runtime: me.runtime,
+    });
   return { agent: describe(ctx, me.name, liveAgents(ctx)), changed };
 }
 

@@ -28,7 +28,8 @@ export function appendEvent<E extends LedgerEvent>(
     // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
     const said = lastWitnessedBy(ctx.db, ctx.cloneId);
     const seen: Record<string, string> = {};
-    for (const [chain, tip] of knownTips(ctx.db)) if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
+    for (const [chain, tip] of knownTips(ctx.db))
+      if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
     const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
     const now = ctx.now();
     let parentClock = 0;

@@ -7,8 +7,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isEventId, type AttributionEvent, type RewriteEvent } from '../core/events';
 import { NAME_PATTERN, slugifyName } from '../core/names';
-import { addedLines, addedRanges, commitPatch, patchIds, patchIdsOf, readCommitWithPatch, readCommits, type CommitInfo } from '../git/commits';
-import { agentCommitsTouching, anyAgentCommitBefore, attributionByPatchId, attributionsOf, commitsWithLineRecords, listAttributions, commitFacts, rewrittenFrom, saveCommitFacts, type AttributionRow } from '../ledger/attributions';
+import {
+  addedLines,
+  addedRanges,
+  commitPatch,
+  patchIds,
+  patchIdsOf,
+  readCommitWithPatch,
+  readCommits,
+  type CommitInfo,
+} from '../git/commits';
+import {
+  agentCommitsTouching,
+  anyAgentCommitBefore,
+  attributionByPatchId,
+  attributionsOf,
+  commitsWithLineRecords,
+  listAttributions,
+  commitFacts,
+  rewrittenFrom,
+  saveCommitFacts,
+  type AttributionRow,
+} from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
 import { isAncestor, runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
@@ -91,7 +111,8 @@ export function commitNotice(ctx: Context, e: AttributionEvent): string | null {
   if (!id) return `${who}, answering no handoff ('handoff work-on <id>' links the next commits to one)`;
   const m = getMessage(ctx.db, id);
   const what = `${shortId(id)}${m ? ` "${firstLine(m.body, 50)}" from ${inert(m.sender)}` : ''}`;
-  if (e.link === 'guess') return `${who}, answering ${what}: a guess (the newest request ${e.agent} read); 'handoff work-on <id>' pins the right one`;
+  if (e.link === 'guess')
+    return `${who}, answering ${what}: a guess (the newest request ${e.agent} read); 'handoff work-on <id>' pins the right one`;
   return `${who}, answering ${what} (${e.link === 'reply' ? `${e.agent} replied to it with a diff` : 'pinned'})`;
 }
 
@@ -111,7 +132,9 @@ function squashSources(ctx: Context, message: string): string[] {
   }
   if (!text && /^Squashed commit of the following:/.test(message)) text = message;
   const listed = [...text.matchAll(/^commit ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
-  return [...new Set(listed)].reverse().filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true }).status === 0);
+  return [...new Set(listed)]
+    .reverse()
+    .filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true }).status === 0);
 }
 
 /** The commits a squash was made from (recorded with per-line owners), following earlier rewrites of it. */
@@ -138,7 +161,12 @@ function squashSourcesOf(ctx: Context, commit: string, depth = 0): string[] {
 function recordSquash(ctx: Context, me: IdentityJson, commit: string, sources: string[]): void {
   if (sources.length === 0) return;
   const lines = lineOwners(ctx.repo.cwd, commit, sources);
-  appendEvent<RewriteEvent>(ctx, me, { type: 'rewrite', kind: 'relink', pairs: sources.map((old) => ({ old, new: commit })), lines: { [commit]: lines } });
+  appendEvent<RewriteEvent>(ctx, me, {
+    type: 'rewrite',
+    kind: 'relink',
+    pairs: sources.map((old) => ({ old, new: commit })),
+    lines: { [commit]: lines },
+  });
 }
 
 /** Records a rewrite reported by post-rewrite (stdin lines "old new"). */
@@ -146,7 +174,8 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
   const pairs: { old: string; new: string }[] = [];
   for (const line of opts.input.split('\n')) {
     const [oldC, newC] = line.trim().split(' ');
-    if (oldC && newC && /^[0-9a-f]{40}$/.test(oldC) && /^[0-9a-f]{40}$/.test(newC) && oldC !== newC) pairs.push({ old: oldC, new: newC });
+    if (oldC && newC && /^[0-9a-f]{40}$/.test(oldC) && /^[0-9a-f]{40}$/.test(newC) && oldC !== newC)
+      pairs.push({ old: oldC, new: newC });
   }
   if (pairs.length === 0) return null;
   // A new commit made from several old ones (squash): map each added line to the old commit that added it.
@@ -161,7 +190,12 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
       if (sources.length) lines[newC] = lineOwners(ctx.repo.cwd, newC, sources);
     }
   }
-  const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), { type: 'rewrite', kind: opts.kind, pairs, ...(Object.keys(lines).length ? { lines } : {}) });
+  const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), {
+    type: 'rewrite',
+    kind: opts.kind,
+    pairs,
+    ...(Object.keys(lines).length ? { lines } : {}),
+  });
   return event;
 }
 
@@ -178,10 +212,16 @@ export function lineOwners(cwd: string, newC: string, olds: string[]): Record<st
     const ranges: [number, number, string][] = [];
     for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
       // The newest source that added this text wins: a later commit of the branch rewrote the line.
-      const owner = [...pool].reverse().find((p) => [...(p.added.get(file) ?? new Map<number, string>()).values()].includes(text));
+      const owner = [...pool]
+        .reverse()
+        .find((p) => [...(p.added.get(file) ?? new Map<number, string>()).values()].includes(text));
       if (!owner) continue;
       const m = owner.added.get(file)!;
-      for (const [k, t] of m) if (t === text) { m.delete(k); break; }
+      for (const [k, t] of m)
+        if (t === text) {
+          m.delete(k);
+          break;
+        }
       const last = ranges[ranges.length - 1];
       if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
       else ranges.push([lineNo, 1, owner.commit]);
@@ -214,23 +254,39 @@ export class CommitResolver {
   private unmerged: Set<string> | undefined;
   private lineRecords: Set<string> | undefined;
   /** `tip`: the revision being blamed or logged; squash sources are agents' commits outside its history. */
-  constructor(private readonly ctx: Context, private readonly tip = 'HEAD') {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly tip = 'HEAD',
+  ) {}
 
   /** Agents' attributed commits (the newest 500) that exist here and are not in the history of the tip. */
   private unmergedAgentCommits(): Set<string> {
     if (this.unmerged) return this.unmerged;
-    const recent = listAttributions(this.ctx.db, { limit: 500 }).filter((r) => !r.human).map((r) => r.commit_id);
+    const recent = listAttributions(this.ctx.db, { limit: 500 })
+      .filter((r) => !r.human)
+      .map((r) => r.commit_id);
     this.unmerged = new Set();
     if (recent.length === 0) return this.unmerged;
     // One walk: what the agents' commits reach that the tip does not (missing commits are skipped).
-    const res = runGit(['rev-list', '--ignore-missing', '--stdin'], { cwd: this.ctx.repo.cwd, input: `${recent.join('\n')}\n^${this.tip}\n`, allowFailure: true });
+    const res = runGit(['rev-list', '--ignore-missing', '--stdin'], {
+      cwd: this.ctx.repo.cwd,
+      input: `${recent.join('\n')}\n^${this.tip}\n`,
+      allowFailure: true,
+    });
     const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
     for (const c of recent) if (reach.has(c)) this.unmerged.add(c);
     return this.unmerged;
   }
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
     const messages = JSON.parse(row.messages) as string[];
-    return { agent: row.agent, human: !!row.human, messages, via, source: row.commit_id, link: messages.length ? ((row.link as Link | null) ?? 'pinned') : null };
+    return {
+      agent: row.agent,
+      human: !!row.human,
+      messages,
+      via,
+      source: row.commit_id,
+      link: messages.length ? ((row.link as Link | null) ?? 'pinned') : null,
+    };
   }
 
   /** Looks up many commits at once (the fallbacks cost two git processes for all unknown commits). */
@@ -270,7 +326,14 @@ export class CommitResolver {
       if (!f) continue;
       if (f.trailer_agent) {
         const messages = JSON.parse(f.trailer_msgs) as string[];
-        this.cache.set(c, { agent: f.trailer_agent, human: false, messages, via: 'trailer', source: c, link: messages.length ? 'pinned' : null });
+        this.cache.set(c, {
+          agent: f.trailer_agent,
+          human: false,
+          messages,
+          via: 'trailer',
+          source: c,
+          link: messages.length ? 'pinned' : null,
+        });
       } else if (f.patch_id) {
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
         if (row) {
@@ -281,7 +344,12 @@ export class CommitResolver {
         }
       }
       // Only a commit with one parent, made after some agent commit was recorded, can be a squash of them.
-      if (!this.cache.get(c) && f.parents === 1 && f.committed_at && anyAgentCommitBefore(this.ctx.db, f.committed_at + SKEW_MS)) {
+      if (
+        !this.cache.get(c) &&
+        f.parents === 1 &&
+        f.committed_at &&
+        anyAgentCommitBefore(this.ctx.db, f.committed_at + SKEW_MS)
+      ) {
         this.relinkByContent(c, f.committed_at + SKEW_MS);
       }
     }
@@ -296,9 +364,16 @@ export class CommitResolver {
     const cwd = this.ctx.repo.cwd;
     const unmerged = this.unmergedAgentCommits();
     if (unmerged.size === 0) return;
-    const files = runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', '--first-parent', commit], { cwd, allowFailure: true }).stdout.toString('utf8').split('\0').filter(Boolean);
+    const files = runGit(
+      ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', '--first-parent', commit],
+      { cwd, allowFailure: true },
+    )
+      .stdout.toString('utf8')
+      .split('\0')
+      .filter(Boolean);
     const candidates = new Map<string, AttributionRow>();
-    for (const f of files.slice(0, 50)) for (const row of agentCommitsTouching(this.ctx.db, f, beforeClock, 50)) candidates.set(row.commit_id, row);
+    for (const f of files.slice(0, 50))
+      for (const row of agentCommitsTouching(this.ctx.db, f, beforeClock, 50)) candidates.set(row.commit_id, row);
     if (candidates.size === 0) return;
     const sources = [...candidates.values()]
       .filter((r) => unmerged.has(r.commit_id) && !isAncestor(cwd, commit, r.commit_id))

@@ -26,7 +26,8 @@ export interface StartedBlame {
 
 /** Starts git blame for `input` in `cwd`; pass the result to blame(). */
 export function beginBlame(cwd: string, input: BlameInput): StartedBlame {
-  if (input.rev !== undefined && (input.rev.startsWith('-') || /\s/.test(input.rev))) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
+  if (input.rev !== undefined && (input.rev.startsWith('-') || /\s/.test(input.rev)))
+    throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
   if (input.file.startsWith('-')) throw new UsageError('bad_path', `${JSON.stringify(input.file)} is not a file path.`);
   return { input, running: startBlame(cwd, input.file, { rev: input.rev, range: input.range }) };
 }
@@ -36,8 +37,15 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   const { input, running } = 'running' in started ? started : beginBlame(ctx.repo.cwd, started);
   const res = await running;
   if (res.status !== 0) {
-    if (/no such path|no such file/i.test(res.stderr)) throw new NotFoundError('file_not_found', `${input.file} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`);
-    throw new UsageError('blame_failed', `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`);
+    if (/no such path|no such file/i.test(res.stderr))
+      throw new NotFoundError(
+        'file_not_found',
+        `${input.file} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`,
+      );
+    throw new UsageError(
+      'blame_failed',
+      `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`,
+    );
   }
   const result: BlameResult = parseBlame(res.stdout.toString('utf8'), input.file);
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
@@ -68,7 +76,17 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       };
       perResolved.set(r, shared);
     }
-    return { line: l.line, commit: l.commit, content: l.content, agent: shared.agent, via: shared.via, link: shared.link, messages: shared.messages, author: info.author, summary: info.summary };
+    return {
+      line: l.line,
+      commit: l.commit,
+      content: l.content,
+      agent: shared.agent,
+      via: shared.via,
+      link: shared.link,
+      messages: shared.messages,
+      author: info.author,
+      summary: info.summary,
+    };
   });
   return { file: input.file, rev: input.rev ?? null, lines };
 }
@@ -84,10 +102,14 @@ export async function why(ctx: Context, input: { file: string; line: number; rev
 }
 
 /** Commits newest first, each with its agent and handoff. */
-export function log(ctx: Context, input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string }): LogEntryJson[] {
+export function log(
+  ctx: Context,
+  input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string },
+): LogEntryJson[] {
   const args = ['log', '-z', '--format=%H%x01%aI%x01%an%x01%s', `--max-count=${input.limit ?? 100}`];
   if (input.since) {
-    if (input.since.startsWith('-')) throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
+    if (input.since.startsWith('-'))
+      throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
     args.push(`--since=${input.since}`);
   }
   if (input.rev) {
@@ -101,7 +123,11 @@ export function log(ctx: Context, input: { agent?: string; since?: string; path?
     if (/does not have any commits/.test(res.stderr)) return [];
     throw new UsageError('log_failed', `git log failed: ${res.stderr.trim()}`);
   }
-  const rows = res.stdout.toString('utf8').split('\0').filter((r) => r.trim()).map((r) => r.replace(/^\n/, '').split('\x01'));
+  const rows = res.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((r) => r.trim())
+    .map((r) => r.replace(/^\n/, '').split('\x01'));
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   resolver.resolveAll(rows.map((r) => r[0]!));
   const out: LogEntryJson[] = [];
@@ -116,7 +142,10 @@ export function log(ctx: Context, input: { agent?: string; since?: string; path?
       agent: r ? { name: r.agent, human: r.human } : null,
       via: r?.via ?? null,
       link: r?.link ?? null,
-      messages: (r?.messages ?? []).map((id) => ({ id, subject: getMessage(ctx.db, id)?.body.split('\n', 1)[0] ?? '' })),
+      messages: (r?.messages ?? []).map((id) => ({
+        id,
+        subject: getMessage(ctx.db, id)?.body.split('\n', 1)[0] ?? '',
+      })),
     });
   }
   return out;

@@ -26,7 +26,11 @@ function readList(ctx: Context): { path: string; message: string }[] {
 export function checkout(ctx: Context, input: { id: string; dir?: string }): CheckoutJson {
   requireWritable(ctx, 'make a checkout');
   const m = findMessage(ctx, input.id);
-  if (!m.diff_tree || !m.diff_base) throw new UsageError('no_snapshot', `Message ${m.id} was sent without --attach-diff, so it has no snapshot to check out.`);
+  if (!m.diff_tree || !m.diff_base)
+    throw new UsageError(
+      'no_snapshot',
+      `Message ${m.id} was sent without --attach-diff, so it has no snapshot to check out.`,
+    );
   let dir: string;
   if (input.dir !== undefined) {
     dir = path.resolve(ctx.repo.cwd, input.dir);
@@ -44,10 +48,14 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
       };
       const rel = path.relative(real(top), real(dir));
       if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
-        throw new UsageError('dir_inside_worktree', `${dir} is inside this working tree, where git would record it as a submodule. Give a directory outside ${top}, or none (a temporary one is made).`);
+        throw new UsageError(
+          'dir_inside_worktree',
+          `${dir} is inside this working tree, where git would record it as a submodule. Give a directory outside ${top}, or none (a temporary one is made).`,
+        );
       }
     }
-    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new UsageError('dir_not_empty', `${dir} exists and is not empty. Give a new or empty directory.`);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
+      throw new UsageError('dir_not_empty', `${dir} exists and is not empty. Give a new or empty directory.`);
   } else {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `handoff-${m.id.slice(-8).toLowerCase()}-`));
   }
@@ -61,8 +69,12 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
     committer: ident,
     message: `handoff snapshot of message ${m.id}\n\nHandoff-Id: ${m.id}\n`,
   });
-  const res = runGit(['worktree', 'add', '--detach', '--quiet', dir, commit], { cwd: ctx.repo.cwd, allowFailure: true });
-  if (res.status !== 0) throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${res.stderr.trim()}`);
+  const res = runGit(['worktree', 'add', '--detach', '--quiet', dir, commit], {
+    cwd: ctx.repo.cwd,
+    allowFailure: true,
+  });
+  if (res.status !== 0)
+    throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${res.stderr.trim()}`);
   fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id }], null, 2));
   return { message: m.id, path: dir, commit, base: m.diff_base };
 }

@@ -108,7 +108,8 @@ function unwritable(dataDir: string): string | null {
     fs.accessSync(dataDir, fs.constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return fs.existsSync(dataDir) ? dataDir : path.dirname(dataDir);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      return fs.existsSync(dataDir) ? dataDir : path.dirname(dataDir);
     throw err;
   }
   for (const file of ['ledger.db', 'clone-id']) {
@@ -163,7 +164,8 @@ function readCloneId(dataDir: string, create = true): string {
   const file = path.join(dataDir, 'clone-id');
   const read = () => {
     const id = fs.readFileSync(file, 'utf8').trim();
-    if (!CLONE_ID.test(id)) throw new HandoffError('bad_clone_id', `${file} does not hold a clone id. Delete it to get a new one.`);
+    if (!CLONE_ID.test(id))
+      throw new HandoffError('bad_clone_id', `${file} does not hold a clone id. Delete it to get a new one.`);
     return id;
   };
   try {
@@ -192,7 +194,10 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
 }
 
 function readConfig(repo: Repo): Map<string, string[]> {
-  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)'], { cwd: repo.cwd, allowFailure: true });
+  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)'], {
+    cwd: repo.cwd,
+    allowFailure: true,
+  });
   const map = new Map<string, string[]>();
   if (res.status !== 0) return map;
   for (const item of res.stdout.toString('utf8').split('\0')) {

@@ -45,7 +45,12 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   const steps: DemoStep[] = [];
   const cleanEnv = { ...process.env };
   for (const k of Object.keys(cleanEnv)) if (k.startsWith('HANDOFF_') || k.startsWith('GIT_')) delete cleanEnv[k];
-  const gitEnv = { GIT_AUTHOR_NAME: 'Demo Human', GIT_AUTHOR_EMAIL: 'human@example.com', GIT_COMMITTER_NAME: 'Demo Human', GIT_COMMITTER_EMAIL: 'human@example.com' };
+  const gitEnv = {
+    GIT_AUTHOR_NAME: 'Demo Human',
+    GIT_AUTHOR_EMAIL: 'human@example.com',
+    GIT_COMMITTER_NAME: 'Demo Human',
+    GIT_COMMITTER_EMAIL: 'human@example.com',
+  };
 
   const record = (s: DemoStep) => {
     steps.push(s);
@@ -61,14 +66,27 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
       env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent, NO_COLOR: '1' },
       encoding: 'utf8',
     });
-    const step = { agent, where: path.basename(where), command: `handoff ${show}`, output: `${res.stdout}${res.stderr}`.trimEnd(), exitCode: res.status ?? 1 };
+    const step = {
+      agent,
+      where: path.basename(where),
+      command: `handoff ${show}`,
+      output: `${res.stdout}${res.stderr}`.trimEnd(),
+      exitCode: res.status ?? 1,
+    };
     record(step);
-    if (step.exitCode !== 0) throw new HandoffError('demo_failed', `The demo step '${step.command}' failed:\n${step.output}`);
+    if (step.exitCode !== 0)
+      throw new HandoffError('demo_failed', `The demo step '${step.command}' failed:\n${step.output}`);
     return res.stdout.trim();
   };
   const gitStep = (where: string, args: string[]) => {
     const out = sh(where, args).trimEnd();
-    record({ agent: null, where: path.basename(where), command: `git ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`, output: out, exitCode: 0 });
+    record({
+      agent: null,
+      where: path.basename(where),
+      command: `git ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`,
+      output: out,
+      exitCode: 0,
+    });
     return out;
   };
 
@@ -84,16 +102,48 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
 
   handoff('claude', main, ['join', '--team', 'core', '--role', 'lead']);
   handoff('codex', codexTree, ['join', '--team', 'core', '--role', 'reviewer']);
-  const request = handoff('claude', main, ['send', 'codex', 'parse() returns [""] for empty input. Please make it return [] and drop empty items.', '--kind', 'request'], 'send codex "parse() returns [\\"\\"] for empty input. Please make it return [] ..." --kind request');
+  const request = handoff(
+    'claude',
+    main,
+    [
+      'send',
+      'codex',
+      'parse() returns [""] for empty input. Please make it return [] and drop empty items.',
+      '--kind',
+      'request',
+    ],
+    'send codex "parse() returns [\\"\\"] for empty input. Please make it return [] ..." --kind request',
+  );
   handoff('codex', codexTree, ['inbox']);
   handoff('codex', codexTree, ['read', request]);
   fs.writeFileSync(path.join(codexTree, 'src', 'parser.ts'), PARSER_V2);
-  record({ agent: 'codex', where: path.basename(codexTree), command: '(codex edits src/parser.ts)', output: '', exitCode: 0 });
-  const answer = handoff('codex', codexTree, ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'], 'reply <id> "Done: empty input gives [] ..." --attach-diff');
+  record({
+    agent: 'codex',
+    where: path.basename(codexTree),
+    command: '(codex edits src/parser.ts)',
+    output: '',
+    exitCode: 0,
+  });
+  const answer = handoff(
+    'codex',
+    codexTree,
+    ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'],
+    'reply <id> "Done: empty input gives [] ..." --attach-diff',
+  );
   const commitAs = (agent: string, where: string, message: string) => {
-    const res = spawnSync('git', ['commit', '-q', '-am', message], { cwd: where, env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent }, encoding: 'utf8' });
+    const res = spawnSync('git', ['commit', '-q', '-am', message], {
+      cwd: where,
+      env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent },
+      encoding: 'utf8',
+    });
     if (res.status !== 0) throw new HandoffError('demo_failed', `git commit failed: ${res.stderr}`);
-    record({ agent, where: path.basename(where), command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`, output: `${res.stderr}${sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)'])}`.trimEnd(), exitCode: 0 });
+    record({
+      agent,
+      where: path.basename(where),
+      command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`,
+      output: `${res.stderr}${sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)'])}`.trimEnd(),
+      exitCode: 0,
+    });
   };
   commitAs('codex', codexTree, 'Return [] for empty input');
   handoff('claude', main, ['inbox']);
@@ -116,7 +166,13 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   const chains = sh(main, ['for-each-ref', '--format=%(refname)', 'refs/handoff/']).trim().split('\n').filter(Boolean);
   gitStep(main, ['for-each-ref', 'refs/handoff/']);
   gitStep(main, ['log', '--first-parent', '--format=%h %an: %s', chains[0] ?? 'HEAD']);
-  const answerCommit = sh(main, ['log', '--first-parent', '--format=%H', `--grep=Handoff-Id: ${answer}`, chains[0] ?? 'HEAD']).trim();
+  const answerCommit = sh(main, [
+    'log',
+    '--first-parent',
+    '--format=%H',
+    `--grep=Handoff-Id: ${answer}`,
+    chains[0] ?? 'HEAD',
+  ]).trim();
   gitStep(main, ['show', `${answerCommit.slice(0, 12)}:body`]);
   return { dir, html: htmlFile, steps };
 }

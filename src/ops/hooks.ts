@@ -48,8 +48,16 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
     // Never modify a file the team commits, nor put this machine's paths into one.
     return {
       dir,
-      hooks: HOOK_NAMES.map((name) => ({ name, state: 'manual', chained: false, healthy: false, problem: `${path.join(dir, name)} can be committed; add the line below to it` })),
-      manual: HOOK_NAMES.map((name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`),
+      hooks: HOOK_NAMES.map((name) => ({
+        name,
+        state: 'manual',
+        chained: false,
+        healthy: false,
+        problem: `${path.join(dir, name)} can be committed; add the line below to it`,
+      })),
+      manual: HOOK_NAMES.map(
+        (name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`,
+      ),
     };
   }
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
@@ -97,7 +105,16 @@ function committableHooks(ctx: Context, dir: string): string[] {
 export function uninstallHooks(ctx: Context): HooksJson {
   requireWritable(ctx, 'remove hooks');
   const dir = hooksDir(ctx.repo);
-  return { dir, hooks: HOOK_NAMES.map((name) => ({ name, state: uninstallHook(dir, name), chained: false, healthy: true, problem: null })) };
+  return {
+    dir,
+    hooks: HOOK_NAMES.map((name) => ({
+      name,
+      state: uninstallHook(dir, name),
+      chained: false,
+      healthy: true,
+      problem: null,
+    })),
+  };
 }
 
 /** What is installed and whether each hook can run. */
@@ -112,16 +129,32 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
       else if (!s.executable) problem = 'not executable';
       else if (s.content !== render(paths, name)) {
         const target = /'([^']*dist\/hook\.js)'/.exec(s.content ?? '')?.[1];
-        problem = target && !fs.existsSync(target) ? `points to ${target}, which is gone; run 'handoff hooks install'` : "installed by another handoff version; run 'handoff hooks install'";
+        problem =
+          target && !fs.existsSync(target)
+            ? `points to ${target}, which is gone; run 'handoff hooks install'`
+            : "installed by another handoff version; run 'handoff hooks install'";
       }
-      return { name, state: s.installed ? 'installed' : s.foreign ? 'foreign' : 'absent', chained: s.chained, healthy: problem === null, problem };
+      return {
+        name,
+        state: s.installed ? 'installed' : s.foreign ? 'foreign' : 'absent',
+        chained: s.chained,
+        healthy: problem === null,
+        problem,
+      };
     }),
   };
 }
 
 /** Checks that the hook templates and the hook entry exist where handoff runs from. */
 export function checkHookPaths(paths: HookPaths): void {
-  for (const f of [path.join(paths.root, 'dist', 'hook.js'), ...HOOK_NAMES.map((n) => path.join(paths.root, 'hooks', n))]) {
-    if (!fs.existsSync(f)) throw new HandoffError('hooks_missing', `${f} is missing from this handoff installation. Run 'npm run build' in ${paths.root}.`);
+  for (const f of [
+    path.join(paths.root, 'dist', 'hook.js'),
+    ...HOOK_NAMES.map((n) => path.join(paths.root, 'hooks', n)),
+  ]) {
+    if (!fs.existsSync(f))
+      throw new HandoffError(
+        'hooks_missing',
+        `${f} is missing from this handoff installation. Run 'npm run build' in ${paths.root}.`,
+      );
   }
 }

@@ -26,9 +26,25 @@ export interface InboxInput {
 /** The caller's messages: unread ones (urgent first, then oldest first), or all with `all`. */
 export function inbox(ctx: Context, input: InboxInput): InboxJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  const rows = inboxFor(ctx.db, { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority, limit: input.limit });
+  const rows = inboxFor(ctx.db, {
+    agent: me.name,
+    includeRead: !!input.all,
+    from: input.from,
+    kind: input.kind,
+    priority: input.priority,
+    limit: input.limit,
+  });
   const messages = rows.map(messageJson);
-  return { agent: me.name, unread: unreadCount(ctx.db, me.name), messages, notices: loopNotices(ctx, me.name, messages.filter((m) => m.status === 'stored')) };
+  return {
+    agent: me.name,
+    unread: unreadCount(ctx.db, me.name),
+    messages,
+    notices: loopNotices(
+      ctx,
+      me.name,
+      messages.filter((m) => m.status === 'stored'),
+    ),
+  };
 }
 
 /** How many unread messages `agent` has. */
@@ -40,7 +56,9 @@ export function unreadOf(ctx: Context, agent: string): number {
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
   if (unread.length && ctx.readOnly) {
-    ctx.warn(`${unread.length === 1 ? 'this message stays' : 'these messages stay'} unread: ${ctx.readOnly} is not writable by this user.`);
+    ctx.warn(
+      `${unread.length === 1 ? 'this message stays' : 'these messages stay'} unread: ${ctx.readOnly} is not writable by this user.`,
+    );
     return [];
   }
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
@@ -48,33 +66,55 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
   // diff say it for sure). Pings, answers and status lines are not work to do.
   const work = ids
     .map((id) => getMessage(ctx.db, id))
-    .filter((m): m is NonNullable<typeof m> => !!m && WORK_KINDS.has(m.kind) && !m.no_reply && m.sender !== me.name && recipientsOf(ctx.db, m.id).some((r) => r.agent === me.name))
+    .filter(
+      (m): m is NonNullable<typeof m> =>
+        !!m &&
+        WORK_KINDS.has(m.kind) &&
+        !m.no_reply &&
+        m.sender !== me.name &&
+        recipientsOf(ctx.db, m.id).some((r) => r.agent === me.name),
+    )
     .sort((a, b) => a.clock - b.clock || (a.id < b.id ? -1 : 1));
   if (work.length) setWorkingOn(ctx, me.name, { message: work[work.length - 1]!.id, mode: 'auto' });
   return unread;
 }
 
 /** Prints messages and marks them read: the given ids, or every unread one with `all`. */
-export function read(ctx: Context, input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean }): ReadJson {
+export function read(
+  ctx: Context,
+  input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean },
+): ReadJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  if (!input.all && input.ids.length === 0) throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
+  if (!input.all && input.ids.length === 0)
+    throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
   let rows: ReturnType<typeof messageJson>[];
   if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
   else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
   // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server).
-  const marked = input.deferMark ? [] : markRead(ctx, me, rows.map((m) => m.id));
+  const marked = input.deferMark
+    ? []
+    : markRead(
+        ctx,
+        me,
+        rows.map((m) => m.id),
+      );
   return { agent: me.name, notices: loopNotices(ctx, me.name, rows), messages: rows, marked };
 }
 
 /** Acknowledges messages addressed to the caller (acknowledged implies read). */
 export function ack(ctx: Context, input: { as?: string; ids: string[] }): AckJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  if (input.ids.length === 0) throw new UsageError('missing_id', "Say which message to acknowledge: 'handoff ack <id>'.");
+  if (input.ids.length === 0)
+    throw new UsageError('missing_id', "Say which message to acknowledge: 'handoff ack <id>'.");
   const rows: InboxRow[] = [];
   const ids = input.ids.map((i) => findMessage(ctx, i).id);
   for (const id of ids) {
     const mine = recipientsOf(ctx.db, id).find((r) => r.agent === me.name);
-    if (!mine) throw new NotFoundError('not_a_recipient', `Message ${id} was not addressed to ${me.name}, so ${me.name} cannot acknowledge it.`);
+    if (!mine)
+      throw new NotFoundError(
+        'not_a_recipient',
+        `Message ${id} was not addressed to ${me.name}, so ${me.name} cannot acknowledge it.`,
+      );
     if (mine.status < 2) rows.push({ id } as InboxRow);
   }
   const acked = rows.map((r) => r.id);

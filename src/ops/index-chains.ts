@@ -45,7 +45,12 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
   const tips = readChainTips(ctx.repo);
   const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
   const now = ctx.now().getTime();
-  const todo: { chain: string; tip: string; from: string | null; commits: { commit: string; parent: string | null }[] }[] = [];
+  const todo: {
+    chain: string;
+    tip: string;
+    from: string | null;
+    commits: { commit: string; parent: string | null }[];
+  }[] = [];
   let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
@@ -64,7 +69,9 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
     // Appends only ever extend a chain: the oldest new commit must sit on the tip indexed before.
     if (from && (commits.length === 0 || commits[0]!.parent !== from)) {
       report.rewritten.push({ chain, known: from, tip });
-      ctx.warn(`chain ${chain} was rewritten: its tip ${tip.slice(0, 12)} does not descend from ${from.slice(0, 12)}, which was indexed before. It is not indexed; run 'handoff verify'.`);
+      ctx.warn(
+        `chain ${chain} was rewritten: its tip ${tip.slice(0, 12)} does not descend from ${from.slice(0, 12)}, which was indexed before. It is not indexed; run 'handoff verify'.`,
+      );
       continue;
     }
     todo.push({ chain, tip, from, commits });
@@ -72,7 +79,10 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
   if (todo.length === 0) return report;
 
   // Read first, then order: chains vouched for by other chains' witnesses go first (see the header).
-  const read = new Map<string, { events: ChainEvent[]; stop: { commit: string; reason: string; retryAfter: number | null } | null }>();
+  const read = new Map<
+    string,
+    { events: ChainEvent[]; stop: { commit: string; reason: string; retryAfter: number | null } | null }
+  >();
   const vouched = new Set<string>();
   for (const w of allWitnesses(ctx.db)) vouched.add(w.chain);
   for (const t of todo) {
@@ -96,7 +106,11 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
           break;
         }
         if (e.event.clock > now + MAX_FUTURE_MS && t.chain !== ctx.cloneId) {
-          stop = { commit: c.commit, reason: `dated ${new Date(e.event.clock).toISOString()}, more than a day ahead of this machine's clock`, retryAfter: e.event.clock - MAX_FUTURE_MS };
+          stop = {
+            commit: c.commit,
+            reason: `dated ${new Date(e.event.clock).toISOString()}, more than a day ahead of this machine's clock`,
+            retryAfter: e.event.clock - MAX_FUTURE_MS,
+          };
           break;
         }
         events.push(e);
@@ -105,7 +119,11 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
     }
     read.set(t.chain, { events, stop });
   }
-  const ordered = [...todo].sort((a, b) => Number(!vouched.has(a.chain)) - Number(!vouched.has(b.chain)) || (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
+  const ordered = [...todo].sort(
+    (a, b) =>
+      Number(!vouched.has(a.chain)) - Number(!vouched.has(b.chain)) ||
+      (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0),
+  );
   const total = ordered.reduce((n, t) => n + read.get(t.chain)!.events.length, 0);
   let done = 0;
   for (const t of ordered) {
@@ -124,7 +142,13 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
       const current = knownTips(ctx.db).get(t.chain) ?? null;
       if (current === t.from && last && last !== t.from) setKnownTip(ctx.db, t.chain, last, ctx.now().toISOString());
       if (stop) {
-        const news = quarantine(ctx.db, { chain: t.chain, commit_id: stop.commit, reason: stop.reason, tip: t.tip, retry_after: stop.retryAfter });
+        const news = quarantine(ctx.db, {
+          chain: t.chain,
+          commit_id: stop.commit,
+          reason: stop.reason,
+          tip: t.tip,
+          retry_after: stop.retryAfter,
+        });
         if (news) {
           report.quarantined.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
           if (stop.retryAfter === null) report.bad.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });

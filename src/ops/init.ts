@@ -87,8 +87,13 @@ interface InitRecord {
   dirs: string[];
 }
 
-const mcpEntry = (name: string, kind: AgentKind) => ({ command: 'handoff', args: ['mcp'], env: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind } });
-const hookCommand = (name: string, kind: AgentKind, event: string) => `HANDOFF_AGENT=${name} HANDOFF_RUNTIME=${kind} handoff agent-hook ${event}`;
+const mcpEntry = (name: string, kind: AgentKind) => ({
+  command: 'handoff',
+  args: ['mcp'],
+  env: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind },
+});
+const hookCommand = (name: string, kind: AgentKind, event: string) =>
+  `HANDOFF_AGENT=${name} HANDOFF_RUNTIME=${kind} handoff agent-hook ${event}`;
 
 function plan(kind: AgentKind, name: string): Planned[] {
   const agentsMd: Planned = { path: 'AGENTS.md', edits: [{ kind: 'section', text: protocolSection() }] };
@@ -114,17 +119,44 @@ ${protocolText()}
         },
         // timeout (ms): Claude Code's tool timeout for this server, so that 'wait' is not cut short. Copilot CLI
         // also reads .mcp.json (HANDOFF_RUNTIME lets the server see it is not Claude Code); it wants a tools list.
-        { path: '.mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), timeout: 3_600_000, tools: ['*'] } }] },
+        {
+          path: '.mcp.json',
+          edits: [
+            {
+              kind: 'json-set',
+              at: ['mcpServers', 'handoff'],
+              value: { ...mcpEntry(name, kind), timeout: 3_600_000, tools: ['*'] },
+            },
+          ],
+        },
         {
           path: '.claude/settings.json',
           edits: [
-            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
-            { kind: 'json-append', at: ['hooks', 'Stop'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'SessionStart'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] },
+            },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'Stop'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] },
+            },
             // In the background after each turn: wakes an idle session when a message arrives (exit 2 + asyncRewake).
             {
               kind: 'json-append',
               at: ['hooks', 'Stop'],
-              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'idle-wait'), async: true, asyncRewake: true, timeout: 3600 }] },
+              value: {
+                hooks: [
+                  {
+                    type: 'command',
+                    command: hookCommand(name, kind, 'idle-wait'),
+                    async: true,
+                    asyncRewake: true,
+                    timeout: 3600,
+                  },
+                ],
+              },
             },
           ],
         },
@@ -136,8 +168,16 @@ ${protocolText()}
         {
           path: '.codex/hooks.json',
           edits: [
-            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
-            { kind: 'json-append', at: ['hooks', 'Stop'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'SessionStart'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] },
+            },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'Stop'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] },
+            },
           ],
         },
         {
@@ -168,8 +208,16 @@ tool_timeout_sec = 3600
           edits: [
             { kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), timeout: 3_600_000 } },
             // Gemini CLI's hooks: SessionStart adds context; AfterAgent's "deny" sends the reason as a new prompt.
-            { kind: 'json-append', at: ['hooks', 'SessionStart'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] } },
-            { kind: 'json-append', at: ['hooks', 'AfterAgent'], value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] } },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'SessionStart'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'session-start') }] },
+            },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'AfterAgent'],
+              value: { hooks: [{ type: 'command', command: hookCommand(name, kind, 'stop') }] },
+            },
             // Gemini CLI reads GEMINI.md unless context.fileName names other files: add AGENTS.md.
             {
               kind: 'json-set',
@@ -189,27 +237,54 @@ tool_timeout_sec = 3600
       return [
         agentsMd,
         // VS Code reads .vscode/mcp.json ("servers"); Copilot CLI reads .github/mcp.json ("mcpServers", with a tools list).
-        { path: '.vscode/mcp.json', edits: [{ kind: 'json-set', at: ['servers', 'handoff'], value: { type: 'stdio', ...mcpEntry(name, kind) } }] },
-        { path: '.github/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: { ...mcpEntry(name, kind), tools: ['*'], timeout: 3_600_000 } }] },
+        {
+          path: '.vscode/mcp.json',
+          edits: [{ kind: 'json-set', at: ['servers', 'handoff'], value: { type: 'stdio', ...mcpEntry(name, kind) } }],
+        },
+        {
+          path: '.github/mcp.json',
+          edits: [
+            {
+              kind: 'json-set',
+              at: ['mcpServers', 'handoff'],
+              value: { ...mcpEntry(name, kind), tools: ['*'], timeout: 3_600_000 },
+            },
+          ],
+        },
         {
           path: '.github/hooks/handoff.json',
           edits: [
             { kind: 'json-set', at: ['version'], value: 1, merge: (cur) => cur ?? 1 },
-            { kind: 'json-append', at: ['hooks', 'sessionStart'], value: { type: 'command', bash: hookCommand(name, kind, 'session-start'), timeoutSec: 30 } },
-            { kind: 'json-append', at: ['hooks', 'agentStop'], value: { type: 'command', bash: hookCommand(name, kind, 'stop'), timeoutSec: 30 } },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'sessionStart'],
+              value: { type: 'command', bash: hookCommand(name, kind, 'session-start'), timeoutSec: 30 },
+            },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'agentStop'],
+              value: { type: 'command', bash: hookCommand(name, kind, 'stop'), timeoutSec: 30 },
+            },
           ],
         },
       ];
     case 'cursor':
       return [
         agentsMd,
-        { path: '.cursor/mcp.json', edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: mcpEntry(name, kind) }] },
+        {
+          path: '.cursor/mcp.json',
+          edits: [{ kind: 'json-set', at: ['mcpServers', 'handoff'], value: mcpEntry(name, kind) }],
+        },
         // Cursor's stop hook submits followup_message as the next prompt; loop_limit caps how often.
         {
           path: '.cursor/hooks.json',
           edits: [
             { kind: 'json-set', at: ['version'], value: 1, merge: (cur) => cur ?? 1 },
-            { kind: 'json-append', at: ['hooks', 'stop'], value: { command: hookCommand(name, kind, 'stop'), loop_limit: 3 } },
+            {
+              kind: 'json-append',
+              at: ['hooks', 'stop'],
+              value: { command: hookCommand(name, kind, 'stop'), loop_limit: 3 },
+            },
           ],
         },
       ];
@@ -222,7 +297,12 @@ tool_timeout_sec = 3600
             {
               kind: 'json-set',
               at: ['mcp', 'handoff'],
-              value: { type: 'local', command: ['handoff', 'mcp'], environment: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind }, enabled: true },
+              value: {
+                type: 'local',
+                command: ['handoff', 'mcp'],
+                environment: { HANDOFF_AGENT: name, HANDOFF_RUNTIME: kind },
+                enabled: true,
+              },
             },
           ],
         },
@@ -258,12 +338,17 @@ export const HandoffPlugin = async ({ client, $ }) => ({
 }
 
 const MANUAL: Record<AgentKind, string> = {
-  claude: 'Claude Code: approve the "handoff" MCP server from .mcp.json when asked, and review the hooks in .claude/settings.json (/hooks).',
-  codex: 'Codex: trust this project so that .codex/config.toml is read, and approve the hooks in .codex/hooks.json (/hooks).',
+  claude:
+    'Claude Code: approve the "handoff" MCP server from .mcp.json when asked, and review the hooks in .claude/settings.json (/hooks).',
+  codex:
+    'Codex: trust this project so that .codex/config.toml is read, and approve the hooks in .codex/hooks.json (/hooks).',
   gemini: 'Gemini CLI: trust this folder so that .gemini/settings.json (MCP server, hooks, AGENTS.md) is read.',
-  copilot: 'GitHub Copilot: start the "handoff" server from .vscode/mcp.json when VS Code asks; Copilot CLI: trust the folder so .github/mcp.json and .github/hooks/ are read.',
-  cursor: 'Cursor: enable the "handoff" server in Settings > MCP (the stop hook in .cursor/hooks.json runs once Cursor has picked it up).',
-  opencode: 'opencode: nothing; the "handoff" server in opencode.json and the plugin in .opencode/plugins/ load with opencode.',
+  copilot:
+    'GitHub Copilot: start the "handoff" server from .vscode/mcp.json when VS Code asks; Copilot CLI: trust the folder so .github/mcp.json and .github/hooks/ are read.',
+  cursor:
+    'Cursor: enable the "handoff" server in Settings > MCP (the stop hook in .cursor/hooks.json runs once Cursor has picked it up).',
+  opencode:
+    'opencode: nothing; the "handoff" server in opencode.json and the plugin in .opencode/plugins/ load with opencode.',
 };
 
 // ---------------------------------------------------------------- text editing
@@ -302,7 +387,10 @@ function parseJsonc(file: string, text: string): unknown {
   const errors: import('jsonc-parser').ParseError[] = [];
   const value = jsonc().parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length || (text.trim() && (value === null || typeof value !== 'object' || Array.isArray(value)))) {
-    throw new HandoffError('bad_config_file', `${file} is not valid JSON, so handoff will not change it. Fix it (or move it away) and run the command again.`);
+    throw new HandoffError(
+      'bad_config_file',
+      `${file} is not valid JSON, so handoff will not change it. Fix it (or move it away) and run the command again.`,
+    );
   }
   return value ?? {};
 }
@@ -340,7 +428,10 @@ function parseToml(file: string, text: string): Record<string, unknown> {
   try {
     return tomlLib().parse(text) as Record<string, unknown>;
   } catch (err) {
-    throw new HandoffError('bad_config_file', `${file} is not valid TOML (${(err as Error).message.split('\n')[0]}), so handoff will not change it. Fix it and run the command again.`);
+    throw new HandoffError(
+      'bad_config_file',
+      `${file} is not valid TOML (${(err as Error).message.split('\n')[0]}), so handoff will not change it. Fix it and run the command again.`,
+    );
   }
 }
 
@@ -348,7 +439,11 @@ const TOML_START = `# ${START}`;
 const TOML_END = `# ${END}`;
 
 /** Applies `edits` to a file's text; returns the new text, what was done, and notes. */
-function applyEdits(file: string, before: string | null, edits: Edit[]): { next: string; done: Done[]; notes: string[] } {
+function applyEdits(
+  file: string,
+  before: string | null,
+  edits: Edit[],
+): { next: string; done: Done[]; notes: string[] } {
   let text = before ?? '';
   const done: Done[] = [];
   const notes: string[] = [];
@@ -357,7 +452,8 @@ function applyEdits(file: string, before: string | null, edits: Edit[]): { next:
       text = addSection(text === '' && before === null ? null : text, edit.text);
       done.push({ kind: 'section', text: edit.text });
     } else if (edit.kind === 'file') {
-      if (before !== null && before !== edit.text && !done.length) notes.push(`${file} existed and is replaced by handoff's version; undo puts the old one back`);
+      if (before !== null && before !== edit.text && !done.length)
+        notes.push(`${file} existed and is replaced by handoff's version; undo puts the old one back`);
       text = edit.text;
       done.push({ kind: 'file', text: edit.text });
     } else if (edit.kind === 'json-set') {
@@ -365,14 +461,34 @@ function applyEdits(file: string, before: string | null, edits: Edit[]): { next:
       const previous = getAt(doc, edit.at);
       const value = edit.merge ? edit.merge(previous) : edit.value;
       if (!same(previous, value)) text = setJson(text, edit.at, value);
-      done.push({ kind: 'json-set', at: edit.at, value, ...(previous !== undefined ? { previous } : {}), ...(edit.implied ? { implied: edit.implied } : {}), created: missingContainers(doc, edit.at) });
+      done.push({
+        kind: 'json-set',
+        at: edit.at,
+        value,
+        ...(previous !== undefined ? { previous } : {}),
+        ...(edit.implied ? { implied: edit.implied } : {}),
+        created: missingContainers(doc, edit.at),
+      });
     } else if (edit.kind === 'json-append') {
       const doc = parseJsonc(file, text);
       const list = getAt(doc, edit.at);
-      if (list !== undefined && !Array.isArray(list)) throw new HandoffError('bad_config_file', `${file}: ${edit.at.join('.')} is not a list, so handoff will not change it.`);
+      if (list !== undefined && !Array.isArray(list))
+        throw new HandoffError(
+          'bad_config_file',
+          `${file}: ${edit.at.join('.')} is not a list, so handoff will not change it.`,
+        );
       if (!(list as unknown[] | undefined)?.some((x) => same(x, edit.value))) {
         const created = missingContainers(doc, [...edit.at, 0]);
-        text = list === undefined ? setJson(text, edit.at, [edit.value]) : jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, (list as unknown[]).length], edit.value, { ...FORMAT, isArrayInsertion: true }));
+        text =
+          list === undefined
+            ? setJson(text, edit.at, [edit.value])
+            : jsonc().applyEdits(
+                text,
+                jsonc().modify(text, [...edit.at, (list as unknown[]).length], edit.value, {
+                  ...FORMAT,
+                  isArrayInsertion: true,
+                }),
+              );
         done.push({ kind: 'json-append', at: edit.at, value: edit.value, created });
       } else done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [] });
     } else {
@@ -413,7 +529,8 @@ function otherWorktreesInitialised(ctx: Context): boolean {
   const mine = path.resolve(recordPath(ctx.repo.gitDir));
   const candidates = [recordPath(ctx.repo.commonDir)];
   try {
-    for (const w of fs.readdirSync(path.join(ctx.repo.commonDir, 'worktrees'))) candidates.push(recordPath(path.join(ctx.repo.commonDir, 'worktrees', w)));
+    for (const w of fs.readdirSync(path.join(ctx.repo.commonDir, 'worktrees')))
+      candidates.push(recordPath(path.join(ctx.repo.commonDir, 'worktrees', w)));
   } catch {
     /* no linked worktrees */
   }
@@ -423,19 +540,32 @@ function otherWorktreesInitialised(ctx: Context): boolean {
 // ---------------------------------------------------------------- init
 
 /** Runs init (or its undo) in the current worktree. */
-export function init(ctx: Context, input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; force?: boolean; paths: HookPaths }): InitJson {
+export function init(
+  ctx: Context,
+  input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; force?: boolean; paths: HookPaths },
+): InitJson {
   const top = ctx.repo.worktree;
-  if (!top) throw new HandoffError('bare_repository', 'init writes agent configuration into a working tree; run it in one.');
+  if (!top)
+    throw new HandoffError('bare_repository', 'init writes agent configuration into a working tree; run it in one.');
   if (!input.dryRun) requireWritable(ctx, input.undo ? 'undo init' : 'set up agents');
   if (input.undo) return undo(ctx, top, { dryRun: !!input.dryRun, force: !!input.force });
-  const kinds = (input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : [...new Set(input.agents)]) as AgentKind[];
-  for (const k of kinds) if (!(AGENT_KINDS as readonly string[]).includes(k)) throw new UsageError('unknown_agent_kind', `Unknown agent "${k}". Choose from ${AGENT_KINDS.join(', ')}, or all.`);
-  if (input.name !== undefined && kinds.length !== 1) throw new UsageError('name_needs_one_agent', '--name applies to one agent; give a single --agent with it.');
+  const kinds = (
+    input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : [...new Set(input.agents)]
+  ) as AgentKind[];
+  for (const k of kinds)
+    if (!(AGENT_KINDS as readonly string[]).includes(k))
+      throw new UsageError(
+        'unknown_agent_kind',
+        `Unknown agent "${k}". Choose from ${AGENT_KINDS.join(', ')}, or all.`,
+      );
+  if (input.name !== undefined && kinds.length !== 1)
+    throw new UsageError('name_needs_one_agent', '--name applies to one agent; give a single --agent with it.');
   const agents = kinds.map((kind) => ({ kind, name: validateAgentName(input.name ?? kind) }));
 
   // Every edit of every file is computed first: a config file that cannot be parsed stops init before anything is written.
   const byFile = new Map<string, Edit[]>();
-  for (const a of agents) for (const p of plan(a.kind, a.name)) byFile.set(p.path, [...(byFile.get(p.path) ?? []), ...p.edits]);
+  for (const a of agents)
+    for (const p of plan(a.kind, a.name)) byFile.set(p.path, [...(byFile.get(p.path) ?? []), ...p.edits]);
   const results: { path: string; before: string | null; next: string; done: Done[]; notes: string[] }[] = [];
   for (const [p, edits] of byFile) {
     const abs = path.join(top, p);
@@ -448,7 +578,10 @@ export function init(ctx: Context, input: { agents: string[]; name?: string; dry
     content: r.next,
     ...(r.notes.length ? { note: r.notes.join('; ') } : {}),
   }));
-  const manualSteps = ["Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.", ...kinds.map((k) => MANUAL[k])];
+  const manualSteps = [
+    "Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.",
+    ...kinds.map((k) => MANUAL[k]),
+  ];
   if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps };
 
   const record = readRecord(recordPath(ctx.repo.gitDir));
@@ -464,13 +597,21 @@ export function init(ctx: Context, input: { agents: string[]; name?: string; dry
     if (r.before !== r.next) fs.writeFileSync(abs, r.next);
     const existing = record.files.find((f) => f.path === r.path);
     // A later init adds to what undo must remove; the original bytes are the ones before the first init.
-    const keep = (d: Done) => !r.done.some((n) => same({ ...n, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }));
+    const keep = (d: Done) =>
+      !r.done.some((n) =>
+        same({ ...n, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }),
+      );
     if (existing) {
       existing.written = r.next;
-      existing.done = [...existing.done.filter(keep), ...r.done.map((d) => {
-        const old = existing.done.find((o) => same({ ...o, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }));
-        return old ?? d;
-      })];
+      existing.done = [
+        ...existing.done.filter(keep),
+        ...r.done.map((d) => {
+          const old = existing.done.find((o) =>
+            same({ ...o, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }),
+          );
+          return old ?? d;
+        }),
+      ];
     } else record.files.push({ path: r.path, original: r.before, written: r.next, done: r.done });
   }
   fs.writeFileSync(recordPath(ctx.repo.gitDir), JSON.stringify(record, null, 2));
@@ -492,7 +633,8 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
   const abs = path.join(top, f.path);
   const current = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
   if (current === null) return { path: f.path, action: 'unchanged', next: null, conflicts: [] };
-  if (current === f.written) return { path: f.path, action: f.original === null ? 'delete' : 'restore', next: f.original, conflicts: [] };
+  if (current === f.written)
+    return { path: f.path, action: f.original === null ? 'delete' : 'restore', next: f.original, conflicts: [] };
   const conflicts: string[] = [];
   let text = current;
   for (const d of [...f.done].reverse()) {
@@ -522,7 +664,11 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
         if (cur === undefined) continue;
         if (Array.isArray(cur) && Array.isArray(d.value)) {
           // A list init extended (context.fileName): take out only what init added; the user's entries stay.
-          const before = Array.isArray(d.previous) ? d.previous : d.previous === undefined ? (d.implied ?? []) : [d.previous];
+          const before = Array.isArray(d.previous)
+            ? d.previous
+            : d.previous === undefined
+              ? (d.implied ?? [])
+              : [d.previous];
           const added = d.value.filter((x) => !before.some((b) => same(b, x)));
           const left = cur.filter((x) => !added.some((a) => same(a, x)));
           let restored: unknown = left;
@@ -535,23 +681,27 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
         }
       } else {
         const list = getAt(doc, d.at);
-        const mine = (x: unknown) => (d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value));
+        const mine = (x: unknown) =>
+          d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value);
         const hits = Array.isArray(list) ? list.map((x, i) => (mine(x) ? i : -1)).filter((i) => i >= 0) : [];
-        for (const i of hits.reverse()) text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
+        for (const i of hits.reverse())
+          text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
         // A hook group the user added their own hook to: take out only handoff's hook, keep the group.
         const ours = (d.value as { hooks?: unknown[] } | null)?.hooks?.[0];
         if (hits.length === 0 && ours !== undefined && Array.isArray(list)) {
           list.forEach((g, gi) => {
             const inner = (g as { hooks?: unknown[] })?.hooks;
             const hi = Array.isArray(inner) ? inner.findIndex((h) => same(h, ours)) : -1;
-            if (hi >= 0) text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, gi, 'hooks', hi], undefined, FORMAT));
+            if (hi >= 0)
+              text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, gi, 'hooks', hi], undefined, FORMAT));
           });
         }
       }
       // Containers init created and that are empty now go too.
       for (const c of [...d.created].sort((a, b) => b.length - a.length)) {
         const v = getAt(parseJsonc(f.path, text), c);
-        if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v as object).length === 0) text = setJson(text, c, undefined);
+        if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v as object).length === 0)
+          text = setJson(text, c, undefined);
       }
     }
   }
@@ -567,15 +717,30 @@ const LEGACY_HOOK = 'legacy handoff hook';
 /** The record of a version of init that kept whole files: handoff's parts are found by their markers and names. */
 function legacyRecord(ctx: Context): InitRecord | null {
   try {
-    const old = JSON.parse(fs.readFileSync(legacyPath(ctx), 'utf8')) as { files: { path: string; before: string | null }[]; dirs: string[] };
+    const old = JSON.parse(fs.readFileSync(legacyPath(ctx), 'utf8')) as {
+      files: { path: string; before: string | null }[];
+      dirs: string[];
+    };
     const files: FileRecord[] = old.files.map((f) => {
       const done: Done[] = [];
       if (f.path.endsWith('.md') && !f.path.includes('skills/')) done.push({ kind: 'section', text: '' });
       else if (f.path.endsWith('SKILL.md')) done.push({ kind: 'file', text: '' });
       else if (f.path.endsWith('.toml')) done.push({ kind: 'toml-table', text: '' });
       else if (f.path.endsWith('settings.json') && f.path.startsWith('.claude')) {
-        for (const event of ['SessionStart', 'Stop']) done.push({ kind: 'json-append', at: ['hooks', event], value: LEGACY_HOOK, created: [['hooks', event], ['hooks']] });
-      } else for (const at of [['mcpServers', 'handoff'], ['servers', 'handoff'], ['mcp', 'handoff']]) done.push({ kind: 'json-set', at, value: null, created: [at.slice(0, 1)] });
+        for (const event of ['SessionStart', 'Stop'])
+          done.push({
+            kind: 'json-append',
+            at: ['hooks', event],
+            value: LEGACY_HOOK,
+            created: [['hooks', event], ['hooks']],
+          });
+      } else
+        for (const at of [
+          ['mcpServers', 'handoff'],
+          ['servers', 'handoff'],
+          ['mcp', 'handoff'],
+        ])
+          done.push({ kind: 'json-set', at, value: null, created: [at.slice(0, 1)] });
       return { path: f.path, original: f.before, written: '\0', done };
     });
     return { version: 2, files, dirs: old.dirs };
@@ -588,7 +753,15 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
   const own = fs.existsSync(recordPath(ctx.repo.gitDir));
   const legacy = !own ? legacyRecord(ctx) : null;
   const record = own ? readRecord(recordPath(ctx.repo.gitDir)) : legacy;
-  if (!record) return { dryRun: opts.dryRun, undo: true, agents: [], changes: [], hooks: null, manualSteps: ['Nothing to undo: init was not run in this worktree.'] };
+  if (!record)
+    return {
+      dryRun: opts.dryRun,
+      undo: true,
+      agents: [],
+      changes: [],
+      hooks: null,
+      manualSteps: ['Nothing to undo: init was not run in this worktree.'],
+    };
   // A legacy record names handoff's parts only by their markers: remove them whatever they say now.
   const steps = record.files.map((f) => undoFile(top, f, opts.force || !!legacy));
   const conflicts = steps.flatMap((s) => s.conflicts);
@@ -617,6 +790,10 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
   fs.rmSync(own ? recordPath(ctx.repo.gitDir) : legacyPath(ctx), { force: true });
   // The git hooks are shared by every worktree: they stay while another worktree is set up.
   const hooks = otherWorktreesInitialised(ctx) ? null : uninstallHooks(ctx);
-  const manualSteps = hooks ? [] : ['The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).'];
+  const manualSteps = hooks
+    ? []
+    : [
+        'The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).',
+      ];
   return { dryRun: false, undo: true, agents: [], changes, hooks, manualSteps };
 }

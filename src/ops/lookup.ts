@@ -22,16 +22,28 @@ export function findMessage(ctx: Context, given: string): MessageRow {
   }
   const exact = id.length === 26 ? getMessage(ctx.db, id) : undefined;
   if (exact) return exact;
-  const ids = [...new Set([...(id.length >= SHORT_ID_MIN ? findMessageIdsBySuffix(ctx.db, id, 10) : []), ...findMessageIds(ctx.db, id, 10)])];
+  const ids = [
+    ...new Set([
+      ...(id.length >= SHORT_ID_MIN ? findMessageIdsBySuffix(ctx.db, id, 10) : []),
+      ...findMessageIds(ctx.db, id, 10),
+    ]),
+  ];
   if (ids.length === 1) return getMessage(ctx.db, ids[0]!)!;
   if (ids.length > 1) {
     const list = ids.slice(0, 5).map((x) => {
       const m = getMessage(ctx.db, x)!;
       return `${x} (${inert(m.sender)}, ${m.ts.slice(0, 16).replace('T', ' ')}: ${firstLine(m.body, 40)})`;
     });
-    throw new UsageError('ambiguous_id', `${id} matches ${ids.length} messages: ${list.join('; ')}${ids.length > 5 ? '; ...' : ''}. Give more characters, or the full id.`, { matches: ids });
+    throw new UsageError(
+      'ambiguous_id',
+      `${id} matches ${ids.length} messages: ${list.join('; ')}${ids.length > 5 ? '; ...' : ''}. Give more characters, or the full id.`,
+      { matches: ids },
+    );
   }
-  throw new NotFoundError('message_not_found', `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`);
+  throw new NotFoundError(
+    'message_not_found',
+    `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`,
+  );
 }
 
 export interface ResolvedAddress {
@@ -42,30 +54,56 @@ export interface ResolvedAddress {
 }
 
 /** Resolves `agent`, `@team`, `@role` or `all` to recipient names; unknown names need `create`. */
-export function resolveAddress(ctx: Context, address: string, opts: { sender: string; create?: boolean }): ResolvedAddress {
+export function resolveAddress(
+  ctx: Context,
+  address: string,
+  opts: { sender: string; create?: boolean },
+): ResolvedAddress {
   const raw = address.trim();
   if (raw === 'all') {
-    const to = listAgents(ctx.db).filter((a) => a.status !== 'left' && a.name !== opts.sender).map((a) => a.name);
-    if (to.length === 0) throw new NotFoundError('no_recipients', "No other agents are known yet, so 'all' reaches nobody. Agents appear when they run 'handoff join'.");
+    const to = listAgents(ctx.db)
+      .filter((a) => a.status !== 'left' && a.name !== opts.sender)
+      .map((a) => a.name);
+    if (to.length === 0)
+      throw new NotFoundError(
+        'no_recipients',
+        "No other agents are known yet, so 'all' reaches nobody. Agents appear when they run 'handoff join'.",
+      );
     return { address: 'all', to, created: [] };
   }
   if (raw.startsWith('@')) {
     const group = validateName(raw.slice(1), 'team or role');
-    const to = agentsInGroup(ctx.db, group).map((a) => a.name).filter((n) => n !== opts.sender);
-    if (to.length === 0) throw new NotFoundError('unknown_group', `No agent has team or role "${group}". Agents join one with 'handoff join --team ${group}' or '--role ${group}'.`);
+    const to = agentsInGroup(ctx.db, group)
+      .map((a) => a.name)
+      .filter((n) => n !== opts.sender);
+    if (to.length === 0)
+      throw new NotFoundError(
+        'unknown_group',
+        `No agent has team or role "${group}". Agents join one with 'handoff join --team ${group}' or '--role ${group}'.`,
+      );
     return { address: `@${group}`, to, created: [] };
   }
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new UsageError('no_recipient', 'Say who the message is for: an agent name, @team, @role or all.');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new UsageError('no_recipient', 'Say who the message is for: an agent name, @team, @role or all.');
   const created: string[] = [];
   for (const name of names) {
     validateName(name, 'recipient name');
-    if (name === 'all' || name === 'me') throw new UsageError('bad_recipient', `"${name}" cannot be combined with other recipients.`);
+    if (name === 'all' || name === 'me')
+      throw new UsageError('bad_recipient', `"${name}" cannot be combined with other recipients.`);
     if (!getAgent(ctx.db, name)) {
       if (!opts.create) {
         const known = listAgents(ctx.db).map((a) => a.name);
-        const hint = known.length ? ` Known agents: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '';
-        throw new NotFoundError('unknown_recipient', `No agent named "${name}".${hint} To leave a message for an agent that has not joined yet, add --create.`);
+        const hint = known.length
+          ? ` Known agents: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.`
+          : '';
+        throw new NotFoundError(
+          'unknown_recipient',
+          `No agent named "${name}".${hint} To leave a message for an agent that has not joined yet, add --create.`,
+        );
       }
       created.push(name);
     }

@@ -13,7 +13,14 @@ const holds = new Map<string, number>();
 /** Records this process as live for `agent` (counted: every add needs its remove). */
 export function addPresence(ctx: Context, agent: string, command: string): void {
   holds.set(agent, (holds.get(agent) ?? 0) + 1);
-  add(ctx.db, { agent, host: os.hostname(), pid: process.pid, command, started_at: ctx.now().toISOString(), proc_start: processStartToken(process.pid) });
+  add(ctx.db, {
+    agent,
+    host: os.hostname(),
+    pid: process.pid,
+    command,
+    started_at: ctx.now().toISOString(),
+    proc_start: processStartToken(process.pid),
+  });
 }
 
 /** Forgets this process for `agent` once nothing else in it holds the agent live. */

@@ -33,7 +33,8 @@ export function diffStat(patch: string): FileStat[] {
     if (l.startsWith('diff --git ')) {
       cur = { file: diffGitPath(l), added: 0, removed: 0 };
       out.push(cur);
-    } else if (cur && l.startsWith('+++ ') && l.slice(4).replace(/\t$/, '') !== '/dev/null') cur.file = gitHeaderPath(l.slice(4));
+    } else if (cur && l.startsWith('+++ ') && l.slice(4).replace(/\t$/, '') !== '/dev/null')
+      cur.file = gitHeaderPath(l.slice(4));
     else if (cur && l.startsWith('+') && !l.startsWith('+++')) cur.added++;
     else if (cur && l.startsWith('-') && !l.startsWith('---')) cur.removed++;
   }
@@ -44,11 +45,22 @@ function parseTime(what: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const rel = /^(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)( ago)?$/i.exec(v.trim());
   if (rel) {
-    const unit = rel[2]!.toLowerCase()[0] === 'm' ? 60e3 : rel[2]!.toLowerCase()[0] === 'h' ? 3600e3 : rel[2]!.toLowerCase()[0] === 'd' ? 86400e3 : 7 * 86400e3;
+    const unit =
+      rel[2]!.toLowerCase()[0] === 'm'
+        ? 60e3
+        : rel[2]!.toLowerCase()[0] === 'h'
+          ? 3600e3
+          : rel[2]!.toLowerCase()[0] === 'd'
+            ? 86400e3
+            : 7 * 86400e3;
     return Date.now() - Number(rel[1]) * unit;
   }
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError('bad_date', `--${what} ${JSON.stringify(v)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`);
+  if (Number.isNaN(t))
+    throw new UsageError(
+      'bad_date',
+      `--${what} ${JSON.stringify(v)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`,
+    );
   return t;
 }
 
@@ -65,7 +77,10 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       : stmt(ctx.db, 'SELECT * FROM messages ORDER BY clock, id').all()
   ) as MessageRow[];
   const messageIds = new Set(rows.map((r) => r.id));
-  const attributionRows = stmt(ctx.db, "SELECT e.json AS json FROM events e WHERE e.type = 'attribution' ORDER BY e.clock, e.id").all() as { json: string }[];
+  const attributionRows = stmt(
+    ctx.db,
+    "SELECT e.json AS json FROM events e WHERE e.type = 'attribution' ORDER BY e.clock, e.id",
+  ).all() as { json: string }[];
   let commits = attributionRows.map((r) => JSON.parse(r.json) as AttributionEvent);
   if (thread) commits = commits.filter((c) => c.messages.some((id) => messageIds.has(id)));
 
@@ -73,42 +88,66 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const withDiff = rows.filter((r) => r.diff_tree);
   const patches = new Map<string, string>();
   if (withDiff.length && (mode !== 'none' || input.path)) {
-    const objs = readObjects(ctx.repo, withDiff.map((r) => `${r.commit_id}:patch`));
+    const objs = readObjects(
+      ctx.repo,
+      withDiff.map((r) => `${r.commit_id}:patch`),
+    );
     for (const r of withDiff) patches.set(r.id, objs.get(`${r.commit_id}:patch`)?.content.toString('utf8') ?? '');
   }
   // Commit subjects (one git log for all commits that still exist here).
   const present = commits.map((c) => c.commit).filter(Boolean);
   const subjects = new Map<string, string>();
   if (present.length) {
-    const check = runGit(['cat-file', '--batch-check'], { cwd: ctx.repo.cwd, input: `${present.join('\n')}\n` }).stdout.toString('utf8').split('\n');
+    const check = runGit(['cat-file', '--batch-check'], { cwd: ctx.repo.cwd, input: `${present.join('\n')}\n` })
+      .stdout.toString('utf8')
+      .split('\n');
     const existing = present.filter((_, i) => !check[i]?.endsWith('missing'));
-    for (const info of readCommits(ctx.repo.cwd, existing)) subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
+    for (const info of readCommits(ctx.repo.cwd, existing))
+      subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
   }
   // Lines added and removed per file of each commit (one git log for all).
   const numstats = new Map<string, FileStat[]>();
   if (subjects.size) {
-    const text = runGit(['log', '--no-walk=unsorted', '--numstat', '--first-parent', '--no-renames', '-z', '--format=%x01%H', ...subjects.keys(), '--'], { cwd: ctx.repo.cwd }).stdout.toString('utf8');
+    const text = runGit(
+      [
+        'log',
+        '--no-walk=unsorted',
+        '--numstat',
+        '--first-parent',
+        '--no-renames',
+        '-z',
+        '--format=%x01%H',
+        ...subjects.keys(),
+        '--',
+      ],
+      { cwd: ctx.repo.cwd },
+    ).stdout.toString('utf8');
     // Each commit: \x01<hash>\0, then "\n<added>\t<removed>\t<path>\0" per file.
     for (const chunk of text.split('\x01').filter(Boolean)) {
       const [head, ...records] = chunk.split('\0');
       const stats: FileStat[] = [];
       for (const rec of records) {
         const m = /^\n?(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
-        if (m) stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
+        if (m)
+          stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
       }
       numstats.set(head!.trim(), stats);
     }
   }
   const commitPatches = new Map<string, string>();
   if (mode === 'full' && subjects.size) {
-    const text = runGit(['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...subjects.keys(), '--'], { cwd: ctx.repo.cwd }).stdout.toString('utf8');
+    const text = runGit(
+      ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...subjects.keys(), '--'],
+      { cwd: ctx.repo.cwd },
+    ).stdout.toString('utf8');
     for (const chunk of text.split('\0').filter(Boolean)) {
       const nl = chunk.indexOf('\n');
       commitPatches.set(chunk.slice(0, nl), chunk.slice(nl + 1).replace(/^\n/, ''));
     }
   }
 
-  const touches = (files: string[]) => !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
+  const touches = (files: string[]) =>
+    !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   const items: ReplayItem[] = [];
   for (const r of rows) {
@@ -143,12 +182,23 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       answers: c.messages,
       link: c.messages.length ? (c.link ?? 'pinned') : null,
       // git's own count where the commit is here; else the lines the attribution recorded as added.
-      stat: numstats.get(c.commit) ?? Object.entries(c.files).map(([file, ranges]) => ({ file, added: ranges.reduce((n, [, k]) => n + k, 0), removed: 0 })),
+      stat:
+        numstats.get(c.commit) ??
+        Object.entries(c.files).map(([file, ranges]) => ({
+          file,
+          added: ranges.reduce((n, [, k]) => n + k, 0),
+          removed: 0,
+        })),
       patch: mode === 'full' ? (commitPatches.get(c.commit) ?? null) : null,
     });
   }
-  items.sort((a, b) => a.clock - b.clock || (a.type === 'message' ? a.message.id : a.commit).localeCompare(b.type === 'message' ? b.message.id : b.commit));
-  if (input.target && items.length === 0 && rows.length === 0) throw new NotFoundError('message_not_found', `Nothing to replay for ${input.target}.`);
+  items.sort(
+    (a, b) =>
+      a.clock - b.clock ||
+      (a.type === 'message' ? a.message.id : a.commit).localeCompare(b.type === 'message' ? b.message.id : b.commit),
+  );
+  if (input.target && items.length === 0 && rows.length === 0)
+    throw new NotFoundError('message_not_found', `Nothing to replay for ${input.target}.`);
   const agents = new Set<string>();
   const threads = new Set<string>();
   for (const it of items) {

@@ -6,7 +6,11 @@ import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 import { send } from './send';
 
-const REPLY_KIND: Record<string, MessageKind> = { question: 'answer', review_request: 'review_response', request: 'status' };
+const REPLY_KIND: Record<string, MessageKind> = {
+  question: 'answer',
+  review_request: 'review_response',
+  request: 'status',
+};
 
 export interface ReplyInput {
   id: string;

@@ -25,7 +25,11 @@ import type { HunkStatus, ReviewHunkJson, ReviewJson, ReviewListJson } from '../
 function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
   // A..B where A and B may contain dots (v1.0..v2.0); an empty B means HEAD, as in git.
   const m = /^(?!.*\.\.\.)([^\s]+?)\.\.([^\s]*)$/.exec(range);
-  if (!m || m[1]!.startsWith('-') || m[2]!.startsWith('-')) throw new UsageError('bad_range', `--range ${JSON.stringify(range)} is not a range; use A..B (B defaults to HEAD).`);
+  if (!m || m[1]!.startsWith('-') || m[2]!.startsWith('-'))
+    throw new UsageError(
+      'bad_range',
+      `--range ${JSON.stringify(range)} is not a range; use A..B (B defaults to HEAD).`,
+    );
   if (m[2] === '') m[2] = 'HEAD';
   const verify = (r: string) => {
     const res = runGit(['rev-parse', '--verify', '-q', `${r}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true });
@@ -41,9 +45,14 @@ function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
  * that diverged, the tip on the current branch wins, then the tip holding the most of them.
  */
 export function landedTip(cwd: string, commits: string[]): string {
-  const tips = runGit(['merge-base', '--independent', ...commits], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  const tips = runGit(['merge-base', '--independent', ...commits], { cwd })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
   if (tips.length <= 1) return tips[0] ?? commits[commits.length - 1]!;
-  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD'], { cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD'], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .trim();
   const score = (tip: string) => {
     const onHead = head && isAncestor(cwd, tip, head) ? 1 : 0;
     const held = commits.filter((c) => isAncestor(cwd, c, tip)).length;
@@ -55,7 +64,11 @@ export function landedTip(cwd: string, commits: string[]): string {
 /** Compares a handoff's attached diff with what landed. */
 export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
   const m = findMessage(ctx, input.id);
-  if (!m.diff_tree || !m.diff_base) throw new UsageError('no_diff', `Message ${m.id} was sent without --attach-diff, so there is nothing to compare. Review a message that carries a diff.`);
+  if (!m.diff_tree || !m.diff_base)
+    throw new UsageError(
+      'no_diff',
+      `Message ${m.id} was sent without --attach-diff, so there is nothing to compare. Review a message that carries a diff.`,
+    );
   const patch = readPatch(ctx.repo, m.commit_id) ?? '';
   const cwd = ctx.repo.cwd;
   let at: string | null = null;
@@ -64,17 +77,30 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   if (input.range) {
     const r = rangeEnd(ctx, input.range);
     at = r.to;
-    commits = runGit(['rev-list', '--reverse', `${r.from}..${r.to}`], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
-    changedFiles = runGit(['diff', '--name-only', '-z', r.from, r.to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
+    commits = runGit(['rev-list', '--reverse', `${r.from}..${r.to}`], { cwd })
+      .stdout.toString('utf8')
+      .split('\n')
+      .filter(Boolean);
+    changedFiles = runGit(['diff', '--name-only', '-z', r.from, r.to], { cwd })
+      .stdout.toString('utf8')
+      .split('\0')
+      .filter(Boolean);
   } else {
     // The commits that answer this message, or any message of its thread.
     const threadIds = threadMessages(ctx.db, m.thread).map((x) => x.id);
     const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
-    commits = rows.map((r) => r.commit_id).filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
+    commits = rows
+      .map((r) => r.commit_id)
+      .filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
     if (commits.length) {
       at = landedTip(cwd, commits);
       const files = new Set<string>();
-      for (const c of commits) for (const f of runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', c], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean)) files.add(f);
+      for (const c of commits)
+        for (const f of runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', c], { cwd })
+          .stdout.toString('utf8')
+          .split('\0')
+          .filter(Boolean))
+          files.add(f);
       changedFiles = [...files];
     }
   }
@@ -82,7 +108,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   const mentioned = new Set<string>();
   const specs: string[] = [];
   for (const f of parsed) {
-    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '');
+    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
+      /^[ab]\//,
+      '',
+    );
     mentioned.add(name);
     if (f.oldFileName && f.oldFileName !== '/dev/null') mentioned.add(f.oldFileName.replace(/^[ab]\//, ''));
     if (at) specs.push(`${at}:${name}`);
@@ -90,7 +119,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   const landedFiles = at ? readObjects(ctx.repo, specs) : new Map();
   const hunks: ReviewHunkJson[] = [];
   for (const f of parsed) {
-    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '');
+    const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
+      /^[ab]\//,
+      '',
+    );
     const deleted = f.newFileName === '/dev/null';
     const obj = at ? landedFiles.get(`${at}:${name}`) : null;
     const landedLines = obj ? obj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
@@ -98,7 +130,13 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
       hunks.push({ file: name, header, ...classify(h.lines, landedLines, deleted, Math.max(0, h.newStart - 1)) });
     }
-    if (f.hunks.length === 0) hunks.push({ file: name, header: '(binary or mode change)', status: landedLines ? 'landed' : 'not_landed', difference: null });
+    if (f.hunks.length === 0)
+      hunks.push({
+        file: name,
+        header: '(binary or mode change)',
+        status: landedLines ? 'landed' : 'not_landed',
+        difference: null,
+      });
   }
   const summary: Record<HunkStatus, number> = { landed: 0, changed: 0, not_landed: 0 };
   for (const h of hunks) summary[h.status]++;
@@ -110,7 +148,12 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     hunks,
     summary,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),
-    verdicts: verdictsOn(ctx.db, m.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict, reviewedCommit: v.reviewed_commit })),
+    verdicts: verdictsOn(ctx.db, m.id).map((v) => ({
+      id: v.id,
+      reviewer: v.reviewer,
+      verdict: v.verdict,
+      reviewedCommit: v.reviewed_commit,
+    })),
   };
 }
 
@@ -124,7 +167,12 @@ function indexOfRun(hay: string[], run: string[]): number {
   return -1;
 }
 
-function classify(lines: string[], landed: string[] | null, deleted: boolean, hint = 0): { status: HunkStatus; difference: string | null } {
+function classify(
+  lines: string[],
+  landed: string[] | null,
+  deleted: boolean,
+  hint = 0,
+): { status: HunkStatus; difference: string | null } {
   const added = lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1));
   const removed = lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1));
   const newSide = lines.filter((l) => !l.startsWith('-') && !l.startsWith('\\')).map((l) => l.slice(1));
@@ -157,7 +205,8 @@ function classify(lines: string[], landed: string[] | null, deleted: boolean, hi
 const sameLines = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
 
 function differenceOf(sent: string[], landed: string[]): string {
-  return diffLib().createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
+  return diffLib()
+    .createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
     .split('\n')
     .slice(2)
     .join('\n');
@@ -178,7 +227,9 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
   if (lead.length === 0 && trail.length === 0) return null;
   const starts: number[] = [];
   if (lead.length === 0) starts.push(0);
-  else for (let i = 0; i + lead.length <= landed.length; i++) if (lead.every((l, k) => landed[i + k] === l)) starts.push(i);
+  else
+    for (let i = 0; i + lead.length <= landed.length; i++)
+      if (lead.every((l, k) => landed[i + k] === l)) starts.push(i);
   if (starts.length === 0) return null;
   starts.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
   for (const p of starts) {
@@ -192,11 +243,17 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
 }
 
 /** Records a verdict on a handoff; its author gets it in their inbox. */
-export function recordVerdict(ctx: Context, input: { id: string; verdict: Verdict; body?: string; as?: string; range?: string }): { verdict: VerdictEvent; review: ReviewJson | null } {
+export function recordVerdict(
+  ctx: Context,
+  input: { id: string; verdict: Verdict; body?: string; as?: string; range?: string },
+): { verdict: VerdictEvent; review: ReviewJson | null } {
   const me = resolveIdentity(ctx, { as: input.as });
   const m = findMessage(ctx, input.id);
   if (input.verdict !== 'approve' && !input.body?.trim()) {
-    throw new UsageError('missing_comment', `Say why with -m "...": ${input.verdict === 'request_changes' ? '--request-changes' : '--comment'} needs a message.`);
+    throw new UsageError(
+      'missing_comment',
+      `Say why with -m "...": ${input.verdict === 'request_changes' ? '--request-changes' : '--comment'} needs a message.`,
+    );
   }
   const text = `[${input.verdict.replace('_', ' ')}] ${input.body?.trim() ?? ''}`.trim();
   const body = checkBody(ctx, text);
@@ -224,7 +281,15 @@ export function listReviews(ctx: Context): ReviewListJson {
   const reviews = rows.map((r) => {
     const v = verdictsOn(ctx.db, r.id);
     const last = v[v.length - 1];
-    return { message: r.id, from: r.sender, kind: r.kind, subject: r.body.split('\n', 1)[0] ?? '', ts: r.ts, state: (last?.verdict ?? 'open') as 'open' | Verdict, verdicts: v.length };
+    return {
+      message: r.id,
+      from: r.sender,
+      kind: r.kind,
+      subject: r.body.split('\n', 1)[0] ?? '',
+      ts: r.ts,
+      state: (last?.verdict ?? 'open') as 'open' | Verdict,
+      verdicts: v.length,
+    };
   });
   reviews.sort((a, b) => Number(b.state === 'open') - Number(a.state === 'open') || b.ts.localeCompare(a.ts));
   return { reviews };

@@ -36,7 +36,11 @@ export interface SendInput {
 
 /** The request a reply answers: the message itself when it asks for work, else the nearest one up its thread. */
 function requestBehind(ctx: Context, id: string): string | null {
-  for (let cur = getMessage(ctx.db, id), hops = 0; cur && hops < 100; cur = cur.reply_to ? getMessage(ctx.db, cur.reply_to) : undefined, hops++) {
+  for (
+    let cur = getMessage(ctx.db, id), hops = 0;
+    cur && hops < 100;
+    cur = cur.reply_to ? getMessage(ctx.db, cur.reply_to) : undefined, hops++
+  ) {
     if (WORK_KINDS.has(cur.kind)) return cur.id;
   }
   return null;
@@ -56,7 +60,8 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   }
   if (input.thread) {
     const t = findMessage(ctx, input.thread);
-    if (thread && thread !== t.thread) throw new UsageError('thread_mismatch', `--reply-to ${replyTo} is in thread ${thread}, not ${t.thread}.`);
+    if (thread && thread !== t.thread)
+      throw new UsageError('thread_mismatch', `--reply-to ${replyTo} is in thread ${thread}, not ${t.thread}.`);
     thread = t.thread;
   }
   const target = resolveAddress(ctx, input.to, { sender: me.name, create: input.create });
@@ -64,9 +69,17 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   let snap: Snapshot | undefined;
   if (input.attachDiff) {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
-    snap = snapshotWorktree({ repo: ctx.repo, exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []), patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined });
+    snap = snapshotWorktree({
+      repo: ctx.repo,
+      exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []),
+      patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
+    });
   }
-  if (input.id !== undefined && !isEventId(input.id.toUpperCase())) throw new UsageError('bad_id', `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U).`);
+  if (input.id !== undefined && !isEventId(input.id.toUpperCase()))
+    throw new UsageError(
+      'bad_id',
+      `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U).`,
+    );
   const id = input.id?.toUpperCase() ?? ctx.newId();
   if (input.id !== undefined) {
     const existing = getMessage(ctx.db, id);
@@ -80,28 +93,31 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         existing.recipients === target.to.join(',') &&
         (input.replyTo === undefined || existing.reply_to === findMessage(ctx, input.replyTo).id);
       if (same) return { message: messageJson(existing), alreadySent: true };
-      throw new ConflictError('id_taken', `Message id ${id} is already used by another message. Leave out --id, or give a new one.`);
+      throw new ConflictError(
+        'id_taken',
+        `Message id ${id} is already used by another message. Leave out --id, or give a new one.`,
+      );
     }
   }
   let appended: { event: MessageEvent };
   try {
     appended = appendEvent<MessageEvent>(
-    ctx,
-    me,
-    {
-      id,
-      type: 'message',
-      address: target.address,
-      to: target.to,
-      kind: input.kind ?? 'request',
-      priority: input.priority ?? 'normal',
-      thread: thread ?? id,
-      reply_to: replyTo,
-      body_bytes: Buffer.byteLength(body, 'utf8'),
-      ...(input.noReply ? { no_reply: true } : {}),
-      diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
-    },
-    snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
+      ctx,
+      me,
+      {
+        id,
+        type: 'message',
+        address: target.address,
+        to: target.to,
+        kind: input.kind ?? 'request',
+        priority: input.priority ?? 'normal',
+        thread: thread ?? id,
+        reply_to: replyTo,
+        body_bytes: Buffer.byteLength(body, 'utf8'),
+        ...(input.noReply ? { no_reply: true } : {}),
+        diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
+      },
+      snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
     );
   } catch (err) {
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
@@ -122,6 +138,11 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
   if (!input.waitFor) return { message };
-  const waited = await waitForReadOrReply(ctx, { message: event.id, for: input.waitFor, timeoutSeconds: input.timeoutSeconds ?? 300, onWaiting: input.onWaiting });
+  const waited = await waitForReadOrReply(ctx, {
+    message: event.id,
+    for: input.waitFor,
+    timeoutSeconds: input.timeoutSeconds ?? 300,
+    onWaiting: input.onWaiting,
+  });
   return { message, waited };
 }

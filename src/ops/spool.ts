@@ -22,7 +22,12 @@ const dirOf = (ctx: Pick<Context, 'dataDir'>) => path.join(ctx.dataDir, 'spool')
 /** The environment variables that decide who made a commit. */
 function identityEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && /^(HANDOFF_|CLAUDECODE$|CLAUDE_CODE_|CODEX_|GEMINI_CLI$|COPILOT_|CURSOR_AGENT$|OPENCODE$|AIDER_)/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (
+      v !== undefined &&
+      /^(HANDOFF_|CLAUDECODE$|CLAUDE_CODE_|CODEX_|GEMINI_CLI$|COPILOT_|CURSOR_AGENT$|OPENCODE$|AIDER_)/.test(k)
+    )
+      out[k] = v;
   return out;
 }
 
@@ -49,7 +54,10 @@ export function spoolCommit(ctx: Pick<Context, 'dataDir' | 'env'>, commit: strin
 export function drainSpool(ctx: Context): number {
   let names: string[];
   try {
-    names = fs.readdirSync(dirOf(ctx)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
+    names = fs
+      .readdirSync(dirOf(ctx))
+      .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+      .sort();
   } catch {
     return 0;
   }
@@ -67,7 +75,10 @@ export function drainSpool(ctx: Context): number {
       continue;
     }
     const env = ctx.env;
-    ctx.env = { ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^(HANDOFF_AGENT|HANDOFF_MESSAGE)$/.test(k))), ...entry.env };
+    ctx.env = {
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^(HANDOFF_AGENT|HANDOFF_MESSAGE)$/.test(k))),
+      ...entry.env,
+    };
     try {
       recordCommit(ctx, { rev: entry.commit });
       fs.rmSync(file, { force: true });

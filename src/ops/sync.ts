@@ -34,25 +34,44 @@ export function resolveRemote(ctx: Context, given?: string): string {
   const remotes = runGit(['remote'], { cwd: ctx.repo.cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
   if (given !== undefined) {
     if (!remotes.includes(given)) {
-      throw new NotFoundError('unknown_remote', `No remote named ${JSON.stringify(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`);
+      throw new NotFoundError(
+        'unknown_remote',
+        `No remote named ${JSON.stringify(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
+      );
     }
     return given;
   }
-  const branch = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  const branch = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .trim();
   if (branch) {
-    const upstream = runGit(['config', '--get', `branch.${branch}.remote`], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+    const upstream = runGit(['config', '--get', `branch.${branch}.remote`], { cwd: ctx.repo.cwd, allowFailure: true })
+      .stdout.toString('utf8')
+      .trim();
     if (upstream && remotes.includes(upstream)) return upstream;
   }
   if (remotes.includes('origin')) return 'origin';
   if (remotes.length === 1) return remotes[0]!;
-  throw new NotFoundError('no_remote', remotes.length ? `Say which remote to sync with: ${remotes.join(', ')}.` : "This repository has no remote. Add one with 'git remote add origin <url>'.");
+  throw new NotFoundError(
+    'no_remote',
+    remotes.length
+      ? `Say which remote to sync with: ${remotes.join(', ')}.`
+      : "This repository has no remote. Add one with 'git remote add origin <url>'.",
+  );
 }
 
 /** Checks a --ref-prefix: a ref hierarchy ending in "/", such as refs/heads/handoff-ledger/. */
 export function checkRefPrefix(ctx: Context, prefix: string): string {
-  const ok = /^refs\/[A-Za-z0-9._/-]+\/$/.test(prefix) && !prefix.includes('..') && !prefix.includes('//') && !/\/\.|\.lock\//.test(prefix);
+  const ok =
+    /^refs\/[A-Za-z0-9._/-]+\/$/.test(prefix) &&
+    !prefix.includes('..') &&
+    !prefix.includes('//') &&
+    !/\/\.|\.lock\//.test(prefix);
   if (!ok || runGit(['check-ref-format', `${prefix}x`], { cwd: ctx.repo.cwd, allowFailure: true }).status !== 0) {
-    throw new UsageError('bad_ref_prefix', `${JSON.stringify(prefix)} is not a usable ref prefix. Use something like refs/heads/handoff-ledger/ (it must start with refs/ and end with /).`);
+    throw new UsageError(
+      'bad_ref_prefix',
+      `${JSON.stringify(prefix)} is not a usable ref prefix. Use something like refs/heads/handoff-ledger/ (it must start with refs/ and end with /).`,
+    );
   }
   return prefix;
 }
@@ -60,13 +79,21 @@ export function checkRefPrefix(ctx: Context, prefix: string): string {
 /** The ref prefix a remote uses: the one given, the one stored by `sync --setup`, or refs/handoff/. */
 export function refPrefixFor(ctx: Context, remote: string, given?: string): string {
   if (given !== undefined) return checkRefPrefix(ctx, given);
-  const stored = runGit(['config', '--get', `remote.${remote}.handoffRefPrefix`], { cwd: ctx.repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  const stored = runGit(['config', '--get', `remote.${remote}.handoffRefPrefix`], {
+    cwd: ctx.repo.cwd,
+    allowFailure: true,
+  })
+    .stdout.toString('utf8')
+    .trim();
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
 }
 
 /** git's own reason for a failed fetch or push: its error lines, else its last lines, else its exit status. */
 export function gitReason(stderr: string, status: number): string {
-  const lines = stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter((l) => l && !/^remote:\s*$/.test(l));
+  const lines = stderr
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^remote:\s*$/.test(l));
   const errors = lines.filter((l) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l));
   const picked = (errors.length ? errors : lines).slice(-3).join(' ').replace(/\s+/g, ' ');
   return picked.replace(/\.$/, '') || `git gave no reason (exit status ${status})`;
@@ -74,8 +101,15 @@ export function gitReason(stderr: string, status: number): string {
 
 function remoteFailure(remote: string, what: string, stderr: string, status = 1): HandoffError {
   const detail = gitReason(stderr, status);
-  if (/could not read from remote|does not appear to be a git repository|unable to access|could not resolve|connection|not found|no such file/i.test(stderr)) {
-    return new HandoffError('remote_unreachable', `Could not ${what} remote '${remote}': ${detail}. Nothing was changed locally; check the remote's URL and your network, then run 'handoff sync' again.`);
+  if (
+    /could not read from remote|does not appear to be a git repository|unable to access|could not resolve|connection|not found|no such file/i.test(
+      stderr,
+    )
+  ) {
+    return new HandoffError(
+      'remote_unreachable',
+      `Could not ${what} remote '${remote}': ${detail}. Nothing was changed locally; check the remote's URL and your network, then run 'handoff sync' again.`,
+    );
   }
   return new HandoffError(
     'remote_failed',
@@ -101,7 +135,12 @@ function removeAbandonedStaging(ctx: Context): void {
     const pid = Number(/incoming\/(\d+)-/.exec(ref)?.[1]);
     return !Number.isInteger(pid) || !processAlive(pid, null);
   });
-  if (doomed.length) runGit(['update-ref', '--stdin'], { cwd: ctx.repo.cwd, input: doomed.map((r) => `delete ${r}\n`).join(''), allowFailure: true });
+  if (doomed.length)
+    runGit(['update-ref', '--stdin'], {
+      cwd: ctx.repo.cwd,
+      input: doomed.map((r) => `delete ${r}\n`).join(''),
+      allowFailure: true,
+    });
 }
 
 /**
@@ -110,8 +149,13 @@ function removeAbandonedStaging(ctx: Context): void {
  */
 export function dropChain(ctx: Context, chain: string): { dropped: string; ref: string } {
   requireWritable(ctx, 'drop a chain');
-  if (!CLONE_ID.test(chain)) throw new UsageError('bad_chain', `${JSON.stringify(chain)} is not a chain id (26 characters, as 'handoff sync' and 'handoff verify' print them).`);
-  if (chain === ctx.cloneId) throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
+  if (!CLONE_ID.test(chain))
+    throw new UsageError(
+      'bad_chain',
+      `${JSON.stringify(chain)} is not a chain id (26 characters, as 'handoff sync' and 'handoff verify' print them).`,
+    );
+  if (chain === ctx.cloneId)
+    throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
   if (!droppedChains(ctx).has(chain)) runGit(['config', '--add', 'handoff.dropChain', chain], { cwd: ctx.repo.cwd });
   const ref = chainRef(chain);
   runGit(['update-ref', '-d', ref], { cwd: ctx.repo.cwd, allowFailure: true });
@@ -126,7 +170,17 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   const cwd = ctx.repo.cwd;
   const progress = input.onProgress;
   const staging = `${LEDGER_NAMESPACE}incoming/${process.pid}-${crypto.randomBytes(4).toString('hex')}/`;
-  const result: SyncJson = { remote, refPrefix: prefix, fetched: [], indexed: 0, pushed: null, refused: [], quarantined: [], suspect: [], duplicates: [] };
+  const result: SyncJson = {
+    remote,
+    refPrefix: prefix,
+    fetched: [],
+    indexed: 0,
+    pushed: null,
+    refused: [],
+    quarantined: [],
+    suspect: [],
+    duplicates: [],
+  };
   removeAbandonedStaging(ctx);
   const dropped = droppedChains(ctx);
 
@@ -151,12 +205,14 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     const known = knownTips(ctx.db);
     // Tips of each chain that other chains witnessed, with who witnessed them.
     const witnessed = new Map<string, { tip: string; witness: string }[]>();
-    const addWitness = (chain: string, tip: string, witness: string) => witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
+    const addWitness = (chain: string, tip: string, witness: string) =>
+      witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
     // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
     // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
     const usable = (witness: string, chain: string, tip: string): boolean => {
       if (isChainCommit(ctx, chain, tip)) return true;
-      if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip)) result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
+      if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip))
+        result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
       return false;
     };
     for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
@@ -190,9 +246,13 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
       // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
       const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
       // One walk of the incoming chain answers every "is it in there" question.
-      const history = new Set(runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean));
+      const history = new Set(
+        runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean),
+      );
       // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
-      const lost = ownKnowledge.find((c) => !history.has(c)) ?? (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
+      const lost =
+        ownKnowledge.find((c) => !history.has(c)) ??
+        (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
       if (lost) {
         const why = isAncestor(cwd, tip, lost)
           ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
@@ -201,7 +261,10 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
         continue;
       }
       if (chain === ctx.cloneId && have) {
-        result.refused.push({ chain, reason: 'the remote holds a longer copy of this clone\'s own chain: another clone uses the same clone id' });
+        result.refused.push({
+          chain,
+          reason: "the remote holds a longer copy of this clone's own chain: another clone uses the same clone id",
+        });
         continue;
       }
       if (compareAndSwapRef(ctx.repo, localRef, tip, have) || readRefs(ctx.repo, CHAIN_PREFIX).get(localRef) === tip) {
@@ -210,21 +273,49 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     }
   } finally {
     const doomed = [...readRefs(ctx.repo, staging).keys()];
-    if (doomed.length) runGit(['update-ref', '--stdin'], { cwd, input: doomed.map((r) => `delete ${r}\n`).join(''), allowFailure: true });
+    if (doomed.length)
+      runGit(['update-ref', '--stdin'], {
+        cwd,
+        input: doomed.map((r) => `delete ${r}\n`).join(''),
+        allowFailure: true,
+      });
   }
 
   const report = indexChains(ctx, input.onIndexProgress);
   result.indexed = report.indexed;
   result.quarantined = quarantined(ctx.db).map((q) => ({ chain: q.chain, commit: q.commit_id, reason: q.reason }));
-  result.duplicates = duplicates(ctx.db).map((d) => ({ id: d.id, chain: d.chain, commit: d.commit_id, kept: { chain: d.kept_chain, commit: d.kept_commit } }));
-  for (const q of result.quarantined) ctx.warn(`chain ${q.chain} is held back at commit ${q.commit.slice(0, 12)}: ${q.reason}. 'handoff sync --drop ${q.chain}' removes it from this clone.`);
-  for (const d of result.duplicates) ctx.warn(`event ${d.id} on chain ${d.chain} (commit ${d.commit.slice(0, 12)}) reuses the id of an event already indexed from chain ${d.kept.chain}; the first stands.`);
-  for (const s of result.suspect) ctx.warn(`chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which nobody has: that witness is ignored.`);
-  for (const r of report.rewritten) if (!result.refused.some((x) => x.chain === r.chain)) result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
+  result.duplicates = duplicates(ctx.db).map((d) => ({
+    id: d.id,
+    chain: d.chain,
+    commit: d.commit_id,
+    kept: { chain: d.kept_chain, commit: d.kept_commit },
+  }));
+  for (const q of result.quarantined)
+    ctx.warn(
+      `chain ${q.chain} is held back at commit ${q.commit.slice(0, 12)}: ${q.reason}. 'handoff sync --drop ${q.chain}' removes it from this clone.`,
+    );
+  for (const d of result.duplicates)
+    ctx.warn(
+      `event ${d.id} on chain ${d.chain} (commit ${d.commit.slice(0, 12)}) reuses the id of an event already indexed from chain ${d.kept.chain}; the first stands.`,
+    );
+  for (const s of result.suspect)
+    ctx.warn(
+      `chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which nobody has: that witness is ignored.`,
+    );
+  for (const r of report.rewritten)
+    if (!result.refused.some((x) => x.chain === r.chain))
+      result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
 
   const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
   if (own && !input.noPush) {
-    const pushArgs = ['push', '--no-verify', ...(progress ? ['--progress'] : []), '--', remote, `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`];
+    const pushArgs = [
+      'push',
+      '--no-verify',
+      ...(progress ? ['--progress'] : []),
+      '--',
+      remote,
+      `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`,
+    ];
     let pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
     // Two syncs of one clone may race on the remote's ref lock; the loser retries.
     for (let i = 0; i < 3 && pushed.status !== 0 && /cannot lock ref|failed to lock/i.test(pushed.stderr); i++) {
@@ -232,9 +323,15 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     }
     if (pushed.status !== 0) {
       if (/non-fast-forward|fetch first|\[rejected\].*stale/i.test(pushed.stderr)) {
-        throw new ConflictError('push_rejected', `${remote} holds a copy of this clone's chain that is not an ancestor of it (${chainRef(ctx.cloneId)}). Another clone may use the same clone id; run 'handoff verify'.`);
+        throw new ConflictError(
+          'push_rejected',
+          `${remote} holds a copy of this clone's chain that is not an ancestor of it (${chainRef(ctx.cloneId)}). Another clone may use the same clone id; run 'handoff verify'.`,
+        );
       }
-      if (/deny|denied|declined|refus|funny refname|rejected|invalid ref/i.test(pushed.stderr) && prefix === DEFAULT_REF_PREFIX) {
+      if (
+        /deny|denied|declined|refus|funny refname|rejected|invalid ref/i.test(pushed.stderr) &&
+        prefix === DEFAULT_REF_PREFIX
+      ) {
         throw new HandoffError(
           'remote_rejects_refs',
           `${remote} refused the hidden ref ${prefix}chains/${ctx.cloneId} (${pushed.stderr.trim().split('\n').slice(-2).join(' ')}). Some hosts accept only branches: keep the ledger under a branch namespace with 'handoff sync --ref-prefix refs/heads/handoff-ledger/' (or 'handoff sync --setup --ref-prefix refs/heads/handoff-ledger/' to remember it).`,
@@ -265,7 +362,10 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   const remote = resolveRemote(ctx, input.remote);
   const cwd = ctx.repo.cwd;
   const get = (key: string) =>
-    runGit(['config', '--get-all', key], { cwd, allowFailure: true }).stdout.toString('utf8').split('\n').filter(Boolean);
+    runGit(['config', '--get-all', key], { cwd, allowFailure: true })
+      .stdout.toString('utf8')
+      .split('\n')
+      .filter(Boolean);
   const out: SetupJson = { remote, refPrefix: DEFAULT_REF_PREFIX, added: [], removed: [], notes: [] };
   if (input.undo) {
     for (const entry of get(`remote.${remote}.${SETUP_MARK}`)) {
@@ -292,7 +392,9 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   if (pushes.length === 0) {
     // Any push refspec replaces push.default; HEAD keeps `git push` pushing the current branch.
     wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
-    out.notes.push(`Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`);
+    out.notes.push(
+      `Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`,
+    );
   }
   // A glob that matches only this clone's chain: before its first event the ref does not exist, and an exact
   // refspec would make every plain 'git push' fail ("src refspec does not match any"); a glob matches nothing.
@@ -301,7 +403,10 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   const exact = `${own}:${prefix}chains/${ctx.cloneId}`;
   if (get(`remote.${remote}.push`).includes(exact)) {
     runGit(['config', '--fixed-value', '--unset-all', `remote.${remote}.push`, exact], { cwd, allowFailure: true });
-    runGit(['config', '--fixed-value', '--unset-all', `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`], { cwd, allowFailure: true });
+    runGit(
+      ['config', '--fixed-value', '--unset-all', `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`],
+      { cwd, allowFailure: true },
+    );
     out.removed.push({ key: `remote.${remote}.push`, value: exact });
   }
   if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });

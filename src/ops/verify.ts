@@ -26,25 +26,48 @@ export function verify(ctx: Context): VerifyJson {
   const clockOf = new Map<string, number>();
   const idsInGit = new Map<string, { chain: string; commit: string }>();
   const notIndexed = new Set<string>();
-  const diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[] = [];
-  const witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[] = [];
+  const diffs: {
+    chain: string;
+    commit: string;
+    event: string;
+    base: string;
+    snapshot: string;
+    second: string | null;
+  }[] = [];
+  const witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[] =
+    [];
   let events = 0;
 
   for (const [chain, tip] of chains) {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(chain)) {
-      problems.push({ code: 'bad_chain_name', chain, message: `${CHAIN_PREFIX}${chain} is not named after a clone id.` });
+      problems.push({
+        code: 'bad_chain_name',
+        chain,
+        message: `${CHAIN_PREFIX}${chain} is not named after a clone id.`,
+      });
       continue;
     }
     const commits = listChainCommits(ctx.repo, tip, null);
     onChain.set(chain, new Set(commits.map((c) => c.commit)));
     const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
     const { events: evs, bad } = readChainEvents(ctx.repo, commits);
-    for (const b of bad) problems.push({ code: 'unreadable_event', chain, commit: b.commit, message: `Commit ${b.commit} on chain ${chain} is not a valid event: ${b.reason}` });
+    for (const b of bad)
+      problems.push({
+        code: 'unreadable_event',
+        chain,
+        commit: b.commit,
+        message: `Commit ${b.commit} on chain ${chain} is not a valid event: ${b.reason}`,
+      });
     // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
     const q = held.get(chain);
     const heldFrom = q ? commits.findIndex((c) => c.commit === q.commit_id) : -1;
     if (q) {
-      problems.push({ code: 'quarantined', chain, commit: q.commit_id, message: `Chain ${chain} is held back at commit ${q.commit_id}: ${q.reason}. 'handoff sync --drop ${chain}' removes it from this clone.` });
+      problems.push({
+        code: 'quarantined',
+        chain,
+        commit: q.commit_id,
+        message: `Chain ${chain} is held back at commit ${q.commit_id}: ${q.reason}. 'handoff sync --drop ${chain}' removes it from this clone.`,
+      });
       if (heldFrom >= 0) for (const c of commits.slice(heldFrom)) notIndexed.add(c.commit);
     }
     let prevClock = -1;
@@ -58,35 +81,93 @@ export function verify(ctx: Context): VerifyJson {
         const dup = kept === first.commit ? { chain, commit: e.commit } : first;
         const other = dup === first ? { chain, commit: e.commit } : first;
         idsInGit.set(ev.id, other);
-        problems.push({ code: 'duplicate_id', chain: dup.chain, commit: dup.commit, event: ev.id, message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.` });
+        problems.push({
+          code: 'duplicate_id',
+          chain: dup.chain,
+          commit: dup.commit,
+          event: ev.id,
+          message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.`,
+        });
       } else idsInGit.set(ev.id, { chain, commit: e.commit });
-      if (ev.clone !== chain) problems.push({ code: 'wrong_chain', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.` });
-      if (ev.clock <= prevClock) problems.push({ code: 'clock_order', chain, commit: e.commit, event: ev.id, message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.` });
+      if (ev.clone !== chain)
+        problems.push({
+          code: 'wrong_chain',
+          chain,
+          commit: e.commit,
+          event: ev.id,
+          message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.`,
+        });
+      if (ev.clock <= prevClock)
+        problems.push({
+          code: 'clock_order',
+          chain,
+          commit: e.commit,
+          event: ev.id,
+          message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.`,
+        });
       prevClock = ev.clock;
       clockOf.set(e.commit, ev.clock);
       const parents = parentsOf.get(e.commit) ?? [];
       const second = parents[1] ?? null;
-      if (parents.length > 2) problems.push({ code: 'bad_parents', chain, commit: e.commit, event: ev.id, message: `Commit ${e.commit} has ${parents.length} parents.` });
-      if (ev.type === 'message' && ev.diff) diffs.push({ chain, commit: e.commit, event: ev.id, base: ev.diff.base, snapshot: ev.diff.snapshot, second });
-      else if (second) problems.push({ code: 'bad_parents', chain, commit: e.commit, event: ev.id, message: `Commit ${e.commit} has a second parent but no attached diff.` });
+      if (parents.length > 2)
+        problems.push({
+          code: 'bad_parents',
+          chain,
+          commit: e.commit,
+          event: ev.id,
+          message: `Commit ${e.commit} has ${parents.length} parents.`,
+        });
+      if (ev.type === 'message' && ev.diff)
+        diffs.push({ chain, commit: e.commit, event: ev.id, base: ev.diff.base, snapshot: ev.diff.snapshot, second });
+      else if (second)
+        problems.push({
+          code: 'bad_parents',
+          chain,
+          commit: e.commit,
+          event: ev.id,
+          message: `Commit ${e.commit} has a second parent but no attached diff.`,
+        });
       if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
     }
   }
 
   const exists = new Map<string, boolean>();
   const commitExists = (c: string) => {
-    if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
+    if (!exists.has(c))
+      exists.set(
+        c,
+        /^[0-9a-f]{40}$/.test(c) &&
+          runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0,
+      );
     return exists.get(c)!;
   };
 
   // Attached snapshots: base and snapshot objects present, the base kept reachable as second parent.
   if (diffs.length) {
     const specs = diffs.flatMap((d) => [d.base, d.snapshot, `${d.commit}:patch`]);
-    const present = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` }).stdout.toString('utf8').split('\n');
+    const present = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` })
+      .stdout.toString('utf8')
+      .split('\n');
     diffs.forEach((d, i) => {
-      const missing = [0, 1, 2].filter((k) => present[i * 3 + k]?.endsWith(' missing')).map((k) => ['base commit', 'snapshot tree', 'patch'][k]);
-      if (missing.length) problems.push({ code: 'missing_object', chain: d.chain, commit: d.commit, event: d.event, message: `Message ${d.event} is missing its ${missing.join(' and ')}.` });
-      if (d.second !== d.base) problems.push({ code: 'base_unreachable', chain: d.chain, commit: d.commit, event: d.event, message: `Message ${d.event}'s base ${d.base} is not its commit's second parent, so gc may drop it.` });
+      const missing = [0, 1, 2]
+        .filter((k) => present[i * 3 + k]?.endsWith(' missing'))
+        .map((k) => ['base commit', 'snapshot tree', 'patch'][k]);
+      if (missing.length)
+        problems.push({
+          code: 'missing_object',
+          chain: d.chain,
+          commit: d.commit,
+          event: d.event,
+          message: `Message ${d.event} is missing its ${missing.join(' and ')}.`,
+        });
+      if (d.second !== d.base)
+        problems.push({
+          code: 'base_unreachable',
+          chain: d.chain,
+          commit: d.commit,
+          event: d.event,
+          message: `Message ${d.event}'s base ${d.base} is not its commit's second parent, so gc may drop it.`,
+        });
     });
   }
 
@@ -94,40 +175,110 @@ export function verify(ctx: Context): VerifyJson {
   for (const w of witnessChecks) {
     for (const [chain, tip] of Object.entries(w.seen)) {
       const on = onChain.get(chain);
-      if (!on) problems.push({ code: 'missing_chain', chain, event: w.event, message: `Event ${w.event} witnessed chain ${chain}, which is not in this repository. Run 'handoff sync'.` });
+      if (!on)
+        problems.push({
+          code: 'missing_chain',
+          chain,
+          event: w.event,
+          message: `Event ${w.event} witnessed chain ${chain}, which is not in this repository. Run 'handoff sync'.`,
+        });
       else if (!on.has(tip) && !commitExists(tip)) {
-        problems.push({ code: 'suspect_witness', chain: w.chain, commit: tip, event: w.event, message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which nobody has: the witnessing chain is suspect.` });
-      } else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, event: w.event, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.` });
-      else if ((clockOf.get(tip) ?? -1) >= w.clock) problems.push({ code: 'clock_order', chain: w.chain, event: w.event, message: `Event ${w.event} has a clock not after the event it witnessed on chain ${chain}.` });
+        problems.push({
+          code: 'suspect_witness',
+          chain: w.chain,
+          commit: tip,
+          event: w.event,
+          message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which nobody has: the witnessing chain is suspect.`,
+        });
+      } else if (!on.has(tip))
+        problems.push({
+          code: 'rewritten',
+          chain,
+          commit: tip,
+          event: w.event,
+          message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.`,
+        });
+      else if ((clockOf.get(tip) ?? -1) >= w.clock)
+        problems.push({
+          code: 'clock_order',
+          chain: w.chain,
+          event: w.event,
+          message: `Event ${w.event} has a clock not after the event it witnessed on chain ${chain}.`,
+        });
     }
   }
 
   // What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events.
   for (const [chain, tip] of knownBefore) {
     const on = onChain.get(chain);
-    if (!on) problems.push({ code: 'missing_chain', chain, message: `Chain ${chain} was indexed before but its ref is gone.` });
-    else if (!on.has(tip)) problems.push({ code: 'rewritten', chain, commit: tip, message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which this clone indexed.` });
+    if (!on)
+      problems.push({
+        code: 'missing_chain',
+        chain,
+        message: `Chain ${chain} was indexed before but its ref is gone.`,
+      });
+    else if (!on.has(tip))
+      problems.push({
+        code: 'rewritten',
+        chain,
+        commit: tip,
+        message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which this clone indexed.`,
+      });
   }
   for (const w of witnessesBefore) {
     const on = onChain.get(w.chain);
-    if (on && !on.has(w.tip) && commitExists(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
-      problems.push({ code: 'rewritten', chain: w.chain, commit: w.tip, event: w.event_id, message: `Chain ${w.chain} was rewritten: it no longer contains ${w.tip}, witnessed by event ${w.event_id}.` });
+    if (
+      on &&
+      !on.has(w.tip) &&
+      commitExists(w.tip) &&
+      !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)
+    ) {
+      problems.push({
+        code: 'rewritten',
+        chain: w.chain,
+        commit: w.tip,
+        event: w.event_id,
+        message: `Chain ${w.chain} was rewritten: it no longer contains ${w.tip}, witnessed by event ${w.event_id}.`,
+      });
     }
   }
   const sqliteIds = new Set(inSqlite.map((r) => r.id));
   for (const r of inSqlite) {
-    if (!idsInGit.has(r.id)) problems.push({ code: 'missing_from_git', chain: r.chain, commit: r.commit_id, event: r.id, message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.` });
+    if (!idsInGit.has(r.id))
+      problems.push({
+        code: 'missing_from_git',
+        chain: r.chain,
+        commit: r.commit_id,
+        event: r.id,
+        message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.`,
+      });
   }
   for (const [id, where] of idsInGit) {
-    if (!sqliteIds.has(id) && !notIndexed.has(where.commit)) problems.push({ code: 'missing_from_sqlite', chain: where.chain, commit: where.commit, event: id, message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.` });
+    if (!sqliteIds.has(id) && !notIndexed.has(where.commit))
+      problems.push({
+        code: 'missing_from_sqlite',
+        chain: where.chain,
+        commit: where.commit,
+        event: id,
+        message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.`,
+      });
   }
 
   // Replacement objects over ledger commits change what plain git shows.
-  const replaced = runGit(['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/replace/'], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  const replaced = runGit(['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/replace/'], { cwd })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
   for (const line of replaced) {
     const [original, replacement] = line.split(' ');
     for (const [chain, on] of onChain) {
-      if (on.has(original!)) problems.push({ code: 'replaced', chain, commit: original, message: `Ledger commit ${original} on chain ${chain} is replaced by ${replacement} (git replace): plain git shows altered history.` });
+      if (on.has(original!))
+        problems.push({
+          code: 'replaced',
+          chain,
+          commit: original,
+          message: `Ledger commit ${original} on chain ${chain} is replaced by ${replacement} (git replace): plain git shows altered history.`,
+        });
     }
   }
 

@@ -21,7 +21,12 @@ export function messageJson(row: MessageRow | InboxRow): MessageJson {
     commit: row.commit_id,
     diff:
       row.diff_base && row.diff_tree
-        ? { base: row.diff_base, snapshot: row.diff_tree, files: row.diff_files ?? 0, excluded: JSON.parse(row.excluded ?? '[]') as string[] }
+        ? {
+            base: row.diff_base,
+            snapshot: row.diff_tree,
+            files: row.diff_files ?? 0,
+            excluded: JSON.parse(row.excluded ?? '[]') as string[],
+          }
         : null,
     noReply: !!row.no_reply,
   };

@@ -24,7 +24,12 @@ const SAFETY_RECHECK_MS = 2000;
  * Resolves with the first non-undefined result of `check`, re-run whenever the ledger may have changed;
  * undefined when `timeoutMs` pass or `signal` aborts (a client that gave up, a closed connection).
  */
-export function waitForChange<T>(ctx: Context, check: () => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
+export function waitForChange<T>(
+  ctx: Context,
+  check: () => T | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<T | undefined> {
   if (signal?.aborted) return Promise.resolve(undefined);
   const first = check();
   if (first !== undefined) return Promise.resolve(first);
@@ -120,8 +125,12 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         if (r.length) return r;
         if (!told && input.onWaiting) {
           told = true;
-          const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`].filter(Boolean).join(' ');
-          input.onWaiting(`waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`);
+          const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`]
+            .filter(Boolean)
+            .join(' ');
+          input.onWaiting(
+            `waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`,
+          );
         }
         return undefined;
       },
@@ -129,12 +138,18 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
       input.signal,
     ),
   );
-  if (input.signal?.aborted) throw new TimeoutError('cancelled', `The wait for ${me.name} was cancelled; no message was marked read.`);
+  if (input.signal?.aborted)
+    throw new TimeoutError('cancelled', `The wait for ${me.name} was cancelled; no message was marked read.`);
   if (!rows) {
     throw new TimeoutError('timeout', `No message arrived for ${me.name} within ${input.timeoutSeconds}s.`);
   }
   const messages = rows.map(messageJson);
-  if (!input.peek) markRead(ctx, me, messages.map((m) => m.id));
+  if (!input.peek)
+    markRead(
+      ctx,
+      me,
+      messages.map((m) => m.id),
+    );
   return { agent: me.name, notices: loopNotices(ctx, me.name, messages), messages };
 }
 
@@ -148,20 +163,28 @@ export async function waitForReadOrReply(
     opts.for === 'read'
       ? () => {
           const r = recipientsOf(ctx.db, opts.message);
-          return r.length > 0 && r.every((x) => x.status >= 1) ? { for: 'read' as const, recipients: r.map(recipientJson) } : undefined;
+          return r.length > 0 && r.every((x) => x.status >= 1)
+            ? { for: 'read' as const, recipients: r.map(recipientJson) }
+            : undefined;
         }
       : () => {
           const replies = repliesTo(ctx.db, opts.message);
           return replies.length ? { for: 'reply' as const, reply: messageJson(replies[0]!) } : undefined;
         };
-  opts.onWaiting?.(`sent ${opts.message}; waiting until it is ${opts.for === 'read' ? 'read by every recipient' : 'answered'} (up to ${opts.timeoutSeconds}s); Ctrl-C stops waiting, the message stays sent`);
+  opts.onWaiting?.(
+    `sent ${opts.message}; waiting until it is ${opts.for === 'read' ? 'read by every recipient' : 'answered'} (up to ${opts.timeoutSeconds}s); Ctrl-C stops waiting, the message stays sent`,
+  );
   const result = await waitForChange(ctx, check, opts.timeoutSeconds * 1000);
   if (!result) {
     const what = opts.for === 'read' ? 'read by every recipient' : 'answered';
-    throw new TimeoutError('timeout', `Message ${opts.message} was sent, but was not ${what} within ${opts.timeoutSeconds}s.`, {
-      message: opts.message,
-      recipients: recipientsOf(ctx.db, opts.message).map(recipientJson),
-    });
+    throw new TimeoutError(
+      'timeout',
+      `Message ${opts.message} was sent, but was not ${what} within ${opts.timeoutSeconds}s.`,
+      {
+        message: opts.message,
+        recipients: recipientsOf(ctx.db, opts.message).map(recipientJson),
+      },
+    );
   }
   return result;
 }

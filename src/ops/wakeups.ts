@@ -4,7 +4,14 @@
  * recipient's pane, never the message body, repeats coalesced).
  */
 import { spawnSync } from 'node:child_process';
-import { exchangeHistory, getDoorbell, lastLoopNotice, markRung, noteLoopNotice, setDoorbell } from '../ledger/messages';
+import {
+  exchangeHistory,
+  getDoorbell,
+  lastLoopNotice,
+  markRung,
+  noteLoopNotice,
+  setDoorbell,
+} from '../ledger/messages';
 import type { MessageJson } from '../json/types';
 import type { Context } from './context';
 
@@ -36,9 +43,11 @@ export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): 
     for (let i = 1; i < recent.length; i++) if (recent[i]!.sender !== recent[i - 1]!.sender) turns++;
     // Back and forth: each side sent about half, and the direction changed often (a few in a row are fine).
     const mine = recent.filter((h) => h.sender === me).length;
-    if (Math.min(mine, recent.length - mine) < Math.floor(guard.count / 2) || turns < Math.ceil((guard.count - 1) / 2)) continue;
+    if (Math.min(mine, recent.length - mine) < Math.floor(guard.count / 2) || turns < Math.ceil((guard.count - 1) / 2))
+      continue;
     let episodeStart = history[0]!.clock;
-    for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++) episodeStart = history[i]!.clock;
+    for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++)
+      episodeStart = history[i]!.clock;
     const told = lastLoopNotice(ctx.db, me, other);
     if (told !== null && told >= episodeStart) continue;
     noteLoopNotice(ctx.db, me, other, history[0]!.clock);

@@ -24,7 +24,8 @@ export function linkOf(w: WorkingOn): Link | null {
 
 const RANK: Record<WorkingOn['mode'], number> = { auto: 0, reply: 1, explicit: 2, none: 2 };
 
-const fileFor = (ctx: Pick<Context, 'dataDir'>, agent: string) => path.join(ctx.dataDir, 'working', validateAgentName(agent));
+const fileFor = (ctx: Pick<Context, 'dataDir'>, agent: string) =>
+  path.join(ctx.dataDir, 'working', validateAgentName(agent));
 
 /** What `agent` is working on (HANDOFF_MESSAGE in the environment wins). */
 export function workingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string): WorkingOn {

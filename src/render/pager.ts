@@ -13,6 +13,10 @@ export function page(text: string, opts: { noPager?: boolean } = {}): void {
     process.stdout.write(text);
     return;
   }
-  const res = spawnSync('sh', ['-c', pager], { input: text, stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', ...process.env } });
+  const res = spawnSync('sh', ['-c', pager], {
+    input: text,
+    stdio: ['pipe', 'inherit', 'inherit'],
+    env: { LESS: 'FRX', ...process.env },
+  });
   if (res.error || res.status === 127) process.stdout.write(text);
 }

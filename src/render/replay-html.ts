@@ -9,13 +9,19 @@ import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!);
+  return s.replace(
+    /[&<>"'`]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
+  );
 }
 
 const KEYWORDS = new Set(
-  'abstract as async await break case catch class const continue def default delete do elif else enum export extends false final finally fn for from func function go if impl import in instanceof interface let match mod module new nil none null package pass private protected pub public raise return self static struct super switch this throw true try type typeof undefined use var void while with yield'.split(' '),
+  'abstract as async await break case catch class const continue def default delete do elif else enum export extends false final finally fn for from func function go if impl import in instanceof interface let match mod module new nil none null package pass private protected pub public raise return self static struct super switch this throw true try type typeof undefined use var void while with yield'.split(
+    ' ',
+  ),
 );
-const TOKEN = /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)|(\/\/.*$|#.*$|--.*$)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
+const TOKEN =
+  /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)|(\/\/.*$|#.*$|--.*$)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** One source line with light syntax colouring: strings, comments, numbers, keywords (escaped per token). */
 export function highlight(code: string): string {
@@ -66,7 +72,12 @@ function diffHtml(patch: string): string {
       else if (l.startsWith('+++ ') && name !== '/dev/null') cur.name = name;
       continue;
     }
-    if (!cur || /^(index |new file mode|deleted file mode|old mode|new mode|similarity index|rename (from|to) |Binary files )/.test(l)) {
+    if (
+      !cur ||
+      /^(index |new file mode|deleted file mode|old mode|new mode|similarity index|rename (from|to) |Binary files )/.test(
+        l,
+      )
+    ) {
       if (cur && l.startsWith('Binary files')) cur.rows.push(row('dctx', '', '', escapeHtml(l)));
       continue;
     }
@@ -74,7 +85,9 @@ function diffHtml(patch: string): string {
     if (hunk) {
       oldNo = Number(hunk[1]);
       newNo = Number(hunk[2]);
-      cur.rows.push(`<tr class="dhunk"><td class="ln">…</td><td class="ln">…</td><td class="code">${escapeHtml(l)}</td></tr>`);
+      cur.rows.push(
+        `<tr class="dhunk"><td class="ln">…</td><td class="ln">…</td><td class="code">${escapeHtml(l)}</td></tr>`,
+      );
     } else if (l.startsWith('+')) {
       cur.added++;
       cur.rows.push(row('dadd', '', newNo++, `+${highlight(l.slice(1))}`));
@@ -102,8 +115,14 @@ const short = (id: string) => escapeHtml(shortId(id));
 const time = (ts: string) => `<time datetime="${escapeHtml(ts)}" title="${escapeHtml(ts)}">${escapeHtml(ts)}</time>`;
 
 function receiptsHtml(it: ReplayMessageItem): string {
-  const chips = it.recipients.map((r) => `<span class="chip st-${escapeHtml(r.status)}" title="${escapeHtml(r.readAt ?? '')}">${r.status === 'stored' ? 'unread' : escapeHtml(r.status)} · ${escapeHtml(r.agent)}</span>`);
-  const verdicts = it.verdicts.map((v) => `<span class="chip v-${escapeHtml(v.verdict)}">${escapeHtml(v.verdict.replace('_', ' '))} · ${escapeHtml(v.reviewer)}</span>`);
+  const chips = it.recipients.map(
+    (r) =>
+      `<span class="chip st-${escapeHtml(r.status)}" title="${escapeHtml(r.readAt ?? '')}">${r.status === 'stored' ? 'unread' : escapeHtml(r.status)} · ${escapeHtml(r.agent)}</span>`,
+  );
+  const verdicts = it.verdicts.map(
+    (v) =>
+      `<span class="chip v-${escapeHtml(v.verdict)}">${escapeHtml(v.verdict.replace('_', ' '))} · ${escapeHtml(v.reviewer)}</span>`,
+  );
   return chips.length || verdicts.length ? `<div class="meta">${[...chips, ...verdicts].join(' ')}</div>` : '';
 }
 
@@ -119,7 +138,10 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
 <div class="own"><div class="body">${escapeHtml(m.body)}</div>${receiptsHtml(it)}${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
   }
   const anchor = `c-${it.commit}`;
-  const guess = it.link === 'guess' ? ' <span class="chip guess" title="the newest request the agent had read; not pinned">a guess</span>' : '';
+  const guess =
+    it.link === 'guess'
+      ? ' <span class="chip guess" title="the newest request the agent had read; not pinned">a guess</span>'
+      : '';
   return `<article class="item commit" id="${anchor}" data-agent="${escapeHtml(it.agent)}" data-thread="" data-answers="${escapeHtml(it.answers.join(' '))}">
 <header><a class="permalink" href="#${anchor}" title="link to this commit">#</a> commit <code title="${escapeHtml(it.commit)}">${escapeHtml(it.commit.slice(0, 10))}</code> by <strong class="agent">${it.human ? 'human: ' : ''}${escapeHtml(it.agent)}</strong> ${time(it.ts)}
 ${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}</header>
@@ -180,7 +202,10 @@ if(location.hash){var el=document.getElementById(location.hash.slice(1));if(el)e
 /** Renders the page. */
 export function replayHtml(r: ReplayJson, title: string): string {
   const options = (values: string[], all: string, label: (v: string) => string = (v) => v) =>
-    [`<option value="">${all}</option>`, ...values.map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(label(v))}</option>`)].join('');
+    [
+      `<option value="">${all}</option>`,
+      ...values.map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(label(v))}</option>`),
+    ].join('');
   const cut = (t: string) => (t.length > 60 ? `${t.slice(0, 59)}…` : t);
   const { roots, children } = nest(r.items);
   return `<!doctype html>

@@ -27,7 +27,6 @@ function nowMs(): number {
   return Number.isFinite(fixed) ? fixed : Date.now();
 }
 
- 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const visible = (s: string) => s.replace(ANSI, '').length;
 
@@ -54,15 +53,28 @@ export function messageTable(io: Io, messages: MessageJson[]): string[] {
     [' ', 'ID', 'FROM', 'TO', 'KIND', 'WHEN', 'SUBJECT'],
     messages.map((m) => {
       const unread = m.status === 'stored' ? paint(io, 'yellow', '●') : ' ';
-      const pri = m.priority === 'urgent' ? paint(io, 'red', 'URGENT ') : m.priority === 'low' ? paint(io, 'dim', 'low ') : '';
+      const pri =
+        m.priority === 'urgent' ? paint(io, 'red', 'URGENT ') : m.priority === 'low' ? paint(io, 'dim', 'low ') : '';
       const tags = `${m.diff ? paint(io, 'cyan', ` [diff: ${m.diff.files} file${m.diff.files === 1 ? '' : 's'}]`) : ''}${m.noReply ? paint(io, 'dim', ' [no reply needed]') : ''}`;
-      return [unread, paint(io, 'dim', m.shortId), paint(io, 'bold', inert(m.from)), inert(m.to.join(',')), paint(io, 'magenta', m.kind), ago(m.ts), `${pri}${firstLine(m.body, 60)}${tags}`];
+      return [
+        unread,
+        paint(io, 'dim', m.shortId),
+        paint(io, 'bold', inert(m.from)),
+        inert(m.to.join(',')),
+        paint(io, 'magenta', m.kind),
+        ago(m.ts),
+        `${pri}${firstLine(m.body, 60)}${tags}`,
+      ];
     }),
   );
 }
 
 /** A message in full: header, body, and optionally its patch. */
-export function messageBlock(io: Io, m: MessageJson, extra: { recipients?: RecipientJson[]; patch?: string | null } = {}): string[] {
+export function messageBlock(
+  io: Io,
+  m: MessageJson,
+  extra: { recipients?: RecipientJson[]; patch?: string | null } = {},
+): string[] {
   const lines = [
     `${paint(io, 'yellow', `message ${m.id}`)}  (short: ${m.shortId})`,
     `From:     ${inert(m.from)}`,
@@ -73,19 +85,30 @@ export function messageBlock(io: Io, m: MessageJson, extra: { recipients?: Recip
     `Commit:   ${m.commit}`,
   ];
   if (m.diff) {
-    lines.push(`Diff:     ${m.diff.files} file(s) against ${m.diff.base.slice(0, 12)}, snapshot ${m.diff.snapshot.slice(0, 12)}`);
+    lines.push(
+      `Diff:     ${m.diff.files} file(s) against ${m.diff.base.slice(0, 12)}, snapshot ${m.diff.snapshot.slice(0, 12)}`,
+    );
     if (m.diff.excluded.length) lines.push(`Left out: ${inert(m.diff.excluded.join(', '))} (look like secrets)`);
   }
   if (extra.recipients?.length) {
     lines.push(`Receipts: ${extra.recipients.map((r) => `${inert(r.agent)} ${statusWord(io, r.status)}`).join(', ')}`);
   }
-  lines.push('', ...inert(m.body).split('\n').map((l) => `    ${l}`));
+  lines.push(
+    '',
+    ...inert(m.body)
+      .split('\n')
+      .map((l) => `    ${l}`),
+  );
   if (extra.patch) lines.push('', ...patchLines(io, extra.patch));
   return lines;
 }
 
 function statusWord(io: Io, s: RecipientJson['status']): string {
-  return s === 'acked' ? paint(io, 'green', 'acked') : s === 'read' ? paint(io, 'cyan', 'read') : paint(io, 'yellow', 'stored');
+  return s === 'acked'
+    ? paint(io, 'green', 'acked')
+    : s === 'read'
+      ? paint(io, 'cyan', 'read')
+      : paint(io, 'yellow', 'stored');
 }
 
 /** A unified diff, coloured like git's. */

@@ -7,14 +7,22 @@ import { team } from '../helpers/clones';
 
 /** git as an agent would run it: with HANDOFF_AGENT set (hooks see it). */
 function gitAs(agent: string | undefined, cwd: string, ...args: string[]) {
-  const r = spawnSync('git', args, { cwd, env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+  const r = spawnSync('git', args, {
+    cwd,
+    env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return { stdout: r.stdout.trim(), stderr: r.stderr };
 }
 const write = (dir: string, file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);
 /** Blame as [content, agent, first message id] per line. */
 const blameOf = (dir: string, file: string) =>
-  ok(dir, ['blame', file, '--json']).json.lines.map((l: any) => [l.content, l.agent ? (l.agent.human ? `human:${l.agent.name}` : l.agent.name) : null, l.messages[0]?.id ?? null]);
+  ok(dir, ['blame', file, '--json']).json.lines.map((l: any) => [
+    l.content,
+    l.agent ? (l.agent.human ? `human:${l.agent.name}` : l.agent.name) : null,
+    l.messages[0]?.id ?? null,
+  ]);
 
 function setup() {
   const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
@@ -27,7 +35,7 @@ function setup() {
 }
 
 describe('attribution through git hooks', () => {
-  it('two agents in two worktrees commit to one file; blame names each line\'s agent and message', () => {
+  it("two agents in two worktrees commit to one file; blame names each line's agent and message", () => {
     const { repo, forClaude, forCodex } = setup();
     const wt = addWorktree(repo, 'codex-work');
     ok(repo, ['read', forClaude], { agent: 'claude' });
@@ -59,7 +67,9 @@ describe('attribution through git hooks', () => {
       ['header', 'claude', [forClaude]],
       ['initial', null, []],
     ]);
-    expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.commits.map((c: any) => c.subject)).toEqual(['header']);
+    expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.commits.map((c: any) => c.subject)).toEqual([
+      'header',
+    ]);
   });
 
   it('a human committing without an agent identity is recorded as the human; work-on pins or clears the message', () => {
@@ -100,8 +110,13 @@ describe('attribution through git hooks', () => {
       ['codex line 2', 'codex', forCodex],
     ]);
     // A human reorders and squashes: "claude a2" moves before "codex b" and is squashed into "claude a".
-    const todo = "sed -i -e '/claude a2/d' -e '/claude a$/a pick CLAUDE_A2' $1 && sed -i \"s/pick CLAUDE_A2/squash $(git rev-parse --short HEAD)/\" $1";
-    const r = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~3'], { cwd: repo, env: cleanEnv({ GIT_SEQUENCE_EDITOR: `sh -c '${todo.replace(/'/g, `'\\''`)}' --`, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    const todo =
+      "sed -i -e '/claude a2/d' -e '/claude a$/a pick CLAUDE_A2' $1 && sed -i \"s/pick CLAUDE_A2/squash $(git rev-parse --short HEAD)/\" $1";
+    const r = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~3'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: `sh -c '${todo.replace(/'/g, `'\\''`)}' --`, GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(git(repo, 'log', '--format=%s', '-3').split('\n')).toEqual(['codex b', 'claude a', 'initial']);
     expect(blameOf(repo, 'a.txt')).toEqual([
@@ -113,7 +128,11 @@ describe('attribution through git hooks', () => {
       ['codex line 2', 'codex', forCodex],
     ]);
     // Squash two agents' commits into one: each line keeps its own agent.
-    const r2 = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~2'], { cwd: repo, env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2s/^pick/squash/'", GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    const r2 = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~2'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2s/^pick/squash/'", GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
     expect(r2.status, r2.stderr).toBe(0);
     expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('2');
     expect(blameOf(repo, 'a.txt').map((l: any) => l[1])).toEqual(['claude', 'claude']);
@@ -147,9 +166,20 @@ describe('attribution through git hooks', () => {
     const env = cleanEnv({ HANDOFF_HOOKS: '0' });
     spawnSync('git', ['merge', '-q', '--squash', 'feature'], { cwd: repo, env });
     spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Feature (#12)'], { cwd: repo, env });
-    expect(ok(repo, ['blame', 'g.txt', '--json']).json.lines[0]).toMatchObject({ agent: { name: 'codex' }, via: 'patch-id' });
+    expect(ok(repo, ['blame', 'g.txt', '--json']).json.lines[0]).toMatchObject({
+      agent: { name: 'codex' },
+      via: 'patch-id',
+    });
     // A rebase on another machine keeps trailers: re-linked through them.
-    const pick = git(repo, 'commit-tree', '-p', 'HEAD', '-m', `redo\n\nHandoff-Agent: codex\nHandoff-Message: ${forCodex}`, 'HEAD^{tree}');
+    const pick = git(
+      repo,
+      'commit-tree',
+      '-p',
+      'HEAD',
+      '-m',
+      `redo\n\nHandoff-Agent: codex\nHandoff-Message: ${forCodex}`,
+      'HEAD^{tree}',
+    );
     git(repo, 'update-ref', 'refs/heads/main', pick);
     const logged = ok(repo, ['log', '-n', '2', '--json']).json.commits;
     expect(logged.map((c: any) => [c.subject, c.agent?.name, c.via])).toEqual([
@@ -161,11 +191,24 @@ describe('attribution through git hooks', () => {
   it('an existing hook and a husky setup keep working, and uninstall restores them exactly', () => {
     const repo = makeRepo();
     const hooks = path.join(repo, '.git', 'hooks');
-    fs.writeFileSync(path.join(hooks, 'post-commit'), '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/mine.log"\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(hooks, 'prepare-commit-msg'), '#!/bin/sh\ngrep -q forbidden "$1" && exit 1\nexit 0\n', { mode: 0o700 });
-    const before = ['post-commit', 'prepare-commit-msg'].map((h) => [fs.readFileSync(path.join(hooks, h), 'utf8'), fs.statSync(path.join(hooks, h)).mode]);
+    fs.writeFileSync(
+      path.join(hooks, 'post-commit'),
+      '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/mine.log"\n',
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(hooks, 'prepare-commit-msg'), '#!/bin/sh\ngrep -q forbidden "$1" && exit 1\nexit 0\n', {
+      mode: 0o700,
+    });
+    const before = ['post-commit', 'prepare-commit-msg'].map((h) => [
+      fs.readFileSync(path.join(hooks, h), 'utf8'),
+      fs.statSync(path.join(hooks, h)).mode,
+    ]);
     ok(repo, ['hooks', 'install']);
-    expect(ok(repo, ['hooks', 'install', '--json']).json.hooks.map((h: any) => h.state)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(ok(repo, ['hooks', 'install', '--json']).json.hooks.map((h: any) => h.state)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
     const status = ok(repo, ['hooks', 'status', '--json']).json;
     expect(status.hooks.map((h: any) => [h.name, h.healthy, h.chained])).toEqual([
       ['prepare-commit-msg', true, true],
@@ -179,10 +222,18 @@ describe('attribution through git hooks', () => {
     expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
     // The chained hook's failure still stops the commit.
     write(repo, 'x.txt', 'y\n');
-    const refused = spawnSync('git', ['commit', '-qam', 'forbidden'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+    const refused = spawnSync('git', ['commit', '-qam', 'forbidden'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+    });
     expect(refused.status).not.toBe(0);
     ok(repo, ['hooks', 'uninstall']);
-    expect(['post-commit', 'prepare-commit-msg'].map((h) => [fs.readFileSync(path.join(hooks, h), 'utf8'), fs.statSync(path.join(hooks, h)).mode])).toEqual(before);
+    expect(
+      ['post-commit', 'prepare-commit-msg'].map((h) => [
+        fs.readFileSync(path.join(hooks, h), 'utf8'),
+        fs.statSync(path.join(hooks, h)).mode,
+      ]),
+    ).toEqual(before);
     expect(fs.existsSync(path.join(hooks, 'post-rewrite'))).toBe(false);
 
     // husky: core.hooksPath points into the repository.
@@ -190,7 +241,11 @@ describe('attribution through git hooks', () => {
     fs.mkdirSync(path.join(h2, '.husky', '_'), { recursive: true });
     // husky 9 keeps its generated hooks in .husky/_, which it ignores with a .gitignore of "*".
     fs.writeFileSync(path.join(h2, '.husky', '_', '.gitignore'), '*\n');
-    fs.writeFileSync(path.join(h2, '.husky', '_', 'post-commit'), '#!/bin/sh\necho husky >> "$(git rev-parse --git-dir)/husky.log"\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(h2, '.husky', '_', 'post-commit'),
+      '#!/bin/sh\necho husky >> "$(git rev-parse --git-dir)/husky.log"\n',
+      { mode: 0o755 },
+    );
     git(h2, 'config', 'core.hooksPath', '.husky/_');
     expect(ok(h2, ['hooks', 'install', '--json']).json.dir).toBe(path.join(fs.realpathSync(h2), '.husky', '_'));
     write(h2, 'y.txt', 'y\n');

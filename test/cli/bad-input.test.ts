@@ -17,28 +17,168 @@ describe('bad input gets a clear error, the documented exit code, and writes not
   ok(repo, ['join'], { agent: 'claude' });
   const before = ledgerState(repo);
 
-  const cases: { name: string; args: string[]; agent?: string; env?: Record<string, string>; input?: string | Buffer; exit: number; code: string; says: RegExp }[] = [
-    { name: 'unknown recipient', args: ['send', 'nobody', 'hi'], agent: 'claude', exit: 3, code: 'unknown_recipient', says: /No agent named "nobody".*--create/ },
-    { name: 'recipient ../x', args: ['send', '../x', 'hi'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid recipient name/ },
-    { name: 'recipient refs/heads/main', args: ['send', 'refs/heads/main', 'hi'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid recipient name/ },
-    { name: 'agent name with a space', args: ['join', '--as', 'a b'], exit: 2, code: 'invalid_name', says: /Invalid agent name "a b"/ },
-    { name: 'agent name ../x', args: ['join', '--as', '../x'], exit: 2, code: 'invalid_name', says: /contains "\.\."|must start/ },
-    { name: 'agent name -x via env', args: ['send', 'codex', 'hi'], env: { HANDOFF_AGENT: '-x' }, exit: 2, code: 'invalid_name', says: /HANDOFF_AGENT is set to an invalid name/ },
-    { name: 'agent name refs/heads/main', args: ['join', '--as', 'refs/heads/main'], exit: 2, code: 'invalid_name', says: /Invalid agent name/ },
-    { name: 'invalid --as while HANDOFF_AGENT is set', args: ['send', 'codex', 'hi', '--as', 'refs/heads/main'], agent: 'claude', exit: 2, code: 'invalid_name', says: /Invalid agent name "refs\/heads\/main"/ },
-    { name: 'agent name of 200 characters', args: ['join', '--as', 'a'.repeat(200)], exit: 2, code: 'invalid_name', says: /200 characters long; the limit is 63/ },
+  const cases: {
+    name: string;
+    args: string[];
+    agent?: string;
+    env?: Record<string, string>;
+    input?: string | Buffer;
+    exit: number;
+    code: string;
+    says: RegExp;
+  }[] = [
+    {
+      name: 'unknown recipient',
+      args: ['send', 'nobody', 'hi'],
+      agent: 'claude',
+      exit: 3,
+      code: 'unknown_recipient',
+      says: /No agent named "nobody".*--create/,
+    },
+    {
+      name: 'recipient ../x',
+      args: ['send', '../x', 'hi'],
+      agent: 'claude',
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid recipient name/,
+    },
+    {
+      name: 'recipient refs/heads/main',
+      args: ['send', 'refs/heads/main', 'hi'],
+      agent: 'claude',
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid recipient name/,
+    },
+    {
+      name: 'agent name with a space',
+      args: ['join', '--as', 'a b'],
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid agent name "a b"/,
+    },
+    {
+      name: 'agent name ../x',
+      args: ['join', '--as', '../x'],
+      exit: 2,
+      code: 'invalid_name',
+      says: /contains "\.\."|must start/,
+    },
+    {
+      name: 'agent name -x via env',
+      args: ['send', 'codex', 'hi'],
+      env: { HANDOFF_AGENT: '-x' },
+      exit: 2,
+      code: 'invalid_name',
+      says: /HANDOFF_AGENT is set to an invalid name/,
+    },
+    {
+      name: 'agent name refs/heads/main',
+      args: ['join', '--as', 'refs/heads/main'],
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid agent name/,
+    },
+    {
+      name: 'invalid --as while HANDOFF_AGENT is set',
+      args: ['send', 'codex', 'hi', '--as', 'refs/heads/main'],
+      agent: 'claude',
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid agent name "refs\/heads\/main"/,
+    },
+    {
+      name: 'agent name of 200 characters',
+      args: ['join', '--as', 'a'.repeat(200)],
+      exit: 2,
+      code: 'invalid_name',
+      says: /200 characters long; the limit is 63/,
+    },
     { name: 'uppercase agent name', args: ['join', '--as', 'Codex'], exit: 2, code: 'invalid_name', says: /uppercase/ },
     { name: 'reserved agent name', args: ['join', '--as', 'all'], exit: 2, code: 'reserved_name', says: /reserved/ },
-    { name: 'team name with a slash', args: ['join', '--as', 'codex', '--team', 'a/b'], exit: 2, code: 'invalid_name', says: /Invalid team name/ },
-    { name: 'empty body', args: ['send', 'codex', '   '], agent: 'claude', exit: 2, code: 'empty_body', says: /body is empty/ },
-    { name: 'empty stdin', args: ['send', 'codex'], agent: 'claude', input: '', exit: 2, code: 'empty_body', says: /body is empty/ },
-    { name: 'body with a NUL byte', args: ['send', 'codex'], agent: 'claude', input: Buffer.from('a\0b'), exit: 2, code: 'nul_in_body', says: /NUL/ },
-    { name: 'body that is not UTF-8', args: ['send', 'codex'], agent: 'claude', input: Buffer.from([0x68, 0xff, 0xfe, 0x69]), exit: 2, code: 'invalid_utf8', says: /not valid UTF-8/ },
-    { name: 'body over 1 MiB', args: ['send', 'codex'], agent: 'claude', input: 'x'.repeat(1024 * 1024 + 1), exit: 2, code: 'body_too_large', says: /1048577 bytes; the limit is 1048576/ },
-    { name: 'unknown message id', args: ['show', '01ABCDEFGHJKMNPQRSTVWXYZ01'], exit: 3, code: 'message_not_found', says: /No message/ },
-    { name: 'malformed message id', args: ['read', 'x;rm -rf'], agent: 'codex', exit: 2, code: 'bad_id', says: /not a message id/ },
-    { name: 'reply to unknown id', args: ['reply', '01ABCDEFGHJKMN', 'hi'], agent: 'codex', exit: 3, code: 'message_not_found', says: /No message/ },
-    { name: 'unknown team', args: ['send', '@nope', 'hi'], agent: 'claude', exit: 3, code: 'unknown_group', says: /No agent has team or role "nope"/ },
+    {
+      name: 'team name with a slash',
+      args: ['join', '--as', 'codex', '--team', 'a/b'],
+      exit: 2,
+      code: 'invalid_name',
+      says: /Invalid team name/,
+    },
+    {
+      name: 'empty body',
+      args: ['send', 'codex', '   '],
+      agent: 'claude',
+      exit: 2,
+      code: 'empty_body',
+      says: /body is empty/,
+    },
+    {
+      name: 'empty stdin',
+      args: ['send', 'codex'],
+      agent: 'claude',
+      input: '',
+      exit: 2,
+      code: 'empty_body',
+      says: /body is empty/,
+    },
+    {
+      name: 'body with a NUL byte',
+      args: ['send', 'codex'],
+      agent: 'claude',
+      input: Buffer.from('a\0b'),
+      exit: 2,
+      code: 'nul_in_body',
+      says: /NUL/,
+    },
+    {
+      name: 'body that is not UTF-8',
+      args: ['send', 'codex'],
+      agent: 'claude',
+      input: Buffer.from([0x68, 0xff, 0xfe, 0x69]),
+      exit: 2,
+      code: 'invalid_utf8',
+      says: /not valid UTF-8/,
+    },
+    {
+      name: 'body over 1 MiB',
+      args: ['send', 'codex'],
+      agent: 'claude',
+      input: 'x'.repeat(1024 * 1024 + 1),
+      exit: 2,
+      code: 'body_too_large',
+      says: /1048577 bytes; the limit is 1048576/,
+    },
+    {
+      name: 'unknown message id',
+      args: ['show', '01ABCDEFGHJKMNPQRSTVWXYZ01'],
+      exit: 3,
+      code: 'message_not_found',
+      says: /No message/,
+    },
+    {
+      name: 'malformed message id',
+      args: ['read', 'x;rm -rf'],
+      agent: 'codex',
+      exit: 2,
+      code: 'bad_id',
+      says: /not a message id/,
+    },
+    {
+      name: 'reply to unknown id',
+      args: ['reply', '01ABCDEFGHJKMN', 'hi'],
+      agent: 'codex',
+      exit: 3,
+      code: 'message_not_found',
+      says: /No message/,
+    },
+    {
+      name: 'unknown team',
+      args: ['send', '@nope', 'hi'],
+      agent: 'claude',
+      exit: 3,
+      code: 'unknown_group',
+      says: /No agent has team or role "nope"/,
+    },
   ];
 
   for (const c of cases) {
@@ -85,7 +225,15 @@ describe('bad input gets a clear error, the documented exit code, and writes not
   });
 
   it('with no identity at all, says how to set one', () => {
-    const r = cli(repo, ['inbox', '--json'], { env: { HOME: tmpDir(), GIT_AUTHOR_NAME: undefined, GIT_COMMITTER_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, GIT_COMMITTER_EMAIL: undefined } });
+    const r = cli(repo, ['inbox', '--json'], {
+      env: {
+        HOME: tmpDir(),
+        GIT_AUTHOR_NAME: undefined,
+        GIT_COMMITTER_NAME: undefined,
+        GIT_AUTHOR_EMAIL: undefined,
+        GIT_COMMITTER_EMAIL: undefined,
+      },
+    });
     expect(r.status).toBe(2);
     expect(r.json.error.message).toMatch(/HANDOFF_AGENT/);
   });
@@ -120,7 +268,12 @@ describe('terminal escapes in bodies', () => {
     expect(git(repo, 'show', `${commit}:body`)).toBe(evil);
     expect(ok(repo, ['show', id, '--json']).json.message.body).toBe(evil);
     // Printed with no control characters at all.
-    for (const args of [['read', id], ['inbox', '--all'], ['show', id], ['thread', id]]) {
+    for (const args of [
+      ['read', id],
+      ['inbox', '--all'],
+      ['show', id],
+      ['thread', id],
+    ]) {
       const out = ok(repo, args, { agent: 'codex' }).stdout;
       expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       expect(out).toContain('\\x1b[31mRED');

@@ -8,7 +8,21 @@ describe('handoff demo', () => {
     expect(r.dir).toBe(dir);
     expect(r.steps.every((s: any) => s.exitCode === 0)).toBe(true);
     const commands = r.steps.map((s: any) => s.command.split(' ').slice(0, 2).join(' '));
-    for (const c of ['handoff hooks', 'handoff join', 'handoff send', 'handoff inbox', 'handoff read', 'handoff reply', 'handoff show', 'handoff blame', 'handoff log', 'handoff review', 'handoff replay', 'handoff verify']) expect(commands).toContain(c);
+    for (const c of [
+      'handoff hooks',
+      'handoff join',
+      'handoff send',
+      'handoff inbox',
+      'handoff read',
+      'handoff reply',
+      'handoff show',
+      'handoff blame',
+      'handoff log',
+      'handoff review',
+      'handoff replay',
+      'handoff verify',
+    ])
+      expect(commands).toContain(c);
     const blame = r.steps.find((s: any) => s.command.startsWith('handoff blame')).output;
     expect(blame).toMatch(/human: demo-human/);
     expect(blame).toMatch(/codex .* parse\(\) returns/);

@@ -13,26 +13,42 @@ async function busyRepo(n: number): Promise<string> {
   const repo = makeRepo();
   const lead = openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'lead' }), warn: () => {} });
   join(openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), warn: () => {} }), {});
-  for (let i = 0; i < n; i++) await send(lead, { to: 'codex', body: `task ${i}: ${'x'.repeat(60)}\nsecond line of task ${i}` });
+  for (let i = 0; i < n; i++)
+    await send(lead, { to: 'codex', body: `task ${i}: ${'x'.repeat(60)}\nsecond line of task ${i}` });
   closeContext(lead);
   return repo;
 }
 
 /** Runs `handoff <args> | head -n 1` through a shell and returns what the shell saw. */
 function piped(repo: string, args: string, agent = 'codex') {
-  return spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${args} | head -n 1; echo "status=\${PIPESTATUS:-x}"`], {
-    cwd: repo,
-    env: cleanEnv({ HANDOFF_AGENT: agent }),
-    encoding: 'utf8',
-  });
+  return spawnSync(
+    'sh',
+    ['-c', `"${process.execPath}" "${BIN}" ${args} | head -n 1; echo "status=\${PIPESTATUS:-x}"`],
+    {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: agent }),
+      encoding: 'utf8',
+    },
+  );
 }
 
 describe('output into a closed pipe', () => {
   it('threads, inbox --all, thread, show, replay and log end quietly when head stops reading', async () => {
     const repo = await busyRepo(1500);
     const first = ok(repo, ['threads', '--json']).json.threads[0].thread;
-    const big = ok(repo, ['send', 'codex', '--file', '-', '--json'], { agent: 'lead', input: Array.from({ length: 20000 }, (_, i) => `line ${i}`).join('\n') }).json.message.id;
-    for (const args of ['threads', 'inbox --all', `thread ${first}`, `show ${big}`, 'replay --no-pager', 'log', 'agents']) {
+    const big = ok(repo, ['send', 'codex', '--file', '-', '--json'], {
+      agent: 'lead',
+      input: Array.from({ length: 20000 }, (_, i) => `line ${i}`).join('\n'),
+    }).json.message.id;
+    for (const args of [
+      'threads',
+      'inbox --all',
+      `thread ${first}`,
+      `show ${big}`,
+      'replay --no-pager',
+      'log',
+      'agents',
+    ]) {
       const r = piped(repo, args);
       expect(r.stderr, args).toBe('');
       expect(r.stdout.split('\n')[0]!.length, args).toBeGreaterThan(0);
@@ -46,23 +62,33 @@ describe('ids a command prints are accepted by every other command', () => {
     ok(repo, ['hooks', 'install']);
     ok(repo, ['join'], { agent: 'codex' });
     // Ids made within the same millisecond share all but their last characters.
-    const ids = [0, 1, 2].map((i) => ok(repo, ['send', 'codex', `task ${i}`, '--json'], { agent: 'lead' }).json.message);
+    const ids = [0, 1, 2].map(
+      (i) => ok(repo, ['send', 'codex', `task ${i}`, '--json'], { agent: 'lead' }).json.message,
+    );
     for (const m of ids) {
       expect(m.shortId).toHaveLength(7);
       expect(m.id.endsWith(m.shortId)).toBe(true);
     }
-    const inboxLine = ok(repo, ['inbox'], { agent: 'codex' }).stdout.split('\n').find((l) => l.includes('task 1'))!;
+    const inboxLine = ok(repo, ['inbox'], { agent: 'codex' })
+      .stdout.split('\n')
+      .find((l) => l.includes('task 1'))!;
     const shown = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(inboxLine)![1]!;
     expect(shown).toBe(ids[1].shortId);
     expect(ok(repo, ['show', shown, '--json']).json.message.id).toBe(ids[1].id);
     expect(ok(repo, ['show', shown.toLowerCase(), '--json']).json.message.id).toBe(ids[1].id);
     ok(repo, ['read', shown], { agent: 'codex' });
-    const threadsLine = ok(repo, ['threads']).stdout.split('\n').find((l) => l.includes('task 2'))!;
+    const threadsLine = ok(repo, ['threads'])
+      .stdout.split('\n')
+      .find((l) => l.includes('task 2'))!;
     const fromThreads = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(threadsLine)![1]!;
     expect(ok(repo, ['thread', fromThreads, '--json']).json.messages[0].id).toBe(ids[2].id);
     fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
     ok(repo, ['reply', shown, 'done', '--attach-diff'], { agent: 'codex' });
-    const c = spawnSync('git', ['commit', '-qam', 'b'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+    const c = spawnSync('git', ['commit', '-qam', 'b'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
     expect(c.status).toBe(0);
     const blameLine = ok(repo, ['blame', 'f.txt']).stdout;
     const fromBlame = /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(blameLine.slice(9))![1]!;
@@ -71,7 +97,11 @@ describe('ids a command prints are accepted by every other command', () => {
     expect(fromLog).toBe(fromBlame);
     ok(repo, ['work-on', fromLog], { agent: 'codex' });
     // The prefix the old advice mentioned still works when unique; an ambiguous one lists what it matches.
-    const common = (a: string, b: string) => a.slice(0, [...a].findIndex((ch, i) => ch !== b[i]));
+    const common = (a: string, b: string) =>
+      a.slice(
+        0,
+        [...a].findIndex((ch, i) => ch !== b[i]),
+      );
     const prefix = common(ids[0].id, ids[1].id);
     expect(prefix.length).toBeGreaterThanOrEqual(6); // made within the same few seconds
     const amb = cli(repo, ['show', prefix, '--json']);
@@ -87,7 +117,9 @@ describe('send --wait-for', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
     for (let i = 0; i < 8; i++) {
-      const waiting = cliAsync(repo, ['send', 'codex', `q${i}`, '--wait-for', 'read', '--timeout', '30', '--json'], { agent: 'lead' });
+      const waiting = cliAsync(repo, ['send', 'codex', `q${i}`, '--wait-for', 'read', '--timeout', '30', '--json'], {
+        agent: 'lead',
+      });
       let id: string | undefined;
       for (let k = 0; k < 200 && !id; k++) {
         id = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0]?.id;
@@ -101,7 +133,6 @@ describe('send --wait-for', () => {
     }
   }, 120_000);
 });
-
 
 describe('--json everywhere, one shape', () => {
   const ids = Object.keys(COMMAND_DEFS).map((id) => id.split(':'));
@@ -117,7 +148,10 @@ describe('--json everywhere, one shape', () => {
     expect(cli(repo, ['hooks', 'instal']).stderr).toMatch(/Did you mean 'handoff hooks install'/);
     const topic = cli(repo, ['hooks', '--json']);
     expect(topic.status).toBe(2);
-    expect(topic.json.error).toMatchObject({ code: 'missing_subcommand', details: { subcommands: ['install', 'run', 'status', 'uninstall'] } });
+    expect(topic.json.error).toMatchObject({
+      code: 'missing_subcommand',
+      details: { subcommands: ['install', 'run', 'status', 'uninstall'] },
+    });
   });
 
   it('every command answers a bad flag under --json with {"error": ...} and exit 2', () => {
@@ -163,11 +197,15 @@ describe('wait on a terminal', () => {
       console.warn('Skipping the terminal part: script(1) from util-linux is not installed.');
       return;
     }
-    const tty = spawnSync('script', ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'], {
-      cwd: repo,
-      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
-      encoding: 'utf8',
-    });
+    const tty = spawnSync(
+      'script',
+      ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'],
+      {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      },
+    );
     expect(tty.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
   });
 });

@@ -29,7 +29,12 @@ describe('init for several agents', () => {
     ok(repo, ['init', '--agent', 'codex']);
     const parsed = toml.parse(read(repo, '.codex/config.toml')) as any;
     expect(parsed.model).toBe('o4');
-    expect(parsed.mcp_servers.handoff).toMatchObject({ command: 'handoff', args: ['mcp'], tool_timeout_sec: 3600, env: { HANDOFF_AGENT: 'codex', HANDOFF_RUNTIME: 'codex' } });
+    expect(parsed.mcp_servers.handoff).toMatchObject({
+      command: 'handoff',
+      args: ['mcp'],
+      tool_timeout_sec: 3600,
+      env: { HANDOFF_AGENT: 'codex', HANDOFF_RUNTIME: 'codex' },
+    });
     ok(repo, ['init', '--agent', 'codex', '--name', 'codex-2']);
     expect(read(repo, '.codex/config.toml').match(/\[mcp_servers\.handoff\]/g)).toHaveLength(1);
     expect((toml.parse(read(repo, '.codex/config.toml')) as any).mcp_servers.handoff.env.HANDOFF_AGENT).toBe('codex-2');
@@ -37,7 +42,9 @@ describe('init for several agents', () => {
     const mine = makeRepo();
     write(mine, '.codex/config.toml', '[mcp_servers.handoff]\ncommand = "/opt/handoff"\n');
     const r = ok(mine, ['init', '--agent', 'codex', '--json']).json;
-    expect(r.changes.find((c: any) => c.path === '.codex/config.toml').note).toMatch(/already has \[mcp_servers\.handoff\]/);
+    expect(r.changes.find((c: any) => c.path === '.codex/config.toml').note).toMatch(
+      /already has \[mcp_servers\.handoff\]/,
+    );
     expect(read(mine, '.codex/config.toml')).toBe('[mcp_servers.handoff]\ncommand = "/opt/handoff"\n');
     // Not TOML: nothing is written anywhere.
     const broken = makeRepo();
@@ -50,7 +57,8 @@ describe('init for several agents', () => {
 
   it('keeps comments and layout of JSONC files it edits', () => {
     const repo = makeRepo();
-    const vscode = '{\n  // my servers\n  "servers": {\n    "db": { "type": "stdio", "command": "db-mcp" } // keep me\n  }\n}\n';
+    const vscode =
+      '{\n  // my servers\n  "servers": {\n    "db": { "type": "stdio", "command": "db-mcp" } // keep me\n  }\n}\n';
     write(repo, '.vscode/mcp.json', vscode);
     ok(repo, ['init', '--agent', 'copilot']);
     const after = read(repo, '.vscode/mcp.json');
@@ -81,13 +89,17 @@ describe('init --undo removes exactly what init added', () => {
     expect(read(repo, 'AGENTS.md')).toContain('# Rules');
     expect(read(repo, 'AGENTS.md')).toContain('Always run the tests.');
     expect(JSON.parse(read(repo, '.mcp.json'))).toEqual({ mcpServers: { db: { command: 'db-mcp' } } });
-    expect(JSON.parse(read(repo, '.claude/settings.json'))).toEqual({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'my-linter' }] }] }, permissions: { allow: ['Bash(ls)'] } });
+    expect(JSON.parse(read(repo, '.claude/settings.json'))).toEqual({
+      hooks: { Stop: [{ hooks: [{ type: 'command', command: 'my-linter' }] }] },
+      permissions: { allow: ['Bash(ls)'] },
+    });
     // Files init created and nobody touched are gone.
-    for (const f of ['CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.gemini/settings.json']) expect(fs.existsSync(path.join(repo, f)), f).toBe(false);
+    for (const f of ['CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.gemini/settings.json'])
+      expect(fs.existsSync(path.join(repo, f)), f).toBe(false);
     expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.every((h: any) => h.state === 'absent')).toBe(true);
   });
 
-  it('refuses, changing nothing, when handoff\'s own part was edited; --force removes it', () => {
+  it("refuses, changing nothing, when handoff's own part was edited; --force removes it", () => {
     const repo = makeRepo();
     ok(repo, ['init', '--agent', 'claude']);
     const mcp = JSON.parse(read(repo, '.mcp.json'));
@@ -100,7 +112,9 @@ describe('init --undo removes exactly what init added', () => {
     expect(r.json.error.code).toBe('init_edited');
     expect(r.json.error.message).toMatch(/AGENTS\.md: the handoff section was edited/);
     expect(r.json.error.message).toMatch(/\.mcp\.json: mcpServers\.handoff was changed/);
-    expect({ agents: read(repo, 'AGENTS.md'), mcp: read(repo, '.mcp.json'), claude: read(repo, 'CLAUDE.md') }).toEqual(before);
+    expect({ agents: read(repo, 'AGENTS.md'), mcp: read(repo, '.mcp.json'), claude: read(repo, 'CLAUDE.md') }).toEqual(
+      before,
+    );
     ok(repo, ['init', '--undo', '--force']);
     expect(fs.existsSync(path.join(repo, 'AGENTS.md'))).toBe(false);
     expect(fs.existsSync(path.join(repo, '.mcp.json'))).toBe(false);
@@ -128,7 +142,8 @@ describe("Claude Code's hooks", () => {
   it('Stop: blocks once with the new messages, in the documented JSON; never loops; silent elsewhere', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'claude' });
-    const hook = (input: object, env: Record<string, string> = claudeEnv) => cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env, input: JSON.stringify(input) });
+    const hook = (input: object, env: Record<string, string> = claudeEnv) =>
+      cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env, input: JSON.stringify(input) });
     expect(hook({ stop_hook_active: false }).stdout).toBe('');
     const id = ok(repo, ['send', 'claude', 'please rebase onto main', '--json'], { agent: 'codex' }).json.message.id;
     const first = hook({ stop_hook_active: false, session_id: 's' });
@@ -153,10 +168,16 @@ describe("Claude Code's hooks", () => {
   it('SessionStart: adds the name and unread messages as context', () => {
     const repo = makeRepo();
     ok(repo, ['send', 'claude', 'welcome aboard', '--create'], { agent: 'lead' });
-    const r = cli(repo, ['agent-hook', 'session-start'], { agent: 'claude', env: claudeEnv, input: '{"source":"startup"}' });
+    const r = cli(repo, ['agent-hook', 'session-start'], {
+      agent: 'claude',
+      env: claudeEnv,
+      input: '{"source":"startup"}',
+    });
     const out = JSON.parse(r.stdout);
     expect(out.hookSpecificOutput.hookEventName).toBe('SessionStart');
-    expect(out.hookSpecificOutput.additionalContext).toMatch(/You are "claude" in handoff\. 1 unread message:\n- \w+ from lead \(request\): welcome aboard/);
+    expect(out.hookSpecificOutput.additionalContext).toMatch(
+      /You are "claude" in handoff\. 1 unread message:\n- \w+ from lead \(request\): welcome aboard/,
+    );
     // Told at start counts: the Stop hook does not repeat it.
     expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: claudeEnv, input: '{}' }).stdout).toBe('');
   });
@@ -187,28 +208,53 @@ describe('every agent is nudged in its own documented format', () => {
     const repo = makeRepo();
     ok(repo, ['init', '--agent', 'all']);
     const cursorHooks = JSON.parse(read(repo, '.cursor/hooks.json'));
-    expect(cursorHooks).toMatchObject({ version: 1, hooks: { stop: [{ command: 'HANDOFF_AGENT=cursor HANDOFF_RUNTIME=cursor handoff agent-hook stop', loop_limit: 3 }] } });
+    expect(cursorHooks).toMatchObject({
+      version: 1,
+      hooks: {
+        stop: [{ command: 'HANDOFF_AGENT=cursor HANDOFF_RUNTIME=cursor handoff agent-hook stop', loop_limit: 3 }],
+      },
+    });
     const gemini = JSON.parse(read(repo, '.gemini/settings.json'));
     expect(gemini.hooks.AfterAgent[0].hooks[0].command).toContain('HANDOFF_RUNTIME=gemini handoff agent-hook stop');
-    expect(JSON.parse(read(repo, '.github/hooks/handoff.json')).hooks.agentStop[0].bash).toContain('HANDOFF_RUNTIME=copilot');
-    expect(JSON.parse(read(repo, '.codex/hooks.json')).hooks.Stop[0].hooks[0].command).toContain('HANDOFF_RUNTIME=codex');
+    expect(JSON.parse(read(repo, '.github/hooks/handoff.json')).hooks.agentStop[0].bash).toContain(
+      'HANDOFF_RUNTIME=copilot',
+    );
+    expect(JSON.parse(read(repo, '.codex/hooks.json')).hooks.Stop[0].hooks[0].command).toContain(
+      'HANDOFF_RUNTIME=codex',
+    );
     expect(read(repo, '.opencode/plugins/handoff.js')).toContain("event.type !== 'session.idle'");
-    const stop = (agent: string, env: Record<string, string>, input: object) => cli(repo, ['agent-hook', 'stop'], { agent, env: { HANDOFF_RUNTIME: agent, ...env }, input: JSON.stringify(input) });
+    const stop = (agent: string, env: Record<string, string>, input: object) =>
+      cli(repo, ['agent-hook', 'stop'], {
+        agent,
+        env: { HANDOFF_RUNTIME: agent, ...env },
+        input: JSON.stringify(input),
+      });
     for (const a of ['cursor', 'gemini', 'copilot']) ok(repo, ['send', a, `hello ${a}`, '--create'], { agent: 'lead' });
-    expect(JSON.parse(stop('cursor', {}, { cursor_version: '1.7', status: 'completed', loop_count: 0 }).stdout)).toEqual({ followup_message: expect.stringContaining('hello cursor') });
-    expect(JSON.parse(stop('gemini', { GEMINI_CLI: '1' }, { stop_hook_active: false }).stdout)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('hello gemini') });
+    expect(
+      JSON.parse(stop('cursor', {}, { cursor_version: '1.7', status: 'completed', loop_count: 0 }).stdout),
+    ).toEqual({ followup_message: expect.stringContaining('hello cursor') });
+    expect(JSON.parse(stop('gemini', { GEMINI_CLI: '1' }, { stop_hook_active: false }).stdout)).toMatchObject({
+      decision: 'deny',
+      reason: expect.stringContaining('hello gemini'),
+    });
     const cp = JSON.parse(stop('copilot', { COPILOT_CLI: '1' }, { stop_hook_active: false }).stdout);
     expect(cp).toMatchObject({ decision: 'block', hookSpecificOutput: { hookEventName: 'Stop', decision: 'block' } });
     // Cursor running the Claude Code hook (third-party hooks) is not Claude: silent.
     ok(repo, ['send', 'claude', 'for claude only', '--create'], { agent: 'lead' });
-    expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: { HANDOFF_RUNTIME: 'claude' }, input: JSON.stringify({ cursor_version: '1.7' }) }).stdout).toBe('');
+    expect(
+      cli(repo, ['agent-hook', 'stop'], {
+        agent: 'claude',
+        env: { HANDOFF_RUNTIME: 'claude' },
+        input: JSON.stringify({ cursor_version: '1.7' }),
+      }).stdout,
+    ).toBe('');
     ok(repo, ['init', '--undo']);
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 });
 
 describe('what a second outside review found', () => {
-  it('undo --force keeps the user\'s own entries in lists and hook groups handoff also wrote to', () => {
+  it("undo --force keeps the user's own entries in lists and hook groups handoff also wrote to", () => {
     const repo = makeRepo();
     ok(repo, ['init', '--agent', 'gemini', '--agent', 'claude']);
     const gem = JSON.parse(read(repo, '.gemini/settings.json'));
@@ -218,7 +264,9 @@ describe('what a second outside review found', () => {
     cl.hooks.Stop[0].hooks.push({ type: 'command', command: 'echo mine' });
     write(repo, '.claude/settings.json', JSON.stringify(cl, null, 2));
     ok(repo, ['init', '--undo', '--force']);
-    expect(JSON.parse(read(repo, '.gemini/settings.json'))).toEqual({ context: { fileName: ['GEMINI.md', 'MINE.md'] } });
+    expect(JSON.parse(read(repo, '.gemini/settings.json'))).toEqual({
+      context: { fileName: ['GEMINI.md', 'MINE.md'] },
+    });
     const after = read(repo, '.claude/settings.json');
     expect(after).not.toContain('agent-hook');
     expect(JSON.parse(after).hooks.Stop).toEqual([{ hooks: [{ type: 'command', command: 'echo mine' }] }]);
@@ -234,10 +282,14 @@ describe('what a second outside review found', () => {
     expect(ok(repo, ['send', 'zed', 'retry', '--id', id, '--json'], { agent: 'claude' }).json.alreadySent).toBe(true);
   });
 
-  it('a Claude Code hook run with another runtime\'s marker beside CLAUDECODE says nothing; a tracked hooks dir is exit 1', () => {
+  it("a Claude Code hook run with another runtime's marker beside CLAUDECODE says nothing; a tracked hooks dir is exit 1", () => {
     const repo = makeRepo();
     ok(repo, ['send', 'claude', 'x', '--create'], { agent: 'lead' });
-    const r = cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: { CLAUDECODE: '1', CODEX_THREAD_ID: 't', HANDOFF_RUNTIME: 'claude' }, input: '{}' });
+    const r = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'claude',
+      env: { CLAUDECODE: '1', CODEX_THREAD_ID: 't', HANDOFF_RUNTIME: 'claude' },
+      input: '{}',
+    });
     expect(r.stdout).toBe('');
     const h = makeRepo({ files: { '.husky/post-commit': '#!/bin/sh\n' } });
     git(h, 'config', 'core.hooksPath', '.husky');

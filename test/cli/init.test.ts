@@ -14,22 +14,49 @@ function snapshot(repo: string): Record<string, string> {
       if (e.isDirectory()) {
         out[`${r}/`] = 'dir';
         walk(path.join(dir, e.name), r);
-      } else out[r] = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, e.name))).digest('hex');
+      } else
+        out[r] = crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, e.name)))
+          .digest('hex');
     }
   };
   walk(repo);
   const hooks = path.join(repo, '.git', 'hooks');
-  for (const h of fs.readdirSync(hooks)) out[`.git/hooks/${h}`] = crypto.createHash('sha256').update(fs.readFileSync(path.join(hooks, h))).digest('hex') + (fs.statSync(path.join(hooks, h)).mode & 0o777).toString(8);
+  for (const h of fs.readdirSync(hooks))
+    out[`.git/hooks/${h}`] =
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(hooks, h)))
+        .digest('hex') + (fs.statSync(path.join(hooks, h)).mode & 0o777).toString(8);
   return out;
 }
 
 const EXPECTED: Record<string, { files: string[]; mcp: (repo: string) => any }> = {
-  claude: { files: ['AGENTS.md', 'CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.mcp.json', '.claude/settings.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.mcp.json'), 'utf8')).mcpServers.handoff },
-  codex: { files: ['AGENTS.md', '.codex/hooks.json', '.codex/config.toml'], mcp: (r) => fs.readFileSync(path.join(r, '.codex/config.toml'), 'utf8') },
-  gemini: { files: ['AGENTS.md', '.gemini/settings.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.gemini/settings.json'), 'utf8')).mcpServers.handoff },
-  copilot: { files: ['AGENTS.md', '.vscode/mcp.json', '.github/mcp.json', '.github/hooks/handoff.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.vscode/mcp.json'), 'utf8')).servers.handoff },
-  cursor: { files: ['AGENTS.md', '.cursor/mcp.json', '.cursor/hooks.json'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.cursor/mcp.json'), 'utf8')).mcpServers.handoff },
-  opencode: { files: ['AGENTS.md', 'opencode.json', '.opencode/plugins/handoff.js'], mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, 'opencode.json'), 'utf8')).mcp.handoff },
+  claude: {
+    files: ['AGENTS.md', 'CLAUDE.md', '.claude/skills/handoff/SKILL.md', '.mcp.json', '.claude/settings.json'],
+    mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.mcp.json'), 'utf8')).mcpServers.handoff,
+  },
+  codex: {
+    files: ['AGENTS.md', '.codex/hooks.json', '.codex/config.toml'],
+    mcp: (r) => fs.readFileSync(path.join(r, '.codex/config.toml'), 'utf8'),
+  },
+  gemini: {
+    files: ['AGENTS.md', '.gemini/settings.json'],
+    mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.gemini/settings.json'), 'utf8')).mcpServers.handoff,
+  },
+  copilot: {
+    files: ['AGENTS.md', '.vscode/mcp.json', '.github/mcp.json', '.github/hooks/handoff.json'],
+    mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.vscode/mcp.json'), 'utf8')).servers.handoff,
+  },
+  cursor: {
+    files: ['AGENTS.md', '.cursor/mcp.json', '.cursor/hooks.json'],
+    mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, '.cursor/mcp.json'), 'utf8')).mcpServers.handoff,
+  },
+  opencode: {
+    files: ['AGENTS.md', 'opencode.json', '.opencode/plugins/handoff.js'],
+    mcp: (r) => JSON.parse(fs.readFileSync(path.join(r, 'opencode.json'), 'utf8')).mcp.handoff,
+  },
 };
 
 describe('init', () => {
@@ -47,11 +74,17 @@ describe('init', () => {
       const done = ok(repo, ['init', '--agent', agent, '--name', `${agent}-2`, '--json']).json;
       expect(done.agents).toEqual([{ kind: agent, name: `${agent}-2` }]);
       for (const f of exp.files) expect(fs.existsSync(path.join(repo, f))).toBe(true);
-      expect(fs.readFileSync(path.join(repo, 'AGENTS.md'), 'utf8')).toContain('handoff send <agent> "what you need" --attach-diff');
+      expect(fs.readFileSync(path.join(repo, 'AGENTS.md'), 'utf8')).toContain(
+        'handoff send <agent> "what you need" --attach-diff',
+      );
       expect(JSON.stringify(exp.mcp(repo))).toContain(`${agent}-2`);
       expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.every((h: any) => h.healthy)).toBe(true);
       // Idempotent.
-      expect(ok(repo, ['init', '--agent', agent, '--name', `${agent}-2`, '--json']).json.changes.every((c: any) => c.action === 'unchanged')).toBe(true);
+      expect(
+        ok(repo, ['init', '--agent', agent, '--name', `${agent}-2`, '--json']).json.changes.every(
+          (c: any) => c.action === 'unchanged',
+        ),
+      ).toBe(true);
 
       ok(repo, ['init', '--undo']);
       expect(snapshot(repo)).toEqual(before);
@@ -74,8 +107,13 @@ describe('init', () => {
     expect(agentsMd.match(/handoff:start/g)).toHaveLength(1);
     const settings = JSON.parse(fs.readFileSync(path.join(repo, '.claude', 'settings.json'), 'utf8'));
     expect(settings.permissions).toEqual({ allow: ['Bash(ls)'] });
-    expect(settings.hooks.SessionStart[0].hooks[0].command).toBe('HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude handoff agent-hook session-start');
-    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(repo, '.mcp.json'), 'utf8')).mcpServers)).toEqual(['other', 'handoff']);
+    expect(settings.hooks.SessionStart[0].hooks[0].command).toBe(
+      'HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude handoff agent-hook session-start',
+    );
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(repo, '.mcp.json'), 'utf8')).mcpServers)).toEqual([
+      'other',
+      'handoff',
+    ]);
     ok(repo, ['init', '--undo']);
     expect(snapshot(repo)).toEqual(before);
     expect(git(repo, 'status', '--porcelain')).toBe('');

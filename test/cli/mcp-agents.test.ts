@@ -17,19 +17,42 @@ interface Conn {
   stderr: () => string;
 }
 
-async function connect(cwd: string, opts: { env?: Record<string, string | undefined>; name?: string; roots?: string[] } = {}): Promise<Conn> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd, env: cleanEnv(opts.env) as Record<string, string>, stderr: 'pipe' });
+async function connect(
+  cwd: string,
+  opts: { env?: Record<string, string | undefined>; name?: string; roots?: string[] } = {},
+): Promise<Conn> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    cwd,
+    env: cleanEnv(opts.env) as Record<string, string>,
+    stderr: 'pipe',
+  });
   let err = '';
   transport.stderr?.on('data', (d) => (err += d));
-  const client = new Client({ name: opts.name ?? 'test-client', version: '1.0.0' }, { capabilities: opts.roots ? { roots: {} } : {} });
-  if (opts.roots) client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: opts.roots!.map((r) => ({ uri: pathToFileURL(r).href, name: 'repo' })) }));
+  const client = new Client(
+    { name: opts.name ?? 'test-client', version: '1.0.0' },
+    { capabilities: opts.roots ? { roots: {} } : {} },
+  );
+  if (opts.roots)
+    client.setRequestHandler(ListRootsRequestSchema, () => ({
+      roots: opts.roots!.map((r) => ({ uri: pathToFileURL(r).href, name: 'repo' })),
+    }));
   await client.connect(transport);
   clients.push(client);
   return { client, transport, stderr: () => err };
 }
 
-async function call(client: Client, name: string, args: Record<string, unknown> = {}, options: Parameters<Client['callTool']>[2] = {}): Promise<any> {
-  const r = (await client.callTool({ name, arguments: args }, undefined, options)) as { isError?: boolean; content: { type: string; text: string }[] };
+async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+  options: Parameters<Client['callTool']>[2] = {},
+): Promise<any> {
+  const r = (await client.callTool({ name, arguments: args }, undefined, options)) as {
+    isError?: boolean;
+    content: { type: string; text: string }[];
+  };
   const value = JSON.parse(r.content[0]!.text);
   if (r.isError) throw Object.assign(new Error(value.error.message), { json: value });
   return value;
@@ -73,12 +96,20 @@ describe('an MCP wait the client abandons marks nothing read', () => {
   it('a closed connection ends the wait and the server at once, quietly, with nothing marked read', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
-    const child = spawn(process.execPath, [BIN, 'mcp'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'mcp'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const rpc = (m: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
-    rpc({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    rpc({
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     rpc({ method: 'notifications/initialized' });
     rpc({ id: 2, method: 'tools/call', params: { name: 'wait', arguments: { timeout_seconds: 600 } } });
     await sleep(800);
@@ -102,7 +133,12 @@ describe('the MCP server in real sessions', () => {
     const live = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex')?.live;
     expect(live()).toBe(true);
     const progress: number[] = [];
-    const waiting = call(codex.client, 'wait', { timeout_seconds: 20 }, { onprogress: (p) => progress.push(p.progress) });
+    const waiting = call(
+      codex.client,
+      'wait',
+      { timeout_seconds: 20 },
+      { onprogress: (p) => progress.push(p.progress) },
+    );
     await sleep(300);
     ok(repo, ['send', 'codex', 'one'], { agent: 'lead' });
     await waiting;
@@ -127,7 +163,18 @@ describe('the MCP server in real sessions', () => {
     expect(c.client.getInstructions()).toMatch(/handoff send <agent>/);
     const { tools } = await c.client.listTools();
     const ro = Object.fromEntries(tools.map((t) => [t.name, t.annotations?.readOnlyHint]));
-    expect(ro).toMatchObject({ inbox: true, thread: true, agents: true, whoami: true, blame: true, review: true, send: false, read: false, wait: false, reply: false });
+    expect(ro).toMatchObject({
+      inbox: true,
+      thread: true,
+      agents: true,
+      whoami: true,
+      blame: true,
+      review: true,
+      send: false,
+      read: false,
+      wait: false,
+      reply: false,
+    });
   });
 
   it("takes its name from the client when HANDOFF_AGENT is unset, and never speaks for another runtime's config", async () => {
@@ -135,15 +182,23 @@ describe('the MCP server in real sessions', () => {
     const bare = await connect(repo, { name: 'claude-code' });
     expect(await call(bare.client, 'whoami')).toMatchObject({ name: 'claude', via: 'mcp-client' });
     // Claude Code's .mcp.json read by another client: HANDOFF_RUNTIME says whom it was written for.
-    const other = await connect(repo, { name: 'github-copilot-cli', env: { HANDOFF_AGENT: 'claude', HANDOFF_RUNTIME: 'claude' } });
+    const other = await connect(repo, {
+      name: 'github-copilot-cli',
+      env: { HANDOFF_AGENT: 'claude', HANDOFF_RUNTIME: 'claude' },
+    });
     expect(await call(other.client, 'whoami')).toMatchObject({ name: 'copilot', via: 'mcp-client' });
-    expect(other.stderr()).toMatch(/names claude \(for claude\), but it was started by github-copilot-cli; acting as copilot/);
+    expect(other.stderr()).toMatch(
+      /names claude \(for claude\), but it was started by github-copilot-cli; acting as copilot/,
+    );
     // The matching client keeps the configured name (a second Claude named claude-ui).
-    const ui = await connect(repo, { name: 'claude-code', env: { HANDOFF_AGENT: 'claude-ui', HANDOFF_RUNTIME: 'claude' } });
+    const ui = await connect(repo, {
+      name: 'claude-code',
+      env: { HANDOFF_AGENT: 'claude-ui', HANDOFF_RUNTIME: 'claude' },
+    });
     expect((await call(ui.client, 'whoami')).name).toBe('claude-ui');
   });
 
-  it('started outside the repository: finds it through the client\'s roots, or says how to fix it in a tool error', async () => {
+  it("started outside the repository: finds it through the client's roots, or says how to fix it in a tool error", async () => {
     const repo = makeRepo();
     const outside = tmpDir();
     const lost = await connect(outside, { env: { HANDOFF_AGENT: 'codex' } });

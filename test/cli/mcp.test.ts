@@ -11,7 +11,13 @@ afterEach(async () => {
 });
 
 async function connect(repo: string, agent: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd: repo, env: cleanEnv({ HANDOFF_AGENT: agent }) as Record<string, string>, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    cwd: repo,
+    env: cleanEnv({ HANDOFF_AGENT: agent }) as Record<string, string>,
+    stderr: 'pipe',
+  });
   const client = new Client({ name: `test-${agent}`, version: '1.0.0' });
   await client.connect(transport);
   clients.push(client);
@@ -19,7 +25,10 @@ async function connect(repo: string, agent: string): Promise<Client> {
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<any> {
-  const r = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { type: string; text: string }[] };
+  const r = (await client.callTool({ name, arguments: args })) as {
+    isError?: boolean;
+    content: { type: string; text: string }[];
+  };
   const value = JSON.parse(r.content[0]!.text);
   if (r.isError) throw Object.assign(new Error(value.error.message), { json: value });
   return value;
@@ -29,10 +38,23 @@ describe('the MCP server', () => {
   it('lists tools that mirror the CLI, with input schemas and descriptions', async () => {
     const client = await connect(makeRepo(), 'claude');
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['agents', 'blame', 'inbox', 'read', 'reply', 'review', 'send', 'thread', 'wait', 'whoami']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'agents',
+      'blame',
+      'inbox',
+      'read',
+      'reply',
+      'review',
+      'send',
+      'thread',
+      'wait',
+      'whoami',
+    ]);
     const sendTool = tools.find((t) => t.name === 'send')!;
     expect(sendTool.description).toMatch(/attach_diff/);
-    expect(Object.keys((sendTool.inputSchema as any).properties)).toEqual(expect.arrayContaining(['to', 'body', 'attach_diff', 'kind']));
+    expect(Object.keys((sendTool.inputSchema as any).properties)).toEqual(
+      expect.arrayContaining(['to', 'body', 'attach_diff', 'kind']),
+    );
     expect((sendTool.inputSchema as any).required).toEqual(['to', 'body']);
   });
 
@@ -43,10 +65,20 @@ describe('the MCP server', () => {
     expect((await call(claude, 'whoami')).name).toBe('claude');
     // Both servers joined and are live.
     const agents = ok(repo, ['agents', '--json']).json.agents;
-    expect(agents.filter((a: any) => a.live).map((a: any) => a.name).sort()).toEqual(['claude', 'codex']);
+    expect(
+      agents
+        .filter((a: any) => a.live)
+        .map((a: any) => a.name)
+        .sort(),
+    ).toEqual(['claude', 'codex']);
 
     fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');
-    const sent = await call(claude, 'send', { to: 'codex', body: 'bumped a, please check', attach_diff: true, kind: 'review_request' });
+    const sent = await call(claude, 'send', {
+      to: 'codex',
+      body: 'bumped a, please check',
+      attach_diff: true,
+      kind: 'review_request',
+    });
     expect(sent.message.diff.files).toBe(1);
     const waiting = call(codex, 'wait', { timeout_seconds: 20 });
     const got = await waiting;
@@ -63,6 +95,8 @@ describe('the MCP server', () => {
     expect(ok(repo, ['show', sent.message.id, '--json']).json.patch).toContain('+export const a = 2;');
     expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/').split('\n')).toHaveLength(1);
     // Errors come back as tool errors with the CLI's error codes.
-    await expect(call(claude, 'send', { to: 'nobody', body: 'x' })).rejects.toMatchObject({ json: { error: { code: 'unknown_recipient' } } });
+    await expect(call(claude, 'send', { to: 'nobody', body: 'x' })).rejects.toMatchObject({
+      json: { error: { code: 'unknown_recipient' } },
+    });
   });
 });

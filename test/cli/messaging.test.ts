@@ -10,19 +10,32 @@ describe('two agents in two worktrees of one repository', () => {
     ok(repo, ['join', '--team', 'core'], { agent: 'claude' });
     ok(wt, ['join', '--team', 'core', '--role', 'reviewer'], { agent: 'codex' });
 
-    const sent = ok(repo, ['send', 'codex', 'please review the parser', '--kind', 'review_request', '--json'], { agent: 'claude' }).json;
+    const sent = ok(repo, ['send', 'codex', 'please review the parser', '--kind', 'review_request', '--json'], {
+      agent: 'claude',
+    }).json;
     const id = sent.message.id as string;
     expect(id).toMatch(/^[0-9A-Z]{26}$/);
-    expect(sent.message).toMatchObject({ from: 'claude', to: ['codex'], kind: 'review_request', priority: 'normal', thread: id, replyTo: null });
+    expect(sent.message).toMatchObject({
+      from: 'claude',
+      to: ['codex'],
+      kind: 'review_request',
+      priority: 'normal',
+      thread: id,
+      replyTo: null,
+    });
 
     // The worktree sees the message: both share <git common dir>/handoff/ledger.db and the chain.
     const inbox = ok(wt, ['inbox', '--json'], { agent: 'codex' }).json;
     expect(inbox.unread).toBe(1);
-    expect(inbox.messages.map((m: any) => [m.id, m.body, m.status])).toEqual([[id, 'please review the parser', 'stored']]);
+    expect(inbox.messages.map((m: any) => [m.id, m.body, m.status])).toEqual([
+      [id, 'please review the parser', 'stored'],
+    ]);
     expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.unread).toBe(0);
 
     // Sender sees "stored" until the recipient reads.
-    expect(ok(repo, ['show', id, '--json']).json.recipients).toEqual([{ agent: 'codex', status: 'stored', readAt: null, ackedAt: null }]);
+    expect(ok(repo, ['show', id, '--json']).json.recipients).toEqual([
+      { agent: 'codex', status: 'stored', readAt: null, ackedAt: null },
+    ]);
     const read = ok(wt, ['read', id.slice(0, 12), '--json'], { agent: 'codex' }).json;
     expect(read.marked).toEqual([id]);
     expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('read');
@@ -42,11 +55,23 @@ describe('two agents in two worktrees of one repository', () => {
     expect(thread.messages.map((m: any) => m.body)).toEqual(['please review the parser', 'looks good, one nit']);
     const threads = ok(repo, ['threads', '--json']).json.threads;
     expect(threads).toHaveLength(1);
-    expect(threads[0]).toMatchObject({ thread: id, messages: 2, subject: 'please review the parser', startedBy: 'claude' });
+    expect(threads[0]).toMatchObject({
+      thread: id,
+      messages: 2,
+      subject: 'please review the parser',
+      startedBy: 'claude',
+    });
 
     // Every event is a commit on this clone's chain, readable with plain git.
     const events = chainEvents(repo);
-    expect(events.map((e) => e.event.type).sort()).toEqual(['agent', 'agent', 'message', 'message', 'receipt', 'receipt']);
+    expect(events.map((e) => e.event.type).sort()).toEqual([
+      'agent',
+      'agent',
+      'message',
+      'message',
+      'receipt',
+      'receipt',
+    ]);
     const refs = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/').split('\n');
     expect(refs).toHaveLength(1);
     expect(refs[0]).toMatch(/^refs\/handoff\/chains\/[0-9A-Z]{26}$/);
@@ -63,13 +88,21 @@ describe('two agents in two worktrees of one repository', () => {
     ok(repo, ['join', '--team', 'core', '--role', 'reviewer'], { agent: 'b' });
     ok(repo, ['join', '--team', 'docs', '--role', 'reviewer'], { agent: 'c' });
     expect(ok(repo, ['send', '@core', 'hi team', '--json'], { agent: 'a' }).json.message.to).toEqual(['b']);
-    expect(ok(repo, ['send', '@reviewer', 'hi reviewers', '--json'], { agent: 'a' }).json.message.to).toEqual(['b', 'c']);
+    expect(ok(repo, ['send', '@reviewer', 'hi reviewers', '--json'], { agent: 'a' }).json.message.to).toEqual([
+      'b',
+      'c',
+    ]);
     expect(ok(repo, ['send', 'all', 'hi all', '--json'], { agent: 'c' }).json.message.to).toEqual(['a', 'b']);
     ok(repo, ['leave'], { agent: 'b' });
     expect(ok(repo, ['send', '@core', 'again', '--json'], { agent: 'c' }).json.message.to).toEqual(['a']);
     // A message by name still reaches an agent that left; it waits in the inbox.
     ok(repo, ['send', 'b', 'you left', '--json'], { agent: 'c' });
-    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages.map((m: any) => m.body)).toEqual(['hi team', 'hi reviewers', 'hi all', 'you left']);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages.map((m: any) => m.body)).toEqual([
+      'hi team',
+      'hi reviewers',
+      'hi all',
+      'you left',
+    ]);
   });
 
   it('takes the body from -m, --file and stdin, and joins unquoted words', () => {
@@ -97,7 +130,11 @@ describe('two agents in two worktrees of one repository', () => {
     expect(refused.json.error.message).toMatch(/--create/);
     ok(repo, ['send', 'gemini', 'start on the docs', '--create'], { agent: 'claude' });
     const agents = ok(repo, ['agents', '--json']).json.agents;
-    expect(agents.find((a: any) => a.name === 'gemini')).toMatchObject({ status: 'registered', unread: 1, live: false });
+    expect(agents.find((a: any) => a.name === 'gemini')).toMatchObject({
+      status: 'registered',
+      unread: 1,
+      live: false,
+    });
     // Later, gemini starts and finds it.
     const inbox = ok(repo, ['inbox', '--json'], { agent: 'gemini' }).json;
     expect(inbox.messages.map((m: any) => m.body)).toEqual(['start on the docs']);
@@ -112,7 +149,8 @@ describe('two agents in two worktrees of one repository', () => {
     ok(repo, ['send', 'mia', 'first', '--kind', 'status'], { agent: 'x' });
     ok(repo, ['send', 'mia', 'second', '--kind', 'question'], { agent: 'y' });
     ok(repo, ['send', 'mia', 'fire', '--priority', 'urgent'], { agent: 'y' });
-    const bodies = (args: string[]) => ok(repo, ['inbox', '--json', ...args], { agent: 'mia' }).json.messages.map((m: any) => m.body);
+    const bodies = (args: string[]) =>
+      ok(repo, ['inbox', '--json', ...args], { agent: 'mia' }).json.messages.map((m: any) => m.body);
     expect(bodies([])).toEqual(['fire', 'first', 'second']);
     expect(bodies(['--from', 'y'])).toEqual(['fire', 'second']);
     expect(bodies(['--kind', 'question'])).toEqual(['second']);
@@ -142,17 +180,25 @@ describe('two agents in two worktrees of one repository', () => {
     const w = cli(repo, ['wait', '--timeout', '1', '--json'], { agent: 'codex' });
     expect(w.status).toBe(5);
     expect(w.json.error.code).toBe('timeout');
-    const s = cli(repo, ['send', 'codex', 'read me', '--wait-for', 'read', '--timeout', '1', '--json'], { agent: 'claude' });
+    const s = cli(repo, ['send', 'codex', 'read me', '--wait-for', 'read', '--timeout', '1', '--json'], {
+      agent: 'claude',
+    });
     expect(s.status).toBe(5);
     expect(s.json.error.message).toMatch(/was sent, but was not read/);
     // The message itself was sent and is in the inbox.
-    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual(['read me']);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual([
+      'read me',
+    ]);
   });
 
   it('send --wait-for reply returns the reply', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
-    const asking = cliAsync(repo, ['send', 'codex', 'which port?', '--kind', 'question', '--wait-for', 'reply', '--timeout', '30', '--json'], { agent: 'claude' });
+    const asking = cliAsync(
+      repo,
+      ['send', 'codex', 'which port?', '--kind', 'question', '--wait-for', 'reply', '--timeout', '30', '--json'],
+      { agent: 'claude' },
+    );
     let id: string | undefined;
     await until(() => (id = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0]?.id) !== undefined);
     ok(repo, ['reply', id!, '8080'], { agent: 'codex' });
@@ -165,7 +211,11 @@ describe('two agents in two worktrees of one repository', () => {
     const repo = makeRepo();
     expect(ok(repo, ['whoami', '--json'], { agent: 'codex' }).json).toMatchObject({ name: 'codex', via: 'env' });
     expect(ok(repo, ['whoami', '--as', 'gemini', '--json']).json).toMatchObject({ name: 'gemini', via: 'flag' });
-    expect(ok(repo, ['whoami', '--json'], { env: { CLAUDECODE: '1' } }).json).toMatchObject({ name: 'claude', runtime: 'claude', via: 'runtime' });
+    expect(ok(repo, ['whoami', '--json'], { env: { CLAUDECODE: '1' } }).json).toMatchObject({
+      name: 'claude',
+      runtime: 'claude',
+      via: 'runtime',
+    });
     expect(ok(repo, ['whoami', '--json']).json).toMatchObject({ name: 'test-human', via: 'git-user' });
     const conflict = cli(repo, ['whoami', '--as', 'other', '--json'], { agent: 'codex' });
     expect(conflict.status).toBe(2);

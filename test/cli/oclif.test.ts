@@ -4,7 +4,34 @@ import { cli, makeRepo, ok } from '../helpers/repo';
 describe('the CLI surface', () => {
   it('handoff --help lists every command with its summary', () => {
     const r = ok(makeRepo(), ['--help']);
-    for (const c of ['send', 'reply', 'inbox', 'read', 'ack', 'wait', 'thread', 'threads', 'show', 'join', 'leave', 'agents', 'whoami', 'rebuild', 'demo', 'sync', 'verify', 'checkout', 'blame', 'log', 'work-on', 'replay', 'review', 'init', 'mcp', 'hooks']) {
+    for (const c of [
+      'send',
+      'reply',
+      'inbox',
+      'read',
+      'ack',
+      'wait',
+      'thread',
+      'threads',
+      'show',
+      'join',
+      'leave',
+      'agents',
+      'whoami',
+      'rebuild',
+      'demo',
+      'sync',
+      'verify',
+      'checkout',
+      'blame',
+      'log',
+      'work-on',
+      'replay',
+      'review',
+      'init',
+      'mcp',
+      'hooks',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${c} +\\S`));
     }
   });
@@ -19,7 +46,9 @@ describe('the CLI surface', () => {
 
   it('oclif knows every command (the manifest is current) and each has a description and examples', async () => {
     const { COMMAND_DEFS } = await import('../../src/commands/index');
-    const manifest = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../oclif.manifest.json'), 'utf8'));
+    const manifest = JSON.parse(
+      require('node:fs').readFileSync(require('node:path').join(__dirname, '../../oclif.manifest.json'), 'utf8'),
+    );
     expect(Object.keys(manifest.commands).sort()).toEqual(Object.keys(COMMAND_DEFS).sort());
     for (const def of Object.values(COMMAND_DEFS)) {
       expect(def.summary.length).toBeGreaterThan(10);
@@ -33,8 +62,13 @@ describe('the CLI surface', () => {
   it('the oclif path and the fast path give the same results', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'b' });
-    const viaOclif = ok(repo, ['send', 'b', 'through oclif', '--kind', 'question', '--json'], { agent: 'a', env: { HANDOFF_NO_FAST_PATH: '1' } }).json;
-    const viaFast = ok(repo, ['send', 'b', 'through the fast path', '--kind', 'question', '--json'], { agent: 'a' }).json;
+    const viaOclif = ok(repo, ['send', 'b', 'through oclif', '--kind', 'question', '--json'], {
+      agent: 'a',
+      env: { HANDOFF_NO_FAST_PATH: '1' },
+    }).json;
+    const viaFast = ok(repo, ['send', 'b', 'through the fast path', '--kind', 'question', '--json'], {
+      agent: 'a',
+    }).json;
     expect(Object.keys(viaOclif.message).sort()).toEqual(Object.keys(viaFast.message).sort());
     expect(viaOclif.message).toMatchObject({ from: 'a', to: ['b'], kind: 'question', body: 'through oclif' });
     const a = cli(repo, ['inbox', '--json'], { agent: 'b', env: { HANDOFF_NO_FAST_PATH: '1' } });

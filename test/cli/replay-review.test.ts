@@ -4,10 +4,22 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
-const PARSER = ['export function parse(s: string) {', '  return s.split(",");', '}', '', 'export const A = 1;', 'export const B = 2;', ''].join('\n');
+const PARSER = [
+  'export function parse(s: string) {',
+  '  return s.split(",");',
+  '}',
+  '',
+  'export const A = 1;',
+  'export const B = 2;',
+  '',
+].join('\n');
 
 function commitAs(agent: string, repo: string, msg: string) {
-  const r = spawnSync('git', ['commit', '-qam', msg], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: agent }), encoding: 'utf8' });
+  const r = spawnSync('git', ['commit', '-qam', msg], {
+    cwd: repo,
+    env: cleanEnv({ HANDOFF_AGENT: agent }),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
@@ -21,14 +33,19 @@ function scenario() {
 
   // 1. Landed exactly as sent.
   w(PARSER.replace('  return s.split(",");', '  if (!s) return [];\n  return s.split(",");'));
-  const exact = ok(repo, ['send', 'lead', 'empty input handled', '--attach-diff', '--kind', 'review_request', '--json'], { agent: 'codex' }).json.message.id;
+  const exact = ok(
+    repo,
+    ['send', 'lead', 'empty input handled', '--attach-diff', '--kind', 'review_request', '--json'],
+    { agent: 'codex' },
+  ).json.message.id;
   ok(repo, ['work-on', exact], { agent: 'codex' });
   commitAs('codex', repo, 'empty input');
 
   // 2. Sent, then edited before committing; also touches a file the handoff did not mention.
   const before2 = fs.readFileSync(path.join(repo, 'src/parser.ts'), 'utf8');
   w(before2.replace('export const A = 1;', 'export const A = 10;'));
-  const edited = ok(repo, ['send', 'lead', 'A is now 10', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+  const edited = ok(repo, ['send', 'lead', 'A is now 10', '--attach-diff', '--json'], { agent: 'codex' }).json.message
+    .id;
   w(before2.replace('export const A = 1;', 'export const A = 11;'));
   fs.writeFileSync(path.join(repo, 'src/other.ts'), 'export const x = 2;\n');
   ok(repo, ['work-on', edited], { agent: 'codex' });
@@ -37,7 +54,8 @@ function scenario() {
   // 3. Sent but never committed.
   const before3 = fs.readFileSync(path.join(repo, 'src/parser.ts'), 'utf8');
   w(before3.replace('export const B = 2;', 'export const B = 20;'));
-  const never = ok(repo, ['send', 'lead', 'B is now 20', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+  const never = ok(repo, ['send', 'lead', 'B is now 20', '--attach-diff', '--json'], { agent: 'codex' }).json.message
+    .id;
   git(repo, 'checkout', '--', 'src/parser.ts');
   return { repo, exact, edited, never };
 }
@@ -65,9 +83,13 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
-  it('verdicts reach the author\'s inbox, show in --list, and sync like every event', () => {
+  it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
     const { repo, exact, edited, never } = scenario();
-    const bad = spawnSync(process.execPath, [path.resolve(__dirname, '../../bin/run.js'), 'review', edited, '--request-changes', '--json'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'lead' }), encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [path.resolve(__dirname, '../../bin/run.js'), 'review', edited, '--request-changes', '--json'],
+      { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'lead' }), encoding: 'utf8' },
+    );
     expect(bad.status).toBe(2);
     ok(repo, ['review', exact, '--approve', '-m', 'ship it'], { agent: 'lead' });
     ok(repo, ['review', edited, '--request-changes', '-m', 'A must be 10'], { agent: 'lead' });
@@ -82,10 +104,16 @@ describe('review', () => {
       [edited, 'request_changes'],
       [exact, 'approve'],
     ]);
-    expect(ok(repo, ['review', exact, '--json']).json.verdicts).toEqual([expect.objectContaining({ reviewer: 'lead', verdict: 'approve' })]);
+    expect(ok(repo, ['review', exact, '--json']).json.verdicts).toEqual([
+      expect.objectContaining({ reviewer: 'lead', verdict: 'approve' }),
+    ]);
     // Verdicts live in git: they survive a rebuild.
     ok(repo, ['rebuild']);
-    expect(ok(repo, ['review', '--list', '--json']).json.reviews.map((x: any) => x.state)).toEqual(['open', 'request_changes', 'approve']);
+    expect(ok(repo, ['review', '--list', '--json']).json.reviews.map((x: any) => x.state)).toEqual([
+      'open',
+      'request_changes',
+      'approve',
+    ]);
   });
 });
 
@@ -109,13 +137,19 @@ describe('replay', () => {
       { file: 'src/parser.ts', added: 1, removed: 1 },
     ]);
     expect(commitA.link).toBe('pinned');
-    expect(r.items.find((i: any) => i.type === 'message' && i.message.id === exact).stat).toEqual([{ file: 'src/parser.ts', added: 1, removed: 0 }]);
+    expect(r.items.find((i: any) => i.type === 'message' && i.message.id === exact).stat).toEqual([
+      { file: 'src/parser.ts', added: 1, removed: 0 },
+    ]);
     // Filters: a thread, an agent, a path.
     expect(ok(repo, ['replay', exact, '--json']).json.items.map((i: any) => i.type)).toEqual(['message', 'commit']);
     ok(repo, ['send', 'lead', 'unrelated'], { agent: 'gemini' });
-    expect(ok(repo, ['replay', '--agent', 'gemini', '--json']).json.items.map((i: any) => i.message.body)).toEqual(['unrelated']);
+    expect(ok(repo, ['replay', '--agent', 'gemini', '--json']).json.items.map((i: any) => i.message.body)).toEqual([
+      'unrelated',
+    ]);
     expect(ok(repo, ['replay', '--agent', 'codex', '--json']).json.items).toHaveLength(5);
-    expect(ok(repo, ['replay', '--path', 'src/other.ts', '--json']).json.items.map((i: any) => i.subject ?? i.message.body)).toEqual(['A']);
+    expect(
+      ok(repo, ['replay', '--path', 'src/other.ts', '--json']).json.items.map((i: any) => i.subject ?? i.message.body),
+    ).toEqual(['A']);
     expect(ok(repo, ['replay', '--since', '2999-01-01', '--json']).json.items).toEqual([]);
     // Terminal output when piped has no colour, and shows diffs in full on request.
     const full = ok(repo, ['replay', '--diff', 'full']).stdout;
@@ -149,7 +183,15 @@ describe('replay', () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: exe,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const pageObj = await browser.newPage();
@@ -190,7 +232,19 @@ describe('replay', () => {
     ok(repo, ['join'], { agent: 'lead' });
     const long = `export const VERY_LONG_NAME_${'X'.repeat(300)} = 1;`;
     fs.writeFileSync(path.join(repo, 'src/other.ts'), `${long}\n`);
-    const req = ok(repo, ['send', 'codex', `Please take this over: ${'a-very-long-word-'.repeat(20)}`, '--attach-diff', '--kind', 'review_request', '--json'], { agent: 'lead' }).json.message;
+    const req = ok(
+      repo,
+      [
+        'send',
+        'codex',
+        `Please take this over: ${'a-very-long-word-'.repeat(20)}`,
+        '--attach-diff',
+        '--kind',
+        'review_request',
+        '--json',
+      ],
+      { agent: 'lead' },
+    ).json.message;
     ok(repo, ['read', req.id], { agent: 'codex' });
     const answer = ok(repo, ['reply', req.id, 'on it', '--json'], { agent: 'codex' }).json.message;
     ok(repo, ['reply', answer.id, 'thanks', '--json'], { agent: 'lead' });
@@ -200,7 +254,15 @@ describe('replay', () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: exe,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       for (const width of [1400, 420]) {
@@ -210,7 +272,11 @@ describe('replay', () => {
         await page.screenshot({ path: shot, fullPage: true });
         expect(fs.statSync(shot).size).toBeGreaterThan(1000);
         // No horizontal scrolling of the page itself (long code scrolls inside its own box).
-        const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).document.documentElement.clientWidth);
+        const overflow = await page.evaluate(
+          () =>
+            (globalThis as any).document.documentElement.scrollWidth -
+            (globalThis as any).document.documentElement.clientWidth,
+        );
         expect(overflow, `at ${width} px`).toBeLessThanOrEqual(0);
         // Replies are nested under what they answer, two levels deep.
         expect(await page.locator(`#m-${req.id} > .replies > #m-${answer.id}`).count()).toBe(1);
@@ -226,7 +292,9 @@ describe('replay', () => {
         // Per-file diff headers and line numbers.
         await page.locator(`#m-${req.id} > .own > details.diff > summary`).click();
         expect(await page.locator(`#m-${req.id} .file .fh code`).allTextContents()).toContain('src/other.ts');
-        const numbers = (await page.locator(`#m-${req.id} .file td.ln`).allTextContents()).filter((t) => /^\d+$/.test(t));
+        const numbers = (await page.locator(`#m-${req.id} .file td.ln`).allTextContents()).filter((t) =>
+          /^\d+$/.test(t),
+        );
         expect(numbers.length).toBeGreaterThan(0);
         // Relative times, the exact time on hover.
         const t = page.locator(`#m-${req.id} > header time`);
@@ -235,7 +303,12 @@ describe('replay', () => {
         // A permalink does not land under the sticky header.
         await page.goto(`file://${file}#m-${answer.id}`);
         await page.waitForTimeout(100);
-        const gap = await page.evaluate((id) => (globalThis as any).document.getElementById(id)!.getBoundingClientRect().top - (globalThis as any).document.querySelector('header.top')!.getBoundingClientRect().bottom, `m-${answer.id}`);
+        const gap = await page.evaluate(
+          (id) =>
+            (globalThis as any).document.getElementById(id)!.getBoundingClientRect().top -
+            (globalThis as any).document.querySelector('header.top')!.getBoundingClientRect().bottom,
+          `m-${answer.id}`,
+        );
         expect(gap).toBeGreaterThanOrEqual(0);
         // Filtering by the thread keeps the nested conversation.
         await page.selectOption('#f-thread', req.thread);

@@ -7,21 +7,25 @@ import { cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 const gitAs = (agent: string | undefined, cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', args, { cwd, env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }), encoding: 'utf8' });
+  const r = spawnSync('git', args, {
+    cwd,
+    env: cleanEnv({ HANDOFF_AGENT: agent, GIT_EDITOR: 'true' }),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r;
 };
 
 /** A repository with hooks and a branch `feat` where codex adds a line at the top and claude one at the end. */
 function featureBranch(): string {
-    const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
-    ok(repo, ['hooks', 'install']);
-    git(repo, 'checkout', '-q', '-b', 'feat');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
-    gitAs('codex', repo, 'commit', '-qam', 'top');
-    fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
-    gitAs('claude', repo, 'commit', '-qam', 'line');
-    git(repo, 'checkout', '-q', 'main');
+  const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
+  ok(repo, ['hooks', 'install']);
+  git(repo, 'checkout', '-q', '-b', 'feat');
+  fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\n');
+  gitAs('codex', repo, 'commit', '-qam', 'top');
+  fs.writeFileSync(path.join(repo, 'f.txt'), 'codex top\nbase\nclaude line\n');
+  gitAs('claude', repo, 'commit', '-qam', 'line');
+  git(repo, 'checkout', '-q', 'main');
   return repo;
 }
 
@@ -35,7 +39,9 @@ describe('what an outside review found', () => {
     expect(r.status, r.stderr).toBe(0);
     ok(b, ['send', 'alice', 'now there is a chain', '--create'], { agent: 'bob' });
     git(b, 'push', '-q');
-    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/')).toMatch(/^refs\/handoff\/chains\/[0-9A-Z]{26}$/);
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/')).toMatch(
+      /^refs\/handoff\/chains\/[0-9A-Z]{26}$/,
+    );
     // sync --undo alone is refused (it belongs to --setup), and changes nothing.
     const u = cli(b, ['sync', '--undo', '--json']);
     expect(u.status).toBe(2);
@@ -49,7 +55,9 @@ describe('what an outside review found', () => {
     const req = ok(repo, ['send', 'codex', 'make b', '--json'], { agent: 'lead' }).json.message.id;
     const ack = ok(repo, ['reply', req, 'on it'], { agent: 'codex' });
     expect(ack.status).toBe(0);
-    const status = ok(repo, ['send', 'codex', 'fyi CI green', '--kind', 'status', '--reply-to', req, '--json'], { agent: 'lead' }).json.message.id;
+    const status = ok(repo, ['send', 'codex', 'fyi CI green', '--kind', 'status', '--reply-to', req, '--json'], {
+      agent: 'lead',
+    }).json.message.id;
     fs.writeFileSync(path.join(repo, 'a.txt'), 'b\n');
     ok(repo, ['reply', status, 'wip', '--attach-diff'], { agent: 'codex' });
     gitAs('codex', repo, 'commit', '-qam', 'b');
@@ -57,12 +65,15 @@ describe('what an outside review found', () => {
     expect([c.messages[0].id, c.link]).toEqual([req, 'reply']);
   });
 
-  it('a squash merge keeps each line\'s agent after it is amended', () => {
+  it("a squash merge keeps each line's agent after it is amended", () => {
     const repo = featureBranch();
     git(repo, 'merge', '-q', '--squash', 'feat');
     gitAs('codex', repo, 'commit', '-qm', 'squash');
     gitAs('codex', repo, 'commit', '--amend', '-qm', 'reworded');
-    const agents = ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null]);
+    const agents = ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [
+      l.content,
+      l.agent?.name ?? null,
+    ]);
     expect(agents).toEqual([
       ['codex top', 'codex'],
       ['base', null],
@@ -92,7 +103,9 @@ describe('what an outside review found', () => {
     const repo = makeRepo();
     for (const f of ['naïve.txt', 'sp ace.txt', 'z"q.txt']) fs.writeFileSync(path.join(repo, f), 'x\n');
     ok(repo, ['send', 'bob', 'files', '--attach-diff', '--create'], { agent: 'lead' });
-    const stat = ok(repo, ['replay', '--json']).json.items[0].stat.map((s: any) => s.file).sort();
+    const stat = ok(repo, ['replay', '--json'])
+      .json.items[0].stat.map((s: any) => s.file)
+      .sort();
     expect(stat).toEqual(['naïve.txt', 'sp ace.txt', 'z"q.txt']);
     const file = path.join(tmpDir(), 'r.html');
     ok(repo, ['replay', '--html', file]);
@@ -119,7 +132,7 @@ describe('what an outside review found', () => {
 });
 
 describe('a squash merge picked elsewhere', () => {
-  it('a cherry-pick of a squash keeps each line\'s agent', () => {
+  it("a cherry-pick of a squash keeps each line's agent", () => {
     const repo = featureBranch();
     git(repo, 'checkout', '-q', '-b', 'pr');
     git(repo, 'merge', '-q', '--squash', 'feat');
@@ -127,7 +140,9 @@ describe('a squash merge picked elsewhere', () => {
     const squash = git(repo, 'rev-parse', 'HEAD');
     git(repo, 'checkout', '-q', 'main');
     gitAs('codex', repo, 'cherry-pick', squash);
-    expect(ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null])).toEqual([
+    expect(
+      ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null]),
+    ).toEqual([
       ['codex top', 'codex'],
       ['base', null],
       ['claude line', 'claude'],

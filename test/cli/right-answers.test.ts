@@ -30,10 +30,14 @@ describe('review orders commits by history, not by date', () => {
       ok(repo, ['join'], { agent: 'codex' });
       const file = path.join(repo, 'src/parser.ts');
       fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  if (!s) return [];\n  return s.split(",");'));
-      const id = ok(repo, ['send', 'lead', 'empty input', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+      const id = ok(repo, ['send', 'lead', 'empty input', '--attach-diff', '--json'], { agent: 'codex' }).json.message
+        .id;
       ok(repo, ['work-on', id], { agent: 'codex' });
       commitAt('codex', repo, 'empty input', d1);
-      fs.writeFileSync(file, PARSER.replace('  return s.split(",");', '  if (s === "") return [];\n  return s.split(",");'));
+      fs.writeFileSync(
+        file,
+        PARSER.replace('  return s.split(",");', '  if (s === "") return [];\n  return s.split(",");'),
+      );
       commitAt('codex', repo, 'tweak', d2);
       const head = git(repo, 'rev-parse', 'HEAD');
       const r = ok(repo, ['review', id, '--json']).json;
@@ -49,7 +53,7 @@ describe('review orders commits by history, not by date', () => {
     });
   }
 
-  it('commits on two worktrees\' diverged branches: the tip on the current branch is what landed', () => {
+  it("commits on two worktrees' diverged branches: the tip on the current branch is what landed", () => {
     const repo = makeRepo({ files: { 'src/parser.ts': PARSER } });
     ok(repo, ['hooks', 'install']);
     ok(repo, ['join'], { agent: 'lead' });
@@ -59,7 +63,10 @@ describe('review orders commits by history, not by date', () => {
     git(repo, 'stash', '-q');
     const wt = addWorktree(repo, 'side');
     ok(wt, ['work-on', id], { agent: 'codex' });
-    fs.writeFileSync(path.join(wt, 'src/parser.ts'), PARSER.replace('  return s.split(",");', '  return s.split("|");'));
+    fs.writeFileSync(
+      path.join(wt, 'src/parser.ts'),
+      PARSER.replace('  return s.split(",");', '  return s.split("|");'),
+    );
     commitAt('codex', wt, 'pipes on side', '2026-01-01T10:00:09Z');
     git(repo, 'stash', 'pop', '-q');
     commitAt('codex', repo, 'semicolons on main', '2026-01-01T10:00:00Z');
@@ -100,7 +107,8 @@ describe('which handoff a commit answers', () => {
   it('an unrelated ping read after a request does not steal the link; the guess is recorded and said as one', () => {
     const repo = setup();
     const req = ok(repo, ['send', 'codex', 'rewrite the parser', '--json'], { agent: 'lead' }).json.message.id;
-    const ping = ok(repo, ['send', 'codex', 'lunch?', '--kind', 'status', '--json'], { agent: 'claude' }).json.message.id;
+    const ping = ok(repo, ['send', 'codex', 'lunch?', '--kind', 'status', '--json'], { agent: 'claude' }).json.message
+      .id;
     ok(repo, ['read', '--all'], { agent: 'codex' });
     const r = commit(repo, 'codex', 'parser v2\n');
     const c = top(repo);
@@ -108,7 +116,9 @@ describe('which handoff a commit answers', () => {
     expect(c.messages.map((m: any) => m.id)).not.toContain(ping);
     expect(c.link).toBe('guess');
     // The commit's output says which handoff it was linked to, and that it is a guess.
-    const short = ok(repo, ['inbox', '--all', '--json'], { agent: 'codex' }).json.messages.find((m: any) => m.id === req).shortId;
+    const short = ok(repo, ['inbox', '--all', '--json'], { agent: 'codex' }).json.messages.find(
+      (m: any) => m.id === req,
+    ).shortId;
     expect(r.stderr).toContain(`answering ${short} "rewrite the parser" from lead: a guess`);
     // The human blame marks the guessed id with "?".
     expect(ok(repo, ['blame', 'f.txt']).stdout).toContain(`${short}? rewrite the parser`);
@@ -134,14 +144,16 @@ describe('which handoff a commit answers', () => {
   });
 });
 
-describe('squash merges keep each line\'s agent', () => {
+describe("squash merges keep each line's agent", () => {
   /** A feature branch where claude and codex each add a line (in the same second), then main moves on. */
   function branch() {
     const repo = makeRepo({ files: { 'f.txt': 'base\n' } });
     ok(repo, ['hooks', 'install']);
     ok(repo, ['join'], { agent: 'lead' });
-    const forClaude = ok(repo, ['send', 'claude', 'add the header', '--create', '--json'], { agent: 'lead' }).json.message.id;
-    const forCodex = ok(repo, ['send', 'codex', 'add the footer', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    const forClaude = ok(repo, ['send', 'claude', 'add the header', '--create', '--json'], { agent: 'lead' }).json
+      .message.id;
+    const forCodex = ok(repo, ['send', 'codex', 'add the footer', '--create', '--json'], { agent: 'lead' }).json.message
+      .id;
     ok(repo, ['work-on', forClaude], { agent: 'claude' });
     ok(repo, ['work-on', forCodex], { agent: 'codex' });
     git(repo, 'checkout', '-q', '-b', 'feature');
@@ -156,12 +168,20 @@ describe('squash merges keep each line\'s agent', () => {
     return { repo, forClaude, forCodex };
   }
   const lines = (repo: string) =>
-    ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [l.content, l.agent?.name ?? null, l.messages[0]?.id ?? null]);
+    ok(repo, ['blame', 'f.txt', '--json']).json.lines.map((l: any) => [
+      l.content,
+      l.agent?.name ?? null,
+      l.messages[0]?.id ?? null,
+    ]);
 
-  it('git merge --squash committed with git\'s default message, by a human with the hooks', () => {
+  it("git merge --squash committed with git's default message, by a human with the hooks", () => {
     const { repo, forClaude, forCodex } = branch();
     git(repo, 'merge', '-q', '--squash', 'feature');
-    const r = spawnSync('git', ['commit', '-q', '--no-edit'], { cwd: repo, env: cleanEnv({ GIT_EDITOR: 'true' }), encoding: 'utf8' });
+    const r = spawnSync('git', ['commit', '-q', '--no-edit'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(git(repo, 'log', '-1', '--format=%s')).toBe('Squashed commit of the following:');
     expect(lines(repo)).toEqual([
@@ -174,7 +194,11 @@ describe('squash merges keep each line\'s agent', () => {
   it('git merge --squash with an edited message, by a human with the hooks', () => {
     const { repo, forClaude, forCodex } = branch();
     git(repo, 'merge', '-q', '--squash', 'feature');
-    const r = spawnSync('git', ['commit', '-q', '-m', 'Header and footer'], { cwd: repo, env: cleanEnv(), encoding: 'utf8' });
+    const r = spawnSync('git', ['commit', '-q', '-m', 'Header and footer'], {
+      cwd: repo,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(lines(repo)).toEqual([
       ['header by claude', 'claude', forClaude],
@@ -187,7 +211,11 @@ describe('squash merges keep each line\'s agent', () => {
     const { repo, forClaude, forCodex } = branch();
     const env = cleanEnv({ HANDOFF_HOOKS: '0' });
     spawnSync('git', ['merge', '-q', '--squash', 'feature'], { cwd: repo, env });
-    const r = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Header and footer (#12)'], { cwd: repo, env, encoding: 'utf8' });
+    const r = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Header and footer (#12)'], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     git(repo, 'branch', '-q', '-D', 'feature');
     const json = ok(repo, ['blame', 'f.txt', '--json']).json.lines;
@@ -198,7 +226,9 @@ describe('squash merges keep each line\'s agent', () => {
     ]);
     expect(json[0].via).toBe('content');
     // The main branch's own, unrelated commits are not re-linked to anything.
-    expect(ok(repo, ['log', '--json']).json.commits.find((c: any) => c.subject === 'meanwhile on main').agent).toMatchObject({ human: true });
+    expect(
+      ok(repo, ['log', '--json']).json.commits.find((c: any) => c.subject === 'meanwhile on main').agent,
+    ).toMatchObject({ human: true });
   });
 });
 

@@ -3,7 +3,9 @@ import { cli, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 const bodies = (dir: string, agent: string) =>
-  ok(dir, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.body).sort();
+  ok(dir, ['inbox', '--all', '--json'], { agent })
+    .json.messages.map((m: any) => m.body)
+    .sort();
 
 describe('sync after sync --setup', () => {
   it('setup -> send -> sync works, and so does every later send -> sync', () => {
@@ -69,7 +71,7 @@ describe('sync after sync --setup', () => {
     expect(bodies(a, 'alice')).toEqual(want('b'));
   });
 
-  it('a failed fetch says git\'s reason and what to do', () => {
+  it("a failed fetch says git's reason and what to do", () => {
     const t = team();
     const a = t.clone('a');
     git(a, 'remote', 'add', 'gone', '/nonexistent/remote.git');

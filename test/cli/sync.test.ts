@@ -37,7 +37,9 @@ describe('sync through a bare remote', () => {
     const rid = ok(b, ['reply', id, 'from B', '--json'], { agent: 'codex' }).json.message.id;
     ok(b, ['sync']);
     ok(a, ['sync']);
-    expect(ok(a, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => [m.id, m.body])).toEqual([[rid, 'from B']]);
+    expect(ok(a, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => [m.id, m.body])).toEqual([
+      [rid, 'from B'],
+    ]);
     // The read receipt written in B reached A.
     expect(ok(a, ['show', id, '--json']).json.recipients[0].status).toBe('read');
     expect(ok(a, ['verify', '--json']).json).toMatchObject({ ok: true, chains: 2 });
@@ -64,7 +66,8 @@ describe('sync through a bare remote', () => {
     ok(a, ['sync']);
     ok(b, ['sync']);
     ok(a, ['sync']);
-    const order = (dir: string) => ok(dir, ['threads', '--json', '--limit', '100']).json.threads.map((x: any) => x.thread);
+    const order = (dir: string) =>
+      ok(dir, ['threads', '--json', '--limit', '100']).json.threads.map((x: any) => x.thread);
     expect(order(a)).toHaveLength(12);
     expect(order(a)).toEqual(order(b));
     const inboxA = ok(a, ['inbox', '--all', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id);
@@ -83,7 +86,10 @@ describe('sync through a bare remote', () => {
     const ahead = { HANDOFF_CLOCK_OFFSET_MS: String(3 * 3600 * 1000) };
     const behind = { HANDOFF_CLOCK_OFFSET_MS: String(-3 * 3600 * 1000) };
     ok(a, ['join'], { agent: 'alice', env: ahead });
-    const q = ok(a, ['send', 'bob', 'question from the future', '--create', '--kind', 'question', '--json'], { agent: 'alice', env: ahead }).json.message;
+    const q = ok(a, ['send', 'bob', 'question from the future', '--create', '--kind', 'question', '--json'], {
+      agent: 'alice',
+      env: ahead,
+    }).json.message;
     ok(a, ['sync']);
     ok(b, ['sync']);
     const r = ok(b, ['reply', q.id, 'answer from the past', '--json'], { agent: 'bob', env: behind }).json.message;
@@ -91,11 +97,17 @@ describe('sync through a bare remote', () => {
     ok(b, ['sync']);
     ok(a, ['sync']);
     for (const dir of [a, b]) {
-      expect(ok(dir, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual(['question from the future', 'answer from the past']);
+      expect(ok(dir, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual([
+        'question from the future',
+        'answer from the past',
+      ]);
     }
     // After a rebuild the order is the same: it is recorded in git, not computed from arrival.
     ok(b, ['rebuild']);
-    expect(ok(b, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual(['question from the future', 'answer from the past']);
+    expect(ok(b, ['thread', q.id, '--json']).json.messages.map((m: any) => m.body)).toEqual([
+      'question from the future',
+      'answer from the past',
+    ]);
   });
 
   it('refuses a chain rewritten on the remote (exit 4, naming it), and verify fails', () => {
@@ -116,7 +128,7 @@ describe('sync through a bare remote', () => {
     expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['one', 'two']);
   });
 
-  it('a fresh clone detects a rewritten chain from another chain\'s witness', () => {
+  it("a fresh clone detects a rewritten chain from another chain's witness", () => {
     const { t, a, b } = aliceSentTwoAndBothSynced();
     // B writes an event after seeing A's chain: it witnesses A's tip.
     ok(b, ['join'], { agent: 'bob' });
@@ -130,7 +142,11 @@ describe('sync through a bare remote', () => {
     expect(r.json.error.message).toContain(aChain);
     const v = cli(c, ['verify', '--json']);
     expect(v.status).toBe(6);
-    expect(v.json.error.details.problems.some((p: any) => ['rewritten', 'missing_chain'].includes(p.code) && p.chain === aChain)).toBe(true);
+    expect(
+      v.json.error.details.problems.some(
+        (p: any) => ['rewritten', 'missing_chain'].includes(p.code) && p.chain === aChain,
+      ),
+    ).toBe(true);
   });
 
   it('sync --setup makes plain git fetch and git push carry the ledger; --undo restores the config', () => {
@@ -139,7 +155,12 @@ describe('sync through a bare remote', () => {
     const b = t.clone('b');
     const configBefore = git(a, 'config', '--local', '--list');
     const setup = ok(a, ['sync', '--setup', '--json']).json;
-    expect(setup.added.map((x: any) => x.key)).toEqual(['remote.origin.fetch', 'remote.origin.fetch', 'remote.origin.push', 'remote.origin.push']);
+    expect(setup.added.map((x: any) => x.key)).toEqual([
+      'remote.origin.fetch',
+      'remote.origin.fetch',
+      'remote.origin.push',
+      'remote.origin.push',
+    ]);
     expect(ok(a, ['sync', '--setup', '--json']).json.added).toEqual([]);
     ok(b, ['sync', '--setup']);
     ok(a, ['join'], { agent: 'alice' });
@@ -175,7 +196,11 @@ describe('sync through a bare remote', () => {
   it('a remote that rejects hidden refs gets a suggestion, and --ref-prefix works there', () => {
     const t = team();
     const hook = path.join(t.remote, 'hooks', 'update');
-    fs.writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/heads/*) exit 0;; *) echo "only branches here" >&2; exit 1;; esac\n', { mode: 0o755 });
+    fs.writeFileSync(
+      hook,
+      '#!/bin/sh\ncase "$1" in refs/heads/*) exit 0;; *) echo "only branches here" >&2; exit 1;; esac\n',
+      { mode: 0o755 },
+    );
     const a = t.clone('a');
     const b = t.clone('b');
     ok(a, ['join'], { agent: 'alice' });
@@ -185,10 +210,14 @@ describe('sync through a bare remote', () => {
     expect(r.json.error.code).toBe('remote_rejects_refs');
     expect(r.json.error.message).toContain('--ref-prefix refs/heads/handoff-ledger/');
     ok(a, ['sync', '--ref-prefix', 'refs/heads/handoff-ledger/']);
-    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/handoff-ledger/')).toMatch(/^refs\/heads\/handoff-ledger\/chains\/[0-9A-Z]{26}$/);
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/handoff-ledger/')).toMatch(
+      /^refs\/heads\/handoff-ledger\/chains\/[0-9A-Z]{26}$/,
+    );
     ok(b, ['sync', '--setup', '--ref-prefix', 'refs/heads/handoff-ledger/']);
     ok(b, ['sync']);
-    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['over a branch namespace']);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual([
+      'over a branch namespace',
+    ]);
     expect(cli(b, ['sync', '--ref-prefix', '../../etc', '--json']).json.error.code).toBe('bad_ref_prefix');
   });
 
@@ -199,9 +228,19 @@ describe('sync through a bare remote', () => {
     ok(a, ['join'], { agent: 'alice' });
     for (let i = 0; i < 5; i++) ok(a, ['send', 'bob', `m${i}`, '--create'], { agent: 'alice' });
     ok(a, ['sync']);
-    const runs = await Promise.all([cliAsync(b, ['sync', '--json']).done, cliAsync(b, ['sync', '--json']).done, cliAsync(b, ['sync', '--json']).done]);
+    const runs = await Promise.all([
+      cliAsync(b, ['sync', '--json']).done,
+      cliAsync(b, ['sync', '--json']).done,
+      cliAsync(b, ['sync', '--json']).done,
+    ]);
     for (const r of runs) expect(r.status).toBe(0);
-    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual([
+      'm0',
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+    ]);
     expect(ok(b, ['verify', '--json']).json).toMatchObject({ ok: true, events: 6 });
     expect(git(b, 'for-each-ref', '--format=%(refname)', 'refs/handoff/incoming/')).toBe('');
   });

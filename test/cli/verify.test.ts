@@ -8,7 +8,9 @@ import { writer } from '../helpers/writers';
 function conversation() {
   const repo = makeRepo();
   ok(repo, ['join'], { agent: 'bob' });
-  const ids = ['one', 'two', 'three'].map((b) => ok(repo, ['send', 'bob', b, '--json'], { agent: 'alice' }).json.message.id as string);
+  const ids = ['one', 'two', 'three'].map(
+    (b) => ok(repo, ['send', 'bob', b, '--json'], { agent: 'alice' }).json.message.id as string,
+  );
   const ref = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
   return { repo, ids, ref };
 }
@@ -27,12 +29,15 @@ describe('verify', () => {
     const commits = git(repo, 'rev-list', '--first-parent', '--reverse', ref).split('\n');
     const dropped = commits[2]!;
     let tip = commits[1]!;
-    for (const c of commits.slice(3)) tip = git(repo, 'commit-tree', '-p', tip, '-m', git(repo, 'log', '-1', '--format=%B', c), `${c}^{tree}`);
+    for (const c of commits.slice(3))
+      tip = git(repo, 'commit-tree', '-p', tip, '-m', git(repo, 'log', '-1', '--format=%B', c), `${c}^{tree}`);
     git(repo, 'update-ref', ref, tip);
     const r = cli(repo, ['verify', '--json']);
     expect(r.status).toBe(6);
     const problems = r.json.error.details.problems;
-    expect(problems.some((p: any) => p.code === 'missing_from_git' && p.event === ids[1] && p.commit === dropped)).toBe(true);
+    expect(problems.some((p: any) => p.code === 'missing_from_git' && p.event === ids[1] && p.commit === dropped)).toBe(
+      true,
+    );
     expect(problems.some((p: any) => p.code === 'rewritten')).toBe(true);
     const human = cli(repo, ['verify']);
     expect(human.status).toBe(6);
@@ -117,7 +122,11 @@ describe('snapshots stay reachable and usable', () => {
     expect(clean.removed.sort()).toEqual([co.path, dir].sort());
     expect(fs.existsSync(co.path)).toBe(false);
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
-    const none = cli(repo, ['checkout', ok(repo, ['send', 'bob', 'no diff', '--json'], { agent: 'alice' }).json.message.id, '--json']);
+    const none = cli(repo, [
+      'checkout',
+      ok(repo, ['send', 'bob', 'no diff', '--json'], { agent: 'alice' }).json.message.id,
+      '--json',
+    ]);
     expect(none.json.error.code).toBe('no_snapshot');
   });
 

@@ -14,12 +14,15 @@ describe('wake-ups and the loop guard', () => {
     ok(repo, ['send', 'b', 'ping 2'], { agent: 'a' });
     ok(repo, ['send', 'a', 'pong 2'], { agent: 'b' });
     const r = ok(repo, ['inbox', '--json'], { agent: 'b' }).json;
-    expect(r.notices).toEqual([expect.stringMatching(/You and a have gone back and forth 4 times in the last 10 minutes.*--no-reply/)]);
+    expect(r.notices).toEqual([
+      expect.stringMatching(/You and a have gone back and forth 4 times in the last 10 minutes.*--no-reply/),
+    ]);
     // Once per episode: the next inbox says nothing more about it.
     expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
     expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
     // --no-reply marks a message that needs no answer.
-    const m = ok(repo, ['reply', r.messages[0].id, 'done, no need to answer', '--no-reply', '--json'], { agent: 'b' }).json.message;
+    const m = ok(repo, ['reply', r.messages[0].id, 'done, no need to answer', '--no-reply', '--json'], { agent: 'b' })
+      .json.message;
     expect(m.noReply).toBe(true);
     expect(ok(repo, ['read', m.id], { agent: 'a' }).stdout).toContain('no reply needed');
     git(repo, 'config', 'handoff.loopGuard', 'off');

@@ -22,7 +22,13 @@ describe('git plumbing written in-process', () => {
       { mode: '100644', name: 'a.c', oid: blob },
     ]);
     const when = 1_700_000_000;
-    const commit = w.commit({ tree, parents: [], author: { name: 'x', email: 'x@y', when }, committer: { name: 'x', email: 'x@y', when }, message: 'm\n' });
+    const commit = w.commit({
+      tree,
+      parents: [],
+      author: { name: 'x', email: 'x@y', when },
+      committer: { name: 'x', email: 'x@y', when },
+      message: 'm\n',
+    });
     expect(git(dir, 'cat-file', '-t', commit)).toBe('commit');
     expect(git(dir, 'ls-tree', '-r', '--name-only', commit).split('\n')).toEqual(['a-b', 'a.c', 'a/x']);
     expect(readObject(repo, `${commit}:a/x`)!.content.toString()).toBe('hello\n');

@@ -8,7 +8,9 @@ const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync
 
 describe('send --attach-diff', () => {
   it('snapshots staged, unstaged and untracked files, respects .gitignore and leaves secrets out, touching nothing of the user', () => {
-    const repo = makeRepo({ files: { '.gitignore': 'build/\n', 'src/a.ts': 'a1\n', 'src/b.ts': 'b1\n', 'src/gone.ts': 'g\n' } });
+    const repo = makeRepo({
+      files: { '.gitignore': 'build/\n', 'src/a.ts': 'a1\n', 'src/b.ts': 'b1\n', 'src/gone.ts': 'g\n' },
+    });
     ok(repo, ['join'], { agent: 'codex' });
     fs.writeFileSync(path.join(repo, 'src/a.ts'), 'a2 staged\n');
     git(repo, 'add', 'src/a.ts');
@@ -24,7 +26,13 @@ describe('send --attach-diff', () => {
     fs.writeFileSync(path.join(repo, 'keys/id_rsa'), 'private\n');
 
     const indexFile = path.join(repo, '.git', 'index');
-    const before = { index: sha(indexFile), status: git(repo, 'status', '--porcelain'), head: git(repo, 'rev-parse', 'HEAD'), branches: git(repo, 'for-each-ref', 'refs/heads/'), stash: git(repo, 'stash', 'list') };
+    const before = {
+      index: sha(indexFile),
+      status: git(repo, 'status', '--porcelain'),
+      head: git(repo, 'rev-parse', 'HEAD'),
+      branches: git(repo, 'for-each-ref', 'refs/heads/'),
+      stash: git(repo, 'stash', 'list'),
+    };
 
     const r = ok(repo, ['send', 'codex', 'my changes', '--attach-diff', '--json'], { agent: 'claude' });
     const m = r.json.message;
@@ -83,7 +91,7 @@ describe('send --attach-diff', () => {
     expect(git(repo, 'show', `${m.commit}:snapshot/ok.txt`)).toBe('fine');
   });
 
-  it('works from a linked worktree, against that worktree\'s HEAD and files', () => {
+  it("works from a linked worktree, against that worktree's HEAD and files", () => {
     const repo = makeRepo();
     const wt = path.join(path.dirname(repo), `${path.basename(repo)}-wt`);
     git(repo, 'worktree', 'add', '-q', '-b', 'feature', wt);
@@ -92,7 +100,8 @@ describe('send --attach-diff', () => {
     git(wt, 'commit', '-q', '-m', 'feature');
     fs.appendFileSync(path.join(wt, 'feature.txt'), 'more\n');
     ok(repo, ['join'], { agent: 'claude' });
-    const m = ok(wt, ['send', 'claude', 'from the worktree', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
+    const m = ok(wt, ['send', 'claude', 'from the worktree', '--attach-diff', '--json'], { agent: 'codex' }).json
+      .message;
     expect(m.diff.base).toBe(git(wt, 'rev-parse', 'HEAD'));
     expect(git(repo, 'show', `${m.commit}:patch`)).toContain('+more');
     expect(git(wt, 'diff', '--cached', '--name-only')).toBe('');

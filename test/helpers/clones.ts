@@ -19,9 +19,12 @@ export function team(): Team {
   git(seed, 'add', '-A');
   git(seed, 'commit', '-q', '-m', 'initial');
   git(seed, 'push', '-q', 'origin', 'HEAD:main');
-  return { remote, clone: (name) => {
-    const p = path.join(dir, name);
-    git(dir, 'clone', '-q', remote, p);
-    return p;
-  } };
+  return {
+    remote,
+    clone: (name) => {
+      const p = path.join(dir, name);
+      git(dir, 'clone', '-q', remote, p);
+      return p;
+    },
+  };
 }

@@ -31,7 +31,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 const TEST_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-home-'));
-fs.writeFileSync(path.join(TEST_HOME, '.gitconfig'), '[user]\n\tname = Test Human\n\temail = human@example.com\n[init]\n\tdefaultBranch = main\n');
+fs.writeFileSync(
+  path.join(TEST_HOME, '.gitconfig'),
+  '[user]\n\tname = Test Human\n\temail = human@example.com\n[init]\n\tdefaultBranch = main\n',
+);
 
 /** Runs git in `cwd` and returns stdout (throws on failure). */
 export function git(cwd: string, ...args: string[]): string {
@@ -106,7 +109,11 @@ export function ok(cwd: string, args: string[], opts: CliOptions = {}): CliResul
 }
 
 /** Starts the CLI in the background; resolves with its result when it exits. */
-export function cliAsync(cwd: string, args: string[], opts: CliOptions = {}): { done: Promise<CliResult>; pid: number | undefined; kill: (sig?: NodeJS.Signals) => void } {
+export function cliAsync(
+  cwd: string,
+  args: string[],
+  opts: CliOptions = {},
+): { done: Promise<CliResult>; pid: number | undefined; kill: (sig?: NodeJS.Signals) => void } {
   const env = cleanEnv({ HANDOFF_AGENT: opts.agent, ...opts.env });
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

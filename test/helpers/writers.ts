@@ -10,9 +10,17 @@ const WRITER = path.join(__dirname, '..', 'fixtures', 'writer.js');
  * With `killAfterMs`, the writer is killed that long after its first acknowledged send (so that a loaded
  * machine still kills it mid-stream rather than during start-up).
  */
-export function writer(repo: string, args: string[], killAfterMs?: number): Promise<{ acked: string[]; code: number | null; signal: string | null }> {
+export function writer(
+  repo: string,
+  args: string[],
+  killAfterMs?: number,
+): Promise<{ acked: string[]; code: number | null; signal: string | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WRITER, ...args], { cwd: repo, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WRITER, ...args], {
+      cwd: repo,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let armed = false;
@@ -37,7 +45,8 @@ export function writer(repo: string, args: string[], killAfterMs?: number): Prom
 /** Message ids in SQLite (via the CLI, which first indexes anything git has that SQLite lacks) and in git. */
 export function stores(repo: string, agent: string): { sqlite: string[]; git: string[] } {
   const sqlite = ok(repo, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.id);
-  const git = chainEvents(repo).filter((e) => e.event.type === 'message').map((e) => e.event.id);
+  const git = chainEvents(repo)
+    .filter((e) => e.event.type === 'message')
+    .map((e) => e.event.id);
   return { sqlite, git };
 }
-

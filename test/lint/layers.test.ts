@@ -46,7 +46,9 @@ describe('layer rules', () => {
 
   it('the tree itself passes', async () => {
     const results = await eslint.lintFiles(['src']);
-    const errors = results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}`));
+    const errors = results.flatMap((r) =>
+      r.messages.filter((m) => m.severity === 2).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}`),
+    );
     expect(errors).toEqual([]);
   });
 });

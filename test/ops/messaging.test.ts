@@ -28,7 +28,9 @@ describe('messaging through the ops layer', () => {
     expect(inbox(b, {}).messages.map((m) => m.id)).toEqual([message.id]);
     const r = read(b, { ids: [message.id] });
     expect(r.marked).toEqual([message.id]);
-    expect(show(a, { id: message.id }).recipients).toEqual([{ agent: 'b', status: 'read', readAt: expect.any(String), ackedAt: null }]);
+    expect(show(a, { id: message.id }).recipients).toEqual([
+      { agent: 'b', status: 'read', readAt: expect.any(String), ackedAt: null },
+    ]);
     expect(ack(b, { ids: [message.id] }).acked).toEqual([message.id]);
     expect(ack(b, { ids: [message.id] }).acked).toEqual([]);
     const answer = await reply(b, { id: message.id, body: 'hi a' });
@@ -67,7 +69,10 @@ describe('messaging through the ops layer', () => {
     const m2 = (await send(a, { to: 'b', body: 'two' })).message;
     expect(show(a, { id: m1.id.slice(0, 26).toLowerCase() }).message.id).toBe(m1.id);
     expect(() => show(a, { id: m1.id.slice(0, 5) })).toThrow(/not a message id/);
-    const common = m1.id.slice(0, [...m1.id].findIndex((ch, i) => ch !== m2.id[i]));
+    const common = m1.id.slice(
+      0,
+      [...m1.id].findIndex((ch, i) => ch !== m2.id[i]),
+    );
     if (common.length >= 6) expect(() => show(a, { id: common })).toThrow(/matches 2 messages/);
   });
 });

@@ -7,7 +7,9 @@ describe('concurrent writers', () => {
   it('16 processes x 50 sends: 800 in SQLite and 800 in git, none twice', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'sink' });
-    const runs = await Promise.all(Array.from({ length: 16 }, (_, w) => writer(repo, [`w${w}`, 'sink', '50', `w${w}`])));
+    const runs = await Promise.all(
+      Array.from({ length: 16 }, (_, w) => writer(repo, [`w${w}`, 'sink', '50', `w${w}`])),
+    );
     const acked = runs.flatMap((r) => r.acked);
     expect(acked).toHaveLength(800);
     const { sqlite, git } = stores(repo, 'sink');
@@ -24,13 +26,20 @@ describe('concurrent writers', () => {
   it('16 CLI processes sending at once all land exactly once', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'sink' });
-    const sends = Array.from({ length: 16 }, (_, i) =>
-      new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, 'send', 'sink', `cli ${i}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: `c${i}` }) });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`send ${i} exited ${code}`))));
-      }),
+    const sends = Array.from(
+      { length: 16 },
+      (_, i) =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(process.execPath, [BIN, 'send', 'sink', `cli ${i}`], {
+            cwd: repo,
+            env: cleanEnv({ HANDOFF_AGENT: `c${i}` }),
+          });
+          let out = '';
+          child.stdout.on('data', (d) => (out += d));
+          child.on('close', (code) =>
+            code === 0 ? resolve(out.trim()) : reject(new Error(`send ${i} exited ${code}`)),
+          );
+        }),
     );
     const ids = await Promise.all(sends);
     const { sqlite, git } = stores(repo, 'sink');
@@ -51,7 +60,10 @@ describe('readers during concurrent writes', () => {
         const warnings: string[] = [];
         for (let i = 0; i < 40; i++) {
           const err = await new Promise<string>((resolve) => {
-            const child = spawn(process.execPath, [BIN, 'send', 'sink', `w${w} ${i}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: `w${w}` }) });
+            const child = spawn(process.execPath, [BIN, 'send', 'sink', `w${w} ${i}`], {
+              cwd: repo,
+              env: cleanEnv({ HANDOFF_AGENT: `w${w}` }),
+            });
             let e = '';
             child.stderr.on('data', (d) => (e += d));
             child.on('close', () => resolve(e));
@@ -76,7 +88,11 @@ describe('git maintenance running during writes', () => {
     const warnings: string[] = [];
     const ctx = openContext({ cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'a' }), warn: (m) => warnings.push(m) });
     join(ctx, {});
-    const loop = spawn('sh', ['-c', 'while :; do git pack-refs --all; git repack -d -q; git prune-packed; done'], { cwd: repo, env: cleanEnv(), stdio: 'ignore' });
+    const loop = spawn('sh', ['-c', 'while :; do git pack-refs --all; git repack -d -q; git prune-packed; done'], {
+      cwd: repo,
+      env: cleanEnv(),
+      stdio: 'ignore',
+    });
     const failures: string[] = [];
     try {
       for (let i = 0; i < 150; i++) {

@@ -23,7 +23,11 @@ function expectConsistent(repo: string, agent: string, acked: string[]) {
   // No half-written event: every message indexed has its body and its recipient row.
   const db = new Database(dbFile(repo), { readonly: true });
   try {
-    const orphans = db.prepare('SELECT count(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id)').get() as { n: number };
+    const orphans = db
+      .prepare(
+        'SELECT count(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id)',
+      )
+      .get() as { n: number };
     expect(orphans.n).toBe(0);
     const events = db.prepare("SELECT count(*) AS n FROM events WHERE type = 'message'").get() as { n: number };
     expect(events.n).toBe(sqlite.length);
@@ -62,7 +66,10 @@ describe('kill -9 during sends', () => {
     ok(repo, ['join'], { agent: 'sink' });
     const acked: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const runs = await Promise.all([writer(repo, [`a${i}`, 'sink', '100000', `a${i}`], 50 + i * 37), writer(repo, [`b${i}`, 'sink', '100000', `b${i}`], 80 + i * 23)]);
+      const runs = await Promise.all([
+        writer(repo, [`a${i}`, 'sink', '100000', `a${i}`], 50 + i * 37),
+        writer(repo, [`b${i}`, 'sink', '100000', `b${i}`], 80 + i * 23),
+      ]);
       for (const r of runs) {
         expect(r.signal).toBe('SIGKILL');
         acked.push(...r.acked);

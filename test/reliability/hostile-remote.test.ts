@@ -19,7 +19,15 @@ function plumb(cwd: string, args: string[], input?: string): string {
 /** A message event as handoff writes it, with `over` replacing any field. */
 function messageEvent(over: Record<string, unknown> = {}): Record<string, unknown> {
   const ts = new Date().toISOString();
-  const id = (over.id as string) ?? `01J${Math.random().toString(36).slice(2, 12).toUpperCase().replace(/[ILOU]/g, 'X')}`.padEnd(26, 'Z').slice(0, 26);
+  const id =
+    (over.id as string) ??
+    `01J${Math.random()
+      .toString(36)
+      .slice(2, 12)
+      .toUpperCase()
+      .replace(/[ILOU]/g, 'X')}`
+      .padEnd(26, 'Z')
+      .slice(0, 26);
   return {
     v: 1,
     id,
@@ -43,13 +51,20 @@ function messageEvent(over: Record<string, unknown> = {}): Record<string, unknow
 /** Appends hand-made events to `refs/handoff/chains/<clone>` in the bare remote. */
 function forge(remote: string, events: Record<string, unknown>[], clone = FORGER): string[] {
   const ref = `refs/handoff/chains/${clone}`;
-  let parent = spawnSync('git', ['rev-parse', '-q', '--verify', ref], { cwd: remote, encoding: 'utf8' }).stdout.trim() || null;
+  let parent =
+    spawnSync('git', ['rev-parse', '-q', '--verify', ref], { cwd: remote, encoding: 'utf8' }).stdout.trim() || null;
   const commits: string[] = [];
   for (const e of events) {
     const json = plumb(remote, ['hash-object', '-w', '--stdin'], canonicalJson(e));
     const body = plumb(remote, ['hash-object', '-w', '--stdin'], 'forged');
     const tree = plumb(remote, ['mktree'], `100644 blob ${body}\tbody\n100644 blob ${json}\tevent.json\n`);
-    const commit = plumb(remote, ['commit-tree', ...(parent ? ['-p', parent] : []), '-m', `message mallory -> bob\n\nHandoff-Event: message\nHandoff-Id: ${String(e.id)}`, tree]);
+    const commit = plumb(remote, [
+      'commit-tree',
+      ...(parent ? ['-p', parent] : []),
+      '-m',
+      `message mallory -> bob\n\nHandoff-Event: message\nHandoff-Id: ${String(e.id)}`,
+      tree,
+    ]);
     commits.push(commit);
     parent = commit;
   }
@@ -74,7 +89,10 @@ const problems = (dir: string): any[] => {
   const j = cli(dir, ['verify', '--json']).json;
   return j.problems ?? j.error.details.problems;
 };
-const bodies = (dir: string, agent: string) => ok(dir, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.body).sort();
+const bodies = (dir: string, agent: string) =>
+  ok(dir, ['inbox', '--all', '--json'], { agent })
+    .json.messages.map((m: any) => m.body)
+    .sort();
 
 describe('a hostile chain on the shared remote', () => {
   it('a clock of 2^53-1: refused, and later local sends survive rebuild and reach other clones', () => {
@@ -97,7 +115,9 @@ describe('a hostile chain on the shared remote', () => {
 
   it('a wrongly typed field: the chain is quarantined and named, every other command keeps working, --drop removes it', () => {
     const { t, a } = honest();
-    const [bad] = forge(t.remote, [messageEvent({ diff: { base: 'a'.repeat(40), snapshot: 'b'.repeat(40), files: true, excluded: [] } })]);
+    const [bad] = forge(t.remote, [
+      messageEvent({ diff: { base: 'a'.repeat(40), snapshot: 'b'.repeat(40), files: true, excluded: [] } }),
+    ]);
     const s = cli(a, ['sync', '--json']);
     expect(s.status).toBe(0);
     expect(s.json.quarantined).toEqual([expect.objectContaining({ chain: FORGER, commit: bad })]);
@@ -117,7 +137,12 @@ describe('a hostile chain on the shared remote', () => {
 
   it('a forged witness naming a commit nobody has does not block honest chains', () => {
     const { t, a, b } = honest();
-    const bobChain = git(b, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n').find((c) => c !== git(a, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n')[0]) ?? '';
+    const bobChain =
+      git(b, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/')
+        .split('\n')
+        .find(
+          (c) => c !== git(a, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n')[0],
+        ) ?? '';
     const chains = git(b, 'for-each-ref', '--format=%(refname:lstrip=3)', 'refs/handoff/chains/').split('\n');
     const ev = messageEvent({ seen: Object.fromEntries(chains.map((c) => [c, 'f'.repeat(40)])) });
     forge(t.remote, [ev]);
@@ -143,7 +168,12 @@ describe('a hostile chain on the shared remote', () => {
     // bob answers: his chain now witnesses alice's, as honest chains do all the time.
     ok(b, ['reply', real.id, 'got it'], { agent: 'bob' });
     ok(b, ['sync']);
-    const forged = messageEvent({ id: real.id, thread: real.id, ts: new Date(Date.parse(real.ts) - 60_000).toISOString(), clock: Date.parse(real.ts) - 60_000 });
+    const forged = messageEvent({
+      id: real.id,
+      thread: real.id,
+      ts: new Date(Date.parse(real.ts) - 60_000).toISOString(),
+      clock: Date.parse(real.ts) - 60_000,
+    });
     forge(t.remote, [forged]);
     const s = cli(b, ['sync', '--json']);
     expect(JSON.stringify(s.json)).toMatch(/duplicate/i);
@@ -161,7 +191,20 @@ describe('a hostile chain on the shared remote', () => {
     const { t, a } = honest();
     const esc = '\u001b]0;pwned\u0007\u001b[2J';
     forge(t.remote, [
-      { v: 1, id: '01J0000000000000000000AGNT', type: 'agent', ts: new Date().toISOString(), clock: Date.now(), clone: FORGER, author: { name: 'mallory', runtime: esc, via: 'env' }, action: 'join', name: 'mallory', team: null, role: null, runtime: esc },
+      {
+        v: 1,
+        id: '01J0000000000000000000AGNT',
+        type: 'agent',
+        ts: new Date().toISOString(),
+        clock: Date.now(),
+        clone: FORGER,
+        author: { name: 'mallory', runtime: esc, via: 'env' },
+        action: 'join',
+        name: 'mallory',
+        team: null,
+        role: null,
+        runtime: esc,
+      },
     ]);
     ok(a, ['sync']);
     for (const args of [['agents'], ['threads'], ['replay', '--no-pager'], ['log']]) {

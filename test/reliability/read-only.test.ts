@@ -62,16 +62,33 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     try {
       const inbox = ro(repo, ['inbox', '--json']);
       expect(inbox.status, inbox.stderr).toBe(0);
-      expect(inbox.json.messages.map((m: { id: string; body: string }) => [m.id, m.body])).toEqual([[id, 'please review the parser']]);
+      expect(inbox.json.messages.map((m: { id: string; body: string }) => [m.id, m.body])).toEqual([
+        [id, 'please review the parser'],
+      ]);
       const read = ro(repo, ['read', id]);
       expect(read.status).toBe(0);
       expect(read.stdout).toContain('please review the parser');
       expect(read.stderr).toContain('stays unread');
-      for (const args of [['log', '--json'], ['threads', '--json'], ['verify', '--json'], ['replay', '--json'], ['agents', '--json'], ['show', id.slice(-7), '--json']]) {
+      for (const args of [
+        ['log', '--json'],
+        ['threads', '--json'],
+        ['verify', '--json'],
+        ['replay', '--json'],
+        ['agents', '--json'],
+        ['show', id.slice(-7), '--json'],
+      ]) {
         const r = ro(repo, args);
         expect([args[0], r.status, r.stderr]).toEqual([args[0], 0, '']);
       }
-      for (const args of [['send', 'alice', 'hi'], ['reply', id, 'done'], ['ack', id], ['sync'], ['rebuild'], ['hooks', 'install'], ['sync', '--setup']]) {
+      for (const args of [
+        ['send', 'alice', 'hi'],
+        ['reply', id, 'done'],
+        ['ack', id],
+        ['sync'],
+        ['rebuild'],
+        ['hooks', 'install'],
+        ['sync', '--setup'],
+      ]) {
         const r = ro(repo, [...args, '--json']);
         expect([args.join(' '), r.status, r.json?.error?.code]).toEqual([args.join(' '), 1, 'read_only']);
         expect(r.json.error.message).toContain('not writable by this user');
@@ -81,7 +98,9 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     }
     // Nothing was written: the chains are as they were and the message is still unread.
     expect(refs(repo)).toBe(before);
-    expect(ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: { id: string }) => m.id)).toEqual([id]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: { id: string }) => m.id)).toEqual([
+      id,
+    ]);
   });
 
   it('without a usable SQLite file (never opened here, or not readable) the ledger is read from git', () => {
@@ -95,7 +114,9 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     try {
       const r = ro(repo, ['inbox', '--json']);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.json.messages.map((m: { id: string; body: string }) => [m.id, m.body])).toEqual([[id, 'from git alone']]);
+      expect(r.json.messages.map((m: { id: string; body: string }) => [m.id, m.body])).toEqual([
+        [id, 'from git alone'],
+      ]);
     } finally {
       makeWritable(repo);
     }

@@ -9,7 +9,17 @@ import { team } from '../helpers/clones';
 describe("the user's repository", () => {
   it('every .env* name the README promises is left out of snapshots', () => {
     const repo = makeRepo();
-    const names = ['.env', '.envrc', '.env-prod', '.env_local', '.env.local', 'sub/.env.test', 'key.pem', 'id_rsa', 'server.key'];
+    const names = [
+      '.env',
+      '.envrc',
+      '.env-prod',
+      '.env_local',
+      '.env.local',
+      'sub/.env.test',
+      'key.pem',
+      'id_rsa',
+      'server.key',
+    ];
     for (const n of names) {
       fs.mkdirSync(path.dirname(path.join(repo, n)), { recursive: true });
       fs.writeFileSync(path.join(repo, n), `SECRET_${n}\n`);
@@ -31,12 +41,23 @@ describe("the user's repository", () => {
     const inst = cli(repo, ['hooks', 'install', '--json']);
     expect(inst.status).toBe(1);
     const r = inst.json.error.details;
-    expect(r.manual).toEqual(['.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"', '.husky/post-commit: handoff hooks run post-commit "$@"', '.husky/post-rewrite: handoff hooks run post-rewrite "$@"']);
+    expect(r.manual).toEqual([
+      '.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"',
+      '.husky/post-commit: handoff hooks run post-commit "$@"',
+      '.husky/post-rewrite: handoff hooks run post-rewrite "$@"',
+    ]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     // The team adds the line (with the CLI as the hook would find it on PATH).
-    fs.appendFileSync(path.join(repo, '.husky/post-commit'), `"${process.execPath}" "${BIN}" hooks run post-commit "$@"\n`);
+    fs.appendFileSync(
+      path.join(repo, '.husky/post-commit'),
+      `"${process.execPath}" "${BIN}" hooks run post-commit "$@"\n`,
+    );
     fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
-    const c = spawnSync('git', ['commit', '-qam', 'b'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+    const c = spawnSync('git', ['commit', '-qam', 'b'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
     expect(c.status).toBe(0);
     expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
     expect(fs.readFileSync(path.join(repo, '.husky/post-commit'), 'utf8')).not.toContain('dist/hook.js');
@@ -64,7 +85,12 @@ describe("the user's repository", () => {
     ok(a, ['send', 'bob', 'x', '--create'], { agent: 'alice' });
     // A staging ref of a process that no longer exists, as a killed sync leaves it.
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    git(a, 'update-ref', `refs/handoff/incoming/${dead}-deadbeef/01HZZZZZZZZZZZZZZZZZZZZZZZ`, git(a, 'rev-parse', 'HEAD'));
+    git(
+      a,
+      'update-ref',
+      `refs/handoff/incoming/${dead}-deadbeef/01HZZZZZZZZZZZZZZZZZZZZZZZ`,
+      git(a, 'rev-parse', 'HEAD'),
+    );
     const child = spawn(process.execPath, [BIN, 'sync'], { cwd: a, env: cleanEnv() });
     await new Promise((r) => setTimeout(r, 30));
     child.kill('SIGKILL');
@@ -80,12 +106,18 @@ describe('a commit never waits on handoff', () => {
     const repo = makeRepo({ files: { 'f.txt': 'a\n' } });
     ok(repo, ['hooks', 'install']);
     ok(repo, ['join'], { agent: 'codex' });
-    const db = new Database(path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'ledger.db'));
+    const db = new Database(
+      path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'ledger.db'),
+    );
     db.prepare('BEGIN IMMEDIATE').run();
     try {
       fs.writeFileSync(path.join(repo, 'f.txt'), 'b\n');
       const t0 = Date.now();
-      const c = spawnSync('git', ['commit', '-qam', 'while locked'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+      const c = spawnSync('git', ['commit', '-qam', 'while locked'], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
       const took = Date.now() - t0;
       expect(c.status).toBe(0);
       expect(took).toBeLessThan(5000);
@@ -96,7 +128,13 @@ describe('a commit never waits on handoff', () => {
     }
     const top = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
     expect([top.subject, top.agent?.name, top.via]).toEqual(['while locked', 'codex', 'hook']);
-    expect(fs.readdirSync(path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'spool')).filter((n) => n.endsWith('.json'))).toEqual([]);
+    expect(
+      fs
+        .readdirSync(
+          path.join(git(repo, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'handoff', 'spool'),
+        )
+        .filter((n) => n.endsWith('.json')),
+    ).toEqual([]);
   });
 });
 
@@ -108,7 +146,9 @@ describe('a retried send is delivered once', () => {
     const first = ok(repo, ['send', 'bob', 'exactly once', '--id', id, '--json'], { agent: 'alice' }).json;
     expect(first.message.id).toBe(id);
     expect(first.alreadySent).toBeUndefined();
-    const again = ok(repo, ['send', 'bob', 'exactly once', '--id', id.toLowerCase(), '--json'], { agent: 'alice' }).json;
+    const again = ok(repo, ['send', 'bob', 'exactly once', '--id', id.toLowerCase(), '--json'], {
+      agent: 'alice',
+    }).json;
     expect(again.alreadySent).toBe(true);
     expect(ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id)).toEqual([id]);
     const clash = cli(repo, ['send', 'bob', 'something else', '--id', id, '--json'], { agent: 'alice' });
