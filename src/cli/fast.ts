@@ -27,11 +27,22 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
     if (f.char) o.short = f.char;
     options[name] = o;
   }
-  let out: ReturnType<typeof parseArgs>;
+  const config = { args: argv, options, allowPositionals: true, strict: true, tokens: true } as const;
+  let out: ReturnType<typeof parseArgs<typeof config>>;
   try {
-    out = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    out = parseArgs(config);
   } catch {
     return undefined;
+  }
+  // A flag given twice that takes one value is an error for oclif; leave it to oclif to say so.
+  const seen = new Set<string>();
+  for (const t of out.tokens) {
+    if (t.kind !== 'option') continue;
+    // -m=v: node reads the value as "=v", oclif as "v"; leave the short form with = to oclif.
+    if (t.inlineValue && !t.rawName.startsWith('--') && t.value?.startsWith('=')) return undefined;
+    if (options[t.name]?.multiple) continue;
+    if (seen.has(t.name)) return undefined;
+    seen.add(t.name);
   }
   const flags: FlagValues = {};
   for (const [name, value] of Object.entries(out.values)) {

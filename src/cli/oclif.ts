@@ -12,15 +12,13 @@ function toOclifFlags(def: CommandDef): Interfaces.FlagInput {
       description: f.description,
       char: f.char as Interfaces.AlphabetLowercase | undefined,
       hidden: f.hidden,
-      exclusive: f.exclusive,
+      exclusive: f.exclusive ? [...f.exclusive] : undefined,
       helpValue: f.helpValue,
     };
     if (f.type === 'boolean') out[name] = Flags.boolean(common);
-    else if (f.type === 'integer')
-      out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as false | undefined });
-    else if (f.options)
-      out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as false | undefined });
-    else out[name] = Flags.string({ ...common, multiple: f.multiple as false | undefined });
+    else if (f.type === 'integer') out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as true });
+    else if (f.options) out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as true });
+    else out[name] = Flags.string({ ...common, multiple: f.multiple as true });
   }
   return out;
 }

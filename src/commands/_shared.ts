@@ -24,7 +24,11 @@ export function tellOnTerminal(io: Io): ((what: string) => void) | undefined {
 }
 
 /** The message body from the argument, -m, --file or stdin (exactly one of them). */
-export async function readBody(parsed: Parsed, io: Io, argName = 'body'): Promise<string | Buffer> {
+export async function readBody(
+  parsed: Pick<Parsed, 'args' | 'rest'> & { flags: { message?: string; file?: string } },
+  io: Io,
+  argName = 'body',
+): Promise<string | Buffer> {
   const sources: [string, () => Promise<string | Buffer | null> | string | Buffer | null][] = [];
   const arg = parsed.args[argName];
   const rest = parsed.rest.length ? ` ${parsed.rest.join(' ')}` : '';

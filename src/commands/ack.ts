@@ -1,9 +1,8 @@
 import { asFlag, defineCommand, jsonFlag } from './define';
-import type { AckJson } from '../json/types';
 import { ack } from '../ops/inbox';
 import { withContext } from './_shared';
 
-export default defineCommand<AckJson>({
+export default defineCommand({
   id: 'ack',
   summary: 'Acknowledge messages: tell the sender you have taken them on.',
   description: 'Records an acked receipt (which implies read) that the sender sees in `handoff show <id>`.',
@@ -15,7 +14,7 @@ export default defineCommand<AckJson>({
   flags: { as: asFlag, json: jsonFlag },
   run(parsed, io) {
     const ids = [parsed.args.id, ...parsed.rest].filter((x): x is string => !!x);
-    return withContext(io, (ctx) => ack(ctx, { as: parsed.flags.as as string | undefined, ids }));
+    return withContext(io, (ctx) => ack(ctx, { as: parsed.flags.as, ids }));
   },
   print(r, io) {
     io.log(r.acked.length ? `acked ${r.acked.join(', ')}` : 'already acknowledged');

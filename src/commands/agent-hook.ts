@@ -2,9 +2,8 @@ import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
 import { agentHook, idleWait, type AgentHookEvent } from '../ops/agent-hooks';
 import { withContext } from './_shared';
-import type { AgentHookJson } from '../json/setup';
 
-export default defineCommand<AgentHookJson>({
+export default defineCommand({
   id: 'agent-hook',
   summary:
     "Answer an agent's own hook (Claude Code SessionStart and Stop): unread messages, in the agent's hook format.",

@@ -1,10 +1,9 @@
 import { defineCommand, jsonFlag } from './define';
 import { agentTable } from '../render/text';
-import type { AgentJson } from '../json/types';
 import { agents } from '../ops/agents';
 import { withContext } from './_shared';
 
-export default defineCommand<{ agents: AgentJson[] }>({
+export default defineCommand({
   id: 'agents',
   summary: 'List agents: runtime, team, role, last seen, whether a live process is known.',
   description: `An agent is live when a handoff process (wait, mcp) is running for it on this machine.

@@ -16,7 +16,7 @@ function parseRange(v: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-export default defineCommand<BlameJson | WhyJson>({
+export default defineCommand({
   id: 'blame',
   summary: 'Show, for every line of a file, the commit, the agent and the handoff behind it.',
   description: `Runs git blame --porcelain once and resolves each commit to the agent that made it and the
@@ -36,16 +36,14 @@ one line: the message and its thread.`,
     'no-pager': noPagerFlag,
     json: jsonFlag,
   },
-  run(parsed, io) {
+  run(parsed, io): Promise<BlameJson | WhyJson> {
     const f = parsed.flags;
-    if (f.why !== undefined)
-      return withContext(io, (ctx) =>
-        why(ctx, { file: parsed.args.file!, line: f.why as number, rev: f.rev as string | undefined }),
-      );
+    const line = f.why;
+    if (line !== undefined) return withContext(io, (ctx) => why(ctx, { file: parsed.args.file!, line, rev: f.rev }));
     // git blame starts first and runs while the ledger opens.
     const started = beginBlame(process.cwd(), {
       file: parsed.args.file!,
-      rev: f.rev as string | undefined,
+      rev: f.rev,
       range: f.lines ? parseRange(String(f.lines)) : undefined,
     });
     return withContext(io, (ctx) => blame(ctx, started)).finally(() => started.running.catch(() => undefined));

@@ -2,10 +2,8 @@ import { UsageError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
 import { checkout, cleanCheckouts } from '../ops/checkout';
 import { withContext } from './_shared';
-import type { CleanJson } from '../json/checkout';
-import type { CheckoutJson } from '../json/checkout';
 
-export default defineCommand<CheckoutJson | CleanJson>({
+export default defineCommand({
   id: 'checkout',
   summary: "Put a handoff's snapshot in a new worktree (your current one is untouched).",
   description: `Materialises the working-tree snapshot attached to a message (send --attach-diff) in a new

@@ -12,7 +12,7 @@ export interface FlagSpec {
   multiple?: boolean;
   /** Name of the value in help, e.g. "seconds". */
   helpValue?: string;
-  exclusive?: string[];
+  exclusive?: readonly string[];
   hidden?: boolean;
 }
 
@@ -22,47 +22,64 @@ export interface ArgSpec {
   required?: boolean;
 }
 
+/** Flag values as the parsers produce them, before a definition gives them types. */
 export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
 
-export interface Parsed {
+export type FlagSpecs = Record<string, FlagSpec>;
+
+type OptionOf<S extends FlagSpec> = S extends { options: readonly (infer O)[] } ? O : string;
+
+/** The value a flag definition parses to: boolean, number, a string (one of its options), or a list of them. */
+export type FlagValue<S extends FlagSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S extends { multiple: true }
+    ? S['type'] extends 'integer'
+      ? number[]
+      : OptionOf<S>[]
+    : S['type'] extends 'integer'
+      ? number
+      : OptionOf<S>;
+
+/** What a command's handler receives; flag types are inferred from the command's definition. */
+export interface Parsed<F extends FlagSpecs = FlagSpecs> {
   args: Record<string, string | undefined>;
   /** Positional arguments beyond the declared ones (only for commands with `variadic`). */
   rest: string[];
-  flags: FlagValues;
+  flags: string extends keyof F ? FlagValues : { [K in keyof F]?: FlagValue<F[K]> };
 }
 
 import type { Io } from '../render/io';
 
 export type { Io };
 
-export interface CommandDef<R = unknown> {
+export interface CommandDef<R = unknown, F extends FlagSpecs = FlagSpecs> {
   id: string;
   summary: string;
   description: string;
   examples: string[];
   args?: ArgSpec[];
   variadic?: boolean;
-  flags: Record<string, FlagSpec>;
+  flags: F;
   /** Prints the human form of the result (not called under --json). */
-  print?: (result: R, io: Io, parsed: Parsed) => void;
-  run: (parsed: Parsed, io: Io) => Promise<R> | R;
+  print?: (result: R, io: Io, parsed: Parsed<F>) => void;
+  run: (parsed: Parsed<F>, io: Io) => Promise<R> | R;
 }
 
-/** Declares a command (identity function that keeps the result type). */
-export function defineCommand<R>(def: CommandDef<R>): CommandDef<R> {
+/** Declares a command; the result type and the flags' types are inferred from the definition. */
+export function defineCommand<R, const F extends FlagSpecs>(def: CommandDef<R, F>): CommandDef<R, F> {
   return def;
 }
 
-export const jsonFlag: FlagSpec = {
+export const jsonFlag = {
   type: 'boolean',
   description: 'Print the result as JSON (errors too, as {"error": {...}}).',
-};
-export const noPagerFlag: FlagSpec = {
+} as const satisfies FlagSpec;
+export const noPagerFlag = {
   type: 'boolean',
   description: 'Do not pipe long output into a pager (none is used when output is not a terminal).',
-};
-export const asFlag: FlagSpec = {
+} as const satisfies FlagSpec;
+export const asFlag = {
   type: 'string',
   description: 'Act as this agent (HANDOFF_AGENT, when set, takes precedence and must agree).',
   helpValue: 'name',
-};
+} as const satisfies FlagSpec;

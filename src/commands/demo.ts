@@ -1,8 +1,8 @@
 import { defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
-import { runDemo, type DemoResult } from '../ops/demo';
+import { runDemo } from '../ops/demo';
 
-export default defineCommand<DemoResult>({
+export default defineCommand({
   id: 'demo',
   summary: 'Run a short conversation between two agents in a throwaway repository.',
   description: `Creates a repository in a temporary directory (printed), two agents (claude and codex) in two
@@ -21,7 +21,7 @@ plain git. The directory is kept so that you can explore it afterwards.`,
     if (!io.json) io.log(paint(io, 'bold', 'handoff demo: two agents, one repository, every message in git\n'));
     return runDemo({
       binPath: io.binPath,
-      dir: parsed.flags.dir as string | undefined,
+      dir: parsed.flags.dir,
       onStep: io.json
         ? undefined
         : (s) => {

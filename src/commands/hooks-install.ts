@@ -3,9 +3,8 @@ import { HandoffError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
 import { checkHookPaths, installHooks } from '../ops/hooks';
 import { withContext } from './_shared';
-import type { HooksJson } from '../json/setup';
 
-export default defineCommand<HooksJson>({
+export default defineCommand({
   id: 'hooks:install',
   summary: 'Install the git hooks that record which agent made each commit.',
   description: `Installs prepare-commit-msg (adds Handoff-Agent and Handoff-Message trailers), post-commit

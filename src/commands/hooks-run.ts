@@ -3,7 +3,7 @@ import { defineCommand } from './define';
 import { UsageError } from '../core/errors';
 import { HOOK_NAMES, runHook } from '../ops/hooks';
 
-export default defineCommand<void>({
+export default defineCommand({
   id: 'hooks:run',
   summary: "Run one of handoff's git hooks (for hook files your team commits, such as husky's).",
   description: `When core.hooksPath points into the working tree (.husky, tracked with the project), 'hooks install'

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { defineCommand, jsonFlag } from './define';
 import { hooksStatus } from '../ops/hooks';
 import { withContext } from './_shared';
-import type { HooksJson } from '../json/setup';
 
-export default defineCommand<HooksJson>({
+export default defineCommand({
   id: 'hooks:status',
   summary: 'Say which handoff hooks are installed and whether each is healthy.',
   description: 'A hook is healthy when it is executable and runs this handoff installation.',

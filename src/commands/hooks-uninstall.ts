@@ -1,9 +1,8 @@
 import { defineCommand, jsonFlag } from './define';
 import { uninstallHooks } from '../ops/hooks';
 import { withContext } from './_shared';
-import type { HooksJson } from '../json/setup';
 
-export default defineCommand<HooksJson>({
+export default defineCommand({
   id: 'hooks:uninstall',
   summary: "Remove handoff's git hooks and restore the hooks they chained.",
   description: 'Puts back exactly what was there before `hooks install` (content and mode).',

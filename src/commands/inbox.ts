@@ -1,11 +1,10 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageTable } from '../render/text';
-import type { InboxJson } from '../json/types';
 import { inbox } from '../ops/inbox';
 import { withContext } from './_shared';
 
-export default defineCommand<InboxJson>({
+export default defineCommand({
   id: 'inbox',
   summary: 'List messages addressed to you: unread ones, or all with --all.',
   description: `Urgent messages come first, then oldest first. Listing does not mark anything read; use
@@ -28,12 +27,12 @@ export default defineCommand<InboxJson>({
     const f = parsed.flags;
     return withContext(io, (ctx) =>
       inbox(ctx, {
-        as: f.as as string | undefined,
+        as: f.as,
         all: !!f.all,
-        from: f.from as string | undefined,
-        kind: f.kind as string | undefined,
-        priority: f.priority as string | undefined,
-        limit: f.limit as number | undefined,
+        from: f.from,
+        kind: f.kind,
+        priority: f.priority,
+        limit: f.limit,
       }),
     );
   },

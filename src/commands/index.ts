@@ -33,7 +33,7 @@ import workOn from './work-on';
 
 // Each definition has its own result type; the runners only pass a command's result back to its printer.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMAND_DEFS: Record<string, CommandDef<any>> = Object.fromEntries(
+export const COMMAND_DEFS: Record<string, CommandDef<any, any>> = Object.fromEntries(
   [
     ack,
     agentHook,

@@ -4,10 +4,9 @@ import { paint } from '../render/io';
 import { checkHookPaths } from '../ops/hooks';
 import { init } from '../ops/init';
 import { withContext } from './_shared';
-import type { InitJson } from '../json/setup';
 import { AGENT_KINDS } from '../core/names';
 
-export default defineCommand<InitJson>({
+export default defineCommand({
   id: 'init',
   summary: 'Set up handoff for your agents: instructions, MCP server, agent hooks, git hooks.',
   description: `Writes, for each agent: an AGENTS.md section teaching the protocol (and a CLAUDE.md import and a
@@ -50,8 +49,8 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
     checkHookPaths(paths);
     return withContext(io, (ctx) =>
       init(ctx, {
-        agents: (f.agent as string[] | undefined) ?? [],
-        name: f.name as string | undefined,
+        agents: f.agent ?? [],
+        name: f.name,
         dryRun: !!f['dry-run'],
         undo: !!f.undo,
         force: !!f.force,

@@ -1,10 +1,9 @@
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { agentSentence } from '../render/text';
-import type { JoinJson } from '../json/types';
 import { join } from '../ops/agents';
 import { withContext } from './_shared';
 
-export default defineCommand<JoinJson>({
+export default defineCommand({
   id: 'join',
   summary: 'Join the conversation as an agent, optionally in a team and with a role.',
   description: `Registers your identity in the ledger so others can address you by name, @team or @role.
@@ -25,9 +24,9 @@ detected agent runtime, or your git user name, in that order.`,
     const f = parsed.flags;
     return withContext(io, (ctx) =>
       join(ctx, {
-        as: f.as as string | undefined,
-        team: f.team as string | undefined,
-        role: f.role as string | undefined,
+        as: f.as,
+        team: f.team,
+        role: f.role,
       }),
     );
   },

@@ -6,9 +6,8 @@ import { ago, table } from '../render/text';
 import { paint } from '../render/io';
 import { log } from '../ops/blame';
 import { withContext } from './_shared';
-import type { LogEntryJson } from '../json/blame';
 
-export default defineCommand<{ commits: LogEntryJson[] }>({
+export default defineCommand({
   id: 'log',
   summary: 'List commits, newest first, with the agent that made each and the handoff behind it.',
   description: `Like git log, with each commit resolved to its agent and message (see 'handoff blame' for how).
@@ -30,10 +29,10 @@ export default defineCommand<{ commits: LogEntryJson[] }>({
     const f = parsed.flags;
     return withContext(io, (ctx) => ({
       commits: log(ctx, {
-        agent: f.agent as string | undefined,
-        since: f.since as string | undefined,
+        agent: f.agent,
+        since: f.since,
         path: parsed.args.path,
-        limit: f.limit as number | undefined,
+        limit: f.limit,
       }),
     }));
   },

@@ -1,6 +1,6 @@
 import { asFlag, defineCommand } from './define';
 
-export default defineCommand<void>({
+export default defineCommand({
   id: 'mcp',
   summary: 'Run a stdio MCP server whose tools mirror the CLI (send, inbox, read, reply, wait, ...).',
   description: `For agents that speak MCP (Claude Code, Codex, Gemini CLI, Copilot, Cursor, opencode). Tools:
@@ -12,6 +12,6 @@ comes from HANDOFF_AGENT in the server's environment (what 'handoff init' writes
   async run(parsed) {
     const { serveStdio } = await import('../mcp/server');
     const { version } = require('../../package.json') as { version: string };
-    await serveStdio({ as: parsed.flags.as as string | undefined, version });
+    await serveStdio({ as: parsed.flags.as, version });
   },
 });

@@ -1,10 +1,9 @@
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
-import type { ReadJson } from '../json/types';
 import { read } from '../ops/inbox';
 import { withContext } from './_shared';
 
-export default defineCommand<ReadJson>({
+export default defineCommand({
   id: 'read',
   summary: 'Print messages and mark them read (the sender sees a read receipt).',
   description: `Prints each message in full and records one receipt event for those that were unread. With
@@ -23,9 +22,7 @@ export default defineCommand<ReadJson>({
   },
   run(parsed, io) {
     const ids = [parsed.args.id, ...parsed.rest].filter((x): x is string => !!x);
-    return withContext(io, (ctx) =>
-      read(ctx, { as: parsed.flags.as as string | undefined, ids, all: !!parsed.flags.all }),
-    );
+    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all }));
   },
   print(r, io) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);

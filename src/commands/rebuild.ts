@@ -1,10 +1,9 @@
 import { defineCommand, jsonFlag } from './define';
 import { progressBar } from '../render/io';
-import type { RebuildJson } from '../json/types';
 import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';
 
-export default defineCommand<RebuildJson>({
+export default defineCommand({
   id: 'rebuild',
   summary: 'Recreate the SQLite ledger from the git chains.',
   description: `ledger.db is an index of refs/handoff/: deleting it loses nothing. This recreates it from

@@ -9,7 +9,7 @@ import { patchLines } from '../render/text';
 import { replayHtml } from '../render/replay-html';
 import { replay } from '../ops/replay';
 import { withContext } from './_shared';
-import type { DiffMode, ReplayJson } from '../json/replay';
+import type { ReplayJson } from '../json/replay';
 
 function text(io: Io, r: ReplayJson): string {
   const out: string[] = [];
@@ -53,7 +53,7 @@ function text(io: Io, r: ReplayJson): string {
   return out.join('\n');
 }
 
-export default defineCommand<ReplayJson & { html?: string }>({
+export default defineCommand({
   id: 'replay',
   summary: 'Replay the conversation in time order, interleaved with diffs and attributed commits.',
   description: `Messages in causal order (a reply always after what it answers), each with its attached diff,
@@ -82,17 +82,17 @@ permalink per message.`,
     'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
     json: jsonFlag,
   },
-  run(parsed, io) {
+  run(parsed, io): Promise<ReplayJson & { html?: string }> {
     const f = parsed.flags;
-    const html = f.html as string | undefined;
+    const html = f.html;
     return withContext(io, (ctx) => {
       const r = replay(ctx, {
         target: parsed.args.target,
-        since: f.since as string | undefined,
-        until: f.until as string | undefined,
-        agent: f.agent as string | undefined,
-        path: f.path as string | undefined,
-        diff: (f.diff as DiffMode | undefined) ?? (html ? 'full' : 'stat'),
+        since: f.since,
+        until: f.until,
+        agent: f.agent,
+        path: f.path,
+        diff: f.diff ?? (html ? 'full' : 'stat'),
       });
       if (!html) return r;
       const file = path.resolve(html);

@@ -1,10 +1,9 @@
-import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
+import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
-import type { SendJson } from '../json/types';
 import { reply } from '../ops/reply';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
-export default defineCommand<SendJson>({
+export default defineCommand({
   id: 'reply',
   summary: 'Reply to a message, in its thread, addressed to its sender.',
   description: `The reply goes to the sender of the message (or, when you reply to your own message, to its
@@ -60,12 +59,12 @@ answer, a review_request a review_response. Prints the reply's id.`,
       reply(ctx, {
         id: parsed.args.id!,
         body,
-        as: f.as as string | undefined,
-        kind: f.kind as MessageKind | undefined,
-        priority: f.priority as Priority | undefined,
+        as: f.as,
+        kind: f.kind,
+        priority: f.priority,
         attachDiff: !!f['attach-diff'],
-        waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
-        timeoutSeconds: f.timeout as number | undefined,
+        waitFor: f['wait-for'],
+        timeoutSeconds: f.timeout,
         noReply: !!f['no-reply'],
         onWaiting: tellOnTerminal(io),
       }),

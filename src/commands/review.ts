@@ -12,7 +12,7 @@ type Out = ReviewJson | ReviewListJson | { verdict: VerdictEvent; review: Review
 
 const WORD = { landed: 'landed as sent', changed: 'landed changed', not_landed: 'not landed' } as const;
 
-export default defineCommand<Out>({
+export default defineCommand({
   id: 'review',
   summary: 'Compare a handoff with what landed, and record a verdict.',
   description: `Compares the diff attached when the handoff was sent with what landed: the commits attributed to
@@ -42,7 +42,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
     as: asFlag,
     json: jsonFlag,
   },
-  run(parsed, io) {
+  run(parsed, io): Promise<Out> {
     const f = parsed.flags;
     return withContext(io, (ctx) => {
       if (f.list) return listReviews(ctx);
@@ -59,12 +59,12 @@ their inbox, and it syncs like every event. --list shows open and decided review
         return recordVerdict(ctx, {
           id: parsed.args.id,
           verdict: v,
-          body: f.message as string | undefined,
-          as: f.as as string | undefined,
-          range: f.range as string | undefined,
+          body: f.message,
+          as: f.as,
+          range: f.range,
         });
       }
-      return review(ctx, { id: parsed.args.id, range: f.range as string | undefined });
+      return review(ctx, { id: parsed.args.id, range: f.range });
     });
   },
   print(r, io) {

@@ -1,11 +1,10 @@
-import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
+import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
-import type { SendJson } from '../json/types';
 import { send } from '../ops/send';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
-export default defineCommand<SendJson>({
+export default defineCommand({
   id: 'send',
   summary: 'Send a message to an agent, a @team or @role, or all.',
   description: `The message is committed to this clone's chain under refs/handoff/ and indexed in SQLite; the
@@ -69,18 +68,18 @@ diff against HEAD travel with the message. Prints the message id.`,
     const f = parsed.flags;
     return withContext(io, (ctx) =>
       send(ctx, {
-        id: f.id as string | undefined,
+        id: f.id,
         to: parsed.args.to!,
         body,
-        as: f.as as string | undefined,
-        kind: f.kind as MessageKind | undefined,
-        priority: f.priority as Priority | undefined,
-        thread: f.thread as string | undefined,
-        replyTo: f['reply-to'] as string | undefined,
+        as: f.as,
+        kind: f.kind,
+        priority: f.priority,
+        thread: f.thread,
+        replyTo: f['reply-to'],
         attachDiff: !!f['attach-diff'],
         create: !!f.create,
-        waitFor: f['wait-for'] as 'read' | 'reply' | undefined,
-        timeoutSeconds: f.timeout as number | undefined,
+        waitFor: f['wait-for'],
+        timeoutSeconds: f.timeout,
         noReply: !!f['no-reply'],
         onWaiting: tellOnTerminal(io),
       }),

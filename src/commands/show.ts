@@ -1,11 +1,10 @@
 import { defineCommand, jsonFlag, noPagerFlag } from './define';
 import { page } from '../render/pager';
 import { messageBlock, messageTable } from '../render/text';
-import type { ShowJson } from '../json/types';
 import { show } from '../ops/show';
 import { withContext } from './_shared';
 
-export default defineCommand<ShowJson>({
+export default defineCommand({
   id: 'show',
   summary: 'Show one message: body, receipts per recipient, replies and its attached diff.',
   description: `Does not mark the message read. Receipts say, per recipient, whether the message is stored

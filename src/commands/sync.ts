@@ -6,7 +6,7 @@ import { rebuild } from '../ops/rebuild';
 import { withContext } from './_shared';
 import type { SetupJson, SyncJson } from '../json/sync';
 
-export default defineCommand<SyncJson | SetupJson | { dropped: string; ref: string; events: number }>({
+export default defineCommand({
   id: 'sync',
   summary: 'Exchange the ledger with a git remote: fetch every chain, index it, push yours.',
   description: `Fetches refs/handoff/chains/* from the remote (default: the current branch's upstream remote,
@@ -52,7 +52,7 @@ reported too.`,
     },
     json: jsonFlag,
   },
-  run(parsed, io) {
+  run(parsed, io): Promise<SyncJson | SetupJson | { dropped: string; ref: string; events: number }> {
     const f = parsed.flags;
     if (f.undo && !f.setup) {
       return Promise.reject(
@@ -69,14 +69,14 @@ reported too.`,
       if (f.setup)
         return setupSync(ctx, {
           remote: parsed.args.remote,
-          refPrefix: f['ref-prefix'] as string | undefined,
+          refPrefix: f['ref-prefix'],
           undo: !!f.undo,
         });
       const bar = progressBar('indexing');
       const tty = process.stderr.isTTY && !io.json;
       const r = await sync(ctx, {
         remote: parsed.args.remote,
-        refPrefix: f['ref-prefix'] as string | undefined,
+        refPrefix: f['ref-prefix'],
         noPush: !!f['no-push'],
         onProgress: tty ? (t) => process.stderr.write(t) : undefined,
         onIndexProgress: bar.update,

@@ -1,11 +1,10 @@
 import { defineCommand, jsonFlag, noPagerFlag } from './define';
 import { page } from '../render/pager';
 import { messageBlock } from '../render/text';
-import type { ThreadJson } from '../json/types';
 import { thread } from '../ops/show';
 import { withContext } from './_shared';
 
-export default defineCommand<ThreadJson>({
+export default defineCommand({
   id: 'thread',
   summary: 'Print a whole thread, oldest message first.',
   description: 'Give any message of the thread. Nothing is marked read.',

@@ -3,11 +3,10 @@ import { defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
 import { ago, table } from '../render/text';
 import { shortId } from '../core/ids';
-import type { ThreadSummaryJson } from '../json/types';
 import { threads } from '../ops/show';
 import { withContext } from './_shared';
 
-export default defineCommand<{ threads: ThreadSummaryJson[] }>({
+export default defineCommand({
   id: 'threads',
   summary: 'List conversation threads, most recently active first.',
   description: 'Needs no identity: anyone with the repository can read the ledger.',
@@ -24,8 +23,8 @@ export default defineCommand<{ threads: ThreadSummaryJson[] }>({
   run(parsed, io) {
     return withContext(io, (ctx) => ({
       threads: threads(ctx, {
-        agent: parsed.flags.agent as string | undefined,
-        limit: parsed.flags.limit as number | undefined,
+        agent: parsed.flags.agent,
+        limit: parsed.flags.limit,
       }),
     }));
   },

@@ -3,9 +3,8 @@ import { inert } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
 import { verify } from '../ops/verify';
 import { withContext } from './_shared';
-import type { VerifyJson } from '../json/sync';
 
-export default defineCommand<VerifyJson>({
+export default defineCommand({
   id: 'verify',
   summary: 'Check that the ledger is whole and unaltered (exit 6 when it is not).',
   description: `Walks every chain: each commit must parse, event ids must be unique, clocks and parents

@@ -1,11 +1,10 @@
 import { MESSAGE_KINDS } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
-import type { WaitJson } from '../json/types';
 import { waitForMessages } from '../ops/wait';
 import { withContext, tellOnTerminal } from './_shared';
 
-export default defineCommand<WaitJson>({
+export default defineCommand({
   id: 'wait',
   summary: 'Block until a message arrives for you, then print it.',
   description: `Returns at once when unread messages are waiting. Otherwise sleeps on file-system
@@ -33,10 +32,10 @@ notifications of the ledger (no busy polling) until one arrives, then prints it 
     const f = parsed.flags;
     return withContext(io, (ctx) =>
       waitForMessages(ctx, {
-        as: f.as as string | undefined,
-        timeoutSeconds: f.timeout as number | undefined,
-        from: f.from as string | undefined,
-        kind: f.kind as string | undefined,
+        as: f.as,
+        timeoutSeconds: f.timeout,
+        from: f.from,
+        kind: f.kind,
         peek: !!f.peek,
         onWaiting: tellOnTerminal(io),
       }),

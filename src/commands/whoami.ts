@@ -11,14 +11,14 @@ const VIA: Record<WhoamiJson['via'], string> = {
   'git-user': 'from git config user.name',
 };
 
-export default defineCommand<WhoamiJson>({
+export default defineCommand({
   id: 'whoami',
   summary: 'Print your agent name and how it was found.',
   description: 'Identity order: HANDOFF_AGENT, then --as, then a detected agent runtime, then the git user.',
   examples: ['<%= config.bin %> whoami', 'HANDOFF_AGENT=codex <%= config.bin %> whoami --json'],
   flags: { as: asFlag, json: jsonFlag },
   run(parsed, io) {
-    return withContext(io, (ctx) => whoami(ctx, { as: parsed.flags.as as string | undefined }));
+    return withContext(io, (ctx) => whoami(ctx, { as: parsed.flags.as }));
   },
   print(r, io) {
     io.log(`${r.name} (${VIA[r.via]}${r.runtime ? `, runtime ${r.runtime}` : ''})`);

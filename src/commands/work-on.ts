@@ -2,10 +2,10 @@ import { UsageError } from '../core/errors';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { resolveIdentity } from '../ops/identity';
 import { findMessage } from '../ops/lookup';
-import { clearWorkingOn, setWorkingOn, workingOn, type WorkingOn } from '../ops/working';
+import { clearWorkingOn, setWorkingOn, workingOn } from '../ops/working';
 import { withContext } from './_shared';
 
-export default defineCommand<WorkingOn & { agent: string }>({
+export default defineCommand({
   id: 'work-on',
   summary: 'Say which handoff your next commits answer (their Handoff-Message trailer).',
   description: `A commit answers the handoff you pinned with 'work-on <id>', else the request you last replied
@@ -27,7 +27,7 @@ of this.`,
   },
   run(parsed, io) {
     return withContext(io, (ctx) => {
-      const me = resolveIdentity(ctx, { as: parsed.flags.as as string | undefined });
+      const me = resolveIdentity(ctx, { as: parsed.flags.as });
       const picked = [parsed.args.id !== undefined, !!parsed.flags.none, !!parsed.flags.auto].filter(Boolean).length;
       if (picked > 1) throw new UsageError('conflicting_flags', 'Give a message id, --none or --auto, not several.');
       if (parsed.args.id !== undefined)
