@@ -38,7 +38,7 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
       return { output: null, skipped: (err as Error).message };
     }
     // Exit 2 with the text on stderr: Claude Code's asyncRewake wakes the idle session with it.
-    throw new HandoffError('new_messages', wake, 2);
+    throw new HandoffError('new_messages', wake);
   },
   print(r, io) {
     if (r.output) io.log(JSON.stringify(r.output));

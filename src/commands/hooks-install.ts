@@ -22,7 +22,6 @@ The hooks never block a commit because of handoff. They serve every worktree of 
         throw new HandoffError(
           'hooks_manual',
           `${r.dir} is part of the working tree (committed with the project), so handoff changed nothing there. Add one line to each hook (create the file if needed) and commit it with your team:\n  ${r.manual.join('\n  ')}`,
-          1,
           r,
         );
       }

@@ -103,7 +103,7 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
   );
   const need = (): Context => {
     if (session.ctx) return session.ctx;
-    throw new HandoffError('not_a_repository', session.noRepo ?? 'handoff mcp has no repository yet.', 3);
+    throw new HandoffError('not_a_repository', session.noRepo ?? 'handoff mcp has no repository yet.');
   };
   const run = async (fn: (ctx: Context) => unknown) => {
     try {
@@ -240,8 +240,7 @@ export function buildServer(session: Session, opts: McpOptions): McpServer {
         const ticker = token !== undefined ? setInterval(tick, 10_000) : undefined;
         try {
           const r = await waitForMessages(ctx, { timeoutSeconds: a.timeout_seconds, from: a.from, peek: true, signal });
-          if (signal.aborted)
-            throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.', 5);
+          if (signal.aborted) throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.');
           session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
           return r;
         } finally {

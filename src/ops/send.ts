@@ -1,5 +1,5 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
-import { ConflictError, EXIT, HandoffError, UsageError } from '../core/errors';
+import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
 import { secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
 import { getMessage } from '../ledger/messages';
@@ -125,7 +125,6 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     throw new HandoffError(
       'send_failed',
       `The send of ${id} failed (${why}). It may have been written; run the same send again with --id ${id} to make sure it is delivered exactly once.`,
-      EXIT.error,
       { id },
     );
   }
