@@ -16,6 +16,12 @@ const LAYERS = {
   cli: ['core', 'json', 'render', 'commands'],
 };
 
+const RAW_GIT = {
+  name: '../git/exec',
+  importNames: ['runGit', 'runGitStreaming', 'git'],
+  message: 'Add a named function to src/git instead of building a git command line here (docs/architecture.md).',
+};
+
 const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => {
   const banned = Object.keys(LAYERS).filter((l) => l !== layer && !allowed.includes(l));
   return {
@@ -30,6 +36,8 @@ const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => {
               message: `src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'nothing of handoff'} (docs/architecture.md).`,
             },
           ],
+          // Ops ask src/git named questions; only src/git builds git command lines.
+          ...(layer === 'ops' ? { paths: [RAW_GIT] } : {}),
         },
       ],
     },
@@ -82,4 +90,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   ...layerRules,
+  {
+    // The demo plays a user at a terminal: it runs the git commands a user would type.
+    files: ['src/ops/demo.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
 );

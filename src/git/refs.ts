@@ -139,3 +139,14 @@ export function compareAndSwapRef(repo: Repo, ref: string, next: string, expecte
     return false;
   throw new Error(`git update-ref ${ref} failed: ${res.stderr.trim()}`);
 }
+
+/** Deletes refs (each as it is, with no check of its value); missing ones are no error. */
+export function deleteRefs(cwd: string, refs: string[]): void {
+  if (refs.length === 0) return;
+  runGit(['update-ref', '--stdin'], { cwd, input: refs.map((r) => `delete ${r}\n`).join(''), allowFailure: true });
+}
+
+/** Whether git accepts `name` as a ref name. */
+export function isValidRefName(cwd: string, name: string): boolean {
+  return runGit(['check-ref-format', name], { cwd, allowFailure: true }).status === 0;
+}

@@ -1,4 +1,5 @@
 /** Commit attribution: which agent made a commit for which handoff, and the rewrites that moved commits. */
+import type { AttributionEvent } from '../core/events';
 import { stmt, type Db } from './db';
 
 export interface AttributionRow {
@@ -151,4 +152,12 @@ export function attributionsForMessages(db: Db, ids: string[]): AttributionRow[]
 /** Every attribution, oldest first (for replay). */
 export function allAttributions(db: Db): AttributionRow[] {
   return stmt(db, 'SELECT * FROM attributions ORDER BY clock, commit_id').all() as AttributionRow[];
+}
+
+/** Every attribution event, in causal order. */
+export function attributionEvents(db: Db): AttributionEvent[] {
+  const rows = stmt(db, "SELECT json FROM events WHERE type = 'attribution' ORDER BY clock, id").all() as {
+    json: string;
+  }[];
+  return rows.map((r) => JSON.parse(r.json) as AttributionEvent);
 }

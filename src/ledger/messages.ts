@@ -240,3 +240,12 @@ export function getDoorbell(db: Db, agent: string): { pane: string; last_rung: n
 export function markRung(db: Db, agent: string, when: number): void {
   stmt(db, 'UPDATE doorbells SET last_rung = ? WHERE agent = ?').run(when, agent);
 }
+
+/** Every message (or every message of one thread) in causal order. */
+export function messagesInOrder(db: Db, thread: string | null = null): MessageRow[] {
+  return (
+    thread
+      ? stmt(db, 'SELECT * FROM messages WHERE thread = ? ORDER BY clock, id').all(thread)
+      : stmt(db, 'SELECT * FROM messages ORDER BY clock, id').all()
+  ) as MessageRow[];
+}

@@ -30,7 +30,7 @@ import {
   type AttributionRow,
 } from '../ledger/attributions';
 import { writeTx } from '../ledger/db';
-import { isAncestor, runGit } from '../git/exec';
+import { isAncestor } from '../git/exec';
 import { getMessage } from '../ledger/messages';
 import { shortId } from '../core/ids';
 import { firstLine, inert } from '../core/text';
@@ -40,6 +40,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { linkOf, workingOn } from './working';
 import type { Link, LinkVia } from '../json/types';
+import { commitExists, filesOfCommit, notReachableFrom } from '../git/history';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -132,9 +133,7 @@ function squashSources(ctx: Context, message: string): string[] {
   }
   if (!text && /^Squashed commit of the following:/.test(message)) text = message;
   const listed = [...text.matchAll(/^commit ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
-  return [...new Set(listed)]
-    .reverse()
-    .filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true }).status === 0);
+  return [...new Set(listed)].reverse().filter((c) => commitExists(ctx.repo.cwd, c));
 }
 
 /** The commits a squash was made from (recorded with per-line owners), following earlier rewrites of it. */
@@ -268,13 +267,7 @@ export class CommitResolver {
     this.unmerged = new Set();
     if (recent.length === 0) return this.unmerged;
     // One walk: what the agents' commits reach that the tip does not (missing commits are skipped).
-    const res = runGit(['rev-list', '--ignore-missing', '--stdin'], {
-      cwd: this.ctx.repo.cwd,
-      input: `${recent.join('\n')}\n^${this.tip}\n`,
-      allowFailure: true,
-    });
-    const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
-    for (const c of recent) if (reach.has(c)) this.unmerged.add(c);
+    this.unmerged = notReachableFrom(this.ctx.repo.cwd, recent, this.tip);
     return this.unmerged;
   }
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
@@ -364,13 +357,7 @@ export class CommitResolver {
     const cwd = this.ctx.repo.cwd;
     const unmerged = this.unmergedAgentCommits();
     if (unmerged.size === 0) return;
-    const files = runGit(
-      ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', '--first-parent', commit],
-      { cwd, allowFailure: true },
-    )
-      .stdout.toString('utf8')
-      .split('\0')
-      .filter(Boolean);
+    const files = filesOfCommit(cwd, commit, { firstParent: true });
     const candidates = new Map<string, AttributionRow>();
     for (const f of files.slice(0, 50))
       for (const row of agentCommitsTouching(this.ctx.db, f, beforeClock, 50)) candidates.set(row.commit_id, row);

@@ -2,13 +2,13 @@
 import { NotFoundError, UsageError } from '../core/errors';
 import { parseBlame, startBlame, type BlameResult } from '../git/blame';
 import type { GitResult } from '../git/exec';
-import { runGit } from '../git/exec';
 import { getMessage } from '../ledger/messages';
 import { CommitResolver, type Resolved } from './attribution';
 import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
+import { logCommits } from '../git/history';
 
 const UNCOMMITTED = /^0{40}$/;
 
@@ -106,28 +106,12 @@ export function log(
   ctx: Context,
   input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string },
 ): LogEntryJson[] {
-  const args = ['log', '-z', '--format=%H%x01%aI%x01%an%x01%s', `--max-count=${input.limit ?? 100}`];
-  if (input.since) {
-    if (input.since.startsWith('-'))
-      throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
-    args.push(`--since=${input.since}`);
-  }
-  if (input.rev) {
-    if (input.rev.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-    args.push(input.rev);
-  }
-  args.push('--');
-  if (input.path) args.push(input.path);
-  const res = runGit(args, { cwd: ctx.repo.cwd, allowFailure: true });
-  if (res.status !== 0) {
-    if (/does not have any commits/.test(res.stderr)) return [];
-    throw new UsageError('log_failed', `git log failed: ${res.stderr.trim()}`);
-  }
-  const rows = res.stdout
-    .toString('utf8')
-    .split('\0')
-    .filter((r) => r.trim())
-    .map((r) => r.replace(/^\n/, '').split('\x01'));
+  if (input.since?.startsWith('-'))
+    throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
+  if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
+  const listed = logCommits(ctx.repo.cwd, { ...input, limit: input.limit ?? 100 });
+  if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
+  const rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   resolver.resolveAll(rows.map((r) => r[0]!));
   const out: LogEntryJson[] = [];

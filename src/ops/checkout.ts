@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
-import { runGit } from '../git/exec';
+import { addDetachedWorktree, pruneWorktrees, removeWorktree } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
 import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
@@ -69,12 +69,8 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
     committer: ident,
     message: `handoff snapshot of message ${m.id}\n\nHandoff-Id: ${m.id}\n`,
   });
-  const res = runGit(['worktree', 'add', '--detach', '--quiet', dir, commit], {
-    cwd: ctx.repo.cwd,
-    allowFailure: true,
-  });
-  if (res.status !== 0)
-    throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${res.stderr.trim()}`);
+  const added = addDetachedWorktree(ctx.repo.cwd, dir, commit);
+  if (!added.ok) throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${added.reason}`);
   fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id }], null, 2));
   return { message: m.id, path: dir, commit, base: m.diff_base };
 }
@@ -84,11 +80,10 @@ export function cleanCheckouts(ctx: Context): CleanJson {
   const removed: string[] = [];
   const kept: { path: string; message: string }[] = [];
   for (const entry of readList(ctx)) {
-    const res = runGit(['worktree', 'remove', '--force', entry.path], { cwd: ctx.repo.cwd, allowFailure: true });
-    if (res.status === 0 || !fs.existsSync(entry.path)) removed.push(entry.path);
+    if (removeWorktree(ctx.repo.cwd, entry.path) || !fs.existsSync(entry.path)) removed.push(entry.path);
     else kept.push(entry);
   }
-  runGit(['worktree', 'prune'], { cwd: ctx.repo.cwd, allowFailure: true });
+  pruneWorktrees(ctx.repo.cwd);
   fs.writeFileSync(listFile(ctx), JSON.stringify(kept, null, 2));
   return { removed };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
 import { findRepo, type Repo } from '../git/repo';
-import { runGit } from '../git/exec';
+import { configMatching } from '../git/config';
 import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
 import { setShortIdLength } from '../core/ids';
@@ -194,18 +194,5 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
 }
 
 function readConfig(repo: Repo): Map<string, string[]> {
-  const res = runGit(['config', '-z', '--get-regexp', '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)'], {
-    cwd: repo.cwd,
-    allowFailure: true,
-  });
-  const map = new Map<string, string[]>();
-  if (res.status !== 0) return map;
-  for (const item of res.stdout.toString('utf8').split('\0')) {
-    if (!item) continue;
-    const nl = item.indexOf('\n');
-    const key = (nl < 0 ? item : item.slice(0, nl)).toLowerCase();
-    const value = nl < 0 ? '' : item.slice(nl + 1);
-    map.set(key, [...(map.get(key) ?? []), value]);
-  }
-  return map;
+  return configMatching(repo.cwd, '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)');
 }

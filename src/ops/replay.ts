@@ -4,17 +4,15 @@
  */
 import { NotFoundError, UsageError } from '../core/errors';
 import { diffGitPath, gitHeaderPath } from '../core/text';
-import type { AttributionEvent } from '../core/events';
 import { readCommits } from '../git/commits';
-import { runGit } from '../git/exec';
 import { readObjects } from '../git/objects';
-import { stmt } from '../ledger/db';
-import { recipientsOf, type MessageRow } from '../ledger/messages';
-import { verdictsOn } from '../ledger/attributions';
+import { messagesInOrder, recipientsOf } from '../ledger/messages';
+import { attributionEvents, verdictsOn } from '../ledger/attributions';
 import type { Context } from './context';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';
 import type { DiffMode, FileStat, ReplayItem, ReplayJson } from '../json/replay';
+import { commitNumstats, commitPatches, objectsExist } from '../git/history';
 
 export interface ReplayInput {
   target?: string;
@@ -71,17 +69,9 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const until = parseTime('until', input.until);
   let thread: string | null = null;
   if (input.target) thread = findMessage(ctx, input.target).thread;
-  const rows = (
-    thread
-      ? stmt(ctx.db, 'SELECT * FROM messages WHERE thread = ? ORDER BY clock, id').all(thread)
-      : stmt(ctx.db, 'SELECT * FROM messages ORDER BY clock, id').all()
-  ) as MessageRow[];
+  const rows = messagesInOrder(ctx.db, thread);
   const messageIds = new Set(rows.map((r) => r.id));
-  const attributionRows = stmt(
-    ctx.db,
-    "SELECT e.json AS json FROM events e WHERE e.type = 'attribution' ORDER BY e.clock, e.id",
-  ).all() as { json: string }[];
-  let commits = attributionRows.map((r) => JSON.parse(r.json) as AttributionEvent);
+  let commits = attributionEvents(ctx.db);
   if (thread) commits = commits.filter((c) => c.messages.some((id) => messageIds.has(id)));
 
   // Patches of messages with diffs (one cat-file for all), when they are shown or filtered on.
@@ -98,53 +88,15 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const present = commits.map((c) => c.commit).filter(Boolean);
   const subjects = new Map<string, string>();
   if (present.length) {
-    const check = runGit(['cat-file', '--batch-check'], { cwd: ctx.repo.cwd, input: `${present.join('\n')}\n` })
-      .stdout.toString('utf8')
-      .split('\n');
-    const existing = present.filter((_, i) => !check[i]?.endsWith('missing'));
+    const found = objectsExist(ctx.repo.cwd, present);
+    const existing = present.filter((_, i) => found[i]);
     for (const info of readCommits(ctx.repo.cwd, existing))
       subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
   }
-  // Lines added and removed per file of each commit (one git log for all).
-  const numstats = new Map<string, FileStat[]>();
-  if (subjects.size) {
-    const text = runGit(
-      [
-        'log',
-        '--no-walk=unsorted',
-        '--numstat',
-        '--first-parent',
-        '--no-renames',
-        '-z',
-        '--format=%x01%H',
-        ...subjects.keys(),
-        '--',
-      ],
-      { cwd: ctx.repo.cwd },
-    ).stdout.toString('utf8');
-    // Each commit: \x01<hash>\0, then "\n<added>\t<removed>\t<path>\0" per file.
-    for (const chunk of text.split('\x01').filter(Boolean)) {
-      const [head, ...records] = chunk.split('\0');
-      const stats: FileStat[] = [];
-      for (const rec of records) {
-        const m = /^\n?(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
-        if (m)
-          stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
-      }
-      numstats.set(head!.trim(), stats);
-    }
-  }
-  const commitPatches = new Map<string, string>();
-  if (mode === 'full' && subjects.size) {
-    const text = runGit(
-      ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...subjects.keys(), '--'],
-      { cwd: ctx.repo.cwd },
-    ).stdout.toString('utf8');
-    for (const chunk of text.split('\0').filter(Boolean)) {
-      const nl = chunk.indexOf('\n');
-      commitPatches.set(chunk.slice(0, nl), chunk.slice(nl + 1).replace(/^\n/, ''));
-    }
-  }
+  // Lines added and removed per file of each commit, and with --diff full their patches (one git call each).
+  const numstats: Map<string, FileStat[]> = commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
+  const patchesOfCommits =
+    mode === 'full' ? commitPatches(ctx.repo.cwd, [...subjects.keys()]) : new Map<string, string>();
 
   const touches = (files: string[]) =>
     !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
@@ -189,7 +141,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
           added: ranges.reduce((n, [, k]) => n + k, 0),
           removed: 0,
         })),
-      patch: mode === 'full' ? (commitPatches.get(c.commit) ?? null) : null,
+      patch: mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
     });
   }
   items.sort(

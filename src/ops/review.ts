@@ -10,7 +10,7 @@ let jsdiff: JsDiff | undefined;
 const diffLib = (): JsDiff => (jsdiff ??= require('diff') as JsDiff);
 import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
-import { isAncestor, runGit } from '../git/exec';
+import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
 import { readObjects } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
@@ -21,6 +21,14 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 import type { HunkStatus, ReviewHunkJson, ReviewJson, ReviewListJson } from '../json/review';
+import {
+  commitExists,
+  commitsInRange,
+  filesChangedBetween,
+  filesOfCommit,
+  independentCommits,
+  resolveCommit,
+} from '../git/history';
 
 function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
   // A..B where A and B may contain dots (v1.0..v2.0); an empty B means HEAD, as in git.
@@ -32,9 +40,9 @@ function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
     );
   if (m[2] === '') m[2] = 'HEAD';
   const verify = (r: string) => {
-    const res = runGit(['rev-parse', '--verify', '-q', `${r}^{commit}`], { cwd: ctx.repo.cwd, allowFailure: true });
-    if (res.status !== 0) throw new NotFoundError('unknown_revision', `${r} is not a commit here.`);
-    return res.stdout.toString('utf8').trim();
+    const commit = resolveCommit(ctx.repo.cwd, r);
+    if (!commit) throw new NotFoundError('unknown_revision', `${r} is not a commit here.`);
+    return commit;
   };
   return { from: verify(m[1]!), to: verify(m[2]!) };
 }
@@ -45,14 +53,9 @@ function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
  * that diverged, the tip on the current branch wins, then the tip holding the most of them.
  */
 export function landedTip(cwd: string, commits: string[]): string {
-  const tips = runGit(['merge-base', '--independent', ...commits], { cwd })
-    .stdout.toString('utf8')
-    .split('\n')
-    .filter(Boolean);
+  const tips = independentCommits(cwd, commits);
   if (tips.length <= 1) return tips[0] ?? commits[commits.length - 1]!;
-  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD'], { cwd, allowFailure: true })
-    .stdout.toString('utf8')
-    .trim();
+  const head = resolveCommit(cwd, 'HEAD');
   const score = (tip: string) => {
     const onHead = head && isAncestor(cwd, tip, head) ? 1 : 0;
     const held = commits.filter((c) => isAncestor(cwd, c, tip)).length;
@@ -77,30 +80,17 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   if (input.range) {
     const r = rangeEnd(ctx, input.range);
     at = r.to;
-    commits = runGit(['rev-list', '--reverse', `${r.from}..${r.to}`], { cwd })
-      .stdout.toString('utf8')
-      .split('\n')
-      .filter(Boolean);
-    changedFiles = runGit(['diff', '--name-only', '-z', r.from, r.to], { cwd })
-      .stdout.toString('utf8')
-      .split('\0')
-      .filter(Boolean);
+    commits = commitsInRange(cwd, r.from, r.to);
+    changedFiles = filesChangedBetween(cwd, r.from, r.to);
   } else {
     // The commits that answer this message, or any message of its thread.
     const threadIds = threadMessages(ctx.db, m.thread).map((x) => x.id);
     const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
-    commits = rows
-      .map((r) => r.commit_id)
-      .filter((c) => runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0);
+    commits = rows.map((r) => r.commit_id).filter((c) => commitExists(cwd, c));
     if (commits.length) {
       at = landedTip(cwd, commits);
       const files = new Set<string>();
-      for (const c of commits)
-        for (const f of runGit(['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root', c], { cwd })
-          .stdout.toString('utf8')
-          .split('\0')
-          .filter(Boolean))
-          files.add(f);
+      for (const c of commits) for (const f of filesOfCommit(cwd, c)) files.add(f);
       changedFiles = [...files];
     }
   }

@@ -7,8 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context';
-import { runGit } from '../git/exec';
 import { recordCommit } from './attribution';
+import { resolveCommit } from '../git/history';
 
 interface SpoolEntry {
   hook: 'post-commit';
@@ -33,9 +33,8 @@ function identityEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** Leaves HEAD's commit for the next command to record. */
 export function spoolHead(ctx: Context): string | null {
-  const res = runGit(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: ctx.repo.cwd, allowFailure: true });
-  const commit = res.stdout.toString('utf8').trim();
-  return /^[0-9a-f]{40}$/.test(commit) ? spoolCommit(ctx, commit) : null;
+  const commit = resolveCommit(ctx.repo.cwd, 'HEAD');
+  return commit ? spoolCommit(ctx, commit) : null;
 }
 
 /** Leaves a commit for the next command to record (written atomically). */

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
-import { isAncestor, runGit, runGitStreaming } from '../git/exec';
+import { isAncestor } from '../git/exec';
 import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
@@ -15,6 +15,10 @@ import { droppedChains } from './index-chains';
 import { requireWritable, type Context } from './context';
 import { indexChains } from './index-chains';
 import type { SetupJson, SyncJson } from '../json/sync';
+import { deleteRefs, isValidRefName } from '../git/refs';
+import { currentBranch, firstParentLine } from '../git/history';
+import { fetchRefspecs, listRemotes, pushRefspecs } from '../git/remote';
+import { configAdd, configGet, configGetAll, configUnset } from '../git/config';
 
 export const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -31,7 +35,7 @@ export interface SyncInput {
 
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
 export function resolveRemote(ctx: Context, given?: string): string {
-  const remotes = runGit(['remote'], { cwd: ctx.repo.cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+  const remotes = listRemotes(ctx.repo.cwd);
   if (given !== undefined) {
     if (!remotes.includes(given)) {
       throw new NotFoundError(
@@ -41,13 +45,9 @@ export function resolveRemote(ctx: Context, given?: string): string {
     }
     return given;
   }
-  const branch = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.cwd, allowFailure: true })
-    .stdout.toString('utf8')
-    .trim();
+  const branch = currentBranch(ctx.repo.cwd);
   if (branch) {
-    const upstream = runGit(['config', '--get', `branch.${branch}.remote`], { cwd: ctx.repo.cwd, allowFailure: true })
-      .stdout.toString('utf8')
-      .trim();
+    const upstream = configGet(ctx.repo.cwd, `branch.${branch}.remote`);
     if (upstream && remotes.includes(upstream)) return upstream;
   }
   if (remotes.includes('origin')) return 'origin';
@@ -67,7 +67,7 @@ export function checkRefPrefix(ctx: Context, prefix: string): string {
     !prefix.includes('..') &&
     !prefix.includes('//') &&
     !/\/\.|\.lock\//.test(prefix);
-  if (!ok || runGit(['check-ref-format', `${prefix}x`], { cwd: ctx.repo.cwd, allowFailure: true }).status !== 0) {
+  if (!ok || !isValidRefName(ctx.repo.cwd, `${prefix}x`)) {
     throw new UsageError(
       'bad_ref_prefix',
       `${JSON.stringify(prefix)} is not a usable ref prefix. Use something like refs/heads/handoff-ledger/ (it must start with refs/ and end with /).`,
@@ -79,12 +79,7 @@ export function checkRefPrefix(ctx: Context, prefix: string): string {
 /** The ref prefix a remote uses: the one given, the one stored by `sync --setup`, or refs/handoff/. */
 export function refPrefixFor(ctx: Context, remote: string, given?: string): string {
   if (given !== undefined) return checkRefPrefix(ctx, given);
-  const stored = runGit(['config', '--get', `remote.${remote}.handoffRefPrefix`], {
-    cwd: ctx.repo.cwd,
-    allowFailure: true,
-  })
-    .stdout.toString('utf8')
-    .trim();
+  const stored = configGet(ctx.repo.cwd, `remote.${remote}.handoffRefPrefix`);
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
 }
 
@@ -135,12 +130,7 @@ function removeAbandonedStaging(ctx: Context): void {
     const pid = Number(/incoming\/(\d+)-/.exec(ref)?.[1]);
     return !Number.isInteger(pid) || !processAlive(pid, null);
   });
-  if (doomed.length)
-    runGit(['update-ref', '--stdin'], {
-      cwd: ctx.repo.cwd,
-      input: doomed.map((r) => `delete ${r}\n`).join(''),
-      allowFailure: true,
-    });
+  deleteRefs(ctx.repo.cwd, doomed);
 }
 
 /**
@@ -156,9 +146,9 @@ export function dropChain(ctx: Context, chain: string): { dropped: string; ref: 
     );
   if (chain === ctx.cloneId)
     throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
-  if (!droppedChains(ctx).has(chain)) runGit(['config', '--add', 'handoff.dropChain', chain], { cwd: ctx.repo.cwd });
+  if (!droppedChains(ctx).has(chain)) configAdd(ctx.repo.cwd, 'handoff.dropChain', chain);
   const ref = chainRef(chain);
-  runGit(['update-ref', '-d', ref], { cwd: ctx.repo.cwd, allowFailure: true });
+  deleteRefs(ctx.repo.cwd, [ref]);
   return { dropped: chain, ref };
 }
 
@@ -186,19 +176,16 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
 
   // --refmap= keeps git from also updating refs through remote.<name>.fetch (what `sync --setup` adds):
   // that "opportunistic" update would refuse this clone's own chain, which is ahead of the remote's copy.
-  const fetchArgs = [
-    'fetch',
-    '--no-tags',
-    '--no-write-fetch-head',
-    '--refmap=',
-    ...(progress ? ['--progress'] : []),
-    '--',
+  const fetched = await fetchRefspecs(
+    cwd,
     remote,
-    `+${prefix}chains/*:${staging}*`,
-    // Chains dropped with --drop are not fetched again.
-    ...[...dropped].filter((c) => CLONE_ID.test(c)).map((c) => `^${prefix}chains/${c}`),
-  ];
-  const fetched = await runGitStreaming(fetchArgs, { cwd, allowFailure: true, onStderr: progress });
+    [
+      `+${prefix}chains/*:${staging}*`,
+      // Chains dropped with --drop are not fetched again.
+      ...[...dropped].filter((c) => CLONE_ID.test(c)).map((c) => `^${prefix}chains/${c}`),
+    ],
+    { onProgress: progress },
+  );
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
     const incoming = readRefs(ctx.repo, staging);
@@ -246,9 +233,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
       // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
       const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
       // One walk of the incoming chain answers every "is it in there" question.
-      const history = new Set(
-        runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean),
-      );
+      const history = new Set(firstParentLine(cwd, tip));
       // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
       const lost =
         ownKnowledge.find((c) => !history.has(c)) ??
@@ -272,13 +257,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
       }
     }
   } finally {
-    const doomed = [...readRefs(ctx.repo, staging).keys()];
-    if (doomed.length)
-      runGit(['update-ref', '--stdin'], {
-        cwd,
-        input: doomed.map((r) => `delete ${r}\n`).join(''),
-        allowFailure: true,
-      });
+    deleteRefs(cwd, [...readRefs(ctx.repo, staging).keys()]);
   }
 
   const report = indexChains(ctx, input.onIndexProgress);
@@ -308,18 +287,12 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
 
   const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
   if (own && !input.noPush) {
-    const pushArgs = [
-      'push',
-      '--no-verify',
-      ...(progress ? ['--progress'] : []),
-      '--',
-      remote,
-      `${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`,
-    ];
-    let pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
+    const push = () =>
+      pushRefspecs(cwd, remote, [`${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`], { onProgress: progress });
+    let pushed = await push();
     // Two syncs of one clone may race on the remote's ref lock; the loser retries.
     for (let i = 0; i < 3 && pushed.status !== 0 && /cannot lock ref|failed to lock/i.test(pushed.stderr); i++) {
-      pushed = await runGitStreaming(pushArgs, { cwd, allowFailure: true, onStderr: progress });
+      pushed = await push();
     }
     if (pushed.status !== 0) {
       if (/non-fast-forward|fetch first|\[rejected\].*stale/i.test(pushed.stderr)) {
@@ -361,11 +334,7 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   requireWritable(ctx, 'change the sync set-up');
   const remote = resolveRemote(ctx, input.remote);
   const cwd = ctx.repo.cwd;
-  const get = (key: string) =>
-    runGit(['config', '--get-all', key], { cwd, allowFailure: true })
-      .stdout.toString('utf8')
-      .split('\n')
-      .filter(Boolean);
+  const get = (key: string) => configGetAll(cwd, key);
   const out: SetupJson = { remote, refPrefix: DEFAULT_REF_PREFIX, added: [], removed: [], notes: [] };
   if (input.undo) {
     for (const entry of get(`remote.${remote}.${SETUP_MARK}`)) {
@@ -373,10 +342,10 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
       const key = entry.slice(0, tab);
       const value = entry.slice(tab + 1);
       if (!key.startsWith(`remote.${remote}.`)) continue;
-      runGit(['config', '--fixed-value', '--unset-all', key, value], { cwd, allowFailure: true });
+      configUnset(cwd, key, value);
       out.removed.push({ key, value });
     }
-    runGit(['config', '--unset-all', `remote.${remote}.${SETUP_MARK}`], { cwd, allowFailure: true });
+    configUnset(cwd, `remote.${remote}.${SETUP_MARK}`);
     out.refPrefix = refPrefixFor(ctx, remote);
     return out;
   }
@@ -402,18 +371,15 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   // An older setup pushed the exact ref: replace it.
   const exact = `${own}:${prefix}chains/${ctx.cloneId}`;
   if (get(`remote.${remote}.push`).includes(exact)) {
-    runGit(['config', '--fixed-value', '--unset-all', `remote.${remote}.push`, exact], { cwd, allowFailure: true });
-    runGit(
-      ['config', '--fixed-value', '--unset-all', `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`],
-      { cwd, allowFailure: true },
-    );
+    configUnset(cwd, `remote.${remote}.push`, exact);
+    configUnset(cwd, `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`);
     out.removed.push({ key: `remote.${remote}.push`, value: exact });
   }
   if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });
   for (const w of wanted) {
     if (get(w.key).includes(w.value)) continue;
-    runGit(['config', '--add', w.key, w.value], { cwd });
-    runGit(['config', '--add', `remote.${remote}.${SETUP_MARK}`, `${w.key}\t${w.value}`], { cwd });
+    configAdd(cwd, w.key, w.value);
+    configAdd(cwd, `remote.${remote}.${SETUP_MARK}`, `${w.key}\t${w.value}`);
     out.added.push(w);
   }
   return out;

@@ -3,12 +3,12 @@
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
-import { runGit } from '../git/exec';
 import { CHAIN_PREFIX, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
 import type { VerifyJson, VerifyProblem } from '../json/sync';
+import { commitExists, objectsExist, replacedObjects } from '../git/history';
 
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
 export function verify(ctx: Context): VerifyJson {
@@ -132,25 +132,18 @@ export function verify(ctx: Context): VerifyJson {
   }
 
   const exists = new Map<string, boolean>();
-  const commitExists = (c: string) => {
-    if (!exists.has(c))
-      exists.set(
-        c,
-        /^[0-9a-f]{40}$/.test(c) &&
-          runGit(['cat-file', '-e', `${c}^{commit}`], { cwd, allowFailure: true }).status === 0,
-      );
+  const present = (c: string) => {
+    if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(cwd, c));
     return exists.get(c)!;
   };
 
   // Attached snapshots: base and snapshot objects present, the base kept reachable as second parent.
   if (diffs.length) {
     const specs = diffs.flatMap((d) => [d.base, d.snapshot, `${d.commit}:patch`]);
-    const present = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` })
-      .stdout.toString('utf8')
-      .split('\n');
+    const found = objectsExist(cwd, specs);
     diffs.forEach((d, i) => {
       const missing = [0, 1, 2]
-        .filter((k) => present[i * 3 + k]?.endsWith(' missing'))
+        .filter((k) => !found[i * 3 + k])
         .map((k) => ['base commit', 'snapshot tree', 'patch'][k]);
       if (missing.length)
         problems.push({
@@ -182,7 +175,7 @@ export function verify(ctx: Context): VerifyJson {
           event: w.event,
           message: `Event ${w.event} witnessed chain ${chain}, which is not in this repository. Run 'handoff sync'.`,
         });
-      else if (!on.has(tip) && !commitExists(tip)) {
+      else if (!on.has(tip) && !present(tip)) {
         problems.push({
           code: 'suspect_witness',
           chain: w.chain,
@@ -227,12 +220,7 @@ export function verify(ctx: Context): VerifyJson {
   }
   for (const w of witnessesBefore) {
     const on = onChain.get(w.chain);
-    if (
-      on &&
-      !on.has(w.tip) &&
-      commitExists(w.tip) &&
-      !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)
-    ) {
+    if (on && !on.has(w.tip) && present(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
       problems.push({
         code: 'rewritten',
         chain: w.chain,
@@ -265,14 +253,9 @@ export function verify(ctx: Context): VerifyJson {
   }
 
   // Replacement objects over ledger commits change what plain git shows.
-  const replaced = runGit(['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/replace/'], { cwd })
-    .stdout.toString('utf8')
-    .split('\n')
-    .filter(Boolean);
-  for (const line of replaced) {
-    const [original, replacement] = line.split(' ');
+  for (const [original, replacement] of replacedObjects(cwd)) {
     for (const [chain, on] of onChain) {
-      if (on.has(original!))
+      if (on.has(original))
         problems.push({
           code: 'replaced',
           chain,

@@ -1,0 +1,176 @@
+/** Questions about the user's history: which commits exist, what a range holds, what a commit touched. */
+import { runGit } from './exec';
+
+/** The commit `rev` names, or null when it names none. */
+export function resolveCommit(cwd: string, rev: string): string | null {
+  const res = runGit(['rev-parse', '--verify', '-q', `${rev}^{commit}`], { cwd, allowFailure: true });
+  return res.status === 0 ? res.stdout.toString('utf8').trim() : null;
+}
+
+/** Whether the commit exists in this repository. */
+export function commitExists(cwd: string, oid: string): boolean {
+  return runGit(['cat-file', '-e', `${oid}^{commit}`], { cwd, allowFailure: true }).status === 0;
+}
+
+/** For each object spec, whether it exists (one git call for all). */
+export function objectsExist(cwd: string, specs: string[]): boolean[] {
+  if (specs.length === 0) return [];
+  const lines = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` })
+    .stdout.toString('utf8')
+    .split('\n');
+  return specs.map((_, i) => !!lines[i] && !lines[i]!.endsWith('missing'));
+}
+
+/** The name of the checked-out branch, or null when HEAD is detached. */
+export function currentBranch(cwd: string): string | null {
+  const res = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd, allowFailure: true });
+  return res.status === 0 ? res.stdout.toString('utf8').trim() || null : null;
+}
+
+/** The commits of `tip`'s first-parent line. */
+export function firstParentLine(cwd: string, tip: string): string[] {
+  return runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);
+}
+
+/** The commits in from..to, oldest first. */
+export function commitsInRange(cwd: string, from: string, to: string): string[] {
+  return runGit(['rev-list', '--reverse', `${from}..${to}`], { cwd })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** Which of `commits` are not reachable from `tip` (commits missing here are left out). */
+export function notReachableFrom(cwd: string, commits: string[], tip: string): Set<string> {
+  const res = runGit(['rev-list', '--ignore-missing', '--stdin'], {
+    cwd,
+    input: `${commits.join('\n')}\n^${tip}\n`,
+    allowFailure: true,
+  });
+  const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
+  return new Set(commits.filter((c) => reach.has(c)));
+}
+
+/** The commits among `commits` that no other of them contains (git merge-base --independent). */
+export function independentCommits(cwd: string, commits: string[]): string[] {
+  return runGit(['merge-base', '--independent', ...commits], { cwd })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** Paths that differ between two commits. */
+export function filesChangedBetween(cwd: string, from: string, to: string): string[] {
+  return runGit(['diff', '--name-only', '-z', from, to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
+}
+
+/** Paths a commit changed (against its first parent with `firstParent`; a merge otherwise shows none). */
+export function filesOfCommit(cwd: string, commit: string, opts: { firstParent?: boolean } = {}): string[] {
+  const args = ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root'];
+  if (opts.firstParent) args.push('--first-parent');
+  return runGit([...args, commit], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .split('\0')
+    .filter(Boolean);
+}
+
+export interface FileChange {
+  file: string;
+  added: number;
+  removed: number;
+}
+
+/** Lines added and removed per file of each commit, against its first parent (one git call for all). */
+export function commitNumstats(cwd: string, commits: string[]): Map<string, FileChange[]> {
+  const out = new Map<string, FileChange[]>();
+  if (commits.length === 0) return out;
+  const text = runGit(
+    [
+      'log',
+      '--no-walk=unsorted',
+      '--numstat',
+      '--first-parent',
+      '--no-renames',
+      '-z',
+      '--format=%x01%H',
+      ...commits,
+      '--',
+    ],
+    { cwd },
+  ).stdout.toString('utf8');
+  // Each commit: \x01<hash>\0, then "\n<added>\t<removed>\t<path>\0" per file.
+  for (const chunk of text.split('\x01').filter(Boolean)) {
+    const [head, ...records] = chunk.split('\0');
+    const stats: FileChange[] = [];
+    for (const rec of records) {
+      const m = /^\n?(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
+      if (m)
+        stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
+    }
+    out.set(head!.trim(), stats);
+  }
+  return out;
+}
+
+/** The patch of each commit against its first parent (one git call for all). */
+export function commitPatches(cwd: string, commits: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (commits.length === 0) return out;
+  const text = runGit(
+    ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...commits, '--'],
+    { cwd },
+  ).stdout.toString('utf8');
+  for (const chunk of text.split('\0').filter(Boolean)) {
+    const nl = chunk.indexOf('\n');
+    out.set(chunk.slice(0, nl), chunk.slice(nl + 1).replace(/^\n/, ''));
+  }
+  return out;
+}
+
+export interface LogRow {
+  commit: string;
+  date: string;
+  author: string;
+  subject: string;
+}
+
+/**
+ * Commits newest first, as `git log` lists them. `rev` and `since` must not start with '-' (the caller
+ * checks); an empty repository gives none. Throws with git's reason when git refuses.
+ */
+export function logCommits(
+  cwd: string,
+  input: { limit: number; since?: string; rev?: string; path?: string },
+): LogRow[] | { error: string } {
+  const args = ['log', '-z', '--format=%H%x01%aI%x01%an%x01%s', `--max-count=${input.limit}`];
+  if (input.since) args.push(`--since=${input.since}`);
+  if (input.rev) args.push(input.rev);
+  args.push('--');
+  if (input.path) args.push(input.path);
+  const res = runGit(args, { cwd, allowFailure: true });
+  if (res.status !== 0) {
+    if (/does not have any commits/.test(res.stderr)) return [];
+    return { error: res.stderr.trim() };
+  }
+  return res.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((r) => r.trim())
+    .map((r) => {
+      const [commit, date, author, subject] = r.replace(/^\n/, '').split('\x01');
+      return { commit: commit!, date: date!, author: author!, subject: subject ?? '' };
+    });
+}
+
+/** Objects replaced with `git replace`: replaced object -> replacement. */
+export function replacedObjects(cwd: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const text = runGit(['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/replace/'], {
+    cwd,
+  }).stdout.toString('utf8');
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [from, to] = line.split(' ');
+    out.set(from!, to!);
+  }
+  return out;
+}
