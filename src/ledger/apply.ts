@@ -42,101 +42,123 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     insertWitness(db, { eventId: ev.id, witness: e.chain, clock: ev.clock, chain, tip });
   // Commit bookkeeping made by hooks is not a sign of life of an agent (and humans are not agents).
   if (ev.type !== 'attribution' && ev.type !== 'rewrite') touchAgent(db, ev.author.name, ev.author.runtime, ev.ts);
-  switch (ev.type) {
-    case 'agent':
-      if (ev.action === 'join')
-        upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
-      else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
-      else ensureRegistered(db, ev.name);
-      break;
-    case 'message':
-      for (const name of ev.to) ensureRegistered(db, name);
-      insertMessage(
-        db,
-        {
-          id: ev.id,
-          thread: ev.thread,
-          reply_to: ev.reply_to,
-          sender: ev.author.name,
-          address: ev.address,
-          recipients: ev.to.join(','),
-          kind: ev.kind,
-          priority: ev.priority,
-          ts: ev.ts,
-          clock: ev.clock,
-          body: e.body ?? '',
-          commit_id: e.commit,
-          diff_base: ev.diff?.base ?? null,
-          diff_tree: ev.diff?.snapshot ?? null,
-          diff_files: ev.diff?.files ?? null,
-          excluded: ev.diff ? JSON.stringify(ev.diff.excluded) : null,
-          no_reply: ev.no_reply ? 1 : 0,
-        },
-        ev.to,
-      );
-      break;
-    case 'receipt':
-      for (const id of ev.messages) applyReceipt(db, id, ev.author.name, ev.status, ev.ts);
-      break;
-    case 'attribution':
-      insertAttribution(db, {
-        commit_id: ev.commit,
-        event_id: ev.id,
-        agent: ev.agent,
-        human: ev.human ? 1 : 0,
-        messages: JSON.stringify(ev.messages),
-        patch_id: ev.patch_id,
-        clock: ev.clock,
-        link: ev.messages.length ? (ev.link ?? 'pinned') : null,
-        files: JSON.stringify(Object.keys(ev.files)),
-      });
-      break;
-    case 'verdict':
-      insertVerdict(db, {
-        id: ev.id,
-        message_id: ev.message,
-        reviewer: ev.author.name,
-        verdict: ev.verdict,
-        reviewed_commit: ev.reviewed_commit,
-        clock: ev.clock,
-      });
-      // The handoff's author gets the verdict in their inbox, in the handoff's thread.
-      for (const name of ev.to) ensureRegistered(db, name);
-      insertMessage(
-        db,
-        {
-          id: ev.id,
-          thread: ev.thread,
-          reply_to: ev.message,
-          sender: ev.author.name,
-          address: ev.to.join(','),
-          recipients: ev.to.join(','),
-          kind: 'review_response',
-          priority: ev.verdict === 'request_changes' ? 'urgent' : 'normal',
-          ts: ev.ts,
-          clock: ev.clock,
-          body: e.body ?? `[${ev.verdict}]`,
-          commit_id: e.commit,
-          diff_base: null,
-          diff_tree: null,
-          diff_files: null,
-          excluded: null,
-        },
-        ev.to,
-      );
-      break;
-    case 'rewrite':
-      for (const p of ev.pairs) {
-        const lines = ev.lines?.[p.new];
-        insertRewrite(db, {
-          new_commit: p.new,
-          old_commit: p.old,
-          event_id: ev.id,
-          kind: ev.kind,
-          lines: lines ? JSON.stringify(lines) : null,
-        });
-      }
-      break;
-  }
+  APPLY[ev.type](db, ev as never, e);
   return true;
+}
+
+/** Where each event type is indexed (docs/architecture.md lists them). */
+const APPLY: { [T in LedgerEvent['type']]: (db: Db, ev: Extract<LedgerEvent, { type: T }>, e: IndexedEvent) => void } =
+  {
+    agent: applyAgent,
+    message: applyMessage,
+    receipt: applyReceipts,
+    attribution: applyAttribution,
+    verdict: applyVerdict,
+    rewrite: applyRewrite,
+  };
+
+/** An agent joined, left, or is named for the first time. */
+function applyAgent(db: Db, ev: Extract<LedgerEvent, { type: 'agent' }>): void {
+  if (ev.action === 'join')
+    upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
+  else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
+  else ensureRegistered(db, ev.name);
+}
+
+/** A message: its row and one recipient row per addressee. */
+function applyMessage(db: Db, ev: Extract<LedgerEvent, { type: 'message' }>, e: IndexedEvent): void {
+  for (const name of ev.to) ensureRegistered(db, name);
+  insertMessage(
+    db,
+    {
+      id: ev.id,
+      thread: ev.thread,
+      reply_to: ev.reply_to,
+      sender: ev.author.name,
+      address: ev.address,
+      recipients: ev.to.join(','),
+      kind: ev.kind,
+      priority: ev.priority,
+      ts: ev.ts,
+      clock: ev.clock,
+      body: e.body ?? '',
+      commit_id: e.commit,
+      diff_base: ev.diff?.base ?? null,
+      diff_tree: ev.diff?.snapshot ?? null,
+      diff_files: ev.diff?.files ?? null,
+      excluded: ev.diff ? JSON.stringify(ev.diff.excluded) : null,
+      no_reply: ev.no_reply ? 1 : 0,
+    },
+    ev.to,
+  );
+}
+
+/** Read and ack receipts of messages. */
+function applyReceipts(db: Db, ev: Extract<LedgerEvent, { type: 'receipt' }>): void {
+  for (const id of ev.messages) applyReceipt(db, id, ev.author.name, ev.status, ev.ts);
+}
+
+/** The agent and handoff behind a commit. */
+function applyAttribution(db: Db, ev: Extract<LedgerEvent, { type: 'attribution' }>): void {
+  insertAttribution(db, {
+    commit_id: ev.commit,
+    event_id: ev.id,
+    agent: ev.agent,
+    human: ev.human ? 1 : 0,
+    messages: JSON.stringify(ev.messages),
+    patch_id: ev.patch_id,
+    clock: ev.clock,
+    link: ev.messages.length ? (ev.link ?? 'pinned') : null,
+    files: JSON.stringify(Object.keys(ev.files)),
+  });
+}
+
+/** A review verdict, which also reaches the handoff's author as a message in its thread. */
+function applyVerdict(db: Db, ev: Extract<LedgerEvent, { type: 'verdict' }>, e: IndexedEvent): void {
+  insertVerdict(db, {
+    id: ev.id,
+    message_id: ev.message,
+    reviewer: ev.author.name,
+    verdict: ev.verdict,
+    reviewed_commit: ev.reviewed_commit,
+    clock: ev.clock,
+  });
+  // The handoff's author gets the verdict in their inbox, in the handoff's thread.
+  for (const name of ev.to) ensureRegistered(db, name);
+  insertMessage(
+    db,
+    {
+      id: ev.id,
+      thread: ev.thread,
+      reply_to: ev.message,
+      sender: ev.author.name,
+      address: ev.to.join(','),
+      recipients: ev.to.join(','),
+      kind: 'review_response',
+      priority: ev.verdict === 'request_changes' ? 'urgent' : 'normal',
+      ts: ev.ts,
+      clock: ev.clock,
+      body: e.body ?? `[${ev.verdict}]`,
+      commit_id: e.commit,
+      diff_base: null,
+      diff_tree: null,
+      diff_files: null,
+      excluded: null,
+    },
+    ev.to,
+  );
+}
+
+/** Commits rewritten by amend, rebase or squash, with per-line owners of a squash. */
+function applyRewrite(db: Db, ev: Extract<LedgerEvent, { type: 'rewrite' }>): void {
+  for (const p of ev.pairs) {
+    const lines = ev.lines?.[p.new];
+    insertRewrite(db, {
+      new_commit: p.new,
+      old_commit: p.old,
+      event_id: ev.id,
+      kind: ev.kind,
+      lines: lines ? JSON.stringify(lines) : null,
+    });
+  }
 }

@@ -188,78 +188,106 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   );
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
-    const incoming = readRefs(ctx.repo, staging);
-    const known = knownTips(ctx.db);
-    // Tips of each chain that other chains witnessed, with who witnessed them.
-    const witnessed = new Map<string, { tip: string; witness: string }[]>();
-    const addWitness = (chain: string, tip: string, witness: string) =>
-      witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
-    // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
-    // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
-    const usable = (witness: string, chain: string, tip: string): boolean => {
-      if (isChainCommit(ctx, chain, tip)) return true;
-      if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip))
-        result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
-      return false;
-    };
-    for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
-    const local = readRefs(ctx.repo, CHAIN_PREFIX);
-    // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
-    for (const [ref, tip] of incoming) {
-      const chain = ref.slice(staging.length);
-      if (!CLONE_ID.test(chain)) continue;
-      const have = local.get(chainRef(chain)) ?? null;
-      let commits: { commit: string; parent: string | null }[] = [];
-      try {
-        commits = listChainCommits(ctx.repo, tip, have);
-      } catch {
-        continue; // judged below
-      }
-      for (const e of readChainEvents(ctx.repo, commits).events) {
-        for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
-      }
-    }
-    for (const [ref, tip] of incoming) {
-      const chain = ref.slice(staging.length);
-      if (!CLONE_ID.test(chain)) {
-        result.refused.push({ chain, reason: 'not a chain name' });
-        continue;
-      }
-      if (dropped.has(chain)) continue;
-      const localRef = chainRef(chain);
-      const have = local.get(localRef) ?? null;
-      if (have === tip) continue;
-      if (have && isAncestor(cwd, tip, have)) continue; // the remote is behind this clone
-      // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
-      const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
-      // One walk of the incoming chain answers every "is it in there" question.
-      const history = new Set(firstParentLine(cwd, tip));
-      // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
-      const lost =
-        ownKnowledge.find((c) => !history.has(c)) ??
-        (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
-      if (lost) {
-        const why = isAncestor(cwd, tip, lost)
-          ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
-          : `its tip ${tip.slice(0, 12)} on ${remote} does not contain ${lost.slice(0, 12)}, which was seen before: the chain was rewritten`;
-        result.refused.push({ chain, reason: why });
-        continue;
-      }
-      if (chain === ctx.cloneId && have) {
-        result.refused.push({
-          chain,
-          reason: "the remote holds a longer copy of this clone's own chain: another clone uses the same clone id",
-        });
-        continue;
-      }
-      if (compareAndSwapRef(ctx.repo, localRef, tip, have) || readRefs(ctx.repo, CHAIN_PREFIX).get(localRef) === tip) {
-        result.fetched.push({ chain, from: have, to: tip });
-      }
-    }
+    acceptIncoming(ctx, { remote, staging, dropped }, result);
   } finally {
     deleteRefs(cwd, [...readRefs(ctx.repo, staging).keys()]);
   }
 
+  indexAndReport(ctx, input, result);
+  if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
+  if (result.refused.length) {
+    throw new ConflictError(
+      'chain_rewritten',
+      `Refused ${result.refused.length} chain(s) from ${remote}: ${result.refused.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
+      result,
+    );
+  }
+  return result;
+}
+
+/**
+ * Moves each fetched chain from its staging ref to refs/handoff/chains/ when it only adds to what this clone
+ * knows; refuses (in `result.refused`) a chain that lost something this clone indexed or saw witnessed.
+ */
+function acceptIncoming(
+  ctx: Context,
+  at: { remote: string; staging: string; dropped: Set<string> },
+  result: SyncJson,
+): void {
+  const { remote, staging, dropped } = at;
+  const cwd = ctx.repo.cwd;
+  const incoming = readRefs(ctx.repo, staging);
+  const known = knownTips(ctx.db);
+  // Tips of each chain that other chains witnessed, with who witnessed them.
+  const witnessed = new Map<string, { tip: string; witness: string }[]>();
+  const addWitness = (chain: string, tip: string, witness: string) =>
+    witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
+  // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
+  // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
+  const usable = (witness: string, chain: string, tip: string): boolean => {
+    if (isChainCommit(ctx, chain, tip)) return true;
+    if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip))
+      result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
+    return false;
+  };
+  for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
+  const local = readRefs(ctx.repo, CHAIN_PREFIX);
+  // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
+  for (const [ref, tip] of incoming) {
+    const chain = ref.slice(staging.length);
+    if (!CLONE_ID.test(chain)) continue;
+    const have = local.get(chainRef(chain)) ?? null;
+    let commits: { commit: string; parent: string | null }[] = [];
+    try {
+      commits = listChainCommits(ctx.repo, tip, have);
+    } catch {
+      continue; // judged below
+    }
+    for (const e of readChainEvents(ctx.repo, commits).events) {
+      for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
+    }
+  }
+  for (const [ref, tip] of incoming) {
+    const chain = ref.slice(staging.length);
+    if (!CLONE_ID.test(chain)) {
+      result.refused.push({ chain, reason: 'not a chain name' });
+      continue;
+    }
+    if (dropped.has(chain)) continue;
+    const localRef = chainRef(chain);
+    const have = local.get(localRef) ?? null;
+    if (have === tip) continue;
+    if (have && isAncestor(cwd, tip, have)) continue; // the remote is behind this clone
+    // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
+    const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
+    // One walk of the incoming chain answers every "is it in there" question.
+    const history = new Set(firstParentLine(cwd, tip));
+    // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
+    const lost =
+      ownKnowledge.find((c) => !history.has(c)) ??
+      (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
+    if (lost) {
+      const why = isAncestor(cwd, tip, lost)
+        ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
+        : `its tip ${tip.slice(0, 12)} on ${remote} does not contain ${lost.slice(0, 12)}, which was seen before: the chain was rewritten`;
+      result.refused.push({ chain, reason: why });
+      continue;
+    }
+    if (chain === ctx.cloneId && have) {
+      result.refused.push({
+        chain,
+        reason: "the remote holds a longer copy of this clone's own chain: another clone uses the same clone id",
+      });
+      continue;
+    }
+    if (compareAndSwapRef(ctx.repo, localRef, tip, have) || readRefs(ctx.repo, CHAIN_PREFIX).get(localRef) === tip) {
+      result.fetched.push({ chain, from: have, to: tip });
+    }
+  }
+}
+
+/** Indexes what arrived and reports chains held back, duplicate ids and suspect witnesses. */
+function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson): void {
   const report = indexChains(ctx, input.onIndexProgress);
   result.indexed = report.indexed;
   result.quarantined = quarantined(ctx.db).map((q) => ({ chain: q.chain, commit: q.commit_id, reason: q.reason }));
@@ -284,9 +312,18 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   for (const r of report.rewritten)
     if (!result.refused.some((x) => x.chain === r.chain))
       result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
+}
 
+/** Pushes this clone's chain (a fast-forward: only this clone writes it), retrying a lost race on the remote's lock. */
+async function pushOwnChain(
+  ctx: Context,
+  to: { remote: string; prefix: string; progress?: (text: string) => void },
+  result: SyncJson,
+): Promise<void> {
+  const { remote, prefix, progress } = to;
+  const cwd = ctx.repo.cwd;
   const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
-  if (own && !input.noPush) {
+  if (own) {
     const push = () =>
       pushRefspecs(cwd, remote, [`${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`], { onProgress: progress });
     let pushed = await push();
@@ -314,14 +351,6 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     }
     result.pushed = { chain: ctx.cloneId, tip: own };
   }
-  if (result.refused.length) {
-    throw new ConflictError(
-      'chain_rewritten',
-      `Refused ${result.refused.length} chain(s) from ${remote}: ${result.refused.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
-      result,
-    );
-  }
-  return result;
 }
 
 const SETUP_MARK = 'handoffSetup';

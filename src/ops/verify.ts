@@ -1,5 +1,5 @@
 /**
- * Verify: walks every chain and checks that the ledger is whole and unaltered (DESIGN.md section 2):
+ * Verify: walks every chain and checks that the ledger is whole and unaltered (docs/ledger-format.md, "Verification"):
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
@@ -10,34 +10,56 @@ import type { Context } from './context';
 import type { VerifyJson, VerifyProblem } from '../json/sync';
 import { commitExists, objectsExist, replacedObjects } from '../git/history';
 
+/** What walking the chains found, for the checks that follow. */
+interface Walk {
+  problems: VerifyProblem[];
+  /** Each chain's commits. */
+  onChain: Map<string, Set<string>>;
+  clockOf: Map<string, number>;
+  /** Where each event id is in git (the copy shown, for a duplicate). */
+  idsInGit: Map<string, { chain: string; commit: string }>;
+  /** Commits of quarantined chains, which SQLite does not hold on purpose. */
+  notIndexed: Set<string>;
+  diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[];
+  witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[];
+  events: number;
+  /** Whether a commit exists in this repository (cached). */
+  present: (commit: string) => boolean;
+}
+
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
 export function verify(ctx: Context): VerifyJson {
-  const problems: VerifyProblem[] = [];
-  const cwd = ctx.repo.cwd;
   // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
-  const knownBefore = knownTips(ctx.db);
-  const witnessesBefore = allWitnesses(ctx.db);
-  const inSqlite = eventIds(ctx.db);
-  const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
+  const before = { tips: knownTips(ctx.db), witnesses: allWitnesses(ctx.db), ids: eventIds(ctx.db) };
   const chains = new Map<string, string>();
   for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
+  const w = walkChains(ctx, chains);
+  checkSnapshots(ctx.repo.cwd, w);
+  checkWitnesses(w);
+  checkIndexed(w, before);
+  checkReplaced(ctx.repo.cwd, w);
+  return { ok: w.problems.length === 0, chains: chains.size, events: w.events, problems: w.problems };
+}
 
-  const onChain = new Map<string, Set<string>>();
-  const clockOf = new Map<string, number>();
-  const idsInGit = new Map<string, { chain: string; commit: string }>();
-  const notIndexed = new Set<string>();
-  const diffs: {
-    chain: string;
-    commit: string;
-    event: string;
-    base: string;
-    snapshot: string;
-    second: string | null;
-  }[] = [];
-  const witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[] =
-    [];
-  let events = 0;
-
+/** Reads every event of every chain: each parses, belongs to its chain, has a later clock and sane parents. */
+function walkChains(ctx: Context, chains: Map<string, string>): Walk {
+  const exists = new Map<string, boolean>();
+  const w: Walk = {
+    problems: [],
+    onChain: new Map(),
+    clockOf: new Map(),
+    idsInGit: new Map(),
+    notIndexed: new Set(),
+    diffs: [],
+    witnessChecks: [],
+    events: 0,
+    present: (c) => {
+      if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(ctx.repo.cwd, c));
+      return exists.get(c)!;
+    },
+  };
+  const { problems, onChain, clockOf, idsInGit, notIndexed, diffs, witnessChecks } = w;
+  const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   for (const [chain, tip] of chains) {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(chain)) {
       problems.push({
@@ -72,7 +94,7 @@ export function verify(ctx: Context): VerifyJson {
     }
     let prevClock = -1;
     for (const e of evs) {
-      events++;
+      w.events++;
       const ev = e.event;
       if (idsInGit.has(ev.id)) {
         // Name the copy that is not the one indexed (the one shown): that is the duplicate.
@@ -131,13 +153,12 @@ export function verify(ctx: Context): VerifyJson {
     }
   }
 
-  const exists = new Map<string, boolean>();
-  const present = (c: string) => {
-    if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(cwd, c));
-    return exists.get(c)!;
-  };
+  return w;
+}
 
-  // Attached snapshots: base and snapshot objects present, the base kept reachable as second parent.
+/** Attached snapshots: base and snapshot objects present, the base kept reachable as second parent. */
+function checkSnapshots(cwd: string, w: Walk): void {
+  const { problems, diffs } = w;
   if (diffs.length) {
     const specs = diffs.flatMap((d) => [d.base, d.snapshot, `${d.commit}:patch`]);
     const found = objectsExist(cwd, specs);
@@ -163,8 +184,11 @@ export function verify(ctx: Context): VerifyJson {
         });
     });
   }
+}
 
-  // Witnesses: every tip some event saw must still be on that chain, and came before the event.
+/** Witnesses: every tip some event saw must still be on that chain, and came before the event. */
+function checkWitnesses(walk: Walk): void {
+  const { problems, onChain, clockOf, witnessChecks, present } = walk;
   for (const w of witnessChecks) {
     for (const [chain, tip] of Object.entries(w.seen)) {
       const on = onChain.get(chain);
@@ -200,8 +224,17 @@ export function verify(ctx: Context): VerifyJson {
         });
     }
   }
+}
 
-  // What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events.
+/** What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events. */
+function checkIndexed(
+  walk: Walk,
+  before: { tips: Map<string, string>; witnesses: ReturnType<typeof allWitnesses>; ids: ReturnType<typeof eventIds> },
+): void {
+  const { problems, onChain, idsInGit, notIndexed, present } = walk;
+  const knownBefore = before.tips;
+  const witnessesBefore = before.witnesses;
+  const inSqlite = before.ids;
   for (const [chain, tip] of knownBefore) {
     const on = onChain.get(chain);
     if (!on)
@@ -251,12 +284,14 @@ export function verify(ctx: Context): VerifyJson {
         message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.`,
       });
   }
+}
 
-  // Replacement objects over ledger commits change what plain git shows.
+/** Replacement objects over ledger commits change what plain git shows. */
+function checkReplaced(cwd: string, w: Walk): void {
   for (const [original, replacement] of replacedObjects(cwd)) {
-    for (const [chain, on] of onChain) {
+    for (const [chain, on] of w.onChain) {
       if (on.has(original))
-        problems.push({
+        w.problems.push({
           code: 'replaced',
           chain,
           commit: original,
@@ -264,6 +299,4 @@ export function verify(ctx: Context): VerifyJson {
         });
     }
   }
-
-  return { ok: problems.length === 0, chains: chains.size, events, problems };
 }
