@@ -82,7 +82,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The known commands closest to a mistyped one. */
-export function suggestCommands(word: string): string[] {
+function suggestCommands(word: string): string[] {
   const names = [...new Set(Object.keys(COMMAND_DEFS).map((id) => id.replace(':', ' ')))];
   const scored = names.map((n) => ({
     n,

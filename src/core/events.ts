@@ -120,7 +120,7 @@ export interface RewriteEvent extends EventBase {
   lines?: Record<string, Record<string, [number, number, string][]>>;
 }
 
-export const VERDICTS = ['approve', 'request_changes', 'comment'] as const;
+const VERDICTS = ['approve', 'request_changes', 'comment'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 /** A review of a handoff; it also reaches the handoff's author as a message (its body is the comment). */
@@ -156,7 +156,7 @@ export function isEventId(s: unknown): s is string {
 }
 
 /** True for a full git object id. */
-export function isObjectId(s: unknown): s is string {
+function isObjectId(s: unknown): s is string {
   return typeof s === 'string' && OID.test(s);
 }
 
@@ -186,7 +186,7 @@ function need(cond: unknown, why: string): asserts cond {
  * witnesses another whose clock is ahead, so this bounds the clock skew between clones that handoff
  * accepts; a clock beyond it (say 2^53-1) would make every later event unusable.
  */
-export const MAX_CLOCK_LEAD_MS = 7 * 24 * 3600 * 1000;
+const MAX_CLOCK_LEAD_MS = 7 * 24 * 3600 * 1000;
 
 const isName = (s: unknown): s is string => typeof s === 'string' && NAME_PATTERN.test(s) && !s.includes('..');
 const isCount = (n: unknown, max: number) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;

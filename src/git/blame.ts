@@ -1,5 +1,5 @@
 /** `git blame --porcelain`, parsed: for each line, the commit and the line number in that commit. */
-import { runGit, runGitStreaming, type GitResult } from './exec';
+import { runGitStreaming, type GitResult } from './exec';
 
 export interface BlameLine {
   /** Line number in the file as asked. */
@@ -31,15 +31,6 @@ function blameArgs(file: string, opts: { rev?: string; range?: [number, number] 
   if (opts.rev) args.push(opts.rev);
   args.push('--', file);
   return args;
-}
-
-/** Blames `file` (optionally at `rev`, between lines `range`); one git process. */
-export function blameFile(
-  cwd: string,
-  file: string,
-  opts: { rev?: string; range?: [number, number] } = {},
-): BlameResult {
-  return parseBlame(runGit(blameArgs(file, opts), { cwd }).stdout.toString('utf8'), file);
 }
 
 /** Starts `git blame` in the background, so that the caller can do other work while git runs. */

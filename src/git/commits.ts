@@ -17,7 +17,7 @@ export interface CommitInfo {
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/;
 
 /** Parses the trailer block (the last paragraph of "Key: value" lines) of a commit message. */
-export function parseTrailers(message: string): Record<string, string[]> {
+function parseTrailers(message: string): Record<string, string[]> {
   const paragraphs = message.trimEnd().split(/\n\s*\n/);
   const last = paragraphs.length > 1 ? paragraphs[paragraphs.length - 1]! : '';
   const out: Record<string, string[]> = {};

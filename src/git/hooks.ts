@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runGit } from './exec';
 import type { Repo } from './repo';
 
-export const HOOK_MARK = '# handoff hook:';
+const HOOK_MARK = '# handoff hook:';
 const CHAINED = '.handoff-chained';
 
 /** True when `file` (relative to the worktree) is ignored by git, so that it is never committed. */

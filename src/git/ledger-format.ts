@@ -14,7 +14,7 @@ import { ObjectWriter, readObjects, type TreeEntry } from './objects';
 import { readRefs, writeRefLocked } from './refs';
 import type { Repo } from './repo';
 
-export const LEDGER_FORMAT = 1;
+const LEDGER_FORMAT = 1;
 export const LEDGER_NAMESPACE = 'refs/handoff/';
 export const CHAIN_PREFIX = 'refs/handoff/chains/';
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -46,7 +46,7 @@ export interface EventPayload {
 }
 
 /** The readable first line of an event's commit message. */
-export function summaryLine(event: LedgerEvent, body?: string): string {
+function summaryLine(event: LedgerEvent, body?: string): string {
   switch (event.type) {
     case 'message': {
       const to = event.address.startsWith('@') || event.address === 'all' ? event.address : event.to.join(',');
@@ -73,7 +73,7 @@ function commitMessage(event: LedgerEvent, body?: string): string {
 }
 
 /** Writes the objects of one event and returns the tree id (no ref is touched). */
-export function writeEventTree(writer: ObjectWriter, event: LedgerEvent, payload: EventPayload): string {
+function writeEventTree(writer: ObjectWriter, event: LedgerEvent, payload: EventPayload): string {
   const entries: TreeEntry[] = [{ mode: '100644', name: 'event.json', oid: writer.blob(`${canonicalJson(event)}\n`) }];
   if (payload.body !== undefined) entries.push({ mode: '100644', name: 'body', oid: writer.blob(payload.body) });
   if (payload.patch !== undefined) entries.push({ mode: '100644', name: 'patch', oid: writer.blob(payload.patch) });

@@ -34,7 +34,7 @@ export interface CommitSpec {
 }
 
 /** The directory mode git uses under core.sharedRepository (group: g+rwx and setgid; all: also o+rx). */
-export function sharedDirMode(shared: string | null): number | null {
+function sharedDirMode(shared: string | null): number | null {
   if (!shared) return null;
   const v = shared.toLowerCase();
   if (v === 'false' || v === 'umask' || v === '0') return null;
@@ -68,7 +68,7 @@ export function makeSharedDir(dir: string, shared: string | null | (() => string
 }
 
 /** The id an object would have, without writing it. */
-export function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
+function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
   return { oid: crypto.createHash('sha1').update(raw).digest('hex'), raw };
 }

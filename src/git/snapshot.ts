@@ -11,7 +11,7 @@ import { runGit } from './exec';
 import type { Repo } from './repo';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
-export const DEFAULT_SECRET_PATTERNS = ['.env*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
+const DEFAULT_SECRET_PATTERNS = ['.env*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
 
 export interface Snapshot {
   /** The commit the snapshot is compared with (HEAD at send time). */
@@ -32,7 +32,7 @@ export function secretPatterns(extra: string[]): string[] {
 }
 
 /** Files larger than this are recorded in the snapshot but summarised in the patch (handoff.patchFileLimit). */
-export const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
+const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
 
 /** Builds the snapshot tree and its patch against HEAD. */
 export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFileLimit?: number }): Snapshot {

@@ -149,11 +149,6 @@ export function attributionsForMessages(db: Db, ids: string[]): AttributionRow[]
   return [...seen.values()].sort((a, b) => a.clock - b.clock);
 }
 
-/** Every attribution, oldest first (for replay). */
-export function allAttributions(db: Db): AttributionRow[] {
-  return stmt(db, 'SELECT * FROM attributions ORDER BY clock, commit_id').all() as AttributionRow[];
-}
-
 /** Every attribution event, in causal order. */
 export function attributionEvents(db: Db): AttributionEvent[] {
   const rows = stmt(db, "SELECT json FROM events WHERE type = 'attribution' ORDER BY clock, id").all() as {

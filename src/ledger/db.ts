@@ -11,7 +11,7 @@ import { MIGRATIONS } from './migrations';
 export type Db = Database.Database;
 
 /** The schema version this build writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Raised when ledger.db is not a database, or is damaged; the caller may rebuild it from git. */
 export class CorruptLedgerError extends HandoffError {

@@ -84,16 +84,6 @@ export function commitOfEvent(db: Db, id: string): string | null {
   );
 }
 
-/** True when the event with this id is indexed. */
-export function hasEvent(db: Db, id: string): boolean {
-  return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
-}
-
-/** Every indexed event in causal order. */
-export function allEvents(db: Db): EventRow[] {
-  return stmt(db, 'SELECT * FROM events ORDER BY clock, id').all() as EventRow[];
-}
-
 /** The logical clock of the event committed as `commit`, if indexed. */
 export function clockOfCommit(db: Db, commit: string): number | undefined {
   return (stmt(db, 'SELECT clock FROM events WHERE commit_id = ?').get(commit) as { clock: number } | undefined)?.clock;

@@ -23,7 +23,7 @@ export interface MessageRow {
 }
 
 /** Receipt states in order; a state never goes back. */
-export const STATUS = { stored: 0, read: 1, acked: 2 } as const;
+const STATUS = { stored: 0, read: 1, acked: 2 } as const;
 export type StatusName = keyof typeof STATUS;
 export const STATUS_NAMES: StatusName[] = ['stored', 'read', 'acked'];
 

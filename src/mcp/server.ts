@@ -48,7 +48,7 @@ const CLIENT_KINDS: { kind: string; pattern: RegExp }[] = [
 ];
 
 /** The agent kind an MCP client name reveals, or null. */
-export function clientKind(clientName: string | undefined): string | null {
+function clientKind(clientName: string | undefined): string | null {
   if (!clientName) return null;
   return CLIENT_KINDS.find((c) => c.pattern.test(clientName))?.kind ?? null;
 }
@@ -59,7 +59,7 @@ export function clientKind(clientName: string | undefined): string | null {
  * the config was read by the wrong agent (Copilot CLI reads Claude Code's .mcp.json), so the client's own
  * kind is used instead. Without HANDOFF_AGENT, the client's kind names it, so one shared config serves all.
  */
-export function mcpIdentity(
+function mcpIdentity(
   env: NodeJS.ProcessEnv,
   clientName: string | undefined,
   as?: string,
@@ -96,7 +96,7 @@ const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: 
 const WRITES = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
 
 /** Builds the server for a session (exported for tests and embedding). */
-export function buildServer(session: Session, opts: McpOptions): McpServer {
+function buildServer(session: Session, opts: McpOptions): McpServer {
   const server = new McpServer(
     { name: 'handoff', version: opts.version },
     { instructions: protocolText(), capabilities: { resources: { subscribe: true, listChanged: false } } },

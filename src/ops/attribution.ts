@@ -203,7 +203,7 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
  * [first line, count, source commit] in the new commit's version of the file. Lines are matched by content,
  * each source line used once.
  */
-export function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [number, number, string][]> {
+function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [number, number, string][]> {
   const pool = olds.map((o) => ({ commit: o, added: addedLines(commitPatch(cwd, o)) }));
   const mine = addedLines(commitPatch(cwd, newC));
   const out: Record<string, [number, number, string][]> = {};

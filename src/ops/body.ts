@@ -2,7 +2,7 @@
 import { UsageError } from '../core/errors';
 import type { Context } from './context';
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** The body size limit: git config handoff.maxBodyBytes, else 1 MiB. */
 export function maxBodyBytes(ctx: Pick<Context, 'config'>): number {

@@ -93,7 +93,7 @@ export function requireWritable(ctx: Pick<Context, 'readOnly' | 'repo'>, action:
 }
 
 /** The error for a write refused because `file` cannot be written (a path, or "path: EACCES"). */
-export function readOnlyError(commonDir: string, file: string, action: string): HandoffError {
+function readOnlyError(commonDir: string, file: string, action: string): HandoffError {
   return new HandoffError(
     'read_only',
     `Cannot ${action}: ${file} is not writable by this user, so handoff can only read this repository's ledger. ` +
@@ -125,11 +125,6 @@ function unwritable(dataDir: string): string | null {
 /** Closes the database of a context. */
 export function closeContext(ctx: Context): void {
   if (ctx.db.open) ctx.db.close();
-}
-
-/** Path of the SQLite ledger of a repository. */
-export function ledgerPath(ctx: Pick<Context, 'dataDir'>): string {
-  return path.join(ctx.dataDir, 'ledger.db');
 }
 
 function openOrRecover(file: string, warn: (m: string) => void, busyTimeoutMs?: number): Db {

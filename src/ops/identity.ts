@@ -25,7 +25,7 @@ export function detectRuntimes(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** The agent runtime this process runs under, or null. */
-export function detectRuntime(env: NodeJS.ProcessEnv): string | null {
+function detectRuntime(env: NodeJS.ProcessEnv): string | null {
   for (const m of RUNTIME_MARKERS) if (m.vars.some((v) => env[v] !== undefined && env[v] !== '')) return m.runtime;
   return null;
 }

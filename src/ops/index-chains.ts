@@ -17,7 +17,7 @@ import { allWitnesses, knownTips, quarantine, quarantined, releaseQuarantine, se
 import type { Context } from './context';
 
 /** How far ahead of this machine's clock an event may be dated and still be indexed now. */
-export const MAX_FUTURE_MS = 24 * 3600 * 1000;
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
 export interface IndexReport {
   chains: number;

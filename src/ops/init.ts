@@ -28,7 +28,7 @@ export function protocolText(): string {
 }
 
 /** The protocol, in a few lines, for AGENTS.md. */
-export function protocolSection(): string {
+function protocolSection(): string {
   return `${START}
 ## Working with other agents: handoff
 

@@ -24,7 +24,7 @@ export interface ReplayInput {
 }
 
 /** Lines added and removed per file in a unified diff. */
-export function diffStat(patch: string): FileStat[] {
+function diffStat(patch: string): FileStat[] {
   const out: FileStat[] = [];
   let cur: FileStat | null = null;
   for (const l of patch.split('\n')) {

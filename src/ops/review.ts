@@ -52,7 +52,7 @@ function rangeEnd(ctx: Context, range: string): { from: string; to: string } {
  * history, never by date (agents make several commits in one second). When the commits sit on branches
  * that diverged, the tip on the current branch wins, then the tip holding the most of them.
  */
-export function landedTip(cwd: string, commits: string[]): string {
+function landedTip(cwd: string, commits: string[]): string {
   const tips = independentCommits(cwd, commits);
   if (tips.length <= 1) return tips[0] ?? commits[commits.length - 1]!;
   const head = resolveCommit(cwd, 'HEAD');

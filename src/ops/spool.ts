@@ -38,7 +38,7 @@ export function spoolHead(ctx: Context): string | null {
 }
 
 /** Leaves a commit for the next command to record (written atomically). */
-export function spoolCommit(ctx: Pick<Context, 'dataDir' | 'env'>, commit: string): string {
+function spoolCommit(ctx: Pick<Context, 'dataDir' | 'env'>, commit: string): string {
   const dir = dirOf(ctx);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const entry: SpoolEntry = { hook: 'post-commit', commit, env: identityEnv(ctx.env) };

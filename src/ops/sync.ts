@@ -20,7 +20,7 @@ import { currentBranch, firstParentLine } from '../git/history';
 import { fetchRefspecs, listRemotes, pushRefspecs } from '../git/remote';
 import { configAdd, configGet, configGetAll, configUnset } from '../git/config';
 
-export const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
+const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface SyncInput {
@@ -34,7 +34,7 @@ export interface SyncInput {
 }
 
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
-export function resolveRemote(ctx: Context, given?: string): string {
+function resolveRemote(ctx: Context, given?: string): string {
   const remotes = listRemotes(ctx.repo.cwd);
   if (given !== undefined) {
     if (!remotes.includes(given)) {
@@ -61,7 +61,7 @@ export function resolveRemote(ctx: Context, given?: string): string {
 }
 
 /** Checks a --ref-prefix: a ref hierarchy ending in "/", such as refs/heads/handoff-ledger/. */
-export function checkRefPrefix(ctx: Context, prefix: string): string {
+function checkRefPrefix(ctx: Context, prefix: string): string {
   const ok =
     /^refs\/[A-Za-z0-9._/-]+\/$/.test(prefix) &&
     !prefix.includes('..') &&
@@ -77,14 +77,14 @@ export function checkRefPrefix(ctx: Context, prefix: string): string {
 }
 
 /** The ref prefix a remote uses: the one given, the one stored by `sync --setup`, or refs/handoff/. */
-export function refPrefixFor(ctx: Context, remote: string, given?: string): string {
+function refPrefixFor(ctx: Context, remote: string, given?: string): string {
   if (given !== undefined) return checkRefPrefix(ctx, given);
   const stored = configGet(ctx.repo.cwd, `remote.${remote}.handoffRefPrefix`);
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
 }
 
 /** git's own reason for a failed fetch or push: its error lines, else its last lines, else its exit status. */
-export function gitReason(stderr: string, status: number): string {
+function gitReason(stderr: string, status: number): string {
   const lines = stderr
     .split(/\r?\n|\r/)
     .map((l) => l.trim())

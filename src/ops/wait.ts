@@ -90,7 +90,7 @@ export function waitForChange<T>(
 }
 
 /** Records this process as a live one for `agent` while `fn` runs. */
-export async function withPresence<T>(ctx: Context, agent: string, command: string, fn: () => Promise<T>): Promise<T> {
+async function withPresence<T>(ctx: Context, agent: string, command: string, fn: () => Promise<T>): Promise<T> {
   addPresence(ctx, agent, command);
   try {
     return await fn();

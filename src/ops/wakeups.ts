@@ -64,7 +64,7 @@ export function registerPane(ctx: Context, agent: string): void {
   if (ctx.env.TMUX && pane && /^%\d+$/.test(pane)) setDoorbell(ctx.db, agent, pane);
 }
 
-export const DOORBELL_LINE = 'You have a new handoff message: run handoff inbox';
+const DOORBELL_LINE = 'You have a new handoff message: run handoff inbox';
 const COALESCE_MS = 30_000;
 
 /** Rings the recipients' doorbells when git config handoff.doorbell is true; returns who was rung. */

@@ -8,7 +8,7 @@ import { diffGitPath, gitHeaderPath } from '../core/text';
 import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
 
 /** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(
     /[&<>"'`]/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
@@ -24,7 +24,7 @@ const TOKEN =
   /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)|(\/\/.*$|#.*$|--.*$)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** One source line with light syntax colouring: strings, comments, numbers, keywords (escaped per token). */
-export function highlight(code: string): string {
+function highlight(code: string): string {
   let out = '';
   let last = 0;
   for (const m of code.matchAll(TOKEN)) {
