@@ -1,4 +1,4 @@
-// npm run bench: every figure is a ratio against `node -e 0` measured in the same run (DESIGN.md section 7).
+// npm run bench: every figure is a ratio against `node -e 0` measured in the same run (CONTRIBUTING.md, "Bench").
 // Usage: node scripts/bench.mjs [name ...]   (no names: all benches)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';

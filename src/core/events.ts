@@ -28,7 +28,7 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
 export const PRIORITIES = ['urgent', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-/** How an identity was found, in the order they are tried (DESIGN.md section 3). */
+/** How an identity was found, in the order they are tried. */
 export type IdentitySource = 'env' | 'flag' | 'runtime' | 'git-user';
 
 /** Who wrote an event. */

@@ -1,6 +1,6 @@
 /**
  * Who is calling: HANDOFF_AGENT, then --as, then a detected agent runtime, then the git user
- * (DESIGN.md section 3). Names are validated here, before anything is written.
+ * (docs/architecture.md, "Identity"). Names are validated here, before anything is written.
  */
 import { UsageError } from '../core/errors';
 import { slugifyName, validateAgentName } from '../core/names';

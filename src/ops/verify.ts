@@ -1,5 +1,5 @@
 /**
- * Verify: walks every chain and checks that the ledger is whole and unaltered (docs/ledger-format.md, "Verification"):
+ * Verify: walks every chain and checks that the ledger is whole and unaltered (docs/ledger-format.md, "Verify"):
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */

@@ -21,7 +21,7 @@ CREATE TABLE events (
 CREATE INDEX events_chain_parent ON events (chain, parent_commit);
 CREATE INDEX events_type_clock ON events (type, clock, id);
 
--- Every witness: event <event_id> saw chain <chain> at <tip> (DESIGN.md section 2).
+-- Every witness: event <event_id> saw chain <chain> at <tip> (docs/ledger-format.md, "Verify").
 CREATE TABLE witnesses (
   event_id TEXT NOT NULL,
   chain    TEXT NOT NULL,
