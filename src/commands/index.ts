@@ -27,6 +27,17 @@ import sync from './sync';
 import thread from './thread';
 import verify from './verify';
 import threads from './threads';
+import claim from './claim';
+import claims from './claims';
+import release from './release';
+import reserve from './reserve';
+import reservations from './reservations';
+import done from './done';
+import fail from './fail';
+import block from './block';
+import tasks from './tasks';
+import search from './search';
+import status from './status';
 import wait from './wait';
 import whoami from './whoami';
 import workOn from './work-on';
@@ -37,6 +48,17 @@ export const COMMAND_DEFS: Record<string, CommandDef<any, any>> = Object.fromEnt
   [
     ack,
     agentHook,
+    block,
+    claim,
+    claims,
+    done,
+    fail,
+    release,
+    reservations,
+    reserve,
+    search,
+    status,
+    tasks,
     agents,
     blame,
     checkout,

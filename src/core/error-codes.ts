@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   unknown_agent_kind: [U, 'init was given an agent it does not know'],
   unknown_hook: [U, 'hooks run was given a hook it does not handle'],
   unreadable_file: [U, '--file cannot be read'],
+  bad_pid: [U, '--pid is not a running process'],
   new_messages: [U, 'agent-hook: new messages wake the agent (exit 2 is how hooks say so)'],
   // Not found (3)
   not_a_repository: [N, 'not inside a git repository'],
@@ -80,10 +81,12 @@ export const ERROR_CODES = {
   unknown_revision: [N, 'the revision does not exist'],
   no_remote: [N, 'the repository has no remote to sync with'],
   unknown_remote: [N, 'no remote has that name'],
+  not_claimed: [N, 'release of a key nobody holds'],
   // Conflict (4)
   chain_rewritten: [C, 'sync refused a chain whose history was rewritten (details lists it)'],
   push_rejected: [C, "the remote refused the push of this clone's chain"],
   id_taken: [C, 'send --id names a message that is a different message'],
+  claim_held: [C, 'another live agent holds the claim (details.holder says who, since and until when)'],
   init_edited: [C, "init --undo found edits inside handoff's part (--force removes them)"],
   // Timeout (5)
   timeout: [T, 'wait or --wait-for ran out of time'],

@@ -9,7 +9,17 @@ import { NAME_PATTERN } from './names';
 /** The event format version written into event.json. v1: the first format. */
 export const EVENT_FORMAT_VERSION = 1;
 
-export const EVENT_TYPES = ['agent', 'message', 'receipt', 'attribution', 'rewrite', 'verdict'] as const;
+export const EVENT_TYPES = [
+  'agent',
+  'message',
+  'receipt',
+  'attribution',
+  'rewrite',
+  'verdict',
+  'claim',
+  'task',
+  'reservation',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const MESSAGE_KINDS = [
@@ -56,11 +66,13 @@ interface EventBase {
 
 export interface AgentEvent extends EventBase {
   type: 'agent';
-  action: 'join' | 'leave' | 'register';
+  action: 'join' | 'leave' | 'register' | 'status';
   name: string;
   team: string | null;
   role: string | null;
   runtime: string | null;
+  /** status: what the agent says it is doing (empty clears it). */
+  note?: string;
 }
 
 export interface MessageEvent extends EventBase {
@@ -82,6 +94,8 @@ export interface MessageEvent extends EventBase {
     snapshot: string;
     files: number;
     excluded: string[];
+    /** The changed paths (at most 1,000), for search and reservation checks. */
+    paths?: string[];
   };
 }
 
@@ -109,6 +123,8 @@ export interface AttributionEvent extends EventBase {
   /** How sure the link to `messages` is (absent in events written before links were recorded: pinned). */
   link?: 'pinned' | 'reply' | 'guess';
   files: LineRanges;
+  /** The commit's subject line (for search; absent in older events). */
+  subject?: string;
 }
 
 export interface RewriteEvent extends EventBase {
@@ -137,7 +153,65 @@ export interface VerdictEvent extends EventBase {
   body_bytes: number;
 }
 
-export type LedgerEvent = AgentEvent | MessageEvent | ReceiptEvent | AttributionEvent | RewriteEvent | VerdictEvent;
+/** The process that holds a claim or reservation: its host, pid and start token (see core/proc.ts). */
+export interface Holder {
+  host: string;
+  pid: number;
+  start: string | null;
+}
+
+export const CLAIM_ACTIONS = ['claim', 'renew', 'release', 'reclaim'] as const;
+
+/** A claim on a key (a task name or a message id): taken, renewed, released, or taken over from a holder that is gone. */
+export interface ClaimEvent extends EventBase {
+  type: 'claim';
+  action: (typeof CLAIM_ACTIONS)[number];
+  key: string;
+  /** claim, renew, reclaim: when the lease runs out unless renewed. */
+  expires?: string;
+  ttl_ms?: number;
+  holder?: Holder;
+  /** reclaim: whose claim was taken, and why it could be. */
+  from?: string;
+  reason?: 'gone' | 'expired';
+  /** claim --remote: the remote whose ref arbitrated the claim. */
+  remote?: string;
+}
+
+export const TASK_STATES = ['done', 'failed', 'blocked'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** The outcome of a request; it also reaches the request's sender as a message (its body is the evidence or reason). */
+export interface TaskEvent extends EventBase {
+  type: 'task';
+  state: TaskState;
+  message: string;
+  thread: string;
+  to: string[];
+  body_bytes: number;
+}
+
+/** Paths an agent means to change (globs), exclusively or not, until released or expired. */
+export interface ReservationEvent extends EventBase {
+  type: 'reservation';
+  action: 'reserve' | 'release';
+  patterns: string[];
+  exclusive?: boolean;
+  expires?: string;
+  holder?: Holder;
+  reason?: string;
+}
+
+export type LedgerEvent =
+  | AgentEvent
+  | MessageEvent
+  | ReceiptEvent
+  | AttributionEvent
+  | RewriteEvent
+  | VerdictEvent
+  | ClaimEvent
+  | TaskEvent
+  | ReservationEvent;
 
 /** Distributive Omit, so that each event type keeps its own fields. */
 export type EventDraft = LedgerEvent extends infer E
@@ -196,6 +270,18 @@ const isList = (v: unknown, max: number, each: (x: unknown) => boolean) =>
 const VIAS = ['env', 'flag', 'runtime', 'mcp-client', 'git-user'];
 const isNullableName = (s: unknown) => s === null || isName(s);
 const isShortText = (s: unknown) => s === null || (typeof s === 'string' && s.length <= 200);
+const isTime = (s: unknown) => typeof s === 'string' && ISO.test(s) && Number.isFinite(Date.parse(s));
+/** A claim key: a task name (as names are) or a message id. */
+export const isKey = (s: unknown): s is string => isName(s) || isEventId(s);
+const isHolder = (h: unknown) =>
+  !!h &&
+  typeof h === 'object' &&
+  !Array.isArray(h) &&
+  typeof (h as Holder).host === 'string' &&
+  (h as Holder).host.length <= 255 &&
+  Number.isSafeInteger((h as Holder).pid) &&
+  (h as Holder).pid > 0 &&
+  ((h as Holder).start === null || (typeof (h as Holder).start === 'string' && (h as Holder).start!.length <= 200));
 
 /** Parses and checks event.json text from git; throws a HandoffError('bad_event') when anything is off. */
 export function parseEvent(text: string): LedgerEvent {
@@ -241,7 +327,8 @@ export function parseEvent(text: string): LedgerEvent {
   }
   switch (e.type) {
     case 'agent':
-      need(['join', 'leave', 'register'].includes(e.action as string), 'bad agent action');
+      need(['join', 'leave', 'register', 'status'].includes(e.action as string), 'bad agent action');
+      need(e.note === undefined || (typeof e.note === 'string' && e.note.length <= 500), 'bad agent note');
       need(
         isName(e.name) && isNullableName(e.team) && isNullableName(e.role) && isShortText(e.runtime),
         'bad agent fields',
@@ -264,7 +351,8 @@ export function parseEvent(text: string): LedgerEvent {
             isObjectId(d.base) &&
             isObjectId(d.snapshot) &&
             isCount(d.files, 10_000_000) &&
-            isList(d.excluded, 100_000, isPath)),
+            isList(d.excluded, 100_000, isPath) &&
+            (d.paths === undefined || isList(d.paths, 1000, isPath))),
         'bad diff',
       );
       break;
@@ -279,6 +367,7 @@ export function parseEvent(text: string): LedgerEvent {
       need(isName(e.agent) && typeof e.human === 'boolean', 'bad attribution agent');
       need(isList(e.messages, 1000, isEventId), 'bad attribution messages');
       need(isRanges(e.files), 'bad attribution lines');
+      need(e.subject === undefined || isShortText(e.subject), 'bad attribution subject');
       need(
         e.link === undefined || e.link === 'pinned' || e.link === 'reply' || e.link === 'guess',
         'bad attribution link',
@@ -334,6 +423,30 @@ export function parseEvent(text: string): LedgerEvent {
             )),
         'bad rewrite lines',
       );
+      break;
+    case 'claim':
+      need((CLAIM_ACTIONS as readonly string[]).includes(e.action as string), 'bad claim action');
+      need(isKey(e.key), 'bad claim key');
+      need(e.expires === undefined || isTime(e.expires), 'bad claim expiry');
+      need(e.ttl_ms === undefined || isCount(e.ttl_ms, 366 * 24 * 3600 * 1000), 'bad claim ttl');
+      need(e.holder === undefined || isHolder(e.holder), 'bad claim holder');
+      need(e.from === undefined || isName(e.from), 'bad reclaim holder');
+      need(e.reason === undefined || e.reason === 'gone' || e.reason === 'expired', 'bad reclaim reason');
+      need(e.remote === undefined || (typeof e.remote === 'string' && isShortText(e.remote)), 'bad claim remote');
+      break;
+    case 'task':
+      need((TASK_STATES as readonly string[]).includes(e.state as string), 'bad task state');
+      need(isEventId(e.message) && isEventId(e.thread), 'bad task message');
+      need(isList(e.to, 10_000, isName), 'bad task recipients');
+      need(isCount(e.body_bytes, 64 * 1024 * 1024), 'bad body size');
+      break;
+    case 'reservation':
+      need(e.action === 'reserve' || e.action === 'release', 'bad reservation action');
+      need(isList(e.patterns, 1000, isPath), 'bad reservation patterns');
+      need(e.exclusive === undefined || typeof e.exclusive === 'boolean', 'bad reservation flag');
+      need(e.expires === undefined || isTime(e.expires), 'bad reservation expiry');
+      need(e.holder === undefined || isHolder(e.holder), 'bad reservation holder');
+      need(e.reason === undefined || isShortText(e.reason), 'bad reservation reason');
       break;
     default:
       throw new BadEvent(`unknown type ${JSON.stringify(e.type)}`);

@@ -39,3 +39,39 @@ export function processAlive(pid: number, token: string | null | undefined): boo
   if (!token) return true;
   return processStartToken(pid) === token;
 }
+
+/** A process's parent pid and command name, or null when it cannot be read. */
+export function processParent(pid: number): { ppid: number; comm: string } | null {
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return Number.isInteger(ppid) ? { ppid, comm } : null;
+    } catch {
+      return null;
+    }
+  }
+  const res = spawnSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], { encoding: 'utf8' });
+  const m = /^\s*(\d+)\s+(.*)$/.exec(res.stdout.trim());
+  return m ? { ppid: Number(m[1]), comm: m[2]!.split('/').pop()! } : null;
+}
+
+/** Command names of agent runtimes, whose process outlives each CLI call an agent makes. */
+const AGENT_COMMANDS = /^(claude|codex|gemini|cursor-agent|cursor|opencode|copilot|aider|goose|amp)$/i;
+
+/**
+ * The long-lived process that stands for the caller: the nearest ancestor that is an agent runtime, else
+ * the parent (the shell or program that ran this command).
+ */
+export function longLivedAncestor(): number {
+  let pid = process.ppid;
+  for (let depth = 0; depth < 16 && pid > 1; depth++) {
+    const p = processParent(pid);
+    if (!p) break;
+    if (AGENT_COMMANDS.test(p.comm)) return pid;
+    pid = p.ppid;
+  }
+  return process.ppid;
+}

@@ -62,6 +62,12 @@ function summaryLine(event: LedgerEvent, body?: string): string {
       return `rewrite (${event.kind}) ${event.pairs.length} commit(s)`;
     case 'verdict':
       return `verdict ${event.verdict} by ${event.author.name} on ${event.message}${body ? `: ${firstLine(body, 50)}` : ''}`;
+    case 'claim':
+      return `claim ${event.action} ${event.key} by ${event.author.name}${event.from ? ` from ${event.from}` : ''}`;
+    case 'task':
+      return `task ${event.state} ${event.message} by ${event.author.name}${body ? `: ${firstLine(body, 50)}` : ''}`;
+    case 'reservation':
+      return `reservation ${event.action} by ${event.author.name}: ${event.patterns.join(' ').slice(0, 60)}`;
   }
 }
 

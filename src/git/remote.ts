@@ -9,6 +9,8 @@ export function listRemotes(cwd: string): string[] {
 export interface TransferOptions {
   /** Receives git's progress (stderr) as it comes; asks git for progress when set. */
   onProgress?: (text: string) => void;
+  /** More options for git (for example --atomic, --force-with-lease=...). */
+  extraArgs?: string[];
 }
 
 /**
@@ -32,6 +34,6 @@ export function pushRefspecs(
   refspecs: string[],
   opts: TransferOptions = {},
 ): Promise<GitResult> {
-  const args = ['push', '--no-verify', ...(opts.onProgress ? ['--progress'] : [])];
+  const args = ['push', '--no-verify', ...(opts.onProgress ? ['--progress'] : []), ...(opts.extraArgs ?? [])];
   return runGitStreaming([...args, '--', remote, ...refspecs], { cwd, allowFailure: true, onStderr: opts.onProgress });
 }

@@ -17,6 +17,10 @@ export interface AgentJson {
   lastSeen: string | null;
   /** A handoff process (wait, mcp) is running for this agent on this machine. */
   live: boolean;
+  /** live: a process runs for it here; idle: none runs, but it was active in the last 15 minutes; gone: neither. */
+  presence: 'live' | 'idle' | 'gone';
+  /** What it says it is working on (handoff status -m). */
+  note: string | null;
   unread: number;
 }
 

@@ -10,6 +10,8 @@ export interface AgentRow {
   joined_at: string | null;
   left_at: string | null;
   last_seen: string | null;
+  note?: string | null;
+  note_ts?: string | null;
 }
 
 /** Applies a join: the agent is active with the given team, role and runtime. */

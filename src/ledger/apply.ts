@@ -7,7 +7,14 @@ import { canonicalJson, type LedgerEvent } from '../core/events';
 import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
 import type { Db } from './db';
 import { commitOfEvent, insertDuplicate, insertEvent, insertWitness } from './events';
-import { applyReceipt, insertMessage } from './messages';
+import { applyReceipt, getMessage, insertMessage } from './messages';
+import {
+  indexForSearch,
+  insertClaimEvent,
+  insertReservationEvent,
+  insertTaskEvent,
+  setAgentNote,
+} from './coordination';
 import { insertAttribution, insertRewrite, insertVerdict } from './attributions';
 
 export interface IndexedEvent {
@@ -55,6 +62,9 @@ const APPLY: { [T in LedgerEvent['type']]: (db: Db, ev: Extract<LedgerEvent, { t
     attribution: applyAttribution,
     verdict: applyVerdict,
     rewrite: applyRewrite,
+    claim: (db, ev) => insertClaimEvent(db, ev),
+    task: applyTask,
+    reservation: (db, ev) => insertReservationEvent(db, ev),
   };
 
 /** An agent joined, left, or is named for the first time. */
@@ -63,6 +73,7 @@ function applyAgent(db: Db, ev: Extract<LedgerEvent, { type: 'agent' }>): void {
     upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
   else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);
   else ensureRegistered(db, ev.name);
+  if (ev.action === 'status') setAgentNote(db, ev.name, ev.note ?? '', ev.ts);
 }
 
 /** A message: its row and one recipient row per addressee. */
@@ -91,6 +102,7 @@ function applyMessage(db: Db, ev: Extract<LedgerEvent, { type: 'message' }>, e: 
     },
     ev.to,
   );
+  indexMessageText(db, ev.id, ev.thread, ev.kind, ev.author.name, ev.ts, ev.clock, e.body ?? '', ev.diff?.paths ?? []);
 }
 
 /** Read and ack receipts of messages. */
@@ -110,6 +122,17 @@ function applyAttribution(db: Db, ev: Extract<LedgerEvent, { type: 'attribution'
     clock: ev.clock,
     link: ev.messages.length ? (ev.link ?? 'pinned') : null,
     files: JSON.stringify(Object.keys(ev.files)),
+  });
+  indexForSearch(db, {
+    body: ev.subject ?? '',
+    subject: ev.subject ?? '',
+    files: Object.keys(ev.files).join(' '),
+    kind: 'commit',
+    ref: ev.commit,
+    thread: ev.messages[0] ?? null,
+    author: ev.agent,
+    ts: ev.ts,
+    clock: ev.clock,
   });
 }
 
@@ -161,4 +184,50 @@ function applyRewrite(db: Db, ev: Extract<LedgerEvent, { type: 'rewrite' }>): vo
       lines: lines ? JSON.stringify(lines) : null,
     });
   }
+}
+
+/** A request's outcome, which also reaches the request's sender as a status message in its thread. */
+function applyTask(db: Db, ev: Extract<LedgerEvent, { type: 'task' }>, e: IndexedEvent): void {
+  insertTaskEvent(db, ev);
+  for (const name of ev.to) ensureRegistered(db, name);
+  insertMessage(
+    db,
+    {
+      id: ev.id,
+      thread: ev.thread,
+      reply_to: ev.message,
+      sender: ev.author.name,
+      address: ev.to.join(','),
+      recipients: ev.to.join(','),
+      kind: 'status',
+      priority: ev.state === 'done' ? 'normal' : 'urgent',
+      ts: ev.ts,
+      clock: ev.clock,
+      body: e.body ?? `[${ev.state}]`,
+      commit_id: e.commit,
+      diff_base: null,
+      diff_tree: null,
+      diff_files: null,
+      excluded: null,
+    },
+    ev.to,
+  );
+  indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, e.body ?? `[${ev.state}]`, []);
+}
+
+/** Adds a message to the full-text index, with its thread's subject and the paths of its diff. */
+function indexMessageText(
+  db: Db,
+  id: string,
+  thread: string,
+  kind: string,
+  author: string,
+  ts: string,
+  clock: number,
+  body: string,
+  paths: string[],
+): void {
+  const root = thread === id ? null : getMessage(db, thread);
+  const subject = (root?.body ?? body).split('\n', 1)[0]!.slice(0, 200);
+  indexForSearch(db, { body, subject, files: paths.join(' '), kind, ref: id, thread, author, ts, clock });
 }

@@ -249,3 +249,11 @@ export function messagesInOrder(db: Db, thread: string | null = null): MessageRo
       : stmt(db, 'SELECT * FROM messages ORDER BY clock, id').all()
   ) as MessageRow[];
 }
+
+/** Requests, review requests and todos, oldest first (what `tasks` lists). */
+export function listWork(db: Db): MessageRow[] {
+  return stmt(
+    db,
+    "SELECT * FROM messages WHERE kind IN ('request', 'review_request', 'todo') ORDER BY clock, id",
+  ).all() as MessageRow[];
+}

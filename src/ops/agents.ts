@@ -1,7 +1,7 @@
 /** Agents: join, leave, the list with liveness, and who the caller is. */
 import os from 'node:os';
 import { processAlive } from '../core/proc';
-import { NotFoundError } from '../core/errors';
+import { NotFoundError, UsageError } from '../core/errors';
 import { validateName } from '../core/names';
 import type { AgentEvent } from '../core/events';
 import { getAgent, listAgents } from '../ledger/agents';
@@ -81,4 +81,22 @@ export function whoami(ctx: Context, input: { as?: string }): WhoamiJson {
     unread: unreadCount(ctx.db, me.name),
     clone: ctx.cloneId,
   };
+}
+
+/** Sets (or, with an empty note, clears) the calling agent's status note. */
+export function setStatus(ctx: Context, input: { note: string; as?: string }): { agent: string; note: string | null } {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const note = input.note.trim();
+  if (note.length > 500) throw new UsageError('body_too_large', 'A status note holds at most 500 characters.');
+  const existing = getAgent(ctx.db, me.name);
+  appendEvent<AgentEvent>(ctx, me, {
+    type: 'agent',
+    action: 'status',
+    name: me.name,
+    team: existing?.team ?? null,
+    role: existing?.role ?? null,
+    runtime: me.runtime,
+    note,
+  });
+  return { agent: me.name, note: note || null };
 }

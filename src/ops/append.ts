@@ -19,11 +19,12 @@ export interface Appended<E extends LedgerEvent = LedgerEvent> {
 export function appendEvent<E extends LedgerEvent>(
   ctx: Context,
   author: IdentityJson,
-  draft: EventDraft & { id?: string },
+  draftOrDecide: (EventDraft & { id?: string }) | (() => EventDraft & { id?: string }),
   payload: EventPayload = {},
 ): Appended<E> {
   requireWritable(ctx, 'write to the ledger');
-  const id = draft.id ?? ctx.newId();
+  let draft: EventDraft & { id?: string } = typeof draftOrDecide === 'function' ? ({} as EventDraft) : draftOrDecide;
+  let id = draft.id ?? '';
   const prepare = (parent: string | null) => {
     // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
     const said = lastWitnessedBy(ctx.db, ctx.cloneId);
@@ -49,6 +50,10 @@ export function appendEvent<E extends LedgerEvent>(
   // The SQLite write lock serialises this clone's writers (the kernel drops it if the process dies);
   // git is written first inside it, so a crash before COMMIT leaves the event in git for the next command.
   return writeTx(ctx.db, () => {
+    // A draft given as a function is decided here, holding the write lock: what it reads cannot change
+    // before the event is written (claims rely on this; it may throw to write nothing).
+    if (typeof draftOrDecide === 'function') draft = draftOrDecide();
+    id = draft.id ?? ctx.newId();
     const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare);
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);

@@ -100,6 +100,7 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     messages: [...new Set(messages)],
     ...(link ? { link } : {}),
     files: addedRanges(patch),
+    subject: info.message.split('\n', 1)[0]!.slice(0, 200),
   });
   return event;
 }

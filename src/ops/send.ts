@@ -115,7 +115,15 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         reply_to: replyTo,
         body_bytes: Buffer.byteLength(body, 'utf8'),
         ...(input.noReply ? { no_reply: true } : {}),
-        diff: snap ? { base: snap.base, snapshot: snap.tree, files: snap.files.length, excluded: snap.excluded } : null,
+        diff: snap
+          ? {
+              base: snap.base,
+              snapshot: snap.tree,
+              files: snap.files.length,
+              excluded: snap.excluded,
+              paths: snap.files.slice(0, 1000),
+            }
+          : null,
       },
       snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
     );

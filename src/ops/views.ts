@@ -39,6 +39,9 @@ export function recipientJson(r: RecipientRow): RecipientJson {
   return { agent: r.agent, status: STATUS_NAMES[r.status] ?? 'stored', readAt: r.read_at, ackedAt: r.acked_at };
 }
 
+/** How long after its last event an agent with no running process counts as idle rather than gone. */
+const IDLE_MS = 15 * 60 * 1000;
+
 /** An agent row as printed. */
 export function agentJson(a: AgentRow, extra: { live: boolean; unread: number }): AgentJson {
   return {
@@ -50,6 +53,8 @@ export function agentJson(a: AgentRow, extra: { live: boolean; unread: number })
     joinedAt: a.joined_at,
     lastSeen: a.last_seen,
     live: extra.live,
+    presence: extra.live ? 'live' : a.last_seen && Date.now() - Date.parse(a.last_seen) < IDLE_MS ? 'idle' : 'gone',
+    note: a.note ?? null,
     unread: extra.unread,
   };
 }

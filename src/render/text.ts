@@ -128,15 +128,22 @@ export function patchLines(io: Io, patch: string): string[] {
 export function agentTable(io: Io, agents: AgentJson[]): string[] {
   return table(
     io,
-    ['NAME', 'RUNTIME', 'STATE', 'TEAM', 'ROLE', 'LAST SEEN', 'UNREAD'],
+    ['NAME', 'RUNTIME', 'STATE', 'TEAM', 'ROLE', 'LAST SEEN', 'UNREAD', 'NOTE'],
     agents.map((a) => [
       paint(io, 'bold', inert(a.name)),
       inert(a.runtime ?? '-'),
-      a.live ? paint(io, 'green', 'live') : paint(io, 'dim', a.status),
+      a.status !== 'active'
+        ? paint(io, 'dim', a.status)
+        : a.presence === 'live'
+          ? paint(io, 'green', 'live')
+          : a.presence === 'idle'
+            ? paint(io, 'yellow', 'idle')
+            : paint(io, 'dim', 'gone'),
       inert(a.team ?? '-'),
       inert(a.role ?? '-'),
       a.lastSeen ? ago(a.lastSeen) : 'never',
       a.unread ? String(a.unread) : '-',
+      inert(a.note ?? ''),
     ]),
   );
 }

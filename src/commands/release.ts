@@ -1,0 +1,41 @@
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { release } from '../ops/claims';
+import { releaseReservations } from '../ops/reservations';
+import { UsageError } from '../core/errors';
+import { withContext } from './_shared';
+
+export default defineCommand({
+  id: 'release',
+  summary: 'Release a claim you hold (or, with --paths, your file reservations).',
+  description: `Releases the claim on a task name or message id so another agent can take it. With --remote,
+the remote's claim ref is released too (by compare-and-swap). With --paths, releases your reservations of
+those paths (all of them with no path given).`,
+  examples: [
+    '<%= config.bin %> release parser-rewrite',
+    '<%= config.bin %> release deploy --remote origin',
+    "<%= config.bin %> release --paths 'src/parser/**'",
+    '<%= config.bin %> release --paths',
+  ],
+  args: [{ name: 'key', description: 'A task name or a message id (or, with --paths, a path or glob).' }],
+  variadic: true,
+  flags: {
+    paths: { type: 'boolean', description: 'Release file reservations instead of a claim.' },
+    remote: { type: 'string', description: "Also release the remote's claim ref.", helpValue: 'name' },
+    as: asFlag,
+    json: jsonFlag,
+  },
+  run(parsed, io) {
+    const f = parsed.flags;
+    const given = [parsed.args.key, ...parsed.rest].filter((x): x is string => x !== undefined);
+    return withContext(io, async (ctx) => {
+      if (f.paths) return releaseReservations(ctx, { patterns: given, as: f.as });
+      if (given.length !== 1) throw new UsageError('missing_id', 'Say which claim to release: handoff release <key>.');
+      return release(ctx, { key: given[0]!, as: f.as, remote: f.remote });
+    });
+  },
+  print(r, io) {
+    if ('key' in r) io.log(r.released ? `${r.agent} released ${r.key}` : `${r.agent} did not hold ${r.key}`);
+    else
+      io.log(r.released.length ? `${r.agent} released ${r.released.join(' ')}` : `${r.agent} held no such reservation`);
+  },
+});

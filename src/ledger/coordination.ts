@@ -1,0 +1,324 @@
+/**
+ * Claims, task outcomes, reservations, status notes and full-text search in SQLite. Claim and reservation
+ * events are stored as they came; the state of a key is folded from them in causal order (clock, id), so
+ * every clone computes the same holder whatever order it indexed chains in.
+ */
+import type { ClaimEvent, ReservationEvent, TaskEvent } from '../core/events';
+import { stmt, type Db } from './db';
+
+export interface ClaimEventRow {
+  id: string;
+  key: string;
+  action: ClaimEvent['action'];
+  agent: string;
+  clone: string;
+  clock: number;
+  ts: string;
+  expires: string | null;
+  ttl_ms: number | null;
+  host: string | null;
+  pid: number | null;
+  proc_start: string | null;
+  from_agent: string | null;
+  reason: string | null;
+  remote: string | null;
+}
+
+/** Records a claim event (idempotent). */
+export function insertClaimEvent(db: Db, ev: ClaimEvent): void {
+  stmt(
+    db,
+    `INSERT OR IGNORE INTO claim_events (id, key, action, agent, clone, clock, ts, expires, ttl_ms, host, pid, proc_start, from_agent, reason, remote)
+     VALUES (@id, @key, @action, @agent, @clone, @clock, @ts, @expires, @ttl_ms, @host, @pid, @proc_start, @from_agent, @reason, @remote)`,
+  ).run({
+    id: ev.id,
+    key: ev.key,
+    action: ev.action,
+    agent: ev.author.name,
+    clone: ev.clone,
+    clock: ev.clock,
+    ts: ev.ts,
+    expires: ev.expires ?? null,
+    ttl_ms: ev.ttl_ms ?? null,
+    host: ev.holder?.host ?? null,
+    pid: ev.holder?.pid ?? null,
+    proc_start: ev.holder?.start ?? null,
+    from_agent: ev.from ?? null,
+    reason: ev.reason ?? null,
+    remote: ev.remote ?? null,
+  });
+}
+
+/** A key's holder after folding its events. */
+export interface ClaimHolder {
+  key: string;
+  agent: string;
+  /** The event that made this agent the holder. */
+  event: string;
+  since: string;
+  expires: string | null;
+  ttl_ms: number | null;
+  host: string | null;
+  pid: number | null;
+  proc_start: string | null;
+  remote: string | null;
+}
+
+/** What folding a key's events found: the holder, claims that lost, and takeovers. */
+export interface ClaimFold {
+  holder: ClaimHolder | null;
+  /** Claims made while someone else held the key (offline, on another clone): they lost to the holder. */
+  lost: { event: string; agent: string; ts: string; winner: string }[];
+  /** Claims taken over from a holder that was gone or whose lease ran out. */
+  taken: { event: string; agent: string; from: string; ts: string; reason: string }[];
+}
+
+/**
+ * Folds a key's events in causal order. A claim takes a free key, a key whose lease ran out before the claim,
+ * or renews the claimant's own; one made while another holds the key loses (the earlier claim wins, ties by
+ * id). A reclaim takes the key from the holder it names. Release frees it; renew extends the holder's lease.
+ */
+export function foldClaims(rows: ClaimEventRow[]): ClaimFold {
+  const out: ClaimFold = { holder: null, lost: [], taken: [] };
+  const take = (r: ClaimEventRow, since = r.ts): ClaimHolder => ({
+    key: r.key,
+    agent: r.agent,
+    event: r.id,
+    since,
+    expires: r.expires,
+    ttl_ms: r.ttl_ms,
+    host: r.host,
+    pid: r.pid,
+    proc_start: r.proc_start,
+    remote: r.remote,
+  });
+  for (const r of rows) {
+    const h = out.holder;
+    const expired = !!h?.expires && Date.parse(r.ts) > Date.parse(h.expires);
+    switch (r.action) {
+      case 'claim':
+      case 'renew':
+        if (!h) out.holder = take(r);
+        else if (h.agent === r.agent) out.holder = take(r, h.since);
+        else if (expired && r.action === 'claim') {
+          out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: 'expired' });
+          out.holder = take(r);
+        } else out.lost.push({ event: r.id, agent: r.agent, ts: r.ts, winner: h.agent });
+        break;
+      case 'reclaim':
+        if (!h) out.holder = take(r);
+        else if (h.agent === r.from_agent || h.agent === r.agent) {
+          if (h.agent !== r.agent)
+            out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: r.reason ?? 'gone' });
+          out.holder = take(r);
+        } else out.lost.push({ event: r.id, agent: r.agent, ts: r.ts, winner: h.agent });
+        break;
+      case 'release':
+        if (h && h.agent === r.agent) out.holder = null;
+        break;
+    }
+  }
+  return out;
+}
+
+/** Every event on `key`, in causal order. */
+export function claimEventsOf(db: Db, key: string): ClaimEventRow[] {
+  return stmt(db, 'SELECT * FROM claim_events WHERE key = ? ORDER BY clock, id').all(key) as ClaimEventRow[];
+}
+
+/** Every key that has claim events. */
+export function claimKeys(db: Db): string[] {
+  return (stmt(db, 'SELECT DISTINCT key FROM claim_events ORDER BY key').all() as { key: string }[]).map((r) => r.key);
+}
+
+/** Keys where `agent` took part (claimed, lost or was taken over): the ones its notices can be about. */
+export function claimKeysOf(db: Db, agent: string): string[] {
+  return (
+    stmt(db, 'SELECT DISTINCT key FROM claim_events WHERE agent = ? OR from_agent = ?').all(agent, agent) as {
+      key: string;
+    }[]
+  ).map((r) => r.key);
+}
+
+/** Whether `agent` was already told about the claim event `event`; marks it told. */
+export function firstNotice(db: Db, event: string, agent: string): boolean {
+  return stmt(db, 'INSERT OR IGNORE INTO claim_notices (event_id, agent) VALUES (?, ?)').run(event, agent).changes > 0;
+}
+
+export interface TaskEventRow {
+  id: string;
+  message_id: string;
+  state: TaskEvent['state'];
+  agent: string;
+  clock: number;
+  ts: string;
+}
+
+/** Records a task outcome (idempotent). */
+export function insertTaskEvent(db: Db, ev: TaskEvent): void {
+  stmt(db, 'INSERT OR IGNORE INTO task_events (id, message_id, state, agent, clock, ts) VALUES (?, ?, ?, ?, ?, ?)').run(
+    ev.id,
+    ev.message,
+    ev.state,
+    ev.author.name,
+    ev.clock,
+    ev.ts,
+  );
+}
+
+/** The latest outcome recorded for each of the messages (by causal order). */
+export function latestOutcomes(db: Db): Map<string, TaskEventRow> {
+  const out = new Map<string, TaskEventRow>();
+  for (const r of stmt(db, 'SELECT * FROM task_events ORDER BY clock, id').all() as TaskEventRow[])
+    out.set(r.message_id, r);
+  return out;
+}
+
+export interface ReservationEventRow {
+  id: string;
+  action: 'reserve' | 'release';
+  agent: string;
+  patterns: string;
+  exclusive: number;
+  clock: number;
+  ts: string;
+  expires: string | null;
+  host: string | null;
+  pid: number | null;
+  proc_start: string | null;
+  reason: string | null;
+}
+
+/** Records a reservation event (idempotent). */
+export function insertReservationEvent(db: Db, ev: ReservationEvent): void {
+  stmt(
+    db,
+    `INSERT OR IGNORE INTO reservation_events (id, action, agent, patterns, exclusive, clock, ts, expires, host, pid, proc_start, reason)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    ev.id,
+    ev.action,
+    ev.author.name,
+    JSON.stringify(ev.patterns),
+    ev.exclusive ? 1 : 0,
+    ev.clock,
+    ev.ts,
+    ev.expires ?? null,
+    ev.holder?.host ?? null,
+    ev.holder?.pid ?? null,
+    ev.holder?.start ?? null,
+    ev.reason ?? null,
+  );
+}
+
+/** One reserved pattern still standing after its agent's releases (expiry and liveness are the caller's). */
+export interface Reservation {
+  event: string;
+  agent: string;
+  pattern: string;
+  exclusive: boolean;
+  since: string;
+  expires: string | null;
+  host: string | null;
+  pid: number | null;
+  proc_start: string | null;
+  reason: string | null;
+}
+
+/** Reservations not released, folded in causal order (a later reserve of a pattern replaces the earlier). */
+export function standingReservations(db: Db): Reservation[] {
+  const rows = stmt(db, 'SELECT * FROM reservation_events ORDER BY clock, id').all() as ReservationEventRow[];
+  const live = new Map<string, Reservation>();
+  for (const r of rows) {
+    const patterns = JSON.parse(r.patterns) as string[];
+    if (r.action === 'release') {
+      for (const k of [...live.keys()])
+        if (live.get(k)!.agent === r.agent && (patterns.length === 0 || patterns.includes(live.get(k)!.pattern)))
+          live.delete(k);
+      continue;
+    }
+    for (const pattern of patterns)
+      live.set(`${r.agent}\0${pattern}`, {
+        event: r.id,
+        agent: r.agent,
+        pattern,
+        exclusive: r.exclusive === 1,
+        since: r.ts,
+        expires: r.expires,
+        host: r.host,
+        pid: r.pid,
+        proc_start: r.proc_start,
+        reason: r.reason,
+      });
+  }
+  return [...live.values()];
+}
+
+/** Sets an agent's status note (an empty note clears it). */
+export function setAgentNote(db: Db, name: string, note: string, ts: string): void {
+  stmt(db, 'UPDATE agents SET note = ?, note_ts = ? WHERE name = ?').run(note || null, note ? ts : null, name);
+}
+
+/** Adds a document to the full-text index. */
+export function indexForSearch(
+  db: Db,
+  doc: {
+    body: string;
+    subject: string;
+    files: string;
+    kind: string;
+    ref: string;
+    thread: string | null;
+    author: string;
+    ts: string;
+    clock: number;
+  },
+): void {
+  stmt(
+    db,
+    'INSERT INTO search (body, subject, files, kind, ref, thread, author, ts, clock) VALUES (@body, @subject, @files, @kind, @ref, @thread, @author, @ts, @clock)',
+  ).run(doc);
+}
+
+export interface SearchRow {
+  kind: string;
+  ref: string;
+  thread: string | null;
+  author: string;
+  ts: string;
+  snippet: string;
+  rank: number;
+}
+
+/**
+ * Runs an FTS5 query (phrases in quotes, prefix*), best first by bm25 (the body weighs most), with a
+ * highlighted snippet (the match between \u0002 and \u0003, for the printer to style). Filters narrow it.
+ */
+export function searchIndex(
+  db: Db,
+  query: string,
+  f: { from?: string; kind?: string; thread?: string; since?: string; limit: number; to?: string },
+): SearchRow[] {
+  const where = ['search MATCH @query'];
+  if (f.from) where.push('author = @from');
+  if (f.kind) where.push('kind = @kind');
+  if (f.thread) where.push('thread = @thread');
+  if (f.since) where.push('ts >= @since');
+  if (f.to) where.push('ref IN (SELECT message_id FROM recipients WHERE agent = @to)');
+  return stmt(
+    db,
+    `SELECT kind, ref, thread, author, ts,
+            snippet(search, -1, char(2), char(3), '…', 12) AS snippet,
+            bm25(search, 10.0, 4.0, 2.0) AS rank
+       FROM search WHERE ${where.join(' AND ')}
+      ORDER BY rank LIMIT @limit`,
+  ).all({
+    query,
+    from: f.from,
+    kind: f.kind,
+    thread: f.thread,
+    since: f.since,
+    to: f.to,
+    limit: f.limit,
+  }) as SearchRow[];
+}

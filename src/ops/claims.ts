@@ -1,0 +1,275 @@
+/**
+ * Claims: one agent at a time holds a key (a task name or a request's message id). In one clone the
+ * decision is taken inside the SQLite write lock, so of any number of concurrent claimers exactly one wins.
+ * Across clones, claims sync as events and every clone folds them the same way (earliest by causal clock);
+ * `claim --remote` makes the remote itself the arbiter with a compare-and-swap push of a ref per key.
+ */
+import os from 'node:os';
+import { ConflictError, NotFoundError, TimeoutError, UsageError } from '../core/errors';
+import { isEventId, type ClaimEvent, type Holder } from '../core/events';
+import { NAME_PATTERN } from '../core/names';
+import { longLivedAncestor, processAlive, processStartToken } from '../core/proc';
+import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
+import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
+import type { IdentityJson } from '../json/types';
+import { getAgent } from '../ledger/agents';
+import {
+  claimEventsOf,
+  claimKeys,
+  claimKeysOf,
+  firstNotice,
+  foldClaims,
+  type ClaimHolder,
+} from '../ledger/coordination';
+import { getMessage } from '../ledger/messages';
+import { appendEvent } from './append';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage } from './lookup';
+
+/** The lease of a claim when --ttl is not given: renewed by the holder's activity, taken over once it runs out. */
+export const DEFAULT_TTL_S = 30 * 60;
+
+export interface ClaimInput {
+  key: string;
+  as?: string;
+  ttlSeconds?: number;
+  /** The holder's long-lived process (default: the agent runtime among this command's ancestors). */
+  pid?: number;
+  /** Block until the key can be taken, at most this long (seconds). */
+  waitSeconds?: number;
+  /** Use this remote's ref for the key as the arbiter. */
+  remote?: string;
+  signal?: AbortSignal;
+}
+
+/** A claim key as given: a task name, or a message id (full, short or prefix), normalised. */
+export function claimKey(ctx: Context, given: string): { key: string; message: string | null } {
+  const g = given.trim();
+  if (/^[0-9A-HJKMNP-TV-Z]{26}$/.test(g)) return { key: g, message: g };
+  // Task names are lowercase; short ids, as tables print them, are uppercase.
+  if (NAME_PATTERN.test(g) && !g.includes('..')) return { key: g, message: null };
+  if (/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{6,26}\??$/.test(g)) {
+    const m = findMessage(ctx, g);
+    return { key: m.id, message: m.id };
+  }
+  throw new UsageError(
+    'invalid_name',
+    `${JSON.stringify(given)} is not a claim key: use a task name (lowercase letters, digits, . _ -) or a message id.`,
+  );
+}
+
+/** The process a claim made now stands for. */
+export function holderOf(pid?: number): Holder {
+  const p = pid ?? longLivedAncestor();
+  if (!processAlive(p, null))
+    throw new UsageError('bad_pid', `--pid ${p} is not a running process; give the agent's own long-lived process.`);
+  return { host: os.hostname(), pid: p, start: processStartToken(p) };
+}
+
+/** Whether a holder still holds: its process runs (same host), its lease (renewed by activity) has not run out. */
+export function liveness(ctx: Context, h: ClaimHolder): HolderJson['liveness'] {
+  const now = ctx.now().getTime();
+  const seen = getAgent(ctx.db, h.agent)?.last_seen;
+  const renewed = seen && h.ttl_ms ? Date.parse(seen) + h.ttl_ms : 0;
+  const expires = Math.max(h.expires ? Date.parse(h.expires) : Infinity, renewed);
+  if (now > expires) return 'expired';
+  if (h.host === os.hostname() && h.pid) return processAlive(h.pid, h.proc_start) ? 'live' : 'gone';
+  return 'unknown';
+}
+
+function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
+  return {
+    agent: h.agent,
+    since: h.since,
+    expires: h.expires,
+    host: h.host,
+    pid: h.pid,
+    liveness: liveness(ctx, h),
+    remote: h.remote,
+  };
+}
+
+function heldError(key: string, h: HolderJson): ConflictError {
+  const where = h.pid ? ` (pid ${h.pid} on ${h.host})` : '';
+  const until = h.expires ? ` until ${h.expires} unless renewed` : '';
+  return new ConflictError(
+    'claim_held',
+    `${key} is claimed by ${h.agent} since ${h.since}${until}${where}. Wait for it with --wait, or ask ${h.agent}.`,
+    { key, holder: h },
+  );
+}
+
+/** Claims a key; throws claim_held (exit 4) naming the holder when another live agent holds it. */
+export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson> {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const { key } = claimKey(ctx, input.key);
+  const ttlMs = Math.round((input.ttlSeconds ?? DEFAULT_TTL_S) * 1000);
+  if (!(ttlMs > 0)) throw new UsageError('usage', '--ttl must be a positive number of seconds.');
+  const holder = holderOf(input.pid);
+  const deadline = Date.now() + (input.waitSeconds ?? 0) * 1000;
+  for (;;) {
+    try {
+      if (input.remote) return await claimRemote(ctx, me, key, ttlMs, holder, input.remote);
+      return claimLocal(ctx, me, key, ttlMs, holder);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || input.waitSeconds === undefined) throw err;
+      if (Date.now() >= deadline || input.signal?.aborted) {
+        throw new TimeoutError('timeout', `${err.message} (waited ${input.waitSeconds}s)`, err.details);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(50, deadline - Date.now()))));
+    }
+  }
+}
+
+function claimLocal(
+  ctx: Context,
+  me: IdentityJson,
+  key: string,
+  ttlMs: number,
+  holder: Holder,
+  remote?: string,
+): ClaimJson {
+  let decided: Pick<ClaimJson, 'action' | 'reclaimed'> = { action: 'claimed', reclaimed: null };
+  const { event } = appendEvent<ClaimEvent>(ctx, me, () => {
+    const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+    const expires = new Date(ctx.now().getTime() + ttlMs).toISOString();
+    const base = { type: 'claim' as const, key, expires, ttl_ms: ttlMs, holder, ...(remote ? { remote } : {}) };
+    if (!h) {
+      decided = { action: 'claimed', reclaimed: null };
+      return { ...base, action: 'claim' as const };
+    }
+    if (h.agent === me.name) {
+      decided = { action: 'renewed', reclaimed: null };
+      return { ...base, action: 'renew' as const };
+    }
+    const state = liveness(ctx, h);
+    if (state === 'gone' || state === 'expired' || remote) {
+      const reason = state === 'gone' ? 'gone' : 'expired';
+      decided = { action: 'reclaimed', reclaimed: { from: h.agent, reason, since: h.since } };
+      return { ...base, action: 'reclaim' as const, from: h.agent, reason };
+    }
+    throw heldError(key, holderJson(ctx, h));
+  });
+  const h = foldClaims(claimEventsOf(ctx.db, key)).holder!;
+  return { key, agent: me.name, ...decided, holder: holderJson(ctx, h), event: event.id };
+}
+
+async function claimRemote(
+  ctx: Context,
+  me: IdentityJson,
+  key: string,
+  ttlMs: number,
+  holder: Holder,
+  remote: string,
+): Promise<ClaimJson> {
+  const current = await readRemoteClaim(ctx.repo, remote, key);
+  const now = ctx.now();
+  const rec = current?.record;
+  let reclaimed: ClaimJson['reclaimed'] = null;
+  if (rec && rec.state === 'held' && rec.agent !== me.name) {
+    const expired = now.getTime() > Date.parse(rec.expires);
+    const gone = rec.host === os.hostname() && !processAlive(rec.pid, rec.start);
+    if (!expired && !gone) throw heldError(key, remoteHolderJson(rec, 'unknown', remote));
+    reclaimed = { from: rec.agent, reason: gone ? 'gone' : 'expired', since: rec.since };
+  }
+  const record: RemoteClaimRecord = {
+    key,
+    state: 'held',
+    agent: me.name,
+    clone: ctx.cloneId,
+    since: rec && rec.state === 'held' && rec.agent === me.name ? rec.since : now.toISOString(),
+    expires: new Date(now.getTime() + ttlMs).toISOString(),
+    host: holder.host,
+    pid: holder.pid,
+    start: holder.start,
+  };
+  const won = await casRemoteClaim(ctx.repo, remote, key, record, current?.oid ?? null);
+  if (!won) {
+    const after = await readRemoteClaim(ctx.repo, remote, key);
+    if (after?.record.state === 'held') throw heldError(key, remoteHolderJson(after.record, 'unknown', remote));
+    throw new ConflictError('claim_held', `${key} changed on ${remote} while claiming it; try again.`, { key });
+  }
+  // The remote decided; the local ledger records it so that it syncs and replays like every claim.
+  const out = claimLocal(ctx, me, key, ttlMs, holder, remote);
+  return { ...out, action: reclaimed ? 'reclaimed' : out.action === 'renewed' ? 'renewed' : 'claimed', reclaimed };
+}
+
+function remoteHolderJson(rec: RemoteClaimRecord, liveness: HolderJson['liveness'], remote: string): HolderJson {
+  return { agent: rec.agent, since: rec.since, expires: rec.expires, host: rec.host, pid: rec.pid, liveness, remote };
+}
+
+/** Releases a key this agent holds. */
+export async function release(
+  ctx: Context,
+  input: { key: string; as?: string; remote?: string },
+): Promise<ReleaseJson> {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const { key } = claimKey(ctx, input.key);
+  if (input.remote) {
+    const current = await readRemoteClaim(ctx.repo, input.remote, key);
+    if (current && current.record.state === 'held') {
+      if (current.record.agent !== me.name)
+        throw heldError(key, remoteHolderJson(current.record, 'unknown', input.remote));
+      const ok = await casRemoteClaim(
+        ctx.repo,
+        input.remote,
+        key,
+        { ...current.record, state: 'released' },
+        current.oid,
+      );
+      if (!ok)
+        throw new ConflictError('claim_held', `${key} changed on ${input.remote} while releasing it; try again.`, {
+          key,
+        });
+    }
+  }
+  return releaseLocal(ctx, me, key);
+}
+
+/** Releases `key` if `me` holds it in the local ledger (a no-op otherwise). */
+export function releaseLocal(ctx: Context, me: IdentityJson, key: string, quiet = false): ReleaseJson {
+  const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+  if (!h) {
+    if (quiet) return { key, agent: me.name, released: false, event: null };
+    throw new NotFoundError('not_claimed', `${key} is not claimed by anyone.`);
+  }
+  if (h.agent !== me.name) {
+    if (quiet) return { key, agent: me.name, released: false, event: null };
+    throw heldError(key, holderJson(ctx, h));
+  }
+  const { event } = appendEvent<ClaimEvent>(ctx, me, { type: 'claim', action: 'release', key });
+  return { key, agent: me.name, released: true, event: event.id };
+}
+
+/** The keys held now (with --all, also ones whose holder is gone or expired); with `mine`, only this agent's. */
+export function claims(ctx: Context, input: { as?: string; mine?: boolean; all?: boolean }): ClaimsJson {
+  const me = input.mine ? resolveIdentity(ctx, { as: input.as }).name : null;
+  const out: ClaimsJson['claims'] = [];
+  for (const key of claimKeys(ctx.db)) {
+    const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+    if (!h || (me && h.agent !== me)) continue;
+    const holder = holderJson(ctx, h);
+    if (!input.all && (holder.liveness === 'gone' || holder.liveness === 'expired')) continue;
+    const m = isEventId(key) ? getMessage(ctx.db, key) : undefined;
+    out.push({ key, holder, message: m ? { id: m.id, subject: m.body.split('\n', 1)[0]!.slice(0, 80) } : null });
+  }
+  return { claims: out };
+}
+
+/** Notices for `agent` about its claims that lost to an earlier one or were taken over; each is given once. */
+export function claimNotices(ctx: Context, agent: string): string[] {
+  const out: string[] = [];
+  for (const key of claimKeysOf(ctx.db, agent)) {
+    const fold = foldClaims(claimEventsOf(ctx.db, key));
+    for (const l of fold.lost)
+      if (l.agent === agent && firstNotice(ctx.db, l.event, agent))
+        out.push(`your claim of ${key} (${l.ts}) lost to ${l.winner}, who claimed it first; ${l.winner} holds it.`);
+    for (const t of fold.taken)
+      if (t.from === agent && firstNotice(ctx.db, t.event, agent))
+        out.push(
+          `your claim of ${key} was taken over by ${t.agent} at ${t.ts} (${t.reason === 'gone' ? 'your process was gone' : 'your lease ran out'}).`,
+        );
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+/**
+ * File reservations: an agent says which paths (globs) it means to change, exclusively or not, until it
+ * releases them or the lease runs out. Commits and attached diffs that touch another live agent's
+ * exclusive reservation are warned about (or, with handoff.reservations=block, a commit is refused).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ReservationEvent } from '../core/events';
+import { UsageError } from '../core/errors';
+import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
+import { standingReservations, type Reservation } from '../ledger/coordination';
+import { appendEvent } from './append';
+import { holderOf, liveness } from './claims';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+
+/** Default lease of a reservation (seconds), renewed by the holder's activity. */
+const DEFAULT_TTL_S = 2 * 3600;
+
+/** A marker file that exists while exclusive reservations may stand: the pre-commit hook skips node without it. */
+export function reservationMarker(ctx: Pick<Context, 'dataDir'>): string {
+  return path.join(ctx.dataDir, 'reservations');
+}
+
+function checkPattern(p: string): string {
+  const clean = p.trim().replace(/^\.\//, '');
+  if (!clean || clean.length > 4096 || clean.includes('\0') || clean.startsWith('/') || clean.split('/').includes('..'))
+    throw new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
+  return clean;
+}
+
+function matcher(pattern: string): (file: string) => boolean {
+  const picomatch = require('picomatch') as typeof import('picomatch');
+  const m = picomatch(pattern, { dot: true });
+  // A directory reserves what is under it.
+  const under = pattern.replace(/\/+$/, '');
+  return (file) => m(file) || file === under || file.startsWith(`${under}/`);
+}
+
+function toJson(ctx: Context, r: Reservation): ReservationJson {
+  const live = liveness(ctx, {
+    key: r.pattern,
+    agent: r.agent,
+    event: r.event,
+    since: r.since,
+    expires: r.expires,
+    ttl_ms: r.expires ? Date.parse(r.expires) - Date.parse(r.since) : null,
+    host: r.host,
+    pid: r.pid,
+    proc_start: r.proc_start,
+    remote: null,
+  });
+  return {
+    agent: r.agent,
+    pattern: r.pattern,
+    exclusive: r.exclusive,
+    since: r.since,
+    expires: r.expires,
+    liveness: live,
+    reason: r.reason,
+  };
+}
+
+/** Reservations that stand and whose holder is not gone or expired. */
+function standing(ctx: Context): ReservationJson[] {
+  return standingReservations(ctx.db)
+    .map((r) => toJson(ctx, r))
+    .filter((r) => r.liveness === 'live' || r.liveness === 'unknown');
+}
+
+/** Keeps the marker file in step: present while any exclusive reservation stands. */
+export function refreshMarker(ctx: Context): void {
+  if (ctx.readOnly) return;
+  const any = standing(ctx).some((r) => r.exclusive);
+  try {
+    if (any) fs.writeFileSync(reservationMarker(ctx), '', { mode: 0o600 });
+    else fs.rmSync(reservationMarker(ctx), { force: true });
+  } catch {
+    /* the hook then starts node and checks for itself */
+  }
+}
+
+/** Reserves paths or globs for the calling agent. */
+export function reserve(
+  ctx: Context,
+  input: { patterns: string[]; exclusive?: boolean; ttlSeconds?: number; reason?: string; as?: string; pid?: number },
+): ReserveJson {
+  if (input.patterns.length === 0)
+    throw new UsageError('bad_path', 'Say which paths to reserve: handoff reserve <path or glob>...');
+  const me = resolveIdentity(ctx, { as: input.as });
+  const patterns = [...new Set(input.patterns.map(checkPattern))];
+  const ttl = (input.ttlSeconds ?? DEFAULT_TTL_S) * 1000;
+  const expires = new Date(ctx.now().getTime() + ttl).toISOString();
+  const reason = input.reason?.slice(0, 200);
+  const { event } = appendEvent<ReservationEvent>(ctx, me, {
+    type: 'reservation',
+    action: 'reserve',
+    patterns,
+    exclusive: !!input.exclusive,
+    expires,
+    holder: holderOf(input.pid),
+    ...(reason ? { reason } : {}),
+  });
+  refreshMarker(ctx);
+  const mine = patterns.map(matcher);
+  const conflicts = standing(ctx).filter(
+    (r) => r.agent !== me.name && r.exclusive && patterns.some((p, i) => mine[i]!(r.pattern) || matcher(r.pattern)(p)),
+  );
+  return { agent: me.name, patterns, exclusive: !!input.exclusive, expires, event: event.id, conflicts };
+}
+
+/** Releases the caller's reservations of `patterns` (all of them when none is given). */
+export function releaseReservations(
+  ctx: Context,
+  input: { patterns: string[]; as?: string },
+): { agent: string; released: string[] } {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const patterns = input.patterns.map(checkPattern);
+  const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
+  const released = held.filter((r) => patterns.length === 0 || patterns.includes(r.pattern)).map((r) => r.pattern);
+  if (released.length) appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns });
+  refreshMarker(ctx);
+  return { agent: me.name, released };
+}
+
+/** Every standing reservation (with `all`, also those of agents that are gone or expired). */
+export function reservations(ctx: Context, input: { all?: boolean } = {}): ReservationsJson {
+  const rows = standingReservations(ctx.db).map((r) => toJson(ctx, r));
+  return { reservations: input.all ? rows : rows.filter((r) => r.liveness === 'live' || r.liveness === 'unknown') };
+}
+
+/** The files among `files` that another live agent reserved exclusively, with the reservation. */
+export function reservedByOthers(
+  ctx: Context,
+  me: string,
+  files: string[],
+): { file: string; reservation: ReservationJson }[] {
+  const others = standing(ctx).filter((r) => r.exclusive && r.agent !== me);
+  if (others.length === 0) return [];
+  const tests = others.map((r) => ({ r, test: matcher(r.pattern) }));
+  const out: { file: string; reservation: ReservationJson }[] = [];
+  for (const file of files) {
+    const hit = tests.find((t) => t.test(file));
+    if (hit) out.push({ file, reservation: hit.r });
+  }
+  return out;
+}

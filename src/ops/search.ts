@@ -1,0 +1,55 @@
+/** Full-text search over message bodies, thread subjects, attached file names and attributed commits. */
+import { UsageError } from '../core/errors';
+import type { SearchJson } from '../json/coordination';
+import { searchIndex } from '../ledger/coordination';
+import type { Context } from './context';
+import { findMessage } from './lookup';
+
+/**
+ * Runs a query in SQLite FTS5 syntax: words (all must match), "a phrase", prefix*, OR, NOT. A query that is
+ * not valid FTS5 is searched as plain words. Best matches first (bm25; the body weighs most).
+ */
+export function search(
+  ctx: Context,
+  input: { query: string; from?: string; to?: string; kind?: string; since?: string; thread?: string; limit?: number },
+): SearchJson {
+  const query = input.query.trim();
+  if (!query) throw new UsageError('usage', 'Say what to search for: handoff search "<words>".');
+  const since = input.since ? sinceTime(input.since) : undefined;
+  const thread = input.thread ? findMessage(ctx, input.thread).thread : undefined;
+  const filters = { from: input.from, to: input.to, kind: input.kind, since, thread, limit: input.limit ?? 20 };
+  let rows;
+  try {
+    rows = searchIndex(ctx.db, query, filters);
+  } catch (err) {
+    if (!/fts5|syntax/i.test((err as Error).message)) throw err;
+    // Not FTS5 syntax (a stray quote, a colon): search the words themselves.
+    const plain = (query.match(/[\p{L}\p{N}_]+/gu) ?? []).map((w) => `"${w}"`).join(' ');
+    if (!plain) return { query, hits: [] };
+    rows = searchIndex(ctx.db, plain, filters);
+  }
+  return {
+    query,
+    hits: rows.map((r) => ({
+      kind: r.kind,
+      id: r.ref,
+      thread: r.thread,
+      author: r.author,
+      ts: r.ts,
+      snippet: r.snippet,
+      rank: r.rank,
+    })),
+  };
+}
+
+function sinceTime(v: string): string {
+  const rel = /^(\d+)\s*(m|min|h|d|w)$/i.exec(v.trim());
+  if (rel) {
+    const unit = { m: 60e3, min: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[rel[2]!.toLowerCase() as 'm']!;
+    return new Date(Date.now() - Number(rel[1]) * unit).toISOString();
+  }
+  const t = Date.parse(v);
+  if (!Number.isFinite(t))
+    throw new UsageError('bad_date', `--since ${JSON.stringify(v)} is not a date (2026-12-01, or 3d, 12h).`);
+  return new Date(t).toISOString();
+}

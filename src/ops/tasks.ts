@@ -1,0 +1,91 @@
+/** Task outcomes: done, failed or blocked, told to the request's sender; and the list of requests with their state. */
+import { UsageError } from '../core/errors';
+import type { TaskEvent, TaskState } from '../core/events';
+import type { OutcomeJson, TaskJson, TasksJson } from '../json/coordination';
+import { claimEventsOf, foldClaims, latestOutcomes } from '../ledger/coordination';
+import { listWork } from '../ledger/messages';
+import { appendEvent } from './append';
+import { checkBody } from './body';
+import { liveness, releaseLocal } from './claims';
+import type { Context } from './context';
+import { resolveIdentity } from './identity';
+import { findMessage } from './lookup';
+
+/** Records the outcome of a request and releases its claim if the caller holds it. */
+export function recordOutcome(
+  ctx: Context,
+  input: { id: string; state: TaskState; body?: string; as?: string },
+): OutcomeJson {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const m = findMessage(ctx, input.id);
+  if (input.state !== 'done' && !input.body?.trim())
+    throw new UsageError(
+      'empty_body',
+      `Say why with -m (handoff ${input.state === 'failed' ? 'fail' : 'block'} <id> -m "...").`,
+    );
+  const body = input.body?.trim() ? checkBody(ctx, input.body) : '';
+  const { event } = appendEvent<TaskEvent>(
+    ctx,
+    me,
+    {
+      type: 'task',
+      state: input.state,
+      message: m.id,
+      thread: m.thread,
+      to: [m.sender],
+      body_bytes: Buffer.byteLength(body, 'utf8'),
+    },
+    { body },
+  );
+  const released = releaseLocal(ctx, me, m.id, true).released;
+  return { message: m.id, state: input.state, to: [m.sender], event: event.id, released };
+}
+
+/** Requests (request, review_request, todo) with their state: open, claimed, reclaimable, done, failed, blocked. */
+export function tasks(
+  ctx: Context,
+  input: { open?: boolean; failed?: boolean; mine?: boolean; as?: string; limit?: number },
+): TasksJson {
+  const me = input.mine ? resolveIdentity(ctx, { as: input.as }).name : null;
+  const outcomes = latestOutcomes(ctx.db);
+  const out: TaskJson[] = [];
+  for (const m of listWork(ctx.db)) {
+    const fold = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
+    const o = outcomes.get(m.id);
+    let claim: TaskJson['claim'] = null;
+    if (fold) {
+      claim = {
+        agent: fold.agent,
+        since: fold.since,
+        expires: fold.expires,
+        host: fold.host,
+        pid: fold.pid,
+        liveness: liveness(ctx, fold),
+        remote: fold.remote,
+      };
+    }
+    const state: TaskJson['state'] = o
+      ? o.state
+      : claim
+        ? claim.liveness === 'gone' || claim.liveness === 'expired'
+          ? 'reclaimable'
+          : 'claimed'
+        : 'open';
+    const to = m.recipients ? m.recipients.split(',') : [];
+    if (me && !to.includes(me) && claim?.agent !== me && m.sender !== me) continue;
+    if (input.open && !['open', 'claimed', 'reclaimable'].includes(state)) continue;
+    if (input.failed && state !== 'failed') continue;
+    out.push({
+      id: m.id,
+      from: m.sender,
+      to,
+      kind: m.kind,
+      subject: m.body.split('\n', 1)[0]!.slice(0, 100),
+      ts: m.ts,
+      state,
+      claim,
+      outcome: o ? { state: o.state, by: o.agent, ts: o.ts, event: o.id } : null,
+    });
+  }
+  return { tasks: input.limit ? out.slice(-input.limit) : out };
+}
