@@ -24,6 +24,7 @@ commit's agent exactly as the installed hooks do, and never fails the commit.`,
       );
     }
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
-    runHook(paths, parsed.args.hook!, parsed.rest);
+    // Only a deliberate refusal (pre-commit in block mode) fails the hook.
+    if (runHook(paths, parsed.args.hook!, parsed.rest) !== 0) process.exitCode = 1;
   },
 });

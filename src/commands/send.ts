@@ -87,6 +87,7 @@ diff against HEAD travel with the message. Prints the message id.`,
   },
   print(r, io) {
     io.log(r.message.id);
+    for (const n of r.notices ?? []) io.warn(`handoff: ${n}`);
     if (r.message.diff?.excluded.length)
       io.warn(`handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.join(', ')}`);
     if (r.waited?.reply) io.log(messageBlock(io, r.waited.reply).join('\n'));

@@ -174,3 +174,11 @@ export function replacedObjects(cwd: string): Map<string, string> {
   }
   return out;
 }
+
+/** Paths the next commit changes (staged), as git lists them. */
+export function stagedFiles(cwd: string): string[] {
+  return runGit(['diff', '--cached', '--name-only', '-z', '--no-renames'], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .split('\0')
+    .filter(Boolean);
+}

@@ -4,6 +4,8 @@
  */
 import { closeContext, openContext, type Context } from '../ops/context';
 import { spoolHead } from '../ops/spool';
+import { resolveIdentity } from '../ops/identity';
+import { stagedReservationHits } from '../ops/reservations';
 
 const HOOK_BUSY_MS = 1000;
 const isBusy = (err: unknown) =>
@@ -20,6 +22,7 @@ async function readStdin(): Promise<string> {
 export async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   let ctx: Context | undefined;
+  let refused = false;
   try {
     if (process.env.HANDOFF_HOOKS === '0') return;
     const input = name === 'post-rewrite' ? await readStdin() : '';
@@ -30,6 +33,23 @@ export async function main(argv: string[]): Promise<void> {
       busyTimeoutMs: HOOK_BUSY_MS,
       skipIndex: true,
     });
+    if (name === 'pre-commit') {
+      const me = resolveIdentity(ctx);
+      const hits = stagedReservationHits(ctx, me.name);
+      if (hits.length === 0) return;
+      const block = ctx.config().get('handoff.reservations')?.at(-1) === 'block';
+      for (const h of hits.slice(0, 10))
+        process.stderr.write(
+          `handoff: ${h.file} is reserved exclusively by ${h.reservation.agent}${h.reservation.reason ? ` (${h.reservation.reason})` : ''}.\n`,
+        );
+      if (block) {
+        process.stderr.write(
+          'handoff: commit refused (git config handoff.reservations block). Ask the holder, or commit with HANDOFF_HOOKS=0.\n',
+        );
+        refused = true;
+      } else process.stderr.write('handoff: committing anyway; say so to the holder.\n');
+      return;
+    }
     if (name === 'post-commit') {
       let event = null;
       try {
@@ -57,7 +77,8 @@ export async function main(argv: string[]): Promise<void> {
     } catch {
       /* closing never matters here */
     }
-    process.exitCode = 0;
+    // 3 tells the pre-commit hook script that the commit is refused on purpose.
+    process.exitCode = refused ? 3 : 0;
   }
 }
 

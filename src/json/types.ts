@@ -65,6 +65,8 @@ export interface SendJson {
   waited?: { for: 'read' | 'reply'; recipients?: RecipientJson[]; reply?: MessageJson };
   /** With --id: the message was already sent with this id, and nothing new was written. */
   alreadySent?: boolean;
+  /** Advice: the attached diff touches paths another live agent reserved exclusively. */
+  notices?: string[];
 }
 
 export interface ShowJson {

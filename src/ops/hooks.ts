@@ -9,7 +9,7 @@ import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 import type { HooksJson } from '../json/setup';
 
-export const HOOK_NAMES = ['prepare-commit-msg', 'post-commit', 'post-rewrite'] as const;
+export const HOOK_NAMES = ['pre-commit', 'prepare-commit-msg', 'post-commit', 'post-rewrite'] as const;
 
 export interface HookPaths {
   /** handoff's package root (holds hooks/ and dist/hook.js). */
@@ -67,20 +67,21 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
 
 /**
  * Runs one of handoff's git hooks in this process's repository, for a hook file the team keeps (husky):
- * `handoff hooks run <name> "$@"`. prepare-commit-msg runs its shell script; the others the hook entry.
- * Never fails: the exit status is always 0.
+ * `handoff hooks run <name> "$@"`. prepare-commit-msg and pre-commit run their shell scripts; the others
+ * the hook entry. Never fails because of handoff: the status is 0, except 1 when pre-commit refuses a commit
+ * on purpose (handoff.reservations=block).
  */
 export function runHook(paths: HookPaths, name: string, args: string[]): number {
   if (!(HOOK_NAMES as readonly string[]).includes(name)) return 0;
-  if (name === 'prepare-commit-msg') {
+  if (name === 'prepare-commit-msg' || name === 'pre-commit') {
     const tmp = path.join(os.tmpdir(), `handoff-hook-${process.pid}-${name}`);
     fs.writeFileSync(tmp, render(paths, name), { mode: 0o700 });
     try {
-      spawnSync('sh', [tmp, ...args], { stdio: 'inherit' });
+      const res = spawnSync('sh', [tmp, ...args], { stdio: 'inherit' });
+      return name === 'pre-commit' && res.status === 1 ? 1 : 0;
     } finally {
       fs.rmSync(tmp, { force: true });
     }
-    return 0;
   }
   spawnSync(paths.node, [path.join(paths.root, 'dist', 'hook.js'), name, ...args], { stdio: 'inherit' });
   return 0;

@@ -4,6 +4,7 @@ import type { ReceiptEvent } from '../core/events';
 import { getMessage, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
 import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
 import { appendEvent } from './append';
+import { claimNotices } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
@@ -39,11 +40,14 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
     agent: me.name,
     unread: unreadCount(ctx.db, me.name),
     messages,
-    notices: loopNotices(
-      ctx,
-      me.name,
-      messages.filter((m) => m.status === 'stored'),
-    ),
+    notices: [
+      ...loopNotices(
+        ctx,
+        me.name,
+        messages.filter((m) => m.status === 'stored'),
+      ),
+      ...claimNotices(ctx, me.name),
+    ],
   };
 }
 

@@ -10,11 +10,14 @@
  * witnessed are indexed first: when two events claim one id, the one from a chain others vouched for is
  * indexed first and stands; the other is recorded as a duplicate.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { listChainCommits, readChainEvents, readChainTips, type ChainEvent } from '../git/ledger-format';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { allWitnesses, knownTips, quarantine, quarantined, releaseQuarantine, setKnownTip } from '../ledger/events';
 import type { Context } from './context';
+import { standingReservations } from '../ledger/coordination';
 
 /** How far ahead of this machine's clock an event may be dated and still be indexed now. */
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
@@ -161,5 +164,22 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
       }
     });
   }
+  if (report.indexed > 0 && !ctx.readOnly) markReservations(ctx);
   return report;
+}
+
+/**
+ * Keeps <data dir>/reservations present while an exclusive reservation may stand, so that the pre-commit
+ * hook starts node only then (ops/reservations.ts checks liveness and paths).
+ */
+export function markReservations(ctx: Context): void {
+  const now = ctx.now().toISOString();
+  const any = standingReservations(ctx.db).some((r) => r.exclusive && (!r.expires || r.expires > now));
+  const marker = path.join(ctx.dataDir, 'reservations');
+  try {
+    if (any) fs.writeFileSync(marker, '', { mode: 0o600 });
+    else fs.rmSync(marker, { force: true });
+  } catch {
+    /* the hook then finds no marker, or an old one, and at worst checks for nothing */
+  }
 }

@@ -3,9 +3,8 @@
  * releases them or the lease runs out. Commits and attached diffs that touch another live agent's
  * exclusive reservation are warned about (or, with handoff.reservations=block, a commit is refused).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ReservationEvent } from '../core/events';
+import { stagedFiles } from '../git/history';
 import { UsageError } from '../core/errors';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
 import { standingReservations, type Reservation } from '../ledger/coordination';
@@ -13,14 +12,10 @@ import { appendEvent } from './append';
 import { holderOf, liveness } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
+import { markReservations } from './index-chains';
 
 /** Default lease of a reservation (seconds), renewed by the holder's activity. */
 const DEFAULT_TTL_S = 2 * 3600;
-
-/** A marker file that exists while exclusive reservations may stand: the pre-commit hook skips node without it. */
-export function reservationMarker(ctx: Pick<Context, 'dataDir'>): string {
-  return path.join(ctx.dataDir, 'reservations');
-}
 
 function checkPattern(p: string): string {
   const clean = p.trim().replace(/^\.\//, '');
@@ -68,18 +63,6 @@ function standing(ctx: Context): ReservationJson[] {
     .filter((r) => r.liveness === 'live' || r.liveness === 'unknown');
 }
 
-/** Keeps the marker file in step: present while any exclusive reservation stands. */
-export function refreshMarker(ctx: Context): void {
-  if (ctx.readOnly) return;
-  const any = standing(ctx).some((r) => r.exclusive);
-  try {
-    if (any) fs.writeFileSync(reservationMarker(ctx), '', { mode: 0o600 });
-    else fs.rmSync(reservationMarker(ctx), { force: true });
-  } catch {
-    /* the hook then starts node and checks for itself */
-  }
-}
-
 /** Reserves paths or globs for the calling agent. */
 export function reserve(
   ctx: Context,
@@ -101,7 +84,7 @@ export function reserve(
     holder: holderOf(input.pid),
     ...(reason ? { reason } : {}),
   });
-  refreshMarker(ctx);
+  markReservations(ctx);
   const mine = patterns.map(matcher);
   const conflicts = standing(ctx).filter(
     (r) => r.agent !== me.name && r.exclusive && patterns.some((p, i) => mine[i]!(r.pattern) || matcher(r.pattern)(p)),
@@ -119,7 +102,7 @@ export function releaseReservations(
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
   const released = held.filter((r) => patterns.length === 0 || patterns.includes(r.pattern)).map((r) => r.pattern);
   if (released.length) appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns });
-  refreshMarker(ctx);
+  markReservations(ctx);
   return { agent: me.name, released };
 }
 
@@ -144,4 +127,9 @@ export function reservedByOthers(
     if (hit) out.push({ file, reservation: hit.r });
   }
   return out;
+}
+
+/** The staged files of the next commit that another live agent reserved exclusively (for the pre-commit hook). */
+export function stagedReservationHits(ctx: Context, me: string): { file: string; reservation: ReservationJson }[] {
+  return reservedByOthers(ctx, me, stagedFiles(ctx.repo.cwd));
 }

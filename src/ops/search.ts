@@ -22,7 +22,8 @@ export function search(
   try {
     rows = searchIndex(ctx.db, query, filters);
   } catch (err) {
-    if (!/fts5|syntax/i.test((err as Error).message)) throw err;
+    // SQLite's FTS5 parser reports a bad query as a plain SQLITE_ERROR ("unterminated string", "no such column").
+    if ((err as { code?: string }).code !== 'SQLITE_ERROR') throw err;
     // Not FTS5 syntax (a stray quote, a colon): search the words themselves.
     const plain = (query.match(/[\p{L}\p{N}_]+/gu) ?? []).map((w) => `"${w}"`).join(' ');
     if (!plain) return { query, hits: [] };
@@ -36,7 +37,8 @@ export function search(
       thread: r.thread,
       author: r.author,
       ts: r.ts,
-      snippet: r.snippet,
+      // Matches are marked **like this** (Markdown bold), which agents and terminals both read.
+      snippet: r.snippet.replace(/[\u0002\u0003]/g, '**'),
       rank: r.rank,
     })),
   };

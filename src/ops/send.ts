@@ -7,6 +7,7 @@ import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import { requireWritable, type Context } from './context';
+import { reservedByOthers } from './reservations';
 import { setWorkingOn } from './working';
 import { WORK_KINDS } from './inbox';
 import { resolveIdentity } from './identity';
@@ -144,12 +145,21 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   }
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
-  if (!input.waitFor) return { message };
+  const reserved = snap ? reservedByOthers(ctx, me.name, snap.files) : [];
+  const notices = reserved.length
+    ? [
+        `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved
+          .slice(0, 5)
+          .map((r) => `${r.file} (${r.reservation.agent}${r.reservation.reason ? `: ${r.reservation.reason}` : ''})`)
+          .join(', ')}${reserved.length > 5 ? ', ...' : ''}.`,
+      ]
+    : undefined;
+  if (!input.waitFor) return { message, ...(notices ? { notices } : {}) };
   const waited = await waitForReadOrReply(ctx, {
     message: event.id,
     for: input.waitFor,
     timeoutSeconds: input.timeoutSeconds ?? 300,
     onWaiting: input.onWaiting,
   });
-  return { message, waited };
+  return { message, waited, ...(notices ? { notices } : {}) };
 }

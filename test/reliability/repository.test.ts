@@ -42,6 +42,7 @@ describe("the user's repository", () => {
     expect(inst.status).toBe(1);
     const r = inst.json.error.details;
     expect(r.manual).toEqual([
+      '.husky/pre-commit: handoff hooks run pre-commit "$@"',
       '.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"',
       '.husky/post-commit: handoff hooks run post-commit "$@"',
       '.husky/post-rewrite: handoff hooks run post-rewrite "$@"',
