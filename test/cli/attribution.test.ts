@@ -208,9 +208,11 @@ describe('attribution through git hooks', () => {
       'unchanged',
       'unchanged',
       'unchanged',
+      'unchanged',
     ]);
     const status = ok(repo, ['hooks', 'status', '--json']).json;
     expect(status.hooks.map((h: any) => [h.name, h.healthy, h.chained])).toEqual([
+      ['pre-commit', true, false],
       ['prepare-commit-msg', true, true],
       ['post-commit', true, true],
       ['post-rewrite', true, false],
@@ -276,7 +278,8 @@ describe('attribution through git hooks', () => {
     write(repo, 'f.txt', 'three\n');
     const r2 = gitAs('codex', repo, 'commit', '-qam', 'handoff missing');
     expect(r2.stderr).toMatch(/hook skipped/);
-    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks[1].healthy).toBe(false);
+    const hooks = ok(repo, ['hooks', 'status', '--json']).json.hooks;
+    expect(hooks.find((h: { name: string }) => h.name === 'post-commit').healthy).toBe(false);
   });
 
   it('attribution syncs to another clone and blame there gives the same answer', () => {

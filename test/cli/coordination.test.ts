@@ -58,7 +58,12 @@ describe('claims in one clone', () => {
     const taken = ok(repo, ['claim', 'deploy', '--json'], { agent: 'bob' }).json;
     expect(taken).toMatchObject({ action: 'reclaimed', agent: 'bob', reclaimed: { from: 'alice', reason: 'gone' } });
     // The reclaim is an event on the chain (it syncs and replays), and alice hears of it once.
-    const events = git(repo, 'log', '--format=%s', 'refs/handoff/chains/' + fs.readFileSync(path.join(commonDir(repo), 'handoff', 'clone-id'), 'utf8').trim());
+    const events = git(
+      repo,
+      'log',
+      '--format=%s',
+      'refs/handoff/chains/' + fs.readFileSync(path.join(commonDir(repo), 'handoff', 'clone-id'), 'utf8').trim(),
+    );
     expect(events).toContain('claim reclaim deploy by bob from alice');
     const notices = ok(repo, ['inbox', '--json'], { agent: 'alice' }).json.notices as string[];
     expect(notices.filter((n) => n.includes('deploy') && n.includes('taken over by bob'))).toHaveLength(1);
@@ -72,7 +77,10 @@ describe('claims in one clone', () => {
       const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
       db.prepare("UPDATE claim_events SET proc_start = 'another-process' WHERE key = 'review'").run();
       db.close();
-      expect(ok(repo, ['claims', '--all', '--json']).json.claims.find((c: { key: string }) => c.key === 'review').holder.liveness).toBe('gone');
+      expect(
+        ok(repo, ['claims', '--all', '--json']).json.claims.find((c: { key: string }) => c.key === 'review').holder
+          .liveness,
+      ).toBe('gone');
       const r = ok(repo, ['claim', 'review', '--json'], { agent: 'dave' }).json;
       expect(r).toMatchObject({ action: 'reclaimed', reclaimed: { from: 'carol', reason: 'gone' } });
     } finally {
@@ -85,9 +93,14 @@ describe('claims in one clone', () => {
     const p = agentProcess();
     try {
       ok(repo, ['claim', 'docs', '--ttl', '1', '--pid', String(p.pid)], { agent: 'alice' });
-      expect(ok(repo, ['claim', 'docs', '--ttl', '60', '--pid', String(p.pid), '--json'], { agent: 'alice' }).json.action).toBe('renewed');
+      expect(
+        ok(repo, ['claim', 'docs', '--ttl', '60', '--pid', String(p.pid), '--json'], { agent: 'alice' }).json.action,
+      ).toBe('renewed');
       // A clock 2 minutes ahead sees the 60 s lease run out.
-      const later = ok(repo, ['claim', 'docs', '--json'], { agent: 'bob', env: { HANDOFF_CLOCK_OFFSET_MS: '120000' } }).json;
+      const later = ok(repo, ['claim', 'docs', '--json'], {
+        agent: 'bob',
+        env: { HANDOFF_CLOCK_OFFSET_MS: '120000' },
+      }).json;
       expect(later).toMatchObject({ action: 'reclaimed', reclaimed: { from: 'alice', reason: 'expired' } });
       expect(cli(repo, ['release', 'docs', '--json'], { agent: 'alice' }).json.error.code).toBe('claim_held');
       expect(ok(repo, ['release', 'docs', '--json'], { agent: 'bob' }).json.released).toBe(true);
@@ -103,7 +116,11 @@ describe('claims in one clone', () => {
     const p = agentProcess();
     try {
       ok(repo, ['claim', 'merge', '--pid', String(p.pid)], { agent: 'alice' });
-      const waiting = cliAsync(repo, ['claim', 'merge', '--wait', '--timeout', '20', '--pid', String(p.pid), '--json'], { agent: 'bob' });
+      const waiting = cliAsync(
+        repo,
+        ['claim', 'merge', '--wait', '--timeout', '20', '--pid', String(p.pid), '--json'],
+        { agent: 'bob' },
+      );
       await new Promise((r) => setTimeout(r, 1200));
       ok(repo, ['release', 'merge'], { agent: 'alice' });
       const r = await waiting.done;
@@ -124,7 +141,9 @@ describe('claims across clones', () => {
     try {
       for (let round = 0; round < 20; round++) {
         const runs = clones.map((c, i) =>
-          cliAsync(c, ['claim', `r${round}`, '--remote', 'origin', '--pid', String(p.pid), '--json'], { agent: `agent${i}` }),
+          cliAsync(c, ['claim', `r${round}`, '--remote', 'origin', '--pid', String(p.pid), '--json'], {
+            agent: `agent${i}`,
+          }),
         );
         const results = await Promise.all(runs.map((r) => r.done));
         const statuses = results.map((r) => r.status).sort();
@@ -139,7 +158,9 @@ describe('claims across clones', () => {
       const ownerClone = clones[Number(owner.slice(-1))]!;
       ok(ownerClone, ['release', 'r0', '--remote', 'origin'], { agent: owner });
       const other = clones.find((c) => c !== ownerClone)!;
-      expect(ok(other, ['claim', 'r0', '--remote', 'origin', '--pid', String(p.pid), '--json'], { agent: 'zed' }).json.agent).toBe('zed');
+      expect(
+        ok(other, ['claim', 'r0', '--remote', 'origin', '--pid', String(p.pid), '--json'], { agent: 'zed' }).json.agent,
+      ).toBe('zed');
     } finally {
       p.kill();
     }
@@ -154,10 +175,15 @@ describe('claims across clones', () => {
     try {
       ok(a, ['claim', 'release-notes', '--pid', String(p.pid)], { agent: 'alice' });
       // bob's clock runs 10 s later: his claim is the later one by causal clock.
-      ok(b, ['claim', 'release-notes', '--pid', String(p.pid)], { agent: 'bob', env: { HANDOFF_CLOCK_OFFSET_MS: '10000' } });
+      ok(b, ['claim', 'release-notes', '--pid', String(p.pid)], {
+        agent: 'bob',
+        env: { HANDOFF_CLOCK_OFFSET_MS: '10000' },
+      });
       for (let i = 0; i < 2; i++) for (const clone of [a, b, c]) ok(clone, ['sync']);
       const holders = [a, b, c].map(
-        (clone) => ok(clone, ['claims', '--all', '--json']).json.claims.find((x: { key: string }) => x.key === 'release-notes').holder.agent,
+        (clone) =>
+          ok(clone, ['claims', '--all', '--json']).json.claims.find((x: { key: string }) => x.key === 'release-notes')
+            .holder.agent,
       );
       expect(holders).toEqual(['alice', 'alice', 'alice']);
       const told = ok(b, ['inbox', '--json'], { agent: 'bob' }).json.notices as string[];
@@ -177,7 +203,12 @@ describe('task outcomes', () => {
     );
     const p = agentProcess();
     ok(repo, ['claim', ids[0]!.slice(-7), '--pid', String(p.pid)], { agent: 'codex' });
-    expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: { state: string }) => x.state)).toEqual(['claimed', 'open', 'open', 'open']);
+    expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: { state: string }) => x.state)).toEqual([
+      'claimed',
+      'open',
+      'open',
+      'open',
+    ]);
     const done = ok(repo, ['done', ids[0]!.slice(-7), '-m', 'tests pass', '--json'], { agent: 'codex' }).json;
     expect(done).toMatchObject({ state: 'done', to: ['lead'], released: true });
     ok(repo, ['fail', ids[1]!, '-m', 'the CI image is gone'], { agent: 'codex' });
@@ -196,7 +227,9 @@ describe('task outcomes', () => {
       [ids[3], 'reclaimable'],
     ]);
     expect(ok(repo, ['tasks', '--failed', '--json']).json.tasks.map((x: { id: string }) => x.id)).toEqual([ids[1]]);
-    const inbox = ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages.map((m: { body: string; replyTo: string }) => [m.replyTo, m.body]);
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages.map(
+      (m: { body: string; replyTo: string }) => [m.replyTo, m.body],
+    );
     // Failures and blocks are urgent: they come first.
     expect(inbox).toEqual([
       [ids[1], 'the CI image is gone'],
@@ -206,7 +239,9 @@ describe('task outcomes', () => {
     expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
     // rebuild reproduces every state.
     ok(repo, ['rebuild']);
-    expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: { id: string; state: string }) => [x.id, x.state])).toEqual(states);
+    expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: { id: string; state: string }) => [x.id, x.state])).toEqual(
+      states,
+    );
     p.kill();
   });
 });
@@ -217,13 +252,23 @@ describe('file reservations', () => {
     ok(repo, ['hooks', 'install']);
     const p = agentProcess();
     try {
-      const r = ok(repo, ['reserve', 'src/parser/**', '--exclusive', '-m', 'rewriting the lexer', '--pid', String(p.pid), '--json'], { agent: 'claude' }).json;
+      const r = ok(
+        repo,
+        ['reserve', 'src/parser/**', '--exclusive', '-m', 'rewriting the lexer', '--pid', String(p.pid), '--json'],
+        { agent: 'claude' },
+      ).json;
       expect(r).toMatchObject({ patterns: ['src/parser/**'], exclusive: true, conflicts: [] });
-      expect(ok(repo, ['reservations', '--json']).json.reservations).toMatchObject([{ agent: 'claude', pattern: 'src/parser/**', liveness: 'live' }]);
+      expect(ok(repo, ['reservations', '--json']).json.reservations).toMatchObject([
+        { agent: 'claude', pattern: 'src/parser/**', liveness: 'live' },
+      ]);
       const commit = (agent: string, file: string, env: Record<string, string> = {}) => {
         fs.appendFileSync(path.join(repo, file), 'x\n');
         git(repo, 'add', file);
-        return spawnSync('git', ['commit', '-qm', `change ${file}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: agent, ...env }), encoding: 'utf8' });
+        return spawnSync('git', ['commit', '-qm', `change ${file}`], {
+          cwd: repo,
+          env: cleanEnv({ HANDOFF_AGENT: agent, ...env }),
+          encoding: 'utf8',
+        });
       };
       // Another agent's commit: warned, made.
       const warned = commit('codex', 'src/parser/lex.ts');
@@ -251,7 +296,9 @@ describe('file reservations', () => {
       git(repo, 'config', '--unset', 'handoff.reservations');
       // send --attach-diff warns when the diff touches the reservation.
       fs.appendFileSync(path.join(repo, 'src/parser/lex.ts'), 'y\n');
-      const sent = ok(repo, ['send', 'claude', 'have a look', '--attach-diff', '--create', '--json'], { agent: 'codex' }).json;
+      const sent = ok(repo, ['send', 'claude', 'have a look', '--attach-diff', '--create', '--json'], {
+        agent: 'codex',
+      }).json;
       expect(sent.notices.join(' ')).toContain('src/parser/lex.ts (claude: rewriting the lexer)');
       // Released: no more warning, and no node start in the hook (the marker is gone).
       ok(repo, ['release', '--paths'], { agent: 'claude' });
@@ -269,7 +316,10 @@ describe('status and search', () => {
     ok(repo, ['join'], { agent: 'codex' });
     ok(repo, ['status', '-m', 'rewriting the parser'], { agent: 'codex' });
     const agents = ok(repo, ['agents', '--json']).json.agents;
-    expect(agents.find((a: { name: string }) => a.name === 'codex')).toMatchObject({ note: 'rewriting the parser', presence: 'idle' });
+    expect(agents.find((a: { name: string }) => a.name === 'codex')).toMatchObject({
+      note: 'rewriting the parser',
+      presence: 'idle',
+    });
     const bodies = [
       'the tokenizer drops the last token; the tokenizer must keep it, tokenizer tests fail',
       'please look at the tokenizer when you can',
@@ -277,7 +327,10 @@ describe('status and search', () => {
       'an off by one error in the lexer',
       'the error is one off by the lexer',
     ];
-    const ids = bodies.map((b, i) => ok(repo, ['send', 'codex', b, '--json'], { agent: i % 2 ? 'lead' : 'claude' }).json.message.id as string);
+    const ids = bodies.map(
+      (b, i) =>
+        ok(repo, ['send', 'codex', b, '--json'], { agent: i % 2 ? 'lead' : 'claude' }).json.message.id as string,
+    );
     const hits = (args: string[]) => ok(repo, ['search', ...args, '--json']).json.hits.map((h: { id: string }) => h.id);
     expect(hits(['tokenizer'])).toEqual([ids[0], ids[1]]);
     expect(hits(['"off by one"'])).toEqual([ids[3]]);

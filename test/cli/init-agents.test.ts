@@ -296,6 +296,6 @@ describe('what a second outside review found', () => {
     const i = cli(h, ['hooks', 'install', '--json']);
     expect(i.status).toBe(1);
     expect(i.json.error.code).toBe('hooks_manual');
-    expect(i.json.error.details.manual).toHaveLength(3);
+    expect(i.json.error.details.manual).toHaveLength(4);
   });
 });
