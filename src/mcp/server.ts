@@ -17,7 +17,11 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod';
 import { HandoffError, errorToJson } from '../core/errors';
 import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
-import { agents, join, whoami } from '../ops/agents';
+import { agents, join, setStatus, whoami } from '../ops/agents';
+import { claim, claims, release } from '../ops/claims';
+import { reserve } from '../ops/reservations';
+import { search } from '../ops/search';
+import { recordOutcome, tasks } from '../ops/tasks';
 import { blame } from '../ops/blame';
 import { closeContext, openContext, type Context } from '../ops/context';
 import { resolveIdentity } from '../ops/identity';
@@ -305,6 +309,125 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       inputSchema: { id: z.string(), range: z.string().optional().describe('A..B instead of the attributed commits') },
     },
     (a) => run((ctx) => review(ctx, { id: a.id, range: a.range })),
+  );
+  server.registerTool(
+    'claim',
+    {
+      title: 'Claim a task or request',
+      description:
+        'Claim a key (a task name, or a message id to claim a request) so no other agent takes it. Fails with claim_held naming the holder. Held while this MCP server runs, and for ttl_seconds (renewed by your activity) otherwise. With remote, the git remote decides at once between machines.',
+      annotations: WRITES,
+      inputSchema: {
+        key: z.string(),
+        ttl_seconds: z.number().int().min(1).optional(),
+        remote: z.string().optional(),
+        wait_seconds: z.number().int().min(0).max(3600).optional(),
+      },
+    },
+    (a, extra) =>
+      run((ctx) =>
+        claim(ctx, {
+          key: a.key,
+          ttlSeconds: a.ttl_seconds,
+          remote: a.remote,
+          pid: process.pid,
+          waitSeconds: a.wait_seconds,
+          signal: signalOf(extra),
+        }),
+      ),
+  );
+  server.registerTool(
+    'release',
+    {
+      title: 'Release a claim',
+      description: 'Release a claim you hold (and the remote claim ref, with remote).',
+      annotations: WRITES,
+      inputSchema: { key: z.string(), remote: z.string().optional() },
+    },
+    (a) => run((ctx) => release(ctx, { key: a.key, remote: a.remote })),
+  );
+  server.registerTool(
+    'claims',
+    {
+      title: 'List claims',
+      description: 'Claimed keys, their holders, and whether each holder is live, gone or expired.',
+      annotations: READ_ONLY,
+      inputSchema: { mine: z.boolean().optional(), all: z.boolean().optional() },
+    },
+    (a) => run((ctx) => claims(ctx, { mine: a.mine, all: a.all })),
+  );
+  server.registerTool(
+    'outcome',
+    {
+      title: 'Report a task outcome',
+      description:
+        'Record that a request is done (message: the evidence), failed or blocked (message: why). Its sender is told, and your claim on it is released.',
+      annotations: WRITES,
+      inputSchema: { id: z.string(), state: z.enum(['done', 'failed', 'blocked']), message: z.string().optional() },
+    },
+    (a) => run((ctx) => recordOutcome(ctx, { id: a.id, state: a.state, body: a.message })),
+  );
+  server.registerTool(
+    'tasks',
+    {
+      title: 'List tasks',
+      description: 'Requests with their state: open, claimed (by whom), reclaimable, done, failed, blocked.',
+      annotations: READ_ONLY,
+      inputSchema: { open: z.boolean().optional(), failed: z.boolean().optional(), mine: z.boolean().optional() },
+    },
+    (a) => run((ctx) => tasks(ctx, { open: a.open, failed: a.failed, mine: a.mine })),
+  );
+  server.registerTool(
+    'reserve',
+    {
+      title: 'Reserve paths',
+      description:
+        'Reserve paths or globs you are about to change. exclusive: other agents are warned when they commit or send diffs touching them.',
+      annotations: WRITES,
+      inputSchema: {
+        paths: z.array(z.string()).min(1),
+        exclusive: z.boolean().optional(),
+        ttl_seconds: z.number().int().min(1).optional(),
+        reason: z.string().optional(),
+      },
+    },
+    (a) =>
+      run((ctx) =>
+        reserve(ctx, {
+          patterns: a.paths,
+          exclusive: a.exclusive,
+          ttlSeconds: a.ttl_seconds,
+          reason: a.reason,
+          pid: process.pid,
+        }),
+      ),
+  );
+  server.registerTool(
+    'search',
+    {
+      title: 'Search the conversation',
+      description:
+        'Full-text search over messages, thread subjects, attached file names and attributed commits. Words, "a phrase", prefix*.',
+      annotations: READ_ONLY,
+      inputSchema: {
+        query: z.string(),
+        from: z.string().optional(),
+        kind: z.string().optional(),
+        since: z.string().optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+      },
+    },
+    (a) => run((ctx) => search(ctx, { query: a.query, from: a.from, kind: a.kind, since: a.since, limit: a.limit })),
+  );
+  server.registerTool(
+    'status',
+    {
+      title: 'Set your status note',
+      description: 'Say what you are working on; others see it in agents. An empty note clears it.',
+      annotations: WRITES,
+      inputSchema: { note: z.string().max(500) },
+    },
+    (a) => run((ctx) => setStatus(ctx, { note: a.note })),
   );
   // The caller's unread messages as a resource; subscribers get resources/updated when it changes.
   const INBOX = 'handoff://inbox';

@@ -40,6 +40,9 @@ This repository uses \`handoff\` to pass work between AI agents. Your name comes
   (\`--kind question|review_request|status|decision\`; \`@team\`, \`@role\` or \`all\` reach several agents).
 - Answer in the thread: \`handoff reply <id> "..."\` (add \`--attach-diff\` when you changed files).
 - Wait for an answer: \`handoff wait --timeout 600\`.
+- Before working on a request, claim it (\`handoff claim <id>\`; exit 4 means another agent has it); when
+  finished, say so: \`handoff done <id> -m "evidence"\` (or \`fail\` / \`block\` with the reason).
+- Reserve files you are rewriting: \`handoff reserve 'src/parser/**' --exclusive -m "why"\`.
 - Commit as usual: git hooks record you and the handoff you work on (\`handoff work-on <id>\` pins one).
 - Stop after a few exchanges on one topic and ask the human; mark messages that need no answer \`--no-reply\`.
 ${END}

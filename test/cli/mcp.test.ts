@@ -41,11 +41,19 @@ describe('the MCP server', () => {
     expect(tools.map((t) => t.name).sort()).toEqual([
       'agents',
       'blame',
+      'claim',
+      'claims',
       'inbox',
+      'outcome',
       'read',
+      'release',
       'reply',
+      'reserve',
       'review',
+      'search',
       'send',
+      'status',
+      'tasks',
       'thread',
       'wait',
       'whoami',
@@ -98,5 +106,30 @@ describe('the MCP server', () => {
     await expect(call(claude, 'send', { to: 'nobody', body: 'x' })).rejects.toMatchObject({
       json: { error: { code: 'unknown_recipient' } },
     });
+  });
+
+  it('a claim is held by the MCP server: another client is refused, and the claim comes back when the holder disconnects', async () => {
+    const repo = makeRepo();
+    const a = await connect(repo, 'claude');
+    const b = await connect(repo, 'codex');
+    const sent = await call(a, 'send', { to: 'codex', body: 'port the parser', create: true });
+    const taken = await call(a, 'claim', { key: sent.message.id });
+    expect(taken).toMatchObject({ action: 'claimed', agent: 'claude', holder: { liveness: 'live' } });
+    await expect(call(b, 'claim', { key: sent.message.id })).rejects.toMatchObject({
+      json: { error: { code: 'claim_held', details: { holder: { agent: 'claude' } } } },
+    });
+    // The holder's client goes away: its server exits, and the claim can be taken over.
+    await a.close();
+    clients.splice(clients.indexOf(a), 1);
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await call(b, 'claim', { key: sent.message.id });
+    expect(again).toMatchObject({ action: 'reclaimed', agent: 'codex', reclaimed: { from: 'claude', reason: 'gone' } });
+    const outcome = await call(b, 'outcome', { id: sent.message.id, state: 'done', message: 'ported' });
+    expect(outcome).toMatchObject({ state: 'done', to: ['claude'], released: true });
+    const t = await call(b, 'tasks', {});
+    expect(t.tasks.map((x: { id: string; state: string }) => [x.id, x.state])).toEqual([[sent.message.id, 'done']]);
+    const found = await call(b, 'search', { query: 'parser' });
+    // The request matches in its body, the outcome only through its thread's subject: the request ranks first.
+    expect(found.hits.map((h: { id: string }) => h.id)).toEqual([sent.message.id, outcome.event]);
   });
 });
