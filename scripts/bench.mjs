@@ -71,12 +71,29 @@ const want = (name) => only.size === 0 || only.has(name);
 
 console.log(`handoff bench on ${os.cpus().length} cores, node ${process.version}\n`);
 
-if (want('send')) {
+if (want('send') || want('claim')) {
   const repo = newRepo(10);
   handoff(repo, 'codex', ['join']);
   handoff(repo, 'claude', ['join']);
   const r = paired(20, (i) => handoff(repo, 'claude', ['send', 'codex', `message ${i}`]));
   report(`send, whole process (floor ${r.floor.toFixed(1)} ms, send ${r.cmd.toFixed(1)} ms)`, r.cmd / r.floor, 2.5);
+  {
+    // claim against send, interleaved in the same run: a claim may cost no more than a send.
+    const floor = [],
+      send = [],
+      claim = [];
+    for (let i = 0; i < 20; i++) {
+      floor.push(timeOnce(process.execPath, ['-e', '0']));
+      send.push(handoff(repo, 'claude', ['send', 'codex', `again ${i}`]));
+      claim.push(handoff(repo, 'claude', ['claim', `task-${i}`, '--pid', String(process.pid)]));
+    }
+    const f = median(floor);
+    report(
+      `claim, whole process (${median(claim).toFixed(1)} ms; send ${median(send).toFixed(1)} ms = ${(median(send) / f).toFixed(2)}x)`,
+      median(claim) / f,
+      Number((median(send) / f).toFixed(2)),
+    );
+  }
 }
 
 if (want('send-diff')) {
@@ -175,7 +192,7 @@ if (want('send-diff-20k')) {
 if (want('inproc') || want('ledger10k')) {
   // In-process sends through the library (what an MCP server does), each with its git commit.
   const repo = newRepo(10);
-  const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{const n=+process.argv[1];const s=process.hrtime.bigint();for(let i=0;i<n;i++)await lib.send(ctx,{to:'a',body:'event '+i});console.log(Number(process.hrtime.bigint()-s)/1e6)})()`;
+  const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{const n=+process.argv[1];const s=process.hrtime.bigint();const w=['parser','tokenizer','deploy','schema','review','flaky test','migration','cache','docs','release'];for(let i=0;i<n;i++)await lib.send(ctx,{to:'a',body:'event '+i+': the '+w[i%10]+' needs work, see step '+(i%97)});console.log(Number(process.hrtime.bigint()-s)/1e6)})()`;
   const N = want('ledger10k') ? 10000 : 1000;
   const t = Number(
     execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, encoding: 'utf8' }).trim(),
@@ -209,6 +226,12 @@ if (want('inproc') || want('ledger10k')) {
       2,
       ' s',
     );
+    // Full-text search over the 10,000 messages, whole process.
+    const hits = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'search', '"flaky test" step', '--json'], { cwd: clone, env: baseEnv, encoding: 'utf8' }),
+    ).hits.length;
+    const s = paired(10, () => timeOnce(process.execPath, [BIN, 'search', '"flaky test" step'], { cwd: clone, env: baseEnv }));
+    report(`search over ${N} messages, whole process (${s.cmd.toFixed(1)} ms, ${hits} hits)`, s.cmd / s.floor, 2);
   }
 }
 
