@@ -36,6 +36,16 @@ export function processAlive(pid: number, token: string | null | undefined): boo
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A zombie has exited; only its parent has not collected it yet.
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'Z' || state === 'X') return false;
+    } catch {
+      return false;
+    }
+  }
   if (!token) return true;
   return processStartToken(pid) === token;
 }

@@ -2,7 +2,7 @@
  * The demo: a throwaway repository with two agents in two worktrees holding a conversation through the
  * real CLI, printed as a newcomer would type it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +60,7 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     const res = runGit(args, { cwd: where, env: gitEnv });
     return res.stdout.toString('utf8');
   };
-  const handoff = (agent: string, where: string, args: string[], show = args.join(' ')) => {
+  const handoff = (agent: string, where: string, args: string[], show = args.join(' '), expectExit = 0) => {
     const res = spawnSync(process.execPath, [opts.binPath, ...args], {
       cwd: where,
       env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent, NO_COLOR: '1' },
@@ -74,7 +74,7 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
       exitCode: res.status ?? 1,
     };
     record(step);
-    if (step.exitCode !== 0)
+    if (step.exitCode !== expectExit)
       throw new HandoffError('demo_failed', `The demo step '${step.command}' failed:\n${step.output}`);
     return res.stdout.trim();
   };
@@ -115,6 +115,18 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     'send codex "parse() returns [\\"\\"] for empty input. Please make it return [] ..." --kind request',
   );
   handoff('codex', codexTree, ['inbox']);
+  // A third agent's session claims the request first, then dies; codex takes the claim over.
+  const gemini = spawn('sleep', ['600'], { stdio: 'ignore', detached: false });
+  try {
+    handoff('gemini', main, ['claim', request, '--pid', String(gemini.pid)], `claim <id>   (gemini's session, pid ${gemini.pid})`);
+    handoff('codex', codexTree, ['claim', request], 'claim <id>   (exit 4: gemini holds it)', 4);
+  } finally {
+    gemini.kill('SIGKILL');
+  }
+  spawnSync('sleep', ['0.2']);
+  record({ agent: 'gemini', where: path.basename(main), command: `(gemini's session dies: kill -9 ${gemini.pid})`, output: '', exitCode: 0 });
+  handoff('codex', codexTree, ['claim', request], 'claim <id>   (the holder is gone: codex takes it over)');
+  handoff('codex', codexTree, ['reserve', 'src/parser.ts', '--exclusive', '-m', 'fixing empty input']);
   handoff('codex', codexTree, ['read', request]);
   fs.writeFileSync(path.join(codexTree, 'src', 'parser.ts'), PARSER_V2);
   record({
@@ -130,7 +142,7 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'],
     'reply <id> "Done: empty input gives [] ..." --attach-diff',
   );
-  const commitAs = (agent: string, where: string, message: string) => {
+  const commitAs = (agent: string, where: string, message: string, note = `the hooks record ${agent} and the handoff`) => {
     const res = spawnSync('git', ['commit', '-q', '-am', message], {
       cwd: where,
       env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent },
@@ -140,12 +152,13 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     record({
       agent,
       where: path.basename(where),
-      command: `git commit -am '${message}'   (the hooks record ${agent} and the handoff)`,
+      command: `git commit -am '${message}'   (${note})`,
       output: `${res.stderr}${sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)'])}`.trimEnd(),
       exitCode: 0,
     });
   };
   commitAs('codex', codexTree, 'Return [] for empty input');
+  handoff('codex', codexTree, ['done', request, '-m', 'Empty input gives []; committed.'], 'done <id> -m "Empty input gives []; committed."');
   handoff('claude', main, ['inbox']);
   handoff('claude', main, ['show', answer]);
   // claude merges codex's work and adds a line of its own in answer to the reply.
@@ -153,10 +166,12 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   handoff('claude', main, ['read', answer]);
   handoff('claude', main, ['work-on', answer]);
   fs.appendFileSync(path.join(main, 'src', 'parser.ts'), '\nexport const VERSION = 2;\n');
-  commitAs('claude', main, 'Bump parser version');
+  commitAs('claude', main, 'Bump parser version', 'the pre-commit hook warns: codex reserved src/parser.ts');
   handoff('claude', main, ['blame', 'src/parser.ts']);
   handoff('claude', main, ['log']);
   handoff('claude', main, ['agents']);
+  handoff('claude', main, ['tasks']);
+  handoff('claude', main, ['search', 'empty input']);
   handoff('claude', main, ['review', answer]);
   handoff('claude', main, ['review', answer, '--approve', '-m', 'Ship it.']);
   handoff('claude', main, ['replay', '--no-pager']);
