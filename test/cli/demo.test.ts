@@ -6,7 +6,10 @@ describe('handoff demo', () => {
     const dir = tmpDir();
     const r = ok(dir, ['demo', '--dir', dir, '--json']).json;
     expect(r.dir).toBe(dir);
-    expect(r.steps.every((s: any) => s.exitCode === 0)).toBe(true);
+    // Every step succeeds, except the one that shows a claim refused because another agent holds it.
+    expect(r.steps.filter((s: any) => s.exitCode !== 0).map((s: any) => [s.command, s.exitCode])).toEqual([
+      ['handoff claim <id>   (exit 4: gemini holds it)', 4],
+    ]);
     const commands = r.steps.map((s: any) => s.command.split(' ').slice(0, 2).join(' '));
     for (const c of [
       'handoff hooks',
@@ -21,12 +24,22 @@ describe('handoff demo', () => {
       'handoff review',
       'handoff replay',
       'handoff verify',
+      'handoff claim',
+      'handoff reserve',
+      'handoff done',
+      'handoff tasks',
+      'handoff search',
     ])
       expect(commands).toContain(c);
     const blame = r.steps.find((s: any) => s.command.startsWith('handoff blame')).output;
     expect(blame).toMatch(/human: demo-human/);
     expect(blame).toMatch(/codex .* parse\(\) returns/);
     expect(blame).toMatch(/claude .* Done: empty input/);
+    expect(r.steps.find((s: any) => s.command.includes('takes it over')).output).toMatch(/codex took over .* from gemini \(its process was gone\)/);
+    expect(r.steps.find((s: any) => s.command.includes('Bump parser version')).output).toContain(
+      'src/parser.ts is reserved exclusively by codex (fixing empty input)',
+    );
+    expect(r.steps.find((s: any) => s.command.startsWith('handoff tasks')).output).toMatch(/done \(codex\)/);
     expect(require('node:fs').readFileSync(r.html, 'utf8')).toContain('<!doctype html>');
     const app = `${dir}/app`;
     expect(ok(app, ['verify', '--json']).json.ok).toBe(true);
