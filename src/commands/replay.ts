@@ -29,7 +29,9 @@ function text(io: Io, r: ReplayJson): string {
         .map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`)
         .join(', ');
       const verdicts = it.verdicts.map((v) => `${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`).join(', ');
-      if (receipts || verdicts) out.push(paint(io, 'dim', `    ${[receipts, verdicts].filter(Boolean).join('; ')}`));
+      const task = it.task ? `task ${it.task.state}${it.task.by ? ` (${inert(it.task.by)})` : ''}` : '';
+      if (receipts || verdicts || task)
+        out.push(paint(io, 'dim', `    ${[receipts, verdicts, task].filter(Boolean).join('; ')}`));
     } else {
       const answers = it.answers.length
         ? paint(

@@ -28,6 +28,7 @@ export default defineCommand({
       recipients: r.recipients,
       patch: parsed.flags['no-patch'] ? null : r.patch,
     });
+    if (r.task) lines.splice(1, 0, `Task:     ${r.task.state}${r.task.by ? ` (${r.task.by})` : ''}`);
     if (r.replies.length) lines.push('', 'Replies:', ...messageTable(io, r.replies));
     page(lines.join('\n'), { noPager: !!parsed.flags['no-pager'] });
   },

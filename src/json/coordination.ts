@@ -98,3 +98,9 @@ export interface SearchJson {
   query: string;
   hits: SearchHitJson[];
 }
+
+/** A request's state as show and replay print it: who claimed it, or who recorded its outcome. */
+export interface TaskStateJson {
+  state: TaskJson['state'];
+  by: string | null;
+}

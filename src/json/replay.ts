@@ -1,5 +1,6 @@
 /** The --json shapes of replay. */
 import type { MessageJson, RecipientJson } from './types';
+import type { TaskStateJson } from './coordination';
 
 export type DiffMode = 'stat' | 'full' | 'none';
 
@@ -19,6 +20,8 @@ export interface ReplayMessageItem {
   recipients: RecipientJson[];
   /** Review verdicts recorded on this message. */
   verdicts: { id: string; reviewer: string; verdict: string }[];
+  /** For a request: its task state (open, claimed, reclaimable, done, failed, blocked). */
+  task?: TaskStateJson;
 }
 
 export interface ReplayCommitItem {

@@ -1,4 +1,5 @@
 /** The shapes that --json prints. They are a public interface: add fields, never rename or remove one. */
+import type { TaskStateJson } from './coordination';
 
 export interface IdentityJson {
   name: string;
@@ -71,6 +72,8 @@ export interface SendJson {
 
 export interface ShowJson {
   message: MessageJson;
+  /** For a request: open, claimed, reclaimable, done, failed or blocked, and by whom. */
+  task?: TaskStateJson;
   recipients: RecipientJson[];
   replies: MessageJson[];
   patch: string | null;

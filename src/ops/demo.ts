@@ -118,13 +118,24 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
   // A third agent's session claims the request first, then dies; codex takes the claim over.
   const gemini = spawn('sleep', ['600'], { stdio: 'ignore', detached: false });
   try {
-    handoff('gemini', main, ['claim', request, '--pid', String(gemini.pid)], `claim <id>   (gemini's session, pid ${gemini.pid})`);
+    handoff(
+      'gemini',
+      main,
+      ['claim', request, '--pid', String(gemini.pid)],
+      `claim <id>   (gemini's session, pid ${gemini.pid})`,
+    );
     handoff('codex', codexTree, ['claim', request], 'claim <id>   (exit 4: gemini holds it)', 4);
   } finally {
     gemini.kill('SIGKILL');
   }
   spawnSync('sleep', ['0.2']);
-  record({ agent: 'gemini', where: path.basename(main), command: `(gemini's session dies: kill -9 ${gemini.pid})`, output: '', exitCode: 0 });
+  record({
+    agent: 'gemini',
+    where: path.basename(main),
+    command: `(gemini's session dies: kill -9 ${gemini.pid})`,
+    output: '',
+    exitCode: 0,
+  });
   handoff('codex', codexTree, ['claim', request], 'claim <id>   (the holder is gone: codex takes it over)');
   handoff('codex', codexTree, ['reserve', 'src/parser.ts', '--exclusive', '-m', 'fixing empty input']);
   handoff('codex', codexTree, ['read', request]);
@@ -142,7 +153,12 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'],
     'reply <id> "Done: empty input gives [] ..." --attach-diff',
   );
-  const commitAs = (agent: string, where: string, message: string, note = `the hooks record ${agent} and the handoff`) => {
+  const commitAs = (
+    agent: string,
+    where: string,
+    message: string,
+    note = `the hooks record ${agent} and the handoff`,
+  ) => {
     const res = spawnSync('git', ['commit', '-q', '-am', message], {
       cwd: where,
       env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent },
@@ -158,7 +174,12 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     });
   };
   commitAs('codex', codexTree, 'Return [] for empty input');
-  handoff('codex', codexTree, ['done', request, '-m', 'Empty input gives []; committed.'], 'done <id> -m "Empty input gives []; committed."');
+  handoff(
+    'codex',
+    codexTree,
+    ['done', request, '-m', 'Empty input gives []; committed.'],
+    'done <id> -m "Empty input gives []; committed."',
+  );
   handoff('claude', main, ['inbox']);
   handoff('claude', main, ['show', answer]);
   // claude merges codex's work and adds a line of its own in answer to the reply.

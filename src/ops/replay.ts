@@ -9,6 +9,7 @@ import { readObjects } from '../git/objects';
 import { messagesInOrder, recipientsOf } from '../ledger/messages';
 import { attributionEvents, verdictsOn } from '../ledger/attributions';
 import type { Context } from './context';
+import { taskStates } from './tasks';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';
 import type { DiffMode, FileStat, ReplayItem, ReplayJson } from '../json/replay';
@@ -102,6 +103,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
     !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   const items: ReplayItem[] = [];
+  const states = taskStates(ctx, rows);
   for (const r of rows) {
     if (!inTime(r.clock)) continue;
     if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
@@ -116,6 +118,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       patch: mode === 'full' ? patch : null,
       recipients: recipientsOf(ctx.db, r.id).map(recipientJson),
       verdicts: verdictsOn(ctx.db, r.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict })),
+      ...(states.has(r.id) ? { task: states.get(r.id)! } : {}),
     });
   }
   for (const c of commits) {

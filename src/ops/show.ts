@@ -3,14 +3,17 @@ import { readPatch } from '../git/ledger-format';
 import { listThreads, recipientsOf, repliesTo, threadMessages, getMessage } from '../ledger/messages';
 import type { ShowJson, ThreadJson, ThreadSummaryJson } from '../json/types';
 import type { Context } from './context';
+import { taskStates } from './tasks';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';
 
 /** A message with its per-recipient status, its replies and its attached patch. */
 export function show(ctx: Context, input: { id: string }): ShowJson {
   const row = findMessage(ctx, input.id);
+  const task = taskStates(ctx, [row]).get(row.id);
   return {
     message: messageJson(row),
+    ...(task ? { task } : {}),
     recipients: recipientsOf(ctx.db, row.id).map(recipientJson),
     replies: repliesTo(ctx.db, row.id).map(messageJson),
     patch: row.diff_tree ? readPatch(ctx.repo, row.commit_id) : null,

@@ -1,7 +1,7 @@
 /** Task outcomes: done, failed or blocked, told to the request's sender; and the list of requests with their state. */
 import { UsageError } from '../core/errors';
 import type { TaskEvent, TaskState } from '../core/events';
-import type { OutcomeJson, TaskJson, TasksJson } from '../json/coordination';
+import type { OutcomeJson, TaskJson, TaskStateJson, TasksJson } from '../json/coordination';
 import { claimEventsOf, foldClaims, latestOutcomes } from '../ledger/coordination';
 import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
@@ -88,4 +88,31 @@ export function tasks(
     });
   }
   return { tasks: input.limit ? out.slice(-input.limit) : out };
+}
+
+const WORK = new Set(['request', 'review_request', 'todo']);
+
+/**
+ * The task state of each of these messages that is a request (request, review_request, todo), computed
+ * together (one read of the outcomes): for show and replay.
+ */
+export function taskStates(ctx: Context, messages: { id: string; kind: string }[]): Map<string, TaskStateJson> {
+  const out = new Map<string, TaskStateJson>();
+  const work = messages.filter((m) => WORK.has(m.kind));
+  if (work.length === 0) return out;
+  const outcomes = latestOutcomes(ctx.db);
+  for (const m of work) {
+    const fold = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
+    const o = outcomes.get(m.id);
+    const live = fold ? liveness(ctx, fold) : null;
+    const state: TaskStateJson['state'] = o
+      ? o.state
+      : fold
+        ? live === 'gone' || live === 'expired'
+          ? 'reclaimable'
+          : 'claimed'
+        : 'open';
+    out.set(m.id, { state, by: o?.agent ?? fold?.agent ?? null });
+  }
+  return out;
 }

@@ -123,7 +123,13 @@ function receiptsHtml(it: ReplayMessageItem): string {
     (v) =>
       `<span class="chip v-${escapeHtml(v.verdict)}">${escapeHtml(v.verdict.replace('_', ' '))} · ${escapeHtml(v.reviewer)}</span>`,
   );
-  return chips.length || verdicts.length ? `<div class="meta">${[...chips, ...verdicts].join(' ')}</div>` : '';
+  const task = it.task
+    ? [
+        `<span class="chip task-${escapeHtml(it.task.state)}">task: ${escapeHtml(it.task.state)}${it.task.by ? ` · ${escapeHtml(it.task.by)}` : ''}</span>`,
+      ]
+    : [];
+  const all = [...chips, ...verdicts, ...task];
+  return all.length ? `<div class="meta">${all.join(' ')}</div>` : '';
 }
 
 function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): string {
@@ -174,6 +180,7 @@ header.top h1{font-size:16px;margin:0;overflow-wrap:anywhere}header.top select{m
 .meta{margin-top:6px}.chip{display:inline-block;font-size:11px;border-radius:10px;padding:0 7px;margin:2px 2px 0 0;background:#eef1f4;color:#394451}
 .chip.st-read{background:#e3f0ff}.chip.st-acked{background:#dcf5e3}.chip.st-stored{background:#fff3d6}.chip.v-approve{background:#2f8f4e;color:#fff}
 .chip.v-request_changes{background:#b00020;color:#fff}.chip.v-comment{background:#6b7785;color:#fff}.chip.guess{background:#fff3d6;color:#7a5200}
+.chip.task-done{background:#2f8f4e;color:#fff}.chip.task-failed{background:#b00020;color:#fff}.chip.task-blocked{background:#b36b00;color:#fff}.chip.task-reclaimable{background:#fff3d6;color:#7a5200}
 .replies{margin:8px 0 0 10px;border-left:2px solid #e3e6ea;padding-left:8px}.replies .replies .replies .replies{margin-left:0;padding-left:4px}
 .replies .item{margin:8px 0}.context>.own{display:none}.context{opacity:.75}
 .stat{margin:6px 0 0;padding-left:18px;font-size:12px;overflow-wrap:anywhere}.plus{color:#2f8f4e}.minus{color:#b00020}

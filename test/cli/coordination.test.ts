@@ -237,6 +237,14 @@ describe('task outcomes', () => {
       [ids[0], 'tests pass'],
     ]);
     expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
+    // show and replay carry the same states (replay's terminal form and its JSON).
+    expect(ok(repo, ['show', ids[1]!, '--json']).json.task).toEqual({ state: 'failed', by: 'codex' });
+    expect(ok(repo, ['show', ids[1]!, '--no-pager']).stdout).toMatch(/^Task: +failed \(codex\)$/m);
+    const replayed = ok(repo, ['replay', '--json'])
+      .json.items.filter((i: any) => i.task)
+      .map((i: any) => [i.message.id, i.task.state]);
+    expect(replayed).toEqual(states);
+    expect(ok(repo, ['replay', '--no-pager']).stdout).toContain('task reclaimable (codex)');
     // rebuild reproduces every state.
     ok(repo, ['rebuild']);
     expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: { id: string; state: string }) => [x.id, x.state])).toEqual(

@@ -35,7 +35,9 @@ describe('handoff demo', () => {
     expect(blame).toMatch(/human: demo-human/);
     expect(blame).toMatch(/codex .* parse\(\) returns/);
     expect(blame).toMatch(/claude .* Done: empty input/);
-    expect(r.steps.find((s: any) => s.command.includes('takes it over')).output).toMatch(/codex took over .* from gemini \(its process was gone\)/);
+    expect(r.steps.find((s: any) => s.command.includes('takes it over')).output).toMatch(
+      /codex took over .* from gemini \(its process was gone\)/,
+    );
     expect(r.steps.find((s: any) => s.command.includes('Bump parser version')).output).toContain(
       'src/parser.ts is reserved exclusively by codex (fixing empty input)',
     );
