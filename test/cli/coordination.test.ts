@@ -351,4 +351,44 @@ describe('status and search', () => {
     ok(repo, ['rebuild']);
     expect(hits(['tokenizer'])).toEqual([ids[0], ids[1]]);
   });
+
+  it('finds a phrase among 10,000 messages, best match first', () => {
+    const repo = makeRepo();
+    // 10,000 messages through the library in one process (what an MCP server does), then search through the CLI.
+    const script = `
+      const lib = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'lib.js'))});
+      const ctx = lib.openContext({ env: { ...process.env, HANDOFF_AGENT: 'lead' } });
+      const words = ['parser', 'deploy', 'schema', 'review', 'cache', 'docs', 'release', 'lexer', 'build', 'tests'];
+      (async () => {
+        const ids = {};
+        for (let i = 0; i < 10000; i++) {
+          let body = 'item ' + i + ': the ' + words[i % 10] + ' needs work near step ' + (i % 97);
+          if (i === 1234) body = 'race condition in the cache: the race condition shows under load, race condition again';
+          if (i === 5678) body = 'a race condition in the lexer';
+          if (i === 9012) body = 'the condition of the race track';
+          const r = await lib.send(ctx, { to: i % 2 ? 'codex' : 'claude', body, create: true });
+          if (i === 1234 || i === 5678 || i === 9012) ids[i] = r.message.id;
+        }
+        console.log(JSON.stringify(ids));
+        lib.closeContext(ctx);
+      })();`;
+    const res = spawnSync(process.execPath, ['-e', script], {
+      cwd: repo,
+      env: cleanEnv(),
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const ids = JSON.parse(res.stdout);
+    const hits = (args: string[]) => ok(repo, ['search', ...args, '--json']).json.hits.map((h: { id: string }) => h.id);
+    // The phrase: the message that says it three times ranks above the one that says it once; the words
+    // in another order do not match the phrase.
+    expect(hits(['"race condition"'])).toEqual([ids[1234], ids[5678]]);
+    expect(hits(['race', 'condition'])).toEqual([ids[1234], ids[5678], ids[9012]]);
+    expect(hits(['"race condition"', '--to', 'claude'])).toEqual(
+      [ids[1234], ids[5678]].filter((_, i) => [1234, 5678][i]! % 2 === 0),
+    );
+    expect(hits(['lexer', '--limit', '500'])).toHaveLength(500);
+    expect(ok(repo, ['search', 'lexer', '--json']).json.hits).toHaveLength(20);
+  });
 });
