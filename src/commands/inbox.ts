@@ -19,7 +19,12 @@ export default defineCommand({
     from: { type: 'string', description: 'Only messages from this agent.', helpValue: 'agent' },
     kind: { type: 'string', char: 'k', description: 'Only messages of this kind.', options: MESSAGE_KINDS },
     priority: { type: 'string', char: 'p', description: 'Only messages of this priority.', options: PRIORITIES },
-    limit: { type: 'integer', char: 'n', description: 'Show at most this many.', helpValue: 'count' },
+    limit: {
+      type: 'integer',
+      char: 'n',
+      description: 'Show at most this many (default 50; 0 for all).',
+      helpValue: 'count',
+    },
     as: asFlag,
     json: jsonFlag,
   },
@@ -43,6 +48,7 @@ export default defineCommand({
       return;
     }
     for (const line of messageTable(io, r.messages)) io.log(line);
+    if (r.more) io.log(`... and ${r.more} more (handoff inbox --limit 0 lists them all).`);
     io.log(`${r.unread} unread. Read one with: handoff read <id>`);
   },
 });

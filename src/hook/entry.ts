@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<void> {
       warn: (m) => process.stderr.write(`handoff: ${m}\n`),
       busyTimeoutMs: HOOK_BUSY_MS,
       skipIndex: true,
+      noMaintenance: true,
     });
     if (name === 'pre-commit') {
       const me = resolveIdentity(ctx);

@@ -98,6 +98,8 @@ export interface InboxJson {
   agent: string;
   unread: number;
   messages: MessageJson[];
+  /** Messages that match but were not listed (past --limit, 50 by default). */
+  more: number;
   /** Loop guard and other advice for the reader. */
   notices: string[];
 }

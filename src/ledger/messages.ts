@@ -130,6 +130,27 @@ export function inboxFor(
   }) as InboxRow[];
 }
 
+/** How many messages `inboxFor` would list without a limit. */
+export function inboxCount(
+  db: Db,
+  q: { agent: string; includeRead: boolean; from?: string; kind?: string; priority?: string },
+): number {
+  return (
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM recipients r JOIN messages m ON m.id = r.message_id
+       WHERE r.agent = @agent AND (@all = 1 OR r.status = 0)
+         AND (@from IS NULL OR m.sender = @from) AND (@kind IS NULL OR m.kind = @kind) AND (@priority IS NULL OR m.priority = @priority)`,
+    ).get({
+      agent: q.agent,
+      all: q.includeRead ? 1 : 0,
+      from: q.from ?? null,
+      kind: q.kind ?? null,
+      priority: q.priority ?? null,
+    }) as { n: number }
+  ).n;
+}
+
 /** Number of unread messages for an agent. */
 export function unreadCount(db: Db, agent: string): number {
   return (stmt(db, 'SELECT count(*) AS n FROM recipients WHERE agent = ? AND status = 0').get(agent) as { n: number })

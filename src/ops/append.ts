@@ -2,6 +2,7 @@
 import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core/events';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
+import { packIfMany } from '../git/maintenance';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
@@ -49,7 +50,7 @@ export function appendEvent<E extends LedgerEvent>(
   };
   // The SQLite write lock serialises this clone's writers (the kernel drops it if the process dies);
   // git is written first inside it, so a crash before COMMIT leaves the event in git for the next command.
-  return writeTx(ctx.db, () => {
+  const appended = writeTx(ctx.db, () => {
     // A draft given as a function is decided here, holding the write lock: what it reads cannot change
     // before the event is written (claims rely on this; it may throw to write nothing).
     if (typeof draftOrDecide === 'function') draft = draftOrDecide();
@@ -59,4 +60,7 @@ export function appendEvent<E extends LedgerEvent>(
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
     return { event: event as E, commit };
   });
+  // Outside the write lock: pack the loose objects once there are many (git/maintenance.ts).
+  if (ctx.maintenance) packIfMany(ctx.repo, ctx.dataDir);
+  return appended;
 }

@@ -33,6 +33,8 @@ export interface Context {
    * ledger is then a copy in memory, reads work, and anything that must last is refused (see requireWritable).
    */
   readOnly: string | null;
+  /** Whether this process may pack the ledger's loose objects after writing (not in git hooks). */
+  maintenance: boolean;
 }
 
 export interface ContextOptions {
@@ -45,6 +47,8 @@ export interface ContextOptions {
   discardDb?: boolean;
   /** How long to wait for another process's write lock (default 15 s; git hooks wait briefly, then spool). */
   busyTimeoutMs?: number;
+  /** Do not pack loose objects after writing (git hooks: a commit never waits on housekeeping). */
+  noMaintenance?: boolean;
 }
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -78,6 +82,7 @@ export function openContext(opts: ContextOptions = {}): Context {
       return config;
     },
     readOnly,
+    maintenance: !opts.noMaintenance,
   };
   repo.shared = () => ctx.config().get('core.sharedrepository')?.at(-1) ?? null;
   if (!opts.skipIndex) {

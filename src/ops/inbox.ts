@@ -1,7 +1,7 @@
 /** Reading one's messages: inbox, read (with a read receipt), ack. */
 import { NotFoundError, UsageError } from '../core/errors';
 import type { ReceiptEvent } from '../core/events';
-import { getMessage, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
+import { getMessage, inboxCount, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
 import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
 import { appendEvent } from './append';
 import { claimNotices } from './claims';
@@ -24,20 +24,21 @@ export interface InboxInput {
   limit?: number;
 }
 
-/** The caller's messages: unread ones (urgent first, then oldest first), or all with `all`. */
+/** How many messages `inbox` lists unless told otherwise. */
+export const INBOX_PAGE = 50;
+
+/** The caller's messages: unread ones (urgent first, then oldest first), or all with `all`; a page at a time. */
 export function inbox(ctx: Context, input: InboxInput): InboxJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  const rows = inboxFor(ctx.db, {
-    agent: me.name,
-    includeRead: !!input.all,
-    from: input.from,
-    kind: input.kind,
-    priority: input.priority,
-    limit: input.limit,
-  });
+  const q = { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority };
+  // A page at a time (an agent's context is precious): --limit 0 lists everything.
+  const limit = input.limit === undefined ? INBOX_PAGE : input.limit === 0 ? undefined : input.limit;
+  const rows = inboxFor(ctx.db, { ...q, limit });
   const messages = rows.map(messageJson);
+  const more = limit !== undefined && rows.length === limit ? inboxCount(ctx.db, q) - rows.length : 0;
   return {
     agent: me.name,
+    more,
     unread: unreadCount(ctx.db, me.name),
     messages,
     notices: [

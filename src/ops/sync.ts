@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { isAncestor } from '../git/exec';
+import { countPacks, packIfMany } from '../git/maintenance';
 import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, readChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
@@ -194,6 +195,8 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   }
 
   indexAndReport(ctx, input, result);
+  // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
+  if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
   if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
   if (result.refused.length) {
     throw new ConflictError(

@@ -1,0 +1,67 @@
+/**
+ * Keeping the object database healthy: the ledger writes loose objects (about four per event), and git's
+ * own automatic gc starts once it estimates about 6,700 of them, in the user's next commit or fetch. So after
+ * writing, handoff estimates the loose objects the way git does (by sampling two of the 256 object
+ * directories) and, past about a thousand, packs them itself with a geometric repack, which also keeps the
+ * number of packs logarithmic. Only one process packs at a time; a busy or failed repack is skipped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runGit } from './exec';
+import type { Repo } from './repo';
+
+/** Entries in objects/17 and objects/18 at which to pack: about 6 / (2/256) = 770 loose objects. */
+const SAMPLE_LIMIT = 6;
+/** A pack lock older than this was left by a process that died. */
+const STALE_LOCK_MS = 10 * 60 * 1000;
+
+/** An estimate of the loose objects (git's own sampling, over two directories). */
+export function estimateLooseObjects(repo: Repo): number {
+  let n = 0;
+  for (const dir of ['17', '18']) {
+    try {
+      n += fs.readdirSync(path.join(repo.objectsDir, dir)).filter((f) => /^[0-9a-f]{38}$/.test(f)).length;
+    } catch {
+      /* no such directory: none there */
+    }
+  }
+  return n * 128;
+}
+
+/**
+ * Packs loose objects when there are many (see above). `lockDir` holds the lock file. Returns whether it
+ * packed. Never throws: packing is housekeeping.
+ */
+export function packIfMany(repo: Repo, lockDir: string, force = false): boolean {
+  if (!force && estimateLooseObjects(repo) < SAMPLE_LIMIT * 128) return false;
+  const lock = path.join(lockDir, 'pack.lock');
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    try {
+      if (Date.now() - fs.statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
+      fs.rmSync(lock, { force: true });
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      return false;
+    }
+  }
+  try {
+    // --geometric rolls loose objects and the smaller packs into one; -d drops what became redundant.
+    const res = runGit(['repack', '-d', '-q', '--geometric=2'], { cwd: repo.cwd, allowFailure: true });
+    if (res.status !== 0 && /geometric/.test(res.stderr))
+      return runGit(['repack', '-d', '-q'], { cwd: repo.cwd, allowFailure: true }).status === 0;
+    return res.status === 0;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** How many packs the object database holds. */
+export function countPacks(repo: Repo): number {
+  try {
+    return fs.readdirSync(path.join(repo.objectsDir, 'pack')).filter((f) => f.endsWith('.pack')).length;
+  } catch {
+    return 0;
+  }
+}
