@@ -228,10 +228,72 @@ if (want('inproc') || want('ledger10k')) {
     );
     // Full-text search over the 10,000 messages, whole process.
     const hits = JSON.parse(
-      execFileSync(process.execPath, [BIN, 'search', '"flaky test" step', '--json'], { cwd: clone, env: baseEnv, encoding: 'utf8' }),
+      execFileSync(process.execPath, [BIN, 'search', '"flaky test" step', '--json'], {
+        cwd: clone,
+        env: baseEnv,
+        encoding: 'utf8',
+      }),
     ).hits.length;
-    const s = paired(10, () => timeOnce(process.execPath, [BIN, 'search', '"flaky test" step'], { cwd: clone, env: baseEnv }));
+    const s = paired(10, () =>
+      timeOnce(process.execPath, [BIN, 'search', '"flaky test" step'], { cwd: clone, env: baseEnv }),
+    );
     report(`search over ${N} messages, whole process (${s.cmd.toFixed(1)} ms, ${hits} hits)`, s.cmd / s.floor, 2);
+  }
+}
+
+if (want('scale')) {
+  // 100,000 events: the object database stays healthy; whole-ledger readers at that size, with peak memory.
+  const N = Number(process.env.HANDOFF_BENCH_SCALE ?? 100000);
+  const repo = newRepo(10);
+  const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{for(let i=0;i<+process.argv[1];i++)await lib.send(ctx,{to:'a',body:'event '+i+' about step '+(i%97)})})()`;
+  const t0 = process.hrtime.bigint();
+  execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, stdio: 'inherit' });
+  const writeS = ms(t0) / 1000;
+  const objects = () =>
+    Object.fromEntries(
+      git(repo, 'count-objects', '-v')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': '))
+        .map(([k, v]) => [k, Number(v)]),
+    );
+  const before = objects();
+  report(`${N} events written in-process (${writeS.toFixed(0)} s): loose objects`, before.count, 2000, ' objects');
+  const sizeBefore = before.size + before['size-pack'];
+  git(repo, 'gc', '-q');
+  const after = objects();
+  report(
+    `  size on disk vs after git gc (${(sizeBefore / 1024).toFixed(0)} vs ${((after.size + after['size-pack']) / 1024).toFixed(0)} MiB)`,
+    sizeBefore / (after.size + after['size-pack']),
+    2,
+  );
+  // Peak memory from /usr/bin/time where it exists.
+  const timed = (cwd, args) => {
+    const s = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, ...args], {
+      cwd,
+      env: baseEnv,
+      encoding: 'utf8',
+    });
+    const t = ms(s) / 1000;
+    if (r.status !== 0) throw new Error(`handoff ${args.join(' ')} failed: ${r.stderr}`);
+    const kb = Number(r.stderr.trim().split('\n').pop());
+    return { t, mb: kb / 1024 };
+  };
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
+  git(bare, 'init', '-q', '--bare', '-b', 'main');
+  git(repo, 'remote', 'add', 'origin', bare);
+  git(repo, 'push', '-q', 'origin', 'HEAD:main');
+  handoff(repo, 'a', ['sync']);
+  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-clone-'));
+  git(clone, 'clone', '-q', '--no-local', bare, '.');
+  for (const [name, args, bar] of [
+    ["a fresh clone's sync", ['sync'], 5],
+    ['rebuild', ['rebuild'], 5],
+    ['verify', ['verify'], 3],
+  ]) {
+    const r = timed(clone, args);
+    report(`${name} of ${N} events (peak ${r.mb.toFixed(0)} MB; bar 150 MB)`, r.t, bar, ' s');
   }
 }
 

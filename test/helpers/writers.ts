@@ -44,7 +44,7 @@ export function writer(
 
 /** Message ids in SQLite (via the CLI, which first indexes anything git has that SQLite lacks) and in git. */
 export function stores(repo: string, agent: string): { sqlite: string[]; git: string[] } {
-  const sqlite = ok(repo, ['inbox', '--all', '--json'], { agent }).json.messages.map((m: any) => m.id);
+  const sqlite = ok(repo, ['inbox', '--all', '--limit', '0', '--json'], { agent }).json.messages.map((m: any) => m.id);
   const git = chainEvents(repo)
     .filter((e) => e.event.type === 'message')
     .map((e) => e.event.id);

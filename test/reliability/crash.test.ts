@@ -147,8 +147,8 @@ describe('the SQLite ledger is rebuildable from git', () => {
     return { repo, m1 };
   }
   const state = (repo: string, m1: string) => ({
-    inboxB: ok(repo, ['inbox', '--all', '--json'], { agent: 'b' }).json,
-    inboxA: ok(repo, ['inbox', '--all', '--json'], { agent: 'a' }).json,
+    inboxB: ok(repo, ['inbox', '--all', '--limit', '0', '--json'], { agent: 'b' }).json,
+    inboxA: ok(repo, ['inbox', '--all', '--limit', '0', '--json'], { agent: 'a' }).json,
     show: ok(repo, ['show', m1, '--json']).json,
     agents: ok(repo, ['agents', '--json']).json.agents,
     threads: ok(repo, ['threads', '--json']).json.threads,
