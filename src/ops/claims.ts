@@ -48,7 +48,9 @@ export function claimKey(ctx: Context, given: string): { key: string; message: s
   const g = given.trim();
   if (/^[0-9A-HJKMNP-TV-Z]{26}$/.test(g)) return { key: g, message: g };
   // Task names are lowercase; short ids, as tables print them, are uppercase.
-  if (NAME_PATTERN.test(g) && !g.includes('..')) return { key: g, message: null };
+  // A key also names a ref on the remote (claim --remote): what git refuses in a ref name is refused here.
+  if (NAME_PATTERN.test(g) && !g.includes('..') && !g.endsWith('.lock') && !g.endsWith('.'))
+    return { key: g, message: null };
   if (/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{6,26}\??$/.test(g)) {
     const m = findMessage(ctx, g);
     return { key: m.id, message: m.id };

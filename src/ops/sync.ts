@@ -246,8 +246,11 @@ function acceptIncoming(
     } catch {
       continue; // judged below
     }
-    for (const e of readChainEvents(ctx.repo, commits).events) {
-      for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
+    // In slices, keeping only the witnesses: memory stays bounded however long the chain.
+    for (let i = 0; i < commits.length; i += 2000) {
+      for (const e of readChainEvents(ctx.repo, commits.slice(i, i + 2000)).events) {
+        for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
+      }
     }
   }
   for (const [ref, tip] of incoming) {
