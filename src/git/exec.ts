@@ -100,3 +100,10 @@ export function runGitStreaming(
 export function isAncestor(cwd: string, a: string, b: string): boolean {
   return runGit(['merge-base', '--is-ancestor', a, b], { cwd, allowFailure: true }).status === 0;
 }
+
+/** Starts git with stdin and stdout as pipes (for streaming `cat-file --batch`); the caller ends stdin. */
+export function spawnGit(args: string[], opts: { cwd: string }): ReturnType<typeof spawn> {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+}

@@ -10,7 +10,7 @@ import { canonicalJson, parseEvent, type LedgerEvent, type MessageEvent } from '
 import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
-import { ObjectWriter, readObjects, type TreeEntry } from './objects';
+import { ObjectWriter, readObjects, streamObjects, type TreeEntry } from './objects';
 import { readRefs, writeRefLocked } from './refs';
 import type { Repo } from './repo';
 
@@ -166,9 +166,14 @@ export interface BadChainCommit {
 export function readChainEvents(
   repo: Repo,
   commits: { commit: string; parent: string | null }[],
+  opts: { bodies?: boolean } = {},
 ): { events: ChainEvent[]; bad: BadChainCommit[] } {
   const specs: string[] = [];
-  for (const c of commits) specs.push(`${c.commit}:event.json`, `${c.commit}:body`);
+  const bodies = opts.bodies !== false;
+  for (const c of commits) {
+    specs.push(`${c.commit}:event.json`);
+    if (bodies) specs.push(`${c.commit}:body`);
+  }
   const objects = readObjects(repo, specs);
   const events: ChainEvent[] = [];
   const bad: BadChainCommit[] = [];
@@ -187,6 +192,31 @@ export function readChainEvents(
     }
   }
   return { events, bad };
+}
+
+/**
+ * Streams the events of the given chain commits in order, without bodies (for readers of the whole
+ * ledger): `onEvent` gets each event, or the reason it is unreadable, as git produces it.
+ */
+export async function streamChainEvents(
+  repo: Repo,
+  commits: { commit: string; parent: string | null }[],
+  onEvent: (c: { commit: string; parent: string | null }, event: LedgerEvent | null, reason: string | null) => void,
+): Promise<void> {
+  let i = 0;
+  await streamObjects(
+    repo,
+    commits.map((c) => `${c.commit}:event.json`),
+    (_spec, obj) => {
+      const c = commits[i++]!;
+      if (!obj) return onEvent(c, null, 'no event.json');
+      try {
+        onEvent(c, parseEvent(obj.content.toString('utf8')), null);
+      } catch (err) {
+        onEvent(c, null, (err as Error).message);
+      }
+    },
+  );
 }
 
 /** The event committed as `commit`, or null when it cannot be read. */

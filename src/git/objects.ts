@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { runGit } from './exec';
+import { runGit, spawnGit } from './exec';
 import type { Repo } from './repo';
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
@@ -166,6 +166,57 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
     pos += size + 1;
   }
   return out;
+}
+
+/**
+ * Streams objects (`<oid>` or `<rev>:<path>`) from one `git cat-file --batch`, calling `onObject` for each
+ * in order as it arrives (null when missing): git decompresses while the caller works, and memory holds
+ * one chunk of output, not all of it.
+ */
+export async function streamObjects(
+  repo: Repo,
+  specs: string[],
+  onObject: (spec: string, obj: CatFileResult | null) => void,
+): Promise<void> {
+  if (specs.length === 0) return;
+  for (const s of specs) if (/[\n\r]/.test(s)) throw new Error(`object name contains a newline: ${JSON.stringify(s)}`);
+  const child = spawnGit(['cat-file', '--batch'], { cwd: repo.cwd });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  child.stdin!.on('error', () => {
+    /* git exited early: reported below */
+  });
+  child.stdin!.end(`${specs.join('\n')}\n`);
+  let buf: Buffer = Buffer.alloc(0);
+  let next = 0;
+  for await (const chunk of child.stdout!) {
+    buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
+    let pos = 0;
+    while (next < specs.length) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      const header = buf.toString('utf8', pos, nl);
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        onObject(specs[next++]!, null);
+        pos = nl + 1;
+        continue;
+      }
+      const [oid, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
+      if (buf.length < nl + 1 + size + 1) break;
+      onObject(specs[next++]!, { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) });
+      pos = nl + 1 + size + 1;
+    }
+    buf = buf.subarray(pos);
+  }
+  const code = await exited;
+  if (next < specs.length)
+    throw new Error(`git cat-file stopped after ${next} of ${specs.length} objects: ${stderr.trim()}`);
+  if (code !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);
 }
 
 /** Reads one object's content, or null when it does not exist. */

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { isAncestor } from '../git/exec';
 import { countPacks, packIfMany } from '../git/maintenance';
-import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, readChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, streamChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
@@ -189,7 +189,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   );
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
-    acceptIncoming(ctx, { remote, staging, dropped }, result);
+    await acceptIncoming(ctx, { remote, staging, dropped }, result);
   } finally {
     deleteRefs(cwd, [...readRefs(ctx.repo, staging).keys()]);
   }
@@ -212,11 +212,11 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
  * Moves each fetched chain from its staging ref to refs/handoff/chains/ when it only adds to what this clone
  * knows; refuses (in `result.refused`) a chain that lost something this clone indexed or saw witnessed.
  */
-function acceptIncoming(
+async function acceptIncoming(
   ctx: Context,
   at: { remote: string; staging: string; dropped: Set<string> },
   result: SyncJson,
-): void {
+): Promise<void> {
   const { remote, staging, dropped } = at;
   const cwd = ctx.repo.cwd;
   const incoming = readRefs(ctx.repo, staging);
@@ -246,12 +246,10 @@ function acceptIncoming(
     } catch {
       continue; // judged below
     }
-    // In slices, keeping only the witnesses: memory stays bounded however long the chain.
-    for (let i = 0; i < commits.length; i += 2000) {
-      for (const e of readChainEvents(ctx.repo, commits.slice(i, i + 2000)).events) {
-        for (const [c, t] of Object.entries(e.event.seen ?? {})) addWitness(c, t, chain);
-      }
-    }
+    // Streamed, keeping only the witnesses: memory stays bounded however long the chain.
+    await streamChainEvents(ctx.repo, commits, (_c, event) => {
+      for (const [c, t] of Object.entries(event?.seen ?? {})) addWitness(c, t, chain);
+    });
   }
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);

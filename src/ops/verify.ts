@@ -3,7 +3,7 @@
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
-import { CHAIN_PREFIX, listChainCommits, readChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, listChainCommits, streamChainEvents } from '../git/ledger-format';
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
@@ -28,12 +28,12 @@ interface Walk {
 }
 
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
-export function verify(ctx: Context): VerifyJson {
+export async function verify(ctx: Context): Promise<VerifyJson> {
   // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
   const before = { tips: knownTips(ctx.db), witnesses: allWitnesses(ctx.db), ids: eventIds(ctx.db) };
   const chains = new Map<string, string>();
   for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
-  const w = walkChains(ctx, chains);
+  const w = await walkChains(ctx, chains);
   checkSnapshots(ctx.repo.cwd, w);
   checkWitnesses(w);
   checkIndexed(w, before);
@@ -42,7 +42,7 @@ export function verify(ctx: Context): VerifyJson {
 }
 
 /** Reads every event of every chain: each parses, belongs to its chain, has a later clock and sane parents. */
-function walkChains(ctx: Context, chains: Map<string, string>): Walk {
+async function walkChains(ctx: Context, chains: Map<string, string>): Promise<Walk> {
   const exists = new Map<string, boolean>();
   const w: Walk = {
     problems: [],
@@ -72,14 +72,6 @@ function walkChains(ctx: Context, chains: Map<string, string>): Walk {
     const commits = listChainCommits(ctx.repo, tip, null);
     onChain.set(chain, new Set(commits.map((c) => c.commit)));
     const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
-    const { events: evs, bad } = readChainEvents(ctx.repo, commits);
-    for (const b of bad)
-      problems.push({
-        code: 'unreadable_event',
-        chain,
-        commit: b.commit,
-        message: `Commit ${b.commit} on chain ${chain} is not a valid event: ${b.reason}`,
-      });
     // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
     const q = held.get(chain);
     const heldFrom = q ? commits.findIndex((c) => c.commit === q.commit_id) : -1;
@@ -93,64 +85,77 @@ function walkChains(ctx: Context, chains: Map<string, string>): Walk {
       if (heldFrom >= 0) for (const c of commits.slice(heldFrom)) notIndexed.add(c.commit);
     }
     let prevClock = -1;
-    for (const e of evs) {
-      w.events++;
-      const ev = e.event;
-      if (idsInGit.has(ev.id)) {
-        // Name the copy that is not the one indexed (the one shown): that is the duplicate.
-        const first = idsInGit.get(ev.id)!;
-        const kept = commitOfEvent(ctx.db, ev.id);
-        const dup = kept === first.commit ? { chain, commit: e.commit } : first;
-        const other = dup === first ? { chain, commit: e.commit } : first;
-        idsInGit.set(ev.id, other);
+    // Streamed, without bodies (verify needs none): git reads while this checks, and memory stays bounded.
+    await streamChainEvents(ctx.repo, commits, (c, event, reason) => {
+      if (!event) {
         problems.push({
-          code: 'duplicate_id',
-          chain: dup.chain,
-          commit: dup.commit,
-          event: ev.id,
-          message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.`,
-        });
-      } else idsInGit.set(ev.id, { chain, commit: e.commit });
-      if (ev.clone !== chain)
-        problems.push({
-          code: 'wrong_chain',
+          code: 'unreadable_event',
           chain,
-          commit: e.commit,
-          event: ev.id,
-          message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.`,
+          commit: c.commit,
+          message: `Commit ${c.commit} on chain ${chain} is not a valid event: ${reason}`,
         });
-      if (ev.clock <= prevClock)
-        problems.push({
-          code: 'clock_order',
-          chain,
-          commit: e.commit,
-          event: ev.id,
-          message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.`,
-        });
-      prevClock = ev.clock;
-      clockOf.set(e.commit, ev.clock);
-      const parents = parentsOf.get(e.commit) ?? [];
-      const second = parents[1] ?? null;
-      if (parents.length > 2)
-        problems.push({
-          code: 'bad_parents',
-          chain,
-          commit: e.commit,
-          event: ev.id,
-          message: `Commit ${e.commit} has ${parents.length} parents.`,
-        });
-      if (ev.type === 'message' && ev.diff)
-        diffs.push({ chain, commit: e.commit, event: ev.id, base: ev.diff.base, snapshot: ev.diff.snapshot, second });
-      else if (second)
-        problems.push({
-          code: 'bad_parents',
-          chain,
-          commit: e.commit,
-          event: ev.id,
-          message: `Commit ${e.commit} has a second parent but no attached diff.`,
-        });
-      if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
-    }
+        return;
+      }
+      const e = { commit: c.commit, event };
+      {
+        w.events++;
+        const ev = e.event;
+        if (idsInGit.has(ev.id)) {
+          // Name the copy that is not the one indexed (the one shown): that is the duplicate.
+          const first = idsInGit.get(ev.id)!;
+          const kept = commitOfEvent(ctx.db, ev.id);
+          const dup = kept === first.commit ? { chain, commit: e.commit } : first;
+          const other = dup === first ? { chain, commit: e.commit } : first;
+          idsInGit.set(ev.id, other);
+          problems.push({
+            code: 'duplicate_id',
+            chain: dup.chain,
+            commit: dup.commit,
+            event: ev.id,
+            message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.`,
+          });
+        } else idsInGit.set(ev.id, { chain, commit: e.commit });
+        if (ev.clone !== chain)
+          problems.push({
+            code: 'wrong_chain',
+            chain,
+            commit: e.commit,
+            event: ev.id,
+            message: `Event ${ev.id} says it belongs to chain ${ev.clone} but is on ${chain}.`,
+          });
+        if (ev.clock <= prevClock)
+          problems.push({
+            code: 'clock_order',
+            chain,
+            commit: e.commit,
+            event: ev.id,
+            message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.`,
+          });
+        prevClock = ev.clock;
+        clockOf.set(e.commit, ev.clock);
+        const parents = parentsOf.get(e.commit) ?? [];
+        const second = parents[1] ?? null;
+        if (parents.length > 2)
+          problems.push({
+            code: 'bad_parents',
+            chain,
+            commit: e.commit,
+            event: ev.id,
+            message: `Commit ${e.commit} has ${parents.length} parents.`,
+          });
+        if (ev.type === 'message' && ev.diff)
+          diffs.push({ chain, commit: e.commit, event: ev.id, base: ev.diff.base, snapshot: ev.diff.snapshot, second });
+        else if (second)
+          problems.push({
+            code: 'bad_parents',
+            chain,
+            commit: e.commit,
+            event: ev.id,
+            message: `Commit ${e.commit} has a second parent but no attached diff.`,
+          });
+        if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
+      }
+    });
   }
 
   return w;
