@@ -91,7 +91,7 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
   for (const t of todo) {
     const events: ChainEvent[] = [];
     let stop: { commit: string; reason: string; retryAfter: number | null } | null = null;
-    const BATCH = 2000;
+    const BATCH = 5000;
     for (let i = 0; i < t.commits.length && !stop; i += BATCH) {
       const slice = t.commits.slice(i, i + BATCH);
       const { events: evs, bad } = readChainEvents(ctx.repo, slice);

@@ -9,6 +9,9 @@ import { indexChains } from './index-chains';
  * (done, total) per chain.
  */
 export function rebuild(ctx: Context, opts: { onProgress?: (done: number, total: number) => void } = {}): RebuildJson {
+  // The file is new and can be recreated from git at any time: no fsync while it is filled.
+  ctx.db.pragma('synchronous = OFF');
   const report = indexChains(ctx, opts.onProgress);
+  ctx.db.pragma('synchronous = NORMAL');
   return { events: countEvents(ctx.db), chains: report.chains, messages: countEvents(ctx.db, 'message') };
 }
