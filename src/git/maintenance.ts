@@ -12,6 +12,8 @@ import type { Repo } from './repo';
 
 /** Entries in objects/17 and objects/18 at which to pack: about 6 / (2/256) = 770 loose objects. */
 const SAMPLE_LIMIT = 6;
+/** Packs beyond this many are rolled together (git's own auto gc starts at 50). */
+const MAX_PACKS = 8;
 /** A pack lock older than this was left by a process that died. */
 const STALE_LOCK_MS = 10 * 60 * 1000;
 
@@ -47,11 +49,27 @@ export function packIfMany(repo: Repo, lockDir: string, force = false): boolean 
     }
   }
   try {
-    // --geometric rolls loose objects and the smaller packs into one; -d drops what became redundant.
-    const res = runGit(['repack', '-d', '-q', '--geometric=2'], { cwd: repo.cwd, allowFailure: true });
-    if (res.status !== 0 && /geometric/.test(res.stderr))
-      return runGit(['repack', '-d', '-q'], { cwd: repo.cwd, allowFailure: true }).status === 0;
-    return res.status === 0;
+    // The loose objects go into one new pack as they are (no walk of history, so the cost is that of the
+    // objects packed).
+    const loose = listLooseObjects(repo);
+    if (loose.length) {
+      const packed = runGit(['pack-objects', '-q', path.join(repo.objectsDir, 'pack', 'pack')], {
+        cwd: repo.cwd,
+        input: `${loose.join('\n')}\n`,
+        allowFailure: true,
+      });
+      if (packed.status !== 0) return false;
+      // The loose copies of what is now packed go; their directories stay (git prune-packed would remove
+      // the empty ones, and every writer would then have to make them again).
+      for (const oid of loose) fs.rmSync(path.join(repo.objectsDir, oid.slice(0, 2), oid.slice(2)), { force: true });
+    }
+    // Once packs pile up, --geometric rolls the smaller ones together, so their number stays logarithmic.
+    if (countPacks(repo) > MAX_PACKS) {
+      const res = runGit(['repack', '-d', '-q', '--geometric=2'], { cwd: repo.cwd, allowFailure: true });
+      if (res.status !== 0 && /geometric/.test(res.stderr))
+        runGit(['repack', '-d', '-q'], { cwd: repo.cwd, allowFailure: true });
+    }
+    return true;
   } finally {
     fs.rmSync(lock, { force: true });
   }
@@ -64,4 +82,20 @@ export function countPacks(repo: Repo): number {
   } catch {
     return 0;
   }
+}
+
+/** Every loose object's id. */
+function listLooseObjects(repo: Repo): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    const dir = i.toString(16).padStart(2, '0');
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(repo.objectsDir, dir));
+    } catch {
+      continue;
+    }
+    for (const n of names) if (/^[0-9a-f]{38}$/.test(n)) out.push(dir + n);
+  }
+  return out;
 }
