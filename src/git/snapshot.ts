@@ -66,23 +66,55 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
     } catch {
       run(['read-tree', base]);
     }
-    const secretSpecs = opts.exclude.map((p) => `:(glob)**/${p}`);
+    // One status pass names every path that differs from the index (modified, deleted, untracked): only
+    // those are added, so the cost is that of `git status` plus the change, not of the whole tree. It runs
+    // on the copy, so the user's index is never refreshed or written.
+    const changed: { path: string; worktree: boolean }[] = [];
+    const status = run([
+      'status',
+      '--porcelain=v1',
+      '-z',
+      '--untracked-files=all',
+      '--no-renames',
+      '--ignore-submodules=none',
+    ])
+      .stdout.toString('utf8')
+      .split('\0');
+    for (const entry of status) {
+      if (entry.length < 4) continue;
+      const x = entry[0]!;
+      const y = entry[1]!;
+      // Untracked (??) or changed in the working tree since the index; staged-only changes are in the copy already.
+      if (x === '?' || y !== ' ') changed.push({ path: entry.slice(3), worktree: true });
+    }
     // Secret-looking files that are untracked, or modified since the index: their content stays out.
-    const excluded = run(['ls-files', '-z', '--others', '--modified', '--exclude-standard', '--', ...secretSpecs])
-      .stdout.toString('utf8')
-      .split('\0')
-      .filter(Boolean);
-    const excludeSpecs = opts.exclude.map((p) => `:(exclude,glob)**/${p}`);
-    run(['add', '--all', '--ignore-errors', '--', ':/', ...excludeSpecs]);
-    // A nested repository or worktree (a handoff checkout, say) would be recorded as a submodule: leave it out.
-    const nested = run(['diff-index', '--cached', '-z', '--diff-filter=A', '--no-renames', base])
-      .stdout.toString('utf8')
-      .split('\0')
-      .reduce<string[]>(
-        (acc, cur, i, all) =>
-          i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1] ? [...acc, all[i + 1]!] : acc,
-        [],
+    const picomatch = require('picomatch') as typeof import('picomatch');
+    const secret = picomatch(
+      opts.exclude.map((p) => `**/${p}`),
+      { dot: true },
+    );
+    const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
+    const excluded = changed.filter((c) => isSecret(c.path)).map((c) => c.path);
+    const toAdd = changed.filter((c) => !isSecret(c.path)).map((c) => `:(literal)${c.path}`);
+    if (toAdd.length)
+      run(
+        ['add', '--all', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul'],
+        `${toAdd.join('\0')}\0`,
       );
+    // A nested repository or worktree (a handoff checkout, say) would be recorded as a submodule: leave it out.
+    // Status lists one as an untracked directory ("dir/"); without one there is nothing to look for.
+    const nested = !changed.some((c) => c.path.endsWith('/'))
+      ? []
+      : run(['diff-index', '--cached', '-z', '--diff-filter=A', '--no-renames', base])
+          .stdout.toString('utf8')
+          .split('\0')
+          .reduce<string[]>(
+            (acc, cur, i, all) =>
+              i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1]
+                ? [...acc, all[i + 1]!]
+                : acc,
+            [],
+          );
     if (nested.length) run(['rm', '--cached', '-q', '-r', '--', ...nested.map((n) => `:(literal)${n}`)]);
     const tree = run(['write-tree']).stdout.toString('utf8').trim();
     // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
