@@ -280,6 +280,27 @@ if (only.has('scale')) {
     const kb = Number(r.stderr.trim().split('\n').pop());
     return { t, mb: kb / 1024 };
   };
+  {
+    // send --attach-diff in a 100,000-file repository with 20 changed files, against git status + a plain send.
+    const big = newRepo(100000);
+    const files = execFileSync('git', ['ls-files'], { cwd: big, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n');
+    for (let i = 0; i < 20; i++) fs.appendFileSync(path.join(big, files[i * 4999]), `// change ${i}\n`);
+    handoff(big, 'codex', ['join']);
+    const st = [],
+      plain = [],
+      attach = [];
+    for (let i = 0; i < 7; i++) {
+      st.push(timeOnce('git', ['status', '--porcelain'], { cwd: big }));
+      plain.push(handoff(big, 'claude', ['send', 'codex', `plain ${i}`]));
+      attach.push(handoff(big, 'claude', ['send', 'codex', `diff ${i}`, '--attach-diff']));
+    }
+    const [a, b, c] = [median(attach), median(st), median(plain)];
+    report(
+      `send --attach-diff, 100,000 files, 20 changed (${a.toFixed(0)} ms) vs git status + send (${b.toFixed(0)} + ${c.toFixed(0)} ms)`,
+      a / (b + c),
+      1,
+    );
+  }
   const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
   git(bare, 'init', '-q', '--bare', '-b', 'main');
   git(repo, 'remote', 'add', 'origin', bare);
