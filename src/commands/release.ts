@@ -29,12 +29,16 @@ those paths (all of them with no path given).`,
     const given = [parsed.args.key, ...parsed.rest].filter((x): x is string => x !== undefined);
     return withContext(io, async (ctx) => {
       if (f.paths) return releaseReservations(ctx, { patterns: given, as: f.as });
-      if (given.length !== 1) throw new UsageError('missing_id', 'Say which claim to release: handoff release <key>.');
-      return release(ctx, { key: given[0]!, as: f.as, remote: f.remote });
+      if (given.length === 0)
+        throw new UsageError('missing_id', 'Say which claim to release: handoff release <key>...');
+      const released = [];
+      for (const key of given) released.push(await release(ctx, { key, as: f.as, remote: f.remote }));
+      return released.length === 1 ? released[0]! : { agent: released[0]!.agent, claims: released };
     });
   },
   print(r, io) {
-    if ('key' in r) io.log(r.released ? `${r.agent} released ${r.key}` : `${r.agent} did not hold ${r.key}`);
+    if ('claims' in r) for (const c of r.claims) io.log(`${c.agent} released ${c.key}`);
+    else if ('key' in r) io.log(r.released ? `${r.agent} released ${r.key}` : `${r.agent} did not hold ${r.key}`);
     else
       io.log(r.released.length ? `${r.agent} released ${r.released.join(' ')}` : `${r.agent} held no such reservation`);
   },

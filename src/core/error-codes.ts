@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   unknown_hook: [U, 'hooks run was given a hook it does not handle'],
   unreadable_file: [U, '--file cannot be read'],
   bad_pid: [U, '--pid is not a running process'],
+  not_a_request: [U, 'an outcome (done, fail, block) was given for a message that is not a request'],
   new_messages: [U, 'agent-hook: new messages wake the agent (exit 2 is how hooks say so)'],
   // Not found (3)
   not_a_repository: [N, 'not inside a git repository'],

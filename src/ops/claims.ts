@@ -46,25 +46,40 @@ export interface ClaimInput {
 /** A claim key as given: a task name, or a message id (full, short or prefix), normalised. */
 export function claimKey(ctx: Context, given: string): { key: string; message: string | null } {
   const g = given.trim();
-  if (/^[0-9A-HJKMNP-TV-Z]{26}$/.test(g)) return { key: g, message: g };
+  // Anything that names a message (full id, short id, prefix; any case) is that message's key.
+  if (/^[0-9A-HJKMNP-TV-Z]{6,26}\??$/i.test(g)) {
+    try {
+      const m = findMessage(ctx, g);
+      return { key: m.id, message: m.id };
+    } catch (err) {
+      // Uppercase is how ids are printed: one that names no message is an error, not a task name.
+      if (g === g.toUpperCase() || !(err instanceof NotFoundError)) throw err;
+    }
+  }
   // Task names are lowercase; short ids, as tables print them, are uppercase.
   // A key also names a ref on the remote (claim --remote): what git refuses in a ref name is refused here.
   if (NAME_PATTERN.test(g) && !g.includes('..') && !g.endsWith('.lock') && !g.endsWith('.'))
     return { key: g, message: null };
-  if (/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{6,26}\??$/.test(g)) {
-    const m = findMessage(ctx, g);
-    return { key: m.id, message: m.id };
-  }
   throw new UsageError(
     'invalid_name',
     `${JSON.stringify(given)} is not a claim key: use a task name (lowercase letters, digits, . _ -) or a message id.`,
   );
 }
 
+/** The longest lease a claim or reservation may have (the ledger refuses longer ones). */
+export const MAX_TTL_S = 366 * 24 * 3600;
+
+/** A --ttl in seconds, checked, as milliseconds. */
+export function checkTtl(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TTL_S)
+    throw new UsageError('usage', `--ttl must be between 1 and ${MAX_TTL_S} seconds (366 days).`);
+  return seconds * 1000;
+}
+
 /** The process a claim made now stands for. */
 export function holderOf(pid?: number): Holder {
   const p = pid ?? longLivedAncestor();
-  if (!processAlive(p, null))
+  if (p <= 1 || !processAlive(p, null))
     throw new UsageError('bad_pid', `--pid ${p} is not a running process; give the agent's own long-lived process.`);
   return { host: os.hostname(), pid: p, start: processStartToken(p) };
 }
@@ -106,8 +121,7 @@ function heldError(key: string, h: HolderJson): ConflictError {
 export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson> {
   const me = resolveIdentity(ctx, { as: input.as });
   const { key } = claimKey(ctx, input.key);
-  const ttlMs = Math.round((input.ttlSeconds ?? DEFAULT_TTL_S) * 1000);
-  if (!(ttlMs > 0)) throw new UsageError('usage', '--ttl must be a positive number of seconds.');
+  const ttlMs = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
   const holder = holderOf(input.pid);
   const deadline = Date.now() + (input.waitSeconds ?? 0) * 1000;
   for (;;) {

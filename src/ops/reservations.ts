@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
 import { standingReservations, type Reservation } from '../ledger/coordination';
 import { appendEvent } from './append';
-import { holderOf, liveness } from './claims';
+import { checkTtl, holderOf, liveness } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { markReservations } from './index-chains';
@@ -72,7 +72,7 @@ export function reserve(
     throw new UsageError('bad_path', 'Say which paths to reserve: handoff reserve <path or glob>...');
   const me = resolveIdentity(ctx, { as: input.as });
   const patterns = [...new Set(input.patterns.map(checkPattern))];
-  const ttl = (input.ttlSeconds ?? DEFAULT_TTL_S) * 1000;
+  const ttl = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
   const { event } = appendEvent<ReservationEvent>(ctx, me, {

@@ -1,5 +1,5 @@
 /** Task outcomes: done, failed or blocked, told to the request's sender; and the list of requests with their state. */
-import { UsageError } from '../core/errors';
+import { NotFoundError, UsageError } from '../core/errors';
 import type { TaskEvent, TaskState } from '../core/events';
 import type { OutcomeJson, TaskJson, TaskStateJson, TasksJson } from '../json/coordination';
 import { claimEventsOf, foldClaims, latestOutcomes } from '../ledger/coordination';
@@ -18,12 +18,25 @@ export function recordOutcome(
 ): OutcomeJson {
   const me = resolveIdentity(ctx, { as: input.as });
   const m = findMessage(ctx, input.id);
+  if (!WORK.has(m.kind))
+    throw new UsageError(
+      'not_a_request',
+      `${m.id} is a ${m.kind}, not a request: outcomes are recorded on requests, review requests and todos.`,
+    );
+  const holder = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
+  const recipients = m.recipients ? m.recipients.split(',') : [];
+  if (!recipients.includes(me.name) && holder?.agent !== me.name && m.sender !== me.name)
+    throw new NotFoundError(
+      'not_a_recipient',
+      `${me.name} was not sent ${m.id} and does not hold its claim, so it cannot record its outcome.`,
+    );
   if (input.state !== 'done' && !input.body?.trim())
     throw new UsageError(
       'empty_body',
       `Say why with -m (handoff ${input.state === 'failed' ? 'fail' : 'block'} <id> -m "...").`,
     );
   const body = input.body?.trim() ? checkBody(ctx, input.body) : '';
+  const to = [...new Set([m.sender, ...(holder && holder.agent !== me.name ? [holder.agent] : [])])];
   const { event } = appendEvent<TaskEvent>(
     ctx,
     me,
@@ -32,13 +45,14 @@ export function recordOutcome(
       state: input.state,
       message: m.id,
       thread: m.thread,
-      to: [m.sender],
+      // The sender hears of it, and so does whoever holds the claim when that is someone else.
+      to,
       body_bytes: Buffer.byteLength(body, 'utf8'),
     },
     { body },
   );
   const released = releaseLocal(ctx, me, m.id, true).released;
-  return { message: m.id, state: input.state, to: [m.sender], event: event.id, released };
+  return { message: m.id, state: input.state, to, event: event.id, released };
 }
 
 /** Requests (request, review_request, todo) with their state: open, claimed, reclaimable, done, failed, blocked. */

@@ -133,6 +133,54 @@ describe('claims in one clone', () => {
   });
 });
 
+describe('claims refuse what would hurt later', () => {
+  it('a lease past the ledger limit, a lowercase id, several releases, and outcomes on what is not a request', () => {
+    const repo = makeRepo();
+    const p = agentProcess();
+    try {
+      const refs = () => git(repo, 'for-each-ref', 'refs/handoff/');
+      const before = refs();
+      for (const ttl of ['40000000', '0', '99999999999999']) {
+        const r = cli(repo, ['claim', 'big', '--ttl', ttl, '--json'], { agent: 'codex' });
+        expect([ttl, r.status, r.json?.error?.code]).toEqual([ttl, 2, 'usage']);
+      }
+      expect(cli(repo, ['reserve', 'x', '--ttl', '40000000', '--json'], { agent: 'codex' }).json.error.code).toBe(
+        'usage',
+      );
+      expect(cli(repo, ['claim', 'k', '--pid', '1', '--json'], { agent: 'codex' }).json.error.code).toBe('bad_pid');
+      expect(refs()).toBe(before);
+      // A message named in any case is one key.
+      ok(repo, ['join'], { agent: 'codex' });
+      const id = ok(repo, ['send', 'codex', 'port it', '--json'], { agent: 'lead' }).json.message.id as string;
+      ok(repo, ['claim', id.slice(-7), '--pid', String(p.pid)], { agent: 'codex' });
+      for (const key of [id.slice(-7).toLowerCase(), id.toLowerCase(), id]) {
+        const r = cli(repo, ['claim', key, '--json'], { agent: 'claude' });
+        expect([key, r.status, r.json.error.details.key]).toEqual([key, 4, id]);
+      }
+      expect(cli(repo, ['claim', '01M8YDD18YH1WCDEHRASA0AW8C', '--json'], { agent: 'claude' }).json.error.code).toBe(
+        'message_not_found',
+      );
+      // Several keys released at once.
+      ok(repo, ['claim', 'one', '--pid', String(p.pid)], { agent: 'codex' });
+      ok(repo, ['claim', 'two', '--pid', String(p.pid)], { agent: 'codex' });
+      expect(
+        ok(repo, ['release', 'one', 'two', '--json'], { agent: 'codex' }).json.claims.map(
+          (c: { key: string }) => c.key,
+        ),
+      ).toEqual(['one', 'two']);
+      // Outcomes: only on requests, only by those it concerns; the claimer hears when someone else records one.
+      const note = ok(repo, ['send', 'codex', 'fyi', '--kind', 'note', '--json'], { agent: 'lead' }).json.message.id;
+      expect(cli(repo, ['done', note, '--json'], { agent: 'codex' }).json.error.code).toBe('not_a_request');
+      expect(cli(repo, ['done', id, '--json'], { agent: 'stranger' }).json.error.code).toBe('not_a_recipient');
+      expect(ok(repo, ['done', id, '-m', 'ported', '--json'], { agent: 'lead' }).json.to).toEqual(['lead', 'codex']);
+      const told = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: { body: string }) => m.body);
+      expect(told).toContain('ported');
+    } finally {
+      p.kill();
+    }
+  });
+});
+
 describe('claims across clones', () => {
   it('3 clones claiming with --remote at once: exactly one wins each of 20 rounds', async () => {
     const t = team();
