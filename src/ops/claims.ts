@@ -206,7 +206,7 @@ async function claimRemote(
     if (after?.record.state === 'held') throw heldError(key, remoteHolderJson(after.record, 'unknown', remote));
     throw new ConflictError('claim_held', `${key} changed on ${remote} while claiming it; try again.`, { key });
   }
-  // The remote decided; the local ledger records it so that it syncs and replays like every claim.
+  // The remote decided; the local ledger records it so that it syncs like every claim.
   const out = claimLocal(ctx, me, key, ttlMs, holder, remote);
   return { ...out, action: reclaimed ? 'reclaimed' : out.action === 'renewed' ? 'renewed' : 'claimed', reclaimed };
 }
