@@ -147,8 +147,11 @@ function claimLocal(
   remote?: string,
 ): ClaimJson {
   let decided: Pick<ClaimJson, 'action' | 'reclaimed'> = { action: 'claimed', reclaimed: null };
+  let since = '';
+  const holder0 = holder;
   const { event } = appendEvent<ClaimEvent>(ctx, me, () => {
     const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+    since = h?.since ?? '';
     const expires = new Date(ctx.now().getTime() + ttlMs).toISOString();
     const base = { type: 'claim' as const, key, expires, ttl_ms: ttlMs, holder, ...(remote ? { remote } : {}) };
     if (!h) {
@@ -167,8 +170,17 @@ function claimLocal(
     }
     throw heldError(key, holderJson(ctx, h));
   });
-  const h = foldClaims(claimEventsOf(ctx.db, key)).holder!;
-  return { key, agent: me.name, ...decided, holder: holderJson(ctx, h), event: event.id };
+  // The claim just written is what holds the key now; its holder process is this command's (live) one.
+  const now: HolderJson = {
+    agent: me.name,
+    since: decided.action === 'renewed' ? since : event.ts,
+    expires: event.expires ?? null,
+    host: holder0.host,
+    pid: holder0.pid,
+    liveness: 'live',
+    remote: remote ?? null,
+  };
+  return { key, agent: me.name, ...decided, holder: now, event: event.id };
 }
 
 async function claimRemote(
