@@ -283,7 +283,9 @@ if (only.has('scale')) {
   {
     // send --attach-diff in a 100,000-file repository with 20 changed files, against git status + a plain send.
     const big = newRepo(100000);
-    const files = execFileSync('git', ['ls-files'], { cwd: big, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n');
+    const files = execFileSync('git', ['ls-files'], { cwd: big, encoding: 'utf8', maxBuffer: 1 << 26 })
+      .trim()
+      .split('\n');
     for (let i = 0; i < 20; i++) fs.appendFileSync(path.join(big, files[i * 4999]), `// change ${i}\n`);
     handoff(big, 'codex', ['join']);
     const st = [],
