@@ -12,21 +12,33 @@ let bootId: string | undefined;
 export function processStartToken(pid: number): string | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
   if (process.platform === 'linux') {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Field 2 (comm) may hold spaces and parentheses: count fields after its closing parenthesis.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const start = fields[19];
-      if (!start) return null;
-      bootId ??= fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      return `${bootId}:${start}`;
-    } catch {
-      return null;
-    }
+    const stat = readStat(pid);
+    return stat ? tokenOf(stat) : null;
   }
   const res = spawnSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' });
   const out = res.status === 0 ? res.stdout.trim() : '';
   return out || null;
+}
+
+function readStat(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The boot id and the start time in clock ticks, from /proc/<pid>/stat. */
+function tokenOf(stat: string): string | null {
+  // Field 2 (comm) may hold spaces and parentheses: count fields after its closing parenthesis.
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  if (!start) return null;
+  try {
+    bootId ??= fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+  return `${bootId}:${start}`;
 }
 
 /** True when the process `pid` runs and, if `token` is given, is the very process that token was taken from. */
@@ -36,15 +48,12 @@ export function processAlive(pid: number, token: string | null | undefined): boo
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  // A zombie has exited; only its parent has not collected it yet.
   if (process.platform === 'linux') {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z' || state === 'X') return false;
-    } catch {
-      return false;
-    }
+    const stat = readStat(pid);
+    // A zombie has exited; only its parent has not collected it yet.
+    const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (!stat || state === 'Z' || state === 'X') return false;
+    return !token || tokenOf(stat) === token;
   }
   if (!token) return true;
   return processStartToken(pid) === token;

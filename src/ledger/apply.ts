@@ -147,6 +147,20 @@ function applyVerdict(db: Db, ev: Extract<LedgerEvent, { type: 'verdict' }>, e: 
     clock: ev.clock,
   });
   // The handoff's author gets the verdict in their inbox, in the handoff's thread.
+  deliverInThread(db, ev, e, {
+    kind: 'review_response',
+    urgent: ev.verdict === 'request_changes',
+    body: e.body ?? `[${ev.verdict}]`,
+  });
+}
+
+/** A verdict or outcome as a message to `ev.to`, in the thread of the message it is about. */
+function deliverInThread(
+  db: Db,
+  ev: Extract<LedgerEvent, { type: 'verdict' | 'task' }>,
+  e: IndexedEvent,
+  m: { kind: 'review_response' | 'status'; urgent: boolean; body: string },
+): void {
   for (const name of ev.to) ensureRegistered(db, name);
   insertMessage(
     db,
@@ -157,11 +171,11 @@ function applyVerdict(db: Db, ev: Extract<LedgerEvent, { type: 'verdict' }>, e: 
       sender: ev.author.name,
       address: ev.to.join(','),
       recipients: ev.to.join(','),
-      kind: 'review_response',
-      priority: ev.verdict === 'request_changes' ? 'urgent' : 'normal',
+      kind: m.kind,
+      priority: m.urgent ? 'urgent' : 'normal',
       ts: ev.ts,
       clock: ev.clock,
-      body: e.body ?? `[${ev.verdict}]`,
+      body: m.body,
       commit_id: e.commit,
       diff_base: null,
       diff_tree: null,
@@ -189,30 +203,9 @@ function applyRewrite(db: Db, ev: Extract<LedgerEvent, { type: 'rewrite' }>): vo
 /** A request's outcome, which also reaches the request's sender as a status message in its thread. */
 function applyTask(db: Db, ev: Extract<LedgerEvent, { type: 'task' }>, e: IndexedEvent): void {
   insertTaskEvent(db, ev);
-  for (const name of ev.to) ensureRegistered(db, name);
-  insertMessage(
-    db,
-    {
-      id: ev.id,
-      thread: ev.thread,
-      reply_to: ev.message,
-      sender: ev.author.name,
-      address: ev.to.join(','),
-      recipients: ev.to.join(','),
-      kind: 'status',
-      priority: ev.state === 'done' ? 'normal' : 'urgent',
-      ts: ev.ts,
-      clock: ev.clock,
-      body: e.body ?? `[${ev.state}]`,
-      commit_id: e.commit,
-      diff_base: null,
-      diff_tree: null,
-      diff_files: null,
-      excluded: null,
-    },
-    ev.to,
-  );
-  indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, e.body ?? `[${ev.state}]`, []);
+  const body = e.body ?? `[${ev.state}]`;
+  deliverInThread(db, ev, e, { kind: 'status', urgent: ev.state !== 'done', body });
+  indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, body, []);
 }
 
 /** Adds a message to the full-text index, with its thread's subject and the paths of its diff. */

@@ -79,7 +79,12 @@ export function checkTtl(seconds: number): number {
 /** The process a claim made now stands for. */
 export function holderOf(pid?: number): Holder {
   const p = pid ?? longLivedAncestor();
-  if (p <= 1 || !processAlive(p, null))
+  if (p <= 1)
+    throw new UsageError(
+      'bad_pid',
+      `--pid ${p} never ends, so a claim held by it would never come back; give the agent's own process.`,
+    );
+  if (!processAlive(p, null))
     throw new UsageError('bad_pid', `--pid ${p} is not a running process; give the agent's own long-lived process.`);
   return { host: os.hostname(), pid: p, start: processStartToken(p) };
 }
@@ -95,7 +100,8 @@ export function liveness(ctx: Context, h: ClaimHolder): HolderJson['liveness'] {
   return 'unknown';
 }
 
-function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
+/** A holder as --json shows it, with its liveness now. */
+export function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
   return {
     agent: h.agent,
     since: h.since,

@@ -1,12 +1,13 @@
 /** Task outcomes: done, failed or blocked, told to the request's sender; and the list of requests with their state. */
 import { NotFoundError, UsageError } from '../core/errors';
 import type { TaskEvent, TaskState } from '../core/events';
-import type { OutcomeJson, TaskJson, TaskStateJson, TasksJson } from '../json/coordination';
-import { claimEventsOf, foldClaims, latestOutcomes } from '../ledger/coordination';
+import type { HolderJson, OutcomeJson, TaskJson, TaskStateJson, TasksJson } from '../json/coordination';
+import { claimEventsOf, foldClaims, latestOutcomes, type TaskEventRow } from '../ledger/coordination';
 import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
-import { liveness, releaseLocal } from './claims';
+import { holderJson, releaseLocal } from './claims';
+import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
@@ -18,7 +19,7 @@ export function recordOutcome(
 ): OutcomeJson {
   const me = resolveIdentity(ctx, { as: input.as });
   const m = findMessage(ctx, input.id);
-  if (!WORK.has(m.kind))
+  if (!WORK_KINDS.has(m.kind))
     throw new UsageError(
       'not_a_request',
       `${m.id} is a ${m.kind}, not a request: outcomes are recorded on requests, review requests and todos.`,
@@ -64,27 +65,7 @@ export function tasks(
   const outcomes = latestOutcomes(ctx.db);
   const out: TaskJson[] = [];
   for (const m of listWork(ctx.db)) {
-    const fold = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
-    const o = outcomes.get(m.id);
-    let claim: TaskJson['claim'] = null;
-    if (fold) {
-      claim = {
-        agent: fold.agent,
-        since: fold.since,
-        expires: fold.expires,
-        host: fold.host,
-        pid: fold.pid,
-        liveness: liveness(ctx, fold),
-        remote: fold.remote,
-      };
-    }
-    const state: TaskJson['state'] = o
-      ? o.state
-      : claim
-        ? claim.liveness === 'gone' || claim.liveness === 'expired'
-          ? 'reclaimable'
-          : 'claimed'
-        : 'open';
+    const { state, claim, outcome: o } = taskOf(ctx, m.id, outcomes);
     const to = m.recipients ? m.recipients.split(',') : [];
     if (me && !to.includes(me) && claim?.agent !== me && m.sender !== me) continue;
     if (input.open && !['open', 'claimed', 'reclaimable'].includes(state)) continue;
@@ -104,7 +85,19 @@ export function tasks(
   return { tasks: input.limit ? out.slice(-input.limit) : out };
 }
 
-const WORK = new Set(['request', 'review_request', 'todo']);
+/** A request's state: its outcome if one was recorded, else whether (and how) it is claimed. */
+function taskOf(
+  ctx: Context,
+  id: string,
+  outcomes: Map<string, TaskEventRow>,
+): { state: TaskJson['state']; claim: HolderJson | null; outcome: TaskEventRow | undefined } {
+  const fold = foldClaims(claimEventsOf(ctx.db, id)).holder;
+  const claim = fold ? holderJson(ctx, fold) : null;
+  const outcome = outcomes.get(id);
+  const gone = claim?.liveness === 'gone' || claim?.liveness === 'expired';
+  const state = outcome ? outcome.state : claim ? (gone ? 'reclaimable' : 'claimed') : 'open';
+  return { state, claim, outcome };
+}
 
 /**
  * The task state of each of these messages that is a request (request, review_request, todo), computed
@@ -112,21 +105,12 @@ const WORK = new Set(['request', 'review_request', 'todo']);
  */
 export function taskStates(ctx: Context, messages: { id: string; kind: string }[]): Map<string, TaskStateJson> {
   const out = new Map<string, TaskStateJson>();
-  const work = messages.filter((m) => WORK.has(m.kind));
+  const work = messages.filter((m) => WORK_KINDS.has(m.kind));
   if (work.length === 0) return out;
   const outcomes = latestOutcomes(ctx.db);
   for (const m of work) {
-    const fold = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
-    const o = outcomes.get(m.id);
-    const live = fold ? liveness(ctx, fold) : null;
-    const state: TaskStateJson['state'] = o
-      ? o.state
-      : fold
-        ? live === 'gone' || live === 'expired'
-          ? 'reclaimable'
-          : 'claimed'
-        : 'open';
-    out.set(m.id, { state, by: o?.agent ?? fold?.agent ?? null });
+    const t = taskOf(ctx, m.id, outcomes);
+    out.set(m.id, { state: t.state, by: t.outcome?.agent ?? t.claim?.agent ?? null });
   }
   return out;
 }

@@ -1,0 +1,32 @@
+/** done, fail and block: one definition, three outcomes. */
+import type { TaskState } from '../core/events';
+import { recordOutcome } from '../ops/tasks';
+import { asFlag, defineCommand, jsonFlag } from './define';
+import { bodyFlags, readBody, withContext } from './_shared';
+
+/** The command that records `state` on a request; `done` takes its evidence optionally, the others need a reason. */
+export function outcomeCommand(id: string, state: TaskState, summary: string, example: string) {
+  return defineCommand({
+    id,
+    summary,
+    description: `The sender finds it in their inbox, in the request's thread; 'handoff tasks' shows the request
+as ${state}. The request's recipients, its sender and whoever holds its claim may record it; the holder
+of the claim is told when someone else does.`,
+    examples: [`<%= config.bin %> ${id} 5Q2XW7M -m "${example}"`],
+    args: [
+      { name: 'id', description: 'The request (its short id works).', required: true },
+      { name: 'body', description: 'Evidence or reason (or -m, --file, stdin).' },
+    ],
+    variadic: true,
+    flags: { ...bodyFlags, as: asFlag, json: jsonFlag },
+    async run(parsed, io) {
+      const given =
+        parsed.args.body !== undefined || parsed.flags.message !== undefined || parsed.flags.file !== undefined;
+      const body = given || state !== 'done' ? (await readBody(parsed, io)).toString() : '';
+      return withContext(io, (ctx) => recordOutcome(ctx, { id: parsed.args.id!, state, body, as: parsed.flags.as }));
+    },
+    print(r, io) {
+      io.log(`${r.message} ${state}; told ${r.to.join(', ')}${r.released ? ' (claim released)' : ''}`);
+    },
+  });
+}
