@@ -14,8 +14,8 @@ every chain, with progress on stderr. Receipts and everything else recorded as e
     const bar = progressBar('rebuilding');
     return withContext(
       io,
-      (ctx) => {
-        const r = rebuild(ctx, { onProgress: bar.update });
+      async (ctx) => {
+        const r = await rebuild(ctx, { onProgress: bar.update });
         bar.end();
         return r;
       },

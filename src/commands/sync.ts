@@ -62,7 +62,10 @@ reported too.`,
     if (f.drop !== undefined) {
       const chain = String(f.drop);
       return withContext(io, (ctx) => dropChain(ctx, chain), { skipIndex: true }).then((d) =>
-        withContext(io, (ctx) => ({ ...d, events: rebuild(ctx).events }), { discardDb: true, skipIndex: true }),
+        withContext(io, async (ctx) => ({ ...d, events: (await rebuild(ctx)).events }), {
+          discardDb: true,
+          skipIndex: true,
+        }),
       );
     }
     return withContext(io, async (ctx) => {

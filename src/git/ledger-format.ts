@@ -195,28 +195,48 @@ export function readChainEvents(
 }
 
 /**
- * Streams the events of the given chain commits in order, without bodies (for readers of the whole
- * ledger): `onEvent` gets each event, or the reason it is unreadable, as git produces it.
+ * Streams the events of the given chain commits in order (with their bodies when `bodies` is set) from one
+ * `git cat-file`: `onEvent` gets each event, or the reason it is unreadable, as git produces it, and
+ * returning false stops the stream there.
  */
 export async function streamChainEvents(
   repo: Repo,
   commits: { commit: string; parent: string | null }[],
-  onEvent: (c: { commit: string; parent: string | null }, event: LedgerEvent | null, reason: string | null) => void,
+  onEvent: (
+    c: { commit: string; parent: string | null },
+    event: LedgerEvent | null,
+    reason: string | null,
+    body: string | null,
+  ) => boolean | void,
+  opts: { bodies?: boolean } = {},
 ): Promise<void> {
+  const per = opts.bodies ? 2 : 1;
+  const specs: string[] = [];
+  for (const c of commits) {
+    specs.push(`${c.commit}:event.json`);
+    if (opts.bodies) specs.push(`${c.commit}:body`);
+  }
   let i = 0;
-  await streamObjects(
-    repo,
-    commits.map((c) => `${c.commit}:event.json`),
-    (_spec, obj) => {
-      const c = commits[i++]!;
-      if (!obj) return onEvent(c, null, 'no event.json');
-      try {
-        onEvent(c, parseEvent(obj.content.toString('utf8')), null);
-      } catch (err) {
-        onEvent(c, null, (err as Error).message);
-      }
-    },
-  );
+  let event: LedgerEvent | null = null;
+  let reason: string | null = null;
+  await streamObjects(repo, specs, (_spec, obj) => {
+    const part = i++ % per;
+    const c = commits[Math.floor((i - 1) / per)]!;
+    if (part === 0) {
+      event = null;
+      reason = null;
+      if (!obj) reason = 'no event.json';
+      else
+        try {
+          event = parseEvent(obj.content.toString('utf8'));
+        } catch (err) {
+          reason = (err as Error).message;
+        }
+      if (per === 2) return true;
+      return onEvent(c, event, reason, null) !== false;
+    }
+    return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null) !== false;
+  });
 }
 
 /** The event committed as `commit`, or null when it cannot be read. */

@@ -171,12 +171,12 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
 /**
  * Streams objects (`<oid>` or `<rev>:<path>`) from one `git cat-file --batch`, calling `onObject` for each
  * in order as it arrives (null when missing): git decompresses while the caller works, and memory holds
- * one chunk of output, not all of it.
+ * one chunk of output, not all of it. `onObject` returning false ends the stream there.
  */
 export async function streamObjects(
   repo: Repo,
   specs: string[],
-  onObject: (spec: string, obj: CatFileResult | null) => void,
+  onObject: (spec: string, obj: CatFileResult | null) => boolean | void,
 ): Promise<void> {
   if (specs.length === 0) return;
   for (const s of specs) if (/[\n\r]/.test(s)) throw new Error(`object name contains a newline: ${JSON.stringify(s)}`);
@@ -193,7 +193,13 @@ export async function streamObjects(
   child.stdin!.end(`${specs.join('\n')}\n`);
   let buf: Buffer = Buffer.alloc(0);
   let next = 0;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    child.kill();
+  };
   for await (const chunk of child.stdout!) {
+    if (stopped) break;
     buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
     let pos = 0;
     while (next < specs.length) {
@@ -201,19 +207,27 @@ export async function streamObjects(
       if (nl < 0) break;
       const header = buf.toString('utf8', pos, nl);
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        onObject(specs[next++]!, null);
         pos = nl + 1;
+        if (onObject(specs[next++]!, null) === false) {
+          stop();
+          break;
+        }
         continue;
       }
       const [oid, type, sizeText] = header.split(' ');
       const size = Number(sizeText);
       if (buf.length < nl + 1 + size + 1) break;
-      onObject(specs[next++]!, { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) });
+      const content = Buffer.from(buf.subarray(nl + 1, nl + 1 + size));
       pos = nl + 1 + size + 1;
+      if (onObject(specs[next++]!, { oid: oid!, type: type!, content }) === false) {
+        stop();
+        break;
+      }
     }
     buf = buf.subarray(pos);
   }
   const code = await exited;
+  if (stopped) return;
   if (next < specs.length)
     throw new Error(`git cat-file stopped after ${next} of ${specs.length} objects: ${stderr.trim()}`);
   if (code !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);

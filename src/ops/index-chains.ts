@@ -12,10 +12,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { listChainCommits, readChainEvents, readChainTips, type ChainEvent } from '../git/ledger-format';
+import {
+  listChainCommits,
+  readChainEvents,
+  readChainTips,
+  streamChainEvents,
+  type ChainEvent,
+} from '../git/ledger-format';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
-import { allWitnesses, knownTips, quarantine, quarantined, releaseQuarantine, setKnownTip } from '../ledger/events';
+import {
+  allWitnesses,
+  knownTips,
+  quarantine,
+  quarantined,
+  releaseQuarantine,
+  setKnownTip,
+  type QuarantineRow,
+} from '../ledger/events';
+import type { LedgerEvent } from '../core/events';
 import type { Context } from './context';
 import { standingReservations } from '../ledger/coordination';
 
@@ -38,22 +53,29 @@ export function droppedChains(ctx: Context): Set<string> {
   return new Set(ctx.config().get('handoff.dropchain') ?? []);
 }
 
-/** Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs. */
-export function indexChains(ctx: Context, onProgress?: (done: number, total: number) => void): IndexReport {
+interface ChainTodo {
+  chain: string;
+  tip: string;
+  from: string | null;
+  commits: { commit: string; parent: string | null }[];
+}
+
+interface Stop {
+  commit: string;
+  reason: string;
+  retryAfter: number | null;
+}
+
+/** What indexing has to do: the chains whose tips moved, each with its new commits (oldest first). */
+function planIndex(ctx: Context, report: IndexReport): { todo: ChainTodo[]; held: Map<string, QuarantineRow> } {
   // SQLite first, then the refs: a tip is recorded in SQLite only after its ref holds it and refs only
   // move forward, so every tip read here descends from the one SQLite knows, unless history was rewritten.
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
   const known = knownTips(ctx.db);
   const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   const tips = readChainTips(ctx.repo);
-  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
   const now = ctx.now().getTime();
-  const todo: {
-    chain: string;
-    tip: string;
-    from: string | null;
-    commits: { commit: string; parent: string | null }[];
-  }[] = [];
+  const todo: ChainTodo[] = [];
   let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
@@ -79,90 +101,178 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
     }
     todo.push({ chain, tip, from, commits });
   }
+  return { todo, held };
+}
+
+/** Why a chain's event cannot be indexed (the chain is held back there), or null when it can. */
+function checkEvent(ctx: Context, t: ChainTodo, commit: string, event: LedgerEvent, now: number): Stop | null {
+  if (event.clone !== t.chain)
+    return { commit, reason: `the event says it belongs to chain ${event.clone}`, retryAfter: null };
+  if (event.clock > now + MAX_FUTURE_MS && t.chain !== ctx.cloneId)
+    return {
+      commit,
+      reason: `dated ${new Date(event.clock).toISOString()}, more than a day ahead of this machine's clock`,
+      retryAfter: event.clock - MAX_FUTURE_MS,
+    };
+  return null;
+}
+
+/** Chains others vouched for come first, then by id (see the header). */
+function orderChains(todo: ChainTodo[], vouched: Set<string>): ChainTodo[] {
+  return [...todo].sort(
+    (a, b) =>
+      Number(!vouched.has(a.chain)) - Number(!vouched.has(b.chain)) ||
+      (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0),
+  );
+}
+
+/** Records how far a chain was indexed, and holds it back at `stop` (or releases it when it got past). */
+function finishChain(
+  ctx: Context,
+  t: ChainTodo,
+  last: string | null,
+  stop: Stop | null,
+  held: Map<string, QuarantineRow>,
+  report: IndexReport,
+): void {
+  writeTx(ctx.db, () => {
+    // Only move the tip from where this run started; a concurrent process may have moved it already.
+    const current = knownTips(ctx.db).get(t.chain) ?? null;
+    if (current === t.from && last && last !== t.from) setKnownTip(ctx.db, t.chain, last, ctx.now().toISOString());
+    if (stop) {
+      const news = quarantine(ctx.db, {
+        chain: t.chain,
+        commit_id: stop.commit,
+        reason: stop.reason,
+        tip: t.tip,
+        retry_after: stop.retryAfter,
+      });
+      if (news) {
+        report.quarantined.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
+        if (stop.retryAfter === null) report.bad.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
+        ctx.warn(
+          `chain ${t.chain} is held back at commit ${stop.commit.slice(0, 12)}: ${stop.reason}. Its earlier events are indexed, nothing after it is. ${stop.retryAfter === null ? `'handoff sync --drop ${t.chain}' removes the chain from this clone.` : 'It is tried again when that time comes.'}`,
+        );
+      }
+    } else if (held.has(t.chain)) {
+      releaseQuarantine(ctx.db, t.chain);
+    }
+  });
+}
+
+/** Events applied per transaction. */
+const APPLY_BATCH = 5000;
+
+/**
+ * Indexes every chain commit that SQLite has not seen; `onProgress` is told (done, total) for long runs.
+ * Every command starts with this; it reads what is new in one `git cat-file` per 5,000 commits.
+ */
+export function indexChains(ctx: Context, onProgress?: (done: number, total: number) => void): IndexReport {
+  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
+  const { todo, held } = planIndex(ctx, report);
   if (todo.length === 0) return report;
+  const now = ctx.now().getTime();
 
   // Read first, then order: chains vouched for by other chains' witnesses go first (see the header).
-  const read = new Map<
-    string,
-    { events: ChainEvent[]; stop: { commit: string; reason: string; retryAfter: number | null } | null }
-  >();
+  const read = new Map<string, { events: ChainEvent[]; stop: Stop | null }>();
   const vouched = new Set<string>();
   for (const w of allWitnesses(ctx.db)) vouched.add(w.chain);
   for (const t of todo) {
     const events: ChainEvent[] = [];
-    let stop: { commit: string; reason: string; retryAfter: number | null } | null = null;
-    const BATCH = 5000;
-    for (let i = 0; i < t.commits.length && !stop; i += BATCH) {
-      const slice = t.commits.slice(i, i + BATCH);
+    let stop: Stop | null = null;
+    for (let i = 0; i < t.commits.length && !stop; i += APPLY_BATCH) {
+      const slice = t.commits.slice(i, i + APPLY_BATCH);
       const { events: evs, bad } = readChainEvents(ctx.repo, slice);
       const badAt = new Map(bad.map((b) => [b.commit, b.reason]));
       const byCommit = new Map(evs.map((e) => [e.commit, e]));
       for (const c of slice) {
         const reason = badAt.get(c.commit);
         const e = byCommit.get(c.commit);
-        if (reason !== undefined || !e) {
-          stop = { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
-          break;
-        }
-        if (e.event.clone !== t.chain) {
-          stop = { commit: c.commit, reason: `the event says it belongs to chain ${e.event.clone}`, retryAfter: null };
-          break;
-        }
-        if (e.event.clock > now + MAX_FUTURE_MS && t.chain !== ctx.cloneId) {
-          stop = {
-            commit: c.commit,
-            reason: `dated ${new Date(e.event.clock).toISOString()}, more than a day ahead of this machine's clock`,
-            retryAfter: e.event.clock - MAX_FUTURE_MS,
-          };
-          break;
-        }
-        events.push(e);
-        for (const witnessed of Object.keys(e.event.seen ?? {})) if (witnessed !== t.chain) vouched.add(witnessed);
+        stop =
+          reason !== undefined || !e
+            ? { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null }
+            : checkEvent(ctx, t, c.commit, e.event, now);
+        if (stop) break;
+        events.push(e!);
+        for (const witnessed of Object.keys(e!.event.seen ?? {})) if (witnessed !== t.chain) vouched.add(witnessed);
       }
     }
     read.set(t.chain, { events, stop });
   }
-  const ordered = [...todo].sort(
-    (a, b) =>
-      Number(!vouched.has(a.chain)) - Number(!vouched.has(b.chain)) ||
-      (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0),
-  );
+  const ordered = orderChains(todo, vouched);
   const total = ordered.reduce((n, t) => n + read.get(t.chain)!.events.length, 0);
   let done = 0;
   for (const t of ordered) {
     const { events, stop } = read.get(t.chain)!;
-    const BATCH = 2000;
-    for (let i = 0; i < events.length; i += BATCH) {
+    for (let i = 0; i < events.length; i += APPLY_BATCH) {
       writeTx(ctx.db, () => {
-        for (const e of events.slice(i, i + BATCH)) if (applyEvent(ctx.db, { chain: t.chain, ...e })) report.indexed++;
+        for (const e of events.slice(i, i + APPLY_BATCH))
+          if (applyEvent(ctx.db, { chain: t.chain, ...e })) report.indexed++;
       });
-      done += Math.min(BATCH, events.length - i);
+      done += Math.min(APPLY_BATCH, events.length - i);
       onProgress?.(done, total);
     }
-    const last = events.length ? events[events.length - 1]!.commit : t.from;
-    writeTx(ctx.db, () => {
-      // Only move the tip from where this run started; a concurrent process may have moved it already.
-      const current = knownTips(ctx.db).get(t.chain) ?? null;
-      if (current === t.from && last && last !== t.from) setKnownTip(ctx.db, t.chain, last, ctx.now().toISOString());
-      if (stop) {
-        const news = quarantine(ctx.db, {
-          chain: t.chain,
-          commit_id: stop.commit,
-          reason: stop.reason,
-          tip: t.tip,
-          retry_after: stop.retryAfter,
-        });
-        if (news) {
-          report.quarantined.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
-          if (stop.retryAfter === null) report.bad.push({ chain: t.chain, commit: stop.commit, reason: stop.reason });
-          ctx.warn(
-            `chain ${t.chain} is held back at commit ${stop.commit.slice(0, 12)}: ${stop.reason}. Its earlier events are indexed, nothing after it is. ${stop.retryAfter === null ? `'handoff sync --drop ${t.chain}' removes the chain from this clone.` : 'It is tried again when that time comes.'}`,
-          );
-        }
-      } else if (held.has(t.chain)) {
-        releaseQuarantine(ctx.db, t.chain);
-      }
-    });
+    finishChain(ctx, t, events.length ? events[events.length - 1]!.commit : t.from, stop, held, report);
+  }
+  if (report.indexed > 0 && !ctx.readOnly) markReservations(ctx);
+  return report;
+}
+
+/**
+ * indexChains for whole ledgers (rebuild, a fresh clone's sync): each chain is streamed from one
+ * `git cat-file` and applied in transactions of 5,000 events as it arrives, so memory holds one batch,
+ * not the ledger, and git decompresses while SQLite writes. With more than one chain to index, a first
+ * pass reads the events' witnesses to order the chains, except for the chains in `scanned`, whose new
+ * events the caller has read already, finding that they vouch for the chains in `vouched` (sync does).
+ */
+export async function indexChainsStreamed(
+  ctx: Context,
+  opts: { onProgress?: (done: number, total: number) => void; vouched?: Set<string>; scanned?: Set<string> } = {},
+): Promise<IndexReport> {
+  const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
+  const { todo, held } = planIndex(ctx, report);
+  if (todo.length === 0) return report;
+  const now = ctx.now().getTime();
+  const vouched = new Set<string>(opts.vouched);
+  for (const w of allWitnesses(ctx.db)) vouched.add(w.chain);
+  if (todo.length > 1)
+    for (const t of todo.filter((x) => !opts.scanned?.has(x.chain)))
+      await streamChainEvents(ctx.repo, t.commits, (_c, event) => {
+        for (const witnessed of Object.keys(event?.seen ?? {})) if (witnessed !== t.chain) vouched.add(witnessed);
+      });
+  const total = todo.reduce((n, t) => n + t.commits.length, 0);
+  let done = 0;
+  for (const t of orderChains(todo, vouched)) {
+    let stop: Stop | null = null;
+    let last = t.from;
+    let batch: ChainEvent[] = [];
+    const flush = () => {
+      if (!batch.length) return;
+      const events = batch;
+      batch = [];
+      writeTx(ctx.db, () => {
+        for (const e of events) if (applyEvent(ctx.db, { chain: t.chain, ...e })) report.indexed++;
+      });
+      last = events[events.length - 1]!.commit;
+      done += events.length;
+      opts.onProgress?.(done, total);
+    };
+    await streamChainEvents(
+      ctx.repo,
+      t.commits,
+      (c, event, reason, body) => {
+        stop = event
+          ? checkEvent(ctx, t, c.commit, event, now)
+          : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
+        if (stop) return false;
+        batch.push({ commit: c.commit, parent: c.parent, event: event!, body });
+        if (batch.length >= APPLY_BATCH) flush();
+        return true;
+      },
+      { bodies: true },
+    );
+    flush();
+    finishChain(ctx, t, last, stop, held, report);
   }
   if (report.indexed > 0 && !ctx.readOnly) markReservations(ctx);
   return report;

@@ -14,7 +14,7 @@ import { processAlive } from '../core/proc';
 import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
 import { requireWritable, type Context } from './context';
-import { indexChains } from './index-chains';
+import { indexChainsStreamed } from './index-chains';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
@@ -174,6 +174,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   };
   removeAbandonedStaging(ctx);
   const dropped = droppedChains(ctx);
+  let scan: WitnessScan | undefined;
 
   // --refmap= keeps git from also updating refs through remote.<name>.fetch (what `sync --setup` adds):
   // that "opportunistic" update would refuse this clone's own chain, which is ahead of the remote's copy.
@@ -189,12 +190,12 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   );
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
-    await acceptIncoming(ctx, { remote, staging, dropped }, result);
+    scan = await acceptIncoming(ctx, { remote, staging, dropped }, result);
   } finally {
     deleteRefs(cwd, [...readRefs(ctx.repo, staging).keys()]);
   }
 
-  indexAndReport(ctx, input, result);
+  await indexAndReport(ctx, input, result, scan);
   // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
   if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
   if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
@@ -208,6 +209,12 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   return result;
 }
 
+/** What the witness pass learnt: the chains others witnessed, and the chains whose new events it read. */
+interface WitnessScan {
+  vouched: Set<string>;
+  scanned: Set<string>;
+}
+
 /**
  * Moves each fetched chain from its staging ref to refs/handoff/chains/ when it only adds to what this clone
  * knows; refuses (in `result.refused`) a chain that lost something this clone indexed or saw witnessed.
@@ -216,7 +223,7 @@ async function acceptIncoming(
   ctx: Context,
   at: { remote: string; staging: string; dropped: Set<string> },
   result: SyncJson,
-): Promise<void> {
+): Promise<WitnessScan> {
   const { remote, staging, dropped } = at;
   const cwd = ctx.repo.cwd;
   const incoming = readRefs(ctx.repo, staging);
@@ -235,11 +242,14 @@ async function acceptIncoming(
   };
   for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
   const local = readRefs(ctx.repo, CHAIN_PREFIX);
+  const scan: WitnessScan = { vouched: new Set(), scanned: new Set() };
   // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
     if (!CLONE_ID.test(chain)) continue;
     const have = local.get(chainRef(chain)) ?? null;
+    // Everything indexing will read of this chain passes through here: it need not be read twice for witnesses.
+    if (have === (known.get(chain) ?? null)) scan.scanned.add(chain);
     let commits: { commit: string; parent: string | null }[] = [];
     try {
       commits = listChainCommits(ctx.repo, tip, have);
@@ -248,7 +258,10 @@ async function acceptIncoming(
     }
     // Streamed, keeping only the witnesses: memory stays bounded however long the chain.
     await streamChainEvents(ctx.repo, commits, (_c, event) => {
-      for (const [c, t] of Object.entries(event?.seen ?? {})) addWitness(c, t, chain);
+      for (const [c, t] of Object.entries(event?.seen ?? {})) {
+        addWitness(c, t, chain);
+        if (c !== chain) scan.vouched.add(c);
+      }
     });
   }
   for (const [ref, tip] of incoming) {
@@ -288,11 +301,12 @@ async function acceptIncoming(
       result.fetched.push({ chain, from: have, to: tip });
     }
   }
+  return scan;
 }
 
 /** Indexes what arrived and reports chains held back, duplicate ids and suspect witnesses. */
-function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson): void {
-  const report = indexChains(ctx, input.onIndexProgress);
+async function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson, scan?: WitnessScan): Promise<void> {
+  const report = await indexChainsStreamed(ctx, { onProgress: input.onIndexProgress, ...scan });
   result.indexed = report.indexed;
   result.quarantined = quarantined(ctx.db).map((q) => ({ chain: q.chain, commit: q.commit_id, reason: q.reason }));
   result.duplicates = duplicates(ctx.db).map((d) => ({
