@@ -102,8 +102,12 @@ export function isAncestor(cwd: string, a: string, b: string): boolean {
 }
 
 /** Starts git with stdin and stdout as pipes (for streaming `cat-file --batch`); the caller ends stdin. */
-export function spawnGit(args: string[], opts: { cwd: string }): ReturnType<typeof spawn> {
+export function spawnGit(args: string[], opts: { cwd: string; stdout?: number }): ReturnType<typeof spawn> {
   const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  return spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn('git', args, {
+    cwd: opts.cwd,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
+  });
 }

@@ -208,35 +208,39 @@ export async function streamChainEvents(
     reason: string | null,
     body: string | null,
   ) => boolean | void,
-  opts: { bodies?: boolean } = {},
+  opts: { bodies?: boolean; beforeWait?: () => void } = {},
 ): Promise<void> {
   const per = opts.bodies ? 2 : 1;
-  const specs: string[] = [];
-  for (const c of commits) {
-    specs.push(`${c.commit}:event.json`);
-    if (opts.bodies) specs.push(`${c.commit}:body`);
-  }
+  const specs = {
+    count: commits.length * per,
+    at: (i: number) => `${commits[Math.floor(i / per)]!.commit}:${i % per === 0 ? 'event.json' : 'body'}`,
+  };
   let i = 0;
   let event: LedgerEvent | null = null;
   let reason: string | null = null;
-  await streamObjects(repo, specs, (_spec, obj) => {
-    const part = i++ % per;
-    const c = commits[Math.floor((i - 1) / per)]!;
-    if (part === 0) {
-      event = null;
-      reason = null;
-      if (!obj) reason = 'no event.json';
-      else
-        try {
-          event = parseEvent(obj.content.toString('utf8'));
-        } catch (err) {
-          reason = (err as Error).message;
-        }
-      if (per === 2) return true;
-      return onEvent(c, event, reason, null) !== false;
-    }
-    return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null) !== false;
-  });
+  await streamObjects(
+    repo,
+    specs,
+    (_spec, obj) => {
+      const part = i++ % per;
+      const c = commits[Math.floor((i - 1) / per)]!;
+      if (part === 0) {
+        event = null;
+        reason = null;
+        if (!obj) reason = 'no event.json';
+        else
+          try {
+            event = parseEvent(obj.content.toString('utf8'));
+          } catch (err) {
+            reason = (err as Error).message;
+          }
+        if (per === 2) return true;
+        return onEvent(c, event, reason, null) !== false;
+      }
+      return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null) !== false;
+    },
+    { beforeWait: opts.beforeWait },
+  );
 }
 
 /** The event committed as `commit`, or null when it cannot be read. */

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { runGit, spawnGit } from './exec';
@@ -148,7 +149,7 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
   const out = new Map<string, CatFileResult | null>();
   if (specs.length === 0) return out;
   for (const s of specs) if (/[\n\r]/.test(s)) throw new Error(`object name contains a newline: ${JSON.stringify(s)}`);
-  const res = runGit(['cat-file', '--batch'], { cwd: repo.cwd, input: `${specs.join('\n')}\n` });
+  const res = runGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, input: `${specs.join('\n')}\n` });
   const buf = res.stdout;
   let pos = 0;
   for (const spec of specs) {
@@ -170,67 +171,125 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
 
 /**
  * Streams objects (`<oid>` or `<rev>:<path>`) from one `git cat-file --batch`, calling `onObject` for each
- * in order as it arrives (null when missing): git decompresses while the caller works, and memory holds
- * one chunk of output, not all of it. `onObject` returning false ends the stream there.
+ * in order (null when missing); `onObject` returning false ends the stream there. git writes into an
+ * unlinked temporary file that this process follows, so git never waits for the caller (a pipe would hold
+ * 64 KiB and stop git while the caller works) and memory holds one chunk, not the output. `beforeWait`
+ * runs whenever the stream is about to wait for git (and so lets other work of this process run): what
+ * the caller does synchronously in between, such as a transaction, is never interleaved with other work.
  */
 export async function streamObjects(
   repo: Repo,
-  specs: string[],
+  specs: string[] | { count: number; at: (i: number) => string },
   onObject: (spec: string, obj: CatFileResult | null) => boolean | void,
+  opts: { beforeWait?: () => void } = {},
 ): Promise<void> {
-  if (specs.length === 0) return;
-  for (const s of specs) if (/[\n\r]/.test(s)) throw new Error(`object name contains a newline: ${JSON.stringify(s)}`);
-  const child = spawnGit(['cat-file', '--batch'], { cwd: repo.cwd });
+  const count = Array.isArray(specs) ? specs.length : specs.count;
+  const at = Array.isArray(specs) ? (i: number) => specs[i]! : specs.at;
+  if (count === 0) return;
+  // git writes into an unlinked temporary file when one can be made, else into a pipe.
+  let fd: number | null = null;
+  try {
+    const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    fd = fs.openSync(tmp, 'wx+', 0o600);
+    fs.rmSync(tmp, { force: true });
+  } catch {
+    fd = null;
+  }
+  let child: ReturnType<typeof spawnGit>;
+  try {
+    child = spawnGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, ...(fd !== null ? { stdout: fd } : {}) });
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    throw err;
+  }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  let exitCode: number | null = null;
   const exited = new Promise<number>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => resolve((exitCode = code ?? 1)));
   });
   child.stdin!.on('error', () => {
     /* git exited early: reported below */
   });
-  child.stdin!.end(`${specs.join('\n')}\n`);
-  let buf: Buffer = Buffer.alloc(0);
-  let next = 0;
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-    child.kill();
-  };
-  for await (const chunk of child.stdout!) {
-    if (stopped) break;
-    buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
-    let pos = 0;
-    while (next < specs.length) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      const header = buf.toString('utf8', pos, nl);
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        pos = nl + 1;
-        if (onObject(specs[next++]!, null) === false) {
-          stop();
-          break;
+  // Names go in by chunks, so that they are never all held as one string.
+  void (async () => {
+    const CHUNK = 4096;
+    for (let i = 0; i < count; i += CHUNK) {
+      const names: string[] = [];
+      for (let j = i; j < Math.min(count, i + CHUNK); j++) {
+        const name = at(j);
+        if (/[\n\r]/.test(name)) {
+          child.stdin!.destroy(new Error(`object name contains a newline: ${JSON.stringify(name)}`));
+          return;
         }
+        names.push(name);
+      }
+      if (!child.stdin!.write(`${names.join('\n')}\n`)) await new Promise((r) => child.stdin!.once('drain', r));
+      if (child.stdin!.destroyed) return;
+    }
+    child.stdin!.end();
+  })();
+  // What git wrote so far, chunk by chunk: followed in the file, or read from the pipe.
+  async function* output(): AsyncGenerator<Buffer> {
+    if (fd === null) {
+      for await (const piece of child.stdout!) yield piece as Buffer;
+      return;
+    }
+    const chunk = Buffer.alloc(1 << 20);
+    for (let offset = 0; ;) {
+      const finished = exitCode !== null; // taken before reading: then what git wrote is all there
+      const n = fs.readSync(fd, chunk, 0, chunk.length, offset);
+      if (n === 0) {
+        if (finished) return;
+        opts.beforeWait?.();
+        await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      const [oid, type, sizeText] = header.split(' ');
-      const size = Number(sizeText);
-      if (buf.length < nl + 1 + size + 1) break;
-      const content = Buffer.from(buf.subarray(nl + 1, nl + 1 + size));
-      pos = nl + 1 + size + 1;
-      if (onObject(specs[next++]!, { oid: oid!, type: type!, content }) === false) {
-        stop();
-        break;
-      }
+      offset += n;
+      yield Buffer.from(chunk.subarray(0, n));
     }
-    buf = buf.subarray(pos);
   }
-  const code = await exited;
+  let next = 0;
+  let stopped = false;
+  let buf: Buffer = Buffer.alloc(0);
+  try {
+    for await (const piece of output()) {
+      buf = buf.length ? Buffer.concat([buf, piece]) : piece;
+      let pos = 0;
+      while (next < count) {
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) break;
+        const header = buf.toString('utf8', pos, nl);
+        let obj: CatFileResult | null = null;
+        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+          pos = nl + 1;
+        } else {
+          const [oid, type, sizeText] = header.split(' ');
+          const size = Number(sizeText);
+          if (buf.length < nl + 1 + size + 1) break;
+          obj = { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+          pos = nl + 1 + size + 1;
+        }
+        if (onObject(at(next++), obj) === false) {
+          stopped = true;
+          break;
+        }
+      }
+      buf = buf.subarray(pos);
+      if (stopped || next >= count) break;
+      opts.beforeWait?.();
+    }
+  } finally {
+    opts.beforeWait?.();
+    // Stopped early or failed: git need not finish.
+    if (exitCode === null && (stopped || next < count)) child.kill();
+    await exited.catch(() => 1);
+    if (fd !== null) fs.closeSync(fd);
+  }
   if (stopped) return;
-  if (next < specs.length)
-    throw new Error(`git cat-file stopped after ${next} of ${specs.length} objects: ${stderr.trim()}`);
-  if (code !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);
+  if (next < count) throw new Error(`git cat-file stopped after ${next} of ${count} objects: ${stderr.trim()}`);
+  if (exitCode !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);
 }
 
 /** Reads one object's content, or null when it does not exist. */

@@ -67,7 +67,11 @@ interface Stop {
 }
 
 /** What indexing has to do: the chains whose tips moved, each with its new commits (oldest first). */
-function planIndex(ctx: Context, report: IndexReport): { todo: ChainTodo[]; held: Map<string, QuarantineRow> } {
+function planIndex(
+  ctx: Context,
+  report: IndexReport,
+  listed?: Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>,
+): { todo: ChainTodo[]; held: Map<string, QuarantineRow> } {
   // SQLite first, then the refs: a tip is recorded in SQLite only after its ref holds it and refs only
   // move forward, so every tip read here descends from the one SQLite knows, unless history was rewritten.
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
@@ -87,7 +91,8 @@ function planIndex(ctx: Context, report: IndexReport): { todo: ChainTodo[]; held
     report.chains++;
     let commits: { commit: string; parent: string | null }[] = [];
     try {
-      commits = listChainCommits(ctx.repo, tip, from);
+      const had = listed?.get(tip);
+      commits = had && had.from === from ? had.commits : listChainCommits(ctx.repo, tip, from);
     } catch {
       commits = []; // the remembered tip is gone from the object database: treated as a rewrite below
     }
@@ -220,17 +225,24 @@ export function indexChains(ctx: Context, onProgress?: (done: number, total: num
 
 /**
  * indexChains for whole ledgers (rebuild, a fresh clone's sync): each chain is streamed from one
- * `git cat-file` and applied in transactions of 5,000 events as it arrives, so memory holds one batch,
- * not the ledger, and git decompresses while SQLite writes. With more than one chain to index, a first
+ * `git cat-file` and each event applied as it arrives, so memory holds no more than one read of git's
+ * output, and git decompresses while SQLite writes. Past 10,000 events SQLite skips fsync while it fills
+ * (what it holds comes from git and can be indexed again) and syncs once at the end. With more than one chain to index, a first
  * pass reads the events' witnesses to order the chains, except for the chains in `scanned`, whose new
  * events the caller has read already, finding that they vouch for the chains in `vouched` (sync does).
  */
 export async function indexChainsStreamed(
   ctx: Context,
-  opts: { onProgress?: (done: number, total: number) => void; vouched?: Set<string>; scanned?: Set<string> } = {},
+  opts: {
+    onProgress?: (done: number, total: number) => void;
+    vouched?: Set<string>;
+    scanned?: Set<string>;
+    /** Commit lists the caller made already, by tip. */
+    commits?: Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>;
+  } = {},
 ): Promise<IndexReport> {
   const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
-  const { todo, held } = planIndex(ctx, report);
+  const { todo, held } = planIndex(ctx, report, opts.commits);
   if (todo.length === 0) return report;
   const now = ctx.now().getTime();
   const vouched = new Set<string>(opts.vouched);
@@ -241,41 +253,72 @@ export async function indexChainsStreamed(
         for (const witnessed of Object.keys(event?.seen ?? {})) if (witnessed !== t.chain) vouched.add(witnessed);
       });
   const total = todo.reduce((n, t) => n + t.commits.length, 0);
-  let done = 0;
-  for (const t of orderChains(todo, vouched)) {
-    let stop: Stop | null = null;
-    let last = t.from;
-    let batch: ChainEvent[] = [];
-    const flush = () => {
-      if (!batch.length) return;
-      const events = batch;
-      batch = [];
-      writeTx(ctx.db, () => {
-        for (const e of events) if (applyEvent(ctx.db, { chain: t.chain, ...e })) report.indexed++;
-      });
-      last = events[events.length - 1]!.commit;
-      done += events.length;
-      opts.onProgress?.(done, total);
-    };
-    await streamChainEvents(
-      ctx.repo,
-      t.commits,
-      (c, event, reason, body) => {
-        stop = event
-          ? checkEvent(ctx, t, c.commit, event, now)
-          : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
-        if (stop) return false;
-        batch.push({ commit: c.commit, parent: c.parent, event: event!, body });
-        if (batch.length >= APPLY_BATCH) flush();
-        return true;
-      },
-      { bodies: true },
-    );
-    flush();
-    finishChain(ctx, t, last, stop, held, report);
+  const bulk = total >= 10_000;
+  const synchronous = ctx.db.pragma('synchronous', { simple: true }) as number;
+  if (bulk) ctx.db.pragma('synchronous = OFF');
+  try {
+    await indexOrdered(ctx, orderChains(todo, vouched), { total, now, held, report, onProgress: opts.onProgress });
+  } finally {
+    if (bulk) {
+      ctx.db.pragma(`synchronous = ${synchronous}`);
+      ctx.db.pragma('wal_checkpoint(PASSIVE)');
+    }
   }
   if (report.indexed > 0 && !ctx.readOnly) markReservations(ctx);
   return report;
+}
+
+/** Streams and applies each chain in turn (see indexChainsStreamed). */
+async function indexOrdered(
+  ctx: Context,
+  ordered: ChainTodo[],
+  at: {
+    total: number;
+    now: number;
+    held: Map<string, QuarantineRow>;
+    report: IndexReport;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<void> {
+  const { total, now, held, report } = at;
+  let done = 0;
+  for (const t of ordered) {
+    let stop: Stop | null = null;
+    let last = t.from;
+    // Events are applied as they arrive, in a transaction that commits whenever the stream waits for git:
+    // nothing is held in memory, and no other work of this process runs inside the transaction.
+    let open = 0;
+    const commit = () => {
+      if (!open) return;
+      ctx.db.exec('COMMIT');
+      done += open;
+      open = 0;
+      at.onProgress?.(done, total);
+    };
+    try {
+      await streamChainEvents(
+        ctx.repo,
+        t.commits,
+        (c, event, reason, body) => {
+          stop = event
+            ? checkEvent(ctx, t, c.commit, event, now)
+            : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
+          if (stop) return false;
+          if (!open) ctx.db.exec('BEGIN IMMEDIATE');
+          if (applyEvent(ctx.db, { chain: t.chain, commit: c.commit, parent: c.parent, event: event!, body }))
+            report.indexed++;
+          last = c.commit;
+          if (++open >= APPLY_BATCH) commit();
+          return true;
+        },
+        { bodies: true, beforeWait: commit },
+      );
+    } catch (err) {
+      if (open) ctx.db.exec('ROLLBACK');
+      throw err;
+    }
+    finishChain(ctx, t, last, stop, held, report);
+  }
 }
 
 /**

@@ -213,6 +213,8 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
 interface WitnessScan {
   vouched: Set<string>;
   scanned: Set<string>;
+  /** The commits listed per tip (from the chain's local tip), which indexing need not list again. */
+  commits: Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>;
 }
 
 /**
@@ -242,7 +244,7 @@ async function acceptIncoming(
   };
   for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
   const local = readRefs(ctx.repo, CHAIN_PREFIX);
-  const scan: WitnessScan = { vouched: new Set(), scanned: new Set() };
+  const scan: WitnessScan = { vouched: new Set(), scanned: new Set(), commits: new Map() };
   // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
@@ -256,6 +258,7 @@ async function acceptIncoming(
     } catch {
       continue; // judged below
     }
+    scan.commits.set(tip, { from: have, commits });
     // Streamed, keeping only the witnesses: memory stays bounded however long the chain.
     await streamChainEvents(ctx.repo, commits, (_c, event) => {
       for (const [c, t] of Object.entries(event?.seen ?? {})) {
@@ -277,12 +280,13 @@ async function acceptIncoming(
     if (have && isAncestor(cwd, tip, have)) continue; // the remote is behind this clone
     // Everything this clone indexed or saw witnessed of the chain must be in the incoming history.
     const ownKnowledge = [have, known.get(chain)].filter((c): c is string => !!c);
-    // One walk of the incoming chain answers every "is it in there" question.
-    const history = new Set(firstParentLine(cwd, tip));
+    // One walk of the incoming chain answers every "is it in there" question (none asked of a new chain).
+    const witnesses = witnessed.get(chain) ?? [];
+    const history = ownKnowledge.length || witnesses.length ? new Set(firstParentLine(cwd, tip)) : new Set<string>();
     // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
     const lost =
       ownKnowledge.find((c) => !history.has(c)) ??
-      (witnessed.get(chain) ?? []).find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
+      witnesses.find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
     if (lost) {
       const why = isAncestor(cwd, tip, lost)
         ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
