@@ -23,6 +23,8 @@ const common = {
     'jsonc-parser',
     'smol-toml',
     'diff',
+    '@secretlint/core',
+    '@secretlint/secretlint-rule-preset-recommend',
   ],
   minifySyntax: true,
   sourcemap: false,

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   bad_date: [U, 'a --since/--until date cannot be read'],
   bad_path: [U, 'a path is outside the repository'],
   bad_range: [U, 'a --range or -L value is not a range'],
+  secret_found: [U, 'the body or the attached diff holds a secret (details.found): nothing was written'],
   bad_recipient: [U, 'a recipient is malformed'],
   bad_ref_prefix: [U, 'a --ref-prefix is not a valid ref prefix'],
   bad_rev: [U, 'a revision is malformed'],

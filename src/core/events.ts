@@ -75,6 +75,13 @@ export interface AgentEvent extends EventBase {
   note?: string;
 }
 
+/** One secret found in a message: its kind and where (body, or a file of the diff) with the line. */
+export interface SecretNote {
+  kind: string;
+  where: string;
+  line: number;
+}
+
 export interface MessageEvent extends EventBase {
   type: 'message';
   /** The address as written: an agent name, @team, @role or all. */
@@ -88,6 +95,8 @@ export interface MessageEvent extends EventBase {
   body_bytes: number;
   /** The sender needs no answer (loop guard). */
   no_reply?: boolean;
+  /** Secrets found at send time: replaced by markers (redacted), or kept by explicit override (allowed). */
+  secrets?: { action: 'redacted' | 'allowed'; found: SecretNote[] };
   /** Present when a diff was attached. */
   diff: null | {
     base: string;
@@ -358,6 +367,26 @@ export function parseEvent(text: string): LedgerEvent {
       need(isEventId(e.thread) && (e.reply_to === null || isEventId(e.reply_to)), 'bad thread');
       need(isCount(e.body_bytes, 64 * 1024 * 1024), 'bad body size');
       need(e.no_reply === undefined || typeof e.no_reply === 'boolean', 'bad no_reply');
+      const sec = e.secrets as Record<string, unknown> | undefined;
+      need(
+        sec === undefined ||
+          (sec &&
+            typeof sec === 'object' &&
+            (sec.action === 'redacted' || sec.action === 'allowed') &&
+            isList(
+              sec.found,
+              10_000,
+              (f: unknown) =>
+                !!f &&
+                typeof f === 'object' &&
+                typeof (f as SecretNote).kind === 'string' &&
+                (f as SecretNote).kind.length <= 200 &&
+                typeof (f as SecretNote).where === 'string' &&
+                (f as SecretNote).where.length <= 4096 &&
+                isCount((f as SecretNote).line, 1e9),
+            )),
+        'bad secrets',
+      );
       const d = e.diff as Record<string, unknown> | null;
       need(
         d === null ||

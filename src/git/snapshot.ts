@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
+import { ObjectWriter, readObjects } from './objects';
 import type { Repo } from './repo';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
@@ -142,5 +143,40 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
   } finally {
     fs.rmSync(tmpIndex, { force: true });
     fs.rmSync(`${tmpIndex}.lock`, { force: true });
+  }
+}
+
+/**
+ * A copy of a snapshot with `rewrite` applied to the content of the given files (for redacting secrets):
+ * the files are read from the snapshot tree, rewritten, and a new tree is written through a temporary
+ * index. Returns the new tree id (the old one when nothing changed). The user's index is not touched.
+ */
+export function rewriteSnapshotFiles(
+  repo: Repo,
+  tree: string,
+  files: string[],
+  rewrite: (file: string, content: Buffer) => Buffer | null,
+): string {
+  const specs = files.map((f) => `${tree}:${f}`);
+  const objects = readObjects(repo, specs);
+  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
+  const updates: string[] = [];
+  for (const f of files) {
+    const obj = objects.get(`${tree}:${f}`);
+    if (!obj || obj.type !== 'blob') continue;
+    const next = rewrite(f, obj.content);
+    if (!next || next.equals(obj.content)) continue;
+    const mode = runGit(['ls-tree', '-z', tree, '--', f], { cwd: repo.cwd }).stdout.toString('utf8').split(' ')[0];
+    updates.push(`${mode} ${writer.blob(next)}\t${f}`);
+  }
+  if (!updates.length) return tree;
+  const tmpIndex = path.join(os.tmpdir(), `handoff-index-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  const env = { GIT_INDEX_FILE: tmpIndex };
+  try {
+    runGit(['read-tree', tree], { cwd: repo.cwd, env });
+    runGit(['update-index', '-z', '--index-info'], { cwd: repo.cwd, env, input: `${updates.join('\0')}\0` });
+    return runGit(['write-tree'], { cwd: repo.cwd, env }).stdout.toString('utf8').trim();
+  } finally {
+    fs.rmSync(tmpIndex, { force: true });
   }
 }

@@ -145,11 +145,15 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         reply_to: z.string().optional().describe('The message this answers'),
         create: z.boolean().optional().describe('Register unknown recipients (their message waits until they start)'),
         no_reply: z.boolean().optional().describe('The message needs no answer (use it to end a back-and-forth)'),
+        redact: z.boolean().optional().describe('Store the message with each secret found replaced by a marker'),
+        allow_secret: z.boolean().optional().describe('Store secrets found as they are (recorded in the event)'),
       },
     },
     (a) =>
       run((ctx) =>
         send(ctx, {
+          redact: a.redact,
+          allowSecret: a.allow_secret,
           to: a.to,
           body: a.body,
           attachDiff: a.attach_diff,

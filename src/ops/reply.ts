@@ -22,6 +22,8 @@ export interface ReplyInput {
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;
+  redact?: boolean;
+  allowSecret?: boolean;
   onWaiting?: (what: string) => void;
 }
 
@@ -42,6 +44,8 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     waitFor: input.waitFor,
     timeoutSeconds: input.timeoutSeconds,
     noReply: input.noReply,
+    redact: input.redact,
+    allowSecret: input.allowSecret,
     onWaiting: input.onWaiting,
   });
 }

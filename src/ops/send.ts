@@ -1,7 +1,8 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
-import { secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
+import { rewriteSnapshotFiles, secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
+import { compileSecretPatterns, redact, scanBody, scanPatch } from './secrets';
 import { getMessage } from '../ledger/messages';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
@@ -33,6 +34,53 @@ export interface SendInput {
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;
+  /** Store the message with each secret found replaced by a marker (recorded in the event). */
+  redact?: boolean;
+  /** Store secrets found as they are (recorded in the event). */
+  allowSecret?: boolean;
+}
+
+/**
+ * Scans the body and the attached patch for secrets before anything is written: a finding refuses the
+ * send (secret_found, exit 2), unless the caller asked to redact (each secret becomes a marker, in the
+ * body, the patch and the snapshot's files) or to allow it; either is recorded in the event.
+ */
+async function guardSecrets(
+  ctx: Context,
+  body: string,
+  snap: Snapshot | undefined,
+  input: Pick<SendInput, 'redact' | 'allowSecret'>,
+): Promise<{ body: string; snap: Snapshot | undefined; secrets?: MessageEvent['secrets'] }> {
+  const patterns = compileSecretPatterns(ctx.config().get('handoff.secretpatterns') ?? []);
+  const inBody = await scanBody(body, patterns);
+  const patchText = snap ? snap.patch.toString('utf8') : '';
+  const inPatch = snap ? await scanPatch(patchText, patterns) : [];
+  const found = [...inBody, ...inPatch];
+  if (!found.length) return { body, snap };
+  const notes = found.map((f) => ({ kind: f.kind, where: f.where, line: f.line }));
+  if (input.redact) {
+    let next = snap;
+    if (snap && inPatch.length) {
+      const secrets = [...new Set(inPatch.map((f) => f.secret))];
+      const kindOf = new Map(inPatch.map((f) => [f.secret, f.kind]));
+      const tree = rewriteSnapshotFiles(ctx.repo, snap.tree, snap.files, (_file, content) => {
+        let text = content.toString('utf8');
+        for (const secret of secrets) text = text.split(secret).join(`[REDACTED ${kindOf.get(secret)}]`);
+        return Buffer.from(text, 'utf8');
+      });
+      next = { ...snap, tree, patch: Buffer.from(redact(patchText, inPatch), 'utf8') };
+    }
+    return { body: redact(body, inBody), snap: next, secrets: { action: 'redacted', found: notes } };
+  }
+  if (input.allowSecret) return { body, snap, secrets: { action: 'allowed', found: notes } };
+  const list = notes
+    .slice(0, 10)
+    .map((n) => `${n.kind} in ${n.where === 'body' ? 'the body' : n.where}, line ${n.line}`);
+  throw new UsageError(
+    'secret_found',
+    `Not sent: ${found.length === 1 ? 'a secret was' : `${found.length} secrets were`} found (${list.join('; ')}${found.length > 10 ? '; ...' : ''}). Nothing was written. Remove ${found.length === 1 ? 'it' : 'them'}, send with --redact to store the message with ${found.length === 1 ? 'it' : 'each'} replaced by a marker, or with --allow-secret to store ${found.length === 1 ? 'it' : 'them'} as ${found.length === 1 ? 'it is' : 'they are'} (both are recorded in the event). A secret that reached a shared ledger must be rotated: the ledger is append-only.`,
+    { found: notes },
+  );
 }
 
 /** The request a reply answers: the message itself when it asks for work, else the nearest one up its thread. */
@@ -51,7 +99,7 @@ function requestBehind(ctx: Context, id: string): string | null {
 export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   requireWritable(ctx, 'send a message');
   const me = resolveIdentity(ctx, { as: input.as });
-  const body = checkBody(ctx, input.body);
+  let body = checkBody(ctx, input.body);
   let thread: string | undefined;
   let replyTo: string | null = null;
   if (input.replyTo) {
@@ -76,6 +124,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
     });
   }
+  const guarded = await guardSecrets(ctx, body, snap, input);
+  body = guarded.body;
+  snap = guarded.snap;
   if (input.id !== undefined && !isEventId(input.id.toUpperCase()))
     throw new UsageError(
       'bad_id',
@@ -116,6 +167,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         reply_to: replyTo,
         body_bytes: Buffer.byteLength(body, 'utf8'),
         ...(input.noReply ? { no_reply: true } : {}),
+        ...(guarded.secrets ? { secrets: guarded.secrets } : {}),
         diff: snap
           ? {
               base: snap.base,

@@ -1,0 +1,159 @@
+/**
+ * Keeping secrets out of the ledger: a message's body and attached patch are scanned before anything is
+ * written. The scanner is secretlint with its recommended rules (AWS, GCP, GitHub, Slack, npm, OpenAI,
+ * Anthropic, private keys, connection strings with passwords and more), plus the patterns in git config
+ * handoff.secretPatterns. secretlint is loaded only for a text that holds one of the keywords its rules
+ * need (a private key header, a provider's token prefix, ...): a plain message costs one regular expression.
+ */
+import { UsageError } from '../core/errors';
+
+export interface SecretFinding {
+  /** What kind of secret (the secretlint rule's message id, or "pattern <n>" for handoff.secretPatterns). */
+  kind: string;
+  /** "body", or the file of the attached diff. */
+  where: string;
+  /** 1-based line in the body, or in the file's new version. */
+  line: number;
+  /** Offsets of the secret in the scanned text (the body, or the patch). */
+  start: number;
+  end: number;
+}
+
+/**
+ * Text that could hold a secret of some recommended rule: each rule's secrets contain one of these, so a
+ * text without any of them needs no full scan (the scale bench and the secret tests check both sides).
+ */
+const KEYWORDS =
+  /-----BEGIN|PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)[A-Z0-9]{12}|aws|secret|gh[pousr]_|github_pat_|xox[a-z]-|hooks\.slack\.com|npm_|_authToken|sk-|lin_api_|ops_ey|SG\.|shp(?:at|ca|pa|ss)_|private_key|service_account|:\/\/[^\s/@:]+:[^\s/@]+@|mongodb|postgres|mysql|jdbc|redis|amqp/i;
+
+/** handoff.secretPatterns: regular expressions, refused when they do not compile. */
+export function compileSecretPatterns(values: string[]): RegExp[] {
+  return values.map((p) => {
+    try {
+      return new RegExp(p, 'g');
+    } catch (err) {
+      throw new UsageError(
+        'bad_config',
+        `git config handoff.secretPatterns holds ${JSON.stringify(p)}, which is not a regular expression: ${(err as Error).message}`,
+      );
+    }
+  });
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+interface Range {
+  kind: string;
+  start: number;
+  end: number;
+}
+
+/** The secrets in one text: secretlint's findings (when a keyword is there) and the user's patterns. */
+async function scanText(text: string, patterns: RegExp[]): Promise<Range[]> {
+  const found: Range[] = [];
+  if (KEYWORDS.test(text)) {
+    const [{ lintSource }, { creator }] = await Promise.all([
+      import('@secretlint/core'),
+      import('@secretlint/secretlint-rule-preset-recommend'),
+    ]);
+    const res = await lintSource({
+      source: { filePath: 'handoff-message', content: text, contentType: 'text' },
+      options: { config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: creator }] } },
+    });
+    for (const m of res.messages) {
+      if (m.type !== 'message' && m.severity === 'info') continue;
+      found.push({ kind: m.messageId, start: m.range[0], end: m.range[1] });
+    }
+  }
+  patterns.forEach((re, i) => {
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      found.push({ kind: `handoff.secretPatterns #${i + 1}`, start: m.index, end: m.index + m[0].length });
+    }
+  });
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/** Secrets in a message body. */
+export async function scanBody(body: string, patterns: RegExp[]): Promise<SecretFinding[]> {
+  return (await scanText(body, patterns)).map((r) => ({ ...r, where: 'body', line: lineAt(body, r.start) }));
+}
+
+/**
+ * Secrets added by a unified diff (only its added lines count: what was already committed is not new),
+ * each named by file and line of the file's new version. The added lines of each file are scanned as one
+ * text, so a secret spanning lines (a private key) is found; offsets are mapped back into the patch.
+ */
+export async function scanPatch(patch: string, patterns: RegExp[]): Promise<(SecretFinding & { secret: string })[]> {
+  // The added lines of each file: their text, where each starts in the patch, and its line in the file.
+  const files = new Map<string, { text: string; starts: number[]; patchAt: number[]; lineNo: number[] }>();
+  let cur: { text: string; starts: number[]; patchAt: number[]; lineNo: number[] } | null = null;
+  let newLine = 0;
+  let inHunk = false;
+  for (let pos = 0; pos < patch.length;) {
+    const nl = patch.indexOf('\n', pos);
+    const end = nl < 0 ? patch.length : nl;
+    const line = patch.slice(pos, end);
+    if (line.startsWith('diff --git ')) inHunk = false;
+    if (!inHunk && line.startsWith('+++ ')) {
+      const file = line.slice(4).replace(/^b\//, '');
+      cur = files.get(file) ?? { text: '', starts: [], patchAt: [], lineNo: [] };
+      files.set(file, cur);
+    } else if (line.startsWith('@@')) {
+      inHunk = true;
+      newLine = Number(/\+(\d+)/.exec(line)?.[1] ?? 1);
+    } else if (inHunk && cur && line.startsWith('+')) {
+      cur.starts.push(cur.text.length);
+      cur.patchAt.push(pos + 1);
+      cur.lineNo.push(newLine++);
+      cur.text += `${line.slice(1)}\n`;
+    } else if (inHunk && line.startsWith(' ')) newLine++;
+    pos = end + 1;
+  }
+  const out: (SecretFinding & { secret: string })[] = [];
+  for (const [file, added] of files) {
+    if (!added.text) continue;
+    const at = (offset: number) => {
+      let lo = 0;
+      let hi = added.starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (added.starts[mid]! <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return { index: lo, patch: added.patchAt[lo]! + (offset - added.starts[lo]!) };
+    };
+    for (const r of await scanText(added.text, patterns)) {
+      const first = at(r.start);
+      out.push({
+        kind: r.kind,
+        where: file,
+        line: added.lineNo[first.index]!,
+        start: first.patch,
+        end: at(Math.max(r.start, r.end - 1)).patch + 1,
+        secret: added.text.slice(r.start, r.end),
+      });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** The text with each finding replaced by a marker naming its kind. */
+export function redact(text: string, findings: Pick<SecretFinding, 'kind' | 'start' | 'end'>[]): string {
+  let out = '';
+  let at = 0;
+  for (const f of [...findings].sort((a, b) => a.start - b.start)) {
+    if (f.start < at) continue; // overlapping findings: the first covers it
+    out += `${text.slice(at, f.start)}[REDACTED ${f.kind}]`;
+    at = f.end;
+  }
+  return out + text.slice(at);
+}
