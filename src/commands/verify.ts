@@ -2,6 +2,7 @@ import { VerificationError } from '../core/errors';
 import { inert } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
 import { verify } from '../ops/verify';
+import { configTrue } from '../core/text';
 import { withContext } from './_shared';
 
 export default defineCommand({
@@ -11,10 +12,26 @@ export default defineCommand({
 consistent, attached snapshots and their base commits present; SQLite must hold exactly the events git
 holds; and no chain tip this clone indexed, nor any tip another chain witnessed, may have been rewritten.
 git replace over a ledger commit is reported too.`,
-  examples: ['<%= config.bin %> verify', '<%= config.bin %> verify --json'],
-  flags: { json: jsonFlag },
-  async run(_parsed, io) {
-    const r = await withContext(io, (ctx) => verify(ctx));
+  examples: [
+    '<%= config.bin %> verify',
+    '<%= config.bin %> verify --require-signed',
+    '<%= config.bin %> verify --json',
+  ],
+  flags: {
+    'require-signed': {
+      type: 'boolean',
+      description:
+        'Fail on any chain commit not signed by an allowed signer (gpg.ssh.allowedSignersFile); also git config handoff.requireSigned.',
+    },
+    json: jsonFlag,
+  },
+  async run(parsed, io) {
+    const r = await withContext(io, (ctx) =>
+      verify(ctx, {
+        requireSigned:
+          !!parsed.flags['require-signed'] || configTrue(ctx.config().get('handoff.requiresigned')?.at(-1)),
+      }),
+    );
     if (!r.ok) {
       if (!io.json) for (const p of r.problems) io.warn(`problem: ${inert(p.message)}`);
       throw new VerificationError(
@@ -27,5 +44,15 @@ git replace over a ledger commit is reported too.`,
   },
   print(r, io) {
     io.log(`ok: ${r.events} events on ${r.chains} chain(s), SQLite and git agree`);
+    for (const s of r.signatures) {
+      if (s.good + s.unknownKey + s.bad + s.unverifiable === 0) continue;
+      const parts = [
+        s.good && `${s.good} signed by ${s.signers.join(', ') || 'an allowed signer'}`,
+        s.unknownKey && `${s.unknownKey} signed by a key not among the allowed signers`,
+        s.unverifiable && `${s.unverifiable} signed but not checkable here`,
+        s.unsigned && `${s.unsigned} unsigned`,
+      ].filter(Boolean);
+      io.log(`chain ${s.chain}: ${parts.join(', ')} (${s.keys.map(inert).join(', ')})`);
+    }
   },
 });

@@ -95,9 +95,11 @@ export const ERROR_CODES = {
   cancelled: [T, 'a wait was cancelled by its client; nothing was marked read'],
   // Verification (6)
   verification_failed: [V, 'verify found the ledger incomplete or altered (details lists the problems)'],
+  bad_signature: [V, 'sync refused a chain whose signatures do not verify, or are missing under handoff.requireSigned'],
   // Errors (1)
   internal: [E, 'an unexpected failure (a bug: please report it)'],
   git_failed: [E, "a git command failed (the message gives git's reason)"],
+  sign_failed: [E, 'handoff.sign is on and git could not sign (gpg.format, user.signingKey)'],
   git_missing: [E, 'git is not installed or not on PATH'],
   unsupported_repository: [E, 'the repository uses a format handoff cannot write'],
   bare_repository: [E, 'the command needs a working tree'],

@@ -63,3 +63,8 @@ export function diffGitPath(line: string): string {
   const m = / b\/(.*)$/.exec(rest);
   return m ? m[1]! : rest;
 }
+
+/** Whether a git config value means true (git's own spellings: true, yes, on, 1). */
+export function configTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(true|yes|on|1)$/i.test(value.trim());
+}

@@ -12,6 +12,7 @@ import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { ObjectWriter, readObjects, streamObjects, type TreeEntry } from './objects';
 import { readRefs, writeRefLocked } from './refs';
+import { writeSignedCommit } from './signatures';
 import type { Repo } from './repo';
 
 const LEDGER_FORMAT = 1;
@@ -102,6 +103,7 @@ export function appendToChain(
   repo: Repo,
   cloneId: string,
   prepare: (parent: string | null) => { event: LedgerEvent; payload: EventPayload },
+  opts: { sign?: boolean } = {},
 ): AppendResult & { event: LedgerEvent } {
   const ref = chainRef(cloneId);
   const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
@@ -116,13 +118,9 @@ export function appendToChain(
     };
     const parents = parent ? [parent] : [];
     if (payload.base) parents.push(payload.base);
-    const commit = writer.commit({
-      tree,
-      parents,
-      author: ident,
-      committer: ident,
-      message: commitMessage(event, payload.body),
-    });
+    const spec = { tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) };
+    // Signed commits go through git (and its signing program); unsigned ones are written here, in-process.
+    const commit = opts.sign ? writeSignedCommit(repo, spec) : writer.commit(spec);
     const outcome = writeRefLocked(repo, ref, commit, parent);
     if (outcome === 'ok') return { commit, parent, event };
     // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.

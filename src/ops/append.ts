@@ -1,5 +1,6 @@
 /** Writing an event: git first (the source of truth), then SQLite in one transaction. */
 import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core/events';
+import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
 import { packIfMany } from '../git/maintenance';
@@ -55,7 +56,9 @@ export function appendEvent<E extends LedgerEvent>(
     // before the event is written (claims rely on this; it may throw to write nothing).
     if (typeof draftOrDecide === 'function') draft = draftOrDecide();
     id = draft.id ?? ctx.newId();
-    const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare);
+    const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare, {
+      sign: configTrue(ctx.config().get('handoff.sign')?.at(-1)),
+    });
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
     return { event: event as E, commit };

@@ -4,10 +4,10 @@
  * push this clone's own chain (always a fast-forward, since only this clone writes it).
  */
 import crypto from 'node:crypto';
-import { ConflictError, HandoffError, NotFoundError, UsageError } from '../core/errors';
+import { ConflictError, HandoffError, NotFoundError, UsageError, VerificationError } from '../core/errors';
 import { isAncestor } from '../git/exec';
 import { countPacks, packIfMany } from '../git/maintenance';
-import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, listChainCommits, streamChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, streamChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
@@ -15,6 +15,8 @@ import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
 import { requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
+import { chainCommitsWithSignatures } from '../git/signatures';
+import { configTrue } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
@@ -199,6 +201,14 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
   if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
   if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
+  const bySignature = result.refused.filter((r) => r.signature);
+  if (bySignature.length) {
+    throw new VerificationError(
+      'bad_signature',
+      `Refused ${bySignature.length} chain(s) from ${remote} for their signatures: ${bySignature.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced; these chains stay out of this clone.`,
+      result,
+    );
+  }
   if (result.refused.length) {
     throw new ConflictError(
       'chain_rewritten',
@@ -245,6 +255,8 @@ async function acceptIncoming(
   for (const w of allWitnessRows(ctx.db)) addWitness(w.chain, w.tip, w.witness);
   const local = readRefs(ctx.repo, CHAIN_PREFIX);
   const scan: WitnessScan = { vouched: new Set(), scanned: new Set(), commits: new Map() };
+  const requireSigned = configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
+  const refusedBySignature = new Set<string>();
   // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
@@ -253,12 +265,31 @@ async function acceptIncoming(
     // Everything indexing will read of this chain passes through here: it need not be read twice for witnesses.
     if (have === (known.get(chain) ?? null)) scan.scanned.add(chain);
     let commits: { commit: string; parent: string | null }[] = [];
+    let signed: ReturnType<typeof chainCommitsWithSignatures>;
     try {
-      commits = listChainCommits(ctx.repo, tip, have);
+      signed = chainCommitsWithSignatures(ctx.repo, tip, have);
     } catch {
       continue; // judged below
     }
+    commits = signed;
     scan.commits.set(tip, { from: have, commits });
+    // Signatures, as git checks them: one that does not verify refuses the chain; so does one not made
+    // by an allowed signer when handoff.requireSigned is set.
+    const bad = signed.find((c) => c.sig.status === 'bad');
+    const weak = requireSigned ? signed.find((c) => c.sig.status !== 'good') : undefined;
+    if (bad || weak) {
+      const c = (bad ?? weak)!;
+      result.refused.push({
+        chain,
+        commit: c.commit,
+        signature: true,
+        reason: bad
+          ? `commit ${c.commit} carries a signature that does not verify`
+          : `commit ${c.commit} is ${c.sig.status === 'unsigned' ? 'unsigned' : c.sig.status === 'unknown_key' ? `signed by ${c.sig.key}, which is not among the allowed signers` : 'signed in a way git cannot check here'} and handoff.requireSigned is set`,
+      });
+      refusedBySignature.add(chain);
+      continue;
+    }
     // Streamed, keeping only the witnesses: memory stays bounded however long the chain.
     await streamChainEvents(ctx.repo, commits, (_c, event) => {
       for (const [c, t] of Object.entries(event?.seen ?? {})) {
@@ -273,7 +304,7 @@ async function acceptIncoming(
       result.refused.push({ chain, reason: 'not a chain name' });
       continue;
     }
-    if (dropped.has(chain)) continue;
+    if (dropped.has(chain) || refusedBySignature.has(chain)) continue;
     const localRef = chainRef(chain);
     const have = local.get(localRef) ?? null;
     if (have === tip) continue;

@@ -3,11 +3,12 @@
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
-import { CHAIN_PREFIX, listChainCommits, streamChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, streamChainEvents } from '../git/ledger-format';
+import { chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
-import type { VerifyJson, VerifyProblem } from '../json/sync';
+import type { ChainSignatures, VerifyJson, VerifyProblem } from '../json/sync';
 import { commitExists, objectsExist, replacedObjects } from '../git/history';
 
 /** What walking the chains found, for the checks that follow. */
@@ -23,26 +24,33 @@ interface Walk {
   diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[];
   witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[];
   events: number;
+  signatures: ChainSignatures[];
   /** Whether a commit exists in this repository (cached). */
   present: (commit: string) => boolean;
 }
 
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
-export async function verify(ctx: Context): Promise<VerifyJson> {
+export async function verify(ctx: Context, opts: { requireSigned?: boolean } = {}): Promise<VerifyJson> {
   // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
   const before = { tips: knownTips(ctx.db), witnesses: allWitnesses(ctx.db), ids: eventIds(ctx.db) };
   const chains = new Map<string, string>();
   for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
-  const w = await walkChains(ctx, chains);
+  const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
   checkSnapshots(ctx.repo.cwd, w);
   checkWitnesses(w);
   checkIndexed(w, before);
   checkReplaced(ctx.repo.cwd, w);
-  return { ok: w.problems.length === 0, chains: chains.size, events: w.events, problems: w.problems };
+  return {
+    ok: w.problems.length === 0,
+    chains: chains.size,
+    events: w.events,
+    problems: w.problems,
+    signatures: w.signatures,
+  };
 }
 
 /** Reads every event of every chain: each parses, belongs to its chain, has a later clock and sane parents. */
-async function walkChains(ctx: Context, chains: Map<string, string>): Promise<Walk> {
+async function walkChains(ctx: Context, chains: Map<string, string>, requireSigned: boolean): Promise<Walk> {
   const exists = new Map<string, boolean>();
   const w: Walk = {
     problems: [],
@@ -53,6 +61,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>): Promise<Wa
     diffs: [],
     witnessChecks: [],
     events: 0,
+    signatures: [],
     present: (c) => {
       if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(ctx.repo.cwd, c));
       return exists.get(c)!;
@@ -69,7 +78,8 @@ async function walkChains(ctx: Context, chains: Map<string, string>): Promise<Wa
       });
       continue;
     }
-    const commits = listChainCommits(ctx.repo, tip, null);
+    const commits = chainCommitsWithSignatures(ctx.repo, tip, null);
+    checkSignatures(w, chain, commits, requireSigned);
     onChain.set(chain, new Set(commits.map((c) => c.commit)));
     const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
     // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
@@ -159,6 +169,63 @@ async function walkChains(ctx: Context, chains: Map<string, string>): Promise<Wa
   }
 
   return w;
+}
+
+/**
+ * Signatures, as git checks them: one that does not verify is a problem; with requireSigned, so is every
+ * commit not signed by an allowed signer (reported once per chain, with the first such commit).
+ */
+function checkSignatures(
+  w: Walk,
+  chain: string,
+  commits: { commit: string; sig: CommitSignature }[],
+  requireSigned: boolean,
+): void {
+  const s: ChainSignatures = {
+    chain,
+    good: 0,
+    unknownKey: 0,
+    bad: 0,
+    unsigned: 0,
+    unverifiable: 0,
+    signers: [],
+    keys: [],
+  };
+  let firstWeak: { commit: string; status: string } | null = null;
+  for (const c of commits) {
+    const st = c.sig.status;
+    if (st === 'good') s.good++;
+    else if (st === 'unknown_key') s.unknownKey++;
+    else if (st === 'bad') s.bad++;
+    else if (st === 'unsigned') s.unsigned++;
+    else s.unverifiable++;
+    if (c.sig.signer && !s.signers.includes(c.sig.signer)) s.signers.push(c.sig.signer);
+    if (c.sig.key && !s.keys.includes(c.sig.key)) s.keys.push(c.sig.key);
+    if (st === 'bad')
+      w.problems.push({
+        code: 'bad_signature',
+        chain,
+        commit: c.commit,
+        message: `Commit ${c.commit} on chain ${chain} carries a signature that does not verify: the commit was altered after signing, or the signature is not its own.`,
+      });
+    else if (st !== 'good' && !firstWeak) firstWeak = { commit: c.commit, status: st };
+  }
+  w.signatures.push(s);
+  if (requireSigned && firstWeak) {
+    const weak = s.unknownKey + s.unsigned + s.unverifiable;
+    w.problems.push({
+      code: 'not_signed',
+      chain,
+      commit: firstWeak.commit,
+      message: `Chain ${chain} has ${weak} commit(s) not signed by an allowed signer (${[
+        s.unsigned && `${s.unsigned} unsigned`,
+        s.unknownKey && `${s.unknownKey} by a key not in gpg.ssh.allowedSignersFile`,
+        s.unverifiable && `${s.unverifiable} that git cannot check here`,
+      ]
+        .filter(Boolean)
+        .join(', ')}), the first at ${firstWeak.commit}.`,
+    });
+  }
 }
 
 /** Attached snapshots: base and snapshot objects present, the base kept reachable as second parent. */

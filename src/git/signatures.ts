@@ -1,0 +1,114 @@
+/**
+ * Signed chains: with `git config handoff.sign true` this clone's chain commits are signed the way git
+ * signs commits (`git commit-tree -S`, so gpg.format, user.signingKey and gpg.ssh.program apply as they
+ * do for the user's own commits), and signatures are checked the way `git log --show-signature` checks
+ * them (gpg.ssh.allowedSignersFile for SSH keys, the keyring for OpenPGP).
+ */
+import { HandoffError } from '../core/errors';
+import { runGit } from './exec';
+import type { CommitSpec } from './objects';
+import type { Repo } from './repo';
+
+/**
+ * What git says of a commit's signature: good (a known signer), unknown_key (valid, but the key is not
+ * among the allowed signers), bad (does not verify: the commit was altered or re-signed), unsigned, or
+ * unverifiable (git cannot check it here: no allowed signers file, an expired or revoked key, ...).
+ */
+export type SignatureStatus = 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
+
+export interface CommitSignature {
+  status: SignatureStatus;
+  /** The key's fingerprint (SSH) or id (OpenPGP), when signed. */
+  key: string | null;
+  /** Who the allowed signers (or the keyring) say the key belongs to, when known. */
+  signer: string | null;
+}
+
+const STATUS: Record<string, SignatureStatus> = {
+  G: 'good',
+  U: 'unknown_key',
+  B: 'bad',
+  R: 'bad', // a revoked key
+  N: 'unsigned',
+  E: 'unverifiable',
+  X: 'unverifiable', // an expired signature
+  Y: 'unverifiable', // made by an expired key
+};
+
+/** Writes a commit signed with the user's git signing set-up and returns its id. */
+export function writeSignedCommit(repo: Repo, spec: CommitSpec): string {
+  const args = ['commit-tree', '-S', spec.tree];
+  for (const p of spec.parents) args.push('-p', p);
+  const clean = (s: string) => s.replace(/[<>\n]/g, '');
+  const res = runGit(args, {
+    cwd: repo.cwd,
+    input: spec.message,
+    allowFailure: true,
+    env: {
+      GIT_AUTHOR_NAME: clean(spec.author.name),
+      GIT_AUTHOR_EMAIL: clean(spec.author.email),
+      GIT_AUTHOR_DATE: `@${Math.floor(spec.author.when)} +0000`,
+      GIT_COMMITTER_NAME: clean(spec.committer.name),
+      GIT_COMMITTER_EMAIL: clean(spec.committer.email),
+      GIT_COMMITTER_DATE: `@${Math.floor(spec.committer.when)} +0000`,
+    },
+  });
+  if (res.status !== 0)
+    throw new HandoffError(
+      'sign_failed',
+      `Could not sign the ledger commit (git config handoff.sign is true): ${res.stderr.trim() || `git commit-tree exited ${res.status}`}. Check gpg.format and user.signingKey (git config), or turn signing off with 'git config handoff.sign false'.`,
+    );
+  return res.stdout.toString('utf8').trim();
+}
+
+const FORMAT = '%H %P%x1f%G?%x1f%GK%x1f%GS';
+
+function parseLine(line: string): { commit: string; parents: string[]; sig: CommitSignature } {
+  const [ids, g, key, signer] = line.split('\x1f');
+  const [commit, ...parents] = ids!.split(' ').filter(Boolean);
+  return {
+    commit: commit!,
+    parents,
+    sig: { status: STATUS[g ?? ''] ?? 'unverifiable', key: key || null, signer: signer || null },
+  };
+}
+
+/**
+ * A chain's commits from `tip` back to (not including) `stop`, oldest first, each with its parents and
+ * its signature, in one `git log` (which starts the signature program only for signed commits).
+ */
+export function chainCommitsWithSignatures(
+  repo: Repo,
+  tip: string,
+  stop: string | null,
+): { commit: string; parent: string | null; parents: string[]; sig: CommitSignature }[] {
+  const args = ['log', '--no-show-signature', '--first-parent', '--reverse', `--format=${FORMAT}`, tip];
+  if (stop) args.push(`^${stop}`);
+  args.push('--');
+  const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8');
+  const rows: { commit: string; parent: string | null; parents: string[]; sig: CommitSignature }[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const r = parseLine(line);
+    rows.push({ ...r, parent: r.parents[0] ?? null });
+  }
+  return rows;
+}
+
+/** The signatures of the given commits (any order; one `git log --no-walk`). */
+export function commitSignatures(repo: Repo, commits: string[]): Map<string, CommitSignature> {
+  const out = new Map<string, CommitSignature>();
+  const ids = [...new Set(commits.filter((c) => /^[0-9a-f]{40}$/.test(c)))];
+  if (!ids.length) return out;
+  const res = runGit(['log', '--no-show-signature', '--no-walk=unsorted', '--stdin', `--format=${FORMAT}`], {
+    cwd: repo.cwd,
+    input: `${ids.join('\n')}\n`,
+    allowFailure: true,
+  });
+  for (const line of res.stdout.toString('utf8').split('\n')) {
+    if (!line) continue;
+    const r = parseLine(line);
+    out.set(r.commit, r.sig);
+  }
+  return out;
+}
