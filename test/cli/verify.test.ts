@@ -20,7 +20,11 @@ describe('verify', () => {
     const { repo } = conversation();
     const r = ok(repo, ['verify']);
     expect(r.stdout).toMatch(/^ok: 4 events on 1 chain\(s\)/);
-    expect(ok(repo, ['verify', '--json']).json).toEqual({ ok: true, chains: 1, events: 4, problems: [] });
+    const json = ok(repo, ['verify', '--json']).json;
+    expect(json).toEqual({ ok: true, chains: 1, events: 4, problems: [], signatures: [expect.any(Object)] });
+    // Unsigned, and nothing is required: all four counted as unsigned, and no problem.
+    expect(json.signatures[0]).toMatchObject({ good: 0, unknownKey: 0, bad: 0, unsigned: 4, unverifiable: 0 });
+    expect(cli(repo, ['verify', '--require-signed']).status).toBe(6);
   });
 
   it('fails (exit 6) naming the event when update-ref drops one from the chain', () => {
