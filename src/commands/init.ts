@@ -41,6 +41,10 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
     'dry-run': { type: 'boolean', description: 'Show what would change; change nothing.' },
     undo: { type: 'boolean', description: 'Remove what init added in this worktree.' },
     force: { type: 'boolean', description: "With --undo: remove handoff's parts even where they were edited." },
+    sign: {
+      type: 'boolean',
+      description: "Sign this clone's ledger commits with your git signing key (sets git config handoff.sign true).",
+    },
     json: jsonFlag,
   },
   run(parsed, io) {
@@ -54,6 +58,7 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
         dryRun: !!f['dry-run'],
         undo: !!f.undo,
         force: !!f.force,
+        sign: !!f.sign,
         paths,
       }),
     );

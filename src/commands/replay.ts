@@ -17,7 +17,7 @@ function text(io: Io, r: ReplayJson): string {
     if (it.type === 'message') {
       const m = it.message;
       out.push(
-        `${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}`,
+        `${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
       );
       for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
       if (it.stat?.length)
@@ -54,6 +54,14 @@ function text(io: Io, r: ReplayJson): string {
   if (r.items.length === 0) out.push('Nothing to replay.');
   return out.join('\n');
 }
+
+/** How replay marks a message whose commit is not signed by an allowed signer. */
+const SIGNATURE_MARK = {
+  unsigned: '[unsigned]',
+  unknown_key: '[unknown signing key]',
+  unverifiable: '[signature not checkable]',
+  bad: '[BAD SIGNATURE]',
+} as const;
 
 export default defineCommand({
   id: 'replay',

@@ -26,6 +26,7 @@ export default defineCommand({
   print(r, io, parsed) {
     const lines = messageBlock(io, r.message, {
       recipients: r.recipients,
+      signature: r.signature,
       patch: parsed.flags['no-patch'] ? null : r.patch,
     });
     if (r.task) lines.splice(1, 0, `Task:     ${r.task.state}${r.task.by ? ` (${r.task.by})` : ''}`);

@@ -22,6 +22,8 @@ export interface ReplayMessageItem {
   verdicts: { id: string; reviewer: string; verdict: string }[];
   /** For a request: its task state (open, claimed, reclaimable, done, failed, blocked). */
   task?: TaskStateJson;
+  /** In a ledger that uses signatures: how the message's commit is signed (see verify). */
+  signature?: 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
 }
 
 export interface ReplayCommitItem {

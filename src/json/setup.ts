@@ -25,6 +25,8 @@ export interface InitJson {
   changes: InitChange[];
   hooks: HooksJson | null;
   manualSteps: string[];
+  /** With --sign: chain commits are signed from now on (git config handoff.sign), with this key. */
+  signing?: { key: string | null } | null;
 }
 
 export interface InitChange {

@@ -23,6 +23,15 @@ export interface AgentJson {
   /** What it says it is working on (handoff status -m). */
   note: string | null;
   unread: number;
+  /** How its newest event's commit is signed (null when it has no event); only from `agents`. */
+  signature?: SignatureJson | null;
+}
+
+/** A ledger commit's signature as git checks it (see verify). */
+export interface SignatureJson {
+  status: 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
+  key: string | null;
+  signer: string | null;
 }
 
 export interface DiffJson {
@@ -77,6 +86,8 @@ export interface ShowJson {
   recipients: RecipientJson[];
   replies: MessageJson[];
   patch: string | null;
+  /** How the message's commit is signed. */
+  signature: SignatureJson;
 }
 
 export interface ThreadJson {

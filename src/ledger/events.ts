@@ -180,3 +180,12 @@ export function advanceKnownTip(db: Db, chain: string, now: string): string | nu
   if (tip && tip !== start) setKnownTip(db, chain, tip, now);
   return tip;
 }
+
+/** Each author's newest event's commit (by clock). */
+export function newestCommitByAuthor(db: Db): Map<string, string> {
+  const rows = stmt(db, 'SELECT author, commit_id, max(clock) FROM events GROUP BY author').all() as {
+    author: string;
+    commit_id: string;
+  }[];
+  return new Map(rows.map((r) => [r.author, r.commit_id]));
+}

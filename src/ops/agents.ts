@@ -1,4 +1,6 @@
 /** Agents: join, leave, the list with liveness, and who the caller is. */
+import { commitSignatures } from '../git/signatures';
+import { newestCommitByAuthor } from '../ledger/events';
 import os from 'node:os';
 import { processAlive } from '../core/proc';
 import { NotFoundError, UsageError } from '../core/errors';
@@ -66,7 +68,16 @@ export function leave(ctx: Context, input: { as?: string }): JoinJson {
 /** Every known agent with team, role, last activity, liveness and unread count. */
 export function agents(ctx: Context): AgentJson[] {
   const live = liveAgents(ctx);
-  return listAgents(ctx.db).map((a) => agentJson(a, { live: live.has(a.name), unread: unreadCount(ctx.db, a.name) }));
+  // Whether each agent's newest event is signed, and by whom (one git log for all of them).
+  const newest = newestCommitByAuthor(ctx.db);
+  const sigs = commitSignatures(ctx.repo, [...newest.values()]);
+  return listAgents(ctx.db).map((a) => {
+    const commit = newest.get(a.name);
+    return {
+      ...agentJson(a, { live: live.has(a.name), unread: unreadCount(ctx.db, a.name) }),
+      signature: commit ? (sigs.get(commit) ?? null) : null,
+    };
+  });
 }
 
 /** The caller's identity, how it was found, and its standing in the ledger. */

@@ -10,6 +10,7 @@
  * byte for byte; in a file edited since, only handoff's parts are removed and the user's edits stay; where
  * handoff's own part was edited, undo says so and changes nothing unless --force.
  */
+import { configAdd, configGet, configUnset } from '../git/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
@@ -545,7 +546,15 @@ function otherWorktreesInitialised(ctx: Context): boolean {
 /** Runs init (or its undo) in the current worktree. */
 export function init(
   ctx: Context,
-  input: { agents: string[]; name?: string; dryRun?: boolean; undo?: boolean; force?: boolean; paths: HookPaths },
+  input: {
+    agents: string[];
+    name?: string;
+    dryRun?: boolean;
+    undo?: boolean;
+    force?: boolean;
+    sign?: boolean;
+    paths: HookPaths;
+  },
 ): InitJson {
   const top = ctx.repo.worktree;
   if (!top)
@@ -585,7 +594,17 @@ export function init(
     "Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.",
     ...kinds.map((k) => MANUAL[k]),
   ];
-  if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps };
+  // --sign: this clone's chain commits are signed with the user's git signing set-up from now on.
+  const signing = input.sign ? { key: configGet(ctx.repo.cwd, 'user.signingkey') } : null;
+  if (signing && !signing.key)
+    manualSteps.push(
+      'Signing is on but git has no user.signingKey: set one (for SSH keys: git config gpg.format ssh; git config user.signingKey ~/.ssh/id_ed25519.pub), and gpg.ssh.allowedSignersFile so that verify knows whose keys are whose.',
+    );
+  if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps, signing };
+  if (signing && configGet(ctx.repo.cwd, 'handoff.sign') !== 'true') {
+    configUnset(ctx.repo.cwd, 'handoff.sign');
+    configAdd(ctx.repo.cwd, 'handoff.sign', 'true');
+  }
 
   const record = readRecord(recordPath(ctx.repo.gitDir));
   for (const r of results) {
@@ -619,7 +638,7 @@ export function init(
   }
   fs.writeFileSync(recordPath(ctx.repo.gitDir), JSON.stringify(record, null, 2));
   const hooks = installHooks(ctx, input.paths);
-  return { dryRun: false, undo: false, agents, changes, hooks, manualSteps };
+  return { dryRun: false, undo: false, agents, changes, hooks, manualSteps, signing };
 }
 
 // ---------------------------------------------------------------- undo

@@ -2,6 +2,8 @@
  * Replay: the conversation in causal order, interleaved with each attached diff and each attributed
  * commit, marking which commits answer which message.
  */
+import { commitSignatures } from '../git/signatures';
+import { configTrue } from '../core/text';
 import { NotFoundError, UsageError } from '../core/errors';
 import { diffGitPath, gitHeaderPath } from '../core/text';
 import { readCommits } from '../git/commits';
@@ -104,6 +106,15 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   const items: ReplayItem[] = [];
   const states = taskStates(ctx, rows);
+  // Signatures are shown once the ledger uses them (a signed message here, or signing configured).
+  const sigs = commitSignatures(
+    ctx.repo,
+    rows.map((r) => r.commit_id),
+  );
+  const signing =
+    [...sigs.values()].some((s) => s.status !== 'unsigned') ||
+    configTrue(ctx.config().get('handoff.sign')?.at(-1)) ||
+    configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
   for (const r of rows) {
     if (!inTime(r.clock)) continue;
     if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
@@ -119,6 +130,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       recipients: recipientsOf(ctx.db, r.id).map(recipientJson),
       verdicts: verdictsOn(ctx.db, r.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict })),
       ...(states.has(r.id) ? { task: states.get(r.id)! } : {}),
+      ...(signing ? { signature: sigs.get(r.commit_id)?.status ?? 'unverifiable' } : {}),
     });
   }
   for (const c of commits) {

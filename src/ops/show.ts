@@ -1,5 +1,6 @@
 /** Looking at messages: one with its diff and receipts, a thread, the list of threads. */
 import { readPatch } from '../git/ledger-format';
+import { commitSignatures } from '../git/signatures';
 import { listThreads, recipientsOf, repliesTo, threadMessages, getMessage } from '../ledger/messages';
 import type { ShowJson, ThreadJson, ThreadSummaryJson } from '../json/types';
 import type { Context } from './context';
@@ -17,6 +18,11 @@ export function show(ctx: Context, input: { id: string }): ShowJson {
     recipients: recipientsOf(ctx.db, row.id).map(recipientJson),
     replies: repliesTo(ctx.db, row.id).map(messageJson),
     patch: row.diff_tree ? readPatch(ctx.repo, row.commit_id) : null,
+    signature: commitSignatures(ctx.repo, [row.commit_id]).get(row.commit_id) ?? {
+      status: 'unverifiable',
+      key: null,
+      signer: null,
+    },
   };
 }
 

@@ -140,7 +140,7 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
     const anchor = `m-${m.id}`;
     return `<article class="item message kind-${escapeHtml(m.kind)}" id="${anchor}" data-agent="${escapeHtml(m.from)}" data-thread="${escapeHtml(m.thread)}" data-to="${escapeHtml(m.to.join(' '))}">
 <header><a class="permalink" href="#${anchor}" title="link to this message">#</a> <strong class="agent">${escapeHtml(m.from)}</strong> → ${m.to.length ? escapeHtml(m.to.join(', ')) : '<em>nobody</em>'} <span class="kind">${escapeHtml(m.kind)}</span>${m.priority !== 'normal' ? ` <span class="prio">${escapeHtml(m.priority)}</span>` : ''} ${time(m.ts)}
-<span class="id" title="${escapeHtml(m.id)}">${short(m.id)}</span>${m.replyTo ? ` <a class="replyto" href="#m-${escapeHtml(m.replyTo)}">reply to ${short(m.replyTo)}</a>` : ''}</header>
+<span class="id" title="${escapeHtml(m.id)}">${short(m.id)}</span>${m.replyTo ? ` <a class="replyto" href="#m-${escapeHtml(m.replyTo)}">reply to ${short(m.replyTo)}</a>` : ''}${it.signature && it.signature !== 'good' ? ` <span class="unsigned sig-${it.signature}">${{ unsigned: 'unsigned', unknown_key: 'unknown signing key', unverifiable: 'signature not checkable', bad: 'BAD SIGNATURE' }[it.signature]}</span>` : ''}</header>
 <div class="own"><div class="body">${escapeHtml(m.body)}</div>${receiptsHtml(it)}${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
   }
   const anchor = `c-${it.commit}`;
@@ -174,7 +174,7 @@ header.top{position:sticky;top:0;background:#1d2329;color:#fff;padding:10px 16px
 header.top h1{font-size:16px;margin:0;overflow-wrap:anywhere}header.top select{max-width:min(70vw,360px)}main{max-width:980px;margin:0 auto;padding:12px}
 .item{background:#fff;border:1px solid #dde1e6;border-left:4px solid #6b7785;border-radius:6px;padding:10px 12px;margin:10px 0;min-width:0;scroll-margin-top:var(--top,90px)}
 .item:target{box-shadow:0 0 0 3px #f5c542}.item.commit{border-left-color:#2f8f4e;background:#fbfefc}.item.message.kind-review_response{border-left-color:#b35c00}
-.item header{font-size:13px;color:#56606b;overflow-wrap:anywhere}.agent{color:#1d2329}.kind{background:#eef1f4;border-radius:3px;padding:0 5px}.prio{color:#b00020;font-weight:bold}
+.item header{font-size:13px;color:#56606b;overflow-wrap:anywhere}.agent{color:#1d2329}.kind{background:#eef1f4;border-radius:3px;padding:0 5px}.prio{color:#b00020;font-weight:bold}.unsigned{color:#fff;background:#b00020;border-radius:3px;padding:0 5px}
 .id{font-family:monospace;font-size:11px;color:#9aa3ad;margin-left:4px}.permalink{text-decoration:none;color:#9aa3ad}time{color:#56606b}
 .body{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:6px}.subject{margin-top:4px;font-weight:600;overflow-wrap:anywhere}.answers{margin-left:6px;font-size:12px}
 .meta{margin-top:6px}.chip{display:inline-block;font-size:11px;border-radius:10px;padding:0 7px;margin:2px 2px 0 0;background:#eef1f4;color:#394451}

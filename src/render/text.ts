@@ -1,6 +1,6 @@
 /** Human output shared by commands. Everything that came from a message or a name goes through inert(). */
 import { firstLine, inert } from '../core/text';
-import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
+import type { AgentJson, MessageJson, RecipientJson, SignatureJson } from '../json/types';
 import type { Io } from './io';
 import { paint } from './io';
 
@@ -73,7 +73,7 @@ export function messageTable(io: Io, messages: MessageJson[]): string[] {
 export function messageBlock(
   io: Io,
   m: MessageJson,
-  extra: { recipients?: RecipientJson[]; patch?: string | null } = {},
+  extra: { recipients?: RecipientJson[]; patch?: string | null; signature?: SignatureJson } = {},
 ): string[] {
   const lines = [
     `${paint(io, 'yellow', `message ${m.id}`)}  (short: ${m.shortId})`,
@@ -90,6 +90,7 @@ export function messageBlock(
     );
     if (m.diff.excluded.length) lines.push(`Left out: ${inert(m.diff.excluded.join(', '))} (look like secrets)`);
   }
+  if (extra.signature) lines.push(`Signed:   ${signatureWords(io, extra.signature)}`);
   if (extra.recipients?.length) {
     lines.push(`Receipts: ${extra.recipients.map((r) => `${inert(r.agent)} ${statusWord(io, r.status)}`).join(', ')}`);
   }
@@ -125,10 +126,29 @@ export function patchLines(io: Io, patch: string): string[] {
 }
 
 /** Agents as a table. */
+/** A signature in words: who signed, or why it does not count. */
+export function signatureWords(io: Io, s: SignatureJson): string {
+  const key = s.key ? ` (${inert(s.key)})` : '';
+  switch (s.status) {
+    case 'good':
+      return paint(io, 'green', `${inert(s.signer ?? 'an allowed signer')}${key}`);
+    case 'unknown_key':
+      return paint(io, 'yellow', `by a key not among the allowed signers${key}`);
+    case 'bad':
+      return paint(io, 'red', `BAD signature${key}`);
+    case 'unverifiable':
+      return paint(io, 'yellow', `signed, not checkable here${key}`);
+    default:
+      return 'no';
+  }
+}
+
 export function agentTable(io: Io, agents: AgentJson[]): string[] {
+  // The SIGNED column appears once any agent's events are signed.
+  const signed = agents.some((a) => a.signature && a.signature.status !== 'unsigned');
   return table(
     io,
-    ['NAME', 'RUNTIME', 'STATE', 'TEAM', 'ROLE', 'LAST SEEN', 'UNREAD', 'NOTE'],
+    ['NAME', 'RUNTIME', 'STATE', 'TEAM', 'ROLE', 'LAST SEEN', 'UNREAD', ...(signed ? ['SIGNED'] : []), 'NOTE'],
     agents.map((a) => [
       paint(io, 'bold', inert(a.name)),
       inert(a.runtime ?? '-'),
@@ -143,6 +163,17 @@ export function agentTable(io: Io, agents: AgentJson[]): string[] {
       inert(a.role ?? '-'),
       a.lastSeen ? ago(a.lastSeen) : 'never',
       a.unread ? String(a.unread) : '-',
+      ...(signed
+        ? [
+            a.signature?.status === 'good'
+              ? inert(a.signature.signer ?? 'yes')
+              : a.signature
+                ? { unknown_key: 'unknown key', bad: 'BAD', unsigned: 'no', unverifiable: 'unchecked' }[
+                    a.signature.status
+                  ]
+                : '-',
+          ]
+        : []),
       inert(a.note ?? ''),
     ]),
   );

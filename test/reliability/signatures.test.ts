@@ -73,6 +73,29 @@ describe('signed chains', () => {
       expect(git(a, 'log', '-1', '--show-signature', ref)).toMatch(/Good "git" signature for (alice|bob)@example.com/);
     }
     expect(ok(a, ['verify']).stdout).toMatch(/signed by alice@example\.com/);
+
+    // show, agents and replay say who signed; an unsigned event is marked.
+    const first = ok(a, [
+      'thread',
+      ok(b, ['inbox', '--json', '--all'], { agent: 'lead' }).json.messages[0].id,
+      '--json',
+    ]).json.messages[0];
+    expect(ok(a, ['show', first.shortId, '--json']).json.signature).toMatchObject({
+      status: 'good',
+      signer: 'alice@example.com',
+    });
+    expect(ok(a, ['show', first.shortId]).stdout).toMatch(/^Signed: +alice@example\.com \(SHA256:/m);
+    const agents = ok(a, ['agents', '--json']).json.agents;
+    expect(agents.find((x: any) => x.name === 'codex').signature.signer).toBe('bob@example.com');
+    git(a, 'config', 'handoff.sign', 'false');
+    ok(a, ['send', 'codex', 'not signed', '--create'], { agent: 'lead' });
+    const items = ok(a, ['replay', '--json']).json.items.filter((i: any) => i.type === 'message');
+    expect(items.map((i: any) => i.signature)).toEqual(['good', 'good', 'unsigned']);
+    expect(ok(a, ['replay', '--no-pager']).stdout).toMatch(/lead → codex request \w+ \[unsigned\]\n {4}not signed/);
+    expect(ok(a, ['agents', '--json']).json.agents.find((x: any) => x.name === 'lead').signature.status).toBe(
+      'unsigned',
+    );
+    expect(cli(a, ['verify', '--require-signed']).status).toBe(6);
   });
 
   it('a chain re-signed with another key, an altered signed commit, and unsigned events are refused (exit 6)', () => {
