@@ -96,6 +96,39 @@ if (want('send') || want('claim')) {
   }
 }
 
+if (want('trust')) {
+  // Signed and unsigned send side by side, and the secret scan on bodies up to 64 KiB (issue: no slower than send's bar).
+  const repo = newRepo(10);
+  handoff(repo, 'codex', ['join']);
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-key-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keyDir, 'k')]);
+  const signed = newRepo(10);
+  git(signed, 'config', 'gpg.format', 'ssh');
+  git(signed, 'config', 'user.signingKey', path.join(keyDir, 'k'));
+  git(signed, 'config', 'handoff.sign', 'true');
+  handoff(signed, 'codex', ['join']);
+  const plainBody = 'please review the parser change; '.repeat(1985).slice(0, 64 * 1024 - 100);
+  // Words that make the scan load secretlint and run every rule, but no secret.
+  const keywordBody = 'the aws secret rotation and the postgres sk- notes; '.repeat(1250).slice(0, 64 * 1024 - 100);
+  const floor = [],
+    unsigned = [],
+    sig = [],
+    big = [],
+    kw = [];
+  for (let i = 0; i < 12; i++) {
+    floor.push(timeOnce(process.execPath, ['-e', '0']));
+    unsigned.push(handoff(repo, 'claude', ['send', 'codex', `m ${i}`]));
+    sig.push(handoff(signed, 'claude', ['send', 'codex', `m ${i}`]));
+    big.push(handoff(repo, 'claude', ['send', 'codex', `${i} ${plainBody}`]));
+    kw.push(handoff(repo, 'claude', ['send', 'codex', `${i} ${keywordBody}`]));
+  }
+  const f = median(floor);
+  report(`send, unsigned (${median(unsigned).toFixed(1)} ms)`, median(unsigned) / f, 2.5);
+  report(`send, signed with an SSH key (${median(sig).toFixed(1)} ms; spawns git + ssh-keygen)`, median(sig) / f);
+  report(`send, 64 KiB body, no keyword: scan is one regexp (${median(big).toFixed(1)} ms)`, median(big) / f, 2.5);
+  report(`send, 64 KiB body full of keywords: secretlint runs (${median(kw).toFixed(1)} ms)`, median(kw) / f, 2.5);
+}
+
 if (want('send-diff')) {
   const repo = newRepo(1000);
   handoff(repo, 'codex', ['join']);

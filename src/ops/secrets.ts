@@ -26,6 +26,9 @@ export interface SecretFinding {
 const KEYWORDS =
   /-----BEGIN|PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)[A-Z0-9]{12}|aws|secret|gh[pousr]_|github_pat_|xox[a-z]-|hooks\.slack\.com|npm_|_authToken|sk-|lin_api_|ops_ey|SG\.|shp(?:at|ca|pa|ss)_|private_key|service_account|:\/\/[^\s/@:]+:[^\s/@]+@|mongodb|postgres|mysql|jdbc|redis|amqp/i;
 
+/** An AWS access key id: a four-letter prefix naming the kind of key, then 16 characters. */
+const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}\b/g;
+
 /** handoff.secretPatterns: regular expressions, refused when they do not compile. */
 export function compileSecretPatterns(values: string[]): RegExp[] {
   return values.map((p) => {
@@ -69,6 +72,11 @@ async function scanText(text: string, patterns: RegExp[]): Promise<Range[]> {
       found.push({ kind: m.messageId, start: m.range[0], end: m.range[1] });
     }
   }
+  // secretlint reports an AWS secret access key but not the access key id beside it; an id alone still
+  // names an account's credential, so it is refused too (AWS's documented example id excepted).
+  AWS_KEY_ID.lastIndex = 0;
+  for (let m = AWS_KEY_ID.exec(text); m; m = AWS_KEY_ID.exec(text))
+    if (!m[0].endsWith('EXAMPLE')) found.push({ kind: 'AWSAccessKeyID', start: m.index, end: m.index + m[0].length });
   patterns.forEach((re, i) => {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {

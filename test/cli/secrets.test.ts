@@ -49,12 +49,21 @@ describe('secrets', () => {
     expect(err.details.found).toEqual([{ kind: 'AWSSecretAccessKey', where: 'body', line: 2 }]);
     expect(err.message).not.toContain(AWS_SECRET.split(' = ')[1]);
     expect(state(repo)).toBe(before);
+    // An AWS access key id alone is refused as well; AWS's documented example id is not.
+    const id = cli(repo, ['send', 'codex', 'creds: AKIAQYLPMN5HHHFPZAM2', '--json'], { agent: 'lead' });
+    expect([id.status, JSON.parse(id.stdout).error.details.found]).toEqual([
+      2,
+      [{ kind: 'AWSAccessKeyID', where: 'body', line: 1 }],
+    ]);
+    expect(state(repo)).toBe(before);
     // A user pattern from git config counts too.
     git(repo, 'config', '--add', 'handoff.secretPatterns', 'INTERNAL-[0-9]{6}');
     expect(cli(repo, ['send', 'codex', 'ticket INTERNAL-123456'], { agent: 'lead' }).status).toBe(2);
     expect(state(repo)).toBe(before);
     // And a plain message goes through.
-    ok(repo, ['send', 'codex', 'no secrets here: just the sk- prefix and a postgres mention'], { agent: 'lead' });
+    ok(repo, ['send', 'codex', 'no secrets here: the sk- prefix, a postgres mention, AKIAIOSFODNN7EXAMPLE'], {
+      agent: 'lead',
+    });
   });
 
   it('a diff adding a private key is refused with nothing written; --redact stores markers in body, patch and snapshot', () => {
