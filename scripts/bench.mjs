@@ -108,8 +108,9 @@ if (want('trust')) {
   git(signed, 'config', 'handoff.sign', 'true');
   handoff(signed, 'codex', ['join']);
   const plainBody = 'please review the parser change; '.repeat(1985).slice(0, 64 * 1024 - 100);
-  // Words that make the scan load secretlint and run every rule, but no secret.
-  const keywordBody = 'the aws secret rotation and the postgres sk- notes; '.repeat(1250).slice(0, 64 * 1024 - 100);
+  // Words that make the scan load secretlint and run every rule over 64 KiB (a database URL without a
+  // password, a token prefix), but no secret: the worst case of the scan.
+  const keywordBody = 'see postgres://db.internal/app and the ghp_ prefix; '.repeat(1300).slice(0, 64 * 1024 - 100);
   const floor = [],
     unsigned = [],
     sig = [],
@@ -424,4 +425,5 @@ execFileSync('git',['commit','-qam','c'+c]);ctx.env={...process.env,HANDOFF_AGEN
 }
 
 const misses = results.filter((r) => r.ok === 'MISS');
-console.log(`\n${results.length - misses.length}/${results.filter((r) => r.bar !== undefined).length} bars met`);
+const barred = results.filter((r) => r.bar !== undefined);
+console.log(`\n${barred.length - misses.length}/${barred.length} bars met`);

@@ -35,6 +35,13 @@ await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/cli/oclif.ts')], outfile: path.join(root, 'dist/cli.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/lib.ts')], outfile: path.join(root, 'dist/lib.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/hook/entry.ts')], outfile: path.join(root, 'dist/hook.js') }),
+  build({
+    ...common,
+    external: [],
+    entryPoints: [path.join(root, 'scripts/secretlint-entry.mjs')],
+    outfile: path.join(root, 'dist/secretlint.js'),
+    alias: { debug: path.join(root, 'scripts/debug-stub.cjs') },
+  }),
 ]);
 
 // The manifest lets oclif list commands and topics without loading them.

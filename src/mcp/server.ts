@@ -205,11 +205,25 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       description:
         'Reply in the same thread to the sender of a message. Set attach_diff to include your working tree changes.',
       annotations: WRITES,
-      inputSchema: { id: z.string(), body: z.string(), attach_diff: z.boolean().optional(), kind: kind.optional() },
+      inputSchema: {
+        id: z.string(),
+        body: z.string(),
+        attach_diff: z.boolean().optional(),
+        kind: kind.optional(),
+        redact: z.boolean().optional().describe('Store the reply with each secret found replaced by a marker'),
+        allow_secret: z.boolean().optional().describe('Store secrets found as they are (recorded in the event)'),
+      },
     },
     (a) =>
       run((ctx) =>
-        reply(ctx, { id: a.id, body: a.body, attachDiff: a.attach_diff, kind: a.kind as MessageKind | undefined }),
+        reply(ctx, {
+          id: a.id,
+          body: a.body,
+          attachDiff: a.attach_diff,
+          kind: a.kind as MessageKind | undefined,
+          redact: a.redact,
+          allowSecret: a.allow_secret,
+        }),
       ),
   );
   server.registerTool(

@@ -5,6 +5,8 @@
  * handoff.secretPatterns. secretlint is loaded only for a text that holds one of the keywords its rules
  * need (a private key header, a provider's token prefix, ...): a plain message costs one regular expression.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../core/errors';
 
 export interface SecretFinding {
@@ -20,14 +22,38 @@ export interface SecretFinding {
 }
 
 /**
- * Text that could hold a secret of some recommended rule: each rule's secrets contain one of these, so a
- * text without any of them needs no full scan (the scale bench and the secret tests check both sides).
+ * Text that could hold a secret of some recommended rule: each rule's pattern needs one of these (taken
+ * from the rules themselves: a key header, an AWS key id's shape or `secret_access_key`, each provider's
+ * token prefix, a URL with a password, a database URL), so a text without any needs no full scan.
  */
-const KEYWORDS =
-  /-----BEGIN|PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)[A-Z0-9]{12}|aws|secret|gh[pousr]_|github_pat_|xox[a-z]-|hooks\.slack\.com|npm_|_authToken|sk-|lin_api_|ops_ey|SG\.|shp(?:at|ca|pa|ss)_|private_key|service_account|:\/\/[^\s/@:]+:[^\s/@]+@|mongodb|postgres|mysql|jdbc|redis|amqp/i;
+const KEYWORDS = new RegExp(
+  [
+    '-----BEGIN',
+    '\\b(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}\\b',
+    'secret_?access_?key',
+    'gh[pousr]_|github_pat_|x-oauth-basic@',
+    'npm_|_authToken',
+    '\\b(?:xoxb|xoxp|xapp|xoxa|xoxo|xoxr)-|hooks\\.slack\\.com',
+    '(?:https?|ftps?):\\/\\/[-\\w]+:[-\\w]+@',
+    'T3BlbkFJ|sk-ant-api0|lin_api_|ops_ey|SG\\.\\w+\\.|shp(?:pa|ca|at|ss)_',
+    'mongodb(?:\\+srv)?:\\/\\/|mysqlx?:\\/\\/|postgres(?:ql)?:\\/\\/',
+  ].join('|'),
+  'i',
+);
 
-/** An AWS access key id: a four-letter prefix naming the kind of key, then 16 characters. */
-const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}\b/g;
+type Secretlint = Pick<typeof import('@secretlint/core'), 'lintSource'> &
+  Pick<typeof import('@secretlint/secretlint-rule-preset-recommend'), 'creator'>;
+
+/** secretlint: the one-file bundle beside the built CLI (dist/secretlint.js), else its packages. */
+async function loadSecretlint(): Promise<Secretlint> {
+  const bundled = path.join(__dirname, 'secretlint.js');
+  if (fs.existsSync(bundled)) return require(bundled) as Secretlint;
+  const [core, preset] = await Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]);
+  return { lintSource: core.lintSource, creator: preset.creator };
+}
 
 /** handoff.secretPatterns: regular expressions, refused when they do not compile. */
 export function compileSecretPatterns(values: string[]): RegExp[] {
@@ -49,6 +75,22 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+/**
+ * Where the secret itself is. A rule's range may start at the text around the secret (the AWS secret
+ * access key's starts at the variable name, with the key's length), so the value the rule reports is
+ * looked for from there; redacting the range alone would leave part of the key.
+ */
+function exactRange(text: string, range: readonly [number, number], data: unknown): { start: number; end: number } {
+  const values = Object.values((data ?? {}) as Record<string, unknown>).filter(
+    (v): v is string => typeof v === 'string' && v.length >= 8,
+  );
+  for (const v of values) {
+    const at = text.indexOf(v, Math.max(0, range[0] - v.length));
+    if (at >= 0 && at <= range[1]) return { start: at, end: at + v.length };
+  }
+  return { start: range[0], end: range[1] };
+}
+
 interface Range {
   kind: string;
   start: number;
@@ -59,24 +101,27 @@ interface Range {
 async function scanText(text: string, patterns: RegExp[]): Promise<Range[]> {
   const found: Range[] = [];
   if (KEYWORDS.test(text)) {
-    const [{ lintSource }, { creator }] = await Promise.all([
-      import('@secretlint/core'),
-      import('@secretlint/secretlint-rule-preset-recommend'),
-    ]);
+    const { lintSource, creator } = await loadSecretlint();
     const res = await lintSource({
       source: { filePath: 'handoff-message', content: text, contentType: 'text' },
-      options: { config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: creator }] } },
+      options: {
+        config: {
+          rules: [
+            {
+              id: '@secretlint/secretlint-rule-preset-recommend',
+              rule: creator,
+              // An AWS access key id names an account's credential: refused as well.
+              rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
+            },
+          ],
+        },
+      },
     });
     for (const m of res.messages) {
       if (m.type !== 'message' && m.severity === 'info') continue;
-      found.push({ kind: m.messageId, start: m.range[0], end: m.range[1] });
+      found.push({ kind: m.messageId, ...exactRange(text, m.range, m.data) });
     }
   }
-  // secretlint reports an AWS secret access key but not the access key id beside it; an id alone still
-  // names an account's credential, so it is refused too (AWS's documented example id excepted).
-  AWS_KEY_ID.lastIndex = 0;
-  for (let m = AWS_KEY_ID.exec(text); m; m = AWS_KEY_ID.exec(text))
-    if (!m[0].endsWith('EXAMPLE')) found.push({ kind: 'AWSAccessKeyID', start: m.index, end: m.index + m[0].length });
   patterns.forEach((re, i) => {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {

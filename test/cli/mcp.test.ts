@@ -132,4 +132,24 @@ describe('the MCP server', () => {
     // The request matches in its body, the outcome only through its thread's subject: the request ranks first.
     expect(found.hits.map((h: { id: string }) => h.id)).toEqual([sent.message.id, outcome.event]);
   });
+
+  it('send and reply refuse a secret with secret_found and nothing written; redact stores markers', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const client = await connect(repo, 'claude');
+    const token = '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';
+    const refs = () => git(repo, 'for-each-ref', 'refs/handoff/');
+    await call(client, 'send', { to: 'codex', body: 'hello first' }); // the server's first write registers claude
+    const before = refs();
+    const err = await call(client, 'send', { to: 'codex', body: `use ${token}` }).catch((e) => e.json);
+    expect(err.error).toMatchObject({
+      code: 'secret_found',
+      details: { found: [{ kind: 'GITHUB_TOKEN', where: 'body', line: 1 }] },
+    });
+    expect(refs()).toBe(before);
+    const sent = await call(client, 'send', { to: 'codex', body: `use ${token}`, redact: true });
+    expect(sent.message.body).toBe('use [REDACTED GITHUB_TOKEN]');
+    const replied = await call(client, 'reply', { id: sent.message.id, body: `and ${token}`, allow_secret: true });
+    expect(replied.message.body).toBe(`and ${token}`);
+  });
 });

@@ -49,17 +49,23 @@ describe('secrets', () => {
     expect(err.details.found).toEqual([{ kind: 'AWSSecretAccessKey', where: 'body', line: 2 }]);
     expect(err.message).not.toContain(AWS_SECRET.split(' = ')[1]);
     expect(state(repo)).toBe(before);
+    // --redact removes the whole key (secretlint's own range for it starts at the variable name).
+    const red = ok(repo, ['send', 'codex', `deploy notes\nuse ${AWS_SECRET}\nthanks`, '--redact', '--json'], {
+      agent: 'lead',
+    }).json.message;
+    expect(red.body).toBe('deploy notes\nuse aws_secret_access_key = [REDACTED AWSSecretAccessKey]\nthanks');
+    const afterRedact = state(repo);
     // An AWS access key id alone is refused as well; AWS's documented example id is not.
     const id = cli(repo, ['send', 'codex', 'creds: AKIAQYLPMN5HHHFPZAM2', '--json'], { agent: 'lead' });
     expect([id.status, JSON.parse(id.stdout).error.details.found]).toEqual([
       2,
       [{ kind: 'AWSAccessKeyID', where: 'body', line: 1 }],
     ]);
-    expect(state(repo)).toBe(before);
+    expect(state(repo)).toBe(afterRedact);
     // A user pattern from git config counts too.
     git(repo, 'config', '--add', 'handoff.secretPatterns', 'INTERNAL-[0-9]{6}');
     expect(cli(repo, ['send', 'codex', 'ticket INTERNAL-123456'], { agent: 'lead' }).status).toBe(2);
-    expect(state(repo)).toBe(before);
+    expect(state(repo)).toBe(afterRedact);
     // And a plain message goes through.
     ok(repo, ['send', 'codex', 'no secrets here: the sk- prefix, a postgres mention, AKIAIOSFODNN7EXAMPLE'], {
       agent: 'lead',

@@ -96,6 +96,23 @@ describe('signed chains', () => {
       'unsigned',
     );
     expect(cli(a, ['verify', '--require-signed']).status).toBe(6);
+    // The HTML replay marks the unsigned message, and only that one.
+    const html = path.join(a, '..', 'replay.html');
+    ok(a, ['replay', '--html', html]);
+    const page = fs.readFileSync(html, 'utf8');
+    expect(page.match(/<span class="unsigned sig-unsigned">unsigned<\/span>/g)).toHaveLength(1);
+  });
+
+  it('with handoff.sign on and no usable key, send fails with sign_failed and writes nothing', () => {
+    const t = team();
+    const a = t.clone('a');
+    git(a, 'config', 'gpg.format', 'ssh');
+    git(a, 'config', 'user.signingKey', path.join(KEYS, 'no-such-key'));
+    git(a, 'config', 'handoff.sign', 'true');
+    const r = cli(a, ['send', 'codex', 'hello', '--create', '--json'], { agent: 'lead' });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('sign_failed');
+    expect(git(a, 'for-each-ref', 'refs/handoff/chains/')).toBe('');
   });
 
   it('a chain re-signed with another key, an altered signed commit, and unsigned events are refused (exit 6)', () => {
