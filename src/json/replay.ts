@@ -40,6 +40,8 @@ export interface ReplayCommitItem {
   link: 'pinned' | 'reply' | 'guess' | null;
   stat: FileStat[];
   patch: string | null;
+  /** In a ledger that uses signatures: how the attribution event's ledger commit is signed. */
+  signature?: 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
 }
 
 export type ReplayItem = ReplayMessageItem | ReplayCommitItem;

@@ -156,3 +156,12 @@ export function attributionEvents(db: Db): AttributionEvent[] {
   }[];
   return rows.map((r) => JSON.parse(r.json) as AttributionEvent);
 }
+
+/** The ledger commit of each attribution event, by event id. */
+export function attributionCommits(db: Db): Map<string, string> {
+  const rows = stmt(db, "SELECT id, commit_id FROM events WHERE type = 'attribution'").all() as {
+    id: string;
+    commit_id: string;
+  }[];
+  return new Map(rows.map((r) => [r.id, r.commit_id]));
+}

@@ -9,7 +9,7 @@ import { diffGitPath, gitHeaderPath } from '../core/text';
 import { readCommits } from '../git/commits';
 import { readObjects } from '../git/objects';
 import { messagesInOrder, recipientsOf } from '../ledger/messages';
-import { attributionEvents, verdictsOn } from '../ledger/attributions';
+import { attributionCommits, attributionEvents, verdictsOn } from '../ledger/attributions';
 import type { Context } from './context';
 import { taskStates } from './tasks';
 import { findMessage } from './lookup';
@@ -107,10 +107,11 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const items: ReplayItem[] = [];
   const states = taskStates(ctx, rows);
   // Signatures are shown once the ledger uses them (a signed message here, or signing configured).
-  const sigs = commitSignatures(
-    ctx.repo,
-    rows.map((r) => r.commit_id),
-  );
+  const ledgerCommitOf = attributionCommits(ctx.db);
+  const sigs = commitSignatures(ctx.repo, [
+    ...rows.map((r) => r.commit_id),
+    ...commits.map((c) => ledgerCommitOf.get(c.id) ?? ''),
+  ]);
   const signing =
     [...sigs.values()].some((s) => s.status !== 'unsigned') ||
     configTrue(ctx.config().get('handoff.sign')?.at(-1)) ||
@@ -157,6 +158,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
           removed: 0,
         })),
       patch: mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
+      ...(signing ? { signature: sigs.get(ledgerCommitOf.get(c.id) ?? '')?.status ?? 'unverifiable' } : {}),
     });
   }
   items.sort(

@@ -132,6 +132,18 @@ function receiptsHtml(it: ReplayMessageItem): string {
   return all.length ? `<div class="meta">${all.join(' ')}</div>` : '';
 }
 
+/** The mark of an event not signed by an allowed signer (nothing for a good signature, or none asked for). */
+function signatureMark(sig: ReplayItem['signature']): string {
+  if (!sig || sig === 'good') return '';
+  const words = {
+    unsigned: 'unsigned',
+    unknown_key: 'unknown signing key',
+    unverifiable: 'signature not checkable',
+    bad: 'BAD SIGNATURE',
+  };
+  return ` <span class="unsigned sig-${sig}">${words[sig]}</span>`;
+}
+
 function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): string {
   const kids = children.get(it) ?? [];
   const nested = kids.length ? `<div class="replies">${kids.map((k) => itemHtml(k, children)).join('\n')}</div>` : '';
@@ -140,7 +152,7 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
     const anchor = `m-${m.id}`;
     return `<article class="item message kind-${escapeHtml(m.kind)}" id="${anchor}" data-agent="${escapeHtml(m.from)}" data-thread="${escapeHtml(m.thread)}" data-to="${escapeHtml(m.to.join(' '))}">
 <header><a class="permalink" href="#${anchor}" title="link to this message">#</a> <strong class="agent">${escapeHtml(m.from)}</strong> → ${m.to.length ? escapeHtml(m.to.join(', ')) : '<em>nobody</em>'} <span class="kind">${escapeHtml(m.kind)}</span>${m.priority !== 'normal' ? ` <span class="prio">${escapeHtml(m.priority)}</span>` : ''} ${time(m.ts)}
-<span class="id" title="${escapeHtml(m.id)}">${short(m.id)}</span>${m.replyTo ? ` <a class="replyto" href="#m-${escapeHtml(m.replyTo)}">reply to ${short(m.replyTo)}</a>` : ''}${it.signature && it.signature !== 'good' ? ` <span class="unsigned sig-${it.signature}">${{ unsigned: 'unsigned', unknown_key: 'unknown signing key', unverifiable: 'signature not checkable', bad: 'BAD SIGNATURE' }[it.signature]}</span>` : ''}</header>
+<span class="id" title="${escapeHtml(m.id)}">${short(m.id)}</span>${m.replyTo ? ` <a class="replyto" href="#m-${escapeHtml(m.replyTo)}">reply to ${short(m.replyTo)}</a>` : ''}${signatureMark(it.signature)}</header>
 <div class="own"><div class="body">${escapeHtml(m.body)}</div>${receiptsHtml(it)}${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
   }
   const anchor = `c-${it.commit}`;
@@ -150,7 +162,7 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
       : '';
   return `<article class="item commit" id="${anchor}" data-agent="${escapeHtml(it.agent)}" data-thread="" data-answers="${escapeHtml(it.answers.join(' '))}">
 <header><a class="permalink" href="#${anchor}" title="link to this commit">#</a> commit <code title="${escapeHtml(it.commit)}">${escapeHtml(it.commit.slice(0, 10))}</code> by <strong class="agent">${it.human ? 'human: ' : ''}${escapeHtml(it.agent)}</strong> ${time(it.ts)}
-${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}</header>
+${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}${signatureMark(it.signature)}</header>
 <div class="own"><div class="subject">${escapeHtml(it.subject)}</div>${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
 }
 

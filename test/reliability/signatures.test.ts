@@ -96,11 +96,31 @@ describe('signed chains', () => {
       'unsigned',
     );
     expect(cli(a, ['verify', '--require-signed']).status).toBe(6);
-    // The HTML replay marks the unsigned message, and only that one.
+    // Commits recorded by the hooks are events too: signed while signing is on, marked when not.
+    ok(a, ['hooks', 'install']);
+    const commitAs = (msg: string) => {
+      fs.appendFileSync(path.join(a, 'README.md'), `${msg}\n`);
+      const r = spawnSync('git', ['commit', '-qam', msg], {
+        cwd: a,
+        env: cleanEnv({ HANDOFF_AGENT: 'lead' }),
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    commitAs('unsigned change');
+    git(a, 'config', 'handoff.sign', 'true');
+    commitAs('signed change');
+    const commitItems = ok(a, ['replay', '--json']).json.items.filter((i: any) => i.type === 'commit');
+    expect(commitItems.map((i: any) => [i.subject, i.signature])).toEqual([
+      ['unsigned change', 'unsigned'],
+      ['signed change', 'good'],
+    ]);
+    expect(ok(a, ['replay', '--no-pager']).stdout).toMatch(/by lead: unsigned change \[unsigned\]/);
+    // The HTML replay marks the unsigned message and the unsigned commit, and nothing else.
     const html = path.join(a, '..', 'replay.html');
     ok(a, ['replay', '--html', html]);
     const page = fs.readFileSync(html, 'utf8');
-    expect(page.match(/<span class="unsigned sig-unsigned">unsigned<\/span>/g)).toHaveLength(1);
+    expect(page.match(/<span class="unsigned sig-unsigned">unsigned<\/span>/g)).toHaveLength(2);
   });
 
   it('with handoff.sign on and no usable key, send fails with sign_failed and writes nothing', () => {
