@@ -27,6 +27,7 @@ export default defineCommand({
     const lines = messageBlock(io, r.message, {
       recipients: r.recipients,
       signature: r.signature,
+      secrets: r.secrets,
       patch: parsed.flags['no-patch'] ? null : r.patch,
     });
     if (r.task) lines.splice(1, 0, `Task:     ${r.task.state}${r.task.by ? ` (${r.task.by})` : ''}`);

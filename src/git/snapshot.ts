@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
-import { ObjectWriter, readObjects } from './objects';
+import { ObjectWriter, readObjects, type TreeEntry } from './objects';
 import type { Repo } from './repo';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
@@ -35,115 +35,229 @@ export function secretPatterns(extra: string[]): string[] {
 /** Files larger than this are recorded in the snapshot but summarised in the patch (handoff.patchFileLimit). */
 const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
 
-/** Builds the snapshot tree and its patch against HEAD. */
+/** A path's new content in the snapshot, or null when it is gone. */
+type Change = { mode: string; oid: string } | null;
+
+/**
+ * Builds the snapshot tree and its patch against HEAD. One `git status` (which never writes the user's
+ * index: --no-optional-locks) names every path whose index or working-tree content differs from HEAD; the
+ * working-tree files among them are hashed by one `git hash-object` (filters and .gitattributes apply,
+ * as for `git add`), and the new tree is HEAD's tree with those paths replaced, written here: the cost is
+ * that of `git status` plus the change, not of the repository.
+ */
 export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFileLimit?: number }): Snapshot {
   const { repo } = opts;
-  if (!repo.worktree)
+  const top = repo.worktree;
+  if (!top)
     throw new HandoffError(
       'bare_repository',
       'A bare repository has no working tree to attach. Run this in a worktree.',
     );
-  const head = runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo.worktree, allowFailure: true });
+  const head = runGit(['rev-parse', '-q', 'HEAD^{commit}', 'HEAD^{tree}'], {
+    cwd: top,
+    allowFailure: true,
+  });
   if (head.status !== 0) {
     throw new HandoffError(
       'no_commits',
       'This repository has no commits yet, so there is no base to diff against. Commit once, then send with --attach-diff (or send without it).',
     );
   }
-  const base = head.stdout.toString('utf8').trim();
-  const tmpIndex = path.join(os.tmpdir(), `handoff-index-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
-  const env = { GIT_INDEX_FILE: tmpIndex };
-  const run = (args: string[], input?: string) => runGit(args, { cwd: repo.worktree!, env, input });
-  try {
-    // Start from a copy of the user's index: staged content is kept and its stat data makes `add` fast.
-    try {
-      const userIndex = path.join(repo.gitDir, 'index');
-      fs.copyFileSync(userIndex, tmpIndex);
-      // Keep the index file's own timestamps: git compares them with file mtimes to spot "racily clean"
-      // entries (a file changed in the same second the index was written, with the same size). A fresh
-      // mtime on the copy would make git trust stale stat data and miss that change.
-      const st = fs.statSync(userIndex);
-      fs.utimesSync(tmpIndex, st.atime, st.mtime);
-    } catch {
-      run(['read-tree', base]);
+  const [base, baseTree] = head.stdout.toString('utf8').trim().split('\n') as [string, string];
+  const run = (args: string[], input?: string) => runGit(args, { cwd: top, input });
+
+  const picomatch = require('picomatch') as typeof import('picomatch');
+  const secret = picomatch(
+    opts.exclude.map((p) => `**/${p}`),
+    { dot: true },
+  );
+  const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
+
+  const changes = new Map<string, Change>();
+  const excluded: string[] = [];
+  /** Working-tree files to hash, with the mode they get. */
+  const fromWorktree: { path: string; mode: string }[] = [];
+  const fields = run([
+    '--no-optional-locks',
+    'status',
+    '--porcelain=v2',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+    '--ignore-submodules=none',
+  ])
+    .stdout.toString('utf8')
+    .split('\0');
+  for (const rec of fields) {
+    if (!rec) continue;
+    if (rec.startsWith('? ')) {
+      const p = rec.slice(2);
+      // A nested repository or worktree (a handoff checkout, say) is listed as a directory: left out.
+      if (p.endsWith('/')) continue;
+      if (isSecret(p)) excluded.push(p);
+      else fromWorktree.push({ path: p, mode: '' });
+      continue;
     }
-    // One status pass names every path that differs from the index (modified, deleted, untracked): only
-    // those are added, so the cost is that of `git status` plus the change, not of the whole tree. It runs
-    // on the copy, so the user's index is never refreshed or written.
-    const changed: { path: string; worktree: boolean }[] = [];
-    const status = run([
-      'status',
-      '--porcelain=v1',
-      '-z',
-      '--untracked-files=all',
-      '--no-renames',
-      '--ignore-submodules=none',
-    ])
-      .stdout.toString('utf8')
-      .split('\0');
-    for (const entry of status) {
-      if (entry.length < 4) continue;
-      const x = entry[0]!;
-      const y = entry[1]!;
-      // Untracked (??) or changed in the working tree since the index; staged-only changes are in the copy already.
-      if (x === '?' || y !== ' ') changed.push({ path: entry.slice(3), worktree: true });
-    }
-    // Secret-looking files that are untracked, or modified since the index: their content stays out.
-    const picomatch = require('picomatch') as typeof import('picomatch');
-    const secret = picomatch(
-      opts.exclude.map((p) => `**/${p}`),
-      { dot: true },
-    );
-    const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
-    const excluded = changed.filter((c) => isSecret(c.path)).map((c) => c.path);
-    const toAdd = changed.filter((c) => !isSecret(c.path)).map((c) => `:(literal)${c.path}`);
-    if (toAdd.length)
-      run(
-        ['add', '--all', '--ignore-errors', '--pathspec-from-file=-', '--pathspec-file-nul'],
-        `${toAdd.join('\0')}\0`,
-      );
-    // A nested repository or worktree (a handoff checkout, say) would be recorded as a submodule: leave it out.
-    // Status lists one as an untracked directory ("dir/"); without one there is nothing to look for.
-    const nested = !changed.some((c) => c.path.endsWith('/'))
-      ? []
-      : run(['diff-index', '--cached', '-z', '--diff-filter=A', '--no-renames', base])
-          .stdout.toString('utf8')
-          .split('\0')
-          .reduce<string[]>(
-            (acc, cur, i, all) =>
-              i % 2 === 0 && / 160000 /.test(` ${cur.split(' ')[1] ?? ''} `) && all[i + 1]
-                ? [...acc, all[i + 1]!]
-                : acc,
-            [],
-          );
-    if (nested.length) run(['rm', '--cached', '-q', '-r', '--', ...nested.map((n) => `:(literal)${n}`)]);
-    const tree = run(['write-tree']).stdout.toString('utf8').trim();
-    // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
-    const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
-    const diffArgs = [
-      '-c',
-      `core.bigFileThreshold=${limit}`,
-      'diff-tree',
-      '-r',
-      '-p',
-      '-M',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
-      '--full-index',
-      base,
-      tree,
-    ];
-    const patch = run(diffArgs).stdout;
-    const files = run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', base, tree])
-      .stdout.toString('utf8')
-      .split('\0')
-      .filter(Boolean);
-    return { base, tree, patch, files, excluded: [...new Set(excluded)].sort() };
-  } finally {
-    fs.rmSync(tmpIndex, { force: true });
-    fs.rmSync(`${tmpIndex}.lock`, { force: true });
+    // "1 XY sub mH mI mW hH hI path" (changed), "u XY sub m1 m2 m3 mW h1 h2 h3 path" (unmerged).
+    const kind = rec[0];
+    if (kind !== '1' && kind !== 'u') continue;
+    const parts = rec.split(' ');
+    const nFields = kind === '1' ? 8 : 10;
+    const p = parts.slice(nFields).join(' ');
+    const y = parts[1]![1]!;
+    const mW = kind === '1' ? parts[5]! : parts[6]!;
+    const mI = kind === '1' ? parts[4]! : '000000';
+    const hI = kind === '1' ? parts[7]! : '';
+    const fromIndex = (): Change => (mI === '000000' ? null : { mode: mI, oid: hI });
+    if (kind === '1' && y === '.') {
+      changes.set(p, fromIndex()); // staged only: what the index holds
+    } else if (isSecret(p)) {
+      excluded.push(p); // changed in the working tree and looks like a secret: the index's version stays
+      changes.set(p, fromIndex());
+    } else if (mW === '000000') {
+      changes.set(p, null); // deleted in the working tree
+    } else if (mW === '160000') {
+      // A submodule: the commit its checkout is at.
+      const sub = runGit(['rev-parse', 'HEAD'], { cwd: path.join(top, p), allowFailure: true });
+      changes.set(p, sub.status === 0 ? { mode: '160000', oid: sub.stdout.toString('utf8').trim() } : fromIndex());
+    } else fromWorktree.push({ path: p, mode: mW });
   }
+
+  // Working-tree content: symbolic links are their target; files go through git's filters.
+  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
+  const files: { path: string; mode: string }[] = [];
+  for (const f of fromWorktree) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(top, f.path));
+    } catch {
+      changes.set(f.path, null); // gone since status looked
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      changes.set(f.path, { mode: '120000', oid: writer.blob(fs.readlinkSync(path.join(top, f.path))) });
+    } else if (st.isFile() && f.path.includes('\n')) {
+      // git hash-object --stdin-paths takes a path a line: such a name is hashed here (without filters).
+      changes.set(f.path, {
+        mode: st.mode & 0o111 ? '100755' : '100644',
+        oid: writer.blob(fs.readFileSync(path.join(top, f.path))),
+      });
+    } else if (st.isFile()) {
+      files.push({
+        path: f.path,
+        mode: f.mode && f.mode !== '120000' ? f.mode : st.mode & 0o111 ? '100755' : '100644',
+      });
+    }
+  }
+  if (files.length) {
+    const oids = run(['hash-object', '-w', '--stdin-paths'], `${files.map((f) => f.path).join('\n')}\n`)
+      .stdout.toString('utf8')
+      .trim()
+      .split('\n');
+    files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
+  }
+  const tree = changes.size ? applyToTree(repo, writer, baseTree, changes) : baseTree;
+
+  // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
+  const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
+  // One diff-tree gives both the changed paths (--raw, first) and the patch.
+  const out = run([
+    '-c',
+    `core.bigFileThreshold=${limit}`,
+    'diff-tree',
+    '-r',
+    '-p',
+    '--raw',
+    '-z',
+    '-M',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--full-index',
+    base,
+    tree,
+  ]).stdout;
+  const changed: string[] = [];
+  let pos = 0;
+  const next = () => {
+    const nul = out.indexOf(0, pos);
+    const token = out.toString('utf8', pos, nul < 0 ? out.length : nul);
+    pos = nul < 0 ? out.length : nul + 1;
+    return token;
+  };
+  // ":<mode> <mode> <oid> <oid> <status>\0<path>\0" (a rename or copy names two paths), then "\0" and the patch.
+  while (pos < out.length && out[pos] === 0x3a) {
+    const status = next().split(' ').pop() ?? '';
+    const first = next();
+    if (status.startsWith('R') || status.startsWith('C')) {
+      const second = next();
+      if (status.startsWith('R')) changed.push(first);
+      changed.push(second);
+    } else changed.push(first);
+  }
+  if (pos < out.length && out[pos] === 0) pos++;
+  const patch = out.subarray(pos);
+  return { base, tree, patch, files: changed, excluded: [...new Set(excluded)].sort() };
+}
+
+/** Parses a tree object's entries. */
+function parseTree(content: Buffer): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  for (let pos = 0; pos < content.length;) {
+    const sp = content.indexOf(0x20, pos);
+    const nul = content.indexOf(0, sp);
+    out.push({
+      mode: content.toString('utf8', pos, sp) as TreeEntry['mode'],
+      name: content.toString('utf8', sp + 1, nul),
+      oid: content.toString('hex', nul + 1, nul + 21),
+    });
+    pos = nul + 21;
+  }
+  return out;
+}
+
+/**
+ * `baseTree` with each path set to its change (or removed), written in-process: only the trees on the
+ * changed paths are read (one `git cat-file`) and written again. Returns the new root tree's id.
+ */
+function applyToTree(repo: Repo, writer: ObjectWriter, baseTree: string, changes: Map<string, Change>): string {
+  // Every directory on a changed path, and the changes directly in each.
+  const dirs = new Map<string, Map<string, Change>>([['', new Map()]]);
+  for (const [p, change] of changes) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) dirs.set(d, new Map());
+    }
+    dirs.get(parts.slice(0, -1).join('/'))!.set(parts.at(-1)!, change);
+  }
+  const trees = readObjects(
+    repo,
+    [...dirs.keys()].map((d) => (d ? `${baseTree}:${d}` : baseTree)),
+  );
+  const children = new Map<string, string[]>();
+  for (const d of dirs.keys()) {
+    if (!d) continue;
+    const parent = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '';
+    children.set(parent, [...(children.get(parent) ?? []), d]);
+  }
+  const build = (dir: string): string | null => {
+    const obj = trees.get(dir ? `${baseTree}:${dir}` : baseTree);
+    const entries = new Map<string, TreeEntry>();
+    if (obj && obj.type === 'tree') for (const e of parseTree(obj.content)) entries.set(e.name, e);
+    for (const [name, change] of dirs.get(dir)!) {
+      if (change) entries.set(name, { mode: change.mode as TreeEntry['mode'], name, oid: change.oid });
+      else entries.delete(name);
+    }
+    for (const child of children.get(dir) ?? []) {
+      const name = child.slice(child.lastIndexOf('/') + 1);
+      const oid = build(child);
+      if (oid) entries.set(name, { mode: '40000', name, oid });
+      else if (entries.get(name)?.mode === '40000') entries.delete(name);
+    }
+    return entries.size || !dir ? writer.tree([...entries.values()]) : null;
+  };
+  return build('')!;
 }
 
 /**

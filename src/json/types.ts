@@ -88,6 +88,8 @@ export interface ShowJson {
   patch: string | null;
   /** How the message's commit is signed. */
   signature: SignatureJson;
+  /** Secrets found when it was sent: redacted (replaced by markers) or allowed (kept by override). */
+  secrets?: { action: 'redacted' | 'allowed'; found: { kind: string; where: string; line: number }[] };
 }
 
 export interface ThreadJson {

@@ -189,3 +189,8 @@ export function newestCommitByAuthor(db: Db): Map<string, string> {
   }[];
   return new Map(rows.map((r) => [r.author, r.commit_id]));
 }
+
+/** An indexed event's JSON by id (undefined when not indexed). */
+export function eventJson(db: Db, id: string): string | undefined {
+  return (stmt(db, 'SELECT json FROM events WHERE id = ?').get(id) as { json: string } | undefined)?.json;
+}

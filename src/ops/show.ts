@@ -1,6 +1,8 @@
 /** Looking at messages: one with its diff and receipts, a thread, the list of threads. */
 import { readPatch } from '../git/ledger-format';
 import { commitSignatures } from '../git/signatures';
+import { eventJson } from '../ledger/events';
+import type { MessageEvent } from '../core/events';
 import { listThreads, recipientsOf, repliesTo, threadMessages, getMessage } from '../ledger/messages';
 import type { ShowJson, ThreadJson, ThreadSummaryJson } from '../json/types';
 import type { Context } from './context';
@@ -12,7 +14,9 @@ import { messageJson, recipientJson } from './views';
 export function show(ctx: Context, input: { id: string }): ShowJson {
   const row = findMessage(ctx, input.id);
   const task = taskStates(ctx, [row]).get(row.id);
+  const event = JSON.parse(eventJson(ctx.db, row.id) ?? '{}') as Partial<MessageEvent>;
   return {
+    ...(event.secrets ? { secrets: event.secrets } : {}),
     message: messageJson(row),
     ...(task ? { task } : {}),
     recipients: recipientsOf(ctx.db, row.id).map(recipientJson),

@@ -73,7 +73,12 @@ export function messageTable(io: Io, messages: MessageJson[]): string[] {
 export function messageBlock(
   io: Io,
   m: MessageJson,
-  extra: { recipients?: RecipientJson[]; patch?: string | null; signature?: SignatureJson } = {},
+  extra: {
+    recipients?: RecipientJson[];
+    patch?: string | null;
+    signature?: SignatureJson;
+    secrets?: { action: 'redacted' | 'allowed'; found: { kind: string; where: string; line: number }[] };
+  } = {},
 ): string[] {
   const lines = [
     `${paint(io, 'yellow', `message ${m.id}`)}  (short: ${m.shortId})`,
@@ -91,6 +96,13 @@ export function messageBlock(
     if (m.diff.excluded.length) lines.push(`Left out: ${inert(m.diff.excluded.join(', '))} (look like secrets)`);
   }
   if (extra.signature) lines.push(`Signed:   ${signatureWords(io, extra.signature)}`);
+  if (extra.secrets)
+    lines.push(
+      `Secrets:  ${extra.secrets.found.length} ${extra.secrets.action === 'redacted' ? 'redacted' : paint(io, 'red', 'kept by --allow-secret')}: ${extra.secrets.found
+        .slice(0, 5)
+        .map((f) => `${inert(f.kind)} in ${f.where === 'body' ? 'the body' : inert(f.where)}:${f.line}`)
+        .join(', ')}${extra.secrets.found.length > 5 ? ', ...' : ''}`,
+    );
   if (extra.recipients?.length) {
     lines.push(`Receipts: ${extra.recipients.map((r) => `${inert(r.agent)} ${statusWord(io, r.status)}`).join(', ')}`);
   }

@@ -116,6 +116,11 @@ describe('secrets', () => {
       encoding: 'utf8',
     });
     expect(blobs.stdout).not.toContain(keyLine);
+    // show says what was redacted, and where.
+    expect(ok(repo, ['show', sent.id, '--json'], { agent: 'codex' }).json.secrets.action).toBe('redacted');
+    expect(ok(repo, ['show', sent.id, '--no-patch'], { agent: 'codex' }).stdout).toMatch(
+      /^Secrets: +3 redacted: GITHUB_TOKEN in the body:1, /m,
+    );
     // The recipient reads the redacted message.
     expect(ok(repo, ['read', sent.id], { agent: 'codex' }).stdout).toContain('token [REDACTED GITHUB_TOKEN]');
   });

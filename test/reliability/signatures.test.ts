@@ -123,6 +123,19 @@ describe('signed chains', () => {
     expect(page.match(/<span class="unsigned sig-unsigned">unsigned<\/span>/g)).toHaveLength(2);
   });
 
+  it('init --sign turns signing on for this clone and says when git has no signing key', () => {
+    const t = team();
+    const a = t.clone('a');
+    const bare = ok(a, ['init', '--agent', 'codex', '--sign', '--json']).json;
+    expect(bare.signing).toEqual({ key: null });
+    expect(bare.manualSteps.join('\n')).toMatch(/no user.signingKey/);
+    expect(git(a, 'config', 'handoff.sign')).toBe('true');
+    signWith(a, 'alice');
+    expect(ok(a, ['init', '--agent', 'codex', '--sign', '--json']).json.signing).toEqual({ key: key('alice') });
+    ok(a, ['send', 'codex', 'signed by init', '--create'], { agent: 'lead' });
+    expect(git(a, 'log', '-1', '--format=%G? %GS', chainRef(a))).toBe('G alice@example.com');
+  });
+
   it('with handoff.sign on and no usable key, send fails with sign_failed and writes nothing', () => {
     const t = team();
     const a = t.clone('a');
