@@ -2,7 +2,8 @@
  * Replay: the conversation in causal order, interleaved with each attached diff and each attributed
  * commit, marking which commits answer which message.
  */
-import { commitSignatures } from '../git/signatures';
+import { commitSignatures, type CommitSignature } from '../git/signatures';
+import { readChainTips } from '../git/ledger-format';
 import { configTrue } from '../core/text';
 import { NotFoundError, UsageError } from '../core/errors';
 import { diffGitPath, gitHeaderPath } from '../core/text';
@@ -106,16 +107,21 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   const items: ReplayItem[] = [];
   const states = taskStates(ctx, rows);
-  // Signatures are shown once the ledger uses them (a signed message here, or signing configured).
+  // Signatures are shown once the ledger uses them: signing configured here, or a chain whose newest
+  // commit is signed (a cheap look before checking every event's commit).
   const ledgerCommitOf = attributionCommits(ctx.db);
-  const sigs = commitSignatures(ctx.repo, [
-    ...rows.map((r) => r.commit_id),
-    ...commits.map((c) => ledgerCommitOf.get(c.id) ?? ''),
-  ]);
   const signing =
-    [...sigs.values()].some((s) => s.status !== 'unsigned') ||
     configTrue(ctx.config().get('handoff.sign')?.at(-1)) ||
-    configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
+    configTrue(ctx.config().get('handoff.requiresigned')?.at(-1)) ||
+    [...commitSignatures(ctx.repo, [...readChainTips(ctx.repo).values()]).values()].some(
+      (s) => s.status !== 'unsigned',
+    );
+  const sigs = signing
+    ? commitSignatures(ctx.repo, [
+        ...rows.map((r) => r.commit_id),
+        ...commits.map((c) => ledgerCommitOf.get(c.id) ?? ''),
+      ])
+    : new Map<string, CommitSignature>();
   for (const r of rows) {
     if (!inTime(r.clock)) continue;
     if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
@@ -176,10 +182,13 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       threads.add(it.message.thread);
     } else agents.add(it.agent);
   }
-  const threadSubjects: Record<string, string> = {};
-  for (const t of threads) {
-    const first = rows.find((r) => r.thread === t && r.id === t) ?? rows.find((r) => r.thread === t);
-    threadSubjects[t] = (first?.body.split('\n', 1)[0] ?? '').slice(0, 200);
+  // Each thread's subject: its first message (the one whose id is the thread's), else its earliest here.
+  const firstOf = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) {
+    const cur = firstOf.get(r.thread);
+    if (!cur || (r.id === r.thread && cur.id !== r.thread)) firstOf.set(r.thread, r);
   }
+  const threadSubjects: Record<string, string> = {};
+  for (const t of threads) threadSubjects[t] = (firstOf.get(t)?.body.split('\n', 1)[0] ?? '').slice(0, 200);
   return { thread, agents: [...agents].sort(), threads: [...threads], threadSubjects, items };
 }
