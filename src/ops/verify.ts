@@ -81,7 +81,6 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
     const commits = chainCommitsWithSignatures(ctx.repo, tip, null);
     checkSignatures(w, chain, commits, requireSigned);
     onChain.set(chain, new Set(commits.map((c) => c.commit)));
-    const parentsOf = new Map(commits.map((c) => [c.commit, c.parents]));
     // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
     const q = held.get(chain);
     const heldFrom = q ? commits.findIndex((c) => c.commit === q.commit_id) : -1;
@@ -143,7 +142,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
           });
         prevClock = ev.clock;
         clockOf.set(e.commit, ev.clock);
-        const parents = parentsOf.get(e.commit) ?? [];
+        const parents = (c as { parents?: string[] }).parents ?? [];
         const second = parents[1] ?? null;
         if (parents.length > 2)
           problems.push({
