@@ -4,55 +4,50 @@ import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from './define';
 import { paint } from '../render/io';
-import { page } from '../render/pager';
+import { pagerStream } from '../render/pager';
 import { patchLines } from '../render/text';
 import { replayHtml } from '../render/replay-html';
-import { replay } from '../ops/replay';
+import { replay, replayChunks } from '../ops/replay';
 import { withContext } from './_shared';
-import type { ReplayJson } from '../json/replay';
+import type { ReplayItem, ReplayJson } from '../json/replay';
 
-function text(io: Io, r: ReplayJson): string {
+/** The lines of one timeline item. */
+function itemLines(io: Io, it: ReplayItem): string[] {
   const out: string[] = [];
-  for (const it of r.items) {
-    if (it.type === 'message') {
-      const m = it.message;
+  if (it.type === 'message') {
+    const m = it.message;
+    out.push(
+      `${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
+    );
+    for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
+    if (it.stat?.length)
       out.push(
-        `${paint(io, 'dim', m.ts)} ${paint(io, 'bold', inert(m.from))} → ${inert(m.to.join(','))} ${paint(io, 'magenta', m.kind)} ${paint(io, 'dim', m.shortId)}${m.replyTo ? paint(io, 'dim', ` (reply to ${shortId(m.replyTo)})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
+        paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
       );
-      for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
-      if (it.stat?.length)
-        out.push(
-          paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
-        );
-      if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
-      const receipts = it.recipients
-        .map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`)
-        .join(', ');
-      const verdicts = it.verdicts.map((v) => `${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`).join(', ');
-      const task = it.task ? `task ${it.task.state}${it.task.by ? ` (${inert(it.task.by)})` : ''}` : '';
-      if (receipts || verdicts || task)
-        out.push(paint(io, 'dim', `    ${[receipts, verdicts, task].filter(Boolean).join('; ')}`));
-    } else {
-      const answers = it.answers.length
-        ? paint(
-            io,
-            'cyan',
-            `  answers ${it.answers.map((a) => shortId(a)).join(', ')}${it.link === 'guess' ? ' (a guess)' : ''}`,
-          )
-        : '';
-      out.push(
-        `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
-      );
-      if (it.stat.length)
-        out.push(
-          paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
-        );
-      if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
-    }
-    out.push('');
+    if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
+    const receipts = it.recipients
+      .map((x) => `${inert(x.agent)} ${x.status === 'stored' ? 'unread' : x.status}`)
+      .join(', ');
+    const verdicts = it.verdicts.map((v) => `${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`).join(', ');
+    const task = it.task ? `task ${it.task.state}${it.task.by ? ` (${inert(it.task.by)})` : ''}` : '';
+    if (receipts || verdicts || task)
+      out.push(paint(io, 'dim', `    ${[receipts, verdicts, task].filter(Boolean).join('; ')}`));
+  } else {
+    const answers = it.answers.length
+      ? paint(
+          io,
+          'cyan',
+          `  answers ${it.answers.map((a) => shortId(a)).join(', ')}${it.link === 'guess' ? ' (a guess)' : ''}`,
+        )
+      : '';
+    out.push(
+      `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
+    );
+    if (it.stat.length)
+      out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
+    if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
   }
-  if (r.items.length === 0) out.push('Nothing to replay.');
-  return out.join('\n');
+  return out;
 }
 
 /** How replay marks a message whose commit is not signed by an allowed signer. */
@@ -92,18 +87,35 @@ permalink per message.`,
     'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
     json: jsonFlag,
   },
-  run(parsed, io): Promise<ReplayJson & { html?: string }> {
+  run(parsed, io): Promise<ReplayJson & { html?: string; streamed?: boolean }> {
     const f = parsed.flags;
     const html = f.html;
-    return withContext(io, (ctx) => {
-      const r = replay(ctx, {
-        target: parsed.args.target,
-        since: f.since,
-        until: f.until,
-        agent: f.agent,
-        path: f.path,
-        diff: f.diff ?? (html ? 'full' : 'stat'),
+    const input = {
+      target: parsed.args.target,
+      since: f.since,
+      until: f.until,
+      agent: f.agent,
+      path: f.path,
+      diff: f.diff ?? (html ? 'full' : 'stat'),
+    } as const;
+    if (!html && !io.json) {
+      // The terminal form is written a chunk at a time, into the pager or the pipe, as it is made.
+      return withContext(io, async (ctx) => {
+        const out = pagerStream({ noPager: !!f['no-pager'] });
+        let first = true;
+        for (const chunk of replayChunks(ctx, input)) {
+          const text = chunk.map((it) => itemLines(io, it).join('\n')).join('\n\n');
+          await out.write(`${first ? '' : '\n'}${text}\n`);
+          first = false;
+          if (out.closed) break;
+        }
+        if (first) await out.write('Nothing to replay.\n');
+        await out.end();
+        return { thread: null, agents: [], threads: [], threadSubjects: {}, items: [], streamed: true };
       });
+    }
+    return withContext(io, (ctx) => {
+      const r = replay(ctx, input);
       if (!html) return r;
       const file = path.resolve(html);
       const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${shortId(r.thread)}` : ''}`;
@@ -111,11 +123,8 @@ permalink per message.`,
       return { ...r, html: file };
     });
   },
-  print(r, io, parsed) {
-    if (r.html) {
-      io.log(`wrote ${r.html} (${r.items.length} items)`);
-      return;
-    }
-    page(text(io, r), { noPager: !!parsed.flags['no-pager'] });
+  print(r, io) {
+    // The terminal form was written while it was made (run); only --html has something left to say.
+    if (r.html) io.log(`wrote ${r.html} (${r.items.length} items)`);
   },
 });

@@ -271,6 +271,40 @@ export function messagesInOrder(db: Db, thread: string | null = null): MessageRo
   ) as MessageRow[];
 }
 
+/** Up to `limit` messages in causal order after (clock, id) `after`, of one thread or all. */
+export function messagesPage(
+  db: Db,
+  at: { thread: string | null; after: { clock: number; id: string } | null; limit: number },
+): MessageRow[] {
+  const after = at.after ?? { clock: -1, id: '' };
+  return (
+    at.thread
+      ? stmt(
+          db,
+          'SELECT * FROM messages WHERE thread = @thread AND (clock > @clock OR (clock = @clock AND id > @id)) ORDER BY clock, id LIMIT @limit',
+        ).all({ thread: at.thread, clock: after.clock, id: after.id, limit: at.limit })
+      : stmt(
+          db,
+          'SELECT * FROM messages WHERE clock > @clock OR (clock = @clock AND id > @id) ORDER BY clock, id LIMIT @limit',
+        ).all({ clock: after.clock, id: after.id, limit: at.limit })
+  ) as MessageRow[];
+}
+
+/** The ids of a thread's messages. */
+export function threadMessageIds(db: Db, thread: string): string[] {
+  return (stmt(db, 'SELECT id FROM messages WHERE thread = ?').all(thread) as { id: string }[]).map((r) => r.id);
+}
+
+/** A thread's first message's body (the one whose id is the thread's, else its earliest here). */
+export function threadSubject(db: Db, thread: string): string | undefined {
+  const root = stmt(db, 'SELECT body FROM messages WHERE id = ?').get(thread) as { body: string } | undefined;
+  if (root) return root.body;
+  return (
+    stmt(db, 'SELECT body FROM messages WHERE thread = ? ORDER BY clock, id LIMIT 1').get(thread) as
+      { body: string } | undefined
+  )?.body;
+}
+
 /** Requests, review requests and todos, oldest first (what `tasks` lists). */
 export function listWork(db: Db): MessageRow[] {
   return stmt(

@@ -9,13 +9,13 @@ import { NotFoundError, UsageError } from '../core/errors';
 import { diffGitPath, gitHeaderPath } from '../core/text';
 import { readCommits } from '../git/commits';
 import { readObjects } from '../git/objects';
-import { messagesInOrder, recipientsOf } from '../ledger/messages';
+import { messagesPage, recipientsOf, threadMessageIds, threadSubject } from '../ledger/messages';
 import { attributionCommits, attributionEvents, verdictsOn } from '../ledger/attributions';
 import type { Context } from './context';
 import { taskStates } from './tasks';
 import { findMessage } from './lookup';
 import { messageJson, recipientJson } from './views';
-import type { DiffMode, FileStat, ReplayItem, ReplayJson } from '../json/replay';
+import type { DiffMode, FileStat, ReplayCommitItem, ReplayItem, ReplayJson } from '../json/replay';
 import { commitNumstats, commitPatches, objectsExist } from '../git/history';
 
 export interface ReplayInput {
@@ -66,30 +66,122 @@ function parseTime(what: string, v: string | undefined): number | undefined {
   return t;
 }
 
-/** Builds the timeline. */
-export function replay(ctx: Context, input: ReplayInput): ReplayJson {
+/** Messages and commits per chunk: memory holds one chunk of the timeline, not all of it. */
+const CHUNK = 250;
+
+/** Orders the timeline: by clock, then by message id or commit id. */
+function before(a: ReplayItem, b: ReplayItem): number {
+  return (
+    a.clock - b.clock ||
+    (a.type === 'message' ? a.message.id : a.commit).localeCompare(b.type === 'message' ? b.message.id : b.commit)
+  );
+}
+
+/**
+ * The timeline in order, a chunk at a time: messages are read from SQLite a page at a time (with their
+ * patches, task states and signatures for that page), and the attributed commits are merged in where
+ * they belong. `replay` collects it; the terminal output writes each chunk as it comes.
+ */
+export function* replayChunks(ctx: Context, input: ReplayInput): Generator<ReplayItem[]> {
   const mode = input.diff ?? 'stat';
   const since = parseTime('since', input.since);
   const until = parseTime('until', input.until);
   let thread: string | null = null;
   if (input.target) thread = findMessage(ctx, input.target).thread;
-  const rows = messagesInOrder(ctx.db, thread);
-  const messageIds = new Set(rows.map((r) => r.id));
   let commits = attributionEvents(ctx.db);
-  if (thread) commits = commits.filter((c) => c.messages.some((id) => messageIds.has(id)));
-
-  // Patches of messages with diffs (one cat-file for all), when they are shown or filtered on.
-  const withDiff = rows.filter((r) => r.diff_tree);
-  const patches = new Map<string, string>();
-  if (withDiff.length && (mode !== 'none' || input.path)) {
-    const objs = readObjects(
-      ctx.repo,
-      withDiff.map((r) => `${r.commit_id}:patch`),
-    );
-    for (const r of withDiff) patches.set(r.id, objs.get(`${r.commit_id}:patch`)?.content.toString('utf8') ?? '');
+  if (thread) {
+    const inThread = new Set(threadMessageIds(ctx.db, thread));
+    commits = commits.filter((c) => c.messages.some((id) => inThread.has(id)));
   }
+  const touches = (files: string[]) =>
+    !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
+  const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
+  // Signatures are shown once the ledger uses them: signing configured here, or a chain whose newest
+  // commit is signed (a cheap look before checking every event's commit).
+  const ledgerCommitOf = attributionCommits(ctx.db);
+  const signing =
+    configTrue(ctx.config().get('handoff.sign')?.at(-1)) ||
+    configTrue(ctx.config().get('handoff.requiresigned')?.at(-1)) ||
+    [...commitSignatures(ctx.repo, [...readChainTips(ctx.repo).values()]).values()].some(
+      (s) => s.status !== 'unsigned',
+    );
+  const signaturesOf = (ids: string[]) =>
+    signing ? commitSignatures(ctx.repo, ids) : new Map<string, CommitSignature>();
+
+  const commitItems = commitTimeline(ctx, commits, { mode, inTime, touches, agent: input.agent });
+  const commitSigs = signaturesOf(commitItems.map((c) => ledgerCommitOf.get(c.id) ?? ''));
+  const pending: ReplayItem[] = commitItems
+    .map(({ id, item }) => ({
+      ...item,
+      ...(signing ? { signature: commitSigs.get(ledgerCommitOf.get(id) ?? '')?.status ?? 'unverifiable' } : {}),
+    }))
+    .sort(before);
+  let next = 0;
+
+  let after: { clock: number; id: string } | null = null;
+  for (;;) {
+    const rows = messagesPage(ctx.db, { thread, after, limit: CHUNK });
+    // Patches of this page's messages with diffs (one cat-file), when they are shown or filtered on.
+    const withDiff = rows.filter((r) => r.diff_tree);
+    const patches = new Map<string, string>();
+    if (withDiff.length && (mode !== 'none' || input.path)) {
+      const objs = readObjects(
+        ctx.repo,
+        withDiff.map((r) => `${r.commit_id}:patch`),
+      );
+      for (const r of withDiff) patches.set(r.id, objs.get(`${r.commit_id}:patch`)?.content.toString('utf8') ?? '');
+    }
+    const states = taskStates(ctx, rows);
+    const sigs = signaturesOf(rows.map((r) => r.commit_id));
+    const chunk: ReplayItem[] = [];
+    for (const r of rows) {
+      if (!inTime(r.clock)) continue;
+      if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
+      const patch = patches.get(r.id) ?? null;
+      const stat = patch !== null ? diffStat(patch) : null;
+      if (input.path && !(stat && touches(stat.map((x) => x.file)))) continue;
+      const item: ReplayItem = {
+        type: 'message',
+        clock: r.clock,
+        message: messageJson(r),
+        stat: mode === 'none' ? null : stat,
+        patch: mode === 'full' ? patch : null,
+        recipients: recipientsOf(ctx.db, r.id).map(recipientJson),
+        verdicts: verdictsOn(ctx.db, r.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict })),
+        ...(states.has(r.id) ? { task: states.get(r.id)! } : {}),
+        ...(signing ? { signature: sigs.get(r.commit_id)?.status ?? 'unverifiable' } : {}),
+      };
+      // The commits that come before this message, then the message.
+      while (next < pending.length && before(pending[next]!, item) < 0) chunk.push(pending[next++]!);
+      chunk.push(item);
+    }
+    const last = rows.at(-1);
+    if (rows.length < CHUNK || !last) {
+      while (next < pending.length) chunk.push(pending[next++]!);
+      if (chunk.length) yield chunk;
+      return;
+    }
+    if (chunk.length) yield chunk;
+    after = { clock: last.clock, id: last.id };
+  }
+}
+
+/** Each attributed commit as a timeline item (one git call each for subjects, stats and patches). */
+function commitTimeline(
+  ctx: Context,
+  commits: ReturnType<typeof attributionEvents>,
+  at: {
+    mode: DiffMode;
+    inTime: (clock: number) => boolean;
+    touches: (files: string[]) => boolean;
+    agent?: string;
+  },
+): { id: string; item: ReplayCommitItem }[] {
+  const shown = commits.filter(
+    (c) => at.inTime(c.clock) && (!at.agent || c.agent === at.agent) && at.touches(Object.keys(c.files)),
+  );
   // Commit subjects (one git log for all commits that still exist here).
-  const present = commits.map((c) => c.commit).filter(Boolean);
+  const present = shown.map((c) => c.commit).filter(Boolean);
   const subjects = new Map<string, string>();
   if (present.length) {
     const found = objectsExist(ctx.repo.cwd, present);
@@ -100,52 +192,10 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
   // Lines added and removed per file of each commit, and with --diff full their patches (one git call each).
   const numstats: Map<string, FileStat[]> = commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
   const patchesOfCommits =
-    mode === 'full' ? commitPatches(ctx.repo.cwd, [...subjects.keys()]) : new Map<string, string>();
-
-  const touches = (files: string[]) =>
-    !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
-  const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
-  const items: ReplayItem[] = [];
-  const states = taskStates(ctx, rows);
-  // Signatures are shown once the ledger uses them: signing configured here, or a chain whose newest
-  // commit is signed (a cheap look before checking every event's commit).
-  const ledgerCommitOf = attributionCommits(ctx.db);
-  const signing =
-    configTrue(ctx.config().get('handoff.sign')?.at(-1)) ||
-    configTrue(ctx.config().get('handoff.requiresigned')?.at(-1)) ||
-    [...commitSignatures(ctx.repo, [...readChainTips(ctx.repo).values()]).values()].some(
-      (s) => s.status !== 'unsigned',
-    );
-  const sigs = signing
-    ? commitSignatures(ctx.repo, [
-        ...rows.map((r) => r.commit_id),
-        ...commits.map((c) => ledgerCommitOf.get(c.id) ?? ''),
-      ])
-    : new Map<string, CommitSignature>();
-  for (const r of rows) {
-    if (!inTime(r.clock)) continue;
-    if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
-    const patch = patches.get(r.id) ?? null;
-    const stat = patch !== null ? diffStat(patch) : null;
-    if (input.path && !(stat && touches(stat.map((s) => s.file)))) continue;
-    items.push({
-      type: 'message',
-      clock: r.clock,
-      message: messageJson(r),
-      stat: mode === 'none' ? null : stat,
-      patch: mode === 'full' ? patch : null,
-      recipients: recipientsOf(ctx.db, r.id).map(recipientJson),
-      verdicts: verdictsOn(ctx.db, r.id).map((v) => ({ id: v.id, reviewer: v.reviewer, verdict: v.verdict })),
-      ...(states.has(r.id) ? { task: states.get(r.id)! } : {}),
-      ...(signing ? { signature: sigs.get(r.commit_id)?.status ?? 'unverifiable' } : {}),
-    });
-  }
-  for (const c of commits) {
-    if (!inTime(c.clock)) continue;
-    if (input.agent && c.agent !== input.agent) continue;
-    const files = Object.keys(c.files);
-    if (input.path && !touches(files)) continue;
-    items.push({
+    at.mode === 'full' ? commitPatches(ctx.repo.cwd, [...subjects.keys()]) : new Map<string, string>();
+  return shown.map((c) => ({
+    id: c.id,
+    item: {
       type: 'commit',
       clock: c.clock,
       commit: c.commit,
@@ -163,16 +213,17 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
           added: ranges.reduce((n, [, k]) => n + k, 0),
           removed: 0,
         })),
-      patch: mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
-      ...(signing ? { signature: sigs.get(ledgerCommitOf.get(c.id) ?? '')?.status ?? 'unverifiable' } : {}),
-    });
-  }
-  items.sort(
-    (a, b) =>
-      a.clock - b.clock ||
-      (a.type === 'message' ? a.message.id : a.commit).localeCompare(b.type === 'message' ? b.message.id : b.commit),
-  );
-  if (input.target && items.length === 0 && rows.length === 0)
+      patch: at.mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
+    },
+  }));
+}
+
+/** Builds the whole timeline (for --json and the HTML page). */
+export function replay(ctx: Context, input: ReplayInput): ReplayJson {
+  const items: ReplayItem[] = [];
+  for (const chunk of replayChunks(ctx, input)) items.push(...chunk);
+  const thread = input.target ? findMessage(ctx, input.target).thread : null;
+  if (input.target && items.length === 0 && threadMessageIds(ctx.db, thread!).length === 0)
     throw new NotFoundError('message_not_found', `Nothing to replay for ${input.target}.`);
   const agents = new Set<string>();
   const threads = new Set<string>();
@@ -182,13 +233,7 @@ export function replay(ctx: Context, input: ReplayInput): ReplayJson {
       threads.add(it.message.thread);
     } else agents.add(it.agent);
   }
-  // Each thread's subject: its first message (the one whose id is the thread's), else its earliest here.
-  const firstOf = new Map<string, (typeof rows)[number]>();
-  for (const r of rows) {
-    const cur = firstOf.get(r.thread);
-    if (!cur || (r.id === r.thread && cur.id !== r.thread)) firstOf.set(r.thread, r);
-  }
   const threadSubjects: Record<string, string> = {};
-  for (const t of threads) threadSubjects[t] = (firstOf.get(t)?.body.split('\n', 1)[0] ?? '').slice(0, 200);
+  for (const t of threads) threadSubjects[t] = (threadSubject(ctx.db, t) ?? '').split('\n', 1)[0]!.slice(0, 200);
   return { thread, agents: [...agents].sort(), threads: [...threads], threadSubjects, items };
 }

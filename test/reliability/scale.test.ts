@@ -6,7 +6,8 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import fs from 'node:fs';
+import { BIN, cleanEnv, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 const LIB = JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'lib.js'));
@@ -145,5 +146,36 @@ describe('scale', () => {
     expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
     ok(repo, ['rebuild']);
     expect(fingerprint(repo)).toBe(before);
+  });
+
+  it('replay streams: chunk after chunk, in the same order as --json, with commits in place; | head ends it early', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    run(repo, sender('lead', 300));
+    fs.appendFileSync(path.join(repo, 'README.md'), 'middle\n');
+    const c = spawnSync('git', ['commit', '-qam', 'in the middle'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+    });
+    expect(c.status).toBe(0);
+    run(repo, sender('lead', 300, { tag: 'later' }));
+    const json = ok(repo, ['replay', '--json']).json.items;
+    expect(json).toHaveLength(601);
+    const firstLines = ok(repo, ['replay'])
+      .stdout.split('\n\n')
+      .map((block) => block.split('\n')[0]!);
+    expect(firstLines).toHaveLength(601);
+    firstLines.forEach((line, i) => {
+      const it = json[i];
+      if (it.type === 'commit') expect(line).toContain(`commit ${it.commit.slice(0, 10)}`);
+      else expect(line).toContain(it.message.shortId);
+    });
+    expect(firstLines[300]).toMatch(/commit .* in the middle/);
+    const head = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" replay | head -2`], {
+      cwd: repo,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    expect([head.status, head.stdout.split('\n').length, head.stderr]).toEqual([0, 3, '']);
   });
 });
