@@ -44,7 +44,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
   },
   run(parsed, io): Promise<Out> {
     const f = parsed.flags;
-    return withContext(io, (ctx) => {
+    return withContext(io, async (ctx): Promise<Out> => {
       if (f.list) return listReviews(ctx);
       if (!parsed.args.id)
         throw new UsageError(

@@ -23,7 +23,11 @@ A chain with an event that fails the ledger's schema is held back at that commit
 earlier events are indexed, the rest is not, every other chain flows on, and sync names the chain and
 commit. --drop <chain> removes such a chain from this clone for good (it is no longer fetched; the SQLite
 ledger is rebuilt without it). Witnesses naming commits nobody has, and events reusing a taken id, are
-reported too.`,
+reported too.
+
+A chain with a commit whose signature does not verify is refused with exit 6, naming the chain and the
+commit; with git config handoff.requireSigned true, so is one with a commit not signed by a key in
+gpg.ssh.allowedSignersFile.`,
   examples: [
     '<%= config.bin %> sync',
     '<%= config.bin %> sync upstream --json',

@@ -11,7 +11,10 @@ export default defineCommand({
   description: `Walks every chain: each commit must parse, event ids must be unique, clocks and parents
 consistent, attached snapshots and their base commits present; SQLite must hold exactly the events git
 holds; and no chain tip this clone indexed, nor any tip another chain witnessed, may have been rewritten.
-git replace over a ledger commit is reported too.`,
+git replace over a ledger commit is reported too. Each chain's signatures are checked as
+'git log --show-signature' checks them (gpg.ssh.allowedSignersFile for SSH keys): a signature that does
+not verify fails; with --require-signed (or git config handoff.requireSigned) so does any commit not signed
+by an allowed signer.`,
   examples: [
     '<%= config.bin %> verify',
     '<%= config.bin %> verify --require-signed',

@@ -63,6 +63,28 @@ export function writeSignedCommit(repo: Repo, spec: CommitSpec): string {
 
 const FORMAT = '%H %P%x1f%G?%x1f%GK%x1f%GS';
 
+const signersConfigured = new WeakMap<Repo, boolean>();
+
+/** Whether git knows whose SSH keys are whose (gpg.ssh.allowedSignersFile). */
+export function allowedSignersConfigured(repo: Repo): boolean {
+  let known = signersConfigured.get(repo);
+  if (known === undefined) {
+    const res = runGit(['config', '--get', 'gpg.ssh.allowedSignersFile'], { cwd: repo.cwd, allowFailure: true });
+    known = res.status === 0 && res.stdout.toString('utf8').trim() !== '';
+    signersConfigured.set(repo, known);
+  }
+  return known;
+}
+
+/**
+ * Arguments that make git check SSH signatures even where no allowed signers file is configured (git
+ * then reports a signed commit as unsigned): against an empty list, a valid signature is one by an
+ * unknown key, and an altered commit is bad.
+ */
+function checkArgs(repo: Repo): string[] {
+  return allowedSignersConfigured(repo) ? [] : ['-c', 'gpg.ssh.allowedSignersFile=/dev/null'];
+}
+
 /** The one object every unsigned commit shares (a chain of 100,000 needs no 100,000 of them). */
 const UNSIGNED: CommitSignature = Object.freeze({ status: 'unsigned', key: null, signer: null });
 
@@ -88,7 +110,15 @@ export function chainCommitsWithSignatures(
   tip: string,
   stop: string | null,
 ): { commit: string; parent: string | null; parents: string[]; sig: CommitSignature }[] {
-  const args = ['log', '--no-show-signature', '--first-parent', '--reverse', `--format=${FORMAT}`, tip];
+  const args = [
+    ...checkArgs(repo),
+    'log',
+    '--no-show-signature',
+    '--first-parent',
+    '--reverse',
+    `--format=${FORMAT}`,
+    tip,
+  ];
   if (stop) args.push(`^${stop}`);
   args.push('--');
   const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8');
@@ -106,11 +136,14 @@ export function commitSignatures(repo: Repo, commits: string[]): Map<string, Com
   const out = new Map<string, CommitSignature>();
   const ids = [...new Set(commits.filter((c) => /^[0-9a-f]{40}$/.test(c)))];
   if (!ids.length) return out;
-  const res = runGit(['log', '--no-show-signature', '--no-walk=unsorted', '--stdin', `--format=${FORMAT}`], {
-    cwd: repo.cwd,
-    input: `${ids.join('\n')}\n`,
-    allowFailure: true,
-  });
+  const res = runGit(
+    [...checkArgs(repo), 'log', '--no-show-signature', '--no-walk=unsorted', '--stdin', `--format=${FORMAT}`],
+    {
+      cwd: repo.cwd,
+      input: `${ids.join('\n')}\n`,
+      allowFailure: true,
+    },
+  );
   for (const line of res.stdout.toString('utf8').split('\n')) {
     if (!line) continue;
     const r = parseLine(line);

@@ -109,11 +109,12 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
     const mI = kind === '1' ? parts[4]! : '000000';
     const hI = kind === '1' ? parts[7]! : '';
     const fromIndex = (): Change => (mI === '000000' ? null : { mode: mI, oid: hI });
-    if (kind === '1' && y === '.') {
+    if (isSecret(p)) {
+      // Looks like a secret and differs from HEAD (staged or not): HEAD's version stays, which is already
+      // in the repository's history; nothing newer is recorded.
+      excluded.push(p);
+    } else if (kind === '1' && y === '.') {
       changes.set(p, fromIndex()); // staged only: what the index holds
-    } else if (isSecret(p)) {
-      excluded.push(p); // changed in the working tree and looks like a secret: the index's version stays
-      changes.set(p, fromIndex());
     } else if (mW === '000000') {
       changes.set(p, null); // deleted in the working tree
     } else if (mW === '160000') {
@@ -293,4 +294,19 @@ export function rewriteSnapshotFiles(
   } finally {
     fs.rmSync(tmpIndex, { force: true });
   }
+}
+
+/** The content of some files of a snapshot tree (files that are not there are left out). */
+export function readSnapshotFiles(repo: Repo, tree: string, files: string[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const usable = files.filter((f) => !/[\n\r]/.test(f));
+  const objects = readObjects(
+    repo,
+    usable.map((f) => `${tree}:${f}`),
+  );
+  for (const f of usable) {
+    const obj = objects.get(`${tree}:${f}`);
+    if (obj && obj.type === 'blob') out.set(f, obj.content);
+  }
+  return out;
 }

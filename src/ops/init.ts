@@ -600,6 +600,10 @@ export function init(
     manualSteps.push(
       'Signing is on but git has no user.signingKey: set one (for SSH keys: git config gpg.format ssh; git config user.signingKey ~/.ssh/id_ed25519.pub), and gpg.ssh.allowedSignersFile so that verify knows whose keys are whose.',
     );
+  if (signing && !configGet(ctx.repo.cwd, 'gpg.ssh.allowedsignersfile'))
+    manualSteps.push(
+      'No gpg.ssh.allowedSignersFile is set: verify and sync can check that a signature is intact, not whose key made it. List the team\'s keys ("alice@example.com ssh-ed25519 AAAA...", a line each) in a file outside the repository and set git config gpg.ssh.allowedSignersFile to its absolute path.',
+    );
   if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps, signing };
   if (signing && configGet(ctx.repo.cwd, 'handoff.sign') !== 'true') {
     configUnset(ctx.repo.cwd, 'handoff.sign');

@@ -18,6 +18,7 @@ import { listReviewable, threadMessages } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import type { Context } from './context';
+import { refuseSecrets } from './secrets';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 import type { HunkStatus, ReviewHunkJson, ReviewJson, ReviewListJson } from '../json/review';
@@ -233,10 +234,10 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
 }
 
 /** Records a verdict on a handoff; its author gets it in their inbox. */
-export function recordVerdict(
+export async function recordVerdict(
   ctx: Context,
   input: { id: string; verdict: Verdict; body?: string; as?: string; range?: string },
-): { verdict: VerdictEvent; review: ReviewJson | null } {
+): Promise<{ verdict: VerdictEvent; review: ReviewJson | null }> {
   const me = resolveIdentity(ctx, { as: input.as });
   const m = findMessage(ctx, input.id);
   if (input.verdict !== 'approve' && !input.body?.trim()) {
@@ -247,6 +248,7 @@ export function recordVerdict(
   }
   const text = `[${input.verdict.replace('_', ' ')}] ${input.body?.trim() ?? ''}`.trim();
   const body = checkBody(ctx, text);
+  await refuseSecrets(ctx.config(), body, 'the comment');
   const current = m.diff_tree ? review(ctx, { id: m.id, range: input.range }) : null;
   const { event } = appendEvent<VerdictEvent>(
     ctx,

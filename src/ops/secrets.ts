@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../core/errors';
+import { diffGitPath, gitHeaderPath } from '../core/text';
 
 export interface SecretFinding {
   /** What kind of secret (the secretlint rule's message id, or "pattern <n>" for handoff.secretPatterns). */
@@ -59,7 +60,7 @@ async function loadSecretlint(): Promise<Secretlint> {
 export function compileSecretPatterns(values: string[]): RegExp[] {
   return values.map((p) => {
     try {
-      return new RegExp(p, 'g');
+      return new RegExp(p, 'gm'); // ^ and $ hold at every line, as a user writing them means
     } catch (err) {
       throw new UsageError(
         'bad_config',
@@ -98,20 +99,26 @@ interface Range {
 }
 
 /** The secrets in one text: secretlint's findings (when a keyword is there) and the user's patterns. */
-async function scanText(text: string, patterns: RegExp[]): Promise<Range[]> {
+async function scanText(text: string, patterns: RegExp[], filePath = 'handoff-message'): Promise<Range[]> {
   const found: Range[] = [];
   if (KEYWORDS.test(text)) {
     const { lintSource, creator } = await loadSecretlint();
     const res = await lintSource({
-      source: { filePath: 'handoff-message', content: text, contentType: 'text' },
+      // The file's own name: some rules look only at some files (.npmrc, a GCP key's .json).
+      // A "secretlint-disable" comment in a message or a diff must not switch the scan off: the directive
+      // is defused with a same-length spelling, so offsets stay the same (the preset's comment filter
+      // cannot be turned off by configuration).
+      source: { filePath, content: text.replace(/secretlint-(?=disable|enable)/g, 'secretlint_'), contentType: 'text' },
       options: {
         config: {
           rules: [
             {
               id: '@secretlint/secretlint-rule-preset-recommend',
               rule: creator,
-              // An AWS access key id names an account's credential: refused as well.
-              rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
+              rules: [
+                // An AWS access key id names an account's credential: refused as well.
+                { id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } },
+              ],
             },
           ],
         },
@@ -145,19 +152,29 @@ export async function scanBody(body: string, patterns: RegExp[]): Promise<Secret
  * each named by file and line of the file's new version. The added lines of each file are scanned as one
  * text, so a secret spanning lines (a private key) is found; offsets are mapped back into the patch.
  */
-export async function scanPatch(patch: string, patterns: RegExp[]): Promise<(SecretFinding & { secret: string })[]> {
+export async function scanPatch(
+  patch: string,
+  patterns: RegExp[],
+): Promise<{ findings: (SecretFinding & { secret: string })[]; binary: Set<string> }> {
   // The added lines of each file: their text, where each starts in the patch, and its line in the file.
   const files = new Map<string, { text: string; starts: number[]; patchAt: number[]; lineNo: number[] }>();
   let cur: { text: string; starts: number[]; patchAt: number[]; lineNo: number[] } | null = null;
   let newLine = 0;
   let inHunk = false;
+  let current = '';
+  const binary = new Set<string>();
   for (let pos = 0; pos < patch.length;) {
     const nl = patch.indexOf('\n', pos);
     const end = nl < 0 ? patch.length : nl;
     const line = patch.slice(pos, end);
-    if (line.startsWith('diff --git ')) inHunk = false;
+    if (line.startsWith('diff --git ')) {
+      inHunk = false;
+      current = diffGitPath(line);
+    }
+    // A file git shows as binary (by .gitattributes, or past the patch's size limit): no lines here.
+    if (!inHunk && line.startsWith('Binary files ') && current) binary.add(current);
     if (!inHunk && line.startsWith('+++ ')) {
-      const file = line.slice(4).replace(/^b\//, '');
+      const file = gitHeaderPath(line.slice(4)).replace(/^b\//, '');
       cur = files.get(file) ?? { text: '', starts: [], patchAt: [], lineNo: [] };
       files.set(file, cur);
     } else if (line.startsWith('@@')) {
@@ -184,7 +201,7 @@ export async function scanPatch(patch: string, patterns: RegExp[]): Promise<(Sec
       }
       return { index: lo, patch: added.patchAt[lo]! + (offset - added.starts[lo]!) };
     };
-    for (const r of await scanText(added.text, patterns)) {
+    for (const r of await scanText(added.text, patterns, file)) {
       const first = at(r.start);
       out.push({
         kind: r.kind,
@@ -196,17 +213,83 @@ export async function scanPatch(patch: string, patterns: RegExp[]): Promise<(Sec
       });
     }
   }
-  return out.sort((a, b) => a.start - b.start);
+  return { findings: out.sort((a, b) => a.start - b.start), binary };
 }
 
-/** The text with each finding replaced by a marker naming its kind. */
-export function redact(text: string, findings: Pick<SecretFinding, 'kind' | 'start' | 'end'>[]): string {
+/**
+ * The text with each finding replaced by a marker naming its kind. Overlapping findings are merged (the
+ * marker names the first), and a finding that spans lines is replaced line by line, so the text keeps
+ * its lines: a patch's hunks stay whole. `linePrefix`: what each line starts with that is not content
+ * (a patch's "+").
+ */
+export function redact(
+  text: string,
+  findings: Pick<SecretFinding, 'kind' | 'start' | 'end'>[],
+  linePrefix = '',
+): string {
+  const merged: { kind: string; start: number; end: number }[] = [];
+  for (const f of [...findings].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    const last = merged.at(-1);
+    if (last && f.start < last.end) last.end = Math.max(last.end, f.end);
+    else merged.push({ kind: f.kind, start: f.start, end: f.end });
+  }
   let out = '';
   let at = 0;
-  for (const f of [...findings].sort((a, b) => a.start - b.start)) {
-    if (f.start < at) continue; // overlapping findings: the first covers it
-    out += `${text.slice(at, f.start)}[REDACTED ${f.kind}]`;
+  for (const f of merged) {
+    out += text.slice(at, f.start);
+    const marker = `[REDACTED ${f.kind}]`;
+    const lines = text.slice(f.start, f.end).split('\n');
+    out += lines
+      .map((l, i) => {
+        if (i === 0) return l.length ? marker : '';
+        const prefix = linePrefix && l.startsWith(linePrefix) ? linePrefix : '';
+        return l.length > prefix.length ? `${prefix}${marker}` : l;
+      })
+      .join('\n');
     at = f.end;
   }
   return out + text.slice(at);
+}
+
+/** Every place each secret value occurs in a text, as findings (for redacting a snapshot's files). */
+export function occurrences(text: string, secrets: { secret: string; kind: string }[]): Range[] {
+  const out: Range[] = [];
+  for (const s of secrets) {
+    if (!s.secret) continue;
+    for (let at = text.indexOf(s.secret); at >= 0; at = text.indexOf(s.secret, at + 1))
+      out.push({ kind: s.kind, start: at, end: at + s.secret.length });
+  }
+  return out;
+}
+
+/** Secrets in one file's full content (a file the patch shows as binary, or too large to show). */
+export async function scanFile(
+  file: string,
+  content: string,
+  patterns: RegExp[],
+): Promise<(SecretFinding & { secret: string })[]> {
+  return (await scanText(content, patterns, file)).map((r) => ({
+    ...r,
+    where: file,
+    line: lineAt(content, r.start),
+    secret: content.slice(r.start, r.end),
+  }));
+}
+
+/**
+ * Refuses a text that holds a secret (secret_found, exit 2): for the texts that have no --redact (a task
+ * outcome's note, a review comment).
+ */
+export async function refuseSecrets(config: Map<string, string[]>, text: string, what: string): Promise<void> {
+  const found = await scanBody(text, compileSecretPatterns(config.get('handoff.secretpatterns') ?? []));
+  if (!found.length) return;
+  const notes = found.map((f) => ({ kind: f.kind, where: f.where, line: f.line }));
+  throw new UsageError(
+    'secret_found',
+    `Not recorded: ${what} holds ${found.length === 1 ? 'a secret' : `${found.length} secrets`} (${notes
+      .slice(0, 10)
+      .map((n) => `${n.kind}, line ${n.line}`)
+      .join('; ')}). Nothing was written. Remove ${found.length === 1 ? 'it' : 'them'} and try again.`,
+    { found: notes },
+  );
 }

@@ -1,8 +1,17 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
-import { rewriteSnapshotFiles, secretPatterns, snapshotWorktree, type Snapshot } from '../git/snapshot';
-import { compileSecretPatterns, redact, scanBody, scanPatch } from './secrets';
+import {
+  readSnapshotFiles,
+  rewriteSnapshotFiles,
+  secretPatterns,
+  snapshotWorktree,
+  type Snapshot,
+} from '../git/snapshot';
+import { compileSecretPatterns, occurrences, redact, scanBody, scanFile, scanPatch } from './secrets';
+
+/** Changed files larger than this are not scanned whole (8 MiB). */
+const MAX_SCANNED_FILE = 8 * 1024 * 1024;
 import { getMessage } from '../ledger/messages';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
@@ -54,21 +63,32 @@ async function guardSecrets(
   const patterns = compileSecretPatterns(ctx.config().get('handoff.secretpatterns') ?? []);
   const inBody = await scanBody(body, patterns);
   const patchText = snap ? snap.patch.toString('utf8') : '';
-  const inPatch = snap ? await scanPatch(patchText, patterns) : [];
-  const found = [...inBody, ...inPatch];
+  const { findings: inPatch, binary } = snap
+    ? await scanPatch(patchText, patterns)
+    : { findings: [], binary: new Set<string>() };
+  // Changed files the patch shows as binary (by .gitattributes, or past handoff.patchFileLimit) are
+  // scanned whole, unless they really are binary.
+  const inFiles: Awaited<ReturnType<typeof scanFile>> = [];
+  if (snap) {
+    for (const [file, content] of readSnapshotFiles(ctx.repo, snap.tree, [...binary])) {
+      if (content.length > MAX_SCANNED_FILE || content.subarray(0, 8000).includes(0)) continue;
+      inFiles.push(...(await scanFile(file, content.toString('utf8'), patterns)));
+    }
+  }
+  const found = [...inBody, ...inPatch, ...inFiles];
   if (!found.length) return { body, snap };
   const notes = found.map((f) => ({ kind: f.kind, where: f.where, line: f.line }));
   if (input.redact) {
     let next = snap;
-    if (snap && inPatch.length) {
-      const secrets = [...new Set(inPatch.map((f) => f.secret))];
-      const kindOf = new Map(inPatch.map((f) => [f.secret, f.kind]));
+    if (snap && (inPatch.length || inFiles.length)) {
+      // Every occurrence of each secret, in every changed file of the snapshot, and the patch's lines.
+      const secrets = [...inPatch, ...inFiles].map((f) => ({ secret: f.secret, kind: f.kind }));
       const tree = rewriteSnapshotFiles(ctx.repo, snap.tree, snap.files, (_file, content) => {
-        let text = content.toString('utf8');
-        for (const secret of secrets) text = text.split(secret).join(`[REDACTED ${kindOf.get(secret)}]`);
-        return Buffer.from(text, 'utf8');
+        const text = content.toString('utf8');
+        const hits = occurrences(text, secrets);
+        return hits.length ? Buffer.from(redact(text, hits), 'utf8') : null;
       });
-      next = { ...snap, tree, patch: Buffer.from(redact(patchText, inPatch), 'utf8') };
+      next = { ...snap, tree, patch: Buffer.from(redact(patchText, inPatch, '+'), 'utf8') };
     }
     return { body: redact(body, inBody), snap: next, secrets: { action: 'redacted', found: notes } };
   }
@@ -200,20 +220,29 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const message = messageJson(getMessage(ctx.db, event.id)!);
   ringDoorbells(ctx, event.to);
   const reserved = snap ? reservedByOthers(ctx, me.name, snap.files) : [];
-  const notices = reserved.length
-    ? [
-        `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved
-          .slice(0, 5)
-          .map((r) => `${r.file} (${r.reservation.agent}${r.reservation.reason ? `: ${r.reservation.reason}` : ''})`)
-          .join(', ')}${reserved.length > 5 ? ', ...' : ''}.`,
-      ]
-    : undefined;
-  if (!input.waitFor) return { message, ...(notices ? { notices } : {}) };
+  const secretNotice = guarded.secrets
+    ? `${guarded.secrets.found.length} secret(s) ${guarded.secrets.action === 'redacted' ? 'replaced by markers' : 'stored as they are (--allow-secret)'}: ${guarded.secrets.found
+        .slice(0, 5)
+        .map((f) => `${f.kind} in ${f.where === 'body' ? 'the body' : f.where}:${f.line}`)
+        .join(', ')}${guarded.secrets.found.length > 5 ? ', ...' : ''}.`
+    : null;
+  const notices = [
+    ...(secretNotice ? [secretNotice] : []),
+    ...(reserved.length
+      ? [
+          `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved
+            .slice(0, 5)
+            .map((r) => `${r.file} (${r.reservation.agent}${r.reservation.reason ? `: ${r.reservation.reason}` : ''})`)
+            .join(', ')}${reserved.length > 5 ? ', ...' : ''}.`,
+        ]
+      : []),
+  ];
+  if (!input.waitFor) return { message, ...(notices.length ? { notices } : {}) };
   const waited = await waitForReadOrReply(ctx, {
     message: event.id,
     for: input.waitFor,
     timeoutSeconds: input.timeoutSeconds ?? 300,
     onWaiting: input.onWaiting,
   });
-  return { message, waited, ...(notices ? { notices } : {}) };
+  return { message, waited, ...(notices.length ? { notices } : {}) };
 }

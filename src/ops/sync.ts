@@ -15,7 +15,7 @@ import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
 import { requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
-import { chainCommitsWithSignatures } from '../git/signatures';
+import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
@@ -285,7 +285,7 @@ async function acceptIncoming(
         signature: true,
         reason: bad
           ? `commit ${c.commit} carries a signature that does not verify`
-          : `commit ${c.commit} is ${c.sig.status === 'unsigned' ? 'unsigned' : c.sig.status === 'unknown_key' ? `signed by ${c.sig.key}, which is not among the allowed signers` : 'signed in a way git cannot check here'} and handoff.requireSigned is set`,
+          : `commit ${c.commit} is ${c.sig.status === 'unsigned' ? 'unsigned' : c.sig.status === 'unknown_key' ? `signed by ${c.sig.key}, which is not among the allowed signers${allowedSignersConfigured(ctx.repo) ? '' : ' (git config gpg.ssh.allowedSignersFile is not set, so no SSH key is known)'}` : 'signed in a way git cannot check here'} and handoff.requireSigned is set`,
       });
       refusedBySignature.add(chain);
       continue;

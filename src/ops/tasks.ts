@@ -6,6 +6,7 @@ import { claimEventsOf, foldClaims, latestOutcomes, type TaskEventRow } from '..
 import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
+import { refuseSecrets } from './secrets';
 import { holderJson, releaseLocal } from './claims';
 import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
@@ -13,10 +14,10 @@ import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
 
 /** Records the outcome of a request and releases its claim if the caller holds it. */
-export function recordOutcome(
+export async function recordOutcome(
   ctx: Context,
   input: { id: string; state: TaskState; body?: string; as?: string },
-): OutcomeJson {
+): Promise<OutcomeJson> {
   const me = resolveIdentity(ctx, { as: input.as });
   const m = findMessage(ctx, input.id);
   if (!WORK_KINDS.has(m.kind))
@@ -37,6 +38,7 @@ export function recordOutcome(
       `Say why with -m (handoff ${input.state === 'failed' ? 'fail' : 'block'} <id> -m "...").`,
     );
   const body = input.body?.trim() ? checkBody(ctx, input.body) : '';
+  if (body) await refuseSecrets(ctx.config(), body, 'the note');
   const to = [...new Set([m.sender, ...(holder && holder.agent !== me.name ? [holder.agent] : [])])];
   const { event } = appendEvent<TaskEvent>(
     ctx,

@@ -4,7 +4,7 @@
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
 import { CHAIN_PREFIX, streamChainEvents } from '../git/ledger-format';
-import { chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
+import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
@@ -25,6 +25,7 @@ interface Walk {
   witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[];
   events: number;
   signatures: ChainSignatures[];
+  repo: Context['repo'];
   /** Whether a commit exists in this repository (cached). */
   present: (commit: string) => boolean;
 }
@@ -62,6 +63,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
     witnessChecks: [],
     events: 0,
     signatures: [],
+    repo: ctx.repo,
     present: (c) => {
       if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(ctx.repo.cwd, c));
       return exists.get(c)!;
@@ -222,7 +224,9 @@ function checkSignatures(
         s.unverifiable && `${s.unverifiable} that git cannot check here`,
       ]
         .filter(Boolean)
-        .join(', ')}), the first at ${firstWeak.commit}.`,
+        .join(
+          ', ',
+        )}), the first at ${firstWeak.commit}.${s.unknownKey && !allowedSignersConfigured(w.repo) ? ' git config gpg.ssh.allowedSignersFile is not set, so no SSH key is known.' : ''}`,
     });
   }
 }

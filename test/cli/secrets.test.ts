@@ -50,9 +50,11 @@ describe('secrets', () => {
     expect(err.message).not.toContain(AWS_SECRET.split(' = ')[1]);
     expect(state(repo)).toBe(before);
     // --redact removes the whole key (secretlint's own range for it starts at the variable name).
-    const red = ok(repo, ['send', 'codex', `deploy notes\nuse ${AWS_SECRET}\nthanks`, '--redact', '--json'], {
+    const redacted = ok(repo, ['send', 'codex', `deploy notes\nuse ${AWS_SECRET}\nthanks`, '--redact', '--json'], {
       agent: 'lead',
-    }).json.message;
+    }).json;
+    expect(redacted.notices).toEqual(['1 secret(s) replaced by markers: AWSSecretAccessKey in the body:2.']);
+    const red = redacted.message;
     expect(red.body).toBe('deploy notes\nuse aws_secret_access_key = [REDACTED AWSSecretAccessKey]\nthanks');
     const afterRedact = state(repo);
     // An AWS access key id alone is refused as well; AWS's documented example id is not.
@@ -135,5 +137,73 @@ describe('secrets', () => {
     expect(ev.event.secrets).toEqual({ action: 'allowed', found: [{ kind: 'GITHUB_TOKEN', where: 'body', line: 1 }] });
     expect(git(repo, 'show', `${ev.commit}:body`)).toContain(GITHUB);
     expect(cli(repo, ['send', 'codex', 'x', '--redact', '--allow-secret'], { agent: 'lead' }).status).toBe(2);
+  });
+
+  it('holes a hostile review found: staged .env, -diff attributes, disable comments, .npmrc, anchors, overlaps, odd names, notes', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const send = (body: string, ...flags: string[]) =>
+      cli(repo, ['send', 'codex', body, '--json', ...flags], { agent: 'lead' });
+    const refused = (r: ReturnType<typeof send>) => {
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      return JSON.parse(r.stdout).error.details.found as { kind: string; where: string; line: number }[];
+    };
+    // A staged .env: left out like an untracked one (HEAD has none, so the snapshot has none).
+    fs.writeFileSync(path.join(repo, '.env'), 'DB_PASSWORD=hunter2-prod\n');
+    git(repo, 'add', '.env');
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    const staged = ok(repo, ['send', 'codex', 'staged', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    expect(staged.diff.excluded).toEqual(['.env']);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', `${staged.commit}:snapshot`)).not.toContain('.env');
+    expect(git(repo, 'show', `${staged.commit}:patch`)).not.toContain('hunter2');
+    git(repo, 'rm', '-q', '--cached', '.env');
+    fs.rmSync(path.join(repo, '.env'));
+    git(repo, 'checkout', '-q', 'README.md');
+    // A text file git is told to show as binary is scanned whole; --redact rewrites it in the snapshot.
+    fs.writeFileSync(path.join(repo, '.gitattributes'), '*.json -diff\n');
+    git(repo, 'add', '.gitattributes');
+    git(repo, 'commit', '-qm', 'attributes');
+    fs.writeFileSync(path.join(repo, 'conf.json'), `{\n  "t": "${GITHUB}"\n}\n`);
+    expect(refused(send('see', '--attach-diff'))).toEqual([{ kind: 'GITHUB_TOKEN', where: 'conf.json', line: 2 }]);
+    const red = JSON.parse(send('see', '--attach-diff', '--redact').stdout).message;
+    expect(git(repo, 'show', `${red.commit}:snapshot/conf.json`)).toBe('{\n  "t": "[REDACTED GITHUB_TOKEN]"\n}');
+    fs.rmSync(path.join(repo, 'conf.json'));
+    // A secretlint-disable comment does not switch the scan off.
+    expect(refused(send(`// secretlint-disable\ntoken ${GITHUB}`))[0]!.kind).toBe('GITHUB_TOKEN');
+    // Rules that look at the file's name see it: an npm token in .npmrc.
+    fs.writeFileSync(
+      path.join(repo, '.npmrc'),
+      '//registry.npmjs.org/:_authToken=3f1c2a9e-7b4d-4e2a-9c1f-5d8e6a7b9c0d\n',
+    );
+    expect(refused(send('npm', '--attach-diff')).map((f) => f.where)).toEqual(['.npmrc']);
+    fs.rmSync(path.join(repo, '.npmrc'));
+    // A user pattern anchored at line starts holds on every line.
+    git(repo, 'config', '--add', 'handoff.secretPatterns', '^INTERNAL_TOKEN=.*$');
+    expect(refused(send('hello\nINTERNAL_TOKEN=abc'))).toEqual([
+      { kind: 'handoff.secretPatterns #1', where: 'body', line: 2 },
+    ]);
+    // Overlapping findings are redacted as one: nothing of the token is left.
+    git(repo, 'config', '--add', 'handoff.secretPatterns', 'token: ghp_\\w{4}');
+    const overlap = JSON.parse(send(`token: ${GITHUB}`, '--redact').stdout).message;
+    expect(overlap.body).toBe('[REDACTED handoff.secretPatterns #2]');
+    // A multi-line key redacted in a patch keeps the patch whole (git apply accepts it).
+    const key = privateKey(repo);
+    fs.writeFileSync(path.join(repo, 'key.js'), `const k = \`\n${key}\`;\n`);
+    fs.writeFileSync(path.join(repo, 'sp ace.txt'), `token ${GITHUB}\n`);
+    const multi = JSON.parse(send('keys', '--attach-diff', '--redact').stdout).message;
+    const patch = git(repo, 'show', `${multi.commit}:patch`) + '\n';
+    expect(patch).not.toContain(key.split('\n')[1]!);
+    fs.rmSync(path.join(repo, 'key.js'));
+    fs.rmSync(path.join(repo, 'sp ace.txt'));
+    const check = spawnSync('git', ['apply', '--check', '-'], { cwd: repo, input: patch, encoding: 'utf8' });
+    const ev = chainEvents(repo).find((e) => e.event.id === multi.id)!;
+    expect(ev.event.secrets.found.map((f: { where: string }) => f.where).sort()).toEqual(['key.js', 'sp ace.txt']);
+    expect(check.status, check.stderr).toBe(0);
+    // Outcome notes and review comments are scanned too (they have no --redact).
+    const req = ok(repo, ['send', 'codex', 'do it', '--json'], { agent: 'lead' }).json.message;
+    const done = cli(repo, ['done', req.id, '-m', `deployed with ${GITHUB}`, '--json'], { agent: 'codex' });
+    expect([done.status, JSON.parse(done.stdout).error.code]).toEqual([2, 'secret_found']);
+    const rev = cli(repo, ['review', req.id, '--comment', '-m', `use ${GITHUB}`, '--json'], { agent: 'codex' });
+    expect([rev.status, JSON.parse(rev.stdout).error.code]).toEqual([2, 'secret_found']);
   });
 });

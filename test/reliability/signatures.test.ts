@@ -216,6 +216,14 @@ describe('signed chains', () => {
     expect(JSON.parse(v.stdout).error.details.problems.map((p: any) => p.code)).toEqual(['not_signed']);
     const plain = ok(f2, ['verify', '--json']).json;
     expect(plain.signatures[0]).toMatchObject({ good: 1, unknownKey: 1 });
+    // Without an allowed signers file, signatures are still checked: intact ones count as unknown keys.
+    const bare = t.clone('bare');
+    git(bare, 'fetch', '-q', 'origin', `+${ref}:${ref}`);
+    expect(ok(bare, ['verify', '--json']).json.signatures[0]).toMatchObject({ good: 0, unknownKey: 2, unsigned: 0 });
+    const strict = cli(bare, ['verify', '--require-signed', '--json']);
+    expect(JSON.parse(strict.stdout).error.details.problems[0].message).toMatch(
+      /gpg.ssh.allowedSignersFile is not set/,
+    );
 
     // 2. An altered signed commit (the signature kept, the message changed): bad, refused even without requireSigned.
     const altered = c.replace(/^(message lead -> codex: )second/m, '$1third');
@@ -239,10 +247,17 @@ describe('signed chains', () => {
       expect.arrayContaining([expect.objectContaining({ code: 'bad_signature', commit: bad })]),
     );
 
+    // ... also in a clone with no allowed signers file at all (where git itself calls a signed commit unsigned).
+    const none = t.clone('none');
+    const r5 = cli(none, ['sync', '--json']);
+    expect(r5.status).toBe(6);
+    expect(JSON.parse(r5.stdout).error.details.refused[0]).toMatchObject({ commit: bad, signature: true });
+
     // 3. An unsigned chain (a clone that does not sign, its agent calling itself lead) under requireSigned.
     const u = t.clone('u');
     ok(u, ['send', 'codex', 'trust me', '--create'], { agent: 'lead' });
-    ok(u, ['sync']);
+    // Its sync refuses the altered chain (exit 6) and still pushes its own.
+    expect(cli(u, ['sync']).status).toBe(6);
     const r4 = cli(fresh, ['sync', '--json']);
     expect(r4.status).toBe(6);
     const refused = JSON.parse(r4.stdout).error.details.refused;
