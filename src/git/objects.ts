@@ -115,12 +115,11 @@ export class ObjectWriter {
 
   /** Writes a tree from its entries, sorted the way git requires. */
   tree(entries: TreeEntry[]): string {
-    const sorted = [...entries].sort((a, b) => {
-      const ka = a.mode === '40000' ? `${a.name}/` : a.name;
-      const kb = b.mode === '40000' ? `${b.name}/` : b.name;
-      return Buffer.compare(Buffer.from(ka), Buffer.from(kb));
-    });
-    const parts = sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex')]));
+    // Each entry's sort key once (a directory sorts as "name/"), not a pair of buffers per comparison.
+    const keyed = entries.map((e) => ({ e, key: Buffer.from(e.mode === '40000' ? `${e.name}/` : e.name) }));
+    keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+    const parts: Buffer[] = [];
+    for (const { e } of keyed) parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
     return this.write('tree', Buffer.concat(parts));
   }
 

@@ -201,6 +201,62 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
   return { base, tree, patch, files: changed, excluded: [...new Set(excluded)].sort() };
 }
 
+/**
+ * A tree object with `edits` applied (a name set to a new entry, or removed), copying the bytes of every
+ * entry not edited; null when an edit turns a file into a directory or back (the caller then sorts anew).
+ */
+function spliceTree(raw: Buffer, edits: Map<string, Change>): Buffer | null {
+  const bytesOf = (name: string, e: { mode: string; oid: string }) =>
+    Buffer.concat([Buffer.from(`${e.mode} ${name}\0`), Buffer.from(e.oid, 'hex')]);
+  const keyOf = (name: string, dir: boolean) => Buffer.from(dir ? `${name}/` : name);
+  const present = new Set<string>();
+  for (let pos = 0; pos < raw.length;) {
+    const sp = raw.indexOf(0x20, pos);
+    const nul = raw.indexOf(0, sp);
+    const name = raw.toString('utf8', sp + 1, nul);
+    if (edits.has(name)) {
+      const e = edits.get(name);
+      const wasDir = sp - pos === 5 && raw.toString('latin1', pos, sp) === '40000';
+      if (e && (e.mode === '40000') !== wasDir) return null;
+      present.add(name);
+    }
+    pos = nul + 21;
+  }
+  // New names, in git's order, to be put where they belong.
+  const inserts = [...edits]
+    .filter(([name, e]) => e && !present.has(name))
+    .map(([name, e]) => ({ name, e: e!, key: keyOf(name, e!.mode === '40000') }))
+    .sort((a, b) => Buffer.compare(a.key, b.key));
+  const parts: Buffer[] = [];
+  let next = 0;
+  let copyFrom = 0;
+  for (let pos = 0; pos < raw.length;) {
+    const sp = raw.indexOf(0x20, pos);
+    const nul = raw.indexOf(0, sp);
+    const end = nul + 21;
+    if (next < inserts.length) {
+      const dir = sp - pos === 5 && raw.toString('latin1', pos, sp) === '40000';
+      const key = dir ? Buffer.concat([raw.subarray(sp + 1, nul), Buffer.from('/')]) : raw.subarray(sp + 1, nul);
+      while (next < inserts.length && Buffer.compare(inserts[next]!.key, key) < 0) {
+        parts.push(raw.subarray(copyFrom, pos), bytesOf(inserts[next]!.name, inserts[next]!.e));
+        copyFrom = pos;
+        next++;
+      }
+    }
+    const name = present.size ? raw.toString('utf8', sp + 1, nul) : '';
+    if (present.has(name)) {
+      parts.push(raw.subarray(copyFrom, pos));
+      const e = edits.get(name);
+      if (e) parts.push(bytesOf(name, e));
+      copyFrom = end;
+    }
+    pos = end;
+  }
+  parts.push(raw.subarray(copyFrom));
+  for (; next < inserts.length; next++) parts.push(bytesOf(inserts[next]!.name, inserts[next]!.e));
+  return Buffer.concat(parts);
+}
+
 /** Parses a tree object's entries. */
 function parseTree(content: Buffer): TreeEntry[] {
   const out: TreeEntry[] = [];
@@ -244,17 +300,23 @@ function applyToTree(repo: Repo, writer: ObjectWriter, baseTree: string, changes
   }
   const build = (dir: string): string | null => {
     const obj = trees.get(dir ? `${baseTree}:${dir}` : baseTree);
-    const entries = new Map<string, TreeEntry>();
-    if (obj && obj.type === 'tree') for (const e of parseTree(obj.content)) entries.set(e.name, e);
-    for (const [name, change] of dirs.get(dir)!) {
-      if (change) entries.set(name, { mode: change.mode as TreeEntry['mode'], name, oid: change.oid });
-      else entries.delete(name);
-    }
+    const raw = obj && obj.type === 'tree' ? obj.content : Buffer.alloc(0);
+    // This directory's edits: its changed files, then its changed subdirectories.
+    const edits = new Map<string, Change>(dirs.get(dir)!);
     for (const child of children.get(dir) ?? []) {
       const name = child.slice(child.lastIndexOf('/') + 1);
       const oid = build(child);
-      if (oid) entries.set(name, { mode: '40000', name, oid });
-      else if (entries.get(name)?.mode === '40000') entries.delete(name);
+      if (oid) edits.set(name, { mode: '40000', oid });
+      else if (!edits.get(name)) edits.set(name, null);
+    }
+    // Most of a large directory is unchanged: its bytes are copied, and only the edited entries are new.
+    const spliced = spliceTree(raw, edits);
+    if (spliced) return spliced.length || !dir ? writer.write('tree', spliced) : null;
+    const entries = new Map<string, TreeEntry>();
+    for (const e of parseTree(raw)) entries.set(e.name, e);
+    for (const [name, change] of edits) {
+      if (change) entries.set(name, { mode: change.mode as TreeEntry['mode'], name, oid: change.oid });
+      else entries.delete(name);
     }
     return entries.size || !dir ? writer.tree([...entries.values()]) : null;
   };

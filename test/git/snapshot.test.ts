@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { git, makeRepo, ok } from '../helpers/repo';
 
@@ -120,5 +121,28 @@ describe('racily clean files', () => {
       const m = ok(repo, ['send', 'bob', 'racy', '--attach-diff', '--json'], { agent: 'alice' }).json.message;
       expect(git(repo, 'show', `${m.commit}:snapshot/a.ts`)).toBe('export const a = 2;');
     }
+  });
+
+  it("the snapshot tree is the one git's own add and write-tree make (new, deleted, nested and reordered names)", () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`src/m${i % 3}/f${i}.ts`] = `v${i}\n`;
+    const repo = makeRepo({ files: { ...files, 'a-b.ts': 'x\n', 'a/c.ts': 'y\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'src/m1/f1.ts'), 'changed\n');
+    fs.rmSync(path.join(repo, 'src/m2/f2.ts'));
+    fs.writeFileSync(path.join(repo, 'src/m0/0-first.ts'), 'new, sorts first\n');
+    fs.writeFileSync(path.join(repo, 'src/m0/zz-last.ts'), 'new, sorts last\n');
+    fs.mkdirSync(path.join(repo, 'src/new/deep'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'src/new/deep/n.ts'), 'nested\n');
+    fs.writeFileSync(path.join(repo, 'a.ts'), 'sorts between a-b.ts and a/\n');
+    fs.rmSync(path.join(repo, 'a/c.ts')); // the whole directory goes
+    const m = ok(repo, ['send', 'codex', 'tree', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    const index = path.join(repo, '.git', 'test-index');
+    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    spawnSync('git', ['add', '-A'], { cwd: repo, env });
+    const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
+    expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
   });
 });
