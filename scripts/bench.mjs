@@ -57,6 +57,17 @@ function newRepo(files = 10) {
   git(dir, 'commit', '-q', '-m', 'init');
   return dir;
 }
+/** Pushes `repo`'s ledger (as agent a) to a new bare remote and returns a fresh clone of that remote. */
+function cloneThroughRemote(repo) {
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
+  git(bare, 'init', '-q', '--bare', '-b', 'main');
+  git(repo, 'remote', 'add', 'origin', bare);
+  git(repo, 'push', '-q', 'origin', 'HEAD:main');
+  handoff(repo, 'a', ['sync']);
+  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-clone-'));
+  git(clone, 'clone', '-q', '--no-local', bare, '.');
+  return clone;
+}
 const handoff = (cwd, agent, args) =>
   timeOnce(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv, HANDOFF_AGENT: agent } });
 function report(name, value, bar, unit = 'x') {
@@ -233,13 +244,7 @@ if (want('inproc') || want('ledger10k')) {
   );
   report(`in-process sends with their git commit (${N} sends)`, (N / t) * 1000, 200, '/s');
   if (want('ledger10k')) {
-    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
-    git(bare, 'init', '-q', '--bare', '-b', 'main');
-    git(repo, 'remote', 'add', 'origin', bare);
-    git(repo, 'push', '-q', 'origin', 'HEAD:main');
-    handoff(repo, 'a', ['sync']);
-    const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-clone-'));
-    git(clone, 'clone', '-q', '--no-local', bare, '.');
+    const clone = cloneThroughRemote(repo);
     const sync = timeOnce(process.execPath, [BIN, 'sync'], { cwd: clone, env: baseEnv });
     report(`sync of ${N} new events from a bare remote`, sync / 1000, 15, ' s');
     const rebuild = timeOnce(process.execPath, [BIN, 'rebuild'], { cwd: clone, env: baseEnv });
@@ -337,13 +342,7 @@ if (only.has('scale')) {
       1,
     );
   }
-  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
-  git(bare, 'init', '-q', '--bare', '-b', 'main');
-  git(repo, 'remote', 'add', 'origin', bare);
-  git(repo, 'push', '-q', 'origin', 'HEAD:main');
-  handoff(repo, 'a', ['sync']);
-  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-clone-'));
-  git(clone, 'clone', '-q', '--no-local', bare, '.');
+  const clone = cloneThroughRemote(repo);
   for (const [name, args, bar] of [
     ["a fresh clone's sync", ['sync'], 5],
     ['rebuild', ['rebuild'], 5],

@@ -83,3 +83,16 @@ export const asFlag = {
   description: 'Act as this agent (HANDOFF_AGENT, when set, takes precedence and must agree).',
   helpValue: 'name',
 } as const satisfies FlagSpec;
+
+/** --redact and --allow-secret, for the commands that send a message (send, reply). */
+export const secretFlags = {
+  redact: {
+    type: 'boolean',
+    description: 'Store the message with each secret found (API keys, private keys, tokens) replaced by a marker.',
+    exclusive: ['allow-secret'],
+  },
+  'allow-secret': {
+    type: 'boolean',
+    description: 'Store secrets found as they are (an explicit override, recorded in the event).',
+  },
+} as const satisfies Record<string, FlagSpec>;

@@ -1,5 +1,5 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from './define';
+import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { reply } from '../ops/reply';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
@@ -48,15 +48,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
       description: 'Seconds to wait with --wait-for (default 300).',
       helpValue: 'seconds',
     },
-    redact: {
-      type: 'boolean',
-      description: 'Store the message with each secret found (API keys, private keys, tokens) replaced by a marker.',
-      exclusive: ['allow-secret'],
-    },
-    'allow-secret': {
-      type: 'boolean',
-      description: 'Store secrets found as they are (an explicit override, recorded in the event).',
-    },
+    ...secretFlags,
     'no-reply': { type: 'boolean', description: 'Mark the reply as needing no answer (ends a back-and-forth).' },
     as: asFlag,
     json: jsonFlag,

@@ -1,5 +1,5 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
-import { asFlag, defineCommand, jsonFlag } from './define';
+import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { send } from '../ops/send';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
@@ -59,15 +59,7 @@ diff against HEAD travel with the message. Prints the message id.`,
       description: 'Seconds to wait with --wait-for (default 300); exit 5 when it runs out.',
       helpValue: 'seconds',
     },
-    redact: {
-      type: 'boolean',
-      description: 'Store the message with each secret found (API keys, private keys, tokens) replaced by a marker.',
-      exclusive: ['allow-secret'],
-    },
-    'allow-secret': {
-      type: 'boolean',
-      description: 'Store secrets found as they are (an explicit override, recorded in the event).',
-    },
+    ...secretFlags,
     'no-reply': { type: 'boolean', description: 'Mark the message as needing no answer (ends a back-and-forth).' },
     as: asFlag,
     json: jsonFlag,
