@@ -11,7 +11,7 @@ import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { ObjectWriter, readObjects, streamObjects, type TreeEntry } from './objects';
-import { readRefs, writeRefLocked } from './refs';
+import { lastWrittenRef, readRef, readRefs, writeRefLocked } from './refs';
 import { writeSignedCommit } from './signatures';
 import type { Repo } from './repo';
 
@@ -81,11 +81,14 @@ function commitMessage(event: LedgerEvent, body?: string): string {
 
 /** Writes the objects of one event and returns the tree id (no ref is touched). */
 function writeEventTree(writer: ObjectWriter, event: LedgerEvent, payload: EventPayload): string {
-  const entries: TreeEntry[] = [{ mode: '100644', name: 'event.json', oid: writer.blob(`${canonicalJson(event)}\n`) }];
+  // The event names its own id and time, so its blob, tree and commit are new objects.
+  const entries: TreeEntry[] = [
+    { mode: '100644', name: 'event.json', oid: writer.blob(`${canonicalJson(event)}\n`, true) },
+  ];
   if (payload.body !== undefined) entries.push({ mode: '100644', name: 'body', oid: writer.blob(payload.body) });
   if (payload.patch !== undefined) entries.push({ mode: '100644', name: 'patch', oid: writer.blob(payload.patch) });
   if (payload.snapshotTree) entries.push({ mode: '40000', name: 'snapshot', oid: payload.snapshotTree });
-  return writer.tree(entries);
+  return writer.tree(entries, true);
 }
 
 export interface AppendResult {
@@ -108,7 +111,8 @@ export function appendToChain(
   const ref = chainRef(cloneId);
   const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const parent = readRefs(repo, CHAIN_PREFIX).get(ref) ?? null;
+    // The tip this process wrote last, else the ref as it is; the write below checks it under the lock.
+    const parent = (attempt === 0 ? lastWrittenRef(repo, ref) : null) ?? readRef(repo, ref);
     const { event, payload } = prepare(parent);
     const tree = writeEventTree(writer, event, payload);
     const ident = {
@@ -120,7 +124,7 @@ export function appendToChain(
     if (payload.base) parents.push(payload.base);
     const spec = { tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) };
     // Signed commits go through git (and its signing program); unsigned ones are written here, in-process.
-    const commit = opts.sign ? writeSignedCommit(repo, spec) : writer.commit(spec);
+    const commit = opts.sign ? writeSignedCommit(repo, spec) : writer.commit(spec, true);
     const outcome = writeRefLocked(repo, ref, commit, parent);
     if (outcome === 'ok') return { commit, parent, event };
     // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.

@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runGit } from './exec';
+import { unlinkIfThere } from './objects';
+import { removeDeadMarks } from './refs';
 import type { Repo } from './repo';
 
 /** Entries in objects/17 and objects/18 at which to pack: about 6 / (2/256) = 770 loose objects. */
@@ -35,6 +37,7 @@ export function estimateLooseObjects(repo: Repo): number {
  * packed. Never throws: packing is housekeeping.
  */
 export function packIfMany(repo: Repo, lockDir: string, force = false): boolean {
+  if (!force && !dueForCheck(repo)) return false;
   if (!force && estimateLooseObjects(repo) < SAMPLE_LIMIT * 128) return false;
   const lock = path.join(lockDir, 'pack.lock');
   try {
@@ -49,6 +52,7 @@ export function packIfMany(repo: Repo, lockDir: string, force = false): boolean 
     }
   }
   try {
+    removeDeadMarks(repo.commonDir);
     // The loose objects go into one new pack as they are (no walk of history, so the cost is that of the
     // objects packed).
     const loose = listLooseObjects(repo);
@@ -61,7 +65,7 @@ export function packIfMany(repo: Repo, lockDir: string, force = false): boolean 
       if (packed.status !== 0) return false;
       // The loose copies of what is now packed go; their directories stay (git prune-packed would remove
       // the empty ones, and every writer would then have to make them again).
-      for (const oid of loose) fs.rmSync(path.join(repo.objectsDir, oid.slice(0, 2), oid.slice(2)), { force: true });
+      for (const oid of loose) unlinkIfThere(path.join(repo.objectsDir, oid.slice(0, 2), oid.slice(2)));
     }
     // Once packs pile up, --geometric rolls the smaller ones together, so their number stays logarithmic.
     if (countPacks(repo) > MAX_PACKS) {
@@ -73,6 +77,26 @@ export function packIfMany(repo: Repo, lockDir: string, force = false): boolean 
   } finally {
     fs.rmSync(lock, { force: true });
   }
+}
+
+/** Appends since this process last estimated, per object directory. */
+const appendsSinceCheck = new Map<string, number>();
+/** Appends (of about four objects each) a long-running process makes between two estimates. */
+const CHECK_EVERY = 32;
+
+/**
+ * Whether to estimate now: at a process's first append, then every CHECK_EVERY appends. The estimate
+ * reads two directories; a server appending thousands of events needs it only every so often, since
+ * the threshold sits far below the point where git's own gc starts.
+ */
+function dueForCheck(repo: Repo): boolean {
+  const n = appendsSinceCheck.get(repo.objectsDir);
+  if (n === undefined || n + 1 >= CHECK_EVERY) {
+    appendsSinceCheck.set(repo.objectsDir, 0);
+    return true;
+  }
+  appendsSinceCheck.set(repo.objectsDir, n + 1);
+  return false;
 }
 
 /** How many packs the object database holds. */

@@ -68,6 +68,22 @@ export function makeSharedDir(dir: string, shared: string | null | (() => string
   }
 }
 
+/** Removes a file, if it is there (one unlink; fs.rmSync also stats it first). */
+export function unlinkIfThere(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+let tmpCount = 0;
+/** A name for a temporary file, unique within this process (the pid makes it unique between processes). */
+export function tmpName(): string {
+  tmpCount += 1;
+  return `${tmpCount.toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
+}
+
 /** The id an object would have, without writing it. */
 function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
@@ -85,18 +101,22 @@ export class ObjectWriter {
     private readonly shared: (() => string | null) | null = null,
   ) {}
 
-  /** Writes one object (if it is not there already) and returns its id. */
-  write(type: ObjectType, data: Buffer): string {
+  /**
+   * Writes one object (if it is not there already) and returns its id. `unique`: the caller knows the
+   * object is new (it holds a new event's id), so the check for an existing copy is skipped.
+   */
+  write(type: ObjectType, data: Buffer, unique = false): string {
     const { oid, raw } = hashObject(type, data);
     const dir = path.join(this.objectsDir, oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
-    if (fs.existsSync(file)) return oid;
+    if (!unique && fs.existsSync(file)) return oid;
     const deflated = zlib.deflateSync(raw, { level: 1 });
-    // git gc removes empty object directories, also between our mkdir and our write: create it again.
+    // The directory is made when the write finds it missing (git gc removes empty object directories, also
+    // between our mkdir and our write: then it is made again).
     for (let attempt = 0; ; attempt++) {
-      const tmp = path.join(dir, `tmp_obj_handoff_${process.pid}_${crypto.randomBytes(6).toString('hex')}`);
+      const tmp = path.join(dir, `tmp_obj_handoff_${process.pid}_${tmpName()}`);
       try {
-        if (!fs.existsSync(dir)) makeSharedDir(dir, this.shared);
+        if (attempt > 0) makeSharedDir(dir, this.shared);
         fs.writeFileSync(tmp, deflated, { mode: 0o444 });
         // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
         fs.renameSync(tmp, file);
@@ -109,26 +129,26 @@ export class ObjectWriter {
   }
 
   /** Writes a blob. */
-  blob(data: Buffer | string): string {
-    return this.write('blob', typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  blob(data: Buffer | string, unique = false): string {
+    return this.write('blob', typeof data === 'string' ? Buffer.from(data, 'utf8') : data, unique);
   }
 
   /** Writes a tree from its entries, sorted the way git requires. */
-  tree(entries: TreeEntry[]): string {
+  tree(entries: TreeEntry[], unique = false): string {
     // Each entry's sort key once (a directory sorts as "name/"), not a pair of buffers per comparison.
     const keyed = entries.map((e) => ({ e, key: Buffer.from(e.mode === '40000' ? `${e.name}/` : e.name) }));
     keyed.sort((a, b) => Buffer.compare(a.key, b.key));
     const parts: Buffer[] = [];
     for (const { e } of keyed) parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
-    return this.write('tree', Buffer.concat(parts));
+    return this.write('tree', Buffer.concat(parts), unique);
   }
 
   /** Writes a commit. */
-  commit(spec: CommitSpec): string {
+  commit(spec: CommitSpec, unique = false): string {
     const lines = [`tree ${spec.tree}`];
     for (const p of spec.parents) lines.push(`parent ${p}`);
     lines.push(`author ${formatIdent(spec.author)}`, `committer ${formatIdent(spec.committer)}`, '', spec.message);
-    return this.write('commit', Buffer.from(lines.join('\n'), 'utf8'));
+    return this.write('commit', Buffer.from(lines.join('\n'), 'utf8'), unique);
   }
 }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { processAlive, processStartToken } from '../core/proc';
 import { runGit } from './exec';
-import { makeSharedDir } from './objects';
+import { makeSharedDir, tmpName, unlinkIfThere } from './objects';
 import type { Repo } from './repo';
 
 const ZERO = '0000000000000000000000000000000000000000';
@@ -56,10 +56,26 @@ export function readRefs(repo: Repo, prefix: string): Map<string, string> {
   return refs;
 }
 
-/** The commit a ref points to, or null. */
+/** The commit a ref points to, or null: its loose file, else packed-refs (git's order, as above). */
 export function readRef(repo: Repo, ref: string): string | null {
-  const dir = ref.slice(0, ref.lastIndexOf('/') + 1);
-  return readRefs(repo, dir).get(ref) ?? null;
+  try {
+    const text = fs.readFileSync(path.join(repo.commonDir, ref), 'utf8').trim();
+    return OID.test(text) ? text : null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') throw err;
+  }
+  let packed: string;
+  try {
+    packed = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const at = packed.indexOf(` ${ref}\n`);
+  if (at < 40) return null;
+  const oid = packed.slice(at - 40, at);
+  return OID.test(oid) && (at === 40 || packed[at - 41] === '\n') ? oid : null;
 }
 
 export type RefWrite = 'ok' | 'stale' | 'locked';
@@ -77,43 +93,103 @@ export type RefWrite = 'ok' | 'stale' | 'locked';
 export function writeRefLocked(repo: Repo, ref: string, next: string, expected: string | null): RefWrite {
   const file = path.join(repo.commonDir, ref);
   const lock = `${file}.lock`;
-  makeSharedDir(path.dirname(file), repo.shared);
   // Scratch files live outside the refs directory, where git would read them as refs.
   const scratch = path.join(repo.commonDir, 'handoff');
-  fs.mkdirSync(scratch, { recursive: true });
-  const mark = path.join(scratch, `ref-lock-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  // Directories are made once per process, and again whenever a write finds one gone.
+  if (!madeDirs.has(file)) {
+    makeSharedDir(path.dirname(file), repo.shared);
+    fs.mkdirSync(scratch, { recursive: true });
+    madeDirs.add(file);
+  }
+  // The mark is written once per process and linked into place as the lock at each write.
+  const mark = ownMark(scratch);
   try {
-    fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: 0o644 });
     fs.linkSync(mark, lock);
   } catch (err) {
-    fs.rmSync(mark, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     // git pack-refs removes empty ref directories, also between our mkdir and our write: try again.
-    if (code === 'ENOENT') return 'locked';
+    if (code === 'ENOENT') {
+      madeDirs.delete(file);
+      marks.delete(scratch);
+      return 'locked';
+    }
     if (code !== 'EEXIST') throw err;
     removeIfOwnerGone(lock);
     return 'locked';
   }
-  fs.rmSync(mark, { force: true });
   try {
     if ((readRef(repo, ref) ?? null) !== expected) {
-      fs.rmSync(lock, { force: true });
+      unlinkIfThere(lock);
       return 'stale';
     }
     // The new value goes in through its own file, renamed over the ref while the lock (still naming its
     // owner) is held; then the lock goes. A writer killed at any point leaves a lock that says whose it is.
-    const value = path.join(scratch, `ref-value-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const value = path.join(scratch, `ref-value-${process.pid}-${tmpName()}`);
     fs.writeFileSync(value, `${next}\n`);
     fs.renameSync(value, file);
-    fs.rmSync(lock, { force: true });
+    unlinkIfThere(lock);
+    lastWritten.set(file, next);
     return 'ok';
   } catch (err) {
-    fs.rmSync(lock, { force: true });
+    unlinkIfThere(lock);
     throw err;
   }
 }
 
 const OWNER = 'handoff-owner';
+const MARK_PREFIX = 'ref-lock-';
+/** The refs whose directories this process has made, and its mark file in each scratch directory. */
+const madeDirs = new Set<string>();
+const marks = new Map<string, string>();
+/** What this process last wrote to each ref (a guess at the tip, which writeRefLocked checks under the lock). */
+const lastWritten = new Map<string, string>();
+
+/** The value this process last wrote to `ref`, if it wrote it (it may have moved since). */
+export function lastWrittenRef(repo: Repo, ref: string): string | null {
+  return lastWritten.get(path.join(repo.commonDir, ref)) ?? null;
+}
+
+/** This process's mark file in `scratch` ("handoff-owner <pid> <process start>"), made at first use. */
+function ownMark(scratch: string): string {
+  let mark = marks.get(scratch);
+  if (mark) return mark;
+  mark = path.join(scratch, `${MARK_PREFIX}${process.pid}-${tmpName()}`);
+  fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: 0o644 });
+  if (marks.size === 0) process.once('exit', () => marks.forEach((m) => unlinkIfThere(m)));
+  marks.set(scratch, mark);
+  return mark;
+}
+
+/**
+ * Removes the scratch files of processes that no longer run (killed before their exit could remove them):
+ * lock marks, and ref values written but not yet renamed into place.
+ */
+export function removeDeadMarks(commonDir: string): void {
+  const scratch = path.join(commonDir, 'handoff');
+  let names: string[];
+  try {
+    names = fs.readdirSync(scratch);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const value = /^ref-value-(\d+)-/.exec(name);
+    if (value) {
+      if (!processAlive(Number(value[1]), null)) unlinkIfThere(path.join(scratch, name));
+      continue;
+    }
+    if (!name.startsWith(MARK_PREFIX)) continue;
+    let text = '';
+    try {
+      text = fs.readFileSync(path.join(scratch, name), 'utf8');
+    } catch {
+      continue;
+    }
+    const [tag, pid, token] = text.trim().split(' ');
+    if (tag === OWNER && !processAlive(Number(pid), token && token !== '-' ? token : null))
+      unlinkIfThere(path.join(scratch, name));
+  }
+}
 
 /** Removes a lock handoff marked whose owner process no longer runs. */
 function removeIfOwnerGone(lock: string): void {
@@ -125,7 +201,7 @@ function removeIfOwnerGone(lock: string): void {
   }
   const [tag, pid, token] = text.trim().split(' ');
   if (tag !== OWNER) return;
-  if (!processAlive(Number(pid), token && token !== '-' ? token : null)) fs.rmSync(lock, { force: true });
+  if (!processAlive(Number(pid), token && token !== '-' ? token : null)) unlinkIfThere(lock);
 }
 
 /**

@@ -53,6 +53,22 @@ export interface ContextOptions {
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
+/**
+ * Random numbers in [0, 1) for ULIDs, drawn from a pool filled by the system's CSPRNG (ulid's own asks the
+ * kernel for one byte per character). Multiples of 1/256 map evenly onto ULID's 32 characters.
+ */
+function pooledRandom(): () => number {
+  const pool = Buffer.alloc(512);
+  let at = pool.length;
+  return () => {
+    if (at >= pool.length) {
+      crypto.randomFillSync(pool);
+      at = 0;
+    }
+    return pool[at++]! / 256;
+  };
+}
+
 /** Opens the context for the repository at `cwd`, indexing any events git has that SQLite has not. */
 export function openContext(opts: ContextOptions = {}): Context {
   const env = opts.env ?? process.env;
@@ -60,7 +76,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   const dataDir = path.join(repo.commonDir, 'handoff');
   const readOnly = unwritable(dataDir);
   const now = clockFrom(env);
-  const ulid = monotonicFactory();
+  const ulid = monotonicFactory(pooledRandom());
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
   const dbFile = path.join(dataDir, 'ledger.db');
   if (readOnly && opts.discardDb) throw readOnlyError(repo.commonDir, readOnly, 'rebuild the ledger');

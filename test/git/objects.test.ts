@@ -1,8 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectWriter, readObject } from '../../src/git/objects';
-import { compareAndSwapRef, readRef, readRefs } from '../../src/git/refs';
+import {
+  compareAndSwapRef,
+  lastWrittenRef,
+  readRef,
+  readRefs,
+  removeDeadMarks,
+  writeRefLocked,
+} from '../../src/git/refs';
 import { findRepo } from '../../src/git/repo';
 import { git, makeRepo, ok } from '../helpers/repo';
 
@@ -46,6 +54,43 @@ describe('git plumbing written in-process', () => {
     git(dir, 'pack-refs', '--all');
     expect(readRef(repo, 'refs/handoff/x')).toBe(head);
     expect([...readRefs(repo, 'refs/handoff/')]).toEqual([['refs/handoff/x', head]]);
+  });
+
+  it('reads one ref among packed refs with shared prefixes, and moves it only from what it holds', () => {
+    const dir = makeRepo();
+    const repo = findRepo(dir);
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const w = new ObjectWriter(repo.objectsDir);
+    const other = w.commit({
+      tree: git(dir, 'rev-parse', 'HEAD^{tree}'),
+      parents: [head],
+      author: { name: 'x', email: 'x@y', when: 1 },
+      committer: { name: 'x', email: 'x@y', when: 1 },
+      message: 'other\n',
+    });
+    git(dir, 'update-ref', 'refs/handoff/chains/ab', head);
+    git(dir, 'update-ref', 'refs/handoff/chains/abc', other);
+    git(dir, 'pack-refs', '--all');
+    expect(readRef(repo, 'refs/handoff/chains/ab')).toBe(head);
+    expect(readRef(repo, 'refs/handoff/chains/abc')).toBe(other);
+    expect(readRef(repo, 'refs/handoff/chains/a')).toBeNull();
+    expect(readRef(repo, 'refs/handoff/chains/b')).toBeNull();
+    // This process wrote ab last; git moves it behind handoff's back: the stale expectation is refused.
+    expect(writeRefLocked(repo, 'refs/handoff/chains/ab', other, head)).toBe('ok');
+    expect(lastWrittenRef(repo, 'refs/handoff/chains/ab')).toBe(other);
+    git(dir, 'update-ref', 'refs/handoff/chains/ab', head);
+    expect(writeRefLocked(repo, 'refs/handoff/chains/ab', head, other)).toBe('stale');
+    expect(git(dir, 'rev-parse', 'refs/handoff/chains/ab')).toBe(head);
+    // The lock is gone after each write; the only scratch file is this (live) process's mark.
+    const scratch = path.join(repo.commonDir, 'handoff');
+    expect(fs.existsSync(path.join(repo.commonDir, 'refs/handoff/chains/ab.lock'))).toBe(false);
+    const marks = fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'));
+    expect(marks).toEqual([expect.stringMatching(new RegExp(`^ref-lock-${process.pid}-`))]);
+    // A mark left by a process killed before its exit is swept; a live process's mark stays.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    fs.writeFileSync(path.join(scratch, `ref-lock-${dead.stdout}-x`), `handoff-owner ${dead.stdout} -\n`);
+    removeDeadMarks(repo.commonDir);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'))).toEqual(marks);
   });
 
   it('the chain survives git gc --prune=now with loose objects packed', () => {

@@ -7,6 +7,7 @@ import { chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../hel
 import { stores, writer } from '../helpers/writers';
 import { appendToChain } from '../../src/git/ledger-format';
 import { findRepo } from '../../src/git/repo';
+import { removeDeadMarks } from '../../src/git/refs';
 
 const dbFile = (repo: string) => path.join(commonDir(repo), 'handoff', 'ledger.db');
 
@@ -59,6 +60,13 @@ describe('kill -9 during sends', () => {
     expectConsistent(repo, 'sink', acked);
     // The chain is intact: every commit on it parses as an event.
     for (const e of chainEvents(repo)) expect(e.event.id).toMatch(/^[0-9A-Z]{26}$/);
+    // Scratch files: a killed send may leave its lock mark or its ref value, which packing sweeps; none is
+    // left by a send that exited.
+    const scratch = path.join(commonDir(repo), 'handoff');
+    const left = () => fs.readdirSync(scratch).filter((n) => /^ref-(lock|value)-/.test(n));
+    expect(left().length).toBeLessThanOrEqual(killed);
+    removeDeadMarks(commonDir(repo));
+    expect(left()).toEqual([]);
   });
 
   it('a long-lived writer killed mid-stream loses no acknowledged message (5 times)', async () => {
