@@ -44,6 +44,7 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
     if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db, file);
+    if (fs.existsSync(deferredFile(file))) restoreIndexes(db, file);
   } catch (err) {
     db.close();
     if (err instanceof HandoffError) throw err;
@@ -118,4 +119,45 @@ export function stmt(db: Db, sql: string): Database.Statement {
 /** Runs `fn` in a BEGIN IMMEDIATE transaction (writers queue on the busy timeout, never deadlock). */
 export function writeTx<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
+}
+
+/** Beside ledger.db while indexes are deferred: the SQL that makes them again. */
+function deferredFile(file: string): string {
+  return `${file}.deferred-indexes`;
+}
+
+/**
+ * Drops the secondary indexes `names` of the database at `file` for a bulk load (an index made once from
+ * sorted rows costs less than one kept up row by row). The SQL to make them again is written beside the
+ * file first, so that if this process dies before restoreIndexes, the next process to open the database
+ * makes them. Only indexes no query of the load needs may be deferred.
+ */
+export function deferIndexes(db: Db, file: string, names: string[]): void {
+  const rows = names.map(
+    (name) =>
+      stmt(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) as
+        { sql: string | null } | undefined,
+  );
+  const sql = rows.flatMap((r) => (r?.sql ? [r.sql.replace(/^CREATE INDEX /i, 'CREATE INDEX IF NOT EXISTS ')] : []));
+  const tmp = `${deferredFile(file)}.${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(sql), { mode: 0o600 });
+  fs.renameSync(tmp, deferredFile(file));
+  writeTx(db, () => {
+    for (const name of names) db.exec(`DROP INDEX IF EXISTS "${name.replace(/"/g, '')}"`);
+  });
+}
+
+/** Makes the indexes deferIndexes dropped (if they are missing) and removes its note. */
+export function restoreIndexes(db: Db, file: string): void {
+  let sql: string[];
+  try {
+    sql = JSON.parse(fs.readFileSync(deferredFile(file), 'utf8')) as string[];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    sql = []; // a note cut short: the indexes were not dropped yet
+  }
+  writeTx(db, () => {
+    for (const s of sql) if (/^CREATE INDEX IF NOT EXISTS /.test(s)) db.exec(s);
+  });
+  fs.rmSync(deferredFile(file), { force: true });
 }
