@@ -13,6 +13,11 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const root = path.join(__dirname, '..');
+// Commands that read the whole ledger allocate much short-lived memory: a young generation that does not
+// grow keeps their peak near what they hold (a 100,000-event verify: 165 MB to 131 MB), at no cost in time.
+if (['verify', 'rebuild', 'sync', 'replay', 'mcp', 'log', 'review'].includes(argv[0])) {
+  require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+}
 
 /**
  * Loads a bundle through V8's code cache (kept in $XDG_CACHE_HOME/handoff or ~/.cache/handoff, private to

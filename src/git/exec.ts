@@ -67,10 +67,13 @@ export function git(args: string[], opts: GitOptions): string {
   return runGit(args, opts).stdout.toString('utf8').replace(/\n$/, '');
 }
 
-/** Runs git asynchronously, passing its stderr through to `onStderr` as it comes (progress) and keeping it. */
+/**
+ * Runs git asynchronously, passing its stderr through to `onStderr` as it comes (progress) and keeping it.
+ * With `onStdout`, its output goes there chunk by chunk and is not kept (the result's stdout is empty).
+ */
 export function runGitStreaming(
   args: string[],
-  opts: GitOptions & { onStderr?: (chunk: string) => void },
+  opts: GitOptions & { onStderr?: (chunk: string) => void; onStdout?: (chunk: Buffer) => void },
 ): Promise<GitResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -82,7 +85,7 @@ export function runGitStreaming(
     });
     const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('data', opts.onStdout ?? ((d: Buffer) => out.push(d)));
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString('utf8');
       opts.onStderr?.(d.toString('utf8'));

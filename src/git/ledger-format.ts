@@ -11,6 +11,7 @@ import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { ObjectWriter, readObjects, streamObjects, type TreeEntry } from './objects';
+import { CommitLineParser, LineSplitter } from './commit-lines';
 import { lastWrittenRef, readRef, readRefs, writeRefLocked } from './refs';
 import { writeSignedCommit } from './signatures';
 import type { Repo } from './repo';
@@ -150,12 +151,15 @@ export function listChainCommits(
 ): { commit: string; parent: string | null; parents: string[] }[] {
   const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
   if (stop) args.push(`^${stop}`);
-  const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8').trim();
-  if (!out) return [];
-  return out.split('\n').map((line) => {
-    const [commit, ...parents] = line.split(' ');
-    return { commit: commit!, parent: parents[0] ?? null, parents };
+  const rows: { commit: string; parent: string | null; parents: string[] }[] = [];
+  const ids = new CommitLineParser();
+  const lines = new LineSplitter((buf, at, end) => {
+    const { commit, parents } = ids.ids(buf, at, end);
+    rows.push({ commit, parent: parents[0] ?? null, parents });
   });
+  lines.push(runGit(args, { cwd: repo.cwd }).stdout);
+  lines.end();
+  return rows;
 }
 
 /** A chain commit whose event could not be read or failed its checks. */

@@ -5,7 +5,8 @@
  * them (gpg.ssh.allowedSignersFile for SSH keys, the keyring for OpenPGP).
  */
 import { HandoffError } from '../core/errors';
-import { runGit } from './exec';
+import { CommitLineParser, LineSplitter } from './commit-lines';
+import { runGit, runGitStreaming } from './exec';
 import type { CommitSpec } from './objects';
 import type { Repo } from './repo';
 
@@ -91,25 +92,37 @@ const UNSIGNED: CommitSignature = Object.freeze({ status: 'unsigned', key: null,
 function parseLine(line: string): { commit: string; parents: string[]; sig: CommitSignature } {
   const [ids, g, key, signer] = line.split('\x1f');
   const [commit, ...parents] = ids!.split(' ').filter(Boolean);
-  return {
-    commit: commit!,
-    parents,
-    sig:
-      g === 'N' && !key && !signer
-        ? UNSIGNED
-        : { status: STATUS[g ?? ''] ?? 'unverifiable', key: key || null, signer: signer || null },
-  };
+  return { commit: commit!, parents, sig: parseSig(g, key, signer) };
+}
+
+function parseSig(g: string | undefined, key: string | undefined, signer: string | undefined): CommitSignature {
+  return g === 'N' && !key && !signer
+    ? UNSIGNED
+    : { status: STATUS[g ?? ''] ?? 'unverifiable', key: key || null, signer: signer || null };
+}
+
+/** One commit of a chain as `git log` lists it. */
+export interface SignedChainCommit {
+  commit: string;
+  /** The first parent (null for a chain's first commit). */
+  parent: string | null;
+  /** Every parent, first included. */
+  parents: string[];
+  sig: CommitSignature;
 }
 
 /**
  * A chain's commits from `tip` back to (not including) `stop`, oldest first, each with its parents and
  * its signature, in one `git log` (which starts the signature program only for signed commits).
+ *
+ * Parsed from git's bytes with little per commit (a chain may hold 100,000): each id is one string, a
+ * first parent that is the previous commit is that same string, and unsigned commits share one object.
  */
-export function chainCommitsWithSignatures(
+export async function chainCommitsWithSignatures(
   repo: Repo,
   tip: string,
   stop: string | null,
-): { commit: string; parent: string | null; parents: string[]; sig: CommitSignature }[] {
+): Promise<SignedChainCommit[]> {
   const args = [
     ...checkArgs(repo),
     'log',
@@ -121,13 +134,22 @@ export function chainCommitsWithSignatures(
   ];
   if (stop) args.push(`^${stop}`);
   args.push('--');
-  const out = runGit(args, { cwd: repo.cwd }).stdout.toString('utf8');
-  const rows: { commit: string; parent: string | null; parents: string[]; sig: CommitSignature }[] = [];
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const r = parseLine(line);
-    rows.push({ ...r, parent: r.parents[0] ?? null });
-  }
+  const rows: SignedChainCommit[] = [];
+  const ids = new CommitLineParser();
+  const lines = new LineSplitter((buf, at, end) => {
+    const us = buf.indexOf(0x1f, at);
+    if (us < 0 || us > end) {
+      const r = parseLine(buf.toString('utf8', at, end));
+      rows.push({ ...r, parent: r.parents[0] ?? null });
+      return;
+    }
+    const { commit, parents } = ids.ids(buf, at, us);
+    const [g, key, signer] = buf.toString('utf8', us + 1, end).split('\x1f');
+    rows.push({ commit, parent: parents[0] ?? null, parents, sig: parseSig(g, key, signer) });
+  });
+  // Streamed: the output of a long chain is parsed as it comes, never held whole.
+  await runGitStreaming(args, { cwd: repo.cwd, onStdout: (chunk) => lines.push(chunk) });
+  lines.end();
   return rows;
 }
 

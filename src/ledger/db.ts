@@ -121,6 +121,19 @@ export function writeTx<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
 
+/**
+ * Indexes that no query of indexing uses (its lookups go by id, commit and short-id suffix, which stay):
+ * those by type, clock, thread, reply, recipient and chain parent, which commands list by.
+ */
+export const LISTING_INDEXES = [
+  'events_chain_parent',
+  'events_type_clock',
+  'messages_clock',
+  'messages_thread',
+  'messages_reply_to',
+  'recipients_agent',
+];
+
 /** Beside ledger.db while indexes are deferred: the SQL that makes them again. */
 function deferredFile(file: string): string {
   return `${file}.deferred-indexes`;

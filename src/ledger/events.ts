@@ -133,12 +133,12 @@ export function lastWitnessedBy(db: Db, witness: string): Map<string, string> {
 }
 
 /** Every event id in SQLite with its chain. */
-export function eventIds(db: Db): { id: string; chain: string; commit_id: string }[] {
-  return stmt(db, 'SELECT id, chain, commit_id FROM events').all() as {
+export function eachEventId(db: Db): IterableIterator<{ id: string; chain: string; commit_id: string }> {
+  return stmt(db, 'SELECT id, chain, commit_id FROM events').iterate() as IterableIterator<{
     id: string;
     chain: string;
     commit_id: string;
-  }[];
+  }>;
 }
 
 /** Number of indexed events (per type when given). */

@@ -20,9 +20,10 @@ import {
   type ChainEvent,
 } from '../git/ledger-format';
 import { applyEvent } from '../ledger/apply';
-import { writeTx } from '../ledger/db';
+import { deferIndexes, LISTING_INDEXES, restoreIndexes, writeTx } from '../ledger/db';
 import {
   allWitnesses,
+  countEvents,
   knownTips,
   quarantine,
   quarantined,
@@ -256,8 +257,14 @@ export async function indexChainsStreamed(
   const bulk = total >= 10_000;
   const synchronous = ctx.db.pragma('synchronous', { simple: true }) as number;
   if (bulk) ctx.db.pragma('synchronous = OFF');
+  // Where most of the ledger is new (a rebuild, a fresh clone), the indexes commands list by are made
+  // once at the end rather than kept up row by row.
+  const file = path.join(ctx.dataDir, 'ledger.db');
+  const defer = bulk && !ctx.readOnly && total >= countEvents(ctx.db);
+  if (defer) deferIndexes(ctx.db, file, LISTING_INDEXES);
   try {
     await indexOrdered(ctx, orderChains(todo, vouched), { total, now, held, report, onProgress: opts.onProgress });
+    if (defer) restoreIndexes(ctx.db, file);
   } finally {
     if (bulk) {
       ctx.db.pragma(`synchronous = ${synchronous}`);

@@ -257,17 +257,21 @@ async function acceptIncoming(
   const scan: WitnessScan = { vouched: new Set(), scanned: new Set(), commits: new Map() };
   const requireSigned = configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
   const refusedBySignature = new Set<string>();
-  // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them.
+  // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them. They
+  // judge the other incoming chains only (an event never witnesses its own chain): where a single chain
+  // brings new events, there is none to judge, and its events are read once, by indexing.
+  const moved = [...incoming].filter(([ref, tip]) => local.get(chainRef(ref.slice(staging.length))) !== tip);
+  const readWitnesses = moved.length > 1;
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
     if (!CLONE_ID.test(chain)) continue;
     const have = local.get(chainRef(chain)) ?? null;
     // Everything indexing will read of this chain passes through here: it need not be read twice for witnesses.
-    if (have === (known.get(chain) ?? null)) scan.scanned.add(chain);
+    if (readWitnesses && have === (known.get(chain) ?? null)) scan.scanned.add(chain);
     let commits: { commit: string; parent: string | null }[] = [];
-    let signed: ReturnType<typeof chainCommitsWithSignatures>;
+    let signed: Awaited<ReturnType<typeof chainCommitsWithSignatures>>;
     try {
-      signed = chainCommitsWithSignatures(ctx.repo, tip, have);
+      signed = await chainCommitsWithSignatures(ctx.repo, tip, have);
     } catch {
       continue; // judged below
     }
@@ -290,6 +294,7 @@ async function acceptIncoming(
       refusedBySignature.add(chain);
       continue;
     }
+    if (!readWitnesses) continue;
     // Streamed, keeping only the witnesses: memory stays bounded however long the chain.
     await streamChainEvents(ctx.repo, commits, (_c, event) => {
       for (const [c, t] of Object.entries(event?.seen ?? {})) {

@@ -6,7 +6,7 @@
 import { CHAIN_PREFIX, streamChainEvents } from '../git/ledger-format';
 import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
-import { allWitnesses, commitOfEvent, eventIds, knownTips, quarantined } from '../ledger/events';
+import { allWitnesses, commitOfEvent, eachEventId, knownTips, quarantined } from '../ledger/events';
 import type { Context } from './context';
 import type { ChainSignatures, VerifyJson, VerifyProblem } from '../json/sync';
 import { commitExists, objectsExist, replacedObjects } from '../git/history';
@@ -14,11 +14,10 @@ import { commitExists, objectsExist, replacedObjects } from '../git/history';
 /** What walking the chains found, for the checks that follow. */
 interface Walk {
   problems: VerifyProblem[];
-  /** Each chain's commits. */
-  onChain: Map<string, Set<string>>;
-  clockOf: Map<string, number>;
-  /** Where each event id is in git (the copy shown, for a duplicate). */
-  idsInGit: Map<string, { chain: string; commit: string }>;
+  /** Each chain's commits, with each one's event clock (-1 where the commit is no readable event). */
+  onChain: Map<string, Map<string, number>>;
+  /** The commit of each event id in git (the copy shown, for a duplicate). */
+  idsInGit: Map<string, string>;
   /** Commits of quarantined chains, which SQLite does not hold on purpose. */
   notIndexed: Set<string>;
   diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[];
@@ -33,21 +32,33 @@ interface Walk {
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
 export async function verify(ctx: Context, opts: { requireSigned?: boolean } = {}): Promise<VerifyJson> {
   // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
-  const before = { tips: knownTips(ctx.db), witnesses: allWitnesses(ctx.db), ids: eventIds(ctx.db) };
-  const chains = new Map<string, string>();
-  for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
-  const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
-  checkSnapshots(ctx.repo.cwd, w);
-  checkWitnesses(w);
-  checkIndexed(w, before);
-  checkReplaced(ctx.repo.cwd, w);
-  return {
-    ok: w.problems.length === 0,
-    chains: chains.size,
-    events: w.events,
-    problems: w.problems,
-    signatures: w.signatures,
-  };
+  // One read transaction keeps that view to the end, so its events can be read row by row at the end.
+  ctx.db.exec('BEGIN');
+  try {
+    const before = { tips: knownTips(ctx.db), witnesses: allWitnesses(ctx.db) };
+    const chains = new Map<string, string>();
+    for (const [ref, tip] of readRefs(ctx.repo, CHAIN_PREFIX)) chains.set(ref.slice(CHAIN_PREFIX.length), tip);
+    const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
+    checkSnapshots(ctx.repo.cwd, w);
+    checkWitnesses(w);
+    checkIndexed(w, before, eachEventId(ctx.db));
+    checkReplaced(ctx.repo.cwd, w);
+    return {
+      ok: w.problems.length === 0,
+      chains: chains.size,
+      events: w.events,
+      problems: w.problems,
+      signatures: w.signatures,
+    };
+  } finally {
+    ctx.db.exec('COMMIT');
+  }
+}
+
+/** The chain a commit is on (for messages about it). */
+function chainOf(w: Walk, commit: string): string {
+  for (const [chain, on] of w.onChain) if (on.has(commit)) return chain;
+  return '';
 }
 
 /** Reads every event of every chain: each parses, belongs to its chain, has a later clock and sane parents. */
@@ -56,7 +67,6 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
   const w: Walk = {
     problems: [],
     onChain: new Map(),
-    clockOf: new Map(),
     idsInGit: new Map(),
     notIndexed: new Set(),
     diffs: [],
@@ -69,7 +79,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
       return exists.get(c)!;
     },
   };
-  const { problems, onChain, clockOf, idsInGit, notIndexed, diffs, witnessChecks } = w;
+  const { problems, onChain, idsInGit, notIndexed, diffs, witnessChecks } = w;
   const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   for (const [chain, tip] of chains) {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(chain)) {
@@ -80,9 +90,11 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
       });
       continue;
     }
-    const commits = chainCommitsWithSignatures(ctx.repo, tip, null);
+    const commits = await chainCommitsWithSignatures(ctx.repo, tip, null);
     checkSignatures(w, chain, commits, requireSigned);
-    onChain.set(chain, new Set(commits.map((c) => c.commit)));
+    const on = new Map<string, number>();
+    for (const c of commits) on.set(c.commit, -1);
+    onChain.set(chain, on);
     // A chain held back at a commit: named, and its events from there on are expected to be missing from SQLite.
     const q = held.get(chain);
     const heldFrom = q ? commits.findIndex((c) => c.commit === q.commit_id) : -1;
@@ -111,13 +123,14 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
       {
         w.events++;
         const ev = e.event;
-        if (idsInGit.has(ev.id)) {
+        const seenAt = idsInGit.get(ev.id);
+        if (seenAt !== undefined) {
           // Name the copy that is not the one indexed (the one shown): that is the duplicate.
-          const first = idsInGit.get(ev.id)!;
+          const first = { chain: chainOf(w, seenAt), commit: seenAt };
           const kept = commitOfEvent(ctx.db, ev.id);
           const dup = kept === first.commit ? { chain, commit: e.commit } : first;
           const other = dup === first ? { chain, commit: e.commit } : first;
-          idsInGit.set(ev.id, other);
+          idsInGit.set(ev.id, other.commit);
           problems.push({
             code: 'duplicate_id',
             chain: dup.chain,
@@ -125,7 +138,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
             event: ev.id,
             message: `Event ${ev.id} on chain ${dup.chain} (commit ${dup.commit}) reuses the id of the event on chain ${other.chain} (commit ${other.commit}), which is the one shown.`,
           });
-        } else idsInGit.set(ev.id, { chain, commit: e.commit });
+        } else idsInGit.set(ev.id, c.commit);
         if (ev.clone !== chain)
           problems.push({
             code: 'wrong_chain',
@@ -143,7 +156,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
             message: `Event ${ev.id} has clock ${ev.clock}, not after the previous event's ${prevClock}.`,
           });
         prevClock = ev.clock;
-        clockOf.set(e.commit, ev.clock);
+        on.set(c.commit, ev.clock);
         const parents = (c as { parents?: string[] }).parents ?? [];
         const second = parents[1] ?? null;
         if (parents.length > 2)
@@ -263,7 +276,7 @@ function checkSnapshots(cwd: string, w: Walk): void {
 
 /** Witnesses: every tip some event saw must still be on that chain, and came before the event. */
 function checkWitnesses(walk: Walk): void {
-  const { problems, onChain, clockOf, witnessChecks, present } = walk;
+  const { problems, onChain, witnessChecks, present } = walk;
   for (const w of witnessChecks) {
     for (const [chain, tip] of Object.entries(w.seen)) {
       const on = onChain.get(chain);
@@ -290,7 +303,7 @@ function checkWitnesses(walk: Walk): void {
           event: w.event,
           message: `Chain ${chain} was rewritten: it no longer contains ${tip}, which event ${w.event} (chain ${w.chain}) witnessed.`,
         });
-      else if ((clockOf.get(tip) ?? -1) >= w.clock)
+      else if ((on.get(tip) ?? -1) >= w.clock)
         problems.push({
           code: 'clock_order',
           chain: w.chain,
@@ -304,12 +317,12 @@ function checkWitnesses(walk: Walk): void {
 /** What this clone indexed: tips must still be on their chains, and SQLite must hold exactly git's events. */
 function checkIndexed(
   walk: Walk,
-  before: { tips: Map<string, string>; witnesses: ReturnType<typeof allWitnesses>; ids: ReturnType<typeof eventIds> },
+  before: { tips: Map<string, string>; witnesses: ReturnType<typeof allWitnesses> },
+  inSqlite: Iterable<{ id: string; chain: string; commit_id: string }>,
 ): void {
   const { problems, onChain, idsInGit, notIndexed, present } = walk;
   const knownBefore = before.tips;
   const witnessesBefore = before.witnesses;
-  const inSqlite = before.ids;
   for (const [chain, tip] of knownBefore) {
     const on = onChain.get(chain);
     if (!on)
@@ -338,9 +351,9 @@ function checkIndexed(
       });
     }
   }
-  const sqliteIds = new Set(inSqlite.map((r) => r.id));
+  // Each indexed event must be in git; what is left of git's ids after them is missing from SQLite.
   for (const r of inSqlite) {
-    if (!idsInGit.has(r.id))
+    if (!idsInGit.delete(r.id))
       problems.push({
         code: 'missing_from_git',
         chain: r.chain,
@@ -349,15 +362,17 @@ function checkIndexed(
         message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.`,
       });
   }
-  for (const [id, where] of idsInGit) {
-    if (!sqliteIds.has(id) && !notIndexed.has(where.commit))
+  for (const [id, commit] of idsInGit) {
+    if (!notIndexed.has(commit)) {
+      const chain = chainOf(walk, commit);
       problems.push({
         code: 'missing_from_sqlite',
-        chain: where.chain,
-        commit: where.commit,
+        chain,
+        commit,
         event: id,
         message: `Event ${id} is in git but not in SQLite. Run 'handoff rebuild'.`,
       });
+    }
   }
 }
 

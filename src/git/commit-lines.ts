@@ -1,0 +1,61 @@
+/**
+ * Lines of commit ids, as `git rev-list --parents` and `git log --format='%H %P...'` print them, parsed
+ * with little per commit (a chain may hold 100,000): each id is one flat string, and a parent that is the
+ * previous line's commit (as on a chain, almost always) is that same string.
+ */
+
+const SP = 0x20;
+const NL = 0x0a;
+
+export interface CommitIds {
+  commit: string;
+  parents: string[];
+}
+
+export class CommitLineParser {
+  private readonly prevId = Buffer.alloc(40);
+  private prev: string | null = null;
+
+  /** The ids in `out[at, end)`: the commit, then its parents, separated by spaces. */
+  ids(out: Buffer, at: number, end: number): CommitIds {
+    let sp = out.indexOf(SP, at);
+    if (sp < 0 || sp > end) sp = end;
+    const commit = out.toString('latin1', at, sp);
+    const parents: string[] = [];
+    for (let p = sp + 1; p < end;) {
+      let q = out.indexOf(SP, p);
+      if (q < 0 || q > end) q = end;
+      if (q > p) {
+        const same = this.prev !== null && q - p === 40 && this.prevId.compare(out, p, q) === 0;
+        parents.push(same ? this.prev! : out.toString('latin1', p, q));
+      }
+      p = q + 1;
+    }
+    if (sp - at === 40) {
+      out.copy(this.prevId, 0, at, sp);
+      this.prev = commit;
+    } else this.prev = null;
+    return { commit, parents };
+  }
+}
+
+/** Splits a stream of chunks into lines, calling `onLine(buf, start, end)` for each non-empty one. */
+export class LineSplitter {
+  private rest: Buffer | null = null;
+  constructor(private readonly onLine: (buf: Buffer, start: number, end: number) => void) {}
+
+  push(chunk: Buffer): void {
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    let at = 0;
+    for (let nl = buf.indexOf(NL, at); nl >= 0; nl = buf.indexOf(NL, at)) {
+      if (nl > at) this.onLine(buf, at, nl);
+      at = nl + 1;
+    }
+    this.rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
+  }
+
+  end(): void {
+    if (this.rest?.length) this.onLine(this.rest, 0, this.rest.length);
+    this.rest = null;
+  }
+}
