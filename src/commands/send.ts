@@ -1,7 +1,7 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
-import { send } from '../ops/send';
+import { send, startWorktreeStatus } from '../ops/send';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand({
@@ -65,8 +65,10 @@ diff against HEAD travel with the message. Prints the message id.`,
     json: jsonFlag,
   },
   async run(parsed, io) {
-    const body = await readBody(parsed, io);
     const f = parsed.flags;
+    // The snapshot's git status runs while the body is read and the ledger opened.
+    const worktreeStatus = f['attach-diff'] ? startWorktreeStatus(process.cwd()) : undefined;
+    const body = await readBody(parsed, io);
     return withContext(io, (ctx) =>
       send(ctx, {
         id: f.id,
@@ -78,6 +80,7 @@ diff against HEAD travel with the message. Prints the message id.`,
         thread: f.thread,
         replyTo: f['reply-to'],
         attachDiff: !!f['attach-diff'],
+        worktreeStatus,
         create: !!f.create,
         waitFor: f['wait-for'],
         timeoutSeconds: f.timeout,

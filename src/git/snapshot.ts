@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { runGit } from './exec';
+import { runGit, runGitStreaming } from './exec';
 import { ObjectWriter, readObjects, type TreeEntry } from './objects';
 import type { Repo } from './repo';
 
@@ -38,14 +38,44 @@ const DEFAULT_PATCH_FILE_LIMIT = 1024 * 1024;
 /** A path's new content in the snapshot, or null when it is gone. */
 type Change = { mode: string; oid: string } | null;
 
+/** What snapshotWorktree asks of `git status`. */
+const STATUS_ARGS = [
+  '--no-optional-locks',
+  'status',
+  '--porcelain=v2',
+  '-z',
+  '--untracked-files=all',
+  '--no-renames',
+  '--ignore-submodules=none',
+];
+
+/**
+ * Starts the `git status` a snapshot of the worktree at `cwd` reads, so that it runs while the caller opens
+ * the ledger: in a large repository it is most of the snapshot's cost. Null when git fails (the snapshot
+ * then runs it itself, and reports what is wrong).
+ */
+export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
+  return runGitStreaming(STATUS_ARGS, { cwd, allowFailure: true }).then(
+    (r) => (r.status === 0 ? r.stdout : null),
+    () => null,
+  );
+}
+
 /**
  * Builds the snapshot tree and its patch against HEAD. One `git status` (which never writes the user's
  * index: --no-optional-locks) names every path whose index or working-tree content differs from HEAD; the
  * working-tree files among them are hashed by one `git hash-object` (filters and .gitattributes apply,
  * as for `git add`), and the new tree is HEAD's tree with those paths replaced, written here: the cost is
- * that of `git status` plus the change, not of the repository.
+ * that of `git status` plus the change, not of the repository. *
+ * `status`: the output of startWorktreeStatus, when the caller started it (porcelain paths are relative
+ * to the top of the worktree, wherever in it git ran).
  */
-export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFileLimit?: number }): Snapshot {
+export function snapshotWorktree(opts: {
+  repo: Repo;
+  exclude: string[];
+  patchFileLimit?: number;
+  status?: Buffer | null;
+}): Snapshot {
   const { repo } = opts;
   const top = repo.worktree;
   if (!top)
@@ -77,17 +107,7 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
   const excluded: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
   const fromWorktree: { path: string; mode: string }[] = [];
-  const fields = run([
-    '--no-optional-locks',
-    'status',
-    '--porcelain=v2',
-    '-z',
-    '--untracked-files=all',
-    '--no-renames',
-    '--ignore-submodules=none',
-  ])
-    .stdout.toString('utf8')
-    .split('\0');
+  const fields = (opts.status ?? run(STATUS_ARGS).stdout).toString('utf8').split('\0');
   for (const rec of fields) {
     if (!rec) continue;
     if (rec.startsWith('? ')) {
@@ -157,27 +177,9 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
       .split('\n');
     files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
   }
-  const tree = changes.size ? applyToTree(repo, writer, baseTree, changes) : baseTree;
-
-  // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
-  const limit = opts.patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
-  // One diff-tree gives both the changed paths (--raw, first) and the patch.
-  const out = run([
-    '-c',
-    `core.bigFileThreshold=${limit}`,
-    'diff-tree',
-    '-r',
-    '-p',
-    '--raw',
-    '-z',
-    '-M',
-    '--no-color',
-    '--no-ext-diff',
-    '--no-textconv',
-    '--full-index',
-    base,
-    tree,
-  ]).stdout;
+  const before = new Map<string, Change>();
+  const tree = changes.size ? applyToTree(repo, writer, baseTree, changes, before) : baseTree;
+  const out = changes.size ? diffChanges(repo, top, before, changes, opts.patchFileLimit) : Buffer.alloc(0);
   const changed: string[] = [];
   let pos = 0;
   const next = () => {
@@ -202,58 +204,194 @@ export function snapshotWorktree(opts: { repo: Repo; exclude: string[]; patchFil
 }
 
 /**
+ * `git diff-tree -p --raw` between HEAD and the snapshot, made between two small trees that hold only the
+ * changed paths (HEAD's versions, and the snapshot's): every other path is the same in both, so the output
+ * is the same, without git reading the large directories again. The small trees are written to a
+ * temporary object directory (the repository's objects reachable as its alternate) and removed after.
+ */
+function diffChanges(
+  repo: Repo,
+  top: string,
+  before: Map<string, Change>,
+  after: Map<string, Change>,
+  patchFileLimit: number | undefined,
+): Buffer {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-diff-'));
+  try {
+    const writer = new ObjectWriter(scratch);
+    const from = writePaths(writer, before);
+    const to = writePaths(writer, after);
+    // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
+    const limit = patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
+    // One diff-tree gives both the changed paths (--raw, first) and the patch.
+    return runGit(
+      [
+        '-c',
+        `core.bigFileThreshold=${limit}`,
+        'diff-tree',
+        '-r',
+        '-p',
+        '--raw',
+        '-z',
+        '-M',
+        '--no-color',
+        '--no-ext-diff',
+        '--no-textconv',
+        '--full-index',
+        from,
+        to,
+      ],
+      {
+        cwd: top,
+        env: { GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: repo.objectsDir },
+      },
+    ).stdout;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Writes the trees that hold exactly `entries` (path to entry; null entries are left out); returns the root. */
+function writePaths(writer: ObjectWriter, entries: Map<string, Change>): string {
+  type Dir = Map<string, Dir | { mode: string; oid: string }>;
+  const root: Dir = new Map();
+  for (const [p, e] of entries) {
+    if (!e) continue;
+    const parts = p.split('/');
+    let dir = root;
+    for (const name of parts.slice(0, -1)) {
+      let next = dir.get(name);
+      if (!(next instanceof Map)) dir.set(name, (next = new Map()));
+      dir = next;
+    }
+    dir.set(parts.at(-1)!, e);
+  }
+  const write = (dir: Dir): string =>
+    writer.tree(
+      [...dir].map(([name, v]) =>
+        v instanceof Map
+          ? { mode: '40000' as const, name, oid: write(v) }
+          : { mode: v.mode as TreeEntry['mode'], name, oid: v.oid },
+      ),
+    );
+  return write(root);
+}
+
+/**
+ * The entries of a tree object, found without parsing each into strings ("<mode> <name>\0<20-byte id>"):
+ * one search for the NUL per entry, then binary search by git's order (a directory sorts as "name/").
+ */
+class TreeIndex {
+  readonly starts: number[] = [];
+  readonly names: number[] = [];
+  readonly nuls: number[] = [];
+  /** False when the bytes are not a well-formed tree. */
+  readonly ok: boolean = true;
+
+  constructor(readonly raw: Buffer) {
+    for (let pos = 0; pos < raw.length;) {
+      const sp = raw[pos + 5] === 0x20 ? pos + 5 : raw.indexOf(0x20, pos);
+      const nul = sp < 0 ? -1 : raw.indexOf(0, sp);
+      if (sp < 0 || nul < 0 || nul + 21 > raw.length) {
+        this.ok = false;
+        return;
+      }
+      this.starts.push(pos);
+      this.names.push(sp + 1);
+      this.nuls.push(nul);
+      pos = nul + 21;
+    }
+  }
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  isDir(i: number): boolean {
+    return this.names[i]! - this.starts[i]! === 6 && this.raw[this.starts[i]!] === 0x34; // "40000 "
+  }
+
+  /** Entry i's mode and id. */
+  entry(i: number): { mode: string; oid: string } {
+    return {
+      mode: this.raw.toString('latin1', this.starts[i]!, this.names[i]! - 1),
+      oid: this.raw.toString('hex', this.nuls[i]! + 1, this.nuls[i]! + 21),
+    };
+  }
+
+  /** The sign of (entry i's sort key - key). */
+  compareAt(i: number, key: Buffer): number {
+    const ns = this.names[i]!;
+    const len = this.nuls[i]! - ns;
+    const m = Math.min(len, key.length);
+    const c = this.raw.compare(key, 0, m, ns, ns + m);
+    if (c !== 0) return c;
+    const elen = len + (this.isDir(i) ? 1 : 0);
+    if (m < key.length && elen > m) return 0x2f - key[m]! || elen - key.length;
+    return elen - key.length;
+  }
+
+  /** The first entry whose key is not below `key`. */
+  lowerBound(key: Buffer): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compareAt(mid, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The index of the entry `name` (a directory when `dir`), or -1. */
+  find(name: string, dir: boolean): number {
+    const key = Buffer.from(dir ? `${name}/` : name);
+    const at = this.lowerBound(key);
+    return at < this.length && this.compareAt(at, key) === 0 ? at : -1;
+  }
+}
+
+/**
  * A tree object with `edits` applied (a name set to a new entry, or removed), copying the bytes of every
  * entry not edited; null when an edit turns a file into a directory or back (the caller then sorts anew).
  */
-function spliceTree(raw: Buffer, edits: Map<string, Change>): Buffer | null {
+function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null {
+  if (!tree.ok) return null;
+  const { raw, starts, nuls } = tree;
+  const keyOf = (name: string, dir: boolean) => Buffer.from(dir ? `${name}/` : name);
   const bytesOf = (name: string, e: { mode: string; oid: string }) =>
     Buffer.concat([Buffer.from(`${e.mode} ${name}\0`), Buffer.from(e.oid, 'hex')]);
-  const keyOf = (name: string, dir: boolean) => Buffer.from(dir ? `${name}/` : name);
-  const present = new Set<string>();
-  for (let pos = 0; pos < raw.length;) {
-    const sp = raw.indexOf(0x20, pos);
-    const nul = raw.indexOf(0, sp);
-    const name = raw.toString('utf8', sp + 1, nul);
-    if (edits.has(name)) {
-      const e = edits.get(name);
-      const wasDir = sp - pos === 5 && raw.toString('latin1', pos, sp) === '40000';
-      if (e && (e.mode === '40000') !== wasDir) return null;
-      present.add(name);
+  // Each edit: the entry it replaces or removes, or the place where it goes in.
+  const ops: { at: number; replace: boolean; bytes: Buffer | null; key: Buffer }[] = [];
+  for (const [name, e] of edits) {
+    const dir = e ? e.mode === '40000' : false;
+    const key = keyOf(name, dir);
+    const at = tree.lowerBound(key);
+    if (at < starts.length && tree.compareAt(at, key) === 0) {
+      ops.push({ at, replace: true, bytes: e ? bytesOf(name, e) : null, key });
+      continue;
     }
-    pos = nul + 21;
+    // The name is there as the other kind (a file becoming a directory, or back): not a splice.
+    const other = keyOf(name, !dir);
+    const at2 = tree.lowerBound(other);
+    if (at2 < starts.length && tree.compareAt(at2, other) === 0) {
+      if (e) return null;
+      ops.push({ at: at2, replace: true, bytes: null, key: other });
+      continue;
+    }
+    if (e) ops.push({ at, replace: false, bytes: bytesOf(name, e), key });
   }
-  // New names, in git's order, to be put where they belong.
-  const inserts = [...edits]
-    .filter(([name, e]) => e && !present.has(name))
-    .map(([name, e]) => ({ name, e: e!, key: keyOf(name, e!.mode === '40000') }))
-    .sort((a, b) => Buffer.compare(a.key, b.key));
+  // In tree order; new entries go before the entry found at their place, in the order of their keys.
+  ops.sort((a, b) => a.at - b.at || Number(a.replace) - Number(b.replace) || Buffer.compare(a.key, b.key));
   const parts: Buffer[] = [];
-  let next = 0;
   let copyFrom = 0;
-  for (let pos = 0; pos < raw.length;) {
-    const sp = raw.indexOf(0x20, pos);
-    const nul = raw.indexOf(0, sp);
-    const end = nul + 21;
-    if (next < inserts.length) {
-      const dir = sp - pos === 5 && raw.toString('latin1', pos, sp) === '40000';
-      const key = dir ? Buffer.concat([raw.subarray(sp + 1, nul), Buffer.from('/')]) : raw.subarray(sp + 1, nul);
-      while (next < inserts.length && Buffer.compare(inserts[next]!.key, key) < 0) {
-        parts.push(raw.subarray(copyFrom, pos), bytesOf(inserts[next]!.name, inserts[next]!.e));
-        copyFrom = pos;
-        next++;
-      }
-    }
-    const name = present.size ? raw.toString('utf8', sp + 1, nul) : '';
-    if (present.has(name)) {
-      parts.push(raw.subarray(copyFrom, pos));
-      const e = edits.get(name);
-      if (e) parts.push(bytesOf(name, e));
-      copyFrom = end;
-    }
-    pos = end;
+  for (const op of ops) {
+    const at = op.at < starts.length ? starts[op.at]! : raw.length;
+    parts.push(raw.subarray(copyFrom, at));
+    if (op.bytes) parts.push(op.bytes);
+    copyFrom = op.replace ? nuls[op.at]! + 21 : at;
   }
   parts.push(raw.subarray(copyFrom));
-  for (; next < inserts.length; next++) parts.push(bytesOf(inserts[next]!.name, inserts[next]!.e));
   return Buffer.concat(parts);
 }
 
@@ -277,7 +415,13 @@ function parseTree(content: Buffer): TreeEntry[] {
  * `baseTree` with each path set to its change (or removed), written in-process: only the trees on the
  * changed paths are read (one `git cat-file`) and written again. Returns the new root tree's id.
  */
-function applyToTree(repo: Repo, writer: ObjectWriter, baseTree: string, changes: Map<string, Change>): string {
+function applyToTree(
+  repo: Repo,
+  writer: ObjectWriter,
+  baseTree: string,
+  changes: Map<string, Change>,
+  before: Map<string, Change>,
+): string {
   // Every directory on a changed path, and the changes directly in each.
   const dirs = new Map<string, Map<string, Change>>([['', new Map()]]);
   for (const [p, change] of changes) {
@@ -310,7 +454,13 @@ function applyToTree(repo: Repo, writer: ObjectWriter, baseTree: string, changes
       else if (!edits.get(name)) edits.set(name, null);
     }
     // Most of a large directory is unchanged: its bytes are copied, and only the edited entries are new.
-    const spliced = spliceTree(raw, edits);
+    const index = new TreeIndex(raw);
+    // What HEAD held at each changed path (for the patch, which needs no more than these).
+    for (const name of dirs.get(dir)!.keys()) {
+      const at = index.ok ? index.find(name, false) : -1;
+      before.set(dir ? `${dir}/${name}` : name, at >= 0 ? index.entry(at) : null);
+    }
+    const spliced = spliceTree(index, edits);
     if (spliced) return spliced.length || !dir ? writer.write('tree', spliced) : null;
     const entries = new Map<string, TreeEntry>();
     for (const e of parseTree(raw)) entries.set(e.name, e);

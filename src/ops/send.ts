@@ -6,6 +6,7 @@ import {
   rewriteSnapshotFiles,
   secretPatterns,
   snapshotWorktree,
+  startWorktreeStatus,
   type Snapshot,
 } from '../git/snapshot';
 import { compileSecretPatterns, occurrences, redact, scanBody, scanFile, scanPatch } from './secrets';
@@ -39,6 +40,8 @@ export interface SendInput {
   /** Told what --wait-for waits for (the CLI says it on a terminal). */
   onWaiting?: (what: string) => void;
   attachDiff?: boolean;
+  /** With attachDiff: the `git status` the caller started already (startWorktreeStatus). */
+  worktreeStatus?: Promise<Buffer | null>;
   create?: boolean;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
@@ -115,6 +118,9 @@ function requestBehind(ctx: Context, id: string): string | null {
   return null;
 }
 
+/** Starting the snapshot's `git status` early (see SendInput.worktreeStatus). */
+export { startWorktreeStatus };
+
 /** Sends a message and returns it (after waiting, when waitFor is given). */
 export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   requireWritable(ctx, 'send a message');
@@ -140,6 +146,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
     snap = snapshotWorktree({
       repo: ctx.repo,
+      status: input.worktreeStatus ? await input.worktreeStatus : undefined,
       exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []),
       patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
     });

@@ -136,6 +136,12 @@ describe('racily clean files', () => {
     fs.writeFileSync(path.join(repo, 'src/new/deep/n.ts'), 'nested\n');
     fs.writeFileSync(path.join(repo, 'a.ts'), 'sorts between a-b.ts and a/\n');
     fs.rmSync(path.join(repo, 'a/c.ts')); // the whole directory goes
+    // Several new names at one place, one a prefix of an existing name, and a file that becomes a directory.
+    for (const n of ['f10.tsa', 'f10.ts-x', 'f10.t', 'f10.ts.d'])
+      fs.writeFileSync(path.join(repo, 'src/m1', n), `${n}\n`);
+    fs.rmSync(path.join(repo, 'src/m2/f5.ts'));
+    fs.mkdirSync(path.join(repo, 'src/m2/f5.ts'));
+    fs.writeFileSync(path.join(repo, 'src/m2/f5.ts/inner.ts'), 'a file turned directory\n');
     const m = ok(repo, ['send', 'codex', 'tree', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
     const index = path.join(repo, '.git', 'test-index');
     fs.copyFileSync(path.join(repo, '.git', 'index'), index);
