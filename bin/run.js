@@ -33,12 +33,12 @@ function loadWithCodeCache(file) {
     const os = require('node:os');
     const st = fs.statSync(file);
     const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'handoff');
-    const key = require('node:crypto')
-      .createHash('sha1')
-      .update(`${process.version}\0${process.arch}\0${file}\0${st.size}\0${st.mtimeMs}`)
-      .digest('hex')
-      .slice(0, 20);
-    cacheFile = path.join(dir, `${path.basename(file, '.js')}-${key}.v8`);
+    const hash = (s) => require('node:crypto').createHash('sha1').update(s).digest('hex').slice(0, 12);
+    // Named after the bundle's path, then its build: a new build replaces the caches of older ones.
+    cacheFile = path.join(
+      dir,
+      `${path.basename(file, '.js')}-${hash(file)}-${hash(`${process.version}\0${process.arch}\0${st.size}\0${st.mtimeMs}`)}.v8`,
+    );
     try {
       const fd = fs.openSync(cacheFile, 'r');
       try {
@@ -72,6 +72,15 @@ function loadWithCodeCache(file) {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
+        // Caches of other builds of this bundle at this path (an upgrade, a rebuild) are of no more use.
+        const prefix = path.basename(cacheFile).slice(0, path.basename(cacheFile).lastIndexOf('-') + 1);
+        const legacy = new RegExp(`^${path.basename(file, '.js')}-[0-9a-f]{20}\\.v8$`); // named by build alone
+        for (const name of fs.readdirSync(path.dirname(cacheFile)))
+          if (
+            ((name.startsWith(prefix) && name.endsWith('.v8')) || legacy.test(name)) &&
+            name !== path.basename(cacheFile)
+          )
+            fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
       } catch {
         /* a cache that cannot be written is only slower */
       }

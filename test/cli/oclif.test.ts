@@ -1,5 +1,8 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, makeRepo, ok } from '../helpers/repo';
+import { ROOT, cli, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 describe('the CLI surface', () => {
   it('handoff --help lists every command with its summary', () => {
@@ -77,5 +80,34 @@ describe('the CLI surface', () => {
     const e1 = cli(repo, ['send', 'nobody', 'x', '--json'], { agent: 'a', env: { HANDOFF_NO_FAST_PATH: '1' } });
     const e2 = cli(repo, ['send', 'nobody', 'x', '--json'], { agent: 'a' });
     expect([e1.status, e1.stdout]).toEqual([e2.status, e2.stdout]);
+  });
+
+  it('keeps one private code cache per bundle path, replacing older builds of it and leaving other paths alone', () => {
+    const repo = makeRepo();
+    const cache = tmpDir('handoff-cache-');
+    const dir = path.join(cache, 'handoff');
+    fs.mkdirSync(dir, { recursive: true });
+    const hash = (s: string) => crypto.createHash('sha1').update(s).digest('hex').slice(0, 12);
+    const mine = `fast-${hash(path.join(ROOT, 'dist', 'fast.js'))}`;
+    // An older build of this bundle, one in the format that named the build alone, and another install's.
+    for (const name of [
+      `${mine}-000000000000.v8`,
+      `fast-${'a'.repeat(20)}.v8`,
+      `fast-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`,
+    ])
+      fs.writeFileSync(path.join(dir, name), 'stale');
+    const env = { XDG_CACHE_HOME: cache };
+    expect(ok(repo, ['whoami', '--json'], { agent: 'a', env }).json.name).toBe('a');
+    const left = fs.readdirSync(dir).sort();
+    expect(left).toHaveLength(2);
+    expect(left).toContain(`fast-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`);
+    const written = left.find((n) => n.startsWith(`${mine}-`))!;
+    expect(written).toMatch(/^fast-[0-9a-f]{12}-[0-9a-f]{12}\.v8$/);
+    expect(fs.statSync(path.join(dir, written)).mode & 0o077).toBe(0);
+    // The next run uses it (and writes nothing): the same answer, the same single file.
+    const before = fs.statSync(path.join(dir, written)).mtimeMs;
+    expect(ok(repo, ['whoami', '--json'], { agent: 'a', env }).json.name).toBe('a');
+    expect(fs.readdirSync(dir).sort()).toEqual(left);
+    expect(fs.statSync(path.join(dir, written)).mtimeMs).toBe(before);
   });
 });
