@@ -34,10 +34,11 @@ function loadWithCodeCache(file) {
     const st = fs.statSync(file);
     const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'handoff');
     const hash = (s) => require('node:crypto').createHash('sha1').update(s).digest('hex').slice(0, 12);
-    // Named after the bundle's path, then its build: a new build replaces the caches of older ones.
+    // Named after the bundle's path and the node that runs it, then the build: a new build replaces the
+    // caches of older ones (another node version, or another install, keeps its own).
     cacheFile = path.join(
       dir,
-      `${path.basename(file, '.js')}-${hash(file)}-${hash(`${process.version}\0${process.arch}\0${st.size}\0${st.mtimeMs}`)}.v8`,
+      `${path.basename(file, '.js')}-${hash(`${file}\0${process.version}\0${process.arch}`)}-${hash(`${st.size}\0${st.mtimeMs}`)}.v8`,
     );
     try {
       const fd = fs.openSync(cacheFile, 'r');

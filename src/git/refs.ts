@@ -110,7 +110,8 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
     // git pack-refs removes empty ref directories, also between our mkdir and our write: try again.
     if (code === 'ENOENT') {
       madeDirs.delete(file);
-      marks.delete(scratch);
+      // The ref's directory went (pack-refs), or the mark itself did: only then is a new one made.
+      if (!fs.existsSync(mark)) marks.delete(scratch);
       return 'locked';
     }
     if (code !== 'EEXIST') throw err;
@@ -141,6 +142,7 @@ const MARK_PREFIX = 'ref-lock-';
 /** The refs whose directories this process has made, and its mark file in each scratch directory. */
 const madeDirs = new Set<string>();
 const marks = new Map<string, string>();
+let removingMarks = false;
 /** What this process last wrote to each ref (a guess at the tip, which writeRefLocked checks under the lock). */
 const lastWritten = new Map<string, string>();
 
@@ -155,7 +157,11 @@ function ownMark(scratch: string): string {
   if (mark) return mark;
   mark = path.join(scratch, `${MARK_PREFIX}${process.pid}-${tmpName()}`);
   fs.writeFileSync(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, { mode: 0o644 });
-  if (marks.size === 0) process.once('exit', () => marks.forEach((m) => unlinkIfThere(m)));
+  if (!removingMarks) {
+    // At exit (a process killed by a signal leaves its mark, which packing sweeps: removeDeadMarks).
+    process.once('exit', () => marks.forEach((m) => unlinkIfThere(m)));
+    removingMarks = true;
+  }
   marks.set(scratch, mark);
   return mark;
 }

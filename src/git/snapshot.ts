@@ -179,7 +179,12 @@ export function snapshotWorktree(opts: {
   }
   const before = new Map<string, Change>();
   const tree = changes.size ? applyToTree(repo, writer, baseTree, changes, before) : baseTree;
-  const out = changes.size ? diffChanges(repo, top, before, changes, opts.patchFileLimit) : Buffer.alloc(0);
+  const out = !changes.size
+    ? Buffer.alloc(0)
+    : isPartialClone(repo)
+      ? // Blobs fetched on demand would land in the temporary object directory: diff in place instead.
+        diffTrees(repo, top, base, tree, opts.patchFileLimit)
+      : diffChanges(repo, top, before, changes, opts.patchFileLimit);
   const changed: string[] = [];
   let pos = 0;
   const next = () => {
@@ -221,33 +226,68 @@ function diffChanges(
     const writer = new ObjectWriter(scratch);
     const from = writePaths(writer, before);
     const to = writePaths(writer, after);
-    // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
-    const limit = patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
-    // One diff-tree gives both the changed paths (--raw, first) and the patch.
-    return runGit(
-      [
-        '-c',
-        `core.bigFileThreshold=${limit}`,
-        'diff-tree',
-        '-r',
-        '-p',
-        '--raw',
-        '-z',
-        '-M',
-        '--no-color',
-        '--no-ext-diff',
-        '--no-textconv',
-        '--full-index',
-        from,
-        to,
-      ],
-      {
-        cwd: top,
-        env: { GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: repo.objectsDir },
-      },
-    ).stdout;
+    // git splits this list on ':' unless an entry is quoted (as a C string); alternates already set in
+    // the environment (a hook's quarantine, say) stay.
+    const alternates = [quoteAlternate(repo.objectsDir), process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES]
+      .filter(Boolean)
+      .join(':');
+    return diffTrees(repo, top, from, to, patchFileLimit, {
+      GIT_OBJECT_DIRECTORY: scratch,
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates,
+    });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** One `git diff-tree --raw -p -z` between two trees (or commits). */
+function diffTrees(
+  repo: Repo,
+  top: string,
+  from: string,
+  to: string,
+  patchFileLimit: number | undefined,
+  env?: Record<string, string>,
+): Buffer {
+  // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
+  const limit = patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
+  // One diff-tree gives both the changed paths (--raw, first) and the patch.
+  return runGit(
+    [
+      '-c',
+      `core.bigFileThreshold=${limit}`,
+      'diff-tree',
+      '-r',
+      '-p',
+      '--raw',
+      '-z',
+      '-M',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--full-index',
+      from,
+      to,
+    ],
+    { cwd: top, env },
+  ).stdout;
+}
+
+/** An object directory as an entry of GIT_ALTERNATE_OBJECT_DIRECTORIES (quoted where it must be). */
+function quoteAlternate(dir: string): string {
+  if (!/[:"\\\x00-\x1f]/.test(dir)) return dir;
+  const c = dir.replace(/[\\"\x00-\x1f]/g, (ch) =>
+    ch === '\\' || ch === '"' ? `\\${ch}` : `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`,
+  );
+  return `"${c}"`;
+}
+
+/** A partial clone (some objects are fetched on demand from a promisor remote). */
+function isPartialClone(repo: Repo): boolean {
+  try {
+    return fs.readdirSync(path.join(repo.objectsDir, 'pack')).some((f) => f.endsWith('.promisor'));
+  } catch {
+    return false;
   }
 }
 

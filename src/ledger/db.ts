@@ -141,36 +141,52 @@ function deferredFile(file: string): string {
 
 /**
  * Drops the secondary indexes `names` of the database at `file` for a bulk load (an index made once from
- * sorted rows costs less than one kept up row by row). The SQL to make them again is written beside the
- * file first, so that if this process dies before restoreIndexes, the next process to open the database
- * makes them. Only indexes no query of the load needs may be deferred.
+ * sorted rows costs less than one kept up row by row), and returns the SQL that makes them again. That SQL
+ * is also written beside the file, under the same write lock as the drop, so that if this process dies
+ * before restoreIndexes, the next process to open the database makes them. Only indexes no query of the
+ * load needs may be deferred.
  */
-export function deferIndexes(db: Db, file: string, names: string[]): void {
-  const rows = names.map(
-    (name) =>
-      stmt(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) as
-        { sql: string | null } | undefined,
-  );
-  const sql = rows.flatMap((r) => (r?.sql ? [r.sql.replace(/^CREATE INDEX /i, 'CREATE INDEX IF NOT EXISTS ')] : []));
-  const tmp = `${deferredFile(file)}.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(sql), { mode: 0o600 });
-  fs.renameSync(tmp, deferredFile(file));
-  writeTx(db, () => {
+export function deferIndexes(db: Db, file: string, names: string[]): string[] {
+  return writeTx(db, () => {
+    const sql: string[] = [];
+    for (const name of names) {
+      const row = stmt(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) as
+        { sql: string | null } | undefined;
+      if (row?.sql) sql.push(row.sql.replace(/^CREATE INDEX /i, 'CREATE INDEX IF NOT EXISTS '));
+    }
+    const tmp = `${deferredFile(file)}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(sql), { mode: 0o600 });
+    fs.renameSync(tmp, deferredFile(file));
     for (const name of names) db.exec(`DROP INDEX IF EXISTS "${name.replace(/"/g, '')}"`);
+    return sql;
   });
 }
 
-/** Makes the indexes deferIndexes dropped (if they are missing) and removes its note. */
-export function restoreIndexes(db: Db, file: string): void {
-  let sql: string[];
+/**
+ * Makes the indexes deferIndexes dropped (where they are missing), from `sql` (what deferIndexes
+ * returned) or else from the note beside the file, and removes the note, all under the write lock.
+ */
+export function restoreIndexes(db: Db, file: string, sql?: string[]): void {
+  const note = deferredFile(file);
+  let made: string[] = [];
   try {
-    sql = JSON.parse(fs.readFileSync(deferredFile(file), 'utf8')) as string[];
+    writeTx(db, () => {
+      made = sql ?? readNote(note);
+      for (const s of made) if (/^CREATE INDEX IF NOT EXISTS /.test(s)) db.exec(s);
+      fs.rmSync(note, { force: true });
+    });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    sql = []; // a note cut short: the indexes were not dropped yet
+    // Not made after all: the note stays for the next process.
+    if (made.length && !fs.existsSync(note)) fs.writeFileSync(note, JSON.stringify(made), { mode: 0o600 });
+    throw err;
   }
-  writeTx(db, () => {
-    for (const s of sql) if (/^CREATE INDEX IF NOT EXISTS /.test(s)) db.exec(s);
-  });
-  fs.rmSync(deferredFile(file), { force: true });
+}
+
+function readNote(note: string): string[] {
+  try {
+    const sql = JSON.parse(fs.readFileSync(note, 'utf8')) as unknown;
+    return Array.isArray(sql) ? sql.filter((s): s is string => typeof s === 'string') : [];
+  } catch {
+    return []; // gone meanwhile (another process made them), or unreadable
+  }
 }

@@ -260,11 +260,20 @@ export async function indexChainsStreamed(
   // Where most of the ledger is new (a rebuild, a fresh clone), the indexes commands list by are made
   // once at the end rather than kept up row by row.
   const file = path.join(ctx.dataDir, 'ledger.db');
-  const defer = bulk && !ctx.readOnly && total >= countEvents(ctx.db);
-  if (defer) deferIndexes(ctx.db, file, LISTING_INDEXES);
+  const deferred =
+    bulk && !ctx.readOnly && total >= countEvents(ctx.db) ? deferIndexes(ctx.db, file, LISTING_INDEXES) : null;
   try {
     await indexOrdered(ctx, orderChains(todo, vouched), { total, now, held, report, onProgress: opts.onProgress });
-    if (defer) restoreIndexes(ctx.db, file);
+    // Made from what was dropped, not from the note, which another process may have acted on meanwhile.
+    if (deferred) restoreIndexes(ctx.db, file, deferred);
+  } catch (err) {
+    // The indexes come back also when indexing fails (if even that fails, the note stays for later).
+    try {
+      if (deferred) restoreIndexes(ctx.db, file, deferred);
+    } catch {
+      /* the note makes them at the next open */
+    }
+    throw err;
   } finally {
     if (bulk) {
       ctx.db.pragma(`synchronous = ${synchronous}`);

@@ -41,7 +41,7 @@ export async function verify(ctx: Context, opts: { requireSigned?: boolean } = {
     const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
     checkSnapshots(ctx.repo.cwd, w);
     checkWitnesses(w);
-    checkIndexed(w, before, eachEventId(ctx.db));
+    checkIndexed(w, before, () => eachEventId(ctx.db));
     checkReplaced(ctx.repo.cwd, w);
     return {
       ok: w.problems.length === 0,
@@ -51,7 +51,7 @@ export async function verify(ctx: Context, opts: { requireSigned?: boolean } = {
       signatures: w.signatures,
     };
   } finally {
-    ctx.db.exec('COMMIT');
+    if (ctx.db.inTransaction) ctx.db.exec('COMMIT');
   }
 }
 
@@ -318,7 +318,7 @@ function checkWitnesses(walk: Walk): void {
 function checkIndexed(
   walk: Walk,
   before: { tips: Map<string, string>; witnesses: ReturnType<typeof allWitnesses> },
-  inSqlite: Iterable<{ id: string; chain: string; commit_id: string }>,
+  inSqlite: () => Iterable<{ id: string; chain: string; commit_id: string }>,
 ): void {
   const { problems, onChain, idsInGit, notIndexed, present } = walk;
   const knownBefore = before.tips;
@@ -352,7 +352,8 @@ function checkIndexed(
     }
   }
   // Each indexed event must be in git; what is left of git's ids after them is missing from SQLite.
-  for (const r of inSqlite) {
+  // Read here, row by row (a loop left early ends the statement, so the transaction can end).
+  for (const r of inSqlite()) {
     if (!idsInGit.delete(r.id))
       problems.push({
         code: 'missing_from_git',

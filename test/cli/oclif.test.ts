@@ -88,7 +88,7 @@ describe('the CLI surface', () => {
     const dir = path.join(cache, 'handoff');
     fs.mkdirSync(dir, { recursive: true });
     const hash = (s: string) => crypto.createHash('sha1').update(s).digest('hex').slice(0, 12);
-    const mine = `fast-${hash(path.join(ROOT, 'dist', 'fast.js'))}`;
+    const mine = `fast-${hash(`${path.join(ROOT, 'dist', 'fast.js')}\0${process.version}\0${process.arch}`)}`;
     // An older build of this bundle, one in the format that named the build alone, and another install's.
     for (const name of [
       `${mine}-000000000000.v8`,

@@ -86,6 +86,14 @@ describe('git plumbing written in-process', () => {
     expect(fs.existsSync(path.join(repo.commonDir, 'refs/handoff/chains/ab.lock'))).toBe(false);
     const marks = fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'));
     expect(marks).toEqual([expect.stringMatching(new RegExp(`^ref-lock-${process.pid}-`))]);
+    // pack-refs removes the ref's directory: the write made after it makes it again, with the same mark.
+    git(dir, 'pack-refs', '--all', '--prune');
+    fs.rmSync(path.join(repo.commonDir, 'refs/handoff/chains'), { recursive: true, force: true });
+    let outcome = writeRefLocked(repo, 'refs/handoff/chains/ab', other, head);
+    if (outcome === 'locked') outcome = writeRefLocked(repo, 'refs/handoff/chains/ab', other, head);
+    expect(outcome).toBe('ok');
+    expect(git(dir, 'rev-parse', 'refs/handoff/chains/ab')).toBe(other);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'))).toEqual(marks);
     // A mark left by a process killed before its exit is swept; a live process's mark stays.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     fs.writeFileSync(path.join(scratch, `ref-lock-${dead.stdout}-x`), `handoff-owner ${dead.stdout} -\n`);

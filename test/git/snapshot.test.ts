@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { git, makeRepo, ok } from '../helpers/repo';
+import { git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -150,5 +150,21 @@ describe('racily clean files', () => {
     const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
     expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
     expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
+  });
+
+  it('attaches a diff in a repository whose path holds a colon and a quote', () => {
+    const parent = path.join(tmpDir(), 'a:b "c"');
+    fs.mkdirSync(parent);
+    const repo = path.join(parent, 'repo');
+    fs.mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'one\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'init');
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'one\ntwo\n');
+    ok(repo, ['join'], { agent: 'codex' });
+    const m = ok(repo, ['send', 'codex', 'colon', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    expect(m.diff.files).toBe(1);
+    expect(git(repo, 'show', `${m.commit}:patch`)).toContain('+two');
   });
 });
