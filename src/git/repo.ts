@@ -21,8 +21,84 @@ export interface Repo {
   shared?: () => string | null;
 }
 
-/** Locates the repository containing `cwd`, or throws a NotFoundError that says how to get one. */
+/**
+ * Locates the repository containing `cwd`, or throws a NotFoundError that says how to get one. The common
+ * case (a working tree found by walking up to its `.git`) is found in-process; anything else is git's to
+ * decide (findRepoWithGit).
+ */
 export function findRepo(cwd: string): Repo {
+  const found = discover(cwd);
+  if (found) return makeRepo(cwd, found.worktree, found.gitDir, found.commonDir, found.config);
+  return findRepoWithGit(cwd);
+}
+
+/** Environment variables that change how git finds or reads a repository: with any set, git decides. */
+const DISCOVERY_ENV =
+  /^GIT_(DIR|WORK_TREE|COMMON_DIR|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG|CONFIG_PARAMETERS|CONFIG_COUNT|NAMESPACE|SAFE_DIRECTORY|TEST_.*)$/;
+
+/**
+ * What `git rev-parse --git-dir --git-common-dir --show-toplevel` says for a working tree, found as git
+ * finds it: the nearest `.git` above `cwd` (a directory, or a file naming one: linked worktrees and
+ * submodules). Null wherever git might decide otherwise: a discovery variable set, `cwd` inside a git
+ * directory or a bare repository, a `.git` that is not a repository, a repository owned by another user
+ * (safe.directory), a local config that sets core.worktree or core.bare or includes other files, or a
+ * per-worktree config.
+ */
+export function discover(cwd: string): { worktree: string; gitDir: string; commonDir: string; config: string } | null {
+  if (Object.keys(process.env).some((k) => DISCOVERY_ENV.test(k))) return null;
+  const uid = process.getuid?.();
+  let dir: string;
+  try {
+    dir = fs.realpathSync(cwd);
+  } catch {
+    return null;
+  }
+  for (;;) {
+    const dotgit = path.join(dir, '.git');
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dotgit);
+    } catch {
+      st = undefined;
+    }
+    if (st) {
+      let gitDir: string;
+      try {
+        if (st.isDirectory()) gitDir = dotgit;
+        else {
+          const m = /^gitdir: (.+)$/m.exec(fs.readFileSync(dotgit, 'utf8'));
+          if (!m) return null;
+          gitDir = fs.realpathSync(path.resolve(dir, m[1]!.trim()));
+        }
+        if (!fs.statSync(path.join(gitDir, 'HEAD')).isFile()) return null;
+        let commonDir = gitDir;
+        try {
+          commonDir = fs.realpathSync(
+            path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim()),
+          );
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+        }
+        if (!fs.statSync(path.join(commonDir, 'objects')).isDirectory()) return null;
+        if (uid !== undefined && (fs.statSync(dir).uid !== uid || fs.statSync(gitDir).uid !== uid)) return null;
+        if (fs.existsSync(path.join(gitDir, 'config.worktree'))) return null;
+        const config = fs.readFileSync(path.join(commonDir, 'config'), 'utf8');
+        if (/^\s*(worktree\s*=|bare\s*=\s*(true|yes|on|1)\b)|^\s*\[\s*include/im.test(config)) return null;
+        return { worktree: dir, gitDir, commonDir, config };
+      } catch {
+        return null;
+      }
+    }
+    // A git directory itself (cwd inside .git, or a bare repository): git knows what to do there.
+    if (fs.existsSync(path.join(dir, 'HEAD')) && fs.existsSync(path.join(dir, 'objects'))) return null;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/** Locates the repository containing `cwd` by asking git (`git rev-parse`). */
+export function findRepoWithGit(cwd: string): Repo {
   const res = runGit(
     ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-toplevel'],
     { cwd, allowFailure: true },
@@ -44,20 +120,22 @@ export function findRepo(cwd: string): Repo {
   return makeRepo(cwd, lines[2] === 'true' ? null : lines[3] || null, lines[0]!, lines[1]!);
 }
 
-function makeRepo(cwd: string, worktree: string | null, gitDir: string, commonDir: string): Repo {
+function makeRepo(cwd: string, worktree: string | null, gitDir: string, commonDir: string, config?: string): Repo {
   const objectsDir = process.env.GIT_OBJECT_DIRECTORY
     ? path.resolve(cwd, process.env.GIT_OBJECT_DIRECTORY)
     : path.join(commonDir, 'objects');
-  checkObjectFormat(commonDir);
+  checkObjectFormat(commonDir, config);
   return { cwd, worktree, gitDir, commonDir, objectsDir };
 }
 
-function checkObjectFormat(commonDir: string): void {
-  let config = '';
-  try {
-    config = fs.readFileSync(path.join(commonDir, 'config'), 'utf8');
-  } catch {
-    return;
+function checkObjectFormat(commonDir: string, known?: string): void {
+  let config = known ?? '';
+  if (known === undefined) {
+    try {
+      config = fs.readFileSync(path.join(commonDir, 'config'), 'utf8');
+    } catch {
+      return;
+    }
   }
   if (/^\s*objectformat\s*=\s*sha256/im.test(config)) {
     throw new HandoffError(
