@@ -46,10 +46,14 @@ const DISCOVERY_ENV =
  */
 export function discover(cwd: string): { worktree: string; gitDir: string; commonDir: string; config: string } | null {
   if (Object.keys(process.env).some((k) => DISCOVERY_ENV.test(k))) return null;
+  // Without user ids (Windows) git's ownership check cannot be made here.
   const uid = process.getuid?.();
+  if (uid === undefined) return null;
   let dir: string;
+  let device: number;
   try {
-    dir = fs.realpathSync(cwd);
+    dir = fs.realpathSync.native(cwd);
+    device = fs.statSync(dir).dev;
   } catch {
     return null;
   }
@@ -62,28 +66,31 @@ export function discover(cwd: string): { worktree: string; gitDir: string; commo
       st = undefined;
     }
     if (st) {
-      let gitDir: string;
       try {
-        if (st.isDirectory()) gitDir = dotgit;
+        let gitDir: string;
+        if (st.isDirectory()) gitDir = fs.realpathSync.native(dotgit);
         else {
-          const m = /^gitdir: (.+)$/m.exec(fs.readFileSync(dotgit, 'utf8'));
+          // As git reads it: "gitdir: " at the very start, the path up to the end of the line.
+          const m = /^gitdir: ([^\r\n]+)[\r\n]*$/.exec(fs.readFileSync(dotgit, 'utf8'));
           if (!m) return null;
-          gitDir = fs.realpathSync(path.resolve(dir, m[1]!.trim()));
+          gitDir = fs.realpathSync.native(path.resolve(dir, m[1]!));
         }
-        if (!fs.statSync(path.join(gitDir, 'HEAD')).isFile()) return null;
+        // A repository as git's is_git_directory sees one: a HEAD that names a ref or a commit, refs/, objects/.
+        if (!/^(ref: refs\/|[0-9a-f]{40}\s*$)/.test(fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8'))) return null;
         let commonDir = gitDir;
         try {
-          commonDir = fs.realpathSync(
+          commonDir = fs.realpathSync.native(
             path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim()),
           );
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null;
         }
         if (!fs.statSync(path.join(commonDir, 'objects')).isDirectory()) return null;
-        if (uid !== undefined && (fs.statSync(dir).uid !== uid || fs.statSync(gitDir).uid !== uid)) return null;
+        if (!fs.statSync(path.join(commonDir, 'refs')).isDirectory()) return null;
+        if (fs.statSync(dir).uid !== uid || fs.statSync(gitDir).uid !== uid) return null;
         if (fs.existsSync(path.join(gitDir, 'config.worktree'))) return null;
         const config = fs.readFileSync(path.join(commonDir, 'config'), 'utf8');
-        if (/^\s*(worktree\s*=|bare\s*=\s*(true|yes|on|1)\b)|^\s*\[\s*include/im.test(config)) return null;
+        if (!plainConfig(config)) return null;
         return { worktree: dir, gitDir, commonDir, config };
       } catch {
         return null;
@@ -93,8 +100,31 @@ export function discover(cwd: string): { worktree: string; gitDir: string; commo
     if (fs.existsSync(path.join(dir, 'HEAD')) && fs.existsSync(path.join(dir, 'objects'))) return null;
     const parent = path.dirname(dir);
     if (parent === dir) return null;
+    // git stops at a file system boundary (unless GIT_DISCOVERY_ACROSS_FILESYSTEM, which sends this to git).
+    try {
+      if (fs.statSync(parent).dev !== device) return null;
+    } catch {
+      return null;
+    }
     dir = parent;
   }
+}
+
+/**
+ * A repository config with nothing that changes where the working tree is or how git reads the
+ * repository: no core.worktree, core.bare other than false, include, extension or format version
+ * other than 0. Anything else goes to git.
+ */
+function plainConfig(config: string): boolean {
+  for (const raw of config.split('\n')) {
+    const line = raw.replace(/^\s*\[\s*core\s*\]\s*/i, '').trim();
+    if (/^\[\s*(include|extensions)/i.test(line)) return false;
+    if (/^repositoryformatversion\b/i.test(line) && !/^repositoryformatversion\s*=\s*0\s*([#;].*)?$/i.test(line))
+      return false;
+    if (/^worktree\b/i.test(line)) return false;
+    if (/^bare\b/i.test(line) && !/^bare\s*=\s*false\s*([#;].*)?$/i.test(line)) return false;
+  }
+  return true;
 }
 
 /** Locates the repository containing `cwd` by asking git (`git rev-parse`). */

@@ -61,6 +61,41 @@ describe('finding the repository', () => {
     expect(findRepo(repo).worktree).toBe(findRepoWithGit(repo).worktree);
     expect(findRepo(repo).worktree).toBe(fs.realpathSync(elsewhere));
     git(repo, 'config', '--unset', 'core.worktree');
+    // A bare key with no value, an extension, a .git file with anything before "gitdir: ": git decides.
+    for (const [key, value] of [
+      ['core.bare', null],
+      ['extensions.worktreeConfig', 'true'],
+    ] as const) {
+      fs.appendFileSync(path.join(repo, '.git', 'config'), value === null ? '[core]\n\tbare\n' : '');
+      if (value !== null) git(repo, 'config', key, value);
+      expect(discover(repo), key).toBeNull();
+      if (value === null)
+        fs.writeFileSync(
+          path.join(repo, '.git', 'config'),
+          fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8').replace('[core]\n\tbare\n', ''),
+        );
+      else git(repo, 'config', '--unset', key);
+      expect(discover(repo), key).not.toBeNull();
+    }
+    // A repository git would not take (no refs/, a HEAD naming nothing): git looks further up, and so does handoff.
+    const inner = path.join(repo, 'inner');
+    fs.mkdirSync(inner);
+    git(inner, 'init', '-q');
+    fs.rmSync(path.join(inner, '.git', 'refs'), { recursive: true });
+    expect(discover(inner)).toBeNull();
+    expect(findRepo(inner).worktree).toBe(findRepoWithGit(inner).worktree);
+    fs.mkdirSync(path.join(inner, '.git', 'refs'));
+    fs.writeFileSync(path.join(inner, '.git', 'HEAD'), 'garbage\n');
+    expect(discover(inner)).toBeNull();
+    expect(findRepo(inner).worktree).toBe(fs.realpathSync(repo));
+    // A .git that is a symbolic link to the repository's directory: the real path, as git prints it.
+    const real = tmpDir();
+    const linked = path.join(tmpDir(), 'linked');
+    fs.mkdirSync(linked);
+    git(real, 'init', '-q');
+    fs.symlinkSync(path.join(real, '.git'), path.join(linked, '.git'));
+    expect(discover(linked)).not.toBeNull();
+    expect(shape(findRepo(linked))).toEqual(shape(findRepoWithGit(linked)));
     // GIT_DIR names another repository: it wins.
     const other = makeRepo();
     process.env.GIT_DIR = path.join(other, '.git');
