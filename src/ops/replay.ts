@@ -67,7 +67,7 @@ function parseTime(what: string, v: string | undefined): number | undefined {
 }
 
 /** Messages and commits per chunk: memory holds one chunk of the timeline, not all of it. */
-const CHUNK = 250;
+const CHUNK = 100;
 
 /** Orders the timeline: by clock, then by message id or commit id. */
 function before(a: ReplayItem, b: ReplayItem): number {
