@@ -348,7 +348,10 @@ class TreeIndex {
   }
 
   isDir(i: number): boolean {
-    return this.names[i]! - this.starts[i]! === 6 && this.raw[this.starts[i]!] === 0x34; // "40000 "
+    const at = this.starts[i]!;
+    const len = this.names[i]! - at;
+    // "40000 ", or "040000 " as some tools write it (git fsck warns, but reads it as a directory).
+    return (len === 6 && this.raw[at] === 0x34) || (len === 7 && this.raw[at] === 0x30 && this.raw[at + 1] === 0x34);
   }
 
   /** Entry i's mode and id. */

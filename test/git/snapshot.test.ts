@@ -167,4 +167,31 @@ describe('racily clean files', () => {
     expect(m.diff.files).toBe(1);
     expect(git(repo, 'show', `${m.commit}:patch`)).toContain('+two');
   });
+
+  it('edits a HEAD tree whose directory mode is written 040000 (as some tools do) without doubling it', () => {
+    const repo = makeRepo({ files: { 'a.txt': 'top\n', 'a/x.txt': 'inner\n' } });
+    // HEAD's root tree rewritten with "040000" for the directory (git reads it, fsck only warns).
+    const sub = git(repo, 'rev-parse', 'HEAD:a');
+    const blob = git(repo, 'rev-parse', 'HEAD:a.txt');
+    const raw = Buffer.concat([
+      Buffer.from('100644 a.txt\0'),
+      Buffer.from(blob, 'hex'),
+      Buffer.from('040000 a\0'),
+      Buffer.from(sub, 'hex'),
+    ]);
+    const tree = spawnSync('git', ['hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], {
+      cwd: repo,
+      input: raw,
+      encoding: 'utf8',
+    }).stdout.trim();
+    const commit = git(repo, 'commit-tree', tree, '-p', 'HEAD', '-m', 'padded');
+    git(repo, 'reset', '-q', '--hard', commit);
+    fs.appendFileSync(path.join(repo, 'a.txt'), 'more\n');
+    fs.appendFileSync(path.join(repo, 'a/x.txt'), 'more\n');
+    ok(repo, ['join'], { agent: 'codex' });
+    const m = ok(repo, ['send', 'codex', 'padded', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    expect(git(repo, 'ls-tree', '--name-only', `${m.commit}:snapshot`).split('\n')).toEqual(['a.txt', 'a']);
+    expect(git(repo, 'show', `${m.commit}:snapshot/a/x.txt`)).toBe('inner\nmore');
+    expect(m.diff.files).toBe(2);
+  });
 });
