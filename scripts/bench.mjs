@@ -1,6 +1,6 @@
 // npm run bench: every figure is a ratio against `node -e 0` measured in the same run (CONTRIBUTING.md, "Bench").
 // Usage: node scripts/bench.mjs [--quick] [name ...]
-//   no names: every bench, the 100,000-event `scale` run included (about 12 minutes on 2 cores);
+//   no names: every bench, the 100,000-event `scale` run included (about 9-10 minutes on 2 cores);
 //   --quick: every bench but `scale` (about 2 minutes); names: only those.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
