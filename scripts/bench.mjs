@@ -26,16 +26,20 @@ function timeOnce(cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return t;
 }
-/** Medians of `n` paired runs: the floor and the command alternate so that both see the same machine. */
-function paired(n, run) {
-  const floor = [],
-    cmd = [];
+/**
+ * Medians of `n` interleaved rounds: each round runs `node -e 0` (the `floor`), then each of `runs` in
+ * turn, so that every command sees the same machine.
+ */
+function interleaved(n, runs) {
+  const times = { floor: [], ...Object.fromEntries(Object.keys(runs).map((k) => [k, []])) };
   for (let i = 0; i < n; i++) {
-    floor.push(timeOnce(process.execPath, ['-e', '0']));
-    cmd.push(run(i));
+    times.floor.push(timeOnce(process.execPath, ['-e', '0']));
+    for (const [k, run] of Object.entries(runs)) times[k].push(run(i));
   }
-  return { floor: median(floor), cmd: median(cmd) };
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
+/** Medians of `n` paired runs of the floor and one command. */
+const paired = (n, run) => interleaved(n, { cmd: run });
 function git(cwd, ...args) {
   return execFileSync('git', args, {
     cwd,
@@ -122,33 +126,31 @@ if (want('send') || want('claim')) {
   handoff(repo, 'claude', ['join']);
   {
     // send against node -e 0 and against a SQLite-only peer, interleaved in the same run.
-    const floor = [],
-      send = [],
-      peer = [];
-    for (let i = 0; i < 20; i++) {
-      floor.push(timeOnce(process.execPath, ['-e', '0']));
-      send.push(handoff(repo, 'claude', ['send', 'codex', `message ${i}`]));
-      peer.push(peerSend(i));
-    }
-    const [f, h, q] = [median(floor), median(send), median(peer)];
+    const {
+      floor: f,
+      send: h,
+      peer: q,
+    } = interleaved(20, {
+      send: (i) => handoff(repo, 'claude', ['send', 'codex', `message ${i}`]),
+      peer: (i) => peerSend(i),
+    });
     report(`send, whole process (floor ${f.toFixed(1)} ms, send ${h.toFixed(1)} ms)`, h / f, 1.3);
     report(`send vs a SQLite-only peer's send (${q.toFixed(1)} ms = ${(q / f).toFixed(2)}x node -e 0)`, h / q, 1.2);
   }
   {
     // claim against send, interleaved in the same run: a claim may cost no more than a send.
-    const floor = [],
-      send = [],
-      claim = [];
-    for (let i = 0; i < 20; i++) {
-      floor.push(timeOnce(process.execPath, ['-e', '0']));
-      send.push(handoff(repo, 'claude', ['send', 'codex', `again ${i}`]));
-      claim.push(handoff(repo, 'claude', ['claim', `task-${i}`, '--pid', String(process.pid)]));
-    }
-    const f = median(floor);
+    const {
+      floor: f,
+      send,
+      claim,
+    } = interleaved(20, {
+      send: (i) => handoff(repo, 'claude', ['send', 'codex', `again ${i}`]),
+      claim: (i) => handoff(repo, 'claude', ['claim', `task-${i}`, '--pid', String(process.pid)]),
+    });
     report(
-      `claim, whole process (${median(claim).toFixed(1)} ms; send ${median(send).toFixed(1)} ms = ${(median(send) / f).toFixed(2)}x)`,
-      median(claim) / f,
-      median(send) / f,
+      `claim, whole process (${claim.toFixed(1)} ms; send ${send.toFixed(1)} ms = ${(send / f).toFixed(2)}x)`,
+      claim / f,
+      send / f,
     );
   }
 }
@@ -168,23 +170,22 @@ if (want('trust')) {
   // Words that make the scan load secretlint and run every rule over 64 KiB (a database URL without a
   // password, a token prefix), but no secret: the worst case of the scan.
   const keywordBody = 'see postgres://db.internal/app and the ghp_ prefix; '.repeat(1300).slice(0, 64 * 1024 - 100);
-  const floor = [],
-    unsigned = [],
-    sig = [],
-    big = [],
-    kw = [];
-  for (let i = 0; i < 12; i++) {
-    floor.push(timeOnce(process.execPath, ['-e', '0']));
-    unsigned.push(handoff(repo, 'claude', ['send', 'codex', `m ${i}`]));
-    sig.push(handoff(signed, 'claude', ['send', 'codex', `m ${i}`]));
-    big.push(handoff(repo, 'claude', ['send', 'codex', `${i} ${plainBody}`]));
-    kw.push(handoff(repo, 'claude', ['send', 'codex', `${i} ${keywordBody}`]));
-  }
-  const f = median(floor);
-  report(`send, unsigned (${median(unsigned).toFixed(1)} ms)`, median(unsigned) / f, 2.5);
-  report(`send, signed with an SSH key (${median(sig).toFixed(1)} ms; spawns git + ssh-keygen)`, median(sig) / f);
-  report(`send, 64 KiB body, no keyword: scan is one regexp (${median(big).toFixed(1)} ms)`, median(big) / f, 2.5);
-  report(`send, 64 KiB body full of keywords: secretlint runs (${median(kw).toFixed(1)} ms)`, median(kw) / f, 2.5);
+  const {
+    floor: f,
+    unsigned,
+    sig,
+    big,
+    kw,
+  } = interleaved(12, {
+    unsigned: (i) => handoff(repo, 'claude', ['send', 'codex', `m ${i}`]),
+    sig: (i) => handoff(signed, 'claude', ['send', 'codex', `m ${i}`]),
+    big: (i) => handoff(repo, 'claude', ['send', 'codex', `${i} ${plainBody}`]),
+    kw: (i) => handoff(repo, 'claude', ['send', 'codex', `${i} ${keywordBody}`]),
+  });
+  report(`send, unsigned (${unsigned.toFixed(1)} ms)`, unsigned / f, 2.5);
+  report(`send, signed with an SSH key (${sig.toFixed(1)} ms; spawns git + ssh-keygen)`, sig / f);
+  report(`send, 64 KiB body, no keyword: scan is one regexp (${big.toFixed(1)} ms)`, big / f, 2.5);
+  report(`send, 64 KiB body full of keywords: secretlint runs (${kw.toFixed(1)} ms)`, kw / f, 2.5);
 }
 
 if (want('send-diff')) {
@@ -402,12 +403,9 @@ if (want('scale')) {
   {
     const r = timed(clone, ['replay', '--no-pager']);
     report(`replay of ${N} events to a pipe (${r.t.toFixed(1)} s): peak memory`, r.mb, 100, ' MB');
-    const floor = [],
-      inbox = [];
-    for (let i = 0; i < 7; i++) {
-      floor.push(timeOnce(process.execPath, ['-e', '0']));
-      inbox.push(timeOnce(process.execPath, [BIN, 'inbox', '--as', 'a'], { cwd: clone, env: baseEnv }));
-    }
+    const { floor, inbox } = interleaved(7, {
+      inbox: () => timeOnce(process.execPath, [BIN, 'inbox', '--as', 'a'], { cwd: clone, env: baseEnv }),
+    });
     const shown = execFileSync(process.execPath, [BIN, 'inbox', '--as', 'a', '--json'], {
       cwd: clone,
       env: baseEnv,
@@ -416,8 +414,8 @@ if (want('scale')) {
     const j = JSON.parse(shown);
     // Paged: the oldest 50 unread (urgent first) and a count of the rest.
     report(
-      `inbox with ${j.unread} unread: shows ${j.messages.length} and says ${j.more} more (${median(inbox).toFixed(0)} ms, peak ${timed(clone, ['inbox', '--as', 'a']).mb.toFixed(0)} MB)`,
-      median(inbox) / median(floor),
+      `inbox with ${j.unread} unread: shows ${j.messages.length} and says ${j.more} more (${inbox.toFixed(0)} ms, peak ${timed(clone, ['inbox', '--as', 'a']).mb.toFixed(0)} MB)`,
+      inbox / floor,
     );
   }
   {
@@ -429,15 +427,15 @@ if (want('scale')) {
     for (let i = 0; i < 20; i++) fs.appendFileSync(path.join(big, files[i * 4999]), `// change ${i}\n`);
     handoff(big, 'codex', ['join']);
     handoff(big, 'claude', ['send', 'codex', 'warm', '--attach-diff']);
-    const st = [],
-      plain = [],
-      attach = [];
-    for (let i = 0; i < 7; i++) {
-      st.push(timeOnce('git', ['status', '--porcelain'], { cwd: big }));
-      plain.push(handoff(big, 'claude', ['send', 'codex', `plain ${i}`]));
-      attach.push(handoff(big, 'claude', ['send', 'codex', `diff ${i}`, '--attach-diff']));
-    }
-    const [a, b, c] = [median(attach), median(st), median(plain)];
+    const {
+      status: b,
+      plain: c,
+      attach: a,
+    } = interleaved(7, {
+      status: () => timeOnce('git', ['status', '--porcelain'], { cwd: big }),
+      plain: (i) => handoff(big, 'claude', ['send', 'codex', `plain ${i}`]),
+      attach: (i) => handoff(big, 'claude', ['send', 'codex', `diff ${i}`, '--attach-diff']),
+    });
     report(
       `send --attach-diff, 100,000 files, 20 changed (${a.toFixed(0)} ms) vs git status + send (${b.toFixed(0)} + ${c.toFixed(0)} ms)`,
       a / (b + c),
@@ -463,17 +461,11 @@ if (want('commit')) {
     fs.appendFileSync(path.join(repo, 'src', 'd0', 'f0.ts'), `// ${i}\n`);
     return timeOnce('git', ['commit', '-qam', `c${i}`], { cwd: repo, env });
   };
-  const floor = [],
-    plain = [],
-    hooked = [];
-  for (let i = 0; i < 15; i++) {
-    floor.push(timeOnce(process.execPath, ['-e', '0']));
-    plain.push(commit(plainRepo, i));
-    hooked.push(commit(hookRepo, i));
-  }
-  const f = median(floor),
-    p = median(plain),
-    h = median(hooked);
+  const {
+    floor: f,
+    plain: p,
+    hooked: h,
+  } = interleaved(15, { plain: (i) => commit(plainRepo, i), hooked: (i) => commit(hookRepo, i) });
   report(`commit with hooks: (hooked - plain) / node -e 0 (${h.toFixed(0)} vs ${p.toFixed(0)} ms)`, (h - p) / f, 2);
 }
 
@@ -498,17 +490,14 @@ execFileSync('git',['commit','-qam','c'+c]);ctx.env={...process.env,HANDOFF_AGEN
       GIT_COMMITTER_EMAIL: 'b@x',
     },
   });
-  const floor = [],
-    gb = [],
-    hb = [];
-  for (let i = 0; i < 10; i++) {
-    floor.push(timeOnce(process.execPath, ['-e', '0']));
-    gb.push(timeOnce('git', ['blame', '--porcelain', '--', 'big.ts'], { cwd: repo }));
-    hb.push(timeOnce(process.execPath, [BIN, 'blame', 'big.ts'], { cwd: repo, env: baseEnv }));
-  }
-  const f = median(floor),
-    g = median(gb),
-    b = median(hb);
+  const {
+    floor: f,
+    git: g,
+    handoff: b,
+  } = interleaved(10, {
+    git: () => timeOnce('git', ['blame', '--porcelain', '--', 'big.ts'], { cwd: repo }),
+    handoff: () => timeOnce(process.execPath, [BIN, 'blame', 'big.ts'], { cwd: repo, env: baseEnv }),
+  });
   report(
     `blame 5,000 lines / 200 attributed commits: (handoff - git blame) / node -e 0 (${b.toFixed(0)} vs ${g.toFixed(0)} ms)`,
     (b - g) / f,

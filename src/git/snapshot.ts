@@ -66,7 +66,8 @@ export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
  * index: --no-optional-locks) names every path whose index or working-tree content differs from HEAD; the
  * working-tree files among them are hashed by one `git hash-object` (filters and .gitattributes apply,
  * as for `git add`), and the new tree is HEAD's tree with those paths replaced, written here: the cost is
- * that of `git status` plus the change, not of the repository. *
+ * that of `git status` plus the change, not of the repository.
+ *
  * `status`: the output of startWorktreeStatus, when the caller started it (porcelain paths are relative
  * to the top of the worktree, wherever in it git ran).
  */
@@ -386,11 +387,16 @@ class TreeIndex {
     return lo;
   }
 
-  /** The index of the entry `name` (a directory when `dir`), or -1. */
-  find(name: string, dir: boolean): number {
+  /** Entry i's name. */
+  name(i: number): string {
+    return this.raw.toString('utf8', this.names[i]!, this.nuls[i]!);
+  }
+
+  /** Where the entry `name` (a directory when `dir`) is, or would go, and its sort key. */
+  locate(name: string, dir: boolean): { at: number; found: boolean; key: Buffer } {
     const key = Buffer.from(dir ? `${name}/` : name);
     const at = this.lowerBound(key);
-    return at < this.length && this.compareAt(at, key) === 0 ? at : -1;
+    return { at, found: at < this.length && this.compareAt(at, key) === 0, key };
   }
 }
 
@@ -401,28 +407,24 @@ class TreeIndex {
 function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null {
   if (!tree.ok) return null;
   const { raw, starts, nuls } = tree;
-  const keyOf = (name: string, dir: boolean) => Buffer.from(dir ? `${name}/` : name);
   const bytesOf = (name: string, e: { mode: string; oid: string }) =>
     Buffer.concat([Buffer.from(`${e.mode} ${name}\0`), Buffer.from(e.oid, 'hex')]);
   // Each edit: the entry it replaces or removes, or the place where it goes in.
   const ops: { at: number; replace: boolean; bytes: Buffer | null; key: Buffer }[] = [];
   for (const [name, e] of edits) {
-    const dir = e ? e.mode === '40000' : false;
-    const key = keyOf(name, dir);
-    const at = tree.lowerBound(key);
-    if (at < starts.length && tree.compareAt(at, key) === 0) {
-      ops.push({ at, replace: true, bytes: e ? bytesOf(name, e) : null, key });
+    const here = tree.locate(name, e ? e.mode === '40000' : false);
+    if (here.found) {
+      ops.push({ at: here.at, replace: true, bytes: e ? bytesOf(name, e) : null, key: here.key });
       continue;
     }
     // The name is there as the other kind (a file becoming a directory, or back): not a splice.
-    const other = keyOf(name, !dir);
-    const at2 = tree.lowerBound(other);
-    if (at2 < starts.length && tree.compareAt(at2, other) === 0) {
+    const other = tree.locate(name, e ? e.mode !== '40000' : true);
+    if (other.found) {
       if (e) return null;
-      ops.push({ at: at2, replace: true, bytes: null, key: other });
+      ops.push({ at: other.at, replace: true, bytes: null, key: other.key });
       continue;
     }
-    if (e) ops.push({ at, replace: false, bytes: bytesOf(name, e), key });
+    if (e) ops.push({ at: here.at, replace: false, bytes: bytesOf(name, e), key: here.key });
   }
   // In tree order; new entries go before the entry found at their place, in the order of their keys.
   ops.sort((a, b) => a.at - b.at || Number(a.replace) - Number(b.replace) || Buffer.compare(a.key, b.key));
@@ -436,22 +438,6 @@ function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null 
   }
   parts.push(raw.subarray(copyFrom));
   return Buffer.concat(parts);
-}
-
-/** Parses a tree object's entries. */
-function parseTree(content: Buffer): TreeEntry[] {
-  const out: TreeEntry[] = [];
-  for (let pos = 0; pos < content.length;) {
-    const sp = content.indexOf(0x20, pos);
-    const nul = content.indexOf(0, sp);
-    out.push({
-      mode: content.toString('utf8', pos, sp) as TreeEntry['mode'],
-      name: content.toString('utf8', sp + 1, nul),
-      oid: content.toString('hex', nul + 1, nul + 21),
-    });
-    pos = nul + 21;
-  }
-  return out;
 }
 
 /**
@@ -500,13 +486,16 @@ function applyToTree(
     const index = new TreeIndex(raw);
     // What HEAD held at each changed path (for the patch, which needs no more than these).
     for (const name of dirs.get(dir)!.keys()) {
-      const at = index.ok ? index.find(name, false) : -1;
-      before.set(dir ? `${dir}/${name}` : name, at >= 0 ? index.entry(at) : null);
+      const here = index.ok ? index.locate(name, false) : null;
+      before.set(dir ? `${dir}/${name}` : name, here?.found ? index.entry(here.at) : null);
     }
     const spliced = spliceTree(index, edits);
     if (spliced) return spliced.length || !dir ? writer.write('tree', spliced) : null;
     const entries = new Map<string, TreeEntry>();
-    for (const e of parseTree(raw)) entries.set(e.name, e);
+    for (let i = 0; i < index.length; i++) {
+      const name = index.name(i);
+      entries.set(name, { ...(index.entry(i) as { mode: TreeEntry['mode']; oid: string }), name });
+    }
     for (const [name, change] of edits) {
       if (change) entries.set(name, { mode: change.mode as TreeEntry['mode'], name, oid: change.oid });
       else entries.delete(name);
