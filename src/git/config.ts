@@ -1,4 +1,7 @@
-/** git config: reading and changing the keys handoff uses (handoff.*, remote.<name>.*, branch.<name>.*). */
+/**
+ * git config: reading and changing the keys handoff uses (handoff.*, remote.<name>.*, branch.<name>.*).
+ * Commands read handoff's own keys through config-cache.ts.
+ */
 import { runGit } from './exec';
 
 /** The last value of `key`, or null. */
@@ -13,21 +16,6 @@ export function configGetAll(cwd: string, key: string): string[] {
     .stdout.toString('utf8')
     .split('\n')
     .filter(Boolean);
-}
-
-/** Every key matching `regexp` (lower-cased) with its values, read in one call. */
-export function configMatching(cwd: string, regexp: string): Map<string, string[]> {
-  const res = runGit(['config', '-z', '--get-regexp', regexp], { cwd, allowFailure: true });
-  const map = new Map<string, string[]>();
-  if (res.status !== 0) return map;
-  for (const item of res.stdout.toString('utf8').split('\0')) {
-    if (!item) continue;
-    const nl = item.indexOf('\n');
-    const key = (nl < 0 ? item : item.slice(0, nl)).toLowerCase();
-    const value = nl < 0 ? '' : item.slice(nl + 1);
-    map.set(key, [...(map.get(key) ?? []), value]);
-  }
-  return map;
 }
 
 /** Adds a value to `key` (multi-valued keys keep the others). */

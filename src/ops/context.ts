@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
 import { findRepo, type Repo } from '../git/repo';
-import { configMatching } from '../git/config';
+import { configMatchingCached } from '../git/config-cache';
 import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
 import { setShortIdLength } from '../core/ids';
@@ -94,7 +94,7 @@ export function openContext(opts: ContextOptions = {}): Context {
     newId: () => ulid(now().getTime()),
     warn,
     config: () => {
-      config ??= readConfig(repo);
+      config ??= readConfig(repo, dataDir);
       return config;
     },
     readOnly,
@@ -209,6 +209,12 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
   return () => new Date(Date.now() + offset);
 }
 
-function readConfig(repo: Repo): Map<string, string[]> {
-  return configMatching(repo.cwd, '^(handoff\\.|user\\.(name|email)$|core\\.sharedrepository$)');
+/** The config keys handoff reads, remembered per worktree in the data directory (git/config-cache.ts). */
+function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
+  const worktree = crypto.createHash('sha1').update(repo.gitDir).digest('hex').slice(0, 12);
+  return configMatchingCached(
+    repo,
+    /^(handoff\.|user\.(name|email)$|core\.sharedrepository$)/,
+    path.join(dataDir, `config-cache-${worktree}.json`),
+  );
 }
