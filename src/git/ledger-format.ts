@@ -10,7 +10,7 @@ import { canonicalJson, parseEvent, type LedgerEvent, type MessageEvent } from '
 import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
-import { ObjectWriter, readObjects, streamObjects, type TreeEntry } from './objects';
+import { ObjectWriter, readObjects, streamObjects, type Journal, type TreeEntry } from './objects';
 import { CommitLineParser, LineSplitter } from './commit-lines';
 import { lastWrittenRef, readRef, readRefs, writeRefLocked } from './refs';
 import { writeSignedCommit } from './signatures';
@@ -107,10 +107,10 @@ export function appendToChain(
   repo: Repo,
   cloneId: string,
   prepare: (parent: string | null) => { event: LedgerEvent; payload: EventPayload },
-  opts: { sign?: boolean } = {},
+  opts: { sign?: boolean; journal?: Journal | null } = {},
 ): AppendResult & { event: LedgerEvent } {
   const ref = chainRef(cloneId);
-  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
+  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null, opts.journal ?? null);
   for (let attempt = 0; attempt < 1000; attempt++) {
     // The tip this process wrote last, else the ref as it is; the write below checks it under the lock.
     const parent = (attempt === 0 ? lastWrittenRef(repo, ref) : null) ?? readRef(repo, ref);

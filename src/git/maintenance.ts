@@ -3,12 +3,15 @@
  * own automatic gc starts once it estimates about 6,700 of them, in the user's next commit or fetch. So after
  * writing, handoff estimates the loose objects the way git does (by sampling two of the 256 object
  * directories) and, past about a thousand, packs them itself with a geometric repack, which also keeps the
- * number of packs logarithmic. Only one process packs at a time; a busy or failed repack is skipped.
+ * number of packs logarithmic. A process that writes many events packs its own from memory first
+ * (packJournal). Only one process packs at a time; a busy or failed repack is skipped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../core/proc';
 import { runGit } from './exec';
-import { unlinkIfThere } from './objects';
+import { clearJournal, journalOf, unlinkIfThere } from './objects';
+import { writePack } from './pack-writer';
 import { removeDeadMarks } from './refs';
 import type { Repo } from './repo';
 
@@ -39,20 +42,9 @@ export function estimateLooseObjects(repo: Repo): number {
 export function packIfMany(repo: Repo, lockDir: string, force = false): boolean {
   if (!force && !dueForCheck(repo)) return false;
   if (!force && estimateLooseObjects(repo) < SAMPLE_LIMIT * 128) return false;
-  const lock = path.join(lockDir, 'pack.lock');
-  try {
-    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-  } catch {
-    try {
-      if (Date.now() - fs.statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
-      fs.rmSync(lock, { force: true });
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    } catch {
-      return false;
-    }
-  }
-  try {
+  return withPackLock(lockDir, () => {
     removeDeadMarks(repo.commonDir);
+    removeDeadPackScratch(repo);
     // The loose objects go into one new pack as they are (no walk of history, so the cost is that of the
     // objects packed).
     const loose = listLooseObjects(repo);
@@ -66,14 +58,90 @@ export function packIfMany(repo: Repo, lockDir: string, force = false): boolean 
       // The loose copies of what is now packed go; their directories stay (git prune-packed would remove
       // the empty ones, and every writer would then have to make them again).
       for (const oid of loose) unlinkIfThere(path.join(repo.objectsDir, oid.slice(0, 2), oid.slice(2)));
+      // This process's own journal was among them.
+      clearJournal(journalOf(repo.objectsDir));
     }
-    // Once packs pile up, --geometric rolls the smaller ones together, so their number stays logarithmic.
-    if (countPacks(repo) > MAX_PACKS) {
-      const res = runGit(['repack', '-d', '-q', '--geometric=2'], { cwd: repo.cwd, allowFailure: true });
-      if (res.status !== 0 && /geometric/.test(res.stderr))
-        runGit(['repack', '-d', '-q'], { cwd: repo.cwd, allowFailure: true });
-    }
+    rollPacks(repo);
     return true;
+  });
+}
+
+/** A process packs its own journal once it holds this many objects (about 128 events) or bytes. */
+const JOURNAL_OBJECTS = 512;
+const JOURNAL_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Packs the ledger objects this process wrote (its journal, git/objects.ts) once there are many, from
+ * memory: one pack written here, then their loose copies removed. A long-running writer (the MCP server,
+ * the library) so never starts `git pack-objects` for its own events. Returns whether it packed; a busy
+ * lock leaves the journal for the next append, and a journal that could not be packed for long is
+ * forgotten (its objects stay loose, for packIfMany). Never throws.
+ */
+export function packJournal(repo: Repo, lockDir: string): boolean {
+  const journal = journalOf(repo.objectsDir);
+  if (journal.objects.length < JOURNAL_OBJECTS && journal.bytes < JOURNAL_BYTES) return false;
+  const packed = withPackLock(lockDir, () => {
+    writePack(repo.objectsDir, journal.objects, repo.shared ?? null);
+    // Every object is in the pack now; a loose copy already gone (git gc) is fine.
+    for (const { oid } of journal.objects) unlinkIfThere(path.join(repo.objectsDir, oid.slice(0, 2), oid.slice(2)));
+    clearJournal(journal);
+    rollPacks(repo);
+    return true;
+  });
+  if (!packed && (journal.objects.length >= 4 * JOURNAL_OBJECTS || journal.bytes >= 4 * JOURNAL_BYTES))
+    clearJournal(journal);
+  return packed;
+}
+
+/** Removes the half-written packs of writers killed while packing their journal (see writePack). */
+function removeDeadPackScratch(repo: Repo): void {
+  const dir = path.join(repo.objectsDir, 'pack');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^tmp_handoff_(\d+)_/.exec(name);
+    if (m && !processAlive(Number(m[1]), null)) unlinkIfThere(path.join(dir, name));
+  }
+}
+
+/** Once packs pile up, --geometric rolls the smaller ones together, so their number stays logarithmic. */
+function rollPacks(repo: Repo): void {
+  if (countPacks(repo) <= MAX_PACKS) return;
+  const res = runGit(['repack', '-d', '-q', '--geometric=2'], { cwd: repo.cwd, allowFailure: true });
+  if (res.status !== 0 && /geometric/.test(res.stderr))
+    runGit(['repack', '-d', '-q'], { cwd: repo.cwd, allowFailure: true });
+}
+
+/**
+ * Runs `work` holding the pack lock (`lockDir/pack.lock`, holding its owner's pid; one packer at a time), or
+ * returns false when another process holds it. A lock whose owner is gone, or older than STALE_LOCK_MS
+ * (another host's, say), is taken over.
+ * A failure inside counts as not packed.
+ */
+function withPackLock(lockDir: string, work: () => boolean): boolean {
+  const lock = path.join(lockDir, 'pack.lock');
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    try {
+      // Taken over when its owner is gone (killed while packing) or it is old.
+      const owner = Number(fs.readFileSync(lock, 'utf8').trim());
+      const dead = Number.isInteger(owner) && owner > 0 && !processAlive(owner, null);
+      if (!dead && Date.now() - fs.statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
+      fs.rmSync(lock, { force: true });
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      return false;
+    }
+  }
+  try {
+    return work();
+  } catch {
+    return false;
   } finally {
     fs.rmSync(lock, { force: true });
   }

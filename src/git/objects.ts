@@ -90,15 +90,43 @@ function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer 
   return { oid: crypto.createHash('sha1').update(raw).digest('hex'), raw };
 }
 
+/**
+ * The ledger objects a process wrote as loose objects and has not packed yet, kept in memory so that it can
+ * pack them itself (git/maintenance.ts packJournal) without `git pack-objects` reading them back.
+ */
+export interface Journal {
+  objects: { oid: string; type: ObjectType; data: Buffer }[];
+  bytes: number;
+  seen: Set<string>;
+}
+
+const journals = new Map<string, Journal>();
+
+/** This process's journal for an object directory. */
+export function journalOf(objectsDir: string): Journal {
+  let j = journals.get(objectsDir);
+  if (!j) journals.set(objectsDir, (j = { objects: [], bytes: 0, seen: new Set() }));
+  return j;
+}
+
+/** Forgets what a journal holds (its objects were packed, or are left loose for packIfMany). */
+export function clearJournal(j: Journal): void {
+  j.objects = [];
+  j.bytes = 0;
+  j.seen.clear();
+}
+
 /** Writes loose objects into a repository's object directory. */
 export class ObjectWriter {
   /**
    * `shared`: core.sharedRepository as git reads it ('group', 'all', an octal mode, or null), so that
    * directories and objects handoff creates stay usable by the other users of a shared repository.
+   * `journal`: where to note each object written, for this process to pack them itself later.
    */
   constructor(
     private readonly objectsDir: string,
     private readonly shared: (() => string | null) | null = null,
+    private readonly journal: Journal | null = null,
   ) {}
 
   /**
@@ -120,6 +148,11 @@ export class ObjectWriter {
         fs.writeFileSync(tmp, deflated, { mode: 0o444 });
         // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
         fs.renameSync(tmp, file);
+        if (this.journal && !this.journal.seen.has(oid)) {
+          this.journal.seen.add(oid);
+          this.journal.objects.push({ oid, type, data });
+          this.journal.bytes += data.length;
+        }
         return oid;
       } catch (err) {
         fs.rmSync(tmp, { force: true });

@@ -3,7 +3,8 @@ import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
-import { packIfMany } from '../git/maintenance';
+import { packIfMany, packJournal } from '../git/maintenance';
+import { journalOf } from '../git/objects';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
@@ -58,12 +59,18 @@ export function appendEvent<E extends LedgerEvent>(
     id = draft.id ?? ctx.newId();
     const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare, {
       sign: configTrue(ctx.config().get('handoff.sign')?.at(-1)),
+      // A process that packs remembers what it wrote, to pack its own objects from memory.
+      journal: ctx.maintenance ? journalOf(ctx.repo.objectsDir) : null,
     });
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
     return { event: event as E, commit };
   });
-  // Outside the write lock: pack the loose objects once there are many (git/maintenance.ts).
-  if (ctx.maintenance) packIfMany(ctx.repo, ctx.dataDir);
+  // Outside the write lock: pack this process's objects, then anyone's loose ones, once there are many
+  // (git/maintenance.ts).
+  if (ctx.maintenance) {
+    packJournal(ctx.repo, ctx.dataDir);
+    packIfMany(ctx.repo, ctx.dataDir);
+  }
   return appended;
 }

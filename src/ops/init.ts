@@ -10,7 +10,7 @@
  * byte for byte; in a file edited since, only handoff's parts are removed and the user's edits stay; where
  * handoff's own part was edited, undo says so and changes nothing unless --force.
  */
-import { configAdd, configGet, configUnset } from '../git/config';
+import { configAdd, configGet, configGetAll, configUnset } from '../git/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
@@ -89,6 +89,8 @@ interface InitRecord {
   version: 2;
   files: FileRecord[];
   dirs: string[];
+  /** Set when init --sign turned handoff.sign on: the values it had before (undo puts them back). */
+  sign?: { previous: string[] };
 }
 
 const mcpEntry = (name: string, kind: AgentKind) => ({
@@ -605,12 +607,15 @@ export function init(
       'No gpg.ssh.allowedSignersFile is set: verify and sync can check that a signature is intact, not whose key made it. List the team\'s keys ("alice@example.com ssh-ed25519 AAAA...", a line each) in a file outside the repository and set git config gpg.ssh.allowedSignersFile to its absolute path.',
     );
   if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps, signing };
+  let signPrevious: string[] | null = null;
   if (signing && configGet(ctx.repo.cwd, 'handoff.sign') !== 'true') {
+    signPrevious = configGetAll(ctx.repo.cwd, 'handoff.sign');
     configUnset(ctx.repo.cwd, 'handoff.sign');
     configAdd(ctx.repo.cwd, 'handoff.sign', 'true');
   }
 
   const record = readRecord(recordPath(ctx.repo.gitDir));
+  if (signPrevious && !record.sign) record.sign = { previous: signPrevious };
   for (const r of results) {
     if (r.before === r.next && r.done.length === 0) continue;
     const abs = path.join(top, r.path);
@@ -814,12 +819,23 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
     }
   }
   fs.rmSync(own ? recordPath(ctx.repo.gitDir) : legacyPath(ctx), { force: true });
-  // The git hooks are shared by every worktree: they stay while another worktree is set up.
-  const hooks = otherWorktreesInitialised(ctx) ? null : uninstallHooks(ctx);
+  // The git hooks and handoff.sign are shared by every worktree: they stay while another worktree is set up.
+  const shared = otherWorktreesInitialised(ctx);
+  const hooks = shared ? null : uninstallHooks(ctx);
   const manualSteps = hooks
     ? []
     : [
         'The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).',
       ];
+  if (record.sign && !shared) {
+    // Put back what init --sign replaced, unless handoff.sign was changed since.
+    if (configGetAll(ctx.repo.cwd, 'handoff.sign').join('\n') === 'true') {
+      configUnset(ctx.repo.cwd, 'handoff.sign');
+      for (const v of record.sign.previous) configAdd(ctx.repo.cwd, 'handoff.sign', v);
+    } else
+      manualSteps.push(
+        'handoff.sign was changed after init --sign turned it on, so it stays as it is (git config --unset handoff.sign turns signing off).',
+      );
+  }
   return { dryRun: false, undo: true, agents: [], changes, hooks, manualSteps };
 }

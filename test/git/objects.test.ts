@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ObjectWriter, readObject } from '../../src/git/objects';
+import { ObjectWriter, clearJournal, journalOf, readObject } from '../../src/git/objects';
+import { writePack } from '../../src/git/pack-writer';
 import {
   compareAndSwapRef,
   lastWrittenRef,
@@ -42,6 +43,40 @@ describe('git plumbing written in-process', () => {
     expect(readObject(repo, `${commit}:a/x`)!.content.toString()).toBe('hello\n');
     compareAndSwapRef(repo, 'refs/handoff/test', commit, null);
     git(dir, 'fsck', '--strict', '--no-dangling');
+  });
+
+  it('writes a pack from memory that git verifies, reads and fsck accepts, once the loose copies are gone', () => {
+    const dir = makeRepo();
+    const repo = findRepo(dir);
+    const journal = journalOf(repo.objectsDir);
+    clearJournal(journal);
+    const w = new ObjectWriter(repo.objectsDir, null, journal);
+    // Sizes around the entry header's boundaries (4 bits, then 7 per byte), an empty blob, binary bytes.
+    const sizes = [0, 1, 15, 16, 127, 128, 2047, 2048, 300_000];
+    const blobs = sizes.map((n, i) => w.blob(Buffer.from(Array.from({ length: n }, (_, k) => (k * 7 + i) % 256))));
+    w.blob(Buffer.alloc(0)); // written twice: in the journal once
+    const tree = w.tree(blobs.map((oid, i) => ({ mode: '100644' as const, name: `f${i}`, oid })));
+    const ident = { name: 'a', email: 'a@handoff.invalid', when: 1_700_000_000 };
+    const commit = w.commit({ tree, parents: [], author: ident, committer: ident, message: 'packed\n' });
+    expect(journal.objects.map((o) => o.oid).sort()).toEqual([...new Set([...blobs, tree, commit])].sort());
+
+    const name = writePack(repo.objectsDir, journal.objects, null);
+    const idx = path.join(repo.objectsDir, 'pack', `${name}.idx`);
+    // verify-pack checks every entry against the index: offsets, CRCs, ids and both checksums.
+    const verified = spawnSync('git', ['verify-pack', '-v', idx], { cwd: dir, encoding: 'utf8' });
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(new RegExp(`^${commit} commit`, 'm'));
+    for (const o of journal.objects) fs.rmSync(path.join(repo.objectsDir, o.oid.slice(0, 2), o.oid.slice(2)));
+    expect(git(dir, 'cat-file', '-s', blobs.at(-1)!)).toBe('300000');
+    expect(
+      readObject(repo, blobs[3]!)!.content.equals(Buffer.from(Array.from({ length: 16 }, (_, k) => (k * 7 + 3) % 256))),
+    ).toBe(true);
+    expect(git(dir, 'cat-file', '-p', `${commit}^{tree}`).split('\n')).toHaveLength(sizes.length);
+    git(dir, 'update-ref', 'refs/handoff/test', commit);
+    const fsck = spawnSync('git', ['fsck', '--full', '--strict'], { cwd: dir, encoding: 'utf8' });
+    expect(fsck.status, fsck.stderr).toBe(0);
+    expect(git(dir, 'count-objects', '-v')).toMatch(/^in-pack: 11$/m);
+    clearJournal(journal);
   });
 
   it('compare-and-swap refuses a stale expected value and reads packed refs', () => {

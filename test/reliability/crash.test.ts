@@ -7,6 +7,7 @@ import { chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../hel
 import { stores, writer } from '../helpers/writers';
 import { appendToChain } from '../../src/git/ledger-format';
 import { findRepo } from '../../src/git/repo';
+import { packIfMany } from '../../src/git/maintenance';
 import { removeDeadMarks } from '../../src/git/refs';
 
 const dbFile = (repo: string) => path.join(commonDir(repo), 'handoff', 'ledger.db');
@@ -84,6 +85,17 @@ describe('kill -9 during sends', () => {
       }
     }
     expect(acked.length).toBeGreaterThan(10);
+    expectConsistent(repo, 'sink', acked);
+    // Writers pack their own objects from memory every 128 events: a kill mid-pack leaves at most a
+    // temporary file and the lock, which the next packing removes and takes over; what was packed is whole.
+    expect(spawnSync('git', ['fsck', '--strict'], { cwd: repo }).status).toBe(0);
+    const packDir = path.join(commonDir(repo), 'objects', 'pack');
+    fs.writeFileSync(path.join(packDir, 'tmp_handoff_999999_x.pack'), 'half');
+    // The pack lock of a packer killed with it held is taken over at once (not after 10 minutes).
+    fs.writeFileSync(path.join(commonDir(repo), 'handoff', 'pack.lock'), '999999');
+    expect(packIfMany(findRepo(repo), path.join(commonDir(repo), 'handoff'), true)).toBe(true);
+    expect(fs.readdirSync(packDir).filter((n) => n.startsWith('tmp_'))).toEqual([]);
+    expect(spawnSync('git', ['fsck', '--strict'], { cwd: repo }).status).toBe(0);
     expectConsistent(repo, 'sink', acked);
   });
 

@@ -134,6 +134,23 @@ describe('signed chains', () => {
     expect(ok(a, ['init', '--agent', 'codex', '--sign', '--json']).json.signing).toEqual({ key: key('alice') });
     ok(a, ['send', 'codex', 'signed by init', '--create'], { agent: 'lead' });
     expect(git(a, 'log', '-1', '--format=%G? %GS', chainRef(a))).toBe('G alice@example.com');
+    // Undo turns it off again: handoff.sign is gone, and the next send is unsigned.
+    ok(a, ['init', '--undo']);
+    expect(cli(a, ['send', 'codex', 'after undo'], { agent: 'lead' }).status).toBe(0);
+    expect(spawnSync('git', ['config', '--get-all', 'handoff.sign'], { cwd: a, env: cleanEnv() }).status).toBe(1);
+    expect(git(a, 'log', '-1', '--format=%G?', chainRef(a))).toBe('N');
+    // What init replaced comes back: an explicit "false" before init is "false" after undo.
+    git(a, 'config', 'handoff.sign', 'false');
+    ok(a, ['init', '--agent', 'codex', '--sign']);
+    expect(git(a, 'config', 'handoff.sign')).toBe('true');
+    ok(a, ['init', '--undo']);
+    expect(git(a, 'config', '--get-all', 'handoff.sign')).toBe('false');
+    // Changed after init: undo leaves it and says so.
+    ok(a, ['init', '--agent', 'codex', '--sign']);
+    git(a, 'config', '--add', 'handoff.sign', 'yes');
+    const undone = ok(a, ['init', '--undo', '--json']).json;
+    expect(undone.manualSteps.join('\n')).toMatch(/handoff.sign was changed after init --sign/);
+    expect(git(a, 'config', '--get-all', 'handoff.sign')).toBe('true\nyes');
   });
 
   it('with handoff.sign on and no usable key, send fails with sign_failed and writes nothing', () => {
