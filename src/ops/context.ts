@@ -86,7 +86,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
     repo,
-    cloneId: readOnly ? readCloneIdIfAny(dataDir) : readCloneId(dataDir),
+    cloneId: readOnly ? readCloneIdIfAny(dataDir) : ownCloneId(dataDir, warn),
     dataDir,
     db,
     env,
@@ -200,6 +200,67 @@ function readCloneId(dataDir: string, create = true): string {
     fs.rmSync(tmp, { force: true });
   }
   return read();
+}
+
+/**
+ * This clone's id, made anew when the repository is a copy of another (cp -r, a backup restored beside the
+ * original): two directories writing one chain would fork it, and the second's events would never reach
+ * the first. `clone-home` records the data directory an id belongs to (device and inode, then path). A
+ * data directory at another inode whose recorded home still exists, at its recorded inode and with the
+ * same id, is a copy; otherwise the repository was moved and keeps its id. The new id is derived from the
+ * old one and this directory, so processes that start in a fresh copy at once all choose the same.
+ */
+function ownCloneId(dataDir: string, warn: (m: string) => void): string {
+  const id = readCloneId(dataDir);
+  const homeFile = path.join(dataDir, 'clone-home');
+  const here = fs.statSync(dataDir);
+  const where = `${here.dev}:${here.ino}`;
+  const real = fs.realpathSync(dataDir);
+  let recorded: string[] = [];
+  try {
+    recorded = fs.readFileSync(homeFile, 'utf8').trim().split(' ');
+  } catch {
+    /* first use, or written by an older handoff */
+  }
+  const [recId, recWhere, ...rest] = recorded;
+  const recPath = rest.join(' ');
+  if (recId === id && recWhere === where && recPath === real) return id;
+  let copyOf: string | null = null;
+  if (recId === id && recWhere && recWhere !== where && recPath && recPath !== real) {
+    try {
+      const there = fs.statSync(recPath);
+      if (
+        `${there.dev}:${there.ino}` === recWhere &&
+        fs.readFileSync(path.join(recPath, 'clone-id'), 'utf8').trim() === id
+      )
+        copyOf = recPath;
+    } catch {
+      /* the recorded home is gone: this is it, moved */
+    }
+  }
+  let mine = id;
+  if (copyOf) {
+    const digest = crypto.createHash('sha256').update(`${id}\0${where}\0${real}`).digest();
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    mine = id.slice(0, 10) + Array.from(digest.subarray(0, 16), (b) => alphabet[b % 32]).join('');
+    writeAtomically(path.join(dataDir, 'clone-id'), `${mine}\n`);
+    warn(
+      `this repository is a copy of ${path.dirname(copyOf)} (it had the same clone id, ${id}); it now writes its own chain, ${mine}.`,
+    );
+  }
+  writeAtomically(homeFile, `${mine} ${where} ${real}\n`);
+  return mine;
+}
+
+/** Replaces a small file whole (a temporary file renamed over it). */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** HANDOFF_CLOCK_OFFSET_MS shifts this process's clock (tests of clock skew between clones use it). */

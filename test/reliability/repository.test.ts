@@ -173,3 +173,61 @@ describe('a shared repository', () => {
     expect(fs.statSync(refsDir).mode & 0o070).toBe(0o070);
   });
 });
+
+describe('a copied repository', () => {
+  const cloneId = (repo: string) => fs.readFileSync(path.join(repo, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+
+  it('cp -r: the copy writes its own chain, and both reach each other through sync; a moved repository keeps its id', async () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['sync', '--setup']);
+    ok(a, ['join'], { agent: 'codex' });
+    ok(a, ['send', 'codex', 'before the copy'], { agent: 'claude' });
+    const original = cloneId(a);
+    const copy = path.join(tmpDir(), 'copy');
+    fs.cpSync(a, copy, { recursive: true });
+    // Four processes start in the fresh copy at once: all settle on one new id.
+    const sends = await Promise.all(
+      [0, 1, 2, 3].map(
+        (i) =>
+          new Promise<number>((resolve) => {
+            const p = spawn(process.execPath, [BIN, 'send', 'codex', `from the copy ${i}`], {
+              cwd: copy,
+              env: cleanEnv({ HANDOFF_AGENT: 'gemini' }),
+              stdio: 'ignore',
+            });
+            p.on('exit', (code) => resolve(code ?? 1));
+          }),
+      ),
+    );
+    expect(sends).toEqual([0, 0, 0, 0]);
+    const mine = cloneId(copy);
+    expect(mine).not.toBe(original);
+    expect(mine.slice(0, 10)).toBe(original.slice(0, 10));
+    const chains = (repo: string) =>
+      git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/').split('\n');
+    expect(chains(copy).sort()).toEqual([`refs/handoff/chains/${mine}`, `refs/handoff/chains/${original}`].sort());
+    // The original keeps its id and writes on.
+    ok(a, ['send', 'codex', 'after the copy'], { agent: 'claude' });
+    expect(cloneId(a)).toBe(original);
+    // Both sync through the remote: each has every message, and verify is clean on both.
+    ok(copy, ['sync']);
+    ok(a, ['sync']);
+    ok(copy, ['sync']);
+    const bodies = (repo: string) =>
+      ok(repo, ['inbox', '--all', '--json'], { agent: 'codex' })
+        .json.messages.map((m: { body: string }) => m.body)
+        .sort();
+    const all = ['after the copy', 'before the copy', ...[0, 1, 2, 3].map((i) => `from the copy ${i}`)].sort();
+    expect(bodies(a)).toEqual(all);
+    expect(bodies(copy)).toEqual(all);
+    for (const repo of [a, copy]) expect(cli(repo, ['verify']).status).toBe(0);
+
+    // Moving a repository is not copying it: the id stays (also across a rename of its directory).
+    const moved = path.join(tmpDir(), 'moved');
+    fs.renameSync(copy, moved);
+    ok(moved, ['send', 'codex', 'after the move'], { agent: 'gemini' });
+    expect(cloneId(moved)).toBe(mine);
+    expect(chains(moved)).toHaveLength(2);
+  });
+});
