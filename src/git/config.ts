@@ -18,6 +18,20 @@ export function configGetAll(cwd: string, key: string): string[] {
     .filter(Boolean);
 }
 
+/** Every (key, value) whose key matches `regexp` (git's extended regexp on the lower-cased key), in order. */
+export function configEntries(cwd: string, regexp: string): [string, string][] {
+  const res = runGit(['config', '-z', '--get-regexp', regexp], { cwd, allowFailure: true });
+  if (res.status !== 0) return [];
+  return res.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean)
+    .map((item) => {
+      const nl = item.indexOf('\n');
+      return nl < 0 ? [item, ''] : [item.slice(0, nl), item.slice(nl + 1)];
+    });
+}
+
 /** Adds a value to `key` (multi-valued keys keep the others). */
 export function configAdd(cwd: string, key: string, value: string): void {
   runGit(['config', '--add', key, value], { cwd });

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
+import { processAlive } from '../core/proc';
 import { findRepo, type Repo } from '../git/repo';
+import { configAdd, configEntries, configUnset } from '../git/config';
 import { configMatchingCached } from '../git/config-cache';
 import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
@@ -86,7 +88,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {
     repo,
-    cloneId: readOnly ? readCloneIdIfAny(dataDir) : ownCloneId(dataDir, warn),
+    cloneId: readOnly ? readCloneIdIfAny(dataDir) : ownCloneId(repo, dataDir, warn),
     dataDir,
     db,
     env,
@@ -210,46 +212,85 @@ function readCloneId(dataDir: string, create = true): string {
  * same id, is a copy; otherwise the repository was moved and keeps its id. The new id is derived from the
  * old one and this directory, so processes that start in a fresh copy at once all choose the same.
  */
-function ownCloneId(dataDir: string, warn: (m: string) => void): string {
+function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): string {
+  const known = homeOf(dataDir);
+  if (known.recorded === `${known.id} ${known.where} ${known.real}`) return known.id;
+  // First use, a move or a copy: decided by one process at a time, on what the files say under the lock.
+  return withCloneLock(dataDir, () => {
+    const { id, where, real, recorded } = homeOf(dataDir);
+    const [recId, recWhere, ...rest] = recorded.split(' ');
+    const recPath = rest.join(' ');
+    let copyOf: string | null = null;
+    if (recId === id && recWhere && recWhere !== where && recPath && recPath !== real) {
+      try {
+        const there = fs.statSync(recPath);
+        if (
+          `${there.dev}:${there.ino}` === recWhere &&
+          fs.readFileSync(path.join(recPath, 'clone-id'), 'utf8').trim() === id
+        )
+          copyOf = recPath;
+      } catch {
+        /* the recorded home is gone: this is it, moved */
+      }
+    }
+    let mine = id;
+    if (copyOf) {
+      const digest = crypto.createHash('sha256').update(`${id}\0${where}\0${real}`).digest();
+      const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+      mine = id.slice(0, 10) + Array.from(digest.subarray(0, 16), (b) => alphabet[b % 32]).join('');
+      // `sync --setup` named the old id in the copy's refspecs: they now name the copy's own chain.
+      for (const [key, value] of configEntries(repo.cwd, '^remote\\..*\\.(push|fetch|handoffsetup)$')) {
+        if (!value.includes(`chains/${id}`)) continue;
+        configUnset(repo.cwd, key, value);
+        configAdd(repo.cwd, key, value.split(`chains/${id}`).join(`chains/${mine}`));
+      }
+      writeAtomically(path.join(dataDir, 'clone-id'), `${mine}\n`);
+      warn(
+        `this repository is a copy of ${path.dirname(copyOf)} (it had the same clone id, ${id}); it now writes its own chain, ${mine}.`,
+      );
+    }
+    writeAtomically(path.join(dataDir, 'clone-home'), `${mine} ${where} ${real}\n`);
+    return mine;
+  });
+}
+
+/** The clone id, where its data directory is now (device:inode, real path), and what clone-home says. */
+function homeOf(dataDir: string): { id: string; where: string; real: string; recorded: string } {
   const id = readCloneId(dataDir);
-  const homeFile = path.join(dataDir, 'clone-home');
   const here = fs.statSync(dataDir);
-  const where = `${here.dev}:${here.ino}`;
-  const real = fs.realpathSync(dataDir);
-  let recorded: string[] = [];
+  let recorded = '';
   try {
-    recorded = fs.readFileSync(homeFile, 'utf8').trim().split(' ');
+    recorded = fs.readFileSync(path.join(dataDir, 'clone-home'), 'utf8').trim();
   } catch {
     /* first use, or written by an older handoff */
   }
-  const [recId, recWhere, ...rest] = recorded;
-  const recPath = rest.join(' ');
-  if (recId === id && recWhere === where && recPath === real) return id;
-  let copyOf: string | null = null;
-  if (recId === id && recWhere && recWhere !== where && recPath && recPath !== real) {
+  return { id, where: `${here.dev}:${here.ino}`, real: fs.realpathSync(dataDir), recorded };
+}
+
+/** Runs `work` holding `clone-id.lock` (waiting up to 10 s for another process; a dead holder's is taken). */
+function withCloneLock<T>(dataDir: string, work: () => T): T {
+  const lock = path.join(dataDir, 'clone-id.lock');
+  for (let attempt = 0; ; attempt++) {
     try {
-      const there = fs.statSync(recPath);
-      if (
-        `${there.dev}:${there.ino}` === recWhere &&
-        fs.readFileSync(path.join(recPath, 'clone-id'), 'utf8').trim() === id
-      )
-        copyOf = recPath;
-    } catch {
-      /* the recorded home is gone: this is it, moved */
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(lock, 'utf8').trim());
+      } catch {
+        continue; // released meanwhile
+      }
+      if ((owner > 0 && !processAlive(owner, null)) || attempt >= 200) fs.rmSync(lock, { force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     }
   }
-  let mine = id;
-  if (copyOf) {
-    const digest = crypto.createHash('sha256').update(`${id}\0${where}\0${real}`).digest();
-    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-    mine = id.slice(0, 10) + Array.from(digest.subarray(0, 16), (b) => alphabet[b % 32]).join('');
-    writeAtomically(path.join(dataDir, 'clone-id'), `${mine}\n`);
-    warn(
-      `this repository is a copy of ${path.dirname(copyOf)} (it had the same clone id, ${id}); it now writes its own chain, ${mine}.`,
-    );
+  try {
+    return work();
+  } finally {
+    fs.rmSync(lock, { force: true });
   }
-  writeAtomically(homeFile, `${mine} ${where} ${real}\n`);
-  return mine;
 }
 
 /** Replaces a small file whole (a temporary file renamed over it). */

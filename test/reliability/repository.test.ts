@@ -210,6 +210,16 @@ describe('a copied repository', () => {
     // The original keeps its id and writes on.
     ok(a, ['send', 'codex', 'after the copy'], { agent: 'claude' });
     expect(cloneId(a)).toBe(original);
+    // sync --setup's refspecs name the copy's chain now: a plain git push from the copy pushes its own chain
+    // (the original's moved on meanwhile; pushing the copy's stale view of it would be refused).
+    ok(a, ['sync']);
+    const pushes = git(copy, 'config', '--get-all', 'remote.origin.push');
+    expect(pushes).toContain(`chains/${mine}`);
+    expect(pushes).not.toContain(`chains/${original}`);
+    git(copy, 'push', '-q');
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', `refs/handoff/chains/${mine}`)).toBe(
+      `refs/handoff/chains/${mine}`,
+    );
     // Both sync through the remote: each has every message, and verify is clean on both.
     ok(copy, ['sync']);
     ok(a, ['sync']);
