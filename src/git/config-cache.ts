@@ -121,7 +121,8 @@ function cacheable(sigs: Map<string, string>): boolean {
     } catch {
       return false;
     }
-    if (/^[ \t]*\[[ \t]*include/im.test(text)) return false;
+    // Anywhere, not only at a line's start: git also takes a section header after a BOM or another header.
+    if (/\[[ \t]*include/i.test(text)) return false;
   }
   return true;
 }

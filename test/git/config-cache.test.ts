@@ -90,6 +90,32 @@ describe('the config cache', () => {
     // The included file changes: the next read sees it, since nothing was cached.
     fs.writeFileSync(extra, '[handoff]\n\tloopGuard = 7\n');
     expect(read(s)['handoff.loopguard']).toEqual(['7']);
+
+    // An include git finds where a line-start check would not: after a BOM, after another header on the
+    // same line, pointing at a file that does not exist yet.
+    const later = path.join(tmpDir(), 'later.gitconfig');
+    git(s.dir, 'config', '--unset-all', 'include.path');
+    const global = path.join(process.env.HOME!, '.gitconfig');
+    const saved = fs.readFileSync(global, 'utf8');
+    for (const text of [
+      `\ufeff[include]\n\tpath = ${later}\n${saved}`,
+      `${saved}[core] [include]\n\tpath = ${later}\n`,
+    ]) {
+      try {
+        fs.writeFileSync(global, text);
+        age(global);
+        age(s.local);
+        fs.rmSync(s.cache, { force: true });
+        expect(read(s)['handoff.maxbodybytes']).toBeUndefined();
+        expect(read(s)['user.name']).toEqual(['Test Human']);
+        expect(fs.existsSync(s.cache)).toBe(false);
+        fs.writeFileSync(later, '[handoff]\n\tmaxBodyBytes = 10\n');
+        expect(read(s)['handoff.maxbodybytes']).toEqual(['10']);
+      } finally {
+        fs.writeFileSync(global, saved);
+        fs.rmSync(later, { force: true });
+      }
+    }
   });
 
   it('asks git every time when settings come from the environment (git -c), and keys the cache by the files chosen', () => {
