@@ -205,12 +205,14 @@ function readCloneId(dataDir: string, create = true): string {
 }
 
 /**
- * This clone's id, made anew when the repository is a copy of another (cp -r, a backup restored beside the
- * original): two directories writing one chain would fork it, and the second's events would never reach
- * the first. `clone-home` records the data directory an id belongs to (device and inode, then path). A
- * data directory at another inode whose recorded home still exists, at its recorded inode and with the
- * same id, is a copy; otherwise the repository was moved and keeps its id. The new id is derived from the
- * old one and this directory, so processes that start in a fresh copy at once all choose the same.
+ * This clone's id, made anew when the repository is a copy of another (cp -r, a backup restored): two
+ * directories writing one chain would fork it, and one's events would never reach the other.
+ * `clone-home` records the data directory an id belongs to (its inode, then its path). A data directory at
+ * another inode is not the one the id was made for, so it takes a new id (even when the original is gone,
+ * or was moved away and the copy put in its place: those cannot be told from a live copy). A move keeps
+ * the inode, and the id. The chain it had stays, is read like any other, and sync pushes it as a
+ * fast-forward (`clone-previous`), so nothing written before the copy is stranded. The new id is derived
+ * from the old one and this directory, so processes that start in a fresh copy at once all choose the same.
  */
 function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): string {
   const known = homeOf(dataDir);
@@ -218,23 +220,9 @@ function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): str
   // First use, a move or a copy: decided by one process at a time, on what the files say under the lock.
   return withCloneLock(dataDir, () => {
     const { id, where, real, recorded } = homeOf(dataDir);
-    const [recId, recWhere, ...rest] = recorded.split(' ');
-    const recPath = rest.join(' ');
-    let copyOf: string | null = null;
-    if (recId === id && recWhere && recWhere !== where && recPath && recPath !== real) {
-      try {
-        const there = fs.statSync(recPath);
-        if (
-          `${there.dev}:${there.ino}` === recWhere &&
-          fs.readFileSync(path.join(recPath, 'clone-id'), 'utf8').trim() === id
-        )
-          copyOf = recPath;
-      } catch {
-        /* the recorded home is gone: this is it, moved */
-      }
-    }
+    const [recId, recWhere] = recorded.split(' ');
     let mine = id;
-    if (copyOf) {
+    if (recId === id && recWhere && recWhere.split(':').at(-1) !== where) {
       const digest = crypto.createHash('sha256').update(`${id}\0${where}\0${real}`).digest();
       const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
       mine = id.slice(0, 10) + Array.from(digest.subarray(0, 16), (b) => alphabet[b % 32]).join('');
@@ -244,9 +232,10 @@ function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): str
         configUnset(repo.cwd, key, value);
         configAdd(repo.cwd, key, value.split(`chains/${id}`).join(`chains/${mine}`));
       }
+      if (!previousCloneIds(dataDir).includes(id)) fs.appendFileSync(path.join(dataDir, 'clone-previous'), `${id}\n`);
       writeAtomically(path.join(dataDir, 'clone-id'), `${mine}\n`);
       warn(
-        `this repository is a copy of ${path.dirname(copyOf)} (it had the same clone id, ${id}); it now writes its own chain, ${mine}.`,
+        `this repository's .git was copied or restored from another directory (clone id ${id} belongs to that one); it now writes its own chain, ${mine}. The chain it had is kept, and sync pushes it too.`,
       );
     }
     writeAtomically(path.join(dataDir, 'clone-home'), `${mine} ${where} ${real}\n`);
@@ -254,7 +243,19 @@ function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): str
   });
 }
 
-/** The clone id, where its data directory is now (device:inode, real path), and what clone-home says. */
+/** The ids this clone had before it found itself a copy (their chains are pushed by sync as fast-forwards). */
+export function previousCloneIds(dataDir: string): string[] {
+  try {
+    return fs
+      .readFileSync(path.join(dataDir, 'clone-previous'), 'utf8')
+      .split('\n')
+      .filter((l) => CLONE_ID.test(l));
+  } catch {
+    return [];
+  }
+}
+
+/** The clone id, where its data directory is now (inode, real path), and what clone-home says. */
 function homeOf(dataDir: string): { id: string; where: string; real: string; recorded: string } {
   const id = readCloneId(dataDir);
   const here = fs.statSync(dataDir);
@@ -264,7 +265,8 @@ function homeOf(dataDir: string): { id: string; where: string; real: string; rec
   } catch {
     /* first use, or written by an older handoff */
   }
-  return { id, where: `${here.dev}:${here.ino}`, real: fs.realpathSync(dataDir), recorded };
+  // The inode alone: a network file system shows one directory on two devices to two machines.
+  return { id, where: String(here.ino), real: fs.realpathSync(dataDir), recorded };
 }
 
 /** Runs `work` holding `clone-id.lock` (waiting up to 10 s for another process; a dead holder's is taken). */

@@ -13,7 +13,7 @@ import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/ev
 import { processAlive } from '../core/proc';
 import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
-import { requireWritable, type Context } from './context';
+import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue } from '../core/text';
@@ -409,6 +409,18 @@ async function pushOwnChain(
     }
     result.pushed = { chain: ctx.cloneId, tip: own };
   }
+  // The chain this clone wrote before it found itself a copy (context.ts ownCloneId): pushed only as a
+  // fast-forward, so what was written before the copy reaches the remote even when the original is gone.
+  // Refused means the remote holds more of it (the original moved on): nothing to do.
+  const local = readRefs(ctx.repo, CHAIN_PREFIX);
+  const previous = previousCloneIds(ctx.dataDir).filter((id) => id !== ctx.cloneId && local.has(chainRef(id)));
+  if (previous.length)
+    await pushRefspecs(
+      cwd,
+      remote,
+      previous.map((id) => `${chainRef(id)}:${prefix}chains/${id}`),
+      { onProgress: progress },
+    );
 }
 
 const SETUP_MARK = 'handoffSetup';

@@ -240,4 +240,55 @@ describe('a copied repository', () => {
     expect(cloneId(moved)).toBe(mine);
     expect(chains(moved)).toHaveLength(2);
   });
+
+  it('a copy put where the original was, and a copy whose original moved before its first command, get their own ids', () => {
+    const ids = (dirs: string[]) => {
+      for (const d of dirs) ok(d, ['send', 'codex', `from ${path.basename(d)}`], { agent: 'claude' });
+      return dirs.map(cloneId);
+    };
+    // The original moves away and a copy takes its place.
+    const base = tmpDir();
+    const orig = path.join(base, 'orig');
+    fs.mkdirSync(orig);
+    git(orig, 'init', '-q', '-b', 'main');
+    ok(orig, ['join'], { agent: 'codex' });
+    const first = cloneId(orig);
+    fs.renameSync(orig, path.join(base, 'orig.bak'));
+    fs.cpSync(path.join(base, 'orig.bak'), orig, { recursive: true });
+    const [inPlace, movedAway] = ids([orig, path.join(base, 'orig.bak')]);
+    expect(movedAway).toBe(first);
+    expect(inPlace).not.toBe(first);
+    // Copied, then the original renamed before the copy ran anything.
+    const f = path.join(base, 'f');
+    fs.cpSync(path.join(base, 'orig.bak'), f, { recursive: true });
+    fs.renameSync(path.join(base, 'orig.bak'), path.join(base, 'main'));
+    const [copied, renamed] = ids([f, path.join(base, 'main')]);
+    expect(renamed).toBe(first);
+    expect(new Set([copied, inPlace, first]).size).toBe(3);
+  });
+
+  it('a backup restored after the original was deleted: what the original had not pushed still reaches the remote', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['sync', '--setup']);
+    ok(a, ['join'], { agent: 'codex' });
+    ok(a, ['send', 'codex', 'pushed before'], { agent: 'claude' });
+    ok(a, ['sync']);
+    ok(a, ['send', 'codex', 'never pushed by the original'], { agent: 'claude' });
+    const backup = path.join(tmpDir(), 'backup');
+    fs.cpSync(a, backup, { recursive: true });
+    fs.rmSync(a, { recursive: true, force: true });
+    fs.renameSync(backup, a);
+    const restored = cli(a, ['send', 'codex', 'after the restore'], { agent: 'claude' });
+    expect(restored.status).toBe(0);
+    expect(restored.stderr).toMatch(/copied or restored/);
+    ok(a, ['sync']);
+    const fresh = t.clone('fresh');
+    ok(fresh, ['sync']);
+    const bodies = ok(fresh, ['inbox', '--all', '--json'], { agent: 'codex' })
+      .json.messages.map((m: { body: string }) => m.body)
+      .sort();
+    expect(bodies).toEqual(['after the restore', 'never pushed by the original', 'pushed before']);
+    expect(cli(fresh, ['verify']).status).toBe(0);
+  });
 });
