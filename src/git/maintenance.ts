@@ -176,7 +176,7 @@ export function countPacks(repo: Repo): number {
   }
 }
 
-/** Every loose object's id. */
+/** Every loose object's id; on the way, removes the temporary object files of writers that died. */
 function listLooseObjects(repo: Repo): string[] {
   const out: string[] = [];
   for (let i = 0; i < 256; i++) {
@@ -187,7 +187,12 @@ function listLooseObjects(repo: Repo): string[] {
     } catch {
       continue;
     }
-    for (const n of names) if (/^[0-9a-f]{38}$/.test(n)) out.push(dir + n);
+    for (const n of names) {
+      if (/^[0-9a-f]{38}$/.test(n)) out.push(dir + n);
+      // The temporary file of a writer killed mid-object (git counts it as garbage).
+      const tmp = /^tmp_obj_handoff_(\d+)_/.exec(n);
+      if (tmp && !processAlive(Number(tmp[1]), null)) unlinkIfThere(path.join(repo.objectsDir, dir, n));
+    }
   }
   return out;
 }

@@ -91,10 +91,14 @@ describe('kill -9 during sends', () => {
     expect(spawnSync('git', ['fsck', '--strict'], { cwd: repo }).status).toBe(0);
     const packDir = path.join(commonDir(repo), 'objects', 'pack');
     fs.writeFileSync(path.join(packDir, 'tmp_handoff_999999_x.pack'), 'half');
+    const looseTmp = path.join(commonDir(repo), 'objects', 'ab', 'tmp_obj_handoff_999999_x');
+    fs.mkdirSync(path.dirname(looseTmp), { recursive: true });
+    fs.writeFileSync(looseTmp, 'half');
     // The pack lock of a packer killed with it held is taken over at once (not after 10 minutes).
     fs.writeFileSync(path.join(commonDir(repo), 'handoff', 'pack.lock'), '999999');
     expect(packIfMany(findRepo(repo), path.join(commonDir(repo), 'handoff'), true)).toBe(true);
     expect(fs.readdirSync(packDir).filter((n) => n.startsWith('tmp_'))).toEqual([]);
+    expect(fs.existsSync(looseTmp)).toBe(false);
     expect(spawnSync('git', ['fsck', '--strict'], { cwd: repo }).status).toBe(0);
     expectConsistent(repo, 'sink', acked);
   });
