@@ -168,9 +168,16 @@ function ownMark(scratch: string): string {
 
 /**
  * Removes the scratch files of processes that no longer run (killed before their exit could remove them):
- * lock marks, and ref values written but not yet renamed into place.
+ * lock marks, ref values written but not yet renamed into place, and chain ref locks a killed writer held
+ * (git gc would otherwise say it cannot lock those refs).
  */
 export function removeDeadMarks(commonDir: string): void {
+  const chains = path.join(commonDir, 'refs', 'handoff', 'chains');
+  try {
+    for (const name of fs.readdirSync(chains)) if (name.endsWith('.lock')) removeIfOwnerGone(path.join(chains, name));
+  } catch {
+    /* no chains yet */
+  }
   const scratch = path.join(commonDir, 'handoff');
   let names: string[];
   try {

@@ -66,8 +66,18 @@ describe('kill -9 during sends', () => {
     const scratch = path.join(commonDir(repo), 'handoff');
     const left = () => fs.readdirSync(scratch).filter((n) => /^ref-(lock|value)-/.test(n));
     expect(left().length).toBeLessThanOrEqual(killed);
+    // A chain ref lock a killed writer held (made here as a killed send leaves it: its mark, linked).
+    const chains = path.join(commonDir(repo), 'refs', 'handoff', 'chains');
+    const deadLock = path.join(chains, `${fs.readdirSync(chains)[0]}.lock`);
+    fs.writeFileSync(deadLock, 'handoff-owner 999999 -\n');
+    const foreign = path.join(chains, 'NOT-HANDOFFS.lock');
+    fs.writeFileSync(foreign, 'someone else\n');
     removeDeadMarks(commonDir(repo));
     expect(left()).toEqual([]);
+    expect(fs.existsSync(deadLock)).toBe(false);
+    // A lock handoff did not make is git's or another tool's: left alone.
+    expect(fs.existsSync(foreign)).toBe(true);
+    fs.rmSync(foreign);
   });
 
   it('a long-lived writer killed mid-stream loses no acknowledged message (5 times)', async () => {
