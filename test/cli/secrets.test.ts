@@ -11,9 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { chainEvents, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 // Made up here, in the shapes the providers use (secretlint ignores the documented EXAMPLE keys).
-// Letters and digits only: secretlint's rule wants a word boundary after the key, which a key ending in
-// '/' or '+' (base64 does, 1 time in 32) would not have.
-const AWS_SECRET = `aws_secret_access_key = ${crypto.randomBytes(30).toString('base64').replace(/[+/]/g, 'x')}`;
+const AWS_SECRET = `aws_secret_access_key = ${crypto.randomBytes(30).toString('base64')}`;
 const GITHUB = `ghp_${'wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx'}`;
 
 /** Everything a send could change: every ref, and the ledger's events and messages. */
@@ -58,6 +56,19 @@ describe('secrets', () => {
     expect(redacted.notices).toEqual(['1 secret(s) replaced by markers: AWSSecretAccessKey in the body:2.']);
     const red = redacted.message;
     expect(red.body).toBe('deploy notes\nuse aws_secret_access_key = [REDACTED AWSSecretAccessKey]\nthanks');
+    // A key ending in '/' or '+' (one base64 key in 32) has no word boundary after it, which secretlint's
+    // rule wants: it is refused all the same, and redacted whole.
+    for (const last of ['/', '+']) {
+      const key = `${crypto.randomBytes(30).toString('base64').slice(0, 39).replace(/[+/]/g, 'x')}${last}`;
+      const body = `deploy notes\nuse aws_secret_access_key = ${key}\nthanks`;
+      const refused = cli(repo, ['send', 'codex', body, '--json'], { agent: 'lead' });
+      expect(refused.status).toBe(2);
+      expect(JSON.parse(refused.stdout).error.details.found).toEqual([
+        { kind: 'AWSSecretAccessKey', where: 'body', line: 2 },
+      ]);
+      const hidden = ok(repo, ['send', 'codex', body, '--redact', '--json'], { agent: 'lead' }).json.message.body;
+      expect(hidden).toBe('deploy notes\nuse aws_secret_access_key = [REDACTED AWSSecretAccessKey]\nthanks');
+    }
     const afterRedact = state(repo);
     // An AWS access key id alone is refused as well; AWS's documented example id is not.
     const id = cli(repo, ['send', 'codex', 'creds: AKIAQYLPMN5HHHFPZAM2', '--json'], { agent: 'lead' });
