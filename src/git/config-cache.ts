@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/files';
 import { runGit } from './exec';
 import type { Repo } from './repo';
 
@@ -144,13 +145,11 @@ function readCache(file: string, key: string): Map<string, string[]> | null {
   return data.values.every(ok) ? new Map(data.values) : null;
 }
 
-/** Written whole (a temporary file renamed into place); a cache that cannot be written is skipped. */
+/** Written whole; a cache that cannot be written is skipped. */
 function writeCache(file: string, data: CacheFile): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify(data));
   } catch {
-    fs.rmSync(tmp, { force: true });
+    /* a read-only data directory: git is asked next time too */
   }
 }

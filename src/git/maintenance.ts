@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { tryPidLock } from '../core/files';
 import { processAlive } from '../core/proc';
 import { runGit } from './exec';
 import { clearJournal, journalOf, unlinkIfThere } from './objects';
@@ -124,20 +125,7 @@ function rollPacks(repo: Repo): void {
  */
 function withPackLock(lockDir: string, work: () => boolean): boolean {
   const lock = path.join(lockDir, 'pack.lock');
-  try {
-    fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-  } catch {
-    try {
-      // Taken over when its owner is gone (killed while packing) or it is old.
-      const owner = Number(fs.readFileSync(lock, 'utf8').trim());
-      const dead = Number.isInteger(owner) && owner > 0 && !processAlive(owner, null);
-      if (!dead && Date.now() - fs.statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
-      fs.rmSync(lock, { force: true });
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    } catch {
-      return false;
-    }
-  }
+  if (!tryPidLock(lock, STALE_LOCK_MS)) return false;
   try {
     return work();
   } catch {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { HandoffError } from '../core/errors';
+import { writeFileAtomic } from '../core/files';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -154,9 +155,7 @@ export function deferIndexes(db: Db, file: string, names: string[]): string[] {
         { sql: string | null } | undefined;
       if (row?.sql) sql.push(row.sql.replace(/^CREATE INDEX /i, 'CREATE INDEX IF NOT EXISTS '));
     }
-    const tmp = `${deferredFile(file)}.${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(sql), { mode: 0o600 });
-    fs.renameSync(tmp, deferredFile(file));
+    writeFileAtomic(deferredFile(file), JSON.stringify(sql));
     for (const name of names) db.exec(`DROP INDEX IF EXISTS "${name.replace(/"/g, '')}"`);
     return sql;
   });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
-import { processAlive } from '../core/proc';
+import { tryPidLock, writeFileAtomic } from '../core/files';
 import { findRepo, type Repo } from '../git/repo';
 import { configAdd, configEntries, configUnset } from '../git/config';
 import { configMatchingCached } from '../git/config-cache';
@@ -233,12 +233,12 @@ function ownCloneId(repo: Repo, dataDir: string, warn: (m: string) => void): str
         configAdd(repo.cwd, key, value.split(`chains/${id}`).join(`chains/${mine}`));
       }
       if (!previousCloneIds(dataDir).includes(id)) fs.appendFileSync(path.join(dataDir, 'clone-previous'), `${id}\n`);
-      writeAtomically(path.join(dataDir, 'clone-id'), `${mine}\n`);
+      writeFileAtomic(path.join(dataDir, 'clone-id'), `${mine}\n`);
       warn(
         `this repository's .git was copied or restored from another directory (clone id ${id} belongs to that one); it now writes its own chain, ${mine}. The chain it had is kept, and sync pushes it too.`,
       );
     }
-    writeAtomically(path.join(dataDir, 'clone-home'), `${mine} ${where} ${real}\n`);
+    writeFileAtomic(path.join(dataDir, 'clone-home'), `${mine} ${where} ${real}\n`);
     return mine;
   });
 }
@@ -266,43 +266,17 @@ function homeOf(dataDir: string): { id: string; where: string; real: string; rec
     /* first use, or written by an older handoff */
   }
   // The inode alone: a network file system shows one directory on two devices to two machines.
-  return { id, where: String(here.ino), real: fs.realpathSync(dataDir), recorded };
+  return { id, where: String(here.ino), real: fs.realpathSync.native(dataDir), recorded };
 }
 
-/** Runs `work` holding `clone-id.lock` (waiting up to 10 s for another process; a dead holder's is taken). */
+/** Runs `work` holding `clone-id.lock` (waiting for another process; a dead holder's, or one 10 s old, is taken). */
 function withCloneLock<T>(dataDir: string, work: () => T): T {
   const lock = path.join(dataDir, 'clone-id.lock');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let owner = 0;
-      try {
-        owner = Number(fs.readFileSync(lock, 'utf8').trim());
-      } catch {
-        continue; // released meanwhile
-      }
-      if ((owner > 0 && !processAlive(owner, null)) || attempt >= 200) fs.rmSync(lock, { force: true });
-      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
-  }
+  while (!tryPidLock(lock, 10_000)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   try {
     return work();
   } finally {
     fs.rmSync(lock, { force: true });
-  }
-}
-
-/** Replaces a small file whole (a temporary file renamed over it). */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
-  try {
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
-    fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
   }
 }
 

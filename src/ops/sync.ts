@@ -372,7 +372,10 @@ async function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson, 
       result.refused.push({ chain: r.chain, reason: 'rewritten since it was indexed' });
 }
 
-/** Pushes this clone's chain (a fast-forward: only this clone writes it), retrying a lost race on the remote's lock. */
+/**
+ * Pushes this clone's chain (a fast-forward: only this clone writes it), retrying a lost race on the
+ * remote's lock, and the chains of the ids it had before it found itself a copy.
+ */
 async function pushOwnChain(
   ctx: Context,
   to: { remote: string; prefix: string; progress?: (text: string) => void },
@@ -380,7 +383,8 @@ async function pushOwnChain(
 ): Promise<void> {
   const { remote, prefix, progress } = to;
   const cwd = ctx.repo.cwd;
-  const own = readRefs(ctx.repo, CHAIN_PREFIX).get(chainRef(ctx.cloneId));
+  const local = readRefs(ctx.repo, CHAIN_PREFIX);
+  const own = local.get(chainRef(ctx.cloneId));
   if (own) {
     const push = () =>
       pushRefspecs(cwd, remote, [`${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`], { onProgress: progress });
@@ -412,7 +416,6 @@ async function pushOwnChain(
   // The chain this clone wrote before it found itself a copy (context.ts ownCloneId): pushed only as a
   // fast-forward, so what was written before the copy reaches the remote even when the original is gone.
   // Refused means the remote holds more of it (the original moved on): nothing to do.
-  const local = readRefs(ctx.repo, CHAIN_PREFIX);
   const previous = previousCloneIds(ctx.dataDir).filter((id) => id !== ctx.cloneId && local.has(chainRef(id)));
   if (previous.length)
     await pushRefspecs(

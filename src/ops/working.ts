@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { validateAgentName } from '../core/names';
+import { writeFileAtomic } from '../core/files';
 import { isEventId } from '../core/events';
 import type { Context } from './context';
 import type { Link } from '../json/types';
@@ -49,9 +50,7 @@ export function setWorkingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: strin
     if (RANK[current.mode] > RANK[next.mode]) return;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, next.mode === 'none' ? 'none\nexplicit\n' : `${next.message}\n${next.mode}\n`);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, next.mode === 'none' ? 'none\nexplicit\n' : `${next.message}\n${next.mode}\n`, 0o644);
 }
 
 /** Forgets an explicit choice: back to "the newest message read". */
