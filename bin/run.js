@@ -13,6 +13,45 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const root = path.join(__dirname, '..');
+// send/reply --attach-diff: the snapshot's `git status`, most of its cost in a large repository, starts now
+// and runs while the bundle loads. src/git/snapshot.ts (startWorktreeStatus) takes it only if the arguments,
+// environment and directory are the ones it would use itself.
+if ((argv[0] === 'send' || argv[0] === 'reply') && argv.includes('--attach-diff') && !argv.includes('--help')) {
+  const args = [
+    '--no-optional-locks',
+    'status',
+    '--porcelain=v2',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+    '--ignore-submodules=none',
+  ];
+  const fixed = {
+    GIT_TERMINAL_PROMPT: '0',
+    LC_ALL: 'C',
+    LANGUAGE: 'C',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_NO_REPLACE_OBJECTS: '1',
+  };
+  const cwd = process.cwd();
+  const status = new Promise((resolve) => {
+    try {
+      const child = require('node:child_process').spawn('git', args, {
+        cwd,
+        env: { ...process.env, ...fixed },
+        stdio: ['ignore', 'pipe', 'ignore'],
+        windowsHide: true,
+      });
+      const chunks = [];
+      child.stdout.on('data', (c) => chunks.push(c));
+      child.on('error', () => resolve(null));
+      child.on('close', (code) => resolve(code === 0 ? Buffer.concat(chunks) : null));
+    } catch {
+      resolve(null);
+    }
+  });
+  globalThis[Symbol.for('handoff.worktreeStatus')] = { args, env: fixed, cwd, status };
+}
 // Commands that read the whole ledger allocate much short-lived memory: a young generation that does not
 // grow keeps their peak near what they hold (a 100,000-event verify: 165 MB to 131 MB), at no cost in time.
 if (['verify', 'rebuild', 'sync', 'replay', 'mcp', 'log', 'review'].includes(argv[0])) {

@@ -1,6 +1,7 @@
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { reply } from '../ops/reply';
+import { startWorktreeStatus } from '../ops/send';
 import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand({
@@ -54,8 +55,10 @@ answer, a review_request a review_response. Prints the reply's id.`,
     json: jsonFlag,
   },
   async run(parsed, io) {
-    const body = await readBody(parsed, io);
     const f = parsed.flags;
+    // The snapshot's git status runs while the body is read and the ledger opened.
+    const worktreeStatus = f['attach-diff'] ? startWorktreeStatus(process.cwd()) : undefined;
+    const body = await readBody(parsed, io);
     return withContext(io, (ctx) =>
       reply(ctx, {
         id: parsed.args.id!,
@@ -64,6 +67,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
         kind: f.kind,
         priority: f.priority,
         attachDiff: !!f['attach-diff'],
+        worktreeStatus,
         waitFor: f['wait-for'],
         timeoutSeconds: f.timeout,
         noReply: !!f['no-reply'],

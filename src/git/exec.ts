@@ -32,7 +32,8 @@ export interface GitResult {
 }
 
 // Replacement objects (git replace) are ignored: the ledger is read as it was written, and verify reports them.
-const BASE_ENV = {
+// bin/run.js starts one `git status` with the same values before the bundle loads (git/snapshot.ts checks).
+export const BASE_ENV: Readonly<Record<string, string>> = {
   GIT_TERMINAL_PROMPT: '0',
   LC_ALL: 'C',
   LANGUAGE: 'C',
@@ -113,4 +114,43 @@ export function spawnGit(args: string[], opts: { cwd: string; stdout?: number })
     env: env as NodeJS.ProcessEnv,
     stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
   });
+}
+
+/** A git process started now and given its input later (see startGit). */
+export interface PendingGit {
+  /** Writes `input` to git's stdin, closes it, and waits for git to exit. */
+  finish(input: string | Buffer): Promise<GitResult>;
+}
+
+/**
+ * Starts git now, with its input to come: a caller waiting for something else (a `git status`) meanwhile
+ * pays nothing for git's start-up afterwards. Output is collected from the start; an unused process is
+ * ended by finish('') (batch commands exit at the end of their input).
+ */
+export function startGit(args: string[], opts: { cwd: string; allowFailure?: boolean }): PendingGit {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  // git may exit before reading all of its input (it failed): the write error is not the one to report.
+  child.stdin.on('error', () => undefined);
+  const done = new Promise<GitResult>((resolve, reject) => {
+    child.on('error', (e) => reject(new HandoffError('git_failed', `Could not run git ${args[0]}: ${e.message}`)));
+    child.on('close', (code) => {
+      const res = { status: code ?? 1, stdout: Buffer.concat(out), stderr: err };
+      if (res.status !== 0 && !opts.allowFailure) reject(new GitError(args, code, err));
+      else resolve(res);
+    });
+  });
+  // A process nobody finishes must not fail the command: its failure is reported by finish() only.
+  done.catch(() => undefined);
+  return {
+    finish(input) {
+      if (child.stdin.writable) child.stdin.end(input);
+      return done;
+    },
+  };
 }

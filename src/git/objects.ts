@@ -135,10 +135,20 @@ export class ObjectWriter {
    */
   write(type: ObjectType, data: Buffer, unique = false): string {
     const { oid, raw } = hashObject(type, data);
+    if (!unique && this.has(oid)) return oid;
+    this.store(oid, type, data, zlib.deflateSync(raw, { level: 1 }));
+    return oid;
+  }
+
+  /** Whether the loose object `oid` is there already. */
+  protected has(oid: string): boolean {
+    return fs.existsSync(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
+  }
+
+  /** Writes an object's file from its deflated bytes (and notes it in the journal). */
+  protected store(oid: string, type: ObjectType, data: Buffer, deflated: Buffer): void {
     const dir = path.join(this.objectsDir, oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
-    if (!unique && fs.existsSync(file)) return oid;
-    const deflated = zlib.deflateSync(raw, { level: 1 });
     // The directory is made when the write finds it missing (git gc removes empty object directories, also
     // between our mkdir and our write: then it is made again).
     for (let attempt = 0; ; attempt++) {
@@ -153,7 +163,7 @@ export class ObjectWriter {
           this.journal.objects.push({ oid, type, data });
           this.journal.bytes += data.length;
         }
-        return oid;
+        return;
       } catch (err) {
         fs.rmSync(tmp, { force: true });
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw err;
@@ -190,6 +200,51 @@ function formatIdent(i: Ident): string {
   return `${clean(i.name)} <${clean(i.email)}> ${Math.floor(i.when)} +0000`;
 }
 
+/**
+ * An ObjectWriter that returns each id at once and compresses on libuv's threads while the caller goes on
+ * (a large tree takes milliseconds to deflate); flush() writes the files, and must be awaited before
+ * anything refers to the objects.
+ */
+export class DeferredObjectWriter extends ObjectWriter {
+  private readonly queued = new Map<string, Promise<void>>();
+
+  override write(type: ObjectType, data: Buffer, unique = false): string {
+    const { oid, raw } = hashObject(type, data);
+    if (this.queued.has(oid) || (!unique && this.has(oid))) return oid;
+    const written = new Promise<Buffer>((resolve, reject) =>
+      zlib.deflate(raw, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))),
+    ).then((deflated) => this.store(oid, type, data, deflated));
+    // A failure is reported by flush(); a writer never flushed (the caller failed first) writes nothing more.
+    written.catch(() => undefined);
+    this.queued.set(oid, written);
+    return oid;
+  }
+
+  /** Waits until every object given so far is written. */
+  async flush(): Promise<void> {
+    await Promise.all(this.queued.values());
+  }
+}
+
+/** Objects kept in memory to be written as one pack (git/pack-writer.ts): ObjectWriter's helpers, no files. */
+export class MemoryObjectWriter extends ObjectWriter {
+  readonly objects: { oid: string; type: ObjectType; data: Buffer }[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor() {
+    super('');
+  }
+
+  override write(type: ObjectType, data: Buffer): string {
+    const { oid } = hashObject(type, data);
+    if (!this.seen.has(oid)) {
+      this.seen.add(oid);
+      this.objects.push({ oid, type, data });
+    }
+    return oid;
+  }
+}
+
 export interface CatFileResult {
   oid: string;
   type: string;
@@ -198,11 +253,20 @@ export interface CatFileResult {
 
 /** Reads many objects (`<oid>` or `<rev>:<path>`) in one `git cat-file --batch`; missing ones map to null. */
 export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileResult | null> {
-  const out = new Map<string, CatFileResult | null>();
-  if (specs.length === 0) return out;
+  if (specs.length === 0) return new Map();
+  const res = runGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, input: batchInput(specs) });
+  return parseBatch(specs, res.stdout);
+}
+
+/** The input of a `git cat-file --batch` for `specs` (a name holding a newline cannot be asked for). */
+export function batchInput(specs: string[]): string {
   for (const s of specs) if (/[\n\r]/.test(s)) throw new Error(`object name contains a newline: ${JSON.stringify(s)}`);
-  const res = runGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, input: `${specs.join('\n')}\n` });
-  const buf = res.stdout;
+  return specs.length ? `${specs.join('\n')}\n` : '';
+}
+
+/** The objects in the output of a `git cat-file --batch` given batchInput(specs), by spec. */
+export function parseBatch(specs: string[], buf: Buffer): Map<string, CatFileResult | null> {
+  const out = new Map<string, CatFileResult | null>();
   let pos = 0;
   for (const spec of specs) {
     const nl = buf.indexOf(10, pos);

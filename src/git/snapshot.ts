@@ -7,8 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { runGit, runGitStreaming } from './exec';
-import { ObjectWriter, readObjects, type TreeEntry } from './objects';
+import { BASE_ENV, runGit, runGitStreaming, startGit, type GitResult, type PendingGit } from './exec';
+import {
+  batchInput,
+  DeferredObjectWriter,
+  MemoryObjectWriter,
+  ObjectWriter,
+  parseBatch,
+  readObjects,
+  type CatFileResult,
+  type TreeEntry,
+} from './objects';
+import { writePack } from './pack-writer';
 import type { Repo } from './repo';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
@@ -55,6 +65,19 @@ const STATUS_ARGS = [
  * then runs it itself, and reports what is wrong).
  */
 export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
+  const key = Symbol.for('handoff.worktreeStatus');
+  const early = (globalThis as Record<symbol, unknown>)[key] as
+    { args: string[]; env: Record<string, string>; cwd: string; status: Promise<Buffer | null> } | undefined;
+  if (early) {
+    delete (globalThis as Record<symbol, unknown>)[key];
+    // Started by bin/run.js before the bundle loaded: used when it is the status this would start.
+    const same =
+      early.cwd === cwd &&
+      early.args.join('\0') === STATUS_ARGS.join('\0') &&
+      Object.keys(BASE_ENV).length === Object.keys(early.env).length &&
+      Object.entries(BASE_ENV).every(([k, v]) => early.env[k] === v);
+    if (same) return early.status;
+  }
   return runGitStreaming(STATUS_ARGS, { cwd, allowFailure: true }).then(
     (r) => (r.status === 0 ? r.stdout : null),
     () => null,
@@ -71,12 +94,12 @@ export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
  * `status`: the output of startWorktreeStatus, when the caller started it (porcelain paths are relative
  * to the top of the worktree, wherever in it git ran).
  */
-export function snapshotWorktree(opts: {
+export async function snapshotWorktree(opts: {
   repo: Repo;
   exclude: string[];
   patchFileLimit?: number;
-  status?: Buffer | null;
-}): Snapshot {
+  status?: Promise<Buffer | null> | Buffer | null;
+}): Promise<Snapshot> {
   const { repo } = opts;
   const top = repo.worktree;
   if (!top)
@@ -84,10 +107,40 @@ export function snapshotWorktree(opts: {
       'bare_repository',
       'A bare repository has no working tree to attach. Run this in a worktree.',
     );
-  const head = runGit(['rev-parse', '-q', 'HEAD^{commit}', 'HEAD^{tree}'], {
+  // While git status runs: HEAD is read, and the two git processes that read the change are started, to be
+  // given their input once status has named what changed.
+  const headRead = runGitStreaming(['rev-parse', '-q', 'HEAD^{commit}', 'HEAD^{tree}'], {
     cwd: top,
     allowFailure: true,
   });
+  const hasher = startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top });
+  // Two readers share the trees to read: in a large directory, each takes git a fraction of a millisecond.
+  const readers = [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top }));
+  try {
+    return await snapshotWith(repo, top, opts, headRead, hasher, readers);
+  } finally {
+    // Processes not given work end at the end of their (empty) input.
+    void hasher.finish('');
+    for (const r of readers) void r.finish('');
+  }
+}
+
+async function snapshotWith(
+  repo: Repo,
+  top: string,
+  opts: { exclude: string[]; patchFileLimit?: number; status?: Promise<Buffer | null> | Buffer | null },
+  headRead: Promise<GitResult>,
+  hasher: PendingGit,
+  readers: PendingGit[],
+): Promise<Snapshot> {
+  const picomatch = require('picomatch') as typeof import('picomatch');
+  const secret = picomatch(
+    opts.exclude.map((p) => `**/${p}`),
+    { dot: true },
+  );
+  const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
+  const status = (await opts.status) ?? null;
+  const head = await headRead;
   if (head.status !== 0) {
     throw new HandoffError(
       'no_commits',
@@ -97,18 +150,11 @@ export function snapshotWorktree(opts: {
   const [base, baseTree] = head.stdout.toString('utf8').trim().split('\n') as [string, string];
   const run = (args: string[], input?: string) => runGit(args, { cwd: top, input });
 
-  const picomatch = require('picomatch') as typeof import('picomatch');
-  const secret = picomatch(
-    opts.exclude.map((p) => `**/${p}`),
-    { dot: true },
-  );
-  const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
-
   const changes = new Map<string, Change>();
   const excluded: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
   const fromWorktree: { path: string; mode: string }[] = [];
-  const fields = (opts.status ?? run(STATUS_ARGS).stdout).toString('utf8').split('\0');
+  const fields = (status ?? run(STATUS_ARGS).stdout).toString('utf8').split('\0');
   for (const rec of fields) {
     if (!rec) continue;
     if (rec.startsWith('? ')) {
@@ -145,8 +191,18 @@ export function snapshotWorktree(opts: {
     } else fromWorktree.push({ path: p, mode: mW });
   }
 
-  // Working-tree content: symbolic links are their target; files go through git's filters.
-  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
+  // HEAD's trees on the changed paths, read while the changed files are hashed.
+  const specs = treeSpecs(baseTree, [...changes.keys(), ...fromWorktree.map((f) => f.path)]);
+  const treesRead = Promise.all(
+    readers.map((reader, i) => {
+      const mine = specs.filter((_, j) => j % readers.length === i);
+      return reader.finish(batchInput(mine)).then((r) => parseBatch(mine, r.stdout));
+    }),
+  ).then((maps) => new Map(maps.flatMap((m) => [...m])));
+  treesRead.catch(() => undefined); // not awaited when nothing changed
+  // Working-tree content: symbolic links are their target; files go through git's filters. The new trees
+  // are compressed and written while the patch is made (below).
+  const writer = new DeferredObjectWriter(repo.objectsDir, repo.shared ?? null);
   const files: { path: string; mode: string }[] = [];
   for (const f of fromWorktree) {
     let st: fs.Stats;
@@ -172,20 +228,22 @@ export function snapshotWorktree(opts: {
     }
   }
   if (files.length) {
-    const oids = run(['hash-object', '-w', '--stdin-paths'], `${files.map((f) => f.path).join('\n')}\n`)
-      .stdout.toString('utf8')
+    const oids = (await hasher.finish(`${files.map((f) => f.path).join('\n')}\n`)).stdout
+      .toString('utf8')
       .trim()
       .split('\n');
     files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
   }
   const before = new Map<string, Change>();
-  const tree = changes.size ? applyToTree(repo, writer, baseTree, changes, before) : baseTree;
-  const out = !changes.size
-    ? Buffer.alloc(0)
-    : isPartialClone(repo)
-      ? // Blobs fetched on demand would land in the temporary object directory: diff in place instead.
-        diffTrees(repo, top, base, tree, opts.patchFileLimit)
-      : diffChanges(repo, top, before, changes, opts.patchFileLimit);
+  const tree = changes.size ? applyToTree(await treesRead, writer, baseTree, changes, before) : baseTree;
+  let out: Buffer;
+  if (!changes.size) out = Buffer.alloc(0);
+  else if (isPartialClone(repo)) {
+    // Blobs fetched on demand would land in the temporary object directory: diff in place instead.
+    await writer.flush();
+    out = diffTrees(repo, top, base, tree, opts.patchFileLimit);
+  } else out = diffChanges(repo, top, before, changes, opts.patchFileLimit);
+  await writer.flush();
   const changed: string[] = [];
   let pos = 0;
   const next = () => {
@@ -224,9 +282,11 @@ function diffChanges(
 ): Buffer {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-diff-'));
   try {
-    const writer = new ObjectWriter(scratch);
+    // One pack, not a loose file per tree: fewer files to write and to remove.
+    const writer = new MemoryObjectWriter();
     const from = writePaths(writer, before);
     const to = writePaths(writer, after);
+    writePack(scratch, writer.objects, null);
     // git splits this list on ':' unless an entry is quoted (as a C string); alternates already set in
     // the environment (a hook's quarantine, say) stay.
     const alternates = [quoteAlternate(repo.objectsDir), process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES]
@@ -331,8 +391,14 @@ class TreeIndex {
 
   constructor(readonly raw: Buffer) {
     for (let pos = 0; pos < raw.length;) {
-      const sp = raw[pos + 5] === 0x20 ? pos + 5 : raw.indexOf(0x20, pos);
-      const nul = sp < 0 ? -1 : raw.indexOf(0, sp);
+      // Modes are "40000" or "100644"-like: the space is found without a call; names are short, and
+      // scanned for their NUL here rather than through a native call per entry.
+      const sp = raw[pos + 6] === 0x20 ? pos + 6 : raw[pos + 5] === 0x20 ? pos + 5 : raw.indexOf(0x20, pos);
+      let nul = sp < 0 ? -1 : sp + 1;
+      if (nul >= 0) {
+        while (nul < raw.length && raw[nul] !== 0) nul++;
+        if (nul === raw.length) nul = -1;
+      }
       if (sp < 0 || nul < 0 || nul + 21 > raw.length) {
         this.ok = false;
         return;
@@ -440,12 +506,19 @@ function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null 
   return Buffer.concat(parts);
 }
 
+/** The trees to read for changes at `paths`: `baseTree` and each directory on the way to a path. */
+function treeSpecs(baseTree: string, paths: string[]): string[] {
+  const dirs = new Set<string>(['']);
+  for (const p of paths) for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) dirs.add(p.slice(0, i));
+  return [...dirs].map((d) => (d ? `${baseTree}:${d}` : baseTree));
+}
+
 /**
  * `baseTree` with each path set to its change (or removed), written in-process: only the trees on the
  * changed paths are read (one `git cat-file`) and written again. Returns the new root tree's id.
  */
 function applyToTree(
-  repo: Repo,
+  trees: Map<string, CatFileResult | null>,
   writer: ObjectWriter,
   baseTree: string,
   changes: Map<string, Change>,
@@ -461,10 +534,6 @@ function applyToTree(
     }
     dirs.get(parts.slice(0, -1).join('/'))!.set(parts.at(-1)!, change);
   }
-  const trees = readObjects(
-    repo,
-    [...dirs.keys()].map((d) => (d ? `${baseTree}:${d}` : baseTree)),
-  );
   const children = new Map<string, string[]>();
   for (const d of dirs.keys()) {
     if (!d) continue;
@@ -472,7 +541,10 @@ function applyToTree(
     children.set(parent, [...(children.get(parent) ?? []), d]);
   }
   const build = (dir: string): string | null => {
-    const obj = trees.get(dir ? `${baseTree}:${dir}` : baseTree);
+    const spec = dir ? `${baseTree}:${dir}` : baseTree;
+    // Every directory on a changed path was asked for (treeSpecs).
+    if (!trees.has(spec)) throw new Error(`tree ${spec} was not read`);
+    const obj = trees.get(spec);
     const raw = obj && obj.type === 'tree' ? obj.content : Buffer.alloc(0);
     // This directory's edits: its changed files, then its changed subdirectories.
     const edits = new Map<string, Change>(dirs.get(dir)!);

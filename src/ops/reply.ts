@@ -19,6 +19,8 @@ export interface ReplyInput {
   kind?: MessageKind;
   priority?: Priority;
   attachDiff?: boolean;
+  /** With attachDiff: the `git status` the caller started already (see SendInput.worktreeStatus). */
+  worktreeStatus?: Promise<Buffer | null>;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;
@@ -40,6 +42,7 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     priority: input.priority ?? (parent.priority as Priority),
     replyTo: parent.id,
     attachDiff: input.attachDiff,
+    worktreeStatus: input.worktreeStatus,
     create: true,
     waitFor: input.waitFor,
     timeoutSeconds: input.timeoutSeconds,

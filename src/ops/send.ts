@@ -144,9 +144,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   let snap: Snapshot | undefined;
   if (input.attachDiff) {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
-    snap = snapshotWorktree({
+    snap = await snapshotWorktree({
       repo: ctx.repo,
-      status: input.worktreeStatus ? await input.worktreeStatus : undefined,
+      status: input.worktreeStatus,
       exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []),
       patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
     });

@@ -150,6 +150,27 @@ describe('racily clean files', () => {
     const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
     expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
     expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
+    const gitPatch = (tree: string) =>
+      git(repo, 'diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--full-index', 'HEAD', tree);
+    expect(git(repo, 'show', `${m.commit}:patch`)).toBe(gitPatch(expected));
+
+    // Again with HEAD's trees packed (deltas), changes in every directory, sent from a subdirectory (the
+    // status started before the command loads runs there).
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'second');
+    git(repo, 'gc', '-q');
+    for (let i = 0; i < 300; i += 7) fs.appendFileSync(path.join(repo, `src/m${i % 3}/f${i}.ts`), 'more\n');
+    fs.writeFileSync(path.join(repo, 'src/new/deep/n2.ts'), 'another\n');
+    fs.rmSync(path.join(repo, 'a-b.ts'));
+    const m2 = ok(repo.concat('/src/m1'), ['send', 'codex', 'packed', '--attach-diff', '--json'], { agent: 'lead' })
+      .json.message;
+    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    spawnSync('git', ['add', '-A'], { cwd: repo, env });
+    const expected2 = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    expect(git(repo, 'rev-parse', `${m2.commit}:snapshot`)).toBe(expected2);
+    expect(git(repo, 'show', `${m2.commit}:patch`)).toBe(gitPatch(expected2));
+    expect(m2.diff.files).toBe(43 + 2);
+    expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
   });
 
   it('attaches a diff in a repository whose path holds a colon and a quote', () => {
