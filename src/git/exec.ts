@@ -127,8 +127,11 @@ export interface PendingGit {
  * pays nothing for git's start-up afterwards. Output is collected from the start; an unused process is
  * ended by finish('') (batch commands exit at the end of their input).
  */
-export function startGit(args: string[], opts: { cwd: string; allowFailure?: boolean }): PendingGit {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
+export function startGit(
+  args: string[],
+  opts: { cwd: string; allowFailure?: boolean; env?: Record<string, string> },
+): PendingGit {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];

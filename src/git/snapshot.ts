@@ -113,26 +113,40 @@ export async function snapshotWorktree(opts: {
     cwd: top,
     allowFailure: true,
   });
-  const hasher = startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top });
-  // Two readers share the trees to read: in a large directory, each takes git a fraction of a millisecond.
-  const readers = [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top }));
+  const started: Started = {
+    headRead,
+    hasher: startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top }),
+    // Two readers share the trees to read: in a large directory, each takes git a fraction of a millisecond.
+    readers: [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top })),
+    // In a partial clone, blobs fetched on demand would land in the temporary object directory: the patch is
+    // then made in place.
+    differ: isPartialClone(repo) ? null : startDiff(repo, top, opts.patchFileLimit),
+  };
   try {
-    return await snapshotWith(repo, top, opts, headRead, hasher, readers);
+    return await snapshotWith(repo, top, opts, started);
   } finally {
     // Processes not given work end at the end of their (empty) input.
-    void hasher.finish('');
-    for (const r of readers) void r.finish('');
+    void started.hasher.finish('');
+    for (const r of started.readers) void r.finish('');
+    started.differ?.done();
   }
+}
+
+/** What snapshotWorktree starts while `git status` runs. */
+interface Started {
+  headRead: Promise<GitResult>;
+  hasher: PendingGit;
+  readers: PendingGit[];
+  differ: ReturnType<typeof startDiff> | null;
 }
 
 async function snapshotWith(
   repo: Repo,
   top: string,
   opts: { exclude: string[]; patchFileLimit?: number; status?: Promise<Buffer | null> | Buffer | null },
-  headRead: Promise<GitResult>,
-  hasher: PendingGit,
-  readers: PendingGit[],
+  started: Started,
 ): Promise<Snapshot> {
+  const { headRead, hasher, readers, differ } = started;
   const picomatch = require('picomatch') as typeof import('picomatch');
   const secret = picomatch(
     opts.exclude.map((p) => `**/${p}`),
@@ -238,11 +252,11 @@ async function snapshotWith(
   const tree = changes.size ? applyToTree(await treesRead, writer, baseTree, changes, before) : baseTree;
   let out: Buffer;
   if (!changes.size) out = Buffer.alloc(0);
-  else if (isPartialClone(repo)) {
-    // Blobs fetched on demand would land in the temporary object directory: diff in place instead.
+  else if (differ) out = await differ.diff(before, changes);
+  else {
     await writer.flush();
     out = diffTrees(repo, top, base, tree, opts.patchFileLimit);
-  } else out = diffChanges(repo, top, before, changes, opts.patchFileLimit);
+  }
   await writer.flush();
   const changed: string[] = [];
   let pos = 0;
@@ -267,71 +281,69 @@ async function snapshotWith(
   return { base, tree, patch, files: changed, excluded: [...new Set(excluded)].sort() };
 }
 
+/** `git diff-tree` for a patch and its changed paths (--raw, first), between two trees given or on stdin. */
+function diffArgs(patchFileLimit: number | undefined, trees: [string, string] | 'stdin'): string[] {
+  // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
+  const limit = patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
+  return [
+    '-c',
+    `core.bigFileThreshold=${limit}`,
+    'diff-tree',
+    ...(trees === 'stdin' ? ['--stdin'] : []),
+    '-r',
+    '-p',
+    '--raw',
+    '-z',
+    '-M',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--full-index',
+    ...(trees === 'stdin' ? [] : trees),
+  ];
+}
+
+/** One `git diff-tree --raw -p -z` between two trees (or commits) of the repository. */
+function diffTrees(repo: Repo, top: string, from: string, to: string, patchFileLimit: number | undefined): Buffer {
+  return runGit(diffArgs(patchFileLimit, [from, to]), { cwd: top }).stdout;
+}
+
 /**
  * `git diff-tree -p --raw` between HEAD and the snapshot, made between two small trees that hold only the
  * changed paths (HEAD's versions, and the snapshot's): every other path is the same in both, so the output
- * is the same, without git reading the large directories again. The small trees are written to a
- * temporary object directory (the repository's objects reachable as its alternate) and removed after.
+ * is the same, without git reading the large directories again. The small trees go to one pack in a
+ * temporary object directory (the repository's objects reachable as its alternate), removed by `done`.
+ * The diff-tree is started at once and reads the two trees from stdin (git looks for packs again when an
+ * object is not found, so the pack may come later).
  */
-function diffChanges(
-  repo: Repo,
-  top: string,
-  before: Map<string, Change>,
-  after: Map<string, Change>,
-  patchFileLimit: number | undefined,
-): Buffer {
+function startDiff(repo: Repo, top: string, patchFileLimit: number | undefined) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-diff-'));
-  try {
-    // One pack, not a loose file per tree: fewer files to write and to remove.
-    const writer = new MemoryObjectWriter();
-    const from = writePaths(writer, before);
-    const to = writePaths(writer, after);
-    writePack(scratch, writer.objects, null);
-    // git splits this list on ':' unless an entry is quoted (as a C string); alternates already set in
-    // the environment (a hook's quarantine, say) stay.
-    const alternates = [quoteAlternate(repo.objectsDir), process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES]
-      .filter(Boolean)
-      .join(':');
-    return diffTrees(repo, top, from, to, patchFileLimit, {
-      GIT_OBJECT_DIRECTORY: scratch,
-      GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates,
-    });
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-/** One `git diff-tree --raw -p -z` between two trees (or commits). */
-function diffTrees(
-  repo: Repo,
-  top: string,
-  from: string,
-  to: string,
-  patchFileLimit: number | undefined,
-  env?: Record<string, string>,
-): Buffer {
-  // Past core.bigFileThreshold git treats a file as binary: "Binary files differ", not its content.
-  const limit = patchFileLimit ?? DEFAULT_PATCH_FILE_LIMIT;
-  // One diff-tree gives both the changed paths (--raw, first) and the patch.
-  return runGit(
-    [
-      '-c',
-      `core.bigFileThreshold=${limit}`,
-      'diff-tree',
-      '-r',
-      '-p',
-      '--raw',
-      '-z',
-      '-M',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
-      '--full-index',
-      from,
-      to,
-    ],
-    { cwd: top, env },
-  ).stdout;
+  // git splits this list on ':' unless an entry is quoted (as a C string); alternates already set in
+  // the environment (a hook's quarantine, say) stay.
+  const alternates = [quoteAlternate(repo.objectsDir), process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES]
+    .filter(Boolean)
+    .join(':');
+  const differ = startGit(diffArgs(patchFileLimit, 'stdin'), {
+    cwd: top,
+    env: { GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates },
+  });
+  return {
+    async diff(before: Map<string, Change>, after: Map<string, Change>): Promise<Buffer> {
+      const writer = new MemoryObjectWriter();
+      const from = writePaths(writer, before);
+      const to = writePaths(writer, after);
+      writePack(scratch, writer.objects, null);
+      const out = (await differ.finish(`${from} ${to}\n`)).stdout;
+      // --stdin echoes the line it read first.
+      const echo = `${from} ${to}\n`;
+      if (out.toString('latin1', 0, echo.length) !== echo) throw new Error('unexpected output from git diff-tree');
+      return out.subarray(echo.length);
+    },
+    done(): void {
+      void differ.finish('');
+      fs.rmSync(scratch, { recursive: true, force: true });
+    },
+  };
 }
 
 /** An object directory as an entry of GIT_ALTERNATE_OBJECT_DIRECTORIES (quoted where it must be). */
