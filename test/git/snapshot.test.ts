@@ -216,3 +216,25 @@ describe('racily clean files', () => {
     expect(m.diff.files).toBe(2);
   });
 });
+
+describe('partial clones', () => {
+  it('a blob:none partial clone attaches its diff, made in place (no temporary object directory)', () => {
+    const origin = makeRepo({ files: { 'a.txt': 'one\n', 'lib/b.txt': 'two\n', 'lib/c.txt': 'three\n' } });
+    git(origin, 'config', 'uploadpack.allowFilter', 'true');
+    const clone = path.join(tmpDir(), 'partial');
+    git(path.dirname(clone), 'clone', '-q', '--no-checkout', '--filter=blob:none', `file://${origin}`, clone);
+    git(clone, 'checkout', '-q', 'main');
+    expect(fs.readdirSync(path.join(clone, '.git/objects/pack')).some((f) => f.endsWith('.promisor'))).toBe(true);
+    fs.writeFileSync(path.join(clone, 'lib/b.txt'), 'two, changed\n');
+    fs.writeFileSync(path.join(clone, 'lib/new.txt'), 'new\n');
+    ok(clone, ['join'], { agent: 'codex' });
+    const m = ok(clone, ['send', 'codex', 'partial', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    expect(m.diff.files).toBe(2);
+    expect(git(clone, 'show', `${m.commit}:snapshot/lib/b.txt`)).toBe('two, changed');
+    const patch = git(clone, 'show', `${m.commit}:patch`);
+    expect(patch).toContain('-two\n+two, changed');
+    expect(patch).toContain('+new');
+    expect(git(clone, 'rev-parse', `${m.commit}:snapshot/lib/c.txt`)).toBe(git(origin, 'rev-parse', 'HEAD:lib/c.txt'));
+    expect(spawnSync('git', ['fsck', '--no-progress'], { cwd: clone }).status).toBe(0);
+  });
+});
