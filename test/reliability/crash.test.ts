@@ -80,6 +80,36 @@ describe('kill -9 during sends', () => {
     fs.rmSync(foreign);
   });
 
+  it("scratch files of a killed writer go also when its pid is reused or its mark was left empty; a live writer's stay", () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'sink' });
+    ok(repo, ['send', 'sink', 'one'], { agent: 'a' });
+    const scratch = path.join(commonDir(repo), 'handoff');
+    // A process that runs now (this test's), named with another start: the pid was reused.
+    const me = process.pid;
+    const names = {
+      reusedValue: `ref-value-${me}-t0.0-1_aaaaaaaa`,
+      reusedEmptyMark: `ref-lock-${me}-t0.0-2_bbbbbbbb`,
+      deadEmptyMark: `ref-lock-999999-3_cccccccc`,
+      deadValue: `ref-value-999999-4_dddddddd`,
+      // Live and started when it says: kept.
+      liveEmptyMark: `ref-lock-${me}-5_eeeeeeee`,
+      liveValue: `ref-value-${me}-6_ffffffff`,
+    };
+    for (const n of Object.values(names)) fs.writeFileSync(path.join(scratch, n), n.includes('value') ? 'abc\n' : '');
+    removeDeadMarks(commonDir(repo));
+    const left = fs.readdirSync(scratch).filter((n) => /^ref-(lock|value)-/.test(n));
+    expect(left.sort()).toEqual([names.liveEmptyMark, names.liveValue].sort());
+    // A send's own files carry its start in their names, and none outlives a send that exited.
+    ok(repo, ['send', 'sink', 'two'], { agent: 'a' });
+    expect(
+      fs
+        .readdirSync(scratch)
+        .filter((n) => /^ref-(lock|value)-/.test(n))
+        .sort(),
+    ).toEqual(left.sort());
+  });
+
   it('a long-lived writer killed mid-stream loses no acknowledged message (5 times)', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'sink' });
