@@ -4,6 +4,7 @@ import { defineCommand, jsonFlag } from './define';
 import { verify } from '../ops/verify';
 import { configTrue } from '../core/text';
 import { withContext } from './_shared';
+import type { VerifyJson } from '../json/sync';
 
 export default defineCommand({
   id: 'verify',
@@ -36,7 +37,10 @@ by an allowed signer.`,
       }),
     );
     if (!r.ok) {
-      if (!io.json) for (const p of r.problems) io.warn(`problem: ${inert(p.message)}`);
+      if (!io.json) {
+        for (const p of r.problems) io.warn(`problem: ${inert(p.message)}`);
+        for (const line of signatureLines(r)) io.warn(line);
+      }
       throw new VerificationError(
         'verification_failed',
         `The ledger failed verification: ${r.problems.length} problem(s) in ${r.events} events on ${r.chains} chain(s).`,
@@ -47,15 +51,23 @@ by an allowed signer.`,
   },
   print(r, io) {
     io.log(`ok: ${r.events} events on ${r.chains} chain(s), SQLite and git agree`);
-    for (const s of r.signatures) {
-      if (s.good + s.unknownKey + s.bad + s.unverifiable === 0) continue;
-      const parts = [
-        s.good && `${s.good} signed by ${s.signers.join(', ') || 'an allowed signer'}`,
-        s.unknownKey && `${s.unknownKey} signed by a key not among the allowed signers`,
-        s.unverifiable && `${s.unverifiable} signed but not checkable here`,
-        s.unsigned && `${s.unsigned} unsigned`,
-      ].filter(Boolean);
-      io.log(`chain ${s.chain}: ${parts.join(', ')} (${s.keys.map(inert).join(', ')})`);
-    }
+    for (const line of signatureLines(r)) io.log(line);
   },
 });
+
+/** Each signed chain's signatures, a line per chain (unsigned-only chains are not listed). */
+function signatureLines(r: VerifyJson): string[] {
+  const lines: string[] = [];
+  for (const s of r.signatures) {
+    if (s.good + s.unknownKey + s.bad + s.unverifiable === 0) continue;
+    const parts = [
+      s.good && `${s.good} signed by ${s.signers.join(', ') || 'an allowed signer'}`,
+      s.bad && `${s.bad} with a signature that does not verify`,
+      s.unknownKey && `${s.unknownKey} signed by a key not among the allowed signers`,
+      s.unverifiable && `${s.unverifiable} signed but not checkable here`,
+      s.unsigned && `${s.unsigned} unsigned`,
+    ].filter(Boolean);
+    lines.push(`chain ${s.chain}: ${parts.join(', ')} (${s.keys.map(inert).join(', ')})`);
+  }
+  return lines;
+}

@@ -95,7 +95,11 @@ describe('signed chains', () => {
     expect(ok(a, ['agents', '--json']).json.agents.find((x: any) => x.name === 'lead').signature.status).toBe(
       'unsigned',
     );
-    expect(cli(a, ['verify', '--require-signed']).status).toBe(6);
+    const failed = cli(a, ['verify', '--require-signed']);
+    expect(failed.status).toBe(6);
+    // A failing verify still says, per chain, who signed what.
+    expect(failed.stderr).toMatch(/^chain \S+: \d+ signed by alice@example\.com, 1 unsigned \(/m);
+    expect(failed.stderr).toMatch(/^chain \S+: \d+ signed by bob@example\.com \(/m);
     // Commits recorded by the hooks are events too: signed while signing is on, marked when not.
     ok(a, ['hooks', 'install']);
     const commitAs = (msg: string) => {
