@@ -15,8 +15,13 @@ for (const stream of [process.stdout, process.stderr]) {
 const root = path.join(__dirname, '..');
 // send/reply --attach-diff: the snapshot's `git status`, most of its cost in a large repository, starts now
 // and runs while the bundle loads. src/git/snapshot.ts (startWorktreeStatus) takes it only if the arguments,
-// environment and directory are the ones it would use itself.
-if ((argv[0] === 'send' || argv[0] === 'reply') && argv.includes('--attach-diff') && !argv.includes('--help')) {
+// environment and directory are the ones it would use itself, and holds the process open for it then; a
+// command that ends without taking it (an error, a parse error) does not wait for it, and stops it at exit.
+if (
+  (argv[0] === 'send' || argv[0] === 'reply') &&
+  (argv.includes('--attach-diff') || argv.includes('-d')) &&
+  !argv.includes('--help')
+) {
   const args = [
     '--no-optional-locks',
     'status',
@@ -34,9 +39,10 @@ if ((argv[0] === 'send' || argv[0] === 'reply') && argv.includes('--attach-diff'
     GIT_NO_REPLACE_OBJECTS: '1',
   };
   const cwd = process.cwd();
+  let child = null;
   const status = new Promise((resolve) => {
     try {
-      const child = require('node:child_process').spawn('git', args, {
+      child = require('node:child_process').spawn('git', args, {
         cwd,
         env: { ...process.env, ...fixed },
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -46,11 +52,18 @@ if ((argv[0] === 'send' || argv[0] === 'reply') && argv.includes('--attach-diff'
       child.stdout.on('data', (c) => chunks.push(c));
       child.on('error', () => resolve(null));
       child.on('close', (code) => resolve(code === 0 ? Buffer.concat(chunks) : null));
+      child.unref();
+      child.stdout.unref();
+      process.once('exit', () => child.exitCode === null && child.signalCode === null && child.kill());
     } catch {
       resolve(null);
     }
   });
-  globalThis[Symbol.for('handoff.worktreeStatus')] = { args, env: fixed, cwd, status };
+  const ref = () => {
+    child?.ref();
+    child?.stdout.ref();
+  };
+  globalThis[Symbol.for('handoff.worktreeStatus')] = { args, env: fixed, cwd, status, ref };
 }
 // Commands that read the whole ledger allocate much short-lived memory: a young generation that does not
 // grow keeps their peak near what they hold (a 100,000-event verify: 165 MB to 131 MB), at no cost in time.

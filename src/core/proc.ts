@@ -94,3 +94,25 @@ export function longLivedAncestor(): number {
   }
   return process.ppid;
 }
+
+/** A start token as it goes into a file name: "t" and letters, digits and dots. */
+function startName(token: string | null): string {
+  return `t${(token ?? '').replace(/[^A-Za-z0-9]/g, '.')}`;
+}
+
+let ownStart: string | undefined;
+/** This process's start as it goes into the names of the scratch files it makes (see startNameGone). */
+export function ownStartName(): string {
+  return (ownStart ??= startName(processStartToken(process.pid)));
+}
+
+/**
+ * Whether the process that put its pid and ownStartName() (or no start, in older names) into a file name
+ * no longer runs: also when another process now has that pid (pids are reused).
+ */
+export function startNameGone(pid: number, name: string | null): boolean {
+  if (!processAlive(pid, null)) return true;
+  if (!name || name === 't') return false;
+  const now = processStartToken(pid);
+  return now !== null && startName(now) !== name;
+}

@@ -157,3 +157,45 @@ export function startGit(
     },
   };
 }
+
+/** A git process running in the background: it keeps this process alive only once someone waits for it. */
+export interface BackgroundGit {
+  /** Its output when it exits 0; null when it failed or could not start. */
+  result: Promise<Buffer | null>;
+  /** Holds this process open until git ends (call before waiting for `result`). */
+  hold(): void;
+}
+
+/**
+ * Starts git in the background: a command that ends without waiting for it (an error) exits at once and
+ * stops it, rather than waiting for output nobody reads.
+ */
+export function backgroundGit(args: string[], cwd: string): BackgroundGit {
+  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  let child: ReturnType<typeof spawn> | null = null;
+  const result = new Promise<Buffer | null>((resolve) => {
+    try {
+      const c = spawn('git', args, { cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+      child = c;
+      const chunks: Buffer[] = [];
+      c.stdout!.on('data', (d: Buffer) => chunks.push(d));
+      c.on('error', () => resolve(null));
+      c.on('close', (code) => resolve(code === 0 ? Buffer.concat(chunks) : null));
+      c.unref();
+      (c.stdout as unknown as { unref(): void }).unref();
+      process.once('exit', () => {
+        if (c.exitCode === null && c.signalCode === null) c.kill();
+      });
+    } catch {
+      resolve(null);
+    }
+  });
+  return {
+    result,
+    hold() {
+      child?.ref();
+      (child?.stdout as unknown as { ref(): void } | undefined)?.ref();
+    },
+  };
+}

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { processAlive, processStartToken } from '../core/proc';
+import { ownStartName, processAlive, processStartToken, startNameGone } from '../core/proc';
 import { runGit } from './exec';
 import { makeSharedDir, tmpName, unlinkIfThere } from './objects';
 import { writeFileAtomic } from '../core/files';
@@ -126,7 +126,7 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
     }
     // The new value goes in through its own file, renamed over the ref while the lock (still naming its
     // owner) is held; then the lock goes. A writer killed at any point leaves a lock that says whose it is.
-    const value = path.join(scratch, `ref-value-${process.pid}-${ownNameToken()}-${tmpName()}`);
+    const value = path.join(scratch, `ref-value-${process.pid}-${ownStartName()}-${tmpName()}`);
     fs.writeFileSync(value, `${next}\n`);
     fs.renameSync(value, file);
     unlinkIfThere(lock);
@@ -156,7 +156,7 @@ export function lastWrittenRef(repo: Repo, ref: string): string | null {
 function ownMark(scratch: string): string {
   let mark = marks.get(scratch);
   if (mark) return mark;
-  mark = path.join(scratch, `${MARK_PREFIX}${process.pid}-${ownNameToken()}-${tmpName()}`);
+  mark = path.join(scratch, `${MARK_PREFIX}${process.pid}-${ownStartName()}-${tmpName()}`);
   // Whole or not at all: a mark emptied by a kill could not say whose it is.
   writeFileAtomic(mark, `${OWNER} ${process.pid} ${processStartToken(process.pid) ?? '-'}\n`, 0o644);
   if (!removingMarks) {
@@ -191,7 +191,7 @@ export function removeDeadMarks(commonDir: string): void {
     // "ref-value-<pid>-<start>-..." and "ref-lock-<pid>-<start>-..." (older ones have no <start>).
     const named = /^ref-(lock|value)-(\d+)-(?:(t[A-Za-z0-9.]+)-)?/.exec(name);
     if (!named) continue;
-    const byName = () => ownerGone(Number(named[2]), named[3] ?? null);
+    const byName = () => startNameGone(Number(named[2]), named[3] ?? null);
     if (named[1] === 'value') {
       if (byName()) unlinkIfThere(path.join(scratch, name));
       continue;
@@ -208,21 +208,6 @@ export function removeDeadMarks(commonDir: string): void {
       tag === OWNER ? !processAlive(Number(pid), token && token !== '-' ? token : null) : text === '' && byName();
     if (gone) unlinkIfThere(path.join(scratch, name));
   }
-}
-
-/** This process's start, as it goes into the names of its scratch files ("t" and letters, digits, dots). */
-let nameToken: string | undefined;
-function ownNameToken(): string {
-  return (nameToken ??= `t${(processStartToken(process.pid) ?? '').replace(/[^A-Za-z0-9]/g, '.')}`);
-}
-
-/** Whether the process that named a scratch file `pid` (started at `token`, when named) no longer runs. */
-function ownerGone(pid: number, token: string | null): boolean {
-  if (!processAlive(pid, null)) return true;
-  if (!token || token === 't') return false;
-  const now = processStartToken(pid);
-  // Another process with the same pid (pids are reused) is not the owner.
-  return now !== null && `t${now.replace(/[^A-Za-z0-9]/g, '.')}` !== token;
 }
 
 /** Removes a lock handoff marked whose owner process no longer runs. */

@@ -7,7 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { BASE_ENV, runGit, runGitStreaming, startGit, type GitResult, type PendingGit } from './exec';
+import {
+  backgroundGit,
+  BASE_ENV,
+  runGit,
+  runGitStreaming,
+  startGit,
+  type BackgroundGit,
+  type GitResult,
+  type PendingGit,
+} from './exec';
 import {
   batchInput,
   DeferredObjectWriter,
@@ -20,6 +29,7 @@ import {
 } from './objects';
 import { writePack } from './pack-writer';
 import type { Repo } from './repo';
+import { ownStartName, startNameGone } from '../core/proc';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
 const DEFAULT_SECRET_PATTERNS = ['.env*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*'];
@@ -64,10 +74,11 @@ const STATUS_ARGS = [
  * the ledger: in a large repository it is most of the snapshot's cost. Null when git fails (the snapshot
  * then runs it itself, and reports what is wrong).
  */
-export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
+export function startWorktreeStatus(cwd: string): BackgroundGit {
   const key = Symbol.for('handoff.worktreeStatus');
   const early = (globalThis as Record<symbol, unknown>)[key] as
-    { args: string[]; env: Record<string, string>; cwd: string; status: Promise<Buffer | null> } | undefined;
+    | { args: string[]; env: Record<string, string>; cwd: string; status: Promise<Buffer | null>; ref(): void }
+    | undefined;
   if (early) {
     delete (globalThis as Record<symbol, unknown>)[key];
     // Started by bin/run.js before the bundle loaded: used when it is the status this would start.
@@ -76,12 +87,9 @@ export function startWorktreeStatus(cwd: string): Promise<Buffer | null> {
       early.args.join('\0') === STATUS_ARGS.join('\0') &&
       Object.keys(BASE_ENV).length === Object.keys(early.env).length &&
       Object.entries(BASE_ENV).every(([k, v]) => early.env[k] === v);
-    if (same) return early.status;
+    if (same) return { result: early.status, hold: early.ref };
   }
-  return runGitStreaming(STATUS_ARGS, { cwd, allowFailure: true }).then(
-    (r) => (r.status === 0 ? r.stdout : null),
-    () => null,
-  );
+  return backgroundGit(STATUS_ARGS, cwd);
 }
 
 /**
@@ -98,7 +106,7 @@ export async function snapshotWorktree(opts: {
   repo: Repo;
   exclude: string[];
   patchFileLimit?: number;
-  status?: Promise<Buffer | null> | Buffer | null;
+  status?: BackgroundGit;
 }): Promise<Snapshot> {
   const { repo } = opts;
   const top = repo.worktree;
@@ -143,7 +151,7 @@ interface Started {
 async function snapshotWith(
   repo: Repo,
   top: string,
-  opts: { exclude: string[]; patchFileLimit?: number; status?: Promise<Buffer | null> | Buffer | null },
+  opts: { exclude: string[]; patchFileLimit?: number; status?: BackgroundGit },
   started: Started,
 ): Promise<Snapshot> {
   const { headRead, hasher, readers, differ } = started;
@@ -153,7 +161,8 @@ async function snapshotWith(
     { dot: true },
   );
   const isSecret = (p: string) => secret(p.replace(/\/$/, '')) || secret(path.posix.basename(p.replace(/\/$/, '')));
-  const status = (await opts.status) ?? null;
+  opts.status?.hold();
+  const status = opts.status ? await opts.status.result : null;
   const head = await headRead;
   if (head.status !== 0) {
     throw new HandoffError(
@@ -228,12 +237,6 @@ async function snapshotWith(
     }
     if (st.isSymbolicLink()) {
       changes.set(f.path, { mode: '120000', oid: writer.blob(fs.readlinkSync(path.join(top, f.path))) });
-    } else if (st.isFile() && f.path.includes('\n')) {
-      // git hash-object --stdin-paths takes a path a line: such a name is hashed here (without filters).
-      changes.set(f.path, {
-        mode: st.mode & 0o111 ? '100755' : '100644',
-        oid: writer.blob(fs.readFileSync(path.join(top, f.path))),
-      });
     } else if (st.isFile()) {
       files.push({
         path: f.path,
@@ -242,14 +245,24 @@ async function snapshotWith(
     }
   }
   if (files.length) {
-    const oids = (await hasher.finish(`${files.map((f) => f.path).join('\n')}\n`)).stdout
+    // A path per line; a name with a newline or a carriage return, or one that starts with a quote, is quoted.
+    const oids = (await hasher.finish(`${files.map((f) => stdinPath(f.path)).join('\n')}\n`)).stdout
       .toString('utf8')
       .trim()
       .split('\n');
     files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
   }
   const before = new Map<string, Change>();
-  const tree = changes.size ? applyToTree(await treesRead, writer, baseTree, changes, before) : baseTree;
+  const tree = changes.size
+    ? applyToTree(
+        await treesRead,
+        (oid) => readObjects(repo, [oid]).get(oid) ?? null,
+        writer,
+        baseTree,
+        changes,
+        before,
+      )
+    : baseTree;
   let out: Buffer;
   if (!changes.size) out = Buffer.alloc(0);
   else if (differ) out = await differ.diff(before, changes);
@@ -309,6 +322,26 @@ function diffTrees(repo: Repo, top: string, from: string, to: string, patchFileL
 }
 
 /**
+ * A new temporary object directory for a patch, in the repository (`.git/handoff/diff-tmp`, named after
+ * this process and its start). Those of processes that no longer run (killed, interrupted) are removed
+ * first.
+ */
+function scratchDir(repo: Repo): string {
+  const dir = path.join(repo.commonDir, 'handoff', 'diff-tmp');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of fs.readdirSync(dir)) {
+    const owner = /^(\d+)-(t[A-Za-z0-9.]*)-/.exec(name);
+    if (!owner || !startNameGone(Number(owner[1]), owner[2]!)) continue;
+    try {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    } catch {
+      /* another user's, in a shared repository: theirs to remove */
+    }
+  }
+  return fs.mkdtempSync(path.join(dir, `${process.pid}-${ownStartName()}-`));
+}
+
+/**
  * `git diff-tree -p --raw` between HEAD and the snapshot, made between two small trees that hold only the
  * changed paths (HEAD's versions, and the snapshot's): every other path is the same in both, so the output
  * is the same, without git reading the large directories again. The small trees go to one pack in a
@@ -317,7 +350,7 @@ function diffTrees(repo: Repo, top: string, from: string, to: string, patchFileL
  * object is not found, so the pack may come later).
  */
 function startDiff(repo: Repo, top: string, patchFileLimit: number | undefined) {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-diff-'));
+  const scratch = scratchDir(repo);
   // git splits this list on ':' unless an entry is quoted (as a C string); alternates already set in
   // the environment (a hook's quarantine, say) stay.
   const alternates = [quoteAlternate(repo.objectsDir), process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES]
@@ -348,11 +381,20 @@ function startDiff(repo: Repo, top: string, patchFileLimit: number | undefined) 
 
 /** An object directory as an entry of GIT_ALTERNATE_OBJECT_DIRECTORIES (quoted where it must be). */
 function quoteAlternate(dir: string): string {
-  if (!/[:"\\\x00-\x1f]/.test(dir)) return dir;
-  const c = dir.replace(/[\\"\x00-\x1f]/g, (ch) =>
+  return /[:"\\\x00-\x1f]/.test(dir) ? cQuote(dir) : dir;
+}
+
+/** A C-style quoted string, as git reads one where a path may hold any byte (`"a\\012b"`). */
+function cQuote(s: string): string {
+  const c = s.replace(/[\\"\x00-\x1f\x7f]/g, (ch) =>
     ch === '\\' || ch === '"' ? `\\${ch}` : `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`,
   );
   return `"${c}"`;
+}
+
+/** A path as a line of `git hash-object --stdin-paths`: quoted when it starts with a quote or holds a control character. */
+function stdinPath(p: string): string {
+  return /^"|[\x00-\x1f\x7f]/.test(p) ? cQuote(p) : p;
 }
 
 /** A partial clone (some objects are fetched on demand from a promisor remote). */
@@ -518,10 +560,15 @@ function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null 
   return Buffer.concat(parts);
 }
 
-/** The trees to read for changes at `paths`: `baseTree` and each directory on the way to a path. */
+/** The trees to read for changes at `paths`: `baseTree` and each directory on the way to a path (see below). */
 function treeSpecs(baseTree: string, paths: string[]): string[] {
   const dirs = new Set<string>(['']);
-  for (const p of paths) for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) dirs.add(p.slice(0, i));
+  for (const p of paths)
+    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
+      const d = p.slice(0, i);
+      // A line of cat-file's input cannot name a directory with a newline: applyToTree finds it by its parent.
+      if (!/[\n\r]/.test(d)) dirs.add(d);
+    }
   return [...dirs].map((d) => (d ? `${baseTree}:${d}` : baseTree));
 }
 
@@ -531,6 +578,7 @@ function treeSpecs(baseTree: string, paths: string[]): string[] {
  */
 function applyToTree(
   trees: Map<string, CatFileResult | null>,
+  readById: (oid: string) => CatFileResult | null,
   writer: ObjectWriter,
   baseTree: string,
   changes: Map<string, Change>,
@@ -552,11 +600,23 @@ function applyToTree(
     const parent = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '';
     children.set(parent, [...(children.get(parent) ?? []), d]);
   }
-  const build = (dir: string): string | null => {
+  // HEAD's tree at `dir`: read by path (treeSpecs), or else found through its parent's entry.
+  const treeOf = (dir: string): CatFileResult | null => {
     const spec = dir ? `${baseTree}:${dir}` : baseTree;
-    // Every directory on a changed path was asked for (treeSpecs).
-    if (!trees.has(spec)) throw new Error(`tree ${spec} was not read`);
-    const obj = trees.get(spec);
+    if (trees.has(spec) || !dir) return trees.get(spec) ?? null;
+    let found: CatFileResult | null = null;
+    const slash = dir.lastIndexOf('/');
+    const parent = treeOf(slash < 0 ? '' : dir.slice(0, slash));
+    if (parent?.type === 'tree') {
+      const index = new TreeIndex(parent.content);
+      const here = index.ok ? index.locate(dir.slice(slash + 1), true) : null;
+      if (here?.found && index.isDir(here.at)) found = readById(index.entry(here.at).oid);
+    }
+    trees.set(spec, found);
+    return found;
+  };
+  const build = (dir: string): string | null => {
+    const obj = treeOf(dir);
     const raw = obj && obj.type === 'tree' ? obj.content : Buffer.alloc(0);
     // This directory's edits: its changed files, then its changed subdirectories.
     const edits = new Map<string, Change>(dirs.get(dir)!);

@@ -1,6 +1,7 @@
 /** Replying: same thread, reply-to set, addressed to the sender (or, for one's own message, its recipients). */
 import type { MessageKind, Priority } from '../core/events';
 import type { SendJson } from '../json/types';
+import type { BackgroundGit } from '../git/exec';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
@@ -20,7 +21,7 @@ export interface ReplyInput {
   priority?: Priority;
   attachDiff?: boolean;
   /** With attachDiff: the `git status` the caller started already (see SendInput.worktreeStatus). */
-  worktreeStatus?: Promise<Buffer | null>;
+  worktreeStatus?: BackgroundGit;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;
   noReply?: boolean;

@@ -14,6 +14,7 @@ import { compileSecretPatterns, occurrences, redact, scanBody, scanFile, scanPat
 /** Changed files larger than this are not scanned whole (8 MiB). */
 const MAX_SCANNED_FILE = 8 * 1024 * 1024;
 import { getMessage } from '../ledger/messages';
+import type { BackgroundGit } from '../git/exec';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
@@ -41,7 +42,7 @@ export interface SendInput {
   onWaiting?: (what: string) => void;
   attachDiff?: boolean;
   /** With attachDiff: the `git status` the caller started already (startWorktreeStatus). */
-  worktreeStatus?: Promise<Buffer | null>;
+  worktreeStatus?: BackgroundGit;
   create?: boolean;
   waitFor?: 'read' | 'reply';
   timeoutSeconds?: number;

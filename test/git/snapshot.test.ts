@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { ownStartName } from '../../src/core/proc';
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -236,5 +237,78 @@ describe('partial clones', () => {
     expect(patch).toContain('+new');
     expect(git(clone, 'rev-parse', `${m.commit}:snapshot/lib/c.txt`)).toBe(git(origin, 'rev-parse', 'HEAD:lib/c.txt'));
     expect(spawnSync('git', ['fsck', '--no-progress'], { cwd: clone }).status).toBe(0);
+  });
+});
+
+describe('names git reads specially, and commands that end early', () => {
+  it('files named with a leading quote, a carriage return or a newline, also inside such directories, hold their own content', () => {
+    const repo = makeRepo({ files: { a: 'a\n', plain: 'base\n', 'dir\nx/f': '1\n', 'keep/g': 'g\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, '"a"'), 'quoted content\n');
+    fs.writeFileSync(path.join(repo, '"abc'), 'half quoted\n');
+    fs.writeFileSync(path.join(repo, 'plain\r'), 'carriage return\n');
+    fs.writeFileSync(path.join(repo, 'new\nline'), 'newline\n');
+    fs.writeFileSync(path.join(repo, 'dir\nx/f'), '2\n');
+    fs.mkdirSync(path.join(repo, 'u\nv'));
+    fs.writeFileSync(path.join(repo, 'u\nv/g'), 'untracked in a newline directory\n');
+    const m = ok(repo, ['send', 'codex', 'odd names', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+    const index = path.join(repo, '.git', 'test-index');
+    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    spawnSync('git', ['add', '-A'], { cwd: repo, env });
+    const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
+    expect(git(repo, 'show', `${m.commit}:snapshot/"a"`)).toBe('quoted content');
+    expect(m.diff.files).toBe(6);
+  });
+
+  it('scratch directories of patches whose process is gone are removed; a live one stays', () => {
+    const repo = makeRepo({ files: { 'a.txt': 'a\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    const tmp = path.join(commonDir(repo), 'handoff', 'diff-tmp');
+    fs.mkdirSync(path.join(tmp, '999999-t0.0-AbCdEf', 'pack'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, '999999-t0.0-AbCdEf', 'pack', 'x.pack'), 'left by a kill');
+    // This test's own process, under another start: its pid was reused.
+    fs.mkdirSync(path.join(tmp, `${process.pid}-t0.0-GhIjKl`));
+    const live = `${process.pid}-${ownStartName()}-MnOpQr`;
+    fs.mkdirSync(path.join(tmp, live));
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'b\n');
+    ok(repo, ['send', 'codex', 'diff', '--attach-diff'], { agent: 'lead' });
+    expect(fs.readdirSync(tmp)).toEqual([live]);
+  });
+
+  it('a send that fails before its snapshot does not wait for git status (a slow one here), nor leave it running', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const bin = path.join(tmpDir(), 'bin');
+    fs.mkdirSync(bin);
+    const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    const marker = path.join(bin, 'status-finished');
+    fs.writeFileSync(
+      path.join(bin, 'git'),
+      `#!/bin/sh\nfor a in "$@"; do if [ "$a" = status ]; then sleep 2; "${realGit}" "$@"; s=$?; touch "${marker}"; exit $s; fi; done\nexec "${realGit}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const envPath = { PATH: `${bin}:${process.env.PATH}` };
+    for (const args of [
+      ['send', 'nobody-here', 'hi', '--attach-diff'],
+      ['reply', 'ZZZZZZZ', 'hi', '--attach-diff'],
+      ['send', 'codex', 'hi', '--attach-diff', '--no-such-flag'],
+    ]) {
+      const started = Date.now();
+      const r = cli(repo, args, { agent: 'lead', env: envPath });
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr.length).toBeGreaterThan(0);
+      expect(Date.now() - started, args.join(' ')).toBeLessThan(1500);
+    }
+    // The statuses were stopped at exit: none finishes later.
+    spawnSync('sleep', ['2.5']);
+    expect(fs.existsSync(marker)).toBe(false);
+    // With a recipient, the send waits for its status and attaches the diff.
+    fs.writeFileSync(path.join(repo, 'README.md'), 'changed\n');
+    const m = ok(repo, ['send', 'codex', 'slow status', '--attach-diff', '--json'], { agent: 'lead', env: envPath })
+      .json.message;
+    expect(m.diff.files).toBe(1);
+    expect(fs.existsSync(marker)).toBe(true);
   });
 });
