@@ -36,7 +36,7 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
   try {
     // Loaded on first use: commands that start git first (blame) overlap the native module's load with it.
     const Sqlite = require('better-sqlite3') as typeof Database;
-    db = new Sqlite(file);
+    db = new Sqlite(file, { nativeBinding: nativeBinding() as string });
   } catch (err) {
     throw new CorruptLedgerError(file, (err as Error).message);
   }
@@ -56,6 +56,23 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
   return db;
 }
 
+let addon: string | object | null = null;
+/**
+ * better-sqlite3's compiled addon. better-sqlite3's JavaScript is bundled, so its own search (the `bindings`
+ * package, which looks beside the module that calls it) would look beside the bundle: the addon is named
+ * here, where node-gyp and prebuild-install put it (which also spares that search, about 1 ms), or else
+ * found by `bindings` from better-sqlite3's own directory.
+ */
+// (Typed as a path by @types/better-sqlite3; the addon object itself is accepted too.)
+function nativeBinding(): string | object {
+  if (addon !== null) return addon;
+  const dir = path.dirname(require.resolve('better-sqlite3/package.json'));
+  const file = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
+  if (fs.existsSync(file)) return (addon = file);
+  const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => object;
+  return (addon = bindings({ bindings: 'better_sqlite3.node', module_root: dir }));
+}
+
 /**
  * Opens a copy of the ledger in memory, for a repository this process cannot write: the copy is read from
  * `file` when it can be (null when it cannot), is brought up to date like the file would be, and every
@@ -65,7 +82,7 @@ export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
   const Sqlite = require('better-sqlite3') as typeof Database;
   let image: Buffer | null = null;
   try {
-    const disk = new Sqlite(file, { readonly: true, fileMustExist: true });
+    const disk = new Sqlite(file, { readonly: true, fileMustExist: true, nativeBinding: nativeBinding() as string });
     try {
       image = disk.serialize();
     } finally {
@@ -74,14 +91,16 @@ export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
   } catch {
     // Unreadable, absent or not openable read-only (a WAL file without its index): index git afresh.
   }
-  let db = image ? new Sqlite(image) : new Sqlite(':memory:');
+  let db = image
+    ? new Sqlite(image, { nativeBinding: nativeBinding() as string })
+    : new Sqlite(':memory:', { nativeBinding: nativeBinding() as string });
   try {
     migrate(db, file);
   } catch (err) {
     if (!image) throw err;
     db.close();
     image = null;
-    db = new Sqlite(':memory:');
+    db = new Sqlite(':memory:', { nativeBinding: nativeBinding() as string });
     migrate(db, file);
   }
   return { db, copied: image !== null };

@@ -61,7 +61,7 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     makeReadOnly(repo);
     try {
       const inbox = ro(repo, ['inbox', '--json']);
-      expect(inbox.status, inbox.stderr).toBe(0);
+      expect(inbox.status, inbox.stderr + inbox.stdout).toBe(0);
       expect(inbox.json.messages.map((m: { id: string; body: string }) => [m.id, m.body])).toEqual([
         [id, 'please review the parser'],
       ]);
