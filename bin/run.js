@@ -85,7 +85,17 @@ function loadWithCodeCache(file) {
     const os = require('node:os');
     const st = fs.statSync(file);
     const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'handoff');
-    const hash = (s) => require('node:crypto').createHash('sha1').update(s).digest('hex').slice(0, 12);
+    // Two FNV-1a hashes side by side (16 hex digits): a name, not a check (V8 checks the cache itself), and
+    // node's crypto module would cost every command about 2 ms to load.
+    const hash = (s) => {
+      let a = 0x811c9dc5;
+      let b = 0x01000193;
+      for (let i = 0; i < s.length; i++) {
+        a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+        b = Math.imul(b ^ s.charCodeAt(i), 0x01000193) ^ (a >>> 15);
+      }
+      return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+    };
     // Named after the bundle's path and the node that runs it, then the build: a new build replaces the
     // caches of older ones (another node version, or another install, keeps its own).
     cacheFile = path.join(
@@ -127,7 +137,8 @@ function loadWithCodeCache(file) {
         fs.renameSync(tmp, cacheFile);
         // Caches of other builds of this bundle at this path (an upgrade, a rebuild) are of no more use.
         const prefix = path.basename(cacheFile).slice(0, path.basename(cacheFile).lastIndexOf('-') + 1);
-        const legacy = new RegExp(`^${path.basename(file, '.js')}-[0-9a-f]{20}\\.v8$`); // named by build alone
+        // Names earlier versions used: by build alone, or by path and build in 12 digits each.
+        const legacy = new RegExp(`^${path.basename(file, '.js')}-([0-9a-f]{20}|[0-9a-f]{12}-[0-9a-f]{12})\\.v8$`);
         for (const name of fs.readdirSync(path.dirname(cacheFile)))
           if (
             ((name.startsWith(prefix) && name.endsWith('.v8')) || legacy.test(name)) &&

@@ -11,7 +11,8 @@ const require = createRequire(import.meta.url);
 /**
  * Builtins that only some commands need are loaded on first use: child_process (with net, dgram and the
  * stream wrappers it pulls in) costs a plain send about 2 ms, and a send whose config is cached spawns
- * nothing. Each name becomes a module of getters that requires the builtin when a property is first read.
+ * nothing; crypto and zlib cost about 2 ms each, and a send hashes and compresses its few small objects
+ * without them (src/core/digest.ts, src/core/random.ts). Each name becomes a module of getters that requires the builtin when a property is first read.
  */
 function lazyBuiltins(names) {
   const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
@@ -58,7 +59,7 @@ const common = {
     '@secretlint/core',
     '@secretlint/secretlint-rule-preset-recommend',
   ],
-  plugins: [lazyBuiltins(['child_process'])],
+  plugins: [lazyBuiltins(['child_process', 'crypto', 'zlib'])],
   minifySyntax: true,
   sourcemap: false,
   legalComments: 'none',

@@ -1,16 +1,21 @@
 /** Small files handoff keeps beside the ledger: written whole, and lock files owned by a process. */
-import crypto from 'node:crypto';
+import { randomHex } from './random';
 import fs from 'node:fs';
 import { processAlive } from './proc';
 
 /** Replaces `file` whole: a temporary file beside it, renamed over it (readers see the old or the new). */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = `${file}.${process.pid}.${randomHex(4)}`;
   try {
     fs.writeFileSync(tmp, data, { mode });
     fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
+  } catch (err) {
+    try {
+      fs.unlinkSync(tmp); // (one unlink: fs.rmSync would load its recursive remover)
+    } catch {
+      /* not written */
+    }
+    throw err;
   }
 }
 

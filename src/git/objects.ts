@@ -3,7 +3,8 @@
  * named by its SHA-1), which costs no process start; reading goes through `git cat-file --batch`
  * because objects may be packed.
  */
-import crypto from 'node:crypto';
+import { sha1Hex, zlibSmall } from '../core/digest';
+import { randomHex } from '../core/random';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,7 +88,7 @@ export function tmpName(): string {
 /** The id an object would have, without writing it. */
 function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
-  return { oid: crypto.createHash('sha1').update(raw).digest('hex'), raw };
+  return { oid: sha1Hex(raw), raw };
 }
 
 /**
@@ -136,7 +137,7 @@ export class ObjectWriter {
   write(type: ObjectType, data: Buffer, unique = false): string {
     const { oid, raw } = hashObject(type, data);
     if (!unique && this.has(oid)) return oid;
-    this.store(oid, type, data, zlib.deflateSync(raw, { level: 1 }));
+    this.store(oid, type, data, zlibSmall(raw));
     return oid;
   }
 
@@ -305,7 +306,7 @@ export async function streamObjects(
   // git writes into an unlinked temporary file when one can be made, else into a pipe.
   let fd: number | null = null;
   try {
-    const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${randomHex(6)}`);
     fd = fs.openSync(tmp, 'wx+', 0o600);
     fs.rmSync(tmp, { force: true });
   } catch {

@@ -3,6 +3,8 @@
  * caught up with the chains in git), the clock and the environment.
  */
 import crypto from 'node:crypto';
+import { sha1Hex } from '../core/digest';
+import { randomFill, randomHex } from '../core/random';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
@@ -64,7 +66,7 @@ function pooledRandom(): () => number {
   let at = pool.length;
   return () => {
     if (at >= pool.length) {
-      crypto.randomFillSync(pool);
+      randomFill(pool);
       at = 0;
     }
     return pool[at++]! / 256;
@@ -192,7 +194,7 @@ function readCloneId(dataDir: string, create = true): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw err;
   }
   // First use: write a fresh id to a temporary file and link it into place; if another process won, use its id.
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = `${file}.${process.pid}.${randomHex(4)}`;
   fs.writeFileSync(tmp, `${monotonicFactory()()}\n`, { mode: 0o600 });
   try {
     fs.linkSync(tmp, file);
@@ -289,7 +291,7 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
 
 /** The config keys handoff reads, remembered per worktree in the data directory (git/config-cache.ts). */
 function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
-  const worktree = crypto.createHash('sha1').update(repo.gitDir).digest('hex').slice(0, 12);
+  const worktree = sha1Hex(Buffer.from(repo.gitDir)).slice(0, 12);
   return configMatchingCached(
     repo,
     /^(handoff\.|user\.(name|email)$|core\.sharedrepository$)/,

@@ -3,7 +3,7 @@
  * write lock within a moment (another process holds it), it writes what it knows to
  * <git common dir>/handoff/spool/ and lets the commit finish; the next handoff command records it.
  */
-import crypto from 'node:crypto';
+import { randomHex } from '../core/random';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context';
@@ -42,7 +42,7 @@ function spoolCommit(ctx: Pick<Context, 'dataDir' | 'env'>, commit: string): str
   const dir = dirOf(ctx);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const entry: SpoolEntry = { hook: 'post-commit', commit, env: identityEnv(ctx.env) };
-  const name = `${Date.now()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}.json`;
+  const name = `${Date.now()}-${process.pid}-${randomHex(3)}.json`;
   const tmp = path.join(dir, `.${name}`);
   fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
   fs.renameSync(tmp, path.join(dir, name));

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,22 +86,32 @@ describe('the CLI surface', () => {
     const cache = tmpDir('handoff-cache-');
     const dir = path.join(cache, 'handoff');
     fs.mkdirSync(dir, { recursive: true });
-    const hash = (s: string) => crypto.createHash('sha1').update(s).digest('hex').slice(0, 12);
+    // The cache's name: two FNV-1a hashes of the bundle's path and node (bin/run.js).
+    const hash = (s: string) => {
+      let a = 0x811c9dc5;
+      let b = 0x01000193;
+      for (let i = 0; i < s.length; i++) {
+        a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+        b = Math.imul(b ^ s.charCodeAt(i), 0x01000193) ^ (a >>> 15);
+      }
+      return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+    };
     const mine = `fast-${hash(`${path.join(ROOT, 'dist', 'fast.js')}\0${process.version}\0${process.arch}`)}`;
-    // An older build of this bundle, one in the format that named the build alone, and another install's.
+    // An older build of this bundle, the two formats earlier versions used, and another install's.
     for (const name of [
-      `${mine}-000000000000.v8`,
+      `${mine}-0000000000000000.v8`,
       `fast-${'a'.repeat(20)}.v8`,
       `fast-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`,
+      `fast-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`,
     ])
       fs.writeFileSync(path.join(dir, name), 'stale');
     const env = { XDG_CACHE_HOME: cache };
     expect(ok(repo, ['whoami', '--json'], { agent: 'a', env }).json.name).toBe('a');
     const left = fs.readdirSync(dir).sort();
     expect(left).toHaveLength(2);
-    expect(left).toContain(`fast-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`);
+    expect(left).toContain(`fast-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`);
     const written = left.find((n) => n.startsWith(`${mine}-`))!;
-    expect(written).toMatch(/^fast-[0-9a-f]{12}-[0-9a-f]{12}\.v8$/);
+    expect(written).toMatch(/^fast-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
     expect(fs.statSync(path.join(dir, written)).mode & 0o077).toBe(0);
     // The next run uses it (and writes nothing): the same answer, the same single file.
     const before = fs.statSync(path.join(dir, written)).mtimeMs;
