@@ -6,6 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { ownStartName } from '../../src/core/proc';
 
+/**
+ * A copy of the repository's index for an oracle `git add -A`, with the index's own times: git trusts an
+ * entry's stat data only when the file is older than the index, so a copy made now would make an edit in
+ * the second of the last index write invisible to git add (a racily clean entry).
+ */
+function copyIndex(repo: string, to: string): void {
+  const from = path.join(repo, '.git', 'index');
+  fs.copyFileSync(from, to);
+  const st = fs.statSync(from);
+  fs.utimesSync(to, st.atime, st.mtime);
+}
+
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('send --attach-diff', () => {
@@ -145,7 +157,7 @@ describe('racily clean files', () => {
     fs.writeFileSync(path.join(repo, 'src/m2/f5.ts/inner.ts'), 'a file turned directory\n');
     const m = ok(repo, ['send', 'codex', 'tree', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
     const index = path.join(repo, '.git', 'test-index');
-    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    copyIndex(repo, index);
     const env = { ...process.env, GIT_INDEX_FILE: index };
     spawnSync('git', ['add', '-A'], { cwd: repo, env });
     const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
@@ -165,7 +177,7 @@ describe('racily clean files', () => {
     fs.rmSync(path.join(repo, 'a-b.ts'));
     const m2 = ok(repo.concat('/src/m1'), ['send', 'codex', 'packed', '--attach-diff', '--json'], { agent: 'lead' })
       .json.message;
-    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    copyIndex(repo, index);
     spawnSync('git', ['add', '-A'], { cwd: repo, env });
     const expected2 = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
     expect(git(repo, 'rev-parse', `${m2.commit}:snapshot`)).toBe(expected2);
@@ -253,7 +265,7 @@ describe('names git reads specially, and commands that end early', () => {
     fs.writeFileSync(path.join(repo, 'u\nv/g'), 'untracked in a newline directory\n');
     const m = ok(repo, ['send', 'codex', 'odd names', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
     const index = path.join(repo, '.git', 'test-index');
-    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    copyIndex(repo, index);
     const env = { ...process.env, GIT_INDEX_FILE: index };
     spawnSync('git', ['add', '-A'], { cwd: repo, env });
     const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
