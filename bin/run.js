@@ -67,9 +67,11 @@ if (
 }
 // Commands that read the whole ledger allocate much short-lived memory: a young generation that does not
 // grow keeps their peak near what they hold (a 100,000-event verify: 165 MB to 131 MB), at no cost in time.
-if (['verify', 'rebuild', 'sync', 'replay', 'mcp', 'log', 'review'].includes(argv[0])) {
-  require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
-}
+// V8 takes a code cache only under the flags it was made with: these commands keep their own (below).
+const v8Flags = ['verify', 'rebuild', 'sync', 'replay', 'mcp', 'log', 'review'].includes(argv[0])
+  ? '--semi-space-growth-factor=1'
+  : '';
+if (v8Flags) require('node:v8').setFlagsFromString(v8Flags);
 
 /**
  * Loads a bundle through V8's code cache (kept in $XDG_CACHE_HOME/handoff or ~/.cache/handoff, private to
@@ -100,7 +102,7 @@ function loadWithCodeCache(file) {
     // caches of older ones (another node version, or another install, keeps its own).
     cacheFile = path.join(
       dir,
-      `${path.basename(file, '.js')}-${hash(`${file}\0${process.version}\0${process.arch}`)}-${hash(`${st.size}\0${st.mtimeMs}`)}.v8`,
+      `${path.basename(file, '.js')}-${hash(`${file}\0${process.version}\0${process.arch}${v8Flags ? `\0${v8Flags}` : ''}`)}-${hash(`${st.size}\0${st.mtimeMs}`)}.v8`,
     );
     try {
       const fd = fs.openSync(cacheFile, 'r');
@@ -131,7 +133,16 @@ function loadWithCodeCache(file) {
   if (!cached || script.cachedDataRejected) {
     process.once('exit', () => {
       try {
-        fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+        // The cache directory is made, and ~/.cache with it, but never a missing home or XDG_CACHE_HOME.
+        const made = (d) => {
+          try {
+            fs.mkdirSync(d, { mode: 0o700 });
+          } catch (err) {
+            if (err.code !== 'EEXIST') throw err;
+          }
+        };
+        if (!process.env.XDG_CACHE_HOME) made(path.dirname(path.dirname(cacheFile)));
+        made(path.dirname(cacheFile));
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);

@@ -48,6 +48,7 @@ const common = {
   // its addon is loaded from node_modules (src/ledger/db.ts), or found by `bindings`, which stays outside.
   external: [
     'bindings',
+    'better-sqlite3/package.json',
     'typescript',
     'ts-node',
     '@modelcontextprotocol/sdk',

@@ -108,6 +108,7 @@ export const ERROR_CODES = {
   bad_clone_id: [E, "the clone's id file is damaged"],
   bad_event: [E, 'a ledger event is malformed'],
   ledger_corrupt: [E, 'the SQLite ledger is unreadable (it is rebuilt from git)'],
+  sqlite_unavailable: [E, "better-sqlite3's compiled addon is missing or does not load (rebuild it)"],
   ledger_too_new: [E, 'the SQLite ledger was written by a newer handoff'],
   chain_busy: [E, "this clone's chain stayed locked by another writer"],
   send_failed: [E, 'a send failed; it may have been written (retry with --id)'],

@@ -102,7 +102,14 @@ function readThroughGit(repo: Repo, pattern: RegExp): { values: Map<string, stri
 /** A file's identity and state, or "-" when it does not exist. */
 function signature(file: string): string {
   if (file.startsWith('\0')) return 'not-a-file';
-  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  let st: fs.BigIntStats | undefined;
+  try {
+    st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch (err) {
+    // Not statable (a HOME that is a file, a directory this user cannot enter): git reads around it, and
+    // what it read is not remembered (see cacheable).
+    return `!${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
   if (!st) return '-';
   return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
 }
@@ -111,7 +118,7 @@ function signature(file: string): string {
 function cacheable(sigs: Map<string, string>): boolean {
   const now = Date.now();
   for (const [file, sig] of sigs) {
-    if (sig === 'not-a-file') return false;
+    if (sig === 'not-a-file' || sig.startsWith('!')) return false;
     if (sig === '-') continue;
     // Every write moves the mtime (and the ctime with it); a file can keep its mtime through two edits only
     // where both fall within the file system's timestamp granularity.

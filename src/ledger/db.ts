@@ -3,6 +3,7 @@
  * runner. The database is an index of the git ledger; anything in it can be rebuilt from git.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { HandoffError } from '../core/errors';
@@ -32,11 +33,12 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
+  // Loaded on first use: commands that start git first (blame) overlap the native module's load with it.
+  const Sqlite = require('better-sqlite3') as typeof Database;
+  const options = withAddon({});
   let db: Db;
   try {
-    // Loaded on first use: commands that start git first (blame) overlap the native module's load with it.
-    const Sqlite = require('better-sqlite3') as typeof Database;
-    db = new Sqlite(file, { nativeBinding: nativeBinding() as string });
+    db = new Sqlite(file, options);
   } catch (err) {
     throw new CorruptLedgerError(file, (err as Error).message);
   }
@@ -56,22 +58,39 @@ export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}
   return db;
 }
 
-let addon: string | object | null = null;
+let addon: object | null = null;
 /**
- * better-sqlite3's compiled addon. better-sqlite3's JavaScript is bundled, so its own search (the `bindings`
- * package, which looks beside the module that calls it) would look beside the bundle: the addon is named
- * here, where node-gyp and prebuild-install put it (which also spares that search, about 1 ms), or else
- * found by `bindings` from better-sqlite3's own directory.
+ * better-sqlite3's compiled addon, loaded. better-sqlite3's JavaScript is bundled, so its own search (the
+ * `bindings` package, which looks beside the module that calls it) would look beside the bundle: the addon
+ * is loaded from where node-gyp and prebuild-install put it (which also spares that search, about 1 ms), or
+ * else found by `bindings`, required and run from better-sqlite3's own directory. A failure here is the
+ * installation's, never the ledger's: it is reported as such and the ledger is left as it is.
  */
-// (Typed as a path by @types/better-sqlite3; the addon object itself is accepted too.)
-function nativeBinding(): string | object {
-  if (addon !== null) return addon;
-  const dir = path.dirname(require.resolve('better-sqlite3/package.json'));
-  const file = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
-  if (fs.existsSync(file)) return (addon = file);
-  const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => object;
-  return (addon = bindings({ bindings: 'better_sqlite3.node', module_root: dir }));
+function loadAddon(): object {
+  if (addon) return addon;
+  let dir = '';
+  try {
+    dir = path.dirname(require.resolve('better-sqlite3/package.json'));
+    const file = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
+    if (fs.existsSync(file)) return (addon = require(file) as object);
+    const bindings = createRequire(path.join(dir, 'package.json'))('bindings') as (o: {
+      bindings: string;
+      module_root: string;
+    }) => object;
+    return (addon = bindings({ bindings: 'better_sqlite3.node', module_root: dir }));
+  } catch (err) {
+    const why = ((err as Error).message ?? String(err)).split('\n')[0];
+    throw new HandoffError(
+      'sqlite_unavailable',
+      `SQLite could not be loaded: better-sqlite3's compiled addon${dir ? ` in ${dir}` : ''} is missing or does not load (${why}). Rebuild it where handoff is installed ('npm rebuild better-sqlite3'), or reinstall handoff.`,
+    );
+  }
 }
+/** The options that give better-sqlite3 its addon (typed as a path by @types/better-sqlite3; an object is accepted too). */
+const withAddon = <T extends object>(opts: T): T & { nativeBinding: string } => ({
+  ...opts,
+  nativeBinding: loadAddon() as unknown as string,
+});
 
 /**
  * Opens a copy of the ledger in memory, for a repository this process cannot write: the copy is read from
@@ -82,7 +101,7 @@ export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
   const Sqlite = require('better-sqlite3') as typeof Database;
   let image: Buffer | null = null;
   try {
-    const disk = new Sqlite(file, { readonly: true, fileMustExist: true, nativeBinding: nativeBinding() as string });
+    const disk = new Sqlite(file, withAddon({ readonly: true, fileMustExist: true }));
     try {
       image = disk.serialize();
     } finally {
@@ -91,16 +110,14 @@ export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
   } catch {
     // Unreadable, absent or not openable read-only (a WAL file without its index): index git afresh.
   }
-  let db = image
-    ? new Sqlite(image, { nativeBinding: nativeBinding() as string })
-    : new Sqlite(':memory:', { nativeBinding: nativeBinding() as string });
+  let db = image ? new Sqlite(image, withAddon({})) : new Sqlite(':memory:', withAddon({}));
   try {
     migrate(db, file);
   } catch (err) {
     if (!image) throw err;
     db.close();
     image = null;
-    db = new Sqlite(':memory:', { nativeBinding: nativeBinding() as string });
+    db = new Sqlite(':memory:', withAddon({}));
     migrate(db, file);
   }
   return { db, copied: image !== null };

@@ -118,5 +118,15 @@ describe('the CLI surface', () => {
     expect(ok(repo, ['whoami', '--json'], { agent: 'a', env }).json.name).toBe('a');
     expect(fs.readdirSync(dir).sort()).toEqual(left);
     expect(fs.statSync(path.join(dir, written)).mtimeMs).toBe(before);
+    // A command run under other V8 flags (verify) keeps a cache of its own: the two never replace each other.
+    expect(ok(repo, ['verify'], { agent: 'a', env }).status).toBe(0);
+    const withVerify = fs.readdirSync(dir).sort();
+    expect(withVerify).toHaveLength(left.length + 1);
+    const verifyCache = withVerify.find((n) => !left.includes(n))!;
+    const verifyBefore = fs.statSync(path.join(dir, verifyCache)).mtimeMs;
+    ok(repo, ['whoami', '--json'], { agent: 'a', env });
+    ok(repo, ['verify'], { agent: 'a', env });
+    expect(fs.statSync(path.join(dir, written)).mtimeMs).toBe(before);
+    expect(fs.statSync(path.join(dir, verifyCache)).mtimeMs).toBe(verifyBefore);
   });
 });

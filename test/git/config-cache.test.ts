@@ -3,7 +3,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configMatchingCached } from '../../src/git/config-cache';
 import { findRepo } from '../../src/git/repo';
-import { addWorktree, cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { addWorktree, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+const cliRun = (cwd: string, args: string[], env: Record<string, string | undefined>) =>
+  cli(cwd, args, { agent: 'lead', env });
 
 const PATTERN = /^(handoff\.|user\.(name|email)$)/;
 
@@ -143,6 +146,20 @@ describe('the config cache', () => {
     expect(read(s)['user.name']).toEqual(['Someone Else']);
     delete process.env.GIT_CONFIG_GLOBAL;
     expect(read(s)['user.name']).toEqual(['Test Human']);
+  });
+
+  it('a HOME that is a file (where git looks cannot be stated) is read around, through the CLI, and not remembered', () => {
+    const repo = makeRepo();
+    const home = path.join(tmpDir(), 'not-a-directory');
+    fs.writeFileSync(home, 'a file');
+    const env = { HOME: home, XDG_CONFIG_HOME: undefined };
+    ok(repo, ['join'], { agent: 'codex', env });
+    git(repo, 'config', 'handoff.maxBodyBytes', '10');
+    const r = cliRun(repo, ['send', 'codex', 'longer than ten bytes'], env);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/10 bytes|too long|limit/i);
+    const cached = fs.readdirSync(path.join(repo, '.git', 'handoff')).filter((n) => n.startsWith('config-cache-'));
+    expect(cached).toEqual([]);
   });
 
   it('keeps each worktree apart: config.worktree values are per worktree, through the CLI', () => {
