@@ -11,6 +11,14 @@ let bootId: string | undefined;
 /** An opaque token for when process `pid` started, or null when it is not running (or cannot be read). */
 export function processStartToken(pid: number): string | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  // This process's own start is asked for by several writers (marks, presence): read once.
+  if (pid === process.pid) return (ownToken ??= readToken(pid) ?? '') || null;
+  return readToken(pid);
+}
+
+let ownToken: string | undefined;
+
+function readToken(pid: number): string | null {
   if (process.platform === 'linux') {
     const stat = readStat(pid);
     return stat ? tokenOf(stat) : null;

@@ -41,14 +41,20 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   GIT_NO_REPLACE_OBJECTS: '1',
 };
 
+/** The environment git runs in: this process's, with BASE_ENV and `extra` (an undefined value unsets). */
+function gitEnv(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...BASE_ENV, ...extra };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env;
+}
+
 /** Runs git and returns its raw result; throws a GitError on failure unless allowFailure is set. */
 export function runGit(args: string[], opts: GitOptions): GitResult {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const env = gitEnv(opts.env);
   const res = spawnSync('git', args, {
     cwd: opts.cwd,
     input: opts.input,
-    env: env as NodeJS.ProcessEnv,
+    env,
     maxBuffer: 1024 * 1024 * 1024,
     windowsHide: true,
   });
@@ -76,12 +82,11 @@ export function runGitStreaming(
   args: string[],
   opts: GitOptions & { onStderr?: (chunk: string) => void; onStdout?: (chunk: Buffer) => void },
 ): Promise<GitResult> {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const env = gitEnv(opts.env);
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: opts.cwd,
-      env: env as NodeJS.ProcessEnv,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -107,11 +112,10 @@ export function isAncestor(cwd: string, a: string, b: string): boolean {
 
 /** Starts git with stdin and stdout as pipes (for streaming `cat-file --batch`); the caller ends stdin. */
 export function spawnGit(args: string[], opts: { cwd: string; stdout?: number }): ReturnType<typeof spawn> {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const env = gitEnv();
   return spawn('git', args, {
     cwd: opts.cwd,
-    env: env as NodeJS.ProcessEnv,
+    env,
     stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
   });
 }
@@ -131,9 +135,8 @@ export function startGit(
   args: string[],
   opts: { cwd: string; allowFailure?: boolean; env?: Record<string, string> },
 ): PendingGit {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV, ...opts.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const child = spawn('git', args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = gitEnv(opts.env);
+  const child = spawn('git', args, { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -171,12 +174,11 @@ export interface BackgroundGit {
  * stops it, rather than waiting for output nobody reads.
  */
 export function backgroundGit(args: string[], cwd: string): BackgroundGit {
-  const env: Record<string, string | undefined> = { ...process.env, ...BASE_ENV };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const env = gitEnv();
   let child: ReturnType<typeof spawn> | null = null;
   const result = new Promise<Buffer | null>((resolve) => {
     try {
-      const c = spawn('git', args, { cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+      const c = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
       child = c;
       const chunks: Buffer[] = [];
       c.stdout!.on('data', (d: Buffer) => chunks.push(d));

@@ -7,15 +7,19 @@ import { cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { ownStartName } from '../../src/core/proc';
 
 /**
- * A copy of the repository's index for an oracle `git add -A`, with the index's own times: git trusts an
- * entry's stat data only when the file is older than the index, so a copy made now would make an edit in
- * the second of the last index write invisible to git add (a racily clean entry).
+ * The tree git's own `add -A` and `write-tree` make of the working tree, through a copy of the index. The
+ * copy keeps the index's times: git trusts an entry's stat data only when the file is older than the index,
+ * so a copy made now would hide an edit made in the second of the last index write (a racily clean entry).
  */
-function copyIndex(repo: string, to: string): void {
+function gitsOwnTree(repo: string): string {
   const from = path.join(repo, '.git', 'index');
-  fs.copyFileSync(from, to);
+  const index = path.join(repo, '.git', 'test-index');
+  fs.copyFileSync(from, index);
   const st = fs.statSync(from);
-  fs.utimesSync(to, st.atime, st.mtime);
+  fs.utimesSync(index, st.atime, st.mtime);
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  spawnSync('git', ['add', '-A'], { cwd: repo, env });
+  return spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
 }
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -156,11 +160,7 @@ describe('racily clean files', () => {
     fs.mkdirSync(path.join(repo, 'src/m2/f5.ts'));
     fs.writeFileSync(path.join(repo, 'src/m2/f5.ts/inner.ts'), 'a file turned directory\n');
     const m = ok(repo, ['send', 'codex', 'tree', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
-    const index = path.join(repo, '.git', 'test-index');
-    copyIndex(repo, index);
-    const env = { ...process.env, GIT_INDEX_FILE: index };
-    spawnSync('git', ['add', '-A'], { cwd: repo, env });
-    const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    const expected = gitsOwnTree(repo);
     expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
     expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
     const gitPatch = (tree: string) =>
@@ -177,9 +177,7 @@ describe('racily clean files', () => {
     fs.rmSync(path.join(repo, 'a-b.ts'));
     const m2 = ok(repo.concat('/src/m1'), ['send', 'codex', 'packed', '--attach-diff', '--json'], { agent: 'lead' })
       .json.message;
-    copyIndex(repo, index);
-    spawnSync('git', ['add', '-A'], { cwd: repo, env });
-    const expected2 = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    const expected2 = gitsOwnTree(repo);
     expect(git(repo, 'rev-parse', `${m2.commit}:snapshot`)).toBe(expected2);
     expect(git(repo, 'show', `${m2.commit}:patch`)).toBe(gitPatch(expected2));
     expect(m2.diff.files).toBe(43 + 2);
@@ -264,11 +262,7 @@ describe('names git reads specially, and commands that end early', () => {
     fs.mkdirSync(path.join(repo, 'u\nv'));
     fs.writeFileSync(path.join(repo, 'u\nv/g'), 'untracked in a newline directory\n');
     const m = ok(repo, ['send', 'codex', 'odd names', '--attach-diff', '--json'], { agent: 'lead' }).json.message;
-    const index = path.join(repo, '.git', 'test-index');
-    copyIndex(repo, index);
-    const env = { ...process.env, GIT_INDEX_FILE: index };
-    spawnSync('git', ['add', '-A'], { cwd: repo, env });
-    const expected = spawnSync('git', ['write-tree'], { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
+    const expected = gitsOwnTree(repo);
     expect(git(repo, 'rev-parse', `${m.commit}:snapshot`)).toBe(expected);
     expect(git(repo, 'show', `${m.commit}:snapshot/"a"`)).toBe('quoted content');
     expect(m.diff.files).toBe(6);
