@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { addWorktree, cli, cliAsync, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { ownStartName } from '../../src/core/proc';
 
 /**
@@ -12,8 +12,8 @@ import { ownStartName } from '../../src/core/proc';
  * so a copy made now would hide an edit made in the second of the last index write (a racily clean entry).
  */
 function gitsOwnTree(repo: string): string {
-  const from = path.join(repo, '.git', 'index');
-  const index = path.join(repo, '.git', 'test-index');
+  const from = path.resolve(repo, git(repo, 'rev-parse', '--git-path', 'index'));
+  const index = `${from}.test-copy`;
   fs.copyFileSync(from, index);
   const st = fs.statSync(from);
   fs.utimesSync(index, st.atime, st.mtime);
@@ -316,5 +316,36 @@ describe('names git reads specially, and commands that end early', () => {
       .json.message;
     expect(m.diff.files).toBe(1);
     expect(fs.existsSync(marker)).toBe(true);
+  });
+});
+
+describe('two agents in two worktrees', () => {
+  it('send --attach-diff at the same time from each: every snapshot is its own worktree, and verify is clean', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) files[`src/d${i % 4}/f${i}.ts`] = `v${i}\n`;
+    const repo = makeRepo({ files });
+    ok(repo, ['join'], { agent: 'lead' });
+    ok(repo, ['join'], { agent: 'codex' });
+    const wt = addWorktree(repo, 'feature');
+    fs.writeFileSync(path.join(repo, 'src/d0/f0.ts'), 'main side\n');
+    fs.writeFileSync(path.join(wt, 'src/d1/f1.ts'), 'feature side\n');
+    fs.writeFileSync(path.join(wt, 'src/d2/new.ts'), 'untracked in the worktree\n');
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(cliAsync(repo, ['send', 'codex', `main ${i}`, '--attach-diff', '--json'], { agent: 'lead' }).done);
+      runs.push(cliAsync(wt, ['send', 'lead', `feature ${i}`, '--attach-diff', '--json'], { agent: 'codex' }).done);
+    }
+    const done = await Promise.all(runs);
+    const want = { main: gitsOwnTree(repo), feature: gitsOwnTree(wt) };
+    expect(want.main).not.toBe(want.feature);
+    for (const r of done) {
+      expect(r.status, r.stderr).toBe(0);
+      const m = JSON.parse(r.stdout).message;
+      const side = m.body.startsWith('main') ? 'main' : 'feature';
+      expect(git(repo, 'rev-parse', `${m.commit}:snapshot`), m.body).toBe(want[side]);
+      expect(m.diff.base).toBe(git(side === 'main' ? repo : wt, 'rev-parse', 'HEAD'));
+    }
+    expect(cli(repo, ['verify']).status).toBe(0);
+    expect(fs.readdirSync(path.join(repo, '.git', 'handoff', 'diff-tmp'))).toEqual([]);
   });
 });
