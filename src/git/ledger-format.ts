@@ -11,6 +11,7 @@ import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { ObjectWriter, readObjects, streamObjects, type Journal, type TreeEntry } from './objects';
+import { WindowObjectWriter, type PackWindow } from './pack-writer';
 import { CommitLineParser, LineSplitter } from './commit-lines';
 import { lastWrittenRef, readRef, readRefs, writeRefLocked } from './refs';
 import { writeSignedCommit } from './signatures';
@@ -107,10 +108,15 @@ export function appendToChain(
   repo: Repo,
   cloneId: string,
   prepare: (parent: string | null) => { event: LedgerEvent; payload: EventPayload },
-  opts: { sign?: boolean; journal?: Journal | null } = {},
-): AppendResult & { event: LedgerEvent } {
+  opts: { sign?: boolean; journal?: Journal | null; window?: PackWindow | null } = {},
+): AppendResult & { event: LedgerEvent; sealed: boolean } {
   const ref = chainRef(cloneId);
-  const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null, opts.journal ?? null);
+  // A signed commit is made by git, which must read its tree: those objects go loose.
+  const writer =
+    opts.window && !opts.sign
+      ? new WindowObjectWriter(repo.objectsDir, repo.shared ?? null, opts.window)
+      : new ObjectWriter(repo.objectsDir, repo.shared ?? null, opts.journal ?? null);
+  let sealed = false;
   for (let attempt = 0; attempt < 1000; attempt++) {
     // The tip this process wrote last, else the ref as it is; the write below checks it under the lock.
     const parent = (attempt === 0 ? lastWrittenRef(repo, ref) : null) ?? readRef(repo, ref);
@@ -126,8 +132,9 @@ export function appendToChain(
     const spec = { tree, parents, author: ident, committer: ident, message: commitMessage(event, payload.body) };
     // Signed commits go through git (and its signing program); unsigned ones are written here, in-process.
     const commit = opts.sign ? writeSignedCommit(repo, spec) : writer.commit(spec, true);
+    if (writer instanceof WindowObjectWriter) sealed = writer.publish() || sealed;
     const outcome = writeRefLocked(repo, ref, commit, parent);
-    if (outcome === 'ok') return { commit, parent, event };
+    if (outcome === 'ok') return { commit, parent, event, sealed };
     // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.
     const ms = Math.min(50, 1 + attempt * 2) * Math.random();
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

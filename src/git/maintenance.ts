@@ -7,6 +7,7 @@
  * (packJournal). Only one process packs at a time; a busy or failed repack is skipped.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { tryPidLock } from '../core/files';
 import { processAlive } from '../core/proc';
@@ -40,7 +41,9 @@ export function estimateLooseObjects(repo: Repo): number {
  * Packs loose objects when there are many (see above). `lockDir` holds the lock file. Returns whether it
  * packed. Never throws: packing is housekeeping.
  */
-export function packIfMany(repo: Repo, lockDir: string, force = false): boolean {
+export function packIfMany(repo: Repo, lockDir: string, force = false, newPack = false): boolean {
+  // A new pack (a sealed pack window) may have made too many: they are rolled together.
+  if (!force && newPack && countPacks(repo) > MAX_PACKS) return withPackLock(lockDir, () => (rollPacks(repo), true));
   if (!force && !dueForCheck(repo)) return false;
   if (!force && estimateLooseObjects(repo) < SAMPLE_LIMIT * 128) return false;
   return withPackLock(lockDir, () => {
@@ -92,6 +95,34 @@ export function packJournal(repo: Repo, lockDir: string): boolean {
   if (!packed && (journal.objects.length >= 4 * JOURNAL_OBJECTS || journal.bytes >= 4 * JOURNAL_BYTES))
     clearJournal(journal);
   return packed;
+}
+
+/** git gc's own rule: a gc.pid older than this was left by a gc that died. */
+const GC_PID_STALE_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * Whether someone else may be enumerating the repository's packs: git gc running (its gc.pid, as git reads it:
+ * "<pid> <host>", fresh, the process alive when on this host) or another handoff process packing (the pack
+ * lock). A pack removed under such a reader makes it fail ("unable to add recent objects"), so a writer that
+ * rewrites its own packs (git/pack-writer.ts) writes loose objects meanwhile.
+ */
+export function packsInUse(repo: Repo, lockDir: string): boolean {
+  if (fs.existsSync(path.join(lockDir, 'pack.lock'))) return true;
+  // Called at every append: no exception when (as nearly always) there is no gc.pid.
+  const file = path.join(repo.commonDir, 'gc.pid');
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat) return false;
+  const mtime = stat.mtimeMs;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  if (Date.now() - mtime > GC_PID_STALE_MS) return false;
+  const m = /^(\d+) (.*)$/.exec(text.trim());
+  if (!m) return true;
+  return m[2] !== os.hostname() || processAlive(Number(m[1]), null);
 }
 
 /** Removes the half-written packs of writers killed while packing their journal (see writePack). */

@@ -86,7 +86,7 @@ export function tmpName(): string {
 }
 
 /** The id an object would have, without writing it. */
-function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
+export function hashObject(type: ObjectType, data: Buffer): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
   return { oid: sha1Hex(raw), raw };
 }

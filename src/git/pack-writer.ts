@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { makeSharedDir, tmpName, type ObjectType } from './objects';
+import { zlibSmall } from '../core/digest';
+import { hashObject, makeSharedDir, ObjectWriter, tmpName, unlinkIfThere, type ObjectType } from './objects';
 
 export interface PackObject {
   oid: string;
@@ -47,12 +48,33 @@ function entryHeader(type: ObjectType, size: number): Buffer {
   return Buffer.from(bytes);
 }
 
+/** One object as a pack holds it: its entry (header and deflated data) and the entry's CRC-32. */
+interface PackEntry {
+  oid: string;
+  bytes: Buffer;
+  crc: number;
+}
+
+function encodeEntry(o: PackObject, compress = true): PackEntry {
+  const data = compress ? zlib.deflateSync(o.data, { level: 1 }) : zlibSmall(o.data);
+  const bytes = Buffer.concat([entryHeader(o.type, o.data.length), data]);
+  return { oid: o.oid, bytes, crc: crc32(bytes) };
+}
+
 /**
  * Writes `objects` (distinct ids) as one pack with its index into `objectsDir/pack`, and returns the pack's
  * name (`pack-<checksum>`). The pack is renamed into place before its index, as git does, so a reader
  * that finds the index finds the pack.
  */
 export function writePack(objectsDir: string, objects: PackObject[], shared: (() => string | null) | null): string {
+  return installPack(
+    objectsDir,
+    objects.map((o) => encodeEntry(o)),
+    shared,
+  );
+}
+
+function installPack(objectsDir: string, objects: PackEntry[], shared: (() => string | null) | null): string {
   const packDir = path.join(objectsDir, 'pack');
   makeSharedDir(packDir, shared);
   const head = Buffer.alloc(12);
@@ -63,10 +85,9 @@ export function writePack(objectsDir: string, objects: PackObject[], shared: (()
   const entries: { oid: string; crc: number; offset: number }[] = [];
   let offset = head.length;
   for (const o of objects) {
-    const entry = Buffer.concat([entryHeader(o.type, o.data.length), zlib.deflateSync(o.data, { level: 1 })]);
-    entries.push({ oid: o.oid, crc: crc32(entry), offset });
-    parts.push(entry);
-    offset += entry.length;
+    entries.push({ oid: o.oid, crc: o.crc, offset });
+    parts.push(o.bytes);
+    offset += o.bytes.length;
   }
   if (offset > 0x7fffffff) throw new Error('a pack written from memory must stay under 2 GiB');
   const body = Buffer.concat(parts);
@@ -110,9 +131,142 @@ export function writePack(objectsDir: string, objects: PackObject[], shared: (()
     fs.writeFileSync(`${tmp}.idx`, full, { mode: 0o444 });
     fs.renameSync(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
     fs.renameSync(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
-  } finally {
-    fs.rmSync(`${tmp}.pack`, { force: true });
-    fs.rmSync(`${tmp}.idx`, { force: true });
+  } catch (err) {
+    unlinkIfThere(`${tmp}.pack`);
+    unlinkIfThere(`${tmp}.idx`);
+    throw err;
   }
   return name;
+}
+
+/** Objects up to this size go into a window's packs as they are (zlib's stored blocks): deflating costs more than it saves. */
+const STORED_MAX = 512;
+
+/** The small pack is merged into the large one at this many objects (about 32 events). */
+const SMALL_OBJECTS = 128;
+/** The large pack is sealed (left as it is, and a new one started) at this many objects or bytes. */
+const LARGE_OBJECTS = 2048;
+const LARGE_BYTES = 8 * 1024 * 1024;
+
+/** A pack this process wrote, with what it holds. */
+interface WindowPack {
+  entries: PackEntry[];
+  bytes: number;
+  name: string | null;
+}
+
+/**
+ * A long-running writer's objects, made visible as packs instead of loose files. The window has two packs:
+ * each publish rewrites the small one with every object it held plus the new ones, and removes the old copy;
+ * once the small one is full, its objects are written into the large one the same way. A full large pack is
+ * sealed: left in place, for git's repack to roll together with the others (git/maintenance.ts). So a process
+ * appending thousands of events creates two files per event in one directory, not four loose objects spread
+ * over the object directories and removed again when packed, and starts no git process to pack them. A
+ * process that dies leaves at most its two packs and copies of them; a repack merges those like any other.
+ */
+export class PackWindow {
+  private readonly small: WindowPack = { entries: [], bytes: 0, name: null };
+  private readonly large: WindowPack = { entries: [], bytes: 0, name: null };
+  private readonly seen = new Set<string>();
+  private added = 0;
+
+  constructor(private readonly objectsDir: string) {}
+
+  has(oid: string): boolean {
+    return this.seen.has(oid);
+  }
+
+  add(o: PackObject): void {
+    if (this.seen.has(o.oid)) return;
+    this.seen.add(o.oid);
+    const e = encodeEntry(o, o.data.length > STORED_MAX);
+    this.small.entries.push(e);
+    this.small.bytes += e.bytes.length;
+    this.added += 1;
+  }
+
+  /**
+   * Makes every object added so far readable by git. Returns true when the large pack was full and has been
+   * sealed (so the caller may roll packs together).
+   */
+  publish(shared: (() => string | null) | null): boolean {
+    if (this.added === 0) return false;
+    this.added = 0;
+    if (this.small.entries.length < SMALL_OBJECTS) {
+      this.rewrite(this.small, shared);
+      return false;
+    }
+    for (const e of this.small.entries) this.large.entries.push(e);
+    this.large.bytes += this.small.bytes;
+    this.rewrite(this.large, shared);
+    this.forget(this.small);
+    if (this.large.entries.length < LARGE_OBJECTS && this.large.bytes < LARGE_BYTES) return false;
+    this.large.entries = [];
+    this.large.bytes = 0;
+    this.large.name = null;
+    this.seen.clear();
+    return true;
+  }
+
+  /** Writes `pack` anew with all it holds, then removes its previous copy. */
+  private rewrite(pack: WindowPack, shared: (() => string | null) | null): void {
+    const previous = pack.name;
+    pack.name = installPack(this.objectsDir, pack.entries, shared);
+    if (previous !== pack.name) removePack(this.objectsDir, previous);
+  }
+
+  /** Empties `pack` (its objects are in the large one now) and removes its file. */
+  private forget(pack: WindowPack): void {
+    removePack(this.objectsDir, pack.name);
+    pack.entries = [];
+    pack.bytes = 0;
+    pack.name = null;
+  }
+}
+
+/**
+ * Removes a pack this process wrote and no longer needs: the index first, so a reader that lists packs no
+ * longer finds it, while one that has it open reads on. A pack already gone (merged by a repack) is fine; one
+ * that cannot be removed is left for a repack (its objects are in another pack too).
+ */
+function removePack(objectsDir: string, name: string | null): void {
+  if (!name) return;
+  const base = path.join(objectsDir, 'pack', name);
+  try {
+    unlinkIfThere(`${base}.idx`);
+    unlinkIfThere(`${base}.pack`);
+  } catch {
+    /* see above */
+  }
+}
+
+const windows = new Map<string, PackWindow>();
+
+/** This process's pack window for an object directory. */
+export function packWindowOf(objectsDir: string): PackWindow {
+  let w = windows.get(objectsDir);
+  if (!w) windows.set(objectsDir, (w = new PackWindow(objectsDir)));
+  return w;
+}
+
+/** An ObjectWriter whose objects go to a pack window; publish() makes them readable. */
+export class WindowObjectWriter extends ObjectWriter {
+  constructor(
+    objectsDir: string,
+    private readonly sharedMode: (() => string | null) | null,
+    private readonly window: PackWindow,
+  ) {
+    super(objectsDir, sharedMode);
+  }
+
+  override write(type: ObjectType, data: Buffer, unique = false): string {
+    const { oid } = hashObject(type, data);
+    if (unique || !(this.window.has(oid) || this.has(oid))) this.window.add({ oid, type, data });
+    return oid;
+  }
+
+  /** See PackWindow.publish. */
+  publish(): boolean {
+    return this.window.publish(this.sharedMode);
+  }
 }

@@ -3,8 +3,9 @@ import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
-import { packIfMany, packJournal } from '../git/maintenance';
+import { packIfMany, packJournal, packsInUse } from '../git/maintenance';
 import { journalOf } from '../git/objects';
+import { packWindowOf } from '../git/pack-writer';
 import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
@@ -14,6 +15,10 @@ export interface Appended<E extends LedgerEvent = LedgerEvent> {
   event: E;
   commit: string;
 }
+
+/** Appends a process makes with loose objects before it writes its objects as packs. */
+const LOOSE_APPENDS = 3;
+let appendsHere = 0;
 
 /**
  * Appends an event by `author` to this clone's chain and indexes it. Once this returns, the event is in
@@ -52,16 +57,24 @@ export function appendEvent<E extends LedgerEvent>(
   };
   // The SQLite write lock serialises this clone's writers (the kernel drops it if the process dies);
   // git is written first inside it, so a crash before COMMIT leaves the event in git for the next command.
+  let sealed = false;
   const appended = writeTx(ctx.db, () => {
     // A draft given as a function is decided here, holding the write lock: what it reads cannot change
     // before the event is written (claims rely on this; it may throw to write nothing).
     if (typeof draftOrDecide === 'function') draft = draftOrDecide();
     id = draft.id ?? ctx.newId();
-    const { commit, parent, event } = appendToChain(ctx.repo, ctx.cloneId, prepare, {
+    const written = appendToChain(ctx.repo, ctx.cloneId, prepare, {
       sign: configTrue(ctx.config().get('handoff.sign')?.at(-1)),
-      // A process that packs remembers what it wrote, to pack its own objects from memory.
+      // A process that packs remembers what it wrote, to pack its own objects from memory; one that goes
+      // on appending (a server, the library) writes them as packs from the start (git/pack-writer.ts).
       journal: ctx.maintenance ? journalOf(ctx.repo.objectsDir) : null,
+      window:
+        ctx.maintenance && ++appendsHere > LOOSE_APPENDS && !packsInUse(ctx.repo, ctx.dataDir)
+          ? packWindowOf(ctx.repo.objectsDir)
+          : null,
     });
+    const { commit, parent, event } = written;
+    sealed = written.sealed;
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
     return { event: event as E, commit };
@@ -70,7 +83,7 @@ export function appendEvent<E extends LedgerEvent>(
   // (git/maintenance.ts).
   if (ctx.maintenance) {
     packJournal(ctx.repo, ctx.dataDir);
-    packIfMany(ctx.repo, ctx.dataDir);
+    packIfMany(ctx.repo, ctx.dataDir, false, sealed);
   }
   return appended;
 }

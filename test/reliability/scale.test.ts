@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
 import { BIN, cleanEnv, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
@@ -40,13 +41,13 @@ function fingerprint(repo: string): string {
   }
 }
 
-function countObjects(repo: string): Record<string, number> {
+function countObjects(repo: string): { count: number; packs: number; 'in-pack': number } {
   return Object.fromEntries(
     git(repo, 'count-objects', '-v')
       .split('\n')
       .map((l) => l.split(': '))
       .map(([k, v]) => [k!, Number(v)]),
-  );
+  ) as { count: number; packs: number; 'in-pack': number };
 }
 
 describe('scale', () => {
@@ -74,6 +75,57 @@ describe('scale', () => {
     expect([v.ok, v.events >= 1500]).toEqual([true, true]);
     ok(repo, ['rebuild']);
     expect(inboxAll()).toBe(1500);
+  });
+
+  it('a writer that goes on appending writes packs, not loose objects, and leaves no superseded copy', () => {
+    const repo = makeRepo();
+    const before = countObjects(repo);
+    run(repo, sender('lead', 300));
+    const counts = countObjects(repo);
+    // Only the first appends of a process go loose (a CLI command appends once or twice).
+    expect(counts.count - before.count).toBeLessThanOrEqual(16);
+    // Its two packs (the large one, holding what filled the small one, and the small one), nothing else:
+    // every object is in exactly one pack, so each rewritten pack's previous copy was removed.
+    const packDir = path.join(commonDir(repo), 'objects', 'pack');
+    const idx = fs.readdirSync(packDir).filter((n) => n.endsWith('.idx'));
+    expect(idx).toHaveLength(2);
+    const listed = idx.flatMap((n) =>
+      spawnSync('git', ['show-index'], { input: fs.readFileSync(path.join(packDir, n)), encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .map((l) => l.split(' ')[1]),
+    );
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed.length).toBe(counts['in-pack']);
+    expect(spawnSync('git', ['fsck', '--strict', '--no-progress'], { cwd: repo }).status).toBe(0);
+    const v = ok(repo, ['verify', '--json']).json;
+    expect([v.ok, v.events]).toEqual([true, 300]);
+    // Every commit the chain names is readable by git, through the packs alone.
+    const tip = git(repo, 'for-each-ref', '--format=%(objectname)', 'refs/handoff/chains/');
+    expect(git(repo, 'rev-list', '--count', tip)).toBe('300');
+  });
+
+  it('while git gc runs (its gc.pid), a writer leaves every pack alone and writes loose objects', () => {
+    const repo = makeRepo();
+    run(repo, sender('lead', 40));
+    const packDir = path.join(commonDir(repo), 'objects', 'pack');
+    const packs = () => fs.readdirSync(packDir).sort();
+    const held = packs();
+    const loose = countObjects(repo).count;
+    // A gc in progress, as git writes it: "<pid> <host>", this test's own (live) process.
+    const gcPid = path.join(commonDir(repo), 'gc.pid');
+    fs.writeFileSync(gcPid, `${process.pid} ${os.hostname()}`);
+    run(repo, sender('lead', 20, { tag: 'during' }));
+    expect(packs()).toEqual(held);
+    expect(countObjects(repo).count).toBeGreaterThanOrEqual(loose + 20 * 4);
+    // A gc.pid whose process is gone is stale (git's rule too): packs are written again.
+    fs.writeFileSync(gcPid, `999999 ${os.hostname()}`);
+    const loose2 = countObjects(repo).count;
+    run(repo, sender('lead', 20, { tag: 'after' }));
+    expect(countObjects(repo).count - loose2).toBeLessThanOrEqual(16);
+    expect(packs()).not.toEqual(held);
+    expect(spawnSync('git', ['fsck', '--strict', '--no-progress'], { cwd: repo }).status).toBe(0);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
   });
 
   it('inbox lists 50 at a time and says how many more there are', () => {
