@@ -51,6 +51,8 @@ function entryHeader(type: ObjectType, size: number): Buffer {
 /** One object as a pack holds it: its entry (header and deflated data) and the entry's CRC-32. */
 interface PackEntry {
   oid: string;
+  /** The id's 20 bytes. */
+  raw: Buffer;
   bytes: Buffer;
   crc: number;
 }
@@ -58,7 +60,7 @@ interface PackEntry {
 function encodeEntry(o: PackObject, compress = true): PackEntry {
   const data = compress ? zlib.deflateSync(o.data, { level: 1 }) : zlibSmall(o.data);
   const bytes = Buffer.concat([entryHeader(o.type, o.data.length), data]);
-  return { oid: o.oid, bytes, crc: crc32(bytes) };
+  return { oid: o.oid, raw: Buffer.from(o.oid, 'hex'), bytes, crc: crc32(bytes) };
 }
 
 /**
@@ -77,30 +79,33 @@ export function writePack(objectsDir: string, objects: PackObject[], shared: (()
 function installPack(objectsDir: string, objects: PackEntry[], shared: (() => string | null) | null): string {
   const packDir = path.join(objectsDir, 'pack');
   makeSharedDir(packDir, shared);
-  const head = Buffer.alloc(12);
-  head.write('PACK', 0, 'ascii');
-  head.writeUInt32BE(2, 4);
-  head.writeUInt32BE(objects.length, 8);
-  const parts: Buffer[] = [head];
-  const entries: { oid: string; crc: number; offset: number }[] = [];
-  let offset = head.length;
+  let size = 12;
+  for (const o of objects) size += o.bytes.length;
+  if (size > 0x7fffffff) throw new Error('a pack written from memory must stay under 2 GiB');
+  // The pack: header, entries, then the SHA-1 of both.
+  const pack = Buffer.allocUnsafe(size + 20);
+  pack.write('PACK', 0, 'ascii');
+  pack.writeUInt32BE(2, 4);
+  pack.writeUInt32BE(objects.length, 8);
+  const entries: { e: PackEntry; offset: number }[] = [];
+  let offset = 12;
   for (const o of objects) {
-    entries.push({ oid: o.oid, crc: o.crc, offset });
-    parts.push(o.bytes);
+    entries.push({ e: o, offset });
+    o.bytes.copy(pack, offset);
     offset += o.bytes.length;
   }
-  if (offset > 0x7fffffff) throw new Error('a pack written from memory must stay under 2 GiB');
-  const body = Buffer.concat(parts);
-  const packSum = crypto.createHash('sha1').update(body).digest();
-  const pack = Buffer.concat([body, packSum]);
+  const packSum = crypto.createHash('sha1').update(pack.subarray(0, size)).digest();
+  packSum.copy(pack, size);
 
-  entries.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+  // The index (version 2): fan-out, sorted ids, CRCs, offsets, the pack's checksum, then its own.
+  entries.sort((a, b) => (a.e.oid < b.e.oid ? -1 : a.e.oid > b.e.oid ? 1 : 0));
   const n = entries.length;
-  const idx = Buffer.alloc(8 + 256 * 4 + n * 20 + n * 4 + n * 4 + 20);
+  const idxSize = 8 + 256 * 4 + n * 28 + 20;
+  const idx = Buffer.allocUnsafe(idxSize + 20);
   idx.writeUInt32BE(0xff744f63, 0); // "\377tOc"
   idx.writeUInt32BE(2, 4);
-  const fanout = new Array<number>(256).fill(0);
-  for (const e of entries) fanout[parseInt(e.oid.slice(0, 2), 16)]! += 1;
+  const fanout = new Uint32Array(256);
+  for (const { e } of entries) fanout[e.raw[0]!]! += 1;
   let at = 8;
   let total = 0;
   for (let i = 0; i < 256; i++) {
@@ -108,21 +113,21 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
     idx.writeUInt32BE(total, at);
     at += 4;
   }
-  for (const e of entries) {
-    idx.write(e.oid, at, 'hex');
+  for (const { e } of entries) {
+    e.raw.copy(idx, at);
     at += 20;
   }
-  for (const e of entries) {
+  for (const { e } of entries) {
     idx.writeUInt32BE(e.crc, at);
     at += 4;
   }
-  for (const e of entries) {
-    idx.writeUInt32BE(e.offset, at);
+  for (const { offset: o } of entries) {
+    idx.writeUInt32BE(o, at);
     at += 4;
   }
   packSum.copy(idx, at);
-  at += 20;
-  const full = Buffer.concat([idx.subarray(0, at), crypto.createHash('sha1').update(idx.subarray(0, at)).digest()]);
+  crypto.createHash('sha1').update(idx.subarray(0, idxSize)).digest().copy(idx, idxSize);
+  const full = idx;
 
   const name = `pack-${packSum.toString('hex')}`;
   const tmp = path.join(packDir, `tmp_handoff_${process.pid}_${tmpName()}`);
