@@ -5,11 +5,34 @@ const path = require('node:path');
 const argv = process.argv.slice(2);
 // `handoff --json inbox`: --json before the command means the same as after it.
 while (argv[0] === '--json' && argv.length > 1) argv.push(argv.shift());
-// A closed pipe (handoff threads | head) ends the command quietly, as git does.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
+// A closed pipe (handoff threads | head) ends the command quietly, as git does. The handler is added when
+// node makes the stream, on first use: making stdout or stderr for a pipe loads node's net and stream
+// modules (about 2 ms), and a command that prints a line writes it without them (src/cli/io.ts, writeStd).
+const made = (globalThis[Symbol.for('handoff.stdioMade')] = new Set());
+for (const [name, fd] of [
+  ['stdout', 1],
+  ['stderr', 2],
+]) {
+  const own = Object.getOwnPropertyDescriptor(process, name);
+  const onError = (err) => {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode || 0);
     throw err;
+  };
+  if (!own || !own.get || !own.configurable) {
+    made.add(fd);
+    process[name].on('error', onError);
+    continue;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: own.enumerable,
+    get() {
+      const stream = own.get.call(process);
+      Object.defineProperty(process, name, { configurable: true, enumerable: own.enumerable, get: own.get });
+      made.add(fd);
+      stream.on('error', onError);
+      return stream;
+    },
   });
 }
 const root = path.join(__dirname, '..');

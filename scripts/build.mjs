@@ -60,7 +60,7 @@ const common = {
     '@secretlint/core',
     '@secretlint/secretlint-rule-preset-recommend',
   ],
-  plugins: [lazyBuiltins(['child_process', 'crypto', 'worker_threads', 'zlib'])],
+  plugins: [lazyBuiltins(['child_process', 'crypto', 'tty', 'worker_threads', 'zlib'])],
   minifySyntax: true,
   sourcemap: false,
   legalComments: 'none',

@@ -1,16 +1,50 @@
 /** The terminal: colour when stdout is a terminal and NO_COLOR is unset, stdin reading, output helpers. */
-import type { Io } from '../render/io';
+import fs from 'node:fs';
+import { isTerminal, type Io } from '../render/io';
+
+/** Set by bin/run.js when it makes process.stdout or process.stderr (whose writes may then be queued). */
+const MADE = Symbol.for('handoff.stdioMade');
+/** Descriptors whose writes go through their stream from now on, to keep the order of what was written. */
+const streamed = new Set<number>();
+
+/**
+ * Writes `text` to standard output (1) or error (2) with write(2) while node has not made the stream,
+ * and through the stream otherwise, or from the first write the descriptor refuses for now (EAGAIN: it
+ * is non-blocking). A closed pipe ends the command quietly on stdout (as bin/run.js does for the stream)
+ * and is ignored on stderr.
+ */
+export function writeStd(fd: 1 | 2, text: string): void {
+  const made = (globalThis as Record<symbol, Set<number> | undefined>)[MADE];
+  let rest: Buffer | string = text;
+  if (!streamed.has(fd) && !made?.has(fd)) {
+    let buf = Buffer.from(text, 'utf8');
+    try {
+      while (buf.length > 0) buf = buf.subarray(fs.writeSync(fd, buf));
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') {
+        if (fd === 1) process.exit(process.exitCode || 0);
+        return;
+      }
+      if (code !== 'EAGAIN') throw err;
+      rest = buf;
+    }
+  }
+  streamed.add(fd);
+  (fd === 1 ? process.stdout : process.stderr).write(rest);
+}
 
 /** Makes the Io a command runs with. */
 export function makeIo(opts: { json: boolean; binPath: string }): Io {
-  const color = !opts.json && !!process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  const tty = !opts.json && isTerminal(1);
   return {
     json: opts.json,
-    color,
-    tty: !opts.json && !!process.stdout.isTTY,
+    color: tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+    tty,
     binPath: opts.binPath,
-    log: (line) => process.stdout.write(`${line}\n`),
-    warn: (line) => process.stderr.write(`${line}\n`),
+    log: (line) => writeStd(1, `${line}\n`),
+    warn: (line) => writeStd(2, `${line}\n`),
     readStdin: async () => {
       if (process.stdin.isTTY) return null;
       const chunks: Buffer[] = [];

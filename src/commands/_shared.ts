@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { UsageError } from '../core/errors';
 import type { Io, Parsed } from './define';
+import { isTerminal } from '../render/io';
 import { closeContext, openContext, type Context } from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */
@@ -20,7 +21,7 @@ export async function withContext<T>(
 
 /** A callback that says what a command waits for, on stderr, only when stderr is a terminal (and not --json). */
 export function tellOnTerminal(io: Io): ((what: string) => void) | undefined {
-  return process.stderr.isTTY && !io.json ? (what) => io.warn(`handoff: ${what}`) : undefined;
+  return isTerminal(2) && !io.json ? (what) => io.warn(`handoff: ${what}`) : undefined;
 }
 
 /** The message body from the argument, -m, --file or stdin (exactly one of them). */

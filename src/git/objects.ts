@@ -166,7 +166,7 @@ export class ObjectWriter {
         }
         return;
       } catch (err) {
-        fs.rmSync(tmp, { force: true });
+        unlinkIfThere(tmp);
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw err;
       }
     }

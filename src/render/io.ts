@@ -1,4 +1,20 @@
 /** The output contract every command and printer writes through, and the ANSI styles and progress bar on it. */
+import fs from 'node:fs';
+import tty from 'node:tty';
+
+/**
+ * Whether `fd` is a terminal, without making process.stdout or process.stderr: making either for a pipe
+ * loads node's net and stream modules, about 2 ms of a command that prints one line. Only a character
+ * device can be a terminal; the tty module is asked about those alone.
+ */
+export function isTerminal(fd: 1 | 2): boolean {
+  try {
+    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return tty.isatty(fd);
+}
 
 /** What a handler may use to talk to the user. */
 export interface Io {
@@ -41,7 +57,7 @@ export function progressBar(label: string): { update: (done: number, total: numb
   let shown = false;
   return {
     update(done, total) {
-      if (!process.stderr.isTTY || total < 500 || (Date.now() - last < 100 && done < total)) return;
+      if (!isTerminal(2) || total < 500 || (Date.now() - last < 100 && done < total)) return;
       last = Date.now();
       shown = true;
       const width = 30;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { closeContext, openContext } from '../../src/ops/context';
 import { send } from '../../src/ops/send';
@@ -54,6 +54,38 @@ describe('output into a closed pipe', () => {
       expect(r.stdout.split('\n')[0]!.length, args).toBeGreaterThan(0);
     }
   }, 120_000);
+});
+
+describe('output into a non-blocking pipe', () => {
+  it('arrives whole and in order when the pipe fills (write(2) refused with EAGAIN)', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const body = Array.from({ length: 30000 }, (_, i) => `line ${i}`).join('\n');
+    const id = ok(repo, ['send', 'codex', '--file', '-', '--json'], { agent: 'lead', input: body }).json.message.id;
+    const direct = ok(repo, ['show', id, '--json']).stdout;
+    expect(direct.length).toBeGreaterThan(200_000);
+    // Making process.stdout for a pipe sets O_NONBLOCK on it, as another process sharing the pipe may have
+    // done: preloaded, this happens before handoff's own code runs.
+    const preload = path.join(repo, '.git', 'nonblocking.js');
+    fs.writeFileSync(preload, 'process.stdout;\n');
+    const child = spawn(process.execPath, ['-r', preload, BIN, 'show', id, '--json'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Nothing is read for a while: the pipe (64 KiB) fills long before the 200 KB are written.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 700));
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(Buffer.concat(out).toString('utf8')).toBe(direct);
+  }, 60_000);
 });
 
 describe('ids a command prints are accepted by every other command', () => {
