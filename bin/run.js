@@ -187,9 +187,15 @@ function loadWithCodeCache(file) {
   return mod.exports;
 }
 
+// A command on the fast path leaves the database open when it is done (src/ops/context.ts, closeContext), and
+// the process exits at once: closing would copy SQLite's write-ahead log into the database and sync both.
+// Output still queued in a stream (a pipe that was full) is waited for: the process then ends by itself.
+const exits = (globalThis[Symbol.for('handoff.exitAfterCommand')] = { dbLeftOpen: false });
+const queued = () => [...made].some((fd) => (fd === 1 ? process.stdout : process.stderr).writableLength > 0);
 loadWithCodeCache(path.join(root, 'dist', 'fast.js'))
   .runFast(argv, __filename)
   .then((handled) => {
+    if (handled && exits.dbLeftOpen && !queued()) process.exit(process.exitCode ?? 0);
     if (handled) return undefined;
     const cli = require('../dist/cli.js');
     return cli.runOclif(argv, root).then(

@@ -62,7 +62,8 @@ const common = {
   ],
   plugins: [lazyBuiltins(['child_process', 'crypto', 'tty', 'worker_threads', 'zlib'])],
   minifySyntax: true,
-  sourcemap: false,
+  minifyWhitespace: true,
+  sourcemap: 'linked',
   legalComments: 'none',
 };
 await Promise.all([

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { UsageError } from '../core/errors';
 import type { Io, Parsed } from './define';
 import { isTerminal } from '../render/io';
-import { closeContext, openContext, type Context } from '../ops/context';
+import { closeContext, openContext, tuneForOneShot, type Context } from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */
 export async function withContext<T>(
@@ -12,10 +12,11 @@ export async function withContext<T>(
   opts: { skipIndex?: boolean; discardDb?: boolean } = {},
 ): Promise<T> {
   const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });
+  tuneForOneShot(ctx);
   try {
     return await fn(ctx);
   } finally {
-    closeContext(ctx);
+    closeContext(ctx, { processEnds: true });
   }
 }
 

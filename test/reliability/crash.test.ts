@@ -171,6 +171,36 @@ describe('kill -9 during sends', () => {
   });
 });
 
+describe("a command leaves SQLite's write-ahead log for the next process", () => {
+  it('35 CLI sends: each is read by the next process, the log stays near 400 frames, and the database is whole', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const wal = `${dbFile(repo)}-wal`;
+    const frames = () => (fs.existsSync(wal) ? Math.max(0, (fs.statSync(wal).size - 32) / (4096 + 24)) : 0);
+    const ids: string[] = [];
+    let most = 0;
+    for (let i = 0; i < 35; i++) {
+      ids.push(ok(repo, ['send', 'codex', `note ${i}`, '--json'], { agent: 'lead' }).json.message.id);
+      // The next process sees what the last one committed, though it never copied it into the database.
+      expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.unread).toBe(i + 1);
+      most = Math.max(most, frames());
+    }
+    // Left in the log, not copied in at exit (which would sync the database and remove the log)...
+    expect(frames()).toBeGreaterThan(0);
+    // ...and copied in, the log emptied, once it passes 400 frames (35 sends write well past that).
+    expect(most).toBeGreaterThan(100);
+    expect(most).toBeLessThan(400 + 120);
+    const db = new Database(dbFile(repo), { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const stored = db.prepare('SELECT id FROM messages ORDER BY id').all() as { id: string }[];
+      expect(stored.map((r) => r.id)).toEqual([...ids].sort());
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});
+
 describe('a ref lock left by a killed writer', () => {
   it("is removed only when its owner is provably gone; git's own lock is never touched", async () => {
     const repo = makeRepo();
