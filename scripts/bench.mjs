@@ -17,6 +17,15 @@ const results = [];
 const baseEnv = { ...process.env, NO_COLOR: '1' };
 for (const k of Object.keys(baseEnv)) if (k.startsWith('HANDOFF_')) delete baseEnv[k];
 
+// Every repository the bench makes lives in one scratch directory, removed when it ends (also on Ctrl-C);
+// HANDOFF_BENCH_KEEP=1 keeps it to look at.
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
+process.on('exit', () => {
+  if (process.env.HANDOFF_BENCH_KEEP) console.log(`kept ${scratch}`);
+  else fs.rmSync(scratch, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function timeOnce(cmd, args, opts = {}) {
@@ -54,7 +63,7 @@ function git(cwd, ...args) {
   });
 }
 function newRepo(files = 10) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
+  const dir = fs.mkdtempSync(path.join(scratch, 'repo-'));
   git(dir, 'init', '-q', '-b', 'main');
   for (let i = 0; i < files; i++) {
     const sub = path.join(dir, 'src', `d${i % 20}`);
@@ -67,12 +76,12 @@ function newRepo(files = 10) {
 }
 /** Pushes `repo`'s ledger (as agent a) to a new bare remote and returns a fresh clone of that remote. */
 function cloneThroughRemote(repo) {
-  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-remote-'));
+  const bare = fs.mkdtempSync(path.join(scratch, 'remote-'));
   git(bare, 'init', '-q', '--bare', '-b', 'main');
   git(repo, 'remote', 'add', 'origin', bare);
   git(repo, 'push', '-q', 'origin', 'HEAD:main');
   handoff(repo, 'a', ['sync']);
-  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-clone-'));
+  const clone = fs.mkdtempSync(path.join(scratch, 'clone-'));
   git(clone, 'clone', '-q', '--no-local', bare, '.');
   return clone;
 }
@@ -83,7 +92,7 @@ const handoff = (cwd, agent, args) =>
  * insert one row, exit), with the same better-sqlite3. agmsg itself is not on the registries this bench
  * can reach, so this stands in for it.
  */
-const peerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-peer-'));
+const peerDir = fs.mkdtempSync(path.join(scratch, 'peer-'));
 const peerScript = path.join(peerDir, 'peer-send.js');
 fs.writeFileSync(
   peerScript,
@@ -159,7 +168,7 @@ if (want('trust')) {
   // Signed and unsigned send side by side, and the secret scan on bodies up to 64 KiB (issue: no slower than send's bar).
   const repo = newRepo(10);
   handoff(repo, 'codex', ['join']);
-  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-key-'));
+  const keyDir = fs.mkdtempSync(path.join(scratch, 'key-'));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keyDir, 'k')]);
   const signed = newRepo(10);
   git(signed, 'config', 'gpg.format', 'ssh');

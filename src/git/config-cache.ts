@@ -10,8 +10,8 @@
  * - a config file with an [include] or [includeIf] section is never cached (its targets, and conditions on
  *   the branch or path, are git's to evaluate);
  * - every file is compared by size, inode, mtime and ctime (an edit that puts the mtime back still moves
- *   the ctime), and a file modified in the last two seconds is not cached yet (a second edit within the
- *   file system's timestamp granularity could keep all four);
+ *   the ctime), and a file modified in the last 100 ms (two seconds where its mtime is a whole second) is
+ *   not cached yet (a second edit within the file system's timestamp granularity could keep all four);
  * - the key holds the worktree's git directory, HOME, XDG_CONFIG_HOME and PATH (another git may read
  *   another system file).
  */
@@ -22,8 +22,14 @@ import { runGit } from './exec';
 import type { Repo } from './repo';
 
 const CACHE_FORMAT = 1;
-/** A config file changed more recently than this is read through git, not cached. */
-const RACY_MS = 2000;
+/**
+ * A config file changed more recently than this is read through git, not cached: two edits within the file
+ * system's timestamp granularity can leave the same mtime. Where timestamps have a sub-second part the
+ * granularity is a kernel tick (at most 10 ms); a whole-second mtime may come from a file system that keeps
+ * seconds, or two (FAT).
+ */
+const RACY_MS = 100;
+const RACY_COARSE_MS = 2000;
 
 interface CacheFile {
   format: number;
@@ -122,7 +128,9 @@ function cacheable(sigs: Map<string, string>): boolean {
     if (sig === '-') continue;
     // Every write moves the mtime (and the ctime with it); a file can keep its mtime through two edits only
     // where both fall within the file system's timestamp granularity.
-    if (now - Number(BigInt(sig.split(':')[2]!) / 1_000_000n) < RACY_MS) return false;
+    const mtimeNs = BigInt(sig.split(':')[2]!);
+    const racy = mtimeNs % 1_000_000_000n === 0n ? RACY_COARSE_MS : RACY_MS;
+    if (now - Number(mtimeNs / 1_000_000n) < racy) return false;
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');

@@ -76,12 +76,26 @@ describe('the config cache', () => {
     expect(read(s)['handoff.sign']).toBeUndefined();
   });
 
-  it('is not trusted for a file changed in the last two seconds, nor where config includes other files', () => {
+  it('is not trusted for a file changed in the last 100 ms (2 s at whole seconds), nor where config includes other files', () => {
     const s = setup();
     git(s.dir, 'config', 'handoff.nudge', 'off');
     // Just written: read through git, nothing remembered.
     expect(read(s)['handoff.nudge']).toEqual(['off']);
     expect(fs.existsSync(s.cache)).toBe(false);
+    // A whole-second mtime 1 s ago may come from a file system that keeps only seconds: not remembered.
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    fs.utimesSync(s.local, new Date(second - 1000), new Date(second - 1000));
+    if (Date.now() - (second - 1000) < 2000) {
+      expect(read(s)['handoff.nudge']).toEqual(['off']);
+      expect(fs.existsSync(s.cache)).toBe(false);
+    }
+    // 300 ms ago with a sub-second part: remembered.
+    const past = new Date(Date.now() - 300);
+    past.setMilliseconds(past.getMilliseconds() % 1000 === 0 ? 1 : past.getMilliseconds());
+    fs.utimesSync(s.local, past, past);
+    expect(read(s)['handoff.nudge']).toEqual(['off']);
+    expect(fs.existsSync(s.cache)).toBe(true);
+    fs.rmSync(s.cache);
 
     const extra = path.join(tmpDir(), 'extra.gitconfig');
     fs.writeFileSync(extra, '[handoff]\n\tloopGuard = 5\n');
