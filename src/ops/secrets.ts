@@ -25,21 +25,23 @@ export interface SecretFinding {
 /**
  * Text that could hold a secret of some recommended rule: each rule's pattern needs one of these (taken
  * from the rules themselves: a key header, an AWS key id's shape or `secret_access_key`, each provider's
- * token prefix, a URL with a password, a database URL), so a text without any needs no full scan.
+ * token prefix, a URL with a password, a database URL), so a text without any needs no full scan. Matched
+ * against the lower-cased text, which finds what the same pattern with the `i` flag finds (and a little
+ * more, only ever scanned in full): V8 compiles the case-insensitive pattern about three times slower,
+ * which every send paid (about 0.4 ms).
  */
 const KEYWORDS = new RegExp(
   [
-    '-----BEGIN',
-    '\\b(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}\\b',
+    '-----begin',
+    '\\b(?:a3t[a-z0-9]|akia|agpa|aida|aroa|aipa|anpa|anva|asia)[a-z0-9]{16}\\b',
     'secret_?access_?key',
     'gh[pousr]_|github_pat_|x-oauth-basic@',
-    'npm_|_authToken',
+    'npm_|_authtoken',
     '\\b(?:xoxb|xoxp|xapp|xoxa|xoxo|xoxr)-|hooks\\.slack\\.com',
     '(?:https?|ftps?):\\/\\/[-\\w]+:[-\\w]+@',
-    'T3BlbkFJ|sk-ant-api0|lin_api_|ops_ey|SG\\.\\w+\\.|shp(?:pa|ca|at|ss)_',
+    't3blbkfj|sk-ant-api0|lin_api_|ops_ey|sg\\.\\w+\\.|shp(?:pa|ca|at|ss)_',
     'mongodb(?:\\+srv)?:\\/\\/|mysqlx?:\\/\\/|postgres(?:ql)?:\\/\\/',
   ].join('|'),
-  'i',
 );
 
 /** An AWS secret access key after its name, as secretlint's rule finds it but with any character last. */
@@ -105,7 +107,7 @@ interface Range {
 /** The secrets in one text: secretlint's findings (when a keyword is there) and the user's patterns. */
 async function scanText(text: string, patterns: RegExp[], filePath = 'handoff-message'): Promise<Range[]> {
   const found: Range[] = [];
-  if (KEYWORDS.test(text)) {
+  if (KEYWORDS.test(text.toLowerCase())) {
     const { lintSource, creator } = await loadSecretlint();
     const res = await lintSource({
       // The file's own name: some rules look only at some files (.npmrc, a GCP key's .json).
