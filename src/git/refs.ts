@@ -95,7 +95,7 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
   const file = path.join(repo.commonDir, ref);
   const lock = `${file}.lock`;
   // Scratch files live outside the refs directory, where git would read them as refs.
-  const scratch = path.join(repo.commonDir, 'handoff');
+  const scratch = scratchDir(repo.commonDir);
   // Directories are made once per process, and again whenever a write finds one gone.
   if (!madeDirs.has(file)) {
     makeSharedDir(path.dirname(file), repo.shared);
@@ -108,6 +108,13 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
     fs.linkSync(mark, lock);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // .git/handoff on another file system than the refs (a symbolic link): scratch files go beside the refs
+    // from now on (once: the directory chosen then is on their file system).
+    if (code === 'EXDEV' && !crossDevice.has(repo.commonDir)) {
+      crossDevice.add(repo.commonDir);
+      madeDirs.delete(file);
+      return writeRefLocked(repo, ref, next, expected);
+    }
     // git pack-refs removes empty ref directories, also between our mkdir and our write: try again.
     if (code === 'ENOENT') {
       madeDirs.delete(file);
@@ -140,6 +147,19 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
 
 const OWNER = 'handoff-owner';
 const MARK_PREFIX = 'ref-lock-';
+/** Where scratch files go when .git/handoff is on another file system than .git/refs (see scratchDir). */
+const CROSS_DEVICE_SCRATCH = 'handoff-refs-scratch';
+/** Common directories whose .git/handoff turned out to be on another file system than their refs. */
+const crossDevice = new Set<string>();
+
+/**
+ * The directory of a ref write's scratch files (the lock's mark, the new value): they are linked and renamed
+ * into the refs directory, so they must be on its file system. .git/handoff is, unless it was made a
+ * symbolic link to somewhere else (a faster disk, say): then .git/handoff-refs-scratch.
+ */
+function scratchDir(commonDir: string): string {
+  return path.join(commonDir, crossDevice.has(commonDir) ? CROSS_DEVICE_SCRATCH : 'handoff');
+}
 /** The refs whose directories this process has made, and its mark file in each scratch directory. */
 const madeDirs = new Set<string>();
 const marks = new Map<string, string>();
@@ -180,7 +200,11 @@ export function removeDeadMarks(commonDir: string): void {
   } catch {
     /* no chains yet */
   }
-  const scratch = path.join(commonDir, 'handoff');
+  for (const dir of ['handoff', CROSS_DEVICE_SCRATCH]) removeDeadMarksIn(path.join(commonDir, dir));
+}
+
+/** removeDeadMarks in one scratch directory. */
+function removeDeadMarksIn(scratch: string): void {
   let names: string[];
   try {
     names = fs.readdirSync(scratch);

@@ -101,6 +101,43 @@ describe("the user's repository", () => {
   });
 });
 
+describe('.git/handoff on another file system', () => {
+  // A symbolic link from .git/handoff to tmpfs, say for a faster disk: the ref's lock and new value cannot be
+  // linked or renamed across file systems, so they are made beside the refs instead.
+  const other = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/handoff-test-') : null;
+  const apart = (a: string, b: string) => fs.statSync(a).dev !== fs.statSync(b).dev;
+  const skip = !other || !apart(other, tmpDir());
+  if (skip) console.warn('skipped: no /dev/shm on another file system than the test repositories');
+  it.skipIf(skip)('sends, a reply, verify and packing work; no scratch file is left in the refs', () => {
+    const repo = makeRepo();
+    const gitDir = path.join(repo, '.git');
+    fs.mkdirSync(path.join(other!, 'handoff'));
+    fs.symlinkSync(path.join(other!, 'handoff'), path.join(gitDir, 'handoff'));
+    ok(repo, ['join'], { agent: 'codex' });
+    const ids = [0, 1, 2].map(
+      (i) => ok(repo, ['send', 'codex', `note ${i}`, '--json'], { agent: 'lead' }).json.message.id,
+    );
+    ok(repo, ['reply', ids[0], 'on it'], { agent: 'codex' });
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json;
+    expect(inbox.messages.map((m: { id: string }) => m.id).sort()).toEqual([...ids].sort());
+    const verified = ok(repo, ['verify', '--json']).json;
+    expect(verified.ok).toBe(true);
+    // One chain (one clone) holds every event: the join, three sends and the reply at least.
+    const chains = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/').trim().split('\n');
+    expect(chains).toHaveLength(1);
+    const inGit = Number(git(repo, 'rev-list', '--count', chains[0]!).trim());
+    expect(inGit).toBeGreaterThanOrEqual(5);
+    expect(verified.events).toBe(inGit);
+    const strays = fs.readdirSync(path.join(gitDir, 'refs', 'handoff', 'chains')).filter((n) => n.includes('.lock'));
+    expect(strays).toEqual([]);
+    // Scratch files went beside the refs, and a process leaves none behind.
+    expect(fs.existsSync(path.join(gitDir, 'handoff-refs-scratch'))).toBe(true);
+    expect(fs.readdirSync(path.join(gitDir, 'handoff-refs-scratch'))).toEqual([]);
+    expect(git(repo, 'fsck', '--no-progress').trim()).toBe('');
+    fs.rmSync(other!, { recursive: true, force: true });
+  });
+});
+
 describe('a commit never waits on handoff', () => {
   it('with the ledger write-locked by another process, a hooked commit finishes at once and is recorded later', () => {
     const Database = require('better-sqlite3');
