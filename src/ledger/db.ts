@@ -70,7 +70,12 @@ function loadAddon(): object {
   if (addon) return addon;
   let dir = '';
   try {
-    dir = path.dirname(require.resolve('better-sqlite3/package.json'));
+    // From the bundle (dist/), node's search would find ../node_modules/better-sqlite3 first: looked at
+    // directly, which spares resolving (about 0.3 ms of every command).
+    const beside = path.join(__dirname, '..', 'node_modules', 'better-sqlite3');
+    dir = fs.existsSync(path.join(beside, 'build', 'Release', 'better_sqlite3.node'))
+      ? beside
+      : path.dirname(require.resolve('better-sqlite3/package.json'));
     const file = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
     if (fs.existsSync(file)) return (addon = require(file) as object);
     const bindings = createRequire(path.join(dir, 'package.json'))('bindings') as (o: {
