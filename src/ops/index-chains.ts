@@ -256,7 +256,12 @@ export async function indexChainsStreamed(
   const total = todo.reduce((n, t) => n + t.commits.length, 0);
   const bulk = total >= 10_000;
   const synchronous = ctx.db.pragma('synchronous', { simple: true }) as number;
+  // A command that leaves its database open copies the log in only at its end (ops/context.ts,
+  // tuneForOneShot); a bulk load copies it in as it goes, which keeps the log, and each page read through
+  // it, small.
+  const autocheckpoint = ctx.db.pragma('wal_autocheckpoint', { simple: true }) as number;
   if (bulk) ctx.db.pragma('synchronous = OFF');
+  if (bulk && autocheckpoint < 1000) ctx.db.pragma('wal_autocheckpoint = 1000');
   // Where most of the ledger is new (a rebuild, a fresh clone), the indexes commands list by are made
   // once at the end rather than kept up row by row.
   const file = path.join(ctx.dataDir, 'ledger.db');
@@ -277,6 +282,7 @@ export async function indexChainsStreamed(
   } finally {
     if (bulk) {
       ctx.db.pragma(`synchronous = ${synchronous}`);
+      ctx.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
       ctx.db.pragma('wal_checkpoint(PASSIVE)');
     }
   }
