@@ -2,7 +2,8 @@
 import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core/events';
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
-import { appendToChain, readEventAt, type EventPayload } from '../git/ledger-format';
+import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
+import { readRef } from '../git/refs';
 import { packIfMany, packJournal, packsInUse } from '../git/maintenance';
 import { journalOf } from '../git/objects';
 import { packWindowOf } from '../git/pack-writer';
@@ -33,28 +34,34 @@ export function appendEvent<E extends LedgerEvent>(
   requireWritable(ctx, 'write to the ledger');
   let draft: EventDraft & { id?: string } = typeof draftOrDecide === 'function' ? ({} as EventDraft) : draftOrDecide;
   let id = draft.id ?? '';
-  const prepare = (parent: string | null) => {
-    // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
-    const said = lastWitnessedBy(ctx.db, ctx.cloneId);
-    const seen: Record<string, string> = {};
-    for (const [chain, tip] of knownTips(ctx.db))
-      if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
-    const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
-    const now = ctx.now();
-    let parentClock = 0;
-    if (parent) parentClock = clockOfCommit(ctx.db, parent) ?? readEventAt(ctx.repo, parent)?.clock ?? 0;
-    const event = {
-      v: EVENT_FORMAT_VERSION,
-      id,
-      ts: now.toISOString(),
-      clock: Math.max(now.getTime(), parentClock + 1, seenClock + 1),
-      clone: ctx.cloneId,
-      author: { name: author.name, runtime: author.runtime, via: author.via },
-      ...(Object.keys(seen).length ? { seen } : {}),
-      ...draft,
-    } as unknown as E;
-    return { event, payload };
-  };
+  const prepareWith =
+    (
+      made: () => { draft: EventDraft; id: string; payload: EventPayload },
+    ): ((parent: string | null) => { event: LedgerEvent; payload: EventPayload }) =>
+    (parent) => {
+      const next = made();
+      // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
+      const said = lastWitnessedBy(ctx.db, ctx.cloneId);
+      const seen: Record<string, string> = {};
+      for (const [chain, tip] of knownTips(ctx.db))
+        if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
+      const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
+      const now = ctx.now();
+      let parentClock = 0;
+      if (parent) parentClock = clockOfCommit(ctx.db, parent) ?? readEventAt(ctx.repo, parent)?.clock ?? 0;
+      const event = {
+        v: EVENT_FORMAT_VERSION,
+        id: next.id,
+        ts: now.toISOString(),
+        clock: Math.max(now.getTime(), parentClock + 1, seenClock + 1),
+        clone: ctx.cloneId,
+        author: { name: author.name, runtime: author.runtime, via: author.via },
+        ...(Object.keys(seen).length ? { seen } : {}),
+        ...next.draft,
+      } as unknown as E;
+      return { event, payload: next.payload };
+    };
+  const prepare = prepareWith(() => ({ draft, id, payload }));
   // The SQLite write lock serialises this clone's writers (the kernel drops it if the process dies);
   // git is written first inside it, so a crash before COMMIT leaves the event in git for the next command.
   let sealed = false;
@@ -63,7 +70,7 @@ export function appendEvent<E extends LedgerEvent>(
     // before the event is written (claims rely on this; it may throw to write nothing).
     if (typeof draftOrDecide === 'function') draft = draftOrDecide();
     id = draft.id ?? ctx.newId();
-    const written = appendToChain(ctx.repo, ctx.cloneId, prepare, {
+    const opts = {
       sign: configTrue(ctx.config().get('handoff.sign')?.at(-1)),
       // A process that packs remembers what it wrote, to pack its own objects from memory; one that goes
       // on appending (a server, the library) writes them as packs from the start (git/pack-writer.ts).
@@ -72,9 +79,38 @@ export function appendEvent<E extends LedgerEvent>(
         ctx.maintenance && ++appendsHere > LOOSE_APPENDS && !packsInUse(ctx.repo, ctx.dataDir)
           ? packWindowOf(ctx.repo.objectsDir)
           : null,
-    });
+    };
+    if (payload.base && readRef(ctx.repo, chainRef(ctx.cloneId)) === null) {
+      // A chain's first commit has no parent on the chain, so a snapshot's base would be its first parent
+      // and the chain would seem to go on into the user's history: the chain starts with the author's
+      // register event instead (idempotent wherever it is indexed).
+      const root: EventDraft = {
+        type: 'agent',
+        action: 'register',
+        name: author.name,
+        team: null,
+        role: null,
+        runtime: author.runtime,
+      };
+      const rootId = ctx.newId();
+      const first = appendToChain(
+        ctx.repo,
+        ctx.cloneId,
+        prepareWith(() => ({ draft: root, id: rootId, payload: {} })),
+        opts,
+      );
+      sealed = first.sealed;
+      applyEvent(ctx.db, {
+        chain: ctx.cloneId,
+        commit: first.commit,
+        parent: first.parent,
+        event: first.event,
+        body: null,
+      });
+    }
+    const written = appendToChain(ctx.repo, ctx.cloneId, prepare, opts);
     const { commit, parent, event } = written;
-    sealed = written.sealed;
+    sealed = written.sealed || sealed;
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);
     return { event: event as E, commit };

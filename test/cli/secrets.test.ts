@@ -37,6 +37,26 @@ function privateKey(dir: string): string {
 }
 
 describe('secrets', () => {
+  it('characters outside ASCII next to a key do not hide it (a Kelvin sign lower-cases to "k")', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const keyId = 'AKIAZ7XQ3KPL5MNB2RTY';
+    const slack = 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx';
+    for (const body of [
+      `deploy key \u212a${keyId}`,
+      `${keyId}\u212a`,
+      `token \u212a${slack}`,
+      `clé: ${keyId} ✓`,
+      `${GITHUB}é`,
+    ]) {
+      const before = state(repo);
+      const r = cli(repo, ['send', 'codex', body, '--json'], { agent: 'lead' });
+      expect(r.status, body).toBe(2);
+      expect(JSON.parse(r.stdout).error.code, body).toBe('secret_found');
+      expect(state(repo)).toBe(before);
+    }
+  });
+
   it('a body with an AWS secret key is refused (exit 2, kind and line named) and nothing is written', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });

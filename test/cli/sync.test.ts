@@ -245,3 +245,34 @@ describe('sync through a bare remote', () => {
     expect(git(b, 'for-each-ref', '--format=%(refname)', 'refs/handoff/incoming/')).toBe('');
   });
 });
+
+describe('a clone whose first event carries a diff', () => {
+  it('is received whole by another clone, and its chain walks back to its own first event only', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'lead' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    // b's very first event is a send with an attached diff (its base is the user's commit).
+    fs.appendFileSync(path.join(b, 'README.md'), 'more\n');
+    const first = ok(b, ['send', 'lead', 'please review', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
+    const second = ok(b, ['send', 'lead', 'plain follow-up', '--json'], { agent: 'codex' }).json.message;
+    expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
+    ok(b, ['sync']);
+    const synced = cli(a, ['sync']);
+    expect(synced.status).toBe(0);
+    expect(synced.stderr).not.toMatch(/held back|quarantin/i);
+    const inbox = ok(a, ['inbox', '--json'], { agent: 'lead' }).json;
+    expect(inbox.messages.map((m: { id: string }) => m.id).sort()).toEqual([first.id, second.id].sort());
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+    // Every commit of b's chain, walked by first parents, is an event: none is the user's.
+    const own = fs.readFileSync(path.join(commonDir(b), 'handoff', 'clone-id'), 'utf8').trim();
+    const commits = git(b, 'rev-list', '--first-parent', `refs/handoff/chains/${own}`).trim().split('\n');
+    expect(commits).toHaveLength(3); // codex's register event, then the two sends
+    for (const c of commits) expect(git(b, 'cat-file', '-t', `${c}:event.json`).trim()).toBe('blob');
+    // The diff is there: its base is the second parent of the message's commit.
+    const shown = ok(a, ['show', first.id, '--json'], { agent: 'lead' }).json;
+    expect(JSON.stringify(shown)).toContain('README.md');
+  });
+});
