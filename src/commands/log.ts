@@ -21,7 +21,12 @@ export default defineCommand({
   flags: {
     agent: { type: 'string', description: 'Only commits by this agent.', helpValue: 'name' },
     since: { type: 'string', description: 'Only commits after this date (as git log --since).', helpValue: 'date' },
-    limit: { type: 'integer', char: 'n', description: 'At most this many commits (default 100).', helpValue: 'count' },
+    limit: {
+      type: 'integer',
+      char: 'n',
+      description: 'At most this many commits (default 100; 0 for all).',
+      helpValue: 'count',
+    },
     'no-pager': noPagerFlag,
     json: jsonFlag,
   },

@@ -17,7 +17,12 @@ export default defineCommand({
   ],
   flags: {
     agent: { type: 'string', description: 'Only threads this agent wrote in or received.', helpValue: 'name' },
-    limit: { type: 'integer', char: 'n', description: 'Show at most this many (default 50).', helpValue: 'count' },
+    limit: {
+      type: 'integer',
+      char: 'n',
+      description: 'Show at most this many (default 50; 0 for all).',
+      helpValue: 'count',
+    },
     json: jsonFlag,
   },
   run(parsed, io) {

@@ -109,7 +109,7 @@ export function log(
   if (input.since?.startsWith('-'))
     throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
   if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-  const listed = logCommits(ctx.repo.cwd, { ...input, limit: input.limit ?? 100 });
+  const listed = logCommits(ctx.repo.cwd, { ...input, limit: input.limit === 0 ? -1 : (input.limit ?? 100) });
   if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
   const rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');

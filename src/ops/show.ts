@@ -38,7 +38,7 @@ export function thread(ctx: Context, input: { id: string }): ThreadJson {
 
 /** Threads, most recently active first. */
 export function threads(ctx: Context, input: { agent?: string; limit?: number }): ThreadSummaryJson[] {
-  return listThreads(ctx.db, { agent: input.agent, limit: input.limit ?? 50 }).map((t) => {
+  return listThreads(ctx.db, { agent: input.agent, limit: input.limit === 0 ? -1 : (input.limit ?? 50) }).map((t) => {
     const root = getMessage(ctx.db, t.thread);
     return {
       thread: t.thread,

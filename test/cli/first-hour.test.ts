@@ -56,6 +56,25 @@ describe('output into a closed pipe', () => {
   }, 120_000);
 });
 
+describe('--limit 0 lists everything, as inbox does', () => {
+  it('threads -n 0 and log -n 0 list all; -n 2 lists two', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    for (let i = 0; i < 3; i++) ok(repo, ['send', 'codex', `task ${i}`], { agent: 'lead' });
+    for (let i = 0; i < 3; i++) {
+      fs.writeFileSync(path.join(repo, 'f.txt'), `v${i}\n`);
+      const c = spawnSync('git', ['commit', '-qam', `c${i}`], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+      expect(c.status).toBe(0);
+    }
+    expect(ok(repo, ['threads', '-n', '0', '--json']).json.threads).toHaveLength(3);
+    expect(ok(repo, ['threads', '-n', '2', '--json']).json.threads).toHaveLength(2);
+    const commits = Number(spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout);
+    expect(ok(repo, ['log', '-n', '0', '--json']).json.commits).toHaveLength(commits);
+    expect(ok(repo, ['log', '-n', '2', '--json']).json.commits).toHaveLength(2);
+  });
+});
+
 describe('output into a non-blocking pipe', () => {
   it('arrives whole and in order when the pipe fills (write(2) refused with EAGAIN)', async () => {
     const repo = makeRepo();
