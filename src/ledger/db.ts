@@ -115,6 +115,12 @@ export function openLedgerCopy(file: string): { db: Db; copied: boolean } {
   } catch {
     // Unreadable, absent or not openable read-only (a WAL file without its index): index git afresh.
   }
+  // The file is in WAL mode (bytes 18 and 19 of its header say 2), which a database in memory cannot be: it
+  // would refuse every read, and the ledger would be indexed again from git. The copy says rollback (1).
+  if (image && image.length >= 100 && image[18] === 2 && image[19] === 2) {
+    image[18] = 1;
+    image[19] = 1;
+  }
   let db = image ? new Sqlite(image, withAddon({})) : new Sqlite(':memory:', withAddon({}));
   try {
     migrate(db, file);

@@ -103,6 +103,34 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     ]);
   });
 
+  it('reads the database as the last command left it, its write-ahead log included, not git again', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    const id = ok(repo, ['send', 'bob', 'hello', '--json'], { agent: 'alice' }).json.message.id;
+    // A setting only SQLite holds (indexing git again would print 7-character short ids), committed to the
+    // log and left there by a process that exits without closing, as commands do.
+    const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
+    const Sqlite = require.resolve('better-sqlite3');
+    const plant = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const D=require(${JSON.stringify(Sqlite)});const d=new D(${JSON.stringify(db)});d.prepare("INSERT INTO settings (key, value) VALUES ('short_id_length', '12') ON CONFLICT (key) DO UPDATE SET value = '12'").run();process.exit(0)`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(plant.status, plant.stderr).toBe(0);
+    expect(fs.statSync(`${db}-wal`).size).toBeGreaterThan(0);
+    makeReadOnly(repo);
+    try {
+      const inbox = ro(repo, ['inbox', '--json']);
+      expect(inbox.status, inbox.stderr).toBe(0);
+      expect(inbox.json.messages.map((m: { shortId: string }) => m.shortId)).toEqual([id.slice(-12)]);
+    } finally {
+      makeWritable(repo);
+    }
+  });
+
   it('without a usable SQLite file (never opened here, or not readable) the ledger is read from git', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'bob' });
