@@ -205,15 +205,17 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
   const full = idx;
 
   const name = `pack-${packSum.toString('hex')}`;
+  // The temporary names end in neither .pack nor .idx: git takes any "*.idx" in this directory for a pack's
+  // index, and one half-written by a process killed here made every git command complain until it was swept.
   const tmp = path.join(packDir, `tmp_handoff_${process.pid}_${tmpName()}`);
   try {
-    fs.writeFileSync(`${tmp}.pack`, pack, { mode: 0o444 });
-    fs.writeFileSync(`${tmp}.idx`, full, { mode: 0o444 });
-    fs.renameSync(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
-    fs.renameSync(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
+    fs.writeFileSync(`${tmp}_pack`, pack, { mode: 0o444 });
+    fs.writeFileSync(`${tmp}_idx`, full, { mode: 0o444 });
+    fs.renameSync(`${tmp}_pack`, path.join(packDir, `${name}.pack`));
+    fs.renameSync(`${tmp}_idx`, path.join(packDir, `${name}.idx`));
   } catch (err) {
-    unlinkIfThere(`${tmp}.pack`);
-    unlinkIfThere(`${tmp}.idx`);
+    unlinkIfThere(`${tmp}_pack`);
+    unlinkIfThere(`${tmp}_idx`);
     throw err;
   }
   return name;

@@ -2,7 +2,7 @@
  * The entry point git hooks run (dist/hook.js): small, no framework, and it never fails a commit: any
  * error becomes one line on stderr and exit 0.
  */
-import { closeContext, openContext, type Context } from '../ops/context';
+import { closeContext, openContext, tuneForOneShot, type Context } from '../ops/context';
 import { spoolHead } from '../ops/spool';
 import { resolveIdentity } from '../ops/identity';
 import { stagedReservationHits } from '../ops/reservations';
@@ -23,6 +23,10 @@ export async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   let ctx: Context | undefined;
   let refused = false;
+  // The process ends with the hook: the database is left open and the process exits without closing it,
+  // as a command does (ops/context.ts, closeContext), which spares every commit SQLite's fsyncs at close.
+  const exits = { dbLeftOpen: false };
+  (globalThis as Record<symbol, unknown>)[Symbol.for('handoff.exitAfterCommand')] = exits;
   try {
     if (process.env.HANDOFF_HOOKS === '0') return;
     const input = name === 'post-rewrite' ? await readStdin() : '';
@@ -34,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
       skipIndex: true,
       noMaintenance: true,
     });
+    tuneForOneShot(ctx);
     if (name === 'pre-commit') {
       const me = resolveIdentity(ctx);
       const hits = stagedReservationHits(ctx, me.name);
@@ -74,12 +79,14 @@ export async function main(argv: string[]): Promise<void> {
     );
   } finally {
     try {
-      if (ctx) closeContext(ctx);
+      if (ctx) closeContext(ctx, { processEnds: true });
     } catch {
       /* closing never matters here */
     }
     // 3 tells the pre-commit hook script that the commit is refused on purpose.
     process.exitCode = refused ? 3 : 0;
+    // What is still queued for stderr (a full pipe) is waited for: the process then ends by itself.
+    if (exits.dbLeftOpen && process.stderr.writableLength === 0) process.exit(process.exitCode);
   }
 }
 

@@ -105,6 +105,32 @@ describe('scale', () => {
     expect(git(repo, 'rev-list', '--count', tip)).toBe('300');
   });
 
+  it("a pack being written is never named like one git reads (a kill mid-write must not leave a bad '*.idx')", () => {
+    const repo = makeRepo();
+    // Every file this writer creates in objects/pack, in order, recorded by a preloaded wrapper of fs.
+    const log = path.join(commonDir(repo), 'pack-writes.log');
+    const preload = path.join(commonDir(repo), 'record-pack-writes.js');
+    fs.writeFileSync(
+      preload,
+      `const fs = require('node:fs');
+const write = fs.writeFileSync;
+fs.writeFileSync = function (file, ...rest) {
+  if (typeof file === 'string' && file.includes('/objects/pack/')) fs.appendFileSync(${JSON.stringify(log)}, file.split('/').pop() + '\\n');
+  return write.call(this, file, ...rest);
+};`,
+    );
+    const r = spawnSync(process.execPath, ['-r', preload, '-e', sender('lead', 200)], {
+      cwd: repo,
+      env: cleanEnv({}),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const written = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(written.length).toBeGreaterThan(10);
+    for (const name of written) expect(name, name).not.toMatch(/\.(idx|pack)$/);
+    expect(spawnSync('git', ['fsck', '--strict', '--no-progress'], { cwd: repo }).status).toBe(0);
+  });
+
   it('while git gc runs (its gc.pid), a writer leaves every pack alone and writes loose objects', () => {
     const repo = makeRepo();
     run(repo, sender('lead', 40));
