@@ -166,7 +166,42 @@ export function listChainCommits(
   });
   lines.push(runGit(args, { cwd: repo.cwd }).stdout);
   lines.end();
-  return rows;
+  return stop ? rows : fromFirstEvent(repo, rows);
+}
+
+/**
+ * A walk from a chain's tip to its root (oldest first), from the chain's first event on. Until handoff
+ * started every chain with an event without a diff, a clone whose first event carried one wrote it with the
+ * diff's base (the user's commit) as its only parent, and the first-parent walk went on into the user's
+ * history. Such a walk starts at the oldest commit after which every commit holds an event, when that
+ * commit's event is a message whose diff's base is its only parent; it becomes the chain's first (no
+ * parent). Any other walk is returned as it is, and judged as before. Costs one `git cat-file` when the
+ * walk's first commit is an event.
+ */
+export function fromFirstEvent<T extends { commit: string; parent: string | null; parents: string[] }>(
+  repo: Repo,
+  rows: T[],
+): T[] {
+  if (rows.length < 2 || holdsEvent(repo, rows[0]!.commit)) return rows;
+  const found = runGit(['cat-file', '--batch-check'], {
+    cwd: repo.cwd,
+    input: `${rows.map((r) => `${r.commit}:event.json`).join('\n')}\n`,
+  })
+    .stdout.toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => !l.endsWith(' missing'));
+  const k = found.lastIndexOf(false) + 1;
+  const first = rows[k];
+  if (!first || first.parents.length !== 1) return rows;
+  const event = readEventAt(repo, first.commit);
+  if (event?.type !== 'message' || event.diff?.base !== first.parents[0]) return rows;
+  return [{ ...first, parent: null }, ...rows.slice(k + 1)];
+}
+
+/** Whether `commit` holds an event. */
+function holdsEvent(repo: Repo, commit: string): boolean {
+  return runGit(['cat-file', '-e', `${commit}:event.json`], { cwd: repo.cwd, allowFailure: true }).status === 0;
 }
 
 /** A chain commit whose event could not be read or failed its checks. */

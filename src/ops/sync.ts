@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError, VerificationError } from '../core/errors';
 import { isAncestor } from '../git/exec';
 import { countPacks, packIfMany } from '../git/maintenance';
-import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, streamChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
@@ -272,6 +272,7 @@ async function acceptIncoming(
     let signed: Awaited<ReturnType<typeof chainCommitsWithSignatures>>;
     try {
       signed = await chainCommitsWithSignatures(ctx.repo, tip, have);
+      if (!have) signed = fromFirstEvent(ctx.repo, signed);
     } catch {
       continue; // judged below
     }

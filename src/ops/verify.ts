@@ -3,7 +3,7 @@
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
-import { CHAIN_PREFIX, streamChainEvents } from '../git/ledger-format';
+import { CHAIN_PREFIX, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
 import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
 import { allWitnesses, commitOfEvent, eachEventId, knownTips, quarantined } from '../ledger/events';
@@ -90,7 +90,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
       });
       continue;
     }
-    const commits = await chainCommitsWithSignatures(ctx.repo, tip, null);
+    const commits = fromFirstEvent(ctx.repo, await chainCommitsWithSignatures(ctx.repo, tip, null));
     checkSignatures(w, chain, commits, requireSigned);
     const on = new Map<string, number>();
     for (const c of commits) on.set(c.commit, -1);
@@ -158,7 +158,9 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
         prevClock = ev.clock;
         on.set(c.commit, ev.clock);
         const parents = (c as { parents?: string[] }).parents ?? [];
-        const second = parents[1] ?? null;
+        // A chain's first commit whose only parent is its diff's base (written so before chains began with
+        // an event without a diff): that parent keeps the base reachable.
+        const second = parents[1] ?? (c.parent === null && parents.length === 1 ? parents[0]! : null);
         if (parents.length > 2)
           problems.push({
             code: 'bad_parents',

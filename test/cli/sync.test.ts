@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, commonDir, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
@@ -274,5 +275,57 @@ describe('a clone whose first event carries a diff', () => {
     // The diff is there: its base is the second parent of the message's commit.
     const shown = ok(a, ['show', first.id, '--json'], { agent: 'lead' }).json;
     expect(JSON.stringify(shown)).toContain('README.md');
+  });
+});
+
+describe('a chain written before chains began with an event without a diff', () => {
+  it("starts at its first event: the user's commits before it are not taken for events", () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'lead' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    fs.appendFileSync(path.join(b, 'README.md'), 'more\n');
+    const first = ok(b, ['send', 'lead', 'please review', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
+    const second = ok(b, ['send', 'lead', 'plain follow-up', '--json'], { agent: 'codex' }).json.message;
+    // The layout such a clone wrote: the message with the diff first, its base its only parent.
+    const own = fs.readFileSync(path.join(commonDir(b), 'handoff', 'clone-id'), 'utf8').trim();
+    const ref = `refs/handoff/chains/${own}`;
+    const [p, m] = git(b, 'rev-list', '--first-parent', '-n', '2', ref).trim().split('\n') as [string, string];
+    const base = git(b, 'rev-parse', `${m}^2`).trim();
+    const commitAs = (commit: string, parent: string) => {
+      const env = (k: string) => git(b, 'log', '-1', `--format=%${k}`, commit).trim();
+      const r = spawnSync('git', ['commit-tree', `${commit}^{tree}`, '-p', parent, '-F', '-'], {
+        cwd: b,
+        input: git(b, 'log', '-1', '--format=%B', commit),
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: env('an'),
+          GIT_AUTHOR_EMAIL: env('ae'),
+          GIT_AUTHOR_DATE: env('aI'),
+          GIT_COMMITTER_NAME: env('cn'),
+          GIT_COMMITTER_EMAIL: env('ce'),
+          GIT_COMMITTER_DATE: env('cI'),
+        },
+      });
+      return r.stdout.trim();
+    };
+    const m2 = commitAs(m, base);
+    const p2 = commitAs(p, m2);
+    git(b, 'update-ref', ref, p2);
+    git(b, 'push', '-q', '--force', 'origin', `${ref}:${ref}`);
+    // A clone that never saw the chain reads it from its first event on, with the diff.
+    const synced = cli(a, ['sync']);
+    expect(synced.status, synced.stderr).toBe(0);
+    expect(synced.stderr).not.toMatch(/held back/);
+    const inbox = ok(a, ['inbox', '--json'], { agent: 'lead' }).json;
+    expect(inbox.messages.map((x: { id: string }) => x.id).sort()).toEqual([first.id, second.id].sort());
+    expect(JSON.stringify(ok(a, ['show', first.id, '--json'], { agent: 'lead' }).json)).toContain('README.md');
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+    // So does a fresh clone's rebuild of everything.
+    ok(a, ['rebuild']);
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
   });
 });
