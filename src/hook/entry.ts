@@ -2,7 +2,7 @@
  * The entry point git hooks run (dist/hook.js): small, no framework, and it never fails a commit: any
  * error becomes one line on stderr and exit 0.
  */
-import { closeContext, openContext, tuneForOneShot, type Context } from '../ops/context';
+import { closeContext, endsWithCommand, openContext, tuneForOneShot, type Context } from '../ops/context';
 import { spoolHead } from '../ops/spool';
 import { resolveIdentity } from '../ops/identity';
 import { stagedReservationHits } from '../ops/reservations';
@@ -25,8 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   let refused = false;
   // The process ends with the hook: the database is left open and the process exits without closing it,
   // as a command does (ops/context.ts, closeContext), which spares every commit SQLite's fsyncs at close.
-  const exits = { dbLeftOpen: false };
-  (globalThis as Record<symbol, unknown>)[Symbol.for('handoff.exitAfterCommand')] = exits;
+  const exits = endsWithCommand();
   try {
     if (process.env.HANDOFF_HOOKS === '0') return;
     const input = name === 'post-rewrite' ? await readStdin() : '';

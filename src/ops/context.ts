@@ -183,6 +183,16 @@ export function closeContext(ctx: Context, opts: { processEnds?: boolean } = {})
 }
 
 /**
+ * Says that this process ends when its command does (the git hooks; bin/run.js sets the same marker for
+ * commands): closeContext then leaves the database open. The caller exits once `dbLeftOpen` is set.
+ */
+export function endsWithCommand(): { dbLeftOpen: boolean } {
+  const exits = { dbLeftOpen: false };
+  (globalThis as Record<symbol, unknown>)[EXITS] = exits;
+  return exits;
+}
+
+/**
  * For a command whose process ends when it does (bin/run.js): commits do not copy the log into the
  * database as they go (closeContext empties it instead).
  */

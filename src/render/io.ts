@@ -4,12 +4,16 @@ import tty from 'node:tty';
 
 /**
  * Whether `fd` is a terminal, without making process.stdout or process.stderr: making either for a pipe
- * loads node's net and stream modules, about 2 ms of a command that prints one line. Only a character
- * device can be a terminal; the tty module is asked about those alone.
+ * loads node's net and stream modules, about 2 ms of a command that prints one line, and so does node's
+ * tty module. Only a character device other than /dev/null can be a terminal; the tty module is asked
+ * about those alone.
  */
 export function isTerminal(fd: 1 | 2): boolean {
   try {
-    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+    const st = fs.fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    // Output thrown away (> /dev/null) is the usual character device that is not a terminal.
+    if (st.rdev === fs.statSync('/dev/null', { throwIfNoEntry: false })?.rdev) return false;
   } catch {
     return false;
   }
@@ -55,9 +59,10 @@ export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string
 export function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
   let last = 0;
   let shown = false;
+  let terminal: boolean | undefined;
   return {
     update(done, total) {
-      if (!isTerminal(2) || total < 500 || (Date.now() - last < 100 && done < total)) return;
+      if (!(terminal ??= isTerminal(2)) || total < 500 || (Date.now() - last < 100 && done < total)) return;
       last = Date.now();
       shown = true;
       const width = 30;

@@ -247,18 +247,27 @@ describe('sync through a bare remote', () => {
   });
 });
 
+/**
+ * Two clones of one remote: in a, lead has joined and synced; b's very first event is codex's send with an
+ * attached diff (its base is the user's commit), then a plain send. b has not synced since.
+ */
+function firstEventWithDiff() {
+  const t = team();
+  const a = t.clone('a');
+  const b = t.clone('b');
+  ok(a, ['join'], { agent: 'lead' });
+  ok(a, ['sync']);
+  ok(b, ['sync']);
+  fs.appendFileSync(path.join(b, 'README.md'), 'more\n');
+  const first = ok(b, ['send', 'lead', 'please review', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
+  const second = ok(b, ['send', 'lead', 'plain follow-up', '--json'], { agent: 'codex' }).json.message;
+  const own = fs.readFileSync(path.join(commonDir(b), 'handoff', 'clone-id'), 'utf8').trim();
+  return { a, b, first, second, own };
+}
+
 describe('a clone whose first event carries a diff', () => {
   it('is received whole by another clone, and its chain walks back to its own first event only', () => {
-    const t = team();
-    const a = t.clone('a');
-    const b = t.clone('b');
-    ok(a, ['join'], { agent: 'lead' });
-    ok(a, ['sync']);
-    ok(b, ['sync']);
-    // b's very first event is a send with an attached diff (its base is the user's commit).
-    fs.appendFileSync(path.join(b, 'README.md'), 'more\n');
-    const first = ok(b, ['send', 'lead', 'please review', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
-    const second = ok(b, ['send', 'lead', 'plain follow-up', '--json'], { agent: 'codex' }).json.message;
+    const { a, b, first, second, own } = firstEventWithDiff();
     expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
     ok(b, ['sync']);
     const synced = cli(a, ['sync']);
@@ -268,7 +277,6 @@ describe('a clone whose first event carries a diff', () => {
     expect(inbox.messages.map((m: { id: string }) => m.id).sort()).toEqual([first.id, second.id].sort());
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
     // Every commit of b's chain, walked by first parents, is an event: none is the user's.
-    const own = fs.readFileSync(path.join(commonDir(b), 'handoff', 'clone-id'), 'utf8').trim();
     const commits = git(b, 'rev-list', '--first-parent', `refs/handoff/chains/${own}`).trim().split('\n');
     expect(commits).toHaveLength(3); // codex's register event, then the two sends
     for (const c of commits) expect(git(b, 'cat-file', '-t', `${c}:event.json`).trim()).toBe('blob');
@@ -280,17 +288,8 @@ describe('a clone whose first event carries a diff', () => {
 
 describe('a chain written before chains began with an event without a diff', () => {
   it("starts at its first event: the user's commits before it are not taken for events", () => {
-    const t = team();
-    const a = t.clone('a');
-    const b = t.clone('b');
-    ok(a, ['join'], { agent: 'lead' });
-    ok(a, ['sync']);
-    ok(b, ['sync']);
-    fs.appendFileSync(path.join(b, 'README.md'), 'more\n');
-    const first = ok(b, ['send', 'lead', 'please review', '--attach-diff', '--json'], { agent: 'codex' }).json.message;
-    const second = ok(b, ['send', 'lead', 'plain follow-up', '--json'], { agent: 'codex' }).json.message;
+    const { a, b, first, second, own } = firstEventWithDiff();
     // The layout such a clone wrote: the message with the diff first, its base its only parent.
-    const own = fs.readFileSync(path.join(commonDir(b), 'handoff', 'clone-id'), 'utf8').trim();
     const ref = `refs/handoff/chains/${own}`;
     const [p, m] = git(b, 'rev-list', '--first-parent', '-n', '2', ref).trim().split('\n') as [string, string];
     const base = git(b, 'rev-parse', `${m}^2`).trim();
