@@ -111,12 +111,15 @@ export function isAncestor(cwd: string, a: string, b: string): boolean {
 }
 
 /** Starts git with stdin and stdout as pipes (for streaming `cat-file --batch`); the caller ends stdin. */
-export function spawnGit(args: string[], opts: { cwd: string; stdout?: number }): ReturnType<typeof spawn> {
+export function spawnGit(
+  args: string[],
+  opts: { cwd: string; stdin?: number; stdout?: number },
+): ReturnType<typeof spawn> {
   const env = gitEnv();
   return spawn('git', args, {
     cwd: opts.cwd,
     env,
-    stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
+    stdio: [opts.stdin ?? 'pipe', opts.stdout ?? 'pipe', 'pipe'],
   });
 }
 

@@ -303,21 +303,57 @@ export async function streamObjects(
   const count = Array.isArray(specs) ? specs.length : specs.count;
   const at = Array.isArray(specs) ? (i: number) => specs[i]! : specs.at;
   if (count === 0) return;
-  // git writes into an unlinked temporary file when one can be made, else into a pipe.
-  let fd: number | null = null;
-  try {
-    const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${randomHex(6)}`);
-    fd = fs.openSync(tmp, 'wx+', 0o600);
-    fs.rmSync(tmp, { force: true });
-  } catch {
-    fd = null;
+  // git reads the names from, and writes into, unlinked temporary files when they can be made, else pipes:
+  // with files, neither side ever waits for the other.
+  const unlinked = (): number | null => {
+    try {
+      const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${randomHex(6)}`);
+      const made = fs.openSync(tmp, 'wx+', 0o600);
+      fs.rmSync(tmp, { force: true });
+      return made;
+    } catch {
+      return null;
+    }
+  };
+  const fd = unlinked();
+  const input = fd === null ? null : unlinked();
+  /** The names, a chunk at a time (never all held as one string), up to any that git cannot take. */
+  function* nameChunks(): Generator<string> {
+    const CHUNK = 4096;
+    for (let i = 0; i < count; i += CHUNK) {
+      const names: string[] = [];
+      for (let j = i; j < Math.min(count, i + CHUNK); j++) {
+        const name = at(j);
+        // A name with a newline ends the input there: the stream reports the objects it did not get.
+        if (/[\n\r]/.test(name)) {
+          if (names.length) yield `${names.join('\n')}\n`;
+          return;
+        }
+        names.push(name);
+      }
+      yield `${names.join('\n')}\n`;
+    }
+  }
+  if (input !== null) {
+    let offset = 0;
+    for (const text of nameChunks()) {
+      const b = Buffer.from(text, 'utf8');
+      fs.writeSync(input, b, 0, b.length, offset);
+      offset += b.length;
+    }
   }
   let child: ReturnType<typeof spawnGit>;
   try {
-    child = spawnGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, ...(fd !== null ? { stdout: fd } : {}) });
+    child = spawnGit(['cat-file', '--batch', '--buffer'], {
+      cwd: repo.cwd,
+      ...(fd !== null ? { stdout: fd } : {}),
+      ...(input !== null ? { stdin: input } : {}),
+    });
   } catch (err) {
     if (fd !== null) fs.closeSync(fd);
     throw err;
+  } finally {
+    if (input !== null) fs.closeSync(input);
   }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
@@ -326,76 +362,83 @@ export async function streamObjects(
     child.on('error', reject);
     child.on('close', (code) => resolve((exitCode = code ?? 1)));
   });
-  child.stdin!.on('error', () => {
-    /* git exited early: reported below */
-  });
-  // Names go in by chunks, so that they are never all held as one string.
-  void (async () => {
-    const CHUNK = 4096;
-    for (let i = 0; i < count; i += CHUNK) {
-      const names: string[] = [];
-      for (let j = i; j < Math.min(count, i + CHUNK); j++) {
-        const name = at(j);
-        if (/[\n\r]/.test(name)) {
-          child.stdin!.destroy(new Error(`object name contains a newline: ${JSON.stringify(name)}`));
-          return;
-        }
-        names.push(name);
+  if (input === null) {
+    const stdin = child.stdin!;
+    stdin.on('error', () => {
+      /* git exited early: reported below */
+    });
+    void (async () => {
+      for (const text of nameChunks()) {
+        if (stdin.destroyed) return;
+        if (!stdin.write(text)) await new Promise((r) => stdin.once('drain', r));
       }
-      if (!child.stdin!.write(`${names.join('\n')}\n`)) await new Promise((r) => child.stdin!.once('drain', r));
-      if (child.stdin!.destroyed) return;
-    }
-    child.stdin!.end();
-  })();
-  // What git wrote so far, chunk by chunk: followed in the file, or read from the pipe.
-  async function* output(): AsyncGenerator<Buffer> {
-    if (fd === null) {
-      for await (const piece of child.stdout!) yield piece as Buffer;
-      return;
-    }
-    const chunk = Buffer.alloc(1 << 20);
-    for (let offset = 0; ;) {
-      const finished = exitCode !== null; // taken before reading: then what git wrote is all there
-      const n = fs.readSync(fd, chunk, 0, chunk.length, offset);
-      if (n === 0) {
-        if (finished) return;
-        opts.beforeWait?.();
-        await new Promise((r) => setTimeout(r, 2));
-        continue;
-      }
-      offset += n;
-      yield Buffer.from(chunk.subarray(0, n));
-    }
+      stdin.end();
+    })();
   }
   let next = 0;
   let stopped = false;
-  let buf: Buffer = Buffer.alloc(0);
-  try {
-    for await (const piece of output()) {
-      buf = buf.length ? Buffer.concat([buf, piece]) : piece;
-      let pos = 0;
-      while (next < count) {
-        const nl = buf.indexOf(10, pos);
-        if (nl < 0) break;
-        const header = buf.toString('utf8', pos, nl);
-        let obj: CatFileResult | null = null;
-        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-          pos = nl + 1;
-        } else {
-          const [oid, type, sizeText] = header.split(' ');
-          const size = Number(sizeText);
-          if (buf.length < nl + 1 + size + 1) break;
-          obj = { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
-          pos = nl + 1 + size + 1;
-        }
-        if (onObject(at(next++), obj) === false) {
-          stopped = true;
-          break;
-        }
+  /** Hands out every whole object in `buf`; returns how many bytes that took. */
+  const consume = (buf: Buffer): number => {
+    let pos = 0;
+    while (next < count) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      const header = buf.toString('utf8', pos, nl);
+      let obj: CatFileResult | null = null;
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        pos = nl + 1;
+      } else {
+        const [oid, type, sizeText] = header.split(' ');
+        const size = Number(sizeText);
+        if (buf.length < nl + 1 + size + 1) break;
+        obj = { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+        pos = nl + 1 + size + 1;
       }
-      buf = buf.subarray(pos);
-      if (stopped || next >= count) break;
-      opts.beforeWait?.();
+      if (onObject(at(next++), obj) === false) {
+        stopped = true;
+        break;
+      }
+    }
+    return pos;
+  };
+  const done = () => stopped || next >= count;
+  try {
+    if (fd === null) {
+      let buf: Buffer = Buffer.alloc(0);
+      for await (const piece of child.stdout!) {
+        buf = buf.length ? Buffer.concat([buf, piece as Buffer]) : (piece as Buffer);
+        buf = buf.subarray(consume(buf));
+        if (done()) break;
+        opts.beforeWait?.();
+      }
+    } else {
+      // What git wrote is followed in the file and handed out without yielding while there is more: the
+      // stream waits (and lets other work run, after beforeWait) only when it has caught up with git. One
+      // buffer is read into throughout (buffers made and dropped here would be freed only when it waits);
+      // the part of an object not yet whole moves to its start.
+      let buf = Buffer.alloc(1 << 20);
+      let have = 0;
+      for (let offset = 0; ;) {
+        const finished = exitCode !== null; // taken before reading: then what git wrote is all there
+        if (have === buf.length) {
+          const bigger = Buffer.alloc(buf.length * 2); // an object larger than the buffer
+          buf.copy(bigger, 0, 0, have);
+          buf = bigger;
+        }
+        const n = fs.readSync(fd, buf, have, buf.length - have, offset);
+        if (n === 0) {
+          if (finished) break;
+          opts.beforeWait?.();
+          await new Promise((r) => setTimeout(r, 2));
+          continue;
+        }
+        offset += n;
+        have += n;
+        const used = consume(buf.subarray(0, have));
+        if (done()) break;
+        buf.copy(buf, 0, used, have);
+        have -= used;
+      }
     }
   } finally {
     opts.beforeWait?.();
