@@ -92,6 +92,57 @@ export function sha1Hex(...parts: Buffer[]): string {
 }
 
 /**
+ * `parts` (read as one input) as a zlib stream of stored deflate blocks, given as the pieces to write one
+ * after another: the input's bytes are not copied, only framed (a large object written this way costs no
+ * compression and no second buffer of its size).
+ */
+export function zlibStoredPieces(parts: Buffer[]): Buffer[] {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out: Buffer[] = [Buffer.from([0x78, 0x01])];
+  let part = 0;
+  let off = 0;
+  for (let left = total; ;) {
+    const len = Math.min(0xffff, left);
+    const head = Buffer.alloc(5);
+    head[0] = left === len ? 1 : 0; // BFINAL on the last block, BTYPE 00
+    head.writeUInt16LE(len, 1);
+    head.writeUInt16LE(~len & 0xffff, 3);
+    out.push(head);
+    for (let need = len; need > 0;) {
+      const p = parts[part]!;
+      const take = Math.min(need, p.length - off);
+      if (take > 0) out.push(p.subarray(off, off + take));
+      off += take;
+      need -= take;
+      if (off === p.length) {
+        part++;
+        off = 0;
+      }
+    }
+    left -= len;
+    if (left === 0) break;
+  }
+  // Adler-32, reduced every 5,552 bytes (the most before the sums could pass 2^32).
+  let a = 1;
+  let b = 0;
+  for (const p of parts)
+    for (let i = 0; i < p.length;) {
+      const end = Math.min(p.length, i + 5552);
+      for (; i < end; i++) {
+        a += p[i]!;
+        b += a;
+      }
+      a %= 65521;
+      b %= 65521;
+    }
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(((b << 16) | a) >>> 0, 0);
+  out.push(sum);
+  return out;
+}
+
+/**
  * `data` as a zlib stream (RFC 1950) of stored deflate blocks (RFC 1951, type 00): what git reads like any
  * other loose object. Larger inputs are compressed by node's zlib at level 1, as git writes them.
  */

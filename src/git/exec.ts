@@ -3,7 +3,11 @@
  * language is fixed so that messages can be matched. Callers never pass user text as an option.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { HandoffError } from '../core/errors';
+import { randomHex } from '../core/random';
 
 /** A git command that failed; `stderr` holds git's own words. */
 export class GitError extends HandoffError {
@@ -136,20 +140,53 @@ export interface PendingGit {
  */
 export function startGit(
   args: string[],
-  opts: { cwd: string; allowFailure?: boolean; env?: Record<string, string> },
+  opts: {
+    cwd: string;
+    allowFailure?: boolean;
+    env?: Record<string, string>;
+    /**
+     * git writes into an unlinked temporary file, read whole when it exits: large output then costs one
+     * buffer, not a chunk per read and their concatenation (each new page of memory costs a fault).
+     */
+    outputToFile?: boolean;
+  },
 ): PendingGit {
   const env = gitEnv(opts.env);
-  const child = spawn('git', args, { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const file = opts.outputToFile ? unlinkedTempFile('handoff-git-out') : null;
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn('git', args, { cwd: opts.cwd, env, stdio: ['pipe', file ?? 'pipe', 'pipe'] });
+  } catch (e) {
+    if (file !== null) fs.closeSync(file);
+    throw e;
+  }
   const out: Buffer[] = [];
   let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
   // git may exit before reading all of its input (it failed): the write error is not the one to report.
-  child.stdin.on('error', () => undefined);
+  child.stdin!.on('error', () => undefined);
   const done = new Promise<GitResult>((resolve, reject) => {
-    child.on('error', (e) => reject(new HandoffError('git_failed', `Could not run git ${args[0]}: ${e.message}`)));
+    child.on('error', (e) => {
+      if (file !== null) fs.closeSync(file);
+      reject(new HandoffError('git_failed', `Could not run git ${args[0]}: ${e.message}`));
+    });
     child.on('close', (code) => {
-      const res = { status: code ?? 1, stdout: Buffer.concat(out), stderr: err };
+      let stdout: Buffer;
+      if (file === null) stdout = Buffer.concat(out);
+      else {
+        try {
+          stdout = Buffer.allocUnsafe(fs.fstatSync(file).size);
+          for (let at = 0; at < stdout.length;) {
+            const n = fs.readSync(file, stdout, at, stdout.length - at, at);
+            if (n === 0) break;
+            at += n;
+          }
+        } finally {
+          fs.closeSync(file);
+        }
+      }
+      const res = { status: code ?? 1, stdout, stderr: err };
       if (res.status !== 0 && !opts.allowFailure) reject(new GitError(args, code, err));
       else resolve(res);
     });
@@ -158,10 +195,30 @@ export function startGit(
   done.catch(() => undefined);
   return {
     finish(input) {
-      if (child.stdin.writable) child.stdin.end(input);
+      if (child.stdin!.writable) child.stdin!.end(input);
       return done;
     },
   };
+}
+
+/**
+ * A new temporary file, already unlinked (nothing is left behind whatever happens to this process), open
+ * for reading and writing; null when none can be made here.
+ */
+export function unlinkedTempFile(prefix: string): number | null {
+  try {
+    const tmp = path.join(os.tmpdir(), `${prefix}-${process.pid}-${randomHex(6)}`);
+    const fd = fs.openSync(tmp, 'wx+', 0o600);
+    try {
+      fs.unlinkSync(tmp);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return fd;
+  } catch {
+    return null;
+  }
 }
 
 /** A git process running in the background: it keeps this process alive only once someone waits for it. */

@@ -3,13 +3,11 @@
  * named by its SHA-1), which costs no process start; reading goes through `git cat-file --batch`
  * because objects may be packed.
  */
-import { sha1Hex, zlibSmall } from '../core/digest';
-import { randomHex } from '../core/random';
+import { sha1Hex, zlibSmall, zlibStoredPieces } from '../core/digest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { runGit, spawnGit } from './exec';
+import { runGit, spawnGit, unlinkedTempFile } from './exec';
 import type { Repo } from './repo';
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
@@ -141,6 +139,36 @@ export class ObjectWriter {
     return oid;
   }
 
+  /**
+   * Writes one object given as pieces of its content (a tree spliced from a larger one, say), framed as
+   * stored deflate blocks: neither the content nor its compressed form is made as a buffer of its own.
+   * For large objects written once and soon packed, where compressing and copying cost more than the
+   * bytes saved on disk.
+   */
+  writePieces(type: ObjectType, pieces: Buffer[], unique = false): string {
+    let size = 0;
+    for (const p of pieces) size += p.length;
+    const header = Buffer.from(`${type} ${size}\0`);
+    const oid = sha1Hex(header, ...pieces);
+    if (!unique && this.has(oid)) return oid;
+    const framed = zlibStoredPieces([header, ...pieces]);
+    this.place(oid, (tmp) => {
+      const fd = fs.openSync(tmp, 'wx', 0o444);
+      try {
+        fs.writevSync(fd, framed);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+    if (this.journal && !this.journal.seen.has(oid)) {
+      const data = Buffer.concat(pieces);
+      this.journal.seen.add(oid);
+      this.journal.objects.push({ oid, type, data });
+      this.journal.bytes += data.length;
+    }
+    return oid;
+  }
+
   /** Whether the loose object `oid` is there already. */
   protected has(oid: string): boolean {
     return fs.existsSync(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
@@ -148,6 +176,16 @@ export class ObjectWriter {
 
   /** Writes an object's file from its deflated bytes (and notes it in the journal). */
   protected store(oid: string, type: ObjectType, data: Buffer, deflated: Buffer): void {
+    this.place(oid, (tmp) => fs.writeFileSync(tmp, deflated, { mode: 0o444 }));
+    if (this.journal && !this.journal.seen.has(oid)) {
+      this.journal.seen.add(oid);
+      this.journal.objects.push({ oid, type, data });
+      this.journal.bytes += data.length;
+    }
+  }
+
+  /** Puts the loose object `oid` in place: `write` makes a temporary file, renamed to the object's name. */
+  private place(oid: string, write: (tmp: string) => void): void {
     const dir = path.join(this.objectsDir, oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
     // The directory is made when the write finds it missing (git gc removes empty object directories, also
@@ -156,14 +194,9 @@ export class ObjectWriter {
       const tmp = path.join(dir, `tmp_obj_handoff_${process.pid}_${tmpName()}`);
       try {
         if (attempt > 0) makeSharedDir(dir, this.shared);
-        fs.writeFileSync(tmp, deflated, { mode: 0o444 });
+        write(tmp);
         // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
         fs.renameSync(tmp, file);
-        if (this.journal && !this.journal.seen.has(oid)) {
-          this.journal.seen.add(oid);
-          this.journal.objects.push({ oid, type, data });
-          this.journal.bytes += data.length;
-        }
         return;
       } catch (err) {
         unlinkIfThere(tmp);
@@ -244,6 +277,10 @@ export class MemoryObjectWriter extends ObjectWriter {
     }
     return oid;
   }
+
+  override writePieces(type: ObjectType, pieces: Buffer[]): string {
+    return this.write(type, Buffer.concat(pieces));
+  }
 }
 
 export interface CatFileResult {
@@ -305,18 +342,8 @@ export async function streamObjects(
   if (count === 0) return;
   // git reads the names from, and writes into, unlinked temporary files when they can be made, else pipes:
   // with files, neither side ever waits for the other.
-  const unlinked = (): number | null => {
-    try {
-      const tmp = path.join(os.tmpdir(), `handoff-cat-file-${process.pid}-${randomHex(6)}`);
-      const made = fs.openSync(tmp, 'wx+', 0o600);
-      fs.rmSync(tmp, { force: true });
-      return made;
-    } catch {
-      return null;
-    }
-  };
-  const fd = unlinked();
-  const input = fd === null ? null : unlinked();
+  const fd = unlinkedTempFile('handoff-cat-file');
+  const input = fd === null ? null : unlinkedTempFile('handoff-cat-file');
   /** The names, a chunk at a time (never all held as one string), up to any that git cannot take. */
   function* nameChunks(): Generator<string> {
     const CHUNK = 4096;

@@ -125,7 +125,7 @@ export async function snapshotWorktree(opts: {
     headRead,
     hasher: startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top }),
     // Two readers share the trees to read: in a large directory, each takes git a fraction of a millisecond.
-    readers: [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top })),
+    readers: [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top, outputToFile: true })),
     // In a partial clone, blobs fetched on demand would land in the temporary object directory: the patch is
     // then made in place.
     differ: isPartialClone(repo) ? null : startDiff(repo, top, opts.patchFileLimit),
@@ -521,10 +521,11 @@ class TreeIndex {
 }
 
 /**
- * A tree object with `edits` applied (a name set to a new entry, or removed), copying the bytes of every
- * entry not edited; null when an edit turns a file into a directory or back (the caller then sorts anew).
+ * A tree object with `edits` applied (a name set to a new entry, or removed), as the pieces to write one
+ * after another: the runs of entries not edited are slices of the old tree, not copies. Null when an edit
+ * turns a file into a directory or back (the caller then sorts anew).
  */
-function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null {
+function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer[] | null {
   if (!tree.ok) return null;
   const { raw, starts, nuls } = tree;
   const bytesOf = (name: string, e: { mode: string; oid: string }) =>
@@ -557,7 +558,7 @@ function spliceTree(tree: TreeIndex, edits: Map<string, Change>): Buffer | null 
     copyFrom = op.replace ? nuls[op.at]! + 21 : at;
   }
   parts.push(raw.subarray(copyFrom));
-  return Buffer.concat(parts);
+  return parts.filter((p) => p.length > 0);
 }
 
 /** The trees to read for changes at `paths`: `baseTree` and each directory on the way to a path (see below). */
@@ -634,7 +635,8 @@ function applyToTree(
       before.set(dir ? `${dir}/${name}` : name, here?.found ? index.entry(here.at) : null);
     }
     const spliced = spliceTree(index, edits);
-    if (spliced) return spliced.length || !dir ? writer.write('tree', spliced) : null;
+    // Written from the pieces: a large directory's tree is neither copied nor compressed (objects.ts).
+    if (spliced) return spliced.length || !dir ? writer.writePieces('tree', spliced) : null;
     const entries = new Map<string, TreeEntry>();
     for (let i = 0; i < index.length; i++) {
       const name = index.name(i);
