@@ -124,8 +124,9 @@ export async function snapshotWorktree(opts: {
   const started: Started = {
     headRead,
     hasher: startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top }),
-    // Two readers share the trees to read: in a large directory, each takes git a fraction of a millisecond.
-    readers: [0, 1].map(() => startGit(['cat-file', '--batch', '--buffer'], { cwd: top, outputToFile: true })),
+    // One reader: a second one (each reading half of the trees) was measured slower on two cores, where
+    // starting a process while git status runs costs more than git's reading.
+    readers: [startGit(['cat-file', '--batch', '--buffer'], { cwd: top, outputToFile: true })],
     // In a partial clone, blobs fetched on demand would land in the temporary object directory: the patch is
     // then made in place.
     differ: isPartialClone(repo) ? null : startDiff(repo, top, opts.patchFileLimit),
