@@ -276,8 +276,8 @@ export function indexForSearch(
 ): void {
   stmt(
     db,
-    'INSERT INTO search (body, subject, files, kind, ref, thread, author, ts, clock) VALUES (@body, @subject, @files, @kind, @ref, @thread, @author, @ts, @clock)',
-  ).run(doc);
+    'INSERT INTO search (body, subject, files, kind, ref, thread, author, ts, clock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(doc.body, doc.subject, doc.files, doc.kind, doc.ref, doc.thread, doc.author, doc.ts, doc.clock);
 }
 
 export interface SearchRow {

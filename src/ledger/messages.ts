@@ -29,11 +29,30 @@ export const STATUS_NAMES: StatusName[] = ['stored', 'read', 'acked'];
 
 /** Inserts a message and a 'stored' row per recipient (keeping any receipt that arrived first). */
 export function insertMessage(db: Db, m: MessageRow, to: string[]): void {
+  // Positional parameters, as for events (ledger/events.ts insertEvent).
   stmt(
     db,
     `INSERT OR IGNORE INTO messages (id, thread, reply_to, sender, address, recipients, kind, priority, ts, clock, body, commit_id, diff_base, diff_tree, diff_files, excluded, no_reply)
-     VALUES (@id, @thread, @reply_to, @sender, @address, @recipients, @kind, @priority, @ts, @clock, @body, @commit_id, @diff_base, @diff_tree, @diff_files, @excluded, @no_reply)`,
-  ).run({ no_reply: 0, ...m });
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    m.id,
+    m.thread,
+    m.reply_to,
+    m.sender,
+    m.address,
+    m.recipients,
+    m.kind,
+    m.priority,
+    m.ts,
+    m.clock,
+    m.body,
+    m.commit_id,
+    m.diff_base,
+    m.diff_tree,
+    m.diff_files,
+    m.excluded,
+    m.no_reply ?? 0,
+  );
   noteShortId(db, m.id);
   const ins = stmt(db, 'INSERT OR IGNORE INTO recipients (message_id, agent, status) VALUES (?, ?, 0)');
   for (const agent of to) ins.run(m.id, agent);
