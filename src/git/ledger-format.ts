@@ -249,7 +249,7 @@ export function readChainEvents(
  */
 export async function streamChainEvents(
   repo: Repo,
-  commits: { commit: string; parent: string | null }[],
+  commits: { commit: string; parent: string | null; tree?: string }[],
   onEvent: (
     c: { commit: string; parent: string | null },
     event: LedgerEvent | null,
@@ -261,7 +261,11 @@ export async function streamChainEvents(
   const per = opts.bodies ? 2 : 1;
   const specs = {
     count: commits.length * per,
-    at: (i: number) => `${commits[Math.floor(i / per)]!.commit}:${i % per === 0 ? 'event.json' : 'body'}`,
+    // By tree where the listing gave it: git then reads no commit to find the file.
+    at: (i: number) => {
+      const c = commits[Math.floor(i / per)]!;
+      return `${c.tree || c.commit}:${i % per === 0 ? 'event.json' : 'body'}`;
+    },
   };
   let i = 0;
   let event: LedgerEvent | null = null;

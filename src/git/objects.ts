@@ -330,6 +330,8 @@ export function parseBatch(specs: string[], buf: Buffer): Map<string, CatFileRes
  * 64 KiB and stop git while the caller works) and memory holds one chunk, not the output. `beforeWait`
  * runs whenever the stream is about to wait for git (and so lets other work of this process run): what
  * the caller does synchronously in between, such as a transaction, is never interleaved with other work.
+ * An object's content is a view of the buffer git's output is read into, valid during the call only: a
+ * caller that keeps it copies it.
  */
 export async function streamObjects(
   repo: Repo,
@@ -418,7 +420,8 @@ export async function streamObjects(
         const [oid, type, sizeText] = header.split(' ');
         const size = Number(sizeText);
         if (buf.length < nl + 1 + size + 1) break;
-        obj = { oid: oid!, type: type!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+        // A view, not a copy: valid during the call only (see the header).
+        obj = { oid: oid!, type: type!, content: buf.subarray(nl + 1, nl + 1 + size) };
         pos = nl + 1 + size + 1;
       }
       if (onObject(at(next++), obj) === false) {

@@ -62,7 +62,8 @@ export function writeSignedCommit(repo: Repo, spec: CommitSpec): string {
   return res.stdout.toString('utf8').trim();
 }
 
-const FORMAT = '%H %P%x1f%G?%x1f%GK%x1f%GS';
+// The tree comes before the signature fields, which are the signer's words.
+const FORMAT = '%H %P%x1f%T%x1f%G?%x1f%GK%x1f%GS';
 
 const signersConfigured = new WeakMap<Repo, boolean>();
 
@@ -89,10 +90,10 @@ function checkArgs(repo: Repo): string[] {
 /** The one object every unsigned commit shares (a chain of 100,000 needs no 100,000 of them). */
 const UNSIGNED: CommitSignature = Object.freeze({ status: 'unsigned', key: null, signer: null });
 
-function parseLine(line: string): { commit: string; parents: string[]; sig: CommitSignature } {
-  const [ids, g, key, signer] = line.split('\x1f');
+function parseLine(line: string): { commit: string; parents: string[]; tree: string; sig: CommitSignature } {
+  const [ids, tree, g, key, signer] = line.split('\x1f');
   const [commit, ...parents] = ids!.split(' ').filter(Boolean);
-  return { commit: commit!, parents, sig: parseSig(g, key, signer) };
+  return { commit: commit!, parents, tree: tree ?? '', sig: parseSig(g, key, signer) };
 }
 
 function parseSig(g: string | undefined, key: string | undefined, signer: string | undefined): CommitSignature {
@@ -108,6 +109,8 @@ export interface SignedChainCommit {
   parent: string | null;
   /** Every parent, first included. */
   parents: string[];
+  /** The commit's tree: its event is read as `<tree>:event.json`, without git reading the commit again. */
+  tree: string;
   sig: CommitSignature;
 }
 
@@ -144,8 +147,11 @@ export async function chainCommitsWithSignatures(
       return;
     }
     const { commit, parents } = ids.ids(buf, at, us);
-    const [g, key, signer] = buf.toString('utf8', us + 1, end).split('\x1f');
-    rows.push({ commit, parent: parents[0] ?? null, parents, sig: parseSig(g, key, signer) });
+    let us2 = buf.indexOf(0x1f, us + 1);
+    if (us2 < 0 || us2 > end) us2 = end;
+    const tree = buf.toString('latin1', us + 1, us2);
+    const [g, key, signer] = buf.toString('utf8', Math.min(us2 + 1, end), end).split('\x1f');
+    rows.push({ commit, parent: parents[0] ?? null, parents, tree, sig: parseSig(g, key, signer) });
   });
   // Streamed: the output of a long chain is parsed as it comes, never held whole.
   await runGitStreaming(args, { cwd: repo.cwd, onStdout: (chunk) => lines.push(chunk) });
