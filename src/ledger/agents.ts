@@ -43,13 +43,46 @@ export function markLeft(db: Db, name: string, ts: string): void {
   ).run(name, ts, ts);
 }
 
+/**
+ * What the current transaction already wrote of each agent, kept while a whole ledger is indexed (every
+ * event touches its author): a touch or registration that could change nothing is not made again. Set
+ * and cleared around one transaction (ops/index-chains.ts): after a rollback it would be wrong.
+ */
+interface AgentMemo {
+  /** The latest last_seen written, and whether the row's runtime is known to be set. */
+  touched: Map<string, { ts: string; runtime: boolean }>;
+  known: Set<string>;
+}
+const memos = new WeakMap<Db, AgentMemo>();
+
+/** Starts an agent memo for the transaction just begun (see AgentMemo). */
+export function beginAgentMemo(db: Db): void {
+  memos.set(db, { touched: new Map(), known: new Set() });
+}
+
+/** Ends it, at the transaction's commit or rollback. */
+export function endAgentMemo(db: Db): void {
+  memos.delete(db);
+}
+
 /** Registers an agent that has not joined yet (an offline mailbox); no effect on a known agent. */
 export function ensureRegistered(db: Db, name: string): void {
+  const memo = memos.get(db);
+  if (memo?.known.has(name)) return;
   stmt(db, `INSERT OR IGNORE INTO agents (name, status) VALUES (?, 'registered')`).run(name);
+  memo?.known.add(name);
 }
 
 /** Notes that an agent wrote an event at `ts`, registering it as active when it was unknown. */
 export function touchAgent(db: Db, name: string, runtime: string | null, ts: string): void {
+  const memo = memos.get(db);
+  const had = memo?.touched.get(name);
+  // Written already in this transaction with a later time and a runtime: this touch changes nothing.
+  if (had && had.ts >= ts && (had.runtime || runtime === null)) return;
+  if (memo) {
+    memo.touched.set(name, { ts: had && had.ts > ts ? had.ts : ts, runtime: !!had?.runtime || runtime !== null });
+    memo.known.add(name);
+  }
   stmt(
     db,
     `INSERT INTO agents (name, runtime, status, joined_at, last_seen) VALUES (?, ?, 'active', ?, ?)

@@ -34,6 +34,7 @@ import {
 import type { LedgerEvent } from '../core/events';
 import type { Context } from './context';
 import { standingReservations } from '../ledger/coordination';
+import { beginAgentMemo, endAgentMemo } from '../ledger/agents';
 
 /** How far ahead of this machine's clock an event may be dated and still be indexed now. */
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
@@ -313,6 +314,7 @@ async function indexOrdered(
     const commit = () => {
       if (!open) return;
       ctx.db.exec('COMMIT');
+      endAgentMemo(ctx.db);
       done += open;
       open = 0;
       at.onProgress?.(done, total);
@@ -326,7 +328,10 @@ async function indexOrdered(
             ? checkEvent(ctx, t, c.commit, event, now)
             : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
           if (stop) return false;
-          if (!open) ctx.db.exec('BEGIN IMMEDIATE');
+          if (!open) {
+            ctx.db.exec('BEGIN IMMEDIATE');
+            beginAgentMemo(ctx.db);
+          }
           if (applyEvent(ctx.db, { chain: t.chain, commit: c.commit, parent: c.parent, event: event!, body }))
             report.indexed++;
           last = c.commit;
@@ -336,6 +341,7 @@ async function indexOrdered(
         { bodies: true, beforeWait: commit },
       );
     } catch (err) {
+      endAgentMemo(ctx.db);
       if (open) ctx.db.exec('ROLLBACK');
       throw err;
     }

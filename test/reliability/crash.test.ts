@@ -289,6 +289,39 @@ describe('the SQLite ledger is rebuildable from git', () => {
     expect(fs.existsSync(`${dbFile(repo)}.deferred-indexes`)).toBe(false);
   });
 
+  it('rebuild gives each agent the row event-by-event indexing gave, whatever order runtimes and times come in', () => {
+    // rebuild indexes in transactions that skip an agent update that can change nothing (ledger/agents.ts):
+    // a runtime first seen on an older event, and a later time without one, must both still land.
+    const repo = makeRepo();
+    ok(repo, ['send', 'c', 'one', '--create'], { agent: 'a' });
+    ok(repo, ['send', 'c', 'two'], { agent: 'a', env: { CLAUDECODE: '1', HANDOFF_CLOCK_OFFSET_MS: '-3600000' } });
+    ok(repo, ['join', '--team', 't'], { agent: 'b' });
+    ok(repo, ['leave'], { agent: 'b' });
+    const three = ok(repo, ['send', 'b', 'three', '--json'], { agent: 'a', env: { HANDOFF_CLOCK_OFFSET_MS: '60000' } })
+      .json.message;
+    ok(repo, ['send', 'a', 'four'], { agent: 'c', env: { CODEX_SANDBOX: '1' } });
+    const rows = () => {
+      const db = new Database(dbFile(repo), { readonly: true });
+      try {
+        return db
+          .prepare('SELECT name, runtime, team, role, status, joined_at, left_at, last_seen FROM agents ORDER BY name')
+          .all() as { name: string; runtime: string | null; status: string; last_seen: string | null }[];
+      } finally {
+        db.close();
+      }
+    };
+    const before = rows();
+    expect(before.find((r) => r.name === 'a')).toMatchObject({
+      runtime: 'claude',
+      status: 'active',
+      last_seen: three.ts,
+    });
+    expect(before.find((r) => r.name === 'b')).toMatchObject({ status: 'left' });
+    expect(before.find((r) => r.name === 'c')).toMatchObject({ runtime: 'codex', status: 'active' });
+    ok(repo, ['rebuild']);
+    expect(rows()).toEqual(before);
+  });
+
   it('indexes a rebuild killed with kill -9 had deferred are made by the next command', () => {
     const { repo, m1 } = conversation();
     const before = state(repo, m1);
