@@ -45,12 +45,14 @@ export function markLeft(db: Db, name: string, ts: string): void {
 
 /**
  * What the current transaction already wrote of each agent, kept while a whole ledger is indexed (every
- * event touches its author): a touch or registration that could change nothing is not made again. Set
- * and cleared around one transaction (ops/index-chains.ts): after a rollback it would be wrong.
+ * event touches its author): a registration already made is not made again, and an author's later times
+ * are kept here and written once, when the transaction ends (last_seen is a maximum, so nothing in between
+ * depends on it). Set and ended around one transaction (ops/index-chains.ts): after a rollback it is
+ * dropped, unwritten.
  */
 interface AgentMemo {
-  /** The latest last_seen written, and whether the row's runtime is known to be set. */
-  touched: Map<string, { ts: string; runtime: boolean }>;
+  /** The latest time seen, whether the row's runtime is known to be set, and a time still to write. */
+  touched: Map<string, { ts: string; runtime: boolean; pending: string | null }>;
   known: Set<string>;
 }
 const memos = new WeakMap<Db, AgentMemo>();
@@ -60,9 +62,13 @@ export function beginAgentMemo(db: Db): void {
   memos.set(db, { touched: new Map(), known: new Set() });
 }
 
-/** Ends it, at the transaction's commit or rollback. */
-export function endAgentMemo(db: Db): void {
+/** Ends it: before the transaction commits, with `write` (the times kept are written), or at a rollback. */
+export function endAgentMemo(db: Db, write: boolean): void {
+  const memo = memos.get(db);
   memos.delete(db);
+  if (!memo || !write) return;
+  const update = stmt(db, `UPDATE agents SET last_seen = max(coalesce(last_seen, ''), ?) WHERE name = ?`);
+  for (const [name, t] of memo.touched) if (t.pending !== null) update.run(t.pending, name);
 }
 
 /** Registers an agent that has not joined yet (an offline mailbox); no effect on a known agent. */
@@ -77,10 +83,17 @@ export function ensureRegistered(db: Db, name: string): void {
 export function touchAgent(db: Db, name: string, runtime: string | null, ts: string): void {
   const memo = memos.get(db);
   const had = memo?.touched.get(name);
-  // Written already in this transaction with a later time and a runtime: this touch changes nothing.
-  if (had && had.ts >= ts && (had.runtime || runtime === null)) return;
+  // Touched already in this transaction, and its runtime set (or none given): only the time can change.
+  if (had && (had.runtime || runtime === null)) {
+    if (ts > had.ts) had.ts = had.pending = ts;
+    return;
+  }
   if (memo) {
-    memo.touched.set(name, { ts: had && had.ts > ts ? had.ts : ts, runtime: !!had?.runtime || runtime !== null });
+    memo.touched.set(name, {
+      ts: had && had.ts > ts ? had.ts : ts,
+      runtime: !!had?.runtime || runtime !== null,
+      pending: had?.pending ?? null,
+    });
     memo.known.add(name);
   }
   stmt(

@@ -313,8 +313,8 @@ async function indexOrdered(
     let open = 0;
     const commit = () => {
       if (!open) return;
+      endAgentMemo(ctx.db, true);
       ctx.db.exec('COMMIT');
-      endAgentMemo(ctx.db);
       done += open;
       open = 0;
       at.onProgress?.(done, total);
@@ -341,7 +341,7 @@ async function indexOrdered(
         { bodies: true, beforeWait: commit },
       );
     } catch (err) {
-      endAgentMemo(ctx.db);
+      endAgentMemo(ctx.db, false);
       if (open) ctx.db.exec('ROLLBACK');
       throw err;
     }
