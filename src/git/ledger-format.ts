@@ -9,7 +9,7 @@
 import { canonicalJson, parseEvent, type LedgerEvent, type MessageEvent } from '../core/events';
 import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
-import { runGit } from './exec';
+import { runGit, runGitStreaming } from './exec';
 import { ObjectWriter, readObjects, streamObjects, type Journal, type TreeEntry } from './objects';
 import { WindowObjectWriter, type PackWindow } from './pack-writer';
 import { CommitLineParser, LineSplitter } from './commit-lines';
@@ -166,6 +166,32 @@ export function listChainCommits(
   });
   lines.push(runGit(args, { cwd: repo.cwd }).stdout);
   lines.end();
+  return stop ? rows : fromFirstEvent(repo, rows);
+}
+
+/**
+ * listChainCommits for a long walk, without holding up this process: git lists newest first, as it walks
+ * (with --reverse it would walk the whole chain before printing a line), the lines are parsed as they come
+ * (a commit that is the next one's first parent is that same string), and the list is turned round.
+ */
+export async function listChainCommitsStreamed(
+  repo: Repo,
+  tip: string,
+  stop: string | null,
+): Promise<{ commit: string; parent: string | null; parents: string[] }[]> {
+  const args = ['rev-list', '--first-parent', '--parents', tip];
+  if (stop) args.push(`^${stop}`);
+  const rows: { commit: string; parent: string | null; parents: string[] }[] = [];
+  const ids = new CommitLineParser();
+  const lines = new LineSplitter((buf, at, end) => {
+    const parsed = ids.ids(buf, at, end);
+    const child = rows.length ? rows[rows.length - 1]!.parent : null;
+    const commit = child === parsed.commit ? child : parsed.commit;
+    rows.push({ commit, parent: parsed.parents[0] ?? null, parents: parsed.parents });
+  });
+  await runGitStreaming(args, { cwd: repo.cwd, onStdout: (chunk) => lines.push(chunk) });
+  lines.end();
+  rows.reverse();
   return stop ? rows : fromFirstEvent(repo, rows);
 }
 

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   listChainCommits,
+  listChainCommitsStreamed,
   readChainEvents,
   readChainTips,
   streamChainEvents,
@@ -68,12 +69,11 @@ interface Stop {
   retryAfter: number | null;
 }
 
-/** What indexing has to do: the chains whose tips moved, each with its new commits (oldest first). */
-function planIndex(
-  ctx: Context,
-  report: IndexReport,
-  listed?: Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>,
-): { todo: ChainTodo[]; held: Map<string, QuarantineRow> } {
+/** The chains whose tips moved past what SQLite indexed, but those held back at that tip and those dropped. */
+function movedChains(ctx: Context): {
+  moved: { chain: string; tip: string; from: string | null }[];
+  held: Map<string, QuarantineRow>;
+} {
   // SQLite first, then the refs: a tip is recorded in SQLite only after its ref holds it and refs only
   // move forward, so every tip read here descends from the one SQLite knows, unless history was rewritten.
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
@@ -81,7 +81,7 @@ function planIndex(
   const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
   const tips = readChainTips(ctx.repo);
   const now = ctx.now().getTime();
-  const todo: ChainTodo[] = [];
+  const moved: { chain: string; tip: string; from: string | null }[] = [];
   let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
@@ -90,6 +90,20 @@ function planIndex(
     // Held back and nothing changed: a quarantined chain stays so until dropped; a future date until then.
     if (q && q.tip === tip && (q.retry_after === null || q.retry_after > now)) continue;
     if (chain !== ctx.cloneId && (dropped ??= droppedChains(ctx)).has(chain)) continue;
+    moved.push({ chain, tip, from });
+  }
+  return { moved, held };
+}
+
+/** What indexing has to do: the chains whose tips moved, each with its new commits (oldest first). */
+function planIndex(
+  ctx: Context,
+  report: IndexReport,
+  listed?: Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>,
+): { todo: ChainTodo[]; held: Map<string, QuarantineRow> } {
+  const { moved, held } = movedChains(ctx);
+  const todo: ChainTodo[] = [];
+  for (const { chain, tip, from } of moved) {
     report.chains++;
     let commits: { commit: string; parent: string | null }[] = [];
     try {
@@ -244,7 +258,7 @@ export async function indexChainsStreamed(
   } = {},
 ): Promise<IndexReport> {
   const report: IndexReport = { chains: 0, indexed: 0, bad: [], rewritten: [], quarantined: [] };
-  const { todo, held } = planIndex(ctx, report, opts.commits);
+  const { todo, held } = planIndex(ctx, report, opts.commits ?? (await listMovedChains(ctx)));
   if (todo.length === 0) return report;
   const now = ctx.now().getTime();
   const vouched = new Set<string>(opts.vouched);
@@ -289,6 +303,24 @@ export async function indexChainsStreamed(
   }
   if (report.indexed > 0 && !ctx.readOnly) markReservations(ctx);
   return report;
+}
+
+/**
+ * The new commits of every chain whose tip moved past what SQLite indexed, by tip, listed as git walks
+ * (listChainCommitsStreamed) for planIndex to take. A tip that moves meanwhile is listed again there.
+ */
+async function listMovedChains(
+  ctx: Context,
+): Promise<Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>> {
+  const out = new Map<string, { from: string | null; commits: { commit: string; parent: string | null }[] }>();
+  for (const { tip, from } of movedChains(ctx).moved) {
+    try {
+      out.set(tip, { from, commits: await listChainCommitsStreamed(ctx.repo, tip, from) });
+    } catch {
+      /* left to planIndex, which judges a tip it cannot list */
+    }
+  }
+  return out;
 }
 
 /** Streams and applies each chain in turn (see indexChainsStreamed). */
