@@ -163,28 +163,41 @@ export function startGit(
   const out: Buffer[] = [];
   let err = '';
   child.stdout?.on('data', (d: Buffer) => out.push(d));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
   // git may exit before reading all of its input (it failed): the write error is not the one to report.
-  child.stdin!.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
+  // The output file is closed once, by whichever of 'error' and 'close' comes first (a git that could not
+  // start emits both).
+  let outFile = file;
+  const closeOut = () => {
+    if (outFile !== null) fs.closeSync(outFile);
+    outFile = null;
+  };
   const done = new Promise<GitResult>((resolve, reject) => {
     child.on('error', (e) => {
-      if (file !== null) fs.closeSync(file);
+      closeOut();
       reject(new HandoffError('git_failed', `Could not run git ${args[0]}: ${e.message}`));
     });
     child.on('close', (code) => {
-      let stdout: Buffer;
-      if (file === null) stdout = Buffer.concat(out);
-      else {
-        try {
-          stdout = Buffer.allocUnsafe(fs.fstatSync(file).size);
+      let stdout: Buffer = Buffer.alloc(0);
+      try {
+        if (file === null) stdout = Buffer.concat(out);
+        else if (outFile !== null) {
+          stdout = Buffer.allocUnsafe(fs.fstatSync(outFile).size);
           for (let at = 0; at < stdout.length;) {
-            const n = fs.readSync(file, stdout, at, stdout.length - at, at);
-            if (n === 0) break;
+            const n = fs.readSync(outFile, stdout, at, stdout.length - at, at);
+            if (n === 0) {
+              stdout = stdout.subarray(0, at);
+              break;
+            }
             at += n;
           }
-        } finally {
-          fs.closeSync(file);
         }
+      } catch (e) {
+        reject(new HandoffError('git_failed', `Could not read what git ${args[0]} wrote: ${(e as Error).message}`));
+        return;
+      } finally {
+        closeOut();
       }
       const res = { status: code ?? 1, stdout, stderr: err };
       if (res.status !== 0 && !opts.allowFailure) reject(new GitError(args, code, err));
@@ -195,7 +208,7 @@ export function startGit(
   done.catch(() => undefined);
   return {
     finish(input) {
-      if (child.stdin!.writable) child.stdin!.end(input);
+      if (child.stdin?.writable) child.stdin.end(input);
       return done;
     },
   };

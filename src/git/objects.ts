@@ -345,7 +345,7 @@ export async function streamObjects(
   // git reads the names from, and writes into, unlinked temporary files when they can be made, else pipes:
   // with files, neither side ever waits for the other.
   const fd = unlinkedTempFile('handoff-cat-file');
-  const input = fd === null ? null : unlinkedTempFile('handoff-cat-file');
+  let input = fd === null ? null : unlinkedTempFile('handoff-cat-file');
   /** The names, a chunk at a time (never all held as one string), up to any that git cannot take. */
   function* nameChunks(): Generator<string> {
     const CHUNK = 4096;
@@ -363,16 +363,23 @@ export async function streamObjects(
       yield `${names.join('\n')}\n`;
     }
   }
-  if (input !== null) {
-    let offset = 0;
-    for (const text of nameChunks()) {
-      const b = Buffer.from(text, 'utf8');
-      fs.writeSync(input, b, 0, b.length, offset);
-      offset += b.length;
-    }
-  }
   let child: ReturnType<typeof spawnGit>;
   try {
+    if (input !== null) {
+      try {
+        let offset = 0;
+        for (const text of nameChunks()) {
+          const b = Buffer.from(text, 'utf8');
+          for (let w = 0; w < b.length;) w += fs.writeSync(input, b, w, b.length - w, offset + w);
+          offset += b.length;
+        }
+      } catch (err) {
+        // The file could not be written (a full disk): the names go through a pipe instead.
+        fs.closeSync(input);
+        input = null;
+        if (!(err as NodeJS.ErrnoException).code) throw err;
+      }
+    }
     child = spawnGit(['cat-file', '--batch', '--buffer'], {
       cwd: repo.cwd,
       ...(fd !== null ? { stdout: fd } : {}),
@@ -384,15 +391,16 @@ export async function streamObjects(
   } finally {
     if (input !== null) fs.closeSync(input);
   }
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   let exitCode: number | null = null;
   const exited = new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve((exitCode = code ?? 1)));
   });
-  if (input === null) {
-    const stdin = child.stdin!;
+  exited.catch(() => undefined); // a git that could not start is reported where the stream waits for it
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  if (input === null && child.stdin) {
+    const stdin = child.stdin;
     stdin.on('error', () => {
       /* git exited early: reported below */
     });
@@ -402,7 +410,7 @@ export async function streamObjects(
         if (!stdin.write(text)) await new Promise((r) => stdin.once('drain', r));
       }
       stdin.end();
-    })();
+    })().catch((err: Error) => stdin.destroy(err)); // a name that could not be made ends git's input there
   }
   let next = 0;
   let stopped = false;
@@ -432,8 +440,10 @@ export async function streamObjects(
     return pos;
   };
   const done = () => stopped || next >= count;
+  let failed = false;
   try {
     if (fd === null) {
+      if (!child.stdout) await exited; // git did not start: its error
       let buf: Buffer = Buffer.alloc(0);
       for await (const piece of child.stdout!) {
         buf = buf.length ? Buffer.concat([buf, piece as Buffer]) : (piece as Buffer);
@@ -470,12 +480,20 @@ export async function streamObjects(
         have -= used;
       }
     }
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    opts.beforeWait?.();
-    // Stopped early or failed: git need not finish.
-    if (exitCode === null && (stopped || next < count)) child.kill();
-    await exited.catch(() => 1);
-    if (fd !== null) fs.closeSync(fd);
+    try {
+      // The caller's last work is ended as at any wait (a transaction committed), but not after a failure,
+      // which the caller undoes.
+      if (!failed) opts.beforeWait?.();
+    } finally {
+      // Stopped early or failed: git need not finish.
+      if (exitCode === null && (stopped || next < count)) child.kill();
+      await exited.catch(() => 1);
+      if (fd !== null) fs.closeSync(fd);
+    }
   }
   if (stopped) return;
   if (next < count) throw new Error(`git cat-file stopped after ${next} of ${count} objects: ${stderr.trim()}`);

@@ -344,6 +344,11 @@ export class WindowObjectWriter extends ObjectWriter {
     super(objectsDir, sharedMode);
   }
 
+  /** Written like any other object of the window (not loose, as ObjectWriter.writePieces would). */
+  override writePieces(type: ObjectType, pieces: Buffer[], unique = false): string {
+    return this.write(type, Buffer.concat(pieces), unique);
+  }
+
   override write(type: ObjectType, data: Buffer, unique = false): string {
     const { oid } = hashObject(type, data);
     if (unique || !(this.window.has(oid) || this.has(oid))) this.window.add({ oid, type, data });

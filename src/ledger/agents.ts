@@ -65,10 +65,11 @@ export function beginAgentMemo(db: Db): void {
 /** Ends it: before the transaction commits, with `write` (the times kept are written), or at a rollback. */
 export function endAgentMemo(db: Db, write: boolean): void {
   const memo = memos.get(db);
+  if (memo && write) {
+    const update = stmt(db, `UPDATE agents SET last_seen = max(coalesce(last_seen, ''), ?) WHERE name = ?`);
+    for (const [name, t] of memo.touched) if (t.pending !== null) update.run(t.pending, name);
+  }
   memos.delete(db);
-  if (!memo || !write) return;
-  const update = stmt(db, `UPDATE agents SET last_seen = max(coalesce(last_seen, ''), ?) WHERE name = ?`);
-  for (const [name, t] of memo.touched) if (t.pending !== null) update.run(t.pending, name);
 }
 
 /** Registers an agent that has not joined yet (an offline mailbox); no effect on a known agent. */
@@ -88,14 +89,6 @@ export function touchAgent(db: Db, name: string, runtime: string | null, ts: str
     if (ts > had.ts) had.ts = had.pending = ts;
     return;
   }
-  if (memo) {
-    memo.touched.set(name, {
-      ts: had && had.ts > ts ? had.ts : ts,
-      runtime: !!had?.runtime || runtime !== null,
-      pending: had?.pending ?? null,
-    });
-    memo.known.add(name);
-  }
   stmt(
     db,
     `INSERT INTO agents (name, runtime, status, joined_at, last_seen) VALUES (?, ?, 'active', ?, ?)
@@ -104,6 +97,15 @@ export function touchAgent(db: Db, name: string, runtime: string | null, ts: str
        runtime = coalesce(agents.runtime, excluded.runtime),
        status = CASE WHEN agents.status = 'registered' THEN 'active' ELSE agents.status END`,
   ).run(name, runtime, ts, ts);
+  // Noted once the row is written.
+  if (memo) {
+    memo.touched.set(name, {
+      ts: had && had.ts > ts ? had.ts : ts,
+      runtime: !!had?.runtime || runtime !== null,
+      pending: had?.pending ?? null,
+    });
+    memo.known.add(name);
+  }
 }
 
 /** One agent, or undefined. */

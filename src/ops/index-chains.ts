@@ -343,10 +343,12 @@ async function indexOrdered(
     // Events are applied as they arrive, in a transaction that commits whenever the stream waits for git:
     // nothing is held in memory, and no other work of this process runs inside the transaction.
     let open = 0;
+    let inTx = false;
     const commit = () => {
-      if (!open) return;
+      if (!inTx) return;
       endAgentMemo(ctx.db, true);
       ctx.db.exec('COMMIT');
+      inTx = false;
       done += open;
       open = 0;
       at.onProgress?.(done, total);
@@ -360,8 +362,9 @@ async function indexOrdered(
             ? checkEvent(ctx, t, c.commit, event, now)
             : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
           if (stop) return false;
-          if (!open) {
+          if (!inTx) {
             ctx.db.exec('BEGIN IMMEDIATE');
+            inTx = true;
             beginAgentMemo(ctx.db);
           }
           if (applyEvent(ctx.db, { chain: t.chain, commit: c.commit, parent: c.parent, event: event!, body }))
@@ -373,8 +376,9 @@ async function indexOrdered(
         { bodies: true, beforeWait: commit },
       );
     } catch (err) {
+      // Whatever failed (an event, or the commit itself), the open transaction is undone whole.
       endAgentMemo(ctx.db, false);
-      if (open) ctx.db.exec('ROLLBACK');
+      if (inTx) ctx.db.exec('ROLLBACK');
       throw err;
     }
     finishChain(ctx, t, last, stop, held, report);
