@@ -148,26 +148,5 @@ export function zlibStoredPieces(parts: Buffer[]): Buffer[] {
  */
 export function zlibSmall(data: Buffer): Buffer {
   if (data.length > SMALL) return (require('node:zlib') as typeof import('node:zlib')).deflateSync(data, { level: 1 });
-  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
-  const out = Buffer.alloc(2 + blocks * 5 + data.length + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // no dictionary, fastest; (0x78 << 8 | 0x01) is a multiple of 31
-  let at = 2;
-  for (let i = 0; i < blocks; i++) {
-    const start = i * 0xffff;
-    const len = Math.min(0xffff, data.length - start);
-    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
-    out.writeUInt16LE(len, at + 1);
-    out.writeUInt16LE(~len & 0xffff, at + 3);
-    data.copy(out, at + 5, start, start + len);
-    at += 5 + len;
-  }
-  let s1 = 1;
-  let s2 = 0;
-  for (let i = 0; i < data.length; i++) {
-    s1 = (s1 + data[i]!) % 65521;
-    s2 = (s2 + s1) % 65521;
-  }
-  out.writeUInt32BE(((s2 << 16) | s1) >>> 0, at);
-  return out;
+  return Buffer.concat(zlibStoredPieces([data]));
 }

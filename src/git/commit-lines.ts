@@ -1,7 +1,8 @@
 /**
  * Lines of commit ids, as `git rev-list --parents` and `git log --format='%H %P...'` print them, parsed
- * with little per commit (a chain may hold 100,000): each id is one flat string, and a parent that is the
- * previous line's commit (as on a chain, almost always) is that same string.
+ * with little per commit (a chain may hold 100,000): each id is one flat string, and an id seen on the line
+ * before is that same string, in either order git lists a chain in (oldest first, a parent that is the
+ * previous line's commit; newest first, a commit that is the previous line's first parent).
  */
 
 const SP = 0x20;
@@ -15,18 +16,25 @@ export interface CommitIds {
 export class CommitLineParser {
   private readonly prevId = Buffer.alloc(40);
   private prev: string | null = null;
+  private readonly prevParentId = Buffer.alloc(40);
+  private prevParent: string | null = null;
 
   /** The ids in `out[at, end)`: the commit, then its parents, separated by spaces. */
   ids(out: Buffer, at: number, end: number): CommitIds {
     let sp = out.indexOf(SP, at);
     if (sp < 0 || sp > end) sp = end;
-    const commit = out.toString('latin1', at, sp);
+    const commit =
+      this.prevParent !== null && sp - at === 40 && this.prevParentId.compare(out, at, sp) === 0
+        ? this.prevParent
+        : out.toString('latin1', at, sp);
     const parents: string[] = [];
+    let firstParentAt = -1;
     for (let p = sp + 1; p < end;) {
       let q = out.indexOf(SP, p);
       if (q < 0 || q > end) q = end;
       if (q > p) {
         const same = this.prev !== null && q - p === 40 && this.prevId.compare(out, p, q) === 0;
+        if (!parents.length && q - p === 40) firstParentAt = p;
         parents.push(same ? this.prev! : out.toString('latin1', p, q));
       }
       p = q + 1;
@@ -35,6 +43,10 @@ export class CommitLineParser {
       out.copy(this.prevId, 0, at, sp);
       this.prev = commit;
     } else this.prev = null;
+    if (firstParentAt >= 0) {
+      out.copy(this.prevParentId, 0, firstParentAt, firstParentAt + 40);
+      this.prevParent = parents[0]!;
+    } else this.prevParent = null;
     return { commit, parents };
   }
 }

@@ -171,8 +171,8 @@ export function listChainCommits(
 
 /**
  * listChainCommits for a long walk, without holding up this process: git lists newest first, as it walks
- * (with --reverse it would walk the whole chain before printing a line), the lines are parsed as they come
- * (a commit that is the next one's first parent is that same string), and the list is turned round.
+ * (with --reverse it would walk the whole chain before printing a line), the lines are parsed as they come,
+ * and the list is turned round.
  */
 export async function listChainCommitsStreamed(
   repo: Repo,
@@ -184,10 +184,8 @@ export async function listChainCommitsStreamed(
   const rows: { commit: string; parent: string | null; parents: string[] }[] = [];
   const ids = new CommitLineParser();
   const lines = new LineSplitter((buf, at, end) => {
-    const parsed = ids.ids(buf, at, end);
-    const child = rows.length ? rows[rows.length - 1]!.parent : null;
-    const commit = child === parsed.commit ? child : parsed.commit;
-    rows.push({ commit, parent: parsed.parents[0] ?? null, parents: parsed.parents });
+    const { commit, parents } = ids.ids(buf, at, end);
+    rows.push({ commit, parent: parents[0] ?? null, parents });
   });
   await runGitStreaming(args, { cwd: repo.cwd, onStdout: (chunk) => lines.push(chunk) });
   lines.end();

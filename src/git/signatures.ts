@@ -118,8 +118,8 @@ export interface SignedChainCommit {
  * A chain's commits from `tip` back to (not including) `stop`, oldest first, each with its parents and
  * its signature, in one `git log` (which starts the signature program only for signed commits).
  *
- * Parsed from git's bytes with little per commit (a chain may hold 100,000): each id is one string (a
- * commit that is the next one's first parent is that same string), and unsigned commits share one object.
+ * Parsed from git's bytes with little per commit (a chain may hold 100,000): each id is one string
+ * (git/commit-lines.ts), and unsigned commits share one object.
  * git lists newest first, as it walks (with --reverse it would walk the whole chain before printing a
  * line), so parsing goes on while git walks; the list is turned round at the end.
  */
@@ -140,10 +140,7 @@ export async function chainCommitsWithSignatures(
       rows.push({ ...r, parent: r.parents[0] ?? null });
       return;
     }
-    const parsed = ids.ids(buf, at, us);
-    const parents = parsed.parents;
-    const child = rows.length ? rows[rows.length - 1]!.parent : null;
-    const commit = child === parsed.commit ? child : parsed.commit;
+    const { commit, parents } = ids.ids(buf, at, us);
     let us2 = buf.indexOf(0x1f, us + 1);
     if (us2 < 0 || us2 > end) us2 = end;
     const tree = buf.toString('latin1', us + 1, us2);

@@ -126,7 +126,7 @@ export async function snapshotWorktree(opts: {
     hasher: startGit(['hash-object', '-w', '--stdin-paths'], { cwd: top }),
     // One reader: a second one (each reading half of the trees) was measured slower on two cores, where
     // starting a process while git status runs costs more than git's reading.
-    readers: [startGit(['cat-file', '--batch', '--buffer'], { cwd: top, outputToFile: true })],
+    reader: startGit(['cat-file', '--batch', '--buffer'], { cwd: top, outputToFile: true }),
     // In a partial clone, blobs fetched on demand would land in the temporary object directory: the patch is
     // then made in place.
     differ: isPartialClone(repo) ? null : startDiff(repo, top, opts.patchFileLimit),
@@ -136,7 +136,7 @@ export async function snapshotWorktree(opts: {
   } finally {
     // Processes not given work end at the end of their (empty) input.
     void started.hasher.finish('');
-    for (const r of started.readers) void r.finish('');
+    void started.reader.finish('');
     started.differ?.done();
   }
 }
@@ -145,7 +145,7 @@ export async function snapshotWorktree(opts: {
 interface Started {
   headRead: Promise<GitResult>;
   hasher: PendingGit;
-  readers: PendingGit[];
+  reader: PendingGit;
   differ: ReturnType<typeof startDiff> | null;
 }
 
@@ -155,7 +155,7 @@ async function snapshotWith(
   opts: { exclude: string[]; patchFileLimit?: number; status?: BackgroundGit },
   started: Started,
 ): Promise<Snapshot> {
-  const { headRead, hasher, readers, differ } = started;
+  const { headRead, hasher, reader, differ } = started;
   const picomatch = require('picomatch') as typeof import('picomatch');
   const secret = picomatch(
     opts.exclude.map((p) => `**/${p}`),
@@ -217,15 +217,9 @@ async function snapshotWith(
 
   // HEAD's trees on the changed paths, read while the changed files are hashed.
   const specs = treeSpecs(baseTree, [...changes.keys(), ...fromWorktree.map((f) => f.path)]);
-  const treesRead = Promise.all(
-    readers.map((reader, i) => {
-      const mine = specs.filter((_, j) => j % readers.length === i);
-      return reader.finish(batchInput(mine)).then((r) => parseBatch(mine, r.stdout));
-    }),
-  ).then((maps) => new Map(maps.flatMap((m) => [...m])));
+  const treesRead = reader.finish(batchInput(specs)).then((r) => parseBatch(specs, r.stdout));
   treesRead.catch(() => undefined); // not awaited when nothing changed
-  // Working-tree content: symbolic links are their target; files go through git's filters. The new trees
-  // are compressed and written while the patch is made (below).
+  // Working-tree content: symbolic links are their target; files go through git's filters.
   const writer = new DeferredObjectWriter(repo.objectsDir, repo.shared ?? null);
   const files: { path: string; mode: string }[] = [];
   for (const f of fromWorktree) {
