@@ -3,9 +3,11 @@
  * clones. Nothing an honest clone sent may be lost, hidden or replaced.
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/events';
-import { cli, cleanEnv, git, ok } from '../helpers/repo';
+import { cli, cleanEnv, commonDir, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 const FORGER = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
@@ -48,21 +50,33 @@ function messageEvent(over: Record<string, unknown> = {}): Record<string, unknow
   };
 }
 
-/** Appends hand-made events to `refs/handoff/chains/<clone>` in the bare remote. */
-function forge(remote: string, events: Record<string, unknown>[], clone = FORGER): string[] {
+/**
+ * Appends hand-made events to `refs/handoff/chains/<clone>` in the bare remote; `bodies[i]` replaces the
+ * i-th event's body, and a null event is a commit whose tree has no event.json.
+ */
+function forge(
+  remote: string,
+  events: (Record<string, unknown> | null)[],
+  clone = FORGER,
+  bodies: (string | undefined)[] = [],
+): string[] {
   const ref = `refs/handoff/chains/${clone}`;
   let parent =
     spawnSync('git', ['rev-parse', '-q', '--verify', ref], { cwd: remote, encoding: 'utf8' }).stdout.trim() || null;
   const commits: string[] = [];
-  for (const e of events) {
-    const json = plumb(remote, ['hash-object', '-w', '--stdin'], canonicalJson(e));
-    const body = plumb(remote, ['hash-object', '-w', '--stdin'], 'forged');
-    const tree = plumb(remote, ['mktree'], `100644 blob ${body}\tbody\n100644 blob ${json}\tevent.json\n`);
+  for (const [i, e] of events.entries()) {
+    const body = plumb(remote, ['hash-object', '-w', '--stdin'], bodies[i] ?? 'forged');
+    const json = e && plumb(remote, ['hash-object', '-w', '--stdin'], canonicalJson(e));
+    const tree = plumb(
+      remote,
+      ['mktree'],
+      `100644 blob ${body}\tbody\n${json ? `100644 blob ${json}\tevent.json\n` : ''}`,
+    );
     const commit = plumb(remote, [
       'commit-tree',
       ...(parent ? ['-p', parent] : []),
       '-m',
-      `message mallory -> bob\n\nHandoff-Event: message\nHandoff-Id: ${String(e.id)}`,
+      `message mallory -> bob\n\nHandoff-Event: message\nHandoff-Id: ${String(e?.id)}`,
       tree,
     ]);
     commits.push(commit);
@@ -133,6 +147,49 @@ describe('a hostile chain on the shared remote', () => {
     expect(again.quarantined).toEqual([]);
     expect(git(a, 'for-each-ref', `refs/handoff/chains/${FORGER}`)).toBe('');
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+  });
+
+  it('a body larger than the read buffer is indexed whole, and a commit with no event holds the chain back there', () => {
+    // Whole-ledger indexing reads git's output into one 1 MiB buffer, grown for a larger object.
+    const { t, a } = honest();
+    ok(a, ['send', 'bob', 'honest one'], { agent: 'alice' });
+    ok(a, ['sync']);
+    const big = `${'x'.repeat(3 * 1024 * 1024 - 1)}!`;
+    const first = messageEvent({ body_bytes: big.length });
+    const after = messageEvent({ body_bytes: 6 });
+    const second = messageEvent();
+    const [, , missing] = forge(t.remote, [first, second, null, after], FORGER, [big]);
+    // A fresh clone indexes everything it fetched in one streamed pass (more than one chain: by witness order).
+    const c = t.clone('c');
+    const s = cli(c, ['sync', '--json']);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.json.quarantined).toEqual([expect.objectContaining({ chain: FORGER, commit: missing })]);
+    // Read from SQLite: the body is larger than what a test's child process may print.
+    const rows = () => {
+      const db = new Database(path.join(commonDir(c), 'handoff', 'ledger.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT id, sender, body FROM messages ORDER BY id').all() as {
+          id: string;
+          sender: string;
+          body: string;
+        }[];
+      } finally {
+        db.close();
+      }
+    };
+    const check = () => {
+      const got = rows();
+      const forged = got.filter((r) => r.sender === 'mallory');
+      expect(forged.map((r) => r.id).sort()).toEqual([String(first.id), String(second.id)].sort());
+      expect(forged.find((r) => r.id === first.id)!.body).toBe(big);
+      expect(got.filter((r) => r.sender === 'alice').map((r) => r.body)).toEqual(['honest one']);
+    };
+    check();
+    expect(cli(c, ['show', String(after.id)]).status).not.toBe(0);
+    // rebuild gives the same, and nothing of the honest clone is a problem.
+    ok(c, ['rebuild']);
+    check();
+    expect(problems(c).filter((p: any) => p.chain !== FORGER)).toEqual([]);
   });
 
   it('a forged witness naming a commit nobody has does not block honest chains', () => {
