@@ -1,4 +1,5 @@
-// Builds the two bundles (dist/fast.js without oclif, dist/cli.js with it) and the oclif manifest.
+// Builds the bundles (dist/fast.js without oclif, dist/cli.js with it, dist/lib.js, the hooks' dist/hook-main.js
+// and its launcher dist/hook.js) and the oclif manifest.
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -70,7 +71,11 @@ await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/cli/fast.ts')], outfile: path.join(root, 'dist/fast.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/cli/oclif.ts')], outfile: path.join(root, 'dist/cli.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/lib.ts')], outfile: path.join(root, 'dist/lib.js') }),
-  build({ ...common, entryPoints: [path.join(root, 'src/hook/entry.ts')], outfile: path.join(root, 'dist/hook.js') }),
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'src/hook/entry.ts')],
+    outfile: path.join(root, 'dist/hook-main.js'),
+  }),
   build({
     ...common,
     external: [],
@@ -98,7 +103,18 @@ function shareBuiltinInterop(file) {
     `${shared}\nfunction __sharedBuiltin(name) {\n  const cache = (__sharedBuiltin.cache ??= new Map());\n  let m = cache.get(name);\n  if (!m) cache.set(name, (m = __toESM(require(name))));\n  return m;\n}\n`,
   );
 }
-for (const name of ['fast', 'cli', 'lib', 'hook']) shareBuiltinInterop(path.join(root, 'dist', `${name}.js`));
+for (const name of ['fast', 'cli', 'lib', 'hook-main']) shareBuiltinInterop(path.join(root, 'dist', `${name}.js`));
+
+// What the git hooks run (the scripts in hooks/ name dist/hook.js): the hook's bundle, loaded through V8's
+// code cache as the commands' is (bin/code-cache.js). A commit starts it once or twice.
+fs.writeFileSync(
+  path.join(root, 'dist/hook.js'),
+  `#!/usr/bin/env node
+'use strict';
+// Written by scripts/build.mjs: runs a git hook (src/hook/entry.ts, bundled as dist/hook-main.js).
+require('../bin/code-cache.js').loadWithCodeCache(require('node:path').join(__dirname, 'hook-main.js'));
+`,
+);
 
 // The manifest lets oclif list commands and topics without loading them.
 // oclif would read the old manifest back instead of the commands: start from none.

@@ -5,9 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outputs = ['dist/fast.js', 'dist/cli.js', 'dist/lib.js', 'dist/hook.js', 'oclif.manifest.json'].map((f) =>
-  path.join(root, f),
-);
+const outputs = [
+  'dist/fast.js',
+  'dist/cli.js',
+  'dist/lib.js',
+  'dist/hook.js',
+  'dist/hook-main.js',
+  'oclif.manifest.json',
+].map((f) => path.join(root, f));
 const oldest = Math.min(...outputs.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0)));
 let newest = 0;
 const walk = (dir) => {

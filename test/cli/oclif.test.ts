@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, cli, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { spawnSync } from 'node:child_process';
+import { ROOT, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 describe('the CLI surface', () => {
   it('handoff --help lists every command with its summary', () => {
@@ -128,5 +129,44 @@ describe('the CLI surface', () => {
     ok(repo, ['verify'], { agent: 'a', env });
     expect(fs.statSync(path.join(dir, written)).mtimeMs).toBe(before);
     expect(fs.statSync(path.join(dir, verifyCache)).mtimeMs).toBe(verifyBefore);
+  });
+
+  it('the git hooks load their bundle through a code cache of their own, written by the first commit', () => {
+    const repo = makeRepo();
+    const cache = tmpDir('handoff-cache-');
+    const env = { XDG_CACHE_HOME: cache };
+    ok(repo, ['hooks', 'install'], { env });
+    ok(repo, ['join'], { agent: 'codex', env });
+    const commit = (n: number) => {
+      fs.writeFileSync(path.join(repo, `f${n}.txt`), `${n}\n`);
+      git(repo, 'add', '-A');
+      const r = spawnSync('git', ['commit', '-qm', `c${n}`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex', ...env }),
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(0);
+      return { stderr: r.stderr, head: git(repo, 'rev-parse', 'HEAD').trim() };
+    };
+    const hookCaches = () => fs.readdirSync(path.join(cache, 'handoff')).filter((n) => n.startsWith('hook-main-'));
+    // The hook ends its process while its bundle loads (it records the commit then): the cache is still
+    // written, once, and the next commit's hook takes it (the file is not written again).
+    const first = commit(1);
+    expect(first.stderr).toContain(`${first.head.slice(0, 7)} recorded for codex`);
+    const written = hookCaches();
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^hook-main-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
+    const file = path.join(cache, 'handoff', written[0]!);
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    const before = fs.statSync(file).mtimeMs;
+    const second = commit(2);
+    expect(second.stderr).toContain(`${second.head.slice(0, 7)} recorded for codex`);
+    expect(hookCaches()).toEqual(written);
+    expect(fs.statSync(file).mtimeMs).toBe(before);
+    // Both commits are attributed through the cached bundle as through the plain one.
+    const lines = ok(repo, ['log', '--json'], { agent: 'codex', env }).json;
+    const attributed = JSON.stringify(lines);
+    expect(attributed).toContain(first.head);
+    expect(attributed).toContain(second.head);
   });
 });
