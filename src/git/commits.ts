@@ -1,5 +1,6 @@
 /** Reading commits for attribution: metadata and trailers, added line ranges, patch ids. */
 import type { LineRanges } from '../core/events';
+import { sha1Hex } from '../core/digest';
 import { runGit } from './exec';
 
 export interface CommitInfo {
@@ -60,13 +61,23 @@ export function readCommits(cwd: string, revs: string[]): CommitInfo[] {
 }
 
 /** One commit's metadata and its patch against its first parent, from a single git process. */
-export function readCommitWithPatch(cwd: string, rev: string): { info: CommitInfo; patch: string } | null {
+export function readCommitWithPatch(
+  cwd: string,
+  rev: string,
+): { info: CommitInfo; patch: string; patchBytes: Buffer } | null {
   const res = runGit([...DIFF_ARGS, `--format=${COMMIT_FORMAT}%x00`, rev], { cwd, allowFailure: true });
   if (res.status !== 0) return null;
-  const out = res.stdout.toString('utf8');
-  const nul = out.indexOf('\0');
+  const nul = res.stdout.indexOf(0);
   if (nul < 0) return null;
-  return { info: parseCommit(out.slice(0, nul)), patch: out.slice(nul + 1).replace(/^\n+/, '') };
+  let start = nul + 1;
+  while (res.stdout[start] === 0x0a) start++;
+  // The patch as git wrote it (for its patch id), and as text.
+  const patchBytes = res.stdout.subarray(start);
+  return {
+    info: parseCommit(res.stdout.subarray(0, nul).toString('utf8')),
+    patch: patchBytes.toString('utf8'),
+    patchBytes,
+  };
 }
 
 const DIFF_ARGS = ['diff-tree', '-p', '-M', '--root', '--no-color', '--no-ext-diff', '--no-textconv', '--first-parent'];
@@ -145,10 +156,24 @@ function unquote(name: string): string {
   }
 }
 
-/** `git patch-id --stable` of the given patches (commit id -> patch id). */
-export function patchIds(cwd: string, patchText: string): Map<string, string> {
-  const out = runGit(['patch-id', '--stable'], { cwd, input: patchText }).stdout.toString('utf8');
+/**
+ * `git patch-id --stable` of the given patches (each after a `commit <id>` line; commit id -> patch id).
+ * A patch of text hunks is computed here (textPatchId), the rest by git, in one process for all of them.
+ */
+export function patchIds(cwd: string, patches: Buffer): Map<string, string> {
   const map = new Map<string, string>();
+  // Found in a one-byte-per-character view, so that positions are byte offsets.
+  const heads = [...patches.toString('latin1').matchAll(/^commit ([0-9a-f]{40})$/gm)];
+  const lead = patches.subarray(0, heads[0]?.index ?? patches.length);
+  const byGit: Buffer[] = lead.toString('latin1').trim() ? [lead] : [];
+  heads.forEach((m, i) => {
+    const patch = patches.subarray(m.index + m[0].length + 1, heads[i + 1]?.index ?? patches.length);
+    const id = textPatchId(patch.toString('utf8'));
+    if (id === undefined) byGit.push(patches.subarray(m.index, heads[i + 1]?.index ?? patches.length));
+    else if (id !== null) map.set(m[1]!, id);
+  });
+  if (byGit.length === 0) return map;
+  const out = runGit(['patch-id', '--stable'], { cwd, input: Buffer.concat(byGit) }).stdout.toString('utf8');
   for (const line of out.split('\n')) {
     const [pid, commit] = line.split(' ');
     if (pid && commit) map.set(commit, pid);
@@ -156,12 +181,87 @@ export function patchIds(cwd: string, patchText: string): Map<string, string> {
   return map;
 }
 
+/** The file headers a patch of text hunks has; any other (a mode change, a rename, a binary file) goes to git. */
+const TEXT_HEADERS = ['diff --git ', 'new file mode ', 'deleted file mode '];
+const NO_NEWLINE = '\\ No newline at end of file';
+
+/**
+ * `git patch-id --stable` of one commit's patch, without starting git (the post-commit hook runs on every
+ * commit): for each file, the SHA-1 of its lines without whitespace (git's: tab, newline, carriage return,
+ * space), leaving out `index` lines, hunk headers and no-newline markers; the files' SHA-1s are added as
+ * 160-bit numbers. Computed here only for a patch every git version reads the same way: files added,
+ * deleted or changed in place, each with hunks that give both line counts. For anything else (binary files,
+ * mode changes, renames, a one-line hunk's `@@ -5 +5 @@`, which git read differently before 2.39, or bytes
+ * that are not UTF-8) it returns undefined, and git computes it. Null for a patch with no diff (git prints
+ * nothing).
+ */
+export function textPatchId(patch: string): string | null | undefined {
+  if (patch.includes('\uFFFD')) return undefined;
+  const lines = patch.replace(/\n+$/, '').split('\n');
+  const sum = new Uint8Array(20);
+  let file: Buffer[] = [];
+  let hunks = 0;
+  let started = false;
+  const flush = () => {
+    const h = Buffer.from(sha1Hex(...file), 'hex');
+    let carry = 0;
+    for (let i = 0; i < 20; i++) {
+      carry += sum[i]! + h[i]!;
+      sum[i] = carry & 0xff;
+      carry >>= 8;
+    }
+    file = [];
+  };
+  // -1: in a file's header; otherwise the lines left in the current hunk, before and after.
+  let before = -1;
+  let after = -1;
+  for (const line of lines) {
+    if (!started) {
+      if (!line.startsWith('diff ')) {
+        if (line !== '') return undefined;
+        continue;
+      }
+      started = true;
+    }
+    if (line === NO_NEWLINE) continue;
+    if (before === -1) {
+      if (line.startsWith('index ')) continue;
+      if (line.startsWith('--- ')) {
+        before = after = 1;
+        hunks = 0;
+      } else if (!TEXT_HEADERS.some((h) => line.startsWith(h)) || (line.startsWith('diff ') && file.length > 0))
+        // A second header before any hunk: the file before it had none (a mode change, an empty file).
+        return undefined;
+    } else if (before === 0 && after === 0) {
+      const m = /^@@ -\d+,(\d+) \+\d+,(\d+) @@/.exec(line);
+      if (m) {
+        before = Number(m[1]);
+        after = Number(m[2]);
+        hunks++;
+        continue;
+      }
+      if (!line.startsWith('diff ') || hunks === 0) return undefined;
+      flush();
+      before = after = -1;
+      if (!TEXT_HEADERS.some((h) => line.startsWith(h))) return undefined;
+    } else if (hunks > 0 && !/^[-+ ]/.test(line)) return undefined;
+    if (line[0] === '-' || line[0] === ' ') before--;
+    if (line[0] === '+' || line[0] === ' ') after--;
+    if (before < -1 || after < -1 || (before === -1) !== (after === -1)) return undefined;
+    file.push(Buffer.from(line.replace(/[\t\r ]/g, ''), 'utf8'));
+  }
+  if (!started) return null;
+  if (before !== 0 || after !== 0 || hunks === 0) return undefined;
+  flush();
+  return Buffer.from(sum).toString('hex');
+}
+
 /** Patch ids of several commits (two git processes for all of them). */
 export function patchIdsOf(cwd: string, commits: string[]): Map<string, string> {
   if (commits.length === 0) return new Map();
-  const text = runGit(
+  const patches = runGit(
     ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=commit %H', ...commits, '--'],
     { cwd },
-  ).stdout.toString('utf8');
-  return patchIds(cwd, text);
+  ).stdout;
+  return patchIds(cwd, patches);
 }

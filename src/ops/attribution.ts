@@ -80,7 +80,9 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
       link = linkOf(w);
     }
   }
-  const pid = patchIds(ctx.repo.cwd, `commit ${info.commit}\n${patch}`).get(info.commit) ?? null;
+  const pid =
+    patchIds(ctx.repo.cwd, Buffer.concat([Buffer.from(`commit ${info.commit}\n`), read.patchBytes])).get(info.commit) ??
+    null;
   const squashed = squashSources(ctx, info.message);
   if (squashed.length) recordSquash(ctx, me, info.commit, squashed);
   else if (pid) {
