@@ -36,24 +36,13 @@ for (const [name, fd] of [
   });
 }
 const root = path.join(__dirname, '..');
-// send/reply --attach-diff: the snapshot's `git status`, most of its cost in a large repository, starts now
-// and runs while the bundle loads. src/git/snapshot.ts (startWorktreeStatus) takes it only if the arguments,
-// environment and directory are the ones it would use itself, and holds the process open for it then; a
-// command that ends without taking it (an error, a parse error) does not wait for it, and stops it at exit.
-if (
-  (argv[0] === 'send' || argv[0] === 'reply') &&
-  (argv.includes('--attach-diff') || argv.includes('-d')) &&
-  !argv.includes('--help')
-) {
-  const args = [
-    '--no-optional-locks',
-    'status',
-    '--porcelain=v2',
-    '-z',
-    '--untracked-files=all',
-    '--no-renames',
-    '--ignore-submodules=none',
-  ];
+/**
+ * Starts git now, while the bundle loads, for a command that will need it (found by the bundle under `key`:
+ * src/git/exec.ts, takeEarlyGit, which takes it only if the arguments, environment and directory are the
+ * ones it would use itself, and holds the process open for it then). A command that ends without taking
+ * it (an error, a parse error) does not wait for it, and stops it at exit.
+ */
+function startEarlyGit(key, args) {
   const fixed = {
     GIT_TERMINAL_PROMPT: '0',
     LC_ALL: 'C',
@@ -63,20 +52,23 @@ if (
   };
   const cwd = process.cwd();
   let child = null;
-  const status = new Promise((resolve) => {
+  const result = new Promise((resolve) => {
     try {
       child = require('node:child_process').spawn('git', args, {
         cwd,
         env: { ...process.env, ...fixed },
-        stdio: ['ignore', 'pipe', 'ignore'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,
       });
-      const chunks = [];
-      child.stdout.on('data', (c) => chunks.push(c));
+      const out = [];
+      let err = '';
+      child.stdout.on('data', (c) => out.push(c));
+      child.stderr.on('data', (c) => (err += c.toString('utf8')));
       child.on('error', () => resolve(null));
-      child.on('close', (code) => resolve(code === 0 ? Buffer.concat(chunks) : null));
+      child.on('close', (code) => resolve({ status: code ?? 1, stdout: Buffer.concat(out), stderr: err }));
       child.unref();
       child.stdout.unref();
+      child.stderr.unref();
       process.once('exit', () => child.exitCode === null && child.signalCode === null && child.kill());
     } catch {
       resolve(null);
@@ -85,8 +77,32 @@ if (
   const ref = () => {
     child?.ref();
     child?.stdout.ref();
+    child?.stderr.ref();
   };
-  globalThis[Symbol.for('handoff.worktreeStatus')] = { args, env: fixed, cwd, status, ref };
+  globalThis[Symbol.for(key)] = { args, env: fixed, cwd, result, ref };
+}
+// send/reply --attach-diff: the snapshot's `git status`, most of its cost in a large repository
+// (src/git/snapshot.ts, startWorktreeStatus).
+if (
+  (argv[0] === 'send' || argv[0] === 'reply') &&
+  (argv.includes('--attach-diff') || argv.includes('-d')) &&
+  !argv.includes('--help')
+)
+  startEarlyGit('handoff.worktreeStatus', [
+    '--no-optional-locks',
+    'status',
+    '--porcelain=v2',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+    '--ignore-submodules=none',
+  ]);
+// `blame <file>` (with --json or --no-pager at most): git blame, which node would otherwise start only
+// once the bundle has loaded (src/git/blame.ts, startBlame).
+if (argv[0] === 'blame') {
+  const files = argv.slice(1).filter((a) => a !== '--json' && a !== '--no-pager');
+  if (files.length === 1 && !files[0].startsWith('-'))
+    startEarlyGit('handoff.earlyBlame', ['blame', '--porcelain', '--', files[0]]);
 }
 // Commands that read the whole ledger allocate much short-lived memory: a young generation that does not
 // grow keeps their peak near what they hold (a 100,000-event verify: 165 MB to 131 MB), at no cost in time.

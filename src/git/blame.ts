@@ -1,5 +1,5 @@
 /** `git blame --porcelain`, parsed: for each line, the commit and the line number in that commit. */
-import { runGitStreaming, type GitResult } from './exec';
+import { runGitStreaming, takeEarlyGit, type GitResult } from './exec';
 
 export interface BlameLine {
   /** Line number in the file as asked. */
@@ -39,7 +39,12 @@ export function startBlame(
   file: string,
   opts: { rev?: string; range?: [number, number] } = {},
 ): Promise<GitResult> {
-  return runGitStreaming(blameArgs(file, opts), { cwd, allowFailure: true });
+  const args = blameArgs(file, opts);
+  // Started by bin/run.js before the bundle loaded, when it is this blame.
+  const early = takeEarlyGit('handoff.earlyBlame', args, cwd);
+  if (!early) return runGitStreaming(args, { cwd, allowFailure: true });
+  early.ref();
+  return early.result.then((r) => r ?? runGitStreaming(args, { cwd, allowFailure: true }));
 }
 
 /** Parses `git blame --porcelain` output. */

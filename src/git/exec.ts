@@ -36,7 +36,7 @@ export interface GitResult {
 }
 
 // Replacement objects (git replace) are ignored: the ledger is read as it was written, and verify reports them.
-// bin/run.js starts one `git status` with the same values before the bundle loads (git/snapshot.ts checks).
+// bin/run.js starts some git processes with the same values before the bundle loads (takeEarlyGit checks).
 export const BASE_ENV: Readonly<Record<string, string>> = {
   GIT_TERMINAL_PROMPT: '0',
   LC_ALL: 'C',
@@ -112,6 +112,32 @@ export function runGitStreaming(
 /** True when commit `a` is an ancestor of (or equal to) commit `b`; false also when either is missing. */
 export function isAncestor(cwd: string, a: string, b: string): boolean {
   return runGit(['merge-base', '--is-ancestor', a, b], { cwd, allowFailure: true }).status === 0;
+}
+
+/** A git process bin/run.js started before the bundle loaded (see takeEarlyGit). */
+export interface EarlyGit {
+  /** Null when git could not start. */
+  result: Promise<GitResult | null>;
+  /** Holds this process open until git ends (call before waiting for `result`). */
+  ref(): void;
+}
+
+/**
+ * The git process bin/run.js started under `key` (startEarlyGit), if it runs `args` in `cwd` with the
+ * environment this module gives git; taken once. Null otherwise: the caller starts its own.
+ */
+export function takeEarlyGit(key: string, args: readonly string[], cwd: string): EarlyGit | null {
+  const sym = Symbol.for(key);
+  const early = (globalThis as Record<symbol, unknown>)[sym] as
+    (EarlyGit & { args: string[]; env: Record<string, string>; cwd: string }) | undefined;
+  if (!early) return null;
+  delete (globalThis as Record<symbol, unknown>)[sym];
+  const same =
+    early.cwd === cwd &&
+    early.args.join('\0') === args.join('\0') &&
+    Object.keys(BASE_ENV).length === Object.keys(early.env).length &&
+    Object.entries(BASE_ENV).every(([k, v]) => early.env[k] === v);
+  return same ? { result: early.result, ref: early.ref } : null;
 }
 
 /** Starts git with stdin and stdout as pipes (for streaming `cat-file --batch`); the caller ends stdin. */

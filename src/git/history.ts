@@ -1,5 +1,5 @@
 /** Questions about the user's history: which commits exist, what a range holds, what a commit touched. */
-import { runGit } from './exec';
+import { runGit, startGit } from './exec';
 
 /** The commit `rev` names, or null when it names none. */
 export function resolveCommit(cwd: string, rev: string): string | null {
@@ -42,12 +42,20 @@ export function commitsInRange(cwd: string, from: string, to: string): string[] 
 
 /** Which of `commits` are not reachable from `tip` (commits missing here are left out). */
 export function notReachableFrom(cwd: string, commits: string[], tip: string): Set<string> {
-  const res = runGit(['rev-list', '--ignore-missing', '--stdin'], {
-    cwd,
-    input: `${commits.join('\n')}\n^${tip}\n`,
-    allowFailure: true,
-  });
-  const reach = new Set(res.stdout.toString('utf8').split('\n').filter(Boolean));
+  return amongListed(commits, runGit(REACH_ARGS, { cwd, input: reachInput(commits, tip), allowFailure: true }).stdout);
+}
+
+/** notReachableFrom, in the background (for a caller that is waiting for another git meanwhile). */
+export async function notReachableFromAsync(cwd: string, commits: string[], tip: string): Promise<Set<string>> {
+  const res = await startGit(REACH_ARGS, { cwd, allowFailure: true }).finish(reachInput(commits, tip));
+  return amongListed(commits, res.stdout);
+}
+
+const REACH_ARGS = ['rev-list', '--ignore-missing', '--stdin'];
+const reachInput = (commits: string[], tip: string) => `${commits.join('\n')}\n^${tip}\n`;
+
+function amongListed(commits: string[], listing: Buffer): Set<string> {
+  const reach = new Set(listing.toString('utf8').split('\n').filter(Boolean));
   return new Set(commits.filter((c) => reach.has(c)));
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import {
   backgroundGit,
-  BASE_ENV,
+  takeEarlyGit,
   runGit,
   runGitStreaming,
   startGit,
@@ -75,20 +75,9 @@ const STATUS_ARGS = [
  * then runs it itself, and reports what is wrong).
  */
 export function startWorktreeStatus(cwd: string): BackgroundGit {
-  const key = Symbol.for('handoff.worktreeStatus');
-  const early = (globalThis as Record<symbol, unknown>)[key] as
-    | { args: string[]; env: Record<string, string>; cwd: string; status: Promise<Buffer | null>; ref(): void }
-    | undefined;
-  if (early) {
-    delete (globalThis as Record<symbol, unknown>)[key];
-    // Started by bin/run.js before the bundle loaded: used when it is the status this would start.
-    const same =
-      early.cwd === cwd &&
-      early.args.join('\0') === STATUS_ARGS.join('\0') &&
-      Object.keys(BASE_ENV).length === Object.keys(early.env).length &&
-      Object.entries(BASE_ENV).every(([k, v]) => early.env[k] === v);
-    if (same) return { result: early.status, hold: early.ref };
-  }
+  // Started by bin/run.js before the bundle loaded: used when it is the status this would start.
+  const early = takeEarlyGit('handoff.worktreeStatus', STATUS_ARGS, cwd);
+  if (early) return { result: early.result.then((r) => (r?.status === 0 ? r.stdout : null)), hold: early.ref };
   return backgroundGit(STATUS_ARGS, cwd);
 }
 

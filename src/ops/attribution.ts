@@ -40,7 +40,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { linkOf, workingOn } from './working';
 import type { Link, LinkVia } from '../json/types';
-import { commitExists, filesOfCommit, notReachableFrom } from '../git/history';
+import { commitExists, filesOfCommit, notReachableFrom, notReachableFromAsync } from '../git/history';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -254,6 +254,7 @@ export class CommitResolver {
   /** Commits whose lines were traced by content (relinkByContent). */
   private readonly relinked = new Set<string>();
   private unmerged: Set<string> | undefined;
+  private pendingUnmerged: Promise<Set<string>> | undefined;
   private lineRecords: Set<string> | undefined;
   /** `tip`: the revision being blamed or logged; squash sources are agents' commits outside its history. */
   constructor(
@@ -264,14 +265,40 @@ export class CommitResolver {
   /** Agents' attributed commits (the newest 500) that exist here and are not in the history of the tip. */
   private unmergedAgentCommits(): Set<string> {
     if (this.unmerged) return this.unmerged;
-    const recent = listAttributions(this.ctx.db, { limit: 500 })
-      .filter((r) => !r.human)
-      .map((r) => r.commit_id);
+    const recent = this.recentAgentCommits();
     this.unmerged = new Set();
     if (recent.length === 0) return this.unmerged;
     // One walk: what the agents' commits reach that the tip does not (missing commits are skipped).
     this.unmerged = notReachableFrom(this.ctx.repo.cwd, recent, this.tip);
     return this.unmerged;
+  }
+  private recentAgentCommits(): string[] {
+    return listAttributions(this.ctx.db, { limit: 500 })
+      .filter((r) => !r.human)
+      .map((r) => r.commit_id);
+  }
+
+  /**
+   * Starts the walk of unmergedAgentCommits in the background, for a caller that waits for git meanwhile
+   * (blame, while git blame runs): it may not be needed, and costs nothing then but an idle moment. Pass
+   * ready() before resolving.
+   */
+  prefetch(): void {
+    if (this.unmerged || this.pendingUnmerged) return;
+    const recent = this.recentAgentCommits();
+    if (recent.length === 0) {
+      this.unmerged = new Set();
+      return;
+    }
+    this.pendingUnmerged = notReachableFromAsync(this.ctx.repo.cwd, recent, this.tip);
+    // A walk that fails is made again when it is needed.
+    this.pendingUnmerged.catch(() => undefined);
+  }
+  /** Takes the result of prefetch(). */
+  async ready(): Promise<void> {
+    const pending = this.pendingUnmerged;
+    this.pendingUnmerged = undefined;
+    if (pending) this.unmerged = await pending.catch(() => undefined);
   }
   private fromRow(row: AttributionRow, via: LinkVia): Resolved {
     const messages = JSON.parse(row.messages) as string[];

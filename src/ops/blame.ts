@@ -35,7 +35,10 @@ export function beginBlame(cwd: string, input: BlameInput): StartedBlame {
 /** Blames a file: one `git blame --porcelain` plus ledger lookups. */
 export async function blame(ctx: Context, started: StartedBlame | BlameInput): Promise<BlameJson> {
   const { input, running } = 'running' in started ? started : beginBlame(ctx.repo.cwd, started);
+  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
+  resolver.prefetch();
   const res = await running;
+  await resolver.ready();
   if (res.status !== 0) {
     if (/no such path|no such file/i.test(res.stderr))
       throw new NotFoundError(
@@ -48,7 +51,6 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
     );
   }
   const result: BlameResult = parseBlame(res.stdout.toString('utf8'), input.file);
-  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   resolver.resolveAll([...result.commits.keys()].filter((c) => !UNCOMMITTED.test(c)));
   const subjects = new Map<string, BlameLineJson['messages'][number] | null>();
   const describe = (id: string) => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cleanEnv, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** git as an agent would run it: with HANDOFF_AGENT set (hooks see it). */
@@ -70,6 +70,30 @@ describe('attribution through git hooks', () => {
     expect(ok(repo, ['log', '--agent', 'claude', '--json']).json.commits.map((c: any) => c.subject)).toEqual([
       'header',
     ]);
+  });
+
+  it('blame started before the bundle loads gives what blame started later gives: from a subdirectory of a worktree, with lines not committed', () => {
+    const { repo, forCodex } = setup();
+    const wt = addWorktree(repo, 'codex-sub');
+    ok(wt, ['read', forCodex], { agent: 'codex' });
+    fs.mkdirSync(path.join(wt, 'sub'));
+    write(wt, 'sub/g.txt', 'one\ntwo\n');
+    git(wt, 'add', '-A');
+    gitAs('codex', wt, 'commit', '-qm', 'g');
+    write(wt, 'sub/g.txt', 'one\ntwo\nthree, not committed\n');
+    const cwd = path.join(wt, 'sub');
+    // `blame <file>` (and --json, --no-pager) is started by bin/run.js; -L is not.
+    const early = ok(cwd, ['blame', 'g.txt', '--json', '--no-pager']).json;
+    const later = ok(cwd, ['blame', 'g.txt', '-L', '1,3', '--json']).json;
+    expect(early.lines).toEqual(later.lines);
+    expect(early.lines.map((l: any) => [l.content, l.agent?.name ?? null, l.messages[0]?.id ?? null])).toEqual([
+      ['one', 'codex', forCodex],
+      ['two', 'codex', forCodex],
+      ['three, not committed', null, null],
+    ]);
+    // Its failures are reported as before: a path not in HEAD, from the same subdirectory.
+    const missing = cli(cwd, ['blame', 'nope.txt', '--json']);
+    expect([missing.status, missing.json.error.code]).toEqual([3, 'file_not_found']);
   });
 
   it('a human committing without an agent identity is recorded as the human; work-on pins or clears the message', () => {
