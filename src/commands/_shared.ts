@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import { UsageError } from '../core/errors';
 import type { Io, Parsed } from './define';
 import { isTerminal } from '../render/io';
-import { closeContext, openContext, tuneForOneShot, type Context } from '../ops/context';
+import {
+  closeContext,
+  isCorruptionError,
+  openContext,
+  recoverFromCorruption,
+  tuneForOneShot,
+  type Context,
+} from '../ops/context';
 
 /** Runs `fn` with an open context and closes it afterwards. */
 export async function withContext<T>(
@@ -15,6 +22,8 @@ export async function withContext<T>(
   tuneForOneShot(ctx);
   try {
     return await fn(ctx);
+  } catch (err) {
+    throw isCorruptionError(err) ? recoverFromCorruption(ctx, err) : err;
   } finally {
     closeContext(ctx, { processEnds: true });
   }

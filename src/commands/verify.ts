@@ -15,10 +15,12 @@ holds; and no chain tip this clone indexed, nor any tip another chain witnessed,
 git replace over a ledger commit is reported too. Each chain's signatures are checked as
 'git log --show-signature' checks them (gpg.ssh.allowedSignersFile for SSH keys): a signature that does
 not verify fails; with --require-signed (or git config handoff.requireSigned) so does any commit not signed
-by an allowed signer.`,
+by an allowed signer. --deep also reads back every page of the SQLite file (about a second for 100,000
+events): the comparison with git reads only the events' rows.`,
   examples: [
     '<%= config.bin %> verify',
     '<%= config.bin %> verify --require-signed',
+    '<%= config.bin %> verify --deep',
     '<%= config.bin %> verify --json',
   ],
   flags: {
@@ -27,6 +29,7 @@ by an allowed signer.`,
       description:
         'Fail on any chain commit not signed by an allowed signer (gpg.ssh.allowedSignersFile); also git config handoff.requireSigned.',
     },
+    deep: { type: 'boolean', description: 'Also read back every page of the SQLite file (integrity_check).' },
     json: jsonFlag,
   },
   async run(parsed, io) {
@@ -34,6 +37,7 @@ by an allowed signer.`,
       verify(ctx, {
         requireSigned:
           !!parsed.flags['require-signed'] || configTrue(ctx.config().get('handoff.requiresigned')?.at(-1)),
+        deep: !!parsed.flags.deep,
       }),
     );
     if (!r.ok) {
@@ -49,8 +53,10 @@ by an allowed signer.`,
     }
     return r;
   },
-  print(r, io) {
-    io.log(`ok: ${r.events} events on ${r.chains} chain(s), SQLite and git agree`);
+  print(r, io, parsed) {
+    io.log(
+      `ok: ${r.events} events on ${r.chains} chain(s), SQLite and git agree${parsed.flags.deep ? ', and every page of the SQLite file reads back' : ''}`,
+    );
     for (const line of signatureLines(r)) io.log(line);
   },
 });

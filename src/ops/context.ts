@@ -53,6 +53,8 @@ export interface ContextOptions {
   busyTimeoutMs?: number;
   /** Do not pack loose objects after writing (git hooks: a commit never waits on housekeeping). */
   noMaintenance?: boolean;
+  /** Set when opening again after a damaged database was set aside (it is not set aside twice). */
+  recovered?: boolean;
 }
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -106,8 +108,15 @@ export function openContext(opts: ContextOptions = {}): Context {
   };
   repo.shared = () => ctx.config().get('core.sharedrepository')?.at(-1) ?? null;
   if (!opts.skipIndex) {
-    indexChains(ctx);
-    if (!readOnly) drainSpool(ctx);
+    try {
+      indexChains(ctx);
+      if (!readOnly) drainSpool(ctx);
+    } catch (err) {
+      // A damaged page found while indexing: set aside and rebuilt now, as one found on opening is.
+      if (readOnly || !isCorruptionError(err) || opts.recovered) throw err;
+      warn(recoverFromCorruption(ctx, err).message.replace(/ Run the command again\.$/, ''));
+      return openContext({ ...opts, recovered: true });
+    }
   }
   return ctx;
 }
@@ -206,17 +215,53 @@ function openOrRecover(file: string, warn: (m: string) => void, busyTimeoutMs?: 
   } catch (err) {
     if (!(err instanceof CorruptLedgerError)) throw err;
     // The database is only an index of the git ledger: set the damaged file aside and rebuild from git.
-    const aside = `${file}.corrupt-${Date.now()}`;
-    for (const suffix of ['', '-wal', '-shm']) {
-      try {
-        fs.renameSync(file + suffix, aside + suffix);
-      } catch {
-        /* absent */
-      }
-    }
+    const aside = setAside(file);
     warn(`${err.message} It was moved to ${path.basename(aside)} and is being rebuilt from the git ledger.`);
     return openLedgerDb(file, { busyTimeoutMs });
   }
+}
+
+/** Moves a damaged database (and its log) out of the way; returns where it went. */
+function setAside(file: string): string {
+  const aside = `${file}.corrupt-${Date.now()}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      fs.renameSync(file + suffix, aside + suffix);
+    } catch {
+      /* absent */
+    }
+  }
+  return aside;
+}
+
+/** True for SQLite's word that the database file is damaged (found while reading it, not only on opening). */
+export function isCorruptionError(err: unknown): boolean {
+  for (let e = err; e; e = (e as { cause?: unknown }).cause)
+    if (/^SQLITE_(CORRUPT|NOTADB)/.test(String((e as { code?: unknown }).code ?? ''))) return true;
+  return false;
+}
+
+/**
+ * After a command met a damaged database (SQLite says so only when it reads the damaged page): the file is
+ * set aside, as one found damaged on opening is, and the next command rebuilds it from the git ledger. The
+ * error says so. A command that had written to git before the failure keeps what it wrote there.
+ */
+export function recoverFromCorruption(ctx: Context, err: unknown): HandoffError {
+  const file = ctx.db.name;
+  try {
+    ctx.db.close();
+  } catch {
+    /* closing a damaged database may fail too */
+  }
+  const aside = ctx.readOnly ? null : setAside(file);
+  const why = (err as Error).message ?? String(err);
+  return new HandoffError(
+    'ledger_corrupt',
+    aside
+      ? `The SQLite ledger ${file} is damaged (${why}). It was moved to ${path.basename(aside)}, and the next handoff command rebuilds it from the git ledger, where nothing was lost. Run the command again${err instanceof HandoffError && err.code === 'send_failed' ? ` (${err.message})` : ''}.`
+      : `The SQLite ledger ${file} is damaged (${why}). Run 'handoff rebuild' where the ledger can be written.`,
+    err instanceof HandoffError ? err.details : undefined,
+  );
 }
 
 /** This clone's id where one was written; a placeholder where none was (nothing is written read-only). */

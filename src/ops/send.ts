@@ -213,11 +213,13 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     if (err instanceof HandoffError && err.code === 'sign_failed') throw err;
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
     const why = err instanceof Error ? err.message : String(err);
-    throw new HandoffError(
+    const failed = new HandoffError(
       'send_failed',
       `The send of ${id} failed (${why}). It may have been written; run the same send again with --id ${id} to make sure it is delivered exactly once.`,
       { id },
     );
+    failed.cause = err;
+    throw failed;
   }
   const { event } = appended;
   // Replying to a request with a diff says what the next commits answer (unless work-on said otherwise).

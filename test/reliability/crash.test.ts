@@ -268,6 +268,37 @@ describe('the SQLite ledger is rebuildable from git', () => {
     expect(state(repo, m1)).toEqual(before);
   });
 
+  it('a page damaged inside ledger.db (found only when read) sets the file aside, and the next command has everything back', () => {
+    const { repo, m1 } = conversation();
+    for (let i = 0; i < 6; i++) ok(repo, ['send', 'b', `long ${i} ${'y'.repeat(20000)}`], { agent: 'a' });
+    const before = state(repo, m1);
+    // Everything into the database file itself, then garbage over pages of the message bodies.
+    const db = new Database(dbFile(repo));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = (
+      db.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'overflow' LIMIT 4").all() as {
+        pageno: number;
+      }[]
+    ).map((r) => r.pageno);
+    db.close();
+    expect(pages.length).toBe(4);
+    const fd = fs.openSync(dbFile(repo), 'r+');
+    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
+    fs.closeSync(fd);
+    // The comparison with git reads the events, not the bodies: --deep reads every page.
+    expect(cli(repo, ['verify'], { agent: 'a' }).status).toBe(0);
+    const deep = cli(repo, ['verify', '--deep', '--json'], { agent: 'a' });
+    expect(deep.status).toBe(6);
+    expect(deep.json.error.details.problems.map((p: any) => p.code)).toContain('sqlite_damaged');
+    // The first command that reads a damaged page says so and sets the file aside; nothing is lost.
+    const r = cli(repo, ['inbox', '--all', '--limit', '0', '--json'], { agent: 'b' });
+    expect([r.status, r.json.error.code]).toEqual([1, 'ledger_corrupt']);
+    expect(r.json.error.message).toMatch(/moved to ledger\.db\.corrupt-\d+.*rebuilds it from the git ledger/);
+    expect(fs.readdirSync(path.dirname(dbFile(repo))).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);
+    expect(state(repo, m1)).toEqual(before);
+    expect(ok(repo, ['verify', '--deep'], { agent: 'a' }).stdout).toContain('every page of the SQLite file reads back');
+  });
+
   const schema = (repo: string) => {
     const db = new Database(dbFile(repo), { readonly: true });
     try {
