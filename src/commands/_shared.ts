@@ -42,9 +42,8 @@ export async function readBody(
 ): Promise<string | Buffer> {
   const sources: [string, () => Promise<string | Buffer | null> | string | Buffer | null][] = [];
   const arg = parsed.args[argName];
-  const rest = parsed.rest.length ? ` ${parsed.rest.join(' ')}` : '';
-  if (arg !== undefined) sources.push(['argument', () => arg + rest]);
-  if (parsed.flags.message !== undefined) sources.push(['-m', () => String(parsed.flags.message)]);
+  if (arg !== undefined) sources.push(['argument', () => asGiven([arg, ...parsed.rest])]);
+  if (parsed.flags.message !== undefined) sources.push(['-m', () => asGiven([String(parsed.flags.message)])]);
   if (parsed.flags.file !== undefined) {
     const file = String(parsed.flags.file);
     sources.push([
@@ -71,6 +70,41 @@ export async function readBody(
       'No message body: give it as an argument, with -m, with --file, or pipe it on stdin.',
     );
   return stdin;
+}
+
+/**
+ * Command-line words joined by spaces, as text; or as the bytes they were given in when node's decoding
+ * replaced bytes that are not UTF-8 (read back from /proc/self/cmdline, on Linux), so that the body is
+ * refused as a file or stdin with the same bytes would be (invalid_utf8), not stored with U+FFFD in it.
+ */
+function asGiven(words: string[]): string | Buffer {
+  const text = words.join(' ');
+  if (!text.includes('\uFFFD')) return text;
+  let cmdline: Buffer;
+  try {
+    cmdline = fs.readFileSync('/proc/self/cmdline');
+  } catch {
+    return text;
+  }
+  const raw: Buffer[] = [];
+  for (let at = 0; at < cmdline.length;) {
+    const end = cmdline.indexOf(0, at);
+    raw.push(cmdline.subarray(at, end < 0 ? cmdline.length : end));
+    at = end < 0 ? cmdline.length : end + 1;
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const invalid = (b: Buffer) => {
+    try {
+      decoder.decode(b);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const bytes = words.map((w) => raw.find((r) => invalid(r) && r.toString('utf8') === w) ?? Buffer.from(w));
+  return bytes.some((b, i) => b.toString('utf8') === words[i] && invalid(b))
+    ? Buffer.concat(bytes.flatMap((b, i) => (i ? [Buffer.from(' '), b] : [b])))
+    : text;
 }
 
 export const bodyFlags = {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defineCommand } from './define';
+import { defineCommand, jsonFlag } from './define';
 import { UsageError } from '../core/errors';
 import { HOOK_NAMES, runHook } from '../ops/hooks';
 
@@ -15,8 +15,8 @@ commit's agent exactly as the installed hooks do, and never fails the commit.`,
   ],
   args: [{ name: 'hook', description: 'prepare-commit-msg, post-commit or post-rewrite', required: true }],
   variadic: true,
-  flags: {},
-  run(parsed, io) {
+  flags: { json: jsonFlag },
+  run(parsed, io): { hook: string; exitCode: number } {
     if (!(HOOK_NAMES as readonly string[]).includes(parsed.args.hook!)) {
       throw new UsageError(
         'unknown_hook',
@@ -25,6 +25,10 @@ commit's agent exactly as the installed hooks do, and never fails the commit.`,
     }
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     // Only a deliberate refusal (pre-commit in block mode) fails the hook.
-    if (runHook(paths, parsed.args.hook!, parsed.rest) !== 0) process.exitCode = 1;
+    const exitCode = runHook(paths, parsed.args.hook!, parsed.rest) === 0 ? 0 : 1;
+    if (exitCode) process.exitCode = 1;
+    return { hook: parsed.args.hook!, exitCode };
   },
+  // The hook says what it did on stderr, as the installed hooks do; --json gives { hook, exitCode }.
+  print() {},
 });

@@ -20,7 +20,11 @@ export default defineCommand({
   args: [{ name: 'path', description: 'Only commits touching this path.' }],
   flags: {
     agent: { type: 'string', description: 'Only commits by this agent.', helpValue: 'name' },
-    since: { type: 'string', description: 'Only commits after this date (as git log --since).', helpValue: 'date' },
+    since: {
+      type: 'string',
+      description: 'Only commits after this date (2026-01-31, 3d, "2 days ago").',
+      helpValue: 'date',
+    },
     limit: {
       type: 'integer',
       char: 'n',

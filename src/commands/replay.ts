@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { HandoffError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from './define';
@@ -119,7 +120,14 @@ permalink per message.`,
       if (!html) return r;
       const file = path.resolve(html);
       const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${shortId(r.thread)}` : ''}`;
-      fs.writeFileSync(file, replayHtml(r, title));
+      try {
+        fs.writeFileSync(file, replayHtml(r, title));
+      } catch (err) {
+        throw new HandoffError(
+          'cannot_write_file',
+          `Could not write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give --html a file in a directory that exists and that you can write.`,
+        );
+      }
       return { ...r, html: file };
     });
   },

@@ -112,6 +112,7 @@ export const ERROR_CODES = {
   ledger_too_new: [E, 'the SQLite ledger was written by a newer handoff'],
   chain_busy: [E, "this clone's chain stayed locked by another writer"],
   send_failed: [E, 'a send failed; it may have been written (retry with --id)'],
+  cannot_write_file: [E, 'a file to write (replay --html) cannot be written there'],
   checkout_failed: [E, 'git could not make the checkout'],
   demo_failed: [E, 'a step of the demo failed'],
   bad_config_file: [E, 'an agent config file init must edit is not valid JSON or TOML'],

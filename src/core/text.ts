@@ -68,3 +68,21 @@ export function diffGitPath(line: string): string {
 export function configTrue(value: string | undefined): boolean {
   return value !== undefined && /^(true|yes|on|1)$/i.test(value.trim());
 }
+
+/**
+ * A --since or --until value as a time (ms since the epoch): an ISO date (2026-01-31, 2026-01-31T12:00Z) or
+ * a time back from `now` (30m, 12h, 3d, 2w, "2 days ago", yesterday, now). Null when it is neither.
+ */
+export function parseWhen(v: string, now = Date.now()): number | null {
+  const word = v.trim().toLowerCase();
+  if (word === 'now') return now;
+  if (word === 'yesterday') return now - 86400e3;
+  const rel = /^(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)( ago)?$/i.exec(v.trim());
+  if (rel) {
+    const u = rel[2]!.toLowerCase()[0];
+    const unit = u === 'm' ? 60e3 : u === 'h' ? 3600e3 : u === 'd' ? 86400e3 : 7 * 86400e3;
+    return now - Number(rel[1]) * unit;
+  }
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : t;
+}

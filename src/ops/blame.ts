@@ -1,5 +1,6 @@
 /** Blame and log: each line or commit with its agent and the handoff behind it. */
 import { NotFoundError, UsageError } from '../core/errors';
+import { parseWhen } from '../core/text';
 import { parseBlame, startBlame, type BlameResult } from '../git/blame';
 import type { GitResult } from '../git/exec';
 import { getMessage } from '../ledger/messages';
@@ -40,6 +41,14 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   const res = await running;
   await resolver.ready();
   if (res.status !== 0) {
+    const only = /has only (\d+) lines?/.exec(res.stderr);
+    if (only)
+      throw new NotFoundError(
+        'line_not_found',
+        `${input.file} has only ${only[1]} line(s)${input.rev ? ` at ${input.rev}` : ''}; ask for lines within it.`,
+      );
+    if (/is outside repository/.test(res.stderr))
+      throw new UsageError('bad_path', `${input.file} is outside this repository. Give the path of a file in it.`);
     if (/no such path|no such file/i.test(res.stderr))
       throw new NotFoundError(
         'file_not_found',
@@ -108,10 +117,21 @@ export function log(
   ctx: Context,
   input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string },
 ): LogEntryJson[] {
-  if (input.since?.startsWith('-'))
-    throw new UsageError('bad_since', `--since ${JSON.stringify(input.since)} is not a date.`);
+  // Read here, as replay and search read it, and given to git as a date (git's own reading takes any
+  // text it cannot read for "now", and lists nothing).
+  const since = input.since === undefined ? undefined : parseWhen(input.since);
+  if (since === null)
+    throw new UsageError(
+      'bad_since',
+      `--since ${JSON.stringify(input.since)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`,
+    );
   if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-  const listed = logCommits(ctx.repo.cwd, { ...input, limit: input.limit === 0 ? -1 : (input.limit ?? 100) });
+  const listed = logCommits(ctx.repo.cwd, {
+    ...input,
+    // git reads "@<seconds>" exactly (an ISO date past 2038 it reads wrongly).
+    since: since === undefined ? undefined : `@${Math.floor(since / 1000)}`,
+    limit: input.limit === 0 ? -1 : (input.limit ?? 100),
+  });
   if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
   const rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');

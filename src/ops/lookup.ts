@@ -6,6 +6,7 @@ import { findMessageIds, findMessageIdsBySuffix, getMessage, type MessageRow } f
 import { SHORT_ID_MIN } from '../core/ids';
 import { firstLine, inert } from '../core/text';
 import type { Context } from './context';
+import { resolveCommit } from '../git/history';
 
 /**
  * The message with this id: the full id, the short id printed in tables (its last 7 or more characters),
@@ -15,6 +16,7 @@ export function findMessage(ctx: Context, given: string): MessageRow {
   // Tables mark a guessed link with a trailing "?" (blame, log): the id is what comes before it.
   const id = given.trim().replace(/\?$/, '').toUpperCase();
   if (!/^[0-9A-HJKMNP-TV-Z]{6,26}$/.test(id)) {
+    notACommit(ctx, given);
     throw new UsageError(
       'bad_id',
       `${JSON.stringify(given)} is not a message id. Give the id a command printed (the short form of 7 or more characters works, as does a unique prefix); see 'handoff inbox --all'.`,
@@ -40,10 +42,23 @@ export function findMessage(ctx: Context, given: string): MessageRow {
       { matches: ids },
     );
   }
+  notACommit(ctx, given);
   throw new NotFoundError(
     'message_not_found',
     `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`,
   );
+}
+
+/** A commit id (what log and blame print first) given where a message id goes: says what it is. */
+function notACommit(ctx: Context, given: string): void {
+  const hex = given.trim().toLowerCase();
+  const commit = /^[0-9a-f]{7,40}$/.test(hex) ? resolveCommit(ctx.repo.cwd, hex) : null;
+  if (commit)
+    throw new NotFoundError(
+      'message_not_found',
+      `${hex} is a commit, not a message. 'handoff log' lists commits with their agents and handoffs, 'handoff blame <file> --why <line>' tells a line's story, and 'handoff review <message id>' compares a handoff with what landed.`,
+      { commit },
+    );
 }
 
 export interface ResolvedAddress {

@@ -6,7 +6,7 @@ import { commitSignatures, type CommitSignature } from '../git/signatures';
 import { readChainTips } from '../git/ledger-format';
 import { configTrue } from '../core/text';
 import { NotFoundError, UsageError } from '../core/errors';
-import { diffGitPath, gitHeaderPath } from '../core/text';
+import { diffGitPath, gitHeaderPath, parseWhen } from '../core/text';
 import { readCommits } from '../git/commits';
 import { readObjects } from '../git/objects';
 import { messagesPage, recipientsOf, threadMessageIds, threadSubject } from '../ledger/messages';
@@ -45,20 +45,8 @@ function diffStat(patch: string): FileStat[] {
 
 function parseTime(what: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const rel = /^(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)( ago)?$/i.exec(v.trim());
-  if (rel) {
-    const unit =
-      rel[2]!.toLowerCase()[0] === 'm'
-        ? 60e3
-        : rel[2]!.toLowerCase()[0] === 'h'
-          ? 3600e3
-          : rel[2]!.toLowerCase()[0] === 'd'
-            ? 86400e3
-            : 7 * 86400e3;
-    return Date.now() - Number(rel[1]) * unit;
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t))
+  const t = parseWhen(v);
+  if (t === null)
     throw new UsageError(
       'bad_date',
       `--${what} ${JSON.stringify(v)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`,

@@ -1,5 +1,6 @@
 /** Full-text search over message bodies, thread subjects, attached file names and attributed commits. */
 import { UsageError } from '../core/errors';
+import { parseWhen } from '../core/text';
 import type { SearchJson } from '../json/coordination';
 import { searchIndex } from '../ledger/coordination';
 import type { Context } from './context';
@@ -45,13 +46,8 @@ export function search(
 }
 
 function sinceTime(v: string): string {
-  const rel = /^(\d+)\s*(m|min|h|d|w)$/i.exec(v.trim());
-  if (rel) {
-    const unit = { m: 60e3, min: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[rel[2]!.toLowerCase() as 'm']!;
-    return new Date(Date.now() - Number(rel[1]) * unit).toISOString();
-  }
-  const t = Date.parse(v);
-  if (!Number.isFinite(t))
+  const t = parseWhen(v);
+  if (t === null)
     throw new UsageError('bad_date', `--since ${JSON.stringify(v)} is not a date (2026-12-01, or 3d, 12h).`);
   return new Date(t).toISOString();
 }

@@ -35,9 +35,8 @@ export function waitForChange<T>(
   if (first !== undefined) return Promise.resolve(first);
   return new Promise((resolve) => {
     const watchers: fs.FSWatcher[] = [];
-    // Set once below, after finish() (which clears them) exists.
-    // eslint-disable-next-line prefer-const
     let timer: NodeJS.Timeout | undefined;
+    // Set once below, after finish() (which clears it) exists.
     // eslint-disable-next-line prefer-const
     let safety: NodeJS.Timeout | undefined;
     let pending: NodeJS.Timeout | undefined;
@@ -85,9 +84,18 @@ export function waitForChange<T>(
       }
     }
     safety = setInterval(recheck, SAFETY_RECHECK_MS);
-    timer = setTimeout(() => finish(undefined), Math.max(0, timeoutMs));
+    // A timer holds at most 2^31 - 1 ms (about 24.8 days; node fires a longer one at once): a longer wait
+    // re-arms it until the deadline. Infinity never times out.
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const arm = () => {
+      const left = deadline - Date.now();
+      timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(() => finish(undefined), left);
+    };
+    if (timeoutMs !== Infinity) arm();
   });
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Records this process as a live one for `agent` while `fn` runs. */
 async function withPresence<T>(ctx: Context, agent: string, command: string, fn: () => Promise<T>): Promise<T> {
@@ -115,7 +123,7 @@ export interface WaitInput {
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
 export async function waitForMessages(ctx: Context, input: WaitInput): Promise<WaitJson> {
   const me = resolveIdentity(ctx, { as: input.as });
-  const timeoutMs = (input.timeoutSeconds ?? 0) > 0 ? input.timeoutSeconds! * 1000 : 2 ** 31 - 1;
+  const timeoutMs = (input.timeoutSeconds ?? 0) > 0 ? input.timeoutSeconds! * 1000 : Infinity;
   let told = false;
   const rows = await withPresence(ctx, me.name, 'wait', () =>
     waitForChange(

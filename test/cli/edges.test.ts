@@ -1,0 +1,105 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, chainEvents, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+
+/** Runs the CLI with arguments given as bytes, as a shell passes them (node's spawn would encode them as UTF-8). */
+function cliBytes(cwd: string, args: (string | Buffer)[], agent: string) {
+  const words = args.map((a, i) => {
+    if (!Buffer.isBuffer(a)) return `"$${i + 1}"`;
+    return `"$(printf '${[...a].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}')"`;
+  });
+  const plain = args.map((a) => (Buffer.isBuffer(a) ? '' : a));
+  return spawnSync('sh', ['-c', `exec "${process.execPath}" "${BIN}" ${words.join(' ')}`, 'sh', ...plain], {
+    cwd,
+    env: cleanEnv({ HANDOFF_AGENT: agent }),
+    encoding: 'utf8',
+  });
+}
+
+describe('edge values a user can give', () => {
+  it('a --timeout too long for a timer still waits (and delivers), with no warning from node', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    const waiting = cliAsync(repo, ['wait', '--timeout', '2147484', '--json'], { agent: 'b' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = ok(repo, ['send', 'b', 'after a while', '--json'], { agent: 'a' }).json.message.id;
+    const r = await waiting.done;
+    expect(r.status).toBe(0);
+    expect(JSON.stringify(r.json)).toContain(sent);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+  });
+
+  it('log --since reads the dates replay and search read, and refuses what it cannot read', () => {
+    const repo = makeRepo();
+    const bad = cli(repo, ['log', '--since', 'not a date', '--json']);
+    expect([bad.status, bad.json.error.code]).toEqual([2, 'bad_since']);
+    for (const since of ['yesterday', '3d', '2 days ago', '2000-01-01'])
+      expect(ok(repo, ['log', '--since', since, '--json']).json.commits.map((c: any) => c.subject)).toEqual([
+        'initial',
+      ]);
+    expect(ok(repo, ['log', '--since', '2999-01-01', '--json']).json.commits).toEqual([]);
+  });
+
+  it('blame says which line or path is wrong, with the documented codes', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n' } });
+    const why = cli(repo, ['blame', 'f.txt', '--why', '99', '--json']);
+    expect([why.status, why.json.error.code]).toEqual([3, 'line_not_found']);
+    expect(why.json.error.message).toContain('has only 3 line');
+    const range = cli(repo, ['blame', 'f.txt', '-L', '100,200', '--json']);
+    expect([range.status, range.json.error.code]).toEqual([3, 'line_not_found']);
+    const outside = cli(repo, ['blame', '../elsewhere/g.txt', '--json']);
+    expect([outside.status, outside.json.error.code]).toEqual([2, 'bad_path']);
+  });
+
+  it('replay --html to a place that cannot be written is a plain error, not a bug', () => {
+    const repo = makeRepo();
+    ok(repo, ['send', 'b', 'x', '--create'], { agent: 'a' });
+    const r = cli(repo, ['replay', '--html', path.join(repo, 'no', 'such', 'dir', 'x.html'), '--json']);
+    expect([r.status, r.json.error.code]).toEqual([1, 'cannot_write_file']);
+    expect(r.json.error.message).toContain('ENOENT');
+  });
+
+  it('a commit id given where a message id goes is named as a commit', () => {
+    const repo = makeRepo();
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    for (const given of [head.slice(0, 10), head]) {
+      const r = cli(repo, ['show', given, '--json']);
+      expect([r.status, r.json.error.code]).toEqual([3, 'message_not_found']);
+      expect(r.json.error.message).toContain(`${given} is a commit, not a message`);
+      expect(r.json.error.details.commit).toBe(head);
+    }
+    // Hex that is no commit here is still just a missing message.
+    expect(cli(repo, ['show', 'abcdef1234', '--json']).json.error.message).toMatch(/^No message ABCDEF1234/);
+  });
+
+  it('a body argument that is not UTF-8 is refused as from a file or stdin, and writes nothing', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    const before = chainEvents(repo).length;
+    const bad = Buffer.from([0x68, 0x69, 0x20, 0xc3, 0x28]);
+    for (const args of [
+      ['send', 'b', bad],
+      ['send', 'b', 'two', bad],
+      ['send', 'b', '-m', bad],
+    ]) {
+      const r = cliBytes(repo, args, 'a');
+      expect([r.status, r.stderr]).toEqual([2, expect.stringContaining('not valid UTF-8')]);
+    }
+    const viaFile = path.join(repo, '..', `body-${process.pid}.txt`);
+    fs.writeFileSync(viaFile, bad);
+    expect(cli(repo, ['send', 'b', '--file', viaFile, '--json'], { agent: 'a' }).json.error.code).toBe('invalid_utf8');
+    expect(chainEvents(repo).length).toBe(before);
+    // A real U+FFFD, given as UTF-8, is text like any other.
+    const id = ok(repo, ['send', 'b', 'a replacement character: \uFFFD', '--json'], { agent: 'a' }).json.message.id;
+    expect(ok(repo, ['show', id, '--json']).json.message.body).toBe('a replacement character: \uFFFD');
+  });
+
+  it('hooks run takes --json', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const r = ok(repo, ['hooks', 'run', 'post-commit', '--json'], { agent: 'codex' });
+    expect(r.json).toEqual({ hook: 'post-commit', exitCode: 0 });
+  });
+});
