@@ -21,7 +21,7 @@ import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
 import { fetchRefspecs, listRemotes, pushRefspecs } from '../git/remote';
-import { configAdd, configGet, configGetAll, configUnset } from '../git/config';
+import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
 const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -429,6 +429,19 @@ async function pushOwnChain(
 
 const SETUP_MARK = 'handoffSetup';
 
+/** Local branches whose upstream is a branch of another name on `remote` (branch.<name>.remote / .merge). */
+function branchesTrackingOtherNames(cwd: string, remote: string): string[] {
+  const remotes = new Map<string, string>();
+  const merges = new Map<string, string>();
+  for (const [key, value] of configEntries(cwd, '^branch\\..*\\.(remote|merge)$')) {
+    const name = key.slice('branch.'.length, key.lastIndexOf('.'));
+    (key.endsWith('.remote') ? remotes : merges).set(name, value);
+  }
+  return [...remotes]
+    .filter(([name, r]) => r === remote && merges.has(name) && merges.get(name) !== `refs/heads/${name}`)
+    .map(([name]) => name);
+}
+
 /**
  * `sync --setup`: adds refspecs so that plain `git fetch` / `git push` carry the ledger; `undo` removes
  * exactly what an earlier setup added (recorded in remote.<name>.handoffSetup).
@@ -461,16 +474,27 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     { key: `remote.${remote}.fetch`, value: `^${prefix}chains/${ctx.cloneId}` },
   ];
   const pushes = get(`remote.${remote}.push`);
-  if (pushes.length === 0) {
-    // Any push refspec replaces push.default; HEAD keeps `git push` pushing the current branch.
-    wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
-    out.notes.push(
-      `Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`,
-    );
-  }
   // A glob that matches only this clone's chain: before its first event the ref does not exist, and an exact
   // refspec would make every plain 'git push' fail ("src refspec does not match any"); a glob matches nothing.
-  wanted.push({ key: `remote.${remote}.push`, value: `${own}*:${prefix}chains/${ctx.cloneId}*` });
+  const ownPush = `${own}*:${prefix}chains/${ctx.cloneId}*`;
+  // Any push refspec replaces push.default, and HEAD (the current branch to the branch of the same name) is
+  // what `git push` did before only under push.default simple or current, with every branch that pushes to
+  // this remote tracking a branch of its own name. Otherwise plain `git push` is left alone.
+  const pushDefault = (configGet(cwd, 'push.default') ?? 'simple').toLowerCase();
+  const elsewhere = pushes.length ? [] : branchesTrackingOtherNames(cwd, remote);
+  if (pushes.length === 0 && (!['simple', 'current'].includes(pushDefault) || elsewhere.length)) {
+    out.notes.push(
+      `'git push' is left as it is (${elsewhere.length ? `branch ${elsewhere[0]} pushes to a branch of another name` : `push.default is ${pushDefault}`}): a push refspec would change which branch it updates. 'handoff sync' pushes the ledger, or: git push ${remote} '${ownPush}'.`,
+    );
+  } else {
+    if (pushes.length === 0) {
+      wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
+      out.notes.push(
+        `Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`,
+      );
+    }
+    wanted.push({ key: `remote.${remote}.push`, value: ownPush });
+  }
   // An older setup pushed the exact ref: replace it.
   const exact = `${own}:${prefix}chains/${ctx.cloneId}`;
   if (get(`remote.${remote}.push`).includes(exact)) {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cli, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
@@ -69,6 +70,35 @@ describe('sync after sync --setup', () => {
     const want = (p: string) => Array.from({ length: 20 }, (_, i) => `${p}${i}`).sort();
     expect(bodies(b, 'bob')).toEqual(want('a'));
     expect(bodies(a, 'alice')).toEqual(want('b'));
+  });
+
+  it('leaves plain git push alone where a push refspec would change which branch it updates', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    // A branch that tracks main under another name, pushed with push.default upstream.
+    git(a, 'checkout', '-q', '-b', 'work', '--track', 'origin/main');
+    git(a, 'config', 'push.default', 'upstream');
+    const setup = ok(a, ['sync', '--setup', '--json']).json;
+    expect(setup.added.map((x: any) => x.key)).not.toContain('remote.origin.push');
+    expect(setup.notes.join(' ')).toContain(
+      "'git push' is left as it is (branch work pushes to a branch of another name)",
+    );
+    expect(spawnSync('git', ['config', '--get-all', 'remote.origin.push'], { cwd: a }).status).toBe(1);
+    git(a, 'commit', '-q', '--allow-empty', '-m', 'on work');
+    git(a, 'push', '-q');
+    // git push did what it did before: main moved, no branch named work appeared.
+    expect(git(t.remote, 'rev-parse', 'main')).toBe(git(a, 'rev-parse', 'HEAD'));
+    expect(git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/')).toBe('refs/heads/main');
+    // The ledger still travels, through handoff sync.
+    ok(a, ['send', 'bob', 'through sync', '--create'], { agent: 'alice' });
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    expect(bodies(b, 'bob')).toEqual(['through sync']);
+    // Under the default (simple) and same-named branches, set-up keeps git push pushing the current branch.
+    const c = t.clone('c');
+    const plain = ok(c, ['sync', '--setup', '--json']).json;
+    expect(plain.added.filter((x: any) => x.key === 'remote.origin.push').map((x: any) => x.value)[0]).toBe('HEAD');
   });
 
   it("a failed fetch says git's reason and what to do", () => {
