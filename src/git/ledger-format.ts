@@ -148,6 +148,8 @@ export interface ChainEvent {
   parent: string | null;
   event: LedgerEvent;
   body: string | null;
+  /** event.json as committed, without its final newline (what the index stores: see applyEvent). */
+  json: string;
 }
 
 /** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their parents. */
@@ -256,9 +258,16 @@ export function readChainEvents(
       continue;
     }
     try {
-      const event = parseEvent(json.content.toString('utf8'));
+      const text = json.content.toString('utf8');
+      const event = parseEvent(text);
       const body = objects.get(`${c.commit}:body`);
-      events.push({ commit: c.commit, parent: c.parent, event, body: body ? body.content.toString('utf8') : null });
+      events.push({
+        commit: c.commit,
+        parent: c.parent,
+        event,
+        body: body ? body.content.toString('utf8') : null,
+        json: withoutFinalNewline(text),
+      });
     } catch (err) {
       bad.push({ commit: c.commit, reason: (err as Error).message });
     }
@@ -279,6 +288,8 @@ export async function streamChainEvents(
     event: LedgerEvent | null,
     reason: string | null,
     body: string | null,
+    /** event.json as committed, without its final newline (when the event parsed). */
+    json: string | null,
   ) => boolean | void,
   opts: { bodies?: boolean; beforeWait?: () => void } = {},
 ): Promise<void> {
@@ -294,6 +305,7 @@ export async function streamChainEvents(
   let i = 0;
   let event: LedgerEvent | null = null;
   let reason: string | null = null;
+  let json: string | null = null;
   await streamObjects(
     repo,
     specs,
@@ -303,21 +315,26 @@ export async function streamChainEvents(
       if (part === 0) {
         event = null;
         reason = null;
+        json = null;
         if (!obj) reason = 'no event.json';
         else
           try {
-            event = parseEvent(obj.content.toString('utf8'));
+            const text = obj.content.toString('utf8');
+            event = parseEvent(text);
+            json = withoutFinalNewline(text);
           } catch (err) {
             reason = (err as Error).message;
           }
         if (per === 2) return true;
-        return onEvent(c, event, reason, null) !== false;
+        return onEvent(c, event, reason, null, json) !== false;
       }
-      return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null) !== false;
+      return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null, json) !== false;
     },
     { beforeWait: opts.beforeWait },
   );
 }
+
+const withoutFinalNewline = (text: string) => (text.endsWith('\n') ? text.slice(0, -1) : text);
 
 /** The event committed as `commit`, or null when it cannot be read. */
 export function readEventAt(repo: Repo, commit: string): LedgerEvent | null {

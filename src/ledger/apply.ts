@@ -23,6 +23,11 @@ export interface IndexedEvent {
   parent: string | null;
   event: LedgerEvent;
   body: string | null;
+  /**
+   * The event's JSON as read from git (event.json without its final newline), stored as it is: it parses
+   * to `event`, and for every event handoff writes it is canonicalJson(event) already. Absent, it is made.
+   */
+  json?: string;
 }
 
 /** Indexes one event (idempotent: an event already indexed changes nothing). Call inside a transaction. */
@@ -37,7 +42,7 @@ export function applyEvent(db: Db, e: IndexedEvent): boolean {
     ts: ev.ts,
     clock: ev.clock,
     author: ev.author.name,
-    json: canonicalJson(ev),
+    json: e.json ?? canonicalJson(ev),
   });
   if (!fresh) {
     // The id is taken. The same commit again is a no-op; another commit reusing the id is a duplicate:

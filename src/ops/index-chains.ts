@@ -357,7 +357,7 @@ async function indexOrdered(
       await streamChainEvents(
         ctx.repo,
         t.commits,
-        (c, event, reason, body) => {
+        (c, event, reason, body, json) => {
           stop = event
             ? checkEvent(ctx, t, c.commit, event, now)
             : { commit: c.commit, reason: reason ?? 'unreadable', retryAfter: null };
@@ -367,7 +367,16 @@ async function indexOrdered(
             inTx = true;
             beginAgentMemo(ctx.db);
           }
-          if (applyEvent(ctx.db, { chain: t.chain, commit: c.commit, parent: c.parent, event: event!, body }))
+          if (
+            applyEvent(ctx.db, {
+              chain: t.chain,
+              commit: c.commit,
+              parent: c.parent,
+              event: event!,
+              body,
+              json: json ?? undefined,
+            })
+          )
             report.indexed++;
           last = c.commit;
           if (++open >= APPLY_BATCH) commit();
