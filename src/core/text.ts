@@ -71,16 +71,22 @@ export function configTrue(value: string | undefined): boolean {
 
 /**
  * A --since or --until value as a time (ms since the epoch): an ISO date (2026-01-31, 2026-01-31T12:00Z) or
- * a time back from `now` (30m, 12h, 3d, 2w, "2 days ago", yesterday, now). Null when it is neither.
+ * a time back from `now` (30m, 12h, 3d, 2w, "2 days ago", "3 months ago" as 90 days, yesterday, now). Null when
+ * it is neither.
  */
 export function parseWhen(v: string, now = Date.now()): number | null {
   const word = v.trim().toLowerCase();
   if (word === 'now') return now;
   if (word === 'yesterday') return now - 86400e3;
-  const rel = /^(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)( ago)?$/i.exec(v.trim());
+  const rel =
+    /^(\d+)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)( ago)?$/i.exec(
+      v.trim(),
+    );
   if (rel) {
-    const u = rel[2]!.toLowerCase()[0];
-    const unit = u === 'm' ? 60e3 : u === 'h' ? 3600e3 : u === 'd' ? 86400e3 : 7 * 86400e3;
+    const u = rel[2]!.toLowerCase();
+    const unit = u.startsWith('mo')
+      ? 30 * 86400e3
+      : { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 }[u[0] as 's']!;
     return now - Number(rel[1]) * unit;
   }
   const t = Date.parse(v);

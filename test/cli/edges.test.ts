@@ -35,7 +35,7 @@ describe('edge values a user can give', () => {
     const repo = makeRepo();
     const bad = cli(repo, ['log', '--since', 'not a date', '--json']);
     expect([bad.status, bad.json.error.code]).toEqual([2, 'bad_since']);
-    for (const since of ['yesterday', '3d', '2 days ago', '2000-01-01'])
+    for (const since of ['yesterday', '3d', '2 days ago', '3 months ago', '2000-01-01', '2000-01-01 10:00'])
       expect(ok(repo, ['log', '--since', since, '--json']).json.commits.map((c: any) => c.subject)).toEqual([
         'initial',
       ]);
