@@ -238,6 +238,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     : null;
   const notices = [
     ...(secretNotice ? [secretNotice] : []),
+    ...(snap && snap.files.length === 0
+      ? ['--attach-diff: the working tree matches HEAD, so the attached diff is empty (its base is HEAD).']
+      : []),
     ...(reserved.length
       ? [
           `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved

@@ -96,6 +96,18 @@ describe('edge values a user can give', () => {
     expect(ok(repo, ['show', id, '--json']).json.message.body).toBe('a replacement character: \uFFFD');
   });
 
+  it('send --attach-diff of a clean working tree says the diff is empty', () => {
+    const repo = makeRepo({ files: { 'a.txt': 'a\n' } });
+    ok(repo, ['join'], { agent: 'b' });
+    const clean = ok(repo, ['send', 'b', 'nothing changed', '--attach-diff', '--json'], { agent: 'a' }).json;
+    expect(clean.message.diff.files).toBe(0);
+    expect(clean.notices.join(' ')).toContain('the working tree matches HEAD');
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'b\n');
+    const changed = ok(repo, ['send', 'b', 'one change', '--attach-diff', '--json'], { agent: 'a' }).json;
+    expect(changed.message.diff.files).toBe(1);
+    expect(changed.notices ?? []).toEqual([]);
+  });
+
   it('hooks run takes --json', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
