@@ -15,7 +15,13 @@ export class GitError extends HandoffError {
   readonly status: number | null;
   constructor(args: string[], status: number | null, stderr: string) {
     const first = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400);
-    super('git_failed', `git ${args[0] ?? ''} failed: ${first || `exit status ${status}`}`);
+    // The git command by name: global options (-c key=value, --no-optional-locks, ...) come before it.
+    let at = 0;
+    while (at < args.length && args[at]!.startsWith('-')) at += args[at] === '-c' || args[at] === '-C' ? 2 : 1;
+    const missing = /unable to read [0-9a-f]{7,}|missing (blob|tree|commit) [0-9a-f]{7,}/.test(stderr)
+      ? ' (an object went missing while git read it: was git gc --prune=now running? Run the command again)'
+      : '';
+    super('git_failed', `git ${args[at] ?? args[0] ?? ''} failed: ${first || `exit status ${status}`}${missing}`);
     this.stderr = stderr;
     this.status = status;
   }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discover, findRepo, findRepoWithGit } from '../../src/git/repo';
+import { GitError, runGit } from '../../src/git/exec';
 import { addWorktree, git, makeRepo, tmpDir } from '../helpers/repo';
 
 const shape = (r: ReturnType<typeof findRepo>) => ({
@@ -105,5 +106,27 @@ describe('finding the repository', () => {
     } finally {
       delete process.env.GIT_DIR;
     }
+  });
+});
+
+describe('git failures', () => {
+  it('name the git command after its global options, and say what a vanished object means', () => {
+    const repo = makeRepo();
+    // A real failure: an object that is not there, read with a global option first.
+    const r = runGit(['-c', 'core.quotePath=false', 'cat-file', '-p', '0123456789abcdef0123456789abcdef01234567'], {
+      cwd: repo,
+      allowFailure: true,
+    });
+    expect(r.status).not.toBe(0);
+    const plain = new GitError(['-c', 'core.quotePath=false', 'cat-file', '-p', 'x'], r.status, r.stderr);
+    expect(plain.message).toMatch(/^git cat-file failed: /);
+    expect(plain.message).not.toContain('gc --prune');
+    const gone = new GitError(
+      ['--no-optional-locks', '-c', 'a.b=c', 'hash-object', '--stdin'],
+      128,
+      'fatal: unable to read 3f69b93c0ffee3f69b93c0ffee3f69b93c0ffee0\n',
+    );
+    expect(gone.message).toMatch(/^git hash-object failed: fatal: unable to read 3f69b93/);
+    expect(gone.message).toContain('was git gc --prune=now running? Run the command again');
   });
 });
