@@ -101,7 +101,18 @@ function asGiven(words: string[]): string | Buffer {
       return true;
     }
   };
-  const bytes = words.map((w) => raw.find((r) => invalid(r) && r.toString('utf8') === w) ?? Buffer.from(w));
+  // A word is a whole argument, or the end of one (--message=<text>, -m<text>: the flag is ASCII).
+  const rawOf = (w: string): Buffer => {
+    for (const r of raw) {
+      if (!invalid(r)) continue;
+      const d = r.toString('utf8');
+      if (d === w) return r;
+      const flag = d.slice(0, d.length - w.length);
+      if (d.endsWith(w) && /^(--[a-z-]+=|-[a-zA-Z])$/.test(flag)) return r.subarray(flag.length);
+    }
+    return Buffer.from(w);
+  };
+  const bytes = words.map(rawOf);
   return bytes.some((b, i) => b.toString('utf8') === words[i] && invalid(b))
     ? Buffer.concat(bytes.flatMap((b, i) => (i ? [Buffer.from(' '), b] : [b])))
     : text;

@@ -89,6 +89,8 @@ export function parseWhen(v: string, now = Date.now()): number | null {
       : { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 }[u[0] as 's']!;
     return now - Number(rel[1]) * unit;
   }
+  // A date without its year is not guessed (JavaScript reads "Dec 1" as 2001).
+  if (!/\d{4}/.test(v)) return null;
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : t;
 }

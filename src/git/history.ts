@@ -7,6 +7,21 @@ export function resolveCommit(cwd: string, rev: string): string | null {
   return res.status === 0 ? res.stdout.toString('utf8').trim() : null;
 }
 
+/**
+ * A date as git's own --since reads it ("last monday", "Dec 1", "1 week 2 days ago"), in seconds; null for
+ * text git reads as now without saying so (anything it cannot read), unless the text says now.
+ */
+export function gitDate(cwd: string, text: string): number | null {
+  if (text.startsWith('-')) return null;
+  const before = Math.floor(Date.now() / 1000);
+  const res = runGit(['rev-parse', `--since=${text}`], { cwd, allowFailure: true });
+  const m = /--max-age=(\d+)/.exec(res.stdout.toString('utf8'));
+  if (res.status !== 0 || !m) return null;
+  const t = Number(m[1]);
+  if (t >= before - 1 && t <= Math.floor(Date.now() / 1000) + 1 && !/^\s*(now|today)\s*$/i.test(text)) return null;
+  return t;
+}
+
 /** Whether the commit exists in this repository. */
 export function commitExists(cwd: string, oid: string): boolean {
   return runGit(['cat-file', '-e', `${oid}^{commit}`], { cwd, allowFailure: true }).status === 0;

@@ -2,7 +2,15 @@
  * The entry point git hooks run (dist/hook.js): small, no framework, and it never fails a commit: any
  * error becomes one line on stderr and exit 0.
  */
-import { closeContext, endsWithCommand, openContext, tuneForOneShot, type Context } from '../ops/context';
+import {
+  closeContext,
+  endsWithCommand,
+  isCorruptionError,
+  openContext,
+  recoverFromCorruption,
+  tuneForOneShot,
+  type Context,
+} from '../ops/context';
 import { spoolHead } from '../ops/spool';
 import { resolveIdentity } from '../ops/identity';
 import { stagedReservationHits } from '../ops/reservations';
@@ -60,6 +68,15 @@ export async function main(argv: string[]): Promise<void> {
       try {
         event = rebaseInProgress(ctx) ? null : recordCommit(ctx);
       } catch (err) {
+        if (isCorruptionError(err)) {
+          // A damaged page: the file is set aside, and the next command rebuilds it and records the commit.
+          const damaged = recoverFromCorruption(ctx, err);
+          spoolHead(ctx);
+          process.stderr.write(
+            `handoff: ${damaged.message.replace(/ Run the command again\.$/, '')} This commit is recorded by the next handoff command.\n`,
+          );
+          return;
+        }
         if (!isBusy(err)) throw err;
         spoolHead(ctx);
         process.stderr.write('handoff: the ledger is busy; this commit is recorded by the next handoff command.\n');

@@ -23,7 +23,7 @@ import { reserve } from '../ops/reservations';
 import { search } from '../ops/search';
 import { recordOutcome, tasks } from '../ops/tasks';
 import { blame } from '../ops/blame';
-import { closeContext, openContext, type Context } from '../ops/context';
+import { closeContext, isCorruptionError, openContext, recoverFromCorruption, type Context } from '../ops/context';
 import { resolveIdentity } from '../ops/identity';
 import { protocolText } from '../ops/init';
 import type { IdentityJson } from '../json/types';
@@ -119,7 +119,19 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }],
         structuredContent: { result: value } as Record<string, unknown>,
       };
-    } catch (err) {
+    } catch (caught) {
+      let err = caught;
+      if (isCorruptionError(err) && session.ctx) {
+        // A damaged page: the file is set aside and the session goes on with one rebuilt from git.
+        const damaged = session.ctx;
+        err = recoverFromCorruption(damaged, err);
+        session.ctx = null;
+        try {
+          session.ctx = openContext({ cwd: damaged.repo.cwd, warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
+        } catch (reopen) {
+          session.noRepo = `handoff mcp could not reopen the ledger after setting a damaged one aside (${(reopen as Error).message.split('\n')[0]}).`;
+        }
+      }
       return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify(errorToJson(err), null, 2) }] };
     }
   };

@@ -9,7 +9,7 @@ import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
-import { logCommits } from '../git/history';
+import { gitDate, logCommits } from '../git/history';
 
 const UNCOMMITTED = /^0{40}$/;
 
@@ -117,9 +117,16 @@ export function log(
   ctx: Context,
   input: { agent?: string; since?: string; path?: string; limit?: number; rev?: string },
 ): LogEntryJson[] {
-  // Read here, as replay and search read it, and given to git as a date (git's own reading takes any
-  // text it cannot read for "now", and lists nothing).
-  const since = input.since === undefined ? undefined : parseWhen(input.since);
+  // Read as replay and search read it, else as git reads it ("last monday"); refused where git would take
+  // text it cannot read for "now" and list nothing. Given to git as "@<seconds>", which it reads exactly.
+  const since =
+    input.since === undefined
+      ? undefined
+      : (parseWhen(input.since) ??
+        (() => {
+          const t = gitDate(ctx.repo.cwd, input.since!);
+          return t === null ? null : t * 1000;
+        })());
   if (since === null)
     throw new UsageError(
       'bad_since',

@@ -114,7 +114,7 @@ export function openContext(opts: ContextOptions = {}): Context {
     } catch (err) {
       // A damaged page found while indexing: set aside and rebuilt now, as one found on opening is.
       if (readOnly || !isCorruptionError(err) || opts.recovered) throw err;
-      warn(recoverFromCorruption(ctx, err).message.replace(/ Run the command again\.$/, ''));
+      warn(recoverFromCorruption(ctx, err).message.replace(/ Run the command again\.$/, ' It is rebuilt now.'));
       return openContext({ ...opts, recovered: true });
     }
   }
@@ -247,18 +247,25 @@ export function isCorruptionError(err: unknown): boolean {
  * error says so. A command that had written to git before the failure keeps what it wrote there.
  */
 export function recoverFromCorruption(ctx: Context, err: unknown): HandoffError {
-  const file = ctx.db.name;
+  // The file itself (a read-only repository reads a copy in memory).
+  const file = path.join(ctx.dataDir, 'ledger.db');
   try {
     ctx.db.close();
   } catch {
     /* closing a damaged database may fail too */
   }
   const aside = ctx.readOnly ? null : setAside(file);
-  const why = (err as Error).message ?? String(err);
+  // A send that failed says so itself, with the id to send again with: its cause is SQLite's word.
+  const sent = err instanceof HandoffError && err.code === 'send_failed' ? err : null;
+  const cause = sent ? ((sent as { cause?: unknown }).cause ?? sent) : err;
+  const why = (cause as Error).message ?? String(cause);
+  const next = sent
+    ? `To be sure the message is delivered exactly once, send it again with --id ${(sent.details as { id: string }).id}`
+    : 'Run the command again';
   return new HandoffError(
     'ledger_corrupt',
     aside
-      ? `The SQLite ledger ${file} is damaged (${why}). It was moved to ${path.basename(aside)}, and the next handoff command rebuilds it from the git ledger, where nothing was lost. Run the command again${err instanceof HandoffError && err.code === 'send_failed' ? ` (${err.message})` : ''}.`
+      ? `The SQLite ledger ${file} is damaged (${why}). It was moved to ${path.basename(aside)}, and the next handoff command rebuilds it from the git ledger, where nothing was lost. ${next}.`
       : `The SQLite ledger ${file} is damaged (${why}). Run 'handoff rebuild' where the ledger can be written.`,
     err instanceof HandoffError ? err.details : undefined,
   );

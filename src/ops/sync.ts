@@ -490,7 +490,7 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     if (pushes.length === 0) {
       wanted.push({ key: `remote.${remote}.push`, value: 'HEAD' });
       out.notes.push(
-        `Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name).`,
+        `Added remote.${remote}.push=HEAD so that 'git push' still pushes the current branch (to the branch of the same name${pushDefault === 'simple' ? "; a branch with no upstream is pushed too, where 'git push' would ask for --set-upstream" : ''}).`,
       );
     }
     wanted.push({ key: `remote.${remote}.push`, value: ownPush });

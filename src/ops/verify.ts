@@ -3,6 +3,7 @@
  * every commit parses, ids are unique, clocks and parents are consistent, attached snapshots are present,
  * SQLite holds exactly what git holds, and no tip this clone knew or saw witnessed was rewritten.
  */
+import path from 'node:path';
 import { CHAIN_PREFIX, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
 import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
@@ -55,7 +56,16 @@ export async function verify(
       signatures: w.signatures,
     };
   } finally {
-    if (ctx.db.inTransaction) ctx.db.exec('COMMIT');
+    // Only read: a damaged file may refuse even the end of it (--deep has said so).
+    try {
+      if (ctx.db.inTransaction) ctx.db.exec('COMMIT');
+    } catch {
+      try {
+        if (ctx.db.inTransaction) ctx.db.exec('ROLLBACK');
+      } catch {
+        /* nothing was written */
+      }
+    }
   }
 }
 
@@ -74,7 +84,7 @@ function checkDatabaseFile(ctx: Context, w: Walk): void {
   if (found.length === 1 && found[0] === 'ok') return;
   w.problems.push({
     code: 'sqlite_damaged',
-    message: `The SQLite ledger ${ctx.db.name} is damaged (${found.slice(0, 3).join('; ')}${found.length > 3 ? `; ${found.length - 3} more` : ''}). Run 'handoff rebuild': it is rebuilt from the git ledger.`,
+    message: `The SQLite ledger ${path.join(ctx.dataDir, 'ledger.db')} is damaged (${found.slice(0, 3).join('; ')}${found.length > 3 ? `; ${found.length - 3} more` : ''}). Run 'handoff rebuild': it is rebuilt from the git ledger.`,
   });
 }
 

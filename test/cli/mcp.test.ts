@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { BIN, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
 
 const clients: Client[] = [];
@@ -151,5 +152,38 @@ describe('the MCP server', () => {
     expect(sent.message.body).toBe('use [REDACTED GITHUB_TOKEN]');
     const replied = await call(client, 'reply', { id: sent.message.id, body: `and ${token}`, allow_secret: true });
     expect(replied.message.body).toBe(`and ${token}`);
+  });
+
+  it('a page found damaged mid-session is set aside; the session goes on with the ledger rebuilt from git', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    for (let i = 0; i < 6; i++) ok(repo, ['send', 'b', `long ${i} ${'y'.repeat(20000)}`], { agent: 'a' });
+    const client = await connect(repo, 'b');
+    const bodies = async () =>
+      ((await call(client, 'inbox', { all: true })).messages as any[]).map((m) => m.body.slice(0, 7)).sort();
+    const before = await bodies();
+    expect(before).toHaveLength(6);
+    // Garbage over the pages of the bodies, in the file the server has open.
+    const file = path.join(repo, '.git', 'handoff', 'ledger.db');
+    const db = new Database(file);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = (
+      db.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'overflow'").all() as {
+        pageno: number;
+      }[]
+    ).map((r) => r.pageno);
+    db.close();
+    const fd = fs.openSync(file, 'r+');
+    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
+    fs.closeSync(fd);
+    const damaged = await call(client, 'inbox', { all: true }).catch((e) => e.json);
+    expect(damaged.error.code).toBe('ledger_corrupt');
+    expect(fs.readdirSync(path.dirname(file)).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);
+    // The next call is answered from the rebuilt ledger, and what the server writes goes there.
+    expect(await bodies()).toEqual(before);
+    await call(client, 'send', { to: 'a', body: 'after the damage' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'a' }).json.messages.map((m: any) => m.body)).toEqual([
+      'after the damage',
+    ]);
   });
 });

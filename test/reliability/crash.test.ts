@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { stores, writer } from '../helpers/writers';
 import { appendToChain } from '../../src/git/ledger-format';
 import { findRepo } from '../../src/git/repo';
@@ -297,6 +297,55 @@ describe('the SQLite ledger is rebuildable from git', () => {
     expect(fs.readdirSync(path.dirname(dbFile(repo))).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);
     expect(state(repo, m1)).toEqual(before);
     expect(ok(repo, ['verify', '--deep'], { agent: 'a' }).stdout).toContain('every page of the SQLite file reads back');
+  });
+
+  /** Garbage over pages of `table` (all of them, or its root only) in a checkpointed ledger.db. */
+  function damage(repo: string, table: string, which: 'all' | 'root'): number {
+    const db = new Database(dbFile(repo));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = (
+      db.prepare(`SELECT pageno FROM dbstat WHERE name = ? ${which === 'root' ? "AND path = '/'" : ''}`).all(table) as {
+        pageno: number;
+      }[]
+    ).map((r) => r.pageno);
+    db.close();
+    const fd = fs.openSync(dbFile(repo), 'r+');
+    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
+    fs.closeSync(fd);
+    return pages.length;
+  }
+
+  it('verify --deep lists a damaged root page as a problem (exit 6), and a commit whose hook meets one is recorded later', () => {
+    const { repo } = conversation();
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const commitAs = (n: number) => {
+      fs.writeFileSync(path.join(repo, `c${n}.txt`), `${n}\n`);
+      git(repo, 'add', '-A');
+      const r = spawnSync('git', ['commit', '-qm', `c${n}`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(0);
+      return { stderr: r.stderr, head: git(repo, 'rev-parse', 'HEAD').trim() };
+    };
+    commitAs(1);
+    expect(damage(repo, 'search_content', 'root')).toBe(1);
+    const deep = cli(repo, ['verify', '--deep', '--json']);
+    expect([deep.status, deep.json.error.code]).toEqual([6, 'verification_failed']);
+    expect(deep.json.error.details.problems.map((p: any) => p.code)).toEqual(['sqlite_damaged']);
+    expect(deep.json.error.details.problems[0].message).toContain(dbFile(repo));
+    // The hook meets damaged attribution pages: the commit is made, the file set aside, the commit spooled.
+    ok(repo, ['rebuild']);
+    commitAs(2);
+    expect(damage(repo, 'attributions', 'all')).toBeGreaterThan(0);
+    const third = commitAs(3);
+    expect(third.stderr).toContain('This commit is recorded by the next handoff command');
+    expect(fs.readdirSync(path.dirname(dbFile(repo))).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);
+    const logged = ok(repo, ['log', '--json']).json.commits;
+    expect(logged.find((c: any) => c.commit === third.head)?.agent?.name).toBe('codex');
+    expect(chainEvents(repo).some((e) => e.event.type === 'attribution' && e.event.commit === third.head)).toBe(true);
   });
 
   const schema = (repo: string) => {
