@@ -348,6 +348,20 @@ describe('the SQLite ledger is rebuildable from git', () => {
     expect(chainEvents(repo).some((e) => e.event.type === 'attribution' && e.event.commit === third.head)).toBe(true);
   });
 
+  it('a send that meets a damaged page says once how to retry, and the retry delivers it exactly once', () => {
+    const { repo } = conversation();
+    expect(damage(repo, 'messages', 'all')).toBeGreaterThan(0);
+    const r = cli(repo, ['send', 'b', 'sent into damage', '--json'], { agent: 'a' });
+    expect([r.status, r.json.error.code]).toEqual([1, 'ledger_corrupt']);
+    const id = r.json.error.details.id as string;
+    expect(r.json.error.message.split(`--id ${id}`)).toHaveLength(2);
+    ok(repo, ['send', 'b', 'sent into damage', '--id', id], { agent: 'a' });
+    const bodies = ok(repo, ['inbox', '--all', '--limit', '0', '--json'], { agent: 'b' }).json.messages.map(
+      (m: any) => m.body,
+    );
+    expect(bodies.filter((b: string) => b === 'sent into damage')).toHaveLength(1);
+  });
+
   const schema = (repo: string) => {
     const db = new Database(dbFile(repo), { readonly: true });
     try {
