@@ -1,4 +1,5 @@
 import { UsageError } from './errors';
+import { quoted } from './text';
 
 /** The one rule for agent, team and role names: it is what keeps names out of refs, paths and git flags. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -12,7 +13,7 @@ export function validateName(name: string, what = 'agent name'): string {
     throw new UsageError('invalid_name', `The ${what} is empty. Use lowercase letters, digits, '.', '_' or '-'.`);
   }
   if (!NAME_PATTERN.test(name) || name.includes('..')) {
-    const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name);
+    const shown = quoted(name);
     let why = 'it must start with a lowercase letter or digit and contain only a-z, 0-9, ".", "_" or "-"';
     if (name.length > 63) why = `it is ${name.length} characters long; the limit is 63`;
     else if (name.includes('..')) why = 'it contains ".."';

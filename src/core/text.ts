@@ -94,3 +94,8 @@ export function parseWhen(v: string, now = Date.now()): number | null {
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : t;
 }
+
+/** Text a user gave, quoted for an error message, cut to about 80 characters (a 5,000-character key is not repeated). */
+export function quoted(text: string, max = 80): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max - 3)}...` : text);
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import { ConflictError, NotFoundError, TimeoutError, UsageError } from '../core/errors';
 import { isEventId, type ClaimEvent, type Holder } from '../core/events';
 import { NAME_PATTERN } from '../core/names';
+import { quoted } from '../core/text';
 import { longLivedAncestor, processAlive, processStartToken } from '../core/proc';
 import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
@@ -62,7 +63,7 @@ export function claimKey(ctx: Context, given: string): { key: string; message: s
     return { key: g, message: null };
   throw new UsageError(
     'invalid_name',
-    `${JSON.stringify(given)} is not a claim key: use a task name (lowercase letters, digits, . _ -) or a message id.`,
+    `${quoted(given)} is not a claim key: use a task name (lowercase letters, digits, . _ -) or a message id.`,
   );
 }
 

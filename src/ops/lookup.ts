@@ -4,7 +4,7 @@ import { validateName } from '../core/names';
 import { agentsInGroup, getAgent, listAgents } from '../ledger/agents';
 import { findMessageIds, findMessageIdsBySuffix, getMessage, type MessageRow } from '../ledger/messages';
 import { SHORT_ID_MIN } from '../core/ids';
-import { firstLine, inert } from '../core/text';
+import { firstLine, inert, quoted } from '../core/text';
 import type { Context } from './context';
 import { resolveCommit } from '../git/history';
 
@@ -19,7 +19,7 @@ export function findMessage(ctx: Context, given: string): MessageRow {
     notACommit(ctx, given);
     throw new UsageError(
       'bad_id',
-      `${JSON.stringify(given)} is not a message id. Give the id a command printed (the short form of 7 or more characters works, as does a unique prefix); see 'handoff inbox --all'.`,
+      `${quoted(given)} is not a message id. Give the id a command printed (the short form of 7 or more characters works, as does a unique prefix); see 'handoff inbox --all'.`,
     );
   }
   const exact = id.length === 26 ? getMessage(ctx.db, id) : undefined;

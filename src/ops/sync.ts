@@ -16,7 +16,7 @@ import { droppedChains } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
-import { configTrue } from '../core/text';
+import { configTrue, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
@@ -43,7 +43,7 @@ function resolveRemote(ctx: Context, given?: string): string {
     if (!remotes.includes(given)) {
       throw new NotFoundError(
         'unknown_remote',
-        `No remote named ${JSON.stringify(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
+        `No remote named ${quoted(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
       );
     }
     return given;

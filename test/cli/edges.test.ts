@@ -122,6 +122,22 @@ describe('edge values a user can give', () => {
     expect(changed.notices ?? []).toEqual([]);
   });
 
+  it('a very long key, id or name is quoted cut short in its error', () => {
+    const repo = makeRepo();
+    const long = `x${'Y'.repeat(5000)}`;
+    for (const args of [
+      ['claim', long],
+      ['show', long],
+      ['sync', long],
+      ['join', '--as', long.toLowerCase()],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'a' });
+      expect(r.status).toBe(args[0] === 'sync' ? 3 : 2);
+      expect(r.json.error.message.length).toBeLessThan(400);
+      expect(r.json.error.message).toContain('...');
+    }
+  });
+
   it('hooks run takes --json', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
