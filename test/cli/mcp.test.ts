@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { BIN, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
+import { damagePages } from '../helpers/damage';
 
 const clients: Client[] = [];
 afterEach(async () => {
@@ -165,17 +165,7 @@ describe('the MCP server', () => {
     expect(before).toHaveLength(6);
     // Garbage over the pages of the bodies, in the file the server has open.
     const file = path.join(repo, '.git', 'handoff', 'ledger.db');
-    const db = new Database(file);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const pages = (
-      db.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'overflow'").all() as {
-        pageno: number;
-      }[]
-    ).map((r) => r.pageno);
-    db.close();
-    const fd = fs.openSync(file, 'r+');
-    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
-    fs.closeSync(fd);
+    expect(damagePages(file, 'messages', 'overflow')).toBeGreaterThan(0);
     const damaged = await call(client, 'inbox', { all: true }).catch((e) => e.json);
     expect(damaged.error.code).toBe('ledger_corrupt');
     expect(fs.readdirSync(path.dirname(file)).some((f) => f.startsWith('ledger.db.corrupt-'))).toBe(true);

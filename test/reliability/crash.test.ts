@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { stores, writer } from '../helpers/writers';
+import { damagePages } from '../helpers/damage';
 import { appendToChain } from '../../src/git/ledger-format';
 import { findRepo } from '../../src/git/repo';
 import { packIfMany } from '../../src/git/maintenance';
@@ -273,18 +274,7 @@ describe('the SQLite ledger is rebuildable from git', () => {
     for (let i = 0; i < 6; i++) ok(repo, ['send', 'b', `long ${i} ${'y'.repeat(20000)}`], { agent: 'a' });
     const before = state(repo, m1);
     // Everything into the database file itself, then garbage over pages of the message bodies.
-    const db = new Database(dbFile(repo));
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const pages = (
-      db.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'overflow' LIMIT 4").all() as {
-        pageno: number;
-      }[]
-    ).map((r) => r.pageno);
-    db.close();
-    expect(pages.length).toBe(4);
-    const fd = fs.openSync(dbFile(repo), 'r+');
-    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
-    fs.closeSync(fd);
+    expect(damagePages(dbFile(repo), 'messages', 'overflow')).toBeGreaterThanOrEqual(4);
     // The comparison with git reads the events, not the bodies: --deep reads every page.
     expect(cli(repo, ['verify'], { agent: 'a' }).status).toBe(0);
     const deep = cli(repo, ['verify', '--deep', '--json'], { agent: 'a' });
@@ -299,21 +289,7 @@ describe('the SQLite ledger is rebuildable from git', () => {
     expect(ok(repo, ['verify', '--deep'], { agent: 'a' }).stdout).toContain('every page of the SQLite file reads back');
   });
 
-  /** Garbage over pages of `table` (all of them, or its root only) in a checkpointed ledger.db. */
-  function damage(repo: string, table: string, which: 'all' | 'root'): number {
-    const db = new Database(dbFile(repo));
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const pages = (
-      db.prepare(`SELECT pageno FROM dbstat WHERE name = ? ${which === 'root' ? "AND path = '/'" : ''}`).all(table) as {
-        pageno: number;
-      }[]
-    ).map((r) => r.pageno);
-    db.close();
-    const fd = fs.openSync(dbFile(repo), 'r+');
-    for (const p of pages) fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (p - 1) * 4096);
-    fs.closeSync(fd);
-    return pages.length;
-  }
+  const damage = (repo: string, table: string, which: 'all' | 'root') => damagePages(dbFile(repo), table, which);
 
   it('verify --deep lists a damaged root page as a problem (exit 6), and a commit whose hook meets one is recorded later', () => {
     const { repo } = conversation();
