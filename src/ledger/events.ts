@@ -135,12 +135,15 @@ export function lastWitnessedBy(db: Db, witness: string): Map<string, string> {
 }
 
 /** Every event id in SQLite with its chain. */
-export function eachEventId(db: Db): IterableIterator<{ id: string; chain: string; commit_id: string }> {
-  return stmt(db, 'SELECT id, chain, commit_id FROM events').iterate() as IterableIterator<{
-    id: string;
-    chain: string;
-    commit_id: string;
-  }>;
+export function eachEventId(db: Db): IterableIterator<string> {
+  // Ids only, as plain strings: an object per row of a 100,000-event ledger is a tenth of verify.
+  return stmt(db, 'SELECT id FROM events').pluck().iterate() as IterableIterator<string>;
+}
+
+/** Where an indexed event is: its chain and commit. */
+export function placeOfEvent(db: Db, id: string): { chain: string; commit_id: string } | undefined {
+  return stmt(db, 'SELECT chain, commit_id FROM events WHERE id = ?').get(id) as
+    { chain: string; commit_id: string } | undefined;
 }
 
 /** Number of indexed events (per type when given). */

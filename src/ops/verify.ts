@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CHAIN_PREFIX, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
 import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
 import { readRefs } from '../git/refs';
-import { allWitnesses, commitOfEvent, eachEventId, knownTips, quarantined } from '../ledger/events';
+import { allWitnesses, commitOfEvent, eachEventId, knownTips, placeOfEvent, quarantined } from '../ledger/events';
 import type { Context } from './context';
 import type { ChainSignatures, VerifyJson, VerifyProblem } from '../json/sync';
 import { commitExists, objectsExist, replacedObjects } from '../git/history';
@@ -45,7 +45,12 @@ export async function verify(
     const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
     checkSnapshots(ctx.repo.cwd, w);
     checkWitnesses(w);
-    checkIndexed(w, before, () => eachEventId(ctx.db));
+    checkIndexed(
+      w,
+      before,
+      () => eachEventId(ctx.db),
+      (id) => placeOfEvent(ctx.db, id),
+    );
     checkReplaced(ctx.repo.cwd, w);
     if (opts.deep) checkDatabaseFile(ctx, w);
     return {
@@ -353,7 +358,8 @@ function checkWitnesses(walk: Walk): void {
 function checkIndexed(
   walk: Walk,
   before: { tips: Map<string, string>; witnesses: ReturnType<typeof allWitnesses> },
-  inSqlite: () => Iterable<{ id: string; chain: string; commit_id: string }>,
+  inSqlite: () => Iterable<string>,
+  placeOf: (id: string) => { chain: string; commit_id: string } | undefined,
 ): void {
   const { problems, onChain, idsInGit, notIndexed, present } = walk;
   const knownBefore = before.tips;
@@ -388,15 +394,17 @@ function checkIndexed(
   }
   // Each indexed event must be in git; what is left of git's ids after them is missing from SQLite.
   // Read here, row by row (a loop left early ends the statement, so the transaction can end).
-  for (const r of inSqlite()) {
-    if (!idsInGit.delete(r.id))
-      problems.push({
-        code: 'missing_from_git',
-        chain: r.chain,
-        commit: r.commit_id,
-        event: r.id,
-        message: `Event ${r.id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.`,
-      });
+  const missing: string[] = [];
+  for (const id of inSqlite()) if (!idsInGit.delete(id)) missing.push(id);
+  for (const id of missing) {
+    const r = placeOf(id) ?? { chain: '', commit_id: '' };
+    problems.push({
+      code: 'missing_from_git',
+      chain: r.chain,
+      commit: r.commit_id,
+      event: id,
+      message: `Event ${id} (commit ${r.commit_id}) is indexed but no longer on chain ${r.chain}: it was dropped from the git ledger.`,
+    });
   }
   for (const [id, commit] of idsInGit) {
     if (!notIndexed.has(commit)) {
