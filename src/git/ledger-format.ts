@@ -152,20 +152,24 @@ export interface ChainEvent {
   json: string;
 }
 
-/** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their parents. */
-export function listChainCommits(
-  repo: Repo,
-  tip: string,
-  stop: string | null,
-): { commit: string; parent: string | null; parents: string[] }[] {
-  const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
-  if (stop) args.push(`^${stop}`);
-  const rows: { commit: string; parent: string | null; parents: string[] }[] = [];
+type ChainRow = { commit: string; parent: string | null; parents: string[] };
+
+/** Rows of `git rev-list --first-parent --parents` output, parsed as it is pushed (both listings below). */
+function chainRows(): { rows: ChainRow[]; lines: LineSplitter } {
+  const rows: ChainRow[] = [];
   const ids = new CommitLineParser();
   const lines = new LineSplitter((buf, at, end) => {
     const { commit, parents } = ids.ids(buf, at, end);
     rows.push({ commit, parent: parents[0] ?? null, parents });
   });
+  return { rows, lines };
+}
+
+/** The commits of a chain from `tip` back to (not including) `stop`, oldest first, with their parents. */
+export function listChainCommits(repo: Repo, tip: string, stop: string | null): ChainRow[] {
+  const args = ['rev-list', '--first-parent', '--reverse', '--parents', tip];
+  if (stop) args.push(`^${stop}`);
+  const { rows, lines } = chainRows();
   lines.push(runGit(args, { cwd: repo.cwd }).stdout);
   lines.end();
   return stop ? rows : fromFirstEvent(repo, rows);
@@ -176,19 +180,10 @@ export function listChainCommits(
  * (with --reverse it would walk the whole chain before printing a line), the lines are parsed as they come,
  * and the list is turned round.
  */
-export async function listChainCommitsStreamed(
-  repo: Repo,
-  tip: string,
-  stop: string | null,
-): Promise<{ commit: string; parent: string | null; parents: string[] }[]> {
+export async function listChainCommitsStreamed(repo: Repo, tip: string, stop: string | null): Promise<ChainRow[]> {
   const args = ['rev-list', '--first-parent', '--parents', tip];
   if (stop) args.push(`^${stop}`);
-  const rows: { commit: string; parent: string | null; parents: string[] }[] = [];
-  const ids = new CommitLineParser();
-  const lines = new LineSplitter((buf, at, end) => {
-    const { commit, parents } = ids.ids(buf, at, end);
-    rows.push({ commit, parent: parents[0] ?? null, parents });
-  });
+  const { rows, lines } = chainRows();
   await runGitStreaming(args, { cwd: repo.cwd, onStdout: (chunk) => lines.push(chunk) });
   lines.end();
   rows.reverse();

@@ -70,11 +70,9 @@ export async function main(argv: string[]): Promise<void> {
       } catch (err) {
         if (isCorruptionError(err)) {
           // A damaged page: the file is set aside, and the next command rebuilds it and records the commit.
-          const damaged = recoverFromCorruption(ctx, err);
+          const damaged = recoverFromCorruption(ctx, err, 'This commit is recorded by the next handoff command.');
           spoolHead(ctx);
-          process.stderr.write(
-            `handoff: ${damaged.message.replace(/ Run the command again\.$/, '')} This commit is recorded by the next handoff command.\n`,
-          );
+          process.stderr.write(`handoff: ${damaged.message}\n`);
           return;
         }
         if (!isBusy(err)) throw err;

@@ -114,7 +114,7 @@ export function openContext(opts: ContextOptions = {}): Context {
     } catch (err) {
       // A damaged page found while indexing: set aside and rebuilt now, as one found on opening is.
       if (readOnly || !isCorruptionError(err) || opts.recovered) throw err;
-      warn(recoverFromCorruption(ctx, err).message.replace(/ Run the command again\.$/, ' It is rebuilt now.'));
+      warn(recoverFromCorruption(ctx, err, 'It is rebuilt now.').message);
       return openContext({ ...opts, recovered: true });
     }
   }
@@ -246,7 +246,7 @@ export function isCorruptionError(err: unknown): boolean {
  * set aside, as one found damaged on opening is, and the next command rebuilds it from the git ledger. The
  * error says so. A command that had written to git before the failure keeps what it wrote there.
  */
-export function recoverFromCorruption(ctx: Context, err: unknown): HandoffError {
+export function recoverFromCorruption(ctx: Context, err: unknown, then = 'Run the command again.'): HandoffError {
   // The file itself (a read-only repository reads a copy in memory).
   const file = path.join(ctx.dataDir, 'ledger.db');
   try {
@@ -260,12 +260,12 @@ export function recoverFromCorruption(ctx: Context, err: unknown): HandoffError 
   const cause = sent ? ((sent as { cause?: unknown }).cause ?? sent) : err;
   const why = (cause as Error).message ?? String(cause);
   const next = sent
-    ? `To be sure the message is delivered exactly once, send it again with --id ${(sent.details as { id: string }).id}`
-    : 'Run the command again';
+    ? `To be sure the message is delivered exactly once, send it again with --id ${(sent.details as { id: string }).id}.`
+    : then;
   return new HandoffError(
     'ledger_corrupt',
     aside
-      ? `The SQLite ledger ${file} is damaged (${why}). It was moved to ${path.basename(aside)}, and the next handoff command rebuilds it from the git ledger, where nothing was lost. ${next}.`
+      ? `The SQLite ledger ${file} is damaged (${why}). It was moved to ${path.basename(aside)}, and the next handoff command rebuilds it from the git ledger, where nothing was lost. ${next}`
       : `The SQLite ledger ${file} is damaged (${why}). Run 'handoff rebuild' where the ledger can be written.`,
     err instanceof HandoffError ? err.details : undefined,
   );
