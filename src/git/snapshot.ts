@@ -164,6 +164,11 @@ async function snapshotWith(
   const run = (args: string[], input?: string) => runGit(args, { cwd: top, input });
 
   const changes = new Map<string, Change>();
+  // What HEAD holds at each path status names (its "mH" and "hH"; nothing for an untracked path): the
+  // patch needs no more, so it is made while HEAD's trees are read and the snapshot's written. An unmerged
+  // path's record gives no HEAD entry: the patch then waits for the trees (applyToTree's `before`).
+  const headAt = new Map<string, Change>();
+  let headKnown = true;
   const excluded: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
   const fromWorktree: { path: string; mode: string }[] = [];
@@ -176,6 +181,7 @@ async function snapshotWith(
       if (p.endsWith('/')) continue;
       if (isSecret(p)) excluded.push(p);
       else fromWorktree.push({ path: p, mode: '' });
+      headAt.set(p, null);
       continue;
     }
     // "1 XY sub mH mI mW hH hI path" (changed), "u XY sub m1 m2 m3 mW h1 h2 h3 path" (unmerged).
@@ -189,6 +195,8 @@ async function snapshotWith(
     const mI = kind === '1' ? parts[4]! : '000000';
     const hI = kind === '1' ? parts[7]! : '';
     const fromIndex = (): Change => (mI === '000000' ? null : { mode: mI, oid: hI });
+    if (kind === '1') headAt.set(p, parts[3] === '000000' ? null : { mode: parts[3]!, oid: parts[6]! });
+    else headKnown = false;
     if (isSecret(p)) {
       // Looks like a secret and differs from HEAD (staged or not): HEAD's version stays, which is already
       // in the repository's history; nothing newer is recorded.
@@ -236,6 +244,13 @@ async function snapshotWith(
       .split('\n');
     files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
   }
+  // The patch from status's record of HEAD, started before the snapshot's trees are built (git makes it
+  // while this process builds them).
+  const early =
+    changes.size && differ && headKnown
+      ? differ.diff(new Map([...changes.keys()].map((p) => [p, headAt.get(p) ?? null])), changes)
+      : null;
+  early?.catch(() => undefined); // awaited below, after the trees
   const before = new Map<string, Change>();
   const tree = changes.size
     ? applyToTree(
@@ -249,6 +264,7 @@ async function snapshotWith(
     : baseTree;
   let out: Buffer;
   if (!changes.size) out = Buffer.alloc(0);
+  else if (early) out = await early;
   else if (differ) out = await differ.diff(before, changes);
   else {
     await writer.flush();

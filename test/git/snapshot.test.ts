@@ -184,6 +184,48 @@ describe('racily clean files', () => {
     expect(spawnSync('git', ['fsck', '--no-progress', '--strict'], { cwd: repo }).status).toBe(0);
   });
 
+  it("the patch is git's own diff from HEAD for every kind of status record (staged, mode, symlink, unmerged)", () => {
+    const repo = makeRepo({
+      files: { 'staged.ts': 's\n', 'both.ts': 'b\n', 'mode.sh': 'echo\n', 'gone.ts': 'g\n', 'conflict.ts': 'base\n' },
+    });
+    ok(repo, ['join'], { agent: 'codex' });
+    const gitPatch = (tree: string) =>
+      git(repo, 'diff-tree', '-r', '-p', '-M', '--no-color', '--no-ext-diff', '--full-index', 'HEAD', tree);
+    const check = (label: string) => {
+      const m = ok(repo, ['send', 'codex', label, '--attach-diff', '--json'], { agent: 'lead' }).json.message;
+      const tree = git(repo, 'rev-parse', `${m.commit}:snapshot`);
+      expect(tree).toBe(gitsOwnTree(repo));
+      expect(git(repo, 'show', `${m.commit}:patch`)).toBe(gitPatch(tree));
+      return m;
+    };
+    fs.writeFileSync(path.join(repo, 'staged.ts'), 's2\n');
+    git(repo, 'add', 'staged.ts'); // staged only
+    fs.writeFileSync(path.join(repo, 'both.ts'), 'b2\n');
+    git(repo, 'add', 'both.ts');
+    fs.writeFileSync(path.join(repo, 'both.ts'), 'b3\n'); // staged, then changed again
+    fs.chmodSync(path.join(repo, 'mode.sh'), 0o755);
+    git(repo, 'rm', '-q', 'gone.ts');
+    fs.symlinkSync('staged.ts', path.join(repo, 'link'));
+    fs.writeFileSync(path.join(repo, 'added.ts'), 'new\n');
+    git(repo, 'add', 'added.ts'); // in the index, not in HEAD
+    expect(check('kinds').diff.files).toBe(6);
+
+    // An unmerged path: status gives no HEAD entry for it, and the patch still starts from HEAD.
+    git(repo, 'commit', '-qam', 'kinds');
+    git(repo, 'checkout', '-q', '-b', 'other');
+    fs.writeFileSync(path.join(repo, 'conflict.ts'), 'theirs\n');
+    git(repo, 'commit', '-qam', 'theirs');
+    git(repo, 'checkout', '-q', 'main');
+    fs.writeFileSync(path.join(repo, 'conflict.ts'), 'ours\n');
+    git(repo, 'commit', '-qam', 'ours');
+    expect(spawnSync('git', ['merge', '-q', 'other'], { cwd: repo }).status).not.toBe(0);
+    fs.writeFileSync(path.join(repo, 'staged.ts'), 'during the merge\n');
+    expect(git(repo, 'status', '--porcelain=v2')).toMatch(/^u UU /m);
+    const patch = git(repo, 'show', `${check('unmerged').commit}:patch`);
+    expect(patch).toContain('+during the merge');
+    expect(patch).toContain('+<<<<<<< HEAD\n ours\n+=======\n+theirs');
+  });
+
   it('attaches a diff in a repository whose path holds a colon and a quote', () => {
     const parent = path.join(tmpDir(), 'a:b "c"');
     fs.mkdirSync(parent);
