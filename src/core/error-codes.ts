@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   secret_found: [U, 'the body or the attached diff holds a secret (details.found): nothing was written'],
   bad_recipient: [U, 'a recipient is malformed'],
   bad_ref_prefix: [U, 'a --ref-prefix is not a valid ref prefix'],
+  bad_remote_name: [U, 'a remote name cannot be part of a ref name (sync --setup)'],
   bad_rev: [U, 'a revision is malformed'],
   bad_since: [U, 'a --since value cannot be read'],
   blame_failed: [U, 'git blame refused the file or revision'],

@@ -30,12 +30,38 @@ export function chainRef(cloneId: string): string {
 
 /** The tips of every chain in the repository, by clone id (refs with other names are ignored). */
 export function readChainTips(repo: Repo): Map<string, string> {
+  return chainTipsIn(readRefs(repo, CHAIN_PREFIX));
+}
+
+/** The chain tips among `refs` (ref to commit, as readRefs gives them), by clone id. */
+export function chainTipsIn(refs: Map<string, string>): Map<string, string> {
   const tips = new Map<string, string>();
-  for (const [ref, oid] of readRefs(repo, CHAIN_PREFIX)) {
+  for (const [ref, oid] of refs) {
+    if (!ref.startsWith(CHAIN_PREFIX)) continue;
     const id = ref.slice(CHAIN_PREFIX.length);
     if (CLONE_ID.test(id)) tips.set(id, oid);
   }
   return tips;
+}
+
+/**
+ * Where plain `git fetch` puts a remote's chains after `sync --setup`: refs/handoff/remotes/<remote>/chains/.
+ * git updates and prunes these copies; handoff moves its own chain refs forward from them (ops/index-chains.ts).
+ */
+export const TRACKING_PREFIX = 'refs/handoff/remotes/';
+export function trackingPrefix(remote: string): string {
+  return `${TRACKING_PREFIX}${remote}/chains/`;
+}
+const TRACKED = /^refs\/handoff\/remotes\/(.+)\/chains\/([0-9A-HJKMNP-TV-Z]{26})$/;
+
+/** The remote-tracking copies of chains among `refs`: chain id and tip, per remote. */
+export function trackedTipsIn(refs: Map<string, string>): { remote: string; chain: string; tip: string }[] {
+  const out: { remote: string; chain: string; tip: string }[] = [];
+  for (const [ref, tip] of refs) {
+    const m = TRACKED.exec(ref);
+    if (m) out.push({ remote: m[1]!, chain: m[2]!, tip });
+  }
+  return out;
 }
 
 /** What goes into an event's commit besides event.json. */

@@ -146,6 +146,11 @@ export function placeOfEvent(db: Db, id: string): { chain: string; commit_id: st
     { chain: string; commit_id: string } | undefined;
 }
 
+/** The chain whose indexed event `commit` is, if it is one. */
+export function chainOfCommit(db: Db, commit: string): string | undefined {
+  return stmt(db, 'SELECT chain FROM events WHERE commit_id = ?').pluck().get(commit) as string | undefined;
+}
+
 /** Number of indexed events (per type when given). */
 export function countEvents(db: Db, type?: string): number {
   const row = type

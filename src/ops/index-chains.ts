@@ -13,17 +13,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  chainRef,
+  chainTipsIn,
+  LEDGER_NAMESPACE,
   listChainCommits,
   listChainCommitsStreamed,
   readChainEvents,
-  readChainTips,
   streamChainEvents,
+  trackedTipsIn,
   type ChainEvent,
 } from '../git/ledger-format';
+import { isAncestor } from '../git/exec';
+import { compareAndSwapRef, readRefs } from '../git/refs';
 import { applyEvent } from '../ledger/apply';
 import { deferIndexes, LISTING_INDEXES, restoreIndexes, writeTx } from '../ledger/db';
 import {
   allWitnesses,
+  chainOfCommit,
   countEvents,
   knownTips,
   quarantine,
@@ -79,10 +85,12 @@ function movedChains(ctx: Context): {
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
   const known = knownTips(ctx.db);
   const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
-  const tips = readChainTips(ctx.repo);
+  const refs = readRefs(ctx.repo, LEDGER_NAMESPACE);
+  const tips = chainTipsIn(refs);
+  let dropped: Set<string> | null = null;
+  if (!ctx.readOnly) adoptTracked(ctx, refs, tips, () => (dropped ??= droppedChains(ctx)));
   const now = ctx.now().getTime();
   const moved: { chain: string; tip: string; from: string | null }[] = [];
-  let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
     if (from === tip) continue;
@@ -93,6 +101,34 @@ function movedChains(ctx: Context): {
     moved.push({ chain, tip, from });
   }
   return { moved, held };
+}
+
+/**
+ * Moves chain refs forward to the copies plain `git fetch` brought after `sync --setup`
+ * (refs/handoff/remotes/<remote>/chains/<id>, git's to update and to prune): a chain new here is taken,
+ * and a copy that contains the local tip is a fast-forward. A copy behind the local tip (an event indexed
+ * here) is left, and so is one that does not contain it, for `handoff sync` to refuse and name. This
+ * clone's own chain is only ever written here. `tips` is updated with what moved.
+ */
+function adoptTracked(
+  ctx: Context,
+  refs: Map<string, string>,
+  tips: Map<string, string>,
+  dropped: () => Set<string>,
+): void {
+  for (const { chain, tip } of trackedTipsIn(refs)) {
+    const have = tips.get(chain) ?? null;
+    if (have === tip || chain === ctx.cloneId || dropped().has(chain)) continue;
+    // The remote's copy is an event indexed here: it is behind (or equal), nothing to do, and no git to run.
+    if (have && chainOfCommit(ctx.db, tip) === chain) continue;
+    if (have && !isAncestor(ctx.repo.cwd, have, tip)) continue;
+    try {
+      if (compareAndSwapRef(ctx.repo, chainRef(chain), tip, have)) tips.set(chain, tip);
+    } catch (err) {
+      // Left where it is: the next command, or `handoff sync`, takes it.
+      ctx.warn(`could not move chain ${chain} forward to ${tip.slice(0, 12)}: ${(err as Error).message}`);
+    }
+  }
 }
 
 /** What indexing has to do: the chains whose tips moved, each with its new commits (oldest first). */

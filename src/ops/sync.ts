@@ -7,7 +7,14 @@ import crypto from 'node:crypto';
 import { ConflictError, HandoffError, NotFoundError, UsageError, VerificationError } from '../core/errors';
 import { isAncestor } from '../git/exec';
 import { countPacks, packIfMany } from '../git/maintenance';
-import { CHAIN_PREFIX, LEDGER_NAMESPACE, chainRef, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
+import {
+  CHAIN_PREFIX,
+  LEDGER_NAMESPACE,
+  chainRef,
+  fromFirstEvent,
+  streamChainEvents,
+  trackingPrefix,
+} from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
@@ -175,6 +182,10 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     duplicates: [],
   };
   removeAbandonedStaging(ctx);
+  if (olderFetchRefspecs(cwd, remote).length)
+    ctx.warn(
+      `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run 'handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}' again to fetch them into ${trackingPrefix(remote)} instead.`,
+    );
   const dropped = droppedChains(ctx);
   let scan: WitnessScan | undefined;
 
@@ -429,6 +440,18 @@ async function pushOwnChain(
 
 const SETUP_MARK = 'handoffSetup';
 
+/**
+ * The fetch refspecs an older `sync --setup` added to `remote` (recorded in its handoffSetup): the remote's
+ * chains straight into refs/handoff/chains/, and this clone's chain left out.
+ */
+function olderFetchRefspecs(cwd: string, remote: string): { key: string; value: string }[] {
+  const key = `remote.${remote}.fetch`;
+  return configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)
+    .filter((e) => e.startsWith(`${key}\t`))
+    .map((e) => ({ key, value: e.slice(key.length + 1) }))
+    .filter((o) => o.value.endsWith(`:${CHAIN_PREFIX}*`) || (o.value.startsWith('^') && !o.value.includes(':')));
+}
+
 /** Local branches whose upstream is a branch of another name on `remote` (branch.<name>.remote / .merge). */
 function branchesTrackingOtherNames(cwd: string, remote: string): string[] {
   const remotes = new Map<string, string>();
@@ -468,10 +491,16 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   const prefix = input.refPrefix !== undefined ? checkRefPrefix(ctx, input.refPrefix) : refPrefixFor(ctx, remote);
   out.refPrefix = prefix;
   const own = chainRef(ctx.cloneId);
+  const tracking = trackingPrefix(remote);
+  if (!isValidRefName(cwd, `${tracking}x`))
+    throw new UsageError(
+      'bad_remote_name',
+      `The remote name ${quoted(remote)} cannot be part of a ref name, which setup needs. Rename it with 'git remote rename'.`,
+    );
+  // Plain `git fetch` brings the chains into copies of this remote's own (git updates and prunes them, as it
+  // does refs/remotes/): every handoff command then moves the chains forward from them (index-chains.ts).
   const wanted: { key: string; value: string }[] = [
-    { key: `remote.${remote}.fetch`, value: `${prefix}chains/*:${CHAIN_PREFIX}*` },
-    // This clone's own chain is only ever pushed; fetching it back would be a non-fast-forward.
-    { key: `remote.${remote}.fetch`, value: `^${prefix}chains/${ctx.cloneId}` },
+    { key: `remote.${remote}.fetch`, value: `+${prefix}chains/*:${tracking}*` },
   ];
   const pushes = get(`remote.${remote}.push`);
   // A glob that matches only this clone's chain: before its first event the ref does not exist, and an exact
@@ -495,12 +524,17 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     }
     wanted.push({ key: `remote.${remote}.push`, value: ownPush });
   }
-  // An older setup pushed the exact ref: replace it.
-  const exact = `${own}:${prefix}chains/${ctx.cloneId}`;
-  if (get(`remote.${remote}.push`).includes(exact)) {
-    configUnset(cwd, `remote.${remote}.push`, exact);
-    configUnset(cwd, `remote.${remote}.${SETUP_MARK}`, `remote.${remote}.push\t${exact}`);
-    out.removed.push({ key: `remote.${remote}.push`, value: exact });
+  // What older setups added, replaced: the exact ref pushed, and the chains fetched straight into
+  // refs/handoff/chains/ (where `git fetch --prune` deleted every chain this remote does not hold).
+  const older = [
+    { key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` },
+    ...olderFetchRefspecs(cwd, remote),
+  ];
+  for (const o of older) {
+    if (!get(o.key).includes(o.value)) continue;
+    configUnset(cwd, o.key, o.value);
+    configUnset(cwd, `remote.${remote}.${SETUP_MARK}`, `${o.key}\t${o.value}`);
+    out.removed.push(o);
   }
   if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });
   for (const w of wanted) {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
@@ -7,6 +9,9 @@ const bodies = (dir: string, agent: string) =>
   ok(dir, ['inbox', '--all', '--json'], { agent })
     .json.messages.map((m: any) => m.body)
     .sort();
+
+/** A clone's id (its chain's name). */
+const readId = (dir: string) => fs.readFileSync(path.join(dir, '.git', 'handoff', 'clone-id'), 'utf8').trim();
 
 describe('sync after sync --setup', () => {
   it('setup -> send -> sync works, and so does every later send -> sync', () => {
@@ -70,6 +75,79 @@ describe('sync after sync --setup', () => {
     const want = (p: string) => Array.from({ length: 20 }, (_, i) => `${p}${i}`).sort();
     expect(bodies(b, 'bob')).toEqual(want('a'));
     expect(bodies(a, 'alice')).toEqual(want('b'));
+  });
+
+  it('plain git fetch brings new messages to the next command, and git fetch --prune deletes no chain', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    // A second remote that only b pushes to: its chain reaches a through it, not through origin.
+    const backup = path.join(path.dirname(t.remote), 'backup.git');
+    git(path.dirname(t.remote), 'init', '-q', '--bare', '-b', 'main', backup);
+    for (const c of [a, b]) git(c, 'remote', 'add', 'backup', backup);
+    for (const c of [a, b]) for (const r of ['origin', 'backup']) ok(c, ['sync', '--setup', r]);
+    expect(git(a, 'config', '--get-all', 'remote.backup.fetch').split('\n')).toEqual([
+      '+refs/heads/*:refs/remotes/backup/*',
+      '+refs/handoff/chains/*:refs/handoff/remotes/backup/chains/*',
+    ]);
+    ok(b, ['send', 'alice', 'through backup only', '--create'], { agent: 'bob' });
+    ok(b, ['sync', 'backup']);
+    git(a, 'fetch', '-q', 'backup'); // plain git fetch: the next command takes the chain
+    expect(bodies(a, 'alice')).toEqual(['through backup only']);
+    const chainB = readId(b);
+    expect(git(a, 'rev-parse', `refs/handoff/chains/${chainB}`)).toBe(
+      git(b, 'rev-parse', `refs/handoff/chains/${chainB}`),
+    );
+
+    // origin does not hold b's chain: pruning against origin (by flag or by fetch.prune) keeps it.
+    ok(a, ['send', 'bob', 'unpushed', '--create'], { agent: 'alice' });
+    git(a, 'fetch', '-q', '--prune', 'origin');
+    git(a, '-c', 'fetch.prune=true', 'fetch', '-q', '--all');
+    expect(git(a, 'for-each-ref', '--format=%(refname)', `refs/handoff/chains/${chainB}`)).not.toBe('');
+    ok(a, ['verify']);
+    expect(bodies(a, 'alice')).toEqual(['through backup only']);
+
+    // A remote that loses a chain (deleted there) takes nothing from this clone; nor does one rewound.
+    ok(b, ['send', 'alice', 'second', '--create'], { agent: 'bob' });
+    ok(b, ['sync', 'backup']);
+    git(a, 'fetch', '-q', 'backup');
+    expect(bodies(a, 'alice')).toEqual(['second', 'through backup only']);
+    const tip = git(a, 'rev-parse', `refs/handoff/chains/${chainB}`);
+    git(backup, 'update-ref', `refs/handoff/chains/${chainB}`, `${tip}~1`);
+    git(a, 'fetch', '-q', '--prune', 'backup');
+    expect(git(a, 'rev-parse', `refs/handoff/remotes/backup/chains/${chainB}`)).toBe(git(a, 'rev-parse', `${tip}~1`));
+    expect(bodies(a, 'alice')).toEqual(['second', 'through backup only']);
+    expect(git(a, 'rev-parse', `refs/handoff/chains/${chainB}`)).toBe(tip);
+    git(backup, 'update-ref', '-d', `refs/handoff/chains/${chainB}`);
+    git(a, 'fetch', '-q', '--prune', 'backup');
+    expect(git(a, 'rev-parse', `refs/handoff/chains/${chainB}`)).toBe(tip);
+    ok(a, ['verify']);
+    expect(bodies(a, 'alice')).toEqual(['second', 'through backup only']);
+  });
+
+  it('setup again replaces what an older setup added (chains fetched straight into refs/handoff/chains/)', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'alice' });
+    const own = readId(a);
+    // What an older setup added, recorded as it recorded it.
+    const older = ['refs/handoff/chains/*:refs/handoff/chains/*', `^refs/handoff/chains/${own}`];
+    for (const v of older) {
+      git(a, 'config', '--add', 'remote.origin.fetch', v);
+      git(a, 'config', '--add', 'remote.origin.handoffSetup', `remote.origin.fetch\t${v}`);
+    }
+    const warned = cli(a, ['sync']);
+    expect(warned.status, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain("git fetch --prune' deletes those origin does not hold");
+    const r = ok(a, ['sync', '--setup', '--json']).json;
+    expect(r.removed.map((x: any) => x.value).sort()).toEqual([...older].sort());
+    expect(git(a, 'config', '--get-all', 'remote.origin.fetch').split('\n')).toEqual([
+      '+refs/heads/*:refs/remotes/origin/*',
+      '+refs/handoff/chains/*:refs/handoff/remotes/origin/chains/*',
+    ]);
+    expect(cli(a, ['sync']).stderr).not.toContain('older');
+    ok(a, ['sync', '--setup', '--undo']);
+    expect(git(a, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
   });
 
   it('leaves plain git push alone where a push refspec would change which branch it updates', () => {
