@@ -49,7 +49,6 @@ function startEarlyGit(key, args) {
     LANGUAGE: 'C',
     GIT_OPTIONAL_LOCKS: '0',
     GIT_NO_REPLACE_OBJECTS: '1',
-    GIT_FLUSH: '0',
   };
   const cwd = process.cwd();
   let child = null;

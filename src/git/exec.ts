@@ -42,8 +42,6 @@ export interface GitResult {
 }
 
 // Replacement objects (git replace) are ignored: the ledger is read as it was written, and verify reports them.
-// GIT_FLUSH=0: git log and rev-list otherwise write each record with its own write() when their output is a
-// pipe (100,000 commits listed: 0.6 s of system time, half the listing). Nothing reads git's output record by record.
 // bin/run.js starts some git processes with the same values before the bundle loads (takeEarlyGit checks).
 export const BASE_ENV: Readonly<Record<string, string>> = {
   GIT_TERMINAL_PROMPT: '0',
@@ -51,19 +49,34 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   LANGUAGE: 'C',
   GIT_OPTIONAL_LOCKS: '0',
   GIT_NO_REPLACE_OBJECTS: '1',
-  GIT_FLUSH: '0',
 };
 
+/**
+ * The commands whose output handoff reads as a whole get GIT_FLUSH=0: git log and rev-list otherwise write
+ * each record with its own write() into a pipe (100,000 commits listed: 0.6 s of system time, half the
+ * listing). Only they get it: hooks that git runs for other commands (pre-push, reference-transaction)
+ * inherit the environment, and a hook may read a git process record by record.
+ */
+const BUFFERED = new Set(['log', 'rev-list']);
+function subcommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c' || args[i] === '-C') i++;
+    else if (!args[i]!.startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
 /** The environment git runs in: this process's, with BASE_ENV and `extra` (an undefined value unsets). */
-function gitEnv(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv {
+function gitEnv(args: readonly string[], extra?: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...BASE_ENV, ...extra };
+  if (BUFFERED.has(subcommand(args) ?? '')) env.GIT_FLUSH = '0';
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return env;
 }
 
 /** Runs git and returns its raw result; throws a GitError on failure unless allowFailure is set. */
 export function runGit(args: string[], opts: GitOptions): GitResult {
-  const env = gitEnv(opts.env);
+  const env = gitEnv(args, opts.env);
   const res = spawnSync('git', args, {
     cwd: opts.cwd,
     input: opts.input,
@@ -95,7 +108,7 @@ export function runGitStreaming(
   args: string[],
   opts: GitOptions & { onStderr?: (chunk: string) => void; onStdout?: (chunk: Buffer) => void },
 ): Promise<GitResult> {
-  const env = gitEnv(opts.env);
+  const env = gitEnv(args, opts.env);
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: opts.cwd,
@@ -154,7 +167,7 @@ export function spawnGit(
   args: string[],
   opts: { cwd: string; stdin?: number; stdout?: number },
 ): ReturnType<typeof spawn> {
-  const env = gitEnv();
+  const env = gitEnv(args);
   return spawn('git', args, {
     cwd: opts.cwd,
     env,
@@ -186,7 +199,7 @@ export function startGit(
     outputToFile?: boolean;
   },
 ): PendingGit {
-  const env = gitEnv(opts.env);
+  const env = gitEnv(args, opts.env);
   const file = opts.outputToFile ? unlinkedTempFile('handoff-git-out') : null;
   let child: ReturnType<typeof spawn>;
   try {
@@ -282,7 +295,7 @@ export interface BackgroundGit {
  * stops it, rather than waiting for output nobody reads.
  */
 export function backgroundGit(args: string[], cwd: string): BackgroundGit {
-  const env = gitEnv();
+  const env = gitEnv(args);
   let child: ReturnType<typeof spawn> | null = null;
   const result = new Promise<Buffer | null>((resolve) => {
     try {

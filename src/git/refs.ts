@@ -15,12 +15,13 @@ const ZERO = '0000000000000000000000000000000000000000';
 const OID = /^[0-9a-f]{40}$/;
 
 /**
- * Every ref under `prefix` (for example "refs/handoff/") with the commit it points to. Read in git's
+ * Every ref under `prefix` (for example "refs/handoff/"; or under any of several) with the commit it points to. Read in git's
  * order: loose refs first, then packed-refs for the names that have no loose file. `git pack-refs` writes
  * packed-refs before it deletes the loose files, so this order never returns an older value than the
  * one a ref had when the read started (the other order can, while pack-refs runs).
  */
-export function readRefs(repo: Repo, prefix: string): Map<string, string> {
+export function readRefs(repo: Repo, prefix: string | string[]): Map<string, string> {
+  const prefixes = typeof prefix === 'string' ? [prefix] : prefix;
   const refs = new Map<string, string>();
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
@@ -43,13 +44,14 @@ export function readRefs(repo: Repo, prefix: string): Map<string, string> {
       }
     }
   };
-  walk(prefix.replace(/\/$/, ''));
+  for (const p of prefixes) walk(p.replace(/\/$/, ''));
   try {
     const packed = fs.readFileSync(path.join(repo.commonDir, 'packed-refs'), 'utf8');
     for (const line of packed.split('\n')) {
       if (line.length < 42 || line[0] === '#' || line[0] === '^') continue;
       const name = line.slice(41);
-      if (name.startsWith(prefix) && !refs.has(name) && OID.test(line.slice(0, 40))) refs.set(name, line.slice(0, 40));
+      if (prefixes.some((p) => name.startsWith(p)) && !refs.has(name) && OID.test(line.slice(0, 40)))
+        refs.set(name, line.slice(0, 40));
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -181,7 +181,8 @@ async function snapshotWith(
       if (p.endsWith('/')) continue;
       if (isSecret(p)) excluded.push(p);
       else fromWorktree.push({ path: p, mode: '' });
-      headAt.set(p, null);
+      // Untracked, so not in the index; HEAD may still hold it (`git rm --cached`: its "1 D." record came first).
+      if (!headAt.has(p)) headAt.set(p, null);
       continue;
     }
     // "1 XY sub mH mI mW hH hI path" (changed), "u XY sub m1 m2 m3 mW h1 h2 h3 path" (unmerged).
@@ -245,11 +246,10 @@ async function snapshotWith(
     files.forEach((f, i) => changes.set(f.path, { mode: f.mode, oid: oids[i]! }));
   }
   // The patch from status's record of HEAD, started before the snapshot's trees are built (git makes it
-  // while this process builds them).
-  const early =
-    changes.size && differ && headKnown
-      ? differ.diff(new Map([...changes.keys()].map((p) => [p, headAt.get(p) ?? null])), changes)
-      : null;
+  // while this process builds them). Symbolic links' blobs are written first: diff-tree reads them.
+  const headSide = new Map([...changes.keys()].map((p) => [p, headAt.get(p) ?? null]));
+  if (changes.size && differ && headKnown) await writer.flush();
+  const early = changes.size && differ && headKnown ? differ.diff(headSide, changes) : null;
   early?.catch(() => undefined); // awaited below, after the trees
   const before = new Map<string, Change>();
   const tree = changes.size
@@ -263,9 +263,17 @@ async function snapshotWith(
       )
     : baseTree;
   let out: Buffer;
+  // HEAD as its trees hold it must be what status said (HEAD may have moved while status ran): if not, the
+  // patch is made again between HEAD and the snapshot's tree.
+  const sameHead = (a: Change | undefined, b: Change | undefined) => a?.mode === b?.mode && a?.oid === b?.oid;
+  const earlyHolds = early !== null && [...before].every(([p, e]) => sameHead(e, headSide.get(p)));
   if (!changes.size) out = Buffer.alloc(0);
-  else if (early) out = await early;
-  else if (differ) out = await differ.diff(before, changes);
+  else if (early && earlyHolds) out = await early;
+  else if (early) {
+    await early.catch(() => undefined);
+    await writer.flush();
+    out = diffTrees(repo, top, base, tree, opts.patchFileLimit);
+  } else if (differ) out = await differ.diff(before, changes);
   else {
     await writer.flush();
     out = diffTrees(repo, top, base, tree, opts.patchFileLimit);

@@ -13,9 +13,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  CHAIN_PREFIX,
   chainRef,
   chainTipsIn,
-  LEDGER_NAMESPACE,
+  TRACKING_PREFIX,
   listChainCommits,
   listChainCommitsStreamed,
   readChainEvents,
@@ -24,7 +25,10 @@ import {
   type ChainEvent,
 } from '../git/ledger-format';
 import { isAncestor } from '../git/exec';
-import { compareAndSwapRef, readRefs } from '../git/refs';
+import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
+import { configGetAll } from '../git/config';
+import { configTrue } from '../core/text';
+import { writeFileAtomic } from '../core/files';
 import { applyEvent } from '../ledger/apply';
 import { deferIndexes, LISTING_INDEXES, restoreIndexes, writeTx } from '../ledger/db';
 import {
@@ -85,12 +89,12 @@ function movedChains(ctx: Context): {
   // (The other order lets a concurrent writer advance both in between and look like a rewind.)
   const known = knownTips(ctx.db);
   const held = new Map(quarantined(ctx.db).map((q) => [q.chain, q]));
-  const refs = readRefs(ctx.repo, LEDGER_NAMESPACE);
+  const refs = readRefs(ctx.repo, [CHAIN_PREFIX, TRACKING_PREFIX]);
   const tips = chainTipsIn(refs);
-  let dropped: Set<string> | null = null;
-  if (!ctx.readOnly) adoptTracked(ctx, refs, tips, () => (dropped ??= droppedChains(ctx)));
+  if (!ctx.readOnly) adoptTracked(ctx, refs, tips, known);
   const now = ctx.now().getTime();
   const moved: { chain: string; tip: string; from: string | null }[] = [];
+  let dropped: Set<string> | null = null;
   for (const [chain, tip] of tips) {
     const from = known.get(chain) ?? null;
     if (from === tip) continue;
@@ -106,24 +110,59 @@ function movedChains(ctx: Context): {
 /**
  * Moves chain refs forward to the copies plain `git fetch` brought after `sync --setup`
  * (refs/handoff/remotes/<remote>/chains/<id>, git's to update and to prune): a chain new here is taken,
- * and a copy that contains the local tip is a fast-forward. A copy behind the local tip (an event indexed
- * here) is left, and so is one that does not contain it, for `handoff sync` to refuse and name. This
- * clone's own chain is only ever written here. `tips` is updated with what moved.
+ * and a copy that contains both the local tip and the tip SQLite indexed is a fast-forward. A copy at an
+ * indexed event is behind, and left at no cost; one that does not contain what this clone has is left for
+ * `handoff sync` to refuse and name, and remembered (`tracked-refused` in the data directory) so that no
+ * later command asks git again. This clone's own chain is only ever written here; under
+ * handoff.requireSigned only `sync`, which checks signatures, takes chains. `tips` is updated.
  */
-function adoptTracked(
-  ctx: Context,
-  refs: Map<string, string>,
-  tips: Map<string, string>,
-  dropped: () => Set<string>,
-): void {
-  for (const { chain, tip } of trackedTipsIn(refs)) {
+function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string, string>, known: Map<string, string>) {
+  const tracked = trackedTipsIn(refs);
+  if (!tracked.length) return;
+  const cwd = ctx.repo.cwd;
+  const refusedFile = path.join(ctx.dataDir, 'tracked-refused');
+  let refused: Set<string> | null = null;
+  const readRefused = () => {
+    try {
+      refused ??= new Set(fs.readFileSync(refusedFile, 'utf8').split('\n').filter(Boolean));
+    } catch {
+      refused ??= new Set();
+    }
+    return refused;
+  };
+  let dropped: Set<string> | null = null;
+  let signedOnly: boolean | null = null;
+  for (const { remote, chain, tip } of tracked) {
     const have = tips.get(chain) ?? null;
-    if (have === tip || chain === ctx.cloneId || dropped().has(chain)) continue;
-    // The remote's copy is an event indexed here: it is behind (or equal), nothing to do, and no git to run.
-    if (have && chainOfCommit(ctx.db, tip) === chain) continue;
-    if (have && !isAncestor(ctx.repo.cwd, have, tip)) continue;
+    if (have === tip || chain === ctx.cloneId) continue;
+    if (chainOfCommit(ctx.db, tip) === chain || readRefused().has(`${chain} ${tip}`)) continue;
+    // Read from git, not the context's settings: a long-lived MCP server's may predate a `sync --drop`.
+    dropped ??= new Set(configGetAll(cwd, 'handoff.dropChain'));
+    signedOnly ??= configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
+    if (dropped.has(chain) || signedOnly) continue;
+    const mustHold = [...new Set([have, known.get(chain) ?? null])].filter((c): c is string => c !== null);
+    if (mustHold.some((c) => !isAncestor(cwd, c, tip))) {
+      readRefused().add(`${chain} ${tip}`);
+      // Only the pairs still copied are kept.
+      const still = new Set(tracked.map((t) => `${t.chain} ${t.tip}`));
+      try {
+        writeFileAtomic(refusedFile, `${[...readRefused()].filter((p) => still.has(p)).join('\n')}\n`);
+      } catch {
+        /* asked again next time */
+      }
+      if (!(have && isAncestor(cwd, tip, have)))
+        ctx.warn(
+          `${remote}'s copy of chain ${chain} (${tip.slice(0, 12)}) does not contain what this clone has of it, and is left out: 'handoff sync ${remote}' names what was rewritten.`,
+        );
+      continue;
+    }
     try {
       if (compareAndSwapRef(ctx.repo, chainRef(chain), tip, have)) tips.set(chain, tip);
+      else {
+        // Another process moved it meanwhile: what it holds now is what this command indexes.
+        const now = readRef(ctx.repo, chainRef(chain));
+        if (now) tips.set(chain, now);
+      }
     } catch (err) {
       // Left where it is: the next command, or `handoff sync`, takes it.
       ctx.warn(`could not move chain ${chain} forward to ${tip.slice(0, 12)}: ${(err as Error).message}`);

@@ -13,7 +13,9 @@ import {
   chainRef,
   fromFirstEvent,
   streamChainEvents,
+  trackedTipsIn,
   trackingPrefix,
+  TRACKING_PREFIX,
 } from '../git/ledger-format';
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
@@ -158,7 +160,11 @@ export function dropChain(ctx: Context, chain: string): { dropped: string; ref: 
     throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
   if (!droppedChains(ctx).has(chain)) configAdd(ctx.repo.cwd, 'handoff.dropChain', chain);
   const ref = chainRef(chain);
-  deleteRefs(ctx.repo.cwd, [ref]);
+  // With the remote-tracking copies of it (plain `git fetch` may bring them back; they are never taken).
+  const copies = trackedTipsIn(readRefs(ctx.repo, TRACKING_PREFIX))
+    .filter((t) => t.chain === chain)
+    .map((t) => `${trackingPrefix(t.remote)}${chain}`);
+  deleteRefs(ctx.repo.cwd, [ref, ...copies]);
   return { dropped: chain, ref };
 }
 
@@ -485,6 +491,9 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
       out.removed.push({ key, value });
     }
     configUnset(cwd, `remote.${remote}.${SETUP_MARK}`);
+    // The remote-tracking copies the setup's fetches made (the chains themselves stay).
+    if (isValidRefName(cwd, `${trackingPrefix(remote)}x`))
+      deleteRefs(cwd, [...readRefs(ctx.repo, trackingPrefix(remote)).keys()]);
     out.refPrefix = refPrefixFor(ctx, remote);
     return out;
   }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, git, ok } from '../helpers/repo';
+import { BIN, cli, git, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 const bodies = (dir: string, agent: string) =>
@@ -123,6 +123,52 @@ describe('sync after sync --setup', () => {
     expect(git(a, 'rev-parse', `refs/handoff/chains/${chainB}`)).toBe(tip);
     ok(a, ['verify']);
     expect(bodies(a, 'alice')).toEqual(['second', 'through backup only']);
+  });
+
+  it('a copy that is stale, rewritten or dropped never moves a chain', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['sync', '--setup']);
+    ok(b, ['send', 'alice', 'zero', '--create'], { agent: 'bob' });
+    ok(b, ['send', 'alice', 'one'], { agent: 'bob' });
+    ok(b, ['sync']);
+    const chainB = readId(b);
+    const ref = `refs/handoff/chains/${chainB}`;
+    git(a, 'fetch', '-q');
+    expect(bodies(a, 'alice')).toEqual(['one', 'zero']);
+    const one = git(a, 'rev-parse', ref);
+
+    // The remote's chain rewritten (a sibling of the tip): left out, named once, not asked of git again.
+    const forged = git(t.remote, 'commit-tree', '-p', `${one}~1`, '-m', 'forged', `${one}^{tree}`);
+    git(t.remote, 'update-ref', ref, forged);
+    git(a, 'fetch', '-q');
+    const first = cli(a, ['inbox', '--json'], { agent: 'alice' });
+    expect(first.stderr).toContain(`origin's copy of chain ${chainB}`);
+    const traced = spawnSync(process.execPath, [BIN, 'inbox'], {
+      cwd: a,
+      env: { ...process.env, HANDOFF_AGENT: 'alice', GIT_TRACE: '1' },
+      encoding: 'utf8',
+    });
+    expect(traced.stderr).not.toContain('merge-base');
+    expect(traced.stderr).not.toContain("origin's copy");
+    expect(git(a, 'rev-parse', ref)).toBe(one);
+
+    // The local ref lost (as an older setup's prune lost it), the copy behind what was indexed: not taken.
+    git(t.remote, 'update-ref', ref, `${one}~1`);
+    git(a, 'fetch', '-q');
+    git(a, 'update-ref', '-d', ref);
+    ok(a, ['inbox'], { agent: 'alice' });
+    expect(git(a, 'for-each-ref', ref)).toBe('');
+
+    // Dropped: its copies go, and one fetched again is never taken.
+    git(t.remote, 'update-ref', ref, one);
+    ok(a, ['sync', '--drop', chainB]);
+    expect(git(a, 'for-each-ref', `refs/handoff/remotes/origin/chains/${chainB}`)).toBe('');
+    git(a, 'fetch', '-q');
+    expect(git(a, 'rev-parse', `refs/handoff/remotes/origin/chains/${chainB}`)).toBe(one);
+    ok(a, ['inbox'], { agent: 'alice' });
+    expect(git(a, 'for-each-ref', ref)).toBe('');
   });
 
   it('setup again replaces what an older setup added (chains fetched straight into refs/handoff/chains/)', () => {

@@ -158,7 +158,6 @@ describe('sync through a bare remote', () => {
     const setup = ok(a, ['sync', '--setup', '--json']).json;
     expect(setup.added.map((x: any) => x.key)).toEqual([
       'remote.origin.fetch',
-      'remote.origin.fetch',
       'remote.origin.push',
       'remote.origin.push',
     ]);
@@ -178,6 +177,11 @@ describe('sync through a bare remote', () => {
     expect(git(t.remote, 'rev-parse', 'main')).toBe(git(a, 'rev-parse', 'HEAD'));
     ok(a, ['sync', '--setup', '--undo']);
     expect(git(a, 'config', '--local', '--list')).toBe(configBefore);
+    // The remote-tracking copies go with the setup (b still has its own).
+    git(b, 'fetch', '-q');
+    ok(b, ['sync', '--setup', '--undo']);
+    expect(git(b, 'for-each-ref', 'refs/handoff/remotes/')).toBe('');
+    expect(ids(ok(b, ['inbox', '--json'], { agent: 'bob' }))).toEqual([id]);
   });
 
   it('an unreachable remote gives a clear error and changes nothing locally', () => {

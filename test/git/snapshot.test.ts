@@ -209,6 +209,22 @@ describe('racily clean files', () => {
     fs.writeFileSync(path.join(repo, 'added.ts'), 'new\n');
     git(repo, 'add', 'added.ts'); // in the index, not in HEAD
     expect(check('kinds').diff.files).toBe(6);
+    git(repo, 'commit', '-qam', 'kinds first');
+    git(repo, 'add', 'link', 'added.ts');
+    git(repo, 'commit', '-qm', 'link');
+
+    // Only symbolic links changed (no file for hash-object), and a path removed from the index but kept.
+    fs.rmSync(path.join(repo, 'link'));
+    fs.symlinkSync('both.ts', path.join(repo, 'link'));
+    fs.symlinkSync('mode.sh', path.join(repo, 'link2'));
+    expect(check('links').diff.files).toBe(2);
+    git(repo, 'rm', '-q', '--cached', 'added.ts');
+    expect(check('kept').diff.files).toBe(2);
+    fs.writeFileSync(path.join(repo, 'added.ts'), 'changed after rm --cached\n');
+    expect(check('kept, changed').diff.files).toBe(3);
+    for (const f of ['link', 'link2']) fs.rmSync(path.join(repo, f));
+    git(repo, 'checkout', '-q', '--', 'link');
+    git(repo, 'add', 'added.ts');
 
     // An unmerged path: status gives no HEAD entry for it, and the patch still starts from HEAD.
     git(repo, 'commit', '-qam', 'kinds');
