@@ -370,7 +370,12 @@ function checkIndexed(
       problems.push({
         code: 'missing_chain',
         chain,
-        message: `Chain ${chain} was indexed before but its ref is gone.`,
+        commit: tip,
+        message: `Chain ${chain} was indexed before but its ref is gone. ${
+          present(tip)
+            ? `Its events are still in this repository until git prunes them: 'git update-ref ${CHAIN_PREFIX}${chain} ${tip}' puts it back`
+            : "Run 'handoff sync' to fetch it again"
+        } (a 'git fetch --prune' under an older 'handoff sync --setup' deleted such refs).`,
       });
     else if (!on.has(tip))
       problems.push({

@@ -160,6 +160,14 @@ describe('sync after sync --setup', () => {
     git(a, 'update-ref', '-d', ref);
     ok(a, ['inbox'], { agent: 'alice' });
     expect(git(a, 'for-each-ref', ref)).toBe('');
+    // verify says how to put it back, and that puts it back.
+    const v = cli(a, ['verify', '--json']);
+    expect(v.status).toBe(6);
+    const missing = v.json.error.details.problems.find((p: any) => p.code === 'missing_chain' && p.chain === chainB);
+    expect(missing.message).toContain(`'git update-ref ${ref} ${one}'`);
+    git(a, 'update-ref', ref, one);
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+    expect(bodies(a, 'alice')).toEqual(['one', 'zero']);
 
     // Dropped: its copies go, and one fetched again is never taken.
     git(t.remote, 'update-ref', ref, one);
