@@ -95,7 +95,7 @@ gpg.ssh.allowedSignersFile.`,
   print(r, io) {
     if ('dropped' in r) {
       io.log(
-        `dropped chain ${r.dropped} (${r.ref} deleted, not fetched again; ${r.events} events indexed from the other chains)`,
+        `dropped chain ${r.dropped} (${r.ref} deleted, never fetched again by 'handoff sync' nor taken from what 'git fetch' brings; ${r.events} events indexed from the other chains)`,
       );
       return;
     }

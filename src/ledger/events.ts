@@ -146,6 +146,11 @@ export function placeOfEvent(db: Db, id: string): { chain: string; commit_id: st
     { chain: string; commit_id: string } | undefined;
 }
 
+/** Every tip of `chain` that an indexed event witnessed. */
+export function witnessedTips(db: Db, chain: string): string[] {
+  return stmt(db, 'SELECT DISTINCT tip FROM witnesses WHERE chain = ?').pluck().all(chain) as string[];
+}
+
 /** The chain whose indexed event `commit` is, if it is one. */
 export function chainOfCommit(db: Db, commit: string): string | undefined {
   return stmt(db, 'SELECT chain FROM events WHERE commit_id = ?').pluck().get(commit) as string | undefined;

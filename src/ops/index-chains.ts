@@ -26,7 +26,7 @@ import {
 } from '../git/ledger-format';
 import { isAncestor } from '../git/exec';
 import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
-import { configGetAll } from '../git/config';
+import { configEntries } from '../git/config';
 import { configTrue } from '../core/text';
 import { writeFileAtomic } from '../core/files';
 import { applyEvent } from '../ledger/apply';
@@ -35,6 +35,7 @@ import {
   allWitnesses,
   chainOfCommit,
   countEvents,
+  witnessedTips,
   knownTips,
   quarantine,
   quarantined,
@@ -109,12 +110,14 @@ function movedChains(ctx: Context): {
 
 /**
  * Moves chain refs forward to the copies plain `git fetch` brought after `sync --setup`
- * (refs/handoff/remotes/<remote>/chains/<id>, git's to update and to prune): a chain new here is taken,
- * and a copy that contains both the local tip and the tip SQLite indexed is a fast-forward. A copy at an
- * indexed event is behind, and left at no cost; one that does not contain what this clone has is left for
- * `handoff sync` to refuse and name, and remembered (`tracked-refused` in the data directory) so that no
- * later command asks git again. This clone's own chain is only ever written here; under
- * handoff.requireSigned only `sync`, which checks signatures, takes chains. `tips` is updated.
+ * (refs/handoff/remotes/<remote>/chains/<id>, git's to update and to prune). A copy is taken when it holds
+ * everything this clone has of the chain: its ref, the tip SQLite indexed, and every tip of it an indexed
+ * event witnessed (as `sync` requires). A copy at an indexed event is behind, and left at no cost. Any
+ * other copy is left for `handoff sync` to judge and name, and remembered (`tracked-refused` in the data
+ * directory) so that no later command asks git again; so is the copy of a chain dropped with `sync --drop`,
+ * and every copy under handoff.requireSigned, where only `sync`, which checks signatures, takes chains.
+ * Both settings are read from git, not the context (a long-lived MCP server's may be older). This clone's
+ * own chain is only ever written here. `tips` is updated.
  */
 function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string, string>, known: Map<string, string>) {
   const tracked = trackedTipsIn(refs);
@@ -122,34 +125,52 @@ function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string,
   const cwd = ctx.repo.cwd;
   const refusedFile = path.join(ctx.dataDir, 'tracked-refused');
   let refused: Set<string> | null = null;
-  const readRefused = () => {
+  const readRefused = (): Set<string> => {
+    if (refused) return refused;
     try {
-      refused ??= new Set(fs.readFileSync(refusedFile, 'utf8').split('\n').filter(Boolean));
+      refused = new Set(fs.readFileSync(refusedFile, 'utf8').split('\n').filter(Boolean));
     } catch {
-      refused ??= new Set();
+      refused = new Set();
     }
     return refused;
   };
-  let dropped: Set<string> | null = null;
-  let signedOnly: boolean | null = null;
+  const refuse = (chain: string, tip: string) => {
+    const set = readRefused().add(`${chain} ${tip}`);
+    // Only the pairs still copied are kept.
+    const still = new Set(tracked.map((t) => `${t.chain} ${t.tip}`));
+    try {
+      writeFileAtomic(refusedFile, `${[...set].filter((p) => still.has(p)).join('\n')}\n`);
+    } catch {
+      /* asked again next time */
+    }
+  };
+  let settings: { dropped: Set<string>; signedOnly: boolean } | null = null;
   for (const { remote, chain, tip } of tracked) {
     const have = tips.get(chain) ?? null;
     if (have === tip || chain === ctx.cloneId) continue;
     if (chainOfCommit(ctx.db, tip) === chain || readRefused().has(`${chain} ${tip}`)) continue;
-    // Read from git, not the context's settings: a long-lived MCP server's may predate a `sync --drop`.
-    dropped ??= new Set(configGetAll(cwd, 'handoff.dropChain'));
-    signedOnly ??= configTrue(ctx.config().get('handoff.requiresigned')?.at(-1));
-    if (dropped.has(chain) || signedOnly) continue;
-    const mustHold = [...new Set([have, known.get(chain) ?? null])].filter((c): c is string => c !== null);
-    if (mustHold.some((c) => !isAncestor(cwd, c, tip))) {
-      readRefused().add(`${chain} ${tip}`);
-      // Only the pairs still copied are kept.
-      const still = new Set(tracked.map((t) => `${t.chain} ${t.tip}`));
-      try {
-        writeFileAtomic(refusedFile, `${[...readRefused()].filter((p) => still.has(p)).join('\n')}\n`);
-      } catch {
-        /* asked again next time */
-      }
+    if (!settings) {
+      const entries = configEntries(cwd, '^handoff\\.(dropchain|requiresigned)$');
+      settings = {
+        dropped: new Set(entries.filter(([k]) => k === 'handoff.dropchain').map(([, v]) => v)),
+        signedOnly: configTrue(entries.filter(([k]) => k === 'handoff.requiresigned').at(-1)?.[1]),
+      };
+      if (settings.signedOnly && tracked.some((t) => !readRefused().has(`${t.chain} ${t.tip}`)))
+        ctx.warn(
+          "handoff.requireSigned is set: chains that plain 'git fetch' brings are taken by 'handoff sync', which checks their signatures.",
+        );
+    }
+    if (settings.dropped.has(chain) || settings.signedOnly) {
+      refuse(chain, tip);
+      continue;
+    }
+    // What this clone has of the chain must all be in the copy: a witnessed tip only where SQLite does not
+    // hold it as the chain's event (the indexed tip covers those).
+    const mustHold = new Set([have, known.get(chain) ?? null]);
+    for (const w of witnessedTips(ctx.db, chain)) if (chainOfCommit(ctx.db, w) !== chain) mustHold.add(w);
+    mustHold.delete(null);
+    if ([...mustHold].some((c) => !isAncestor(cwd, c!, tip))) {
+      refuse(chain, tip);
       if (!(have && isAncestor(cwd, tip, have)))
         ctx.warn(
           `${remote}'s copy of chain ${chain} (${tip.slice(0, 12)}) does not contain what this clone has of it, and is left out: 'handoff sync ${remote}' names what was rewritten.`,

@@ -145,13 +145,14 @@ describe('sync after sync --setup', () => {
     git(a, 'fetch', '-q');
     const first = cli(a, ['inbox', '--json'], { agent: 'alice' });
     expect(first.stderr).toContain(`origin's copy of chain ${chainB}`);
+    const trace = path.join(path.dirname(t.remote), 'trace-a');
     const traced = spawnSync(process.execPath, [BIN, 'inbox'], {
       cwd: a,
-      env: { ...process.env, HANDOFF_AGENT: 'alice', GIT_TRACE: '1' },
+      env: { ...process.env, HANDOFF_AGENT: 'alice', GIT_TRACE: trace },
       encoding: 'utf8',
     });
-    expect(traced.stderr).not.toContain('merge-base');
     expect(traced.stderr).not.toContain("origin's copy");
+    expect(fs.readFileSync(trace, 'utf8')).not.toContain('git merge-base');
     expect(git(a, 'rev-parse', ref)).toBe(one);
 
     // The local ref lost (as an older setup's prune lost it), the copy behind what was indexed: not taken.
@@ -177,6 +178,77 @@ describe('sync after sync --setup', () => {
     expect(git(a, 'rev-parse', `refs/handoff/remotes/origin/chains/${chainB}`)).toBe(one);
     ok(a, ['inbox'], { agent: 'alice' });
     expect(git(a, 'for-each-ref', ref)).toBe('');
+  });
+
+  it('a copy missing a tip another chain witnessed is not taken; requireSigned and drop leave copies to sync, quietly', () => {
+    const t = team();
+    const a = t.clone('a');
+    const c = t.clone('c');
+    const d = t.clone('d');
+    ok(a, ['send', 'bob', 'one', '--create'], { agent: 'alice' });
+    ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
+    ok(a, ['sync']);
+    const chainA = readId(a);
+    const ref = `refs/handoff/chains/${chainA}`;
+    ok(c, ['sync']);
+    ok(c, ['send', 'alice', 'carol saw alice', '--create'], { agent: 'carol' }); // witnesses alice's tip
+    ok(c, ['sync']);
+    ok(d, ['sync', '--setup']);
+    git(d, 'fetch', '-q');
+    ok(d, ['inbox'], { agent: 'dave' });
+    // Alice's chain unknown to d but for carol's witness of it; then rewritten on the remote.
+    git(d, 'update-ref', '-d', ref);
+    git(d, 'update-ref', '-d', `refs/handoff/remotes/origin/chains/${chainA}`);
+    ok(d, ['rebuild']);
+    const tip = git(t.remote, 'rev-parse', ref);
+    git(
+      t.remote,
+      'update-ref',
+      ref,
+      git(t.remote, 'commit-tree', '-p', `${tip}~1`, '-m', 'rewritten', `${tip}^{tree}`),
+    );
+    git(d, 'fetch', '-q');
+    expect(cli(d, ['inbox'], { agent: 'dave' }).stderr).toContain(`origin's copy of chain ${chainA}`);
+    expect(git(d, 'for-each-ref', ref)).toBe('');
+    expect(cli(d, ['sync']).status).toBe(4);
+
+    git(t.remote, 'update-ref', ref, tip); // the remote put right
+
+    // Under handoff.requireSigned plain fetch takes nothing: said once, then no git process per command.
+    // What the command printed, and git's trace of the processes it started.
+    const traceFile = path.join(path.dirname(t.remote), 'trace-c');
+    const traced = (dir: string) => {
+      fs.rmSync(traceFile, { force: true });
+      const r = spawnSync(process.execPath, [BIN, 'inbox'], {
+        cwd: dir,
+        env: { ...process.env, HANDOFF_AGENT: 'carol', GIT_TRACE: traceFile },
+        encoding: 'utf8',
+      });
+      return r.stderr + (fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8') : '');
+    };
+    ok(a, ['send', 'bob', 'three'], { agent: 'alice' });
+    ok(a, ['sync']);
+    ok(c, ['sync', '--setup']);
+    git(c, 'config', 'handoff.requireSigned', 'true');
+    git(c, 'fetch', '-q');
+    const before = git(c, 'rev-parse', ref);
+    const first = traced(c);
+    expect(first).toContain('handoff.requireSigned is set');
+    expect(first).toMatch(/trace: built-in: git config -z --get-regexp/);
+    const second = traced(c);
+    expect(second).not.toContain('requireSigned');
+    expect(second).not.toMatch(/trace: (exec|built-in): git (config|merge-base)/);
+    expect(git(c, 'rev-parse', ref)).toBe(before);
+    git(c, 'config', '--unset', 'handoff.requireSigned');
+
+    // A dropped chain's copy, fetched again with new events: never taken, and asked of git once.
+    ok(c, ['sync', '--drop', chainA]);
+    ok(a, ['send', 'bob', 'four'], { agent: 'alice' });
+    ok(a, ['sync']);
+    git(c, 'fetch', '-q');
+    expect(traced(c)).toMatch(/trace: built-in: git config -z --get-regexp/); // asked once
+    expect(traced(c)).not.toMatch(/trace: (exec|built-in): git config/);
+    expect(git(c, 'for-each-ref', ref)).toBe('');
   });
 
   it('setup again replaces what an older setup added (chains fetched straight into refs/handoff/chains/)', () => {
