@@ -538,6 +538,11 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   const older = [
     { key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` },
     ...olderFetchRefspecs(cwd, remote),
+    // A setup with another --ref-prefix: two refspecs into the same copies would make `git fetch` fail.
+    ...configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)
+      .filter((e) => e.startsWith(`remote.${remote}.fetch\t`) && e.endsWith(`:${tracking}*`))
+      .map((e) => ({ key: `remote.${remote}.fetch`, value: e.slice(e.indexOf('\t') + 1) }))
+      .filter((o) => o.value !== `+${prefix}chains/*:${tracking}*`),
   ];
   for (const o of older) {
     if (!get(o.key).includes(o.value)) continue;

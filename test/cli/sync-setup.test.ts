@@ -272,6 +272,14 @@ describe('sync after sync --setup', () => {
       '+refs/handoff/chains/*:refs/handoff/remotes/origin/chains/*',
     ]);
     expect(cli(a, ['sync']).stderr).not.toContain('older');
+    // Set up again with another prefix: one fetch refspec into the copies, and plain git fetch works.
+    ok(a, ['sync', '--setup', '--ref-prefix', 'refs/heads/handoff-ledger/']);
+    expect(git(a, 'config', '--get-all', 'remote.origin.fetch').split('\n')).toEqual([
+      '+refs/heads/*:refs/remotes/origin/*',
+      '+refs/heads/handoff-ledger/chains/*:refs/handoff/remotes/origin/chains/*',
+    ]);
+    ok(a, ['sync']);
+    git(a, 'fetch', '-q');
     ok(a, ['sync', '--setup', '--undo']);
     expect(git(a, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
   });
