@@ -6,6 +6,7 @@ import { isTerminal } from '../render/io';
 import {
   closeContext,
   isCorruptionError,
+  olderSetupWarnings,
   openContext,
   recoverFromCorruption,
   tuneForOneShot,
@@ -16,10 +17,12 @@ import {
 export async function withContext<T>(
   io: Io,
   fn: (ctx: Context) => T | Promise<T>,
-  opts: { skipIndex?: boolean; discardDb?: boolean } = {},
+  opts: { skipIndex?: boolean; discardDb?: boolean; setup?: boolean } = {},
 ): Promise<T> {
   const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });
   tuneForOneShot(ctx);
+  // Not while `sync --setup` replaces what it warns of.
+  if (!opts.setup) for (const w of olderSetupWarnings(ctx)) io.warn(`handoff: ${w}`);
   try {
     return await fn(ctx);
   } catch (err) {

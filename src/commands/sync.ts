@@ -72,25 +72,29 @@ gpg.ssh.allowedSignersFile.`,
         }),
       );
     }
-    return withContext(io, async (ctx) => {
-      if (f.setup)
-        return setupSync(ctx, {
+    return withContext(
+      io,
+      async (ctx) => {
+        if (f.setup)
+          return setupSync(ctx, {
+            remote: parsed.args.remote,
+            refPrefix: f['ref-prefix'],
+            undo: !!f.undo,
+          });
+        const bar = progressBar('indexing');
+        const tty = process.stderr.isTTY && !io.json;
+        const r = await sync(ctx, {
           remote: parsed.args.remote,
           refPrefix: f['ref-prefix'],
-          undo: !!f.undo,
+          noPush: !!f['no-push'],
+          onProgress: tty ? (t) => process.stderr.write(t) : undefined,
+          onIndexProgress: bar.update,
         });
-      const bar = progressBar('indexing');
-      const tty = process.stderr.isTTY && !io.json;
-      const r = await sync(ctx, {
-        remote: parsed.args.remote,
-        refPrefix: f['ref-prefix'],
-        noPush: !!f['no-push'],
-        onProgress: tty ? (t) => process.stderr.write(t) : undefined,
-        onIndexProgress: bar.update,
-      });
-      bar.end();
-      return r;
-    });
+        bar.end();
+        return r;
+      },
+      { setup: !!f.setup },
+    );
   },
   print(r, io) {
     if ('dropped' in r) {

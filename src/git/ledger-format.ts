@@ -369,3 +369,15 @@ export function readPatch(repo: Repo, commit: string): string | null {
 }
 
 export type { MessageEvent };
+
+/** True when `commit` exists here and is an event of `chain` (its event.json says so). */
+export function isChainCommit(repo: Repo, chain: string, commit: string): boolean {
+  if (!/^[0-9a-f]{40}$/.test(commit)) return false;
+  const obj = readObjects(repo, [`${commit}:event.json`]).get(`${commit}:event.json`);
+  if (!obj) return false;
+  try {
+    return (JSON.parse(obj.content.toString('utf8')) as { clone?: unknown }).clone === chain;
+  } catch {
+    return false;
+  }
+}

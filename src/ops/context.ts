@@ -11,6 +11,7 @@ import { monotonicFactory } from 'ulid';
 import { HandoffError } from '../core/errors';
 import { tryPidLock, writeFileAtomic } from '../core/files';
 import { findRepo, type Repo } from '../git/repo';
+import { CHAIN_PREFIX, trackingPrefix } from '../git/ledger-format';
 import { configAdd, configEntries, configUnset } from '../git/config';
 import { configMatchingCached } from '../git/config-cache';
 import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
@@ -394,7 +395,27 @@ function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
   const worktree = sha1Hex(Buffer.from(repo.gitDir)).slice(0, 12);
   return configMatchingCached(
     repo,
-    /^(handoff\.|user\.(name|email)$|core\.sharedrepository$)/,
+    /^(handoff\.|user\.(name|email)$|core\.sharedrepository$|remote\..+\.handoffsetup$)/,
     path.join(dataDir, `config-cache-${worktree}.json`),
+  );
+}
+
+/**
+ * A warning for each remote an older `sync --setup` made plain `git fetch` write straight into
+ * refs/handoff/chains/ (where `git fetch --prune` deletes chains), read from the remembered settings: no
+ * git process. Every CLI command gives it until setup is run again.
+ */
+export function olderSetupWarnings(ctx: Context): string[] {
+  const remotes = new Set<string>();
+  for (const [key, values] of ctx.config()) {
+    if (!/^remote\..+\.handoffsetup$/.test(key)) continue;
+    for (const v of values) {
+      const m = /^remote\.(.+)\.fetch\t(.*)$/s.exec(v);
+      if (m && m[2]!.endsWith(`:${CHAIN_PREFIX}*`)) remotes.add(m[1]!);
+    }
+  }
+  return [...remotes].map(
+    (remote) =>
+      `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run 'handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}' again to fetch them into ${trackingPrefix(remote)} instead.`,
   );
 }

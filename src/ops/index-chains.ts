@@ -16,6 +16,7 @@ import {
   CHAIN_PREFIX,
   chainRef,
   chainTipsIn,
+  isChainCommit,
   TRACKING_PREFIX,
   listChainCommits,
   listChainCommitsStreamed,
@@ -165,9 +166,11 @@ function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string,
       continue;
     }
     // What this clone has of the chain must all be in the copy: a witnessed tip only where SQLite does not
-    // hold it as the chain's event (the indexed tip covers those).
+    // hold it as the chain's event (the indexed tip covers those), and only where it is an event of that
+    // chain here (a witness naming a commit nobody has is no evidence, as `sync` judges it).
     const mustHold = new Set([have, known.get(chain) ?? null]);
-    for (const w of witnessedTips(ctx.db, chain)) if (chainOfCommit(ctx.db, w) !== chain) mustHold.add(w);
+    for (const w of witnessedTips(ctx.db, chain))
+      if (chainOfCommit(ctx.db, w) !== chain && isChainCommit(ctx.repo, chain, w)) mustHold.add(w);
     mustHold.delete(null);
     if ([...mustHold].some((c) => !isAncestor(cwd, c!, tip))) {
       refuse(chain, tip);

@@ -12,6 +12,7 @@ import {
   LEDGER_NAMESPACE,
   chainRef,
   fromFirstEvent,
+  isChainCommit,
   streamChainEvents,
   trackedTipsIn,
   trackingPrefix,
@@ -20,7 +21,6 @@ import {
 import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
-import { readObjects } from '../git/objects';
 import { droppedChains } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
@@ -124,18 +124,6 @@ function remoteFailure(remote: string, what: string, stderr: string, status = 1)
   );
 }
 
-/** True when `commit` exists here and is an event of `chain` (its event.json says so). */
-function isChainCommit(ctx: Context, chain: string, commit: string): boolean {
-  if (!/^[0-9a-f]{40}$/.test(commit)) return false;
-  const obj = readObjects(ctx.repo, [`${commit}:event.json`]).get(`${commit}:event.json`);
-  if (!obj) return false;
-  try {
-    return (JSON.parse(obj.content.toString('utf8')) as { clone?: unknown }).clone === chain;
-  } catch {
-    return false;
-  }
-}
-
 /** Staging refs of syncs that died (kill -9) are removed; those of a sync still running are left alone. */
 function removeAbandonedStaging(ctx: Context): void {
   const doomed = [...readRefs(ctx.repo, `${LEDGER_NAMESPACE}incoming/`).keys()].filter((ref) => {
@@ -188,10 +176,6 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     duplicates: [],
   };
   removeAbandonedStaging(ctx);
-  if (olderFetchRefspecs(cwd, remote).length)
-    ctx.warn(
-      `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run 'handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}' again to fetch them into ${trackingPrefix(remote)} instead.`,
-    );
   const dropped = droppedChains(ctx);
   let scan: WitnessScan | undefined;
 
@@ -264,7 +248,7 @@ async function acceptIncoming(
   // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
   // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
   const usable = (witness: string, chain: string, tip: string): boolean => {
-    if (isChainCommit(ctx, chain, tip)) return true;
+    if (isChainCommit(ctx.repo, chain, tip)) return true;
     if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip))
       result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
     return false;

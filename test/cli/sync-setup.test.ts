@@ -262,16 +262,22 @@ describe('sync after sync --setup', () => {
       git(a, 'config', '--add', 'remote.origin.fetch', v);
       git(a, 'config', '--add', 'remote.origin.handoffSetup', `remote.origin.fetch\t${v}`);
     }
-    const warned = cli(a, ['sync']);
-    expect(warned.status, warned.stderr).toBe(0);
-    expect(warned.stderr).toContain("git fetch --prune' deletes those origin does not hold");
-    const r = ok(a, ['sync', '--setup', '--json']).json;
+    // Every command says so (from the remembered settings), until setup is run again.
+    for (const args of [['sync'], ['inbox']]) {
+      const warned = cli(a, args, { agent: 'alice' });
+      expect(warned.status, warned.stderr).toBe(0);
+      expect(warned.stderr).toContain("git fetch --prune' deletes those origin does not hold");
+    }
+    const set = cli(a, ['sync', '--setup', '--json']);
+    expect(set.stderr).not.toContain('older');
+    const r = set.json;
     expect(r.removed.map((x: any) => x.value).sort()).toEqual([...older].sort());
     expect(git(a, 'config', '--get-all', 'remote.origin.fetch').split('\n')).toEqual([
       '+refs/heads/*:refs/remotes/origin/*',
       '+refs/handoff/chains/*:refs/handoff/remotes/origin/chains/*',
     ]);
     expect(cli(a, ['sync']).stderr).not.toContain('older');
+    expect(cli(a, ['inbox'], { agent: 'alice' }).stderr).not.toContain('older');
     // Set up again with another prefix: one fetch refspec into the copies, and plain git fetch works.
     ok(a, ['sync', '--setup', '--ref-prefix', 'refs/heads/handoff-ledger/']);
     expect(git(a, 'config', '--get-all', 'remote.origin.fetch').split('\n')).toEqual([
