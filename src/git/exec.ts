@@ -15,13 +15,13 @@ export class GitError extends HandoffError {
   readonly status: number | null;
   constructor(args: string[], status: number | null, stderr: string) {
     const first = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400);
-    // The git command by name: global options (-c key=value, --no-optional-locks, ...) come before it.
-    let at = 0;
-    while (at < args.length && args[at]!.startsWith('-')) at += args[at] === '-c' || args[at] === '-C' ? 2 : 1;
     const missing = /unable to read [0-9a-f]{7,}|missing (blob|tree|commit) [0-9a-f]{7,}/.test(stderr)
       ? ' (an object went missing while git read it: was git gc --prune=now running? Run the command again)'
       : '';
-    super('git_failed', `git ${args[at] ?? args[0] ?? ''} failed: ${first || `exit status ${status}`}${missing}`);
+    super(
+      'git_failed',
+      `git ${subcommand(args) ?? args[0] ?? ''} failed: ${first || `exit status ${status}`}${missing}`,
+    );
     this.stderr = stderr;
     this.status = status;
   }
@@ -58,6 +58,8 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
  * inherit the environment, and a hook may read a git process record by record.
  */
 const BUFFERED = new Set(['log', 'rev-list']);
+
+/** The git command by name: global options (-c key=value, --no-optional-locks, ...) come before it. */
 function subcommand(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '-c' || args[i] === '-C') i++;

@@ -406,16 +406,31 @@ function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
  * git process. Every CLI command gives it until setup is run again.
  */
 export function olderSetupWarnings(ctx: Context): string[] {
+  // Setup writes the repository's own config file: where it names no such refspec, nothing more is read
+  // (most commands never read the settings otherwise).
+  try {
+    if (!fs.readFileSync(path.join(ctx.repo.commonDir, 'config'), 'utf8').includes(`:${CHAIN_PREFIX}*`)) return [];
+  } catch {
+    return [];
+  }
   const remotes = new Set<string>();
   for (const [key, values] of ctx.config()) {
     if (!/^remote\..+\.handoffsetup$/.test(key)) continue;
     for (const v of values) {
       const m = /^remote\.(.+)\.fetch\t(.*)$/s.exec(v);
-      if (m && m[2]!.endsWith(`:${CHAIN_PREFIX}*`)) remotes.add(m[1]!);
+      if (m && fetchesIntoChains(m[2]!)) remotes.add(m[1]!);
     }
   }
   return [...remotes].map(
     (remote) =>
       `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run 'handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}' again to fetch them into ${trackingPrefix(remote)} instead.`,
   );
+}
+
+/**
+ * A fetch refspec of an older `sync --setup`: the remote's chains straight into refs/handoff/chains/, or the
+ * negative one that kept this clone's own chain out of it.
+ */
+export function fetchesIntoChains(refspec: string): boolean {
+  return refspec.endsWith(`:${CHAIN_PREFIX}*`) || (refspec.startsWith('^') && !refspec.includes(':'));
 }

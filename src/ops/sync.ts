@@ -22,7 +22,7 @@ import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
 import { droppedChains } from './index-chains';
-import { previousCloneIds, requireWritable, type Context } from './context';
+import { fetchesIntoChains, previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue, quoted } from '../core/text';
@@ -431,15 +431,17 @@ async function pushOwnChain(
 const SETUP_MARK = 'handoffSetup';
 
 /**
- * The fetch refspecs an older `sync --setup` added to `remote` (recorded in its handoffSetup): the remote's
- * chains straight into refs/handoff/chains/, and this clone's chain left out.
+ * The fetch refspecs earlier setups of `remote` added (recorded in its handoffSetup) that `wanted` replaces:
+ * an older setup's, which fetched the chains straight into refs/handoff/chains/, and one with another
+ * --ref-prefix into the same copies (two would make `git fetch` fail).
  */
-function olderFetchRefspecs(cwd: string, remote: string): { key: string; value: string }[] {
+function replacedFetchRefspecs(cwd: string, remote: string, wanted: string): { key: string; value: string }[] {
   const key = `remote.${remote}.fetch`;
+  const into = wanted.slice(wanted.indexOf(':'));
   return configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)
     .filter((e) => e.startsWith(`${key}\t`))
     .map((e) => ({ key, value: e.slice(key.length + 1) }))
-    .filter((o) => o.value.endsWith(`:${CHAIN_PREFIX}*`) || (o.value.startsWith('^') && !o.value.includes(':')));
+    .filter((o) => fetchesIntoChains(o.value) || (o.value.endsWith(into) && o.value !== wanted));
 }
 
 /** Local branches whose upstream is a branch of another name on `remote` (branch.<name>.remote / .merge). */
@@ -492,9 +494,8 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     );
   // Plain `git fetch` brings the chains into copies of this remote's own (git updates and prunes them, as it
   // does refs/remotes/): every handoff command then moves the chains forward from them (index-chains.ts).
-  const wanted: { key: string; value: string }[] = [
-    { key: `remote.${remote}.fetch`, value: `+${prefix}chains/*:${tracking}*` },
-  ];
+  const fetch = `+${prefix}chains/*:${tracking}*`;
+  const wanted: { key: string; value: string }[] = [{ key: `remote.${remote}.fetch`, value: fetch }];
   const pushes = get(`remote.${remote}.push`);
   // A glob that matches only this clone's chain: before its first event the ref does not exist, and an exact
   // refspec would make every plain 'git push' fail ("src refspec does not match any"); a glob matches nothing.
@@ -517,16 +518,11 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     }
     wanted.push({ key: `remote.${remote}.push`, value: ownPush });
   }
-  // What older setups added, replaced: the exact ref pushed, and the chains fetched straight into
-  // refs/handoff/chains/ (where `git fetch --prune` deleted every chain this remote does not hold).
+  // What earlier setups added, replaced: the exact ref pushed, and the fetch refspecs above (an older
+  // setup's fetched into refs/handoff/chains/, where `git fetch --prune` deleted chains the remote lacks).
   const older = [
     { key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` },
-    ...olderFetchRefspecs(cwd, remote),
-    // A setup with another --ref-prefix: two refspecs into the same copies would make `git fetch` fail.
-    ...configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)
-      .filter((e) => e.startsWith(`remote.${remote}.fetch\t`) && e.endsWith(`:${tracking}*`))
-      .map((e) => ({ key: `remote.${remote}.fetch`, value: e.slice(e.indexOf('\t') + 1) }))
-      .filter((o) => o.value !== `+${prefix}chains/*:${tracking}*`),
+    ...replacedFetchRefspecs(cwd, remote, fetch),
   ];
   for (const o of older) {
     if (!get(o.key).includes(o.value)) continue;
