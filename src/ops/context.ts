@@ -401,30 +401,57 @@ function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
 }
 
 /**
- * A warning for each remote an older `sync --setup` made plain `git fetch` write straight into
- * refs/handoff/chains/ (where `git fetch --prune` deletes chains), read from the remembered settings: no
- * git process. Every CLI command gives it until setup is run again.
+ * A warning for each remote whose `sync --setup` no longer fits, read from the remembered settings (no git
+ * process); every CLI command gives it until setup is run again:
+ * - an older setup made plain `git fetch` write straight into refs/handoff/chains/ (where `git fetch
+ *   --prune` deletes chains);
+ * - the remote was renamed (`git remote rename`) after setup: its fetch refspec still writes the copies of
+ *   its old name, and `--undo` would leave what it cannot recognise.
  */
 export function olderSetupWarnings(ctx: Context): string[] {
-  // Setup writes the repository's own config file: where it names no such refspec, nothing more is read
-  // (most commands never read the settings otherwise).
+  // Setup writes the repository's own config file: where it shows neither, nothing more is read (most
+  // commands never read the settings otherwise).
+  let text: string;
   try {
-    if (!fs.readFileSync(path.join(ctx.repo.commonDir, 'config'), 'utf8').includes(`:${CHAIN_PREFIX}*`)) return [];
+    text = fs.readFileSync(path.join(ctx.repo.commonDir, 'config'), 'utf8');
   } catch {
     return [];
   }
-  const remotes = new Set<string>();
+  const older = text.includes(`:${CHAIN_PREFIX}*`);
+  if (!older && !mayBeRenamed(text)) return [];
+  const warnings: string[] = [];
   for (const [key, values] of ctx.config()) {
-    if (!/^remote\..+\.handoffsetup$/.test(key)) continue;
-    for (const v of values) {
-      const m = /^remote\.(.+)\.fetch\t(.*)$/s.exec(v);
-      if (m && fetchesIntoChains(m[2]!)) remotes.add(m[1]!);
-    }
+    const at = /^remote\.(.+)\.handoffsetup$/s.exec(key);
+    if (!at) continue;
+    const remote = at[1]!;
+    const again = `handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}`;
+    const was = values.map((v) => /^remote\.(.+)\.[^.\t]+\t/s.exec(v)?.[1]).find((r) => r && r !== remote);
+    if (was)
+      warnings.push(
+        `remote ${remote} was renamed from ${was} after 'sync --setup': plain 'git fetch' still writes its chains' copies under ${trackingPrefix(was)}. Run '${again}' again.`,
+      );
+    else if (values.some((v) => /^remote\..+\.fetch\t/s.test(v) && fetchesIntoChains(v.slice(v.indexOf('\t') + 1))))
+      warnings.push(
+        `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run '${again}' again to fetch them into ${trackingPrefix(remote)} instead.`,
+      );
   }
-  return [...remotes].map(
-    (remote) =>
-      `an older 'sync --setup' has plain 'git fetch' write ${remote}'s chains straight into ${CHAIN_PREFIX}, where 'git fetch --prune' deletes those ${remote} does not hold. Run 'handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}' again to fetch them into ${trackingPrefix(remote)} instead.`,
-  );
+  return warnings;
+}
+
+/**
+ * Whether the config file's text may hold a setup record naming another remote than the section it is in
+ * (what `git remote rename` leaves): a quick look at the lines, which the remembered settings then confirm.
+ */
+function mayBeRenamed(text: string): boolean {
+  let section = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[\s*remote\s+"(.*)"\s*\]/.exec(line);
+    if (header) section = header[1]!;
+    else if (/^\s*\[/.test(line)) section = '';
+    const rec = /^\s*handoffsetup\s*=\s*"?remote\.(.*)\.[a-z]+\\t/i.exec(line);
+    if (rec && rec[1] !== section) return true;
+  }
+  return false;
 }
 
 /**

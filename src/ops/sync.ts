@@ -22,7 +22,7 @@ import { compareAndSwapRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
 import { droppedChains } from './index-chains';
-import { fetchesIntoChains, previousCloneIds, requireWritable, type Context } from './context';
+import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue, quoted } from '../core/text';
@@ -176,6 +176,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     duplicates: [],
   };
   removeAbandonedStaging(ctx);
+  deleteOrphanCopies(ctx);
   const dropped = droppedChains(ctx);
   let scan: WitnessScan | undefined;
 
@@ -430,18 +431,61 @@ async function pushOwnChain(
 
 const SETUP_MARK = 'handoffSetup';
 
+/** One thing an earlier setup added to a remote's config, as remembered in remote.<name>.handoffSetup. */
+interface SetupRecord {
+  /** The key it is under now (remote.<remote>.fetch, .push, .handoffRefPrefix). */
+  key: string;
+  value: string;
+  /** The record as stored ("<key>\t<value>"; its key may name the remote's earlier name). */
+  stored: string;
+}
+
 /**
- * The fetch refspecs earlier setups of `remote` added (recorded in its handoffSetup) that `wanted` replaces:
- * an older setup's, which fetched the chains straight into refs/handoff/chains/, and one with another
- * --ref-prefix into the same copies (two would make `git fetch` fail).
+ * What setups of `remote` added. `git remote rename` moves the remote's section, records included, but
+ * leaves the records naming the old name: such a record is rewritten to name the remote as it is now.
  */
-function replacedFetchRefspecs(cwd: string, remote: string, wanted: string): { key: string; value: string }[] {
-  const key = `remote.${remote}.fetch`;
-  const into = wanted.slice(wanted.indexOf(':'));
-  return configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)
-    .filter((e) => e.startsWith(`${key}\t`))
-    .map((e) => ({ key, value: e.slice(key.length + 1) }))
-    .filter((o) => fetchesIntoChains(o.value) || (o.value.endsWith(into) && o.value !== wanted));
+function setupRecords(cwd: string, remote: string): SetupRecord[] {
+  const out: SetupRecord[] = [];
+  for (const stored of configGetAll(cwd, `remote.${remote}.${SETUP_MARK}`)) {
+    const tab = stored.indexOf('\t');
+    const m = tab > 0 ? /^remote\.(.+)\.([^.]+)$/s.exec(stored.slice(0, tab)) : null;
+    if (!m) continue;
+    const record = { key: `remote.${remote}.${m[2]!}`, value: stored.slice(tab + 1), stored };
+    if (m[1] !== remote) {
+      configUnset(cwd, `remote.${remote}.${SETUP_MARK}`, stored);
+      record.stored = `${record.key}\t${record.value}`;
+      if (!out.some((r) => r.stored === record.stored)) configAdd(cwd, `remote.${remote}.${SETUP_MARK}`, record.stored);
+    }
+    if (!out.some((r) => r.stored === record.stored)) out.push(record);
+  }
+  return out;
+}
+
+/**
+ * Deletes the remote-tracking copies (refs/handoff/remotes/<name>/chains/) that no remote's fetch refspec
+ * writes any more: those of a remote removed with `git remote remove` (which deletes only refs/remotes/),
+ * or of the name a renamed remote had. Copies only ever move chains forward, so nothing is lost: a remote
+ * set up again fetches them again. Returns the names whose copies were deleted.
+ */
+export function deleteOrphanCopies(ctx: Context): string[] {
+  const copies = readRefs(ctx.repo, TRACKING_PREFIX);
+  if (copies.size === 0) return [];
+  const written = configEntries(ctx.repo.cwd, '^remote\\..*\\.fetch$').map(([, v]) => v.slice(v.indexOf(':') + 1));
+  const orphans = [...copies.keys()].filter(
+    (ref) => !written.some((dst) => (dst.endsWith('*') ? ref.startsWith(dst.slice(0, -1)) : ref === dst)),
+  );
+  deleteRefs(ctx.repo.cwd, orphans);
+  return [...new Set(orphans.map((r) => r.slice(TRACKING_PREFIX.length, r.lastIndexOf('/chains/'))))];
+}
+
+/**
+ * The fetch refspecs earlier setups of `remote` added that `wanted` replaces: every one but `wanted` itself.
+ * They are an older setup's, which fetched the chains straight into refs/handoff/chains/; one with another
+ * --ref-prefix into the same copies (two would make `git fetch` fail); and one made before `git remote
+ * rename`, into the copies of the remote's old name.
+ */
+function replacedFetchRefspecs(records: SetupRecord[], remote: string, wanted: string): SetupRecord[] {
+  return records.filter((r) => r.key === `remote.${remote}.fetch` && r.value !== wanted);
 }
 
 /** Local branches whose upstream is a branch of another name on `remote` (branch.<name>.remote / .merge). */
@@ -468,18 +512,16 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   const get = (key: string) => configGetAll(cwd, key);
   const out: SetupJson = { remote, refPrefix: DEFAULT_REF_PREFIX, added: [], removed: [], notes: [] };
   if (input.undo) {
-    for (const entry of get(`remote.${remote}.${SETUP_MARK}`)) {
-      const tab = entry.indexOf('\t');
-      const key = entry.slice(0, tab);
-      const value = entry.slice(tab + 1);
-      if (!key.startsWith(`remote.${remote}.`)) continue;
+    for (const { key, value } of setupRecords(cwd, remote)) {
       configUnset(cwd, key, value);
       out.removed.push({ key, value });
     }
     configUnset(cwd, `remote.${remote}.${SETUP_MARK}`);
-    // The remote-tracking copies the setup's fetches made (the chains themselves stay).
+    // The remote-tracking copies the setup's fetches made (the chains themselves stay), also under the
+    // name the remote had before a rename.
     if (isValidRefName(cwd, `${trackingPrefix(remote)}x`))
       deleteRefs(cwd, [...readRefs(ctx.repo, trackingPrefix(remote)).keys()]);
+    deleteOrphanCopies(ctx);
     out.refPrefix = refPrefixFor(ctx, remote);
     return out;
   }
@@ -520,15 +562,16 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
   }
   // What earlier setups added, replaced: the exact ref pushed, and the fetch refspecs above (an older
   // setup's fetched into refs/handoff/chains/, where `git fetch --prune` deleted chains the remote lacks).
+  const records = setupRecords(cwd, remote);
   const older = [
     { key: `remote.${remote}.push`, value: `${own}:${prefix}chains/${ctx.cloneId}` },
-    ...replacedFetchRefspecs(cwd, remote, fetch),
+    ...replacedFetchRefspecs(records, remote, fetch),
   ];
   for (const o of older) {
     if (!get(o.key).includes(o.value)) continue;
     configUnset(cwd, o.key, o.value);
     configUnset(cwd, `remote.${remote}.${SETUP_MARK}`, `${o.key}\t${o.value}`);
-    out.removed.push(o);
+    out.removed.push({ key: o.key, value: o.value });
   }
   if (prefix !== DEFAULT_REF_PREFIX) wanted.push({ key: `remote.${remote}.handoffRefPrefix`, value: prefix });
   for (const w of wanted) {
@@ -537,5 +580,7 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     configAdd(cwd, `remote.${remote}.${SETUP_MARK}`, `${w.key}\t${w.value}`);
     out.added.push(w);
   }
+  // The copies a replaced refspec wrote (under the name the remote had before a rename).
+  deleteOrphanCopies(ctx);
   return out;
 }

@@ -290,6 +290,78 @@ describe('sync after sync --setup', () => {
     expect(git(a, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
   });
 
+  it('a remote renamed after setup: every command says so, setup again moves the copies, undo removes all; a removed remote leaves no copies', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['sync', '--setup']);
+    ok(b, ['send', 'alice', 'before the rename', '--create'], { agent: 'bob' });
+    ok(b, ['sync']);
+    git(a, 'fetch', '-q');
+    const chainB = readId(b);
+    expect(git(a, 'for-each-ref', '--format=%(refname)', 'refs/handoff/remotes/')).toBe(
+      `refs/handoff/remotes/origin/chains/${chainB}`,
+    );
+    // git moves the section (the records too) but not a refspec of this form, nor these copies.
+    git(a, 'remote', 'rename', 'origin', 'upstream');
+    for (const args of [['inbox'], ['sync', 'upstream']]) {
+      const r = cli(a, args, { agent: 'alice' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain("remote upstream was renamed from origin after 'sync --setup'");
+      expect(r.stderr).toContain("Run 'handoff sync --setup upstream' again");
+    }
+    expect(bodies(a, 'alice')).toEqual(['before the rename']);
+    const set = ok(a, ['sync', '--setup', 'upstream', '--json']).json;
+    expect(set.removed).toEqual([
+      { key: 'remote.upstream.fetch', value: '+refs/handoff/chains/*:refs/handoff/remotes/origin/chains/*' },
+    ]);
+    expect(set.added).toEqual([
+      { key: 'remote.upstream.fetch', value: '+refs/handoff/chains/*:refs/handoff/remotes/upstream/chains/*' },
+    ]);
+    expect(
+      git(a, 'config', '--get-all', 'remote.upstream.handoffSetup')
+        .split('\n')
+        .every((v) => v.startsWith('remote.upstream.')),
+    ).toBe(true);
+    // The old name's copies are gone; plain git fetch makes the new name's, and the next command takes them.
+    expect(git(a, 'for-each-ref', 'refs/handoff/remotes/origin/')).toBe('');
+    const quiet = cli(a, ['inbox'], { agent: 'alice' });
+    expect(quiet.stderr).not.toContain('renamed');
+    ok(b, ['send', 'alice', 'after the rename'], { agent: 'bob' });
+    ok(b, ['sync']);
+    git(a, 'fetch', '-q');
+    expect(git(a, 'rev-parse', `refs/handoff/remotes/upstream/chains/${chainB}`)).toBe(
+      git(b, 'rev-parse', `refs/handoff/chains/${chainB}`),
+    );
+    expect(bodies(a, 'alice')).toEqual(['after the rename', 'before the rename']);
+    // Renamed again, then undone without setting up again: everything setup added goes.
+    git(a, 'remote', 'rename', 'upstream', 'origin');
+    const undo = ok(a, ['sync', '--setup', '--undo', '--json']).json;
+    expect(undo.removed.map((x: any) => x.key).sort()).toEqual([
+      'remote.origin.fetch',
+      'remote.origin.push',
+      'remote.origin.push',
+    ]);
+    expect(git(a, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
+    expect(spawnSync('git', ['config', '--get-all', 'remote.origin.push'], { cwd: a }).status).toBe(1);
+    expect(spawnSync('git', ['config', '--get-all', 'remote.origin.handoffSetup'], { cwd: a }).status).toBe(1);
+    expect(git(a, 'for-each-ref', 'refs/handoff/remotes/')).toBe('');
+    // A remote removed with its setup in place: git leaves the copies, the next sync deletes them.
+    ok(a, ['sync', '--setup']);
+    git(a, 'remote', 'add', 'backup', t.remote);
+    ok(a, ['sync', '--setup', 'backup']);
+    git(a, 'fetch', '-q', '--all');
+    expect(git(a, 'for-each-ref', '--format=%(refname)', 'refs/handoff/remotes/backup/')).not.toBe('');
+    git(a, 'remote', 'remove', 'backup');
+    expect(git(a, 'for-each-ref', '--format=%(refname)', 'refs/handoff/remotes/backup/')).not.toBe('');
+    ok(a, ['sync']);
+    expect(git(a, 'for-each-ref', 'refs/handoff/remotes/backup/')).toBe('');
+    expect(git(a, 'for-each-ref', '--format=%(refname)', 'refs/handoff/remotes/origin/')).toBe(
+      `refs/handoff/remotes/origin/chains/${chainB}`,
+    );
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+  });
+
   it('leaves plain git push alone where a push refspec would change which branch it updates', () => {
     const t = team();
     const a = t.clone('a');
