@@ -5,6 +5,7 @@ import { checkHookPaths } from '../ops/hooks';
 import { init } from '../ops/init';
 import { withContext } from './_shared';
 import { AGENT_KINDS } from '../core/names';
+import { HOOK_NAMES } from '../ops/hooks';
 
 export default defineCommand({
   id: 'init',
@@ -96,9 +97,7 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
         );
     }
     if (r.dryRun && !r.undo)
-      io.log(
-        `${paint(io, 'green', 'would install'.padEnd(13))} git hooks prepare-commit-msg, post-commit, post-rewrite`,
-      );
+      io.log(`${paint(io, 'green', 'would install'.padEnd(13))} git hooks ${HOOK_NAMES.join(', ')}`);
     if (r.hooks) io.log(`git hooks: ${r.hooks.hooks.map((h) => `${h.name} ${h.state}`).join(', ')}`);
     if (r.manualSteps.length) io.log(`\nManual steps:\n${r.manualSteps.map((s) => `  - ${s}`).join('\n')}`);
   },

@@ -13,7 +13,7 @@ tree (staged, unstaged and untracked files, .gitignore respected, secret-looking
 diff against HEAD travel with the message. Prints the message id.`,
   examples: [
     '<%= config.bin %> send codex "parser done, please review" --attach-diff',
-    '<%= config.bin %> send @reviewers -m "ready for review" --kind review_request',
+    '<%= config.bin %> send @reviewer -m "ready for review" --kind review_request',
     'git diff --stat | <%= config.bin %> send claude --kind status',
     '<%= config.bin %> send codex "are the tests green?" --kind question --wait-for reply --timeout 600',
     '<%= config.bin %> send gemini "start on the docs when you are up" --create',

@@ -21,8 +21,10 @@ branch namespace on the remote (--setup remembers it).
 
 A chain with an event that fails the ledger's schema is held back at that commit (quarantined): its
 earlier events are indexed, the rest is not, every other chain flows on, and sync names the chain and
-commit. --drop <chain> removes such a chain from this clone for good (it is no longer fetched; the SQLite
-ledger is rebuilt without it). Witnesses naming commits nobody has, and events reusing a taken id, are
+commit. --drop <chain> removes such a chain (or one refused as rewritten) from this clone for good (it is
+no longer fetched; the SQLite ledger is rebuilt without it); any other chain needs --force, since its
+messages go with it. 'git config --unset handoff.dropChain <chain>' then 'handoff sync' takes a dropped
+chain back. Witnesses naming commits nobody has, and events reusing a taken id, are
 reported too.
 
 A chain with a commit whose signature does not verify is refused with exit 6, naming the chain and the
@@ -51,9 +53,10 @@ gpg.ssh.allowedSignersFile.`,
     'no-push': { type: 'boolean', description: 'Fetch and index only.' },
     drop: {
       type: 'string',
-      description: 'Remove a (quarantined) chain from this clone and stop fetching it.',
+      description: 'Remove a quarantined or refused chain from this clone and stop fetching it.',
       helpValue: 'chain',
     },
+    force: { type: 'boolean', description: 'With --drop: drop any chain, messages and all.' },
     json: jsonFlag,
   },
   run(parsed, io): Promise<SyncJson | SetupJson | { dropped: string; ref: string; events: number }> {
@@ -63,9 +66,13 @@ gpg.ssh.allowedSignersFile.`,
         new UsageError('undo_needs_setup', "--undo undoes --setup: run 'handoff sync --setup --undo'."),
       );
     }
+    if (f.force && f.drop === undefined)
+      return Promise.reject(
+        new UsageError('force_needs_drop', "--force goes with --drop: 'handoff sync --drop <chain> --force'."),
+      );
     if (f.drop !== undefined) {
       const chain = String(f.drop);
-      return withContext(io, (ctx) => dropChain(ctx, chain), { skipIndex: true }).then((d) =>
+      return withContext(io, (ctx) => dropChain(ctx, chain, { force: !!f.force }), { skipIndex: true }).then((d) =>
         withContext(io, async (ctx) => ({ ...d, events: (await rebuild(ctx)).events }), {
           discardDb: true,
           skipIndex: true,
@@ -99,7 +106,7 @@ gpg.ssh.allowedSignersFile.`,
   print(r, io) {
     if ('dropped' in r) {
       io.log(
-        `dropped chain ${r.dropped} (${r.ref} deleted, never fetched again by 'handoff sync' nor taken from what 'git fetch' brings; ${r.events} events indexed from the other chains)`,
+        `dropped chain ${r.dropped} (${r.ref} deleted, never fetched again by 'handoff sync' nor taken from what 'git fetch' brings; ${r.events} events indexed from the other chains). To take it back: git config --unset handoff.dropChain ${r.dropped}, then handoff sync.`,
       );
       return;
     }

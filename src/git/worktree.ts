@@ -11,9 +11,13 @@ export function addDetachedWorktree(
   return res.status === 0 ? { ok: true } : { ok: false, reason: res.stderr.trim() };
 }
 
-/** Removes a worktree (with its changes); false when git refuses. */
-export function removeWorktree(cwd: string, dir: string): boolean {
-  return runGit(['worktree', 'remove', '--force', dir], { cwd, allowFailure: true }).status === 0;
+/**
+ * Removes a worktree; git refuses one with changes (modified or untracked files) unless `force`. Returns
+ * git's reason when it refuses.
+ */
+export function removeWorktree(cwd: string, dir: string, force = false): { ok: true } | { ok: false; reason: string } {
+  const res = runGit(['worktree', 'remove', ...(force ? ['--force'] : []), dir], { cwd, allowFailure: true });
+  return res.status === 0 ? { ok: true } : { ok: false, reason: res.stderr.trim().replace(/^fatal: /, '') };
 }
 
 /** Forgets worktrees whose directories are gone. */

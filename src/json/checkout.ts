@@ -9,4 +9,6 @@ export interface CheckoutJson {
 
 export interface CleanJson {
   removed: string[];
+  /** Worktrees left in place, with git's reason (changes in them, without --force). */
+  kept: { path: string; message: string; reason: string }[];
 }

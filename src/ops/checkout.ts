@@ -75,15 +75,27 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
   return { message: m.id, path: dir, commit, base: m.diff_base };
 }
 
-/** Removes every worktree that checkout made. */
-export function cleanCheckouts(ctx: Context): CleanJson {
+/**
+ * Removes every worktree that checkout made. One with changes (edited or new files) is kept and named,
+ * unless `force`: what someone wrote there would otherwise be lost.
+ */
+export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): CleanJson {
   const removed: string[] = [];
   const kept: { path: string; message: string }[] = [];
+  const refused: CleanJson['kept'] = [];
   for (const entry of readList(ctx)) {
-    if (removeWorktree(ctx.repo.cwd, entry.path) || !fs.existsSync(entry.path)) removed.push(entry.path);
-    else kept.push(entry);
+    if (!fs.existsSync(entry.path)) {
+      removed.push(entry.path);
+      continue;
+    }
+    const done = removeWorktree(ctx.repo.cwd, entry.path, opts.force);
+    if (done.ok) removed.push(entry.path);
+    else {
+      kept.push(entry);
+      refused.push({ path: entry.path, message: entry.message, reason: done.reason });
+    }
   }
   pruneWorktrees(ctx.repo.cwd);
   fs.writeFileSync(listFile(ctx), JSON.stringify(kept, null, 2));
-  return { removed };
+  return { removed, kept: refused };
 }

@@ -126,6 +126,15 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
     hooks: HOOK_NAMES.map((name) => {
       const s = hookState(dir, name);
       let problem: string | null = null;
+      // A hook file the team keeps (husky), with the line 'hooks install' asks for.
+      if (s.foreign && runsHandoff(s.content ?? '', name))
+        return {
+          name,
+          state: 'manual',
+          chained: false,
+          healthy: s.executable,
+          problem: s.executable ? null : 'not executable',
+        };
       if (!s.installed) problem = s.foreign ? 'another hook is installed (handoff is not)' : 'not installed';
       else if (!s.executable) problem = 'not executable';
       else if (s.content !== render(paths, name)) {
@@ -144,6 +153,16 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
       };
     }),
   };
+}
+
+/** Whether a hook script runs `handoff hooks run <name>` on a line of its own (not commented out). */
+function runsHandoff(script: string, name: string): boolean {
+  return script
+    .split('\n')
+    .some(
+      (line) =>
+        !/^\s*#/.test(line) && line.includes('handoff') && new RegExp(`\\bhooks\\s+run\\s+${name}\\b`).test(line),
+    );
 }
 
 /** Checks that the hook templates and the hook entry exist where handoff runs from. */

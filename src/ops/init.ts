@@ -507,7 +507,17 @@ function applyEdits(
         continue;
       }
       text = text.trim() ? `${text.replace(/\n*$/, '\n\n')}${edit.text}` : edit.text;
-      parseToml(file, text);
+      try {
+        tomlLib().parse(text);
+      } catch (err) {
+        // The file is valid; what it would become is not (an inline `mcp_servers = { ... }` cannot take a
+        // [mcp_servers.handoff] table after it).
+        const parent = edit.table.slice(0, -1).join('.');
+        throw new HandoffError(
+          'bad_config_file',
+          `[${edit.table.join('.')}] cannot be added to ${file} as it is (${(err as Error).message.split('\n')[0]}). ${parent ? `Where ${parent} is written inline (${parent} = { ... }), write each entry as a [${parent}.<name>] table instead, or add handoff's table by hand` : "Add handoff's table by hand"}:\n${edit.text.trimEnd()}`,
+        );
+      }
       done.push({ kind: 'toml-table', text: edit.text });
     }
   }

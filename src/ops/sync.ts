@@ -4,6 +4,8 @@
  * push this clone's own chain (always a fast-forward, since only this clone writes it).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ConflictError, HandoffError, NotFoundError, UsageError, VerificationError } from '../core/errors';
 import { isAncestor } from '../git/exec';
 import { countPacks, packIfMany } from '../git/maintenance';
@@ -137,7 +139,11 @@ function removeAbandonedStaging(ctx: Context): void {
  * `sync --drop <chain>`: this clone stops fetching and indexing a chain (git config handoff.dropChain,
  * which survives rebuild), deletes its local ref and rebuilds the SQLite ledger without it.
  */
-export function dropChain(ctx: Context, chain: string): { dropped: string; ref: string } {
+export function dropChain(
+  ctx: Context,
+  chain: string,
+  opts: { force?: boolean } = {},
+): { dropped: string; ref: string } {
   requireWritable(ctx, 'drop a chain');
   if (!CLONE_ID.test(chain))
     throw new UsageError(
@@ -146,6 +152,24 @@ export function dropChain(ctx: Context, chain: string): { dropped: string; ref: 
     );
   if (chain === ctx.cloneId)
     throw new UsageError('own_chain', `${chain} is this clone's own chain; it cannot be dropped.`);
+  if (!opts.force && !droppedChains(ctx).has(chain)) {
+    // Dropping is for a chain held back (quarantined) or refused; any other takes its messages with it.
+    const copies = trackedTipsIn(readRefs(ctx.repo, TRACKING_PREFIX)).filter((t) => t.chain === chain);
+    const refused = refusedCopies(ctx);
+    const held =
+      quarantined(ctx.db).some((q) => q.chain === chain) || copies.some((t) => refused.has(`${chain} ${t.tip}`));
+    const events = (ctx.db.prepare('SELECT count(*) AS n FROM events WHERE chain = ?').get(chain) as { n: number }).n;
+    if (!held && events === 0 && copies.length === 0 && readRefs(ctx.repo, chainRef(chain)).size === 0)
+      throw new NotFoundError(
+        'unknown_chain',
+        `This clone has never seen a chain ${chain} ('handoff verify' and 'handoff sync' name the chains there are). To keep it out before it arrives: handoff sync --drop ${chain} --force.`,
+      );
+    if (!held)
+      throw new UsageError(
+        'drop_needs_force',
+        `Chain ${chain} is neither quarantined nor refused: dropping it removes its ${events} event(s) (its agents' messages) from this clone, and it is never fetched again. If that is what you want: handoff sync --drop ${chain} --force.`,
+      );
+  }
   if (!droppedChains(ctx).has(chain)) configAdd(ctx.repo.cwd, 'handoff.dropChain', chain);
   const ref = chainRef(chain);
   // With the remote-tracking copies of it (plain `git fetch` may bring them back; they are never taken).
@@ -154,6 +178,18 @@ export function dropChain(ctx: Context, chain: string): { dropped: string; ref: 
     .map((t) => `${trackingPrefix(t.remote)}${chain}`);
   deleteRefs(ctx.repo.cwd, [ref, ...copies]);
   return { dropped: chain, ref };
+}
+
+/**
+ * The remote-tracking copies refused as rewritten ("<chain> <tip>", index-chains.ts, adoptTracked): a chain
+ * whose copy is still at such a tip is one `sync` refuses.
+ */
+function refusedCopies(ctx: Context): Set<string> {
+  try {
+    return new Set(fs.readFileSync(path.join(ctx.dataDir, 'tracked-refused'), 'utf8').split('\n').filter(Boolean));
+  } catch {
+    return new Set();
+  }
 }
 
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */

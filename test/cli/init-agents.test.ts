@@ -52,7 +52,21 @@ describe('init for several agents', () => {
     const b = cli(broken, ['init', '--agent', 'codex', '--json']);
     expect(b.status).toBe(1);
     expect(b.json.error.code).toBe('bad_config_file');
+    expect(b.json.error.message).toContain('is not valid TOML');
     expect(fs.existsSync(path.join(broken, 'AGENTS.md'))).toBe(false);
+    // Valid TOML that cannot take the table (mcp_servers written inline): said so, with the table to add.
+    const inline = makeRepo();
+    const text = 'mcp_servers = { other = { command = "y" } }\n';
+    write(inline, '.codex/config.toml', text);
+    const n = cli(inline, ['init', '--agent', 'codex', '--json']);
+    expect(n.status).toBe(1);
+    expect(n.json.error.code).toBe('bad_config_file');
+    expect(n.json.error.message).not.toContain('is not valid TOML');
+    expect(n.json.error.message).toContain('[mcp_servers.handoff] cannot be added to .codex/config.toml as it is');
+    expect(n.json.error.message).toContain('write each entry as a [mcp_servers.<name>] table');
+    expect(n.json.error.message).toContain('[mcp_servers.handoff]\ncommand =');
+    expect(read(inline, '.codex/config.toml')).toBe(text);
+    expect(fs.existsSync(path.join(inline, 'AGENTS.md'))).toBe(false);
   });
 
   it('keeps comments and layout of JSONC files it edits', () => {
@@ -297,5 +311,28 @@ describe('what a second outside review found', () => {
     expect(i.status).toBe(1);
     expect(i.json.error.code).toBe('hooks_manual');
     expect(i.json.error.details.manual).toHaveLength(4);
+    // Before the lines are added, status says handoff is not there; after, that each hook runs it.
+    const before = ok(h, ['hooks', 'status', '--json']).json.hooks;
+    expect(before.find((x: any) => x.name === 'post-commit').problem).toBe(
+      'another hook is installed (handoff is not)',
+    );
+    for (const line of i.json.error.details.manual as string[]) {
+      const [file, cmd] = [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)];
+      const at = path.join(h, file);
+      const had = fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : '#!/bin/sh\n';
+      fs.writeFileSync(at, `${had}${cmd}\n`);
+      fs.chmodSync(at, 0o755);
+    }
+    // A line commented out does not count.
+    fs.writeFileSync(path.join(h, '.husky/post-rewrite'), '#!/bin/sh\n# handoff hooks run post-rewrite "$@"\n', {
+      mode: 0o755,
+    });
+    const after = ok(h, ['hooks', 'status', '--json']).json.hooks;
+    expect(after.map((x: any) => [x.name, x.state, x.healthy])).toEqual([
+      ['pre-commit', 'manual', true],
+      ['prepare-commit-msg', 'manual', true],
+      ['post-commit', 'manual', true],
+      ['post-rewrite', 'foreign', false],
+    ]);
   });
 });

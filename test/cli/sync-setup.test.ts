@@ -170,9 +170,21 @@ describe('sync after sync --setup', () => {
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
     expect(bodies(a, 'alice')).toEqual(['one', 'zero']);
 
-    // Dropped: its copies go, and one fetched again is never taken.
+    // Dropped: its copies go, and one fetched again is never taken. A healthy chain takes --force (its
+    // messages go with it); a chain never seen is refused, and --force alone means nothing.
     git(t.remote, 'update-ref', ref, one);
-    ok(a, ['sync', '--drop', chainB]);
+    const healthy = cli(a, ['sync', '--drop', chainB, '--json']);
+    expect([healthy.status, healthy.json.error.code]).toEqual([2, 'drop_needs_force']);
+    expect(healthy.json.error.message).toContain(`handoff sync --drop ${chainB} --force`);
+    expect(spawnSync('git', ['config', '--get-all', 'handoff.dropChain'], { cwd: a }).status).toBe(1);
+    expect(bodies(a, 'alice')).toEqual(['one', 'zero']);
+    const unseen = cli(a, ['sync', '--drop', '01HZZZZZZZZZZZZZZZZZZZZZZZ', '--json']);
+    expect([unseen.status, unseen.json.error.code]).toEqual([3, 'unknown_chain']);
+    expect(cli(a, ['sync', '--force', '--json']).json.error.code).toBe('force_needs_drop');
+    const dropped = ok(a, ['sync', '--drop', chainB, '--force']);
+    expect(dropped.stdout).toContain(
+      `To take it back: git config --unset handoff.dropChain ${chainB}, then handoff sync.`,
+    );
     expect(git(a, 'for-each-ref', `refs/handoff/remotes/origin/chains/${chainB}`)).toBe('');
     git(a, 'fetch', '-q');
     expect(git(a, 'rev-parse', `refs/handoff/remotes/origin/chains/${chainB}`)).toBe(one);
@@ -242,7 +254,7 @@ describe('sync after sync --setup', () => {
     git(c, 'config', '--unset', 'handoff.requireSigned');
 
     // A dropped chain's copy, fetched again with new events: never taken, and asked of git once.
-    ok(c, ['sync', '--drop', chainA]);
+    ok(c, ['sync', '--drop', chainA, '--force']);
     ok(a, ['send', 'bob', 'four'], { agent: 'alice' });
     ok(a, ['sync']);
     git(c, 'fetch', '-q');

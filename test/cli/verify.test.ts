@@ -134,6 +134,36 @@ describe('snapshots stay reachable and usable', () => {
     expect(none.json.error.code).toBe('no_snapshot');
   });
 
+  it('checkout --clean keeps a worktree with changes in it, and says so; --clean --force removes it', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');
+    const id = ok(repo, ['send', 'bob', 'look', '--attach-diff', '--json'], { agent: 'alice' }).json.message.id;
+    const edited = ok(repo, ['checkout', id, '--json']).json.path;
+    const added = ok(repo, ['checkout', id, '--json']).json.path;
+    const untouched = ok(repo, ['checkout', id, '--json']).json.path;
+    fs.appendFileSync(path.join(edited, 'src/app.ts'), '// two hours of work\n');
+    fs.writeFileSync(path.join(added, 'notes.txt'), 'new file\n');
+    const r = cli(repo, ['checkout', '--clean']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`removed ${untouched}`);
+    for (const p of [edited, added]) expect(r.stderr).toContain(`kept ${p} (message ${id})`);
+    expect(r.stderr).toContain("'handoff checkout --clean --force'");
+    expect(fs.readFileSync(path.join(edited, 'src/app.ts'), 'utf8')).toContain('two hours of work');
+    expect(fs.readFileSync(path.join(added, 'notes.txt'), 'utf8')).toBe('new file\n');
+    // Still remembered: a second --clean names them again, --json lists them, --force removes them.
+    const again = ok(repo, ['checkout', '--clean', '--json']).json;
+    expect(again.removed).toEqual([]);
+    expect(again.kept.map((k: any) => k.path).sort()).toEqual([edited, added].sort());
+    expect(again.kept[0].reason).toMatch(/modified or untracked/);
+    expect(cli(repo, ['checkout', '--force', '--json']).json.error.code).toBe('force_needs_clean');
+    const forced = ok(repo, ['checkout', '--clean', '--force', '--json']).json;
+    expect(forced.removed.sort()).toEqual([edited, added].sort());
+    expect(forced.kept).toEqual([]);
+    expect(fs.existsSync(edited)).toBe(false);
+    expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
   it('binary files and files over the size limit are in the snapshot but summarised in the patch', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'bob' });
