@@ -82,7 +82,8 @@ type Done =
   | { kind: 'file'; text: string }
   /** `previous` undefined: the key was absent; `created`: containers init had to create. */
   | { kind: 'json-set'; at: JsonPath; value: unknown; previous?: unknown; created: JsonPath[]; implied?: unknown[] }
-  | { kind: 'json-append'; at: JsonPath; value: unknown; created: JsonPath[] }
+  /** `replaced`: handoff's entry for another agent name, which this one took the place of (undo puts it back). */
+  | { kind: 'json-append'; at: JsonPath; value: unknown; created: JsonPath[]; replaced?: unknown }
   | { kind: 'toml-table'; text: string };
 
 interface InitRecord {
@@ -419,6 +420,16 @@ function setJson(text: string, at: JsonPath, value: unknown): string {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+const AGENT_IN_HOOK = /HANDOFF_AGENT=([^\s"\\]+)/g;
+/** The same handoff hook entry but for another agent name. */
+const sameButAgent = (a: unknown, b: unknown) =>
+  !same(a, b) &&
+  JSON.stringify(a).includes('HANDOFF_AGENT=') &&
+  JSON.stringify(a).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=') ===
+    JSON.stringify(b).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=');
+/** The agent a handoff hook entry names. */
+const agentNamed = (a: unknown) => /HANDOFF_AGENT=([^\s"\\]+)/.exec(JSON.stringify(a))?.[1] ?? '?';
+
 /** The containers along `at` that do not exist in `doc` (init creates them; undo removes them if empty). */
 function missingContainers(doc: unknown, at: JsonPath): JsonPath[] {
   const out: JsonPath[] = [];
@@ -483,7 +494,18 @@ function applyEdits(
           'bad_config_file',
           `${file}: ${edit.at.join('.')} is not a list, so handoff will not change it.`,
         );
-      if (!(list as unknown[] | undefined)?.some((x) => same(x, edit.value))) {
+      const items = (list as unknown[] | undefined) ?? [];
+      // handoff's own entry naming another agent (a worktree whose committed files came from another one's
+      // init, or init again with another --name): this one takes its place, so one session never runs
+      // hooks as two agents.
+      const other = items.some((x) => same(x, edit.value)) ? -1 : items.findIndex((x) => sameButAgent(x, edit.value));
+      if (other >= 0) {
+        text = jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, other], edit.value, FORMAT));
+        const was = agentNamed(items[other]);
+        const note = `${file}: handoff's hooks named agent ${was}; they now name ${agentNamed(edit.value)} (in this worktree's copy of the file)`;
+        if (!notes.includes(note)) notes.push(note);
+        done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [], replaced: items[other] });
+      } else if (!items.some((x) => same(x, edit.value))) {
         const created = missingContainers(doc, [...edit.at, 0]);
         text =
           list === undefined
@@ -725,8 +747,9 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
         const mine = (x: unknown) =>
           d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value);
         const hits = Array.isArray(list) ? list.map((x, i) => (mine(x) ? i : -1)).filter((i) => i >= 0) : [];
+        // An entry that took the place of another agent's gives it back; any other goes.
         for (const i of hits.reverse())
-          text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
+          text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], d.replaced, FORMAT));
         // A hook group the user added their own hook to: take out only handoff's hook, keep the group.
         const ours = (d.value as { hooks?: unknown[] } | null)?.hooks?.[0];
         if (hits.length === 0 && ours !== undefined && Array.isArray(list)) {

@@ -69,6 +69,50 @@ describe('init for several agents', () => {
     expect(fs.existsSync(path.join(inline, 'AGENTS.md'))).toBe(false);
   });
 
+  it('init --name in a second worktree, whose committed files name another agent, replaces that agent in its hooks', () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'codex']);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'handoff init');
+    const committed = read(repo, '.claude/settings.json');
+    const codexHooks = read(repo, '.codex/hooks.json');
+    const ui = addWorktree(repo, 'ui');
+    const r = ok(ui, ['init', '--agent', 'claude', '--name', 'claude-ui', '--json']).json;
+    const commands = (file: string) =>
+      JSON.stringify(JSON.parse(read(ui, file)).hooks).match(/HANDOFF_AGENT=[^ "]+/g) ?? [];
+    expect(new Set(commands('.claude/settings.json'))).toEqual(new Set(['HANDOFF_AGENT=claude-ui']));
+    expect(commands('.claude/settings.json')).toHaveLength(
+      (committed.match(/HANDOFF_AGENT=/g) ?? []).length, // replaced, not added beside
+    );
+    expect(JSON.parse(read(ui, '.mcp.json')).mcpServers.handoff.env.HANDOFF_AGENT).toBe('claude-ui');
+    expect(JSON.stringify(r.changes)).toContain("handoff's hooks named agent claude; they now name claude-ui");
+    // The other worktree, and the other agent's files, are untouched.
+    expect(read(repo, '.claude/settings.json')).toBe(committed);
+    expect(read(ui, '.codex/hooks.json')).toBe(codexHooks);
+    // The stop hook of the ui session delivers to claude-ui only; claude's message waits for claude.
+    ok(repo, ['send', 'claude', 'for claude', '--create'], { agent: 'lead' });
+    ok(repo, ['send', 'claude-ui', 'for the ui', '--create'], { agent: 'lead' });
+    const stop = JSON.parse(read(ui, '.claude/settings.json'))
+      .hooks.Stop.map((g: any) => g.hooks[0])
+      .find((h: any) => !h.async).command as string;
+    const env = Object.fromEntries(
+      stop
+        .split(' ')
+        .filter((w) => w.includes('='))
+        .map((w) => w.split('=')),
+    );
+    const said = cli(ui, ['agent-hook', 'stop'], { env: { ...env, CLAUDECODE: '1' }, input: '{}' });
+    expect(said.stdout).toContain('for the ui');
+    expect(said.stdout).not.toContain('for claude');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => m.body)).toEqual([
+      'for claude',
+    ]);
+    // Undo puts the committed bytes back.
+    ok(ui, ['init', '--undo']);
+    expect(read(ui, '.claude/settings.json')).toBe(committed);
+    expect(git(ui, 'status', '--porcelain', '--', '.claude', '.mcp.json')).toBe('');
+  });
+
   it('keeps comments and layout of JSONC files it edits', () => {
     const repo = makeRepo();
     const vscode =
