@@ -427,6 +427,32 @@ const sameButAgent = (a: unknown, b: unknown) =>
   JSON.stringify(a).includes('HANDOFF_AGENT=') &&
   JSON.stringify(a).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=') ===
     JSON.stringify(b).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=');
+/** The hook inside a hook group that init appends (Claude Code, Codex and Gemini CLI group their hooks). */
+const innerHook = (v: unknown): unknown => (v as { hooks?: unknown[] } | null)?.hooks?.[0];
+
+/**
+ * Where a hook list holds `value` by `match`: for a grouped hook, the hook inside any group (path
+ * [group, 'hooks', index]), whatever else the group holds; else an entry of the list. `with` is what takes
+ * its place.
+ */
+function findHook(
+  items: unknown[],
+  value: unknown,
+  match: (a: unknown, b: unknown) => boolean,
+): { path: (string | number)[]; found: unknown; with: unknown } | null {
+  const inner = innerHook(value);
+  for (let gi = 0; gi < items.length; gi++) {
+    if (inner === undefined) {
+      if (match(items[gi], value)) return { path: [gi], found: items[gi], with: value };
+      continue;
+    }
+    const hooks = (items[gi] as { hooks?: unknown[] } | null)?.hooks;
+    const hi = Array.isArray(hooks) ? hooks.findIndex((h) => match(h, inner)) : -1;
+    if (hi >= 0) return { path: [gi, 'hooks', hi], found: hooks![hi], with: inner };
+  }
+  return null;
+}
+
 /** The agent a handoff hook entry names. */
 const agentNamed = (a: unknown) => /HANDOFF_AGENT=([^\s"\\]+)/.exec(JSON.stringify(a))?.[1] ?? '?';
 
@@ -495,17 +521,17 @@ function applyEdits(
           `${file}: ${edit.at.join('.')} is not a list, so handoff will not change it.`,
         );
       const items = (list as unknown[] | undefined) ?? [];
-      // handoff's own entry naming another agent (a worktree whose committed files came from another one's
-      // init, or init again with another --name): this one takes its place, so one session never runs
-      // hooks as two agents.
-      const other = items.some((x) => same(x, edit.value)) ? -1 : items.findIndex((x) => sameButAgent(x, edit.value));
-      if (other >= 0) {
-        text = jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, other], edit.value, FORMAT));
-        const was = agentNamed(items[other]);
-        const note = `${file}: handoff's hooks named agent ${was}; they now name ${agentNamed(edit.value)} (in this worktree's copy of the file)`;
+      // handoff's own hook naming another agent (a worktree whose committed files came from another one's
+      // init, or init again with another --name): this one takes its place, inside the group it is in (the
+      // user may have added hooks or a matcher to it), so one session never runs hooks as two agents.
+      const present = findHook(items, edit.value, same);
+      const other = present ? null : findHook(items, edit.value, sameButAgent);
+      if (other) {
+        text = jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, ...other.path], other.with, FORMAT));
+        const note = `${file}: handoff's hooks named agent ${agentNamed(other.found)}; they now name ${agentNamed(edit.value)} (in this worktree's copy of the file)`;
         if (!notes.includes(note)) notes.push(note);
-        done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [], replaced: items[other] });
-      } else if (!items.some((x) => same(x, edit.value))) {
+        done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [], replaced: other.found });
+      } else if (!present) {
         const created = missingContainers(doc, [...edit.at, 0]);
         text =
           list === undefined
@@ -660,18 +686,19 @@ export function init(
     if (r.before !== r.next) fs.writeFileSync(abs, r.next);
     const existing = record.files.find((f) => f.path === r.path);
     // A later init adds to what undo must remove; the original bytes are the ones before the first init.
-    const keep = (d: Done) =>
-      !r.done.some((n) =>
-        same({ ...n, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }),
+    // Alike but for what they found before them (an earlier run's `previous` or `replaced` is the one to keep).
+    const alike = (a: Done, b: Done) =>
+      same(
+        { ...a, previous: undefined, created: undefined, replaced: undefined },
+        { ...b, previous: undefined, created: undefined, replaced: undefined },
       );
+    const keep = (d: Done) => !r.done.some((n) => alike(n, d));
     if (existing) {
       existing.written = r.next;
       existing.done = [
         ...existing.done.filter(keep),
         ...r.done.map((d) => {
-          const old = existing.done.find((o) =>
-            same({ ...o, previous: undefined, created: undefined }, { ...d, previous: undefined, created: undefined }),
-          );
+          const old = existing.done.find((o) => alike(o, d));
           return old ?? d;
         }),
       ];
@@ -746,10 +773,18 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
         const list = getAt(doc, d.at);
         const mine = (x: unknown) =>
           d.value === LEGACY_HOOK ? /handoff (inbox|agent-hook)/.test(JSON.stringify(x)) : same(x, d.value);
+        if (d.replaced !== undefined) {
+          // A hook that took the place of another agent's gives it back, wherever it is now.
+          const items = Array.isArray(list) ? list : [];
+          for (let at = findHook(items, d.value, same); at; at = findHook(items, d.value, same)) {
+            text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, ...at.path], d.replaced, FORMAT));
+            items.splice(0, items.length, ...((getAt(parseJsonc(f.path, text), d.at) as unknown[]) ?? []));
+          }
+          continue;
+        }
         const hits = Array.isArray(list) ? list.map((x, i) => (mine(x) ? i : -1)).filter((i) => i >= 0) : [];
-        // An entry that took the place of another agent's gives it back; any other goes.
         for (const i of hits.reverse())
-          text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], d.replaced, FORMAT));
+          text = jsonc().applyEdits(text, jsonc().modify(text, [...d.at, i], undefined, FORMAT));
         // A hook group the user added their own hook to: take out only handoff's hook, keep the group.
         const ours = (d.value as { hooks?: unknown[] } | null)?.hooks?.[0];
         if (hits.length === 0 && ours !== undefined && Array.isArray(list)) {

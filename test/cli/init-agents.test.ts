@@ -113,6 +113,40 @@ describe('init for several agents', () => {
     expect(git(ui, 'status', '--porcelain', '--', '.claude', '.mcp.json')).toBe('');
   });
 
+  it("init --name replaces another agent's hook inside a group the user added to, and undo gives it back there", () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'claude']);
+    // The user's own hook in handoff's SessionStart group, and a matcher on its Stop group.
+    const settings = JSON.parse(read(repo, '.claude/settings.json'));
+    settings.hooks.SessionStart[0].hooks.push({ type: 'command', command: 'echo mine' });
+    settings.hooks.Stop[0].matcher = '';
+    write(repo, '.claude/settings.json', JSON.stringify(settings, null, 2));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'handoff init, and my hook');
+    const agents = (dir: string) => read(dir, '.claude/settings.json').match(/HANDOFF_AGENT=[^ "]+/g);
+    const before = agents(repo)!;
+    const ui = addWorktree(repo, 'ui');
+    ok(ui, ['init', '--agent', 'claude', '--name', 'claude-ui']);
+    expect(agents(ui)).toEqual(before.map(() => 'HANDOFF_AGENT=claude-ui'));
+    const now = JSON.parse(read(ui, '.claude/settings.json'));
+    expect(now.hooks.SessionStart[0].hooks[1].command).toBe('echo mine');
+    expect(now.hooks.Stop[0].matcher).toBe('');
+    // Run again: nothing doubles.
+    ok(ui, ['init', '--agent', 'claude', '--name', 'claude-ui']);
+    expect(agents(ui)).toHaveLength(before.length);
+    // The user adds another hook to the group, then undoes init: claude's hooks come back, theirs stay.
+    now.hooks.SessionStart[0].hooks.push({ type: 'command', command: 'echo mine too' });
+    write(ui, '.claude/settings.json', JSON.stringify(now, null, 2));
+    ok(ui, ['init', '--undo']);
+    expect(agents(ui)).toEqual(before);
+    const after = JSON.parse(read(ui, '.claude/settings.json'));
+    expect(after.hooks.SessionStart[0].hooks.map((h: any) => h.command)).toEqual([
+      before.length ? settings.hooks.SessionStart[0].hooks[0].command : '',
+      'echo mine',
+      'echo mine too',
+    ]);
+  });
+
   it('keeps comments and layout of JSONC files it edits', () => {
     const repo = makeRepo();
     const vscode =
