@@ -2,6 +2,7 @@
 import type { LineRanges } from '../core/events';
 import { sha1Hex } from '../core/digest';
 import { runGit } from './exec';
+import { gitHeaderPath } from '../core/text';
 
 export interface CommitInfo {
   commit: string;
@@ -102,7 +103,7 @@ export function addedRanges(patch: string): LineRanges {
     if (l.startsWith('+++ ')) {
       flush();
       const name = l.slice(4);
-      file = name === '/dev/null' ? null : unquote(name).replace(/^b\//, '');
+      file = name.replace(/\t$/, '') === '/dev/null' ? null : gitHeaderPath(name);
       continue;
     }
     if (l.startsWith('@@')) {
@@ -133,7 +134,7 @@ export function addedLines(patch: string): Map<string, Map<number, string>> {
   for (const l of patch.split('\n')) {
     if (l.startsWith('+++ ')) {
       const name = l.slice(4);
-      file = name === '/dev/null' ? null : unquote(name).replace(/^b\//, '');
+      file = name.replace(/\t$/, '') === '/dev/null' ? null : gitHeaderPath(name);
     } else if (l.startsWith('@@')) {
       const m = /\+(\d+)(?:,\d+)?/.exec(l.slice(2));
       line = m ? Number(m[1]) : 0;
@@ -143,17 +144,6 @@ export function addedLines(patch: string): Map<string, Map<number, string>> {
     } else if (file && l.startsWith(' ')) line++;
   }
   return out;
-}
-
-function unquote(name: string): string {
-  if (!name.startsWith('"')) return name;
-  try {
-    return JSON.parse(
-      name.replace(/\\([0-7]{3})/g, (_m, o: string) => `\\u00${parseInt(o, 8).toString(16).padStart(2, '0')}`),
-    ) as string;
-  } catch {
-    return name.slice(1, -1);
-  }
 }
 
 /**

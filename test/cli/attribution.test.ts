@@ -281,6 +281,26 @@ describe('attribution through git hooks', () => {
     expect(ok(h2, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('gemini');
   });
 
+  it('file names with spaces and non-ASCII letters are recorded as git names them, and found by search, replay and blame', () => {
+    const { repo } = setup();
+    fs.mkdirSync(path.join(repo, 'my dir'));
+    write(repo, 'my dir/a b.txt', 'spaced\n');
+    write(repo, 'café.txt', 'accented\n');
+    write(repo, 'tab\there.txt', 'quoted by git\n');
+    gitAs('codex', repo, 'add', '-A');
+    gitAs('codex', repo, 'commit', '-qm', 'odd names');
+    const tip = git(repo, 'for-each-ref', '--format=%(objectname)', 'refs/handoff/chains/');
+    const event = JSON.parse(git(repo, 'cat-file', '-p', `${tip}:event.json`));
+    expect(Object.keys(event.files).sort()).toEqual(['café.txt', 'my dir/a b.txt', 'tab\there.txt']);
+    const found = ok(repo, ['search', 'café', '--kind', 'commit', '--json']).json;
+    expect(found.hits.map((h: any) => [h.kind, h.author])).toEqual([['commit', 'codex']]);
+    expect(found.hits[0].snippet).toContain('my dir/a b.txt tab\there.txt');
+    for (const f of ['café.txt', 'my dir/a b.txt', 'tab\there.txt']) {
+      expect(blameOf(repo, f)[0][1]).toBe('codex');
+      expect(ok(repo, ['replay', '--path', f, '--json']).json.items.length).toBeGreaterThan(0);
+    }
+  });
+
   it('a commit succeeds with the ledger database deleted or unusable', () => {
     const { repo } = setup();
     const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
