@@ -24,3 +24,18 @@ export function removeWorktree(cwd: string, dir: string, force = false): { ok: t
 export function pruneWorktrees(cwd: string): void {
   runGit(['worktree', 'prune'], { cwd, allowFailure: true });
 }
+
+/**
+ * The HEAD of worktree `dir` when it moved past `start` to commits no branch or tag of the repository at
+ * `cwd` holds (removing the worktree would lose them), else null.
+ */
+export function commitsOnlyThere(cwd: string, dir: string, start: string): string | null {
+  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: dir, allowFailure: true });
+  const at = head.status === 0 ? head.stdout.toString('utf8').trim() : null;
+  if (!at || at === start) return null;
+  const holders = runGit(
+    ['for-each-ref', '--count=1', '--contains', at, '--format=%(refname)', 'refs/heads/', 'refs/tags/'],
+    { cwd, allowFailure: true },
+  );
+  return holders.status === 0 && holders.stdout.toString('utf8').trim() ? null : at;
+}

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
-import { addDetachedWorktree, pruneWorktrees, removeWorktree } from '../git/worktree';
+import { addDetachedWorktree, commitsOnlyThere, pruneWorktrees, removeWorktree } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
 import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
@@ -14,9 +14,16 @@ import type { CheckoutJson, CleanJson } from '../json/checkout';
 
 const listFile = (ctx: Context) => path.join(ctx.dataDir, 'checkouts.json');
 
-function readList(ctx: Context): { path: string; message: string }[] {
+/** A worktree checkout made: its directory, the message, and the snapshot commit its HEAD started at. */
+interface Made {
+  path: string;
+  message: string;
+  commit?: string;
+}
+
+function readList(ctx: Context): Made[] {
   try {
-    return JSON.parse(fs.readFileSync(listFile(ctx), 'utf8')) as { path: string; message: string }[];
+    return JSON.parse(fs.readFileSync(listFile(ctx), 'utf8')) as Made[];
   } catch {
     return [];
   }
@@ -71,7 +78,7 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
   });
   const added = addDetachedWorktree(ctx.repo.cwd, dir, commit);
   if (!added.ok) throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${added.reason}`);
-  fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id }], null, 2));
+  fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id, commit }], null, 2));
   return { message: m.id, path: dir, commit, base: m.diff_base };
 }
 
@@ -81,11 +88,22 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
  */
 export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): CleanJson {
   const removed: string[] = [];
-  const kept: { path: string; message: string }[] = [];
+  const kept: Made[] = [];
   const refused: CleanJson['kept'] = [];
   for (const entry of readList(ctx)) {
     if (!fs.existsSync(entry.path)) {
       removed.push(entry.path);
+      continue;
+    }
+    // Commits made there that no branch or tag holds would be lost with the worktree (and its HEAD's log).
+    const unkept = !opts.force && entry.commit ? commitsOnlyThere(ctx.repo.cwd, entry.path, entry.commit) : null;
+    if (unkept) {
+      kept.push(entry);
+      refused.push({
+        path: entry.path,
+        message: entry.message,
+        reason: `its HEAD (${unkept.slice(0, 10)}) has commits no branch holds; keep them with 'git -C ${entry.path} branch <name>' first`,
+      });
       continue;
     }
     const done = removeWorktree(ctx.repo.cwd, entry.path, opts.force);

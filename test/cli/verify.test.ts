@@ -162,6 +162,22 @@ describe('snapshots stay reachable and usable', () => {
     expect(forced.kept).toEqual([]);
     expect(fs.existsSync(edited)).toBe(false);
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+
+    // Work committed in a checkout, on its detached HEAD: kept until a branch holds it, then removed.
+    const committed = ok(repo, ['checkout', id, '--json']).json.path;
+    fs.appendFileSync(path.join(committed, 'src/app.ts'), '// my work\n');
+    git(committed, 'commit', '-qam', 'my work');
+    const work = git(committed, 'rev-parse', 'HEAD');
+    const c = cli(repo, ['checkout', '--clean']);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toContain(
+      `kept ${committed} (message ${id}): its HEAD (${work.slice(0, 10)}) has commits no branch holds`,
+    );
+    expect(c.stderr).toContain(`'git -C ${committed} branch <name>'`);
+    expect(fs.existsSync(committed)).toBe(true);
+    git(committed, 'branch', 'keep-my-work');
+    expect(ok(repo, ['checkout', '--clean', '--json']).json.removed).toEqual([committed]);
+    expect(git(repo, 'rev-parse', 'keep-my-work')).toBe(work);
   });
 
   it('binary files and files over the size limit are in the snapshot but summarised in the patch', () => {
