@@ -20,9 +20,10 @@ import {
   trackingPrefix,
   TRACKING_PREFIX,
 } from '../git/ledger-format';
-import { compareAndSwapRef, readRefs } from '../git/refs';
+import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
+import { writeFileAtomic } from '../core/files';
 import { droppedChains } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
@@ -156,10 +157,18 @@ export function dropChain(
     // Dropping is for a chain held back (quarantined) or refused; any other takes its messages with it.
     const copies = trackedTipsIn(readRefs(ctx.repo, TRACKING_PREFIX)).filter((t) => t.chain === chain);
     const refused = refusedCopies(ctx);
+    const local = readRef(ctx.repo, chainRef(chain)) ?? undefined;
     const held =
-      quarantined(ctx.db).some((q) => q.chain === chain) || copies.some((t) => refused.has(`${chain} ${t.tip}`));
+      quarantined(ctx.db).some((q) => q.chain === chain) ||
+      [...syncRefused(ctx)].some((l) => l.endsWith(` ${chain}`)) ||
+      // A copy refused, or one that neither holds this clone's tip nor is behind it (a rewrite `git fetch` brought).
+      copies.some(
+        (t) =>
+          refused.has(`${chain} ${t.tip}`) ||
+          (local !== undefined && !isAncestor(ctx.repo.cwd, local, t.tip) && !isAncestor(ctx.repo.cwd, t.tip, local)),
+      );
     const events = (ctx.db.prepare('SELECT count(*) AS n FROM events WHERE chain = ?').get(chain) as { n: number }).n;
-    if (!held && events === 0 && copies.length === 0 && readRefs(ctx.repo, chainRef(chain)).size === 0)
+    if (!held && events === 0 && copies.length === 0 && local === undefined)
       throw new NotFoundError(
         'unknown_chain',
         `This clone has never seen a chain ${chain} ('handoff verify' and 'handoff sync' name the chains there are). To keep it out before it arrives: handoff sync --drop ${chain} --force.`,
@@ -187,6 +196,25 @@ export function dropChain(
 function refusedCopies(ctx: Context): Set<string> {
   try {
     return new Set(fs.readFileSync(path.join(ctx.dataDir, 'tracked-refused'), 'utf8').split('\n').filter(Boolean));
+  } catch {
+    return new Set();
+  }
+}
+
+/** The file that names the chains the last sync from each remote refused ("<remote> <chain>" lines). */
+const syncRefusedFile = (ctx: Context) => path.join(ctx.dataDir, 'sync-refused');
+
+/** Remembers what this sync from `remote` refused (for `--drop`), in place of what the last one did. */
+function rememberRefused(ctx: Context, remote: string, refused: { chain: string }[]): void {
+  const others = [...syncRefused(ctx)].filter((l) => !l.startsWith(`${remote} `));
+  const lines = [...others, ...refused.filter((r) => CLONE_ID.test(r.chain)).map((r) => `${remote} ${r.chain}`)];
+  if (lines.length === 0 && others.length === 0 && !fs.existsSync(syncRefusedFile(ctx))) return;
+  writeFileAtomic(syncRefusedFile(ctx), lines.length ? `${lines.join('\n')}\n` : '');
+}
+
+function syncRefused(ctx: Context): Set<string> {
+  try {
+    return new Set(fs.readFileSync(syncRefusedFile(ctx), 'utf8').split('\n').filter(Boolean));
   } catch {
     return new Set();
   }
@@ -239,6 +267,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
   if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
   if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
+  rememberRefused(ctx, remote, result.refused);
   const bySignature = result.refused.filter((r) => r.signature);
   if (bySignature.length) {
     throw new VerificationError(

@@ -127,6 +127,27 @@ describe('sync through a bare remote', () => {
     // B's copy of the chain is untouched and still verifies.
     expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
     expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['one', 'two']);
+    // The chain sync refused can be dropped without --force; once dropped, sync is clean.
+    ok(b, ['sync', '--drop', chain]);
+    expect(git(b, 'for-each-ref', ref)).toBe('');
+    expect(ok(b, ['sync', '--json']).json.refused).toEqual([]);
+  });
+
+  it('a rewrite brought by plain git fetch after --setup can be dropped without --force; a stale copy cannot', () => {
+    const { t, b } = aliceSentTwoAndBothSynced();
+    ok(b, ['sync', '--setup']);
+    const ref = git(t.remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
+    const chain = ref.split('/').pop()!;
+    // Behind (stale): not a reason to drop.
+    git(t.remote, 'update-ref', ref, `${ref}~1`);
+    git(b, 'fetch', '-q');
+    expect(cli(b, ['sync', '--drop', chain, '--json']).json.error.code).toBe('drop_needs_force');
+    // Rewritten: a sibling of the local tip.
+    const forged = git(t.remote, 'commit-tree', '-p', `${ref}`, '-m', 'forged', `${ref}^{tree}`);
+    git(t.remote, 'update-ref', ref, forged);
+    git(b, 'fetch', '-q');
+    ok(b, ['sync', '--drop', chain]);
+    expect(git(b, 'for-each-ref', `refs/handoff/chains/${chain}`)).toBe('');
   });
 
   it("a fresh clone detects a rewritten chain from another chain's witness", () => {
