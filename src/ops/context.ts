@@ -424,7 +424,8 @@ export function olderSetupWarnings(ctx: Context): string[] {
     const at = /^remote\.(.+)\.handoffsetup$/s.exec(key);
     if (!at) continue;
     const remote = at[1]!;
-    const again = `handoff sync --setup${remote === 'origin' ? '' : ` ${remote}`}`;
+    // Named always: without it, setup takes the current branch's upstream remote, which may be another.
+    const again = `handoff sync --setup ${remote}`;
     const was = values.map((v) => /^remote\.(.+)\.[^.\t]+\t/s.exec(v)?.[1]).find((r) => r && r !== remote);
     if (was)
       warnings.push(

@@ -127,14 +127,17 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
       const s = hookState(dir, name);
       let problem: string | null = null;
       // A hook file the team keeps (husky), with the line 'hooks install' asks for.
-      if (s.foreign && runsHandoff(s.content ?? '', name))
-        return {
-          name,
-          state: 'manual',
-          chained: false,
-          healthy: s.executable,
-          problem: s.executable ? null : 'not executable',
-        };
+      const line = s.foreign ? handoffLine(s.content ?? '', name) : null;
+      if (line !== null) {
+        let manual: string | null = null;
+        if (!s.executable) manual = 'not executable';
+        // git passes the hook's arguments (prepare-commit-msg: the message file); the line must pass them on.
+        else if (!/"\$@"/.test(line))
+          manual = `the line does not pass the hook's arguments: handoff hooks run ${name} "$@"`;
+        else if (/^\s*(exec\s+)?handoff\s/.test(line) && !onPath('handoff'))
+          manual = "runs 'handoff', which is not on PATH here (npm link, or name handoff's full path)";
+        return { name, state: 'manual', chained: false, healthy: manual === null, problem: manual };
+      }
       if (!s.installed) problem = s.foreign ? 'another hook is installed (handoff is not)' : 'not installed';
       else if (!s.executable) problem = 'not executable';
       else if (s.content !== render(paths, name)) {
@@ -155,14 +158,28 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
   };
 }
 
-/** Whether a hook script runs `handoff hooks run <name>` on a line of its own (not commented out). */
-function runsHandoff(script: string, name: string): boolean {
-  return script
-    .split('\n')
-    .some(
-      (line) =>
-        !/^\s*#/.test(line) && line.includes('handoff') && new RegExp(`\\bhooks\\s+run\\s+${name}\\b`).test(line),
-    );
+/** The line of a hook script that runs `handoff hooks run <name>` (not commented out), or null. */
+function handoffLine(script: string, name: string): string | null {
+  return (
+    script
+      .split('\n')
+      .find(
+        (line) =>
+          !/^\s*#/.test(line) && line.includes('handoff') && new RegExp(`\\bhooks\\s+run\\s+${name}\\b`).test(line),
+      ) ?? null
+  );
+}
+
+/** Whether `command` is an executable file in a directory of PATH. */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir || '.', command), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Checks that the hook templates and the hook entry exist where handoff runs from. */

@@ -405,12 +405,25 @@ describe('what a second outside review found', () => {
     fs.writeFileSync(path.join(h, '.husky/post-rewrite'), '#!/bin/sh\n# handoff hooks run post-rewrite "$@"\n', {
       mode: 0o755,
     });
-    const after = ok(h, ['hooks', 'status', '--json']).json.hooks;
+    // With handoff on PATH (as npm link puts it).
+    const bin = fs.mkdtempSync(path.join(path.dirname(h), 'bin-'));
+    fs.writeFileSync(path.join(bin, 'handoff'), '#!/bin/sh\n', { mode: 0o755 });
+    const onPath = { env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` } };
+    const after = ok(h, ['hooks', 'status', '--json'], onPath).json.hooks;
     expect(after.map((x: any) => [x.name, x.state, x.healthy])).toEqual([
       ['pre-commit', 'manual', true],
       ['prepare-commit-msg', 'manual', true],
       ['post-commit', 'manual', true],
       ['post-rewrite', 'foreign', false],
+    ]);
+    // Without it, or with a line that drops the hook's arguments: named.
+    const off = ok(h, ['hooks', 'status', '--json'], { env: { PATH: '/usr/bin:/bin' } }).json.hooks;
+    expect(off[0].problem).toContain("runs 'handoff', which is not on PATH here");
+    fs.writeFileSync(path.join(h, '.husky/prepare-commit-msg'), '#!/bin/sh\nhandoff hooks run prepare-commit-msg\n');
+    const noArgs = ok(h, ['hooks', 'status', '--json'], onPath).json.hooks[1];
+    expect([noArgs.healthy, noArgs.problem]).toEqual([
+      false,
+      `the line does not pass the hook's arguments: handoff hooks run prepare-commit-msg "$@"`,
     ]);
   });
 });
