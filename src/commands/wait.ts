@@ -19,7 +19,7 @@ notifications of the ledger (no busy polling) until one arrives, then prints it 
     timeout: {
       type: 'integer',
       char: 't',
-      description: 'Give up after this many seconds (exit 5). Default: wait forever.',
+      description: 'Give up after this many seconds (exit 5); 0 looks once without waiting. Default: wait forever.',
       helpValue: 'seconds',
     },
     from: { type: 'string', description: 'Only wake for messages from this agent.', helpValue: 'agent' },

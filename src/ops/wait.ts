@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TimeoutError } from '../core/errors';
+import { TimeoutError, UsageError } from '../core/errors';
 import { CHAIN_PREFIX } from '../git/ledger-format';
 import { inboxFor, recipientsOf, repliesTo } from '../ledger/messages';
 import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
@@ -32,7 +32,7 @@ export function waitForChange<T>(
 ): Promise<T | undefined> {
   if (signal?.aborted) return Promise.resolve(undefined);
   const first = check();
-  if (first !== undefined) return Promise.resolve(first);
+  if (first !== undefined || timeoutMs <= 0) return Promise.resolve(first);
   return new Promise((resolve) => {
     const watchers: fs.FSWatcher[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -123,7 +123,10 @@ export interface WaitInput {
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
 export async function waitForMessages(ctx: Context, input: WaitInput): Promise<WaitJson> {
   const me = resolveIdentity(ctx, { as: input.as });
-  const timeoutMs = (input.timeoutSeconds ?? 0) > 0 ? input.timeoutSeconds! * 1000 : Infinity;
+  if (input.timeoutSeconds !== undefined && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 0))
+    throw new UsageError('usage', `--timeout ${input.timeoutSeconds}: give a whole number of seconds, 0 or more.`);
+  // 0: look once and do not wait (exit 5 when nothing is there).
+  const timeoutMs = input.timeoutSeconds === undefined ? Infinity : input.timeoutSeconds * 1000;
   let told = false;
   const rows = await withPresence(ctx, me.name, 'wait', () =>
     waitForChange(

@@ -212,7 +212,19 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     expect(cli(repo, ['send', 'codex', 'x', '--kind', 'nonsense'], { agent: 'claude' }).status).toBe(2);
     expect(cli(repo, ['send'], { agent: 'claude' }).status).toBe(2);
     expect(cli(repo, ['wait', '--timeout', 'soon'], { agent: 'claude' }).status).toBe(2);
+    expect(cli(repo, ['wait', '--timeout=-1'], { agent: 'claude' }).status).toBe(2);
     expect(ledgerState(repo)).toEqual(before);
+  });
+
+  it('wait --timeout 0 looks once: exit 5 at once when nothing is there, the message when one is', () => {
+    const r = makeRepo();
+    ok(r, ['join'], { agent: 'quick' });
+    const started = Date.now();
+    const none = cli(r, ['wait', '--timeout', '0', '--json'], { agent: 'quick' });
+    expect([none.status, none.json.error.code]).toEqual([5, 'timeout']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    ok(r, ['send', 'quick', 'here already'], { agent: 'lead' });
+    expect(ok(r, ['wait', '--timeout', '0', '--json'], { agent: 'quick' }).json.messages[0].body).toBe('here already');
   });
 
   it('outside a git repository, says so (exit 3)', () => {
