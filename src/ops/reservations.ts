@@ -3,6 +3,8 @@
  * releases them or the lease runs out. Commits and attached diffs that touch another live agent's
  * exclusive reservation are warned about (or, with handoff.reservations=block, a commit is refused).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ReservationEvent } from '../core/events';
 import { stagedFiles } from '../git/history';
 import { UsageError } from '../core/errors';
@@ -17,11 +19,28 @@ import { markReservations } from './index-chains';
 /** Default lease of a reservation (seconds), renewed by the holder's activity. */
 const DEFAULT_TTL_S = 2 * 3600;
 
-function checkPattern(p: string): string {
-  const clean = p.trim().replace(/^\.\//, '');
-  if (!clean || clean.length > 4096 || clean.includes('\0') || clean.startsWith('/') || clean.split('/').includes('..'))
-    throw new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
-  return clean;
+/**
+ * A reservation's path or glob as stored: from the top of the working tree. One given in a subdirectory is
+ * taken from there, as git takes paths (`../x` included, while it stays inside); `:/x` is from the top.
+ */
+function checkPattern(ctx: Context, p: string): string {
+  const given = p.trim();
+  const bad = () => new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
+  if (!given || given.length > 4096 || given.includes('\0') || given.startsWith('/')) throw bad();
+  const top = ctx.repo.worktree;
+  let here = '';
+  if (top && !given.startsWith(':/')) {
+    try {
+      here = path.relative(fs.realpathSync(top), fs.realpathSync(ctx.repo.cwd)).split(path.sep).join('/');
+    } catch {
+      here = '';
+    }
+    if (here.startsWith('..') || path.isAbsolute(here)) here = '';
+  }
+  const joined = path.posix.normalize(`${here ? `${here}/` : ''}${given.replace(/^:\//, '')}`);
+  const clean = joined.replace(/^\.\//, '');
+  if (clean.startsWith('/') || clean.split('/').includes('..')) throw bad();
+  return clean === '.' ? '**' : clean; // the top itself: everything
 }
 
 function matcher(pattern: string): (file: string) => boolean {
@@ -71,7 +90,7 @@ export function reserve(
   if (input.patterns.length === 0)
     throw new UsageError('bad_path', 'Say which paths to reserve: handoff reserve <path or glob>...');
   const me = resolveIdentity(ctx, { as: input.as });
-  const patterns = [...new Set(input.patterns.map(checkPattern))];
+  const patterns = [...new Set(input.patterns.map((p) => checkPattern(ctx, p)))];
   const ttl = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
@@ -98,7 +117,7 @@ export function releaseReservations(
   input: { patterns: string[]; as?: string },
 ): { agent: string; released: string[] } {
   const me = resolveIdentity(ctx, { as: input.as });
-  const patterns = input.patterns.map(checkPattern);
+  const patterns = input.patterns.map((p) => checkPattern(ctx, p));
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
   const released = held.filter((r) => patterns.length === 0 || patterns.includes(r.pattern)).map((r) => r.pattern);
   if (released.length) appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns });

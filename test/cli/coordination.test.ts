@@ -303,6 +303,39 @@ describe('task outcomes', () => {
 });
 
 describe('file reservations', () => {
+  it('a path given in a subdirectory is reserved from there, as git takes paths; :/ names one from the top', () => {
+    const repo = makeRepo({ files: { 'src/tok.ts': 'a\n', 'lib/x.ts': 'b\n' } });
+    const src = path.join(repo, 'src');
+    const p = agentProcess();
+    try {
+      const held = (r: any) => r.json.patterns;
+      expect(held(ok(src, ['reserve', 'tok.ts', '-x', '--pid', String(p.pid), '--json'], { agent: 'claude' }))).toEqual(
+        ['src/tok.ts'],
+      );
+      expect(held(ok(src, ['reserve', '../lib/x.ts', '--json'], { agent: 'claude' }))).toEqual(['lib/x.ts']);
+      expect(held(ok(src, ['reserve', ':/README.md', '--json'], { agent: 'claude' }))).toEqual(['README.md']);
+      expect(held(ok(src, ['reserve', '.', '--json'], { agent: 'claude' }))).toEqual(['src']);
+      expect(cli(src, ['reserve', '../../outside', '--json'], { agent: 'claude' }).json.error.code).toBe('bad_path');
+      // The commit of another agent from the top meets the reservation made in src/.
+      ok(repo, ['hooks', 'install']);
+      git(repo, 'config', 'handoff.reservations', 'block');
+      fs.appendFileSync(path.join(src, 'tok.ts'), 'x\n');
+      const refused = spawnSync('git', ['commit', '-qam', 'edit'], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('src/tok.ts is reserved exclusively by claude');
+      // Released from the subdirectory by the same relative name.
+      expect(ok(src, ['release', '--paths', 'tok.ts', '--json'], { agent: 'claude' }).json.released).toEqual([
+        'src/tok.ts',
+      ]);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('a commit touching an exclusive reservation warns, block mode refuses, and a broken ledger never blocks', () => {
     const repo = makeRepo({ files: { 'src/parser/lex.ts': 'a\n', 'src/other.ts': 'b\n' } });
     ok(repo, ['hooks', 'install']);
