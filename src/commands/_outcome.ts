@@ -11,7 +11,8 @@ export function outcomeCommand(id: string, state: TaskState, summary: string, ex
     summary,
     description: `The sender finds it in their inbox, in the request's thread; 'handoff tasks' shows the request
 as ${state}. The request's recipients, its sender and whoever holds its claim may record it; the holder
-of the claim is told when someone else does.`,
+of the claim is told when someone else does, and the recipients when the sender does (a request
+withdrawn or closed).`,
     examples: [`<%= config.bin %> ${id} 5Q2XW7M -m "${example}"`],
     args: [
       { name: 'id', description: 'The request (its short id works).', required: true },

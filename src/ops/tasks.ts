@@ -39,7 +39,11 @@ export async function recordOutcome(
     );
   const body = input.body?.trim() ? checkBody(ctx, input.body) : '';
   if (body) await refuseSecrets(ctx.config(), body, 'the note');
-  const to = [...new Set([m.sender, ...(holder && holder.agent !== me.name ? [holder.agent] : [])])];
+  // Everyone concerned but the caller: the sender, or, when the sender records it (a request withdrawn or
+  // closed), its recipients; and whoever holds the claim.
+  const concerned = [m.sender, ...(m.sender === me.name ? recipients : []), ...(holder ? [holder.agent] : [])];
+  const others = [...new Set(concerned)].filter((a) => a !== me.name);
+  const to = others.length ? others : [me.name];
   const { event } = appendEvent<TaskEvent>(
     ctx,
     me,
@@ -48,7 +52,6 @@ export async function recordOutcome(
       state: input.state,
       message: m.id,
       thread: m.thread,
-      // The sender hears of it, and so does whoever holds the claim when that is someone else.
       to,
       body_bytes: Buffer.byteLength(body, 'utf8'),
     },

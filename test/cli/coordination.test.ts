@@ -172,9 +172,23 @@ describe('claims refuse what would hurt later', () => {
       const note = ok(repo, ['send', 'codex', 'fyi', '--kind', 'note', '--json'], { agent: 'lead' }).json.message.id;
       expect(cli(repo, ['done', note, '--json'], { agent: 'codex' }).json.error.code).toBe('not_a_request');
       expect(cli(repo, ['done', id, '--json'], { agent: 'stranger' }).json.error.code).toBe('not_a_recipient');
-      expect(ok(repo, ['done', id, '-m', 'ported', '--json'], { agent: 'lead' }).json.to).toEqual(['lead', 'codex']);
+      expect(ok(repo, ['done', id, '-m', 'ported', '--json'], { agent: 'lead' }).json.to).toEqual(['codex']);
       const told = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: { body: string }) => m.body);
       expect(told).toContain('ported');
+      // The sender withdrawing a request tells its recipients; a recipient's outcome tells the sender.
+      ok(repo, ['join'], { agent: 'gemini' });
+      const both = ok(repo, ['send', 'codex,gemini', 'port the parser', '--json'], { agent: 'lead' }).json.message.id;
+      const withdrawn = ok(repo, ['fail', both, '-m', 'cancelled, do not start', '--json'], { agent: 'lead' }).json;
+      expect(withdrawn.to).toEqual(['codex', 'gemini']);
+      for (const a of ['codex', 'gemini'])
+        expect(ok(repo, ['inbox', '--json'], { agent: a }).json.messages.map((m: any) => m.body)).toContain(
+          'cancelled, do not start',
+        );
+      expect(ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages.map((m: any) => m.body)).not.toContain(
+        'cancelled, do not start',
+      );
+      const asked = ok(repo, ['send', 'gemini', 'check it', '--json'], { agent: 'lead' }).json.message.id;
+      expect(ok(repo, ['done', asked, '--json'], { agent: 'gemini' }).json.to).toEqual(['lead']);
     } finally {
       p.kill();
     }
