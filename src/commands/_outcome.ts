@@ -1,4 +1,5 @@
 /** done, fail and block: one definition, three outcomes. */
+import { UsageError } from '../core/errors';
 import type { TaskState } from '../core/events';
 import { recordOutcome } from '../ops/tasks';
 import { asFlag, defineCommand, jsonFlag } from './define';
@@ -21,6 +22,13 @@ withdrawn or closed).`,
     variadic: true,
     flags: { ...bodyFlags, as: asFlag, json: jsonFlag },
     async run(parsed, io) {
+      // A second id, as tables print them, is a slip (one request at a time), not the evidence.
+      const second = parsed.args.body;
+      if (second !== undefined && /^([0-9A-HJKMNP-TV-Z]{7}|[0-9A-HJKMNP-TV-Z]{26})$/.test(second))
+        throw new UsageError(
+          'usage',
+          `${second} looks like a message id: ${id} takes one request (run it once for each). To give ${second} as the ${state === 'done' ? 'evidence' : 'reason'}, pass it with -m.`,
+        );
       const given =
         parsed.args.body !== undefined || parsed.flags.message !== undefined || parsed.flags.file !== undefined;
       const body = given || state !== 'done' ? (await readBody(parsed, io)).toString() : '';

@@ -188,6 +188,12 @@ describe('claims refuse what would hurt later', () => {
         'cancelled, do not start',
       );
       const asked = ok(repo, ['send', 'gemini', 'check it', '--json'], { agent: 'lead' }).json.message.id;
+      // A second id by mistake is refused, not taken as the evidence; with -m it is evidence.
+      const slip = cli(repo, ['done', asked, 'ZZZZZZZ', '--json'], { agent: 'gemini' });
+      expect([slip.status, slip.json.error.message]).toEqual([
+        2,
+        'ZZZZZZZ looks like a message id: done takes one request (run it once for each). To give ZZZZZZZ as the evidence, pass it with -m.',
+      ]);
       expect(ok(repo, ['done', asked, '--json'], { agent: 'gemini' }).json.to).toEqual(['lead']);
     } finally {
       p.kill();
