@@ -88,7 +88,7 @@ permalink per message.`,
     'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
     json: jsonFlag,
   },
-  run(parsed, io): Promise<ReplayJson & { html?: string; streamed?: boolean }> {
+  run(parsed, io): Promise<ReplayJson & { html?: string; streamed?: boolean; htmlStream?: boolean }> {
     const f = parsed.flags;
     const html = f.html;
     const input = {
@@ -123,16 +123,20 @@ permalink per message.`,
       try {
         fs.writeFileSync(file, replayHtml(r, title));
       } catch (err) {
+        // A pipe closed by its reader (--html /dev/stdout | head): done, as with any output.
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
         throw new HandoffError(
           'cannot_write_file',
           `Could not write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give --html a file in a directory that exists and that you can write.`,
         );
       }
-      return { ...r, html: file };
+      // Written to a pipe or a terminal (/dev/stdout): nothing more goes to stdout after the page.
+      const regular = fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+      return { ...r, html: file, ...(regular ? {} : { htmlStream: true }) };
     });
   },
   print(r, io) {
     // The terminal form was written while it was made (run); only --html has something left to say.
-    if (r.html) io.log(`wrote ${r.html} (${r.items.length} items)`);
+    if (r.html && !r.htmlStream) io.log(`wrote ${r.html} (${r.items.length} items)`);
   },
 });

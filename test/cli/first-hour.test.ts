@@ -46,6 +46,7 @@ describe('output into a closed pipe', () => {
       `thread ${first}`,
       `show ${big}`,
       'replay --no-pager',
+      'replay --html /dev/stdout',
       'log',
       'agents',
     ]) {
