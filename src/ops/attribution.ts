@@ -186,6 +186,14 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
   const lines: Record<string, Record<string, [number, number, string][]>> = {};
   for (const [newC, olds] of byNew) {
     if (olds.length >= 2) lines[newC] = lineOwners(ctx.repo.cwd, newC, olds);
+    // An amend: the lines the amended commit added keep their owner (another agent may have amended it).
+    else if (
+      opts.kind === 'amend' &&
+      (lineRecordOf(rewrittenFrom(ctx.db, olds[0]!)) || !squashSourcesOf(ctx, olds[0]!).length)
+    ) {
+      const owners = amendLineOwners(ctx, newC, olds[0]!);
+      if (Object.keys(owners).length) lines[newC] = owners;
+    }
     // A squash amended or rebased again: its lines still come from the commits it was squashed from.
     else {
       const sources = squashSourcesOf(ctx, olds[0]!);
@@ -227,6 +235,33 @@ function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [
       const last = ranges[ranges.length - 1];
       if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
       else ranges.push([lineNo, 1, owner.commit]);
+    }
+    if (ranges.length) out[file] = ranges;
+  }
+  return out;
+}
+
+/**
+ * For an amend, the commit that added each line of `newC` that `old` had added: `old` itself, or, where `old`
+ * has per-line owners of its own (an amend amended again, a squash), the commit those name. Lines the amend
+ * added are left out: they are the new commit's own.
+ */
+function amendLineOwners(ctx: Context, newC: string, old: string): LineOwners {
+  const cwd = ctx.repo.cwd;
+  const before = addedLines(commitPatch(cwd, old));
+  const theirs = lineRecordOf(rewrittenFrom(ctx.db, old));
+  const out: LineOwners = {};
+  for (const [file, rows] of addedLines(commitPatch(cwd, newC))) {
+    const pool = new Map(before.get(file) ?? []);
+    const ranges: [number, number, string][] = [];
+    for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
+      const k = [...pool].find(([, t]) => t === text)?.[0];
+      if (k === undefined) continue;
+      pool.delete(k);
+      const owner = theirs?.[file]?.find(([s, c]) => k >= s && k < s + c)?.[2] ?? old;
+      const last = ranges[ranges.length - 1];
+      if (last && last[2] === owner && last[0] + last[1] === lineNo) last[1]++;
+      else ranges.push([lineNo, 1, owner]);
     }
     if (ranges.length) out[file] = ranges;
   }

@@ -178,6 +178,34 @@ describe('attribution through git hooks', () => {
     expect(blameOf(repo, 'c.txt')).toEqual([['codex on main', 'codex', forCodex]]);
   });
 
+  it("an amend by another agent keeps each line's agent: the amended lines the first agent's, the new ones the amender's", () => {
+    const { repo } = setup();
+    write(repo, 'f.txt', 'base\none\n');
+    gitAs('claude', repo, 'commit', '-qam', 'claude adds one');
+    write(repo, 'f.txt', 'base\none\ntwo\n');
+    gitAs('codex', repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)').trim()).toBe('codex');
+    expect(blameOf(repo, 'f.txt').map((l: any) => [l[0], l[1]])).toEqual([
+      ['base', null],
+      ['one', 'claude'],
+      ['two', 'codex'],
+    ]);
+    // Amended again, reworded, by a third agent: the earlier owners stay.
+    ok(repo, ['join'], { agent: 'gemini' });
+    write(repo, 'f.txt', 'base\none\ntwo\nthree\n');
+    gitAs('gemini', repo, 'commit', '-qa', '--amend', '-m', 'reworded');
+    expect(blameOf(repo, 'f.txt').map((l: any) => [l[0], l[1]])).toEqual([
+      ['base', null],
+      ['one', 'claude'],
+      ['two', 'codex'],
+      ['three', 'gemini'],
+    ]);
+    // The same agent amending its own commit changes nothing of that.
+    write(repo, 'f.txt', 'base\none\ntwo\nthree\nfour\n');
+    gitAs('gemini', repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(blameOf(repo, 'f.txt').map((l: any) => l[1])).toEqual([null, 'claude', 'codex', 'gemini', 'gemini']);
+  });
+
   it('a squash merge made where no hook ran re-links through trailers and patch ids', () => {
     const { repo, forCodex } = setup();
     ok(repo, ['read', forCodex], { agent: 'codex' });
