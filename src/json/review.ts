@@ -14,7 +14,8 @@ export interface ReviewJson {
   thread: string;
   from: string;
   /** What "landed" was compared with: the commits, or the range. */
-  landed: { commits: string[]; range: string | null; at: string | null };
+  /** `elsewhere`: commits that answer it on branches the judged commit (`at`) does not contain. */
+  landed: { commits: string[]; range: string | null; at: string | null; elsewhere: string[] };
   hunks: ReviewHunkJson[];
   summary: Record<HunkStatus, number>;
   /** Files the landed commits changed that the handoff did not mention. */

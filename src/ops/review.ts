@@ -78,6 +78,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   let at: string | null = null;
   let commits: string[] = [];
   let changedFiles: string[] = [];
+  let elsewhere: string[] = [];
   if (input.range) {
     const r = rangeEnd(ctx, input.range);
     at = r.to;
@@ -87,9 +88,16 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     // The commits that answer this message, or any message of its thread.
     const threadIds = threadMessages(ctx.db, m.thread).map((x) => x.id);
     const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
-    commits = rows.map((r) => r.commit_id).filter((c) => commitExists(cwd, c));
+    // A commit recorded before this handoff was sent answers an earlier message of the thread, not this one.
+    commits = rows
+      .filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id))
+      .map((r) => r.commit_id)
+      .filter((c) => commitExists(cwd, c));
     if (commits.length) {
       at = landedTip(cwd, commits);
+      // What landed is the history of that commit: commits on other branches are left out (and named).
+      elsewhere = commits.filter((c) => c !== at && !isAncestor(cwd, c, at!));
+      commits = commits.filter((c) => !elsewhere.includes(c));
       const files = new Set<string>();
       for (const c of commits) for (const f of filesOfCommit(cwd, c)) files.add(f);
       changedFiles = [...files];
@@ -135,7 +143,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     message: m.id,
     thread: m.thread,
     from: m.sender,
-    landed: { commits, range: input.range ?? null, at },
+    landed: { commits, range: input.range ?? null, at, elsewhere },
     hunks,
     summary,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { addWorktree, cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 const PARSER = [
   'export function parse(s: string) {',
@@ -81,6 +81,24 @@ describe('review', () => {
     const human = ok(repo, ['review', edited]).stdout;
     expect(human).toMatch(/landed changed +src\/parser.ts/);
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
+  });
+
+  it('judges the history of the commit it compares with: a commit for the handoff on an unmerged branch is left out, and named', () => {
+    const { repo, edited } = scenario();
+    const wt = addWorktree(repo, 'side');
+    fs.writeFileSync(path.join(wt, 'experiment.ts'), 'export const e = 1;\n');
+    git(wt, 'add', 'experiment.ts');
+    commitAs('codex', wt, 'experiment'); // codex still works on the edited handoff
+    const side = git(wt, 'rev-parse', 'HEAD');
+    // main goes on too, so the two have diverged.
+    fs.writeFileSync(path.join(repo, 'src/other.ts'), 'export const x = 3;\n');
+    commitAs('codex', repo, 'other again');
+    const r = ok(repo, ['review', edited, '--json']).json;
+    expect(r.landed.at).toBe(git(repo, 'rev-parse', 'HEAD'));
+    expect(r.landed.elsewhere).toEqual([side]);
+    expect(r.landed.commits).not.toContain(side);
+    expect(r.unmentioned).toEqual(['src/other.ts']);
+    expect(ok(repo, ['review', edited]).stdout).toContain(`left out, on other branches: ${side.slice(0, 10)}`);
   });
 
   it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
