@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { read } from '../ops/inbox';
@@ -22,6 +23,13 @@ export default defineCommand({
   },
   run(parsed, io) {
     const ids = [parsed.args.id, ...parsed.rest].filter((x): x is string => !!x);
+    if (parsed.flags.all && ids.length)
+      return Promise.reject(
+        new UsageError(
+          'conflicting_flags',
+          "Give message ids or --all, not both: 'handoff read <id>...' or 'handoff read --all'.",
+        ),
+      );
     return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all }));
   },
   print(r, io) {

@@ -213,6 +213,8 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     expect(cli(repo, ['send'], { agent: 'claude' }).status).toBe(2);
     expect(cli(repo, ['wait', '--timeout', 'soon'], { agent: 'claude' }).status).toBe(2);
     expect(cli(repo, ['wait', '--timeout=-1'], { agent: 'claude' }).status).toBe(2);
+    const both = cli(repo, ['read', '--all', '01M8YDD18YH1WCDEHRASA0AW8C', '--json'], { agent: 'claude' });
+    expect([both.status, both.json.error.code]).toEqual([2, 'conflicting_flags']);
     expect(ledgerState(repo)).toEqual(before);
   });
 
