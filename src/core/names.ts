@@ -41,6 +41,8 @@ export function slugifyName(raw: string): string | undefined {
   const slug = raw
     .toLowerCase()
     .normalize('NFKD')
+    // Accents go with their letter (Ö -> o), apostrophes join (O'Brien -> obrien).
+    .replace(/[\u0300-\u036f'\u2019]/g, '')
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/\.{2,}/g, '.')
     .replace(/^[^a-z0-9]+/, '')

@@ -86,6 +86,15 @@ describe('identity of humans', () => {
     const me = ok(repo, ['whoami', '--json']).json;
     expect(me.name).toBe('repo-person');
     expect(me.via).toBe('git-user');
+    // Accents go with their letter and apostrophes join, as a person would spell the name in ASCII.
+    for (const [user, name] of [
+      ["Ölaf O'Brien", 'olaf-obrien'],
+      ['José Núñez', 'jose-nunez'],
+      ['Zoë D’Arcy', 'zoe-darcy'],
+    ]) {
+      git(repo, 'config', 'user.name', user!);
+      expect(ok(repo, ['whoami', '--json']).json.name).toBe(name);
+    }
   });
 });
 
