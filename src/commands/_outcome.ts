@@ -2,6 +2,8 @@
 import { UsageError } from '../core/errors';
 import type { TaskState } from '../core/events';
 import { recordOutcome } from '../ops/tasks';
+import { findMessage } from '../ops/lookup';
+import type { Context } from '../ops/context';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { bodyFlags, readBody, withContext } from './_shared';
 
@@ -22,20 +24,36 @@ withdrawn or closed).`,
     variadic: true,
     flags: { ...bodyFlags, as: asFlag, json: jsonFlag },
     async run(parsed, io) {
-      // A second id, as tables print them, is a slip (one request at a time), not the evidence.
+      // A second id is a slip (one request at a time), not the evidence: an id as tables print it, or one in
+      // any case that names a message.
       const second = parsed.args.body;
-      if (second !== undefined && /^([0-9A-HJKMNP-TV-Z]{7}|[0-9A-HJKMNP-TV-Z]{26})$/.test(second))
-        throw new UsageError(
+      const idLike = second !== undefined && /^([0-9A-HJKMNP-TV-Z]{7}|[0-9A-HJKMNP-TV-Z]{26})$/i.test(second);
+      const slip = () =>
+        new UsageError(
           'usage',
           `${second} looks like a message id: ${id} takes one request (run it once for each). To give ${second} as the ${state === 'done' ? 'evidence' : 'reason'}, pass it with -m.`,
         );
+      if (idLike && second === second!.toUpperCase()) throw slip();
       const given =
         parsed.args.body !== undefined || parsed.flags.message !== undefined || parsed.flags.file !== undefined;
       const body = given || state !== 'done' ? (await readBody(parsed, io)).toString() : '';
-      return withContext(io, (ctx) => recordOutcome(ctx, { id: parsed.args.id!, state, body, as: parsed.flags.as }));
+      return withContext(io, (ctx) => {
+        if (idLike && namesMessage(ctx, second!)) throw slip();
+        return recordOutcome(ctx, { id: parsed.args.id!, state, body, as: parsed.flags.as });
+      });
     },
     print(r, io) {
       io.log(`${r.message} ${state}; told ${r.to.join(', ')}${r.released ? ' (claim released)' : ''}`);
     },
   });
+}
+
+/** Whether `word` names a message (an ambiguous short id counts). */
+function namesMessage(ctx: Context, word: string): boolean {
+  try {
+    findMessage(ctx, word);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'ambiguous_id';
+  }
 }

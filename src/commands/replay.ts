@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { HandoffError } from '../core/errors';
+import { HandoffError, UsageError } from '../core/errors';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from './define';
@@ -11,6 +11,8 @@ import { replayHtml } from '../render/replay-html';
 import { replay, replayChunks } from '../ops/replay';
 import { withContext } from './_shared';
 import type { ReplayItem, ReplayJson } from '../json/replay';
+
+const STDOUT_PATHS = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
 
 /** The lines of one timeline item. */
 function itemLines(io: Io, it: ReplayItem): string[] {
@@ -84,13 +86,26 @@ permalink per message.`,
       description: 'How much of each diff to show (default stat).',
       options: ['stat', 'full', 'none'],
     },
-    html: { type: 'string', description: 'Write a self-contained HTML page to this file.', helpValue: 'file' },
+    html: {
+      type: 'string',
+      description: "Write a self-contained HTML page to this file ('-' for standard output).",
+      helpValue: 'file',
+    },
     'no-pager': { type: 'boolean', description: 'Do not pipe into a pager.' },
     json: jsonFlag,
   },
   run(parsed, io): Promise<ReplayJson & { html?: string; streamed?: boolean; htmlStream?: boolean }> {
     const f = parsed.flags;
     const html = f.html;
+    // `--html -` (or /dev/stdout): the page on standard output.
+    const toStdout = html !== undefined && (html === '-' || STDOUT_PATHS.includes(path.resolve(html)));
+    if (toStdout && io.json)
+      return Promise.reject(
+        new UsageError(
+          'conflicting_flags',
+          '--html - writes the page to standard output, where --json would go too: give one.',
+        ),
+      );
     const input = {
       target: parsed.args.target,
       since: f.since,
@@ -120,19 +135,20 @@ permalink per message.`,
       if (!html) return r;
       const file = path.resolve(html);
       const title = `handoff replay: ${path.basename(ctx.repo.worktree ?? ctx.repo.commonDir)}${r.thread ? ` thread ${shortId(r.thread)}` : ''}`;
+      if (toStdout) {
+        // Through standard output as it is (a pipe, a terminal, a file opened for appending): never reopened.
+        io.log(replayHtml(r, title).replace(/\n$/, ''));
+        return { ...r, htmlStream: true };
+      }
       try {
         fs.writeFileSync(file, replayHtml(r, title));
       } catch (err) {
-        // A pipe closed by its reader (--html /dev/stdout | head): done, as with any output.
-        if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
         throw new HandoffError(
           'cannot_write_file',
           `Could not write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give --html a file in a directory that exists and that you can write.`,
         );
       }
-      // Written to a pipe or a terminal (/dev/stdout): nothing more goes to stdout after the page.
-      const regular = fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
-      return { ...r, html: file, ...(regular ? {} : { htmlStream: true }) };
+      return { ...r, html: file };
     });
   },
   print(r, io) {

@@ -30,29 +30,31 @@ export function firstLine(text: string, max = 72): string {
  * special or non-ASCII characters, possibly followed by a tab. Returns the plain path without its a/ or b/.
  */
 export function gitHeaderPath(raw: string): string {
-  let s = raw.replace(/\t$/, '');
-  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) {
-    const bytes: number[] = [];
-    const body = s.slice(1, -1);
-    for (let i = 0; i < body.length; i++) {
-      const c = body[i]!;
-      if (c !== '\\') {
-        bytes.push(...Buffer.from(c, 'utf8'));
-        continue;
-      }
-      const n = body[++i] ?? '';
-      if (/[0-7]/.test(n)) {
-        bytes.push(parseInt(body.slice(i, i + 3), 8));
-        i += 2;
-      } else
-        bytes.push(
-          ({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[n] ??
-            n.charCodeAt(0),
-        );
+  return unquotePath(raw.replace(/\t$/, '')).replace(/^[ab]\//, '');
+}
+
+/** A path as git prints it: as it is, or in double quotes with C escapes and octal bytes (core.quotePath). */
+export function unquotePath(raw: string): string {
+  if (!(raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"'))) return raw;
+  const bytes: number[] = [];
+  const body = raw.slice(1, -1);
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') {
+      bytes.push(...Buffer.from(c, 'utf8'));
+      continue;
     }
-    s = Buffer.from(bytes).toString('utf8');
+    const n = body[++i] ?? '';
+    if (/[0-7]/.test(n)) {
+      bytes.push(parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+    } else
+      bytes.push(
+        ({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[n] ??
+          n.charCodeAt(0),
+      );
   }
-  return s.replace(/^[ab]\//, '');
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** The new-side path of a `diff --git a/x b/y` line (quoted names included). */

@@ -1,5 +1,6 @@
 /** `git blame --porcelain`, parsed: for each line, the commit and the line number in that commit. */
 import { runGitStreaming, takeEarlyGit, type GitResult } from './exec';
+import { unquotePath } from '../core/text';
 
 export interface BlameLine {
   /** Line number in the file as asked. */
@@ -73,7 +74,7 @@ export function parseBlame(out: string, file: string): BlameResult {
       else if (key === 'author-time') info.authorTime = Number(value);
       else if (key === 'summary') info.summary = value;
       else if (key === 'boundary') info.boundary = true;
-      else if (key === 'filename') filenames.set(commit!, value);
+      else if (key === 'filename') filenames.set(commit!, unquotePath(value));
     }
     const content = (rows[i++] ?? '').slice(1);
     lines.push({

@@ -205,3 +205,15 @@ export function stagedFiles(cwd: string): string[] {
     .split('\0')
     .filter(Boolean);
 }
+
+/** Whether a branch or a tag holds `commit` (it would survive `git gc`). */
+export function heldByRefs(cwd: string, commit: string): boolean {
+  const r = runGit(
+    ['for-each-ref', '--count=1', '--contains', commit, '--format=%(refname)', 'refs/heads/', 'refs/tags/'],
+    {
+      cwd,
+      allowFailure: true,
+    },
+  );
+  return r.status === 0 && r.stdout.toString('utf8').trim() !== '';
+}

@@ -26,16 +26,18 @@ export function pruneWorktrees(cwd: string): void {
 }
 
 /**
- * The HEAD of worktree `dir` when it moved past `start` to commits no branch or tag of the repository at
- * `cwd` holds (removing the worktree would lose them), else null.
+ * A commit worktree `dir` has held (its HEAD now, or earlier: its HEAD's log goes with it) that is neither
+ * `start` nor held by a branch or tag of the repository at `cwd`: removing the worktree would lose it.
+ * Null when there is none.
  */
 export function commitsOnlyThere(cwd: string, dir: string, start: string): string | null {
-  const head = runGit(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: dir, allowFailure: true });
-  const at = head.status === 0 ? head.stdout.toString('utf8').trim() : null;
-  if (!at || at === start) return null;
-  const holders = runGit(
-    ['for-each-ref', '--count=1', '--contains', at, '--format=%(refname)', 'refs/heads/', 'refs/tags/'],
-    { cwd, allowFailure: true },
-  );
-  return holders.status === 0 && holders.stdout.toString('utf8').trim() ? null : at;
+  const log = runGit(['log', '-g', '--format=%H', 'HEAD'], { cwd: dir, allowFailure: true });
+  const seen = [...new Set(log.status === 0 ? log.stdout.toString('utf8').split('\n').filter(Boolean) : [])];
+  if (seen.every((c) => c === start)) return null;
+  const lost = runGit(['rev-list', '--max-count=1', ...seen, '--not', start, '--branches', '--tags'], {
+    cwd,
+    allowFailure: true,
+  });
+  const first = lost.status === 0 ? lost.stdout.toString('utf8').trim() : '';
+  return first || null;
 }

@@ -87,6 +87,17 @@ export function rewrittenFrom(db: Db, commit: string): { old_commit: string; kin
   ) as { old_commit: string; kind: string; lines: string | null }[];
 }
 
+/** The commits each of `commits` was rewritten into (amend, rebase, squash), by old commit. */
+export function rewrittenInto(db: Db, commits: string[]): Map<string, string[]> {
+  const q = stmt(db, 'SELECT new_commit FROM rewrites WHERE old_commit = ?');
+  const out = new Map<string, string[]>();
+  for (const c of commits) {
+    const rows = q.all(c) as { new_commit: string }[];
+    if (rows.length) out.set(c, rows.map((r) => r.new_commit));
+  }
+  return out;
+}
+
 /** Attributed commits, newest first, optionally of one agent. */
 export function listAttributions(db: Db, q: { agent?: string; limit: number }): AttributionRow[] {
   return stmt(

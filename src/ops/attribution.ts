@@ -162,7 +162,7 @@ function squashSourcesOf(ctx: Context, commit: string, depth = 0): string[] {
 /** Records that `commit` was squashed from `sources`, with which of them added each line. */
 function recordSquash(ctx: Context, me: IdentityJson, commit: string, sources: string[]): void {
   if (sources.length === 0) return;
-  const lines = lineOwners(ctx.repo.cwd, commit, sources);
+  const lines = lineOwners(ctx.repo.cwd, commit, sources, ctx.db);
   appendEvent<RewriteEvent>(ctx, me, {
     type: 'rewrite',
     kind: 'relink',
@@ -185,7 +185,7 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
   for (const p of pairs) byNew.set(p.new, [...(byNew.get(p.new) ?? []), p.old]);
   const lines: Record<string, Record<string, [number, number, string][]>> = {};
   for (const [newC, olds] of byNew) {
-    if (olds.length >= 2) lines[newC] = lineOwners(ctx.repo.cwd, newC, olds);
+    if (olds.length >= 2) lines[newC] = lineOwners(ctx.repo.cwd, newC, olds, ctx.db);
     // An amend: the lines the amended commit added keep their owner (another agent may have amended it).
     else if (
       opts.kind === 'amend' &&
@@ -197,7 +197,7 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
     // A squash amended or rebased again: its lines still come from the commits it was squashed from.
     else {
       const sources = squashSourcesOf(ctx, olds[0]!);
-      if (sources.length) lines[newC] = lineOwners(ctx.repo.cwd, newC, sources);
+      if (sources.length) lines[newC] = lineOwners(ctx.repo.cwd, newC, sources, ctx.db);
     }
   }
   const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), {
@@ -214,8 +214,18 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
  * [first line, count, source commit] in the new commit's version of the file. Lines are matched by content,
  * each source line used once.
  */
-function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [number, number, string][]> {
-  const pool = olds.map((o) => ({ commit: o, added: addedLines(commitPatch(cwd, o)) }));
+function lineOwners(
+  cwd: string,
+  newC: string,
+  olds: string[],
+  db?: Context['db'],
+): Record<string, [number, number, string][]> {
+  const pool = olds.map((o) => ({
+    commit: o,
+    added: addedLines(commitPatch(cwd, o)),
+    // A source with per-line owners of its own (an amend by another agent): its lines go to those.
+    owners: db ? lineRecordOf(rewrittenFrom(db, o)) : null,
+  }));
   const mine = addedLines(commitPatch(cwd, newC));
   const out: Record<string, [number, number, string][]> = {};
   for (const [file, rows] of mine) {
@@ -227,14 +237,17 @@ function lineOwners(cwd: string, newC: string, olds: string[]): Record<string, [
         .find((p) => [...(p.added.get(file) ?? new Map<number, string>()).values()].includes(text));
       if (!owner) continue;
       const m = owner.added.get(file)!;
+      let at = -1;
       for (const [k, t] of m)
         if (t === text) {
           m.delete(k);
+          at = k;
           break;
         }
+      const source = owner.owners?.[file]?.find(([s, c]) => at >= s && at < s + c)?.[2] ?? owner.commit;
       const last = ranges[ranges.length - 1];
-      if (last && last[2] === owner.commit && last[0] + last[1] === lineNo) last[1]++;
-      else ranges.push([lineNo, 1, owner.commit]);
+      if (last && last[2] === source && last[0] + last[1] === lineNo) last[1]++;
+      else ranges.push([lineNo, 1, source]);
     }
     if (ranges.length) out[file] = ranges;
   }
@@ -250,20 +263,38 @@ function amendLineOwners(ctx: Context, newC: string, old: string): LineOwners {
   const cwd = ctx.repo.cwd;
   const before = addedLines(commitPatch(cwd, old));
   const theirs = lineRecordOf(rewrittenFrom(ctx.db, old));
-  const out: LineOwners = {};
-  for (const [file, rows] of addedLines(commitPatch(cwd, newC))) {
-    const pool = new Map(before.get(file) ?? []);
-    const ranges: [number, number, string][] = [];
+  const pools = new Map([...before].map(([file, rows]) => [file, new Map(rows)]));
+  const take = (file: string, text: string): string | null => {
+    const pool = pools.get(file);
+    const k = pool ? [...pool].find(([, t]) => t === text)?.[0] : undefined;
+    if (k === undefined) return null;
+    pool!.delete(k);
+    return theirs?.[file]?.find(([s, c]) => k >= s && k < s + c)?.[2] ?? old;
+  };
+  const owners = new Map<string, Map<number, string>>();
+  const left: [string, number, string][] = [];
+  const mine = addedLines(commitPatch(cwd, newC));
+  // Same file first; then a line the amend moved to another file (or renamed with it) is found there.
+  for (const [file, rows] of mine)
     for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
-      const k = [...pool].find(([, t]) => t === text)?.[0];
-      if (k === undefined) continue;
-      pool.delete(k);
-      const owner = theirs?.[file]?.find(([s, c]) => k >= s && k < s + c)?.[2] ?? old;
+      const owner = take(file, text);
+      if (owner) (owners.get(file) ?? owners.set(file, new Map()).get(file)!).set(lineNo, owner);
+      else left.push([file, lineNo, text]);
+    }
+  for (const [file, lineNo, text] of left) {
+    let owner: string | null = null;
+    for (const f of pools.keys()) if ((owner = take(f, text))) break;
+    if (owner) (owners.get(file) ?? owners.set(file, new Map()).get(file)!).set(lineNo, owner);
+  }
+  const out: LineOwners = {};
+  for (const [file, byLine] of owners) {
+    const ranges: [number, number, string][] = [];
+    for (const [lineNo, owner] of [...byLine].sort((a, b) => a[0] - b[0])) {
       const last = ranges[ranges.length - 1];
       if (last && last[2] === owner && last[0] + last[1] === lineNo) last[1]++;
       else ranges.push([lineNo, 1, owner]);
     }
-    if (ranges.length) out[file] = ranges;
+    out[file] = ranges;
   }
   return out;
 }
@@ -398,7 +429,7 @@ export class CommitResolver {
           this.cache.set(c, this.fromRow(row, 'patch-id'));
           // The same patch as a squash: its lines come from the squashed commits, here too.
           const sources = squashSourcesOf(this.ctx, row.commit_id);
-          if (sources.length) this.squashLines.set(c, lineOwners(this.ctx.repo.cwd, c, sources));
+          if (sources.length) this.squashLines.set(c, lineOwners(this.ctx.repo.cwd, c, sources, this.ctx.db));
         }
       }
       // Only a commit with one parent, made after some agent commit was recorded, can be a squash of them.
@@ -432,7 +463,7 @@ export class CommitResolver {
       .sort((a, b) => a.clock - b.clock)
       .map((r) => r.commit_id);
     if (sources.length === 0) return;
-    const owners = lineOwners(cwd, commit, sources);
+    const owners = lineOwners(cwd, commit, sources, this.ctx.db);
     if (Object.keys(owners).length === 0) return;
     this.squashLines.set(commit, owners);
     this.relinked.add(commit);

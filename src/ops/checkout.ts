@@ -96,13 +96,16 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
       continue;
     }
     // Commits made there that no branch or tag holds would be lost with the worktree (and its HEAD's log).
-    const unkept = !opts.force && entry.commit ? commitsOnlyThere(ctx.repo.cwd, entry.path, entry.commit) : null;
+    const unkept =
+      !opts.force && entry.commit && /^[0-9a-f]{40}$/.test(entry.commit)
+        ? commitsOnlyThere(ctx.repo.cwd, entry.path, entry.commit)
+        : null;
     if (unkept) {
       kept.push(entry);
       refused.push({
         path: entry.path,
         message: entry.message,
-        reason: `its HEAD (${unkept.slice(0, 10)}) has commits no branch holds; keep them with 'git -C ${entry.path} branch <name>' first`,
+        reason: `it holds commits no branch holds (${unkept.slice(0, 10)}); keep them with 'git -C ${entry.path} branch <name> ${unkept.slice(0, 10)}' first`,
       });
       continue;
     }

@@ -13,7 +13,7 @@ import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
 import { readObjects } from '../git/objects';
-import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
+import { attributionsForMessages, rewrittenInto, verdictsOn } from '../ledger/attributions';
 import { listReviewable, threadMessages } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
@@ -27,6 +27,7 @@ import {
   commitsInRange,
   filesChangedBetween,
   filesOfCommit,
+  heldByRefs,
   independentCommits,
   resolveCommit,
 } from '../git/history';
@@ -93,11 +94,16 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       .filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id))
       .map((r) => r.commit_id)
       .filter((c) => commitExists(cwd, c));
+    // A commit rewritten (amended, rebased) into another that still exists is judged as that one.
+    const into = rewrittenInto(ctx.db, commits);
+    commits = commits.filter((c) => !(into.get(c) ?? []).some((n) => commits.includes(n) || commitExists(cwd, n)));
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).
-      elsewhere = commits.filter((c) => c !== at && !isAncestor(cwd, c, at!));
-      commits = commits.filter((c) => !elsewhere.includes(c));
+      const outside = commits.filter((c) => c !== at && !isAncestor(cwd, c, at!));
+      commits = commits.filter((c) => !outside.includes(c));
+      // Named when a branch or tag holds them; a commit nothing holds any more is simply not judged.
+      elsewhere = outside.filter((c) => heldByRefs(cwd, c));
       const files = new Set<string>();
       for (const c of commits) for (const f of filesOfCommit(cwd, c)) files.add(f);
       changedFiles = [...files];

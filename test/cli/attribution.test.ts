@@ -206,6 +206,54 @@ describe('attribution through git hooks', () => {
     expect(blameOf(repo, 'f.txt').map((l: any) => l[1])).toEqual([null, 'claude', 'codex', 'gemini', 'gemini']);
   });
 
+  it('amends with -C, --fixup=amend:, by a person, moving a line, and of a file git quotes keep each line its agent', () => {
+    const { repo } = setup();
+    const agents = (file: string) => blameOf(repo, file).map((l: any) => [l[0], l[1]]);
+    // -C with a sha (git passes the sha, not HEAD, to the hook).
+    write(repo, 'f.txt', 'base\nclaude 1\n');
+    gitAs('claude', repo, 'commit', '-qam', 'claude');
+    write(repo, 'f.txt', 'base\nclaude 1\ncodex 2\n');
+    gitAs('codex', repo, 'commit', '-qa', '--amend', '-C', git(repo, 'rev-parse', 'HEAD'));
+    expect(agents('f.txt')).toEqual([
+      ['base', null],
+      ['claude 1', 'claude'],
+      ['codex 2', 'codex'],
+    ]);
+    // A person amends: their line is theirs, the agents keep theirs.
+    write(repo, 'f.txt', 'base\nclaude 1\ncodex 2\nperson 3\n');
+    gitAs(undefined, repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(agents('f.txt').map((l: any) => l[1])).toEqual([null, 'claude', 'codex', 'human:test-human']);
+    // A line the amend moves to another file keeps its agent there.
+    write(repo, 'f.txt', 'base\ncodex 2\nperson 3\n');
+    write(repo, 'g.txt', 'claude 1\ngemini 4\n');
+    gitAs('gemini', repo, 'add', 'g.txt');
+    gitAs('gemini', repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(agents('g.txt')).toEqual([
+      ['claude 1', 'claude'],
+      ['gemini 4', 'gemini'],
+    ]);
+    // --fixup=amend: by another agent, squashed in by a rebase: its line is its own.
+    write(repo, 'g.txt', 'claude 1\ngemini 4\ncodex 5\n');
+    gitAs('codex', repo, 'commit', '-qa', '--fixup=amend:HEAD');
+    const r = spawnSync('git', ['rebase', '-q', '-i', '--autosquash', 'HEAD~2'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: 'true', GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(agents('g.txt').map((l: any) => l[1])).toEqual(['claude', 'gemini', 'codex']);
+    // A file name git quotes: blame reads it back unquoted.
+    write(repo, 'ü.txt', 'claude ü\n');
+    gitAs('claude', repo, 'add', 'ü.txt');
+    gitAs('claude', repo, 'commit', '-qm', 'umlaut');
+    write(repo, 'ü.txt', 'claude ü\ncodex ü\n');
+    gitAs('codex', repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(agents('ü.txt')).toEqual([
+      ['claude ü', 'claude'],
+      ['codex ü', 'codex'],
+    ]);
+  });
+
   it('a squash merge made where no hook ran re-links through trailers and patch ids', () => {
     const { repo, forCodex } = setup();
     ok(repo, ['read', forCodex], { agent: 'codex' });

@@ -194,6 +194,9 @@ describe('claims refuse what would hurt later', () => {
         2,
         'ZZZZZZZ looks like a message id: done takes one request (run it once for each). To give ZZZZZZZ as the evidence, pass it with -m.',
       ]);
+      // In lower case too, when it names a message; a word that names none is evidence.
+      const lower = cli(repo, ['done', asked, both.slice(-7).toLowerCase(), '--json'], { agent: 'gemini' });
+      expect(lower.status).toBe(2);
       expect(ok(repo, ['done', asked, '--json'], { agent: 'gemini' }).json.to).toEqual(['lead']);
     } finally {
       p.kill();

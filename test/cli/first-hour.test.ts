@@ -57,6 +57,25 @@ describe('output into a closed pipe', () => {
   }, 120_000);
 });
 
+describe('replay --html to standard output', () => {
+  it('writes the page through stdout as it is: into a file, appended to one, or with -', () => {
+    const repo = makeRepo();
+    ok(repo, ['send', 'codex', 'hello', '--create'], { agent: 'lead' });
+    const sh = (cmd: string) =>
+      spawnSync('sh', ['-c', cmd], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }), encoding: 'utf8' });
+    const run = `"${process.execPath}" "${BIN}" replay`;
+    expect(sh(`${run} --html /dev/stdout > page.html`).status).toBe(0);
+    const page = fs.readFileSync(path.join(repo, 'page.html'), 'utf8');
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).not.toContain('wrote ');
+    fs.writeFileSync(path.join(repo, 'app.log'), 'IMPORTANT\n');
+    expect(sh(`${run} --html - >> app.log`).status).toBe(0);
+    const log = fs.readFileSync(path.join(repo, 'app.log'), 'utf8');
+    expect(log.startsWith('IMPORTANT\n<!doctype html>')).toBe(true);
+    expect(cli(repo, ['replay', '--html', '-', '--json']).json.error.code).toBe('conflicting_flags');
+  });
+});
+
 describe('--limit 0 lists everything, as inbox does', () => {
   it('threads -n 0 and log -n 0 list all; -n 2 lists two', () => {
     const repo = makeRepo({ files: { 'f.txt': 'a\n' } });

@@ -101,6 +101,31 @@ describe('review', () => {
     expect(ok(repo, ['review', edited]).stdout).toContain(`left out, on other branches: ${side.slice(0, 10)}`);
   });
 
+  it('a commit amended after it answered the handoff is judged as its amended form, from any branch', () => {
+    const { repo, never } = scenario();
+    ok(repo, ['work-on', never], { agent: 'codex' });
+    git(repo, 'checkout', '-q', '-b', 'feat');
+    const p = path.join(repo, 'src/parser.ts');
+    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 2;', 'export const B = 20;'));
+    commitAs('codex', repo, 'B as sent');
+    const first = git(repo, 'rev-parse', 'HEAD');
+    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 20;', 'export const B = 21;'));
+    const amend = spawnSync('git', ['commit', '-qa', '--amend', '--no-edit'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
+    expect(amend.status, amend.stderr).toBe(0);
+    const amended = git(repo, 'rev-parse', 'HEAD');
+    for (const branch of ['feat', 'main']) {
+      git(repo, 'checkout', '-q', branch);
+      const r = ok(repo, ['review', never, '--json']).json;
+      expect([branch, r.landed.at, r.summary]).toEqual([branch, amended, { landed: 0, changed: 1, not_landed: 0 }]);
+      expect(r.landed.commits).not.toContain(first);
+      expect(r.landed.elsewhere).toEqual([]);
+    }
+  });
+
   it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
     const { repo, exact, edited, never } = scenario();
     const bad = spawnSync(

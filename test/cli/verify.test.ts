@@ -171,11 +171,14 @@ describe('snapshots stay reachable and usable', () => {
     const c = cli(repo, ['checkout', '--clean']);
     expect(c.status, c.stderr).toBe(0);
     expect(c.stderr).toContain(
-      `kept ${committed} (message ${id}): its HEAD (${work.slice(0, 10)}) has commits no branch holds`,
+      `kept ${committed} (message ${id}): it holds commits no branch holds (${work.slice(0, 10)})`,
     );
-    expect(c.stderr).toContain(`'git -C ${committed} branch <name>'`);
+    expect(c.stderr).toContain(`'git -C ${committed} branch <name> ${work.slice(0, 10)}'`);
     expect(fs.existsSync(committed)).toBe(true);
-    git(committed, 'branch', 'keep-my-work');
+    // Also when its HEAD went back: the commit is only in the worktree's HEAD log, which goes with it.
+    git(committed, 'checkout', '-q', 'HEAD~1');
+    expect(cli(repo, ['checkout', '--clean', '--json']).json.kept.map((k: any) => k.path)).toEqual([committed]);
+    git(committed, 'branch', 'keep-my-work', work);
     expect(ok(repo, ['checkout', '--clean', '--json']).json.removed).toEqual([committed]);
     expect(git(repo, 'rev-parse', 'keep-my-work')).toBe(work);
   });
