@@ -93,7 +93,11 @@ export function rewrittenInto(db: Db, commits: string[]): Map<string, string[]> 
   const out = new Map<string, string[]>();
   for (const c of commits) {
     const rows = q.all(c) as { new_commit: string }[];
-    if (rows.length) out.set(c, rows.map((r) => r.new_commit));
+    if (rows.length)
+      out.set(
+        c,
+        rows.map((r) => r.new_commit),
+      );
   }
   return out;
 }
