@@ -444,6 +444,7 @@ export function olderSetupWarnings(ctx: Context): string[] {
  * (what `git remote rename` leaves): a quick look at the lines, which the remembered settings then confirm.
  */
 function mayBeRenamed(text: string): boolean {
+  if (!/handoffsetup/i.test(text)) return false; // never set up: no line to look at
   let section = '';
   for (const line of text.split('\n')) {
     const header = /^\s*\[\s*remote\s+"(.*)"\s*\]/.exec(line);

@@ -120,21 +120,24 @@ function movedChains(ctx: Context): {
  * Both settings are read from git, not the context (a long-lived MCP server's may be older). This clone's
  * own chain is only ever written here. `tips` is updated.
  */
+const trackedRefusedFile = (ctx: Context) => path.join(ctx.dataDir, 'tracked-refused');
+
+/** The remote-tracking copies refused as rewritten, as "<chain> <tip>" (what adoptTracked remembers). */
+export function trackedRefused(ctx: Context): Set<string> {
+  try {
+    return new Set(fs.readFileSync(trackedRefusedFile(ctx), 'utf8').split('\n').filter(Boolean));
+  } catch {
+    return new Set();
+  }
+}
+
 function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string, string>, known: Map<string, string>) {
   const tracked = trackedTipsIn(refs);
   if (!tracked.length) return;
   const cwd = ctx.repo.cwd;
-  const refusedFile = path.join(ctx.dataDir, 'tracked-refused');
+  const refusedFile = trackedRefusedFile(ctx);
   let refused: Set<string> | null = null;
-  const readRefused = (): Set<string> => {
-    if (refused) return refused;
-    try {
-      refused = new Set(fs.readFileSync(refusedFile, 'utf8').split('\n').filter(Boolean));
-    } catch {
-      refused = new Set();
-    }
-    return refused;
-  };
+  const readRefused = (): Set<string> => (refused ??= trackedRefused(ctx));
   const refuse = (chain: string, tip: string) => {
     const set = readRefused().add(`${chain} ${tip}`);
     // Only the pairs still copied are kept.

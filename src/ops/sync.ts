@@ -24,7 +24,7 @@ import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
 import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
-import { droppedChains } from './index-chains';
+import { droppedChains, trackedRefused } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
@@ -156,7 +156,7 @@ export function dropChain(
   if (!opts.force && !droppedChains(ctx).has(chain)) {
     // Dropping is for a chain held back (quarantined) or refused; any other takes its messages with it.
     const copies = trackedTipsIn(readRefs(ctx.repo, TRACKING_PREFIX)).filter((t) => t.chain === chain);
-    const refused = refusedCopies(ctx);
+    const refused = trackedRefused(ctx);
     const local = readRef(ctx.repo, chainRef(chain)) ?? undefined;
     const held =
       quarantined(ctx.db).some((q) => q.chain === chain) ||
@@ -187,18 +187,6 @@ export function dropChain(
     .map((t) => `${trackingPrefix(t.remote)}${chain}`);
   deleteRefs(ctx.repo.cwd, [ref, ...copies]);
   return { dropped: chain, ref };
-}
-
-/**
- * The remote-tracking copies refused as rewritten ("<chain> <tip>", index-chains.ts, adoptTracked): a chain
- * whose copy is still at such a tip is one `sync` refuses.
- */
-function refusedCopies(ctx: Context): Set<string> {
-  try {
-    return new Set(fs.readFileSync(path.join(ctx.dataDir, 'tracked-refused'), 'utf8').split('\n').filter(Boolean));
-  } catch {
-    return new Set();
-  }
 }
 
 /** The file that names the chains the last sync from each remote refused ("<remote> <chain>" lines). */
