@@ -117,8 +117,13 @@ if (v8Flags) require('node:v8').setFlagsFromString(v8Flags);
 // Output still queued in a stream (a pipe that was full) is waited for: the process then ends by itself.
 const exits = (globalThis[Symbol.for('handoff.exitAfterCommand')] = { dbLeftOpen: false });
 const queued = () => [...made].some((fd) => (fd === 1 ? process.stdout : process.stderr).writableLength > 0);
+// The commands agents run most have a bundle of their own, about a third of dist/fast.js (scripts/build.mjs):
+// the one named is loaded when it exists, dist/fast.js otherwise.
+const one = argv[0] && /^[a-z][a-z-]*$/.test(argv[0]) ? path.join(root, 'dist', 'one', `${argv[0]}.js`) : null;
+const bundle =
+  one && require('node:fs').statSync(one, { throwIfNoEntry: false }) ? one : path.join(root, 'dist', 'fast.js');
 require('./code-cache.js')
-  .loadWithCodeCache(path.join(root, 'dist', 'fast.js'), v8Flags)
+  .loadWithCodeCache(bundle, v8Flags)
   .runFast(argv, __filename)
   .then((handled) => {
     if (handled && exits.dbLeftOpen && !queued()) process.exit(process.exitCode ?? 0);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outputs = [
   'dist/fast.js',
+  'dist/one/send.js',
   'dist/cli.js',
   'dist/lib.js',
   'dist/hook.js',

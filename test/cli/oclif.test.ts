@@ -97,22 +97,23 @@ describe('the CLI surface', () => {
       }
       return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
     };
-    const mine = `fast-${hash(`${path.join(ROOT, 'dist', 'fast.js')}\0${process.version}\0${process.arch}`)}`;
+    // whoami has a bundle of its own (dist/one/whoami.js, scripts/build.mjs), and so a cache of its own.
+    const mine = `whoami-${hash(`${path.join(ROOT, 'dist', 'one', 'whoami.js')}\0${process.version}\0${process.arch}`)}`;
     // An older build of this bundle, the two formats earlier versions used, and another install's.
     for (const name of [
       `${mine}-0000000000000000.v8`,
-      `fast-${'a'.repeat(20)}.v8`,
-      `fast-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`,
-      `fast-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`,
+      `whoami-${'a'.repeat(20)}.v8`,
+      `whoami-${'b'.repeat(12)}-${'c'.repeat(12)}.v8`,
+      `whoami-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`,
     ])
       fs.writeFileSync(path.join(dir, name), 'stale');
     const env = { XDG_CACHE_HOME: cache };
     expect(ok(repo, ['whoami', '--json'], { agent: 'a', env }).json.name).toBe('a');
     const left = fs.readdirSync(dir).sort();
     expect(left).toHaveLength(2);
-    expect(left).toContain(`fast-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`);
+    expect(left).toContain(`whoami-${'d'.repeat(16)}-${'e'.repeat(16)}.v8`);
     const written = left.find((n) => n.startsWith(`${mine}-`))!;
-    expect(written).toMatch(/^fast-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
+    expect(written).toMatch(/^whoami-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
     expect(fs.statSync(path.join(dir, written)).mode & 0o077).toBe(0);
     // The next run uses it (and writes nothing): the same answer, the same single file.
     const before = fs.statSync(path.join(dir, written)).mtimeMs;
@@ -124,6 +125,8 @@ describe('the CLI surface', () => {
     const withVerify = fs.readdirSync(dir).sort();
     expect(withVerify).toHaveLength(left.length + 1);
     const verifyCache = withVerify.find((n) => !left.includes(n))!;
+    // verify is run from dist/fast.js.
+    expect(verifyCache).toMatch(/^fast-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
     const verifyBefore = fs.statSync(path.join(dir, verifyCache)).mtimeMs;
     ok(repo, ['whoami', '--json'], { agent: 'a', env });
     ok(repo, ['verify'], { agent: 'a', env });
