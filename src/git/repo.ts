@@ -145,6 +145,14 @@ export function findRepoWithGit(cwd: string): Repo {
       // Bare repositories have no top level; rev-parse fails on that part only.
       return makeRepo(cwd, null, lines[0]!, lines[1]!);
     }
+    // Inside a repository's git directory (.git, or a linked worktree's), which has no working tree.
+    if (/must be run in a work tree/i.test(res.stderr) && lines[0]) {
+      const top = path.basename(lines[0]) === '.git' ? path.dirname(lines[0]) : null;
+      throw new NotFoundError(
+        'not_a_repository',
+        `${cwd} is inside the git directory ${lines[0]}, not in a working tree. Run handoff from the working tree${top ? ` ('cd ${top}')` : ''}.`,
+      );
+    }
     throw new HandoffError('git_failed', `Could not inspect the repository: ${res.stderr.trim()}`);
   }
   return makeRepo(cwd, lines[2] === 'true' ? null : lines[3] || null, lines[0]!, lines[1]!);

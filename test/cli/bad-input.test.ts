@@ -238,6 +238,18 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('inside the git directory, names the working tree to run from (exit 3) and writes nothing there', () => {
+    const r = makeRepo();
+    const before = fs.readdirSync(path.join(r, '.git')).sort();
+    for (const dir of [path.join(r, '.git'), path.join(r, '.git', 'refs')]) {
+      const res = cli(dir, ['inbox', '--json'], { agent: 'codex' });
+      expect(res.status).toBe(3);
+      expect(res.json.error.code).toBe('not_a_repository');
+      expect(res.json.error.message).toContain(`Run handoff from the working tree ('cd ${fs.realpathSync(r)}')`);
+    }
+    expect(fs.readdirSync(path.join(r, '.git')).sort()).toEqual(before);
+  });
+
   it('with no identity at all, says how to set one', () => {
     const r = cli(repo, ['inbox', '--json'], {
       env: {
