@@ -1,6 +1,7 @@
 /** Small files handoff keeps beside the ledger: written whole, and lock files owned by a process. */
 import { randomHex } from './random';
 import fs from 'node:fs';
+import path from 'node:path';
 import { processAlive } from './proc';
 
 /** Replaces `file` whole: a temporary file beside it, renamed over it (readers see the old or the new). */
@@ -41,4 +42,13 @@ export function tryPidLock(lock: string, staleMs: number): boolean {
   } catch {
     return false; // released, or taken by another process, meanwhile
   }
+}
+
+/**
+ * The directory of the built bundles (dist/), where the files built beside them are (dist/secretlint.js),
+ * also from a bundle of one command in dist/one/ (scripts/build.mjs). From the sources (tests), the
+ * module's own directory, where no such file is.
+ */
+export function bundleDir(): string {
+  return path.basename(__dirname) === 'one' ? path.dirname(__dirname) : __dirname;
 }

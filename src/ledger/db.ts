@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { HandoffError } from '../core/errors';
-import { writeFileAtomic } from '../core/files';
+import { bundleDir, writeFileAtomic } from '../core/files';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -72,7 +72,7 @@ function loadAddon(): object {
   try {
     // From the bundle (dist/), node's search would find ../node_modules/better-sqlite3 first: looked at
     // directly, which spares resolving (about 0.3 ms of every command).
-    const beside = path.join(__dirname, '..', 'node_modules', 'better-sqlite3');
+    const beside = path.join(bundleDir(), '..', 'node_modules', 'better-sqlite3');
     dir = fs.existsSync(path.join(beside, 'build', 'Release', 'better_sqlite3.node'))
       ? beside
       : path.dirname(require.resolve('better-sqlite3/package.json'));

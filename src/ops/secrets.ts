@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../core/errors';
+import { bundleDir } from '../core/files';
 import { diffGitPath, gitHeaderPath } from '../core/text';
 
 export interface SecretFinding {
@@ -55,7 +56,7 @@ type Secretlint = Pick<typeof import('@secretlint/core'), 'lintSource'> &
 
 /** secretlint: the one-file bundle beside the built CLI (dist/secretlint.js), else its packages. */
 async function loadSecretlint(): Promise<Secretlint> {
-  const bundled = path.join(__dirname, 'secretlint.js');
+  const bundled = path.join(bundleDir(), 'secretlint.js');
   if (fs.existsSync(bundled)) return require(bundled) as Secretlint;
   const [core, preset] = await Promise.all([
     import('@secretlint/core'),
