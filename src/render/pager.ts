@@ -18,7 +18,10 @@ export function page(text: string, opts: { noPager?: boolean } = {}): void {
     stdio: ['pipe', 'inherit', 'inherit'],
     env: { LESS: 'FRX', ...process.env },
   });
-  if (res.error || res.status === 127) process.stdout.write(text);
+  // Written to stdout instead only when the pager could not run: one that quit before reading everything
+  // (q in less: EPIPE) has shown what the user wanted.
+  const quit = (res.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+  if ((res.error && !quit) || res.status === 127) process.stdout.write(text);
 }
 
 /** Long output written as it is made: `write` each piece, then `end`. */

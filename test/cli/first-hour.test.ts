@@ -6,7 +6,7 @@ import { closeContext, openContext } from '../../src/ops/context';
 import { send } from '../../src/ops/send';
 import { join } from '../../src/ops/agents';
 import { COMMAND_DEFS } from '../../src/commands/index';
-import { BIN, cleanEnv, cli, cliAsync, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
 
 /** A repository with `n` threads between lead and codex, written in-process (fast). */
 async function busyRepo(n: number): Promise<string> {
@@ -278,5 +278,32 @@ describe('wait on a terminal', () => {
       },
     );
     expect(tty.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
+  });
+
+  it('a pager that quits early ends the output; one that cannot start leaves it on the terminal', () => {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.warn('Skipping: script(1) from util-linux is not installed.');
+      return;
+    }
+    const repo = makeRepo();
+    // Large enough that the pager quits before reading it all (a pipe holds 64 KB).
+    fs.writeFileSync(
+      path.join(repo, 'big.ts'),
+      Array.from({ length: 2500 }, (_, i) => `export const item_${i} = ${i};\n`).join(''),
+    );
+    git(repo, 'add', 'big.ts');
+    git(repo, 'commit', '-qm', 'big');
+    const onTerminal = (pager: string) =>
+      spawnSync('script', ['-qec', `"${process.execPath}" "${BIN}" blame big.ts`, '/dev/null'], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex', HANDOFF_PAGER: pager, COLUMNS: '200', LINES: '40' }),
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
+    const quit = onTerminal('head -3');
+    expect(quit.status).toBe(0);
+    expect(quit.stdout.trim().split('\n')).toHaveLength(3);
+    const missing = onTerminal('no-such-pager-for-handoff');
+    expect(missing.stdout).toContain('export const item_2499 = 2499;');
   });
 });
