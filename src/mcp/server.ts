@@ -3,8 +3,11 @@
  * ops as the commands in one long-lived context, catching up with git before every call.
  *
  * Messages returned by `read` and `wait` are marked read only once the response carrying them was written
- * to the client: a cancelled request (notifications/cancelled, a client-side timeout) gets no response and
- * leaves them unread, and a closed connection ends every wait and the server.
+ * to the client and no cancel of that request followed it: a cancelled request (notifications/cancelled, a
+ * client-side timeout) gets no response and leaves them unread, and so does one whose cancel crossed its
+ * response on the way (the client then drops the response, as MCP says it must). The client's next request,
+ * its going away, or a second without a cancel confirms them. A closed connection ends every wait and the
+ * server.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
@@ -533,6 +536,12 @@ async function contextFromRoots(server: McpServer): Promise<Context | null> {
   return null;
 }
 
+/**
+ * How long a written response's reads wait for a cancel that crossed it (a client sends its cancel at once;
+ * the pipe delivers it within milliseconds) before they count without the client's next request.
+ */
+const CANCEL_GRACE_MS = 1000;
+
 /** Runs the server on stdio until the client goes away, then ends every wait and exits. */
 export async function serveStdio(opts: McpOptions): Promise<void> {
   const session: Session = { ctx: null, noRepo: null, pendingReads: new Map(), closing: new AbortController() };
@@ -543,15 +552,29 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
   }
   const server = buildServer(session, opts);
   const transport = new StdioServerTransport();
-  // A read is confirmed only when the response carrying the messages was written to the client.
+  // A read is held once the response carrying the messages was written to the client, until the client
+  // shows it kept the response: a cancel of that request dropped it (the two crossed on the way).
+  const held = new Map<string | number, { me: IdentityJson; ids: string[]; timer: NodeJS.Timeout }>();
+  const confirm = (id: string | number) => {
+    const h = held.get(id);
+    if (!h) return;
+    held.delete(id);
+    clearTimeout(h.timer);
+    if (!session.ctx?.db.open) return;
+    try {
+      markRead(session.ctx, h.me, h.ids);
+    } catch (err) {
+      process.stderr.write(`handoff: could not mark ${h.ids.join(', ')} read: ${(err as Error).message}\n`);
+    }
+  };
   const send = transport.send.bind(transport);
   transport.send = async (message: JSONRPCMessage) => {
     await send(message);
     const id = 'id' in message ? message.id : undefined;
     const pending = id !== undefined && 'result' in message ? session.pendingReads.get(id) : undefined;
     if (id !== undefined) session.pendingReads.delete(id);
-    if (pending && session.ctx?.db.open && !(message as { result?: { isError?: boolean } }).result?.isError)
-      markRead(session.ctx, pending.me, pending.ids);
+    if (pending && !(message as { result?: { isError?: boolean } }).result?.isError)
+      held.set(id!, { ...pending, timer: setTimeout(() => confirm(id!), CANCEL_GRACE_MS).unref() });
   };
   let me: string | null = null;
   let settle: () => void = () => undefined;
@@ -585,9 +608,31 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     transport.onclose = () => resolve();
     process.stdin.on('end', () => resolve());
     process.stdin.on('close', () => resolve());
+    // Seen before the SDK handles them: a cancel drops what its request held; any other request confirms
+    // every read held (the client has read the responses before it), so the request sees them read. The
+    // handler the SDK sets is wrapped whenever it sets it.
+    let receive: ((message: JSONRPCMessage) => void) | undefined;
+    const observe = (message: JSONRPCMessage) => {
+      if ('method' in message && message.method === 'notifications/cancelled') {
+        const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
+        const h = id === undefined ? undefined : held.get(id);
+        if (h) {
+          clearTimeout(h.timer);
+          held.delete(id!);
+        }
+      } else if ('method' in message && 'id' in message) for (const id of [...held.keys()]) confirm(id);
+      receive?.(message);
+    };
+    Object.defineProperty(transport, 'onmessage', {
+      configurable: true,
+      get: () => (receive ? observe : undefined),
+      set: (fn: ((message: JSONRPCMessage) => void) | undefined) => (receive = fn),
+    });
     void server.connect(transport);
   });
-  // The client is gone: end every wait (nothing they found is marked read), then leave.
+  // The client is gone: what it was sent and did not cancel is read; every wait ends (nothing they found is
+  // marked read), then the server leaves.
+  for (const id of [...held.keys()]) confirm(id);
   session.closing.abort();
   await new Promise((r) => setImmediate(r));
   if (session.ctx) {

@@ -76,11 +76,69 @@ describe('an MCP wait the client abandons marks nothing read', () => {
     await sleep(3000); // longer than the server's 2 s safety re-check
     expect(status(repo, id)).toBe('stored');
     expect(ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages).toEqual([]); // no read receipt
-    // The next wait gets it, and only then is it read.
+    // The next wait gets it, and only then is it read: at the client's next request.
     const got = await call(codex.client, 'wait', { timeout_seconds: 10 });
     expect(got.messages.map((m: any) => m.id)).toEqual([id]);
-    await sleep(200);
+    expect((await call(codex.client, 'inbox')).messages).toEqual([]);
     expect(status(repo, id)).toBe('read');
+  });
+
+  it('a cancel that crosses the response on the way leaves the message unread; a response kept is read', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    // Raw JSON-RPC, to send the cancel after the response was written, as a client whose cancel was
+    // already on its way does (it then drops the response, as MCP says it must).
+    const child = spawn(process.execPath, [BIN, 'mcp'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const responses = new Map<number, any>();
+    child.stdout.on('data', (d) => {
+      out += d;
+      let nl: number;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(out.slice(0, nl));
+        out = out.slice(nl + 1);
+        if (msg.id !== undefined) responses.set(msg.id, msg);
+      }
+    });
+    const rpc = (msg: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
+    const answer = async (id: number) => {
+      for (let i = 0; i < 300 && !responses.has(id); i++) await sleep(50);
+      return responses.get(id);
+    };
+    rpc({
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await answer(1);
+    rpc({ method: 'notifications/initialized' });
+    const waitFor = async (id: number, body: string) => {
+      rpc({ id, method: 'tools/call', params: { name: 'wait', arguments: { timeout_seconds: 20 } } });
+      await sleep(300);
+      const sent = ok(repo, ['send', 'codex', body, '--json'], { agent: 'lead' }).json.message.id;
+      const r = await answer(id);
+      expect(JSON.parse(r.result.content[0].text).messages.map((m: any) => m.id)).toEqual([sent]);
+      return sent;
+    };
+    // 1. The response written, then the client's cancel: the message stays unread, past the grace.
+    const crossed = await waitFor(2, 'crossed');
+    rpc({ method: 'notifications/cancelled', params: { requestId: 2, reason: 'timed out' } });
+    await sleep(1500);
+    expect(status(repo, crossed)).toBe('stored');
+    // 2. The next wait gets it again; with no cancel, it is read within the grace (a second).
+    rpc({ id: 3, method: 'tools/call', params: { name: 'wait', arguments: { timeout_seconds: 5 } } });
+    expect(JSON.parse((await answer(3)).result.content[0].text).messages.map((m: any) => m.id)).toEqual([crossed]);
+    await sleep(1500);
+    expect(status(repo, crossed)).toBe('read');
+    // 3. A response kept, then the client goes away at once: read.
+    const kept = await waitFor(4, 'kept');
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+    expect(status(repo, kept)).toBe('read');
   });
 
   it('a client-side timeout (the SDK cancels) leaves the message unread too', async () => {
