@@ -63,6 +63,11 @@ export interface CommandDef<R = unknown, F extends FlagSpecs = FlagSpecs> {
   /** Prints the human form of the result (not called under --json). */
   print?: (result: R, io: Io, parsed: Parsed<F>) => void;
   run: (parsed: Parsed<F>, io: Io) => Promise<R> | R;
+  /**
+   * Runs once the output was written: what must wait until the reader has it (marking messages read). A
+   * closed pipe ends the command before this runs.
+   */
+  delivered?: (result: R, parsed: Parsed<F>, io: Io) => Promise<void> | void;
 }
 
 /** Declares a command; the result type and the flags' types are inferred from the definition. */

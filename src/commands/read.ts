@@ -1,14 +1,15 @@
 import { UsageError } from '../core/errors';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
-import { read } from '../ops/inbox';
+import { markRead, read } from '../ops/inbox';
+import { resolveIdentity } from '../ops/identity';
 import { withContext } from './_shared';
 
 export default defineCommand({
   id: 'read',
   summary: 'Print messages and mark them read (the sender sees a read receipt).',
   description: `Prints each message in full and records one receipt event for those that were unread. With
---all, reads every unread message addressed to you.`,
+--all, reads every unread message addressed to you. They are marked read once printed.`,
   examples: [
     '<%= config.bin %> read 01JD3K8Z5Q',
     '<%= config.bin %> read --all',
@@ -30,7 +31,15 @@ export default defineCommand({
           "Give message ids or --all, not both: 'handoff read <id>...' or 'handoff read --all'.",
         ),
       );
-    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all }));
+    // Marked read once printed (delivered, below): a reader that went away ('read --all | true') leaves
+    // them unread.
+    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all, deferMark: true }));
+  },
+  delivered(r, parsed, io) {
+    if (r.marked.length === 0) return;
+    return withContext(io, (ctx) => {
+      markRead(ctx, resolveIdentity(ctx, { as: parsed.flags.as }), r.marked);
+    });
   },
   print(r, io) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);

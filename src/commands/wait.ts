@@ -2,14 +2,17 @@ import { MESSAGE_KINDS } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { waitForMessages } from '../ops/wait';
+import { markRead } from '../ops/inbox';
+import { resolveIdentity } from '../ops/identity';
 import { withContext, tellOnTerminal } from './_shared';
 
 export default defineCommand({
   id: 'wait',
   summary: 'Block until a message arrives for you, then print it.',
   description: `Returns at once when unread messages are waiting. Otherwise sleeps on file-system
-notifications of the ledger (no busy polling) until one arrives, then prints it and marks it read
-(--peek leaves it unread). Exit 5 when --timeout runs out. While waiting, 'handoff agents' shows you live.`,
+notifications of the ledger (no busy polling) until one arrives, then prints it and marks it read once
+printed (--peek leaves it unread; so does a reader that went away: 'wait | true'). Exit 5 when --timeout
+runs out. While waiting, 'handoff agents' shows you live.`,
   examples: [
     '<%= config.bin %> wait',
     '<%= config.bin %> wait --timeout 600 --json',
@@ -36,10 +39,21 @@ notifications of the ledger (no busy polling) until one arrives, then prints it 
         timeoutSeconds: f.timeout,
         from: f.from,
         kind: f.kind,
-        peek: !!f.peek,
+        // Marked read once printed (delivered, below).
+        peek: true,
         onWaiting: tellOnTerminal(io),
       }),
     );
+  },
+  delivered(r, parsed, io) {
+    if (parsed.flags.peek || r.messages.length === 0) return;
+    return withContext(io, (ctx) => {
+      markRead(
+        ctx,
+        resolveIdentity(ctx, { as: parsed.flags.as }),
+        r.messages.map((m) => m.id),
+      );
+    });
   },
   print(r, io) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);

@@ -208,9 +208,8 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     (a, extra) =>
       run((ctx) => {
         const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true });
-        if (r.messages.length)
-          session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
-        return { ...r, marked: r.messages.map((m) => m.id) };
+        if (r.marked.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.marked });
+        return r;
       }),
   );
   server.registerTool(

@@ -57,9 +57,14 @@ export function unreadOf(ctx: Context, agent: string): number {
   return unreadCount(ctx.db, agent);
 }
 
+/** Of `ids`, those addressed to `me` and not read yet. */
+export function unreadFor(ctx: Context, me: IdentityJson, ids: string[]): string[] {
+  return ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
+}
+
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
-  const unread = ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
+  const unread = unreadFor(ctx, me, ids);
   if (unread.length && ctx.readOnly) {
     ctx.warn(
       `${unread.length === 1 ? 'this message stays' : 'these messages stay'} unread: ${ctx.readOnly} is not writable by this user.`,
@@ -95,9 +100,14 @@ export function read(
   let rows: ReturnType<typeof messageJson>[];
   if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
   else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
-  // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server).
+  // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server, the
+  // CLI once it printed them), and is told which are unread for it now.
   const marked = input.deferMark
-    ? []
+    ? unreadFor(
+        ctx,
+        me,
+        rows.map((m) => m.id),
+      )
     : markRead(
         ctx,
         me,

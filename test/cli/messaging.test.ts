@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, chainEvents, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, BIN, chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 describe('two agents in two worktrees of one repository', () => {
   it('hold a conversation: send, inbox, read receipts, reply in the thread, ack', () => {
@@ -172,6 +173,32 @@ describe('two agents in two worktrees of one repository', () => {
     expect(r.json.messages.map((m: any) => [m.id, m.body])).toEqual([[id, 'wake up']]);
     expect(ok(repo, ['show', id, '--json']).json.recipients[0].status).toBe('read');
     expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live).toBe(false);
+  });
+
+  it('wait and read mark read only what reached the reader: a closed pipe leaves the messages unread', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const id = ok(repo, ['send', 'codex', 'for a reader that left', '--json'], { agent: 'claude' }).json.message.id;
+    const status = () => ok(repo, ['show', id, '--json']).json.recipients[0].status;
+    // The reader closes its end at once and stays: the write fails (EPIPE), the command ends quietly.
+    const gone = (args: string) =>
+      spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${args} | (exec 0<&-; sleep 1)`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
+    for (const args of ['wait --timeout 5', 'wait --timeout 5 --json', 'read --all', `read ${id}`]) {
+      const r = gone(args);
+      expect(r.stderr, args).toBe('');
+      expect(status(), args).toBe('stored');
+    }
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.messages).toEqual([]); // no receipt
+    // A reader that takes it: read, and the sender has the receipt.
+    const got = ok(repo, ['wait', '--timeout', '5', '--json'], { agent: 'codex' }).json;
+    expect(got.messages.map((m: any) => m.id)).toEqual([id]);
+    expect(status()).toBe('read');
+    const read = ok(repo, ['read', id, '--json'], { agent: 'codex' }).json;
+    expect(read.marked).toEqual([]);
   });
 
   it('wait and send --wait-for exit 5 when time runs out', () => {
