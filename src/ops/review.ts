@@ -67,6 +67,21 @@ function landedTip(cwd: string, commits: string[]): string {
 }
 
 /** Compares a handoff's attached diff with what landed. */
+/** The commits `commit` became through the rewrites recorded since (itself when none exists). */
+function latestRewrites(ctx: Context, commit: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const follow = (c: string) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    const next = (rewrittenInto(ctx.db, [c]).get(c) ?? []).filter((n) => commitExists(ctx.repo.cwd, n));
+    if (next.length === 0) out.push(c);
+    else next.forEach(follow);
+  };
+  follow(commit);
+  return out;
+}
+
 export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
   const m = findMessage(ctx, input.id);
   if (!m.diff_tree || !m.diff_base)
@@ -94,9 +109,9 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       .filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id))
       .map((r) => r.commit_id)
       .filter((c) => commitExists(cwd, c));
-    // A commit rewritten (amended, rebased) into another that still exists is judged as that one.
-    const into = rewrittenInto(ctx.db, commits);
-    commits = commits.filter((c) => !(into.get(c) ?? []).some((n) => commits.includes(n) || commitExists(cwd, n)));
+    // A commit rewritten (amended, rebased, squashed) into others that exist is judged as those, through
+    // every later rewrite of them.
+    commits = [...new Set(commits.flatMap((c) => latestRewrites(ctx, c)))];
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).

@@ -126,6 +126,45 @@ describe('review', () => {
     }
   });
 
+  it('a commit rebased, reworded by a person, then squash-merged is judged as what it became each time', () => {
+    const { repo, never } = scenario();
+    ok(repo, ['work-on', never], { agent: 'codex' });
+    git(repo, 'checkout', '-q', '-b', 'feat');
+    const p = path.join(repo, 'src/parser.ts');
+    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 2;', 'export const B = 20;'));
+    commitAs('codex', repo, 'B as sent');
+    const judged = () => ok(repo, ['review', never, '--json']).json;
+    expect(judged().summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    // main moves on; feat is rebased onto it (by a person: no agent).
+    git(repo, 'checkout', '-q', 'main');
+    fs.writeFileSync(path.join(repo, 'README.md'), 'main moved\n');
+    git(repo, 'add', 'README.md');
+    commitAs('claude', repo, 'main moves');
+    git(repo, 'checkout', '-q', 'feat');
+    git(repo, 'rebase', '-q', 'main');
+    let r = judged();
+    expect([r.landed.at, r.summary]).toEqual([
+      git(repo, 'rev-parse', 'HEAD'),
+      { landed: 1, changed: 0, not_landed: 0 },
+    ]);
+    // A person rewords it.
+    git(repo, 'commit', '-q', '--amend', '-m', 'B, as sent');
+    r = judged();
+    expect([r.landed.at, r.summary]).toEqual([
+      git(repo, 'rev-parse', 'HEAD'),
+      { landed: 1, changed: 0, not_landed: 0 },
+    ]);
+    // Squash-merged into main.
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'merge', '-q', '--squash', 'feat');
+    git(repo, 'commit', '-qm', 'squash feat');
+    r = judged();
+    expect([r.landed.at, r.summary]).toEqual([
+      git(repo, 'rev-parse', 'HEAD'),
+      { landed: 1, changed: 0, not_landed: 0 },
+    ]);
+  });
+
   it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
     const { repo, exact, edited, never } = scenario();
     const bad = spawnSync(
