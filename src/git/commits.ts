@@ -81,7 +81,19 @@ export function readCommitWithPatch(
   };
 }
 
-const DIFF_ARGS = ['diff-tree', '-p', '-M', '--root', '--no-color', '--no-ext-diff', '--no-textconv', '--first-parent'];
+// -m: a merge's diff against its first parent (without it, diff-tree prints nothing for a merge, not even
+// the commit's header).
+const DIFF_ARGS = [
+  'diff-tree',
+  '-p',
+  '-M',
+  '--root',
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+  '-m',
+  '--first-parent',
+];
 
 /** The patch of a commit against its first parent (or the empty tree for a root commit). */
 export function commitPatch(cwd: string, commit: string): string {

@@ -80,9 +80,14 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
       link = linkOf(w);
     }
   }
-  const pid =
-    patchIds(ctx.repo.cwd, Buffer.concat([Buffer.from(`commit ${info.commit}\n`), read.patchBytes])).get(info.commit) ??
-    null;
+  // A merge brings in changes already recorded: its patch id would be theirs, and the lines its diff adds
+  // are theirs too (git blame gives a merge only the lines it made itself, a conflict's resolution).
+  const merge = info.parents.length > 1;
+  const pid = merge
+    ? null
+    : (patchIds(ctx.repo.cwd, Buffer.concat([Buffer.from(`commit ${info.commit}\n`), read.patchBytes])).get(
+        info.commit,
+      ) ?? null);
   const squashed = squashSources(ctx, info.message);
   if (squashed.length) recordSquash(ctx, me, info.commit, squashed);
   else if (pid) {
@@ -101,7 +106,7 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     human,
     messages: [...new Set(messages)],
     ...(link ? { link } : {}),
-    files: addedRanges(patch),
+    files: merge ? {} : addedRanges(patch),
     subject: info.message.split('\n', 1)[0]!.slice(0, 200),
   });
   return event;
@@ -423,7 +428,8 @@ export class CommitResolver {
           source: c,
           link: messages.length ? 'pinned' : null,
         });
-      } else if (f.patch_id) {
+      } else if (f.patch_id && (f.parents ?? 1) <= 1) {
+        // (A merge's first-parent patch is the merged commits': it is not their copy.)
         const row = attributionByPatchId(this.ctx.db, f.patch_id);
         if (row) {
           this.cache.set(c, this.fromRow(row, 'patch-id'));

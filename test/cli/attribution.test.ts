@@ -35,6 +35,42 @@ function setup() {
 }
 
 describe('attribution through git hooks', () => {
+  it("merges: an agent's conflict resolution is its own; a person's merge is never credited to the merged agent", () => {
+    const { repo, forCodex } = setup();
+    write(repo, 'f.txt', 'l1\nl2\nl3\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'three lines');
+    gitAs(undefined, repo, 'checkout', '-qb', 'cx');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'f.txt', 'l1\nCX\nl3\n');
+    gitAs('codex', repo, 'commit', '-qam', 'cx');
+    const cx = git(repo, 'rev-parse', 'HEAD');
+    gitAs(undefined, repo, 'checkout', '-q', 'main');
+    // A person's merge with no conflict: git gives it no line, and its first-parent patch is codex's.
+    gitAs(undefined, repo, 'merge', '-q', '--no-ff', 'cx', '-m', 'merge cx');
+    const merged = git(repo, 'rev-parse', 'HEAD');
+    const log = ok(repo, ['log', '--json']).json.commits;
+    expect(log.find((c: any) => c.commit === merged).agent?.name ?? null).not.toBe('codex');
+    expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits.map((c: any) => c.commit)).toEqual([cx]);
+    expect(blameOf(repo, 'f.txt')[1]).toEqual(['CX', 'codex', forCodex]);
+    // A conflict resolved by claude, committed with git's own message (--no-edit): claude's line.
+    gitAs(undefined, repo, 'checkout', '-qb', 'other', `${merged}~1`);
+    write(repo, 'f.txt', 'l1\nOTHER\nl3\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'other');
+    const conflicted = spawnSync('git', ['merge', 'cx'], { cwd: repo, env: cleanEnv(), encoding: 'utf8' });
+    expect(conflicted.status).not.toBe(0);
+    write(repo, 'f.txt', 'l1\nRESOLVED\nl3\n');
+    gitAs('claude', repo, 'add', 'f.txt');
+    gitAs('claude', repo, 'commit', '-q', '--no-edit');
+    const resolution = git(repo, 'rev-parse', 'HEAD');
+    expect(git(repo, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ')).toHaveLength(3);
+    expect(blameOf(repo, 'f.txt')[1]).toEqual(['RESOLVED', 'claude', null]);
+    expect(ok(repo, ['log', '--json']).json.commits.find((c: any) => c.commit === resolution).agent.name).toBe(
+      'claude',
+    );
+    const replayed = ok(repo, ['replay', '--json']).json.items.filter((i: any) => i.type === 'commit');
+    expect(replayed.map((i: any) => i.commit)).toContain(resolution);
+  });
+
   it("two agents in two worktrees commit to one file; blame names each line's agent and message", () => {
     const { repo, forClaude, forCodex } = setup();
     const wt = addWorktree(repo, 'codex-work');
