@@ -242,6 +242,30 @@ describe('attribution through git hooks', () => {
     expect(blameOf(repo, 'f.txt').map((l: any) => l[1])).toEqual([null, 'claude', 'codex', 'gemini', 'gemini']);
   });
 
+  it('an amend by another agent answers the handoff that agent works on, not the one the commit answered', () => {
+    const { repo, forClaude, forCodex } = setup();
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'f.txt', 'base\ncodex line\n');
+    gitAs('codex', repo, 'commit', '-qam', 'codex works');
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    write(repo, 'f.txt', 'base\ncodex line\nclaude line\n');
+    gitAs('claude', repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)').trim()).toBe(forClaude);
+    expect(blameOf(repo, 'f.txt')).toEqual([
+      ['base', null, null],
+      ['codex line', 'codex', forCodex],
+      ['claude line', 'claude', forClaude],
+    ]);
+    // A person amending it keeps no agent's trailer: the lines keep theirs.
+    write(repo, 'f.txt', 'base\ncodex line\nclaude line\nmine\n');
+    gitAs(undefined, repo, 'commit', '-qa', '--amend', '--no-edit');
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toMatch(/Handoff-(Agent|Message)/);
+    expect(blameOf(repo, 'f.txt').slice(1, 3)).toEqual([
+      ['codex line', 'codex', forCodex],
+      ['claude line', 'claude', forClaude],
+    ]);
+  });
+
   it('amends with -C, --fixup=amend:, by a person, moving a line, and of a file git quotes keep each line its agent', () => {
     const { repo } = setup();
     const agents = (file: string) => blameOf(repo, file).map((l: any) => [l[0], l[1]]);
