@@ -198,11 +198,7 @@ function classify(
   const newSide = lines.filter((l) => !l.startsWith('-') && !l.startsWith('\\')).map((l) => l.slice(1));
   if (deleted) return { status: landed === null ? 'landed' : 'not_landed', difference: null };
   if (landed === null) return { status: 'not_landed', difference: null };
-  if (added.length === 0) {
-    // A pure removal landed when the removed run is gone.
-    return { status: indexOfRun(landed, removed) < 0 ? 'landed' : 'not_landed', difference: null };
-  }
-  if (indexOfRun(landed, added) >= 0) return { status: 'landed', difference: null };
+  // First where the hunk's own context still stands: the same lines elsewhere in the file say nothing of it.
   const framed = frame(lines, landed, hint);
   if (framed) {
     const oldSide = lines.filter((l) => !l.startsWith('+') && !l.startsWith('\\')).map((l) => l.slice(1));
@@ -210,6 +206,12 @@ function classify(
     if (sameLines(framed, oldSide)) return { status: 'not_landed', difference: null };
     return { status: 'changed', difference: differenceOf(newSide, framed) };
   }
+  // The context is gone: by the lines themselves.
+  if (added.length === 0) {
+    // A pure removal landed when the removed run is gone.
+    return { status: indexOfRun(landed, removed) < 0 ? 'landed' : 'not_landed', difference: null };
+  }
+  if (indexOfRun(landed, added) >= 0) return { status: 'landed', difference: null };
   const present = new Set(landed);
   const hits = added.filter((l) => l.trim() !== '' && present.has(l)).length;
   const wasChangedAway = removed.length > 0 && indexOfRun(landed, removed) < 0;
@@ -252,12 +254,21 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
       if (lead.every((l, k) => landed[i + k] === l)) starts.push(i);
   if (starts.length === 0) return null;
   starts.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
+  // The trailing context may recur (a closing brace): the end taken is the one that frames a region the
+  // size of either side of the hunk, or nearest to it.
+  const sizes = [body.filter((l) => l[0] !== '-').length, body.filter((l) => l[0] !== '+').length];
   for (const p of starts) {
     const from = p + lead.length;
     if (trail.length === 0) return landed.slice(p);
+    let best: { end: number; off: number } | null = null;
     for (let q = from; q + trail.length <= landed.length; q++) {
-      if (trail.every((l, k) => landed[q + k] === l)) return landed.slice(p, q + trail.length);
+      if (!trail.every((l, k) => landed[q + k] === l)) continue;
+      const end = q + trail.length;
+      const off = Math.min(...sizes.map((n) => Math.abs(end - p - n)));
+      if (!best || off < best.off) best = { end, off };
+      if (off === 0) break;
     }
+    if (best) return landed.slice(p, best.end);
   }
   return null;
 }

@@ -165,6 +165,43 @@ describe('review', () => {
     ]);
   });
 
+  it('judges a hunk where its own context stands: the same lines elsewhere in the file do not count', () => {
+    const lines = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `${from + i}`).join('\n') + '\n';
+    const A = 'function a(x) {\n  if (!x) return null;\n  console.log(x);\n  return x;\n}\n';
+    const B = 'function b(y) {\n  console.log(y);\n  return y;\n}\n';
+    const C = 'function c(z) {\n  const w = z;\n  return w;\n}\n';
+    const base = A + lines(15) + B + lines(15, 16) + '\n' + C;
+    const repo = makeRepo({ files: { 'f.js': base } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'lead' });
+    const f = path.join(repo, 'f.js');
+    /** Sends `sent` as a handoff, then commits `landed` for it; returns the review's hunk statuses. */
+    const judge = (sent: string, landed: string) => {
+      fs.writeFileSync(f, sent);
+      const id = ok(repo, ['send', 'lead', 'for review', '--attach-diff', '--json'], { agent: 'codex' }).json.message
+        .id;
+      ok(repo, ['work-on', id], { agent: 'codex' });
+      fs.writeFileSync(f, landed);
+      commitAs('codex', repo, 'for the handoff');
+      const r = ok(repo, ['review', id, '--json']).json;
+      git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+      return r.hunks.map((h: any) => h.status);
+    };
+    const unrelated = base.replace('}\n1\n', '}\none\n');
+    // An added line that a() already has: not landed when b() did not get it.
+    const guardB = base.replace('function b(y) {\n', 'function b(y) {\n  if (!x) return null;\n');
+    expect(judge(guardB, unrelated)).toEqual(['not_landed']);
+    expect(judge(guardB, guardB)).toEqual(['landed']);
+    // A removed line that a() keeps: landed when b() lost it.
+    const noLogInB = base.replace('  console.log(y);\n', '');
+    expect(judge(noLogInB, noLogInB)).toEqual(['landed']);
+    expect(judge(noLogInB, unrelated)).toEqual(['not_landed']);
+    // A hunk at the end of the file whose trailing context ("}") closes b() too.
+    const inlineW = base.replace('  const w = z;\n  return w;\n', '  return z;\n');
+    expect(judge(inlineW, unrelated)).toEqual(['not_landed']);
+    expect(judge(inlineW, inlineW)).toEqual(['landed']);
+  });
+
   it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
     const { repo, exact, edited, never } = scenario();
     const bad = spawnSync(
