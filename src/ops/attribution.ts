@@ -236,20 +236,26 @@ function lineOwners(
   for (const [file, rows] of mine) {
     const ranges: [number, number, string][] = [];
     for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {
-      // The newest source that added this text wins: a later commit of the branch rewrote the line.
-      const owner = [...pool]
-        .reverse()
-        .find((p) => [...(p.added.get(file) ?? new Map<number, string>()).values()].includes(text));
-      if (!owner) continue;
-      const m = owner.added.get(file)!;
-      let at = -1;
-      for (const [k, t] of m)
-        if (t === text) {
-          m.delete(k);
-          at = k;
-          break;
-        }
-      const source = owner.owners?.[file]?.find(([s, c]) => at >= s && at < s + c)?.[2] ?? owner.commit;
+      // The source that added this text in this file nearest to where it is now (the same text added in two
+      // places by two commits goes to each); at equal distance the newest, which rewrote the line. Else a
+      // source that added it to another file (a rename, a line moved).
+      let found: { i: number; file: string; at: number; d: number } | null = null;
+      pool.forEach((p, i) => {
+        for (const [k, t] of p.added.get(file) ?? [])
+          if (t === text && (!found || Math.abs(k - lineNo) <= found.d))
+            found = { i, file, at: k, d: Math.abs(k - lineNo) };
+      });
+      if (!found)
+        pool.forEach((p, i) => {
+          for (const [f, m] of p.added)
+            if (f !== file)
+              for (const [k, t] of m) if (t === text && (!found || i > found.i)) found = { i, file: f, at: k, d: 0 };
+        });
+      if (!found) continue;
+      const { i, file: from, at } = found as { i: number; file: string; at: number };
+      const owner = pool[i]!;
+      owner.added.get(from)!.delete(at);
+      const source = owner.owners?.[from]?.find(([s, c]) => at >= s && at < s + c)?.[2] ?? owner.commit;
       const last = ranges[ranges.length - 1];
       if (last && last[2] === source && last[0] + last[1] === lineNo) last[1]++;
       else ranges.push([lineNo, 1, source]);

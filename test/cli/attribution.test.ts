@@ -314,6 +314,32 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it('a squash merge gives the same text added in two places to each agent, and follows a rename', () => {
+    const { repo, forClaude, forCodex } = setup();
+    write(repo, 'f.c', 'a() {\n}\n\nb() {\n}\n');
+    write(repo, 'old.txt', 'l1\nl2\nl3\nl4\nl5\n');
+    gitAs(undefined, repo, 'add', '.');
+    gitAs(undefined, repo, 'commit', '-qm', 'base');
+    gitAs(undefined, repo, 'checkout', '-qb', 'feat');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'f.c', 'a() {\n  return 0;\n}\n\nb() {\n}\n');
+    write(repo, 'old.txt', 'l1\nTWO\nl3\nl4\nl5\n');
+    gitAs('codex', repo, 'commit', '-qam', 'a returns 0, line two');
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    write(repo, 'f.c', 'a() {\n  return 0;\n}\n\nb() {\n  return 0;\n}\n');
+    gitAs('claude', repo, 'mv', 'old.txt', 'new.txt');
+    write(repo, 'new.txt', 'l1\nTWO\nl3\nl4\nFIVE\n');
+    gitAs('claude', repo, 'commit', '-qam', 'b returns 0, renamed');
+    gitAs(undefined, repo, 'checkout', '-q', 'main');
+    gitAs(undefined, repo, 'merge', '-q', '--squash', 'feat');
+    gitAs(undefined, repo, 'commit', '-qm', 'squash feat');
+    const byLine = (file: string) => blameOf(repo, file).map((l: any) => [l[0], l[1], l[2]]);
+    expect(byLine('f.c')[1]).toEqual(['  return 0;', 'codex', forCodex]);
+    expect(byLine('f.c')[5]).toEqual(['  return 0;', 'claude', forClaude]);
+    expect(byLine('new.txt')[1]).toEqual(['TWO', 'codex', forCodex]);
+    expect(byLine('new.txt')[4]).toEqual(['FIVE', 'claude', forClaude]);
+  });
+
   it('a squash merge made where no hook ran re-links through trailers and patch ids', () => {
     const { repo, forCodex } = setup();
     ok(repo, ['read', forCodex], { agent: 'codex' });
