@@ -44,7 +44,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
         )
       : '';
     out.push(
-      `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
+      `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.rewrittenInto.length ? paint(io, 'dim', ` (since rewritten as ${it.rewrittenInto.map((c) => c.slice(0, 10)).join(', ')})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
     );
     if (it.stat.length)
       out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));

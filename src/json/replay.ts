@@ -40,6 +40,8 @@ export interface ReplayCommitItem {
   link: 'pinned' | 'reply' | 'guess' | null;
   stat: FileStat[];
   patch: string | null;
+  /** The commits it became since (amended, rebased, squashed) that exist here; empty when it was not rewritten. */
+  rewrittenInto: string[];
   /** In a ledger that uses signatures: how the attribution event's ledger commit is signed. */
   signature?: 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
 }

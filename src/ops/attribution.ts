@@ -26,6 +26,7 @@ import {
   listAttributions,
   commitFacts,
   rewrittenFrom,
+  rewrittenInto,
   saveCommitFacts,
   type AttributionRow,
 } from '../ledger/attributions';
@@ -518,4 +519,19 @@ export class CommitResolver {
 /** True while git is in the middle of a rebase in this worktree (post-rewrite will report the result). */
 export function rebaseInProgress(ctx: Context): boolean {
   return ['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(ctx.repo.gitDir, d)));
+}
+
+/** The commits `commit` became through the rewrites recorded since (itself when none exists). */
+export function latestRewrites(ctx: Context, commit: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const follow = (c: string) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    const next = (rewrittenInto(ctx.db, [c]).get(c) ?? []).filter((n) => commitExists(ctx.repo.cwd, n));
+    if (next.length === 0) out.push(c);
+    else next.forEach(follow);
+  };
+  follow(commit);
+  return out;
 }

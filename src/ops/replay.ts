@@ -11,6 +11,7 @@ import { readCommits } from '../git/commits';
 import { readObjects } from '../git/objects';
 import { messagesPage, recipientsOf, threadMessageIds, threadSubject } from '../ledger/messages';
 import { attributionCommits, attributionEvents, verdictsOn } from '../ledger/attributions';
+import { latestRewrites } from './attribution';
 import type { Context } from './context';
 import { taskStates } from './tasks';
 import { findMessage } from './lookup';
@@ -202,6 +203,7 @@ function commitTimeline(
           removed: 0,
         })),
       patch: at.mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
+      rewrittenInto: latestRewrites(ctx, c.commit).filter((n) => n !== c.commit),
     },
   }));
 }

@@ -13,7 +13,8 @@ import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
 import { readObjects } from '../git/objects';
-import { attributionsForMessages, rewrittenInto, verdictsOn } from '../ledger/attributions';
+import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
+import { latestRewrites } from './attribution';
 import { listReviewable, threadMessages } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
@@ -67,21 +68,6 @@ function landedTip(cwd: string, commits: string[]): string {
 }
 
 /** Compares a handoff's attached diff with what landed. */
-/** The commits `commit` became through the rewrites recorded since (itself when none exists). */
-function latestRewrites(ctx: Context, commit: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const follow = (c: string) => {
-    if (seen.has(c)) return;
-    seen.add(c);
-    const next = (rewrittenInto(ctx.db, [c]).get(c) ?? []).filter((n) => commitExists(ctx.repo.cwd, n));
-    if (next.length === 0) out.push(c);
-    else next.forEach(follow);
-  };
-  follow(commit);
-  return out;
-}
-
 export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
   const m = findMessage(ctx, input.id);
   if (!m.diff_tree || !m.diff_base)

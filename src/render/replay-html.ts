@@ -162,7 +162,7 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
       : '';
   return `<article class="item commit" id="${anchor}" data-agent="${escapeHtml(it.agent)}" data-thread="" data-answers="${escapeHtml(it.answers.join(' '))}">
 <header><a class="permalink" href="#${anchor}" title="link to this commit">#</a> commit <code title="${escapeHtml(it.commit)}">${escapeHtml(it.commit.slice(0, 10))}</code> by <strong class="agent">${it.human ? 'human: ' : ''}${escapeHtml(it.agent)}</strong> ${time(it.ts)}
-${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}${signatureMark(it.signature)}</header>
+${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}${it.rewrittenInto.length ? ` <span class="chip" title="amended, rebased or squashed since">since rewritten as ${it.rewrittenInto.map((c) => `<code>${escapeHtml(c.slice(0, 10))}</code>`).join(', ')}</span>` : ''}${signatureMark(it.signature)}</header>
 <div class="own"><div class="subject">${escapeHtml(it.subject)}</div>${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
 }
 

@@ -147,6 +147,17 @@ describe('review', () => {
       git(repo, 'rev-parse', 'HEAD'),
       { landed: 1, changed: 0, not_landed: 0 },
     ]);
+    // replay names what the commit became.
+    const original = ok(repo, ['replay', '--json']).json.items.find(
+      (i: any) => i.type === 'commit' && i.subject === 'B as sent' && i.rewrittenInto.length,
+    );
+    expect(original.rewrittenInto).toEqual([git(repo, 'rev-parse', 'HEAD')]);
+    expect(ok(repo, ['replay', '--no-pager']).stdout).toContain(
+      `${original.commit.slice(0, 10)} by codex: B as sent  answers`,
+    );
+    expect(ok(repo, ['replay', '--no-pager']).stdout).toContain(
+      `(since rewritten as ${git(repo, 'rev-parse', 'HEAD').slice(0, 10)})`,
+    );
     // A person rewords it.
     git(repo, 'commit', '-q', '--amend', '-m', 'B, as sent');
     r = judged();
