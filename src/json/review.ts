@@ -15,7 +15,11 @@ export interface ReviewJson {
   from: string;
   /** What "landed" was compared with: the commits, or the range. */
   /** `elsewhere`: commits that answer it on branches the judged commit (`at`) does not contain. */
-  landed: { commits: string[]; range: string | null; at: string | null; elsewhere: string[] };
+  /**
+   * What "landed" was compared with: the commits, or the range; `at`, the commit judged; `onHead`, whether
+   * the current HEAD contains it (false: the handoff landed on another branch only).
+   */
+  landed: { commits: string[]; range: string | null; at: string | null; onHead: boolean; elsewhere: string[] };
   hunks: ReviewHunkJson[];
   summary: Record<HunkStatus, number>;
   /** Files the landed commits changed that the handoff did not mention. */

@@ -67,6 +67,12 @@ function landedTip(cwd: string, commits: string[]): string {
   return tips.map((t) => ({ t, s: score(t) })).sort((a, b) => b.s - a.s)[0]!.t;
 }
 
+/** Whether HEAD contains `commit`. */
+function onHead(cwd: string, commit: string): boolean {
+  const head = resolveCommit(cwd, 'HEAD');
+  return head !== null && (head === commit || isAncestor(cwd, commit, head));
+}
+
 /** Compares a handoff's attached diff with what landed. */
 export function review(ctx: Context, input: { id: string; range?: string }): ReviewJson {
   const m = findMessage(ctx, input.id);
@@ -150,7 +156,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     message: m.id,
     thread: m.thread,
     from: m.sender,
-    landed: { commits, range: input.range ?? null, at, elsewhere },
+    landed: { commits, range: input.range ?? null, at, onHead: at !== null && onHead(cwd, at), elsewhere },
     hunks,
     summary,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),

@@ -165,8 +165,16 @@ describe('review', () => {
       git(repo, 'rev-parse', 'HEAD'),
       { landed: 1, changed: 0, not_landed: 0 },
     ]);
-    // Squash-merged into main.
+    expect(r.landed.onHead).toBe(true);
+    // From main, before the merge: judged at feat's commit, and said to be on another branch only.
+    const onFeat = git(repo, 'rev-parse', 'HEAD');
     git(repo, 'checkout', '-q', 'main');
+    r = judged();
+    expect([r.landed.at, r.landed.onHead]).toEqual([onFeat, false]);
+    expect(ok(repo, ['review', never]).stdout).toContain(
+      `judged at ${onFeat.slice(0, 10)} (on another branch: this branch does not contain it)`,
+    );
+    // Squash-merged into main.
     git(repo, 'merge', '-q', '--squash', 'feat');
     git(repo, 'commit', '-qm', 'squash feat');
     r = judged();
