@@ -41,7 +41,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { linkOf, workingOn } from './working';
 import type { Link, LinkVia } from '../json/types';
-import { commitExists, filesOfCommit, notReachableFrom, notReachableFromAsync } from '../git/history';
+import { commitExists, filesOfCommit, notReachableFrom, notReachableFromAsync, objectsExist } from '../git/history';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -94,7 +94,16 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
   else if (pid) {
     // The same patch as a recorded squash (a cherry-pick of it): its lines come from the same commits.
     const prior = attributionByPatchId(ctx.db, pid);
-    const sources = prior && prior.commit_id !== info.commit ? squashSourcesOf(ctx, prior.commit_id) : [];
+    let sources = prior && prior.commit_id !== info.commit ? squashSourcesOf(ctx, prior.commit_id) : [];
+    // A squash made by a rebase has no attribution of its own, only its lines: a message carrying several
+    // commits' trailers (a squash's, copied) is looked for among those, by patch id.
+    if (sources.length === 0 && (info.message.match(/^Handoff-Agent:/gim) ?? []).length >= 2) {
+      const all = [...commitsWithLineRecords(ctx.db)].filter((c) => c !== info.commit).slice(-SQUASHES_LOOKED_AT);
+      const here = objectsExist(ctx.repo.cwd, all);
+      const squashes = all.filter((_, i) => here[i]);
+      const same = [...patchIdsOf(ctx.repo.cwd, squashes)].find(([, p]) => p === pid);
+      if (same) sources = squashSourcesOf(ctx, same[0]);
+    }
     if (sources.length) recordSquash(ctx, me, info.commit, sources);
   }
   const { event } = appendEvent<AttributionEvent>(ctx, me, {
@@ -164,6 +173,9 @@ function squashSourcesOf(ctx: Context, commit: string, depth = 0): string[] {
   if (from.length === 1 && depth < 20) return squashSourcesOf(ctx, from[0]!.old_commit, depth + 1);
   return [];
 }
+
+/** How many squashes with line records a copy of one is compared with (the newest). */
+const SQUASHES_LOOKED_AT = 200;
 
 /** Records that `commit` was squashed from `sources`, with which of them added each line. */
 function recordSquash(ctx: Context, me: IdentityJson, commit: string, sources: string[]): void {

@@ -340,6 +340,40 @@ describe('attribution through git hooks', () => {
     expect(byLine('new.txt')[4]).toEqual(['FIVE', 'claude', forClaude]);
   });
 
+  it('a cherry-pick of a commit squashed by rebase -i keeps each line its agent and handoff', () => {
+    const { repo, forClaude, forCodex } = setup();
+    write(repo, 'f.txt', 'l1\nl2\nl3\nl4\nl5\nl6\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'six lines');
+    gitAs(undefined, repo, 'checkout', '-qb', 'feat');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'f.txt', 'l1\nL2\nl3\nl4\nl5\nl6\n');
+    gitAs('codex', repo, 'commit', '-qam', 'two');
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    write(repo, 'f.txt', 'l1\nL2\nl3\nL4\nl5\nl6\n');
+    gitAs('claude', repo, 'commit', '-qam', 'four');
+    ok(repo, ['work-on', '--none'], { agent: 'codex' });
+    write(repo, 'f.txt', 'l1\nL2\nl3\nL4\nl5\nL6\n');
+    gitAs('codex', repo, 'commit', '-qam', 'six');
+    const squash = spawnSync('git', ['rebase', '-q', '-i', 'main'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2s/^pick/squash/;3s/^pick/fixup/'", GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
+    expect(squash.status, squash.stderr).toBe(0);
+    const expected = [
+      ['l1', 'human:test-human', null],
+      ['L2', 'codex', forCodex],
+      ['l3', 'human:test-human', null],
+      ['L4', 'claude', forClaude],
+      ['l5', 'human:test-human', null],
+      ['L6', 'codex', null],
+    ];
+    expect(blameOf(repo, 'f.txt')).toEqual(expected);
+    gitAs(undefined, repo, 'checkout', '-q', 'main');
+    gitAs(undefined, repo, 'cherry-pick', 'feat');
+    expect(blameOf(repo, 'f.txt')).toEqual(expected);
+  });
+
   it('a squash merge made where no hook ran re-links through trailers and patch ids', () => {
     const { repo, forCodex } = setup();
     ok(repo, ['read', forCodex], { agent: 'codex' });
