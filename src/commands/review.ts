@@ -93,7 +93,9 @@ their inbox, and it syncs like every event. --list shows open and decided review
     );
     for (const h of r.hunks) {
       const color = h.status === 'landed' ? 'green' : h.status === 'changed' ? 'yellow' : 'red';
-      io.log(`${paint(io, color, WORD[h.status].padEnd(15))} ${inert(h.file)} ${paint(io, 'dim', h.header)}`);
+      io.log(
+        `${paint(io, color, WORD[h.status].padEnd(15))} ${inert(h.file)} ${paint(io, 'dim', h.header)}${h.atHead ? paint(io, 'yellow', `  (at HEAD since: ${WORD[h.atHead]})`) : ''}`,
+      );
       if (h.difference)
         io.log(
           patchLines(io, h.difference)

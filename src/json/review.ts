@@ -7,6 +7,11 @@ export interface ReviewHunkJson {
   status: HunkStatus;
   /** For "changed": a unified diff from what was sent to what landed. */
   difference: string | null;
+  /**
+   * Where HEAD contains the judged commit and has moved on from it: how the hunk stands at HEAD (a revert
+   * or a later edit), when that differs from `status`; null otherwise.
+   */
+  atHead: HunkStatus | null;
 }
 
 export interface ReviewJson {

@@ -129,6 +129,15 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     if (at) specs.push(`${at}:${name}`);
   }
   const landedFiles = at ? readObjects(ctx.repo, specs) : new Map();
+  // HEAD, where it contains what was judged and has moved on since: each hunk is judged there too.
+  const head = at && !input.range && onHead(cwd, at) ? resolveCommit(cwd, 'HEAD') : null;
+  const later = head && head !== at ? head : null;
+  const headFiles = later
+    ? readObjects(
+        ctx.repo,
+        specs.map((sp) => `${later}${sp.slice(at!.length)}`),
+      )
+    : new Map();
   const hunks: ReviewHunkJson[] = [];
   for (const f of parsed) {
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
@@ -138,9 +147,13 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const deleted = f.newFileName === '/dev/null';
     const obj = at ? landedFiles.get(`${at}:${name}`) : null;
     const landedLines = obj ? obj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
+    const headObj = later ? headFiles.get(`${later}:${name}`) : null;
+    const headLines = headObj ? headObj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
     for (const h of f.hunks) {
       const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
-      hunks.push({ file: name, header, ...classify(h.lines, landedLines, deleted, Math.max(0, h.newStart - 1)) });
+      const judged = classify(h.lines, landedLines, deleted, Math.max(0, h.newStart - 1));
+      const now = later ? classify(h.lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
+      hunks.push({ file: name, header, ...judged, atHead: now && now !== judged.status ? now : null });
     }
     if (f.hunks.length === 0)
       hunks.push({
@@ -148,6 +161,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
         header: '(binary or mode change)',
         status: landedLines ? 'landed' : 'not_landed',
         difference: null,
+        atHead: null,
       });
   }
   const summary: Record<HunkStatus, number> = { landed: 0, changed: 0, not_landed: 0 };

@@ -83,6 +83,20 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('says how a landed hunk stands at HEAD when HEAD has moved on: reverted, then edited', () => {
+    const { repo, exact } = scenario();
+    const before = ok(repo, ['review', exact, '--json']).json;
+    expect(before.hunks.map((h: any) => [h.status, h.atHead])).toEqual([['landed', null]]);
+    git(repo, 'revert', '--no-edit', git(repo, 'log', '--format=%H', '--grep=empty input', '-n', '1'));
+    const reverted = ok(repo, ['review', exact, '--json']).json;
+    expect(reverted.landed.at).toBe(before.landed.at);
+    expect(reverted.hunks.map((h: any) => [h.status, h.atHead])).toEqual([['landed', 'not_landed']]);
+    expect(ok(repo, ['review', exact]).stdout).toContain('(at HEAD since: not landed)');
+    // Back, as sent: nothing to say.
+    git(repo, 'revert', '--no-edit', 'HEAD');
+    expect(ok(repo, ['review', exact, '--json']).json.hunks.map((h: any) => h.atHead)).toEqual([null]);
+  });
+
   it('judges the history of the commit it compares with: a commit for the handoff on an unmerged branch is left out, and named', () => {
     const { repo, edited } = scenario();
     const wt = addWorktree(repo, 'side');
