@@ -35,6 +35,20 @@ export function writeStd(fd: 1 | 2, text: string): void {
   (fd === 1 ? process.stdout : process.stderr).write(rest);
 }
 
+/**
+ * Resolves once what was written to standard output left the process: at once when it went out with
+ * write(2); through node's stream, once the stream has drained. A closed pipe ends the process (above, and
+ * bin/run.js), so nothing after this runs.
+ */
+export async function stdoutWritten(): Promise<void> {
+  const made = (globalThis as Record<symbol, Set<number> | undefined>)[MADE];
+  if (!made?.has(1) || process.stdout.writableLength === 0) return;
+  await new Promise<void>((resolve) => {
+    process.stdout.once('drain', resolve);
+    process.stdout.once('error', resolve);
+  });
+}
+
 /** Makes the Io a command runs with. */
 export function makeIo(opts: { json: boolean; binPath: string }): Io {
   const tty = !opts.json && isTerminal(1);

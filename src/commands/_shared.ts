@@ -13,20 +13,58 @@ import {
   type Context,
 } from '../ops/context';
 
-/** Runs `fn` with an open context and closes it afterwards. */
-export async function withContext<T>(
-  io: Io,
-  fn: (ctx: Context) => T | Promise<T>,
-  opts: { skipIndex?: boolean; discardDb?: boolean; setup?: boolean } = {},
-): Promise<T> {
+type ContextOpts = { skipIndex?: boolean; discardDb?: boolean; setup?: boolean };
+
+function openFor(io: Io, opts: ContextOpts): Context {
   const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });
   tuneForOneShot(ctx);
   // Not while `sync --setup` replaces what it warns of.
   if (!opts.setup) for (const w of olderSetupWarnings(ctx)) io.warn(`handoff: ${w}`);
+  return ctx;
+}
+
+/** Runs `fn` with an open context and closes it afterwards. */
+export async function withContext<T>(io: Io, fn: (ctx: Context) => T | Promise<T>, opts: ContextOpts = {}): Promise<T> {
+  const ctx = openFor(io, opts);
   try {
     return await fn(ctx);
   } catch (err) {
     throw isCorruptionError(err) ? recoverFromCorruption(ctx, err) : err;
+  } finally {
+    closeContext(ctx, { processEnds: true });
+  }
+}
+
+/** Contexts kept open by withContextForDelivery, by the result their command made. */
+const keptFor = new WeakMap<object, Context>();
+
+/**
+ * withContext for a command with a `delivered` step (src/commands/define.ts): the context stays open with
+ * the result, and afterDelivery uses it, then closes it. (A process a closed pipe ends leaves it to its exit.)
+ */
+export async function withContextForDelivery<T extends object>(
+  io: Io,
+  fn: (ctx: Context) => T | Promise<T>,
+): Promise<T> {
+  const ctx = openFor(io, {});
+  try {
+    const result = await fn(ctx);
+    keptFor.set(result, ctx);
+    return result;
+  } catch (err) {
+    const thrown = isCorruptionError(err) ? recoverFromCorruption(ctx, err) : err;
+    closeContext(ctx, { processEnds: true });
+    throw thrown;
+  }
+}
+
+/** Runs `fn` in the context withContextForDelivery kept for `result` (a new one if none), then closes it. */
+export async function afterDelivery<T>(io: Io, result: object, fn: (ctx: Context) => T | Promise<T>): Promise<T> {
+  const ctx = keptFor.get(result);
+  if (!ctx) return withContext(io, fn);
+  keptFor.delete(result);
+  try {
+    return await fn(ctx);
   } finally {
     closeContext(ctx, { processEnds: true });
   }

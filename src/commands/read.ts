@@ -3,7 +3,7 @@ import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { markRead, read } from '../ops/inbox';
 import { resolveIdentity } from '../ops/identity';
-import { withContext } from './_shared';
+import { afterDelivery, withContextForDelivery } from './_shared';
 
 export default defineCommand({
   id: 'read',
@@ -33,12 +33,13 @@ export default defineCommand({
       );
     // Marked read once printed (delivered, below): a reader that went away ('read --all | true') leaves
     // them unread.
-    return withContext(io, (ctx) => read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all, deferMark: true }));
+    return withContextForDelivery(io, (ctx) =>
+      read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all, deferMark: true }),
+    );
   },
   delivered(r, parsed, io) {
-    if (r.marked.length === 0) return;
-    return withContext(io, (ctx) => {
-      markRead(ctx, resolveIdentity(ctx, { as: parsed.flags.as }), r.marked);
+    return afterDelivery(io, r, (ctx) => {
+      if (r.marked.length) markRead(ctx, resolveIdentity(ctx, { as: parsed.flags.as }), r.marked);
     });
   },
   print(r, io) {

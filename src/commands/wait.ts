@@ -4,7 +4,7 @@ import { messageBlock } from '../render/text';
 import { waitForMessages } from '../ops/wait';
 import { markRead } from '../ops/inbox';
 import { resolveIdentity } from '../ops/identity';
-import { withContext, tellOnTerminal } from './_shared';
+import { afterDelivery, tellOnTerminal, withContextForDelivery } from './_shared';
 
 export default defineCommand({
   id: 'wait',
@@ -33,7 +33,7 @@ runs out. While waiting, 'handoff agents' shows you live.`,
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) =>
+    return withContextForDelivery(io, (ctx) =>
       waitForMessages(ctx, {
         as: f.as,
         timeoutSeconds: f.timeout,
@@ -46,13 +46,13 @@ runs out. While waiting, 'handoff agents' shows you live.`,
     );
   },
   delivered(r, parsed, io) {
-    if (parsed.flags.peek || r.messages.length === 0) return;
-    return withContext(io, (ctx) => {
-      markRead(
-        ctx,
-        resolveIdentity(ctx, { as: parsed.flags.as }),
-        r.messages.map((m) => m.id),
-      );
+    return afterDelivery(io, r, (ctx) => {
+      if (!parsed.flags.peek && r.messages.length)
+        markRead(
+          ctx,
+          resolveIdentity(ctx, { as: parsed.flags.as }),
+          r.messages.map((m) => m.id),
+        );
     });
   },
   print(r, io) {

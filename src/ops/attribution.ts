@@ -253,19 +253,17 @@ function lineOwners(
       // places by two commits goes to each); at equal distance the newest, which rewrote the line. Else a
       // source that added it to another file (a rename, a line moved).
       let found: { i: number; file: string; at: number; d: number } | null = null;
-      pool.forEach((p, i) => {
+      for (const [i, p] of pool.entries())
         for (const [k, t] of p.added.get(file) ?? [])
           if (t === text && (!found || Math.abs(k - lineNo) <= found.d))
             found = { i, file, at: k, d: Math.abs(k - lineNo) };
-      });
       if (!found)
-        pool.forEach((p, i) => {
+        for (const [i, p] of pool.entries())
           for (const [f, m] of p.added)
             if (f !== file)
               for (const [k, t] of m) if (t === text && (!found || i > found.i)) found = { i, file: f, at: k, d: 0 };
-        });
       if (!found) continue;
-      const { i, file: from, at } = found as { i: number; file: string; at: number };
+      const { i, file: from, at } = found;
       const owner = pool[i]!;
       owner.added.get(from)!.delete(at);
       const source = owner.owners?.[from]?.find(([s, c]) => at >= s && at < s + c)?.[2] ?? owner.commit;
@@ -533,17 +531,34 @@ export function rebaseInProgress(ctx: Context): boolean {
   return ['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(ctx.repo.gitDir, d)));
 }
 
-/** The commits `commit` became through the rewrites recorded since (itself when none exists). */
-export function latestRewrites(ctx: Context, commit: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const follow = (c: string) => {
-    if (seen.has(c)) return;
+/**
+ * For each of `commits`, the commits it became through the rewrites recorded since, that exist here
+ * (itself when none does). The ledger is asked per commit; git once per generation of rewrites.
+ */
+export function latestRewrites(ctx: Context, commits: string[]): Map<string, string[]> {
+  const into = new Map<string, string[]>();
+  const exists = new Map<string, boolean>();
+  let frontier = [...new Set(commits)];
+  while (frontier.length) {
+    const found = rewrittenInto(ctx.db, frontier);
+    const unknown = [...new Set([...found.values()].flat())].filter((c) => !exists.has(c));
+    const here = objectsExist(
+      ctx.repo.cwd,
+      unknown.map((c) => `${c}^{commit}`),
+    );
+    unknown.forEach((c, i) => exists.set(c, here[i]!));
+    for (const c of frontier)
+      into.set(
+        c,
+        (found.get(c) ?? []).filter((n) => exists.get(n)),
+      );
+    frontier = [...new Set([...into.values()].flat())].filter((c) => !into.has(c));
+  }
+  const latest = (c: string, seen = new Set<string>()): string[] => {
+    const next = (into.get(c) ?? []).filter((n) => !seen.has(n));
+    if (next.length === 0) return [c];
     seen.add(c);
-    const next = (rewrittenInto(ctx.db, [c]).get(c) ?? []).filter((n) => commitExists(ctx.repo.cwd, n));
-    if (next.length === 0) out.push(c);
-    else next.forEach(follow);
+    return [...new Set(next.flatMap((n) => latest(n, seen)))];
   };
-  follow(commit);
-  return out;
+  return new Map(commits.map((c) => [c, latest(c)]));
 }

@@ -180,6 +180,11 @@ function commitTimeline(
   }
   // Lines added and removed per file of each commit, and with --diff full their patches (one git call each).
   const numstats: Map<string, FileStat[]> = commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
+  // What each became since (amended, rebased, squashed).
+  const rewrites = latestRewrites(
+    ctx,
+    shown.map((c) => c.commit),
+  );
   const patchesOfCommits =
     at.mode === 'full' ? commitPatches(ctx.repo.cwd, [...subjects.keys()]) : new Map<string, string>();
   return shown.map((c) => ({
@@ -203,7 +208,7 @@ function commitTimeline(
           removed: 0,
         })),
       patch: at.mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
-      rewrittenInto: latestRewrites(ctx, c.commit).filter((n) => n !== c.commit),
+      rewrittenInto: (rewrites.get(c.commit) ?? []).filter((n) => n !== c.commit),
     },
   }));
 }

@@ -103,7 +103,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       .filter((c) => commitExists(cwd, c));
     // A commit rewritten (amended, rebased, squashed) into others that exist is judged as those, through
     // every later rewrite of them.
-    commits = [...new Set(commits.flatMap((c) => latestRewrites(ctx, c)))];
+    commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())];
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).

@@ -58,6 +58,13 @@ async function call(
   return value;
 }
 
+/** `handoff mcp` as a child process, spoken to in raw JSON-RPC. */
+const rawServer = (repo: string, agent: string) =>
+  spawn(process.execPath, [BIN, 'mcp'], {
+    cwd: repo,
+    env: cleanEnv({ HANDOFF_AGENT: agent }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 const status = (repo: string, id: string) => ok(repo, ['show', id, '--json']).json.recipients[0].status;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,11 +95,7 @@ describe('an MCP wait the client abandons marks nothing read', () => {
     ok(repo, ['join'], { agent: 'codex' });
     // Raw JSON-RPC, to send the cancel after the response was written, as a client whose cancel was
     // already on its way does (it then drops the response, as MCP says it must).
-    const child = spawn(process.execPath, [BIN, 'mcp'], {
-      cwd: repo,
-      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = rawServer(repo, 'codex');
     let out = '';
     const responses = new Map<number, any>();
     child.stdout.on('data', (d) => {
@@ -154,11 +157,7 @@ describe('an MCP wait the client abandons marks nothing read', () => {
   it('a closed connection ends the wait and the server at once, quietly, with nothing marked read', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
-    const child = spawn(process.execPath, [BIN, 'mcp'], {
-      cwd: repo,
-      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = rawServer(repo, 'codex');
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

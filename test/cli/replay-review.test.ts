@@ -60,6 +60,17 @@ function scenario() {
   return { repo, exact, edited, never };
 }
 
+/** The scenario, with the never-committed handoff then committed as sent by codex on a branch `feat`. */
+function neverLandsOnFeat() {
+  const { repo, never } = scenario();
+  ok(repo, ['work-on', never], { agent: 'codex' });
+  git(repo, 'checkout', '-q', '-b', 'feat');
+  const p = path.join(repo, 'src/parser.ts');
+  fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 2;', 'export const B = 20;'));
+  commitAs('codex', repo, 'B as sent');
+  return { repo, never, p };
+}
+
 describe('review', () => {
   it('classifies a handoff that landed exactly, one changed before commit, and one never committed', () => {
     const { repo, exact, edited, never } = scenario();
@@ -116,12 +127,7 @@ describe('review', () => {
   });
 
   it('a commit amended after it answered the handoff is judged as its amended form, from any branch', () => {
-    const { repo, never } = scenario();
-    ok(repo, ['work-on', never], { agent: 'codex' });
-    git(repo, 'checkout', '-q', '-b', 'feat');
-    const p = path.join(repo, 'src/parser.ts');
-    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 2;', 'export const B = 20;'));
-    commitAs('codex', repo, 'B as sent');
+    const { repo, never, p } = neverLandsOnFeat();
     const first = git(repo, 'rev-parse', 'HEAD');
     fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 20;', 'export const B = 21;'));
     const amend = spawnSync('git', ['commit', '-qa', '--amend', '--no-edit'], {
@@ -141,12 +147,7 @@ describe('review', () => {
   });
 
   it('a commit rebased, reworded by a person, then squash-merged is judged as what it became each time', () => {
-    const { repo, never } = scenario();
-    ok(repo, ['work-on', never], { agent: 'codex' });
-    git(repo, 'checkout', '-q', '-b', 'feat');
-    const p = path.join(repo, 'src/parser.ts');
-    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace('export const B = 2;', 'export const B = 20;'));
-    commitAs('codex', repo, 'B as sent');
+    const { repo, never } = neverLandsOnFeat();
     const judged = () => ok(repo, ['review', never, '--json']).json;
     expect(judged().summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
     // main moves on; feat is rebased onto it (by a person: no agent).
