@@ -14,6 +14,7 @@ import {
 } from '../../src/git/refs';
 import { findRepo } from '../../src/git/repo';
 import { git, makeRepo, ok } from '../helpers/repo';
+import { stores, writer } from '../helpers/writers';
 
 describe('git plumbing written in-process', () => {
   it('writes blobs, trees and commits that git itself reads and fsck accepts', () => {
@@ -116,11 +117,13 @@ describe('git plumbing written in-process', () => {
     git(dir, 'update-ref', 'refs/handoff/chains/ab', head);
     expect(writeRefLocked(repo, 'refs/handoff/chains/ab', head, other)).toBe('stale');
     expect(git(dir, 'rev-parse', 'refs/handoff/chains/ab')).toBe(head);
-    // The lock is gone after each write; the only scratch file is this (live) process's mark.
+    // The lock is gone after each write; the only scratch file is this (live) process's mark (value slots
+    // come with a second write of a ref).
     const scratch = path.join(repo.commonDir, 'handoff');
     expect(fs.existsSync(path.join(repo.commonDir, 'refs/handoff/chains/ab.lock'))).toBe(false);
-    const marks = fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'));
+    const marks = fs.readdirSync(scratch).filter((n) => n.startsWith('ref-lock-'));
     expect(marks).toEqual([expect.stringMatching(new RegExp(`^ref-lock-${process.pid}-`))]);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-value-'))).toEqual([]);
     // pack-refs removes the ref's directory: the write made after it makes it again, with the same mark.
     git(dir, 'pack-refs', '--all', '--prune');
     fs.rmSync(path.join(repo.commonDir, 'refs/handoff/chains'), { recursive: true, force: true });
@@ -128,12 +131,85 @@ describe('git plumbing written in-process', () => {
     if (outcome === 'locked') outcome = writeRefLocked(repo, 'refs/handoff/chains/ab', other, head);
     expect(outcome).toBe('ok');
     expect(git(dir, 'rev-parse', 'refs/handoff/chains/ab')).toBe(other);
-    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'))).toEqual(marks);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-lock-'))).toEqual(marks);
     // A mark left by a process killed before its exit is swept; a live process's mark stays.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     fs.writeFileSync(path.join(scratch, `ref-lock-${dead.stdout}-x`), `handoff-owner ${dead.stdout} -\n`);
     removeDeadMarks(repo.commonDir);
-    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-'))).toEqual(marks);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('ref-lock-'))).toEqual(marks);
+  });
+
+  it('a ref written again and again goes in through two value files used in turn, never the one that is the ref', () => {
+    const dir = makeRepo();
+    const repo = findRepo(dir);
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const other = new ObjectWriter(repo.objectsDir).commit({
+      tree: git(dir, 'rev-parse', 'HEAD^{tree}'),
+      parents: [head],
+      author: { name: 'x', email: 'x@y', when: 1 },
+      committer: { name: 'x', email: 'x@y', when: 1 },
+      message: 'other\n',
+    });
+    const ref = 'refs/handoff/chains/slots';
+    const file = path.join(repo.commonDir, ref);
+    const scratch = path.join(repo.commonDir, 'handoff');
+    const values = () =>
+      fs
+        .readdirSync(scratch)
+        .filter((n) => n.startsWith(`ref-value-${process.pid}-`))
+        .map((n) => path.join(scratch, n));
+    let expected: string | null = null;
+    const inodes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const next = i % 2 ? head : other;
+      const before = expected === null ? null : fs.statSync(file).ino;
+      expect(writeRefLocked(repo, ref, next, expected)).toBe('ok');
+      expected = next;
+      // git reads what was written, and the ref is a file of its own again (never the slot rewritten in place).
+      expect(git(dir, 'rev-parse', ref)).toBe(next);
+      expect(fs.readFileSync(file, 'utf8')).toBe(`${next}\n`);
+      const ino = fs.statSync(file).ino;
+      if (before !== null) expect(ino).not.toBe(before);
+      inodes.push(ino);
+      // The first write is a new file; from the second on, the ref is one of the two slots (hard-linked).
+      const slots = values();
+      expect(slots.length).toBe(i === 0 ? 0 : Math.min(i, 2));
+      if (i > 0) expect(slots.map((f) => fs.statSync(f).ino)).toContain(ino);
+    }
+    // The slots are used in turn: writes 2 and 4 (and 3 and 5) put the same file in place.
+    expect(inodes[1]).toBe(inodes[3]);
+    expect(inodes[2]).toBe(inodes[4]);
+    expect(inodes[1]).not.toBe(inodes[2]);
+    // The refs directory holds only the ref: no alias is left behind.
+    expect(fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('slots'))).toEqual(['slots']);
+    // A slot removed by hand (by anyone) is made again.
+    for (const f of values()) fs.unlinkSync(f);
+    expect(writeRefLocked(repo, ref, head, expected)).toBe('ok');
+    expect(git(dir, 'rev-parse', ref)).toBe(head);
+    expect(git(dir, 'fsck', '--no-progress', '--no-dangling')).toBe('');
+  });
+
+  it('a writer that exits removes its value slots and a killed one leaves them for the sweep; the ref stays', async () => {
+    const dir = makeRepo();
+    ok(dir, ['join'], { agent: 'sink' });
+    const scratch = path.join(findRepo(dir).commonDir, 'handoff');
+    const values = () => fs.readdirSync(scratch).filter((n) => n.startsWith('ref-value-'));
+    const done = await writer(dir, ['a', 'sink', '12', 'slot']);
+    expect(done.code).toBe(0);
+    expect(done.acked.length).toBe(12);
+    expect(values()).toEqual([]);
+    // Killed after it has written many times: its slots stay (one of them may be the ref) until swept.
+    const killed = await writer(dir, ['a', 'sink', '100000', 'kill'], 300);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.acked.length).toBeGreaterThan(4);
+    expect(values().length).toBeGreaterThan(0);
+    expect(values().length).toBeLessThanOrEqual(3);
+    removeDeadMarks(findRepo(dir).commonDir);
+    expect(values()).toEqual([]);
+    // Every acknowledged send is still on the chain, which verifies.
+    const ids = new Set(stores(dir, 'sink').git);
+    for (const id of [...done.acked, ...killed.acked]) expect(ids.has(id)).toBe(true);
+    expect(ok(dir, ['verify', '--json']).json.ok).toBe(true);
   });
 
   it('the chain survives git gc --prune=now with loose objects packed', () => {
