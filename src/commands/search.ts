@@ -1,7 +1,7 @@
 import { MESSAGE_KINDS } from '../core/events';
 import { defineCommand, jsonFlag } from './define';
 import { search } from '../ops/search';
-import { paint } from '../render/io';
+import { paint, progressBar } from '../render/io';
 import { ago } from '../render/text';
 import { inert } from '../core/text';
 import { withContext } from './_shared';
@@ -34,9 +34,17 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
   run(parsed, io) {
     const f = parsed.flags;
     const query = [parsed.args.query!, ...parsed.rest].join(' ');
-    return withContext(io, (ctx) =>
-      search(ctx, { query, from: f.from, to: f.to, kind: f.kind, since: f.since, thread: f.thread, limit: f.limit }),
-    );
+    // The first search after many events arrived indexes them first (with progress on a terminal).
+    const bar = progressBar('indexing for search');
+    return withContext(io, (ctx) => {
+      const r = search(
+        ctx,
+        { query, from: f.from, to: f.to, kind: f.kind, since: f.since, thread: f.thread, limit: f.limit },
+        bar.update,
+      );
+      bar.end();
+      return r;
+    });
   },
   print(r, io) {
     if (r.hits.length === 0) {

@@ -5,7 +5,7 @@
  */
 import { canonicalJson, type LedgerEvent } from '../core/events';
 import { ensureRegistered, markLeft, touchAgent, upsertJoin } from './agents';
-import type { Db } from './db';
+import { stmt, writeTx, type Db } from './db';
 import { commitOfEvent, insertDuplicate, insertEvent, insertWitness } from './events';
 import { applyReceipt, getMessage, insertMessage } from './messages';
 import {
@@ -107,7 +107,6 @@ function applyMessage(db: Db, ev: Extract<LedgerEvent, { type: 'message' }>, e: 
     },
     ev.to,
   );
-  indexMessageText(db, ev.id, ev.thread, ev.kind, ev.author.name, ev.ts, ev.clock, e.body ?? '', ev.diff?.paths ?? []);
 }
 
 /** Read and ack receipts of messages. */
@@ -127,17 +126,6 @@ function applyAttribution(db: Db, ev: Extract<LedgerEvent, { type: 'attribution'
     clock: ev.clock,
     link: ev.messages.length ? (ev.link ?? 'pinned') : null,
     files: JSON.stringify(Object.keys(ev.files)),
-  });
-  indexForSearch(db, {
-    body: ev.subject ?? '',
-    subject: ev.subject ?? '',
-    files: Object.keys(ev.files).join(' '),
-    kind: 'commit',
-    ref: ev.commit,
-    thread: ev.messages[0] ?? null,
-    author: ev.agent,
-    ts: ev.ts,
-    clock: ev.clock,
   });
 }
 
@@ -210,7 +198,91 @@ function applyTask(db: Db, ev: Extract<LedgerEvent, { type: 'task' }>, e: Indexe
   insertTaskEvent(db, ev);
   const body = e.body ?? `[${ev.state}]`;
   deliverInThread(db, ev, e, { kind: 'status', urgent: ev.state !== 'done', body });
-  indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, body, []);
+}
+
+/** The event types the full-text index holds: messages, task outcomes (with their message's text) and commits. */
+const SEARCHED = "('message', 'task', 'attribution')";
+/** Events read at a time while the full-text index is brought up to date. */
+const SEARCH_BATCH = 2000;
+
+/**
+ * Brings the full-text index up to date with the events indexed since it last was (settings.search_indexed_seq
+ * is the last events.seq it holds), in one transaction; returns how many documents it added. `onProgress`
+ * hears (done, total) after each batch. Searching calls this, not applyEvent: the index costs each event about
+ * a third of its SQLite pages (7 of 23 for a message), which every send, sync and rebuild paid for a
+ * search that may never come. A thread's subject is its first message's first line, as it stands when the
+ * index is brought up to date.
+ */
+export function catchUpSearch(db: Db, onProgress?: (done: number, total: number) => void): number {
+  const upTo = () =>
+    Number(
+      (stmt(db, "SELECT value FROM settings WHERE key = 'search_indexed_seq'").get() as { value: string } | undefined)
+        ?.value ?? 0,
+    );
+  const last = () => (stmt(db, 'SELECT MAX(seq) AS n FROM events').get() as { n: number | null }).n ?? 0;
+  if (last() <= upTo()) return 0;
+  return writeTx(db, () => {
+    const from = upTo();
+    const to = last();
+    if (to <= from) return 0;
+    const total = onProgress
+      ? (
+          stmt(db, `SELECT count(*) AS n FROM events WHERE seq > ? AND seq <= ? AND type IN ${SEARCHED}`).get(
+            from,
+            to,
+          ) as { n: number }
+        ).n
+      : 0;
+    const page = stmt(
+      db,
+      `SELECT e.seq, e.type, e.json, m.body FROM events e LEFT JOIN messages m ON m.id = e.id
+        WHERE e.seq > ? AND e.seq <= ? AND e.type IN ${SEARCHED} ORDER BY e.seq LIMIT ${SEARCH_BATCH}`,
+    );
+    let added = 0;
+    for (let at = from; ;) {
+      const rows = page.all(at, to) as { seq: number; type: string; json: string; body: string | null }[];
+      for (const r of rows) {
+        const ev = JSON.parse(r.json) as LedgerEvent;
+        if (ev.type === 'attribution') {
+          indexForSearch(db, {
+            body: ev.subject ?? '',
+            subject: ev.subject ?? '',
+            files: Object.keys(ev.files).join(' '),
+            kind: 'commit',
+            ref: ev.commit,
+            thread: ev.messages[0] ?? null,
+            author: ev.agent,
+            ts: ev.ts,
+            clock: ev.clock,
+          });
+        } else if (ev.type === 'message') {
+          indexMessageText(
+            db,
+            ev.id,
+            ev.thread,
+            ev.kind,
+            ev.author.name,
+            ev.ts,
+            ev.clock,
+            r.body ?? '',
+            ev.diff?.paths ?? [],
+          );
+        } else if (ev.type === 'task') {
+          const body = r.body ?? `[${ev.state}]`;
+          indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, body, []);
+        } else continue;
+        added++;
+      }
+      onProgress?.(added, total);
+      if (rows.length < SEARCH_BATCH) break;
+      at = rows[rows.length - 1]!.seq;
+    }
+    stmt(
+      db,
+      "INSERT INTO settings (key, value) VALUES ('search_indexed_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(String(to));
+    return added;
+  });
 }
 
 /** Adds a message to the full-text index, with its thread's subject and the paths of its diff. */

@@ -2,6 +2,7 @@
 import { UsageError } from '../core/errors';
 import { parseWhen } from '../core/text';
 import type { SearchJson } from '../json/coordination';
+import { catchUpSearch } from '../ledger/apply';
 import { searchIndex } from '../ledger/coordination';
 import type { Context } from './context';
 import { findMessage } from './lookup';
@@ -13,12 +14,15 @@ import { findMessage } from './lookup';
 export function search(
   ctx: Context,
   input: { query: string; from?: string; to?: string; kind?: string; since?: string; thread?: string; limit?: number },
+  onIndexing?: (done: number, total: number) => void,
 ): SearchJson {
   const query = input.query.trim();
   if (!query) throw new UsageError('usage', 'Say what to search for: handoff search "<words>".');
   const since = input.since ? sinceTime(input.since) : undefined;
   const thread = input.thread ? findMessage(ctx, input.thread).thread : undefined;
   const filters = { from: input.from, to: input.to, kind: input.kind, since, thread, limit: input.limit ?? 20 };
+  // The index is brought up to date here, not as events arrive (ledger/apply.ts).
+  catchUpSearch(ctx.db, onIndexing);
   let rows;
   try {
     rows = searchIndex(ctx.db, query, filters);

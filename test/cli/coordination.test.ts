@@ -456,6 +456,64 @@ describe('status and search', () => {
     expect(hits(['tokenizer'])).toEqual([ids[0], ids[1]]);
   });
 
+  it('search indexes what arrived since it last ran: sends, a sync, a rebuild, a database of the previous schema; each once', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['hooks', 'install']);
+    ok(a, ['sync', '--setup']);
+    ok(b, ['sync', '--setup']);
+    ok(a, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(a, 'lexer.ts'), 'export const lexer = 1;\n');
+    const req = ok(a, ['send', 'codex', 'port the lexer to rust\nwith its tests', '--attach-diff', '--json'], {
+      agent: 'lead',
+    }).json.message.id;
+    const reply = ok(a, ['reply', req, 'started on the tokens', '--json'], { agent: 'codex' }).json.message.id;
+    const done = ok(a, ['done', req, '-m', 'ported the zebra tables', '--json'], { agent: 'codex' }).json.event;
+    fs.writeFileSync(path.join(a, 'lexer.ts'), 'export const lexer = 2;\n');
+    git(a, 'add', 'lexer.ts');
+    const commit = spawnSync('git', ['commit', '-qm', 'quagga: lexer in rust'], {
+      cwd: a,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
+    expect(commit.status, commit.stderr).toBe(0);
+    const sha = git(a, 'rev-parse', 'HEAD');
+    const hits = (dir: string, q: string) =>
+      ok(dir, ['search', q, '--json']).json.hits.map((h: { kind: string; id: string }) =>
+        h.kind === 'commit' ? `commit ${h.id}` : `message ${h.id}`,
+      );
+    // Found in the clone that wrote them: the reply and the outcome by their thread's subject, the diff and
+    // the commit by the file's name.
+    expect(hits(a, 'rust').sort()).toEqual(
+      [`message ${req}`, `message ${reply}`, `message ${done}`, `commit ${sha}`].sort(),
+    );
+    expect(hits(a, 'lexer.ts').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
+    expect(hits(a, 'zebra')).toEqual([`message ${done}`]);
+    expect(hits(a, 'quagga')).toEqual([`commit ${sha}`]);
+    // Sent after the last search: found by the next one, once.
+    const later = ok(a, ['send', 'codex', 'the zebra tables again', '--json'], { agent: 'lead' }).json.message.id;
+    expect(hits(a, 'zebra').sort()).toEqual([`message ${later}`, `message ${done}`].sort());
+    expect(hits(a, 'zebra').sort()).toEqual([`message ${later}`, `message ${done}`].sort());
+    // The other clone, after a sync and after a rebuild, finds the same.
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    const all = ['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(a, q).sort());
+    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    ok(b, ['rebuild']);
+    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    // A database of schema 5 held every event in its index already: brought to schema 6, nothing is
+    // indexed twice.
+    const db = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'));
+    db.pragma('user_version = 5');
+    db.prepare("DELETE FROM settings WHERE key = 'search_indexed_seq'").run();
+    db.close();
+    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    const after = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'), { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(6);
+    after.close();
+  });
+
   it('finds a phrase among 10,000 messages, best match first', () => {
     const repo = makeRepo();
     // 10,000 messages through the library in one process (what an MCP server does), then search through the CLI.

@@ -4,5 +4,6 @@ import m002 from './002-attribution';
 import m003 from './003-wakeups';
 import m004 from './004-links-and-short-ids';
 import m005 from './005-coordination';
+import m006 from './006-search-later';
 
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006];
