@@ -151,9 +151,15 @@ export function writePack(objectsDir: string, objects: PackObject[], shared: (()
   );
 }
 
+/** Pack directories this process has made sure of (a window publishes at every append: no stat each time). */
+const packDirs = new Set<string>();
+
 function installPack(objectsDir: string, objects: PackEntry[], shared: (() => string | null) | null): string {
   const packDir = path.join(objectsDir, 'pack');
-  makeSharedDir(packDir, shared);
+  if (!packDirs.has(packDir)) {
+    makeSharedDir(packDir, shared);
+    packDirs.add(packDir);
+  }
   let size = 12;
   for (const o of objects) size += o.bytes.length;
   if (size > 0x7fffffff) throw new Error('a pack written from memory must stay under 2 GiB');
@@ -216,6 +222,9 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
   } catch (err) {
     unlinkIfThere(`${tmp}_pack`);
     unlinkIfThere(`${tmp}_idx`);
+    // The directory went (removed by hand since this process made sure of it): made again, once.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && packDirs.delete(packDir))
+      return installPack(objectsDir, objects, shared);
     throw err;
   }
   return name;
@@ -349,9 +358,14 @@ export class WindowObjectWriter extends ObjectWriter {
     return this.write(type, Buffer.concat(pieces), unique);
   }
 
+  /**
+   * An object the window already holds is not added again. One that is loose or in another pack may be: a
+   * second copy in a pack is harmless (a repack keeps one), and looking for the loose file cost each append
+   * a stat.
+   */
   override write(type: ObjectType, data: Buffer, unique = false): string {
     const { oid } = hashObject(type, data);
-    if (unique || !(this.window.has(oid) || this.has(oid))) this.window.add({ oid, type, data });
+    if (unique || !this.window.has(oid)) this.window.add({ oid, type, data });
     return oid;
   }
 

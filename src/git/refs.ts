@@ -146,7 +146,7 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
 }
 
 /** The two value files ("slots") of each ref this process has written more than once, and the one to use next. */
-const slots = new Map<string, { files: [string, string]; next: 0 | 1 }>();
+const slots = new Map<string, { files: [string, string]; next: 0 | 1; sizes: [number, number] }>();
 
 /**
  * Puts `text` in place as the ref file `file`, by renaming a file that holds it over the ref. The first
@@ -173,7 +173,7 @@ function renameValueOver(scratch: string, file: string, text: string): void {
   }
   let s = slots.get(file);
   if (!s || !s.files[0].startsWith(scratch)) {
-    s = { files: [name(), name()], next: 0 };
+    s = { files: [name(), name()], next: 0, sizes: [-1, -1] };
     slots.set(file, s);
     removeAtExit();
   }
@@ -184,11 +184,14 @@ function renameValueOver(scratch: string, file: string, text: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     fd = fs.openSync(slot, 'w');
+    s.sizes[s.next] = 0;
   }
   try {
     const data = Buffer.from(text);
     fs.writeSync(fd, data, 0, data.length, 0);
-    fs.ftruncateSync(fd, data.length);
+    // A value of another length than the slot's last (SHA-1 and SHA-256 ids differ) must not leave a tail.
+    if (s.sizes[s.next] !== data.length) fs.ftruncateSync(fd, data.length);
+    s.sizes[s.next] = data.length;
   } finally {
     fs.closeSync(fd);
   }

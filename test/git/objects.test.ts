@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectWriter, clearJournal, journalOf, readObject } from '../../src/git/objects';
-import { writePack } from '../../src/git/pack-writer';
+import { PackWindow, WindowObjectWriter, writePack } from '../../src/git/pack-writer';
 import {
   compareAndSwapRef,
   lastWrittenRef,
@@ -210,6 +210,19 @@ describe('git plumbing written in-process', () => {
     const ids = new Set(stores(dir, 'sink').git);
     for (const id of [...done.acked, ...killed.acked]) expect(ids.has(id)).toBe(true);
     expect(ok(dir, ['verify', '--json']).json.ok).toBe(true);
+  });
+
+  it("a window's publish makes the pack directory again when it was removed after the first", () => {
+    const dir = makeRepo();
+    const repo = findRepo(dir);
+    const w = new WindowObjectWriter(repo.objectsDir, null, new PackWindow(repo.objectsDir));
+    const first = w.blob('first\n');
+    w.publish();
+    expect(git(dir, 'cat-file', '-p', first)).toBe('first');
+    fs.rmSync(path.join(repo.objectsDir, 'pack'), { recursive: true });
+    const second = w.blob('second\n');
+    w.publish();
+    expect(git(dir, 'cat-file', '-p', second)).toBe('second');
   });
 
   it('the chain survives git gc --prune=now with loose objects packed', () => {
