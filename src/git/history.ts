@@ -7,6 +7,14 @@ export function resolveCommit(cwd: string, rev: string): string | null {
   return res.status === 0 ? res.stdout.toString('utf8').trim() : null;
 }
 
+/** A commit's parents and commit date (seconds), or null when `rev` names no commit. */
+export function parentsAndDate(cwd: string, rev: string): { parents: string[]; date: number } | null {
+  const res = runGit(['log', '-1', '--format=%P%n%ct', `${rev}^{commit}`, '--'], { cwd, allowFailure: true });
+  if (res.status !== 0) return null;
+  const [parents = '', date = ''] = res.stdout.toString('utf8').split('\n');
+  return { parents: parents.split(' ').filter(Boolean), date: Number(date) };
+}
+
 /**
  * A date as git's own --since reads it ("last monday", "Dec 1", "1 week 2 days ago"), in seconds; null for
  * text git reads as now without saying so (anything it cannot read), unless the text says now.

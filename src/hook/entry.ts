@@ -18,7 +18,7 @@ import { stagedReservationHits } from '../ops/reservations';
 const HOOK_BUSY_MS = 1000;
 const isBusy = (err: unknown) =>
   /SQLITE_BUSY|database is locked/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
-import { commitNotice, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
+import { commitNotice, mergeJustMade, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -63,7 +63,9 @@ export async function main(argv: string[]): Promise<void> {
       } else process.stderr.write('handoff: committing anyway; say so to the holder.\n');
       return;
     }
-    if (name === 'post-commit') {
+    // A merge commit that git merge or git pull made without stopping runs post-merge, not post-commit: it is
+    // recorded the same way. After a fast-forward (or a squash, which commits later), post-merge records nothing.
+    if (name === 'post-commit' || (name === 'post-merge' && mergeJustMade(ctx))) {
       let event = null;
       try {
         event = rebaseInProgress(ctx) ? null : recordCommit(ctx);

@@ -41,7 +41,14 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { linkOf, workingOn } from './working';
 import type { Link, LinkVia } from '../json/types';
-import { commitExists, filesOfCommit, notReachableFrom, notReachableFromAsync, objectsExist } from '../git/history';
+import {
+  commitExists,
+  filesOfCommit,
+  notReachableFrom,
+  notReachableFromAsync,
+  objectsExist,
+  parentsAndDate,
+} from '../git/history';
 
 /** The committing identity, or the git author as a human when there is none. */
 function committer(ctx: Context, info: CommitInfo | undefined): IdentityJson {
@@ -524,6 +531,27 @@ export class CommitResolver {
     }
     return this.cache.get(commit) ?? null;
   }
+}
+
+/** How recent a merge commit must be for the post-merge hook to take it as just made here. */
+const JUST_MERGED_S = 10 * 60;
+
+/**
+ * Whether HEAD is a merge commit that `git merge` or `git pull` has just made (the post-merge hook runs then,
+ * and also after a fast-forward, where HEAD moved to commits made elsewhere, which are recorded there or
+ * nowhere). Just made: several parents, the first is what HEAD was before the merge (ORIG_HEAD), and its
+ * date is a moment ago.
+ */
+export function mergeJustMade(ctx: Context): boolean {
+  let before: string;
+  try {
+    before = fs.readFileSync(path.join(ctx.repo.gitDir, 'ORIG_HEAD'), 'utf8').trim();
+  } catch {
+    return false;
+  }
+  const head = parentsAndDate(ctx.repo.cwd, 'HEAD');
+  if (!head || head.parents.length < 2 || head.parents[0] !== before) return false;
+  return Math.abs(Date.now() / 1000 - head.date) < JUST_MERGED_S;
 }
 
 /** True while git is in the middle of a rebase in this worktree (post-rewrite will report the result). */

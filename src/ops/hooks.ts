@@ -9,7 +9,7 @@ import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 import type { HooksJson } from '../json/setup';
 
-export const HOOK_NAMES = ['pre-commit', 'prepare-commit-msg', 'post-commit', 'post-rewrite'] as const;
+export const HOOK_NAMES = ['pre-commit', 'prepare-commit-msg', 'post-commit', 'post-merge', 'post-rewrite'] as const;
 
 export interface HookPaths {
   /** handoff's package root (holds hooks/ and dist/hook.js). */

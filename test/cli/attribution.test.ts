@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, chainEvents, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** git as an agent would run it: with HANDOFF_AGENT set (hooks see it). */
@@ -49,7 +49,8 @@ describe('attribution through git hooks', () => {
     gitAs(undefined, repo, 'merge', '-q', '--no-ff', 'cx', '-m', 'merge cx');
     const merged = git(repo, 'rev-parse', 'HEAD');
     const log = ok(repo, ['log', '--json']).json.commits;
-    expect(log.find((c: any) => c.commit === merged).agent?.name ?? null).not.toBe('codex');
+    // git runs post-merge, not post-commit, for it: the person who merged is named.
+    expect(log.find((c: any) => c.commit === merged).agent).toEqual({ name: 'test-human', human: true });
     expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits.map((c: any) => c.commit)).toEqual([cx]);
     expect(blameOf(repo, 'f.txt')[1]).toEqual(['CX', 'codex', forCodex]);
     // A conflict resolved by claude, committed with git's own message (--no-edit): claude's line.
@@ -69,6 +70,63 @@ describe('attribution through git hooks', () => {
     );
     const replayed = ok(repo, ['replay', '--json']).json.items.filter((i: any) => i.type === 'commit');
     expect(replayed.map((i: any) => i.commit)).toContain(resolution);
+  });
+
+  it('a merge git merge or git pull makes without stopping is recorded; a fast-forward records nothing', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    for (const c of [a, b]) ok(c, ['hooks', 'install']);
+    const attributions = (dir: string) => chainEvents(dir).filter((e) => e.event.type === 'attribution').length;
+    // An agent merges a branch (no conflict): the merge commit is the agent's.
+    gitAs(undefined, a, 'checkout', '-qb', 'side');
+    write(a, 'side.txt', 'side\n');
+    gitAs(undefined, a, 'add', 'side.txt');
+    gitAs('codex', a, 'commit', '-qm', 'side');
+    gitAs(undefined, a, 'checkout', '-q', 'main');
+    write(a, 'main.txt', 'main\n');
+    gitAs(undefined, a, 'add', 'main.txt');
+    gitAs(undefined, a, 'commit', '-qm', 'main');
+    gitAs('claude', a, 'merge', '-q', '--no-edit', 'side');
+    const merge = git(a, 'rev-parse', 'HEAD');
+    expect(git(a, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ')).toHaveLength(3);
+    expect(ok(a, ['log', '-n', '1', '--json']).json.commits[0]).toMatchObject({
+      commit: merge,
+      agent: { name: 'claude', human: false },
+    });
+    gitAs(undefined, a, 'push', '-q', 'origin', 'main');
+    // b pulls: a fast-forward to a's merge, made elsewhere, is not b's; b records nothing.
+    const before = attributions(b);
+    gitAs('gemini', b, 'pull', '-q', '--no-rebase', 'origin', 'main');
+    expect(git(b, 'rev-parse', 'HEAD')).toBe(merge);
+    expect(attributions(b)).toBe(before);
+    // A fast-forward merge of a local branch records nothing either: its commits keep their own agent.
+    gitAs(undefined, b, 'checkout', '-qb', 'ff');
+    write(b, 'ff.txt', 'ff\n');
+    gitAs(undefined, b, 'add', 'ff.txt');
+    gitAs('gemini', b, 'commit', '-qm', 'ff');
+    const ff = git(b, 'rev-parse', 'HEAD');
+    gitAs(undefined, b, 'checkout', '-q', 'main');
+    const counted = attributions(b);
+    gitAs('codex', b, 'merge', '-q', 'ff');
+    expect(git(b, 'rev-parse', 'HEAD')).toBe(ff);
+    expect(attributions(b)).toBe(counted);
+    expect(ok(b, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('gemini');
+    // A pull that merges (both sides moved) makes a merge commit here: the person who pulled.
+    write(b, 'b.txt', 'b\n');
+    gitAs(undefined, b, 'add', 'b.txt');
+    gitAs(undefined, b, 'commit', '-qm', 'b work');
+    write(a, 'a.txt', 'a\n');
+    gitAs(undefined, a, 'add', 'a.txt');
+    gitAs(undefined, a, 'commit', '-qm', 'a work');
+    gitAs(undefined, a, 'push', '-q', 'origin', 'main');
+    gitAs(undefined, b, 'pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main');
+    const pulled = git(b, 'rev-parse', 'HEAD');
+    expect(git(b, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ')).toHaveLength(3);
+    expect(ok(b, ['log', '-n', '1', '--json']).json.commits[0]).toMatchObject({
+      commit: pulled,
+      agent: { name: 'test-human', human: true },
+    });
   });
 
   it("two agents in two worktrees commit to one file; blame names each line's agent and message", () => {
@@ -429,12 +487,14 @@ describe('attribution through git hooks', () => {
       'unchanged',
       'unchanged',
       'unchanged',
+      'unchanged',
     ]);
     const status = ok(repo, ['hooks', 'status', '--json']).json;
     expect(status.hooks.map((h: any) => [h.name, h.healthy, h.chained])).toEqual([
       ['pre-commit', true, false],
       ['prepare-commit-msg', true, true],
       ['post-commit', true, true],
+      ['post-merge', true, false],
       ['post-rewrite', true, false],
     ]);
     write(repo, 'x.txt', 'x\n');

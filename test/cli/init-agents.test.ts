@@ -388,7 +388,7 @@ describe('what a second outside review found', () => {
     const i = cli(h, ['hooks', 'install', '--json']);
     expect(i.status).toBe(1);
     expect(i.json.error.code).toBe('hooks_manual');
-    expect(i.json.error.details.manual).toHaveLength(4);
+    expect(i.json.error.details.manual).toHaveLength(5);
     // Before the lines are added, status says handoff is not there; after, that each hook runs it.
     const before = ok(h, ['hooks', 'status', '--json']).json.hooks;
     expect(before.find((x: any) => x.name === 'post-commit').problem).toBe(
@@ -414,6 +414,7 @@ describe('what a second outside review found', () => {
       ['pre-commit', 'manual', true],
       ['prepare-commit-msg', 'manual', true],
       ['post-commit', 'manual', true],
+      ['post-merge', 'manual', true],
       ['post-rewrite', 'foreign', false],
     ]);
     // Without it, or with a line that drops the hook's arguments: named.
