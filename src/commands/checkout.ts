@@ -8,7 +8,7 @@ export default defineCommand({
   summary: "Put a handoff's snapshot in a new worktree (your current one is untouched).",
   description: `Materialises the working-tree snapshot attached to a message (send --attach-diff) in a new
 git worktree with a detached HEAD, in a new temporary directory or the one given, and prints its path.
---clean removes every worktree made this way, except one with changes (edited or new files), which it
+--clean removes every worktree made this way, except one with changes (edited, new or ignored files), which it
 names and keeps; --clean --force removes those too.`,
   examples: [
     '<%= config.bin %> checkout 01JD3K8Z5Q',

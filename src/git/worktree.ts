@@ -20,6 +20,23 @@ export function removeWorktree(cwd: string, dir: string, force = false): { ok: t
   return res.status === 0 ? { ok: true } : { ok: false, reason: res.stderr.trim().replace(/^fatal: /, '') };
 }
 
+/**
+ * Files in worktree `dir` that .gitignore keeps out of git (a directory of them counts once, as git lists
+ * it): `git worktree remove` deletes them without asking.
+ */
+export function ignoredFiles(dir: string): string[] {
+  const res = runGit(['status', '--porcelain=v1', '-z', '--ignored=traditional', '--untracked-files=normal'], {
+    cwd: dir,
+    allowFailure: true,
+  });
+  if (res.status !== 0) return [];
+  return res.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((e) => e.startsWith('!! '))
+    .map((e) => e.slice(3));
+}
+
 /** Forgets worktrees whose directories are gone. */
 export function pruneWorktrees(cwd: string): void {
   runGit(['worktree', 'prune'], { cwd, allowFailure: true });

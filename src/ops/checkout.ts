@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
-import { addDetachedWorktree, commitsOnlyThere, pruneWorktrees, removeWorktree } from '../git/worktree';
+import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, pruneWorktrees, removeWorktree } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
 import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
@@ -106,6 +106,18 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
         path: entry.path,
         message: entry.message,
         reason: `it holds commits no branch holds (${unkept.slice(0, 10)}); keep them with 'git -C ${entry.path} branch <name> ${unkept.slice(0, 10)}' first`,
+      });
+      continue;
+    }
+    // git removes ignored files (a .env, a build) without asking: they are named and kept, as changes are.
+    const ignored = opts.force ? [] : ignoredFiles(entry.path);
+    if (ignored.length) {
+      kept.push(entry);
+      const shown = ignored.slice(0, 5).join(', ') + (ignored.length > 5 ? ` and ${ignored.length - 5} more` : '');
+      refused.push({
+        path: entry.path,
+        message: entry.message,
+        reason: `it holds files .gitignore keeps out of git (${shown}), which removing it would delete; --force removes them too`,
       });
       continue;
     }

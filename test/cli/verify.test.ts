@@ -181,6 +181,20 @@ describe('snapshots stay reachable and usable', () => {
     git(committed, 'branch', 'keep-my-work', work);
     expect(ok(repo, ['checkout', '--clean', '--json']).json.removed).toEqual([committed]);
     expect(git(repo, 'rev-parse', 'keep-my-work')).toBe(work);
+
+    // A file .gitignore keeps out of git (git worktree remove deletes those without asking): kept and named.
+    fs.writeFileSync(path.join(commonDir(repo), 'info', 'exclude'), '.env\n');
+    const secrets = ok(repo, ['checkout', id, '--json']).json.path;
+    fs.writeFileSync(path.join(secrets, '.env'), 'TOKEN=mine\n');
+    expect(git(secrets, 'status', '--porcelain')).toBe('');
+    const s = ok(repo, ['checkout', '--clean', '--json']).json;
+    expect(s.removed).toEqual([]);
+    expect(s.kept).toEqual([
+      expect.objectContaining({ path: secrets, reason: expect.stringContaining('.gitignore keeps out of git (.env)') }),
+    ]);
+    expect(fs.readFileSync(path.join(secrets, '.env'), 'utf8')).toBe('TOKEN=mine\n');
+    expect(ok(repo, ['checkout', '--clean', '--force', '--json']).json.removed).toEqual([secrets]);
+    expect(fs.existsSync(secrets)).toBe(false);
   });
 
   it('binary files and files over the size limit are in the snapshot but summarised in the patch', () => {
