@@ -35,7 +35,7 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
     const f = parsed.flags;
     const query = [parsed.args.query!, ...parsed.rest].join(' ');
     // The first search after many events arrived indexes them first (with progress on a terminal).
-    const bar = progressBar('indexing for search');
+    const bar = progressBar('indexing for search', { clear: true });
     return withContext(io, (ctx) => {
       const r = search(
         ctx,

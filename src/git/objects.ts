@@ -47,6 +47,33 @@ function sharedDirMode(shared: string | null): number | null {
   return null;
 }
 
+/**
+ * The mode git gives a file it writes under core.sharedRepository (its calc_shared_perm): the user's bits
+ * copied to the group (group) or to everyone (all), write only where the user may write; an octal value
+ * replaces the permission bits. Null when the repository is not shared (the umask decides, as for git).
+ */
+export function sharedFileMode(shared: string | null | (() => string | null) | undefined, mode: number): number | null {
+  const v = (typeof shared === 'function' ? shared() : (shared ?? null))?.toLowerCase() ?? null;
+  if (!v || v === 'false' || v === 'umask' || v === '0') return null;
+  let tweak: number;
+  let replace = false;
+  if (v === 'group' || v === 'true' || v === '1') tweak = 0o660;
+  else if (v === 'all' || v === 'world' || v === 'everybody' || v === '2') tweak = 0o664;
+  else if (/^0[0-7]{3}$/.test(v)) {
+    tweak = parseInt(v, 8);
+    replace = true;
+  } else return null;
+  if (!(mode & 0o200)) tweak &= ~0o222;
+  if (mode & 0o100) tweak |= (tweak & 0o444) >> 2;
+  return replace ? (mode & ~0o777) | tweak : mode | tweak;
+}
+
+/** Gives `file`, just written, the mode a shared repository needs, from the one it got (nothing when not shared). */
+export function shareFile(file: string, shared: string | null | (() => string | null) | undefined): void {
+  const m = shared ? sharedFileMode(shared, fs.statSync(file).mode & 0o777) : null;
+  if (m !== null) fs.chmodSync(file, m);
+}
+
 /** mkdir -p that gives each directory it creates the shared mode (umask would otherwise take g+w away). */
 export function makeSharedDir(dir: string, shared: string | null | (() => string | null) | undefined): void {
   if (fs.existsSync(dir)) return;
@@ -195,6 +222,7 @@ export class ObjectWriter {
       try {
         if (attempt > 0) makeSharedDir(dir, this.shared);
         write(tmp);
+        shareFile(tmp, this.shared);
         // rename is atomic: readers see the whole object or none. An identical object may win the race; fine.
         fs.renameSync(tmp, file);
         return;

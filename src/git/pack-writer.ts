@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { zlibSmall } from '../core/digest';
-import { hashObject, makeSharedDir, ObjectWriter, tmpName, unlinkIfThere, type ObjectType } from './objects';
+import { hashObject, makeSharedDir, ObjectWriter, shareFile, tmpName, unlinkIfThere, type ObjectType } from './objects';
 
 export interface PackObject {
   oid: string;
@@ -217,6 +217,8 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
   try {
     fs.writeFileSync(`${tmp}_pack`, pack, { mode: 0o444 });
     fs.writeFileSync(`${tmp}_idx`, full, { mode: 0o444 });
+    shareFile(`${tmp}_pack`, shared);
+    shareFile(`${tmp}_idx`, shared);
     fs.renameSync(`${tmp}_pack`, path.join(packDir, `${name}.pack`));
     fs.renameSync(`${tmp}_idx`, path.join(packDir, `${name}.idx`));
   } catch (err) {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ownStartName, processAlive, processStartToken, startNameGone } from '../core/proc';
 import { runGit } from './exec';
-import { makeSharedDir, tmpName, unlinkIfThere } from './objects';
+import { makeSharedDir, shareFile, tmpName, unlinkIfThere } from './objects';
 import { writeFileAtomic } from '../core/files';
 import type { Repo } from './repo';
 
@@ -135,7 +135,7 @@ export function writeRefLocked(repo: Repo, ref: string, next: string, expected: 
     }
     // The new value goes in through its own file, renamed over the ref while the lock (still naming its
     // owner) is held; then the lock goes. A writer killed at any point leaves a lock that says whose it is.
-    renameValueOver(scratch, file, `${next}\n`);
+    renameValueOver(scratch, file, `${next}\n`, repo.shared);
     unlinkIfThere(lock);
     lastWritten.set(file, next);
     return 'ok';
@@ -159,15 +159,19 @@ const slots = new Map<string, { files: [string, string]; next: 0 | 1; sizes: [nu
  * block is allocated from its first write-out on, and rewriting it in place allocates nothing, so its
  * rename writes nothing out (about 20 us for all three steps).
  *
- * Slots are named like value files ("ref-value-<pid>-<start>-..."): removed at exit, and by
- * removeDeadMarks when their process was killed. A slot that is the ref keeps the ref when it is removed
- * (a hard link).
+ * A slot linked from anywhere else too (a copy of .git made with hard links) is never rewritten: it is
+ * left to that copy and a new one made. Slots are named like value files ("ref-value-<pid>-<start>-..."):
+ * removed at exit, and by removeDeadMarks when their process was killed. A slot that is the ref keeps the
+ * ref when it is removed (a hard link).
  */
-function renameValueOver(scratch: string, file: string, text: string): void {
+function renameValueOver(scratch: string, file: string, text: string, shared: Repo['shared']): void {
   const name = () => path.join(scratch, `ref-value-${process.pid}-${ownStartName()}-${tmpName()}`);
+  // A shared repository's refs are readable (and writable) by the group, as git makes them.
+  const share = (f: string) => shared && shareFile(f, shared);
   if (!lastWritten.has(file)) {
     const value = name();
     fs.writeFileSync(value, text);
+    share(value);
     fs.renameSync(value, file);
     return;
   }
@@ -178,13 +182,23 @@ function renameValueOver(scratch: string, file: string, text: string): void {
     removeAtExit();
   }
   const slot = s.files[s.next];
-  let fd: number;
+  let fd: number | null = null;
   try {
     fd = fs.openSync(slot, 'r+');
+    // Linked from somewhere else too (a copy of .git made with hard links, cp -al): that copy's ref must
+    // keep its value, so this slot is left to it and a new one made.
+    if (fs.fstatSync(fd).nlink > 1) {
+      fs.closeSync(fd);
+      fd = null;
+      fs.unlinkSync(slot);
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (fd === null) {
     fd = fs.openSync(slot, 'w');
     s.sizes[s.next] = 0;
+    share(slot);
   }
   try {
     const data = Buffer.from(text);

@@ -207,42 +207,52 @@ const SEARCH_BATCH = 2000;
 
 /**
  * Brings the full-text index up to date with the events indexed since it last was (settings.search_indexed_seq
- * is the last events.seq it holds), in one transaction; returns how many documents it added. `onProgress`
- * hears (done, total) after each batch. Searching calls this, not applyEvent: the index costs each event about
- * a third of its SQLite pages (7 of 23 for a message), which every send, sync and rebuild paid for a
- * search that may never come. A thread's subject is its first message's first line, as it stands when the
- * index is brought up to date.
+ * is the last events.seq it holds), a batch per transaction (a writer waits at most one batch); returns how
+ * many documents it added. `onProgress` hears (done, total) after each batch. Searching calls this, not
+ * applyEvent: the index costs each event about a third of its SQLite pages (7 of 23 for a message), which
+ * every send, sync and rebuild paid for a search that may never come. A thread's subject is its first
+ * message's first line, as it stands when the index is brought up to date. A process of an earlier handoff
+ * that was running when the database was upgraded goes on adding each event it writes to the index: rows
+ * past settings.search_indexed_rowid are such, and their events are not added again.
  */
 export function catchUpSearch(db: Db, onProgress?: (done: number, total: number) => void): number {
-  const upTo = () =>
+  const setting = (key: string) =>
     Number(
-      (stmt(db, "SELECT value FROM settings WHERE key = 'search_indexed_seq'").get() as { value: string } | undefined)
-        ?.value ?? 0,
+      (stmt(db, 'SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? 0,
     );
+  const save = stmt(
+    db,
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   const last = () => (stmt(db, 'SELECT MAX(seq) AS n FROM events').get() as { n: number | null }).n ?? 0;
-  if (last() <= upTo()) return 0;
-  return writeTx(db, () => {
-    const from = upTo();
-    const to = last();
-    if (to <= from) return 0;
-    const total = onProgress
-      ? (
-          stmt(db, `SELECT count(*) AS n FROM events WHERE seq > ? AND seq <= ? AND type IN ${SEARCHED}`).get(
-            from,
-            to,
-          ) as { n: number }
-        ).n
-      : 0;
-    const page = stmt(
-      db,
-      `SELECT e.seq, e.type, e.json, m.body FROM events e LEFT JOIN messages m ON m.id = e.id
-        WHERE e.seq > ? AND e.seq <= ? AND e.type IN ${SEARCHED} ORDER BY e.seq LIMIT ${SEARCH_BATCH}`,
-    );
-    let added = 0;
-    for (let at = from; ;) {
-      const rows = page.all(at, to) as { seq: number; type: string; json: string; body: string | null }[];
+  const to = last();
+  if (to <= setting('search_indexed_seq')) return 0;
+  const total = onProgress
+    ? (
+        stmt(db, `SELECT count(*) AS n FROM events WHERE seq > ? AND seq <= ? AND type IN ${SEARCHED}`).get(
+          setting('search_indexed_seq'),
+          to,
+        ) as { n: number }
+      ).n
+    : 0;
+  const page = stmt(
+    db,
+    `SELECT e.seq, e.type, e.json, m.body FROM events e LEFT JOIN messages m ON m.id = e.id
+      WHERE e.seq > ? AND e.seq <= ? AND e.type IN ${SEARCHED} ORDER BY e.seq LIMIT ${SEARCH_BATCH}`,
+  );
+  let added = 0;
+  for (let done = false; !done;) {
+    done = writeTx(db, () => {
+      // Read again under the write lock: another search may have brought it further meanwhile.
+      const from = setting('search_indexed_seq');
+      if (from >= to) return true;
+      const foreign = new Set(
+        stmt(db, 'SELECT ref FROM search WHERE rowid > ?').pluck().all(setting('search_indexed_rowid')) as string[],
+      );
+      const rows = page.all(from, to) as { seq: number; type: string; json: string; body: string | null }[];
       for (const r of rows) {
         const ev = JSON.parse(r.json) as LedgerEvent;
+        if (foreign.has(ev.type === 'attribution' ? ev.commit : ev.id)) continue;
         if (ev.type === 'attribution') {
           indexForSearch(db, {
             body: ev.subject ?? '',
@@ -256,33 +266,25 @@ export function catchUpSearch(db: Db, onProgress?: (done: number, total: number)
             clock: ev.clock,
           });
         } else if (ev.type === 'message') {
-          indexMessageText(
-            db,
-            ev.id,
-            ev.thread,
-            ev.kind,
-            ev.author.name,
-            ev.ts,
-            ev.clock,
-            r.body ?? '',
-            ev.diff?.paths ?? [],
-          );
+          const paths = ev.diff?.paths ?? [];
+          indexMessageText(db, ev.id, ev.thread, ev.kind, ev.author.name, ev.ts, ev.clock, r.body ?? '', paths);
         } else if (ev.type === 'task') {
           const body = r.body ?? `[${ev.state}]`;
           indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, body, []);
         } else continue;
         added++;
       }
-      onProgress?.(added, total);
-      if (rows.length < SEARCH_BATCH) break;
-      at = rows[rows.length - 1]!.seq;
-    }
-    stmt(
-      db,
-      "INSERT INTO settings (key, value) VALUES ('search_indexed_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ).run(String(to));
-    return added;
-  });
+      const reached = rows.length < SEARCH_BATCH ? to : rows[rows.length - 1]!.seq;
+      save.run('search_indexed_seq', String(reached));
+      const top =
+        (stmt(db, 'SELECT rowid AS n FROM search ORDER BY rowid DESC LIMIT 1').get() as { n: number } | undefined)?.n ??
+        0;
+      save.run('search_indexed_rowid', String(top));
+      return reached >= to;
+    });
+    onProgress?.(added, total);
+  }
+  return added;
 }
 
 /** Adds a message to the full-text index, with its thread's subject and the paths of its diff. */

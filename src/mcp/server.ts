@@ -15,6 +15,7 @@ import {
   UnsubscribeRequestSchema,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -603,10 +604,19 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
       }
     })().finally(settle);
   };
+  let signalled: NodeJS.Signals | null = null;
   await new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.on('end', () => resolve());
     process.stdin.on('close', () => resolve());
+    // Stopped by a signal (a client that ends its servers with SIGTERM, Ctrl-C in a terminal): the server
+    // leaves as when the client goes, so its presence and scratch files go with it (node's default for
+    // these signals ends the process at once, with no exit handlers).
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+      process.once(sig, () => {
+        signalled = sig;
+        resolve();
+      });
     // Seen before the SDK handles them: a cancel drops what its request held; any other request confirms
     // every read held (the client has read the responses before it), so the request sees them read. The
     // handler the SDK sets is wrapped whenever it sets it.
@@ -638,5 +648,5 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     if (me) removePresence(session.ctx, me);
     closeContext(session.ctx);
   }
-  process.exit(0);
+  process.exit(signalled ? 128 + os.constants.signals[signalled] : 0);
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { CHAIN_PREFIX, fromFirstEvent, streamChainEvents } from '../git/ledger-format';
 import { allowedSignersConfigured, chainCommitsWithSignatures, type CommitSignature } from '../git/signatures';
-import { readRefs } from '../git/refs';
+import { readRefs, removeDeadMarks } from '../git/refs';
 import { allWitnesses, commitOfEvent, eachEventId, knownTips, placeOfEvent, quarantined } from '../ledger/events';
 import type { Context } from './context';
 import type { ChainSignatures, VerifyJson, VerifyProblem } from '../json/sync';
@@ -35,6 +35,9 @@ export async function verify(
   ctx: Context,
   opts: { requireSigned?: boolean; deep?: boolean } = {},
 ): Promise<VerifyJson> {
+  // A chain ref's lock left by a writer killed mid-append (git gc would say it cannot lock the ref) and the
+  // scratch files of killed processes go first.
+  if (!ctx.readOnly) removeDeadMarks(ctx.repo.commonDir);
   // What SQLite holds is read before the refs (see indexChains): concurrent writers only add to the refs.
   // One read transaction keeps that view to the end, so its events can be read row by row at the end.
   ctx.db.exec('BEGIN');

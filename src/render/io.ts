@@ -56,7 +56,10 @@ export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string
 }
 
 /** A progress bar on stderr for long work (only on a terminal, and only when there is much to do). */
-export function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
+export function progressBar(
+  label: string,
+  opts: { clear?: boolean } = {},
+): { update: (done: number, total: number) => void; end: () => void } {
   let last = 0;
   let shown = false;
   let terminal: boolean | undefined;
@@ -70,7 +73,8 @@ export function progressBar(label: string): { update: (done: number, total: numb
       process.stderr.write(`\r${label} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total}`);
     },
     end() {
-      if (shown) process.stderr.write('\n');
+      // Left on its own line, or (clear) erased, for output that follows on the same terminal.
+      if (shown) process.stderr.write(opts.clear ? '\r\x1b[K' : '\n');
     },
   };
 }

@@ -506,12 +506,34 @@ describe('status and search', () => {
     // indexed twice.
     const db = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'));
     db.pragma('user_version = 5');
-    db.prepare("DELETE FROM settings WHERE key = 'search_indexed_seq'").run();
+    db.prepare("DELETE FROM settings WHERE key IN ('search_indexed_seq', 'search_indexed_rowid')").run();
     db.close();
     expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
     const after = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(6);
     after.close();
+  });
+
+  it('search does not index again what a process of the previous schema, still running, indexed itself', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const first = ok(repo, ['send', 'codex', 'the walrus plan', '--json'], { agent: 'lead' }).json.message.id;
+    expect(ok(repo, ['search', 'walrus', '--json']).json.hits.map((h: any) => h.id)).toEqual([first]);
+    const second = ok(repo, ['send', 'codex', 'the walrus again', '--json'], { agent: 'lead' }).json.message.id;
+    // What such a process does as it writes an event: its row in the index, at once.
+    const file = path.join(commonDir(repo), 'handoff', 'ledger.db');
+    const db = new Database(file);
+    db.prepare(
+      'INSERT INTO search (body, subject, files, kind, ref, thread, author, ts, clock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run('the walrus again', 'the walrus again', '', 'request', second, second, 'lead', new Date().toISOString(), 1);
+    db.close();
+    const third = ok(repo, ['send', 'codex', 'a third walrus', '--json'], { agent: 'lead' }).json.message.id;
+    const ids = ok(repo, ['search', 'walrus', '--json']).json.hits.map((h: any) => h.id);
+    expect(ids.sort()).toEqual([first, second, third].sort());
+    const check = new Database(file, { readonly: true });
+    const rows = check.prepare('SELECT ref, count(*) AS n FROM search GROUP BY ref ORDER BY ref').all();
+    check.close();
+    expect(rows).toEqual([first, second, third].sort().map((ref) => ({ ref, n: 1 })));
   });
 
   it('finds a phrase among 10,000 messages, best match first', () => {

@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListRootsRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { BIN, cleanEnv, commonDir, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 const clients: Client[] = [];
 afterEach(async () => {
@@ -142,6 +144,47 @@ describe('an MCP wait the client abandons marks nothing read', () => {
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
     expect(status(repo, kept)).toBe('read');
+  });
+
+  it('a server stopped by SIGTERM, SIGINT or SIGHUP leaves as when its client goes: no scratch files, no presence', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'lead' });
+    const scratch = path.join(commonDir(repo), 'handoff');
+    const left = (pid: number) =>
+      fs.readdirSync(scratch).filter((n) => n.startsWith(`ref-value-${pid}-`) || n.startsWith(`ref-lock-${pid}-`));
+    for (const [sig, code] of [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+      ['SIGHUP', 129],
+    ] as const) {
+      const child = rawServer(repo, 'codex');
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const rpc = (msg: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
+      rpc({
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      });
+      rpc({ method: 'notifications/initialized' });
+      // Enough sends that the server writes its chain ref again and again (through its value slots).
+      for (let i = 0; i < 6; i++)
+        rpc({
+          id: 10 + i,
+          method: 'tools/call',
+          params: { name: 'send', arguments: { to: 'lead', body: `${sig} ${i}` } },
+        });
+      for (let i = 0; i < 300 && (out.match(/"id":1[0-5]\b/g) ?? []).length < 6; i++) await sleep(50);
+      expect(left(child.pid!).length).toBeGreaterThan(0);
+      expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').presence).toBe('live');
+      child.kill(sig);
+      const exited = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      expect(exited).toBe(code);
+      expect(left(child.pid!)).toEqual([]);
+      expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').presence).not.toBe('live');
+    }
+    expect(ok(repo, ['inbox', '--json'], { agent: 'lead' }).json.messages).toHaveLength(18);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
   });
 
   it('a client-side timeout (the SDK cancels) leaves the message unread too', async () => {

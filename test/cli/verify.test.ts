@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { writer } from '../helpers/writers';
 
 function conversation() {
@@ -101,6 +102,27 @@ describe('snapshots stay reachable and usable', () => {
     // And after a rebuild from the packed objects.
     ok(repo, ['rebuild']);
     expect(ok(repo, ['show', id, '--json']).json.patch).toContain('+v2 uncommitted');
+  });
+
+  it("verify removes a chain ref's lock left by a writer killed mid-append, which git gc could not get past", () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    ok(repo, ['send', 'bob', 'one'], { agent: 'alice' });
+    const chains = path.join(commonDir(repo), 'refs', 'handoff', 'chains');
+    const chain = fs.readdirSync(chains)[0]!;
+    // As a killed send leaves it: handoff's mark, naming a process that is gone.
+    fs.writeFileSync(path.join(chains, `${chain}.lock`), 'handoff-owner 999999 -\n');
+    const blocked = spawnSync('git', ['pack-refs', '--all'], { cwd: repo, env: cleanEnv(), encoding: 'utf8' });
+    expect(blocked.stderr).toMatch(/cannot lock ref/);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    expect(fs.existsSync(path.join(chains, `${chain}.lock`))).toBe(false);
+    const packed = spawnSync('git', ['pack-refs', '--all'], { cwd: repo, env: cleanEnv(), encoding: 'utf8' });
+    expect(packed.stderr).toBe('');
+    // A lock that is not handoff's is git's or another tool's: left alone.
+    fs.mkdirSync(chains, { recursive: true });
+    fs.writeFileSync(path.join(chains, 'other.lock'), 'not ours\n');
+    ok(repo, ['verify']);
+    expect(fs.existsSync(path.join(chains, 'other.lock'))).toBe(true);
   });
 
   it('checkout materialises a snapshot in a new worktree without touching the current one; --clean removes it', () => {

@@ -13,7 +13,7 @@ import {
   writeRefLocked,
 } from '../../src/git/refs';
 import { findRepo } from '../../src/git/repo';
-import { git, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
 import { stores, writer } from '../helpers/writers';
 
 describe('git plumbing written in-process', () => {
@@ -182,11 +182,67 @@ describe('git plumbing written in-process', () => {
     expect(inodes[1]).not.toBe(inodes[2]);
     // The refs directory holds only the ref: no alias is left behind.
     expect(fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('slots'))).toEqual(['slots']);
+    // A copy of .git made with hard links (cp -al) shares the ref's file: it keeps its value, the writer
+    // leaves that slot to it.
+    const copy = path.join(path.dirname(dir), `${path.basename(dir)}-copy-ref`);
+    fs.linkSync(file, copy);
+    const frozen = fs.readFileSync(copy, 'utf8');
+    for (const next of [expected === head ? other : head, expected]) {
+      expect(writeRefLocked(repo, ref, next!, expected === head ? head : other)).toBe('ok');
+      expected = next!;
+      expect(fs.readFileSync(copy, 'utf8')).toBe(frozen);
+      expect(git(dir, 'rev-parse', ref)).toBe(next);
+    }
+    fs.unlinkSync(copy);
     // A slot removed by hand (by anyone) is made again.
     for (const f of values()) fs.unlinkSync(f);
     expect(writeRefLocked(repo, ref, head, expected)).toBe('ok');
     expect(git(dir, 'rev-parse', ref)).toBe(head);
     expect(git(dir, 'fsck', '--no-progress', '--no-dangling')).toBe('');
+  });
+
+  it("in a shared repository the ref, loose objects and packs handoff writes are the group's to read, whatever the umask", () => {
+    const dir = makeRepo();
+    git(dir, 'config', 'core.sharedRepository', 'group');
+    const repo = findRepo(dir);
+    // As a context sets it (ops/context.ts).
+    repo.shared = () => 'group';
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const umask = process.umask(0o077);
+    try {
+      const loose = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
+      const blob = loose.blob('shared loose\n');
+      const w = new WindowObjectWriter(repo.objectsDir, repo.shared ?? null, new PackWindow(repo.objectsDir));
+      w.blob('shared packed\n');
+      w.publish();
+      const ref = 'refs/handoff/chains/shared';
+      let expected: string | null = null;
+      for (let i = 0; i < 4; i++) {
+        const next = i % 2 ? head : blob;
+        expect(writeRefLocked(repo, ref, next, expected)).toBe('ok');
+        expected = next;
+        // As git makes them: the user's bits copied to the group.
+        expect(fs.statSync(path.join(repo.commonDir, ref)).mode & 0o777).toBe(0o660);
+      }
+      expect(fs.statSync(path.join(repo.objectsDir, blob.slice(0, 2), blob.slice(2))).mode & 0o777).toBe(0o440);
+      const packs = fs.readdirSync(path.join(repo.objectsDir, 'pack'));
+      expect(packs.length).toBeGreaterThan(0);
+      for (const p of packs) expect(fs.statSync(path.join(repo.objectsDir, 'pack', p)).mode & 0o777).toBe(0o440);
+    } finally {
+      process.umask(umask);
+    }
+    // A send from the CLI under umask 077: its chain ref and objects too; git reads them as another user would.
+    ok(dir, ['join'], { agent: 'b' });
+    const sent = spawnSync('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" send b "shared send"`], {
+      cwd: dir,
+      env: cleanEnv({ HANDOFF_AGENT: 'a' }),
+      encoding: 'utf8',
+    });
+    expect(sent.status, sent.stderr).toBe(0);
+    const chains = path.join(repo.commonDir, 'refs', 'handoff', 'chains');
+    for (const c of fs.readdirSync(chains)) expect(fs.statSync(path.join(chains, c)).mode & 0o060).toBe(0o060);
+    const tip = fs.readFileSync(path.join(chains, fs.readdirSync(chains)[0]!), 'utf8').trim();
+    expect(fs.statSync(path.join(repo.objectsDir, tip.slice(0, 2), tip.slice(2))).mode & 0o040).toBe(0o040);
   });
 
   it('a writer that exits removes its value slots and a killed one leaves them for the sweep; the ref stays', async () => {
