@@ -67,6 +67,17 @@ const rawServer = (repo: string, agent: string) =>
     env: cleanEnv({ HANDOFF_AGENT: agent }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+/** JSON-RPC to a raw server: initialized (as a client does first), then whatever the test sends. */
+const initialized = (child: ReturnType<typeof rawServer>) => {
+  const rpc = (msg: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
+  rpc({
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
+  rpc({ method: 'notifications/initialized' });
+  return rpc;
+};
 const status = (repo: string, id: string) => ok(repo, ['show', id, '--json']).json.recipients[0].status;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -160,13 +171,7 @@ describe('an MCP wait the client abandons marks nothing read', () => {
       const child = rawServer(repo, 'codex');
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      const rpc = (msg: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
-      rpc({
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-      });
-      rpc({ method: 'notifications/initialized' });
+      const rpc = initialized(child);
       // Enough sends that the server writes its chain ref again and again (through its value slots).
       for (let i = 0; i < 6; i++)
         rpc({
@@ -204,13 +209,7 @@ describe('an MCP wait the client abandons marks nothing read', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const rpc = (m: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
-    rpc({
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    });
-    rpc({ method: 'notifications/initialized' });
+    const rpc = initialized(child);
     rpc({ id: 2, method: 'tools/call', params: { name: 'wait', arguments: { timeout_seconds: 600 } } });
     await sleep(800);
     child.stdin.end();
