@@ -45,6 +45,7 @@ describe("the user's repository", () => {
       '.husky/pre-commit: handoff hooks run pre-commit "$@"',
       '.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"',
       '.husky/post-commit: handoff hooks run post-commit "$@"',
+      '.husky/post-merge: handoff hooks run post-merge "$@"',
       '.husky/post-rewrite: handoff hooks run post-rewrite "$@"',
     ]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
