@@ -44,7 +44,7 @@ names and keeps; --clean --force removes those too.`,
         io.log(r.removed.length ? `removed ${r.removed.join(', ')}` : 'no worktrees to remove');
       for (const k of r.kept)
         io.warn(
-          `kept ${k.path} (message ${k.message}): ${k.reason}. ${/modified or untracked/.test(k.reason) ? "Copy what you need (or commit it on a branch), then 'handoff checkout --clean --force'." : "Then 'handoff checkout --clean'."}`,
+          `kept ${k.path} (message ${k.message}): ${k.reason}. ${/modified or untracked|files git ignores/.test(k.reason) ? "Copy what you need (or commit it on a branch), then 'handoff checkout --clean --force'." : "Then 'handoff checkout --clean'."}`,
         );
     } else io.log(r.path);
   },

@@ -13,7 +13,7 @@ commit's agent exactly as the installed hooks do, and never fails the commit.`,
     '<%= config.bin %> hooks run post-commit',
     'echo \'handoff hooks run prepare-commit-msg "$@"\' >> .husky/prepare-commit-msg',
   ],
-  args: [{ name: 'hook', description: 'prepare-commit-msg, post-commit or post-rewrite', required: true }],
+  args: [{ name: 'hook', description: HOOK_NAMES.join(', '), required: true }],
   variadic: true,
   flags: { json: jsonFlag },
   run(parsed, io): { hook: string; exitCode: number } {

@@ -18,5 +18,8 @@ export default defineCommand({
     for (const h of r.hooks)
       io.log(`${h.name.padEnd(20)} ${h.healthy ? 'ok' : h.problem}${h.chained ? ' (chains another hook)' : ''}`);
     io.log(`in ${r.dir}`);
+    // A hook of handoff's own that is missing (one added since the others were installed): the fix.
+    if (r.hooks.some((h) => h.state === 'missing' || /not installed/.test(h.problem ?? '')))
+      io.warn("Run 'handoff hooks install' to install what is missing (it keeps the hooks already there).");
   },
 });

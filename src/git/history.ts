@@ -7,12 +7,12 @@ export function resolveCommit(cwd: string, rev: string): string | null {
   return res.status === 0 ? res.stdout.toString('utf8').trim() : null;
 }
 
-/** A commit's parents and commit date (seconds), or null when `rev` names no commit. */
-export function parentsAndDate(cwd: string, rev: string): { parents: string[]; date: number } | null {
-  const res = runGit(['log', '-1', '--format=%P%n%ct', `${rev}^{commit}`, '--'], { cwd, allowFailure: true });
+/** A commit's id, parents and commit date (seconds), or null when `rev` names no commit. */
+export function parentsAndDate(cwd: string, rev: string): { commit: string; parents: string[]; date: number } | null {
+  const res = runGit(['log', '-1', '--format=%H%n%P%n%ct', `${rev}^{commit}`, '--'], { cwd, allowFailure: true });
   if (res.status !== 0) return null;
-  const [parents = '', date = ''] = res.stdout.toString('utf8').split('\n');
-  return { parents: parents.split(' ').filter(Boolean), date: Number(date) };
+  const [commit = '', parents = '', date = ''] = res.stdout.toString('utf8').split('\n');
+  return { commit, parents: parents.split(' ').filter(Boolean), date: Number(date) };
 }
 
 /**

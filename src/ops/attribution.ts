@@ -533,25 +533,49 @@ export class CommitResolver {
   }
 }
 
-/** How recent a merge commit must be for the post-merge hook to take it as just made here. */
+/** Without a reflog: how recent a merge commit must be for the post-merge hook to take it as just made here. */
 const JUST_MERGED_S = 10 * 60;
 
 /**
  * Whether HEAD is a merge commit that `git merge` or `git pull` has just made (the post-merge hook runs then,
  * and also after a fast-forward, where HEAD moved to commits made elsewhere, which are recorded there or
- * nowhere). Just made: several parents, the first is what HEAD was before the merge (ORIG_HEAD), and its
- * date is a moment ago.
+ * nowhere: even a merge someone else made on top of what HEAD was). HEAD's reflog says which: git writes
+ * "...: Fast-forward" (never translated) for a fast-forward. Without a reflog (core.logAllRefUpdates off): a
+ * merge whose first parent is what HEAD was before (ORIG_HEAD) and whose date is a moment ago.
  */
 export function mergeJustMade(ctx: Context): boolean {
+  const head = parentsAndDate(ctx.repo.cwd, 'HEAD');
+  if (!head || head.parents.length < 2) return false;
+  const last = lastReflogEntry(path.join(ctx.repo.gitDir, 'logs', 'HEAD'));
+  if (last && last.next === head.commit) return last.old === head.parents[0] && !/: Fast-forward$/.test(last.message);
   let before: string;
   try {
     before = fs.readFileSync(path.join(ctx.repo.gitDir, 'ORIG_HEAD'), 'utf8').trim();
   } catch {
     return false;
   }
-  const head = parentsAndDate(ctx.repo.cwd, 'HEAD');
-  if (!head || head.parents.length < 2 || head.parents[0] !== before) return false;
-  return Math.abs(Date.now() / 1000 - head.date) < JUST_MERGED_S;
+  return head.parents[0] === before && Math.abs(Date.now() / 1000 - head.date) < JUST_MERGED_S;
+}
+
+/** The last line of a reflog file ("<old> <new> <who> <when>\t<message>"), read from its end. */
+function lastReflogEntry(file: string): { old: string; next: string; message: string } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const want = Math.min(size, 4096);
+    const buf = Buffer.alloc(want);
+    fs.readSync(fd, buf, 0, want, size - want);
+    const lines = buf.toString('utf8').split('\n').filter(Boolean);
+    const m = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64}) [^\t]*\t(.*)$/.exec(lines[lines.length - 1] ?? '');
+    return m ? { old: m[1]!, next: m[2]!, message: m[3]! } : null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** True while git is in the middle of a rebase in this worktree (post-rewrite will report the result). */

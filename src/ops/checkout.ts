@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
+import { inert } from '../core/text';
 import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, pruneWorktrees, removeWorktree } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
 import { requireWritable, type Context } from './context';
@@ -113,11 +114,12 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
     const ignored = opts.force ? [] : ignoredFiles(entry.path);
     if (ignored.length) {
       kept.push(entry);
-      const shown = ignored.slice(0, 5).join(', ') + (ignored.length > 5 ? ` and ${ignored.length - 5} more` : '');
+      const names = ignored.slice(0, 5).map((f) => inert(f));
+      const shown = names.join(', ') + (ignored.length > 5 ? ` and ${ignored.length - 5} more` : '');
       refused.push({
         path: entry.path,
         message: entry.message,
-        reason: `it holds files .gitignore keeps out of git (${shown}), which removing it would delete; --force removes them too`,
+        reason: `it holds files git ignores (${shown}), which removing it would delete`,
       });
       continue;
     }

@@ -77,6 +77,13 @@ describe('attribution through git hooks', () => {
     const a = t.clone('a');
     const b = t.clone('b');
     for (const c of [a, b]) ok(c, ['hooks', 'install']);
+    // Hooks installed before post-merge existed: status names it and says what to run.
+    fs.rmSync(path.join(b, '.git', 'hooks', 'post-merge'));
+    const status = cli(b, ['hooks', 'status']);
+    expect(status.stdout).toMatch(/post-merge\s+not installed/);
+    expect(status.stderr).toContain("Run 'handoff hooks install'");
+    ok(b, ['hooks', 'install']);
+    expect(cli(b, ['hooks', 'status']).stderr).toBe('');
     const attributions = (dir: string) => chainEvents(dir).filter((e) => e.event.type === 'attribution').length;
     // An agent merges a branch (no conflict): the merge commit is the agent's.
     gitAs(undefined, a, 'checkout', '-qb', 'side');
@@ -94,6 +101,9 @@ describe('attribution through git hooks', () => {
       commit: merge,
       agent: { name: 'claude', human: false },
     });
+    // git writes a merge's message without a final newline: the trailer still gets its own paragraph.
+    expect(git(a, 'log', '-1', '--format=%s')).toBe("Merge branch 'side'");
+    expect(git(a, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)')).toBe('claude');
     gitAs(undefined, a, 'push', '-q', 'origin', 'main');
     // b pulls: a fast-forward to a's merge, made elsewhere, is not b's; b records nothing.
     const before = attributions(b);
@@ -112,6 +122,39 @@ describe('attribution through git hooks', () => {
     expect(git(b, 'rev-parse', 'HEAD')).toBe(ff);
     expect(attributions(b)).toBe(counted);
     expect(ok(b, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('gemini');
+    // A merge someone made on top of what this clone has (a pull request merged on the host, say): the
+    // pull fast-forwards to it, whose first parent is this clone's HEAD before. Recorded nowhere here.
+    gitAs(undefined, b, 'push', '-q', 'origin', 'main');
+    gitAs(undefined, a, 'pull', '-q', '--no-rebase', 'origin', 'main');
+    gitAs(undefined, a, 'checkout', '-qb', 'pr');
+    write(a, 'pr.txt', 'pr\n');
+    gitAs(undefined, a, 'add', 'pr.txt');
+    gitAs('codex', a, 'commit', '-qm', 'pr');
+    gitAs(undefined, a, 'checkout', '-q', 'main');
+    const hosted = spawnSync('git', ['merge', '-q', '--no-ff', 'pr', '-m', 'Merge pull request #7'], {
+      cwd: a,
+      env: cleanEnv({ HANDOFF_HOOKS: '0' }),
+    });
+    expect(hosted.status).toBe(0);
+    const prMerge = git(a, 'rev-parse', 'HEAD');
+    gitAs(undefined, a, 'push', '-q', 'origin', 'main');
+    const beforePr = attributions(b);
+    gitAs('gemini', b, 'pull', '-q', '--no-rebase', 'origin', 'main');
+    expect(git(b, 'rev-parse', 'HEAD')).toBe(prMerge);
+    expect(git(b, 'rev-parse', 'HEAD^1')).toBe(ff);
+    expect(attributions(b)).toBe(beforePr);
+    // A merge dated long ago (GIT_COMMITTER_DATE) made here is still its maker's.
+    gitAs(undefined, b, 'checkout', '-qb', 'old');
+    write(b, 'old.txt', 'old\n');
+    gitAs(undefined, b, 'add', 'old.txt');
+    gitAs(undefined, b, 'commit', '-qm', 'old');
+    gitAs(undefined, b, 'checkout', '-q', 'main');
+    const dated = spawnSync('git', ['merge', '-q', '--no-ff', '--no-edit', 'old'], {
+      cwd: b,
+      env: cleanEnv({ HANDOFF_AGENT: 'claude', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' }),
+    });
+    expect(dated.status).toBe(0);
+    expect(ok(b, ['log', '-n', '1', '--json']).json.commits[0].agent).toEqual({ name: 'claude', human: false });
     // A pull that merges (both sides moved) makes a merge commit here: the person who pulled.
     write(b, 'b.txt', 'b\n');
     gitAs(undefined, b, 'add', 'b.txt');

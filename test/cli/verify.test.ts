@@ -212,7 +212,7 @@ describe('snapshots stay reachable and usable', () => {
     const s = ok(repo, ['checkout', '--clean', '--json']).json;
     expect(s.removed).toEqual([]);
     expect(s.kept).toEqual([
-      expect.objectContaining({ path: secrets, reason: expect.stringContaining('.gitignore keeps out of git (.env)') }),
+      expect.objectContaining({ path: secrets, reason: expect.stringContaining('files git ignores (.env)') }),
     ]);
     expect(fs.readFileSync(path.join(secrets, '.env'), 'utf8')).toBe('TOKEN=mine\n');
     expect(ok(repo, ['checkout', '--clean', '--force', '--json']).json.removed).toEqual([secrets]);
