@@ -70,7 +70,10 @@ export function sharedFileMode(shared: string | null | (() => string | null) | u
 
 /** Gives `file`, just written, the mode a shared repository needs, from the one it got (nothing when not shared). */
 export function shareFile(file: string, shared: string | null | (() => string | null) | undefined): void {
-  const m = shared ? sharedFileMode(shared, fs.statSync(file).mode & 0o777) : null;
+  const value = typeof shared === 'function' ? shared() : (shared ?? null);
+  // Most repositories are not shared: no stat for them (this runs for every object and pack written).
+  if (sharedFileMode(value, 0o600) === null) return;
+  const m = sharedFileMode(value, fs.statSync(file).mode & 0o777);
   if (m !== null) fs.chmodSync(file, m);
 }
 

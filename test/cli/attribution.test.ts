@@ -84,16 +84,24 @@ describe('attribution through git hooks', () => {
     expect(status.stderr).toContain("Run 'handoff hooks install'");
     ok(b, ['hooks', 'install']);
     expect(cli(b, ['hooks', 'status']).stderr).toBe('');
+    // A commit of one new file (holding the commit's message) on the current branch, or on a new branch
+    // left again for main; each returns the commit.
+    const commitFile = (dir: string, agent: string | undefined, file: string, msg: string) => {
+      write(dir, file, `${msg}\n`);
+      gitAs(undefined, dir, 'add', file);
+      gitAs(agent, dir, 'commit', '-qm', msg);
+      return git(dir, 'rev-parse', 'HEAD');
+    };
+    const onBranch = (dir: string, branch: string, agent: string | undefined, file: string) => {
+      gitAs(undefined, dir, 'checkout', '-qb', branch);
+      const commit = commitFile(dir, agent, file, branch);
+      gitAs(undefined, dir, 'checkout', '-q', 'main');
+      return commit;
+    };
     const attributions = (dir: string) => chainEvents(dir).filter((e) => e.event.type === 'attribution').length;
     // An agent merges a branch (no conflict): the merge commit is the agent's.
-    gitAs(undefined, a, 'checkout', '-qb', 'side');
-    write(a, 'side.txt', 'side\n');
-    gitAs(undefined, a, 'add', 'side.txt');
-    gitAs('codex', a, 'commit', '-qm', 'side');
-    gitAs(undefined, a, 'checkout', '-q', 'main');
-    write(a, 'main.txt', 'main\n');
-    gitAs(undefined, a, 'add', 'main.txt');
-    gitAs(undefined, a, 'commit', '-qm', 'main');
+    onBranch(a, 'side', 'codex', 'side.txt');
+    commitFile(a, undefined, 'main.txt', 'main');
     gitAs('claude', a, 'merge', '-q', '--no-edit', 'side');
     const merge = git(a, 'rev-parse', 'HEAD');
     expect(git(a, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ')).toHaveLength(3);
@@ -111,12 +119,7 @@ describe('attribution through git hooks', () => {
     expect(git(b, 'rev-parse', 'HEAD')).toBe(merge);
     expect(attributions(b)).toBe(before);
     // A fast-forward merge of a local branch records nothing either: its commits keep their own agent.
-    gitAs(undefined, b, 'checkout', '-qb', 'ff');
-    write(b, 'ff.txt', 'ff\n');
-    gitAs(undefined, b, 'add', 'ff.txt');
-    gitAs('gemini', b, 'commit', '-qm', 'ff');
-    const ff = git(b, 'rev-parse', 'HEAD');
-    gitAs(undefined, b, 'checkout', '-q', 'main');
+    const ff = onBranch(b, 'ff', 'gemini', 'ff.txt');
     const counted = attributions(b);
     gitAs('codex', b, 'merge', '-q', 'ff');
     expect(git(b, 'rev-parse', 'HEAD')).toBe(ff);
@@ -126,11 +129,7 @@ describe('attribution through git hooks', () => {
     // pull fast-forwards to it, whose first parent is this clone's HEAD before. Recorded nowhere here.
     gitAs(undefined, b, 'push', '-q', 'origin', 'main');
     gitAs(undefined, a, 'pull', '-q', '--no-rebase', 'origin', 'main');
-    gitAs(undefined, a, 'checkout', '-qb', 'pr');
-    write(a, 'pr.txt', 'pr\n');
-    gitAs(undefined, a, 'add', 'pr.txt');
-    gitAs('codex', a, 'commit', '-qm', 'pr');
-    gitAs(undefined, a, 'checkout', '-q', 'main');
+    onBranch(a, 'pr', 'codex', 'pr.txt');
     const hosted = spawnSync('git', ['merge', '-q', '--no-ff', 'pr', '-m', 'Merge pull request #7'], {
       cwd: a,
       env: cleanEnv({ HANDOFF_HOOKS: '0' }),
@@ -144,11 +143,7 @@ describe('attribution through git hooks', () => {
     expect(git(b, 'rev-parse', 'HEAD^1')).toBe(ff);
     expect(attributions(b)).toBe(beforePr);
     // A merge dated long ago (GIT_COMMITTER_DATE) made here is still its maker's.
-    gitAs(undefined, b, 'checkout', '-qb', 'old');
-    write(b, 'old.txt', 'old\n');
-    gitAs(undefined, b, 'add', 'old.txt');
-    gitAs(undefined, b, 'commit', '-qm', 'old');
-    gitAs(undefined, b, 'checkout', '-q', 'main');
+    onBranch(b, 'old', undefined, 'old.txt');
     const dated = spawnSync('git', ['merge', '-q', '--no-ff', '--no-edit', 'old'], {
       cwd: b,
       env: cleanEnv({ HANDOFF_AGENT: 'claude', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' }),
@@ -156,12 +151,8 @@ describe('attribution through git hooks', () => {
     expect(dated.status).toBe(0);
     expect(ok(b, ['log', '-n', '1', '--json']).json.commits[0].agent).toEqual({ name: 'claude', human: false });
     // A pull that merges (both sides moved) makes a merge commit here: the person who pulled.
-    write(b, 'b.txt', 'b\n');
-    gitAs(undefined, b, 'add', 'b.txt');
-    gitAs(undefined, b, 'commit', '-qm', 'b work');
-    write(a, 'a.txt', 'a\n');
-    gitAs(undefined, a, 'add', 'a.txt');
-    gitAs(undefined, a, 'commit', '-qm', 'a work');
+    commitFile(b, undefined, 'b.txt', 'b work');
+    commitFile(a, undefined, 'a.txt', 'a work');
     gitAs(undefined, a, 'push', '-q', 'origin', 'main');
     gitAs(undefined, b, 'pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main');
     const pulled = git(b, 'rev-parse', 'HEAD');
