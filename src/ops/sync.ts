@@ -244,8 +244,11 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
     ],
     { onProgress: progress },
   );
+  // The remote's copy of this clone's own chain, as fetched: when it is the local tip, there is nothing to push.
+  let remoteOwn: string | undefined;
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
+    remoteOwn = readRefs(ctx.repo, staging).get(`${staging}${ctx.cloneId}`);
     scan = await acceptIncoming(ctx, { remote, staging, dropped }, result);
   } finally {
     deleteRefs(cwd, [...readRefs(ctx.repo, staging).keys()]);
@@ -254,7 +257,7 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   await indexAndReport(ctx, input, result, scan);
   // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
   if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
-  if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress }, result);
+  if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress, remoteOwn }, result);
   rememberRefused(ctx, remote, result.refused);
   const bySignature = result.refused.filter((r) => r.signature);
   if (bySignature.length) {
@@ -264,10 +267,17 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
       result,
     );
   }
-  if (result.refused.length) {
+  // A ref that is not a chain (a name no clone writes) is left on the remote, with a warning: it is not
+  // evidence of a rewrite, and it must not stop every clone's sync.
+  for (const r of result.refused.filter((x) => !CLONE_ID.test(x.chain)))
+    ctx.warn(
+      `ignored ${JSON.stringify(`${prefix}chains/${r.chain}`)} on ${remote}: its name is not a clone id, so no clone wrote it. Anyone who can push to ${remote} can remove it: git push ${remote} --delete '${`${prefix}chains/${r.chain}`.replace(/'/g, "'\\''")}'`,
+    );
+  const rewritten = result.refused.filter((r) => CLONE_ID.test(r.chain));
+  if (rewritten.length) {
     throw new ConflictError(
       'chain_rewritten',
-      `Refused ${result.refused.length} chain(s) from ${remote}: ${result.refused.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
+      `Refused ${rewritten.length} chain(s) from ${remote}: ${rewritten.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
       result,
     );
   }
@@ -315,7 +325,11 @@ async function acceptIncoming(
   // Witnesses carried by the incoming events count too: a fresh clone learns old tips from them. They
   // judge the other incoming chains only (an event never witnesses its own chain): where a single chain
   // brings new events, there is none to judge, and its events are read once, by indexing.
-  const moved = [...incoming].filter(([ref, tip]) => local.get(chainRef(ref.slice(staging.length))) !== tip);
+  // A ref under chains/ whose name is not a clone id is nobody's chain: it is reported, never taken.
+  const moved = [...incoming].filter(([ref, tip]) => {
+    const chain = ref.slice(staging.length);
+    return CLONE_ID.test(chain) && local.get(chainRef(chain)) !== tip;
+  });
   const readWitnesses = moved.length > 1;
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
@@ -362,7 +376,7 @@ async function acceptIncoming(
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
     if (!CLONE_ID.test(chain)) {
-      result.refused.push({ chain, reason: 'not a chain name' });
+      result.refused.push({ chain, reason: 'not a clone id' });
       continue;
     }
     if (dropped.has(chain) || refusedBySignature.has(chain)) continue;
@@ -434,14 +448,14 @@ async function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson, 
  */
 async function pushOwnChain(
   ctx: Context,
-  to: { remote: string; prefix: string; progress?: (text: string) => void },
+  to: { remote: string; prefix: string; progress?: (text: string) => void; remoteOwn?: string },
   result: SyncJson,
 ): Promise<void> {
   const { remote, prefix, progress } = to;
   const cwd = ctx.repo.cwd;
   const local = readRefs(ctx.repo, CHAIN_PREFIX);
   const own = local.get(chainRef(ctx.cloneId));
-  if (own) {
+  if (own && own !== to.remoteOwn) {
     const push = () =>
       pushRefspecs(cwd, remote, [`${chainRef(ctx.cloneId)}:${prefix}chains/${ctx.cloneId}`], { onProgress: progress });
     let pushed = await push();

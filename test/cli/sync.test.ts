@@ -219,6 +219,54 @@ describe('sync through a bare remote', () => {
     expect(cli(a, ['sync', 'nosuch', '--json']).json.error.code).toBe('unknown_remote');
   });
 
+  it("a ref under chains/ that is not a clone id is ignored with a warning: every clone's sync goes on", () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    const id = ok(a, ['send', 'bob', 'before the junk', '--create', '--json'], { agent: 'alice' }).json.message.id;
+    ok(a, ['sync']);
+    // Anyone who can push can make such a ref; git accepts the name.
+    git(a, 'push', '-q', 'origin', "main:refs/handoff/chains/junk'name");
+    ok(a, ['send', 'bob', 'after the junk'], { agent: 'alice' });
+    const sa = cli(a, ['sync', '--json']);
+    expect(sa.status).toBe(0);
+    expect(sa.json.pushed).toBeTruthy();
+    expect(sa.json.refused).toEqual([{ chain: "junk'name", reason: 'not a clone id' }]);
+    expect(sa.stderr).toContain(`git push origin --delete 'refs/handoff/chains/junk'\\''name'`);
+    const sb = cli(b, ['sync', '--json']);
+    expect(sb.status).toBe(0);
+    expect(sb.json.indexed).toBe(3);
+    expect(ids(ok(b, ['inbox', '--json'], { agent: 'bob' }))).toHaveLength(2);
+    expect(ids(ok(b, ['inbox', '--json'], { agent: 'bob' }))).toContain(id);
+    // Never taken: no local ref of that name, and verify is clean.
+    expect(git(b, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/')).not.toContain('junk');
+    expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
+    // The printed command removes it, and the warning goes with it.
+    spawnSync('sh', ['-c', "git push -q origin --delete 'refs/handoff/chains/junk'\\''name'"], { cwd: a });
+    const again = cli(b, ['sync', '--json']);
+    expect(again.json.refused).toEqual([]);
+    expect(again.stderr).toBe('');
+  });
+
+  it('a sync with nothing new to push says so, and pushes nothing', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'alice' });
+    expect(ok(a, ['sync', '--json']).json.pushed).toBeTruthy();
+    const before = git(t.remote, 'for-each-ref');
+    const second = ok(a, ['sync']);
+    expect(second.stdout).toBe('origin: nothing new; nothing to push\n');
+    expect(git(t.remote, 'for-each-ref')).toBe(before);
+    // Once there is something, it is pushed again.
+    ok(a, ['send', 'bob', 'more', '--create'], { agent: 'alice' });
+    const third = ok(a, ['sync', '--json']).json;
+    expect(third.pushed.tip).toBe(
+      git(a, 'rev-parse', third.pushed.chain && `refs/handoff/chains/${third.pushed.chain}`),
+    );
+    expect(git(t.remote, 'rev-parse', `refs/handoff/chains/${third.pushed.chain}`)).toBe(third.pushed.tip);
+  });
+
   it('a remote that rejects hidden refs gets a suggestion, and --ref-prefix works there', () => {
     const t = team();
     const hook = path.join(t.remote, 'hooks', 'update');
