@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { claim, DEFAULT_TTL_S } from '../ops/claims';
 import { withContext } from './_shared';
@@ -56,8 +57,11 @@ refs/handoff/claims/<key>, so of several clones claiming together exactly one su
     const until = r.holder.expires ? ` until ${r.holder.expires}` : '';
     if (r.action === 'reclaimed')
       io.log(
-        `${r.agent} took over ${r.key} from ${r.reclaimed!.from} (${r.reclaimed!.reason === 'gone' ? 'its process was gone' : 'its lease ran out'})${until}`,
+        `${r.agent} took over ${inert(r.key)} from ${r.reclaimed!.from} (${r.reclaimed!.reason === 'gone' ? 'its process was gone' : 'its lease ran out'})${until}`,
       );
-    else io.log(`${r.agent} ${r.action} ${r.key}${until}${r.holder.remote ? ` (decided by ${r.holder.remote})` : ''}`);
+    else
+      io.log(
+        `${r.agent} ${r.action} ${inert(r.key)}${until}${r.holder.remote ? ` (decided by ${r.holder.remote})` : ''}`,
+      );
   },
 });

@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { claims } from '../ops/claims';
 import { ago, table } from '../render/text';
@@ -27,12 +28,12 @@ unknown (on another machine, lease current). Gone and expired claims show with -
       return;
     }
     const rows = r.claims.map((c) => [
-      c.key.length === 26 ? c.key.slice(-7) : c.key,
+      inert(c.key.length === 26 ? c.key.slice(-7) : c.key),
       c.holder.agent,
       c.holder.liveness,
       ago(c.holder.since),
       c.holder.expires ?? '-',
-      c.message?.subject ?? '',
+      inert(c.message?.subject ?? ''),
     ]);
     for (const line of table(io, ['KEY', 'HOLDER', 'STATE', 'SINCE', 'EXPIRES', 'REQUEST'], rows)) io.log(line);
   },

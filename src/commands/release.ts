@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { release } from '../ops/claims';
 import { releaseReservations } from '../ops/reservations';
@@ -37,9 +38,14 @@ those paths (all of them with no path given).`,
     });
   },
   print(r, io) {
-    if ('claims' in r) for (const c of r.claims) io.log(`${c.agent} released ${c.key}`);
-    else if ('key' in r) io.log(r.released ? `${r.agent} released ${r.key}` : `${r.agent} did not hold ${r.key}`);
+    if ('claims' in r) for (const c of r.claims) io.log(`${c.agent} released ${inert(c.key)}`);
+    else if ('key' in r)
+      io.log(r.released ? `${r.agent} released ${inert(r.key)}` : `${r.agent} did not hold ${inert(r.key)}`);
     else
-      io.log(r.released.length ? `${r.agent} released ${r.released.join(' ')}` : `${r.agent} held no such reservation`);
+      io.log(
+        r.released.length
+          ? `${r.agent} released ${r.released.map(inert).join(' ')}`
+          : `${r.agent} held no such reservation`,
+      );
   },
 });

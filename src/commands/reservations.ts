@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
 import { reservations } from '../ops/reservations';
 import { ago, table } from '../render/text';
@@ -21,12 +22,12 @@ export default defineCommand({
       return;
     }
     const rows = r.reservations.map((x) => [
-      x.pattern,
+      inert(x.pattern),
       x.agent,
       x.exclusive ? 'exclusive' : 'shared',
       x.liveness,
       ago(x.since),
-      x.reason ?? '',
+      inert(x.reason ?? ''),
     ]);
     for (const line of table(io, ['PATH', 'AGENT', 'KIND', 'STATE', 'SINCE', 'WHY'], rows)) io.log(line);
   },

@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { reserve } from '../ops/reservations';
 import { withContext } from './_shared';
@@ -41,8 +42,12 @@ diff touches them. A reservation lasts until you release it ('handoff release --
     );
   },
   print(r, io) {
-    io.log(`${r.agent} reserved ${r.patterns.join(' ')}${r.exclusive ? ' (exclusive)' : ''} until ${r.expires}`);
+    io.log(
+      `${r.agent} reserved ${r.patterns.map(inert).join(' ')}${r.exclusive ? ' (exclusive)' : ''} until ${r.expires}`,
+    );
     for (const c of r.conflicts)
-      io.warn(`handoff: ${c.agent} holds an exclusive reservation of ${c.pattern}${c.reason ? ` (${c.reason})` : ''}`);
+      io.warn(
+        `handoff: ${c.agent} holds an exclusive reservation of ${inert(c.pattern)}${c.reason ? ` (${inert(c.reason)})` : ''}`,
+      );
   },
 });

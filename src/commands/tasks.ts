@@ -1,3 +1,4 @@
+import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { tasks } from '../ops/tasks';
 import { ago, table } from '../render/text';
@@ -42,7 +43,7 @@ claimed: 'handoff claim <id>' takes it over.`,
       t.from,
       t.to.join(','),
       ago(t.ts),
-      t.subject,
+      inert(t.subject),
     ]);
     for (const line of table(io, ['ID', 'STATE', 'FROM', 'TO', 'SENT', 'SUBJECT'], rows)) io.log(line);
   },

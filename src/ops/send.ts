@@ -18,6 +18,7 @@ import type { BackgroundGit } from '../git/exec';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
+import { inert } from '../core/text';
 import { requireWritable, type Context } from './context';
 import { reservedByOthers } from './reservations';
 import { setWorkingOn } from './working';
@@ -245,7 +246,10 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       ? [
           `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved
             .slice(0, 5)
-            .map((r) => `${r.file} (${r.reservation.agent}${r.reservation.reason ? `: ${r.reservation.reason}` : ''})`)
+            .map(
+              (r) =>
+                `${inert(r.file)} (${r.reservation.agent}${r.reservation.reason ? `: ${inert(r.reservation.reason)}` : ''})`,
+            )
             .join(', ')}${reserved.length > 5 ? ', ...' : ''}.`,
         ]
       : []),

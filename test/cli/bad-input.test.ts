@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chainEvents, cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
@@ -304,5 +305,46 @@ describe('terminal escapes in bodies', () => {
       expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       expect(out).toContain('\\x1b[31mRED');
     }
+  });
+
+  it("are printed inert wherever other agents' text shows: reservations, status notes, tasks, claims, hooks", () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const evil = 'x\u001b]0;pwned\u0007\u001b[2J\u009b1m';
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'a\n');
+    git(repo, 'add', 'a.txt');
+    git(repo, 'commit', '-qm', 'a');
+    const weird = `odd\u001b[2Jname.txt`;
+    const printed: string[] = [];
+    printed.push(ok(repo, ['reserve', 'a.txt', weird, '--exclusive', '-m', evil], { agent: 'claude' }).stdout);
+    printed.push(ok(repo, ['reservations'], { agent: 'codex' }).stdout);
+    // Another agent's reserve is warned of the conflict, with the reason.
+    const conflict = ok(repo, ['reserve', 'a.txt'], { agent: 'codex' });
+    printed.push(conflict.stdout, conflict.stderr);
+    expect(conflict.stderr).toContain('\\x1b]0;pwned\\x07');
+    // The pre-commit hook names the reservation when codex commits the file.
+    fs.appendFileSync(path.join(repo, 'a.txt'), 'b\n');
+    const commit = spawnSync('git', ['commit', '-qam', 'b'], {
+      cwd: repo,
+      env: { ...process.env, HANDOFF_AGENT: 'codex' },
+      encoding: 'utf8',
+    });
+    printed.push(commit.stderr);
+    expect(commit.stderr).toContain('reserved exclusively by claude (x\\x1b]0;pwned');
+    printed.push(ok(repo, ['status', '-m', evil], { agent: 'codex' }).stdout);
+    printed.push(ok(repo, ['agents'], { agent: 'codex' }).stdout);
+    // A request's first line shows in tasks and claims.
+    const id = ok(repo, ['send', 'codex', evil, '--kind', 'request', '--json'], { agent: 'claude' }).json.message.id;
+    printed.push(ok(repo, ['claim', id], { agent: 'codex' }).stdout);
+    printed.push(ok(repo, ['tasks'], { agent: 'codex' }).stdout);
+    printed.push(ok(repo, ['claims'], { agent: 'codex' }).stdout);
+    printed.push(ok(repo, ['release', '--paths', 'a.txt', weird], { agent: 'claude' }).stdout);
+    for (const out of printed) expect(out).not.toMatch(controls);
+    expect(printed.join('')).toContain('odd\\x1b[2Jname.txt');
+    // Stored as given: --json (which escapes by itself) carries the text unchanged.
+    expect(ok(repo, ['status', '--json'], { agent: 'codex' }).json).toBeDefined();
+    expect(ok(repo, ['tasks', '--json'], { agent: 'codex' }).json.tasks[0].subject).toBe(evil);
   });
 });
