@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
-import { firstLine, inert } from '../core/text';
+import { firstLine, inert, inertPath } from '../core/text';
 import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from './define';
 import { paint } from '../render/io';
@@ -25,7 +25,11 @@ function itemLines(io: Io, it: ReplayItem): string[] {
     for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
     if (it.stat?.length)
       out.push(
-        paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
+        paint(
+          io,
+          'cyan',
+          `    diff: ${it.stat.map((s) => `${inertPath(s.file)} +${s.added} -${s.removed}`).join(', ')}`,
+        ),
       );
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
     const receipts = it.recipients
@@ -47,7 +51,9 @@ function itemLines(io: Io, it: ReplayItem): string[] {
       `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.rewrittenInto.length ? paint(io, 'dim', ` (since rewritten as ${it.rewrittenInto.map((c) => c.slice(0, 10)).join(', ')})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
     );
     if (it.stat.length)
-      out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${inert(s.file)} +${s.added} -${s.removed}`).join(', ')}`));
+      out.push(
+        paint(io, 'dim', `    ${it.stat.map((s) => `${inertPath(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
+      );
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
   }
   return out;

@@ -1,4 +1,4 @@
-import { inert } from '../core/text';
+import { inert, inertPath } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
 import { reservations } from '../ops/reservations';
 import { ago, table } from '../render/text';
@@ -22,7 +22,7 @@ export default defineCommand({
       return;
     }
     const rows = r.reservations.map((x) => [
-      inert(x.pattern),
+      inertPath(x.pattern),
       x.agent,
       x.exclusive ? 'exclusive' : 'shared',
       x.liveness,

@@ -19,6 +19,11 @@ export function inert(text: string): string {
     .replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A file name or path pattern, inert and on one line: a newline or tab in it is shown as \\n or \\t. */
+export function inertPath(name: string): string {
+  return inert(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
 /** The first line of a body, inert and cut to `max` characters, for one-line listings. */
 export function firstLine(text: string, max = 72): string {
   const line = inert((text.split('\n', 1)[0] ?? '').trim());

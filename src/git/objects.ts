@@ -323,8 +323,30 @@ export interface CatFileResult {
 /** Reads many objects (`<oid>` or `<rev>:<path>`) in one `git cat-file --batch`; missing ones map to null. */
 export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileResult | null> {
   if (specs.length === 0) return new Map();
-  const res = runGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, input: batchInput(specs) });
-  return parseBatch(specs, res.stdout);
+  // cat-file reads one name a line: `<rev>:<path>` whose path holds a newline is looked up by its object id.
+  const asked = specs.map((s) => (/[\n\r]/.test(s) ? (entryOid(repo, s) ?? '0'.repeat(40)) : s));
+  const res = runGit(['cat-file', '--batch', '--buffer'], { cwd: repo.cwd, input: batchInput(asked) });
+  const byAsked = parseBatch(asked, res.stdout);
+  return new Map(specs.map((s, i) => [s, byAsked.get(asked[i]!) ?? null]));
+}
+
+/** The object id at `<rev>:<path>` (git ls-tree, which takes any path), or null when there is none. */
+function entryOid(repo: Repo, spec: string): string | null {
+  const colon = spec.indexOf(':');
+  const rev = spec.slice(0, colon);
+  const file = spec.slice(colon + 1);
+  if (colon <= 0 || !/^[0-9a-f]{40,64}$/.test(rev) || !file) return null;
+  const out = runGit(['--literal-pathspecs', 'ls-tree', '-z', '--full-tree', rev, '--', file], {
+    cwd: repo.cwd,
+    allowFailure: true,
+  });
+  if (out.status !== 0) return null;
+  // "<mode> <type> <oid>\t<path>\0", for this path only (a pathspec may also list a directory above it).
+  for (const rec of out.stdout.toString('utf8').split('\0')) {
+    const tab = rec.indexOf('\t');
+    if (tab > 0 && rec.slice(tab + 1) === file) return rec.slice(0, tab).split(' ')[2] ?? null;
+  }
+  return null;
 }
 
 /** The input of a `git cat-file --batch` for `specs` (a name holding a newline cannot be asked for). */

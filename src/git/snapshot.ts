@@ -697,12 +697,11 @@ export function rewriteSnapshotFiles(
 /** The content of some files of a snapshot tree (files that are not there are left out). */
 export function readSnapshotFiles(repo: Repo, tree: string, files: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  const usable = files.filter((f) => !/[\n\r]/.test(f));
   const objects = readObjects(
     repo,
-    usable.map((f) => `${tree}:${f}`),
+    files.map((f) => `${tree}:${f}`),
   );
-  for (const f of usable) {
+  for (const f of files) {
     const obj = objects.get(`${tree}:${f}`);
     if (obj && obj.type === 'blob') out.set(f, obj.content);
   }

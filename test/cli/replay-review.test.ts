@@ -94,6 +94,38 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('judges files whose names hold a newline, a tab or quotes, and prints each name on one line', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const names = ['new\nline.txt', 'tab\there.txt', 'say "hi".txt', 'dir\nname/inner.txt'];
+    fs.mkdirSync(path.join(repo, 'dir\nname'));
+    for (const n of names) fs.writeFileSync(path.join(repo, n), `content of ${JSON.stringify(n)}\n`);
+    const id = ok(repo, ['send', 'codex', 'add them', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    git(repo, 'add', '-A');
+    spawnSync('git', ['commit', '-qm', 'add them'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+    const r = ok(repo, ['review', id, '--json']).json;
+    expect(r.summary).toEqual({ landed: 4, changed: 0, not_landed: 0 });
+    expect(r.hunks.map((h: any) => h.file).sort()).toEqual([...names].sort());
+    const human = ok(repo, ['review', id]).stdout.split('\n');
+    for (const shown of ['new\\nline.txt', 'tab\\there.txt', 'dir\\nname/inner.txt'])
+      expect(human.some((l) => l.startsWith('landed as sent') && l.includes(shown))).toBe(true);
+    // A file changed before the commit is judged changed, newline and all.
+    fs.appendFileSync(path.join(repo, 'new\nline.txt'), 'more\n');
+    const edit = ok(repo, ['send', 'codex', 'one more line', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    fs.appendFileSync(path.join(repo, 'new\nline.txt'), 'and another\n');
+    ok(repo, ['work-on', edit], { agent: 'codex' });
+    spawnSync('git', ['commit', '-qam', 'edit'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+    expect(ok(repo, ['review', edit, '--json']).json.summary).toEqual({ landed: 0, changed: 1, not_landed: 0 });
+    const replay = ok(repo, ['replay', '--no-pager']).stdout;
+    expect(replay).toContain('new\\nline.txt +1 -0');
+  });
+
   it('says how a landed hunk stands at HEAD when HEAD has moved on: reverted, then edited', () => {
     const { repo, exact } = scenario();
     const before = ok(repo, ['review', exact, '--json']).json;
