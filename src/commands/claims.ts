@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids';
 import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { claims } from '../ops/claims';
@@ -28,7 +29,7 @@ unknown (on another machine, lease current). Gone and expired claims show with -
       return;
     }
     const rows = r.claims.map((c) => [
-      inert(c.key.length === 26 ? c.key.slice(-7) : c.key),
+      inert(c.key.length === 26 ? shortId(c.key) : c.key),
       c.holder.agent,
       c.holder.liveness,
       ago(c.holder.since),

@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids';
 import { MESSAGE_KINDS } from '../core/events';
 import { defineCommand, jsonFlag } from './define';
 import { search } from '../ops/search';
@@ -52,7 +53,7 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
       return;
     }
     for (const h of r.hits) {
-      const id = h.kind === 'commit' ? h.id.slice(0, 10) : h.id.slice(-7);
+      const id = h.kind === 'commit' ? h.id.slice(0, 10) : shortId(h.id);
       // Matches are marked **like this**: each piece is made inert, then the matches are styled.
       const text = inert(h.snippet.replace(/\n/g, ' '))
         .split('**')

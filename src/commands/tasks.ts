@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids';
 import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { tasks } from '../ops/tasks';
@@ -34,7 +35,7 @@ claimed: 'handoff claim <id>' takes it over.`,
       return;
     }
     const rows = r.tasks.map((t) => [
-      t.id.slice(-7),
+      shortId(t.id),
       t.state === 'claimed' || t.state === 'reclaimable'
         ? `${t.state} (${t.claim!.agent})`
         : t.outcome

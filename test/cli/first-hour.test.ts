@@ -181,6 +181,44 @@ describe('ids a command prints are accepted by every other command', () => {
     expect(amb.json.error.message).toContain('task 0');
     expect(amb.json.error.message).toContain('task 1');
   });
+
+  it('where two ids share their last seven characters, every listing prints them longer, and show takes what it prints', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const a = ok(
+      repo,
+      ['send', 'codex', 'first task', '--kind', 'request', '--id', '01M92C0000000000000ABCDEFG', '--json'],
+      {
+        agent: 'lead',
+      },
+    ).json.message.id;
+    const b = ok(
+      repo,
+      ['send', 'codex', 'second task', '--kind', 'request', '--id', '01M92C1111111111111ABCDEFG', '--json'],
+      {
+        agent: 'lead',
+      },
+    ).json.message.id;
+    ok(repo, ['claim', b], { agent: 'codex' });
+    const idIn = (out: string, subject: string) => {
+      const line = out.split('\n').find((l) => l.includes(subject))!;
+      return /\b([0-9A-HJKMNP-TV-Z]{7,})\b/.exec(line)![1]!;
+    };
+    const listings: [string, string[], string, string][] = [
+      ['inbox', ['inbox'], 'first task', a],
+      ['tasks', ['tasks'], 'first task', a],
+      ['tasks', ['tasks'], 'second task', b],
+      ['search', ['search', 'first'], 'first task', a],
+      ['search', ['search', 'second'], 'second task', b],
+      ['claims', ['claims'], 'second task', b],
+    ];
+    for (const [, args, subject, id] of listings) {
+      const shown = idIn(ok(repo, args, { agent: 'codex' }).stdout, subject);
+      expect(shown.length).toBeGreaterThan(7);
+      expect(id.endsWith(shown)).toBe(true);
+      expect(ok(repo, ['show', shown, '--json']).json.message.id).toBe(id);
+    }
+  });
 });
 
 describe('send --wait-for', () => {
