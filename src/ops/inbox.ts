@@ -59,7 +59,7 @@ export function unreadOf(ctx: Context, agent: string): number {
 
 /** Of `ids`, those addressed to `me` and not read yet. */
 export function unreadFor(ctx: Context, me: IdentityJson, ids: string[]): string[] {
-  return ids.filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
+  return [...new Set(ids)].filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
 }
 
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
@@ -99,7 +99,11 @@ export function read(
     throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
   let rows: ReturnType<typeof messageJson>[];
   if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
-  else rows = input.ids.map((id) => messageJson(findMessage(ctx, id)));
+  else {
+    // One message named twice (its full and its short id, say) is shown and marked once.
+    const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));
+    rows = [...found.values()].map(messageJson);
+  }
   // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server, the
   // CLI once it printed them), and is told which are unread for it now.
   const marked = input.deferMark
@@ -122,7 +126,7 @@ export function ack(ctx: Context, input: { as?: string; ids: string[] }): AckJso
   if (input.ids.length === 0)
     throw new UsageError('missing_id', "Say which message to acknowledge: 'handoff ack <id>'.");
   const rows: InboxRow[] = [];
-  const ids = input.ids.map((i) => findMessage(ctx, i).id);
+  const ids = [...new Set(input.ids.map((i) => findMessage(ctx, i).id))];
   for (const id of ids) {
     const mine = recipientsOf(ctx.db, id).find((r) => r.agent === me.name);
     if (!mine)

@@ -5,6 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { addWorktree, BIN, chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 describe('two agents in two worktrees of one repository', () => {
+  it('one message named twice (full and short id) is read, shown and acknowledged once', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const m = ok(repo, ['send', 'codex', 'once', '--json'], { agent: 'claude' }).json.message;
+    const read = ok(repo, ['read', m.id, m.shortId, '--json'], { agent: 'codex' }).json;
+    expect(read.messages.map((x: any) => x.id)).toEqual([m.id]);
+    expect(read.marked).toEqual([m.id]);
+    const acked = ok(repo, ['ack', m.shortId, m.id.toLowerCase(), m.id, '--json'], { agent: 'codex' }).json;
+    expect(acked.acked).toEqual([m.id]);
+    const receipts = chainEvents(repo)
+      .map((c) => c.event)
+      .filter((e: any) => e.type === 'receipt')
+      .reverse();
+    expect(receipts.map((e: any) => [e.status, e.messages])).toEqual([
+      ['read', [m.id]],
+      ['acked', [m.id]],
+    ]);
+  });
+
   it('hold a conversation: send, inbox, read receipts, reply in the thread, ack', () => {
     const repo = makeRepo();
     const wt = addWorktree(repo, 'codex-work');
