@@ -1,5 +1,5 @@
 /** The oclif side: each definition becomes an oclif command class (help, parse errors, manifest). */
-import { Args, Command, Flags, handle, run as oclifRun, type Interfaces } from '@oclif/core';
+import { Args, Command, Errors, Flags, handle, run as oclifRun, type Interfaces } from '@oclif/core';
 import { COMMAND_DEFS } from '../commands/index';
 import type { CommandDef, Parsed } from '../commands/define';
 import { makeIo } from './io';
@@ -89,5 +89,18 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
 
 /** Runs argv through oclif. */
 export async function runOclif(argv: string[], root: string): Promise<void> {
+  // oclif reads `verify extra` (a command that takes no argument) as a command "verify extra" and says it
+  // does not exist; the argument is what is wrong.
+  const def = argv[0] ? COMMAND_DEFS[argv[0]] : undefined;
+  const extra = argv[1];
+  if (
+    def &&
+    !def.variadic &&
+    (def.args ?? []).length === 0 &&
+    extra !== undefined &&
+    !extra.startsWith('-') &&
+    !Object.keys(COMMAND_DEFS).some((id) => id.startsWith(`${argv[0]}:`))
+  )
+    throw new Errors.CLIError(`Unexpected argument: ${extra}\nSee more help with --help`, { exit: 2 });
   await oclifRun(argv, root);
 }

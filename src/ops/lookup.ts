@@ -107,8 +107,13 @@ export function resolveAddress(
   const created: string[] = [];
   for (const name of names) {
     validateName(name, 'recipient name');
-    if (name === 'all' || name === 'me')
-      throw new UsageError('bad_recipient', `"${name}" cannot be combined with other recipients.`);
+    if (name === 'me')
+      throw new UsageError(
+        'bad_recipient',
+        `"me" is not an agent name. To send to yourself, use your own name: handoff send ${opts.sender} ...`,
+      );
+    if (name === 'all')
+      throw new UsageError('bad_recipient', '"all" cannot be combined with other recipients: send to all alone.');
     if (!getAgent(ctx.db, name)) {
       if (!opts.create) {
         const known = listAgents(ctx.db).map((a) => a.name);

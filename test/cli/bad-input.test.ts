@@ -216,6 +216,26 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     expect(cli(repo, ['wait', '--timeout=-1'], { agent: 'claude' }).status).toBe(2);
     const both = cli(repo, ['read', '--all', '01M8YDD18YH1WCDEHRASA0AW8C', '--json'], { agent: 'claude' });
     expect([both.status, both.json.error.code]).toEqual([2, 'conflicting_flags']);
+    // An argument to a command that takes none is named as the mistake (not taken for a command name).
+    for (const args of [
+      ['verify', 'extra'],
+      ['rebuild', 'now'],
+      ['agents', 'x'],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'claude' });
+      expect([r.status, r.json.error.message]).toEqual([
+        2,
+        `Unexpected argument: ${args[1]}. See 'handoff ${args[0]} --help'.`,
+      ]);
+      expect(cli(repo, args, { agent: 'claude' }).stderr).toContain(`Unexpected argument: ${args[1]}`);
+    }
+    // "me" and "all" as recipients say what is wrong with each.
+    expect(cli(repo, ['send', 'me', 'hi', '--json'], { agent: 'claude' }).json.error.message).toBe(
+      '"me" is not an agent name. To send to yourself, use your own name: handoff send claude ...',
+    );
+    expect(cli(repo, ['send', 'all,codex', 'hi', '--json'], { agent: 'claude' }).json.error.message).toMatch(
+      /^"all" cannot be combined with other recipients/,
+    );
     expect(ledgerState(repo)).toEqual(before);
   });
 
