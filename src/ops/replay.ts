@@ -15,6 +15,8 @@ import { latestRewrites } from './attribution';
 import type { Context } from './context';
 import { taskStates } from './tasks';
 import { findMessage } from './lookup';
+import { topRelative } from './paths';
+import { validateName } from '../core/names';
 import { messageJson, recipientJson } from './views';
 import type { DiffMode, FileStat, ReplayCommitItem, ReplayItem, ReplayJson } from '../json/replay';
 import { commitNumstats, commitPatches, objectsExist } from '../git/history';
@@ -82,8 +84,11 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
     const inThread = new Set(threadMessageIds(ctx.db, thread));
     commits = commits.filter((c) => c.messages.some((id) => inThread.has(id)));
   }
-  const touches = (files: string[]) =>
-    !input.path || files.some((f) => f === input.path || f.startsWith(`${input.path!.replace(/\/$/, '')}/`));
+  if (input.agent) validateName(input.agent, 'agent name');
+  // A path as git takes it: from the current directory, inside the repository; the top is everything.
+  const given = input.path ? topRelative(ctx, input.path).replace(/\/+$/, '') : '.';
+  const wanted = given === '.' ? null : given;
+  const touches = (files: string[]) => !wanted || files.some((f) => f === wanted || f.startsWith(`${wanted}/`));
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   // Signatures are shown once the ledger uses them: signing configured here, or a chain whose newest
   // commit is signed (a cheap look before checking every event's commit).
@@ -113,7 +118,7 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
     // Patches of this page's messages with diffs (one cat-file), when they are shown or filtered on.
     const withDiff = rows.filter((r) => r.diff_tree);
     const patches = new Map<string, string>();
-    if (withDiff.length && (mode !== 'none' || input.path)) {
+    if (withDiff.length && (mode !== 'none' || wanted)) {
       const objs = readObjects(
         ctx.repo,
         withDiff.map((r) => `${r.commit_id}:patch`),
@@ -128,7 +133,7 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
       if (input.agent && r.sender !== input.agent && !r.recipients.split(',').includes(input.agent)) continue;
       const patch = patches.get(r.id) ?? null;
       const stat = patch !== null ? diffStat(patch) : null;
-      if (input.path && !(stat && touches(stat.map((x) => x.file)))) continue;
+      if (wanted && !(stat && touches(stat.map((x) => x.file)))) continue;
       const item: ReplayItem = {
         type: 'message',
         clock: r.clock,

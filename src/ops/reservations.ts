@@ -3,8 +3,6 @@
  * releases them or the lease runs out. Commits and attached diffs that touch another live agent's
  * exclusive reservation are warned about (or, with handoff.reservations=block, a commit is refused).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ReservationEvent } from '../core/events';
 import { stagedFiles } from '../git/history';
 import { UsageError } from '../core/errors';
@@ -14,33 +12,16 @@ import { appendEvent } from './append';
 import { checkTtl, holderOf, liveness } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
+import { topRelative } from './paths';
 import { markReservations } from './index-chains';
 
 /** Default lease of a reservation (seconds), renewed by the holder's activity. */
 const DEFAULT_TTL_S = 2 * 3600;
 
-/**
- * A reservation's path or glob as stored: from the top of the working tree. One given in a subdirectory is
- * taken from there, as git takes paths (`../x` included, while it stays inside); `:/x` is from the top.
- */
+/** A reservation's path or glob as stored: from the top of the working tree (ops/paths.ts); the top itself is everything. */
 function checkPattern(ctx: Context, p: string): string {
-  const given = p.trim();
-  const bad = () => new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
-  if (!given || given.length > 4096 || given.includes('\0') || given.startsWith('/')) throw bad();
-  const top = ctx.repo.worktree;
-  let here = '';
-  if (top && !given.startsWith(':/')) {
-    try {
-      here = path.relative(fs.realpathSync(top), fs.realpathSync(ctx.repo.cwd)).split(path.sep).join('/');
-    } catch {
-      here = '';
-    }
-    if (here.startsWith('..') || path.isAbsolute(here)) here = '';
-  }
-  const joined = path.posix.normalize(`${here ? `${here}/` : ''}${given.replace(/^:\//, '')}`);
-  const clean = joined.replace(/^\.\//, '');
-  if (clean.startsWith('/') || clean.split('/').includes('..')) throw bad();
-  return clean === '.' ? '**' : clean; // the top itself: everything
+  const clean = topRelative(ctx, p);
+  return clean === '.' ? '**' : clean;
 }
 
 function matcher(pattern: string): (file: string) => boolean {

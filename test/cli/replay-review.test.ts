@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cleanEnv, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { addWorktree, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 const PARSER = [
   'export function parse(s: string) {',
@@ -335,6 +335,17 @@ describe('replay', () => {
     expect(
       ok(repo, ['replay', '--path', 'src/other.ts', '--json']).json.items.map((i: any) => i.subject ?? i.message.body),
     ).toEqual(['A']);
+    // A path is taken as git takes it, from the current directory; one outside, or a bad name, is refused.
+    const sub = path.join(repo, 'src');
+    const fromSub = (args: string[]) =>
+      ok(sub, ['replay', ...args, '--json']).json.items.map((i: any) => i.subject ?? i.message.body);
+    expect(fromSub(['--path', 'other.ts'])).toEqual(['A']);
+    expect(fromSub(['--path', './other.ts/'])).toEqual(['A']);
+    expect(fromSub(['--path', '../src/other.ts'])).toEqual(['A']);
+    expect(fromSub(['--path', ':/src/other.ts'])).toEqual(['A']);
+    expect(fromSub(['--path', '..'])).toEqual(fromSub([]));
+    expect(cli(repo, ['replay', '--path', '../x', '--json']).json.error.code).toBe('bad_path');
+    expect(cli(repo, ['replay', '--agent', '../x', '--json']).json.error.code).toBe('invalid_name');
     expect(ok(repo, ['replay', '--since', '2999-01-01', '--json']).json.items).toEqual([]);
     // Terminal output when piped has no colour, and shows diffs in full on request.
     const full = ok(repo, ['replay', '--diff', 'full']).stdout;
