@@ -58,6 +58,14 @@ export function attributionByPatchId(db: Db, patchId: string): AttributionRow | 
     AttributionRow | undefined;
 }
 
+/** Every attribution with a patch id, newest first (at most `limit`). */
+export function attributionsByPatchId(db: Db, patchId: string, limit = 20): AttributionRow[] {
+  return stmt(db, 'SELECT * FROM attributions WHERE patch_id = ? ORDER BY clock DESC LIMIT ?').all(
+    patchId,
+    limit,
+  ) as AttributionRow[];
+}
+
 /** Agents' attributed commits that added lines to `file` and were recorded before `beforeClock`, newest first. */
 export function agentCommitsTouching(db: Db, file: string, beforeClock: number, limit: number): AttributionRow[] {
   return stmt(

@@ -21,6 +21,7 @@ import {
   agentCommitsTouching,
   anyAgentCommitBefore,
   attributionByPatchId,
+  attributionsByPatchId,
   attributionsOf,
   commitsWithLineRecords,
   listAttributions,
@@ -454,7 +455,7 @@ export class CommitResolver {
         });
       } else if (f.patch_id && (f.parents ?? 1) <= 1) {
         // (A merge's first-parent patch is the merged commits': it is not their copy.)
-        const row = attributionByPatchId(this.ctx.db, f.patch_id);
+        const row = this.copiedFrom(c, attributionsByPatchId(this.ctx.db, f.patch_id));
         if (row) {
           this.cache.set(c, this.fromRow(row, 'patch-id'));
           // The same patch as a squash: its lines come from the squashed commits, here too.
@@ -472,6 +473,17 @@ export class CommitResolver {
         this.relinkByContent(c, f.committed_at + SKEW_MS);
       }
     }
+  }
+
+  /**
+   * Which of the recorded commits with a commit's patch id it copies. Agents that made the same change each
+   * have one: the one its message names (git's squash message lists the commits it squashed) is taken, else
+   * the newest.
+   */
+  private copiedFrom(commit: string, rows: AttributionRow[]): AttributionRow | undefined {
+    if (rows.length < 2 || new Set(rows.map((r) => r.agent)).size < 2) return rows[0];
+    const named = readCommits(this.ctx.repo.cwd, [commit])[0]?.message.match(/\b[0-9a-f]{7,64}\b/g) ?? [];
+    return rows.find((r) => named.some((h) => r.commit_id.startsWith(h))) ?? rows[0];
   }
 
   /**

@@ -239,6 +239,30 @@ describe("squash merges keep each line's agent", () => {
       ok(repo, ['log', '--json']).json.commits.find((c: any) => c.subject === 'meanwhile on main').agent,
     ).toMatchObject({ human: true });
   });
+
+  it('two agents made the same change in the same second: a squash without hooks goes to the branch it names', () => {
+    for (const squashed of ['claude', 'codex']) {
+      const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n' } });
+      ok(repo, ['hooks', 'install']);
+      // Each in its own worktree and branch; the one squashed committed first, so "the newest" would be wrong.
+      const order = squashed === 'claude' ? ['claude', 'codex'] : ['codex', 'claude'];
+      for (const agent of order) {
+        const wt = addWorktree(repo, `${agent}-br`);
+        fs.writeFileSync(path.join(wt, 'f.txt'), 'a\nB\nc\n');
+        commitAt(agent, wt, 'fix b', '2027-01-15T08:00:00Z');
+      }
+      const env = cleanEnv({ HANDOFF_HOOKS: '0' });
+      spawnSync('git', ['merge', '-q', '--squash', `${squashed}-br`], { cwd: repo, env });
+      const r = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '--no-edit'], {
+        cwd: repo,
+        env: { ...env, GIT_EDITOR: 'true' },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const line = ok(repo, ['blame', 'f.txt', '-L', '2,2', '--json']).json.lines[0];
+      expect([line.content, line.agent?.name]).toEqual(['B', squashed]);
+    }
+  });
 });
 
 describe('liveness survives PID reuse', () => {
