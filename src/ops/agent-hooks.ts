@@ -136,6 +136,11 @@ export function agentHook(
   }
   const skip = agentHookPrecheck(ctx, input.stdin);
   if (skip) return { output: null, skipped: skip };
+  // Cursor runs its stop hook also when the user stopped the agent or the turn failed ("aborted", "error"):
+  // a followup_message would start a new turn against the user's wish.
+  const fromCursor = 'cursor_version' in payload || 'workspace_roots' in payload;
+  if (input.event === 'stop' && fromCursor && typeof payload.status === 'string' && payload.status !== 'completed')
+    return { output: null, skipped: `the turn ended as ${JSON.stringify(payload.status)}, not completed` };
   const me = resolveIdentity(ctx);
   const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
   const list = (ids: string[]) =>
@@ -151,15 +156,17 @@ export function agentHook(
     const text = unread.length
       ? `You are "${me.name}" in handoff. ${unread.length} unread message${unread.length === 1 ? '' : 's'}:\n${list(unread.map((m) => m.id))}\nRead them with \`handoff read <id>\` (or the handoff MCP tool "read") before you start.`
       : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`;
-    // Told at session start counts as told: the Stop hook nudges only about what came later.
-    writeTx(ctx.db, () =>
-      takeNewNudges(
-        ctx.db,
-        me.name,
-        unread.map((m) => m.id),
-        ctx.now().getTime(),
-      ),
-    );
+    // Told at session start counts as told: the Stop hook nudges only about what came later. Copilot CLI
+    // does not read a sessionStart hook's output (docs/agents.md): there the first Stop tells.
+    if (ctx.env.HANDOFF_RUNTIME !== 'copilot')
+      writeTx(ctx.db, () =>
+        takeNewNudges(
+          ctx.db,
+          me.name,
+          unread.map((m) => m.id),
+          ctx.now().getTime(),
+        ),
+      );
     return {
       output: { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } },
       skipped: null,

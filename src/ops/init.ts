@@ -262,15 +262,28 @@ tool_timeout_sec = 3600
           path: '.github/hooks/handoff.json',
           edits: [
             { kind: 'json-set', at: ['version'], value: 1, merge: (cur) => cur ?? 1 },
+            // PascalCase event names: Copilot CLI takes them (its "VS Code compatible format") and VS Code
+            // knows only these (it would read agentStop as AgentStop, no event of its own). Copilot CLI runs
+            // `bash`, VS Code `command`.
             {
               kind: 'json-append',
-              at: ['hooks', 'sessionStart'],
-              value: { type: 'command', bash: hookCommand(name, kind, 'session-start'), timeoutSec: 30 },
+              at: ['hooks', 'SessionStart'],
+              value: {
+                type: 'command',
+                bash: hookCommand(name, kind, 'session-start'),
+                command: hookCommand(name, kind, 'session-start'),
+                timeoutSec: 30,
+              },
             },
             {
               kind: 'json-append',
-              at: ['hooks', 'agentStop'],
-              value: { type: 'command', bash: hookCommand(name, kind, 'stop'), timeoutSec: 30 },
+              at: ['hooks', 'Stop'],
+              value: {
+                type: 'command',
+                bash: hookCommand(name, kind, 'stop'),
+                command: hookCommand(name, kind, 'stop'),
+                timeoutSec: 30,
+              },
             },
           ],
         },

@@ -308,9 +308,12 @@ describe('every agent is nudged in its own documented format', () => {
     });
     const gemini = JSON.parse(read(repo, '.gemini/settings.json'));
     expect(gemini.hooks.AfterAgent[0].hooks[0].command).toContain('HANDOFF_RUNTIME=gemini handoff agent-hook stop');
-    expect(JSON.parse(read(repo, '.github/hooks/handoff.json')).hooks.agentStop[0].bash).toContain(
-      'HANDOFF_RUNTIME=copilot',
-    );
+    // PascalCase events, which both Copilot CLI (its VS Code compatible format) and VS Code run; `bash` for
+    // the one, `command` for the other.
+    const copilotHooks = JSON.parse(read(repo, '.github/hooks/handoff.json')).hooks;
+    expect(Object.keys(copilotHooks)).toEqual(['SessionStart', 'Stop']);
+    expect(copilotHooks.Stop[0].bash).toBe('HANDOFF_AGENT=copilot HANDOFF_RUNTIME=copilot handoff agent-hook stop');
+    expect(copilotHooks.Stop[0].command).toBe(copilotHooks.Stop[0].bash);
     expect(JSON.parse(read(repo, '.codex/hooks.json')).hooks.Stop[0].hooks[0].command).toContain(
       'HANDOFF_RUNTIME=codex',
     );
@@ -322,15 +325,33 @@ describe('every agent is nudged in its own documented format', () => {
         input: JSON.stringify(input),
       });
     for (const a of ['cursor', 'gemini', 'copilot']) ok(repo, ['send', a, `hello ${a}`, '--create'], { agent: 'lead' });
+    // Cursor runs its stop hook also when the user stopped the agent, or the turn failed: no follow-up then,
+    // and the message is still news at the next completed turn.
+    for (const status of ['aborted', 'error'])
+      expect(stop('cursor', {}, { cursor_version: '1.7', status, loop_count: 0 }).stdout).toBe('');
     expect(
       JSON.parse(stop('cursor', {}, { cursor_version: '1.7', status: 'completed', loop_count: 0 }).stdout),
     ).toEqual({ followup_message: expect.stringContaining('hello cursor') });
+    // Copilot CLI does not read sessionStart's output: what was waiting then is told at the first Stop.
+    const start = cli(repo, ['agent-hook', 'session-start'], {
+      agent: 'copilot',
+      env: { HANDOFF_RUNTIME: 'copilot', COPILOT_CLI: '1' },
+      input: JSON.stringify({ hook_event_name: 'SessionStart', session_id: 's1', source: 'new' }),
+    });
+    expect(JSON.parse(start.stdout).hookSpecificOutput.additionalContext).toContain('hello copilot');
     expect(JSON.parse(stop('gemini', { GEMINI_CLI: '1' }, { stop_hook_active: false }).stdout)).toMatchObject({
       decision: 'deny',
       reason: expect.stringContaining('hello gemini'),
     });
-    const cp = JSON.parse(stop('copilot', { COPILOT_CLI: '1' }, { stop_hook_active: false }).stdout);
+    const cp = JSON.parse(
+      stop(
+        'copilot',
+        { COPILOT_CLI: '1' },
+        { hook_event_name: 'Stop', stop_hook_active: false, stop_reason: 'end_turn' },
+      ).stdout,
+    );
     expect(cp).toMatchObject({ decision: 'block', hookSpecificOutput: { hookEventName: 'Stop', decision: 'block' } });
+    expect(cp.reason).toContain('hello copilot');
     // Cursor running the Claude Code hook (third-party hooks) is not Claude: silent.
     ok(repo, ['send', 'claude', 'for claude only', '--create'], { agent: 'lead' });
     expect(
