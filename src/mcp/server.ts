@@ -637,6 +637,17 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
       get: () => (receive ? observe : undefined),
       set: (fn: ((message: JSONRPCMessage) => void) | undefined) => (receive = fn),
     });
+    // A line that is not JSON, or not a JSON-RPC message, gets the error JSON-RPC prescribes (id null: its
+    // id cannot be known), so that a client waiting on it is not left hanging; the server goes on.
+    server.server.onerror = (err) => {
+      const code = err instanceof SyntaxError ? -32700 : (err as { name?: string }).name === 'ZodError' ? -32600 : null;
+      if (code === null) return;
+      const message =
+        code === -32700 ? 'Parse error: the line is not JSON' : 'Invalid Request: not a JSON-RPC 2.0 message';
+      void send({ jsonrpc: '2.0', id: null, error: { code, message } } as unknown as JSONRPCMessage).catch(
+        () => undefined,
+      );
+    };
     void server.connect(transport);
   });
   // The client is gone: what it was sent and did not cancel is read; every wait ends (nothing they found is

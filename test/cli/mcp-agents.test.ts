@@ -224,6 +224,37 @@ describe('an MCP wait the client abandons marks nothing read', () => {
   });
 });
 
+describe('a client that sends what is not JSON-RPC', () => {
+  it('gets the JSON-RPC error for each such line (id null), and the session goes on', async () => {
+    const repo = makeRepo();
+    const child = rawServer(repo, 'bob');
+    const lines: any[] = [];
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        lines.push(JSON.parse(buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    const rpc = initialized(child);
+    child.stdin.write('{"jsonrpc":"2.0","id":5,"method":"tools/list"\n'); // cut short
+    child.stdin.write('not json\n');
+    child.stdin.write('{"id":6,"method":"tools/list"}\n'); // no "jsonrpc"
+    rpc({ id: 7, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+    const deadline = Date.now() + 15_000;
+    while (!lines.some((l) => l.id === 7) && Date.now() < deadline) await sleep(50);
+    child.stdin.end();
+    const errors = lines.filter((l) => l.error).map((l) => [l.id, l.error.code]);
+    expect(errors).toEqual([
+      [null, -32700],
+      [null, -32700],
+      [null, -32600],
+    ]);
+    expect(JSON.parse(lines.find((l) => l.id === 7).result.content[0].text).name).toBe('bob');
+  });
+});
+
 describe('the MCP server in real sessions', () => {
   it('stays live after a wait, reports progress while waiting, and tells subscribers when the inbox changes', async () => {
     const repo = makeRepo();
