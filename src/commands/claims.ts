@@ -1,5 +1,5 @@
 import { shortId } from '../core/ids';
-import { inert } from '../core/text';
+import { inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { claims } from '../ops/claims';
 import { ago, table } from '../render/text';
@@ -34,7 +34,7 @@ unknown (on another machine, lease current). Gone and expired claims show with -
       c.holder.liveness,
       ago(c.holder.since),
       c.holder.expires ?? '-',
-      inert(c.message?.subject ?? ''),
+      inertLine(c.message?.subject ?? ''),
     ]);
     for (const line of table(io, ['KEY', 'HOLDER', 'STATE', 'SINCE', 'EXPIRES', 'REQUEST'], rows)) io.log(line);
   },

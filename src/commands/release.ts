@@ -1,4 +1,4 @@
-import { inert, inertPath } from '../core/text';
+import { inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { release } from '../ops/claims';
 import { releaseReservations } from '../ops/reservations';
@@ -44,7 +44,7 @@ those paths (all of them with no path given).`,
     else
       io.log(
         r.released.length
-          ? `${r.agent} released ${r.released.map(inertPath).join(' ')}`
+          ? `${r.agent} released ${r.released.map(inertLine).join(' ')}`
           : `${r.agent} held no such reservation`,
       );
   },

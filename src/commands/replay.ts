@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
-import { firstLine, inert, inertPath } from '../core/text';
+import { firstLine, inert, inertLine } from '../core/text';
 import { shortId } from '../core/ids';
 import { defineCommand, jsonFlag, type Io } from './define';
 import { paint } from '../render/io';
@@ -28,7 +28,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
         paint(
           io,
           'cyan',
-          `    diff: ${it.stat.map((s) => `${inertPath(s.file)} +${s.added} -${s.removed}`).join(', ')}`,
+          `    diff: ${it.stat.map((s) => `${inertLine(s.file)} +${s.added} -${s.removed}`).join(', ')}`,
         ),
       );
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
@@ -52,7 +52,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
     );
     if (it.stat.length)
       out.push(
-        paint(io, 'dim', `    ${it.stat.map((s) => `${inertPath(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
+        paint(io, 'dim', `    ${it.stat.map((s) => `${inertLine(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
       );
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
   }

@@ -1,4 +1,4 @@
-import { inert, inertPath } from '../core/text';
+import { inertLine } from '../core/text';
 import { defineCommand, jsonFlag } from './define';
 import { reservations } from '../ops/reservations';
 import { ago, table } from '../render/text';
@@ -22,12 +22,12 @@ export default defineCommand({
       return;
     }
     const rows = r.reservations.map((x) => [
-      inertPath(x.pattern),
+      inertLine(x.pattern),
       x.agent,
       x.exclusive ? 'exclusive' : 'shared',
       x.liveness,
       ago(x.since),
-      inert(x.reason ?? ''),
+      inertLine(x.reason ?? ''),
     ]);
     for (const line of table(io, ['PATH', 'AGENT', 'KIND', 'STATE', 'SINCE', 'WHY'], rows)) io.log(line);
   },

@@ -1,4 +1,4 @@
-import { inert, inertPath } from '../core/text';
+import { inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { reserve } from '../ops/reservations';
 import { withContext } from './_shared';
@@ -43,11 +43,11 @@ diff touches them. A reservation lasts until you release it ('handoff release --
   },
   print(r, io) {
     io.log(
-      `${r.agent} reserved ${r.patterns.map(inertPath).join(' ')}${r.exclusive ? ' (exclusive)' : ''} until ${r.expires}`,
+      `${r.agent} reserved ${r.patterns.map(inertLine).join(' ')}${r.exclusive ? ' (exclusive)' : ''} until ${r.expires}`,
     );
     for (const c of r.conflicts)
       io.warn(
-        `handoff: ${c.agent} holds an exclusive reservation of ${inertPath(c.pattern)}${c.reason ? ` (${inert(c.reason)})` : ''}`,
+        `handoff: ${c.agent} holds an exclusive reservation of ${inertLine(c.pattern)}${c.reason ? ` (${inertLine(c.reason)})` : ''}`,
       );
   },
 });

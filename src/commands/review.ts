@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors';
-import { firstLine, inert, inertPath } from '../core/text';
+import { firstLine, inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
 import { patchLines } from '../render/text';
@@ -94,7 +94,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
     for (const h of r.hunks) {
       const color = h.status === 'landed' ? 'green' : h.status === 'changed' ? 'yellow' : 'red';
       io.log(
-        `${paint(io, color, WORD[h.status].padEnd(15))} ${inertPath(h.file)} ${paint(io, 'dim', h.header)}${h.atHead ? paint(io, 'yellow', `  (at HEAD since: ${WORD[h.atHead]})`) : ''}`,
+        `${paint(io, color, WORD[h.status].padEnd(15))} ${inertLine(h.file)} ${paint(io, 'dim', h.header)}${h.atHead ? paint(io, 'yellow', `  (at HEAD since: ${WORD[h.atHead]})`) : ''}`,
       );
       if (h.difference)
         io.log(

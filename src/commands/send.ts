@@ -1,4 +1,4 @@
-import { inertPath } from '../core/text';
+import { inertLine } from '../core/text';
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
@@ -97,7 +97,7 @@ diff against HEAD travel with the message. Prints the message id.`,
     for (const n of r.notices ?? []) io.warn(`handoff: ${n}`);
     if (r.message.diff?.excluded.length)
       io.warn(
-        `handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.map(inertPath).join(', ')}`,
+        `handoff: left out of the snapshot (look like secrets): ${r.message.diff.excluded.map(inertLine).join(', ')}`,
       );
     if (r.waited?.reply) io.log(messageBlock(io, r.waited.reply).join('\n'));
     else if (r.waited?.recipients) io.log(`read by ${r.waited.recipients.map((x) => x.agent).join(', ')}`);

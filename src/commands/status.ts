@@ -1,4 +1,4 @@
-import { inert } from '../core/text';
+import { inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { setStatus } from '../ops/agents';
 import { withContext } from './_shared';
@@ -17,6 +17,6 @@ export default defineCommand({
     return withContext(io, (ctx) => setStatus(ctx, { note: parsed.flags.message ?? '', as: parsed.flags.as }));
   },
   print(r, io) {
-    io.log(r.note ? `${r.agent}: ${inert(r.note)}` : `${r.agent}: status cleared`);
+    io.log(r.note ? `${r.agent}: ${inertLine(r.note)}` : `${r.agent}: status cleared`);
   },
 });

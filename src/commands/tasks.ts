@@ -1,5 +1,5 @@
 import { shortId } from '../core/ids';
-import { inert } from '../core/text';
+import { inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { tasks } from '../ops/tasks';
 import { ago, table } from '../render/text';
@@ -44,7 +44,7 @@ claimed: 'handoff claim <id>' takes it over.`,
       t.from,
       t.to.join(','),
       ago(t.ts),
-      inert(t.subject),
+      inertLine(t.subject),
     ]);
     for (const line of table(io, ['ID', 'STATE', 'FROM', 'TO', 'SENT', 'SUBJECT'], rows)) io.log(line);
   },

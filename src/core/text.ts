@@ -19,8 +19,8 @@ export function inert(text: string): string {
     .replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A file name or path pattern, inert and on one line: a newline or tab in it is shown as \\n or \\t. */
-export function inertPath(name: string): string {
+/** Text that must stay on one line (a file name, a path pattern, a note in a table), inert: a newline or tab shows as \n or \t. */
+export function inertLine(name: string): string {
   return inert(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }
 

@@ -12,7 +12,7 @@ import {
   type Context,
 } from '../ops/context';
 import { spoolHead } from '../ops/spool';
-import { inert, inertPath } from '../core/text';
+import { inertLine } from '../core/text';
 import { resolveIdentity } from '../ops/identity';
 import { stagedReservationHits } from '../ops/reservations';
 
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<void> {
       const block = ctx.config().get('handoff.reservations')?.at(-1) === 'block';
       for (const h of hits.slice(0, 10))
         process.stderr.write(
-          `handoff: ${inertPath(h.file)} is reserved exclusively by ${h.reservation.agent}${h.reservation.reason ? ` (${inert(h.reservation.reason)})` : ''}.\n`,
+          `handoff: ${inertLine(h.file)} is reserved exclusively by ${h.reservation.agent}${h.reservation.reason ? ` (${inertLine(h.reservation.reason)})` : ''}.\n`,
         );
       if (block) {
         process.stderr.write(

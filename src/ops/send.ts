@@ -18,7 +18,7 @@ import type { BackgroundGit } from '../git/exec';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
 import { checkBody } from './body';
-import { inert, inertPath } from '../core/text';
+import { inertLine } from '../core/text';
 import { requireWritable, type Context } from './context';
 import { reservedByOthers } from './reservations';
 import { setWorkingOn } from './working';
@@ -248,7 +248,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
             .slice(0, 5)
             .map(
               (r) =>
-                `${inertPath(r.file)} (${r.reservation.agent}${r.reservation.reason ? `: ${inert(r.reservation.reason)}` : ''})`,
+                `${inertLine(r.file)} (${r.reservation.agent}${r.reservation.reason ? `: ${inertLine(r.reservation.reason)}` : ''})`,
             )
             .join(', ')}${reserved.length > 5 ? ', ...' : ''}.`,
         ]

@@ -1,5 +1,5 @@
 /** Human output shared by commands. Everything that came from a message or a name goes through inert(). */
-import { firstLine, inert } from '../core/text';
+import { firstLine, inert, inertLine } from '../core/text';
 import type { AgentJson, MessageJson, RecipientJson, SignatureJson } from '../json/types';
 import type { Io } from './io';
 import { paint } from './io';
@@ -186,7 +186,7 @@ export function agentTable(io: Io, agents: AgentJson[]): string[] {
                 : '-',
           ]
         : []),
-      inert(a.note ?? ''),
+      inertLine(a.note ?? ''),
     ]),
   );
 }
