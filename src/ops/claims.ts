@@ -53,8 +53,9 @@ export function claimKey(ctx: Context, given: string): { key: string; message: s
       const m = findMessage(ctx, g);
       return { key: m.id, message: m.id };
     } catch (err) {
-      // Uppercase is how ids are printed: one that names no message is an error, not a task name.
-      if (g === g.toUpperCase() || !(err instanceof NotFoundError)) throw err;
+      // Uppercase is how ids are printed: one that names no message is an error, not a task name. Digits
+      // alone (an issue number, a date) are a task name.
+      if ((/[A-Z]/i.test(g) && g === g.toUpperCase()) || !(err instanceof NotFoundError)) throw err;
     }
   }
   // Task names are lowercase; short ids, as tables print them, are uppercase.

@@ -157,6 +157,9 @@ describe('claims refuse what would hurt later', () => {
         const r = cli(repo, ['claim', key, '--json'], { agent: 'claude' });
         expect([key, r.status, r.json.error.details.key]).toEqual([key, 4, id]);
       }
+      // Digits alone name a task (an issue number, a date), however many there are.
+      for (const key of ['12345', '123456', '20261205'])
+        expect(ok(repo, ['claim', key, '--pid', String(p.pid), '--json'], { agent: 'codex' }).json.key).toBe(key);
       expect(cli(repo, ['claim', '01M8YDD18YH1WCDEHRASA0AW8C', '--json'], { agent: 'claude' }).json.error.code).toBe(
         'message_not_found',
       );
