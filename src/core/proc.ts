@@ -88,16 +88,46 @@ export function processParent(pid: number): { ppid: number; comm: string } | nul
 /** Command names of agent runtimes, whose process outlives each CLI call an agent makes. */
 const AGENT_COMMANDS = /^(claude|codex|gemini|cursor-agent|cursor|opencode|copilot|aider|goose|amp)$/i;
 
+/** Interpreters an agent runtime may run under (Gemini CLI and npm installs of others run as `node`). */
+const INTERPRETERS = /^(node|nodejs|bun|deno|python[0-9.]*)$/i;
+/** Install paths of runtimes that run as a script: their npm packages. */
+const AGENT_PACKAGES =
+  /(^|\/)(@anthropic-ai\/claude-code|@google\/gemini-cli|@openai\/codex|@github\/copilot|opencode-ai|aider-chat)\//;
+
+/** Whether an interpreter's command line runs an agent runtime: its script is named like one, or is in its package. */
+function runsAgentScript(pid: number): boolean {
+  let args: string[];
+  if (process.platform === 'linux') {
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      return false;
+    }
+  } else {
+    const res = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+    args = res.stdout.trim().split(/\s+/);
+  }
+  // The script is the first argument that is not an option of the interpreter.
+  const script = args.slice(1).find((a) => !a.startsWith('-'));
+  if (!script) return false;
+  const base = script
+    .split('/')
+    .pop()!
+    .replace(/\.(c?js|mjs|ts|py)$/, '');
+  return AGENT_COMMANDS.test(base) || AGENT_PACKAGES.test(script);
+}
+
 /**
- * The long-lived process that stands for the caller: the nearest ancestor that is an agent runtime, else
- * the parent (the shell or program that ran this command).
+ * The long-lived process that stands for the caller: the nearest ancestor that is an agent runtime (by its
+ * command name, or by the script an interpreter runs), else the parent (the shell or program that ran this
+ * command).
  */
 export function longLivedAncestor(): number {
   let pid = process.ppid;
   for (let depth = 0; depth < 16 && pid > 1; depth++) {
     const p = processParent(pid);
     if (!p) break;
-    if (AGENT_COMMANDS.test(p.comm)) return pid;
+    if (AGENT_COMMANDS.test(p.comm) || (INTERPRETERS.test(p.comm) && runsAgentScript(pid))) return pid;
     pid = p.ppid;
   }
   return process.ppid;

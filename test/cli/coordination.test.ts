@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** A long-lived stand-in for an agent's process. */
@@ -44,6 +44,34 @@ describe('claims in one clone', () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('a runtime that runs as node (Gemini CLI, npm installs) holds the claims its shell commands make', async () => {
+    const repo = makeRepo();
+    // A runtime like Gemini CLI: `node <bin>/gemini`, running each command through a shell that then exits.
+    const bin = path.join(tmpDir('handoff-rt-'), 'gemini');
+    fs.writeFileSync(
+      bin,
+      `const { spawnSync } = require('child_process');
+const r = spawnSync('bash', ['-c', '{ "$0" "$1" claim "$2"; }; code=$?; exit $code', process.execPath, ${JSON.stringify(BIN)}, 'gemini-task'], { stdio: 'inherit' });
+process.stdout.write('exit=' + r.status + '\\n');
+setTimeout(() => {}, 600000);`,
+    );
+    const runtime = spawn(process.execPath, [bin], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'gemini' }) });
+    try {
+      let out = '';
+      runtime.stdout.on('data', (d) => (out += d));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('exit=') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('exit=0');
+      const claim = ok(repo, ['claims', '--json']).json.claims.find((c: any) => c.key === 'gemini-task');
+      expect(claim.holder).toMatchObject({ agent: 'gemini', liveness: 'live', pid: runtime.pid });
+      expect(cli(repo, ['claim', 'gemini-task', '--json'], { agent: 'codex' }).status).toBe(4);
+    } finally {
+      runtime.kill('SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ok(repo, ['claim', 'gemini-task', '--json'], { agent: 'codex' }).json.action).toBe('reclaimed');
   });
 
   it('a holder killed with kill -9 is taken over and told; a reused pid does not keep a claim alive', async () => {
