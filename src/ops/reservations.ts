@@ -20,13 +20,16 @@ const DEFAULT_TTL_S = 2 * 3600;
 
 /** A reservation's path or glob as stored: from the top of the working tree (ops/paths.ts); the top itself is everything. */
 function checkPattern(ctx: Context, p: string): string {
-  const clean = topRelative(ctx, p);
+  // `docs/` and `docs` are one reservation (a directory reserves what is under it).
+  const clean = topRelative(ctx, p).replace(/(.)\/+$/, '$1');
   return clean === '.' ? '**' : clean;
 }
 
 function matcher(pattern: string): (file: string) => boolean {
   const picomatch = require('picomatch') as typeof import('picomatch');
-  const m = picomatch(pattern, { dot: true });
+  // A glob with no slash (`*.md`) matches at any depth, as in .gitignore and git's own pathspecs; a plain
+  // name (`README.md`) is that file at the top only.
+  const m = picomatch(pattern, { dot: true, basename: /[*?[]/.test(pattern) && !pattern.includes('/') });
   // A directory reserves what is under it.
   const under = pattern.replace(/\/+$/, '');
   return (file) => m(file) || file === under || file.startsWith(`${under}/`);
@@ -100,8 +103,17 @@ export function releaseReservations(
   const me = resolveIdentity(ctx, { as: input.as });
   const patterns = input.patterns.map((p) => checkPattern(ctx, p));
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
-  const released = held.filter((r) => patterns.length === 0 || patterns.includes(r.pattern)).map((r) => r.pattern);
-  if (released.length) appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns });
+  const same = (a: string, b: string) => a.replace(/(.)\/+$/, '$1') === b.replace(/(.)\/+$/, '$1');
+  const released = held
+    .filter((r) => patterns.length === 0 || patterns.some((p) => same(p, r.pattern)))
+    .map((r) => r.pattern);
+  // The event names the reservations as they were made (one made as `docs/` before names were normalised).
+  if (released.length)
+    appendEvent<ReservationEvent>(ctx, me, {
+      type: 'reservation',
+      action: 'release',
+      patterns: patterns.length ? released : [],
+    });
   markReservations(ctx);
   return { agent: me.name, released };
 }

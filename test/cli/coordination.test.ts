@@ -390,6 +390,38 @@ describe('file reservations', () => {
     }
   });
 
+  it('docs/ and docs are one reservation; a glob with no slash matches at any depth, a plain name only itself', () => {
+    const repo = makeRepo({ files: { 'README.md': 'a\n', 'docs/api.md': 'b\n', 'docs/README.md': 'c\n' } });
+    const p = agentProcess();
+    try {
+      ok(repo, ['hooks', 'install']);
+      git(repo, 'config', 'handoff.reservations', 'block');
+      expect(
+        ok(repo, ['reserve', 'docs/', '-x', '--pid', String(p.pid), '--json'], { agent: 'claude' }).json.patterns,
+      ).toEqual(['docs']);
+      expect(ok(repo, ['release', '--paths', 'docs', '--json'], { agent: 'claude' }).json.released).toEqual(['docs']);
+      expect(ok(repo, ['reservations', '--json']).json.reservations).toEqual([]);
+      const commits = (file: string) => {
+        fs.appendFileSync(path.join(repo, file), 'x\n');
+        git(repo, 'add', file);
+        const r = spawnSync('git', ['commit', '-qm', `edit ${file}`], {
+          cwd: repo,
+          env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+          encoding: 'utf8',
+        });
+        if (r.status !== 0) git(repo, 'reset', '-q', '--hard');
+        return r.status === 0;
+      };
+      ok(repo, ['reserve', '*.md', '-x', '--pid', String(p.pid)], { agent: 'claude' });
+      expect([commits('README.md'), commits('docs/api.md')]).toEqual([false, false]);
+      ok(repo, ['release', '--paths'], { agent: 'claude' });
+      ok(repo, ['reserve', 'README.md', '-x', '--pid', String(p.pid)], { agent: 'claude' });
+      expect([commits('README.md'), commits('docs/README.md')]).toEqual([false, true]);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('a commit touching an exclusive reservation warns, block mode refuses, and a broken ledger never blocks', () => {
     const repo = makeRepo({ files: { 'src/parser/lex.ts': 'a\n', 'src/other.ts': 'b\n' } });
     ok(repo, ['hooks', 'install']);
