@@ -78,7 +78,11 @@ export interface ClaimFold {
  * or renews the claimant's own; one made while another holds the key loses (the earlier claim wins, ties by
  * id). A reclaim takes the key from the holder it names. Release frees it; renew extends the holder's lease.
  */
-export function foldClaims(rows: ClaimEventRow[]): ClaimFold {
+export function foldClaims(
+  rows: ClaimEventRow[],
+  /** The holder's last event up to a time (its activity renews the lease), when the lease may have run out. */
+  lastActivity?: (agent: string, upTo: string) => string | null,
+): ClaimFold {
   const out: ClaimFold = { holder: null, lost: [], taken: [] };
   const take = (r: ClaimEventRow, since = r.ts): ClaimHolder => ({
     key: r.key,
@@ -94,7 +98,12 @@ export function foldClaims(rows: ClaimEventRow[]): ClaimFold {
   });
   for (const r of rows) {
     const h = out.holder;
-    const expired = !!h?.expires && Date.parse(r.ts) > Date.parse(h.expires);
+    let expired = !!h?.expires && Date.parse(r.ts) > Date.parse(h.expires);
+    // The lease runs out at the later of `expires` and the holder's last event plus its ttl.
+    if (expired && h!.ttl_ms && lastActivity) {
+      const seen = lastActivity(h!.agent, r.ts);
+      if (seen && Date.parse(seen) + h!.ttl_ms >= Date.parse(r.ts)) expired = false;
+    }
     switch (r.action) {
       case 'claim':
       case 'renew':
@@ -119,6 +128,15 @@ export function foldClaims(rows: ClaimEventRow[]): ClaimFold {
     }
   }
   return out;
+}
+
+/** When `agent` last wrote an event other than commit bookkeeping, up to `upTo` (ISO time), or null. */
+export function lastActivityOf(db: Db, agent: string, upTo: string): string | null {
+  const row = stmt(
+    db,
+    "SELECT max(ts) AS ts FROM events WHERE author = ? AND ts <= ? AND type NOT IN ('attribution', 'rewrite')",
+  ).get(agent, upTo) as { ts: string | null };
+  return row.ts;
 }
 
 /** Every event on `key`, in causal order. */

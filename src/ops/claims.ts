@@ -20,6 +20,7 @@ import {
   claimKeysOf,
   firstNotice,
   foldClaims,
+  lastActivityOf,
   type ClaimHolder,
 } from '../ledger/coordination';
 import { getMessage } from '../ledger/messages';
@@ -27,6 +28,9 @@ import { appendEvent } from './append';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
+
+/** The holder's activity, which renews its lease, as the fold asks for it. */
+export const activity = (ctx: Context) => (agent: string, upTo: string) => lastActivityOf(ctx.db, agent, upTo);
 
 /** The lease of a claim when --ttl is not given: renewed by the holder's activity, taken over once it runs out. */
 export const DEFAULT_TTL_S = 30 * 60;
@@ -158,7 +162,7 @@ function claimLocal(
   let since = '';
   const holder0 = holder;
   const { event } = appendEvent<ClaimEvent>(ctx, me, () => {
-    const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+    const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     since = h?.since ?? '';
     const expires = new Date(ctx.now().getTime() + ttlMs).toISOString();
     const base = { type: 'claim' as const, key, expires, ttl_ms: ttlMs, holder, ...(remote ? { remote } : {}) };
@@ -265,7 +269,7 @@ export async function release(
 
 /** Releases `key` if `me` holds it in the local ledger (a no-op otherwise). */
 export function releaseLocal(ctx: Context, me: IdentityJson, key: string, quiet = false): ReleaseJson {
-  const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+  const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
   if (!h) {
     if (quiet) return { key, agent: me.name, released: false, event: null };
     throw new NotFoundError('not_claimed', `${key} is not claimed by anyone.`);
@@ -283,7 +287,7 @@ export function claims(ctx: Context, input: { as?: string; mine?: boolean; all?:
   const me = input.mine ? resolveIdentity(ctx, { as: input.as }).name : null;
   const out: ClaimsJson['claims'] = [];
   for (const key of claimKeys(ctx.db)) {
-    const h = foldClaims(claimEventsOf(ctx.db, key)).holder;
+    const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     if (!h || (me && h.agent !== me)) continue;
     const holder = holderJson(ctx, h);
     if (!input.all && (holder.liveness === 'gone' || holder.liveness === 'expired')) continue;
@@ -297,7 +301,7 @@ export function claims(ctx: Context, input: { as?: string; mine?: boolean; all?:
 export function claimNotices(ctx: Context, agent: string): string[] {
   const out: string[] = [];
   for (const key of claimKeysOf(ctx.db, agent)) {
-    const fold = foldClaims(claimEventsOf(ctx.db, key));
+    const fold = foldClaims(claimEventsOf(ctx.db, key), activity(ctx));
     for (const l of fold.lost)
       if (l.agent === agent && firstNotice(ctx.db, l.event, agent))
         out.push(`your claim of ${key} (${l.ts}) lost to ${l.winner}, who claimed it first; ${l.winner} holds it.`);

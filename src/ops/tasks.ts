@@ -7,7 +7,7 @@ import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import { refuseSecrets } from './secrets';
-import { holderJson, releaseLocal } from './claims';
+import { activity, holderJson, releaseLocal } from './claims';
 import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
@@ -25,7 +25,7 @@ export async function recordOutcome(
       'not_a_request',
       `${m.id} is a ${m.kind}, not a request: outcomes are recorded on requests, review requests and todos.`,
     );
-  const holder = foldClaims(claimEventsOf(ctx.db, m.id)).holder;
+  const holder = foldClaims(claimEventsOf(ctx.db, m.id), activity(ctx)).holder;
   const recipients = m.recipients ? m.recipients.split(',') : [];
   if (!recipients.includes(me.name) && holder?.agent !== me.name && m.sender !== me.name)
     throw new NotFoundError(
@@ -96,7 +96,7 @@ function taskOf(
   id: string,
   outcomes: Map<string, TaskEventRow>,
 ): { state: TaskJson['state']; claim: HolderJson | null; outcome: TaskEventRow | undefined } {
-  const fold = foldClaims(claimEventsOf(ctx.db, id)).holder;
+  const fold = foldClaims(claimEventsOf(ctx.db, id), activity(ctx)).holder;
   const claim = fold ? holderJson(ctx, fold) : null;
   const outcome = outcomes.get(id);
   const gone = claim?.liveness === 'gone' || claim?.liveness === 'expired';

@@ -294,6 +294,35 @@ describe('claims across clones', () => {
       p.kill();
     }
   });
+
+  it("a holder's activity renews its lease also against a claim made offline in another clone", () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const p = agentProcess();
+    const at = (s: number) => ({ HANDOFF_CLOCK_OFFSET_MS: String(s * 1000) });
+    try {
+      // gemini holds both keys for 60 s and is active at 50 s, which renews both to 110 s.
+      for (const key of ['renewed', 'lapsed'])
+        ok(a, ['claim', key, '--ttl', '60', '--pid', String(p.pid)], { agent: 'gemini' });
+      ok(a, ['status', '-m', 'still on it'], { agent: 'gemini', env: at(50) });
+      // codex, in a clone that has not synced, claims one at 100 s (inside the renewed lease), the other at
+      // 200 s (after it).
+      ok(b, ['claim', 'renewed', '--pid', String(p.pid)], { agent: 'codex', env: at(100) });
+      ok(b, ['claim', 'lapsed', '--pid', String(p.pid)], { agent: 'codex', env: at(200) });
+      for (const clone of [a, b, a, b]) ok(clone, ['sync']);
+      for (const clone of [a, b]) {
+        const holders = Object.fromEntries(
+          ok(clone, ['claims', '--all', '--json']).json.claims.map((c: any) => [c.key, c.holder.agent]),
+        );
+        expect(holders).toEqual({ lapsed: 'codex', renewed: 'gemini' });
+      }
+      const told = ok(b, ['inbox', '--json'], { agent: 'codex' }).json.notices as string[];
+      expect(told.some((n) => n.includes('renewed') && n.includes('lost to gemini'))).toBe(true);
+    } finally {
+      p.kill();
+    }
+  });
 });
 
 describe('task outcomes', () => {
