@@ -132,6 +132,13 @@ export function foldClaims(
 
 /** When `agent` last wrote an event other than commit bookkeeping, up to `upTo` (ISO time), or null. */
 export function lastActivityOf(db: Db, agent: string, upTo: string): string | null {
+  // The agent's newest activity (agents.last_seen) answers when it is not later than `upTo`; only an agent
+  // active since then needs the events read.
+  const seen = (
+    stmt(db, 'SELECT last_seen FROM agents WHERE name = ?').get(agent) as { last_seen: string | null } | undefined
+  )?.last_seen;
+  if (!seen) return null;
+  if (seen <= upTo) return seen;
   const row = stmt(
     db,
     "SELECT max(ts) AS ts FROM events WHERE author = ? AND ts <= ? AND type NOT IN ('attribution', 'rewrite')",
