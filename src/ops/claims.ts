@@ -246,25 +246,20 @@ export async function release(
 ): Promise<ReleaseJson> {
   const me = resolveIdentity(ctx, { as: input.as });
   const { key } = claimKey(ctx, input.key);
-  if (input.remote) {
-    const current = await readRemoteClaim(ctx.repo, input.remote, key);
-    if (current && current.record.state === 'held') {
-      if (current.record.agent !== me.name)
-        throw heldError(key, remoteHolderJson(current.record, 'unknown', input.remote));
-      const ok = await casRemoteClaim(
-        ctx.repo,
-        input.remote,
-        key,
-        { ...current.record, state: 'released' },
-        current.oid,
-      );
-      if (!ok)
-        throw new ConflictError('claim_held', `${key} changed on ${input.remote} while releasing it; try again.`, {
-          key,
-        });
-    }
-  }
-  return releaseLocal(ctx, me, key);
+  // The remote's ref, then the ledger: released when either held it for this agent.
+  const onRemote = input.remote ? await releaseRemote(ctx, me, key, input.remote) : false;
+  const local = releaseLocal(ctx, me, key, onRemote);
+  return onRemote && !local.released ? { ...local, released: true } : local;
+}
+
+/** Frees `key` on `remote` when `me` holds it there (compare-and-swap); true when it did. */
+export async function releaseRemote(ctx: Context, me: IdentityJson, key: string, remote: string): Promise<boolean> {
+  const current = await readRemoteClaim(ctx.repo, remote, key);
+  if (!current || current.record.state !== 'held') return false;
+  if (current.record.agent !== me.name) throw heldError(key, remoteHolderJson(current.record, 'unknown', remote));
+  const ok = await casRemoteClaim(ctx.repo, remote, key, { ...current.record, state: 'released' }, current.oid);
+  if (!ok) throw new ConflictError('claim_held', `${key} changed on ${remote} while releasing it; try again.`, { key });
+  return true;
 }
 
 /** Releases `key` if `me` holds it in the local ledger (a no-op otherwise). */

@@ -7,7 +7,8 @@ import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import { refuseSecrets } from './secrets';
-import { activity, holderJson, releaseLocal } from './claims';
+import { activity, holderJson, releaseLocal, releaseRemote } from './claims';
+import { listRemotes } from '../git/remote';
 import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
@@ -58,6 +59,17 @@ export async function recordOutcome(
     { body },
   );
   const released = releaseLocal(ctx, me, m.id, true).released;
+  // A claim the remote decided (claim --remote) is released there too, or other agents stay locked out.
+  // Only a remote configured here: the name comes from the ledger, which other clones write too.
+  if (released && holder?.agent === me.name && holder.remote && listRemotes(ctx.repo.cwd).includes(holder.remote)) {
+    try {
+      await releaseRemote(ctx, me, m.id, holder.remote);
+    } catch (err) {
+      ctx.warn(
+        `the claim on ${holder.remote} is still held: ${(err as Error).message.split('\n')[0]} Release it with: handoff release ${m.id} --remote ${holder.remote}`,
+      );
+    }
+  }
   return { message: m.id, state: input.state, to, event: event.id, released };
 }
 

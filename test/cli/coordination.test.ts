@@ -326,6 +326,41 @@ describe('claims across clones', () => {
 });
 
 describe('task outcomes', () => {
+  it('an outcome releases a claim the remote decided on the remote too; release --remote says what it freed', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const p = agentProcess();
+    try {
+      ok(a, ['join'], { agent: 'codex' });
+      const ids = ['ship it', 'test it'].map(
+        (body) => ok(a, ['send', 'codex', body, '--kind', 'request', '--json'], { agent: 'lead' }).json.message.id,
+      );
+      for (const id of ids) ok(a, ['claim', id, '--remote', 'origin', '--pid', String(p.pid)], { agent: 'codex' });
+      const onRemote = (id: string) => JSON.parse(git(t.remote, 'show', `refs/handoff/claims/${id}:claim.json`)).state;
+      expect(ids.map(onRemote)).toEqual(['held', 'held']);
+      expect(ok(a, ['block', ids[0], '-m', 'waiting for the schema', '--json'], { agent: 'codex' }).json.released).toBe(
+        true,
+      );
+      expect(onRemote(ids[0])).toBe('released');
+      // Another agent, in another clone, can take it through the remote at once.
+      ok(a, ['sync']);
+      ok(b, ['sync']);
+      expect(
+        ok(b, ['claim', ids[0], '--remote', 'origin', '--pid', String(p.pid), '--json'], { agent: 'gemini' }).json
+          .agent,
+      ).toBe('gemini');
+      // Released in the ledger only (an older handoff's outcome): release --remote frees the ref and says so.
+      ok(a, ['release', ids[1]], { agent: 'codex' });
+      expect(onRemote(ids[1])).toBe('held');
+      const r = ok(a, ['release', ids[1], '--remote', 'origin', '--json'], { agent: 'codex' }).json;
+      expect(r.released).toBe(true);
+      expect(onRemote(ids[1])).toBe('released');
+    } finally {
+      p.kill();
+    }
+  });
+
   it('done, fail and block reach the sender, release the claim, and tasks shows each state', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
