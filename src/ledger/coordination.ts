@@ -76,7 +76,8 @@ export interface ClaimFold {
 /**
  * Folds a key's events in causal order. A claim takes a free key, a key whose lease ran out before the claim,
  * or renews the claimant's own; one made while another holds the key loses (the earlier claim wins, ties by
- * id). A reclaim takes the key from the holder it names. Release frees it; renew extends the holder's lease.
+ * id), unless a remote decided it (claim --remote) and no remote decided the holder's. A reclaim takes the
+ * key from the holder it names. Release frees it; renew extends the holder's lease.
  */
 export function foldClaims(
   rows: ClaimEventRow[],
@@ -111,6 +112,10 @@ export function foldClaims(
         else if (h.agent === r.agent) out.holder = take(r, h.since);
         else if (expired && r.action === 'claim') {
           out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: 'expired' });
+          out.holder = take(r);
+        } else if (r.action === 'claim' && r.remote && !h.remote) {
+          // The remote decided this one (claim --remote); a claim no remote saw does not outweigh it.
+          out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: `remote:${r.remote}` });
           out.holder = take(r);
         } else out.lost.push({ event: r.id, agent: r.agent, ts: r.ts, winner: h.agent });
         break;

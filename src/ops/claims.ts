@@ -8,7 +8,7 @@ import os from 'node:os';
 import { ConflictError, NotFoundError, TimeoutError, UsageError } from '../core/errors';
 import { isEventId, type ClaimEvent, type Holder } from '../core/events';
 import { NAME_PATTERN } from '../core/names';
-import { quoted } from '../core/text';
+import { inertLine, quoted } from '../core/text';
 import { longLivedAncestor, processAlive, processStartToken } from '../core/proc';
 import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
@@ -303,7 +303,7 @@ export function claimNotices(ctx: Context, agent: string): string[] {
     for (const t of fold.taken)
       if (t.from === agent && firstNotice(ctx.db, t.event, agent))
         out.push(
-          `your claim of ${key} was taken over by ${t.agent} at ${t.ts} (${t.reason === 'gone' ? 'your process was gone' : 'your lease ran out'}).`,
+          `your claim of ${key} was taken over by ${t.agent} at ${t.ts} (${t.reason === 'gone' ? 'your process was gone' : t.reason.startsWith('remote:') ? `${inertLine(t.reason.slice(7))} decided for ${t.agent}: your claim was made without --remote` : 'your lease ran out'}).`,
         );
   }
   return out;

@@ -295,6 +295,35 @@ describe('claims across clones', () => {
     }
   });
 
+  it('a claim the remote decided outweighs one made without --remote: ledger and remote agree after sync', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const p = agentProcess();
+    try {
+      ok(a, ['claim', 'ship', '--pid', String(p.pid)], { agent: 'gemini' });
+      const won = ok(b, ['claim', 'ship', '--remote', 'origin', '--pid', String(p.pid), '--json'], {
+        agent: 'codex',
+        env: { HANDOFF_CLOCK_OFFSET_MS: '5000' },
+      }).json;
+      expect(won.holder.remote).toBe('origin');
+      for (const clone of [a, b, a]) ok(clone, ['sync']);
+      for (const clone of [a, b])
+        expect(ok(clone, ['claims', '--json']).json.claims.map((c: any) => [c.key, c.holder.agent])).toEqual([
+          ['ship', 'codex'],
+        ]);
+      expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/ship:claim.json')).agent).toBe('codex');
+      const told = ok(a, ['inbox', '--json'], { agent: 'gemini' }).json.notices as string[];
+      expect(told.some((n) => n.includes('origin decided for codex'))).toBe(true);
+      // gemini asking the remote now hears the same answer as the ledger gives.
+      expect(
+        cli(a, ['claim', 'ship', '--remote', 'origin', '--json'], { agent: 'gemini' }).json.error.details.holder.agent,
+      ).toBe('codex');
+    } finally {
+      p.kill();
+    }
+  });
+
   it("a holder's activity renews its lease also against a claim made offline in another clone", () => {
     const t = team();
     const a = t.clone('a');
