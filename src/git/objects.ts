@@ -330,6 +330,25 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
   return new Map(specs.map((s, i) => [s, byAsked.get(asked[i]!) ?? null]));
 }
 
+/** The entries (mode and object id) at `paths` in a tree or commit, by path; a path that is not there is left out. */
+export function treeEntries(repo: Repo, rev: string, paths: string[]): Map<string, { mode: string; oid: string }> {
+  const out = new Map<string, { mode: string; oid: string }>();
+  if (!paths.length || !/^[0-9a-f]{40,64}$/.test(rev)) return out;
+  const res = runGit(['--literal-pathspecs', 'ls-tree', '-z', '--full-tree', rev, '--', ...paths], {
+    cwd: repo.cwd,
+    allowFailure: true,
+  });
+  if (res.status !== 0) return out;
+  const wanted = new Set(paths);
+  for (const rec of res.stdout.toString('utf8').split('\0')) {
+    const tab = rec.indexOf('\t');
+    if (tab < 0 || !wanted.has(rec.slice(tab + 1))) continue;
+    const [mode, , oid] = rec.slice(0, tab).split(' ');
+    out.set(rec.slice(tab + 1), { mode: mode!, oid: oid! });
+  }
+  return out;
+}
+
 /** The object id at `<rev>:<path>` (git ls-tree, which takes any path), or null when there is none. */
 function entryOid(repo: Repo, spec: string): string | null {
   const colon = spec.indexOf(':');

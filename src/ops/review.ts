@@ -12,7 +12,7 @@ import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
-import { readObjects } from '../git/objects';
+import { readObjects, treeEntries } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
 import { latestRewrites } from './attribution';
 import { listReviewable, threadMessages } from '../ledger/messages';
@@ -139,6 +139,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       )
     : new Map();
   const hunks: ReviewHunkJson[] = [];
+  const hunkless: string[] = [];
   for (const f of parsed) {
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
       /^[ab]\//,
@@ -155,14 +156,29 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       const now = later ? classify(h.lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
       hunks.push({ file: name, header, ...judged, atHead: now && now !== judged.status ? now : null });
     }
-    if (f.hunks.length === 0)
+    if (f.hunks.length === 0) hunkless.push(name);
+  }
+  // A file the patch changes without hunks (binary, a mode, an empty file): judged by its mode and object.
+  if (hunkless.length) {
+    const sent = treeEntries(ctx.repo, m.diff_tree, hunkless);
+    const base = treeEntries(ctx.repo, m.diff_base, hunkless);
+    const landedAt = at ? treeEntries(ctx.repo, at, hunkless) : new Map<string, { mode: string; oid: string }>();
+    const headAt = later ? treeEntries(ctx.repo, later, hunkless) : null;
+    const same = (a?: { mode: string; oid: string }, b?: { mode: string; oid: string }) =>
+      a?.mode === b?.mode && a?.oid === b?.oid;
+    const judge = (e?: { mode: string; oid: string }, name = ''): HunkStatus =>
+      same(e, sent.get(name)) ? 'landed' : same(e, base.get(name)) ? 'not_landed' : 'changed';
+    for (const name of hunkless) {
+      const status: HunkStatus = at ? judge(landedAt.get(name), name) : 'not_landed';
+      const now = headAt ? judge(headAt.get(name), name) : null;
       hunks.push({
         file: name,
         header: '(binary or mode change)',
-        status: landedLines ? 'landed' : 'not_landed',
+        status,
         difference: null,
-        atHead: null,
+        atHead: now && now !== status ? now : null,
       });
+    }
   }
   const summary: Record<HunkStatus, number> = { landed: 0, changed: 0, not_landed: 0 };
   for (const h of hunks) summary[h.status]++;

@@ -94,6 +94,43 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('judges a binary file and a mode change by what landed: as sent, changed, or not at all', () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo, 'b.bin'), Buffer.from([0, 1]));
+    fs.writeFileSync(path.join(repo, 'c.bin'), Buffer.from([0, 1]));
+    fs.writeFileSync(path.join(repo, 'run.sh'), 'echo\n');
+    fs.writeFileSync(path.join(repo, 'go.sh'), 'echo\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'files');
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'b.bin'), Buffer.from([0, 2, 83]));
+    fs.writeFileSync(path.join(repo, 'c.bin'), Buffer.from([0, 2, 83]));
+    fs.chmodSync(path.join(repo, 'run.sh'), 0o755);
+    fs.chmodSync(path.join(repo, 'go.sh'), 0o755);
+    const id = ok(repo, ['send', 'codex', 'new bins, chmod', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    // What lands: b.bin as sent, c.bin otherwise, go.sh made executable, run.sh left as it was.
+    fs.writeFileSync(path.join(repo, 'c.bin'), Buffer.from([0, 3, 79]));
+    fs.chmodSync(path.join(repo, 'run.sh'), 0o644);
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    const c = spawnSync('git', ['commit', '-qam', 'bins'], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) });
+    expect(c.status).toBe(0);
+    const r = ok(repo, ['review', id, '--json']).json;
+    expect(Object.fromEntries(r.hunks.map((h: any) => [h.file, h.status]))).toEqual({
+      'b.bin': 'landed',
+      'c.bin': 'changed',
+      'go.sh': 'landed',
+      'run.sh': 'not_landed',
+    });
+    // At HEAD, b.bin reverted since: said so.
+    fs.writeFileSync(path.join(repo, 'b.bin'), Buffer.from([0, 1]));
+    git(repo, 'commit', '-qam', 'revert b');
+    const again = ok(repo, ['review', id, '--json']).json.hunks.find((h: any) => h.file === 'b.bin');
+    expect([again.status, again.atHead]).toEqual(['landed', 'not_landed']);
+  });
+
   it('judges files whose names hold a newline, a tab or quotes, and prints each name on one line', () => {
     const repo = makeRepo();
     ok(repo, ['hooks', 'install']);
