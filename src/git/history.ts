@@ -95,6 +95,17 @@ export function filesChangedBetween(cwd: string, from: string, to: string): stri
   return runGit(['diff', '--name-only', '-z', from, to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
 }
 
+/** Files renamed between two commits (git's rename detection), old path to new. */
+export function renamesBetween(cwd: string, from: string, to: string): Map<string, string> {
+  const res = runGit(['diff', '-M', '--name-status', '-z', '--diff-filter=R', from, to], { cwd, allowFailure: true });
+  const out = new Map<string, string>();
+  if (res.status !== 0) return out;
+  // "R<score>\0<old>\0<new>\0" per rename.
+  const f = res.stdout.toString('utf8').split('\0');
+  for (let i = 0; i + 2 < f.length; i += 3) if (f[i]!.startsWith('R')) out.set(f[i + 1]!, f[i + 2]!);
+  return out;
+}
+
 /** Paths a commit changed (against its first parent with `firstParent`; a merge otherwise shows none). */
 export function filesOfCommit(cwd: string, commit: string, opts: { firstParent?: boolean } = {}): string[] {
   const args = ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', '--root'];

@@ -12,7 +12,7 @@ import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
-import { readObjects, treeEntries } from '../git/objects';
+import { readObjects, treeEntries, type CatFileResult } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
 import { latestRewrites } from './attribution';
 import { listReviewable, threadMessages } from '../ledger/messages';
@@ -30,6 +30,7 @@ import {
   filesOfCommit,
   heldByRefs,
   independentCommits,
+  renamesBetween,
   resolveCommit,
 } from '../git/history';
 
@@ -138,6 +139,26 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
         specs.map((sp) => `${later}${sp.slice(at!.length)}`),
       )
     : new Map();
+  // A file of the patch missing where it is judged, which a rename since the diff's base moved: read where
+  // it went (and the new name is no change outside the handoff).
+  const names = parsed.filter((f) => f.newFileName !== '/dev/null').map((f) => f.newFileName!.replace(/^[ab]\//, ''));
+  const followRenames = (rev: string, files: Map<string, CatFileResult | null>) => {
+    const missing = names.filter((n) => !files.get(`${rev}:${n}`));
+    if (!missing.length) return;
+    const moved = renamesBetween(cwd, m.diff_base!, rev);
+    const found = missing.filter((n) => moved.has(n));
+    if (!found.length) return;
+    const objs = readObjects(
+      ctx.repo,
+      found.map((n) => `${rev}:${moved.get(n)}`),
+    );
+    for (const n of found) {
+      files.set(`${rev}:${n}`, objs.get(`${rev}:${moved.get(n)}`) ?? null);
+      mentioned.add(moved.get(n)!);
+    }
+  };
+  if (at) followRenames(at, landedFiles);
+  if (later) followRenames(later, headFiles);
   const hunks: ReviewHunkJson[] = [];
   const hunkless: string[] = [];
   for (const f of parsed) {

@@ -94,6 +94,37 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('follows a file renamed after the handoff landed, in the commits judged and at HEAD', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n', 'h.txt': 'x\ny\nz\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'a\nb\nc\nd\n');
+    fs.writeFileSync(path.join(repo, 'h.txt'), 'x\ny\nz\nw\n');
+    const id = ok(repo, ['send', 'codex', 'add d and w', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    const commit = (msg: string) =>
+      expect(
+        spawnSync('git', ['commit', '-qam', msg], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'codex' }) }).status,
+      ).toBe(0);
+    commit('add d and w');
+    // codex, still on the handoff, renames f.txt: judged at that commit.
+    git(repo, 'mv', 'f.txt', 'g.txt');
+    commit('rename');
+    const r = ok(repo, ['review', id, '--json']).json;
+    expect(r.summary).toEqual({ landed: 2, changed: 0, not_landed: 0 });
+    expect(r.unmentioned).toEqual([]);
+    // A person renames h.txt afterwards: at HEAD it still stands.
+    git(repo, 'mv', 'h.txt', 'k.txt');
+    git(repo, 'commit', '-qm', 'rename h');
+    const again = ok(repo, ['review', id, '--json']).json;
+    expect(again.hunks.map((h: any) => [h.file, h.status, h.atHead])).toEqual([
+      ['f.txt', 'landed', null],
+      ['h.txt', 'landed', null],
+    ]);
+  });
+
   it('judges a binary file and a mode change by what landed: as sent, changed, or not at all', () => {
     const repo = makeRepo();
     fs.writeFileSync(path.join(repo, 'b.bin'), Buffer.from([0, 1]));
