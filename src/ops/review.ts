@@ -98,13 +98,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const threadIds = threadMessages(ctx.db, m.thread).map((x) => x.id);
     const rows = attributionsForMessages(ctx.db, [m.id, ...threadIds.filter((x) => x !== m.id)]);
     // A commit recorded before this handoff was sent answers an earlier message of the thread, not this one.
-    commits = rows
-      .filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id))
-      .map((r) => r.commit_id)
-      .filter((c) => commitExists(cwd, c));
+    commits = rows.filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id)).map((r) => r.commit_id);
     // A commit rewritten (amended, rebased, squashed) into others that exist is judged as those, through
-    // every later rewrite of them.
-    commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())];
+    // every later rewrite of them, also once the commit itself is gone (git gc after a rebase).
+    commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())].filter((c) => commitExists(cwd, c));
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).

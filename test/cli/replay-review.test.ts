@@ -94,6 +94,42 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('a commit rebased and then pruned by git gc is judged as what it became', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'a\nb\nc\nd\n');
+    const id = ok(repo, ['send', 'codex', 'add d', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    const env = cleanEnv({ HANDOFF_AGENT: 'codex' });
+    expect(spawnSync('git', ['commit', '-qam', 'add d'], { cwd: repo, env }).status).toBe(0);
+    fs.writeFileSync(path.join(repo, 'o.txt'), 'x\n');
+    git(repo, 'add', 'o.txt');
+    git(repo, 'commit', '-qm', 'other');
+    // Swap the two commits: the handoff's commit is rewritten, and the old one pruned.
+    const swap = path.join(tmpDir('handoff-seq-'), 'swap.sh');
+    fs.writeFileSync(swap, '#!/bin/sh\ngrep ^pick "$1" > "$1.p"; { sed -n 2p "$1.p"; sed -n 1p "$1.p"; } > "$1"\n', {
+      mode: 0o755,
+    });
+    const rebased = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~2'], {
+      cwd: repo,
+      env: { ...env, GIT_SEQUENCE_EDITOR: swap },
+    });
+    expect(rebased.status).toBe(0);
+    const before = ok(repo, ['review', id, '--json']).json;
+    git(repo, 'reflog', 'expire', '--expire=now', '--all');
+    git(repo, 'gc', '-q', '--prune=now');
+    const after = ok(repo, ['review', id, '--json']).json;
+    expect(after.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    expect(after.landed.commits).toEqual(before.landed.commits);
+    expect(after.landed.commits).toEqual([git(repo, 'rev-parse', 'HEAD')]);
+    // And after a rebuild from git.
+    ok(repo, ['rebuild']);
+    expect(ok(repo, ['review', id, '--json']).json.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+  });
+
   it('follows a file renamed after the handoff landed, in the commits judged and at HEAD', () => {
     const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n', 'h.txt': 'x\ny\nz\n' } });
     ok(repo, ['hooks', 'install']);
