@@ -81,8 +81,10 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     // The hook writes the trailer for pinned and reply links; anything else in a trailer was put there on purpose.
     const w = workingOn(ctx, agent);
     link = w.message === messages[0] && w.mode === 'reply' ? 'reply' : 'pinned';
-  } else if (!human) {
-    // No trailer: the newest request the agent read is a guess, recorded as one.
+  } else if (!human && (!trailerAgent || trailerAgent === me.name)) {
+    // No trailer: the newest request the agent read is a guess, recorded as one. Not for a commit that
+    // names another agent than the one committing (a cherry-pick or a rebase of that agent's work): what
+    // that agent reads now has nothing to do with it.
     const w = workingOn(ctx, agent);
     if (w.message) {
       messages = [w.message];
@@ -97,6 +99,14 @@ export function recordCommit(ctx: Context, opts: { rev?: string } = {}): Attribu
     : (patchIds(ctx.repo.cwd, Buffer.concat([Buffer.from(`commit ${info.commit}\n`), read.patchBytes])).get(
         info.commit,
       ) ?? null);
+  // A copy of another agent's commit (a cherry-pick) answers what the original answered.
+  if (pid && !merge && trailerAgent && trailerAgent !== me.name && messages.length === 0) {
+    const original = attributionsByPatchId(ctx.db, pid).find((r) => r.agent === agent && r.commit_id !== info.commit);
+    if (original) {
+      messages = (JSON.parse(original.messages) as string[]).filter(isEventId);
+      link = messages.length ? ((original.link as Link | null) ?? 'pinned') : null;
+    }
+  }
   const squashed = squashSources(ctx, info.message);
   if (squashed.length) recordSquash(ctx, me, info.commit, squashed);
   else if (pid) {

@@ -113,6 +113,26 @@ describe('which handoff a commit answers', () => {
   };
   const top = (repo: string) => ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
 
+  it("a cherry-pick of another agent's commit is not linked to what that agent read since", () => {
+    const repo = setup();
+    git(repo, 'checkout', '-q', '-b', 'side');
+    commit(repo, 'claude', 'side work\n');
+    git(repo, 'checkout', '-q', 'main');
+    const req = ok(repo, ['send', 'claude', 'please do X', '--kind', 'request', '--json'], { agent: 'lead' }).json
+      .message.id;
+    ok(repo, ['read', req], { agent: 'claude' });
+    const r = spawnSync('git', ['cherry-pick', 'side'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const c = top(repo);
+    // The copy keeps its author's name (as a rebase does), and answers nothing it did not answer.
+    expect([c.agent.name, c.messages]).toEqual(['claude', []]);
+    expect(r.stderr).not.toContain('a guess');
+  });
+
   it('an unrelated ping read after a request does not steal the link; the guess is recorded and said as one', () => {
     const repo = setup();
     const req = ok(repo, ['send', 'codex', 'rewrite the parser', '--json'], { agent: 'lead' }).json.message.id;
