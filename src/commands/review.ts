@@ -85,7 +85,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
     const landed = r.landed.range
       ? `range ${r.landed.range}`
       : r.landed.commits.length
-        ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (${r.landed.onHead ? 'the one that contains the others, or the tip on this branch' : 'on another branch: this branch does not contain it'})${r.landed.elsewhere.length ? `; left out, on other branches: ${r.landed.elsewhere.map((c) => c.slice(0, 10)).join(', ')}` : ''}`
+        ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (${r.landed.onHead ? (r.landed.commits.includes(r.landed.at ?? '') ? 'the one that contains the others, or the tip on this branch' : 'the commit on this branch that brought them all in') : 'on another branch: this branch does not contain it'})${r.landed.elsewhere.length ? `; left out, on other branches: ${r.landed.elsewhere.map((c) => c.slice(0, 10)).join(', ')}` : ''}`
         : 'no commit attributed to this handoff yet';
     io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
     io.log(

@@ -95,6 +95,14 @@ export function filesChangedBetween(cwd: string, from: string, to: string): stri
   return runGit(['diff', '--name-only', '-z', from, to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
 }
 
+/** The commits of `head`'s first-parent line that descend from `commit`, newest first. */
+export function firstParentDescendants(cwd: string, commit: string, head: string): string[] {
+  return runGit(['rev-list', '--first-parent', '--ancestry-path', `${commit}..${head}`], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
+}
+
 /** Files renamed between two commits (git's rename detection), old path to new. */
 export function renamesBetween(cwd: string, from: string, to: string): Map<string, string> {
   const res = runGit(['diff', '-M', '--name-status', '-z', '--diff-filter=R', from, to], { cwd, allowFailure: true });

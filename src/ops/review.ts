@@ -28,6 +28,7 @@ import {
   commitsInRange,
   filesChangedBetween,
   filesOfCommit,
+  firstParentDescendants,
   heldByRefs,
   independentCommits,
   renamesBetween,
@@ -68,6 +69,14 @@ function landedTip(cwd: string, commits: string[]): string {
   return tips.map((t) => ({ t, s: score(t) })).sort((a, b) => b.s - a.s)[0]!.t;
 }
 
+/** The oldest commit of `head`'s first-parent line that contains every one of `tips`, or null. */
+function firstHoldingAll(cwd: string, tips: string[], head: string): string | null {
+  const holds = (c: string) => tips.every((t) => t === c || isAncestor(cwd, t, c));
+  // Where each tip entered the line: itself when on it, else the oldest first-parent commit descending from it.
+  const entries = [...new Set(tips.map((t) => firstParentDescendants(cwd, t, head).at(-1) ?? t))].filter(holds);
+  return entries.find((c) => entries.every((o) => o === c || isAncestor(cwd, c, o))) ?? null;
+}
+
 /** Whether HEAD contains `commit`. */
 function onHead(cwd: string, commit: string): boolean {
   const head = resolveCommit(cwd, 'HEAD');
@@ -105,7 +114,17 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).
-      const outside = commits.filter((c) => c !== at && !isAncestor(cwd, c, at!));
+      let outside = commits.filter((c) => c !== at && !isAncestor(cwd, c, at!));
+      // Branches merged since: HEAD holds every commit, though none holds the others. They are judged at the
+      // first commit of HEAD's first-parent line that holds them all (the merge).
+      const head = outside.length ? resolveCommit(cwd, 'HEAD') : null;
+      if (head && commits.every((c) => c === head || isAncestor(cwd, c, head))) {
+        const merged = firstHoldingAll(cwd, independentCommits(cwd, commits), head);
+        if (merged) {
+          at = merged;
+          outside = [];
+        }
+      }
       commits = commits.filter((c) => !outside.includes(c));
       // Named when a branch or tag holds them; a commit nothing holds any more is simply not judged.
       elsewhere = outside.filter((c) => heldByRefs(cwd, c));

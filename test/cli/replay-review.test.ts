@@ -94,6 +94,35 @@ describe('review', () => {
     expect(human).toContain('Changed but not in the handoff: src/other.ts');
   });
 
+  it('two agents on two branches, then a merge: judged at the merge, none left out', () => {
+    const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\nd\ne\nf\ng\nh\n' } });
+    ok(repo, ['hooks', 'install']);
+    for (const a of ['codex', 'gemini']) ok(repo, ['join'], { agent: a });
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'A\nb\nc\nd\ne\nf\ng\nH\n');
+    const id = ok(repo, ['send', 'codex,gemini', 'A and H', '--kind', 'request', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    git(repo, 'checkout', '-q', '--', '.');
+    const side = addWorktree(repo, 'side');
+    const commitIn = (dir: string, agent: string, text: string) => {
+      fs.writeFileSync(path.join(dir, 'f.txt'), text);
+      ok(dir, ['work-on', id], { agent });
+      const env = cleanEnv({ HANDOFF_AGENT: agent });
+      expect(spawnSync('git', ['commit', '-qam', agent], { cwd: dir, env }).status).toBe(0);
+    };
+    commitIn(repo, 'codex', 'A\nb\nc\nd\ne\nf\ng\nh\n');
+    commitIn(side, 'gemini', 'a\nb\nc\nd\ne\nf\ng\nH\n');
+    const before = ok(repo, ['review', id, '--json']).json;
+    expect(before.landed.elsewhere).toEqual([git(side, 'rev-parse', 'HEAD')]);
+    git(repo, 'merge', '-q', '--no-edit', 'side');
+    const after = ok(repo, ['review', id, '--json']).json;
+    expect(after.landed.at).toBe(git(repo, 'rev-parse', 'HEAD'));
+    expect(after.landed.elsewhere).toEqual([]);
+    expect(after.landed.commits).toHaveLength(2);
+    expect(after.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    expect(ok(repo, ['review', id]).stdout).toContain('(the commit on this branch that brought them all in)');
+  });
+
   it('a commit rebased and then pruned by git gc is judged as what it became', () => {
     const repo = makeRepo({ files: { 'f.txt': 'a\nb\nc\n' } });
     ok(repo, ['hooks', 'install']);
