@@ -103,7 +103,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
             .join('\n'),
         );
     }
-    if (r.unmentioned.length) io.log(`\nChanged but not in the handoff: ${r.unmentioned.map(inert).join(', ')}`);
+    if (r.unmentioned.length) io.log(`\nChanged but not in the handoff: ${r.unmentioned.map(inertLine).join(', ')}`);
     for (const v of r.verdicts) io.log(`verdict: ${v.verdict.replace('_', ' ')} by ${inert(v.reviewer)}`);
   },
 });

@@ -95,12 +95,16 @@ export function filesChangedBetween(cwd: string, from: string, to: string): stri
   return runGit(['diff', '--name-only', '-z', from, to], { cwd }).stdout.toString('utf8').split('\0').filter(Boolean);
 }
 
-/** The commits of `head`'s first-parent line that descend from `commit`, newest first. */
-export function firstParentDescendants(cwd: string, commit: string, head: string): string[] {
-  return runGit(['rev-list', '--first-parent', '--ancestry-path', `${commit}..${head}`], { cwd, allowFailure: true })
-    .stdout.toString('utf8')
-    .split('\n')
-    .filter(Boolean);
+/** `head`'s first-parent line, newest first, back to (not including) the common ancestor of `commits`. */
+export function firstParentSince(cwd: string, head: string, commits: string[]): string[] {
+  const ids = commits.filter((c) => /^[0-9a-f]{40,64}$/.test(c));
+  const base = ids.length
+    ? runGit(['merge-base', '--octopus', ...ids], { cwd, allowFailure: true })
+        .stdout.toString('utf8')
+        .trim()
+    : '';
+  const args = ['rev-list', '--first-parent', head, ...(/^[0-9a-f]{40,64}$/.test(base) ? [`^${base}`] : [])];
+  return runGit(args, { cwd, allowFailure: true }).stdout.toString('utf8').split('\n').filter(Boolean);
 }
 
 /** Files renamed between two commits (git's rename detection), old path to new. */

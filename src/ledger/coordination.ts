@@ -109,11 +109,12 @@ export function foldClaims(
       case 'claim':
       case 'renew':
         if (!h) out.holder = take(r);
-        else if (h.agent === r.agent) out.holder = take(r, h.since);
+        // The holder claiming again keeps the remote that decided its claim, if one did.
+        else if (h.agent === r.agent) out.holder = { ...take(r, h.since), remote: r.remote ?? h.remote };
         else if (expired && r.action === 'claim') {
           out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: 'expired' });
           out.holder = take(r);
-        } else if (r.action === 'claim' && r.remote && !h.remote) {
+        } else if (r.remote && !h.remote) {
           // The remote decided this one (claim --remote); a claim no remote saw does not outweigh it.
           out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: `remote:${r.remote}` });
           out.holder = take(r);
@@ -124,6 +125,10 @@ export function foldClaims(
         else if (h.agent === r.from_agent || h.agent === r.agent) {
           if (h.agent !== r.agent)
             out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: r.reason ?? 'gone' });
+          out.holder = take(r);
+        } else if (r.remote && !h.remote) {
+          // A takeover the remote decided (claim --remote), of a holder no remote decided.
+          out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: `remote:${r.remote}` });
           out.holder = take(r);
         } else out.lost.push({ event: r.id, agent: r.agent, ts: r.ts, winner: h.agent });
         break;

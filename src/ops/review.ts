@@ -28,7 +28,7 @@ import {
   commitsInRange,
   filesChangedBetween,
   filesOfCommit,
-  firstParentDescendants,
+  firstParentSince,
   heldByRefs,
   independentCommits,
   renamesBetween,
@@ -72,9 +72,19 @@ function landedTip(cwd: string, commits: string[]): string {
 /** The oldest commit of `head`'s first-parent line that contains every one of `tips`, or null. */
 function firstHoldingAll(cwd: string, tips: string[], head: string): string | null {
   const holds = (c: string) => tips.every((t) => t === c || isAncestor(cwd, t, c));
-  // Where each tip entered the line: itself when on it, else the oldest first-parent commit descending from it.
-  const entries = [...new Set(tips.map((t) => firstParentDescendants(cwd, t, head).at(-1) ?? t))].filter(holds);
-  return entries.find((c) => entries.every((o) => o === c || isAncestor(cwd, c, o))) ?? null;
+  // The line since the tips' common ancestor, newest first: those that hold them all are a prefix of it
+  // (a first parent that lacks a tip has no ancestor that holds it), found by bisection.
+  const line = firstParentSince(cwd, head, tips);
+  let lo = 0;
+  let hi = line.length; // line[0..lo) hold them all; line[hi..) do not
+  if (!line.length || !holds(line[0]!)) return null;
+  lo = 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (holds(line[mid]!)) lo = mid + 1;
+    else hi = mid;
+  }
+  return line[lo - 1]!;
 }
 
 /** Whether HEAD contains `commit`. */

@@ -28,7 +28,7 @@ import { droppedChains, trackedRefused } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
-import { configTrue, quoted } from '../core/text';
+import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
@@ -271,7 +271,9 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   // evidence of a rewrite, and it must not stop every clone's sync.
   for (const r of result.refused.filter((x) => !CLONE_ID.test(x.chain)))
     ctx.warn(
-      `ignored ${JSON.stringify(`${prefix}chains/${r.chain}`)} on ${remote}: its name is not a clone id, so no clone wrote it. Anyone who can push to ${remote} can remove it: git push ${remote} --delete '${`${prefix}chains/${r.chain}`.replace(/'/g, "'\\''")}'`,
+      inertLine(
+        `ignored ${JSON.stringify(`${prefix}chains/${r.chain}`)} on ${remote}: its name is not a clone id, so no clone wrote it. Anyone who can push to ${remote} can remove it: git push ${remote} --delete '${`${prefix}chains/${r.chain}`.replace(/'/g, "'\\''")}'`,
+      ),
     );
   const rewritten = result.refused.filter((r) => CLONE_ID.test(r.chain));
   if (rewritten.length) {

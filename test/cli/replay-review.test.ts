@@ -112,11 +112,25 @@ describe('review', () => {
     };
     commitIn(repo, 'codex', 'A\nb\nc\nd\ne\nf\ng\nh\n');
     commitIn(side, 'gemini', 'a\nb\nc\nd\ne\nf\ng\nH\n');
+    const geminis = git(side, 'rev-parse', 'HEAD');
+    // Each line moves on after its handoff commit, by people, before the merge.
+    for (const [dir, name] of [
+      [repo, 'main.txt'],
+      [side, 'side.txt'],
+    ] as const) {
+      fs.writeFileSync(path.join(dir, name), 'x\n');
+      git(dir, 'add', name);
+      git(dir, 'commit', '-qm', `later ${name}`);
+    }
     const before = ok(repo, ['review', id, '--json']).json;
-    expect(before.landed.elsewhere).toEqual([git(side, 'rev-parse', 'HEAD')]);
+    expect(before.landed.elsewhere).toEqual([geminis]);
     git(repo, 'merge', '-q', '--no-edit', 'side');
+    const merge = git(repo, 'rev-parse', 'HEAD');
+    fs.writeFileSync(path.join(repo, 'after.txt'), 'y\n');
+    git(repo, 'add', 'after.txt');
+    git(repo, 'commit', '-qm', 'after the merge');
     const after = ok(repo, ['review', id, '--json']).json;
-    expect(after.landed.at).toBe(git(repo, 'rev-parse', 'HEAD'));
+    expect(after.landed.at).toBe(merge);
     expect(after.landed.elsewhere).toEqual([]);
     expect(after.landed.commits).toHaveLength(2);
     expect(after.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
