@@ -229,6 +229,15 @@ describe('bad input gets a clear error, the documented exit code, and writes not
       ]);
       expect(cli(repo, args, { agent: 'claude' }).stderr).toContain(`Unexpected argument: ${args[1]}`);
     }
+    // A word that names a property of every JavaScript object is no command either.
+    for (const word of ['constructor', 'toString', '__proto__']) {
+      const r = cli(repo, [word, 'x'], { agent: 'claude' });
+      expect([word, r.status, r.stderr.trim()]).toEqual([
+        word,
+        2,
+        `handoff: '${word}' is not a handoff command. See 'handoff --help' for the list.`,
+      ]);
+    }
     // "me" and "all" as recipients say what is wrong with each.
     expect(cli(repo, ['send', 'me', 'hi', '--json'], { agent: 'claude' }).json.error.message).toBe(
       '"me" is not an agent name. To send to yourself, use your own name: handoff send claude ...',
