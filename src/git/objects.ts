@@ -330,9 +330,15 @@ export function readObjects(repo: Repo, specs: string[]): Map<string, CatFileRes
   return new Map(specs.map((s, i) => [s, byAsked.get(asked[i]!) ?? null]));
 }
 
+/** A path's entry in a tree, as `git ls-tree` gives it. */
+export interface PathEntry {
+  mode: string;
+  oid: string;
+}
+
 /** The entries (mode and object id) at `paths` in a tree or commit, by path; a path that is not there is left out. */
-export function treeEntries(repo: Repo, rev: string, paths: string[]): Map<string, { mode: string; oid: string }> {
-  const out = new Map<string, { mode: string; oid: string }>();
+export function treeEntries(repo: Repo, rev: string, paths: string[]): Map<string, PathEntry> {
+  const out = new Map<string, PathEntry>();
   if (!paths.length || !/^[0-9a-f]{40,64}$/.test(rev)) return out;
   const res = runGit(['--literal-pathspecs', 'ls-tree', '-z', '--full-tree', rev, '--', ...paths], {
     cwd: repo.cwd,

@@ -18,10 +18,13 @@ import { markReservations } from './index-chains';
 /** Default lease of a reservation (seconds), renewed by the holder's activity. */
 const DEFAULT_TTL_S = 2 * 3600;
 
+/** `docs/` as `docs` (the top, `/`, stays as it is). */
+const withoutTrailingSlash = (p: string) => p.replace(/(.)\/+$/, '$1');
+
 /** A reservation's path or glob as stored: from the top of the working tree (ops/paths.ts); the top itself is everything. */
 function checkPattern(ctx: Context, p: string): string {
   // `docs/` and `docs` are one reservation (a directory reserves what is under it).
-  const clean = topRelative(ctx, p).replace(/(.)\/+$/, '$1');
+  const clean = withoutTrailingSlash(topRelative(ctx, p));
   return clean === '.' ? '**' : clean;
 }
 
@@ -103,7 +106,7 @@ export function releaseReservations(
   const me = resolveIdentity(ctx, { as: input.as });
   const patterns = input.patterns.map((p) => checkPattern(ctx, p));
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
-  const same = (a: string, b: string) => a.replace(/(.)\/+$/, '$1') === b.replace(/(.)\/+$/, '$1');
+  const same = (a: string, b: string) => withoutTrailingSlash(a) === withoutTrailingSlash(b);
   const released = held
     .filter((r) => patterns.length === 0 || patterns.some((p) => same(p, r.pattern)))
     .map((r) => r.pattern);

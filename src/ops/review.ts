@@ -12,7 +12,7 @@ import { NotFoundError, UsageError } from '../core/errors';
 import type { Verdict, VerdictEvent } from '../core/events';
 import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
-import { readObjects, treeEntries, type CatFileResult } from '../git/objects';
+import { readObjects, treeEntries, type CatFileResult, type PathEntry } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
 import { latestRewrites } from './attribution';
 import { listReviewable, threadMessages } from '../ledger/messages';
@@ -209,11 +209,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   if (hunkless.length) {
     const sent = treeEntries(ctx.repo, m.diff_tree, hunkless);
     const base = treeEntries(ctx.repo, m.diff_base, hunkless);
-    const landedAt = at ? treeEntries(ctx.repo, at, hunkless) : new Map<string, { mode: string; oid: string }>();
+    const landedAt = at ? treeEntries(ctx.repo, at, hunkless) : new Map<string, PathEntry>();
     const headAt = later ? treeEntries(ctx.repo, later, hunkless) : null;
-    const same = (a?: { mode: string; oid: string }, b?: { mode: string; oid: string }) =>
-      a?.mode === b?.mode && a?.oid === b?.oid;
-    const judge = (e?: { mode: string; oid: string }, name = ''): HunkStatus =>
+    const same = (a?: PathEntry, b?: PathEntry) => a?.mode === b?.mode && a?.oid === b?.oid;
+    const judge = (e?: PathEntry, name = ''): HunkStatus =>
       same(e, sent.get(name)) ? 'landed' : same(e, base.get(name)) ? 'not_landed' : 'changed';
     for (const name of hunkless) {
       const status: HunkStatus = at ? judge(landedAt.get(name), name) : 'not_landed';
