@@ -53,7 +53,7 @@ export const ERROR_CODES = {
   invalid_utf8: [U, 'the body is not valid UTF-8'],
   conflicting_flags: [U, 'two flags that exclude each other were given'],
   dir_inside_worktree: [U, 'a checkout directory inside the working tree'],
-  dir_not_empty: [U, 'the checkout directory is not empty'],
+  dir_not_empty: [U, 'the checkout or demo directory is not empty'],
   identity_conflict: [U, 'HANDOFF_AGENT and --as name different agents'],
   missing_comment: [U, 'a review verdict needs -m'],
   missing_id: [U, 'a command needs a message id'],

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HandoffError } from '../core/errors';
+import { HandoffError, UsageError } from '../core/errors';
 import { runGit } from '../git/exec';
 
 export interface DemoStep {
@@ -38,6 +38,13 @@ const PARSER_V2 = `export function parse(input: string): string[] {
 
 /** Runs the demo with the CLI at `binPath`; `onStep` hears each step as it completes. */
 export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: DemoStep) => void }): DemoResult {
+  // A given directory must be new or empty: the demo makes a repository there and commits what it finds.
+  if (
+    opts.dir !== undefined &&
+    fs.existsSync(opts.dir) &&
+    (!fs.statSync(opts.dir).isDirectory() || fs.readdirSync(opts.dir).length > 0)
+  )
+    throw new UsageError('dir_not_empty', `${opts.dir} exists and is not empty. Give a new or empty directory.`);
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-demo-'));
   fs.mkdirSync(dir, { recursive: true });
   const main = path.join(dir, 'app');

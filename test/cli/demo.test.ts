@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { git, ok, tmpDir } from '../helpers/repo';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, git, ok, tmpDir } from '../helpers/repo';
 
 describe('handoff demo', () => {
   it('runs a whole conversation with attributed commits and leaves a repository to explore', () => {
@@ -46,5 +48,18 @@ describe('handoff demo', () => {
     const app = `${dir}/app`;
     expect(ok(app, ['verify', '--json']).json.ok).toBe(true);
     expect(git(app, 'for-each-ref', '--format=%(refname)', 'refs/handoff/')).toMatch(/^refs\/handoff\/chains\//);
+  });
+
+  it('refuses a --dir that holds anything, and leaves it as it was', () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'app'));
+    fs.writeFileSync(path.join(dir, 'app', 'notes.txt'), 'precious\n');
+    fs.writeFileSync(path.join(dir, 'replay.html'), 'mine\n');
+    const r = cli(dir, ['demo', '--dir', dir, '--json']);
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('dir_not_empty');
+    expect(fs.readdirSync(dir).sort()).toEqual(['app', 'replay.html']);
+    expect(fs.readdirSync(path.join(dir, 'app'))).toEqual(['notes.txt']);
+    expect(fs.readFileSync(path.join(dir, 'replay.html'), 'utf8')).toBe('mine\n');
   });
 });
