@@ -95,7 +95,16 @@ export function whoami(ctx: Context, input: { as?: string }): WhoamiJson {
 }
 
 /** Sets (or, with an empty note, clears) the calling agent's status note. */
-export function setStatus(ctx: Context, input: { note: string; as?: string }): { agent: string; note: string | null } {
+/** The caller's status note, as others see it in `handoff agents` (nothing is written). */
+export function showStatus(ctx: Context, input: { as?: string }): { agent: string; note: string | null; changed: false } {
+  const me = resolveIdentity(ctx, { as: input.as });
+  return { agent: me.name, note: getAgent(ctx.db, me.name)?.note || null, changed: false };
+}
+
+export function setStatus(
+  ctx: Context,
+  input: { note: string; as?: string },
+): { agent: string; note: string | null; changed: true } {
   const me = resolveIdentity(ctx, { as: input.as });
   const note = input.note.trim();
   if (note.length > 500) throw new UsageError('body_too_large', 'A status note holds at most 500 characters.');
@@ -109,5 +118,5 @@ export function setStatus(ctx: Context, input: { note: string; as?: string }): {
     runtime: me.runtime,
     note,
   });
-  return { agent: me.name, note: note || null };
+  return { agent: me.name, note: note || null, changed: true };
 }

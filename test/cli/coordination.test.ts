@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { BIN, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { BIN, chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** A long-lived stand-in for an agent's process. */
@@ -583,6 +583,17 @@ describe('status and search', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
     ok(repo, ['status', '-m', 'rewriting the parser'], { agent: 'codex' });
+    // Without -m, status shows the note and writes nothing (no event, no new agent).
+    const events = chainEvents(repo).length;
+    expect(ok(repo, ['status', '--json'], { agent: 'codex' }).json).toEqual({
+      agent: 'codex',
+      note: 'rewriting the parser',
+      changed: false,
+    });
+    expect(ok(repo, ['status'], { agent: 'newbie' }).stdout).toMatch(/^newbie: no status note/);
+    expect(chainEvents(repo).length).toBe(events);
+    expect(ok(repo, ['agents', '--json']).json.agents.map((a: { name: string }) => a.name)).not.toContain('newbie');
+    expect(cli(repo, ['status', '-m', 'x', '--clear'], { agent: 'codex' }).status).toBe(2);
     const agents = ok(repo, ['agents', '--json']).json.agents;
     expect(agents.find((a: { name: string }) => a.name === 'codex')).toMatchObject({
       note: 'rewriting the parser',
