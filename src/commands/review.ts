@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids';
 import { UsageError } from '../core/errors';
 import { firstLine, inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
@@ -53,7 +54,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
         );
       const verdicts = (['approve', 'request-changes', 'comment'] as const).filter((k) => f[k]);
       if (verdicts.length > 1)
-        throw new UsageError('conflicting_flags', 'Give one of --approve, --request-changes, --comment.');
+        throw new UsageError('conflicting_flags', 'Give only one of --approve, --request-changes, --comment.');
       if (verdicts.length === 1) {
         const v = verdicts[0] === 'request-changes' ? 'request_changes' : verdicts[0]!;
         return recordVerdict(ctx, {
@@ -72,7 +73,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
       if (r.reviews.length === 0) io.log('No handoffs to review.');
       for (const x of r.reviews)
         io.log(
-          `${paint(io, x.state === 'open' ? 'yellow' : x.state === 'approve' ? 'green' : 'red', x.state.padEnd(15))} ${paint(io, 'dim', x.message)} ${inert(x.from)}: ${firstLine(x.subject, 60)}`,
+          `${paint(io, x.state === 'open' ? 'yellow' : x.state === 'approve' ? 'green' : 'red', x.state.padEnd(15))} ${paint(io, 'dim', shortId(x.message))} ${inert(x.from)}: ${firstLine(x.subject, 60)}`,
         );
       return;
     }

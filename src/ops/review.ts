@@ -380,7 +380,9 @@ export function listReviews(ctx: Context): ReviewListJson {
   const rows = listReviewable(ctx.db);
   const reviews = rows.map((r) => {
     const v = verdictsOn(ctx.db, r.id);
-    const last = v[v.length - 1];
+    // A comment says something without deciding: the state is the newest approval or request for
+    // changes, and "comment" only where nobody decided yet.
+    const last = v.filter((x) => x.verdict !== 'comment').pop() ?? v[v.length - 1];
     return {
       message: r.id,
       from: r.sender,

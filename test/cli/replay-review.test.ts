@@ -439,10 +439,21 @@ describe('review', () => {
     expect(ok(repo, ['review', exact, '--json']).json.verdicts).toEqual([
       expect.objectContaining({ reviewer: 'lead', verdict: 'approve' }),
     ]);
+    // A later comment does not undo a decision; the text table prints short ids.
+    ok(repo, ['review', edited, '--comment', '-m', 'typo in the test name'], { agent: 'lead' });
+    ok(repo, ['review', never, '--comment', '-m', 'looking'], { agent: 'lead' });
+    expect(ok(repo, ['review', '--list', '--json']).json.reviews.map((x: any) => [x.message, x.state])).toEqual([
+      [never, 'comment'],
+      [edited, 'request_changes'],
+      [exact, 'approve'],
+    ]);
+    const table = ok(repo, ['review', '--list']).stdout;
+    expect(table).toContain(` ${edited.slice(-7)} `);
+    expect(table).not.toContain(edited);
     // Verdicts live in git: they survive a rebuild.
     ok(repo, ['rebuild']);
     expect(ok(repo, ['review', '--list', '--json']).json.reviews.map((x: any) => x.state)).toEqual([
-      'open',
+      'comment',
       'request_changes',
       'approve',
     ]);
