@@ -5,6 +5,12 @@ const path = require('node:path');
 const argv = process.argv.slice(2);
 // `handoff --json inbox`: --json before the command means the same as after it.
 while (argv[0] === '--json' && argv.length > 1) argv.push(argv.shift());
+// `handoff help [command]` and -h (before any `--`) mean --help.
+if (argv[0] === 'help') {
+  argv.shift();
+  argv.push('--help');
+}
+for (let i = 0; i < argv.length && argv[i] !== '--'; i++) if (argv[i] === '-h') argv[i] = '--help';
 // A closed pipe (handoff threads | head) ends the command quietly, as git does. The handler is added when
 // node makes the stream, on first use: making stdout or stderr for a pipe loads node's net and stream
 // modules (about 2 ms), and a command that prints a line writes it without them (src/cli/io.ts, writeStd).

@@ -29,6 +29,16 @@ function toOclifArgs(def: CommandDef): Interfaces.ArgInput {
   return out;
 }
 
+/** The usage line of a command whose last argument takes the remaining words: `send TO [BODY...] [FLAGS]`. */
+function variadicUsage(def: CommandDef): string {
+  const args = def.args ?? [];
+  const words = args.map((a, i) => {
+    const name = `${a.name.toUpperCase()}${i === args.length - 1 ? '...' : ''}`;
+    return a.required ? name : `[${name}]`;
+  });
+  return [def.id.replace(/:/g, ' '), ...words, '[FLAGS]'].join(' ');
+}
+
 /** Builds the oclif class for one definition. */
 export function toOclifCommand(def: CommandDef): Command.Class {
   const cls = class extends Command {
@@ -39,6 +49,9 @@ export function toOclifCommand(def: CommandDef): Command.Class {
     static override flags = toOclifFlags(def);
     static override args = toOclifArgs(def);
     static override strict = !def.variadic;
+    // oclif marks every argument of a command that takes more words as repeatable ("TO... [BODY...]");
+    // only the last one is.
+    static override usage = def.variadic ? variadicUsage(def) : undefined;
 
     async run(): Promise<void> {
       const { args, flags, argv } = await this.parse(cls);

@@ -96,7 +96,10 @@ export function whoami(ctx: Context, input: { as?: string }): WhoamiJson {
 
 /** Sets (or, with an empty note, clears) the calling agent's status note. */
 /** The caller's status note, as others see it in `handoff agents` (nothing is written). */
-export function showStatus(ctx: Context, input: { as?: string }): { agent: string; note: string | null; changed: false } {
+export function showStatus(
+  ctx: Context,
+  input: { as?: string },
+): { agent: string; note: string | null; changed: false } {
   const me = resolveIdentity(ctx, { as: input.as });
   return { agent: me.name, note: getAgent(ctx.db, me.name)?.note || null, changed: false };
 }

@@ -45,6 +45,26 @@ describe('the CLI surface', () => {
     expect(r.stdout).toContain('EXAMPLES');
     expect(r.stdout).toContain('$ handoff send codex "parser done, please review" --attach-diff');
     expect(r.stdout).toContain('--attach-diff');
+    // Only the last argument takes more words.
+    expect(r.stdout).toContain('$ handoff send TO [BODY...] [FLAGS]');
+    expect(ok(repo, ['reply', '--help']).stdout).toContain('$ handoff reply ID [BODY...] [FLAGS]');
+  });
+
+  it('help, help <command> and -h are --help', () => {
+    const repo = makeRepo();
+    const top = ok(repo, ['--help']).stdout;
+    expect(ok(repo, ['help']).stdout).toBe(top);
+    expect(ok(repo, ['-h']).stdout).toBe(top);
+    const send = ok(repo, ['send', '--help']).stdout;
+    expect(ok(repo, ['help', 'send']).stdout).toBe(send);
+    expect(ok(repo, ['send', '-h']).stdout).toBe(send);
+    expect(ok(repo, ['help', 'hooks', 'install']).stdout).toBe(ok(repo, ['hooks', 'install', '--help']).stdout);
+    const bad = cli(repo, ['help', 'sned']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/'sned' is not a handoff command. Did you mean 'handoff send'/);
+    // After --, -h is a word of the message.
+    ok(repo, ['send', 'codex', '--create', '--', '-h'], { agent: 'claude' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0].body).toBe('-h');
   });
 
   it('oclif knows every command (the manifest is current) and each has a description and examples', async () => {
