@@ -111,6 +111,11 @@ export function rewrittenInto(db: Db, commits: string[]): Map<string, string[]> 
 }
 
 /** Attributed commits, newest first, optionally of one agent. */
+/** Whether any commit is attributed to `agent` (an agent or a human). */
+export function hasAttributionsBy(db: Db, agent: string): boolean {
+  return stmt(db, 'SELECT 1 FROM attributions WHERE agent = ? LIMIT 1').get(agent) !== undefined;
+}
+
 export function listAttributions(db: Db, q: { agent?: string; limit: number }): AttributionRow[] {
   return stmt(
     db,

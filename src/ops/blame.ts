@@ -8,6 +8,7 @@ import { CommitResolver, type Resolved } from './attribution';
 import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
+import { requireKnownAgent } from './lookup';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
 import { gitDate, logCommits } from '../git/history';
 
@@ -161,5 +162,8 @@ export function log(
       })),
     });
   }
+  // Commits name agents that never joined (a human's, by git identity): a name is refused only when it
+  // matched nothing and names nobody.
+  if (input.agent !== undefined && out.length === 0) requireKnownAgent(ctx, input.agent, '--agent');
   return out;
 }

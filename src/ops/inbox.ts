@@ -7,7 +7,7 @@ import { appendEvent } from './append';
 import { claimNotices } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
-import { findMessage } from './lookup';
+import { findMessage, requireKnownAgent } from './lookup';
 import { messageJson } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
@@ -30,6 +30,7 @@ export const INBOX_PAGE = 50;
 /** The caller's messages: unread ones (urgent first, then oldest first), or all with `all`; a page at a time. */
 export function inbox(ctx: Context, input: InboxInput): InboxJson {
   const me = resolveIdentity(ctx, { as: input.as });
+  if (input.from !== undefined) requireKnownAgent(ctx, input.from, '--from');
   const q = { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority };
   // A page at a time (an agent's context is precious): --limit 0 lists everything.
   const limit = input.limit === undefined ? INBOX_PAGE : input.limit === 0 ? undefined : input.limit;

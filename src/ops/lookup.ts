@@ -7,6 +7,7 @@ import { SHORT_ID_MIN } from '../core/ids';
 import { firstLine, inert, quoted } from '../core/text';
 import type { Context } from './context';
 import { resolveCommit } from '../git/history';
+import { hasAttributionsBy } from '../ledger/attributions';
 
 /**
  * The message with this id: the full id, the short id printed in tables (its last 7 or more characters),
@@ -129,4 +130,18 @@ export function resolveAddress(
     }
   }
   return { address: names.join(','), to: [...new Set(names)], created };
+}
+
+/**
+ * Refuses a filter (--agent, --from, --to) that names no agent this ledger knows of, neither one that
+ * joined or wrote nor one commits are attributed to: a typo would otherwise read as "nothing yet".
+ */
+export function requireKnownAgent(ctx: Context, name: string, flag: string): void {
+  validateName(name, 'agent name');
+  if (getAgent(ctx.db, name) || hasAttributionsBy(ctx.db, name)) return;
+  const known = listAgents(ctx.db).map((a) => a.name);
+  const hint = known.length
+    ? ` Known agents: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.`
+    : '';
+  throw new NotFoundError('unknown_agent', `${flag}: no agent named ${quoted(name)}.${hint}`);
 }

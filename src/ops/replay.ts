@@ -14,9 +14,8 @@ import { attributionCommits, attributionEvents, verdictsOn } from '../ledger/att
 import { latestRewrites } from './attribution';
 import type { Context } from './context';
 import { taskStates } from './tasks';
-import { findMessage } from './lookup';
+import { findMessage, requireKnownAgent } from './lookup';
 import { topRelative } from './paths';
-import { validateName } from '../core/names';
 import { messageJson, recipientJson } from './views';
 import type { DiffMode, FileStat, ReplayCommitItem, ReplayItem, ReplayJson } from '../json/replay';
 import { commitNumstats, commitPatches, objectsExist } from '../git/history';
@@ -84,7 +83,7 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
     const inThread = new Set(threadMessageIds(ctx.db, thread));
     commits = commits.filter((c) => c.messages.some((id) => inThread.has(id)));
   }
-  if (input.agent) validateName(input.agent, 'agent name');
+  if (input.agent !== undefined) requireKnownAgent(ctx, input.agent, '--agent');
   // A path as git takes it: from the current directory, inside the repository; the top is everything.
   const given = input.path ? topRelative(ctx, input.path).replace(/\/+$/, '') : '.';
   const wanted = given === '.' ? null : given;

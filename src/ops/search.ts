@@ -5,7 +5,7 @@ import type { SearchJson } from '../json/coordination';
 import { catchUpSearch } from '../ledger/apply';
 import { searchIndex } from '../ledger/coordination';
 import type { Context } from './context';
-import { findMessage } from './lookup';
+import { findMessage, requireKnownAgent } from './lookup';
 
 /**
  * Runs a query in SQLite FTS5 syntax: words (all must match), "a phrase", prefix*, OR, NOT. A query that is
@@ -18,6 +18,8 @@ export function search(
 ): SearchJson {
   const query = input.query.trim();
   if (!query) throw new UsageError('usage', 'Say what to search for: handoff search "<words>".');
+  if (input.from !== undefined) requireKnownAgent(ctx, input.from, '--from');
+  if (input.to !== undefined) requireKnownAgent(ctx, input.to, '--to');
   const since = input.since ? sinceTime(input.since) : undefined;
   const thread = input.thread ? findMessage(ctx, input.thread).thread : undefined;
   const filters = { from: input.from, to: input.to, kind: input.kind, since, thread, limit: input.limit ?? 20 };

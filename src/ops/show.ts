@@ -7,7 +7,7 @@ import { listThreads, recipientsOf, repliesTo, threadMessages, getMessage } from
 import type { ShowJson, ThreadJson, ThreadSummaryJson } from '../json/types';
 import type { Context } from './context';
 import { taskStates } from './tasks';
-import { findMessage } from './lookup';
+import { findMessage, requireKnownAgent } from './lookup';
 import { messageJson, recipientJson } from './views';
 
 /** A message with its per-recipient status, its replies and its attached patch. */
@@ -38,6 +38,7 @@ export function thread(ctx: Context, input: { id: string }): ThreadJson {
 
 /** Threads, most recently active first. */
 export function threads(ctx: Context, input: { agent?: string; limit?: number }): ThreadSummaryJson[] {
+  if (input.agent !== undefined) requireKnownAgent(ctx, input.agent, '--agent');
   return listThreads(ctx.db, { agent: input.agent, limit: input.limit === 0 ? -1 : (input.limit ?? 50) }).map((t) => {
     const root = getMessage(ctx.db, t.thread);
     return {

@@ -386,3 +386,30 @@ describe('terminal escapes in bodies', () => {
     expect(ok(repo, ['tasks', '--json'], { agent: 'codex' }).json.tasks[0].subject).toBe(evil);
   });
 });
+
+describe('a filter by an agent nobody knows', () => {
+  it('is refused as unknown_agent (exit 3) by threads, log, replay, inbox and search, not read as "nothing yet"', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const id = ok(repo, ['send', 'codex', 'parser ready', '--create', '--json'], { agent: 'claude' }).json.message.id;
+    for (const args of [
+      ['threads', '--agent', 'cdx'],
+      ['log', '--agent', 'cdx'],
+      ['replay', '--agent', 'cdx'],
+      ['inbox', '--from', 'cdx'],
+      ['search', 'parser', '--from', 'cdx'],
+      ['search', 'parser', '--to', 'cdx'],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'codex' });
+      expect([args.join(' '), r.status]).toEqual([args.join(' '), 3]);
+      expect(JSON.parse(r.stdout).error.code).toBe('unknown_agent');
+      expect(JSON.parse(r.stdout).error.message).toMatch(
+        /no agent named "cdx". Known agents: (claude, codex|codex, claude)/,
+      );
+    }
+    // A known agent with nothing to show is an empty answer; a known one with something shows it.
+    expect(ok(repo, ['inbox', '--from', 'claude', '--json'], { agent: 'codex' }).json.messages[0].id).toBe(id);
+    expect(ok(repo, ['threads', '--agent', 'codex', '--json']).json.threads).toHaveLength(1);
+    expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits).toEqual([]);
+  });
+});
