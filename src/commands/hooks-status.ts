@@ -19,7 +19,12 @@ export default defineCommand({
       io.log(`${h.name.padEnd(20)} ${h.healthy ? 'ok' : h.problem}${h.chained ? ' (chains another hook)' : ''}`);
     io.log(`in ${r.dir}`);
     // A hook of handoff's own that is missing (one added since the others were installed): the fix.
-    if (r.hooks.some((h) => h.state === 'missing' || /not installed/.test(h.problem ?? '')))
+    if (!r.hooks.some((h) => !h.healthy)) return;
+    if (r.manual)
+      io.warn(
+        `${r.dir} is committed with the project, so handoff writes nothing there. Each hook needs one line (create the file if needed, make it executable, and commit it):\n  ${r.manual.join('\n  ')}`,
+      );
+    else if (r.hooks.some((h) => h.state === 'missing' || /not installed/.test(h.problem ?? '')))
       io.warn("Run 'handoff hooks install' to install what is missing (it keeps the hooks already there).");
   },
 });

@@ -8,7 +8,7 @@ const VIA: Record<WhoamiJson['via'], string> = {
   flag: 'from --as',
   runtime: 'from the detected agent runtime',
   'mcp-client': 'from the MCP client that started the server',
-  'git-user': 'from git config user.name',
+  'git-user': 'from the git user: user.name, or user.email where the name gives none',
 };
 
 export default defineCommand({

@@ -94,7 +94,6 @@ export function whoami(ctx: Context, input: { as?: string }): WhoamiJson {
   };
 }
 
-/** Sets (or, with an empty note, clears) the calling agent's status note. */
 /** The caller's status note, as others see it in `handoff agents` (nothing is written). */
 export function showStatus(
   ctx: Context,
@@ -104,6 +103,7 @@ export function showStatus(
   return { agent: me.name, note: getAgent(ctx.db, me.name)?.note || null, changed: false };
 }
 
+/** Sets (or, with an empty note, clears) the calling agent's status note. */
 export function setStatus(
   ctx: Context,
   input: { note: string; as?: string },

@@ -55,9 +55,7 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
         healthy: false,
         problem: `${path.join(dir, name)} can be committed; add the line below to it`,
       })),
-      manual: HOOK_NAMES.map(
-        (name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`,
-      ),
+      manual: manualLines(ctx, dir),
     };
   }
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
@@ -118,11 +116,21 @@ export function uninstallHooks(ctx: Context): HooksJson {
   };
 }
 
+/** The lines to add by hand to hook files the team commits (where install changes nothing). */
+function manualLines(ctx: Context, dir: string): string[] {
+  return HOOK_NAMES.map(
+    (name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`,
+  );
+}
+
 /** What is installed and whether each hook can run. */
 export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
   const dir = hooksDir(ctx.repo);
+  const shared = committableHooks(ctx, dir).length > 0;
   return {
     dir,
+    // Where the hooks are committed, what is missing is added by hand, as install says.
+    ...(shared ? { manual: manualLines(ctx, dir) } : {}),
     hooks: HOOK_NAMES.map((name) => {
       const s = hookState(dir, name);
       let problem: string | null = null;

@@ -415,6 +415,10 @@ describe('what a second outside review found', () => {
     expect(before.find((x: any) => x.name === 'post-commit').problem).toBe(
       'another hook is installed (handoff is not)',
     );
+    // ... and points to the lines to add, not back to the install that changes nothing there.
+    const said = cli(h, ['hooks', 'status']).stderr;
+    expect(said).toContain('.husky/post-commit: handoff hooks run post-commit "$@"');
+    expect(said).not.toContain("Run 'handoff hooks install'");
     for (const line of i.json.error.details.manual as string[]) {
       const [file, cmd] = [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)];
       const at = path.join(h, file);
