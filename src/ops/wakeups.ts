@@ -52,7 +52,7 @@ export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): 
     if (told !== null && told >= episodeStart) continue;
     noteLoopNotice(ctx.db, me, other, history[0]!.clock);
     out.push(
-      `You and ${other} have gone back and forth ${recent.length} times in the last ${Math.round(guard.seconds / 60)} minutes. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
+      `You and ${other} have exchanged ${recent.length} messages in the last ${Math.round(guard.seconds / 60)} minutes, going back and forth ${turns} times. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
     );
   }
   return out;
