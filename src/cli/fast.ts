@@ -48,7 +48,7 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   for (const [name, value] of Object.entries(out.values)) {
     const f = def.flags[name]!;
     if (f.type === 'integer') {
-      if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+      if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < (f.min ?? 0)) return undefined;
       flags[name] = Number(value);
     } else if (f.options && ![value].flat().every((v) => typeof v === 'string' && f.options!.includes(v))) {
       return undefined;

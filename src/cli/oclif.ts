@@ -16,7 +16,8 @@ function toOclifFlags(def: CommandDef): Interfaces.FlagInput {
       helpValue: f.helpValue,
     };
     if (f.type === 'boolean') out[name] = Flags.boolean(common);
-    else if (f.type === 'integer') out[name] = Flags.integer({ ...common, min: 0, multiple: f.multiple as true });
+    else if (f.type === 'integer')
+      out[name] = Flags.integer({ ...common, min: f.min ?? 0, multiple: f.multiple as true });
     else if (f.options) out[name] = Flags.string({ ...common, options: [...f.options], multiple: f.multiple as true });
     else out[name] = Flags.string({ ...common, multiple: f.multiple as true });
   }

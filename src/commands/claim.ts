@@ -24,7 +24,7 @@ refs/handoff/claims/<key>, so of several clones claiming together exactly one su
   ],
   args: [{ name: 'key', description: 'A task name or a message id.', required: true }],
   flags: {
-    ttl: { type: 'integer', description: 'Lease in seconds, renewed by your activity.', helpValue: 'seconds' },
+    ttl: { type: 'integer', description: 'Lease in seconds, renewed by your activity.', helpValue: 'seconds', min: 1 },
     pid: {
       type: 'integer',
       description: 'The long-lived process that holds the claim (default: your agent).',

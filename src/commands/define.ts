@@ -14,6 +14,8 @@ export interface FlagSpec {
   helpValue?: string;
   exclusive?: readonly string[];
   hidden?: boolean;
+  /** The least value an integer flag takes (0 unless given). */
+  min?: number;
 }
 
 export interface ArgSpec {

@@ -1,5 +1,7 @@
 /** Blame and log: each line or commit with its agent and the handoff behind it. */
-import { NotFoundError, UsageError } from '../core/errors';
+import fs from 'node:fs';
+import path from 'node:path';
+import { HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { parseWhen } from '../core/text';
 import { parseBlame, startBlame, type BlameResult } from '../git/blame';
 import type { GitResult } from '../git/exec';
@@ -50,11 +52,19 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       );
     if (/is outside repository/.test(res.stderr))
       throw new UsageError('bad_path', `${input.file} is outside this repository. Give the path of a file in it.`);
-    if (/no such path|no such file/i.test(res.stderr))
+    if (/bad revision|unknown revision|ambiguous argument/i.test(res.stderr))
+      throw new NotFoundError('unknown_revision', `${input.rev ?? 'HEAD'} is not a commit here.`);
+    if (/no such ref: HEAD/.test(res.stderr) && input.rev === undefined)
+      throw new HandoffError('no_commits', 'This repository has no commit yet: there is nothing to blame.');
+    if (/no such path|no such file/i.test(res.stderr)) {
+      const at = path.resolve(ctx.repo.cwd, input.file);
+      if (fs.statSync(at, { throwIfNoEntry: false })?.isDirectory())
+        throw new UsageError('bad_path', `${input.file} is a directory. Blame a file in it.`);
       throw new NotFoundError(
         'file_not_found',
         `${input.file} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`,
       );
+    }
     throw new UsageError(
       'blame_failed',
       `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`,

@@ -413,3 +413,34 @@ describe('a filter by an agent nobody knows', () => {
     expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits).toEqual([]);
   });
 });
+
+describe('blame given what it cannot blame', () => {
+  it('names the problem: an unknown revision, a directory, a missing file, a repository with no commit', () => {
+    const repo = makeRepo({ files: { 'src/a.ts': 'a\n' } });
+    const code = (cwd: string, args: string[]) => {
+      const r = cli(cwd, [...args, '--json'], { agent: 'codex' });
+      return [r.status, JSON.parse(r.stdout).error.code];
+    };
+    expect(code(repo, ['blame', 'src/a.ts', '--rev', 'nosuchrev'])).toEqual([3, 'unknown_revision']);
+    expect(code(repo, ['blame', 'src'])).toEqual([2, 'bad_path']);
+    expect(code(repo, ['blame', 'src/gone.ts'])).toEqual([3, 'file_not_found']);
+    const empty = makeRepo({ empty: true });
+    fs.writeFileSync(path.join(empty, 'a.txt'), 'a\n');
+    expect(code(empty, ['blame', 'a.txt'])).toEqual([1, 'no_commits']);
+  });
+});
+
+describe('a lease of no time', () => {
+  it('is refused by the flag parser with the bound the command takes', () => {
+    const repo = makeRepo();
+    for (const args of [
+      ['claim', 'x', '--ttl', '0'],
+      ['reserve', 'src/**', '--ttl', '0'],
+    ]) {
+      const r = cli(repo, args, { agent: 'codex' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('greater than or equal to 1');
+    }
+    expect(ok(repo, ['claim', 'x', '--ttl', '1', '--json'], { agent: 'codex' }).json.key).toBe('x');
+  });
+});

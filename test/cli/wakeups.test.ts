@@ -15,7 +15,9 @@ describe('wake-ups and the loop guard', () => {
     ok(repo, ['send', 'a', 'pong 2'], { agent: 'b' });
     const r = ok(repo, ['inbox', '--json'], { agent: 'b' }).json;
     expect(r.notices).toEqual([
-      expect.stringMatching(/You and a have exchanged 4 messages in the last 10 minutes, going back and forth 3 times.*--no-reply/),
+      expect.stringMatching(
+        /You and a have exchanged 4 messages in the last 10 minutes, going back and forth 3 times.*--no-reply/,
+      ),
     ]);
     // Once per episode: the next inbox says nothing more about it.
     expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
