@@ -2,8 +2,10 @@
  * Who is calling: HANDOFF_AGENT, then --as, then a detected agent runtime, then the git user
  * (docs/architecture.md, "Identity"). Names are validated here, before anything is written.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../core/errors';
-import { slugifyName, validateAgentName } from '../core/names';
+import { NAME_PATTERN, slugifyName, validateAgentName } from '../core/names';
 import type { IdentityJson } from '../json/types';
 import type { Context } from './context';
 
@@ -30,8 +32,35 @@ function detectRuntime(env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
+/**
+ * The file, in this worktree's own git directory, that names the agent each runtime is in this worktree
+ * (`handoff init --agent claude --name claude-ui`): a line "<runtime> <name>" each. Shell commands an agent
+ * runs carry its runtime's marker (CLAUDECODE) but not the HANDOFF_AGENT of its MCP server and hooks.
+ * The prepare-commit-msg hook reads it too.
+ */
+export const WORKTREE_NAMES = 'handoff-names';
+
+/** This worktree's names by runtime (empty when none were given). */
+export function worktreeNames(gitDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(gitDir, WORKTREE_NAMES), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    const [runtime, name] = line.trim().split(/\s+/);
+    if (runtime && name && NAME_PATTERN.test(name) && !name.includes('..')) out.set(runtime, name);
+  }
+  return out;
+}
+
 /** Resolves the caller's identity; throws a UsageError when there is none or it is invalid. */
-export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as?: string } = {}): IdentityJson {
+export function resolveIdentity(
+  ctx: Pick<Context, 'env' | 'config'> & { repo?: Pick<Context['repo'], 'gitDir'> },
+  opts: { as?: string } = {},
+): IdentityJson {
   // The MCP server names the runtime of the client that started it (its environment may reveal none).
   const runtime = detectRuntime(ctx.env) ?? (ctx.env.HANDOFF_CLIENT_RUNTIME || null);
   // An invalid --as is reported as such, whatever else is set.
@@ -52,7 +81,10 @@ export function resolveIdentity(ctx: Pick<Context, 'env' | 'config'>, opts: { as
     return { name: fromEnv, runtime, via: ctx.env.HANDOFF_AGENT_FROM === 'mcp-client' ? 'mcp-client' : 'env' };
   }
   if (opts.as !== undefined) return { name: opts.as, runtime, via: 'flag' };
-  if (runtime) return { name: runtime, runtime, via: 'runtime' };
+  if (runtime) {
+    const named = ctx.repo ? worktreeNames(ctx.repo.gitDir).get(runtime) : undefined;
+    return { name: named ?? runtime, runtime, via: 'runtime' };
+  }
   const cfg = ctx.config();
   // git config lists system, global, then local values: the last one is the one git uses.
   const user = cfg.get('user.name')?.at(-1) ?? '';

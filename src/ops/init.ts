@@ -16,6 +16,8 @@ import path from 'node:path';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { validateAgentName } from '../core/names';
 import { requireWritable, type Context } from './context';
+import { writeFileAtomic } from '../core/files';
+import { WORKTREE_NAMES, worktreeNames } from './identity';
 import { installHooks, uninstallHooks, type HookPaths } from './hooks';
 import type { InitChange, InitJson } from '../json/setup';
 import { AGENT_KINDS, type AgentKind } from '../core/names';
@@ -92,6 +94,8 @@ interface InitRecord {
   dirs: string[];
   /** Set when init --sign turned handoff.sign on: the values it had before (undo puts them back). */
   sign?: { previous: string[] };
+  /** Set when init wrote this worktree's names by runtime: the file's content before (null: none). */
+  names?: { previous: string | null };
 }
 
 const mcpEntry = (name: string, kind: AgentKind) => ({
@@ -717,6 +721,20 @@ export function init(
       ];
     } else record.files.push({ path: r.path, original: r.before, written: r.next, done: r.done });
   }
+  // A name other than the runtime's own is what the agent's shell commands and commits go by here too.
+  const namesFile = path.join(ctx.repo.gitDir, WORKTREE_NAMES);
+  const namesBefore = fs.existsSync(namesFile) ? fs.readFileSync(namesFile, 'utf8') : null;
+  const names = worktreeNames(ctx.repo.gitDir);
+  for (const a of agents) {
+    if (a.name === a.kind) names.delete(a.kind);
+    else names.set(a.kind, a.name);
+  }
+  const namesNext = [...names].map(([runtime, name]) => `${runtime} ${name}\n`).join('');
+  if (namesNext !== (namesBefore ?? '')) {
+    if (!record.names) record.names = { previous: namesBefore };
+    if (namesNext) writeFileAtomic(namesFile, namesNext);
+    else fs.rmSync(namesFile, { force: true });
+  }
   fs.writeFileSync(recordPath(ctx.repo.gitDir), JSON.stringify(record, null, 2));
   const hooks = installHooks(ctx, input.paths);
   return { dryRun: false, undo: false, agents, changes, hooks, manualSteps, signing };
@@ -900,6 +918,11 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
     }
   }
   fs.rmSync(own ? recordPath(ctx.repo.gitDir) : legacyPath(ctx), { force: true });
+  if (record.names) {
+    const namesFile = path.join(ctx.repo.gitDir, WORKTREE_NAMES);
+    if (record.names.previous === null) fs.rmSync(namesFile, { force: true });
+    else writeFileAtomic(namesFile, record.names.previous);
+  }
   // The git hooks and handoff.sign are shared by every worktree: they stay while another worktree is set up.
   const shared = otherWorktreesInitialised(ctx);
   const hooks = shared ? null : uninstallHooks(ctx);

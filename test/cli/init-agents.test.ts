@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addWorktree, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+import { spawn } from 'node:child_process';
+import { addWorktree, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
 
 const read = (repo: string, f: string) => fs.readFileSync(path.join(repo, f), 'utf8');
 const write = (repo: string, f: string, text: string) => {
@@ -69,7 +70,7 @@ describe('init for several agents', () => {
     expect(fs.existsSync(path.join(inline, 'AGENTS.md'))).toBe(false);
   });
 
-  it('init --name in a second worktree, whose committed files name another agent, replaces that agent in its hooks', () => {
+  it('init --name in a second worktree, whose committed files name another agent, replaces that agent in its hooks', async () => {
     const repo = makeRepo();
     ok(repo, ['init', '--agent', 'claude', '--agent', 'codex']);
     git(repo, 'add', '-A');
@@ -107,10 +108,35 @@ describe('init for several agents', () => {
     expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => m.body)).toEqual([
       'for claude',
     ]);
-    // Undo puts the committed bytes back.
+    // The agent's own shell commands carry CLAUDECODE, not HANDOFF_AGENT: in this worktree they are
+    // claude-ui's, and so are its commits, made in the same second as claude's in the other worktree.
+    const shell = { env: { CLAUDECODE: '1' } };
+    expect(ok(ui, ['whoami', '--json'], shell).json.name).toBe('claude-ui');
+    expect(ok(repo, ['whoami', '--json'], shell).json.name).toBe('claude');
+    expect(ok(ui, ['inbox', '--json'], shell).json.messages.map((m: any) => m.body)).toEqual(['for the ui']);
+    write(repo, 'a.txt', 'a\n');
+    write(ui, 'b.txt', 'b\n');
+    const commitIn = (dir: string, file: string, msg: string) =>
+      new Promise<number>((resolve) => {
+        const env = cleanEnv({ CLAUDECODE: '1' });
+        spawn('git', ['add', file], { cwd: dir, env }).on('close', () =>
+          spawn('git', ['commit', '-qm', msg], { cwd: dir, env }).on('close', (c) => resolve(c ?? 1)),
+        );
+      });
+    const committedBoth = await Promise.all([
+      commitIn(repo, 'a.txt', 'by claude'),
+      commitIn(ui, 'b.txt', 'by claude-ui'),
+    ]);
+    expect(committedBoth).toEqual([0, 0]);
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)')).toBe('claude');
+    expect(git(ui, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)')).toBe('claude-ui');
+    expect(ok(ui, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('claude-ui');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('claude');
+    // Undo puts the committed bytes back, and the runtime's own name.
     ok(ui, ['init', '--undo']);
     expect(read(ui, '.claude/settings.json')).toBe(committed);
     expect(git(ui, 'status', '--porcelain', '--', '.claude', '.mcp.json')).toBe('');
+    expect(ok(ui, ['whoami', '--json'], shell).json.name).toBe('claude');
   });
 
   it("init --name replaces another agent's hook inside a group the user added to, and undo gives it back there", () => {
