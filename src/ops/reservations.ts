@@ -5,7 +5,8 @@
  */
 import type { ReservationEvent } from '../core/events';
 import { stagedFiles } from '../git/history';
-import { UsageError } from '../core/errors';
+import { ConflictError, UsageError } from '../core/errors';
+import { inertLine } from '../core/text';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
 import { standingReservations, type Reservation } from '../ledger/coordination';
 import { appendEvent } from './append';
@@ -79,6 +80,11 @@ export function reserve(
   const me = resolveIdentity(ctx, { as: input.as });
   const patterns = [...new Set(input.patterns.map((p) => checkPattern(ctx, p)))];
   const ttl = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
+  const heldBefore = new Set(
+    standingReservations(ctx.db)
+      .filter((r) => r.agent === me.name)
+      .map((r) => r.pattern),
+  );
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
   const { event } = appendEvent<ReservationEvent>(ctx, me, {
@@ -90,11 +96,30 @@ export function reserve(
     holder: holderOf(input.pid),
     ...(reason ? { reason } : {}),
   });
-  markReservations(ctx);
   const mine = patterns.map(matcher);
-  const conflicts = standing(ctx).filter(
-    (r) => r.agent !== me.name && r.exclusive && patterns.some((p, i) => mine[i]!(r.pattern) || matcher(r.pattern)(p)),
-  );
+  const overlaps = (r: ReservationJson) => patterns.some((p, i) => mine[i]!(r.pattern) || matcher(r.pattern)(p));
+  // Reservations stand in the order they were made (ledger order, the same in every clone). An exclusive
+  // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
+  // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
+  const all = standing(ctx);
+  const at = all.findIndex((r) => r.agent === me.name && patterns.includes(r.pattern));
+  const earlier = input.exclusive
+    ? all.slice(0, at < 0 ? all.length : at).filter((r) => r.agent !== me.name && r.exclusive && overlaps(r))
+    : [];
+  if (earlier.length) {
+    const withdrawn = patterns.filter((p) => !heldBefore.has(p));
+    if (withdrawn.length)
+      appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns: withdrawn });
+    markReservations(ctx);
+    const h = earlier[0]!;
+    throw new ConflictError(
+      'reserved',
+      `${inertLine(h.pattern)} is reserved exclusively by ${h.agent}${h.reason ? ` (${inertLine(h.reason)})` : ''}${h.expires ? ` until ${h.expires}` : ''}, so nothing was reserved. Ask ${h.agent} to release it, or reserve without --exclusive.`,
+      { holder: h },
+    );
+  }
+  markReservations(ctx);
+  const conflicts = all.filter((r) => r.agent !== me.name && r.exclusive && overlaps(r));
   return { agent: me.name, patterns, exclusive: !!input.exclusive, expires, event: event.id, conflicts };
 }
 
@@ -133,13 +158,15 @@ export function reservedByOthers(
   me: string,
   files: string[],
 ): { file: string; reservation: ReservationJson }[] {
-  const others = standing(ctx).filter((r) => r.exclusive && r.agent !== me);
-  if (others.length === 0) return [];
-  const tests = others.map((r) => ({ r, test: matcher(r.pattern) }));
+  const exclusive = standing(ctx).filter((r) => r.exclusive);
+  if (!exclusive.some((r) => r.agent !== me)) return [];
+  // A file belongs to the earliest exclusive reservation that covers it: one made later by another agent
+  // (in another clone, before the two synced) does not take it from the caller.
+  const tests = exclusive.map((r) => ({ r, test: matcher(r.pattern) }));
   const out: { file: string; reservation: ReservationJson }[] = [];
   for (const file of files) {
-    const hit = tests.find((t) => t.test(file));
-    if (hit) out.push({ file, reservation: hit.r });
+    const first = tests.find((t) => t.test(file));
+    if (first && first.r.agent !== me) out.push({ file, reservation: first.r });
   }
   return out;
 }

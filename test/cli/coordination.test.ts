@@ -8,7 +8,19 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { BIN, chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import {
+  BIN,
+  addWorktree,
+  chainEvents,
+  cleanEnv,
+  cli,
+  cliAsync,
+  commonDir,
+  git,
+  makeRepo,
+  ok,
+  tmpDir,
+} from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 /** A long-lived stand-in for an agent's process. */
@@ -512,6 +524,85 @@ describe('file reservations', () => {
       expect([commits('README.md'), commits('docs/README.md')]).toEqual([false, true]);
     } finally {
       p.kill();
+    }
+  });
+
+  it('two agents in two worktrees reserve overlapping paths exclusively at once: the first holds, the second is refused (exit 4), 6 rounds', async () => {
+    const repo = makeRepo({ files: { 'src/x.ts': 'x\n' } });
+    const wt = addWorktree(repo, 'b');
+    ok(repo, ['hooks', 'install']);
+    git(repo, 'config', 'handoff.reservations', 'block');
+    const pa = agentProcess();
+    const pb = agentProcess();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const [a, b] = await Promise.all([
+          cliAsync(repo, ['reserve', 'src/x.ts', '-x', '--pid', String(pa.pid), '--json'], { agent: 'a' }).done,
+          cliAsync(wt, ['reserve', 'src/**', '-x', '--pid', String(pb.pid), '--json'], { agent: 'b' }).done,
+        ]);
+        expect([a.status, b.status].sort()).toEqual([0, 4]);
+        const [won, lost] = a.status === 0 ? ['a', 'b'] : ['b', 'a'];
+        const refused = (a.status === 4 ? a : b).json as any;
+        expect(refused.error.code).toBe('reserved');
+        expect(refused.error.details.holder.agent).toBe(won);
+        const held = ok(repo, ['reservations', '--json']).json.reservations;
+        expect(held.map((r: any) => [r.agent, r.exclusive])).toEqual([[won, true]]);
+        // The holder commits in block mode; the other is refused.
+        const commit = (agent: string, dir: string) => {
+          fs.appendFileSync(path.join(dir, 'src/x.ts'), `${agent} ${round}\n`);
+          git(dir, 'add', 'src/x.ts');
+          return spawnSync('git', ['commit', '-qm', `${agent} ${round}`], {
+            cwd: dir,
+            env: cleanEnv({ HANDOFF_AGENT: agent }),
+            encoding: 'utf8',
+          });
+        };
+        const dirOf = (agent: string) => (agent === 'a' ? repo : wt);
+        expect(commit(won, dirOf(won)).status).toBe(0);
+        expect(commit(lost, dirOf(lost)).status).not.toBe(0);
+        git(dirOf(lost), 'reset', '-q', '--hard');
+        ok(dirOf(won), ['release', '--paths'], { agent: won });
+      }
+    } finally {
+      pa.kill();
+      pb.kill();
+    }
+  });
+
+  it('two clones that reserved one file exclusively before they synced: the earlier reservation holds it in both', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    for (const c of [a, b]) {
+      ok(c, ['hooks', 'install']);
+      git(c, 'config', 'handoff.reservations', 'block');
+    }
+    const pa = agentProcess();
+    const pb = agentProcess();
+    try {
+      ok(a, ['reserve', 'README.md', '-x', '--pid', String(pa.pid)], { agent: 'a' });
+      ok(b, ['reserve', '*.md', '-x', '--pid', String(pb.pid)], { agent: 'b' });
+      ok(a, ['sync']);
+      ok(b, ['sync']);
+      ok(a, ['sync']);
+      for (const c of [a, b])
+        expect(ok(c, ['reservations', '--json']).json.reservations.map((r: any) => r.agent)).toEqual(['a', 'b']);
+      const commit = (agent: string, dir: string) => {
+        fs.appendFileSync(path.join(dir, 'README.md'), `${agent}\n`);
+        git(dir, 'add', 'README.md');
+        return spawnSync('git', ['commit', '-qm', agent], {
+          cwd: dir,
+          env: cleanEnv({ HANDOFF_AGENT: agent }),
+          encoding: 'utf8',
+        });
+      };
+      expect(commit('a', a).status).toBe(0);
+      const refused = commit('b', b);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('README.md is reserved exclusively by a');
+    } finally {
+      pa.kill();
+      pb.kill();
     }
   });
 
