@@ -63,5 +63,10 @@ refs/handoff/claims/<key>, so of several clones claiming together exactly one su
       io.log(
         `${r.agent} ${r.action} ${inert(r.key)}${until}${r.holder.remote ? ` (decided by ${r.holder.remote})` : ''}`,
       );
+    // No agent runtime among the command's parents (a script, a terminal): only the lease ends the claim.
+    if (r.holder.pid === null)
+      io.warn(
+        "handoff: no agent process found to tie the claim to, so it holds until its lease runs out or 'handoff release'; --pid <pid> ties it to a process.",
+      );
   },
 });

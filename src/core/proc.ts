@@ -122,7 +122,7 @@ function runsAgentScript(pid: number): boolean {
  * command name, or by the script an interpreter runs), else the parent (the shell or program that ran this
  * command).
  */
-export function longLivedAncestor(): number {
+export function agentAncestor(): number | null {
   let pid = process.ppid;
   for (let depth = 0; depth < 16 && pid > 1; depth++) {
     const p = processParent(pid);
@@ -130,7 +130,7 @@ export function longLivedAncestor(): number {
     if (AGENT_COMMANDS.test(p.comm) || (INTERPRETERS.test(p.comm) && runsAgentScript(pid))) return pid;
     pid = p.ppid;
   }
-  return process.ppid;
+  return null;
 }
 
 /** A start token as it goes into a file name: "t" and letters, digits and dots. */

@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError, TimeoutError, UsageError } from '../core/
 import { isEventId, type ClaimEvent, type Holder } from '../core/events';
 import { NAME_PATTERN } from '../core/names';
 import { inertLine, quoted } from '../core/text';
-import { longLivedAncestor, processAlive, processStartToken } from '../core/proc';
+import { agentAncestor, processAlive, processStartToken } from '../core/proc';
 import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
 import type { IdentityJson } from '../json/types';
@@ -83,8 +83,11 @@ export function checkTtl(seconds: number): number {
 }
 
 /** The process a claim made now stands for. */
-export function holderOf(pid?: number): Holder {
-  const p = pid ?? longLivedAncestor();
+export function holderOf(pid?: number): Holder | undefined {
+  // With no agent runtime among this command's ancestors (a script, a terminal), nothing says how long the
+  // caller lives: its shell may end at once. The lease alone decides then.
+  const p = pid ?? agentAncestor();
+  if (p === null) return undefined;
   if (p <= 1)
     throw new UsageError(
       'bad_pid',
@@ -155,7 +158,7 @@ function claimLocal(
   me: IdentityJson,
   key: string,
   ttlMs: number,
-  holder: Holder,
+  holder: Holder | undefined,
   remote?: string,
 ): ClaimJson {
   let decided: Pick<ClaimJson, 'action' | 'reclaimed'> = { action: 'claimed', reclaimed: null };
@@ -165,7 +168,14 @@ function claimLocal(
     const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     since = h?.since ?? '';
     const expires = new Date(ctx.now().getTime() + ttlMs).toISOString();
-    const base = { type: 'claim' as const, key, expires, ttl_ms: ttlMs, holder, ...(remote ? { remote } : {}) };
+    const base = {
+      type: 'claim' as const,
+      key,
+      expires,
+      ttl_ms: ttlMs,
+      ...(holder ? { holder } : {}),
+      ...(remote ? { remote } : {}),
+    };
     if (!h) {
       decided = { action: 'claimed', reclaimed: null };
       return { ...base, action: 'claim' as const };
@@ -187,9 +197,9 @@ function claimLocal(
     agent: me.name,
     since: decided.action === 'renewed' ? since : event.ts,
     expires: event.expires ?? null,
-    host: holder0.host,
-    pid: holder0.pid,
-    liveness: 'live',
+    host: holder0?.host ?? null,
+    pid: holder0?.pid ?? null,
+    liveness: holder0 ? 'live' : 'unknown',
     remote: remote ?? null,
   };
   return { key, agent: me.name, ...decided, holder: now, event: event.id };
@@ -200,7 +210,7 @@ async function claimRemote(
   me: IdentityJson,
   key: string,
   ttlMs: number,
-  holder: Holder,
+  holder: Holder | undefined,
   remote: string,
 ): Promise<ClaimJson> {
   const current = await readRemoteClaim(ctx.repo, remote, key);
@@ -209,7 +219,7 @@ async function claimRemote(
   let reclaimed: ClaimJson['reclaimed'] = null;
   if (rec && rec.state === 'held' && rec.agent !== me.name) {
     const expired = now.getTime() > Date.parse(rec.expires);
-    const gone = rec.host === os.hostname() && !processAlive(rec.pid, rec.start);
+    const gone = rec.host === os.hostname() && rec.pid > 1 && !processAlive(rec.pid, rec.start);
     if (!expired && !gone) throw heldError(key, remoteHolderJson(rec, 'unknown', remote));
     reclaimed = { from: rec.agent, reason: gone ? 'gone' : 'expired', since: rec.since };
   }
@@ -220,9 +230,9 @@ async function claimRemote(
     clone: ctx.cloneId,
     since: rec && rec.state === 'held' && rec.agent === me.name ? rec.since : now.toISOString(),
     expires: new Date(now.getTime() + ttlMs).toISOString(),
-    host: holder.host,
-    pid: holder.pid,
-    start: holder.start,
+    host: holder?.host ?? os.hostname(),
+    pid: holder?.pid ?? 0,
+    start: holder?.start ?? null,
   };
   const won = await casRemoteClaim(ctx.repo, remote, key, record, current?.oid ?? null);
   if (!won) {

@@ -87,13 +87,14 @@ export function reserve(
   );
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
+  const holder = holderOf(input.pid);
   const { event } = appendEvent<ReservationEvent>(ctx, me, {
     type: 'reservation',
     action: 'reserve',
     patterns,
     exclusive: !!input.exclusive,
     expires,
-    holder: holderOf(input.pid),
+    ...(holder ? { holder } : {}),
     ...(reason ? { reason } : {}),
   });
   const mine = patterns.map(matcher);

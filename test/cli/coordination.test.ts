@@ -30,6 +30,28 @@ function agentProcess(): { pid: number; kill: () => void } {
 }
 
 describe('claims in one clone', () => {
+  it('a claim made from a script (no agent among its parents) holds by its lease, not by the shell that ran it', () => {
+    const repo = makeRepo();
+    const viaShell = (agent: string) =>
+      spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" claim build; true`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: agent }),
+        encoding: 'utf8',
+      });
+    const first = viaShell('a');
+    expect(first.stdout).toMatch(/^a claimed build until /);
+    expect(first.stderr).toContain('no agent process found to tie the claim to');
+    // The shell is gone: the claim still holds, for its lease.
+    const second = cli(repo, ['claim', 'build', '--json'], { agent: 'b' });
+    expect(second.status).toBe(4);
+    expect(second.json.error.details.holder).toMatchObject({ agent: 'a', pid: null, liveness: 'unknown' });
+    expect(ok(repo, ['claims', '--json']).json.claims.map((c: any) => [c.key, c.holder.agent])).toEqual([
+      ['build', 'a'],
+    ]);
+    ok(repo, ['release', 'build'], { agent: 'a' });
+    expect(ok(repo, ['claim', 'build', '--json'], { agent: 'b' }).json.action).toBe('claimed');
+  });
+
   it('16 processes claim one key at once: exactly one wins, 15 exit 4 naming the holder; 20 rounds', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'a0' });
