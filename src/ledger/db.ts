@@ -22,6 +22,49 @@ export class CorruptLedgerError extends HandoffError {
   }
 }
 
+/** Tables of what only this clone knows (what each agent was told already): kept across a rebuild. */
+const LOCAL_TABLES = ['loop_notices', 'nudges', 'claim_notices'] as const;
+
+export type LocalState = Map<string, Record<string, unknown>[]>;
+
+/** The rows of the local tables of the database at `file` (none where it is missing or unreadable). */
+export function readLocalState(file: string): LocalState {
+  const out: LocalState = new Map();
+  if (!fs.existsSync(file)) return out;
+  const Sqlite = require('better-sqlite3') as typeof Database;
+  try {
+    const db = new Sqlite(file, withAddon({ readonly: true, fileMustExist: true }));
+    try {
+      for (const table of LOCAL_TABLES) {
+        try {
+          out.set(table, db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]);
+        } catch {
+          /* a schema without the table */
+        }
+      }
+    } finally {
+      db.close();
+    }
+  } catch {
+    /* unreadable: nothing is kept */
+  }
+  return out;
+}
+
+/** Puts rows readLocalState read into `db` (a new database of this schema). */
+export function restoreLocalState(db: Db, state: LocalState): void {
+  writeTx(db, () => {
+    for (const [table, rows] of state) {
+      if (!(LOCAL_TABLES as readonly string[]).includes(table) || rows.length === 0) continue;
+      const columns = Object.keys(rows[0]!).filter((c) => /^[a-z_]+$/.test(c));
+      const insert = db.prepare(
+        `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      );
+      for (const r of rows) insert.run(...columns.map((c) => r[c]));
+    }
+  });
+}
+
 /** Opens (creating if needed) the ledger database at `file` and brings its schema up to date. */
 export function openLedgerDb(file: string, opts: { busyTimeoutMs?: number } = {}): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -307,6 +307,11 @@ export function claimNotices(ctx: Context, agent: string): string[] {
   const out: string[] = [];
   for (const key of claimKeysOf(ctx.db, agent)) {
     const fold = foldClaims(claimEventsOf(ctx.db, key), activity(ctx));
+    // Holding the key again (it took it back) makes what happened before moot: consumed, not said.
+    if (fold.holder?.agent === agent) {
+      for (const e of [...fold.lost, ...fold.taken]) firstNotice(ctx.db, e.event, agent);
+      continue;
+    }
     for (const l of fold.lost)
       if (l.agent === agent && firstNotice(ctx.db, l.event, agent))
         out.push(`your claim of ${key} (${l.ts}) lost to ${l.winner}, who claimed it first; ${l.winner} holds it.`);

@@ -14,7 +14,14 @@ import { findRepo, type Repo } from '../git/repo';
 import { CHAIN_PREFIX, trackingPrefix } from '../git/ledger-format';
 import { configAdd, configEntries, configUnset } from '../git/config';
 import { configMatchingCached } from '../git/config-cache';
-import { CorruptLedgerError, openLedgerCopy, openLedgerDb, type Db } from '../ledger/db';
+import {
+  CorruptLedgerError,
+  openLedgerCopy,
+  openLedgerDb,
+  readLocalState,
+  restoreLocalState,
+  type Db,
+} from '../ledger/db';
 import { shortIdLength } from '../ledger/messages';
 import { setShortIdLength } from '../core/ids';
 import { indexChains } from './index-chains';
@@ -87,8 +94,11 @@ export function openContext(opts: ContextOptions = {}): Context {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
   const dbFile = path.join(dataDir, 'ledger.db');
   if (readOnly && opts.discardDb) throw readOnlyError(repo.commonDir, readOnly, 'rebuild the ledger');
+  // What only this clone knows (which notices each agent was given) outlives a rebuild.
+  const kept = opts.discardDb ? readLocalState(dbFile) : null;
   if (opts.discardDb) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
   const db = readOnly ? openLedgerCopy(dbFile).db : openOrRecover(dbFile, warn, opts.busyTimeoutMs);
+  if (kept?.size) restoreLocalState(db, kept);
   setShortIdLength(shortIdLength(db));
   let config: Map<string, string[]> | undefined;
   const ctx: Context = {

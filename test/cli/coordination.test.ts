@@ -108,6 +108,32 @@ setTimeout(() => {}, 600000);`,
     expect(ok(repo, ['claim', 'gemini-task', '--json'], { agent: 'codex' }).json.action).toBe('reclaimed');
   });
 
+  it('an agent that holds a key again is not told of its earlier loss', async () => {
+    const repo = makeRepo();
+    const a1 = agentProcess();
+    ok(repo, ['claim', 'deploy', '--pid', String(a1.pid)], { agent: 'alice' });
+    a1.kill();
+    const b1 = agentProcess();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ok(repo, ['claim', 'deploy', '--pid', String(b1.pid), '--json'], { agent: 'bob' }).json.action).toBe(
+      'reclaimed',
+    );
+    b1.kill();
+    await new Promise((r) => setTimeout(r, 200));
+    const a2 = agentProcess();
+    try {
+      expect(ok(repo, ['claim', 'deploy', '--pid', String(a2.pid), '--json'], { agent: 'alice' }).json.action).toBe(
+        'reclaimed',
+      );
+      expect(ok(repo, ['inbox', '--json'], { agent: 'alice' }).json.notices).toEqual([]);
+      // bob lost it and does not hold it: told once.
+      const told = ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.notices;
+      expect(told).toEqual([expect.stringMatching(/your claim of deploy was taken over by alice/)]);
+    } finally {
+      a2.kill();
+    }
+  });
+
   it('a holder killed with kill -9 is taken over and told; a reused pid does not keep a claim alive', async () => {
     const repo = makeRepo();
     const first = agentProcess();
@@ -129,6 +155,9 @@ setTimeout(() => {}, 600000);`,
     expect(events).toContain('claim reclaim deploy by bob from alice');
     const notices = ok(repo, ['inbox', '--json'], { agent: 'alice' }).json.notices as string[];
     expect(notices.filter((n) => n.includes('deploy') && n.includes('taken over by bob'))).toHaveLength(1);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'alice' }).json.notices).toEqual([]);
+    // Once is once: a rebuild keeps what each agent was told.
+    ok(repo, ['rebuild']);
     expect(ok(repo, ['inbox', '--json'], { agent: 'alice' }).json.notices).toEqual([]);
 
     // PID reuse: the holder's pid runs, but it is another process (its start time differs).

@@ -22,6 +22,8 @@ describe('wake-ups and the loop guard', () => {
     // Once per episode: the next inbox says nothing more about it.
     expect(cli(repo, ['inbox'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
     expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+    ok(repo, ['rebuild']);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
     // --no-reply marks a message that needs no answer.
     const m = ok(repo, ['reply', r.messages[0].id, 'done, no need to answer', '--no-reply', '--json'], { agent: 'b' })
       .json.message;
