@@ -308,6 +308,11 @@ const isHolder = (h: unknown) =>
   (h as Holder).pid > 0 &&
   ((h as Holder).start === null || (typeof (h as Holder).start === 'string' && (h as Holder).start!.length <= 200));
 
+/** The most recipients, and witnessed chains, one event may name (readers refuse more). */
+export const MAX_NAMES = 10_000;
+/** The longest address (what the sender typed: "a,b", "@team", "all") an event may carry. */
+export const MAX_ADDRESS = 100;
+
 /** Parses and checks event.json text from git; throws a HandoffError('bad_event') when anything is off. */
 export function parseEvent(text: string): LedgerEvent {
   let raw: unknown;
@@ -344,7 +349,7 @@ export function parseEvent(text: string): LedgerEvent {
   );
   if (e.seen !== undefined) {
     need(
-      e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen) && Object.keys(e.seen).length <= 10_000,
+      e.seen && typeof e.seen === 'object' && !Array.isArray(e.seen) && Object.keys(e.seen).length <= MAX_NAMES,
       'bad seen',
     );
     for (const [k, val] of Object.entries(e.seen as Record<string, unknown>))
@@ -360,7 +365,7 @@ export function parseEvent(text: string): LedgerEvent {
       );
       break;
     case 'message': {
-      need(typeof e.address === 'string' && e.address.length <= 100, 'bad address');
+      need(typeof e.address === 'string' && e.address.length <= MAX_ADDRESS, 'bad address');
       need(isList(e.to, 10_000, isName), 'bad recipients');
       need((MESSAGE_KINDS as readonly string[]).includes(e.kind as string), 'bad kind');
       need((PRIORITIES as readonly string[]).includes(e.priority as string), 'bad priority');

@@ -1,5 +1,13 @@
 /** Writing an event: git first (the source of truth), then SQLite in one transaction. */
-import { EVENT_FORMAT_VERSION, type EventDraft, type LedgerEvent } from '../core/events';
+import {
+  EVENT_FORMAT_VERSION,
+  MAX_NAMES,
+  canonicalJson,
+  parseEvent,
+  type EventDraft,
+  type LedgerEvent,
+} from '../core/events';
+import { HandoffError } from '../core/errors';
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
@@ -53,8 +61,10 @@ export function appendEvent<E extends LedgerEvent>(
       // Witnesses: the other chains' tips this clone has indexed, where they changed since this chain said.
       const said = lastWitnessedBy(ctx.db, ctx.cloneId);
       const seen: Record<string, string> = {};
+      // At most MAX_NAMES (readers refuse more): the rest are said by the next event.
+      let witnessed = 0;
       for (const [chain, tip] of knownTips(ctx.db))
-        if (chain !== ctx.cloneId && said.get(chain) !== tip) seen[chain] = tip;
+        if (chain !== ctx.cloneId && said.get(chain) !== tip && witnessed++ < MAX_NAMES) seen[chain] = tip;
       const seenClock = Math.max(0, ...Object.values(seen).map((c) => clockOfCommit(ctx.db, c) ?? 0));
       const now = ctx.now();
       let parentClock = 0;
@@ -69,6 +79,16 @@ export function appendEvent<E extends LedgerEvent>(
         ...(Object.keys(seen).length ? { seen } : {}),
         ...next.draft,
       } as unknown as E;
+      // What this clone writes, every reader must take: an event its own parser would refuse would hold
+      // back the chain, in this clone and every other, from there on.
+      try {
+        parseEvent(canonicalJson(event));
+      } catch (err) {
+        throw new HandoffError(
+          'event_refused',
+          `handoff would write an event that its readers refuse (${(err as Error).message}); nothing was written.`,
+        );
+      }
       return { event, payload: next.payload };
     };
   const prepare = prepareWith(() => ({ draft, id, payload }));

@@ -4,6 +4,7 @@ import { validateName } from '../core/names';
 import { agentsInGroup, getAgent, listAgents } from '../ledger/agents';
 import { findMessageIds, findMessageIdsBySuffix, getMessage, type MessageRow } from '../ledger/messages';
 import { SHORT_ID_MIN } from '../core/ids';
+import { MAX_ADDRESS, MAX_NAMES } from '../core/events';
 import { firstLine, inert, quoted } from '../core/text';
 import type { Context } from './context';
 import { resolveCommit } from '../git/history';
@@ -85,7 +86,7 @@ export function resolveAddress(
         'no_recipients',
         "No other agents are known yet, so 'all' reaches nobody. Agents appear when they run 'handoff join'.",
       );
-    return { address: 'all', to, created: [] };
+    return withinLimits({ address: 'all', to, created: [] });
   }
   if (raw.startsWith('@')) {
     const group = validateName(raw.slice(1), 'team or role');
@@ -97,7 +98,7 @@ export function resolveAddress(
         'unknown_group',
         `No agent has team or role "${group}". Agents join one with 'handoff join --team ${group}' or '--role ${group}'.`,
       );
-    return { address: `@${group}`, to, created: [] };
+    return withinLimits({ address: `@${group}`, to, created: [] });
   }
   const names = raw
     .split(',')
@@ -129,7 +130,7 @@ export function resolveAddress(
       created.push(name);
     }
   }
-  return { address: names.join(','), to: [...new Set(names)], created };
+  return withinLimits({ address: names.join(','), to: [...new Set(names)], created });
 }
 
 /**
@@ -144,4 +145,27 @@ export function requireKnownAgent(ctx: Context, name: string, flag: string): voi
     ? ` Known agents: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.`
     : '';
   throw new NotFoundError('unknown_agent', `${flag}: no agent named ${quoted(name)}.${hint}`);
+}
+
+/**
+ * A resolved address as an event can carry it: at most MAX_NAMES recipients (readers refuse more), and an
+ * address of at most MAX_ADDRESS characters (a long list of names is shortened there: "a,b,c +12 more";
+ * the recipients themselves are all in `to`).
+ */
+function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
+  if (r.to.length > MAX_NAMES)
+    throw new UsageError(
+      'too_many_recipients',
+      `${r.address} names ${r.to.length} agents; one message reaches at most ${MAX_NAMES}. Send to a @team or @role.`,
+    );
+  if (r.address.length <= MAX_ADDRESS) return r;
+  const names = r.address.split(',');
+  let kept = 0;
+  const shortened = () => `${names.slice(0, kept).join(',')} +${names.length - kept} more`;
+  while (
+    kept < names.length &&
+    `${names.slice(0, kept + 1).join(',')} +${names.length - kept - 1} more`.length <= MAX_ADDRESS
+  )
+    kept++;
+  return { ...r, address: shortened() };
 }

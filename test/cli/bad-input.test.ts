@@ -444,3 +444,20 @@ describe('a lease of no time', () => {
     expect(ok(repo, ['claim', 'x', '--ttl', '1', '--json'], { agent: 'codex' }).json.key).toBe('x');
   });
 });
+
+describe('what a send writes, its readers take', () => {
+  it('a long list of recipients is sent with a shortened address, and the chain still indexes after rebuild and in verify', () => {
+    const repo = makeRepo();
+    const names = Array.from({ length: 12 }, (_, i) => `agent-with-a-long-name-${i}`);
+    const sent = ok(repo, ['send', names.join(','), 'hello all', '--create', '--json'], { agent: 'lead' }).json.message;
+    expect(sent.to).toEqual(names);
+    expect(sent.address.length).toBeLessThanOrEqual(100);
+    expect(sent.address).toMatch(/^agent-with-a-long-name-0,agent-with-a-long-name-1.* \+\d+ more$/);
+    ok(repo, ['send', 'agent-with-a-long-name-3', 'later'], { agent: 'lead' });
+    ok(repo, ['rebuild']);
+    expect(
+      ok(repo, ['inbox', '--json'], { agent: 'agent-with-a-long-name-3' }).json.messages.map((m: any) => m.body),
+    ).toEqual(['hello all', 'later']);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+  });
+});
