@@ -342,7 +342,9 @@ async function acceptIncoming(
     let commits: { commit: string; parent: string | null }[] = [];
     let signed: Awaited<ReturnType<typeof chainCommitsWithSignatures>>;
     try {
-      signed = await chainCommitsWithSignatures(ctx.repo, tip, have);
+      // A chain the remote holds as this clone does brings nothing: no git process for it (a remote may
+      // hold thousands of chains).
+      signed = have === tip ? [] : await chainCommitsWithSignatures(ctx.repo, tip, have);
       if (!have) signed = fromFirstEvent(ctx.repo, signed);
     } catch {
       continue; // judged below

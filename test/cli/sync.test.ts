@@ -401,3 +401,24 @@ describe('a chain written before chains began with an event without a diff', () 
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
   });
 });
+
+describe('a remote holding many chains', () => {
+  it('a sync that brings nothing new reads no chain: no git log per chain the clone already has', () => {
+    const t = team();
+    const clones = Array.from({ length: 8 }, (_, i) => t.clone(`c${i}`));
+    for (const [i, c] of clones.entries()) {
+      ok(c, ['send', 'lead', `from c${i}`, '--create'], { agent: `agent${i}` });
+      ok(c, ['sync']);
+    }
+    const a = clones[0]!;
+    ok(a, ['sync']);
+    expect(ok(a, ['inbox', '--json'], { agent: 'lead' }).json.messages).toHaveLength(8);
+    const trace = path.join(path.dirname(a), 'trace.txt');
+    ok(a, ['sync'], { env: { GIT_TRACE: trace } });
+    const logs = fs
+      .readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => /trace: (built-in|exec): git .*\blog\b/.test(l));
+    expect(logs).toEqual([]);
+  });
+});
