@@ -5,10 +5,11 @@
 
 // C0 controls except \t and \n, DEL, and the C1 range (U+0080-U+009F, which some terminals honour).
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-// Bidirectional overrides can make text read differently from what it is.
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
+// Bidirectional controls and marks can make text read differently from what it is; the line and paragraph
+// separators break a line where a terminal or editor shows none.
+const BIDI = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** Returns text with every control character replaced by a visible escape such as \x1b. */
 export function inert(text: string): string {

@@ -156,10 +156,11 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const guarded = await guardSecrets(ctx, body, snap, input);
   body = guarded.body;
   snap = guarded.snap;
-  if (input.id !== undefined && !isEventId(input.id.toUpperCase()))
+  // A ULID is 128 bits: its first character is 0-7 (a larger one is past the year 10889).
+  if (input.id !== undefined && !(isEventId(input.id.toUpperCase()) && input.id[0]! <= '7'))
     throw new UsageError(
       'bad_id',
-      `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U).`,
+      `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U, the first 0-7).`,
     );
   const id = input.id?.toUpperCase() ?? ctx.newId();
   if (input.id !== undefined) {

@@ -82,8 +82,8 @@ export function messageBlock(
 ): string[] {
   const lines = [
     `${paint(io, 'yellow', `message ${m.id}`)}  (short: ${m.shortId})`,
-    `From:     ${inert(m.from)}`,
-    `To:       ${inert(m.to.join(', '))}${m.address !== m.to.join(',') ? ` (${inert(m.address)})` : ''}`,
+    `From:     ${inertLine(m.from)}`,
+    `To:       ${inertLine(m.to.join(', '))}${m.address !== m.to.join(',') ? ` (${inertLine(m.address)})` : ''}`,
     `Date:     ${m.ts}`,
     `Kind:     ${m.kind}${m.priority !== 'normal' ? ` (${m.priority})` : ''}${m.noReply ? ', no reply needed' : ''}`,
     `Thread:   ${m.thread}${m.replyTo ? `  (reply to ${m.replyTo})` : ''}`,
@@ -93,14 +93,14 @@ export function messageBlock(
     lines.push(
       `Diff:     ${m.diff.files} file(s) against ${m.diff.base.slice(0, 12)}, snapshot ${m.diff.snapshot.slice(0, 12)}`,
     );
-    if (m.diff.excluded.length) lines.push(`Left out: ${inert(m.diff.excluded.join(', '))} (look like secrets)`);
+    if (m.diff.excluded.length) lines.push(`Left out: ${inertLine(m.diff.excluded.join(', '))} (look like secrets)`);
   }
   if (extra.signature) lines.push(`Signed:   ${signatureWords(io, extra.signature)}`);
   if (extra.secrets)
     lines.push(
       `Secrets:  ${extra.secrets.found.length} ${extra.secrets.action === 'redacted' ? 'redacted' : paint(io, 'red', 'kept by --allow-secret')}: ${extra.secrets.found
         .slice(0, 5)
-        .map((f) => `${inert(f.kind)} in ${f.where === 'body' ? 'the body' : inert(f.where)}:${f.line}`)
+        .map((f) => `${inertLine(f.kind)} in ${f.where === 'body' ? 'the body' : inertLine(f.where)}:${f.line}`)
         .join(', ')}${extra.secrets.found.length > 5 ? ', ...' : ''}`,
     );
   if (extra.recipients?.length) {

@@ -461,3 +461,27 @@ describe('what a send writes, its readers take', () => {
     expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
   });
 });
+
+describe('ids and remotes a command records', () => {
+  it('send --id refuses a value past the largest ULID; claim --remote refuses what is not a configured remote', () => {
+    const repo = makeRepo();
+    const big = cli(repo, ['send', 'codex', 't', '--create', '--id', '8ZZZZZZZZZZZZZZZZZZZZZZZZZ', '--json'], {
+      agent: 'a',
+    });
+    expect([big.status, big.json.error.code]).toEqual([2, 'bad_id']);
+    const largest = ok(repo, ['send', 'codex', 't', '--create', '--id', '7ZZZZZZZZZZZZZZZZZZZZZZZZZ', '--json'], {
+      agent: 'a',
+    }).json.message.id;
+    expect(largest).toBe('7ZZZZZZZZZZZZZZZZZZZZZZZZZ');
+    const other = tmpDir();
+    git(other, 'init', '-q', '--bare');
+    for (const args of [
+      ['claim', 'deploy', '--remote', other],
+      ['release', 'deploy', '--remote', other],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'a' });
+      expect([r.status, r.json.error.code]).toEqual([3, 'unknown_remote']);
+    }
+    expect(git(other, 'for-each-ref')).toBe('');
+  });
+});
