@@ -74,6 +74,9 @@ const APPLY: { [T in LedgerEvent['type']]: (db: Db, ev: Extract<LedgerEvent, { t
 
 /** An agent joined, left, or is named for the first time. */
 function applyAgent(db: Db, ev: Extract<LedgerEvent, { type: 'agent' }>): void {
+  // An agent joins, leaves and sets its note itself: one of these naming another agent (which handoff
+  // never writes) changes nothing. Registering another is what a message to it does.
+  if (ev.action !== 'register' && ev.name !== ev.author.name) return;
   if (ev.action === 'join')
     upsertJoin(db, { name: ev.name, runtime: ev.runtime, team: ev.team, role: ev.role, ts: ev.ts });
   else if (ev.action === 'leave') markLeft(db, ev.name, ev.ts);

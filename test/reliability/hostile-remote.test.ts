@@ -244,6 +244,37 @@ describe('a hostile chain on the shared remote', () => {
     expect(problems(b).some((p: any) => p.code === 'duplicate_id' && p.chain === FORGER)).toBe(true);
   });
 
+  it('a forged join, leave or status naming another agent changes nothing about that agent', () => {
+    const { t, a, b } = honest();
+    ok(a, ['status', '-m', 'on the parser'], { agent: 'alice' });
+    ok(a, ['sync']);
+    const base = messageEvent();
+    const agentEvent = (action: string, extra: Record<string, unknown> = {}) => ({
+      v: 1,
+      id: messageEvent().id,
+      type: 'agent',
+      ts: base.ts,
+      clock: base.clock,
+      clone: FORGER,
+      author: { name: 'mallory', runtime: null, via: 'env' },
+      action,
+      name: 'alice',
+      team: null,
+      role: null,
+      runtime: null,
+      ...extra,
+    });
+    forge(t.remote, [agentEvent('leave'), agentEvent('status', { note: 'forged note' })]);
+    for (const dir of [b, a]) {
+      ok(dir, ['sync']);
+      const alice = ok(dir, ['agents', '--json']).json.agents.find((x: any) => x.name === 'alice');
+      expect([dir, alice.status, alice.note]).toEqual([dir, 'active', 'on the parser']);
+    }
+    expect(ok(b, ['send', 'all', 'standup', '--json'], { agent: 'bob' }).json.message.to).toContain('alice');
+    ok(b, ['rebuild']);
+    expect(ok(b, ['agents', '--json']).json.agents.find((x: any) => x.name === 'alice').status).toBe('active');
+  });
+
   it('terminal escapes in any synced string are printed inert', () => {
     const { t, a } = honest();
     const esc = '\u001b]0;pwned\u0007\u001b[2J';
