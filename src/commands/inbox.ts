@@ -49,6 +49,6 @@ export default defineCommand({
     }
     for (const line of messageTable(io, r.messages)) io.log(line);
     if (r.more) io.log(`... and ${r.more} more (handoff inbox --limit 0 lists them all).`);
-    io.log(`${r.unread} unread. Read one with: handoff read <id>`);
+    io.log(r.unread ? `${r.unread} unread. Read one with: handoff read <id>` : 'None unread.');
   },
 });

@@ -8,10 +8,10 @@ import { afterDelivery, tellOnTerminal, withContextForDelivery } from './_shared
 
 export default defineCommand({
   id: 'wait',
-  summary: 'Block until a message arrives for you, then print it.',
+  summary: 'Block until a message arrives for you, then print what is unread.',
   description: `Returns at once when unread messages are waiting. Otherwise sleeps on file-system
-notifications of the ledger (no busy polling) until one arrives, then prints it and marks it read once
-printed (--peek leaves it unread; so does a reader that went away: 'wait | true'). Exit 5 when --timeout
+notifications of the ledger (no busy polling) until one arrives, then prints every unread message (one
+that arrived is rarely alone) and marks each read once printed (--peek leaves it unread; so does a reader that went away: 'wait | true'). Exit 5 when --timeout
 runs out. While waiting, 'handoff agents' shows you live.`,
   examples: [
     '<%= config.bin %> wait',

@@ -36,8 +36,8 @@ function describe(ctx: Context, name: string, live: Set<string>): AgentJson {
 /** Joins (or re-joins with a new team or role); writes nothing when already joined the same way. */
 export function join(ctx: Context, input: { as?: string; team?: string; role?: string }): JoinJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  const team = input.team === undefined ? null : validateName(input.team, 'team name');
-  const role = input.role === undefined ? null : validateName(input.role, 'role name');
+  const team = input.team === undefined ? null : validateGroup(input.team, 'team name');
+  const role = input.role === undefined ? null : validateGroup(input.role, 'role name');
   registerPane(ctx, me.name);
   const existing = getAgent(ctx.db, me.name);
   const same =
@@ -122,4 +122,12 @@ export function setStatus(
     note,
   });
   return { agent: me.name, note: note || null, changed: true };
+}
+
+/** A team or role name: an agent name that "all" and "me" (which mean something else after @) are not. */
+function validateGroup(name: string, what: string): string {
+  validateName(name, what);
+  if (name === 'all' || name === 'me')
+    throw new UsageError('invalid_name', `"${name}" cannot be a ${what}: it has a meaning of its own. Choose another.`);
+  return name;
 }

@@ -26,12 +26,11 @@ export function findMessage(ctx: Context, given: string): MessageRow {
   }
   const exact = id.length === 26 ? getMessage(ctx.db, id) : undefined;
   if (exact) return exact;
-  const ids = [
-    ...new Set([
-      ...(id.length >= SHORT_ID_MIN ? findMessageIdsBySuffix(ctx.db, id, 10) : []),
-      ...findMessageIds(ctx.db, id, 10),
-    ]),
-  ];
+  const bySuffix = id.length >= SHORT_ID_MIN ? findMessageIdsBySuffix(ctx.db, id, 10) : [];
+  const byPrefix = findMessageIds(ctx.db, id, 10);
+  const ids = [...new Set([...bySuffix, ...byPrefix])];
+  // Each lookup stops at 10: past that, the count is a floor.
+  const count = bySuffix.length === 10 || byPrefix.length === 10 ? `${ids.length} or more` : `${ids.length}`;
   if (ids.length === 1) return getMessage(ctx.db, ids[0]!)!;
   if (ids.length > 1) {
     const list = ids.slice(0, 5).map((x) => {
@@ -40,7 +39,7 @@ export function findMessage(ctx: Context, given: string): MessageRow {
     });
     throw new UsageError(
       'ambiguous_id',
-      `${id} matches ${ids.length} messages: ${list.join('; ')}${ids.length > 5 ? '; ...' : ''}. Give more characters, or the full id.`,
+      `${id} matches ${count} messages: ${list.join('; ')}${ids.length > 5 ? '; ...' : ''}. Give more characters, or the full id.`,
       { matches: ids },
     );
   }

@@ -485,3 +485,18 @@ describe('ids and remotes a command records', () => {
     expect(git(other, 'for-each-ref')).toBe('');
   });
 });
+
+describe('small things a newcomer trips on', () => {
+  it('join refuses "all" as a team or role; inbox --all with nothing unread says so without a read hint', () => {
+    const repo = makeRepo();
+    for (const flag of ['--role', '--team']) {
+      const r = cli(repo, ['join', flag, 'all', '--json'], { agent: 'codex' });
+      expect([r.status, r.json.error.code]).toEqual([2, 'invalid_name']);
+    }
+    const id = ok(repo, ['send', 'codex', 'hello', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    ok(repo, ['read', id], { agent: 'codex' });
+    const all = ok(repo, ['inbox', '--all'], { agent: 'codex' }).stdout;
+    expect(all).toContain('hello');
+    expect(all.trim().split('\n').pop()).toBe('None unread.');
+  });
+});
