@@ -97,6 +97,7 @@ export const ERROR_CODES = {
   chain_rewritten: [C, 'sync refused a chain whose history was rewritten (details lists it)'],
   push_rejected: [C, "the remote refused the push of this clone's chain"],
   id_taken: [C, 'send --id names a message that is a different message'],
+  task_done: [C, 'the request is done already: there is nothing to claim'],
   claim_held: [C, 'another live agent holds the claim (details.holder says who, since and until when)'],
   reserved: [C, 'another live agent reserved those paths exclusively first (details.holder says who)'],
   init_edited: [C, "init --undo found edits inside handoff's part (--force removes them)"],

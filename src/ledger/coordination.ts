@@ -201,6 +201,13 @@ export function insertTaskEvent(db: Db, ev: TaskEvent): void {
   );
 }
 
+/** The latest outcome recorded for one message (by causal order), if any. */
+export function latestOutcomeOf(db: Db, messageId: string): TaskEventRow | undefined {
+  return stmt(db, 'SELECT * FROM task_events WHERE message_id = ? ORDER BY clock DESC, id DESC LIMIT 1').get(
+    messageId,
+  ) as TaskEventRow | undefined;
+}
+
 /** The latest outcome recorded for each of the messages (by causal order). */
 export function latestOutcomes(db: Db): Map<string, TaskEventRow> {
   const out = new Map<string, TaskEventRow>();

@@ -22,6 +22,7 @@ import {
   firstNotice,
   foldClaims,
   lastActivityOf,
+  latestOutcomeOf,
   type ClaimHolder,
 } from '../ledger/coordination';
 import { getMessage } from '../ledger/messages';
@@ -136,7 +137,15 @@ function heldError(key: string, h: HolderJson): ConflictError {
 /** Claims a key; throws claim_held (exit 4) naming the holder when another live agent holds it. */
 export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson> {
   const me = resolveIdentity(ctx, { as: input.as });
-  const { key } = claimKey(ctx, input.key);
+  const { key, message } = claimKey(ctx, input.key);
+  // A request already done needs nobody to work on it (one failed or blocked may be taken up again).
+  const outcome = message ? latestOutcomeOf(ctx.db, message) : undefined;
+  if (outcome?.state === 'done')
+    throw new ConflictError(
+      'task_done',
+      `${key} is done (recorded by ${outcome.agent} at ${outcome.ts}); there is nothing to claim. 'handoff tasks --open' lists what is still open.`,
+      { key, outcome: { state: outcome.state, agent: outcome.agent, ts: outcome.ts } },
+    );
   const ttlMs = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
   if (input.remote !== undefined) requireConfiguredRemote(ctx, input.remote);
   const holder = holderOf(input.pid);

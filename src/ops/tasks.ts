@@ -2,7 +2,7 @@
 import { NotFoundError, UsageError } from '../core/errors';
 import type { TaskEvent, TaskState } from '../core/events';
 import type { HolderJson, OutcomeJson, TaskJson, TaskStateJson, TasksJson } from '../json/coordination';
-import { claimEventsOf, foldClaims, latestOutcomes, type TaskEventRow } from '../ledger/coordination';
+import { claimEventsOf, foldClaims, latestOutcomeOf, latestOutcomes, type TaskEventRow } from '../ledger/coordination';
 import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
@@ -39,6 +39,10 @@ export async function recordOutcome(
       `Say why with -m (handoff ${input.state === 'failed' ? 'fail' : 'block'} <id> -m "...").`,
     );
   const body = input.body?.trim() ? checkBody(ctx, input.body) : '';
+  // A new outcome replaces the last one (a correction is allowed), said out loud.
+  const before = latestOutcomeOf(ctx.db, m.id);
+  if (before && before.state !== input.state)
+    ctx.warn(`${m.id} was recorded ${before.state} by ${before.agent} at ${before.ts}; it is ${input.state} now.`);
   if (body) await refuseSecrets(ctx.config(), body, 'the note');
   // Everyone concerned but the caller: the sender, or, when the sender records it (a request withdrawn or
   // closed), its recipients; and whoever holds the claim.

@@ -269,6 +269,14 @@ describe('claims refuse what would hurt later', () => {
       expect(ok(repo, ['done', id, '-m', 'ported', '--json'], { agent: 'lead' }).json.to).toEqual(['codex']);
       const told = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: { body: string }) => m.body);
       expect(told).toContain('ported');
+      // Done: nothing left to claim (exit 4, task_done); a later outcome replaces it, said out loud.
+      const late = cli(repo, ['claim', id, '--json'], { agent: 'gemini' });
+      expect([late.status, late.json.error.code]).toEqual([4, 'task_done']);
+      const flipped = cli(repo, ['fail', id, '-m', 'it broke the build'], { agent: 'lead' });
+      expect(flipped.status).toBe(0);
+      expect(flipped.stderr).toMatch(/was recorded done by lead at .*; it is failed now/);
+      // Failed is open to be taken up again: what stops gemini now is codex's claim.
+      expect(cli(repo, ['claim', id, '--json'], { agent: 'gemini' }).json.error.code).toBe('claim_held');
       // The sender withdrawing a request tells its recipients; a recipient's outcome tells the sender.
       ok(repo, ['join'], { agent: 'gemini' });
       const both = ok(repo, ['send', 'codex,gemini', 'port the parser', '--json'], { agent: 'lead' }).json.message.id;
