@@ -13,6 +13,7 @@ import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
+import { clearWorkingOn, workingOn } from './working';
 
 /** Records the outcome of a request and releases its claim if the caller holds it. */
 export async function recordOutcome(
@@ -63,6 +64,10 @@ export async function recordOutcome(
     { body },
   );
   const released = releaseLocal(ctx, me, m.id, true).released;
+  // Its commits are over: a link made by replying to it with a diff no longer goes to the next ones (a
+  // pin made with work-on stays until changed).
+  const working = workingOn({ ...ctx, env: {} }, me.name);
+  if (working.message === m.id && working.mode !== 'explicit') clearWorkingOn(ctx, me.name);
   // A claim the remote decided (claim --remote) is released there too, or other agents stay locked out.
   // Only a remote configured here: the name comes from the ledger, which other clones write too.
   if (released && holder?.agent === me.name && holder.remote && listRemotes(ctx.repo.cwd).includes(holder.remote)) {

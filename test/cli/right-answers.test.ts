@@ -166,6 +166,11 @@ describe('which handoff a commit answers', () => {
     expect([c.messages[0].id, c.link]).toEqual([req, 'reply']);
     expect(git(repo, 'log', '-1', '--format=%B')).toContain(`Handoff-Message: ${req}`);
     expect(r.stderr).toMatch(/answering \w+ "rewrite the parser" from lead \(codex replied to it with a diff\)/);
+    // Once codex says it is done, the reply no longer ties the next commits to it.
+    ok(repo, ['done', req, '-m', 'landed'], { agent: 'codex' });
+    commit(repo, 'codex', 'parser v3\n');
+    expect(top(repo).messages.map((m: { id: string }) => m.id)).not.toContain(req);
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toContain('Handoff-Message:');
     // work-on pins another one, which wins over the reply.
     ok(repo, ['work-on', other], { agent: 'codex' });
     commit(repo, 'codex', 'docs\n');
