@@ -347,10 +347,15 @@ export function searchIndex(
   if (f.thread) where.push('thread = @thread');
   if (f.since) where.push('ts >= @since');
   if (f.to) where.push('ref IN (SELECT message_id FROM recipients WHERE agent = @to)');
-  return stmt(
+  // A reply carries its thread's subject, which ranks the thread's messages; but a reply that matches by
+  // the subject alone says nothing the thread's first message does not: only that one is a hit then.
+  const rows = stmt(
     db,
     `SELECT kind, ref, thread, author, ts,
             snippet(search, -1, char(2), char(3), '…', 12) AS snippet,
+            snippet(search, 0, char(2), char(3), '…', 12) AS body_snippet,
+            instr(highlight(search, 0, char(2), char(3)), char(2)) > 0 AS in_body,
+            instr(highlight(search, 2, char(2), char(3)), char(2)) > 0 AS in_files,
             bm25(search, 10.0, 4.0, 2.0) AS rank
        FROM search WHERE ${where.join(' AND ')}
       ORDER BY rank LIMIT @limit`,
@@ -361,6 +366,22 @@ export function searchIndex(
     thread: f.thread,
     since: f.since,
     to: f.to,
-    limit: f.limit,
-  }) as SearchRow[];
+    limit: f.limit < 0 ? -1 : f.limit * 4 + 20,
+  }) as (SearchRow & { body_snippet: string; in_body: number; in_files: number })[];
+  const out: SearchRow[] = [];
+  for (const r of rows) {
+    const reply = r.kind !== 'commit' && r.thread !== null && r.ref !== r.thread;
+    if (reply && !r.in_body && !r.in_files) continue;
+    out.push({
+      kind: r.kind,
+      ref: r.ref,
+      thread: r.thread,
+      author: r.author,
+      ts: r.ts,
+      snippet: r.in_body ? r.body_snippet : r.snippet,
+      rank: r.rank,
+    });
+    if (f.limit >= 0 && out.length >= f.limit) break;
+  }
+  return out;
 }

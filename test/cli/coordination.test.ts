@@ -769,6 +769,14 @@ describe('status and search', () => {
     expect(hits(['"unbalanced'])).toEqual([]);
     const snippet = ok(repo, ['search', 'docs', '--json']).json.hits[0].snippet;
     expect(snippet).toContain('**docs**');
+    // Replies carry their thread's subject for ranking; one that matches by the subject alone is not a
+    // hit (its thread's first message is), and one whose body matches shows its body.
+    const plain = ok(repo, ['reply', ids[2]!, 'CJ0MNJF', '--json'], { agent: 'codex' }).json.message.id;
+    const real = ok(repo, ['reply', ids[2]!, 'the docs build is green', '--json'], { agent: 'codex' }).json.message.id;
+    const found = ok(repo, ['search', 'docs', '--json']).json.hits;
+    expect(found.map((h: { id: string }) => h.id).sort()).toEqual([ids[2], real].sort());
+    expect(found.map((h: { id: string }) => h.id)).not.toContain(plain);
+    expect(found.find((h: { id: string }) => h.id === real).snippet).toContain('build is green');
     ok(repo, ['rebuild']);
     expect(hits(['tokenizer'])).toEqual([ids[0], ids[1]]);
   });
@@ -800,11 +808,10 @@ describe('status and search', () => {
       ok(dir, ['search', q, '--json']).json.hits.map((h: { kind: string; id: string }) =>
         h.kind === 'commit' ? `commit ${h.id}` : `message ${h.id}`,
       );
-    // Found in the clone that wrote them: the reply and the outcome by their thread's subject, the diff and
-    // the commit by the file's name.
-    expect(hits(a, 'rust').sort()).toEqual(
-      [`message ${req}`, `message ${reply}`, `message ${done}`, `commit ${sha}`].sort(),
-    );
+    // Found in the clone that wrote them: the request (not the reply and the outcome, which carry its
+    // subject only), the diff and the commit by the file's name.
+    expect(hits(a, 'rust').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
+    expect(hits(a, 'tokens')).toEqual([`message ${reply}`]);
     expect(hits(a, 'lexer.ts').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
     expect(hits(a, 'zebra')).toEqual([`message ${done}`]);
     expect(hits(a, 'quagga')).toEqual([`commit ${sha}`]);
