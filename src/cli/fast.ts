@@ -8,6 +8,7 @@ import { COMMAND_DEFS } from '../commands/index';
 import type { CommandDef, FlagValues, Parsed } from '../commands/define';
 import { makeIo } from './io';
 import { execute } from './runner';
+import { editDistance } from '../core/text';
 
 /** Finds the command named at the start of argv ("hooks install" -> "hooks:install"). */
 function lookup(argv: string[]): { def: CommandDef; rest: string[] } | undefined {
@@ -66,27 +67,12 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   return { args, rest: positionals.slice(declared.length), flags };
 }
 
-/** Edit distance between two short words (for "did you mean"). */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** The known commands closest to a mistyped one. */
 function suggestCommands(word: string): string[] {
   const names = [...new Set(Object.keys(COMMAND_DEFS).map((id) => id.replace(':', ' ')))];
   const scored = names.map((n) => ({
     n,
-    d: Math.min(distance(word, n), distance(word, n.split(' ')[0]!) + (n.includes(' ') ? 1 : 0)),
+    d: Math.min(editDistance(word, n), editDistance(word, n.split(' ')[0]!) + (n.includes(' ') ? 1 : 0)),
   }));
   const best = Math.min(...scored.map((s) => s.d));
   if (best > Math.max(2, Math.floor(word.length / 3)))

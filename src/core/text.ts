@@ -107,3 +107,18 @@ export function parseWhen(v: string, now = Date.now()): number | null {
 export function quoted(text: string, max = 80): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max - 3)}...` : text);
 }
+
+/** The Levenshtein distance between two strings (for suggestions: a mistyped command or name). */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

@@ -7,7 +7,7 @@ import { appendEvent } from './append';
 import { claimNotices } from './claims';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
-import { findMessage, requireKnownAgent } from './lookup';
+import { findMessage, requireKnownAgent, strangerNotice } from './lookup';
 import { messageJson } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
@@ -49,6 +49,7 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
         messages.filter((m) => m.status === 'stored'),
       ),
       ...claimNotices(ctx, me.name),
+      ...[strangerNotice(ctx, me.name)].filter((n): n is string => n !== null),
     ],
   };
 }

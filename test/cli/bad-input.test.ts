@@ -500,3 +500,19 @@ describe('small things a newcomer trips on', () => {
     expect(all.trim().split('\n').pop()).toBe('None unread.');
   });
 });
+
+describe('a mistyped HANDOFF_AGENT', () => {
+  it('is pointed out by inbox and send when a known agent has a name close to it; a new name far from all is not', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'cdex' }).json;
+    expect(inbox.notices).toEqual([
+      expect.stringContaining('no agent named "cdex" is known here; did you mean "codex"?'),
+    ]);
+    const sent = cli(repo, ['send', 'codex', 'hi'], { agent: 'cdex' });
+    expect(sent.status).toBe(0);
+    expect(sent.stderr).toContain('did you mean "codex"?');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'gemini' }).json.notices).toEqual([]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.notices).toEqual([]);
+  });
+});
