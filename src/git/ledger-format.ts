@@ -282,6 +282,11 @@ export function readChainEvents(
       const text = json.content.toString('utf8');
       const event = parseEvent(text);
       const body = objects.get(`${c.commit}:body`);
+      const said = (event as { body_bytes?: number }).body_bytes;
+      if (body && said !== undefined && body.content.length !== said) {
+        bad.push({ commit: c.commit, reason: `body is ${body.content.length} bytes, its event says ${said}` });
+        continue;
+      }
       events.push({
         commit: c.commit,
         parent: c.parent,
@@ -349,6 +354,11 @@ export async function streamChainEvents(
         if (per === 2) return true;
         return onEvent(c, event, reason, null, json) !== false;
       }
+      // A body that is not the size its event says (a forger's 40 MB under body_bytes 1) is refused here,
+      // before it is decoded: the event holds its chain back like any bad event.
+      const said = (event as { body_bytes?: number } | null)?.body_bytes;
+      if (event && obj && said !== undefined && obj.content.length !== said)
+        return onEvent(c, null, `body is ${obj.content.length} bytes, its event says ${said}`, null, null) !== false;
       return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null, json) !== false;
     },
     { beforeWait: opts.beforeWait },

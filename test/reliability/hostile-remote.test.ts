@@ -149,6 +149,23 @@ describe('a hostile chain on the shared remote', () => {
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
   });
 
+  it('a body that is not the size its event says holds its chain back there, in sync, rebuild and verify', () => {
+    const { t, a } = honest();
+    const [fine, bad] = forge(t.remote, [messageEvent(), messageEvent({ body_bytes: 1 })], FORGER, [
+      'forged',
+      'x'.repeat(300_000),
+    ]);
+    const s = cli(a, ['sync', '--json']);
+    expect(s.status).toBe(0);
+    expect(s.json.quarantined).toEqual([expect.objectContaining({ chain: FORGER, commit: bad })]);
+    const seen = () => bodies(a, 'bob').filter((b: string) => b.startsWith('forged') || b.startsWith('xxx'));
+    expect(seen()).toEqual(['forged']);
+    ok(a, ['rebuild']);
+    expect(seen()).toEqual(['forged']);
+    expect(problems(a).some((p: any) => p.chain === FORGER && p.commit === bad)).toBe(true);
+    expect(fine).not.toBe(bad);
+  });
+
   it('a body larger than the read buffer is indexed whole, and a commit with no event holds the chain back there', () => {
     // Whole-ledger indexing reads git's output into one 1 MiB buffer, grown for a larger object.
     const { t, a } = honest();
