@@ -118,7 +118,7 @@ function remoteFailure(remote: string, what: string, stderr: string, status = 1)
   ) {
     return new HandoffError(
       'remote_unreachable',
-      `Could not ${what} remote '${remote}': ${detail}. Nothing was changed locally; check the remote's URL and your network, then run 'handoff sync' again.`,
+      `Could not ${what} remote '${remote}': ${detail}. ${what === 'push to' ? "This clone's events stay here and go with the next sync" : 'Nothing was changed locally'}; check the remote's URL and your network, then run 'handoff sync' again.`,
     );
   }
   return new HandoffError(
@@ -257,13 +257,23 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   await indexAndReport(ctx, input, result, scan);
   // Fetched packs add up: keep their number logarithmic and loose objects few (git/maintenance.ts).
   if (result.fetched.length) packIfMany(ctx.repo, ctx.dataDir, countPacks(ctx.repo) > 16);
-  if (!input.noPush) await pushOwnChain(ctx, { remote, prefix, progress, remoteOwn }, result);
+  // A push that fails comes after what the fetch brought was checked and indexed: that is reported with it,
+  // and refusals are remembered and said first.
+  let pushFailed: HandoffError | null = null;
+  if (!input.noPush)
+    try {
+      await pushOwnChain(ctx, { remote, prefix, progress, remoteOwn }, result);
+    } catch (err) {
+      if (!(err instanceof HandoffError)) throw err;
+      pushFailed = err;
+    }
   rememberRefused(ctx, remote, result.refused);
+  const pushNote = pushFailed ? ` The push failed too (${pushFailed.code}): ${pushFailed.message}` : '';
   const bySignature = result.refused.filter((r) => r.signature);
   if (bySignature.length) {
     throw new VerificationError(
       'bad_signature',
-      `Refused ${bySignature.length} chain(s) from ${remote} for their signatures: ${bySignature.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced; these chains stay out of this clone.`,
+      `Refused ${bySignature.length} chain(s) from ${remote} for their signatures: ${bySignature.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced; these chains stay out of this clone.${pushNote}`,
       result,
     );
   }
@@ -279,10 +289,16 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   if (rewritten.length) {
     throw new ConflictError(
       'chain_rewritten',
-      `Refused ${rewritten.length} chain(s) from ${remote}: ${rewritten.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.`,
+      `Refused ${rewritten.length} chain(s) from ${remote}: ${rewritten.map((r) => `${r.chain} (${r.reason})`).join('; ')}. The rest was synced. Someone rewrote ledger history; 'handoff verify' lists what is affected.${pushNote}`,
       result,
     );
   }
+  if (pushFailed)
+    throw new HandoffError(
+      pushFailed.code,
+      `${pushFailed.message} What the fetch brought is indexed here: ${result.fetched.length} chain(s) moved, ${result.indexed} new event(s).`,
+      result,
+    );
   return result;
 }
 

@@ -422,3 +422,24 @@ describe('a remote holding many chains', () => {
     expect(logs).toEqual([]);
   });
 });
+
+describe('a push that fails', () => {
+  it('is reported with what the fetch brought, which is indexed, not as "nothing changed"', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['send', 'bob', 'for bob', '--create'], { agent: 'alice' });
+    ok(a, ['sync']);
+    ok(b, ['send', 'alice', 'from bob', '--create'], { agent: 'bob' });
+    git(b, 'config', 'remote.origin.pushurl', path.join(path.dirname(b), 'nowhere.git'));
+    const r = cli(b, ['sync', '--json']);
+    expect(r.status).not.toBe(0);
+    expect(r.json.error.code).toBe('remote_unreachable');
+    expect(r.json.error.message).not.toContain('Nothing was changed locally');
+    expect(r.json.error.message).toMatch(
+      /What the fetch brought is indexed here: 1 chain\(s\) moved, \d+ new event\(s\)/,
+    );
+    expect(r.json.error.details.indexed).toBeGreaterThan(0);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['for bob']);
+  });
+});
