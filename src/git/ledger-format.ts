@@ -381,6 +381,26 @@ export function readPatch(repo: Repo, commit: string): string | null {
 export type { MessageEvent };
 
 /** True when `commit` exists here and is an event of `chain` (its event.json says so). */
+/** Which of `commits` are events of `chain` (one `git cat-file` for all of them). */
+export function chainCommitsAmong(repo: Repo, chain: string, commits: string[]): Set<string> {
+  const wanted = [...new Set(commits.filter((c) => /^[0-9a-f]{40}$/.test(c)))];
+  const objects = readObjects(
+    repo,
+    wanted.map((c) => `${c}:event.json`),
+  );
+  const out = new Set<string>();
+  for (const c of wanted) {
+    const obj = objects.get(`${c}:event.json`);
+    if (!obj) continue;
+    try {
+      if ((JSON.parse(obj.content.toString('utf8')) as { clone?: unknown }).clone === chain) out.add(c);
+    } catch {
+      /* not an event */
+    }
+  }
+  return out;
+}
+
 export function isChainCommit(repo: Repo, chain: string, commit: string): boolean {
   if (!/^[0-9a-f]{40}$/.test(commit)) return false;
   const obj = readObjects(repo, [`${commit}:event.json`]).get(`${commit}:event.json`);

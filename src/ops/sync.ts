@@ -14,7 +14,7 @@ import {
   LEDGER_NAMESPACE,
   chainRef,
   fromFirstEvent,
-  isChainCommit,
+  chainCommitsAmong,
   streamChainEvents,
   trackedTipsIn,
   trackingPrefix,
@@ -329,8 +329,8 @@ async function acceptIncoming(
     witnessed.set(chain, [...(witnessed.get(chain) ?? []), { tip, witness }]);
   // A witness is evidence of a rewrite only when the commit it names exists and is an event of that chain;
   // one that names a commit nobody can produce makes the witnessing chain suspect, not the witnessed one.
-  const usable = (witness: string, chain: string, tip: string): boolean => {
-    if (isChainCommit(ctx.repo, chain, tip)) return true;
+  const usable = (witness: string, chain: string, tip: string, isEvent: boolean): boolean => {
+    if (isEvent) return true;
     if (!result.suspect.some((s) => s.chain === witness && s.witnessed === chain && s.commit === tip))
       result.suspect.push({ chain: witness, witnessed: chain, commit: tip });
     return false;
@@ -410,9 +410,18 @@ async function acceptIncoming(
     const witnesses = witnessed.get(chain) ?? [];
     const history = ownKnowledge.length || witnesses.length ? new Set(firstParentLine(cwd, tip)) : new Set<string>();
     // What this clone itself indexed must be there; a witnessed tip only when the witness is usable.
+    // The witnessed tips missing from it are checked at once (a forger may name thousands).
+    const missing = witnesses.filter((w) => !history.has(w.tip));
+    const real = missing.length
+      ? chainCommitsAmong(
+          ctx.repo,
+          chain,
+          missing.map((w) => w.tip),
+        )
+      : new Set<string>();
     const lost =
       ownKnowledge.find((c) => !history.has(c)) ??
-      witnesses.find((w) => !history.has(w.tip) && usable(w.witness, chain, w.tip))?.tip;
+      missing.find((w) => usable(w.witness, chain, w.tip, real.has(w.tip)))?.tip;
     if (lost) {
       const why = isAncestor(cwd, tip, lost)
         ? `its tip ${tip.slice(0, 12)} on ${remote} is behind ${lost.slice(0, 12)}, which was seen before: events were dropped (or ${remote} is stale)`
@@ -453,9 +462,14 @@ async function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson, 
     ctx.warn(
       `event ${d.id} on chain ${d.chain} (commit ${d.commit.slice(0, 12)}) reuses the id of an event already indexed from chain ${d.kept.chain}; the first stands.`,
     );
-  for (const s of result.suspect)
+  // A few are named; a forger's thousands are counted (sync --json lists them all).
+  for (const s of result.suspect.slice(0, 5))
     ctx.warn(
       `chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which nobody has: that witness is ignored.`,
+    );
+  if (result.suspect.length > 5)
+    ctx.warn(
+      `... and ${result.suspect.length - 5} more witnesses of commits nobody has, all ignored ('handoff sync --json' lists them).`,
     );
   for (const r of report.rewritten)
     if (!result.refused.some((x) => x.chain === r.chain))

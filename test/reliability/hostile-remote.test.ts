@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 /**
  * A hostile or broken chain, made by hand with git plumbing in the shared bare remote, synced into clean
  * clones. Nothing an honest clone sent may be lost, hidden or replaced.
@@ -232,6 +233,31 @@ describe('a hostile chain on the shared remote', () => {
     expect(bodies(fresh, 'alice')).toEqual(['honest from b']);
     expect(JSON.stringify(f.json.suspect ?? [])).toContain(FORGER);
     expect(bobChain.length).toBeGreaterThan(0);
+  });
+
+  it('many forged witnesses of an honest chain: one check for all of them, and a summary instead of a line each', () => {
+    const { t, a, b } = honest();
+    const bobChain = fs.readFileSync(path.join(b, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+    // 40 events of the forger, each witnessing a commit of bob's chain that nobody has.
+    forge(
+      t.remote,
+      Array.from({ length: 40 }, (_, i) => messageEvent({ seen: { [bobChain]: i.toString(16).padStart(40, 'e') } })),
+    );
+    ok(b, ['send', 'alice', 'honest from b'], { agent: 'bob' });
+    ok(b, ['sync']);
+    const trace = path.join(path.dirname(a), 'trace-witness.txt');
+    const s = cli(a, ['sync', '--json'], { env: { GIT_TRACE: trace } });
+    expect(s.status, s.stdout + s.stderr).toBe(0);
+    expect(bodies(a, 'alice')).toEqual(['honest from b']);
+    expect(s.json.suspect, JSON.stringify(s.json).slice(0, 1500)).toHaveLength(40);
+    const lines = s.stderr.split('\n').filter((l) => /witness/.test(l));
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toContain('... and 35 more witnesses of commits nobody has');
+    const catFiles = fs
+      .readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => /trace: (built-in|exec): git cat-file/.test(l));
+    expect(catFiles.length).toBeLessThan(10);
   });
 
   it('a forged event reusing a real message id changes nothing that was shown, also after rebuild and in a fresh clone', () => {
