@@ -16,12 +16,21 @@ export interface AttributionRow {
   files?: string | null;
 }
 
-/** Records a commit's attribution (the first one recorded for a commit stands). */
+/**
+ * Records a commit's attribution. Of two for one commit, the earlier (by clock, then event id) stands,
+ * whichever was indexed first: every clone, and every rebuild, holds the same one (verify names the
+ * commits that have two).
+ */
 export function insertAttribution(db: Db, a: AttributionRow): void {
   stmt(
     db,
-    `INSERT OR IGNORE INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock, link, files)
-     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock, @link, @files)`,
+    `INSERT INTO attributions (commit_id, event_id, agent, human, messages, patch_id, clock, link, files)
+     VALUES (@commit_id, @event_id, @agent, @human, @messages, @patch_id, @clock, @link, @files)
+     ON CONFLICT (commit_id) DO UPDATE SET
+       event_id = excluded.event_id, agent = excluded.agent, human = excluded.human,
+       messages = excluded.messages, patch_id = excluded.patch_id, clock = excluded.clock,
+       link = excluded.link, files = excluded.files
+     WHERE (excluded.clock, excluded.event_id) < (attributions.clock, attributions.event_id)`,
   ).run({ files: null, ...a });
 }
 

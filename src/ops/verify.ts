@@ -23,6 +23,8 @@ interface Walk {
   notIndexed: Set<string>;
   diffs: { chain: string; commit: string; event: string; base: string; snapshot: string; second: string | null }[];
   witnessChecks: { chain: string; commit: string; event: string; clock: number; seen: Record<string, string> }[];
+  /** The agents each commit is attributed to, by attribution event. */
+  attributed: Map<string, { agent: string; chain: string; event: string; clock: number }[]>;
   events: number;
   signatures: ChainSignatures[];
   repo: Context['repo'];
@@ -48,6 +50,7 @@ export async function verify(
     const w = await walkChains(ctx, chains, opts.requireSigned ?? false);
     checkSnapshots(ctx.repo.cwd, w);
     checkWitnesses(w);
+    checkAttributions(w);
     checkIndexed(
       w,
       before,
@@ -112,6 +115,7 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
     notIndexed: new Set(),
     diffs: [],
     witnessChecks: [],
+    attributed: new Map(),
     events: 0,
     signatures: [],
     repo: ctx.repo,
@@ -221,6 +225,12 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
             message: `Commit ${e.commit} has a second parent but no attached diff.`,
           });
         if (ev.seen) witnessChecks.push({ chain, commit: e.commit, event: ev.id, clock: ev.clock, seen: ev.seen });
+        if (ev.type === 'attribution') {
+          const list = w.attributed.get(ev.commit);
+          const entry = { agent: ev.agent, chain, event: ev.id, clock: ev.clock };
+          if (list) list.push(entry);
+          else w.attributed.set(ev.commit, [entry]);
+        }
       }
     });
   }
@@ -313,6 +323,24 @@ function checkSnapshots(cwd: string, w: Walk): void {
           event: d.event,
           message: `Message ${d.event}'s base ${d.base} is not its commit's second parent, so gc may drop it.`,
         });
+    });
+  }
+}
+
+/** A commit attributed to two agents: one of the records is wrong (a forger's, or a clone's mistake). */
+function checkAttributions(walk: Walk): void {
+  for (const [commit, list] of walk.attributed) {
+    const agents = [...new Set(list.map((a) => a.agent))];
+    if (agents.length < 2) continue;
+    // Named: the record that does not stand (the later one; ledger/attributions.ts).
+    const byAge = [...list].sort((x, y) => x.clock - y.clock || (x.event < y.event ? -1 : 1));
+    const later = byAge[byAge.length - 1]!;
+    walk.problems.push({
+      code: 'conflicting_attribution',
+      commit,
+      chain: later.chain,
+      event: later.event,
+      message: `Commit ${commit} is attributed to ${agents.join(' and ')} (by ${list.map((a) => `event ${a.event} of chain ${a.chain}`).join(', ')}): blame and log show the earlier record. If one chain is not your team's, 'handoff sync --drop <chain>' removes it.`,
     });
   }
 }

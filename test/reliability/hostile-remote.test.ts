@@ -318,6 +318,59 @@ describe('a hostile chain on the shared remote', () => {
     expect(ok(b, ['agents', '--json']).json.agents.find((x: any) => x.name === 'alice').status).toBe('active');
   });
 
+  it('a forged attribution of a commit the hooks recorded changes no blame, in any clone or rebuild, and verify names it', () => {
+    const { t, a } = honest();
+    ok(a, ['hooks', 'install']);
+    fs.writeFileSync(path.join(a, 'f.txt'), 'x\n');
+    git(a, 'add', 'f.txt');
+    const made = spawnSync('git', ['commit', '-qm', 'work'], { cwd: a, env: cleanEnv({ HANDOFF_AGENT: 'alice' }) });
+    expect(made.status).toBe(0);
+    const commit = git(a, 'rev-parse', 'HEAD');
+    git(a, 'push', '-q', 'origin', 'HEAD:main');
+    ok(a, ['sync']);
+    const later = new Date(Date.now() + 1000).toISOString();
+    // Written by a chain whose id sorts first (indexed first), a little later than the hook's record.
+    const forgerFirst = '00000000000000000000000000';
+    forge(
+      t.remote,
+      [
+        {
+          ...messageEvent({ ts: later, clock: Date.parse(later) }),
+          clone: forgerFirst,
+          type: 'attribution',
+          commit,
+          tree: git(a, 'rev-parse', 'HEAD^{tree}'),
+          parents: [git(a, 'rev-parse', 'HEAD~')],
+          patch_id: null,
+          agent: 'mallory',
+          human: false,
+          messages: [],
+          files: { 'f.txt': [[1, 1]] },
+          address: undefined,
+          to: undefined,
+          kind: undefined,
+          priority: undefined,
+          thread: undefined,
+          reply_to: undefined,
+          body_bytes: undefined,
+          diff: undefined,
+        },
+      ],
+      forgerFirst,
+    );
+    const blamed = (dir: string) => ok(dir, ['blame', 'f.txt', '--json']).json.lines[0].agent.name;
+    ok(a, ['sync']);
+    expect(blamed(a)).toBe('alice');
+    ok(a, ['rebuild']);
+    expect(blamed(a)).toBe('alice');
+    const fresh = t.clone('fresh2');
+    ok(fresh, ['sync']);
+    expect(blamed(fresh)).toBe('alice');
+    expect(problems(a).filter((p: any) => p.code === 'conflicting_attribution')).toEqual([
+      expect.objectContaining({ commit, chain: forgerFirst }),
+    ]);
+  });
+
   it('terminal escapes in any synced string are printed inert', () => {
     const { t, a } = honest();
     const esc = '\u001b]0;pwned\u0007\u001b[2J';
