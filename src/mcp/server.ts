@@ -639,14 +639,40 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     });
     // A line that is not JSON, or not a JSON-RPC message, gets the error JSON-RPC prescribes (id null: its
     // id cannot be known), so that a client waiting on it is not left hanging; the server goes on.
+    // A request whose id can be read (its params are what is wrong) is answered under that id: the line
+    // the SDK's reader takes next is noted as it takes it (a private of the SDK's stdio transport,
+    // checked: without it, the answer has id null).
+    let lastLine: string | null = null;
+    const reader = (transport as unknown as { _readBuffer?: { readMessage?: () => unknown; _buffer?: Buffer } })
+      ._readBuffer;
+    if (reader && typeof reader.readMessage === 'function') {
+      const readMessage = reader.readMessage.bind(reader);
+      reader.readMessage = () => {
+        const buf = reader._buffer;
+        const nl = Buffer.isBuffer(buf) ? buf.indexOf(10) : -1;
+        lastLine = nl >= 0 ? buf!.toString('utf8', 0, nl) : null;
+        return readMessage();
+      };
+    }
+    const idOf = (line: string | null): string | number | null => {
+      try {
+        const id = (JSON.parse(line ?? '') as { id?: unknown } | null)?.id;
+        return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+      } catch {
+        return null;
+      }
+    };
     server.server.onerror = (err) => {
       const code = err instanceof SyntaxError ? -32700 : (err as { name?: string }).name === 'ZodError' ? -32600 : null;
       if (code === null) return;
+      const id = code === -32600 ? idOf(lastLine) : null;
       const message =
-        code === -32700 ? 'Parse error: the line is not JSON' : 'Invalid Request: not a JSON-RPC 2.0 message';
-      void send({ jsonrpc: '2.0', id: null, error: { code, message } } as unknown as JSONRPCMessage).catch(
-        () => undefined,
-      );
+        code === -32700
+          ? 'Parse error: the line is not JSON'
+          : id === null
+            ? 'Invalid Request: not a JSON-RPC 2.0 message'
+            : 'Invalid Request: not a valid JSON-RPC 2.0 request (check its method and params)';
+      void send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage).catch(() => undefined);
     };
     void server.connect(transport);
   });

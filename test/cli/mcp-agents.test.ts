@@ -225,7 +225,7 @@ describe('an MCP wait the client abandons marks nothing read', () => {
 });
 
 describe('a client that sends what is not JSON-RPC', () => {
-  it('gets the JSON-RPC error for each such line (id null), and the session goes on', async () => {
+  it('gets the JSON-RPC error for each such line (under its id where it can be read), and the session goes on', async () => {
     const repo = makeRepo();
     const child = rawServer(repo, 'bob');
     const lines: any[] = [];
@@ -241,15 +241,18 @@ describe('a client that sends what is not JSON-RPC', () => {
     child.stdin.write('{"jsonrpc":"2.0","id":5,"method":"tools/list"\n'); // cut short
     child.stdin.write('not json\n');
     child.stdin.write('{"id":6,"method":"tools/list"}\n'); // no "jsonrpc"
+    child.stdin.write('{"jsonrpc":"2.0","id":8,"method":"tools/call","params":null}\n'); // params not an object
     rpc({ id: 7, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
     const deadline = Date.now() + 15_000;
     while (!lines.some((l) => l.id === 7) && Date.now() < deadline) await sleep(50);
     child.stdin.end();
     const errors = lines.filter((l) => l.error).map((l) => [l.id, l.error.code]);
+    // An id that can be read is answered under it (a client waiting on it is not left hanging).
     expect(errors).toEqual([
       [null, -32700],
       [null, -32700],
-      [null, -32600],
+      [6, -32600],
+      [8, -32600],
     ]);
     expect(JSON.parse(lines.find((l) => l.id === 7).result.content[0].text).name).toBe('bob');
   });
