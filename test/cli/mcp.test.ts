@@ -130,8 +130,12 @@ describe('the MCP server', () => {
     const t = await call(b, 'tasks', {});
     expect(t.tasks.map((x: { id: string; state: string }) => [x.id, x.state])).toEqual([[sent.message.id, 'done']]);
     const found = await call(b, 'search', { query: 'parser' });
-    // The request matches in its body, the outcome only through its thread's subject: the request ranks first.
-    expect(found.hits.map((h: { id: string }) => h.id)).toEqual([sent.message.id, outcome.event]);
+    // The request matches in its body; the outcome only through its thread's subject, so the request
+    // stands for it. Its own words find it.
+    expect(found.hits.map((h: { id: string }) => h.id)).toEqual([sent.message.id]);
+    expect((await call(b, 'search', { query: 'ported' })).hits.map((h: { id: string }) => h.id)).toEqual([
+      outcome.event,
+    ]);
   });
 
   it('send and reply refuse a secret with secret_found and nothing written; redact stores markers', async () => {
