@@ -30,6 +30,8 @@ interface Walk {
   repo: Context['repo'];
   /** Whether a commit exists in this repository (cached). */
   present: (commit: string) => boolean;
+  /** Looks up many commits for present() at once (one git process). */
+  prefetch: (commits: string[]) => void;
 }
 
 /** Checks the whole ledger; never throws for a problem found, only lists it. */
@@ -122,6 +124,14 @@ async function walkChains(ctx: Context, chains: Map<string, string>, requireSign
     present: (c) => {
       if (!exists.has(c)) exists.set(c, /^[0-9a-f]{40}$/.test(c) && commitExists(ctx.repo.cwd, c));
       return exists.get(c)!;
+    },
+    prefetch: (commits) => {
+      const wanted = [...new Set(commits)].filter((c) => /^[0-9a-f]{40}$/.test(c) && !exists.has(c));
+      const found = objectsExist(
+        ctx.repo.cwd,
+        wanted.map((c) => `${c}^{commit}`),
+      );
+      wanted.forEach((c, i) => exists.set(c, found[i]!));
     },
   };
   const { problems, onChain, idsInGit, notIndexed, diffs, witnessChecks } = w;
@@ -348,6 +358,14 @@ function checkAttributions(walk: Walk): void {
 /** Witnesses: every tip some event saw must still be on that chain, and came before the event. */
 function checkWitnesses(walk: Walk): void {
   const { problems, onChain, witnessChecks, present } = walk;
+  // Tips not on their chain are looked up at once: a forger may name thousands.
+  walk.prefetch(
+    witnessChecks.flatMap((w) =>
+      Object.entries(w.seen)
+        .filter(([c, t]) => onChain.get(c) && !onChain.get(c)!.has(t))
+        .map(([, t]) => t),
+    ),
+  );
   for (const w of witnessChecks) {
     for (const [chain, tip] of Object.entries(w.seen)) {
       const on = onChain.get(chain);

@@ -258,6 +258,16 @@ describe('a hostile chain on the shared remote', () => {
       .split('\n')
       .filter((l) => /trace: (built-in|exec): git cat-file/.test(l));
     expect(catFiles.length).toBeLessThan(10);
+    // verify names each, and looks them up at once too.
+    const vtrace = path.join(path.dirname(a), 'trace-verify.txt');
+    const v = cli(a, ['verify', '--json'], { env: { GIT_TRACE: vtrace } });
+    const found = (v.json.problems ?? v.json.error.details.problems) as any[];
+    expect(found.filter((p) => p.code === 'suspect_witness')).toHaveLength(40);
+    const gits = fs
+      .readFileSync(vtrace, 'utf8')
+      .split('\n')
+      .filter((l) => /trace: built-in: git /.test(l));
+    expect(gits.length).toBeLessThan(25);
   });
 
   it('a forged event reusing a real message id changes nothing that was shown, also after rebuild and in a fresh clone', () => {
