@@ -3,7 +3,7 @@ import { MESSAGE_KINDS } from '../core/events';
 import { defineCommand, jsonFlag } from './define';
 import { search } from '../ops/search';
 import { paint, progressBar } from '../render/io';
-import { ago } from '../render/text';
+import { ago, table } from '../render/text';
 import { inert, inertLine } from '../core/text';
 import { withContext } from './_shared';
 
@@ -52,24 +52,15 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
       io.log(`Nothing matches ${JSON.stringify(r.query)}.`);
       return;
     }
-    const idOf = (h: (typeof r.hits)[number]) => (h.kind === 'commit' ? h.id.slice(0, 10) : shortId(h.id));
-    const width = (f: (h: (typeof r.hits)[number]) => string) => Math.max(...r.hits.map((h) => f(h).length));
-    const [wId, wKind, wAuthor, wAgo] = [
-      idOf,
-      (h: (typeof r.hits)[number]) => h.kind,
-      (h: (typeof r.hits)[number]) => inertLine(h.author),
-      (h: (typeof r.hits)[number]) => ago(h.ts),
-    ].map(width);
-    for (const h of r.hits) {
-      const id = idOf(h).padEnd(wId!);
+    const rows = r.hits.map((h) => {
       // Matches are marked **like this**: each piece is made inert, then the matches are styled.
       const text = inert(h.snippet.replace(/\n/g, ' '))
         .split('**')
         .map((part, i) => (i % 2 === 1 ? paint(io, 'bold', part) : part))
         .join('');
-      io.log(
-        `${paint(io, 'yellow', id)}  ${h.kind.padEnd(wKind!)}  ${inertLine(h.author).padEnd(wAuthor!)}  ${ago(h.ts).padEnd(wAgo!)}  ${text}`,
-      );
-    }
+      const id = h.kind === 'commit' ? h.id.slice(0, 10) : shortId(h.id);
+      return [paint(io, 'yellow', id), h.kind, inertLine(h.author), ago(h.ts), text];
+    });
+    for (const line of table(io, ['id', 'kind', 'from', 'when', 'match'], rows)) io.log(line);
   },
 });

@@ -110,9 +110,18 @@ function commitMessage(event: LedgerEvent, body?: string): string {
 /** Writes the objects of one event and returns the tree id (no ref is touched). */
 function writeEventTree(writer: ObjectWriter, event: LedgerEvent, payload: EventPayload): string {
   // The event names its own id and time, so its blob, tree and commit are new objects.
-  const entries: TreeEntry[] = [
-    { mode: '100644', name: 'event.json', oid: writer.blob(`${canonicalJson(event)}\n`, true) },
-  ];
+  const json = canonicalJson(event);
+  // What this clone writes, every reader must take: an event its own parser would refuse would hold back
+  // the chain, in this clone and every other, from there on.
+  try {
+    parseEvent(json);
+  } catch (err) {
+    throw new HandoffError(
+      'event_refused',
+      `handoff would write an event that its readers refuse (${(err as Error).message}); nothing was written.`,
+    );
+  }
+  const entries: TreeEntry[] = [{ mode: '100644', name: 'event.json', oid: writer.blob(`${json}\n`, true) }];
   if (payload.body !== undefined) entries.push({ mode: '100644', name: 'body', oid: writer.blob(payload.body) });
   if (payload.patch !== undefined) entries.push({ mode: '100644', name: 'patch', oid: writer.blob(payload.patch) });
   if (payload.snapshotTree) entries.push({ mode: '40000', name: 'snapshot', oid: payload.snapshotTree });
@@ -282,9 +291,9 @@ export function readChainEvents(
       const text = json.content.toString('utf8');
       const event = parseEvent(text);
       const body = objects.get(`${c.commit}:body`);
-      const said = (event as { body_bytes?: number }).body_bytes;
-      if (body && said !== undefined && body.content.length !== said) {
-        bad.push({ commit: c.commit, reason: `body is ${body.content.length} bytes, its event says ${said}` });
+      const wrongSize = body && bodySizeProblem(event, body.content);
+      if (wrongSize) {
+        bad.push({ commit: c.commit, reason: wrongSize });
         continue;
       }
       events.push({
@@ -356,13 +365,18 @@ export async function streamChainEvents(
       }
       // A body that is not the size its event says (a forger's 40 MB under body_bytes 1) is refused here,
       // before it is decoded: the event holds its chain back like any bad event.
-      const said = (event as { body_bytes?: number } | null)?.body_bytes;
-      if (event && obj && said !== undefined && obj.content.length !== said)
-        return onEvent(c, null, `body is ${obj.content.length} bytes, its event says ${said}`, null, null) !== false;
+      const wrongSize = event && obj && bodySizeProblem(event, obj.content);
+      if (wrongSize) return onEvent(c, null, wrongSize, null, null) !== false;
       return onEvent(c, event, reason, obj ? obj.content.toString('utf8') : null, json) !== false;
     },
     { beforeWait: opts.beforeWait },
   );
+}
+
+/** Why a body cannot be the event's (its size is not the one the event says), or null. */
+function bodySizeProblem(event: LedgerEvent, body: Buffer): string | null {
+  const said = (event as { body_bytes?: number }).body_bytes;
+  return said !== undefined && body.length !== said ? `body is ${body.length} bytes, its event says ${said}` : null;
 }
 
 const withoutFinalNewline = (text: string) => (text.endsWith('\n') ? text.slice(0, -1) : text);
@@ -402,12 +416,5 @@ export function chainCommitsAmong(repo: Repo, chain: string, commits: string[]):
 }
 
 export function isChainCommit(repo: Repo, chain: string, commit: string): boolean {
-  if (!/^[0-9a-f]{40}$/.test(commit)) return false;
-  const obj = readObjects(repo, [`${commit}:event.json`]).get(`${commit}:event.json`);
-  if (!obj) return false;
-  try {
-    return (JSON.parse(obj.content.toString('utf8')) as { clone?: unknown }).clone === chain;
-  } catch {
-    return false;
-  }
+  return chainCommitsAmong(repo, chain, [commit]).has(commit);
 }

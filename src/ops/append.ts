@@ -1,13 +1,5 @@
 /** Writing an event: git first (the source of truth), then SQLite in one transaction. */
-import {
-  EVENT_FORMAT_VERSION,
-  MAX_NAMES,
-  canonicalJson,
-  parseEvent,
-  type EventDraft,
-  type LedgerEvent,
-} from '../core/events';
-import { HandoffError } from '../core/errors';
+import { EVENT_FORMAT_VERSION, MAX_NAMES, type EventDraft, type LedgerEvent } from '../core/events';
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
@@ -79,16 +71,6 @@ export function appendEvent<E extends LedgerEvent>(
         ...(Object.keys(seen).length ? { seen } : {}),
         ...next.draft,
       } as unknown as E;
-      // What this clone writes, every reader must take: an event its own parser would refuse would hold
-      // back the chain, in this clone and every other, from there on.
-      try {
-        parseEvent(canonicalJson(event));
-      } catch (err) {
-        throw new HandoffError(
-          'event_refused',
-          `handoff would write an event that its readers refuse (${(err as Error).message}); nothing was written.`,
-        );
-      }
       return { event, payload: next.payload };
     };
   const prepare = prepareWith(() => ({ draft, id, payload }));

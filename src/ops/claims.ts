@@ -11,7 +11,6 @@ import { NAME_PATTERN } from '../core/names';
 import { inertLine, quoted } from '../core/text';
 import { agentAncestor, processAlive, processStartToken } from '../core/proc';
 import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
-import { listRemotes } from '../git/remote';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
 import type { IdentityJson } from '../json/types';
 import { getAgent } from '../ledger/agents';
@@ -29,7 +28,7 @@ import { getMessage } from '../ledger/messages';
 import { appendEvent } from './append';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
-import { findMessage } from './lookup';
+import { findMessage, requireRemote } from './lookup';
 
 /** The holder's activity, which renews its lease, as the fold asks for it. */
 export const activity = (ctx: Context) => (agent: string, upTo: string) => lastActivityOf(ctx.db, agent, upTo);
@@ -147,7 +146,7 @@ export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson>
       { key, outcome: { state: outcome.state, agent: outcome.agent, ts: outcome.ts } },
     );
   const ttlMs = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
-  if (input.remote !== undefined) requireConfiguredRemote(ctx, input.remote);
+  if (input.remote !== undefined) requireRemote(ctx, input.remote);
   const holder = holderOf(input.pid);
   const deadline = Date.now() + (input.waitSeconds ?? 0) * 1000;
   for (;;) {
@@ -268,7 +267,7 @@ export async function release(
   const me = resolveIdentity(ctx, { as: input.as });
   const { key } = claimKey(ctx, input.key);
   // The remote's ref, then the ledger: released when either held it for this agent.
-  if (input.remote !== undefined) requireConfiguredRemote(ctx, input.remote);
+  if (input.remote !== undefined) requireRemote(ctx, input.remote);
   const onRemote = input.remote ? await releaseRemote(ctx, me, key, input.remote) : false;
   const local = releaseLocal(ctx, me, key, onRemote);
   return onRemote && !local.released ? { ...local, released: true } : local;
@@ -334,14 +333,4 @@ export function claimNotices(ctx: Context, agent: string): string[] {
         );
   }
   return out;
-}
-
-/** --remote names a remote of this repository (git remote), never a URL or path: it is recorded in the ledger. */
-function requireConfiguredRemote(ctx: Context, remote: string): void {
-  const remotes = listRemotes(ctx.repo.cwd);
-  if (!remotes.includes(remote))
-    throw new NotFoundError(
-      'unknown_remote',
-      `No remote named ${quoted(remote)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
-    );
 }

@@ -8,6 +8,7 @@ import { MAX_ADDRESS, MAX_NAMES } from '../core/events';
 import { editDistance, firstLine, inert, quoted } from '../core/text';
 import type { Context } from './context';
 import { resolveCommit } from '../git/history';
+import { listRemotes } from '../git/remote';
 import { hasAttributionsBy } from '../ledger/attributions';
 
 /**
@@ -159,14 +160,10 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
     );
   if (r.address.length <= MAX_ADDRESS) return r;
   const names = r.address.split(',');
+  const shortened = (kept: number) => `${names.slice(0, kept).join(',')} +${names.length - kept} more`;
   let kept = 0;
-  const shortened = () => `${names.slice(0, kept).join(',')} +${names.length - kept} more`;
-  while (
-    kept < names.length &&
-    `${names.slice(0, kept + 1).join(',')} +${names.length - kept - 1} more`.length <= MAX_ADDRESS
-  )
-    kept++;
-  return { ...r, address: shortened() };
+  while (shortened(kept + 1).length <= MAX_ADDRESS) kept++;
+  return { ...r, address: shortened(kept) };
 }
 
 /**
@@ -183,4 +180,18 @@ export function strangerNotice(ctx: Context, name: string): string | null {
     .slice(0, 3)
     .map((n) => quoted(n))
     .join(' or ')}? (Check HANDOFF_AGENT or --as.)`;
+}
+
+/**
+ * A remote given by name (sync, claim --remote): one of this repository's (git remote), never a URL or a
+ * path, which would reach git as such and be recorded in the ledger.
+ */
+export function requireRemote(ctx: Context, remote: string): string {
+  const remotes = listRemotes(ctx.repo.cwd);
+  if (!remotes.includes(remote))
+    throw new NotFoundError(
+      'unknown_remote',
+      `No remote named ${quoted(remote)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
+    );
+  return remote;
 }

@@ -26,6 +26,7 @@ import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
 import { droppedChains, trackedRefused } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
+import { requireRemote } from './lookup';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue, inertLine, quoted } from '../core/text';
@@ -50,16 +51,8 @@ export interface SyncInput {
 
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
 function resolveRemote(ctx: Context, given?: string): string {
+  if (given !== undefined) return requireRemote(ctx, given);
   const remotes = listRemotes(ctx.repo.cwd);
-  if (given !== undefined) {
-    if (!remotes.includes(given)) {
-      throw new NotFoundError(
-        'unknown_remote',
-        `No remote named ${quoted(given)}. Configured remotes: ${remotes.join(', ') || '(none)'}. Add one with 'git remote add'.`,
-      );
-    }
-    return given;
-  }
   const branch = currentBranch(ctx.repo.cwd);
   if (branch) {
     const upstream = configGet(ctx.repo.cwd, `branch.${branch}.remote`);
