@@ -429,6 +429,19 @@ if (want('scale')) {
     return { t, mb: kb / 1024 };
   };
   const clone = cloneThroughRemote(repo);
+  {
+    // What git's own fetch of the same refs takes in another fresh clone of the same remote: the part of the
+    // sync below that is git's (the remote's pack-objects, index-pack, the connectivity check), which
+    // handoff's share comes on top of. No bar.
+    const floorClone = fs.mkdtempSync(path.join(scratch, 'clone-'));
+    git(floorClone, 'clone', '-q', '--no-local', git(clone, 'remote', 'get-url', 'origin').trim(), '.');
+    settleDisk();
+    const t = timeOnce('git', ['fetch', '-q', 'origin', '+refs/handoff/chains/*:refs/fetch-floor/*'], {
+      cwd: floorClone,
+    });
+    report(`  git fetch of the same refs alone, in another fresh clone`, t / 1000, undefined, ' s');
+    fs.rmSync(floorClone, { recursive: true, force: true });
+  }
   for (const [name, args, bar] of [
     ["a fresh clone's sync", ['sync'], 5],
     ['rebuild', ['rebuild'], 5],

@@ -19,6 +19,11 @@ export interface Repo {
    * refs (those are the files whose mode matters to the other users of a shared repository).
    */
   shared?: () => string | null;
+  /**
+   * The last value of a git config key among those the command's remembered config holds (git/config-cache.ts),
+   * or undefined where this repository has no such record (git is then asked).
+   */
+  configValue?: (key: string) => string | null | undefined;
 }
 
 /**

@@ -71,8 +71,12 @@ const signersConfigured = new WeakMap<Repo, boolean>();
 export function allowedSignersConfigured(repo: Repo): boolean {
   let known = signersConfigured.get(repo);
   if (known === undefined) {
-    const res = runGit(['config', '--get', 'gpg.ssh.allowedSignersFile'], { cwd: repo.cwd, allowFailure: true });
-    known = res.status === 0 && res.stdout.toString('utf8').trim() !== '';
+    let value = repo.configValue?.('gpg.ssh.allowedsignersfile');
+    if (value === undefined) {
+      const res = runGit(['config', '--get', 'gpg.ssh.allowedSignersFile'], { cwd: repo.cwd, allowFailure: true });
+      value = res.status === 0 ? res.stdout.toString('utf8') : null;
+    }
+    known = !!value && value.trim() !== '';
     signersConfigured.set(repo, known);
   }
   return known;

@@ -118,6 +118,7 @@ export function openContext(opts: ContextOptions = {}): Context {
     maintenance: !opts.noMaintenance,
   };
   repo.shared = () => ctx.config().get('core.sharedrepository')?.at(-1) ?? null;
+  repo.configValue = (key) => (CACHED_KEY.test(key) ? (ctx.config().get(key)?.at(-1) ?? null) : undefined);
   if (!opts.skipIndex) {
     try {
       indexChains(ctx);
@@ -400,14 +401,16 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
   return () => new Date(Date.now() + offset);
 }
 
-/** The config keys handoff reads, remembered per worktree in the data directory (git/config-cache.ts). */
+/**
+ * The config keys handoff reads (as git lists them: section and name in lower case), remembered per worktree
+ * in the data directory (git/config-cache.ts): its own, the identity, and what sync reads to pick a remote.
+ */
+const CACHED_KEY =
+  /^(handoff\.|user\.(name|email)$|core\.sharedrepository$|remote\..+\.(handoffsetup|handoffrefprefix)$|branch\..+\.remote$|gpg\.ssh\.allowedsignersfile$)/s;
+
 function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
   const worktree = sha1Hex(Buffer.from(repo.gitDir)).slice(0, 12);
-  return configMatchingCached(
-    repo,
-    /^(handoff\.|user\.(name|email)$|core\.sharedrepository$|remote\..+\.handoffsetup$)/,
-    path.join(dataDir, `config-cache-${worktree}.json`),
-  );
+  return configMatchingCached(repo, CACHED_KEY, path.join(dataDir, `config-cache-${worktree}.json`));
 }
 
 /**

@@ -55,7 +55,7 @@ function resolveRemote(ctx: Context, given?: string): string {
   const remotes = listRemotes(ctx.repo.cwd);
   const branch = currentBranch(ctx.repo.cwd);
   if (branch) {
-    const upstream = configGet(ctx.repo.cwd, `branch.${branch}.remote`);
+    const upstream = ctx.config().get(`branch.${branch}.remote`)?.at(-1) ?? null;
     if (upstream && remotes.includes(upstream)) return upstream;
   }
   if (remotes.includes('origin')) return 'origin';
@@ -87,7 +87,7 @@ function checkRefPrefix(ctx: Context, prefix: string): string {
 /** The ref prefix a remote uses: the one given, the one stored by `sync --setup`, or refs/handoff/. */
 function refPrefixFor(ctx: Context, remote: string, given?: string): string {
   if (given !== undefined) return checkRefPrefix(ctx, given);
-  const stored = configGet(ctx.repo.cwd, `remote.${remote}.handoffRefPrefix`);
+  const stored = ctx.config().get(`remote.${remote}.handoffrefprefix`)?.at(-1);
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
 }
 
