@@ -13,7 +13,7 @@ import {
   type Context,
 } from '../ops/context';
 
-type ContextOpts = { skipIndex?: boolean; discardDb?: boolean; setup?: boolean };
+type ContextOpts = { skipIndex?: boolean; discardDb?: boolean; setup?: boolean; readOnly?: boolean };
 
 function openFor(io: Io, opts: ContextOpts): Context {
   const ctx = openContext({ warn: (m) => io.warn(`handoff: ${m}`), ...opts });

@@ -52,16 +52,20 @@ says so and changes nothing unless --force. The git hooks, shared by all worktre
     const f = parsed.flags;
     const paths = { root: path.resolve(path.dirname(io.binPath), '..'), node: process.execPath };
     checkHookPaths(paths);
-    return withContext(io, (ctx) =>
-      init(ctx, {
-        agents: f.agent ?? [],
-        name: f.name,
-        dryRun: !!f['dry-run'],
-        undo: !!f.undo,
-        force: !!f.force,
-        sign: !!f.sign,
-        paths,
-      }),
+    return withContext(
+      io,
+      (ctx) =>
+        init(ctx, {
+          agents: f.agent ?? [],
+          name: f.name,
+          dryRun: !!f['dry-run'],
+          undo: !!f.undo,
+          force: !!f.force,
+          sign: !!f.sign,
+          paths,
+        }),
+      // A dry run writes nothing, not even the ledger's database.
+      { readOnly: !!f['dry-run'] },
     );
   },
   print(r, io) {

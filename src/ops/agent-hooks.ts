@@ -105,15 +105,24 @@ export async function idleWait(
   }
 }
 
+/**
+ * The JSON object an agent gives its hook on stdin, or {} when there is none usable. A UTF-8 byte order mark
+ * before it (Cursor on Windows writes one) is not part of the JSON.
+ */
+function hookPayload(stdin: string): Record<string, unknown> {
+  const text = stdin.replace(/^\uFEFF/, '').trim();
+  try {
+    const parsed = text ? (JSON.parse(text) as unknown) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* no usable input: the event alone is acted on */
+  }
+  return {};
+}
+
 /** Why this hook should do nothing (written for another runtime, nudges off), or null. */
 function agentHookPrecheck(ctx: Context, stdin: string): string | null {
-  let payload: Record<string, unknown> = {};
-  try {
-    const parsed = stdin.trim() ? (JSON.parse(stdin) as unknown) : {};
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) payload = parsed as Record<string, unknown>;
-  } catch {
-    /* no usable input */
-  }
+  const payload = hookPayload(stdin);
   const meant = ctx.env.HANDOFF_RUNTIME || null;
   const actual = runningUnder(ctx, payload);
   if (meant && actual && actual !== meant)
@@ -127,13 +136,7 @@ export function agentHook(
   ctx: Context,
   input: { event: Exclude<AgentHookEvent, 'idle-wait'>; stdin: string },
 ): AgentHookJson {
-  let payload: Record<string, unknown> = {};
-  try {
-    const parsed = input.stdin.trim() ? (JSON.parse(input.stdin) as unknown) : {};
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) payload = parsed as Record<string, unknown>;
-  } catch {
-    /* no usable input: act on the event alone */
-  }
+  const payload = hookPayload(input.stdin);
   const skip = agentHookPrecheck(ctx, input.stdin);
   if (skip) return { output: null, skipped: skip };
   // Cursor runs its stop hook also when the user stopped the agent or the turn failed ("aborted", "error"):

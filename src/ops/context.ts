@@ -63,6 +63,11 @@ export interface ContextOptions {
   noMaintenance?: boolean;
   /** Set when opening again after a damaged database was set aside (it is not set aside twice). */
   recovered?: boolean;
+  /**
+   * Write nothing (init --dry-run): the ledger is read into memory as for a user who cannot write it, and no
+   * data directory, database or clone id is made.
+   */
+  readOnly?: boolean;
 }
 
 const CLONE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -88,7 +93,7 @@ export function openContext(opts: ContextOptions = {}): Context {
   const env = opts.env ?? process.env;
   const repo = findRepo(opts.cwd ?? process.cwd());
   const dataDir = path.join(repo.commonDir, 'handoff');
-  const readOnly = unwritable(dataDir);
+  const readOnly = opts.readOnly ? dataDir : unwritable(dataDir);
   const now = clockFrom(env);
   const ulid = monotonicFactory(pooledRandom());
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`handoff: ${m}\n`));
@@ -111,7 +116,7 @@ export function openContext(opts: ContextOptions = {}): Context {
     newId: () => ulid(now().getTime()),
     warn,
     config: () => {
-      config ??= readConfig(repo, dataDir);
+      config ??= readConfig(repo, dataDir, !opts.readOnly);
       return config;
     },
     readOnly,
@@ -408,9 +413,9 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
 const CACHED_KEY =
   /^(handoff\.|user\.(name|email)$|core\.sharedrepository$|remote\..+\.(handoffsetup|handoffrefprefix)$|branch\..+\.remote$|gpg\.ssh\.allowedsignersfile$)/s;
 
-function readConfig(repo: Repo, dataDir: string): Map<string, string[]> {
+function readConfig(repo: Repo, dataDir: string, cache: boolean): Map<string, string[]> {
   const worktree = sha1Hex(Buffer.from(repo.gitDir)).slice(0, 12);
-  return configMatchingCached(repo, CACHED_KEY, path.join(dataDir, `config-cache-${worktree}.json`));
+  return configMatchingCached(repo, CACHED_KEY, cache ? path.join(dataDir, `config-cache-${worktree}.json`) : null);
 }
 
 /**

@@ -355,6 +355,13 @@ describe('every agent is nudged in its own documented format', () => {
     // and the message is still news at the next completed turn.
     for (const status of ['aborted', 'error'])
       expect(stop('cursor', {}, { cursor_version: '1.7', status, loop_count: 0 }).stdout).toBe('');
+    // The same with a byte order mark before the JSON (Cursor on Windows writes one).
+    const bom = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'cursor',
+      env: { HANDOFF_RUNTIME: 'cursor' },
+      input: `\uFEFF${JSON.stringify({ cursor_version: '3.7.21', status: 'aborted', loop_count: 0 })}`,
+    });
+    expect([bom.status, bom.stdout]).toEqual([0, '']);
     expect(
       JSON.parse(stop('cursor', {}, { cursor_version: '1.7', status: 'completed', loop_count: 0 }).stdout),
     ).toEqual({ followup_message: expect.stringContaining('hello cursor') });

@@ -70,6 +70,8 @@ describe('init', () => {
       expect(snapshot(repo)).toEqual(before);
       const human = ok(repo, ['init', '--agent', agent, '--dry-run']).stdout;
       for (const f of exp.files) expect(human).toContain(`would create  ${f}`);
+      // Nothing at all was written, not even the ledger's database or the clone's id.
+      expect(fs.existsSync(path.join(repo, '.git', 'handoff'))).toBe(false);
 
       const done = ok(repo, ['init', '--agent', agent, '--name', `${agent}-2`, '--json']).json;
       expect(done.agents).toEqual([{ kind: agent, name: `${agent}-2` }]);
