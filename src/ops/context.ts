@@ -145,6 +145,14 @@ export function requireWritable(ctx: Pick<Context, 'readOnly' | 'repo'>, action:
 
 /** The error for a write refused because `file` cannot be written (a path, or "path: EACCES"). */
 function readOnlyError(commonDir: string, file: string, action: string): HandoffError {
+  // Codex runs shell commands in a sandbox that keeps .git read-only even where the worktree is writable; the
+  // MCP servers it starts run outside it.
+  if (['CODEX_SANDBOX', 'CODEX_SANDBOX_NETWORK_DISABLED'].some((k) => process.env[k]))
+    return new HandoffError(
+      'read_only',
+      `Cannot ${action}: this shell runs in Codex's sandbox, which keeps ${commonDir} read-only, so handoff can only read the ledger here. ` +
+        `Use the tools of the handoff MCP server (send, reply, done, ...), which Codex runs outside its sandbox.`,
+    );
   return new HandoffError(
     'read_only',
     `Cannot ${action}: ${file} is not writable by this user, so handoff can only read this repository's ledger. ` +

@@ -48,6 +48,7 @@ This repository uses \`handoff\` to pass work between AI agents. Your name comes
 - Reserve files you are rewriting: \`handoff reserve 'src/parser/**' --exclusive -m "why"\`.
 - Commit as usual: git hooks record you and the handoff you work on (\`handoff work-on <id>\` pins one).
 - Stop after a few exchanges on one topic and ask the human; mark messages that need no answer \`--no-reply\`.
+- Where your shell cannot write \`.git\` (Codex's sandbox keeps it read-only), use the MCP tools to write.
 ${END}
 `;
 }
@@ -106,6 +107,13 @@ const mcpEntry = (name: string, kind: AgentKind) => ({
 const hookCommand = (name: string, kind: AgentKind, event: string) =>
   `HANDOFF_AGENT=${name} HANDOFF_RUNTIME=${kind} handoff agent-hook ${event}`;
 
+/**
+ * Before Claude Code's background hook: where `handoff` is not on PATH, the hook ends at once with 0. A
+ * background (asyncRewake) hook that fails to start would wake the model at every turn's end, for ever
+ * (anthropics/claude-code#96148).
+ */
+const ON_PATH_GUARD = 'command -v handoff >/dev/null 2>&1 || exit 0; ';
+
 function plan(kind: AgentKind, name: string): Planned[] {
   const agentsMd: Planned = { path: 'AGENTS.md', edits: [{ kind: 'section', text: protocolSection() }] };
   switch (kind) {
@@ -161,7 +169,7 @@ ${protocolText()}
                 hooks: [
                   {
                     type: 'command',
-                    command: hookCommand(name, kind, 'idle-wait'),
+                    command: ON_PATH_GUARD + hookCommand(name, kind, 'idle-wait'),
                     async: true,
                     asyncRewake: true,
                     timeout: 3600,
@@ -440,10 +448,10 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const AGENT_IN_HOOK = /HANDOFF_AGENT=([^\s"\\]+)/g;
 /** The same handoff hook entry but for another agent name. */
 const sameButAgent = (a: unknown, b: unknown) =>
-  !same(a, b) &&
-  JSON.stringify(a).includes('HANDOFF_AGENT=') &&
-  JSON.stringify(a).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=') ===
-    JSON.stringify(b).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=');
+  !same(a, b) && JSON.stringify(a).includes('HANDOFF_AGENT=') && hookShape(a) === hookShape(b);
+/** A hook entry with its agent's name, and the PATH guard an older handoff did not write, left out. */
+const hookShape = (v: unknown) =>
+  JSON.stringify(v).replace(AGENT_IN_HOOK, 'HANDOFF_AGENT=').replace(JSON.stringify(ON_PATH_GUARD).slice(1, -1), '');
 /** The hook inside a hook group that init appends (Claude Code, Codex and Gemini CLI group their hooks). */
 const innerHook = (v: unknown): unknown => (v as { hooks?: unknown[] } | null)?.hooks?.[0];
 
@@ -543,7 +551,13 @@ function applyEdits(
       // user may have added hooks or a matcher to it), so one session never runs hooks as two agents.
       const present = findHook(items, edit.value, same);
       const other = present ? null : findHook(items, edit.value, sameButAgent);
-      if (other) {
+      if (other && agentNamed(other.found) === agentNamed(edit.value)) {
+        // The same agent's hook as an older handoff wrote it: brought up to date in place.
+        text = jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, ...other.path], other.with, FORMAT));
+        const note = `${file}: handoff's hook for ${agentNamed(edit.value)} brought up to date`;
+        if (!notes.includes(note)) notes.push(note);
+        done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [] });
+      } else if (other) {
         text = jsonc().applyEdits(text, jsonc().modify(text, [...edit.at, ...other.path], other.with, FORMAT));
         const note = `${file}: handoff's hooks named agent ${agentNamed(other.found)}; they now name ${agentNamed(edit.value)} (in this worktree's copy of the file)`;
         if (!notes.includes(note)) notes.push(note);

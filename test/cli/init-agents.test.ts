@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { addWorktree, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
 
 const read = (repo: string, f: string) => fs.readFileSync(path.join(repo, f), 'utf8');
@@ -318,6 +318,40 @@ describe("Claude Code's hooks", () => {
     expect(ra.status).toBe(0);
     ok(repo, ['send', 'claude', 'again'], { agent: 'codex' });
     expect((await b.done).status).toBe(2);
+  });
+});
+
+describe("Claude Code's background hook", () => {
+  it('ends at once with 0 where handoff is not on PATH (a failing asyncRewake hook would wake the model for ever), and replaces an older entry', () => {
+    const repo = makeRepo();
+    // As an older handoff wrote it: no PATH guard.
+    const old = 'HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude handoff agent-hook idle-wait';
+    fs.mkdirSync(path.join(repo, '.claude'));
+    fs.writeFileSync(
+      path.join(repo, '.claude', 'settings.json'),
+      JSON.stringify({
+        hooks: {
+          Stop: [{ hooks: [{ type: 'command', command: old, async: true, asyncRewake: true, timeout: 3600 }] }],
+        },
+      }),
+    );
+    ok(repo, ['init', '--agent', 'claude']);
+    const stop = JSON.parse(read(repo, '.claude/settings.json')).hooks.Stop.flatMap((g: any) => g.hooks);
+    const idle = stop.filter((h: any) => h.command.includes('idle-wait'));
+    expect(idle).toHaveLength(1);
+    expect(idle[0]).toMatchObject({ async: true, asyncRewake: true });
+    // Run as Claude Code runs a hook command (a shell), with a PATH that has no handoff on it.
+    const r = spawnSync('sh', ['-c', idle[0].command], {
+      cwd: repo,
+      env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
+    // Again: nothing changes.
+    expect(ok(repo, ['init', '--agent', 'claude', '--json']).json.changes.map((c: any) => c.action)).not.toContain(
+      'modify',
+    );
   });
 });
 

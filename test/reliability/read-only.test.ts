@@ -93,6 +93,19 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
         expect([args.join(' '), r.status, r.json?.error?.code]).toEqual([args.join(' '), 1, 'read_only']);
         expect(r.json.error.message).toContain('not writable by this user');
       }
+      // From Codex's sandboxed shell (its markers in the environment): the way out is its MCP tools.
+      const codex = spawnSync(process.execPath, [BIN, 'send', 'alice', 'hi', '--json'], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex', HOME: home, CODEX_SANDBOX_NETWORK_DISABLED: '1' }),
+        encoding: 'utf8',
+        input: '',
+        ...(AS_ROOT ? { uid: OTHER, gid: OTHER } : {}),
+      });
+      expect(codex.status).toBe(1);
+      expect(JSON.parse(codex.stdout).error).toMatchObject({
+        code: 'read_only',
+        message: expect.stringMatching(/Codex's sandbox.*MCP server \(send, reply/),
+      });
     } finally {
       makeWritable(repo);
     }
