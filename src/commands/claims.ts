@@ -10,11 +10,13 @@ export default defineCommand({
   summary: 'List claimed keys with their holders, live or not.',
   description: `Shows each held key, who holds it, since when, until when, and whether the holder is live
 (its process runs), gone (its process ended: the next claim takes it over), expired (its lease ran out) or
-unknown (on another machine, lease current). Gone and expired claims show with --all.`,
+unknown (lease current, no process to check: the holder is on another machine, or claimed from a script
+or terminal, not from an agent). The lease is renewed by the holder's activity. Gone and expired claims,
+and claims on requests recorded done, show with --all.`,
   examples: ['<%= config.bin %> claims', '<%= config.bin %> claims --mine', '<%= config.bin %> claims --all --json'],
   flags: {
     mine: { type: 'boolean', description: 'Only your claims.' },
-    all: { type: 'boolean', description: 'Also claims whose holder is gone or expired.' },
+    all: { type: 'boolean', description: 'Also claims whose holder is gone or expired, or whose request is done.' },
     as: asFlag,
     json: jsonFlag,
   },

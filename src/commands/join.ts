@@ -7,7 +7,8 @@ export default defineCommand({
   id: 'join',
   summary: 'Join the conversation as an agent, optionally in a team and with a role.',
   description: `Registers your identity in the ledger so others can address you by name, @team or @role.
-Joining again with the same team and role changes nothing. Your name comes from HANDOFF_AGENT, --as, a
+Joining again keeps your team and role unless --team or --role is given (an empty one, --team "", clears
+it); joining again with the same team and role changes nothing. Your name comes from HANDOFF_AGENT, --as, a
 detected agent runtime, or your git user name, in that order.`,
   examples: [
     '<%= config.bin %> join --as codex --team core --role reviewer',

@@ -1,6 +1,6 @@
 import { inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
-import { release } from '../ops/claims';
+import { checkReleasable, release } from '../ops/claims';
 import { releaseReservations } from '../ops/reservations';
 import { UsageError } from '../core/errors';
 import { withContext } from './_shared';
@@ -32,8 +32,10 @@ those paths (all of them with no path given).`,
       if (f.paths) return releaseReservations(ctx, { patterns: given, as: f.as });
       if (given.length === 0)
         throw new UsageError('missing_id', 'Say which claim to release: handoff release <key>...');
+      // Several keys: each must be held before any is released (with --remote, the remote decides each).
+      const keys = given.length > 1 && !f.remote ? checkReleasable(ctx, { keys: given, as: f.as }) : given;
       const released = [];
-      for (const key of given) released.push(await release(ctx, { key, as: f.as, remote: f.remote }));
+      for (const key of keys) released.push(await release(ctx, { key, as: f.as, remote: f.remote }));
       return released.length === 1 ? released[0]! : { agent: released[0]!.agent, claims: released };
     });
   },

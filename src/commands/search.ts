@@ -29,7 +29,13 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
     },
     since: { type: 'string', description: 'Only since this date or age (2026-12-01, 3d, 12h).', helpValue: 'when' },
     thread: { type: 'string', description: 'Only in the thread of this message.', helpValue: 'id' },
-    limit: { type: 'integer', char: 'n', description: 'At most this many hits (default 20).', helpValue: 'count' },
+    limit: {
+      type: 'integer',
+      char: 'n',
+      description: 'At most this many hits (default 20; 0 for all).',
+      helpValue: 'count',
+      min: 0,
+    },
     json: jsonFlag,
   },
   run(parsed, io) {

@@ -2,7 +2,7 @@ import { UsageError } from '../core/errors';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { resolveIdentity } from '../ops/identity';
 import { findMessage } from '../ops/lookup';
-import { clearWorkingOn, setWorkingOn, workingOn } from '../ops/working';
+import { guessWorkingOn, setWorkingOn, workingOn } from '../ops/working';
 import { withContext } from './_shared';
 
 export default defineCommand({
@@ -33,7 +33,7 @@ of this.`,
       if (parsed.args.id !== undefined)
         setWorkingOn(ctx, me.name, { message: findMessage(ctx, parsed.args.id).id, mode: 'explicit' });
       else if (parsed.flags.none) setWorkingOn(ctx, me.name, { message: null, mode: 'none' });
-      else if (parsed.flags.auto) clearWorkingOn(ctx, me.name);
+      else if (parsed.flags.auto) guessWorkingOn(ctx, me.name);
       return { agent: me.name, ...workingOn(ctx, me.name) };
     });
   },

@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   no_remote: [N, 'the repository has no remote to sync with'],
   unknown_remote: [N, 'no remote has that name'],
   not_claimed: [N, 'release of a key nobody holds'],
+  not_reserved: [N, 'release --paths names a path you have not reserved'],
   // Conflict (4)
   chain_rewritten: [C, 'sync refused a chain whose history was rewritten (details lists it)'],
   push_rejected: [C, "the remote refused the push of this clone's chain"],

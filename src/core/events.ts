@@ -511,3 +511,6 @@ function isRanges(v: unknown): boolean {
       isPath(f) && isList(r, 1_000_000, (x) => Array.isArray(x) && x.length === 2 && x.every((n) => isCount(n, 1e9))),
   );
 }
+
+/** Kinds of message that ask for work (outcomes and claims are about these); reading one makes it the guess for the reader's next commits. */
+export const WORK_KINDS: ReadonlySet<string> = new Set(['request', 'review_request', 'todo']);

@@ -331,3 +331,19 @@ export function listWork(db: Db): MessageRow[] {
     "SELECT * FROM messages WHERE kind IN ('request', 'review_request', 'todo') ORDER BY clock, id",
   ).all() as MessageRow[];
 }
+
+/**
+ * The newest request (request, review_request, todo; not marked --no-reply) sent to `agent` by another that
+ * `agent` has read and nobody recorded done: what "the newest request read" means for work-on --auto.
+ */
+export function newestReadRequest(db: Db, agent: string): string | null {
+  const row = stmt(
+    db,
+    `SELECT m.id FROM recipients r JOIN messages m ON m.id = r.message_id
+      WHERE r.agent = ? AND r.status >= 1 AND m.kind IN ('request', 'review_request', 'todo')
+        AND m.no_reply = 0 AND m.sender <> r.agent
+        AND NOT EXISTS (SELECT 1 FROM task_events t WHERE t.message_id = m.id AND t.state = 'done')
+      ORDER BY m.clock DESC, m.id DESC LIMIT 1`,
+  ).get(agent) as { id: string } | undefined;
+  return row?.id ?? null;
+}

@@ -36,10 +36,13 @@ function describe(ctx: Context, name: string, live: Set<string>): AgentJson {
 /** Joins (or re-joins with a new team or role); writes nothing when already joined the same way. */
 export function join(ctx: Context, input: { as?: string; team?: string; role?: string }): JoinJson {
   const me = resolveIdentity(ctx, { as: input.as });
-  const team = input.team === undefined ? null : validateGroup(input.team, 'team name');
-  const role = input.role === undefined ? null : validateGroup(input.role, 'role name');
-  registerPane(ctx, me.name);
   const existing = getAgent(ctx.db, me.name);
+  // A flag not given keeps what the agent had (joining again, or after leave); an empty one clears it.
+  const group = (given: string | undefined, had: string | null | undefined, what: string) =>
+    given === undefined ? (had ?? null) : given === '' ? null : validateGroup(given, what);
+  const team = group(input.team, existing?.team, 'team name');
+  const role = group(input.role, existing?.role, 'role name');
+  registerPane(ctx, me.name);
   const same =
     existing && existing.status === 'active' && existing.joined_at && existing.team === team && existing.role === role;
   if (!same)

@@ -6,11 +6,12 @@
  */
 import os from 'node:os';
 import { ConflictError, NotFoundError, TimeoutError, UsageError } from '../core/errors';
-import { isEventId, type ClaimEvent, type Holder } from '../core/events';
+import { isEventId, WORK_KINDS, type ClaimEvent, type Holder } from '../core/events';
 import { NAME_PATTERN } from '../core/names';
 import { inertLine, quoted } from '../core/text';
 import { agentAncestor, processAlive, processStartToken } from '../core/proc';
 import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/claims';
+import { listRemotes } from '../git/remote';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
 import type { IdentityJson } from '../json/types';
 import { getAgent } from '../ledger/agents';
@@ -99,23 +100,29 @@ export function holderOf(pid?: number): Holder | undefined {
   return { host: os.hostname(), pid: p, start: processStartToken(p) };
 }
 
+/** When a holder's lease runs out: the later of its claim's and its last activity plus its ttl (ms), or Infinity. */
+function leaseEnd(ctx: Context, h: ClaimHolder): number {
+  const seen = getAgent(ctx.db, h.agent)?.last_seen;
+  const renewed = seen && h.ttl_ms ? Date.parse(seen) + h.ttl_ms : 0;
+  return Math.max(h.expires ? Date.parse(h.expires) : Infinity, renewed);
+}
+
 /** Whether a holder still holds: its process runs (same host), its lease (renewed by activity) has not run out. */
 export function liveness(ctx: Context, h: ClaimHolder): HolderJson['liveness'] {
   const now = ctx.now().getTime();
-  const seen = getAgent(ctx.db, h.agent)?.last_seen;
-  const renewed = seen && h.ttl_ms ? Date.parse(seen) + h.ttl_ms : 0;
-  const expires = Math.max(h.expires ? Date.parse(h.expires) : Infinity, renewed);
-  if (now > expires) return 'expired';
+  if (now > leaseEnd(ctx, h)) return 'expired';
   if (h.host === os.hostname() && h.pid) return processAlive(h.pid, h.proc_start) ? 'live' : 'gone';
   return 'unknown';
 }
 
 /** A holder as --json shows it, with its liveness now. */
 export function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
+  // The lease as renewed by the holder's activity: what "until" means now.
+  const end = leaseEnd(ctx, h);
   return {
     agent: h.agent,
     since: h.since,
-    expires: h.expires,
+    expires: Number.isFinite(end) ? new Date(end).toISOString() : h.expires,
     host: h.host,
     pid: h.pid,
     liveness: liveness(ctx, h),
@@ -137,6 +144,12 @@ function heldError(key: string, h: HolderJson): ConflictError {
 export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson> {
   const me = resolveIdentity(ctx, { as: input.as });
   const { key, message } = claimKey(ctx, input.key);
+  const kind = message ? getMessage(ctx.db, message)?.kind : undefined;
+  if (kind && !WORK_KINDS.has(kind))
+    throw new UsageError(
+      'not_a_request',
+      `${key} is a ${kind}, not a request: claims on a message are for requests, review requests and todos (a task name can be claimed too).`,
+    );
   // A request already done needs nobody to work on it (one failed or blocked may be taken up again).
   const outcome = message ? latestOutcomeOf(ctx.db, message) : undefined;
   if (outcome?.state === 'done')
@@ -195,7 +208,13 @@ function claimLocal(
       return { ...base, action: 'renew' as const };
     }
     const state = liveness(ctx, h);
-    if (state === 'gone' || state === 'expired' || remote) {
+    // The remote decided for this claim while another agent took the key here (a race with the check in
+    // claimRemote): a claim the remote decided outweighs one it did not (the fold tells that holder so).
+    if (remote && state !== 'gone' && state !== 'expired') {
+      decided = { action: 'claimed', reclaimed: null };
+      return { ...base, action: 'claim' as const };
+    }
+    if (state === 'gone' || state === 'expired') {
       const reason = state === 'gone' ? 'gone' : 'expired';
       decided = { action: 'reclaimed', reclaimed: { from: h.agent, reason, since: h.since } };
       return { ...base, action: 'reclaim' as const, from: h.agent, reason };
@@ -223,6 +242,13 @@ async function claimRemote(
   holder: Holder | undefined,
   remote: string,
 ): Promise<ClaimJson> {
+  // Another agent holding the key here, live, is not overruled by asking a remote: the remote arbitrates
+  // between clones, for holders this clone cannot see.
+  const here = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
+  if (here && here.agent !== me.name && here.remote !== remote) {
+    const state = liveness(ctx, here);
+    if (state !== 'gone' && state !== 'expired') throw heldError(key, holderJson(ctx, here));
+  }
   const current = await readRemoteClaim(ctx.repo, remote, key);
   const now = ctx.now();
   const rec = current?.record;
@@ -269,8 +295,32 @@ export async function release(
   // The remote's ref, then the ledger: released when either held it for this agent.
   if (input.remote !== undefined) requireRemote(ctx, input.remote);
   const onRemote = input.remote ? await releaseRemote(ctx, me, key, input.remote) : false;
+  const holder = input.remote ? null : foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
   const local = releaseLocal(ctx, me, key, onRemote);
+  // Without --remote: a claim a remote decided is freed there too, or other agents stay locked out.
+  if (local.released && holder) await releaseWhereDecided(ctx, me, key, holder);
   return onRemote && !local.released ? { ...local, released: true } : local;
+}
+
+/**
+ * After `me` released `key` in the ledger: the remote that decided its claim (claim --remote) is told too,
+ * if it is a remote configured here (the name comes from the ledger, which other clones write too); a
+ * failure is a warning that says how to finish.
+ */
+export async function releaseWhereDecided(
+  ctx: Context,
+  me: IdentityJson,
+  key: string,
+  holder: ClaimHolder,
+): Promise<void> {
+  if (holder.agent !== me.name || !holder.remote || !listRemotes(ctx.repo.cwd).includes(holder.remote)) return;
+  try {
+    await releaseRemote(ctx, me, key, holder.remote);
+  } catch (err) {
+    ctx.warn(
+      `the claim on ${holder.remote} is still held: ${(err as Error).message.split('\n')[0]} Release it with: handoff release ${key} --remote ${holder.remote}`,
+    );
+  }
 }
 
 /** Frees `key` on `remote` when `me` holds it there (compare-and-swap); true when it did. */
@@ -281,6 +331,21 @@ export async function releaseRemote(ctx: Context, me: IdentityJson, key: string,
   const ok = await casRemoteClaim(ctx.repo, remote, key, { ...current.record, state: 'released' }, current.oid);
   if (!ok) throw new ConflictError('claim_held', `${key} changed on ${remote} while releasing it; try again.`, { key });
   return true;
+}
+
+/**
+ * Checks, before releasing several keys, that `me` holds each (an error names the first it does not, so that
+ * nothing is released); returns the keys normalised, each once.
+ */
+export function checkReleasable(ctx: Context, input: { keys: string[]; as?: string }): string[] {
+  const me = resolveIdentity(ctx, { as: input.as });
+  const keys = [...new Set(input.keys.map((k) => claimKey(ctx, k).key))];
+  for (const key of keys) {
+    const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
+    if (!h) throw new NotFoundError('not_claimed', `${key} is not claimed by anyone, so nothing was released.`);
+    if (h.agent !== me.name) throw heldError(key, holderJson(ctx, h));
+  }
+  return keys;
 }
 
 /** Releases `key` if `me` holds it in the local ledger (a no-op otherwise). */
@@ -308,6 +373,9 @@ export function claims(ctx: Context, input: { as?: string; mine?: boolean; all?:
     const holder = holderJson(ctx, h);
     if (!input.all && (holder.liveness === 'gone' || holder.liveness === 'expired')) continue;
     const m = isEventId(key) ? getMessage(ctx.db, key) : undefined;
+    // A request recorded done since it was claimed (by anyone) needs no holder: its claim is over.
+    const outcome = m ? latestOutcomeOf(ctx.db, m.id) : undefined;
+    if (!input.all && outcome?.state === 'done' && outcome.ts >= h.since) continue;
     out.push({ key, holder, message: m ? { id: m.id, subject: m.body.split('\n', 1)[0]!.slice(0, 80) } : null });
   }
   return { claims: out };

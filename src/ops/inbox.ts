@@ -1,6 +1,6 @@
 /** Reading one's messages: inbox, read (with a read receipt), ack. */
 import { NotFoundError, UsageError } from '../core/errors';
-import type { ReceiptEvent } from '../core/events';
+import { WORK_KINDS, type ReceiptEvent } from '../core/events';
 import { getMessage, inboxCount, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
 import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
 import { appendEvent } from './append';
@@ -12,8 +12,7 @@ import { messageJson } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
 
-/** Kinds of message that ask for work; reading one makes it the guess for the reader's next commits. */
-export const WORK_KINDS = new Set(['request', 'review_request', 'todo']);
+export { WORK_KINDS };
 
 export interface InboxInput {
   as?: string;

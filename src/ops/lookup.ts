@@ -90,9 +90,13 @@ export function resolveAddress(
   }
   if (raw.startsWith('@')) {
     const group = validateName(raw.slice(1), 'team or role');
-    const to = agentsInGroup(ctx.db, group)
-      .map((a) => a.name)
-      .filter((n) => n !== opts.sender);
+    const members = agentsInGroup(ctx.db, group).map((a) => a.name);
+    const to = members.filter((n) => n !== opts.sender);
+    if (to.length === 0 && members.length)
+      throw new NotFoundError(
+        'no_recipients',
+        `${opts.sender} is the only agent in @${group}, so the message would reach nobody else. Send it to an agent by name.`,
+      );
     if (to.length === 0)
       throw new NotFoundError(
         'unknown_group',

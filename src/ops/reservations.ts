@@ -5,8 +5,9 @@
  */
 import type { ReservationEvent } from '../core/events';
 import { stagedFiles } from '../git/history';
-import { ConflictError, UsageError } from '../core/errors';
-import { inertLine } from '../core/text';
+import { ConflictError, NotFoundError, UsageError } from '../core/errors';
+import { globsOverlap } from '../core/globs';
+import { inertLine, quoted } from '../core/text';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
 import { standingReservations, type Reservation } from '../ledger/coordination';
 import { appendEvent } from './append';
@@ -29,11 +30,12 @@ function checkPattern(ctx: Context, p: string): string {
   return clean === '.' ? '**' : clean;
 }
 
+/** A glob with no slash (`*.md`) matches at any depth, as in .gitignore and git's own pathspecs; a plain name (`README.md`) is that file at the top only. */
+const anyDepth = (pattern: string) => /[*?[]/.test(pattern) && !pattern.includes('/');
+
 function matcher(pattern: string): (file: string) => boolean {
   const picomatch = require('picomatch') as typeof import('picomatch');
-  // A glob with no slash (`*.md`) matches at any depth, as in .gitignore and git's own pathspecs; a plain
-  // name (`README.md`) is that file at the top only.
-  const m = picomatch(pattern, { dot: true, basename: /[*?[]/.test(pattern) && !pattern.includes('/') });
+  const m = picomatch(pattern, { dot: true, basename: anyDepth(pattern) });
   // A directory reserves what is under it.
   const under = pattern.replace(/\/+$/, '');
   return (file) => m(file) || file === under || file.startsWith(`${under}/`);
@@ -98,7 +100,10 @@ export function reserve(
     ...(reason ? { reason } : {}),
   });
   const mine = patterns.map(matcher);
-  const overlaps = (r: ReservationJson) => patterns.some((p, i) => mine[i]!(r.pattern) || matcher(r.pattern)(p));
+  // Two globs overlap when some path matches both (`src/*.ts` and `src/a.*`); for syntax the glob reader
+  // does not know (extglobs), when one matches the other as a path.
+  const overlaps = (r: ReservationJson) =>
+    patterns.some((p, i) => globsOverlap(p, r.pattern, anyDepth) ?? (mine[i]!(r.pattern) || matcher(r.pattern)(p)));
   // Reservations stand in the order they were made (ledger order, the same in every clone). An exclusive
   // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
   // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
@@ -133,6 +138,13 @@ export function releaseReservations(
   const patterns = input.patterns.map((p) => checkPattern(ctx, p));
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
   const same = (a: string, b: string) => withoutTrailingSlash(a) === withoutTrailingSlash(b);
+  // Paths named that this agent has not reserved: nothing is released, as for a claim it does not hold.
+  const unknown = patterns.filter((p) => !held.some((r) => same(p, r.pattern)));
+  if (unknown.length)
+    throw new NotFoundError(
+      'not_reserved',
+      `${me.name} has not reserved ${unknown.map((p) => quoted(p)).join(', ')}, so nothing was released. 'handoff reservations' lists what is reserved, and by whom.`,
+    );
   const released = held
     .filter((r) => patterns.length === 0 || patterns.some((p) => same(p, r.pattern)))
     .map((r) => r.pattern);

@@ -22,7 +22,14 @@ export function search(
   if (input.to !== undefined) requireKnownAgent(ctx, input.to, '--to');
   const since = input.since ? sinceTime(input.since) : undefined;
   const thread = input.thread ? findMessage(ctx, input.thread).thread : undefined;
-  const filters = { from: input.from, to: input.to, kind: input.kind, since, thread, limit: input.limit ?? 20 };
+  const filters = {
+    from: input.from,
+    to: input.to,
+    kind: input.kind,
+    since,
+    thread,
+    limit: input.limit === 0 ? -1 : (input.limit ?? 20),
+  };
   // The index is brought up to date here, not as events arrive (ledger/apply.ts).
   catchUpSearch(ctx.db, onIndexing);
   let rows;

@@ -7,8 +7,7 @@ import { listWork } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
 import { refuseSecrets } from './secrets';
-import { activity, holderJson, releaseLocal, releaseRemote } from './claims';
-import { listRemotes } from '../git/remote';
+import { activity, holderJson, releaseLocal, releaseWhereDecided } from './claims';
 import { WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
@@ -69,16 +68,7 @@ export async function recordOutcome(
   const working = workingOn({ ...ctx, env: {} }, me.name);
   if (working.message === m.id && working.mode !== 'explicit') clearWorkingOn(ctx, me.name);
   // A claim the remote decided (claim --remote) is released there too, or other agents stay locked out.
-  // Only a remote configured here: the name comes from the ledger, which other clones write too.
-  if (released && holder?.agent === me.name && holder.remote && listRemotes(ctx.repo.cwd).includes(holder.remote)) {
-    try {
-      await releaseRemote(ctx, me, m.id, holder.remote);
-    } catch (err) {
-      ctx.warn(
-        `the claim on ${holder.remote} is still held: ${(err as Error).message.split('\n')[0]} Release it with: handoff release ${m.id} --remote ${holder.remote}`,
-      );
-    }
-  }
+  if (released && holder) await releaseWhereDecided(ctx, me, m.id, holder);
   return { message: m.id, state: input.state, to, event: event.id, released };
 }
 
@@ -121,7 +111,9 @@ function taskOf(
   const claim = fold ? holderJson(ctx, fold) : null;
   const outcome = outcomes.get(id);
   const gone = claim?.liveness === 'gone' || claim?.liveness === 'expired';
-  const state = outcome ? outcome.state : claim ? (gone ? 'reclaimable' : 'claimed') : 'open';
+  // A request that failed or was blocked is taken up again by a claim made after that outcome.
+  const current = outcome && !(outcome.state !== 'done' && claim && claim.since > outcome.ts) ? outcome : undefined;
+  const state = current ? current.state : claim ? (gone ? 'reclaimable' : 'claimed') : 'open';
   return { state, claim, outcome };
 }
 

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../core/files';
 import { isEventId } from '../core/events';
 import type { Context } from './context';
 import type { Link } from '../json/types';
+import { newestReadRequest } from '../ledger/messages';
 
 export interface WorkingOn {
   message: string | null;
@@ -56,4 +57,11 @@ export function setWorkingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: strin
 /** Forgets an explicit choice: back to "the newest message read". */
 export function clearWorkingOn(ctx: Pick<Context, 'dataDir'>, agent: string): void {
   fs.rmSync(fileFor(ctx, agent), { force: true });
+}
+
+/** Back to the guess (work-on --auto): the newest request `agent` read that is not done, or nothing. */
+export function guessWorkingOn(ctx: Context, agent: string): void {
+  clearWorkingOn(ctx, agent);
+  const guess = newestReadRequest(ctx.db, agent);
+  if (guess) setWorkingOn(ctx, agent, { message: guess, mode: 'auto' });
 }

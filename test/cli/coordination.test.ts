@@ -450,12 +450,11 @@ describe('task outcomes', () => {
         ok(b, ['claim', ids[0], '--remote', 'origin', '--pid', String(p.pid), '--json'], { agent: 'gemini' }).json
           .agent,
       ).toBe('gemini');
-      // Released in the ledger only (an older handoff's outcome): release --remote frees the ref and says so.
+      // A plain release frees the ref of the remote that decided the claim too; asking again finds nothing held.
       ok(a, ['release', ids[1]], { agent: 'codex' });
-      expect(onRemote(ids[1])).toBe('held');
-      const r = ok(a, ['release', ids[1], '--remote', 'origin', '--json'], { agent: 'codex' }).json;
-      expect(r.released).toBe(true);
       expect(onRemote(ids[1])).toBe('released');
+      const r = cli(a, ['release', ids[1], '--remote', 'origin', '--json'], { agent: 'codex' });
+      expect([r.status, r.json.error.code]).toEqual([3, 'not_claimed']);
     } finally {
       p.kill();
     }
@@ -898,5 +897,130 @@ describe('status and search', () => {
     );
     expect(hits(['lexer', '--limit', '500'])).toHaveLength(500);
     expect(ok(repo, ['search', 'lexer', '--json']).json.hits).toHaveLength(20);
+  });
+});
+
+describe('coordination as several agents use it at once', () => {
+  it('claim --remote does not overrule a live claim made here; release without --remote frees the remote too', () => {
+    const t = team();
+    const a = t.clone('a');
+    const p = agentProcess();
+    try {
+      ok(a, ['claim', 'lk1', '--pid', String(p.pid)], { agent: 'dave' });
+      const r = cli(a, ['claim', 'lk1', '--remote', 'origin', '--json'], { agent: 'frank' });
+      expect([r.status, r.json.error.code, r.json.error.details.holder.agent]).toEqual([4, 'claim_held', 'dave']);
+      // Nothing was written on the remote for frank.
+      expect(
+        spawnSync('git', ['rev-parse', '-q', '--verify', 'refs/handoff/claims/lk1'], { cwd: t.remote }).status,
+      ).not.toBe(0);
+      // A claim the remote decided, released without --remote: the remote's ref is freed too.
+      ok(a, ['claim', 'deploy', '--remote', 'origin', '--pid', String(p.pid)], { agent: 'dave' });
+      ok(a, ['release', 'deploy'], { agent: 'dave' });
+      expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).state).toBe('released');
+      expect(ok(a, ['claim', 'deploy', '--remote', 'origin', '--json'], { agent: 'erin' }).json.agent).toBe('erin');
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('tasks: a request claimed again after it failed is claimed; one done by another agent leaves no claim listed', () => {
+    const repo = makeRepo();
+    const p = agentProcess();
+    try {
+      ok(repo, ['join'], { agent: 'bob' });
+      const id = ok(repo, ['send', 'bob', 'retry me', '--json'], { agent: 'alice' }).json.message.id;
+      ok(repo, ['fail', id, '-m', 'flaky'], { agent: 'bob' });
+      ok(repo, ['claim', id, '--pid', String(p.pid)], { agent: 'bob' });
+      const open = ok(repo, ['tasks', '--open', '--json']).json.tasks;
+      expect(open.map((x: any) => [x.id, x.state, x.claim.agent])).toEqual([[id, 'claimed', 'bob']]);
+      // alice closes it while bob holds it: the claim is over (claims --all still shows it).
+      ok(repo, ['done', id, '-m', 'fixed upstream'], { agent: 'alice' });
+      expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
+      expect(ok(repo, ['claims', '--all', '--json']).json.claims.map((c: any) => c.key)).toEqual([id]);
+      expect(ok(repo, ['tasks', '--json']).json.tasks.map((x: any) => x.state)).toEqual(['done']);
+      // Claims are for requests: a note or a status line is refused like an outcome on it.
+      const note = ok(repo, ['send', 'bob', 'fyi', '--kind', 'note', '--json'], { agent: 'alice' }).json.message.id;
+      const c = cli(repo, ['claim', note, '--json'], { agent: 'bob' });
+      expect([c.status, c.json.error.code]).toEqual([2, 'not_a_request']);
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('the "until" of a held claim is the lease as renewed by activity, never a time already past', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    ok(repo, ['claim', 'k', '--ttl', '60'], { agent: 'bob', env: { HANDOFF_CLOCK_OFFSET_MS: '-50000' } });
+    // 50 s later (now), bob is active: the lease runs to now + 60 s, not to the claim's first expiry.
+    ok(repo, ['status', '-m', 'lunch'], { agent: 'bob' });
+    const r = cli(repo, ['claim', 'k', '--json'], { agent: 'carol' });
+    expect(r.status).toBe(4);
+    const until = Date.parse(r.json.error.details.holder.expires);
+    expect(until).toBeGreaterThan(Date.now() + 30_000);
+    expect(r.json.error.message).toContain(`until ${r.json.error.details.holder.expires}`);
+  });
+
+  it('release of several keys releases none when one is not held; release --paths of a path not reserved exits 3', () => {
+    const repo = makeRepo();
+    ok(repo, ['claim', 'k1'], { agent: 'bob' });
+    ok(repo, ['claim', 'k2'], { agent: 'bob' });
+    const r = cli(repo, ['release', 'k1', 'nope', 'k2', '--json'], { agent: 'bob' });
+    expect([r.status, r.json.error.code]).toEqual([3, 'not_claimed']);
+    expect(ok(repo, ['claims', '--mine', '--json'], { agent: 'bob' }).json.claims.map((c: any) => c.key)).toEqual([
+      'k1',
+      'k2',
+    ]);
+    // The same key twice is one release.
+    expect(
+      ok(repo, ['release', 'k1', 'k1', 'k2', '--json'], { agent: 'bob' }).json.claims.map((c: any) => c.key),
+    ).toEqual(['k1', 'k2']);
+    ok(repo, ['reserve', 'src/a.ts'], { agent: 'alice' });
+    const p = cli(repo, ['release', '--paths', 'src/a.ts', '--json'], { agent: 'bob' });
+    expect([p.status, p.json.error.code]).toEqual([3, 'not_reserved']);
+    expect(ok(repo, ['reservations', '--json']).json.reservations.map((x: any) => x.agent)).toEqual(['alice']);
+    // With no path, releasing none is not an error.
+    expect(ok(repo, ['release', '--paths', '--json'], { agent: 'bob' }).json.released).toEqual([]);
+  });
+
+  it('overlapping exclusive globs: the second is refused though neither matches the other as a path', () => {
+    const repo = makeRepo();
+    ok(repo, ['reserve', 'g/*.ts', '-x'], { agent: 'alice' });
+    for (const glob of ['g/a.*', 'g/[ab].ts', '*.ts', 'g/{a,b}.ts']) {
+      const r = cli(repo, ['reserve', glob, '-x', '--json'], { agent: 'bob' });
+      expect([glob, r.status, r.json.error?.code]).toEqual([glob, 4, 'reserved']);
+    }
+    // Disjoint ones are granted.
+    for (const glob of ['g/*.js', 'h/a.ts', 'g/sub/*.ts'])
+      expect([glob, cli(repo, ['reserve', glob, '-x'], { agent: 'bob' }).status]).toEqual([glob, 0]);
+  });
+
+  it('join keeps team and role unless given (an empty one clears); @team from its only member says so', () => {
+    const repo = makeRepo();
+    ok(repo, ['join', '--team', 'core', '--role', 'reviewer'], { agent: 'gina' });
+    for (const args of [['join'], ['leave'], ['join'], ['join', '--role', 'lead']]) ok(repo, args, { agent: 'gina' });
+    const gina = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'gina');
+    expect([gina().team, gina().role]).toEqual(['core', 'lead']);
+    ok(repo, ['join', '--team', ''], { agent: 'gina' });
+    expect([gina().team, gina().role]).toEqual([null, 'lead']);
+    ok(repo, ['join', '--team', 'ops'], { agent: 'hank' });
+    const r = cli(repo, ['send', '@ops', 'hi', '--json'], { agent: 'hank' });
+    expect([r.status, r.json.error.code]).toEqual([3, 'no_recipients']);
+    expect(r.json.error.message).toContain('hank is the only agent in @ops');
+  });
+
+  it('work-on --auto goes back to the newest request read; -n 0 lists all in tasks and search', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    const ids = ['req A', 'req B', 'req C'].map(
+      (b) => ok(repo, ['send', 'bob', b, '--json'], { agent: 'alice' }).json.message.id as string,
+    );
+    ok(repo, ['read', ids[0]!, ids[1]!], { agent: 'bob' });
+    ok(repo, ['work-on', ids[2]!], { agent: 'bob' });
+    const auto = ok(repo, ['work-on', '--auto', '--json'], { agent: 'bob' }).json;
+    expect([auto.message, auto.mode]).toEqual([ids[1], 'auto']);
+    expect(ok(repo, ['tasks', '-n', '0', '--json']).json.tasks).toHaveLength(3);
+    expect(ok(repo, ['search', 'req', '-n', '0', '--json']).json.hits).toHaveLength(3);
+    expect(ok(repo, ['search', 'req', '-n', '1', '--json']).json.hits).toHaveLength(1);
+    expect(cli(repo, ['tasks', '-n', '-1', '--json']).status).toBe(2);
   });
 });
