@@ -10,7 +10,9 @@ const overlap = (a: string, b: string) => globsOverlap(a, b, anyDepth);
 function covers(pattern: string, file: string): boolean {
   const under = pattern.replace(/\/+$/, '');
   return (
-    picomatch(pattern, { dot: true, basename: anyDepth(pattern) })(file) || file === under || file.startsWith(`${under}/`)
+    picomatch(pattern, { dot: true, basename: anyDepth(pattern) })(file) ||
+    file === under ||
+    file.startsWith(`${under}/`)
   );
 }
 
@@ -39,7 +41,18 @@ describe('globsOverlap', () => {
   });
 
   it('agrees with picomatch wherever a path it tries is covered by both', () => {
-    const globs = ['src/*.ts', 'src/a.*', 'src/**', 'src/?.ts', '*.ts', 'src/[ab]*', 'docs', 'docs/*.md', 'src/b/*.js', '**/x.*'];
+    const globs = [
+      'src/*.ts',
+      'src/a.*',
+      'src/**',
+      'src/?.ts',
+      '*.ts',
+      'src/[ab]*',
+      'docs',
+      'docs/*.md',
+      'src/b/*.js',
+      '**/x.*',
+    ];
     const paths = ['src/a.ts', 'src/b.ts', 'src/ab.js', 'src/b/x.js', 'docs/a.md', 'docs/x.ts', 'x.ts', 'src/a/x.ts'];
     for (const a of globs)
       for (const b of globs) {
