@@ -55,7 +55,11 @@ one line: the message and its thread.`,
       io.log(
         `commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`,
       );
-      if (r.messages.length === 0) io.log('No handoff is linked to this commit.');
+      if (r.missing.length)
+        io.log(
+          `This commit answers ${r.missing.join(', ')}, which is not in this clone yet: 'handoff sync' brings it.`,
+        );
+      if (r.messages.length === 0 && r.missing.length === 0) io.log('No handoff is linked to this commit.');
       else if (l.link === 'guess')
         io.log(
           `The link to ${shortId(r.messages[0]!.id)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`,
@@ -77,7 +81,7 @@ one line: the message and its thread.`,
             : 'unknown';
         // A guessed link is marked with "?" so that it never reads like a pinned one.
         const msg = l.messages[0]
-          ? `${shortId(l.messages[0].id)}${l.link === 'guess' ? '?' : ' '} ${firstLine(l.messages[0].subject, 24)}`
+          ? `${shortId(l.messages[0].id)}${l.link === 'guess' ? '?' : ' '} ${l.messages[0].missing ? '(not synced here)' : firstLine(l.messages[0].subject, 24)}`
           : '';
         prefix = `${paint(io, 'dim', l.commit.slice(0, 8))} ${paint(io, 'bold', inert(who).padEnd(18).slice(0, 18))} ${paint(io, 'cyan', msg.padEnd(33).slice(0, 33))}`;
         prefixes.set(key, prefix);

@@ -90,7 +90,9 @@ their inbox, and it syncs like every event. --list shows open and decided review
         : 'no commit attributed to this handoff yet';
     io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
     io.log(
-      `${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`,
+      r.hunks.length
+        ? `${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`
+        : 'The attached diff is empty (the working tree held no change when it was sent): there is nothing to compare.\n',
     );
     for (const h of r.hunks) {
       const color = h.status === 'landed' ? 'green' : h.status === 'changed' ? 'yellow' : 'red';

@@ -248,3 +248,20 @@ export function heldByRefs(cwd: string, commit: string): boolean {
   );
   return r.status === 0 && r.stdout.toString('utf8').trim() !== '';
 }
+
+/**
+ * Which of `commits` no branch, tag, remote-tracking branch or HEAD holds any more (a commit thrown away by
+ * `reset --hard`, an amended commit's old self): one `git rev-list`.
+ */
+export function unreachableFromRefs(cwd: string, commits: string[]): Set<string> {
+  const ids = [...new Set(commits.filter((c) => /^[0-9a-f]{40,64}$/.test(c)))];
+  if (!ids.length) return new Set();
+  const r = runGit(['rev-list', '--stdin', '--not', '--branches', '--tags', '--remotes', 'HEAD'], {
+    cwd,
+    input: `${ids.join('\n')}\n`,
+    allowFailure: true,
+  });
+  if (r.status !== 0) return new Set();
+  const listed = new Set(r.stdout.toString('utf8').split('\n').filter(Boolean));
+  return new Set(ids.filter((c) => listed.has(c)));
+}

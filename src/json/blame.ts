@@ -10,7 +10,8 @@ export interface BlameLineJson {
   via: LinkVia | null;
   /** How sure the link to the messages is: pinned (work-on or trailer), reply (replied with a diff), guess. */
   link: Link | null;
-  messages: { id: string; from: string; kind: string; subject: string }[];
+  /** `missing`: the commit names the message (its trailer), which is not in this clone yet (sync brings it). */
+  messages: { id: string; from: string; kind: string; subject: string; missing?: true }[];
   author: string;
   summary: string;
 }
@@ -24,6 +25,8 @@ export interface BlameJson {
 export interface WhyJson {
   line: BlameLineJson;
   messages: MessageJson[];
+  /** Messages the line's commit names that are not in this clone yet. */
+  missing: string[];
   thread: MessageJson[];
 }
 

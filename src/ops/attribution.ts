@@ -255,6 +255,8 @@ function lineOwners(
   newC: string,
   olds: string[],
   db?: Context['db'],
+  /** Filled with how many lines `newC` added, and, of the sources credited, how many they added and gave. */
+  stats?: { added: number; sources: Map<string, { added: number; given: number }> },
 ): Record<string, [number, number, string][]> {
   const pool = olds.map((o) => ({
     commit: o,
@@ -262,7 +264,9 @@ function lineOwners(
     // A source with per-line owners of its own (an amend by another agent): its lines go to those.
     owners: db ? lineRecordOf(rewrittenFrom(db, o)) : null,
   }));
+  const addedBy = pool.map((p) => [...p.added.values()].reduce((n, m) => n + m.size, 0));
   const mine = addedLines(commitPatch(cwd, newC));
+  if (stats) stats.added = [...mine.values()].reduce((n, m) => n + m.size, 0);
   const out: Record<string, [number, number, string][]> = {};
   for (const [file, rows] of mine) {
     const ranges: [number, number, string][] = [];
@@ -284,6 +288,11 @@ function lineOwners(
       const { i, file: from, at } = found;
       const owner = pool[i]!;
       owner.added.get(from)!.delete(at);
+      if (stats) {
+        const s = stats.sources.get(owner.commit) ?? { added: addedBy[i]!, given: 0 };
+        s.given++;
+        stats.sources.set(owner.commit, s);
+      }
       const source = owner.owners?.[from]?.find(([s, c]) => at >= s && at < s + c)?.[2] ?? owner.commit;
       const last = ranges[ranges.length - 1];
       if (last && last[2] === source && last[0] + last[1] === lineNo) last[1]++;
@@ -515,8 +524,14 @@ export class CommitResolver {
       .sort((a, b) => a.clock - b.clock)
       .map((r) => r.commit_id);
     if (sources.length === 0) return;
-    const owners = lineOwners(cwd, commit, sources, this.ctx.db);
+    const stats = { added: 0, sources: new Map<string, { added: number; given: number }>() };
+    const owners = lineOwners(cwd, commit, sources, this.ctx.db, stats);
     if (Object.keys(owners).length === 0) return;
+    // A squash carries most of its sources' lines, and is made mostly of them; a commit that shares a line
+    // or two with agents' work that never landed (an abandoned branch) is not one.
+    const given = [...stats.sources.values()].reduce((n, s) => n + s.given, 0);
+    const offered = [...stats.sources.values()].reduce((n, s) => n + s.added, 0);
+    if (given * 2 <= stats.added || given * 2 <= offered) return;
     this.squashLines.set(commit, owners);
     this.relinked.add(commit);
   }

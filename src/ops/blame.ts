@@ -76,7 +76,13 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   const describe = (id: string) => {
     if (!subjects.has(id)) {
       const m = getMessage(ctx.db, id);
-      subjects.set(id, m ? { id, from: m.sender, kind: m.kind, subject: m.body.split('\n', 1)[0] ?? '' } : null);
+      // A message named by a commit's trailer may not have reached this clone yet: named all the same.
+      subjects.set(
+        id,
+        m
+          ? { id, from: m.sender, kind: m.kind, subject: m.body.split('\n', 1)[0] ?? '' }
+          : { id, from: '', kind: '', subject: '', missing: true },
+      );
     }
     return subjects.get(id);
   };
@@ -118,9 +124,9 @@ export async function why(ctx: Context, input: { file: string; line: number; rev
   const b = await blame(ctx, { file: input.file, rev: input.rev, range: [input.line, input.line] });
   const line = b.lines[0];
   if (!line) throw new NotFoundError('line_not_found', `${input.file} has no line ${input.line}.`);
-  const messages = line.messages.map((m) => messageJson(getMessage(ctx.db, m.id)!));
+  const messages = line.messages.filter((m) => !m.missing).map((m) => messageJson(getMessage(ctx.db, m.id)!));
   const threadMessages = messages.length ? thread(ctx, { id: messages[0]!.id }).messages : [];
-  return { line, messages, thread: threadMessages };
+  return { line, messages, missing: line.messages.filter((m) => m.missing).map((m) => m.id), thread: threadMessages };
 }
 
 /** Commits newest first, each with its agent and handoff. */
@@ -144,18 +150,29 @@ export function log(
       `--since ${JSON.stringify(input.since)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`,
     );
   if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-  const listed = logCommits(ctx.repo.cwd, {
-    ...input,
-    // git reads "@<seconds>" exactly (an ISO date past 2038 it reads wrongly).
-    since: since === undefined ? undefined : `@${Math.floor(since / 1000)}`,
-    limit: input.limit === 0 ? -1 : (input.limit ?? 100),
-  });
-  if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
-  const rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
-  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
-  resolver.resolveAll(rows.map((r) => r[0]!));
+  const want = input.limit === 0 ? -1 : (input.limit ?? 100);
+  // With --agent, the limit counts that agent's commits: git lists more, and more again, until enough are found.
+  let listedLimit = input.agent && want > 0 ? Math.max(want * 4, 200) : want;
+  let rows: string[][];
+  let resolver: CommitResolver;
+  for (;;) {
+    const listed = logCommits(ctx.repo.cwd, {
+      ...input,
+      // git reads "@<seconds>" exactly (an ISO date past 2038 it reads wrongly).
+      since: since === undefined ? undefined : `@${Math.floor(since / 1000)}`,
+      limit: listedLimit,
+    });
+    if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
+    rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
+    resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
+    resolver.resolveAll(rows.map((r) => r[0]!));
+    if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit) break;
+    if (rows.filter((r) => resolver.resolve(r[0]!)?.agent === input.agent).length >= want) break;
+    listedLimit *= 4;
+  }
   const out: LogEntryJson[] = [];
   for (const [commit, date, author, subject] of rows) {
+    if (want > 0 && out.length >= want) break;
     const r = resolver.resolve(commit!);
     if (input.agent && r?.agent !== input.agent) continue;
     out.push({

@@ -101,7 +101,7 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
   const signaturesOf = (ids: string[]) =>
     signing ? commitSignatures(ctx.repo, ids) : new Map<string, CommitSignature>();
 
-  const commitItems = commitTimeline(ctx, commits, { mode, inTime, touches, agent: input.agent });
+  const commitItems = commitTimeline(ctx, commits, { mode, inTime, touches, byPath: !!wanted, agent: input.agent });
   const commitSigs = signaturesOf(commitItems.map((c) => ledgerCommitOf.get(c.id) ?? ''));
   const pending: ReplayItem[] = commitItems
     .map(({ id, item }) => ({
@@ -167,11 +167,24 @@ function commitTimeline(
     mode: DiffMode;
     inTime: (clock: number) => boolean;
     touches: (files: string[]) => boolean;
+    /** A path is asked for: a commit counts by every file it changed (an attribution lists only added lines). */
+    byPath?: boolean;
     agent?: string;
   },
 ): { id: string; item: ReplayCommitItem }[] {
-  const shown = commits.filter(
-    (c) => at.inTime(c.clock) && (!at.agent || c.agent === at.agent) && at.touches(Object.keys(c.files)),
+  const candidates = commits.filter((c) => at.inTime(c.clock) && (!at.agent || c.agent === at.agent));
+  // Files a commit only removed lines from, deleted, or changed through a merge, as git lists them.
+  let changed: Map<string, FileStat[]> | null = null;
+  if (at.byPath) {
+    const ids = candidates.map((c) => c.commit).filter(Boolean);
+    const found = ids.length ? objectsExist(ctx.repo.cwd, ids) : [];
+    changed = commitNumstats(
+      ctx.repo.cwd,
+      ids.filter((_, i) => found[i]),
+    );
+  }
+  const shown = candidates.filter((c) =>
+    at.touches([...Object.keys(c.files), ...(changed?.get(c.commit)?.map((s) => s.file) ?? [])]),
   );
   // Commit subjects (one git log for all commits that still exist here).
   const present = shown.map((c) => c.commit).filter(Boolean);

@@ -30,6 +30,7 @@ import {
   filesOfCommit,
   firstParentSince,
   heldByRefs,
+  unreachableFromRefs,
   independentCommits,
   renamesBetween,
   resolveCommit,
@@ -121,6 +122,9 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     // A commit rewritten (amended, rebased, squashed) into others that exist is judged as those, through
     // every later rewrite of them, also once the commit itself is gone (git gc after a rebase).
     commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())].filter((c) => commitExists(cwd, c));
+    // A commit that nothing holds any more (thrown away by reset --hard) did not land anywhere: not judged.
+    const dropped = unreachableFromRefs(cwd, commits);
+    commits = commits.filter((c) => !dropped.has(c));
     if (commits.length) {
       at = landedTip(cwd, commits);
       // What landed is the history of that commit: commits on other branches are left out (and named).
@@ -143,7 +147,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       changedFiles = [...files];
     }
   }
-  const parsed = diffLib().parsePatch(patch);
+  const parsed = parseGitPatch(patch);
   const mentioned = new Set<string>();
   const specs: string[] = [];
   for (const f of parsed) {
@@ -194,13 +198,14 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     );
     const deleted = f.newFileName === '/dev/null';
     const obj = at ? landedFiles.get(`${at}:${name}`) : null;
-    const landedLines = obj ? obj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
+    const landedLines = obj ? fileLines(obj.content) : null;
     const headObj = later ? headFiles.get(`${later}:${name}`) : null;
-    const headLines = headObj ? headObj.content.toString('utf8').replace(/\n$/, '').split('\n') : null;
+    const headLines = headObj ? fileLines(headObj.content) : null;
     for (const h of f.hunks) {
       const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
-      const judged = classify(h.lines, landedLines, deleted, Math.max(0, h.newStart - 1));
-      const now = later ? classify(h.lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
+      const lines = markNoNewline(h.lines);
+      const judged = classify(lines, landedLines, deleted, Math.max(0, h.newStart - 1));
+      const now = later ? classify(lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
       hunks.push({ file: name, header, ...judged, atHead: now && now !== judged.status ? now : null });
     }
     if (f.hunks.length === 0) hunkless.push(name);
@@ -245,6 +250,63 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   };
 }
 
+/** A line that ends its file without a newline carries this at its end, so that adding the newline is a change. */
+const NO_NEWLINE = '\u0000(no newline at end of file)';
+
+/** A file's lines as hunks compare them (the last marked when the file does not end with a newline). */
+function fileLines(content: Buffer): string[] {
+  const text = content.toString('utf8');
+  if (text === '') return [];
+  const lines = text.replace(/\n$/, '').split('\n');
+  if (!text.endsWith('\n')) lines[lines.length - 1] += NO_NEWLINE;
+  return lines;
+}
+
+/** A hunk's lines with "\\ No newline at end of file" folded into the line it follows. */
+function markNoNewline(lines: string[]): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    if (l.startsWith('\\')) {
+      if (out.length) out[out.length - 1] += NO_NEWLINE;
+    } else out.push(l);
+  }
+  return out;
+}
+
+/**
+ * `git diff-tree -p` output parsed by jsdiff, with each file's names as git wrote them: jsdiff trims a name,
+ * and a name may end in spaces (git ends such a header line with a tab). Entries without a file (an empty
+ * patch) are left out.
+ */
+function parseGitPatch(patch: string): ReturnType<JsDiff['parsePatch']> {
+  const parsed = diffLib()
+    .parsePatch(patch)
+    .filter((f) => f.oldFileName || f.newFileName);
+  // The ---/+++ lines of each file's header (before its first hunk), in order.
+  const headers: { old?: string; new?: string }[] = [];
+  let inHeader = false;
+  for (const line of patch.split('\n')) {
+    if (line.startsWith('diff --git ')) {
+      headers.push({});
+      inHeader = true;
+    } else if (line.startsWith('@@')) inHeader = false;
+    else if (inHeader && (line.startsWith('--- ') || line.startsWith('+++ '))) {
+      const raw = line.slice(4);
+      // Quoted names are jsdiff's to read; an unquoted one runs to the tab git ends it with, if any.
+      if (raw.startsWith('"')) continue;
+      const name = raw.endsWith('\t') ? raw.slice(0, -1) : raw;
+      headers[headers.length - 1]![line[0] === '-' ? 'old' : 'new'] = name;
+    }
+  }
+  if (headers.length !== parsed.length) return parsed;
+  parsed.forEach((f, i) => {
+    const h = headers[i]!;
+    if (h.old !== undefined && h.old.trim() === f.oldFileName) f.oldFileName = h.old;
+    if (h.new !== undefined && h.new.trim() === f.newFileName) f.newFileName = h.new;
+  });
+  return parsed;
+}
+
 /** Where a run of lines occurs in `hay`, or -1. */
 function indexOfRun(hay: string[], run: string[]): number {
   if (run.length === 0) return -1;
@@ -264,16 +326,19 @@ function classify(
   const added = lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1));
   const removed = lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1));
   const newSide = lines.filter((l) => !l.startsWith('-') && !l.startsWith('\\')).map((l) => l.slice(1));
+  const oldSide = lines.filter((l) => !l.startsWith('+') && !l.startsWith('\\')).map((l) => l.slice(1));
   if (deleted) return { status: landed === null ? 'landed' : 'not_landed', difference: null };
   if (landed === null) return { status: 'not_landed', difference: null };
   // First where the hunk's own context still stands: the same lines elsewhere in the file say nothing of it.
   const framed = frame(lines, landed, hint);
   if (framed) {
-    const oldSide = lines.filter((l) => !l.startsWith('+') && !l.startsWith('\\')).map((l) => l.slice(1));
     if (sameLines(framed, newSide)) return { status: 'landed', difference: null };
     if (sameLines(framed, oldSide)) return { status: 'not_landed', difference: null };
     return { status: 'changed', difference: differenceOf(newSide, framed) };
   }
+  // No context frames it (a hunk with none at its ends): each side whole, its inner context included.
+  if (added.length > 0 && indexOfRun(landed, newSide) >= 0) return { status: 'landed', difference: null };
+  if (indexOfRun(landed, oldSide) >= 0) return { status: 'not_landed', difference: null };
   // The context is gone: by the lines themselves.
   if (added.length === 0) {
     // A pure removal landed when the removed run is gone.
@@ -299,7 +364,8 @@ function differenceOf(sent: string[], landed: string[]): string {
     .createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
     .split('\n')
     .slice(2)
-    .join('\n');
+    .join('\n')
+    .replaceAll(NO_NEWLINE, ' (no newline at end of file)');
 }
 
 /**

@@ -19,15 +19,12 @@ interface SpoolEntry {
 
 const dirOf = (ctx: Pick<Context, 'dataDir'>) => path.join(ctx.dataDir, 'spool');
 
-/** The environment variables that decide who made a commit. */
+/** The environment variables that decide who made a commit (HANDOFF_*, agent runtime markers). */
+const IDENTITY_VAR = /^(HANDOFF_|CLAUDECODE$|CLAUDE_CODE_|CODEX_|GEMINI_CLI$|COPILOT_|CURSOR_AGENT$|OPENCODE$|AIDER_)/;
+
 function identityEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env))
-    if (
-      v !== undefined &&
-      /^(HANDOFF_|CLAUDECODE$|CLAUDE_CODE_|CODEX_|GEMINI_CLI$|COPILOT_|CURSOR_AGENT$|OPENCODE$|AIDER_)/.test(k)
-    )
-      out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && IDENTITY_VAR.test(k)) out[k] = v;
   return out;
 }
 
@@ -73,9 +70,11 @@ export function drainSpool(ctx: Context): number {
       fs.rmSync(file, { force: true });
       continue;
     }
+    // Who made the commit is what its environment said then: the draining process's own markers (an agent
+    // running the next command) say nothing of it.
     const env = ctx.env;
     ctx.env = {
-      ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^(HANDOFF_AGENT|HANDOFF_MESSAGE)$/.test(k))),
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => !IDENTITY_VAR.test(k))),
       ...entry.env,
     };
     try {

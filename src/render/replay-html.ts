@@ -4,12 +4,16 @@
  * the page's own script only shows and hides elements (it never writes markup from data).
  */
 import { shortId } from '../core/ids';
-import { diffGitPath, gitHeaderPath } from '../core/text';
+import { diffGitPath, gitHeaderPath, inert } from '../core/text';
 import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
 
-/** Escapes text for HTML element content and attribute values. */
+/**
+ * Escapes text for HTML element content and attribute values. Control characters and bidirectional
+ * controls show as visible escapes, as in the terminal (inert): a file named "invoice\u202efdp.exe" must
+ * not read as "invoiceexe.pdf".
+ */
 function escapeHtml(s: string): string {
-  return s.replace(
+  return inert(s).replace(
     /[&<>"'`]/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
   );

@@ -1,0 +1,192 @@
+/**
+ * blame, review, log and replay on histories as people make them: an empty handoff, hunks without context,
+ * a final newline, commits thrown away, names ending in spaces, abandoned agent work, a commit recorded
+ * late from the spool, a message not synced yet, and hostile names in the HTML replay.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { cleanEnv, cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+function commitAs(agent: string | null, repo: string, msg: string, env: Record<string, string> = {}) {
+  const r = spawnSync('git', ['commit', '-qam', msg], {
+    cwd: repo,
+    env: cleanEnv({ ...(agent ? { HANDOFF_AGENT: agent } : {}), ...env }),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return git(repo, 'rev-parse', 'HEAD');
+}
+
+/** A repository with hooks, claude and codex joined, and the given files committed. */
+function start(files: Record<string, string>) {
+  const repo = makeRepo({ files });
+  ok(repo, ['hooks', 'install']);
+  ok(repo, ['join'], { agent: 'claude' });
+  ok(repo, ['join'], { agent: 'codex' });
+  return repo;
+}
+const write = (repo: string, f: string, text: string) => fs.writeFileSync(path.join(repo, f), text);
+const statuses = (r: any) => r.hunks.map((h: any) => [h.file, h.status]);
+
+describe('review judges what landed', () => {
+  it('an empty attached diff is nothing to compare, and a verdict on it is recorded', () => {
+    const repo = start({ 'f.txt': 'a\nb\n' });
+    const m = ok(repo, ['send', 'codex', 'change b', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['work-on', m], { agent: 'codex' });
+    write(repo, 'f.txt', 'a\nB\n');
+    commitAs('codex', repo, 'B');
+    // The tree is clean: the diff attached to the reply is empty.
+    const r = ok(repo, ['reply', m, 'done, tests pass', '--attach-diff', '--json'], { agent: 'codex' }).json.message.id;
+    expect(ok(repo, ['review', r, '--json']).json.hunks).toEqual([]);
+    expect(ok(repo, ['review', r]).stdout).toContain('The attached diff is empty');
+    ok(repo, ['review', r, '--approve', '-m', 'ok'], { agent: 'claude' });
+    expect(ok(repo, ['review', r, '--json']).json.verdicts.map((v: any) => [v.reviewer, v.verdict])).toEqual([
+      ['claude', 'approve'],
+    ]);
+  });
+
+  it('hunks without context, a final newline, a commit thrown away and a name ending in a space', () => {
+    const repo = start({
+      'cfg.txt': 'first\nmiddle\nlast\n',
+      'eof.txt': 'one\ntwo',
+      'notes ': 'a\nb\nc\n',
+      'o.txt': '1\n',
+    });
+    write(repo, 'cfg.txt', 'FIRST\nmiddle\nLAST\n');
+    write(repo, 'eof.txt', 'one\ntwo\n');
+    write(repo, 'notes ', 'a\nB\nc\n');
+    const m = ok(repo, ['send', 'codex', 'three changes', '--attach-diff', '--json'], { agent: 'claude' }).json.message
+      .id;
+    git(repo, 'checkout', '-q', '--', '.');
+    ok(repo, ['work-on', m], { agent: 'codex' });
+    // Only the file named with a trailing space lands, with another file.
+    write(repo, 'notes ', 'a\nB\nc\n');
+    write(repo, 'o.txt', '2\n');
+    commitAs('codex', repo, 'notes and o');
+    const r = ok(repo, ['review', m, '--json']).json;
+    expect(statuses(r).sort()).toEqual([
+      ['cfg.txt', 'not_landed'],
+      ['eof.txt', 'not_landed'],
+      ['notes ', 'landed'],
+    ]);
+    expect(r.unmentioned).toEqual(['o.txt']);
+    // Now all of it lands, in a commit that reset --hard then throws away: nothing landed.
+    write(repo, 'cfg.txt', 'FIRST\nmiddle\nLAST\n');
+    write(repo, 'eof.txt', 'one\ntwo\n');
+    commitAs('codex', repo, 'the rest');
+    expect(statuses(ok(repo, ['review', m, '--json']).json).map((x: string[]) => x[1])).toEqual([
+      'landed',
+      'landed',
+      'landed',
+    ]);
+    git(repo, 'reset', '-q', '--hard', 'HEAD~2');
+    const gone = ok(repo, ['review', m, '--json']).json;
+    expect([gone.landed.commits, statuses(gone).map((x: string[]) => x[1])]).toEqual([
+      [],
+      ['not_landed', 'not_landed', 'not_landed'],
+    ]);
+  });
+});
+
+describe('blame and log name the right agent and message', () => {
+  it("a person's commit that shares a line with an agent's abandoned branch is not the agent's", () => {
+    const repo = start({ 'main.c': 'int main() {\n}\n' });
+    const m = ok(repo, ['send', 'codex', 'try an approach', '--json'], { agent: 'claude' }).json.message.id;
+    git(repo, 'checkout', '-q', '-b', 'exp');
+    ok(repo, ['work-on', m], { agent: 'codex' });
+    write(repo, 'main.c', 'int main() {\n    int x = 1;\n    return 0;\n}\n');
+    commitAs('codex', repo, 'exp');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'branch', '-qD', 'exp');
+    write(repo, 'main.c', 'int main() {\n    puts("hi");\n    return 0;\n}\n');
+    spawnSync('git', ['-c', 'core.hooksPath=/dev/null', 'commit', '-qam', 'print hi'], { cwd: repo, env: cleanEnv() });
+    const lines = ok(repo, ['blame', 'main.c', '--json']).json.lines;
+    expect(lines.map((l: any) => [l.agent?.name ?? null, l.messages.length])).toEqual([
+      [null, 0],
+      [null, 0],
+      [null, 0],
+      [null, 0],
+    ]);
+  });
+
+  it("a commit recorded late from the spool is its maker's, not the next command's runtime", () => {
+    const repo = start({ 'f.txt': 'a\n' });
+    // The ledger is busy while a person commits: the hook leaves the commit for the next command.
+    const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
+    db.pragma('busy_timeout = 100');
+    db.exec('BEGIN IMMEDIATE');
+    write(repo, 'f.txt', 'a\nb\n');
+    const c = commitAs(null, repo, 'human commit');
+    db.exec('COMMIT');
+    db.close();
+    expect(
+      fs.readdirSync(path.join(commonDir(repo), 'handoff', 'spool')).filter((n) => n.endsWith('.json')),
+    ).toHaveLength(1);
+    // The next command runs under Claude Code (its marker set): the commit is still the person's.
+    ok(repo, ['inbox'], { env: { CLAUDECODE: '1' } });
+    const entry = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
+    expect([entry.commit, entry.agent]).toEqual([c, { name: 'test-human', human: true }]);
+  });
+
+  it('a message a commit names that is not in this clone yet is named, and --why says so', () => {
+    const repo = start({ 'f.txt': 'a\n' });
+    const m = ok(repo, ['send', 'codex', 'add b', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['work-on', m], { agent: 'codex' });
+    write(repo, 'f.txt', 'a\nb\n');
+    commitAs('codex', repo, 'b');
+    const clone = tmpDir('handoff-clone-');
+    git(clone, 'clone', '-q', repo, '.');
+    const line = ok(clone, ['blame', 'f.txt', '--json']).json.lines[1];
+    expect([line.agent.name, line.messages]).toEqual([
+      'codex',
+      [{ id: m, from: '', kind: '', subject: '', missing: true }],
+    ]);
+    const why = ok(clone, ['blame', 'f.txt', '--why', '2']);
+    expect(why.stdout).toContain(`This commit answers ${m}, which is not in this clone yet`);
+    expect(ok(clone, ['blame', 'f.txt']).stdout).toContain('(not synced here)');
+  });
+
+  it("log --agent -n counts that agent's commits; replay --path lists removals, deletions and merges", () => {
+    const repo = start({ 'f.txt': 'a\nb\nc\n', 'g.txt': 'z\n' });
+    write(repo, 'f.txt', 'a\nc\n');
+    const removal = commitAs('codex', repo, 'remove b');
+    for (let i = 0; i < 3; i++) {
+      write(repo, 'h.txt', `${i}\n`);
+      git(repo, 'add', 'h.txt');
+      commitAs('claude', repo, `claude ${i}`);
+    }
+    git(repo, 'rm', '-q', 'g.txt');
+    const deletion = commitAs('codex', repo, 'delete g');
+    expect(ok(repo, ['log', '--agent', 'codex', '-n', '1', '--json']).json.commits.map((e: any) => e.commit)).toEqual([
+      deletion,
+    ]);
+    expect(ok(repo, ['log', '--agent', 'codex', '-n', '2', '--json']).json.commits.map((e: any) => e.commit)).toEqual([
+      deletion,
+      removal,
+    ]);
+    const commitsOf = (p: string) =>
+      ok(repo, ['replay', '--path', p, '--json'])
+        .json.items.filter((i: any) => i.type === 'commit')
+        .map((i: any) => i.commit);
+    expect(commitsOf('f.txt')).toEqual([removal]);
+    expect(commitsOf('g.txt')).toEqual([deletion]);
+  });
+});
+
+describe('the HTML replay', () => {
+  it('shows bidirectional controls in names and bodies as escapes, as the terminal does', () => {
+    const repo = start({ 'base.txt': 'x\n' });
+    const name = 'invoice\u202efdp.exe';
+    write(repo, name, 'hi\n');
+    ok(repo, ['send', 'codex', 'ok \u202eexe.fdp\u202c', '--attach-diff'], { agent: 'claude' });
+    const out = path.join(tmpDir('handoff-html-'), 'r.html');
+    ok(repo, ['replay', '--html', out]);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(html).toContain('invoice\\u202efdp.exe');
+    expect(html).toContain('ok \\u202eexe.fdp\\u202c');
+  });
+});
