@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { cleanEnv, cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { cleanEnv, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 function commitAs(agent: string | null, repo: string, msg: string, env: Record<string, string> = {}) {
   const r = spawnSync('git', ['commit', '-qam', msg], {
