@@ -196,7 +196,8 @@ function commitTimeline(
       subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
   }
   // Lines added and removed per file of each commit, and with --diff full their patches (one git call each).
-  const numstats: Map<string, FileStat[]> = commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
+  const numstats: Map<string, FileStat[]> =
+    at.mode === 'none' ? new Map() : commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
   // What each became since (amended, rebased, squashed).
   const rewrites = latestRewrites(
     ctx,
@@ -216,14 +217,17 @@ function commitTimeline(
       ts: c.ts,
       answers: c.messages,
       link: c.messages.length ? (c.link ?? 'pinned') : null,
-      // git's own count where the commit is here; else the lines the attribution recorded as added.
+      // git's own count where the commit is here; else the lines the attribution recorded as added. None
+      // with --diff none.
       stat:
-        numstats.get(c.commit) ??
-        Object.entries(c.files).map(([file, ranges]) => ({
-          file,
-          added: ranges.reduce((n, [, k]) => n + k, 0),
-          removed: 0,
-        })),
+        at.mode === 'none'
+          ? []
+          : (numstats.get(c.commit) ??
+            Object.entries(c.files).map(([file, ranges]) => ({
+              file,
+              added: ranges.reduce((n, [, k]) => n + k, 0),
+              removed: 0,
+            }))),
       patch: at.mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
       rewrittenInto: (rewrites.get(c.commit) ?? []).filter((n) => n !== c.commit),
     },

@@ -363,7 +363,7 @@ function differenceOf(sent: string[], landed: string[]): string {
   return diffLib()
     .createTwoFilesPatch('sent', 'landed', `${sent.join('\n')}\n`, `${landed.join('\n')}\n`, '', '', { context: 2 })
     .split('\n')
-    .slice(2)
+    .slice(1) // the "====" line; "--- sent" and "+++ landed" say which side is which
     .join('\n')
     .replaceAll(NO_NEWLINE, ' (no newline at end of file)');
 }

@@ -91,6 +91,23 @@ describe('review judges what landed', () => {
   });
 });
 
+describe('review and replay say what they show', () => {
+  it('a landed-changed hunk shows its difference with both sides named; replay --diff none shows no stats', () => {
+    const repo = start({ 'f.txt': 'a\nb\nc\nd\ne\n' });
+    write(repo, 'f.txt', 'a\nb\nC\nd\ne\n');
+    const m = ok(repo, ['send', 'codex', 'c', '--attach-diff', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['work-on', m], { agent: 'codex' });
+    write(repo, 'f.txt', 'a\nb\nC!\nd\ne\n');
+    commitAs('codex', repo, 'C!');
+    const h = ok(repo, ['review', m, '--json']).json.hunks[0];
+    expect(h.status).toBe('changed');
+    expect(h.difference.split('\n').slice(0, 2)).toEqual(['--- sent', '+++ landed']);
+    const items = ok(repo, ['replay', '--diff', 'none', '--json']).json.items;
+    expect(items.filter((i: any) => i.type === 'commit').map((i: any) => i.stat)).toEqual([[]]);
+    expect(items.filter((i: any) => i.type === 'message').map((i: any) => i.stat)).toEqual([null]);
+  });
+});
+
 describe('blame and log name the right agent and message', () => {
   it("a person's commit that shares a line with an agent's abandoned branch is not the agent's", () => {
     const repo = start({ 'main.c': 'int main() {\n}\n' });
