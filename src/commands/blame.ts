@@ -57,12 +57,13 @@ one line: the message and its thread.`,
       );
       if (r.missing.length)
         io.log(
-          `This commit answers ${r.missing.join(', ')}, which is not in this clone yet: 'handoff sync' brings it.`,
+          `This commit answers ${r.missing.join(', ')}, which is not in this clone: not synced yet ('handoff sync' brings it), or its chain was dropped here.`,
         );
-      if (r.messages.length === 0 && r.missing.length === 0) io.log('No handoff is linked to this commit.');
+      const linked = r.messages[0]?.id ?? r.missing[0];
+      if (!linked) io.log('No handoff is linked to this commit.');
       else if (l.link === 'guess')
         io.log(
-          `The link to ${shortId(r.messages[0]!.id)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`,
+          `The link to ${shortId(linked)} is a guess: it is the newest request ${l.agent?.name ?? 'the agent'} had read when committing (no work-on, no reply with a diff).`,
         );
       for (const m of r.thread) io.log(`\n${messageBlock(io, m).join('\n')}`);
       return;

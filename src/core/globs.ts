@@ -9,7 +9,14 @@
 
 /** One character position of a segment: a literal, any one character, a class, or `*` (any run). */
 type Token =
-  { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; test: (c: string) => boolean };
+  | { kind: 'star' }
+  | { kind: 'any' }
+  | { kind: 'char'; c: string }
+  /** `probes`: the class's ranges' ends and their neighbours, where two classes meet if anywhere. */
+  | { kind: 'class'; test: (c: string) => boolean; probes: string[] };
+
+/** Longer patterns than this are picomatch's to compare (the matching here recurses per token). */
+const MAX_TOKENS = 256;
 
 /** Braces expanded (one level; at most 64 alternatives), or null when they cannot be read. */
 function expandBraces(p: string): string[] | null {
@@ -18,7 +25,8 @@ function expandBraces(p: string): string[] | null {
   const close = p.indexOf('}', open);
   if (close < 0) return null;
   const inner = p.slice(open + 1, close);
-  if (/(?<!\\)\{/.test(inner)) return null;
+  // Nested braces, ranges ({1..3}) and escapes inside braces are picomatch's to read.
+  if (/(?<!\\)\{/.test(inner) || inner.includes('..') || inner.includes('\\')) return null;
   const out: string[] = [];
   for (const alt of inner.split(',')) {
     const rest = expandBraces(p.slice(0, open) + alt + p.slice(close + 1));
@@ -56,14 +64,16 @@ function tokens(seg: string): Token[] | null {
         } else ranges.push([body[k]!, body[k]!]);
       }
       const inSet = (ch: string) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi);
-      out.push({ kind: 'class', test: negated ? (ch) => !inSet(ch) && ch !== '/' : inSet });
+      const near = (ch: string, d: number) => String.fromCodePoint(Math.max(0, ch.codePointAt(0)! + d));
+      const probes = ranges.flatMap(([lo, hi]) => [lo, hi, near(lo, -1), near(hi, 1)]);
+      out.push({ kind: 'class', test: negated ? (ch) => !inSet(ch) && ch !== '/' : inSet, probes });
       i = end;
     } else out.push({ kind: 'char', c });
   }
-  return out;
+  return out.length > MAX_TOKENS ? null : out;
 }
 
-/** Characters that stand for every character in a class test: the class's own bounds, and a few others. */
+/** Characters tried, besides two classes' own, for where they meet (negated classes meet almost anywhere). */
 const PROBES = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).concat([
   'é',
   '\u00a0',
@@ -77,7 +87,8 @@ function sameChar(a: Token, b: Token): boolean {
   if (a.kind === 'char' && b.kind === 'char') return a.c === b.c;
   if (a.kind === 'char' && b.kind === 'class') return b.test(a.c);
   if (a.kind === 'class' && b.kind === 'char') return a.test(b.c);
-  if (a.kind === 'class' && b.kind === 'class') return PROBES.some((c) => a.test(c) && b.test(c));
+  if (a.kind === 'class' && b.kind === 'class')
+    return [...a.probes, ...b.probes, ...PROBES].some((c) => a.test(c) && b.test(c));
   return false;
 }
 
@@ -125,7 +136,9 @@ function pathsMeet(a: (Token[] | '**')[], b: (Token[] | '**')[]): boolean {
  */
 function covered(pattern: string, anyDepth: boolean): (Token[] | '**')[] | null {
   const segs: (Token[] | '**')[] = anyDepth ? ['**'] : [];
-  for (const s of pattern.split('/').filter(Boolean)) {
+  const parts = pattern.split('/').filter(Boolean);
+  if (parts.length > MAX_TOKENS) return null;
+  for (const s of parts) {
     if (s === '**') {
       if (segs.at(-1) !== '**') segs.push('**');
       continue;

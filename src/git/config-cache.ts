@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../core/files';
 import { runGit } from './exec';
 import type { Repo } from './repo';
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 /**
  * A config file changed more recently than this is read through git, not cached: two edits within the file
  * system's timestamp granularity can leave the same mtime. Where timestamps have a sub-second part the
@@ -96,7 +96,7 @@ function readThroughGit(repo: Repo, pattern: RegExp): { values: Map<string, stri
     if (origin.startsWith('file:')) origins.add(path.resolve(repo.cwd, origin.slice(5)));
     else origins.add(`\0${origin}`); // not a file (command line, blob): never cached
     const nl = item.indexOf('\n');
-    const k = (nl < 0 ? item : item.slice(0, nl)).toLowerCase();
+    const k = normalKey(nl < 0 ? item : item.slice(0, nl));
     if (!pattern.test(k)) continue;
     const list = values.get(k) ?? [];
     list.push(nl < 0 ? '' : item.slice(nl + 1));
@@ -167,4 +167,15 @@ function writeCache(file: string, data: CacheFile): void {
   } catch {
     /* a read-only data directory: git is asked next time too */
   }
+}
+
+/**
+ * A key as git compares it: section and variable name in lower case, the subsection between them (a remote's
+ * or a branch's name) as it is, for it is case-sensitive.
+ */
+export function normalKey(key: string): string {
+  const first = key.indexOf('.');
+  const last = key.lastIndexOf('.');
+  if (first < 0 || first === last) return key.toLowerCase();
+  return `${key.slice(0, first).toLowerCase()}${key.slice(first, last)}${key.slice(last).toLowerCase()}`;
 }

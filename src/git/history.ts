@@ -250,15 +250,21 @@ export function heldByRefs(cwd: string, commit: string): boolean {
 }
 
 /**
- * Which of `commits` no branch, tag, remote-tracking branch or HEAD holds any more (a commit thrown away by
- * `reset --hard`, an amended commit's old self): one `git rev-list`.
+ * Which of `commits` no branch, tag, remote-tracking branch or worktree's HEAD (a detached one too) holds any
+ * more (a commit thrown away by `reset --hard`, an amended commit's old self): two git processes.
  */
 export function unreachableFromRefs(cwd: string, commits: string[]): Set<string> {
   const ids = [...new Set(commits.filter((c) => /^[0-9a-f]{40,64}$/.test(c)))];
   if (!ids.length) return new Set();
+  const heads = runGit(['worktree', 'list', '--porcelain'], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter((l) => /^HEAD [0-9a-f]{40,64}$/.test(l))
+    .map((l) => `^${l.slice(5)}`);
+  // Commits, then what holds them, each excluded (`^<id>` on stdin, as on the command line).
   const r = runGit(['rev-list', '--stdin', '--not', '--branches', '--tags', '--remotes', 'HEAD'], {
     cwd,
-    input: `${ids.join('\n')}\n`,
+    input: `${[...ids, ...heads].join('\n')}\n`,
     allowFailure: true,
   });
   if (r.status !== 0) return new Set();

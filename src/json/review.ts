@@ -24,7 +24,15 @@ export interface ReviewJson {
    * What "landed" was compared with: the commits, or the range; `at`, the commit judged; `onHead`, whether
    * the current HEAD contains it (false: the handoff landed on another branch only).
    */
-  landed: { commits: string[]; range: string | null; at: string | null; onHead: boolean; elsewhere: string[] };
+  landed: {
+    commits: string[];
+    range: string | null;
+    at: string | null;
+    onHead: boolean;
+    elsewhere: string[];
+    /** Commits attributed to the handoff that nothing holds any more (reset away): not judged. */
+    discarded: string[];
+  };
   hunks: ReviewHunkJson[];
   summary: Record<HunkStatus, number>;
   /** Files the landed commits changed that the handoff did not mention. */

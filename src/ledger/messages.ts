@@ -333,17 +333,17 @@ export function listWork(db: Db): MessageRow[] {
 }
 
 /**
- * The newest request (request, review_request, todo; not marked --no-reply) sent to `agent` by another that
- * `agent` has read and nobody recorded done: what "the newest request read" means for work-on --auto.
+ * The newest requests (request, review_request, todo; not marked --no-reply) sent to `agent` by another that
+ * `agent` has read and nobody recorded done, newest first: where work-on --auto looks for its guess.
  */
-export function newestReadRequest(db: Db, agent: string): string | null {
-  const row = stmt(
+export function newestReadRequests(db: Db, agent: string, limit = 20): string[] {
+  const rows = stmt(
     db,
     `SELECT m.id FROM recipients r JOIN messages m ON m.id = r.message_id
       WHERE r.agent = ? AND r.status >= 1 AND m.kind IN ('request', 'review_request', 'todo')
         AND m.no_reply = 0 AND m.sender <> r.agent
         AND NOT EXISTS (SELECT 1 FROM task_events t WHERE t.message_id = m.id AND t.state = 'done')
-      ORDER BY m.clock DESC, m.id DESC LIMIT 1`,
-  ).get(agent) as { id: string } | undefined;
-  return row?.id ?? null;
+      ORDER BY m.clock DESC, m.id DESC LIMIT ?`,
+  ).all(agent, limit) as { id: string }[];
+  return rows.map((r) => r.id);
 }

@@ -151,10 +151,11 @@ export function log(
     );
   if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
   const want = input.limit === 0 ? -1 : (input.limit ?? 100);
-  // With --agent, the limit counts that agent's commits: git lists more, and more again, until enough are found.
-  let listedLimit = input.agent && want > 0 ? Math.max(want * 4, 200) : want;
+  // With --agent, the limit counts that agent's commits: git lists more (up to 10,000 commits), and more again,
+  // until enough are found. One resolver: a commit resolved once is not resolved again.
+  let listedLimit = want;
   let rows: string[][];
-  let resolver: CommitResolver;
+  const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
   for (;;) {
     const listed = logCommits(ctx.repo.cwd, {
       ...input,
@@ -164,11 +165,10 @@ export function log(
     });
     if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
     rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
-    resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
     resolver.resolveAll(rows.map((r) => r[0]!));
-    if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit) break;
+    if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit || listedLimit >= 10_000) break;
     if (rows.filter((r) => resolver.resolve(r[0]!)?.agent === input.agent).length >= want) break;
-    listedLimit *= 4;
+    listedLimit = Math.min(listedLimit * 4, 10_000);
   }
   const out: LogEntryJson[] = [];
   for (const [commit, date, author, subject] of rows) {

@@ -208,9 +208,15 @@ function claimLocal(
       return { ...base, action: 'renew' as const };
     }
     const state = liveness(ctx, h);
-    // The remote decided for this claim while another agent took the key here (a race with the check in
-    // claimRemote): a claim the remote decided outweighs one it did not (the fold tells that holder so).
+    // The remote decided for this claim while the holder here looks live. Its claim the same remote
+    // decided: the remote judged its lease run out there (a remote's lease is renewed only by claiming
+    // again), so this takes it over, as the remote did. One no remote decided (another agent took the key
+    // here meanwhile, a race with the check in claimRemote): a remote-decided claim outweighs it.
     if (remote && state !== 'gone' && state !== 'expired') {
+      if (h.remote) {
+        decided = { action: 'reclaimed', reclaimed: { from: h.agent, reason: 'expired', since: h.since } };
+        return { ...base, action: 'reclaim' as const, from: h.agent, reason: 'expired' as const };
+      }
       decided = { action: 'claimed', reclaimed: null };
       return { ...base, action: 'claim' as const };
     }

@@ -108,6 +108,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   let commits: string[] = [];
   let changedFiles: string[] = [];
   let elsewhere: string[] = [];
+  let discarded: string[] = [];
   if (input.range) {
     const r = rangeEnd(ctx, input.range);
     at = r.to;
@@ -124,6 +125,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())].filter((c) => commitExists(cwd, c));
     // A commit that nothing holds any more (thrown away by reset --hard) did not land anywhere: not judged.
     const dropped = unreachableFromRefs(cwd, commits);
+    discarded = commits.filter((c) => dropped.has(c));
     commits = commits.filter((c) => !dropped.has(c));
     if (commits.length) {
       at = landedTip(cwd, commits);
@@ -237,7 +239,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     message: m.id,
     thread: m.thread,
     from: m.sender,
-    landed: { commits, range: input.range ?? null, at, onHead: at !== null && onHead(cwd, at), elsewhere },
+    landed: { commits, range: input.range ?? null, at, onHead: at !== null && onHead(cwd, at), elsewhere, discarded },
     hunks,
     summary,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),

@@ -106,7 +106,13 @@ function taskOf(
   ctx: Context,
   id: string,
   outcomes: Map<string, TaskEventRow>,
-): { state: TaskJson['state']; claim: HolderJson | null; outcome: TaskEventRow | undefined } {
+): {
+  state: TaskJson['state'];
+  claim: HolderJson | null;
+  /** The latest outcome recorded; `current`, the one that decides the state (none when a later claim does). */
+  outcome: TaskEventRow | undefined;
+  current: TaskEventRow | undefined;
+} {
   const fold = foldClaims(claimEventsOf(ctx.db, id), activity(ctx)).holder;
   const claim = fold ? holderJson(ctx, fold) : null;
   const outcome = outcomes.get(id);
@@ -114,7 +120,7 @@ function taskOf(
   // A request that failed or was blocked is taken up again by a claim made after that outcome.
   const current = outcome && !(outcome.state !== 'done' && claim && claim.since > outcome.ts) ? outcome : undefined;
   const state = current ? current.state : claim ? (gone ? 'reclaimable' : 'claimed') : 'open';
-  return { state, claim, outcome };
+  return { state, claim, outcome, current };
 }
 
 /**
@@ -128,7 +134,7 @@ export function taskStates(ctx: Context, messages: { id: string; kind: string }[
   const outcomes = latestOutcomes(ctx.db);
   for (const m of work) {
     const t = taskOf(ctx, m.id, outcomes);
-    out.set(m.id, { state: t.state, by: t.outcome?.agent ?? t.claim?.agent ?? null });
+    out.set(m.id, { state: t.state, by: t.current?.agent ?? t.claim?.agent ?? null });
   }
   return out;
 }

@@ -11,7 +11,9 @@ import { writeFileAtomic } from '../core/files';
 import { isEventId } from '../core/events';
 import type { Context } from './context';
 import type { Link } from '../json/types';
-import { newestReadRequest } from '../ledger/messages';
+import { newestReadRequests } from '../ledger/messages';
+import { claimEventsOf, foldClaims, latestOutcomeOf } from '../ledger/coordination';
+import { activity, liveness } from './claims';
 
 export interface WorkingOn {
   message: string | null;
@@ -59,9 +61,19 @@ export function clearWorkingOn(ctx: Pick<Context, 'dataDir'>, agent: string): vo
   fs.rmSync(fileFor(ctx, agent), { force: true });
 }
 
-/** Back to the guess (work-on --auto): the newest request `agent` read that is not done, or nothing. */
+/**
+ * Back to the guess (work-on --auto): the newest request `agent` read that is still its to work on (not done;
+ * not failed or blocked by it; not held by another live agent), or nothing.
+ */
 export function guessWorkingOn(ctx: Context, agent: string): void {
   clearWorkingOn(ctx, agent);
-  const guess = newestReadRequest(ctx.db, agent);
+  const guess = newestReadRequests(ctx.db, agent).find((id) => {
+    const outcome = latestOutcomeOf(ctx.db, id);
+    if (outcome && outcome.agent === agent && outcome.state !== 'done') return false;
+    const holder = foldClaims(claimEventsOf(ctx.db, id), activity(ctx)).holder;
+    if (!holder || holder.agent === agent) return true;
+    const state = liveness(ctx, holder);
+    return state === 'gone' || state === 'expired';
+  });
   if (guess) setWorkingOn(ctx, agent, { message: guess, mode: 'auto' });
 }

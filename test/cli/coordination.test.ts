@@ -929,11 +929,15 @@ describe('coordination as several agents use it at once', () => {
     try {
       ok(repo, ['join'], { agent: 'bob' });
       const id = ok(repo, ['send', 'bob', 'retry me', '--json'], { agent: 'alice' }).json.message.id;
+      ok(repo, ['read', id], { agent: 'bob' });
       ok(repo, ['fail', id, '-m', 'flaky'], { agent: 'bob' });
-      ok(repo, ['claim', id, '--pid', String(p.pid)], { agent: 'bob' });
+      ok(repo, ['claim', id, '--pid', String(p.pid)], { agent: 'carol' });
       const open = ok(repo, ['tasks', '--open', '--json']).json.tasks;
-      expect(open.map((x: any) => [x.id, x.state, x.claim.agent])).toEqual([[id, 'claimed', 'bob']]);
-      // alice closes it while bob holds it: the claim is over (claims --all still shows it).
+      expect(open.map((x: any) => [x.id, x.state, x.claim.agent])).toEqual([[id, 'claimed', 'carol']]);
+      expect(ok(repo, ['show', id, '--json']).json.task).toEqual({ state: 'claimed', by: 'carol' });
+      // bob gave it up and carol holds it: bob's next commits do not guess it.
+      expect(ok(repo, ['work-on', '--auto', '--json'], { agent: 'bob' }).json.message).toBeNull();
+      // alice closes it while carol holds it: the claim is over (claims --all still shows it).
       ok(repo, ['done', id, '-m', 'fixed upstream'], { agent: 'alice' });
       expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
       expect(ok(repo, ['claims', '--all', '--json']).json.claims.map((c: any) => c.key)).toEqual([id]);
@@ -1022,5 +1026,23 @@ describe('coordination as several agents use it at once', () => {
     expect(ok(repo, ['search', 'req', '-n', '0', '--json']).json.hits).toHaveLength(3);
     expect(ok(repo, ['search', 'req', '-n', '1', '--json']).json.hits).toHaveLength(1);
     expect(cli(repo, ['tasks', '-n', '-1', '--json']).status).toBe(2);
+  });
+});
+
+describe('claims a remote decided', () => {
+  it("a remote's lease, renewed only by claiming, decides for both: the one it gave the key to holds it in the ledger too", () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['claim', 't1', '--remote', 'origin', '--ttl', '60'], { agent: 'bob' });
+    // bob is active at +120 s (its lease in the ledger runs on); the remote's ran out at +60 s.
+    ok(a, ['status', '-m', 'still here'], { agent: 'bob', env: { HANDOFF_CLOCK_OFFSET_MS: '120000' } });
+    const won = ok(a, ['claim', 't1', '--remote', 'origin', '--json'], {
+      agent: 'alice',
+      env: { HANDOFF_CLOCK_OFFSET_MS: '130000' },
+    }).json;
+    expect([won.action, won.reclaimed.from]).toEqual(['reclaimed', 'bob']);
+    expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/t1:claim.json')).agent).toBe('alice');
+    const held = ok(a, ['claims', '--json'], { env: { HANDOFF_CLOCK_OFFSET_MS: '131000' } }).json.claims;
+    expect(held.map((c: any) => [c.key, c.holder.agent])).toEqual([['t1', 'alice']]);
   });
 });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { cleanEnv, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { team } from '../helpers/clones';
 
 function commitAs(agent: string | null, repo: string, msg: string, env: Record<string, string> = {}) {
   const r = spawnSync('git', ['commit', '-qam', msg], {
@@ -162,7 +163,7 @@ describe('blame and log name the right agent and message', () => {
       [{ id: m, from: '', kind: '', subject: '', missing: true }],
     ]);
     const why = ok(clone, ['blame', 'f.txt', '--why', '2']);
-    expect(why.stdout).toContain(`This commit answers ${m}, which is not in this clone yet`);
+    expect(why.stdout).toContain(`This commit answers ${m}, which is not in this clone: not synced yet`);
     expect(ok(clone, ['blame', 'f.txt']).stdout).toContain('(not synced here)');
   });
 
@@ -205,5 +206,45 @@ describe('the HTML replay', () => {
     expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
     expect(html).toContain('invoice\\u202efdp.exe');
     expect(html).toContain('ok \\u202eexe.fdp\\u202c');
+  });
+});
+
+describe('answers across worktrees and clones', () => {
+  it('review counts a commit made on a detached HEAD in another worktree, from either worktree', () => {
+    const repo = start({ 'f.txt': 'a\nb\nc\n' });
+    const w2 = path.join(tmpDir('handoff-wt-'), 'w2');
+    git(repo, 'worktree', 'add', '-q', '--detach', w2);
+    write(w2, 'f.txt', 'a\nB\nc\n');
+    const m = ok(w2, ['send', 'codex', 'b', '--attach-diff', '--json'], { agent: 'claude' }).json.message.id;
+    git(w2, 'checkout', '-q', '--', '.');
+    ok(w2, ['work-on', m], { agent: 'codex' });
+    write(w2, 'f.txt', 'a\nB\nc\n');
+    commitAs('codex', w2, 'B');
+    for (const dir of [w2, repo]) {
+      const r = ok(dir, ['review', m, '--json']).json;
+      expect([r.landed.discarded, statuses(r)]).toEqual([[], [['f.txt', 'landed']]]);
+    }
+  });
+
+  it('blame --why of a guessed link to a message this clone no longer has (its chain dropped)', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(b, ['hooks', 'install']);
+    ok(b, ['join'], { agent: 'codex' });
+    ok(b, ['sync']);
+    ok(a, ['sync']);
+    const q = ok(a, ['send', 'codex', 'and c', '--json'], { agent: 'claude' }).json.message.id;
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    // Read, not pinned: codex's next commit answers q by a guess.
+    ok(b, ['read', q], { agent: 'codex' });
+    fs.writeFileSync(path.join(b, 'README.md'), '# team\nc\n');
+    commitAs('codex', b, 'C');
+    const chainA = fs.readFileSync(path.join(commonDir(a), 'handoff', 'clone-id'), 'utf8').trim();
+    ok(b, ['sync', '--drop', chainA, '--force']);
+    const why = ok(b, ['blame', 'README.md', '--why', '2']);
+    expect(why.stdout).toContain(`This commit answers ${q}, which is not in this clone`);
+    expect(why.stdout).toContain('is a guess');
   });
 });

@@ -267,12 +267,12 @@ describe('sync through a bare remote', () => {
     expect(git(t.remote, 'rev-parse', `refs/handoff/chains/${third.pushed.chain}`)).toBe(third.pushed.tip);
   });
 
-  it("syncs with the current branch's upstream remote, and follows a change of it at once", () => {
+  it("syncs with the current branch's upstream remote (named with capitals), and follows a change of it at once", () => {
     const t = team();
     const a = t.clone('a');
     const other = path.join(path.dirname(t.remote), 'other.git');
     git(path.dirname(t.remote), 'init', '-q', '--bare', '-b', 'main', other);
-    git(a, 'remote', 'add', 'other', other);
+    git(a, 'remote', 'add', 'Other', other);
     ok(a, ['join'], { agent: 'alice' });
     // main tracks origin (the clone's default): the first syncs go there, the second with the config remembered.
     expect(ok(a, ['sync', '--json']).json.remote).toBe('origin');
@@ -280,12 +280,12 @@ describe('sync through a bare remote', () => {
     expect(ok(a, ['sync', '--json']).json.remote).toBe('origin');
     expect(git(other, 'for-each-ref', 'refs/handoff/')).toBe('');
     // The upstream changes: the very next sync goes to the new remote.
-    git(a, 'config', 'branch.main.remote', 'other');
+    git(a, 'config', 'branch.main.remote', 'Other');
     const s = ok(a, ['sync', '--json']).json;
-    expect(s.remote).toBe('other');
+    expect(s.remote).toBe('Other');
     expect(git(other, 'for-each-ref', '--format=%(refname)', 'refs/handoff/')).toMatch(/^refs\/handoff\/chains\//);
     // A ref prefix stored for a remote is read the same way.
-    git(a, 'config', 'remote.other.handoffRefPrefix', 'refs/heads/handoff-ledger/');
+    git(a, 'config', 'remote.Other.handoffRefPrefix', 'refs/heads/handoff-ledger/');
     ok(a, ['send', 'bob', 'two'], { agent: 'alice' });
     expect(ok(a, ['sync', '--json']).json.refPrefix).toBe('refs/heads/handoff-ledger/');
     expect(git(other, 'for-each-ref', '--format=%(refname)', 'refs/heads/handoff-ledger/')).toMatch(

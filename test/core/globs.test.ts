@@ -70,3 +70,13 @@ describe('globsOverlap', () => {
     expect(overlap(long, `${'*b'.repeat(40)}/y/x`)).toBe(false); // its first segment ends in b, the other's in a
   });
 });
+
+describe('globsOverlap on what it leaves to picomatch', () => {
+  it('gives null for brace ranges and long patterns; compares non-ASCII classes by their own characters', () => {
+    expect(overlap('src/f{1..3}.ts', 'src/f2.ts')).toBeNull();
+    expect(overlap('src/{a\\,b}.ts', 'src/a.ts')).toBeNull();
+    expect(overlap('lib/[äöü]*.ts', 'lib/[ö]x.ts')).toBe(true);
+    expect(overlap('lib/[ä]*.ts', 'lib/[ö]x.ts')).toBe(false);
+    expect(overlap(`y/${'*b'.repeat(2000)}`, `y/${'*a'.repeat(2000)}X`)).toBeNull();
+  });
+});
