@@ -131,6 +131,12 @@ export const ERROR_CODES = {
   bad_config_file: [E, 'an agent config file init must edit is not valid JSON or TOML'],
   hooks_manual: [E, 'the hooks directory is committed: add the printed lines by hand'],
   hooks_missing: [E, "handoff's hook entry is missing"],
+  hooks_off: [E, 'core.hooksPath is not a directory (/dev/null): git runs no hooks'],
+  hooks_shared: [E, 'core.hooksPath is outside the repository: hooks there run for other repositories too'],
+  hook_conflict: [
+    E,
+    "another hook replaced handoff's, and the one handoff chained is still kept: nothing is overwritten",
+  ],
   remote_failed: [E, "a fetch or push failed (git's reason is given)"],
   remote_rejects_refs: [E, 'the remote refuses refs/handoff/* (a hosting rule)'],
   remote_unreachable: [E, 'the remote cannot be reached'],

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import type { Repo } from './repo';
 
@@ -65,6 +66,12 @@ export function installHook(dir: string, name: string, script: string): 'install
   fs.mkdirSync(dir, { recursive: true });
   const state = hookState(dir, name);
   if (state.installed && state.content === script && state.executable) return 'unchanged';
+  // A hook that took handoff's place while the one handoff chained is still kept: neither is overwritten.
+  if (state.foreign && state.chained)
+    throw new HandoffError(
+      'hook_conflict',
+      `${state.path} is another tool's hook (it replaced handoff's), and ${state.path + CHAINED} still holds the hook handoff chained before it. handoff overwrites neither: merge them into one (or move one away), then run 'handoff hooks install' again.`,
+    );
   if (state.foreign) fs.renameSync(state.path, state.path + CHAINED);
   const tmp = `${state.path}.handoff-tmp`;
   fs.writeFileSync(tmp, script, { mode: 0o755 });

@@ -43,7 +43,23 @@ function render(paths: HookPaths, name: string): string {
 export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   requireWritable(ctx, 'install hooks');
   const dir = hooksDir(ctx.repo);
+  refuseForeignHooksDir(ctx, dir);
   const shared = committableHooks(ctx, dir);
+  const husky = huskyScripts(dir);
+  if (husky) {
+    // husky (v9) writes .husky/_ itself and runs .husky/<hook>, which the team commits: the line goes there.
+    return {
+      dir,
+      hooks: HOOK_NAMES.map((name) => ({
+        name,
+        state: 'manual',
+        chained: false,
+        healthy: false,
+        problem: `husky runs ${path.join(husky, name)}; add the line below to it`,
+      })),
+      manual: manualLines(ctx, husky),
+    };
+  }
   if (shared.length) {
     // Never modify a file the team commits, nor put this machine's paths into one.
     return {
@@ -70,6 +86,16 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
  * on purpose (handoff.reservations=block).
  */
 export function runHook(paths: HookPaths, name: string, args: string[]): number {
+  try {
+    return runHookOnce(paths, name, args);
+  } catch (err) {
+    // handoff's own trouble (no temporary directory, say) never fails the commit.
+    process.stderr.write(`handoff: the ${name} hook could not run (the commit goes on): ${(err as Error).message}\n`);
+    return 0;
+  }
+}
+
+function runHookOnce(paths: HookPaths, name: string, args: string[]): number {
   if (!(HOOK_NAMES as readonly string[]).includes(name)) return 0;
   if (name === 'prepare-commit-msg' || name === 'pre-commit') {
     const tmp = path.join(os.tmpdir(), `handoff-hook-${process.pid}-${name}`);
@@ -83,6 +109,46 @@ export function runHook(paths: HookPaths, name: string, args: string[]): number 
   }
   spawnSync(paths.node, [path.join(paths.root, 'dist', 'hook.js'), name, ...args], { stdio: 'inherit' });
   return 0;
+}
+
+/**
+ * Refuses a hooks directory that is not this repository's own: hooks disabled (core.hooksPath=/dev/null), or a
+ * directory outside the repository (a global core.hooksPath), where handoff's hooks would run for every
+ * repository that uses it, and `uninstall` here would remove them for all.
+ */
+function refuseForeignHooksDir(ctx: Context, dir: string): void {
+  let isDir = true;
+  try {
+    isDir = !fs.existsSync(dir) || fs.statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir)
+    throw new HandoffError(
+      'hooks_off',
+      `git runs no hooks here: core.hooksPath is ${dir}, which is not a directory. Point it at one (git config core.hooksPath .git/hooks) to install handoff's hooks.`,
+    );
+  const within = (parent: string | null) => {
+    if (!parent) return false;
+    const r = path.relative(parent, dir);
+    return !r.startsWith('..') && !path.isAbsolute(r);
+  };
+  if (within(ctx.repo.commonDir) || within(ctx.repo.gitDir) || within(ctx.repo.worktree)) return;
+  throw new HandoffError(
+    'hooks_shared',
+    `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Give this repository its own (git config core.hooksPath .git/hooks, then handoff hooks install), or add 'handoff hooks run <name> "$@"' to the hooks there yourself.`,
+  );
+}
+
+/** Where husky (v9) keeps the hook scripts it runs, when `dir` is the directory husky generates (.husky/_). */
+function huskyScripts(dir: string): string | null {
+  if (path.basename(dir) !== '_') return null;
+  try {
+    const h = fs.readFileSync(path.join(dir, 'h'), 'utf8');
+    return /husky/i.test(h) || /dirname "\$\(dirname "\$0"\)"/.test(h) ? path.dirname(dir) : null;
+  } catch {
+    return path.basename(path.dirname(dir)) === '.husky' ? path.dirname(dir) : null;
+  }
 }
 
 /** Hook files in `dir` that `git add` would pick up: the directory is in the working tree and not ignored. */
@@ -116,23 +182,29 @@ export function uninstallHooks(ctx: Context): HooksJson {
   };
 }
 
-/** The lines to add by hand to hook files the team commits (where install changes nothing). */
+/**
+ * The lines to add by hand to hook files the team commits (where install changes nothing). Guarded: a teammate
+ * without handoff on PATH commits as before.
+ */
 function manualLines(ctx: Context, dir: string): string[] {
   return HOOK_NAMES.map(
-    (name) => `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: handoff hooks run ${name} "$@"`,
+    (name) =>
+      `${path.relative(ctx.repo.worktree ?? dir, path.join(dir, name))}: if command -v handoff >/dev/null 2>&1; then handoff hooks run ${name} "$@" || exit $?; fi`,
   );
 }
 
 /** What is installed and whether each hook can run. */
 export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
   const dir = hooksDir(ctx.repo);
-  const shared = committableHooks(ctx, dir).length > 0;
+  const husky = huskyScripts(dir);
+  const shared = husky !== null || committableHooks(ctx, dir).length > 0;
   return {
     dir,
     // Where the hooks are committed, what is missing is added by hand, as install says.
-    ...(shared ? { manual: manualLines(ctx, dir) } : {}),
+    ...(shared ? { manual: manualLines(ctx, husky ?? dir) } : {}),
     hooks: HOOK_NAMES.map((name) => {
-      const s = hookState(dir, name);
+      // husky runs the team's .husky/<name>; handoff's line belongs there.
+      const s = hookState(husky ?? dir, name);
       let problem: string | null = null;
       // A hook file the team keeps (husky), with the line 'hooks install' asks for.
       const line = s.foreign ? handoffLine(s.content ?? '', name) : null;
@@ -142,11 +214,12 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
         // git passes the hook's arguments (prepare-commit-msg: the message file); the line must pass them on.
         else if (!/"\$@"/.test(line))
           manual = `the line does not pass the hook's arguments: handoff hooks run ${name} "$@"`;
-        else if (/^\s*(exec\s+)?handoff\s/.test(line) && !onPath('handoff'))
+        else if (/^\s*(exec\s+)?handoff\s/.test(line) && !/command -v handoff/.test(line) && !onPath('handoff'))
           manual = "runs 'handoff', which is not on PATH here (npm link, or name handoff's full path)";
         return { name, state: 'manual', chained: false, healthy: manual === null, problem: manual };
       }
-      if (!s.installed) problem = s.foreign ? 'another hook is installed (handoff is not)' : 'not installed';
+      if (husky && !s.installed) problem = `not in ${path.join(husky, name)}: add the line 'hooks install' gives`;
+      else if (!s.installed) problem = s.foreign ? 'another hook is installed (handoff is not)' : 'not installed';
       else if (!s.executable) problem = 'not executable';
       else if (s.content !== render(paths, name)) {
         const target = /'([^']*dist\/hook\.js)'/.exec(s.content ?? '')?.[1];

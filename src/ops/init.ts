@@ -19,7 +19,7 @@ import { requireWritable, type Context } from './context';
 import { writeFileAtomic } from '../core/files';
 import { WORKTREE_NAMES, worktreeNames } from './identity';
 import { installHooks, uninstallHooks, type HookPaths } from './hooks';
-import type { InitChange, InitJson } from '../json/setup';
+import type { HooksJson, InitChange, InitJson } from '../json/setup';
 import { AGENT_KINDS, type AgentKind } from '../core/names';
 
 const START = '<!-- handoff:start -->';
@@ -750,7 +750,15 @@ export function init(
     else fs.rmSync(namesFile, { force: true });
   }
   fs.writeFileSync(recordPath(ctx.repo.gitDir), JSON.stringify(record, null, 2));
-  const hooks = installHooks(ctx, input.paths);
+  // A hooks directory handoff will not write (shared with other repositories, turned off, a hook in the way):
+  // the agents' files are set up; what to do about the hooks is a manual step.
+  let hooks: HooksJson | null = null;
+  try {
+    hooks = installHooks(ctx, input.paths);
+  } catch (err) {
+    if (!(err instanceof HandoffError) || !['hooks_shared', 'hooks_off', 'hook_conflict'].includes(err.code)) throw err;
+    manualSteps.push(`git hooks: ${err.message}`);
+  }
   return { dryRun: false, undo: false, agents, changes, hooks, manualSteps, signing };
 }
 

@@ -552,18 +552,17 @@ describe('attribution through git hooks', () => {
     ).toEqual(before);
     expect(fs.existsSync(path.join(hooks, 'post-rewrite'))).toBe(false);
 
-    // husky: core.hooksPath points into the repository.
+    // core.hooksPath pointing into the repository, at a directory git ignores (not husky's: test/cli/hooks-real.test.ts).
     const h2 = makeRepo();
-    fs.mkdirSync(path.join(h2, '.husky', '_'), { recursive: true });
-    // husky 9 keeps its generated hooks in .husky/_, which it ignores with a .gitignore of "*".
-    fs.writeFileSync(path.join(h2, '.husky', '_', '.gitignore'), '*\n');
+    fs.mkdirSync(path.join(h2, '.hooks', 'local'), { recursive: true });
+    fs.writeFileSync(path.join(h2, '.hooks', 'local', '.gitignore'), '*\n');
     fs.writeFileSync(
-      path.join(h2, '.husky', '_', 'post-commit'),
+      path.join(h2, '.hooks', 'local', 'post-commit'),
       '#!/bin/sh\necho husky >> "$(git rev-parse --git-dir)/husky.log"\n',
       { mode: 0o755 },
     );
-    git(h2, 'config', 'core.hooksPath', '.husky/_');
-    expect(ok(h2, ['hooks', 'install', '--json']).json.dir).toBe(path.join(fs.realpathSync(h2), '.husky', '_'));
+    git(h2, 'config', 'core.hooksPath', '.hooks/local');
+    expect(ok(h2, ['hooks', 'install', '--json']).json.dir).toBe(path.join(fs.realpathSync(h2), '.hooks', 'local'));
     write(h2, 'y.txt', 'y\n');
     gitAs('gemini', h2, 'add', 'y.txt');
     gitAs('gemini', h2, 'commit', '-qm', 'with husky');

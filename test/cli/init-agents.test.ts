@@ -484,7 +484,9 @@ describe('what a second outside review found', () => {
     );
     // ... and points to the lines to add, not back to the install that changes nothing there.
     const said = cli(h, ['hooks', 'status']).stderr;
-    expect(said).toContain('.husky/post-commit: handoff hooks run post-commit "$@"');
+    expect(said).toContain(
+      '.husky/post-commit: if command -v handoff >/dev/null 2>&1; then handoff hooks run post-commit "$@" || exit $?; fi',
+    );
     expect(said).not.toContain("Run 'handoff hooks install'");
     for (const line of i.json.error.details.manual as string[]) {
       const [file, cmd] = [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)];
@@ -509,9 +511,12 @@ describe('what a second outside review found', () => {
       ['post-merge', 'manual', true],
       ['post-rewrite', 'foreign', false],
     ]);
-    // Without it, or with a line that drops the hook's arguments: named.
+    // The lines asked for run handoff only where it is on PATH: nothing to say without it. A bare line is named.
     const off = ok(h, ['hooks', 'status', '--json'], { env: { PATH: '/usr/bin:/bin' } }).json.hooks;
-    expect(off[0].problem).toContain("runs 'handoff', which is not on PATH here");
+    expect(off[0].problem).toBeNull();
+    fs.writeFileSync(path.join(h, '.husky/pre-commit'), '#!/bin/sh\nhandoff hooks run pre-commit "$@"\n');
+    const bare = ok(h, ['hooks', 'status', '--json'], { env: { PATH: '/usr/bin:/bin' } }).json.hooks;
+    expect(bare[0].problem).toContain("runs 'handoff', which is not on PATH here");
     fs.writeFileSync(path.join(h, '.husky/prepare-commit-msg'), '#!/bin/sh\nhandoff hooks run prepare-commit-msg\n');
     const noArgs = ok(h, ['hooks', 'status', '--json'], onPath).json.hooks[1];
     expect([noArgs.healthy, noArgs.problem]).toEqual([

@@ -42,11 +42,11 @@ describe("the user's repository", () => {
     expect(inst.status).toBe(1);
     const r = inst.json.error.details;
     expect(r.manual).toEqual([
-      '.husky/pre-commit: handoff hooks run pre-commit "$@"',
-      '.husky/prepare-commit-msg: handoff hooks run prepare-commit-msg "$@"',
-      '.husky/post-commit: handoff hooks run post-commit "$@"',
-      '.husky/post-merge: handoff hooks run post-merge "$@"',
-      '.husky/post-rewrite: handoff hooks run post-rewrite "$@"',
+      '.husky/pre-commit: if command -v handoff >/dev/null 2>&1; then handoff hooks run pre-commit "$@" || exit $?; fi',
+      '.husky/prepare-commit-msg: if command -v handoff >/dev/null 2>&1; then handoff hooks run prepare-commit-msg "$@" || exit $?; fi',
+      '.husky/post-commit: if command -v handoff >/dev/null 2>&1; then handoff hooks run post-commit "$@" || exit $?; fi',
+      '.husky/post-merge: if command -v handoff >/dev/null 2>&1; then handoff hooks run post-merge "$@" || exit $?; fi',
+      '.husky/post-rewrite: if command -v handoff >/dev/null 2>&1; then handoff hooks run post-rewrite "$@" || exit $?; fi',
     ]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     // The team adds the line (with the CLI as the hook would find it on PATH).

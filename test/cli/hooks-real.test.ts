@@ -1,0 +1,135 @@
+/**
+ * handoff's git hooks beside the hooks people already have: husky's generated directory, a global
+ * core.hooksPath, hooks disabled, a tool that chains the hook back into itself, a hook that replaced
+ * handoff's, the lines asked for in a committed hooks directory, and commits git itself would abort.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+
+function commit(repo: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync('git', ['commit', ...args], { cwd: repo, env: cleanEnv(env), encoding: 'utf8', timeout: 30_000 });
+}
+const exe = (file: string, text: string) => {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text, { mode: 0o755 });
+};
+
+describe('hooks beside the ones a repository has', () => {
+  it("husky (v9): nothing is written in its generated .husky/_; the lines go to the team's .husky/<hook>", () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'core.hooksPath', '.husky/_');
+    // husky 9's generated files: .husky/_/h runs .husky/<name of $0>.
+    exe(
+      path.join(repo, '.husky', '_', 'h'),
+      '#!/usr/bin/env sh\n# husky\nn=$(basename "$0")\ns=$(dirname "$(dirname "$0")")/$n\n[ ! -f "$s" ] && exit 0\nsh -e "$s" "$@"\n',
+    );
+    exe(path.join(repo, '.husky', '_', 'pre-commit'), '#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n');
+    fs.writeFileSync(path.join(repo, '.husky', '_', '.gitignore'), '*');
+    fs.writeFileSync(path.join(repo, '.husky', 'pre-commit'), 'echo lint failed; exit 1\n');
+    const before = fs.readFileSync(path.join(repo, '.husky', '_', 'pre-commit'), 'utf8');
+    const r = cli(repo, ['hooks', 'install', '--json']);
+    expect([r.status, r.json.error.code]).toEqual([1, 'hooks_manual']);
+    expect(r.json.error.details.manual[0]).toBe(
+      '.husky/pre-commit: if command -v handoff >/dev/null 2>&1; then handoff hooks run pre-commit "$@" || exit $?; fi',
+    );
+    expect(fs.readFileSync(path.join(repo, '.husky', '_', 'pre-commit'), 'utf8')).toBe(before);
+    expect(fs.readdirSync(path.join(repo, '.husky', '_')).some((f) => f.includes('handoff'))).toBe(false);
+    // The team's hook still runs, and still refuses.
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    const c = commit(repo, ['-qam', 'x']);
+    expect([c.status, c.stdout + c.stderr]).toEqual([1, expect.stringContaining('lint failed')]);
+  });
+
+  it('a hooks directory outside the repository (global core.hooksPath) or /dev/null is refused, nothing written', () => {
+    const repo = makeRepo();
+    const shared = tmpDir('handoff-global-hooks-');
+    const r = cli(repo, ['hooks', 'install', '--json'], {
+      env: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${shared}'` },
+    });
+    expect([r.status, r.json.error.code]).toEqual([1, 'hooks_shared']);
+    expect(fs.readdirSync(shared)).toEqual([]);
+    // init sets the agents up all the same, and says what to do about the hooks.
+    const init = cli(repo, ['init', '--agent', 'claude', '--json'], {
+      env: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${shared}'` },
+    });
+    expect(init.status).toBe(0);
+    expect(init.json.manualSteps.some((m: string) => m.startsWith('git hooks: git runs'))).toBe(true);
+    expect(fs.readdirSync(shared)).toEqual([]);
+    git(repo, 'config', 'core.hooksPath', '/dev/null');
+    const off = cli(repo, ['hooks', 'install', '--json']);
+    expect([off.status, off.json.error.code]).toEqual([1, 'hooks_off']);
+  });
+
+  it("a hook that replaced handoff's is not put over the one handoff chained; a hook chained back into handoff's runs once", () => {
+    const repo = makeRepo();
+    const hooks = path.join(repo, '.git', 'hooks');
+    // The team's hook, which calls the hook git runs again (as a migration-mode tool does): once each.
+    exe(
+      path.join(hooks, 'pre-commit'),
+      '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/ran"\nexec "$(dirname "$0")/pre-commit" "$@"\n',
+    );
+    ok(repo, ['hooks', 'install']);
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    const c = commit(repo, ['-qam', 'x']);
+    expect(c.status).toBe(0);
+    expect(fs.readFileSync(path.join(repo, '.git', 'ran'), 'utf8')).toBe('ran\n');
+    // Another tool puts its own hook where handoff's was: install refuses rather than lose the chained one.
+    exe(path.join(hooks, 'pre-commit'), '#!/bin/sh\necho NEW\n');
+    const r = cli(repo, ['hooks', 'install', '--json']);
+    expect([r.status, r.json.error.code]).toEqual([1, 'hook_conflict']);
+    expect(fs.readFileSync(path.join(hooks, 'pre-commit.handoff-chained'), 'utf8')).toContain('echo ran');
+    expect(fs.readFileSync(path.join(hooks, 'pre-commit'), 'utf8')).toContain('NEW');
+  });
+
+  it('in a committed hooks directory, the lines asked for let a teammate without handoff commit; hooks run never fails on its own', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'core.hooksPath', 'githooks');
+    const r = cli(repo, ['hooks', 'install', '--json']);
+    expect(r.json.error.code).toBe('hooks_manual');
+    for (const line of r.json.error.details.manual as string[]) {
+      const [file, ...rest] = line.split(': ');
+      exe(path.join(repo, file!), `#!/bin/sh\n${rest.join(': ')}\n`);
+    }
+    git(repo, 'add', 'githooks');
+    // A PATH without handoff (git and sh only): the commit is made.
+    const c = commit(repo, ['-qm', 'hooks'], { PATH: '/usr/bin:/bin', HANDOFF_AGENT: 'codex' });
+    expect([c.status, c.stderr]).toEqual([0, '']);
+    // handoff's own trouble in a hook (no temporary directory) lets the commit through.
+    const run = spawnSync(process.execPath, [BIN, 'hooks', 'run', 'pre-commit'], {
+      cwd: repo,
+      env: cleanEnv({ TMPDIR: '/nonexistent-tmp', HANDOFF_AGENT: 'codex' }),
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+  });
+
+  it('commits git aborts stay aborted (an empty message, the editor left empty); a name that is not one is said', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    git(repo, 'add', 'README.md');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    for (const args of [['-q', '-m', ''], ['-q']]) {
+      const c = commit(repo, args, { HANDOFF_AGENT: 'claude', GIT_EDITOR: 'true' });
+      expect([args.join(' '), c.status, c.stderr]).toEqual([
+        args.join(' '),
+        1,
+        expect.stringContaining('empty commit message'),
+      ]);
+    }
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    const bad = commit(repo, ['-qm', 'w'], { HANDOFF_AGENT: 'Codex' });
+    expect(bad.status).toBe(0);
+    expect(bad.stderr).toContain('HANDOFF_AGENT=Codex is not an agent name');
+    // An agent's message with trailers of its own: handoff's joins them.
+    fs.appendFileSync(path.join(repo, 'README.md'), 'y\n');
+    expect(commit(repo, ['-qam', 'co\n\nCo-authored-by: Bob <b@x>'], { HANDOFF_AGENT: 'claude' }).status).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%(trailers:only,unfold)').trim().split('\n')).toEqual([
+      'Co-authored-by: Bob <b@x>',
+      'Handoff-Agent: claude',
+    ]);
+  });
+});
