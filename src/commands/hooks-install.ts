@@ -9,7 +9,9 @@ export default defineCommand({
   summary: 'Install the git hooks that record which agent made each commit.',
   description: `Installs prepare-commit-msg (adds Handoff-Agent and Handoff-Message trailers), post-commit
 (records an attribution event) and post-rewrite (follows amend and rebase). Honours core.hooksPath
-(husky, lefthook); a hook already there is kept and run first, its exit code respected. Idempotent.
+(lefthook, a directory of your own); a hook already there is kept and run first, its exit code respected.
+A hooks directory the team commits, and husky 9's generated .husky/_, are left alone: install prints the
+line to add to each hook instead. A core.hooksPath outside the repository is refused. Idempotent.
 The hooks never block a commit because of handoff. They serve every worktree of the clone.`,
   examples: ['<%= config.bin %> hooks install', '<%= config.bin %> hooks install --json'],
   flags: { json: jsonFlag },
