@@ -6,6 +6,7 @@
  *   1 - one commit per event on refs/handoff/chains/<clone-id>; tree: event.json, body?, patch?,
  *       snapshot/?; first parent = previous event, second parent = the diff's base commit.
  */
+import path from 'node:path';
 import { canonicalJson, parseEvent, type LedgerEvent, type MessageEvent } from '../core/events';
 import { firstLine } from '../core/text';
 import { HandoffError } from '../core/errors';
@@ -152,6 +153,8 @@ export function appendToChain(
       ? new WindowObjectWriter(repo.objectsDir, repo.shared ?? null, opts.window)
       : new ObjectWriter(repo.objectsDir, repo.shared ?? null, opts.journal ?? null);
   let sealed = false;
+  // How long a lock on the ref may stand before the append gives up (git's own ref updates take moments).
+  const lockDeadline = Date.now() + LOCK_WAIT_MS;
   for (let attempt = 0; attempt < 1000; attempt++) {
     // The tip this process wrote last, else the ref as it is; the write below checks it under the lock.
     const parent = (attempt === 0 ? lastWrittenRef(repo, ref) : null) ?? readRef(repo, ref);
@@ -168,14 +171,33 @@ export function appendToChain(
     // Signed commits go through git (and its signing program); unsigned ones are written here, in-process.
     const commit = opts.sign ? writeSignedCommit(repo, spec) : writer.commit(spec, true);
     if (writer instanceof WindowObjectWriter) sealed = writer.publish() || sealed;
-    const outcome = writeRefLocked(repo, ref, commit, parent);
+    let outcome = writeRefLocked(repo, ref, commit, parent);
+    // A git process holds the ref's lock: the same commit is tried again (no new objects) while the ref
+    // stays where it was, until the lock goes or the wait runs out.
+    for (let wait = 0; outcome === 'locked' && (readRef(repo, ref) ?? null) === parent; wait++) {
+      if (Date.now() > lockDeadline)
+        throw new HandoffError(
+          'chain_busy',
+          `Could not append to ${ref}: ${path.join(repo.commonDir, `${ref}.lock`)} has been held for over ${LOCK_WAIT_MS / 1000} s. If no git command is running in this repository, a crashed one left it: remove that file, then try again.`,
+        );
+      Atomics.wait(
+        new Int32Array(new SharedArrayBuffer(4)),
+        0,
+        0,
+        Math.min(50, 1 + wait * 5) * (0.5 + Math.random() / 2),
+      );
+      outcome = writeRefLocked(repo, ref, commit, parent);
+    }
     if (outcome === 'ok') return { commit, parent, event, sealed };
-    // A git process holds the lock, or moved the ref: back off a little (jittered) and rebuild on the tip.
+    // The ref moved: back off a little (jittered) and rebuild on the new tip.
     const ms = Math.min(50, 1 + attempt * 2) * Math.random();
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   }
   throw new HandoffError('chain_busy', `Could not append to ${ref}: too many concurrent writers. Try again.`);
 }
+
+/** How long an append waits for a lock a git process holds on its chain's ref. */
+const LOCK_WAIT_MS = 3000;
 
 /** One event read back from git. */
 export interface ChainEvent {

@@ -12,6 +12,7 @@ import {
   type Context,
 } from '../ops/context';
 import { spoolHead } from '../ops/spool';
+import { HandoffError } from '../core/errors';
 import { inertLine } from '../core/text';
 import { resolveIdentity } from '../ops/identity';
 import { stagedReservationHits } from '../ops/reservations';
@@ -78,9 +79,14 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(`handoff: ${damaged.message}\n`);
           return;
         }
-        if (!isBusy(err)) throw err;
+        const chainLocked = err instanceof HandoffError && err.code === 'chain_busy';
+        if (!isBusy(err) && !chainLocked) throw err;
         spoolHead(ctx);
-        process.stderr.write('handoff: the ledger is busy; this commit is recorded by the next handoff command.\n');
+        process.stderr.write(
+          chainLocked
+            ? `handoff: ${(err as Error).message} This commit is recorded by the next handoff command.\n`
+            : 'handoff: the ledger is busy; this commit is recorded by the next handoff command.\n',
+        );
         return;
       }
       const notice = event && process.env.HANDOFF_QUIET !== '1' ? commitNotice(ctx, event) : null;

@@ -213,8 +213,8 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
     );
   } catch (err) {
-    // Signing failed before any commit was made: nothing was written, and the cause is the set-up.
-    if (err instanceof HandoffError && err.code === 'sign_failed') throw err;
+    // Signing failed before any commit was made, or the chain's ref stayed locked: nothing was written.
+    if (err instanceof HandoffError && (err.code === 'sign_failed' || err.code === 'chain_busy')) throw err;
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
     const why = err instanceof Error ? err.message : String(err);
     const failed = new HandoffError(

@@ -133,3 +133,30 @@ describe('hooks beside the ones a repository has', () => {
     ]);
   });
 });
+
+describe('a lock a crashed git left on the chain ref', () => {
+  it('a hooked commit spools (writing no object per retry) and names the lock; a send says which file to remove', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'claude' });
+    const clone = fs.readFileSync(path.join(repo, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+    const lock = path.join(repo, '.git', 'refs', 'handoff', 'chains', `${clone}.lock`);
+    fs.writeFileSync(lock, '');
+    const loose = () => Number(/count: (\d+)/.exec(git(repo, 'count-objects', '-v'))![1]);
+    const before = loose();
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    const c = commit(repo, ['-qam', 'x'], { HANDOFF_AGENT: 'claude' });
+    expect(c.status).toBe(0);
+    expect(c.stderr).toContain(`${clone}.lock has been held`);
+    expect(c.stderr).toContain('recorded by the next handoff command');
+    // The commit's own objects and one event's: not one event per retry.
+    expect(loose() - before).toBeLessThan(12);
+    const s = cli(repo, ['send', 'codex', 'hi', '--create', '--json'], { agent: 'claude' });
+    expect([s.status, s.json.error.code]).toEqual([1, 'chain_busy']);
+    expect(s.json.error.message).toContain('remove that file');
+    // Once it is gone, the next command records the commit.
+    fs.rmSync(lock);
+    ok(repo, ['inbox'], { agent: 'claude' });
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('claude');
+  });
+});
