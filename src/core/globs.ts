@@ -92,8 +92,11 @@ function sameChar(a: Token, b: Token): boolean {
   return false;
 }
 
-/** Whether some string matches both segment patterns. */
-function segmentsMeet(a: Token[], b: Token[]): boolean {
+/**
+ * Whether some sequence matches both patterns: `star` items match any run (none included), the others one
+ * item each where `meet` says they can. Memoised over the two positions: quadratic in the patterns' lengths.
+ */
+function bothMatch<T>(a: T[], b: T[], star: (x: T) => boolean, meet: (x: T, y: T) => boolean): boolean {
   const memo = new Map<number, boolean>();
   const go = (i: number, j: number): boolean => {
     const key = i * (b.length + 1) + j;
@@ -101,34 +104,27 @@ function segmentsMeet(a: Token[], b: Token[]): boolean {
     if (known !== undefined) return known;
     let r: boolean;
     if (i === a.length && j === b.length) r = true;
-    else if (i < a.length && a[i]!.kind === 'star') r = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (j < b.length && b[j]!.kind === 'star') r = go(i, j + 1) || (i < a.length && go(i + 1, j));
+    else if (i < a.length && star(a[i]!)) r = go(i + 1, j) || (j < b.length && go(i, j + 1));
+    else if (j < b.length && star(b[j]!)) r = go(i, j + 1) || (i < a.length && go(i + 1, j));
     else if (i === a.length || j === b.length) r = false;
-    else r = sameChar(a[i]!, b[j]!) && go(i + 1, j + 1);
+    else r = meet(a[i]!, b[j]!) && go(i + 1, j + 1);
     memo.set(key, r);
     return r;
   };
   return go(0, 0);
 }
 
+/** Whether some string matches both segment patterns. */
+const segmentsMeet = (a: Token[], b: Token[]) => bothMatch(a, b, (t) => t.kind === 'star', sameChar);
+
 /** Whether some path matches both patterns, given as segments (`**` any number of segments). */
-function pathsMeet(a: (Token[] | '**')[], b: (Token[] | '**')[]): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const key = i * (b.length + 1) + j;
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === a.length && j === b.length) r = true;
-    else if (i < a.length && a[i] === '**') r = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (j < b.length && b[j] === '**') r = go(i, j + 1) || (i < a.length && go(i + 1, j));
-    else if (i === a.length || j === b.length) r = false;
-    else r = segmentsMeet(a[i] as Token[], b[j] as Token[]) && go(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return go(0, 0);
-}
+const pathsMeet = (a: (Token[] | '**')[], b: (Token[] | '**')[]) =>
+  bothMatch(
+    a,
+    b,
+    (s) => s === '**',
+    (x, y) => segmentsMeet(x as Token[], y as Token[]),
+  );
 
 /**
  * A reservation pattern as the paths it covers: `anyDepth` for a glob without a slash (`*.md` is matched at

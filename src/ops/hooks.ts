@@ -46,34 +46,10 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   refuseForeignHooksDir(ctx, dir);
   const shared = committableHooks(ctx, dir);
   const husky = huskyScripts(dir);
-  if (husky) {
-    // husky (v9) writes .husky/_ itself and runs .husky/<hook>, which the team commits: the line goes there.
-    return {
-      dir,
-      hooks: HOOK_NAMES.map((name) => ({
-        name,
-        state: 'manual',
-        chained: false,
-        healthy: false,
-        problem: `husky runs ${path.join(husky, name)}; add the line below to it`,
-      })),
-      manual: manualLines(ctx, husky),
-    };
-  }
-  if (shared.length) {
-    // Never modify a file the team commits, nor put this machine's paths into one.
-    return {
-      dir,
-      hooks: HOOK_NAMES.map((name) => ({
-        name,
-        state: 'manual',
-        chained: false,
-        healthy: false,
-        problem: `${path.join(dir, name)} can be committed; add the line below to it`,
-      })),
-      manual: manualLines(ctx, dir),
-    };
-  }
+  // husky (v9) writes .husky/_ itself and runs .husky/<hook>, which the team commits: the line goes there.
+  if (husky) return manualSetup(ctx, dir, husky, (name) => `husky runs ${path.join(husky, name)}`);
+  // Never modify a file the team commits, nor put this machine's paths into one.
+  if (shared.length) return manualSetup(ctx, dir, dir, (name) => `${path.join(dir, name)} can be committed`);
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
   const status = hooksStatus(ctx, paths);
   return { dir, hooks: status.hooks.map((h) => ({ ...h, state: results.find((r) => r.name === h.name)!.state })) };
@@ -109,6 +85,21 @@ function runHookOnce(paths: HookPaths, name: string, args: string[]): number {
   }
   spawnSync(paths.node, [path.join(paths.root, 'dist', 'hook.js'), name, ...args], { stdio: 'inherit' });
   return 0;
+}
+
+/** Install's answer where the lines are added by hand to the hook files in `scripts` (nothing written). */
+function manualSetup(ctx: Context, dir: string, scripts: string, why: (name: string) => string): HooksJson {
+  return {
+    dir,
+    hooks: HOOK_NAMES.map((name) => ({
+      name,
+      state: 'manual',
+      chained: false,
+      healthy: false,
+      problem: `${why(name)}; add the line below to it`,
+    })),
+    manual: manualLines(ctx, scripts),
+  };
 }
 
 /**
