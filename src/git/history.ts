@@ -237,18 +237,6 @@ export function stagedFiles(cwd: string): string[] {
     .filter(Boolean);
 }
 
-/** Whether a branch or a tag holds `commit` (it would survive `git gc`). */
-export function heldByRefs(cwd: string, commit: string): boolean {
-  const r = runGit(
-    ['for-each-ref', '--count=1', '--contains', commit, '--format=%(refname)', 'refs/heads/', 'refs/tags/'],
-    {
-      cwd,
-      allowFailure: true,
-    },
-  );
-  return r.status === 0 && r.stdout.toString('utf8').trim() !== '';
-}
-
 /**
  * Which of `commits` no branch, tag, remote-tracking branch or worktree's HEAD (a detached one too) holds any
  * more (a commit thrown away by `reset --hard`, an amended commit's old self): two git processes.

@@ -1,4 +1,5 @@
 /** The messages table and the recipients table (one row per message and recipient, with its status). */
+import { WORK_KINDS } from '../core/events';
 import { SHORT_ID_MIN, setShortIdLength } from '../core/ids';
 import { stmt, type Db } from './db';
 
@@ -340,7 +341,7 @@ export function newestReadRequests(db: Db, agent: string, limit = 20): string[] 
   const rows = stmt(
     db,
     `SELECT m.id FROM recipients r JOIN messages m ON m.id = r.message_id
-      WHERE r.agent = ? AND r.status >= 1 AND m.kind IN ('request', 'review_request', 'todo')
+      WHERE r.agent = ? AND r.status >= 1 AND m.kind IN (${[...WORK_KINDS].map((k) => `'${k}'`).join(', ')})
         AND m.no_reply = 0 AND m.sender <> r.agent
         AND NOT EXISTS (SELECT 1 FROM task_events t WHERE t.message_id = m.id AND t.state = 'done')
       ORDER BY m.clock DESC, m.id DESC LIMIT ?`,

@@ -108,9 +108,9 @@ function leaseEnd(ctx: Context, h: ClaimHolder): number {
 }
 
 /** Whether a holder still holds: its process runs (same host), its lease (renewed by activity) has not run out. */
-export function liveness(ctx: Context, h: ClaimHolder): HolderJson['liveness'] {
+export function liveness(ctx: Context, h: ClaimHolder, end = leaseEnd(ctx, h)): HolderJson['liveness'] {
   const now = ctx.now().getTime();
-  if (now > leaseEnd(ctx, h)) return 'expired';
+  if (now > end) return 'expired';
   if (h.host === os.hostname() && h.pid) return processAlive(h.pid, h.proc_start) ? 'live' : 'gone';
   return 'unknown';
 }
@@ -125,7 +125,7 @@ export function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
     expires: Number.isFinite(end) ? new Date(end).toISOString() : h.expires,
     host: h.host,
     pid: h.pid,
-    liveness: liveness(ctx, h),
+    liveness: liveness(ctx, h, end),
     remote: h.remote,
   };
 }

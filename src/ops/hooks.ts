@@ -119,12 +119,7 @@ function refuseForeignHooksDir(ctx: Context, dir: string): void {
       'hooks_off',
       `git runs no hooks here: core.hooksPath is ${dir}, which is not a directory. Point it at one (git config core.hooksPath .git/hooks) to install handoff's hooks.`,
     );
-  const within = (parent: string | null) => {
-    if (!parent) return false;
-    const r = path.relative(parent, dir);
-    return !r.startsWith('..') && !path.isAbsolute(r);
-  };
-  if (within(ctx.repo.commonDir) || within(ctx.repo.gitDir) || within(ctx.repo.worktree)) return;
+  if ([ctx.repo.commonDir, ctx.repo.gitDir, ctx.repo.worktree].some((p) => p && isInside(dir, p))) return;
   throw new HandoffError(
     'hooks_shared',
     `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Give this repository its own (git config core.hooksPath .git/hooks, then handoff hooks install), or add 'handoff hooks run <name> "$@"' to the hooks there yourself.`,
@@ -142,18 +137,19 @@ function huskyScripts(dir: string): string | null {
   }
 }
 
+/** Whether `dir` is `parent` or under it. */
+function isInside(dir: string, parent: string): boolean {
+  const r = path.relative(parent, dir);
+  return !r.startsWith('..') && !path.isAbsolute(r);
+}
+
 /** Hook files in `dir` that `git add` would pick up: the directory is in the working tree and not ignored. */
 function committableHooks(ctx: Context, dir: string): string[] {
   const top = ctx.repo.worktree;
   if (!top) return [];
-  const inside = (parent: string) => {
-    const r = path.relative(parent, dir);
-    return !r.startsWith('..') && !path.isAbsolute(r);
-  };
   // .git/hooks (or a linked worktree's git dir) is never committed.
-  if (inside(ctx.repo.commonDir) || inside(ctx.repo.gitDir)) return [];
+  if (isInside(dir, ctx.repo.commonDir) || isInside(dir, ctx.repo.gitDir) || !isInside(dir, top)) return [];
   const rel = path.relative(top, dir);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return [];
   return HOOK_NAMES.map((n) => path.join(rel, n)).filter((f) => !isIgnored(ctx.repo, f));
 }
 

@@ -29,7 +29,6 @@ import {
   filesChangedBetween,
   filesOfCommit,
   firstParentSince,
-  heldByRefs,
   unreachableFromRefs,
   independentCommits,
   renamesBetween,
@@ -142,8 +141,8 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
         }
       }
       commits = commits.filter((c) => !outside.includes(c));
-      // Named when a branch or tag holds them; a commit nothing holds any more is simply not judged.
-      elsewhere = outside.filter((c) => heldByRefs(cwd, c));
+      // Named: a commit nothing holds any more was left out above (discarded).
+      elsewhere = outside;
       const files = new Set<string>();
       for (const c of commits) for (const f of filesOfCommit(cwd, c)) files.add(f);
       changedFiles = [...files];
