@@ -52,12 +52,12 @@ describe('claims in one clone', () => {
     expect(ok(repo, ['claim', 'build', '--json'], { agent: 'b' }).json.action).toBe('claimed');
   });
 
-  it('16 processes claim one key at once: exactly one wins, 15 exit 4 naming the holder; 20 rounds', async () => {
+  it('16 processes claim one key at once: exactly one wins, 15 exit 4 naming the holder; 10 rounds', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'a0' });
     const holder = agentProcess();
     try {
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 10; round++) {
         const key = `task-${round}`;
         const runs = Array.from({ length: 16 }, (_, i) =>
           cliAsync(repo, ['claim', key, '--pid', String(holder.pid), '--json'], { agent: `a${i}` }),
@@ -307,12 +307,12 @@ describe('claims refuse what would hurt later', () => {
 });
 
 describe('claims across clones', () => {
-  it('3 clones claiming with --remote at once: exactly one wins each of 20 rounds', async () => {
+  it('3 clones claiming with --remote at once: exactly one wins each of 10 rounds', async () => {
     const t = team();
     const clones = ['a', 'b', 'c'].map((n) => t.clone(n));
     const p = agentProcess();
     try {
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 10; round++) {
         const runs = clones.map((c, i) =>
           cliAsync(c, ['claim', `r${round}`, '--remote', 'origin', '--pid', String(p.pid), '--json'], {
             agent: `agent${i}`,

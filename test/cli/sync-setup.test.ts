@@ -51,7 +51,7 @@ describe('sync after sync --setup', () => {
     expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
   });
 
-  it('two clones alternating sends and syncs for 20 rounds, one with setup and one without, lose nothing', () => {
+  it('two clones alternating sends and syncs for 10 rounds, one with setup and one without, lose nothing', () => {
     const t = team();
     const a = t.clone('a');
     const b = t.clone('b');
@@ -61,7 +61,7 @@ describe('sync after sync --setup', () => {
     ok(a, ['sync']);
     ok(b, ['sync']);
     ok(a, ['sync']);
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 10; i++) {
       ok(a, ['send', 'bob', `a${i}`], { agent: 'alice' });
       if (i % 3 === 0) git(a, 'push', '-q');
       const ra = cli(a, ['sync']);
@@ -72,7 +72,7 @@ describe('sync after sync --setup', () => {
       if (i % 4 === 1) git(a, 'fetch', '-q');
     }
     ok(a, ['sync']);
-    const want = (p: string) => Array.from({ length: 20 }, (_, i) => `${p}${i}`).sort();
+    const want = (p: string) => Array.from({ length: 10 }, (_, i) => `${p}${i}`).sort();
     expect(bodies(b, 'bob')).toEqual(want('a'));
     expect(bodies(a, 'alice')).toEqual(want('b'));
   });
