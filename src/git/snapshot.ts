@@ -41,8 +41,10 @@ export interface Snapshot {
   tree: string;
   /** Unified diff base..snapshot. */
   patch: Buffer;
-  /** Paths that changed between base and snapshot. */
+  /** Paths that changed between base and snapshot (a rename names both its paths). */
   files: string[];
+  /** How many files changed (a rename is one). */
+  changes: number;
   /** Paths left out because they look like secrets (their working-tree content was not recorded). */
   excluded: string[];
 }
@@ -288,7 +290,9 @@ async function snapshotWith(
     return token;
   };
   // ":<mode> <mode> <oid> <oid> <status>\0<path>\0" (a rename or copy names two paths), then "\0" and the patch.
+  let count = 0;
   while (pos < out.length && out[pos] === 0x3a) {
+    count++;
     const status = next().split(' ').pop() ?? '';
     const first = next();
     if (status.startsWith('R') || status.startsWith('C')) {
@@ -299,7 +303,7 @@ async function snapshotWith(
   }
   if (pos < out.length && out[pos] === 0) pos++;
   const patch = out.subarray(pos);
-  return { base, tree, patch, files: changed, excluded: [...new Set(excluded)].sort() };
+  return { base, tree, patch, files: changed, changes: count, excluded: [...new Set(excluded)].sort() };
 }
 
 /** `git diff-tree` for a patch and its changed paths (--raw, first), between two trees given or on stdin. */

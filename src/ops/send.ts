@@ -204,7 +204,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
           ? {
               base: snap.base,
               snapshot: snap.tree,
-              files: snap.files.length,
+              files: snap.changes,
               excluded: snap.excluded,
               paths: snap.files.slice(0, 1000),
             }

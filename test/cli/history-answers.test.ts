@@ -248,3 +248,18 @@ describe('answers across worktrees and clones', () => {
     expect(why.stdout).toContain('is a guess');
   });
 });
+
+describe('an attached diff counts files as git does', () => {
+  it('a rename is one file changed, though both its names are searchable', () => {
+    const repo = start({ 'old-name.txt': 'one\ntwo\nthree\nfour\nfive\n', 'keep.txt': 'k\n' });
+    git(repo, 'mv', 'old-name.txt', 'new-name.txt');
+    write(repo, 'keep.txt', 'k2\n');
+    const sent = ok(repo, ['send', 'codex', 'moved it', '--attach-diff', '--json'], { agent: 'claude' }).json;
+    expect(sent.message.diff.files).toBe(2);
+    const inbox = ok(repo, ['inbox'], { agent: 'codex' }).stdout;
+    expect(inbox).toContain('[diff: 2 files]');
+    // Both of the rename's names find the message.
+    for (const name of ['old-name', 'new-name'])
+      expect(ok(repo, ['search', name, '--json']).json.hits.map((h: any) => h.id)).toEqual([sent.message.id]);
+  });
+});
