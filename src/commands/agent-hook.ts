@@ -5,12 +5,12 @@ import { withContext } from './_shared';
 
 export default defineCommand({
   id: 'agent-hook',
-  summary:
-    "Answer an agent's own hook (Claude Code SessionStart and Stop): unread messages, in the agent's hook format.",
-  description: `Written into .claude/settings.json by 'handoff init'. Reads the hook's JSON input on stdin and
-prints the documented hook output on stdout: at session-start, the agent's name and unread messages as
-additional context; at stop, a "block" decision with the new messages, so the agent reads them before it
-ends its turn. At most one nudge per message (handoff.nudge=off turns nudges off). HANDOFF_RUNTIME names
+  summary: "Answer an agent's own hooks (session start, end of turn): unread messages, in that agent's hook format.",
+  description: `Written by 'handoff init' into each agent's hook configuration (Claude Code, Codex, Gemini CLI,
+Copilot, Cursor; opencode's plugin runs it). Reads the hook's JSON input on stdin and prints the output that
+agent documents on stdout: at session-start, the agent's name and unread messages as additional context; at
+stop, what keeps that agent going with the new messages before it ends its turn ("block" for Claude Code,
+Codex and Copilot, "deny" for Gemini CLI, a followup_message for Cursor; see docs/agents.md). At most one nudge per message (handoff.nudge=off turns nudges off). HANDOFF_RUNTIME names
 the runtime the hook was written for; run by another runtime, the hook does nothing. Never fails: a problem
 is one line on stderr and exit 0. idle-wait runs in the background after a turn (async, asyncRewake): when a
 new message arrives it exits 2 with a short notice on stderr, which wakes an idle Claude Code session.`,

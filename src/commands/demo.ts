@@ -4,10 +4,10 @@ import { runDemo } from '../ops/demo';
 
 export default defineCommand({
   id: 'demo',
-  summary: 'Run a short conversation between two agents in a throwaway repository.',
+  summary: 'Run a short conversation between agents in a throwaway repository.',
   description: `Creates a repository in a temporary directory (printed), two agents (claude and codex) in two
 worktrees, a request, an edit, a reply with an attached diff, and shows the resulting git ledger with
-plain git. The directory is kept so that you can explore it afterwards.`,
+plain git; a third agent (gemini) claims a task and is stopped, and codex takes the claim over. The directory is kept so that you can explore it afterwards.`,
   examples: ['<%= config.bin %> demo', '<%= config.bin %> demo --dir /tmp/handoff-demo'],
   flags: {
     dir: {

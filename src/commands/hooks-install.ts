@@ -7,12 +7,14 @@ import { withContext } from './_shared';
 export default defineCommand({
   id: 'hooks:install',
   summary: 'Install the git hooks that record which agent made each commit.',
-  description: `Installs prepare-commit-msg (adds Handoff-Agent and Handoff-Message trailers), post-commit
-(records an attribution event) and post-rewrite (follows amend and rebase). Honours core.hooksPath
+  description: `Installs pre-commit (warns of, or with handoff.reservations=block refuses, a commit into paths
+another agent reserved exclusively), prepare-commit-msg (adds Handoff-Agent and Handoff-Message trailers),
+post-commit (records an attribution event), post-merge (records a merge git made without stopping) and
+post-rewrite (follows amend and rebase). Honours core.hooksPath
 (lefthook, a directory of your own); a hook already there is kept and run first, its exit code respected.
 A hooks directory the team commits, and husky 9's generated .husky/_, are left alone: install prints the
 line to add to each hook instead. A core.hooksPath outside the repository is refused. Idempotent.
-The hooks never block a commit because of handoff. They serve every worktree of the clone.`,
+The hooks never block a commit because of a problem of handoff's own. They serve every worktree of the clone.`,
   examples: ['<%= config.bin %> hooks install', '<%= config.bin %> hooks install --json'],
   flags: { json: jsonFlag },
   run(_parsed, io) {

@@ -7,11 +7,12 @@ export default defineCommand({
   id: 'hooks:run',
   summary: "Run one of handoff's git hooks (for hook files your team commits, such as husky's).",
   description: `When core.hooksPath points into the working tree (.husky, tracked with the project), 'hooks install'
-changes nothing there and asks for one line per hook instead: handoff hooks run <name> "$@". It records the
+changes nothing there and asks for one line per hook instead: handoff hooks run <name> "$@", guarded so
+that a teammate without handoff still commits. It records the
 commit's agent exactly as the installed hooks do, and never fails the commit.`,
   examples: [
     '<%= config.bin %> hooks run post-commit',
-    'echo \'handoff hooks run prepare-commit-msg "$@"\' >> .husky/prepare-commit-msg',
+    'echo \'if command -v handoff >/dev/null 2>&1; then handoff hooks run prepare-commit-msg "$@" || exit $?; fi\' >> .husky/prepare-commit-msg',
   ],
   args: [{ name: 'hook', description: HOOK_NAMES.join(', '), required: true }],
   variadic: true,

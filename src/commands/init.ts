@@ -12,8 +12,8 @@ export default defineCommand({
   summary: 'Set up handoff for your agents: instructions, MCP server, agent hooks, git hooks.',
   description: `Writes, for each agent: an AGENTS.md section teaching the protocol (and a CLAUDE.md import and a
 skill for Claude Code), the MCP server registration in the agent's project config with HANDOFF_AGENT and
-HANDOFF_RUNTIME set, Claude Code hooks that bring unread messages into the session at its start and at the
-end of each turn, Gemini CLI's context.fileName (so it reads AGENTS.md), and the git hooks. JSON files keep
+HANDOFF_RUNTIME set, the agent's own hooks (where it has them) that bring unread messages into the session at
+its start and at the end of each turn, Gemini CLI's context.fileName (so it reads AGENTS.md), and the git hooks. JSON files keep
 their comments and layout; a TOML file that does not parse, or a JSON file that does not, stops init with
 nothing written. Idempotent; --dry-run shows every change.
 

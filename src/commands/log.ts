@@ -11,7 +11,7 @@ export default defineCommand({
   id: 'log',
   summary: 'List commits, newest first, with the agent that made each and the handoff behind it.',
   description: `Like git log, with each commit resolved to its agent and message (see 'handoff blame' for how).
-"via" says how the link was found: hook, rewrite (amend/rebase/squash), trailer, or patch-id.`,
+"via" says how the link was found: hook, rewrite (amend/rebase/squash), trailer, patch-id, or content (a squash found by its lines).`,
   examples: [
     '<%= config.bin %> log',
     '<%= config.bin %> log --agent codex --since "2 days ago"',

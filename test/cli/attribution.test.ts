@@ -524,6 +524,9 @@ describe('attribution through git hooks', () => {
       'unchanged',
     ]);
     const status = ok(repo, ['hooks', 'status', '--json']).json;
+    // The help names every hook install writes.
+    const help = ok(repo, ['hooks', 'install', '--help']).stdout.replace(/\s+/g, ' ');
+    for (const h of status.hooks) expect(help, h.name).toContain(` ${h.name} (`);
     expect(status.hooks.map((h: any) => [h.name, h.healthy, h.chained])).toEqual([
       ['pre-commit', true, false],
       ['prepare-commit-msg', true, true],

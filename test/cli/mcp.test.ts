@@ -65,6 +65,9 @@ describe('the MCP server', () => {
       expect.arrayContaining(['to', 'body', 'attach_diff', 'kind']),
     );
     expect((sendTool.inputSchema as any).required).toEqual(['to', 'body']);
+    // `handoff mcp --help` names every tool the server lists.
+    const help = ok(makeRepo(), ['mcp', '--help']).stdout.replace(/\s+/g, ' ');
+    for (const t of tools) expect(help, t.name).toMatch(new RegExp(`[ :,]${t.name}[,. ]`));
   });
 
   it('two clients with different identities exchange messages and a diff', async () => {
