@@ -5,6 +5,7 @@ import { getMessage, inboxCount, inboxFor, recipientsOf, unreadCount, type Inbox
 import type { AckJson, IdentityJson, InboxJson, ReadJson } from '../json/types';
 import { appendEvent } from './append';
 import { claimNotices } from './claims';
+import { reservationNotices } from './reservations';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage, requireKnownAgent, strangerNotice } from './lookup';
@@ -48,6 +49,7 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
         messages.filter((m) => m.status === 'stored'),
       ),
       ...claimNotices(ctx, me.name),
+      ...reservationNotices(ctx, me.name),
       ...[strangerNotice(ctx, me.name)].filter((n): n is string => n !== null),
     ],
   };

@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError, UsageError } from '../core/errors';
 import { globsOverlap } from '../core/globs';
 import { inertLine, quoted } from '../core/text';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
-import { standingReservations, type Reservation } from '../ledger/coordination';
+import { firstNotice, standingReservations, type Reservation } from '../ledger/coordination';
 import { appendEvent } from './append';
 import { checkTtl, holderOf, liveness } from './claims';
 import type { Context } from './context';
@@ -39,6 +39,14 @@ function matcher(pattern: string): (file: string) => boolean {
   // A directory reserves what is under it.
   const under = pattern.replace(/\/+$/, '');
   return (file) => m(file) || file === under || file.startsWith(`${under}/`);
+}
+
+/**
+ * Two globs overlap when some path matches both (`src/*.ts` and `src/a.*`); for syntax the glob reader
+ * does not know (extglobs), when one matches the other as a path.
+ */
+function patternsOverlap(a: string, b: string): boolean {
+  return globsOverlap(a, b, anyDepth) ?? (matcher(a)(b) || matcher(b)(a));
 }
 
 function toJson(ctx: Context, r: Reservation): ReservationJson {
@@ -99,11 +107,7 @@ export function reserve(
     ...(holder ? { holder } : {}),
     ...(reason ? { reason } : {}),
   });
-  const mine = patterns.map(matcher);
-  // Two globs overlap when some path matches both (`src/*.ts` and `src/a.*`); for syntax the glob reader
-  // does not know (extglobs), when one matches the other as a path.
-  const overlaps = (r: ReservationJson) =>
-    patterns.some((p, i) => globsOverlap(p, r.pattern, anyDepth) ?? (mine[i]!(r.pattern) || matcher(r.pattern)(p)));
+  const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern));
   // Reservations stand in the order they were made (ledger order, the same in every clone). An exclusive
   // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
   // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
@@ -157,6 +161,32 @@ export function releaseReservations(
     });
   markReservations(ctx);
   return { agent: me.name, released };
+}
+
+/**
+ * Notices for `agent` about its exclusive reservations that overlap another live agent's earlier exclusive
+ * one: made in two clones before they synced, the earlier holds (reservedByOthers), which the later one's
+ * agent learns here, once per reservation, rather than at a refused commit.
+ */
+export function reservationNotices(ctx: Context, agent: string): string[] {
+  const all = standingReservations(ctx.db);
+  if (!all.some((r) => r.agent === agent && r.exclusive)) return [];
+  const live = (r: Reservation) => ['live', 'unknown'].includes(toJson(ctx, r).liveness);
+  const lost = new Map<string, string[]>();
+  all.forEach((r, i) => {
+    if (r.agent !== agent || !r.exclusive) return;
+    const first = all
+      .slice(0, i)
+      .find((e) => e.agent !== agent && e.exclusive && patternsOverlap(r.pattern, e.pattern) && live(e));
+    if (first)
+      lost.set(r.event, [
+        ...(lost.get(r.event) ?? []),
+        `your exclusive reservation of ${inertLine(r.pattern)} overlaps ${first.agent}'s of ${inertLine(first.pattern)}, made first (in another clone, before the two synced): the paths both name are ${first.agent}'s, and your commits into them are warned of or refused.`,
+      ]);
+  });
+  const out: string[] = [];
+  for (const [event, lines] of lost) if (firstNotice(ctx.db, event, agent)) out.push(...lines);
+  return out;
 }
 
 /** Every standing reservation (with `all`, also those of agents that are gone or expired). */

@@ -645,6 +645,14 @@ describe('file reservations', () => {
       ok(a, ['sync']);
       for (const c of [a, b])
         expect(ok(c, ['reservations', '--json']).json.reservations.map((r: any) => r.agent)).toEqual(['a', 'b']);
+      // b learns it at its next inbox, once; a, whose reservation came first, is told nothing.
+      const notices = (dir: string, agent: string) =>
+        ok(dir, ['inbox', '--json'], { agent }).json.notices.filter((n: string) => n.includes('reservation'));
+      expect(notices(b, 'b')).toEqual([
+        "your exclusive reservation of *.md overlaps a's of README.md, made first (in another clone, before the two synced): the paths both name are a's, and your commits into them are warned of or refused.",
+      ]);
+      expect(notices(b, 'b')).toEqual([]);
+      expect(notices(a, 'a')).toEqual([]);
       const commit = (agent: string, dir: string) => {
         fs.appendFileSync(path.join(dir, 'README.md'), `${agent}\n`);
         git(dir, 'add', 'README.md');
