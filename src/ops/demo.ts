@@ -45,7 +45,8 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     (!fs.statSync(opts.dir).isDirectory() || fs.readdirSync(opts.dir).length > 0)
   )
     throw new UsageError('dir_not_empty', `${opts.dir} exists and is not empty. Give a new or empty directory.`);
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-demo-'));
+  // Absolute, so that no directory name (`./--template=x`) reaches git as an option.
+  const dir = path.resolve(opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-demo-')));
   fs.mkdirSync(dir, { recursive: true });
   const main = path.join(dir, 'app');
   const codexTree = path.join(dir, 'app-codex');

@@ -74,13 +74,16 @@ export function runHook(paths: HookPaths, name: string, args: string[]): number 
 function runHookOnce(paths: HookPaths, name: string, args: string[]): number {
   if (!(HOOK_NAMES as readonly string[]).includes(name)) return 0;
   if (name === 'prepare-commit-msg' || name === 'pre-commit') {
-    const tmp = path.join(os.tmpdir(), `handoff-hook-${process.pid}-${name}`);
-    fs.writeFileSync(tmp, render(paths, name), { mode: 0o700 });
+    // In a directory of its own, made for this run (mode 0700): no other user can put a file there in its
+    // place, nor a `<hook>.handoff-chained` beside it for the script to run (it runs one from its own directory).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-hook-'));
+    const script = path.join(dir, name);
     try {
-      const res = spawnSync('sh', [tmp, ...args], { stdio: 'inherit' });
+      fs.writeFileSync(script, render(paths, name), { mode: 0o700, flag: 'wx' });
+      const res = spawnSync('sh', [script, ...args], { stdio: 'inherit' });
       return name === 'pre-commit' && res.status === 1 ? 1 : 0;
     } finally {
-      fs.rmSync(tmp, { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }
   spawnSync(paths.node, [path.join(paths.root, 'dist', 'hook.js'), name, ...args], { stdio: 'inherit' });

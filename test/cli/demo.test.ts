@@ -5,9 +5,12 @@ import { cli, git, ok, tmpDir } from '../helpers/repo';
 
 describe('handoff demo', () => {
   it('runs a whole conversation with attributed commits and leaves a repository to explore', () => {
-    const dir = tmpDir();
-    const r = ok(dir, ['demo', '--dir', dir, '--json']).json;
+    // Given as a relative name that looks like a git option: it is a directory all the same.
+    const parent = tmpDir();
+    const dir = path.join(parent, '--template=x');
+    const r = ok(parent, ['demo', '--dir', './--template=x', '--json']).json;
     expect(r.dir).toBe(dir);
+    expect(fs.existsSync(path.join(dir, 'app', '.git'))).toBe(true);
     // Every step succeeds, except the one that shows a claim refused because another agent holds it.
     expect(r.steps.filter((s: any) => s.exitCode !== 0).map((s: any) => [s.command, s.exitCode])).toEqual([
       ['handoff claim <id>   (exit 4: gemini holds it)', 4],

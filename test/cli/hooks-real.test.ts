@@ -104,6 +104,34 @@ describe('hooks beside the ones a repository has', () => {
       encoding: 'utf8',
     });
     expect(run.status).toBe(0);
+    // Files another user put in the shared temporary directory are not run as chained hooks.
+    const shared = tmpDir('handoff-shared-tmp-');
+    const marker = path.join(shared, 'ran');
+    for (const name of ['pre-commit', 'prepare-commit-msg']) {
+      exe(
+        path.join(shared, `${name}.handoff-chained`),
+        `#!/bin/sh
+echo ${name} >> '${marker}'
+`,
+      );
+      fs.writeFileSync(path.join(shared, `handoff-hook-${process.pid}-${name}`), 'echo planted\n');
+    }
+    const msg = path.join(repo, '.git', 'COMMIT_EDITMSG');
+    fs.writeFileSync(msg, 'a message\n');
+    for (const args of [['pre-commit'], ['prepare-commit-msg', msg, 'message']]) {
+      const r = spawnSync(process.execPath, [BIN, 'hooks', 'run', ...args], {
+        cwd: repo,
+        env: cleanEnv({ TMPDIR: shared, HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
+      expect([args[0], r.status, r.stdout]).toEqual([args[0], 0, '']);
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    // The hook itself ran: the message got its trailer.
+    expect(fs.readFileSync(msg, 'utf8')).toContain('Handoff-Agent: codex');
+    expect(
+      fs.readdirSync(shared).filter((f) => f.startsWith('handoff-hook-') && !f.includes(String(process.pid))),
+    ).toEqual([]);
   });
 
   it('commits git aborts stay aborted (an empty message, the editor left empty); a name that is not one is said', () => {
