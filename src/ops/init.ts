@@ -670,6 +670,7 @@ export function init(
   for (const a of agents)
     for (const p of plan(a.kind, a.name)) byFile.set(p.path, [...(byFile.get(p.path) ?? []), ...p.edits]);
   const results: { path: string; before: string | null; next: string; done: Done[]; notes: string[] }[] = [];
+  refuseLinksOutside(top, [...byFile.keys()]);
   for (const [p, edits] of byFile) {
     const abs = path.join(top, p);
     const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
@@ -926,6 +927,10 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
   }
   const changes: InitChange[] = steps.map((s) => ({ path: s.path, action: s.action }));
   if (opts.dryRun) return { dryRun: true, undo: true, agents: [], changes, hooks: null, manualSteps: [] };
+  refuseLinksOutside(
+    top,
+    steps.map((s) => s.path),
+  );
   for (const s of steps) {
     const abs = path.join(top, s.path);
     if (s.action === 'delete') fs.rmSync(abs, { force: true });
@@ -964,4 +969,50 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
       );
   }
   return { dryRun: false, undo: true, agents: [], changes, hooks, manualSteps };
+}
+
+/**
+ * Where `rel` (a path under the working tree's top `top`) really is, when a symbolic link on the way (a
+ * committed `.claude` or `AGENTS.md`, say) leads outside the working tree or to nothing; null when writing
+ * it stays inside. A link inside the tree (CLAUDE.md to AGENTS.md) is followed.
+ */
+function linkOutside(top: string, rel: string): string | null {
+  const realTop = fs.realpathSync(top);
+  let at = realTop;
+  for (const part of rel.split('/')) {
+    const next = path.join(at, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(next);
+    } catch {
+      return null; // not there: made inside `at`, which is inside
+    }
+    if (!st.isSymbolicLink()) {
+      at = next;
+      continue;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(next);
+    } catch {
+      return fs.readlinkSync(next); // a link to nothing: writing would create its target, wherever it is
+    }
+    if (real !== realTop && !real.startsWith(`${realTop}${path.sep}`)) return real;
+    at = real;
+  }
+  return null;
+}
+
+/** Refuses, before anything is written, files that symbolic links would take outside the working tree. */
+function refuseLinksOutside(top: string, rels: string[]): void {
+  const outside = rels.flatMap((rel) => {
+    const to = linkOutside(top, rel);
+    return to === null ? [] : [`${rel} (to ${to})`];
+  });
+  if (outside.length)
+    throw new HandoffError(
+      'link_outside',
+      `Symbolic links in this working tree would take init's writes outside it: ${outside.join(', ')}. Nothing was written. Replace the links with files (or remove them), then run init again.`,
+      { paths: outside },
+    );
 }

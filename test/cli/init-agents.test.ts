@@ -525,3 +525,41 @@ describe('what a second outside review found', () => {
     ]);
   });
 });
+
+describe('init and symbolic links in the repository', () => {
+  it('refuses links that lead outside the working tree, writing nothing; follows one that stays inside', () => {
+    const victim = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'handoff-victim-'));
+    fs.writeFileSync(path.join(victim, 'profile'), 'mine\n');
+    fs.mkdirSync(path.join(victim, 'claude'));
+    const repo = makeRepo();
+    // As a clone of a hostile repository makes them: committed links, one to a file and one to a directory.
+    fs.symlinkSync(path.join(victim, 'profile'), path.join(repo, 'AGENTS.md'));
+    fs.symlinkSync(path.join(victim, 'claude'), path.join(repo, '.claude'));
+    fs.symlinkSync(path.join(victim, 'nothing-yet'), path.join(repo, '.mcp.json'));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'links');
+    for (const args of [
+      ['init', '--agent', 'claude', '--json'],
+      ['init', '--agent', 'claude', '--dry-run', '--json'],
+    ]) {
+      const r = cli(repo, args);
+      expect([r.status, r.json.error.code]).toEqual([1, 'link_outside']);
+      expect(r.json.error.details.paths.map((p: string) => p.split(' ')[0]).sort()).toEqual([
+        '.claude/settings.json',
+        '.claude/skills/handoff/SKILL.md',
+        '.mcp.json',
+        'AGENTS.md',
+      ]);
+    }
+    expect(fs.readFileSync(path.join(victim, 'profile'), 'utf8')).toBe('mine\n');
+    expect(fs.readdirSync(path.join(victim, 'claude'))).toEqual([]);
+    expect(fs.existsSync(path.join(victim, 'nothing-yet'))).toBe(false);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    // A link that stays inside (CLAUDE.md to a file of the repository) is written through.
+    const inside = makeRepo({ files: { 'docs/agents.md': '# Agents\n' } });
+    fs.symlinkSync('docs/agents.md', path.join(inside, 'AGENTS.md'));
+    ok(inside, ['init', '--agent', 'codex']);
+    expect(fs.lstatSync(path.join(inside, 'AGENTS.md')).isSymbolicLink()).toBe(true);
+    expect(read(inside, 'docs/agents.md')).toContain('<!-- handoff:start -->');
+  });
+});
