@@ -77,6 +77,11 @@ interface FileRecord {
   original: string | null;
   /** The bytes init last wrote. */
   written: string;
+  /**
+   * The file was changed between two runs of init (not by init only): undo then takes out handoff's parts,
+   * keeping those changes, rather than putting `original` back.
+   */
+  edited?: boolean;
   done: Done[];
 }
 
@@ -726,6 +731,7 @@ export function init(
       );
     const keep = (d: Done) => !r.done.some((n) => alike(n, d));
     if (existing) {
+      if (r.before !== existing.written) existing.edited = true;
       existing.written = r.next;
       existing.done = [
         ...existing.done.filter(keep),
@@ -777,7 +783,7 @@ function undoFile(top: string, f: FileRecord, force: boolean): UndoStep {
   const abs = path.join(top, f.path);
   const current = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
   if (current === null) return { path: f.path, action: 'unchanged', next: null, conflicts: [] };
-  if (current === f.written)
+  if (current === f.written && !f.edited)
     return { path: f.path, action: f.original === null ? 'delete' : 'restore', next: f.original, conflicts: [] };
   const conflicts: string[] = [];
   let text = current;

@@ -563,3 +563,29 @@ describe('init and symbolic links in the repository', () => {
     expect(read(inside, 'docs/agents.md')).toContain('<!-- handoff:start -->');
   });
 });
+
+describe('init run again after edits', () => {
+  it('undo after a second init keeps what the user wrote between the two, in every kind of file', () => {
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'codex']);
+    fs.appendFileSync(path.join(repo, 'AGENTS.md'), '\n## Our rules\nNo force pushes.\n');
+    const mcp = JSON.parse(read(repo, '.mcp.json'));
+    mcp.mcpServers.other = { command: 'other-server' };
+    write(repo, '.mcp.json', `${JSON.stringify(mcp, null, 2)}\n`);
+    fs.appendFileSync(path.join(repo, '.codex/config.toml'), '\n[profiles.mine]\nmodel = "o4"\n');
+    // Run again (an upgrade, say), then undo.
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'codex']);
+    const undo = ok(repo, ['init', '--undo', '--json']).json;
+    expect(undo.changes.filter((c: any) => c.action === 'delete').map((c: any) => c.path)).not.toEqual(
+      expect.arrayContaining(['AGENTS.md', '.mcp.json', '.codex/config.toml']),
+    );
+    expect(read(repo, 'AGENTS.md')).toContain('No force pushes.');
+    expect(read(repo, 'AGENTS.md')).not.toContain('handoff:start');
+    expect(JSON.parse(read(repo, '.mcp.json')).mcpServers).toEqual({ other: { command: 'other-server' } });
+    const toml = require('smol-toml') as typeof import('smol-toml');
+    const codex = toml.parse(read(repo, '.codex/config.toml')) as any;
+    expect([codex.profiles?.mine?.model, codex.mcp_servers?.handoff]).toEqual(['o4', undefined]);
+    // A file init made and nobody touched still goes, as after one init.
+    expect(fs.existsSync(path.join(repo, '.claude/skills/handoff/SKILL.md'))).toBe(false);
+  });
+});
