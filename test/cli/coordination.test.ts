@@ -841,7 +841,7 @@ describe('status and search', () => {
     db.close();
     expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
     const after = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(6);
+    expect(after.pragma('user_version', { simple: true })).toBe(7);
     after.close();
   });
 
