@@ -158,7 +158,8 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     );
     mentioned.add(name);
     if (f.oldFileName && f.oldFileName !== '/dev/null') mentioned.add(f.oldFileName.replace(/^[ab]\//, ''));
-    if (at) specs.push(`${at}:${name}`);
+    // A name git would not write in a patch (`../x`, `./x`, `/x`: a forged patch) names no file here.
+    if (at && isRepoPath(name)) specs.push(`${at}:${name}`);
   }
   const landedFiles = at ? readObjects(ctx.repo, specs) : new Map();
   // HEAD, where it contains what was judged and has moved on since: each hunk is judged there too.
@@ -172,7 +173,10 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     : new Map();
   // A file of the patch missing where it is judged, which a rename since the diff's base moved: read where
   // it went (and the new name is no change outside the handoff).
-  const names = parsed.filter((f) => f.newFileName !== '/dev/null').map((f) => f.newFileName!.replace(/^[ab]\//, ''));
+  const names = parsed
+    .filter((f) => f.newFileName !== '/dev/null')
+    .map((f) => f.newFileName!.replace(/^[ab]\//, ''))
+    .filter(isRepoPath);
   const followRenames = (rev: string, files: Map<string, CatFileResult | null>) => {
     const missing = names.filter((n) => !files.get(`${rev}:${n}`));
     if (!missing.length) return;
@@ -462,4 +466,9 @@ export function listReviews(ctx: Context): ReviewListJson {
   });
   reviews.sort((a, b) => Number(b.state === 'open') - Number(a.state === 'open') || b.ts.localeCompare(a.ts));
   return { reviews };
+}
+
+/** A path as git names a file of a tree: relative, with no empty, `.` or `..` part. */
+function isRepoPath(name: string): boolean {
+  return name !== '' && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }

@@ -407,3 +407,44 @@ describe('a hostile chain on the shared remote', () => {
     }
   });
 });
+
+describe('a forged attached diff', () => {
+  it('names paths outside the tree: review judges the rest, and those files are simply not there', () => {
+    const { t, b } = honest();
+    const base = git(b, 'rev-parse', 'HEAD');
+    fs.writeFileSync(path.join(b, 'README.md'), '# team\nmore\n');
+    git(b, 'commit', '-qam', 'more');
+    const names = ['../../../../etc/passwd', './README.md', 'README.md'];
+    const patch = names
+      .map((n) => `diff --git a/${n} b/${n}\n--- a/${n}\n+++ b/${n}\n@@ -1 +1,2 @@\n # team\n+more\n`)
+      .join('');
+    const blob = (text: string) => plumb(t.remote, ['hash-object', '-w', '--stdin'], text);
+    const snapshot = plumb(t.remote, ['mktree'], `100644 blob ${blob('# team\nmore\n')}\tREADME.md\n`);
+    const event = messageEvent({ diff: { base, snapshot, files: 3, excluded: [] } });
+    const tree = plumb(
+      t.remote,
+      ['mktree'],
+      [
+        `100644 blob ${blob('forged')}\tbody`,
+        `100644 blob ${blob(canonicalJson(event))}\tevent.json`,
+        `100644 blob ${blob(patch)}\tpatch`,
+        `040000 tree ${snapshot}\tsnapshot`,
+        '',
+      ].join('\n'),
+    );
+    const commit = plumb(t.remote, ['commit-tree', '-m', `message mallory -> bob\n\nHandoff-Id: ${event.id}`, tree]);
+    plumb(t.remote, ['update-ref', `refs/handoff/chains/${FORGER}`, commit]);
+    ok(b, ['sync']);
+    // From the top and from a subdirectory (where `./README.md` would be read relative to it).
+    fs.mkdirSync(path.join(b, 'sub'));
+    for (const dir of [b, path.join(b, 'sub')]) {
+      const r = cli(dir, ['review', String(event.id), '--range', `${base}..HEAD`, '--json'], { agent: 'bob' });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.json.hunks.map((h: any) => [h.file, h.status])).toEqual([
+        ['../../../../etc/passwd', 'not_landed'],
+        ['./README.md', 'not_landed'],
+        ['README.md', 'landed'],
+      ]);
+    }
+  });
+});
