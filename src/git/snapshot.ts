@@ -24,6 +24,7 @@ import {
   ObjectWriter,
   parseBatch,
   readObjects,
+  treeEntries,
   type CatFileResult,
   type TreeEntry,
 } from './objects';
@@ -677,15 +678,21 @@ export function rewriteSnapshotFiles(
   const specs = files.map((f) => `${tree}:${f}`);
   const objects = readObjects(repo, specs);
   const writer = new ObjectWriter(repo.objectsDir, repo.shared ?? null);
-  const updates: string[] = [];
+  const rewritten: { file: string; oid: string }[] = [];
   for (const f of files) {
     const obj = objects.get(`${tree}:${f}`);
     if (!obj || obj.type !== 'blob') continue;
     const next = rewrite(f, obj.content);
     if (!next || next.equals(obj.content)) continue;
-    const mode = runGit(['ls-tree', '-z', tree, '--', f], { cwd: repo.cwd }).stdout.toString('utf8').split(' ')[0];
-    updates.push(`${mode} ${writer.blob(next)}\t${f}`);
+    rewritten.push({ file: f, oid: writer.blob(next) });
   }
+  // Each file keeps its mode (paths from the top, wherever in the worktree this runs).
+  const modes = treeEntries(
+    repo,
+    tree,
+    rewritten.map((r) => r.file),
+  );
+  const updates = rewritten.map((r) => `${modes.get(r.file)?.mode ?? '100644'} ${r.oid}\t${r.file}`);
   if (!updates.length) return tree;
   const tmpIndex = path.join(os.tmpdir(), `handoff-index-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   const env = { GIT_INDEX_FILE: tmpIndex };

@@ -240,3 +240,27 @@ describe('secrets', () => {
     expect([rev.status, JSON.parse(rev.stdout).error.code]).toEqual([2, 'secret_found']);
   });
 });
+
+describe('--redact from anywhere in the worktree', () => {
+  it('from a subdirectory: the attached file is redacted in the snapshot and keeps its mode', () => {
+    const repo = makeRepo({ files: { 'tools/run.sh': '#!/bin/sh\necho hi\n' } });
+    fs.chmodSync(path.join(repo, 'tools/run.sh'), 0o755);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'exec');
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.appendFileSync(path.join(repo, 'tools/run.sh'), `TOKEN=${GITHUB}\n`);
+    const sent = ok(
+      path.join(repo, 'tools'),
+      ['send', 'codex', 'see the script', '--attach-diff', '--redact', '--json'],
+      {
+        agent: 'claude',
+      },
+    ).json;
+    const commit = chainEvents(repo).find((e) => e.event.id === sent.message.id)!.commit;
+    const entry = git(repo, 'ls-tree', `${commit}:snapshot/tools`, 'run.sh');
+    expect(entry.split(' ')[0]).toBe('100755');
+    const content = git(repo, 'show', `${commit}:snapshot/tools/run.sh`);
+    expect(content).not.toContain(GITHUB);
+    expect(content).toContain('echo hi');
+  });
+});
