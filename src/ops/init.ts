@@ -583,14 +583,18 @@ function applyEdits(
       } else done.push({ kind: 'json-append', at: edit.at, value: edit.value, created: [] });
     } else {
       const parsed = parseToml(file, text);
-      const existing = removeMarked(text, TOML_START, TOML_END);
-      if (existing) text = existing.text.replace(/\n*$/, existing.text.trim() ? '\n' : '');
-      else if (getAt(parsed, edit.table) !== undefined) {
+      const s = text.indexOf(TOML_START);
+      const e = text.indexOf(TOML_END);
+      if (s >= 0 && e > s) {
+        // handoff's table from an earlier run: replaced where it is (what the user put after it stays after it).
+        let stop = e + TOML_END.length;
+        if (text[stop] === '\n') stop++;
+        text = `${text.slice(0, s)}${edit.text.replace(/\n*$/, '\n')}${text.slice(stop)}`;
+      } else if (getAt(parsed, edit.table) !== undefined) {
         // The user configured this table themselves: never write a second one.
         notes.push(`${file} already has [${edit.table.join('.')}], set up by hand; left as it is`);
         continue;
-      }
-      text = text.trim() ? `${text.replace(/\n*$/, '\n\n')}${edit.text}` : edit.text;
+      } else text = text.trim() ? `${text.replace(/\n*$/, '\n\n')}${edit.text}` : edit.text;
       try {
         tomlLib().parse(text);
       } catch (err) {

@@ -574,7 +574,10 @@ describe('init run again after edits', () => {
     write(repo, '.mcp.json', `${JSON.stringify(mcp, null, 2)}\n`);
     fs.appendFileSync(path.join(repo, '.codex/config.toml'), '\n[profiles.mine]\nmodel = "o4"\n');
     // Run again (an upgrade, say), then undo.
+    const tomlBefore = read(repo, '.codex/config.toml');
     ok(repo, ['init', '--agent', 'claude', '--agent', 'codex']);
+    // handoff's table is rewritten where it was: the user's table stays after it, the file as it was.
+    expect(read(repo, '.codex/config.toml')).toBe(tomlBefore);
     const undo = ok(repo, ['init', '--undo', '--json']).json;
     expect(undo.changes.filter((c: any) => c.action === 'delete').map((c: any) => c.path)).not.toEqual(
       expect.arrayContaining(['AGENTS.md', '.mcp.json', '.codex/config.toml']),
