@@ -267,6 +267,15 @@ export interface Reservation {
   reason: string | null;
 }
 
+/** Whether `agent` ever reserved anything exclusively (a cheap look before folding every reservation). */
+export function everReservedExclusively(db: Db, agent: string): boolean {
+  return (
+    stmt(db, "SELECT 1 FROM reservation_events WHERE agent = ? AND exclusive = 1 AND action = 'reserve' LIMIT 1").get(
+      agent,
+    ) !== undefined
+  );
+}
+
 /** Reservations not released, folded in causal order (a later reserve of a pattern replaces the earlier). */
 export function standingReservations(db: Db): Reservation[] {
   const rows = stmt(db, 'SELECT * FROM reservation_events ORDER BY clock, id').all() as ReservationEventRow[];

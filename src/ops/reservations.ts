@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError, UsageError } from '../core/errors';
 import { globsOverlap } from '../core/globs';
 import { inertLine, quoted } from '../core/text';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
-import { firstNotice, standingReservations, type Reservation } from '../ledger/coordination';
+import { everReservedExclusively, firstNotice, standingReservations, type Reservation } from '../ledger/coordination';
 import { appendEvent } from './append';
 import { checkTtl, holderOf, liveness } from './claims';
 import type { Context } from './context';
@@ -169,6 +169,7 @@ export function releaseReservations(
  * agent learns here, once per reservation, rather than at a refused commit.
  */
 export function reservationNotices(ctx: Context, agent: string): string[] {
+  if (!everReservedExclusively(ctx.db, agent)) return [];
   const all = standingReservations(ctx.db);
   if (!all.some((r) => r.agent === agent && r.exclusive)) return [];
   const live = (r: Reservation) => ['live', 'unknown'].includes(toJson(ctx, r).liveness);
