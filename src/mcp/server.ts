@@ -16,6 +16,7 @@ import {
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -322,14 +323,17 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       description: 'For each line of a file: the commit, the agent that made it and the handoff message behind it.',
       annotations: READ_ONLY,
       inputSchema: {
-        file: z.string(),
+        file: z.string().describe('Path from the top of the repository.'),
         from_line: z.number().int().min(1).optional(),
         to_line: z.number().int().min(1).optional(),
       },
     },
     (a) =>
       run((ctx) =>
-        blame(ctx, { file: a.file, range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined }),
+        blame(ctx, {
+          file: fromTop(ctx, a.file),
+          range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined,
+        }),
       ),
   );
   server.registerTool(
@@ -418,7 +422,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         'Reserve paths or globs you are about to change. exclusive: other agents are warned when they commit or send diffs touching them.',
       annotations: WRITES,
       inputSchema: {
-        paths: z.array(z.string()).min(1),
+        paths: z.array(z.string()).min(1).describe('Paths or globs from the top of the repository.'),
         exclusive: z.boolean().optional(),
         ttl_seconds: z.number().int().min(1).optional(),
         reason: z.string().optional(),
@@ -427,7 +431,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     (a) =>
       run((ctx) =>
         reserve(ctx, {
-          patterns: a.paths,
+          patterns: a.paths.map((p) => (p.startsWith('/') || p.startsWith(':/') ? p : `:/${p}`)),
           exclusive: a.exclusive,
           ttlSeconds: a.ttl_seconds,
           reason: a.reason,
@@ -686,4 +690,14 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     closeContext(session.ctx);
   }
   process.exit(signalled ? 128 + os.constants.signals[signalled] : 0);
+}
+
+/**
+ * A tool's file path, which is from the top of the repository (an agent has no current directory here; the
+ * server's own may be a subdirectory): made absolute from the worktree's top. One that leads outside is
+ * refused as the CLI refuses it.
+ */
+function fromTop(ctx: Context, file: string): string {
+  const top = ctx.repo.worktree;
+  return top && !path.isAbsolute(file) ? path.join(top, file.replace(/^:\//, '')) : file;
 }

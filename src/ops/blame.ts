@@ -43,15 +43,17 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   resolver.prefetch();
   const res = await running;
   await resolver.ready();
+  // Named from the top of the worktree, wherever blame ran (as git would look for it).
+  const shown = fromTop(ctx, input.file);
   if (res.status !== 0) {
     const only = /has only (\d+) lines?/.exec(res.stderr);
     if (only)
       throw new NotFoundError(
         'line_not_found',
-        `${input.file} has only ${only[1]} line(s)${input.rev ? ` at ${input.rev}` : ''}; ask for lines within it.`,
+        `${shown} has only ${only[1]} line(s)${input.rev ? ` at ${input.rev}` : ''}; ask for lines within it.`,
       );
     if (/is outside repository/.test(res.stderr))
-      throw new UsageError('bad_path', `${input.file} is outside this repository. Give the path of a file in it.`);
+      throw new UsageError('bad_path', `${shown} is outside this repository. Give the path of a file in it.`);
     if (/bad revision|unknown revision|ambiguous argument/i.test(res.stderr))
       throw new NotFoundError('unknown_revision', `${input.rev ?? 'HEAD'} is not a commit here.`);
     if (/no such ref: HEAD/.test(res.stderr) && input.rev === undefined)
@@ -59,18 +61,18 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
     if (/no such path|no such file/i.test(res.stderr)) {
       const at = path.resolve(ctx.repo.cwd, input.file);
       if (fs.statSync(at, { throwIfNoEntry: false })?.isDirectory())
-        throw new UsageError('bad_path', `${input.file} is a directory. Blame a file in it.`);
+        throw new UsageError('bad_path', `${shown} is a directory. Blame a file in it.`);
       throw new NotFoundError(
         'file_not_found',
-        `${input.file} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`,
+        `${shown} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`,
       );
     }
     throw new UsageError(
       'blame_failed',
-      `git blame could not read ${input.file}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`,
+      `git blame could not read ${shown}${input.rev ? ` at ${input.rev}` : ''}: ${res.stderr.trim()}`,
     );
   }
-  const result: BlameResult = parseBlame(res.stdout.toString('utf8'), input.file);
+  const result: BlameResult = parseBlame(res.stdout.toString('utf8'), shown);
   resolver.resolveAll([...result.commits.keys()].filter((c) => !UNCOMMITTED.test(c)));
   const subjects = new Map<string, BlameLineJson['messages'][number] | null>();
   const describe = (id: string) => {
@@ -116,7 +118,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       summary: info.summary,
     };
   });
-  return { file: input.file, rev: input.rev ?? null, lines };
+  return { file: shown, rev: input.rev ?? null, lines };
 }
 
 /** The full story of one line: its blame, the messages behind it and their thread. */
@@ -193,4 +195,16 @@ export function log(
   // matched nothing and names nobody.
   if (input.agent !== undefined && out.length === 0) requireKnownAgent(ctx, input.agent, '--agent');
   return out;
+}
+
+/** `file` as a path from the top of the worktree, when it lies inside it; as given otherwise. */
+function fromTop(ctx: Context, file: string): string {
+  const top = ctx.repo.worktree;
+  if (!top) return file;
+  try {
+    const rel = path.relative(fs.realpathSync(top), path.resolve(fs.realpathSync(ctx.repo.cwd), file));
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+  } catch {
+    return file;
+  }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, git, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, cli, git, makeRepo, ok } from '../helpers/repo';
 import { damagePages } from '../helpers/damage';
 
 const clients: Client[] = [];
@@ -68,6 +68,26 @@ describe('the MCP server', () => {
     // `handoff mcp --help` names every tool the server lists.
     const help = ok(makeRepo(), ['mcp', '--help']).stdout.replace(/\s+/g, ' ');
     for (const t of tools) expect(help, t.name).toMatch(new RegExp(`[ :,]${t.name}[,. ]`));
+  });
+
+  it('takes tool paths from the top of the repository, wherever the server was started', async () => {
+    const repo = makeRepo({ files: { 'src/lib/a.ts': 'export const a = 1;\n' } });
+    const client = await connect(path.join(repo, 'src', 'lib'), 'codex');
+    await call(client, 'reserve', { paths: ['src/lib/z.ts', 'docs/**'], exclusive: true });
+    expect(ok(repo, ['reservations', '--json']).json.reservations.map((r: any) => r.pattern)).toEqual([
+      'src/lib/z.ts',
+      'docs/**',
+    ]);
+    const b = await call(client, 'blame', { file: 'src/lib/a.ts' });
+    expect([b.file, b.lines.length]).toEqual(['src/lib/a.ts', 1]);
+    // The CLI, run there, names the file from the top too, and says which path it looked for.
+    const lib = path.join(repo, 'src', 'lib');
+    expect(ok(lib, ['blame', 'a.ts', '--json']).json.file).toBe('src/lib/a.ts');
+    expect(cli(lib, ['blame', 'src/lib/a.ts']).stderr).toContain('src/lib/src/lib/a.ts is not in HEAD');
+    // A path leading outside is refused, not taken from elsewhere.
+    await expect(call(client, 'reserve', { paths: ['../x'] })).rejects.toMatchObject({
+      json: { error: { code: 'bad_path' } },
+    });
   });
 
   it('two clients with different identities exchange messages and a diff', async () => {
