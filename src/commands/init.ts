@@ -19,7 +19,8 @@ nothing written. Idempotent; --dry-run shows every change.
 
 --undo removes exactly what init added in this worktree: a file nobody changed since is restored byte for
 byte; in an edited file only handoff's parts go and the edits stay; if handoff's own part was edited, it
-says so and changes nothing unless --force. The git hooks, shared by all worktrees, go with the last one.`,
+says so and changes nothing unless --force. The git hooks init installed, shared by all worktrees,
+go with the last one; hooks installed before init stay.`,
   examples: [
     '<%= config.bin %> init --agent claude --dry-run',
     '<%= config.bin %> init --agent claude --agent codex',

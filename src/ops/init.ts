@@ -766,6 +766,8 @@ export function init(
   let hooks: HooksJson | null = null;
   try {
     hooks = installHooks(ctx, input.paths);
+    // Remembered for undo, which removes only hooks an init installed (not ones `hooks install` put there).
+    if (hooks.hooks.some((h) => h.state === 'installed')) writeFileAtomic(hooksByInit(ctx), 'init\n');
   } catch (err) {
     if (!(err instanceof HandoffError) || !['hooks_shared', 'hooks_off', 'hook_conflict'].includes(err.code)) throw err;
     manualSteps.push(`git hooks: ${err.message}`);
@@ -962,11 +964,16 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
   }
   // The git hooks and handoff.sign are shared by every worktree: they stay while another worktree is set up.
   const shared = otherWorktreesInitialised(ctx);
-  const hooks = shared ? null : uninstallHooks(ctx);
+  // Hooks installed before init (`handoff hooks install`), which init found there, are not init's to remove.
+  const byInit = fs.existsSync(hooksByInit(ctx));
+  const hooks = shared || !byInit ? null : uninstallHooks(ctx);
+  if (hooks) fs.rmSync(hooksByInit(ctx), { force: true });
   const manualSteps = hooks
     ? []
     : [
-        'The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).',
+        shared
+          ? 'The git hooks stay installed: another worktree of this repository still uses handoff (run init --undo there too).'
+          : "The git hooks stay installed: init did not install them ('handoff hooks uninstall' removes them).",
       ];
   if (record.sign && !shared) {
     // Put back what init --sign replaced, unless handoff.sign was changed since.
@@ -1025,4 +1032,9 @@ function refuseLinksOutside(top: string, rels: string[]): void {
       `Symbolic links in this working tree would take init's writes outside it: ${outside.join(', ')}. Nothing was written. Replace the links with files (or remove them), then run init again.`,
       { paths: outside },
     );
+}
+
+/** Marks that an init installed the git hooks (shared by every worktree): <git common dir>/handoff/hooks-by-init. */
+function hooksByInit(ctx: Context): string {
+  return path.join(ctx.dataDir, 'hooks-by-init');
 }

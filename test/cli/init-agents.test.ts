@@ -592,3 +592,24 @@ describe('init run again after edits', () => {
     expect(fs.existsSync(path.join(repo, '.claude/skills/handoff/SKILL.md'))).toBe(false);
   });
 });
+
+describe('init --undo and the git hooks every worktree shares', () => {
+  it('leaves hooks that were installed before init, from a linked worktree too; removes the ones init installed', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    const wt = addWorktree(repo, 'feature');
+    ok(wt, ['init', '--agent', 'claude']);
+    const undo = ok(wt, ['init', '--undo', '--json']).json;
+    expect(undo.manualSteps.join(' ')).toContain('init did not install them');
+    expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
+      Array(5).fill('installed'),
+    );
+    // Installed by init: undo takes them away again.
+    const fresh = makeRepo();
+    ok(fresh, ['init', '--agent', 'codex']);
+    ok(fresh, ['init', '--undo']);
+    expect(ok(fresh, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
+      Array(5).fill('absent'),
+    );
+  });
+});
