@@ -86,7 +86,11 @@ permalink per message.`,
     since: { type: 'string', description: 'Only after this time (ISO date or "2 days ago").', helpValue: 'date' },
     until: { type: 'string', description: 'Only before this time.', helpValue: 'date' },
     agent: { type: 'string', description: 'Only messages from or to this agent, and its commits.', helpValue: 'name' },
-    path: { type: 'string', description: 'Only diffs and commits touching this path.', helpValue: 'path' },
+    path: {
+      type: 'string',
+      description: 'Only diffs and commits touching this path, directory or glob.',
+      helpValue: 'path',
+    },
     diff: {
       type: 'string',
       description: 'How much of each diff to show (default stat).',

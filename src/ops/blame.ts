@@ -165,7 +165,11 @@ export function log(
       since: since === undefined ? undefined : `@${Math.floor(since / 1000)}`,
       limit: listedLimit,
     });
-    if (!Array.isArray(listed)) throw new UsageError('log_failed', `git log failed: ${listed.error}`);
+    if (!Array.isArray(listed)) {
+      if (input.path && /is outside repository/.test(listed.error))
+        throw new UsageError('bad_path', `${input.path} is outside this repository. Give a path in it.`);
+      throw new UsageError('log_failed', `git log failed: ${listed.error}`);
+    }
     rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
     resolver.resolveAll(rows.map((r) => r[0]!));
     if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit || listedLimit >= 10_000) break;

@@ -87,7 +87,13 @@ export function* replayChunks(ctx: Context, input: ReplayInput): Generator<Repla
   // A path as git takes it: from the current directory, inside the repository; the top is everything.
   const given = input.path ? topRelative(ctx, input.path).replace(/\/+$/, '') : '.';
   const wanted = given === '.' ? null : given;
-  const touches = (files: string[]) => !wanted || files.some((f) => f === wanted || f.startsWith(`${wanted}/`));
+  // A directory covers what is under it; a glob (`docs/*`, `**/*.ts`) matches as in reservations.
+  const glob =
+    wanted && /[*?[{]/.test(wanted)
+      ? (require('picomatch') as typeof import('picomatch'))(wanted, { dot: true, basename: !wanted.includes('/') })
+      : null;
+  const touches = (files: string[]) =>
+    !wanted || files.some((f) => (glob ? glob(f) : f === wanted || f.startsWith(`${wanted}/`)));
   const inTime = (clock: number) => (since === undefined || clock >= since) && (until === undefined || clock <= until);
   // Signatures are shown once the ledger uses them: signing configured here, or a chain whose newest
   // commit is signed (a cheap look before checking every event's commit).

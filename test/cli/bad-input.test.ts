@@ -424,6 +424,7 @@ describe('blame given what it cannot blame', () => {
     expect(code(repo, ['blame', 'src/a.ts', '--rev', 'nosuchrev'])).toEqual([3, 'unknown_revision']);
     expect(code(repo, ['blame', 'src'])).toEqual([2, 'bad_path']);
     expect(code(repo, ['blame', 'src/gone.ts'])).toEqual([3, 'file_not_found']);
+    expect(code(path.join(repo, 'src'), ['log', '../../elsewhere'])).toEqual([2, 'bad_path']);
     const empty = makeRepo({ empty: true });
     fs.writeFileSync(path.join(empty, 'a.txt'), 'a\n');
     expect(code(empty, ['blame', 'a.txt'])).toEqual([1, 'no_commits']);

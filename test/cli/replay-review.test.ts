@@ -501,6 +501,10 @@ describe('replay', () => {
     expect(fromSub(['--path', './other.ts/'])).toEqual(['A']);
     expect(fromSub(['--path', '../src/other.ts'])).toEqual(['A']);
     expect(fromSub(['--path', ':/src/other.ts'])).toEqual(['A']);
+    // A glob matches as it does in reservations.
+    expect(fromSub(['--path', 'oth*.ts'])).toEqual(['A']);
+    expect(fromSub(['--path', ':/src/o*'])).toEqual(['A']);
+    expect(fromSub(['--path', ':/docs/*'])).toEqual([]);
     expect(fromSub(['--path', '..'])).toEqual(fromSub([]));
     expect(cli(repo, ['replay', '--path', '../x', '--json']).json.error.code).toBe('bad_path');
     expect(cli(repo, ['replay', '--agent', '../x', '--json']).json.error.code).toBe('invalid_name');
