@@ -196,6 +196,8 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   if (later) followRenames(later, headFiles);
   const hunks: ReviewHunkJson[] = [];
   const hunkless: string[] = [];
+  /** Of those, the files the patch renames without changing them: their name before. */
+  const renamedFrom = new Map<string, string>();
   for (const f of parsed) {
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
       /^[ab]\//,
@@ -213,7 +215,11 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       const now = later ? classify(lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
       hunks.push({ file: name, header, ...judged, atHead: now && now !== judged.status ? now : null });
     }
-    if (f.hunks.length === 0) hunkless.push(name);
+    if (f.hunks.length === 0) {
+      hunkless.push(name);
+      const from = f.oldFileName?.replace(/^[ab]\//, '');
+      if (from && f.oldFileName !== '/dev/null' && !deleted && from !== name) renamedFrom.set(name, from);
+    }
   }
   // A file the patch changes without hunks (binary, a mode, an empty file): judged by its mode and object.
   if (hunkless.length) {
@@ -229,7 +235,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       const now = headAt ? judge(headAt.get(name), name) : null;
       hunks.push({
         file: name,
-        header: '(binary or mode change)',
+        header: renamedFrom.has(name) ? `(renamed from ${renamedFrom.get(name)})` : '(binary or mode change)',
         status,
         difference: null,
         atHead: now && now !== status ? now : null,

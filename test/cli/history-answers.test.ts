@@ -261,5 +261,13 @@ describe('an attached diff counts files as git does', () => {
     // Both of the rename's names find the message.
     for (const name of ['old-name', 'new-name'])
       expect(ok(repo, ['search', name, '--json']).json.hits.map((h: any) => h.id)).toEqual([sent.message.id]);
+    // Committed as sent, the rename is judged as one: landed, and named a rename.
+    ok(repo, ['work-on', sent.message.id], { agent: 'codex' });
+    commitAs('codex', repo, 'move');
+    const hunks = ok(repo, ['review', sent.message.id, '--json']).json.hunks;
+    expect(hunks.map((h: any) => [h.file, h.header, h.status])).toEqual([
+      ['keep.txt', '@@ -1,1 +1,1 @@', 'landed'],
+      ['new-name.txt', '(renamed from old-name.txt)', 'landed'],
+    ]);
   });
 });
