@@ -46,6 +46,8 @@ export interface Snapshot {
   files: string[];
   /** How many files changed (a rename is one). */
   changes: number;
+  /** Submodules with changes not committed in them: the snapshot holds the commit each is at, not those. */
+  dirtySubmodules: string[];
   /** Paths left out because they look like secrets (their working-tree content was not recorded). */
   excluded: string[];
 }
@@ -173,6 +175,7 @@ async function snapshotWith(
   const headAt = new Map<string, Change>();
   let headKnown = true;
   const excluded: string[] = [];
+  const dirtySubmodules: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
   const fromWorktree: { path: string; mode: string }[] = [];
   const fields = (status ?? run(STATUS_ARGS).stdout).toString('utf8').split('\0');
@@ -210,7 +213,9 @@ async function snapshotWith(
     } else if (mW === '000000') {
       changes.set(p, null); // deleted in the working tree
     } else if (mW === '160000') {
-      // A submodule: the commit its checkout is at.
+      // A submodule: the commit its checkout is at (changes not committed in it are not recorded: said).
+      const state = parts[2] ?? '';
+      if (state[0] === 'S' && (state[2] === 'M' || state[3] === 'U')) dirtySubmodules.push(p);
       const sub = runGit(['rev-parse', 'HEAD'], { cwd: path.join(top, p), allowFailure: true });
       changes.set(p, sub.status === 0 ? { mode: '160000', oid: sub.stdout.toString('utf8').trim() } : fromIndex());
     } else fromWorktree.push({ path: p, mode: mW });
@@ -304,7 +309,15 @@ async function snapshotWith(
   }
   if (pos < out.length && out[pos] === 0) pos++;
   const patch = out.subarray(pos);
-  return { base, tree, patch, files: changed, changes: count, excluded: [...new Set(excluded)].sort() };
+  return {
+    base,
+    tree,
+    patch,
+    files: changed,
+    changes: count,
+    excluded: [...new Set(excluded)].sort(),
+    dirtySubmodules,
+  };
 }
 
 /** `git diff-tree` for a patch and its changed paths (--raw, first), between two trees given or on stdin. */

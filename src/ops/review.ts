@@ -198,6 +198,8 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   const hunkless: string[] = [];
   /** Of those, the files the patch renames without changing them: their name before. */
   const renamedFrom = new Map<string, string>();
+  /** Of those, the submodules whose commit the patch changes. */
+  const submodules = new Set<string>();
   for (const f of parsed) {
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
       /^[ab]\//,
@@ -208,6 +210,12 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const landedLines = obj ? fileLines(obj.content) : null;
     const headObj = later ? headFiles.get(`${later}:${name}`) : null;
     const headLines = headObj ? fileLines(headObj.content) : null;
+    // A submodule's pointer ("Subproject commit <id>"): judged by the commit its entry names, as a mode is.
+    if (f.hunks.length && f.hunks.every((h) => h.lines.every((l) => SUBPROJECT_LINE.test(l)))) {
+      hunkless.push(name);
+      submodules.add(name);
+      continue;
+    }
     for (const h of f.hunks) {
       const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
       const lines = markNoNewline(h.lines);
@@ -235,7 +243,11 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       const now = headAt ? judge(headAt.get(name), name) : null;
       hunks.push({
         file: name,
-        header: renamedFrom.has(name) ? `(renamed from ${renamedFrom.get(name)})` : '(binary or mode change)',
+        header: submodules.has(name)
+          ? '(submodule commit)'
+          : renamedFrom.has(name)
+            ? `(renamed from ${renamedFrom.get(name)})`
+            : '(binary or mode change)',
         status,
         difference: null,
         atHead: now && now !== status ? now : null,
@@ -473,6 +485,9 @@ export function listReviews(ctx: Context): ReviewListJson {
   reviews.sort((a, b) => Number(b.state === 'open') - Number(a.state === 'open') || b.ts.localeCompare(a.ts));
   return { reviews };
 }
+
+/** A line of a submodule's hunk in a git patch. */
+const SUBPROJECT_LINE = /^[-+ ]Subproject commit [0-9a-f]{40,64}(-dirty)?$/;
 
 /** A path as git names a file of a tree: relative, with no empty, `.` or `..` part. */
 function isRepoPath(name: string): boolean {

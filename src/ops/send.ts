@@ -245,6 +245,11 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
     ...(snap && snap.files.length === 0
       ? ['--attach-diff: the working tree matches HEAD, so the attached diff is empty (its base is HEAD).']
       : []),
+    ...(snap?.dirtySubmodules.length
+      ? [
+          `--attach-diff: ${snap.dirtySubmodules.map((p) => inertLine(p)).join(', ')} ${snap.dirtySubmodules.length === 1 ? 'has' : 'have'} changes not committed in the submodule; the diff records the commit ${snap.dirtySubmodules.length === 1 ? 'it is' : 'each is'} at, not those changes.`,
+        ]
+      : []),
     ...(reserved.length
       ? [
           `the attached diff touches ${reserved.length === 1 ? 'a path' : `${reserved.length} paths`} reserved by others: ${reserved

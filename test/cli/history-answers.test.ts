@@ -271,3 +271,31 @@ describe('an attached diff counts files as git does', () => {
     ]);
   });
 });
+
+describe('a submodule in the handoff', () => {
+  it("a submodule's new commit, committed as sent, landed; review names it a submodule commit", () => {
+    const lib = makeRepo({ files: { 'lib.txt': 'one\n' } });
+    const repo = start({ 'top.txt': 'top\n' });
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'sub');
+    git(repo, 'commit', '-qm', 'add sub');
+    // A new commit in the submodule, and a change beside it.
+    fs.writeFileSync(path.join(repo, 'sub', 'lib.txt'), 'two\n');
+    git(path.join(repo, 'sub'), 'commit', '-qam', 'two');
+    write(repo, 'top.txt', 'top\nmore\n');
+    // And a change not committed in the submodule: not in the diff, which says so.
+    fs.writeFileSync(path.join(repo, 'sub', 'lib.txt'), 'three\n');
+    const sent = ok(repo, ['send', 'codex', 'bump the pointer', '--attach-diff', '--json'], { agent: 'claude' }).json;
+    expect(sent.notices).toEqual([
+      '--attach-diff: sub has changes not committed in the submodule; the diff records the commit it is at, not those changes.',
+    ]);
+    const id = sent.message.id;
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    git(repo, 'add', 'sub', 'top.txt');
+    commitAs('codex', repo, 'bump');
+    const r = ok(repo, ['review', id, '--json']).json;
+    expect(r.hunks.map((h: any) => [h.file, h.header, h.status])).toEqual([
+      ['top.txt', '@@ -1,1 +1,2 @@', 'landed'],
+      ['sub', '(submodule commit)', 'landed'],
+    ]);
+  });
+});
