@@ -12,7 +12,8 @@ import { messageJson } from './views';
 import { thread } from './show';
 import { requireKnownAgent } from './lookup';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
-import { gitDate, logCommits } from '../git/history';
+import { gitDate, logCommits, resolveCommit } from '../git/history';
+import { treeEntries } from '../git/objects';
 
 const UNCOMMITTED = /^0{40}$/;
 
@@ -32,7 +33,6 @@ export interface StartedBlame {
 export function beginBlame(cwd: string, input: BlameInput): StartedBlame {
   if (input.rev !== undefined && (input.rev.startsWith('-') || /\s/.test(input.rev)))
     throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
-  if (input.file.startsWith('-')) throw new UsageError('bad_path', `${JSON.stringify(input.file)} is not a file path.`);
   return { input, running: startBlame(cwd, input.file, { rev: input.rev, range: input.range }) };
 }
 
@@ -62,6 +62,21 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
       const at = path.resolve(ctx.repo.cwd, input.file);
       if (fs.statSync(at, { throwIfNoEntry: false })?.isDirectory())
         throw new UsageError('bad_path', `${shown} is a directory. Blame a file in it.`);
+      const head = input.rev === undefined ? resolveCommit(ctx.repo.cwd, 'HEAD') : null;
+      if (head) {
+        // Committed but not in the working tree (outside a sparse checkout's cone): HEAD's copy is blamed.
+        const parts = shown.split('/');
+        const above = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+        const entries = treeEntries(ctx.repo, head, above);
+        if (entries.get(shown)?.mode.startsWith('100') || entries.get(shown)?.mode === '120000')
+          return blame(ctx, { ...input, file: path.join(ctx.repo.worktree ?? ctx.repo.cwd, shown), rev: head });
+        const sub = above.find((p) => entries.get(p)?.mode === '160000');
+        if (sub)
+          throw new UsageError(
+            'bad_path',
+            `${shown} is inside the submodule ${sub}, whose history is its own: run blame in ${sub}.`,
+          );
+      }
       throw new NotFoundError(
         'file_not_found',
         `${shown} is not in ${input.rev ?? 'HEAD'}. Give the path of a committed file.`,

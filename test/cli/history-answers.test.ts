@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { cleanEnv, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { cleanEnv, cli, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 function commitAs(agent: string | null, repo: string, msg: string, env: Record<string, string> = {}) {
@@ -296,6 +296,27 @@ describe('a submodule in the handoff', () => {
     expect(r.hunks.map((h: any) => [h.file, h.header, h.status])).toEqual([
       ['top.txt', '@@ -1,1 +1,2 @@', 'landed'],
       ['sub', '(submodule commit)', 'landed'],
+    ]);
+  });
+});
+
+describe('blame where the file is not in the working tree', () => {
+  it("blames HEAD's copy outside a sparse checkout's cone, names a submodule, and takes a name starting with a dash", () => {
+    const repo = start({ 'docs/d.md': 'doc line\n', 'src/a.ts': 'a\n', '-dash.txt': 'dash\n' });
+    git(repo, 'sparse-checkout', 'set', 'src');
+    expect(fs.existsSync(path.join(repo, 'docs', 'd.md'))).toBe(false);
+    const b = ok(repo, ['blame', 'docs/d.md', '--json']).json;
+    expect([b.file, b.lines.map((l: any) => l.content)]).toEqual(['docs/d.md', ['doc line']]);
+    git(repo, 'sparse-checkout', 'disable');
+    expect(ok(repo, ['blame', '--json', '--', '-dash.txt']).json.lines.map((l: any) => l.content)).toEqual(['dash']);
+    const lib = makeRepo({ files: { 'lib.txt': 'one\n' } });
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'sub');
+    git(repo, 'commit', '-qm', 'add sub');
+    const r = cli(repo, ['blame', 'sub/lib.txt', '--json']);
+    expect([r.status, r.json.error.code, r.json.error.message]).toEqual([
+      2,
+      'bad_path',
+      'sub/lib.txt is inside the submodule sub, whose history is its own: run blame in sub.',
     ]);
   });
 });
