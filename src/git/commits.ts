@@ -258,12 +258,20 @@ export function textPatchId(patch: string): string | null | undefined {
   return Buffer.from(sum).toString('hex');
 }
 
-/** Patch ids of several commits (two git processes for all of them). */
+/**
+ * Patch ids of several commits (two git processes for all of them). In a partial clone a patch may need
+ * blobs this clone does not have: they are not fetched (GIT_NO_LAZY_FETCH, git 2.44 on), and where git
+ * cannot make the patches without them (offline, an older git), no commit gets a patch id here.
+ */
 export function patchIdsOf(cwd: string, commits: string[]): Map<string, string> {
   if (commits.length === 0) return new Map();
-  const patches = runGit(
+  const res = runGit(
     ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=commit %H', ...commits, '--'],
-    { cwd },
-  ).stdout;
-  return patchIds(cwd, patches);
+    { cwd, allowFailure: true, env: { GIT_NO_LAZY_FETCH: '1' } },
+  );
+  if (res.status !== 0) {
+    if (/promisor|could not fetch|lazy fetch/i.test(res.stderr)) return new Map();
+    throw new Error(`git log failed: ${res.stderr.trim()}`);
+  }
+  return patchIds(cwd, res.stdout);
 }

@@ -320,3 +320,20 @@ describe('blame where the file is not in the working tree', () => {
     ]);
   });
 });
+
+describe('a partial clone', () => {
+  it('log works offline where the patches of old commits would need blobs the clone does not have', () => {
+    const origin = makeRepo({ files: { 'f.txt': 'l0\n' } });
+    git(origin, 'config', 'uploadpack.allowFilter', 'true');
+    for (let i = 1; i < 4; i++) {
+      fs.writeFileSync(path.join(origin, 'f.txt'), `l${i}\n`);
+      git(origin, 'commit', '-qam', `c${i}`);
+    }
+    const clone = path.join(tmpDir(), 'partial');
+    git(path.dirname(clone), 'clone', '-q', '--filter=blob:none', `file://${origin}`, clone);
+    // The remote goes away (offline).
+    fs.renameSync(origin, `${origin}-away`);
+    const r = ok(clone, ['log', '--json']).json;
+    expect(r.commits.map((c: any) => c.subject)).toEqual(['c3', 'c2', 'c1', 'initial']);
+  });
+});
