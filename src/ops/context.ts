@@ -153,10 +153,13 @@ function readOnlyError(commonDir: string, file: string, action: string): Handoff
       `Cannot ${action}: this shell runs in Codex's sandbox, which keeps ${commonDir} read-only, so handoff can only read the ledger here. ` +
         `Use the tools of the handoff MCP server (send, reply, done, ...), which Codex runs outside its sandbox.`,
     );
+  // The path itself (`file` may be "path: EACCES"): the one whose owner can write, which is not always the
+  // owner of the git directory (a .git/handoff another user made first).
+  const where = file.replace(/: [A-Z]+$/, '');
   return new HandoffError(
     'read_only',
     `Cannot ${action}: ${file} is not writable by this user, so handoff can only read this repository's ledger. ` +
-      `Run handoff as the user who owns ${commonDir}, or make it writable (check with: ls -ld ${commonDir}).`,
+      `Run handoff as the user who owns ${where}, or make it writable (check with: ls -ld ${where}).`,
   );
 }
 

@@ -92,6 +92,9 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
         const r = ro(repo, [...args, '--json']);
         expect([args.join(' '), r.status, r.json?.error?.code]).toEqual([args.join(' '), 1, 'read_only']);
         expect(r.json.error.message).toContain('not writable by this user');
+        // The way out names the path that cannot be written, not the git directory above it.
+        const named = /: (\S+?)(?:: [A-Z]+)? is not writable/.exec(r.json.error.message)![1]!;
+        expect(r.json.error.message).toContain(`the user who owns ${named},`);
       }
       // From Codex's sandboxed shell (its markers in the environment): the way out is its MCP tools.
       const codex = spawnSync(process.execPath, [BIN, 'send', 'alice', 'hi', '--json'], {
