@@ -47,9 +47,34 @@ function interleaved(n, runs) {
   }
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
-/** Waits until the kernel has written back every dirty page (sync(1)), so that a part does not pay for the last. */
+/**
+ * Waits until the kernel has written back every dirty page (sync(1)), then until the disks have done no I/O
+ * for a second (at most 20 s; /proc/diskstats, where there is one): what the last part left the disk to do
+ * (writing back and freeing a 20,000-file repository's blocks) is not paid by the next.
+ */
 function settleDisk() {
   spawnSync('sync', [], { stdio: 'ignore' });
+  const busy = () => {
+    try {
+      return fs
+        .readFileSync('/proc/diskstats', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => /^((s|v|xv)d[a-z]+|nvme\d+n\d+)$/.test(f[2] ?? ''))
+        .reduce((ms, f) => ms + Number(f[12]), 0);
+    } catch {
+      return null;
+    }
+  };
+  let last = busy();
+  if (last === null) return;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let quiet = 0, until = Date.now() + 20_000; quiet < 4 && Date.now() < until;) {
+    Atomics.wait(pause, 0, 0, 250);
+    const now = busy();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
 }
 /** Medians of `n` paired runs of the floor and one command. */
 const paired = (n, run) => interleaved(n, { cmd: run });
@@ -165,6 +190,85 @@ if (want('send') || want('claim')) {
       claim / f,
       send / f,
     );
+  }
+}
+
+// In-process sends run before the parts that write and delete thousands of files (8 x 50 sends, the
+// 20,000-file repository): after those, this disk ran the same sends at 600-880/s for minutes, though
+// sync(1) had returned and the disk showed no I/O, and at 1,200-1,250/s alone (tmpfs: 1,075-1,530/s).
+if (want('inproc') || want('ledger10k')) {
+  // In-process sends through the library (what an MCP server does), each with its git commit.
+  const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{const n=+process.argv[1];const s=process.hrtime.bigint();const w=['parser','tokenizer','deploy','schema','review','flaky test','migration','cache','docs','release'];for(let i=0;i<n;i++)await lib.send(ctx,{to:'a',body:'event '+i+': the '+w[i%10]+' needs work, see step '+(i%97)});console.log(Number(process.hrtime.bigint()-s)/1e6)})()`;
+  const N = want('ledger10k') ? 10000 : 1000;
+  // Three runs, each in a new repository, and their median: one run of ten seconds measures the disk's
+  // moment as much as the code (the same code ran at 549-1,314/s in single runs). Each starts once the disk
+  // has written back what came before, which these sends, creating files, would otherwise share it with.
+  let repo;
+  const rates = [];
+  for (let run = 0; run < 3; run++) {
+    if (repo) fs.rmSync(repo, { recursive: true, force: true });
+    repo = newRepo(10);
+    settleDisk();
+    const t = Number(
+      execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, encoding: 'utf8' }).trim(),
+    );
+    rates.push((N / t) * 1000);
+  }
+  report(
+    `in-process sends with their git commit (${N} sends; median of ${rates.map((r) => r.toFixed(0)).join(', ')})`,
+    median(rates),
+    1000,
+    '/s',
+  );
+  // The same sends in a repository on tmpfs, where creating a file costs no disk journal: what the code
+  // itself allows on this machine (no bar; see docs/RELIABILITY.md, "Scale").
+  if (fs.existsSync('/dev/shm') && fs.statfsSync('/dev/shm').type === 0x01021994) {
+    const shm = fs.mkdtempSync('/dev/shm/handoff-bench-');
+    try {
+      git(shm, 'init', '-q', '-b', 'main');
+      git(shm, 'commit', '-q', '--allow-empty', '-m', 'init');
+      const ts = Number(
+        execFileSync(process.execPath, ['-e', script, String(N)], { cwd: shm, env: baseEnv, encoding: 'utf8' }).trim(),
+      );
+      report(`  the same on tmpfs (/dev/shm), no disk journal`, (N / ts) * 1000, undefined, '/s');
+    } finally {
+      fs.rmSync(shm, { recursive: true, force: true });
+    }
+  }
+  if (want('ledger10k')) {
+    const clone = cloneThroughRemote(repo);
+    const sync = timeOnce(process.execPath, [BIN, 'sync'], { cwd: clone, env: baseEnv });
+    report(`sync of ${N} new events from a bare remote`, sync / 1000, 15, ' s');
+    const rebuild = timeOnce(process.execPath, [BIN, 'rebuild'], { cwd: clone, env: baseEnv });
+    report(`rebuild of ${N} events`, rebuild / 1000, 10, ' s');
+    const verify = timeOnce(process.execPath, [BIN, 'verify'], { cwd: clone, env: baseEnv });
+    report(`verify of ${N} events`, verify / 1000, 5, ' s');
+    const out = path.join(clone, '..', `replay-${process.pid}.txt`);
+    const fd = fs.openSync(out, 'w');
+    const replayTime = timeOnce(process.execPath, [BIN, 'replay', '--no-pager'], {
+      cwd: clone,
+      env: baseEnv,
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    fs.closeSync(fd);
+    report(
+      `replay of ${N} events to a file (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`,
+      replayTime / 1000,
+      2,
+      ' s',
+    );
+    // Full-text search over the 10,000 messages, whole process.
+    const hits = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'search', '"flaky test" step', '--json'], {
+        cwd: clone,
+        env: baseEnv,
+        encoding: 'utf8',
+      }),
+    ).hits.length;
+    const s = paired(10, () =>
+      timeOnce(process.execPath, [BIN, 'search', '"flaky test" step'], { cwd: clone, env: baseEnv }),
+    );
+    report(`search over ${N} messages, whole process (${s.cmd.toFixed(1)} ms, ${hits} hits)`, s.cmd / s.floor, 2);
   }
 }
 
@@ -291,9 +395,9 @@ if (want('send-diff-20k')) {
     times[n] = median(
       Array.from({ length: 7 }, (_, i) => handoff(repo, 'claude', ['send', 'codex', `d${i}`, '--attach-diff'])),
     );
-    // Removed once measured: while the 20,000-file repository stayed on the disk, the in-process sends of
-    // the next part ran at 776-1,012/s, against 1,306-1,335/s once it was gone (the same code, in three
-    // pairs of runs; the same sends on tmpfs did not change).
+    // Removed once measured: while the 20,000-file repository stayed on the disk, the in-process sends
+    // (then the next part) ran at 776-1,012/s, against 1,306-1,335/s once it was gone (the same code, in
+    // three pairs of runs; the same sends on tmpfs did not change).
     fs.rmSync(repo, { recursive: true, force: true });
   }
   report(
@@ -301,82 +405,6 @@ if (want('send-diff-20k')) {
     times[20000] / times[1000],
     2,
   );
-}
-
-if (want('inproc') || want('ledger10k')) {
-  // In-process sends through the library (what an MCP server does), each with its git commit.
-  const script = `const lib=require(${JSON.stringify(path.join(root, 'dist/lib.js'))});const ctx=lib.openContext({env:{...process.env,HANDOFF_AGENT:'a'}});lib.join(ctx,{});(async()=>{const n=+process.argv[1];const s=process.hrtime.bigint();const w=['parser','tokenizer','deploy','schema','review','flaky test','migration','cache','docs','release'];for(let i=0;i<n;i++)await lib.send(ctx,{to:'a',body:'event '+i+': the '+w[i%10]+' needs work, see step '+(i%97)});console.log(Number(process.hrtime.bigint()-s)/1e6)})()`;
-  const N = want('ledger10k') ? 10000 : 1000;
-  // Three runs, each in a new repository, and their median: one run of ten seconds measures the disk's
-  // moment as much as the code (the same code ran at 549-1,314/s in single runs). Each starts once the disk
-  // has written back what came before, which these sends, creating files, would otherwise share it with.
-  let repo;
-  const rates = [];
-  for (let run = 0; run < 3; run++) {
-    if (repo) fs.rmSync(repo, { recursive: true, force: true });
-    repo = newRepo(10);
-    settleDisk();
-    const t = Number(
-      execFileSync(process.execPath, ['-e', script, String(N)], { cwd: repo, env: baseEnv, encoding: 'utf8' }).trim(),
-    );
-    rates.push((N / t) * 1000);
-  }
-  report(
-    `in-process sends with their git commit (${N} sends; median of ${rates.map((r) => r.toFixed(0)).join(', ')})`,
-    median(rates),
-    1000,
-    '/s',
-  );
-  // The same sends in a repository on tmpfs, where creating a file costs no disk journal: what the code
-  // itself allows on this machine (no bar; see docs/RELIABILITY.md, "Scale").
-  if (fs.existsSync('/dev/shm') && fs.statfsSync('/dev/shm').type === 0x01021994) {
-    const shm = fs.mkdtempSync('/dev/shm/handoff-bench-');
-    try {
-      git(shm, 'init', '-q', '-b', 'main');
-      git(shm, 'commit', '-q', '--allow-empty', '-m', 'init');
-      const ts = Number(
-        execFileSync(process.execPath, ['-e', script, String(N)], { cwd: shm, env: baseEnv, encoding: 'utf8' }).trim(),
-      );
-      report(`  the same on tmpfs (/dev/shm), no disk journal`, (N / ts) * 1000, undefined, '/s');
-    } finally {
-      fs.rmSync(shm, { recursive: true, force: true });
-    }
-  }
-  if (want('ledger10k')) {
-    const clone = cloneThroughRemote(repo);
-    const sync = timeOnce(process.execPath, [BIN, 'sync'], { cwd: clone, env: baseEnv });
-    report(`sync of ${N} new events from a bare remote`, sync / 1000, 15, ' s');
-    const rebuild = timeOnce(process.execPath, [BIN, 'rebuild'], { cwd: clone, env: baseEnv });
-    report(`rebuild of ${N} events`, rebuild / 1000, 10, ' s');
-    const verify = timeOnce(process.execPath, [BIN, 'verify'], { cwd: clone, env: baseEnv });
-    report(`verify of ${N} events`, verify / 1000, 5, ' s');
-    const out = path.join(clone, '..', `replay-${process.pid}.txt`);
-    const fd = fs.openSync(out, 'w');
-    const replayTime = timeOnce(process.execPath, [BIN, 'replay', '--no-pager'], {
-      cwd: clone,
-      env: baseEnv,
-      stdio: ['ignore', fd, 'pipe'],
-    });
-    fs.closeSync(fd);
-    report(
-      `replay of ${N} events to a file (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`,
-      replayTime / 1000,
-      2,
-      ' s',
-    );
-    // Full-text search over the 10,000 messages, whole process.
-    const hits = JSON.parse(
-      execFileSync(process.execPath, [BIN, 'search', '"flaky test" step', '--json'], {
-        cwd: clone,
-        env: baseEnv,
-        encoding: 'utf8',
-      }),
-    ).hits.length;
-    const s = paired(10, () =>
-      timeOnce(process.execPath, [BIN, 'search', '"flaky test" step'], { cwd: clone, env: baseEnv }),
-    );
-    report(`search over ${N} messages, whole process (${s.cmd.toFixed(1)} ms, ${hits} hits)`, s.cmd / s.floor, 2);
-  }
 }
 
 if (want('scale')) {
