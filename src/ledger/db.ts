@@ -22,8 +22,11 @@ export class CorruptLedgerError extends HandoffError {
   }
 }
 
-/** Tables of what only this clone knows (what each agent was told already): kept across a rebuild. */
-const LOCAL_TABLES = ['loop_notices', 'nudges', 'claim_notices'] as const;
+/**
+ * Tables of what only this clone knows (what each agent was told already, and the processes that run as an
+ * agent here, such as MCP servers, which register once at their start): kept across a rebuild.
+ */
+const LOCAL_TABLES = ['loop_notices', 'nudges', 'claim_notices', 'presence'] as const;
 
 export type LocalState = Map<string, Record<string, unknown>[]>;
 

@@ -1,4 +1,4 @@
-/** Recreating the SQLite ledger from the git chains (everything in SQLite but local presence comes back). */
+/** Recreating the SQLite ledger from the git chains; what only this clone knows (notices given, presence) is kept. */
 import { countEvents } from '../ledger/events';
 import type { RebuildJson } from '../json/types';
 import type { Context } from './context';

@@ -90,6 +90,20 @@ describe('the MCP server', () => {
     });
   });
 
+  it('a server running through a rebuild stays live in agents', async () => {
+    const repo = makeRepo();
+    const client = await connect(repo, 'codex');
+    expect((await call(client, 'whoami')).name).toBe('codex');
+    const live = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live;
+    expect(live()).toBe(true);
+    ok(repo, ['rebuild']);
+    expect(live()).toBe(true);
+    await call(client, 'send', { to: 'codex', body: 'after the rebuild' });
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual([
+      'after the rebuild',
+    ]);
+  });
+
   it('two clients with different identities exchange messages and a diff', async () => {
     const repo = makeRepo();
     const claude = await connect(repo, 'claude');
