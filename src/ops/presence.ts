@@ -5,13 +5,18 @@
  */
 import os from 'node:os';
 import { processStartToken } from '../core/proc';
+import { removeDeadMarks } from '../git/refs';
 import { addPresence as add, removePresence as remove } from '../ledger/presence';
 import type { Context } from './context';
 
 const holds = new Map<string, number>();
 
-/** Records this process as live for `agent` (counted: every add needs its remove). */
+/**
+ * Records this process as live for `agent` (counted: every add needs its remove). A long-lived writer (an
+ * MCP server) first removes the lock marks and ref values writers killed with `kill -9` left behind.
+ */
 export function addPresence(ctx: Context, agent: string, command: string): void {
+  if (command === 'mcp' && !ctx.readOnly) removeDeadMarks(ctx.repo.commonDir);
   holds.set(agent, (holds.get(agent) ?? 0) + 1);
   add(ctx.db, {
     agent,

@@ -90,10 +90,15 @@ describe('the MCP server', () => {
     });
   });
 
-  it('a server running through a rebuild stays live in agents', async () => {
+  it('a server running through a rebuild stays live in agents; one starting sweeps what killed writers left', async () => {
     const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const scratch = path.join(repo, '.git', 'handoff');
+    const dead = ['ref-lock-999999-3_cccccccc', 'ref-value-999999-4_dddddddd'];
+    for (const name of dead) fs.writeFileSync(path.join(scratch, name), 'handoff-owner 999999 -\n');
     const client = await connect(repo, 'codex');
     expect((await call(client, 'whoami')).name).toBe('codex');
+    expect(fs.readdirSync(scratch).filter((n) => dead.includes(n))).toEqual([]);
     const live = () => ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live;
     expect(live()).toBe(true);
     ok(repo, ['rebuild']);
