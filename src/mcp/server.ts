@@ -20,11 +20,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import { HandoffError, errorToJson } from '../core/errors';
+import { HandoffError, UsageError, errorToJson } from '../core/errors';
 import { MESSAGE_KINDS, PRIORITIES, type MessageKind, type Priority } from '../core/events';
 import { agents, join, setStatus, whoami } from '../ops/agents';
 import { claim, claims, release } from '../ops/claims';
-import { reserve } from '../ops/reservations';
+import { releaseReservations, reserve } from '../ops/reservations';
 import { search } from '../ops/search';
 import { recordOutcome, tasks } from '../ops/tasks';
 import { blame } from '../ops/blame';
@@ -376,12 +376,24 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
   server.registerTool(
     'release',
     {
-      title: 'Release a claim',
-      description: 'Release a claim you hold (and the remote claim ref, with remote).',
+      title: 'Release a claim or reservations',
+      description:
+        'Release a claim you hold (key; with remote, the remote claim ref too), or your reservations of paths (paths; an empty list releases them all).',
       annotations: WRITES,
-      inputSchema: { key: z.string(), remote: z.string().optional() },
+      inputSchema: {
+        key: z.string().optional(),
+        remote: z.string().optional(),
+        paths: z.array(z.string()).optional().describe('Paths or globs from the top of the repository.'),
+      },
     },
-    (a) => run((ctx) => release(ctx, { key: a.key, remote: a.remote })),
+    (a) =>
+      run((ctx) => {
+        if (a.paths !== undefined && a.key === undefined)
+          return releaseReservations(ctx, { patterns: a.paths.map((p) => fromTopPattern(p)) });
+        if (a.key === undefined || a.paths !== undefined)
+          throw new UsageError('usage', 'Give release either a key (a claim) or paths (reservations).');
+        return release(ctx, { key: a.key, remote: a.remote });
+      }),
   );
   server.registerTool(
     'claims',
@@ -431,7 +443,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     (a) =>
       run((ctx) =>
         reserve(ctx, {
-          patterns: a.paths.map((p) => (p.startsWith('/') || p.startsWith(':/') ? p : `:/${p}`)),
+          patterns: a.paths.map((p) => fromTopPattern(p)),
           exclusive: a.exclusive,
           ttlSeconds: a.ttl_seconds,
           reason: a.reason,
@@ -700,4 +712,9 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
 function fromTop(ctx: Context, file: string): string {
   const top = ctx.repo.worktree;
   return top && !path.isAbsolute(file) ? path.join(top, file.replace(/^:\//, '')) : file;
+}
+
+/** A tool's path or glob, from the top of the repository (`:/`, as the CLI reads it); an absolute one is refused there. */
+function fromTopPattern(p: string): string {
+  return p.startsWith('/') || p.startsWith(':/') ? p : `:/${p}`;
 }

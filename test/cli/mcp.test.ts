@@ -88,6 +88,13 @@ describe('the MCP server', () => {
     await expect(call(client, 'reserve', { paths: ['../x'] })).rejects.toMatchObject({
       json: { error: { code: 'bad_path' } },
     });
+    // Released through the tools too (an agent whose shell cannot write, such as Codex's sandbox, has only them).
+    expect(await call(client, 'release', { paths: ['docs/**'] })).toMatchObject({ released: ['docs/**'] });
+    expect(ok(repo, ['reservations', '--json']).json.reservations.map((r: any) => r.pattern)).toEqual(['src/lib/z.ts']);
+    await expect(call(client, 'release', { key: 'k', paths: [] })).rejects.toMatchObject({
+      json: { error: { code: 'usage' } },
+    });
+    expect(await call(client, 'release', { paths: [] })).toMatchObject({ released: ['src/lib/z.ts'] });
   });
 
   it('a server running through a rebuild stays live in agents; one starting sweeps what killed writers left', async () => {
