@@ -1,5 +1,7 @@
 /** Remotes: which exist, and the fetch and push of ledger refs through them. */
 import { runGit, runGitStreaming, type GitResult } from './exec';
+import { readObjects } from './objects';
+import type { Repo } from './repo';
 
 /** The configured remotes' names. */
 export function listRemotes(cwd: string): string[] {
@@ -36,4 +38,57 @@ export function pushRefspecs(
 ): Promise<GitResult> {
   const args = ['push', '--no-verify', ...(opts.onProgress ? ['--progress'] : []), ...(opts.extraArgs ?? [])];
   return runGitStreaming([...args, '--', remote, ...refspecs], { cwd, allowFailure: true, onStderr: opts.onProgress });
+}
+
+/**
+ * In a partial clone that has its trees (a `blob:` filter), fetches in one round trip the blobs the ledger's
+ * readers need of the commits new since `have` up to `tips`: each event's event.json and body, which git would
+ * otherwise fetch one lazy fetch at a time as indexing first reads them. The fetch asks for those objects by
+ * id, as git's own fetch on demand does. Nothing happens in any other clone, and a failure changes nothing:
+ * git then fetches them on demand, as before.
+ */
+export function prefetchEventBlobs(repo: Repo, remote: string, tips: string[], have: string[]): number {
+  if (!tips.length) return 0;
+  const config = (key: string) =>
+    runGit(['config', '--get', key], { cwd: repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
+  if (!config(`remote.${remote}.partialclonefilter`).startsWith('blob:')) return 0;
+  const listed = runGit(['rev-list', ...tips, '--not', ...have, '--'], { cwd: repo.cwd, allowFailure: true });
+  if (listed.status !== 0) return 0;
+  const commits = listed.stdout.toString('utf8').split('\n').filter(Boolean);
+  if (!commits.length) return 0;
+  const trees = readObjects(
+    repo,
+    commits.map((c) => `${c}^{tree}`),
+  );
+  const wanted: string[] = [];
+  for (const t of trees.values()) {
+    if (!t || t.type !== 'tree') continue;
+    // "<mode> <name>\0<binary id>" per entry.
+    const buf = t.content;
+    const idLength = 20;
+    for (let at = 0; at < buf.length;) {
+      const nul = buf.indexOf(0, at);
+      if (nul < 0) break;
+      const name = buf.toString('utf8', buf.indexOf(0x20, at) + 1, nul);
+      if (name === 'event.json' || name === 'body') wanted.push(buf.toString('hex', nul + 1, nul + 1 + idLength));
+      at = nul + 1 + idLength;
+    }
+  }
+  if (!wanted.length) return 0;
+  const res = runGit(
+    [
+      '-c',
+      'fetch.negotiationAlgorithm=noop',
+      'fetch',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--recurse-submodules=no',
+      '--filter=blob:none',
+      '--stdin',
+      '--',
+      remote,
+    ],
+    { cwd: repo.cwd, allowFailure: true, input: `${wanted.join('\n')}\n` },
+  );
+  return res.status === 0 ? wanted.length : 0;
 }

@@ -33,7 +33,7 @@ import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine } from '../git/history';
-import { fetchRefspecs, listRemotes, pushRefspecs } from '../git/remote';
+import { fetchRefspecs, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
 import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
 const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
@@ -241,6 +241,13 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   let remoteOwn: string | undefined;
   try {
     if (fetched.status !== 0) throw remoteFailure(remote, 'fetch from', fetched.stderr, fetched.status);
+    // A partial clone fetched the chains without their blobs: the events' own come in one round trip.
+    prefetchEventBlobs(
+      ctx.repo,
+      remote,
+      [...readRefs(ctx.repo, staging).values()],
+      [...readRefs(ctx.repo, CHAIN_PREFIX).values()],
+    );
     remoteOwn = readRefs(ctx.repo, staging).get(`${staging}${ctx.cloneId}`);
     scan = await acceptIncoming(ctx, { remote, staging, dropped }, result);
   } finally {

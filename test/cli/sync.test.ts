@@ -469,3 +469,24 @@ describe('a push that fails', () => {
     expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body)).toEqual(['for bob']);
   });
 });
+
+describe('sync in a partial clone', () => {
+  it("brings the events' own blobs in one fetch, not one fetch per object, and their messages are whole", () => {
+    const t = team();
+    git(t.remote, 'config', 'uploadpack.allowFilter', 'true');
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'alice' });
+    for (let i = 0; i < 12; i++) ok(a, ['send', 'bob', `message ${i}`, '--create'], { agent: 'alice' });
+    ok(a, ['sync']);
+    const b = path.join(path.dirname(t.remote), 'partial');
+    git(path.dirname(t.remote), 'clone', '-q', '--filter=blob:none', `file://${t.remote}`, b);
+    const packs = () => fs.readdirSync(path.join(b, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+    const before = packs().length;
+    ok(b, ['sync']);
+    // The chains' fetch and one more for the events' blobs (git fetched each blob on its own: 24 more).
+    expect(packs().length - before).toBeLessThanOrEqual(3);
+    const bodies = ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body);
+    expect(bodies).toEqual(Array.from({ length: 12 }, (_, i) => `message ${i}`));
+    expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
+  });
+});
