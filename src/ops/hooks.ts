@@ -159,6 +159,8 @@ function committableHooks(ctx: Context, dir: string): string[] {
 /** Removes the hooks and restores what they chained. */
 export function uninstallHooks(ctx: Context): HooksJson {
   requireWritable(ctx, 'remove hooks');
+  // What init noted of hooks installed by hand before it no longer holds (ops/init.ts, hooksBeforeInit).
+  fs.rmSync(path.join(ctx.dataDir, 'hooks-before-init'), { force: true });
   const dir = hooksDir(ctx.repo);
   return {
     dir,

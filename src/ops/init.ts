@@ -713,6 +713,9 @@ export function init(
     configAdd(ctx.repo.cwd, 'handoff.sign', 'true');
   }
 
+  // The first init of the repository (no worktree set up yet, this one included): the hooks it finds
+  // installed were put there by hand (hooks install), not by an init.
+  const firstInit = !fs.existsSync(recordPath(ctx.repo.gitDir)) && !otherWorktreesInitialised(ctx);
   const record = readRecord(recordPath(ctx.repo.gitDir));
   if (signPrevious && !record.sign) record.sign = { previous: signPrevious };
   for (const r of results) {
@@ -766,8 +769,11 @@ export function init(
   let hooks: HooksJson | null = null;
   try {
     hooks = installHooks(ctx, input.paths);
-    // Remembered for undo, which removes only hooks an init installed (not ones `hooks install` put there).
-    if (hooks.hooks.some((h) => h.state === 'installed')) writeFileAtomic(hooksByInit(ctx), 'init\n');
+    // Remembered for undo, which removes only hooks an init installed (not ones `hooks install` put there
+    // before any init; an init of an earlier handoff, which kept no such mark, installed them).
+    if (hooks.hooks.some((h) => h.state === 'installed')) fs.rmSync(hooksBeforeInit(ctx), { force: true });
+    else if (firstInit && hooks.hooks.every((h) => h.state === 'unchanged'))
+      writeFileAtomic(hooksBeforeInit(ctx), 'hooks install\n');
   } catch (err) {
     if (!(err instanceof HandoffError) || !['hooks_shared', 'hooks_off', 'hook_conflict'].includes(err.code)) throw err;
     manualSteps.push(`git hooks: ${err.message}`);
@@ -965,9 +971,9 @@ function undo(ctx: Context, top: string, opts: { dryRun: boolean; force: boolean
   // The git hooks and handoff.sign are shared by every worktree: they stay while another worktree is set up.
   const shared = otherWorktreesInitialised(ctx);
   // Hooks installed before init (`handoff hooks install`), which init found there, are not init's to remove.
-  const byInit = fs.existsSync(hooksByInit(ctx));
-  const hooks = shared || !byInit ? null : uninstallHooks(ctx);
-  if (hooks) fs.rmSync(hooksByInit(ctx), { force: true });
+  const before = fs.existsSync(hooksBeforeInit(ctx));
+  const hooks = shared || before ? null : uninstallHooks(ctx);
+  if (!shared) fs.rmSync(hooksBeforeInit(ctx), { force: true });
   const manualSteps = hooks
     ? []
     : [
@@ -1012,7 +1018,11 @@ function linkOutside(top: string, rel: string): string | null {
     try {
       real = fs.realpathSync(next);
     } catch {
-      return fs.readlinkSync(next); // a link to nothing: writing would create its target, wherever it is
+      // A link to nothing: writing creates its target, which is judged where it would be.
+      const target = path.resolve(path.dirname(next), fs.readlinkSync(next));
+      let probe = target;
+      while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+      real = path.join(fs.realpathSync(probe), path.relative(probe, target));
     }
     if (real !== realTop && !real.startsWith(`${realTop}${path.sep}`)) return real;
     at = real;
@@ -1034,7 +1044,10 @@ function refuseLinksOutside(top: string, rels: string[]): void {
     );
 }
 
-/** Marks that an init installed the git hooks (shared by every worktree): <git common dir>/handoff/hooks-by-init. */
-function hooksByInit(ctx: Context): string {
-  return path.join(ctx.dataDir, 'hooks-by-init');
+/**
+ * Marks that the first init found the git hooks (shared by every worktree) installed by hand, so that undo
+ * leaves them: <git common dir>/handoff/hooks-before-init (hooks uninstall removes it).
+ */
+function hooksBeforeInit(ctx: Context): string {
+  return path.join(ctx.dataDir, 'hooks-before-init');
 }

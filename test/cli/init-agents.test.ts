@@ -561,6 +561,12 @@ describe('init and symbolic links in the repository', () => {
     ok(inside, ['init', '--agent', 'codex']);
     expect(fs.lstatSync(path.join(inside, 'AGENTS.md')).isSymbolicLink()).toBe(true);
     expect(read(inside, 'docs/agents.md')).toContain('<!-- handoff:start -->');
+    // So is one to a file not made yet, inside.
+    const toBe = makeRepo();
+    fs.symlinkSync('docs/agents.md', path.join(toBe, 'AGENTS.md'));
+    fs.mkdirSync(path.join(toBe, 'docs'));
+    ok(toBe, ['init', '--agent', 'codex']);
+    expect(read(toBe, 'docs/agents.md')).toContain('<!-- handoff:start -->');
   });
 });
 
@@ -604,11 +610,26 @@ describe('init --undo and the git hooks every worktree shares', () => {
     expect(ok(repo, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
       Array(5).fill('installed'),
     );
-    // Installed by init: undo takes them away again.
+    // Installed by init: undo takes them away again, also when an earlier handoff's init (which noted
+    // nothing) installed them.
     const fresh = makeRepo();
     ok(fresh, ['init', '--agent', 'codex']);
     ok(fresh, ['init', '--undo']);
     expect(ok(fresh, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
+      Array(5).fill('absent'),
+    );
+    // By hand, then uninstalled by hand and installed by init: init's to remove.
+    const byHand = makeRepo();
+    ok(byHand, ['hooks', 'install']);
+    ok(byHand, ['init', '--agent', 'codex']);
+    ok(byHand, ['init', '--undo']);
+    expect(ok(byHand, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
+      Array(5).fill('installed'),
+    );
+    ok(byHand, ['hooks', 'uninstall']);
+    ok(byHand, ['init', '--agent', 'codex']);
+    ok(byHand, ['init', '--undo']);
+    expect(ok(byHand, ['hooks', 'status', '--json']).json.hooks.map((h: any) => h.state)).toEqual(
       Array(5).fill('absent'),
     );
   });
