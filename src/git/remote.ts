@@ -1,7 +1,7 @@
 /** Remotes: which exist, and the fetch and push of ledger refs through them. */
 import { runGit, runGitStreaming, type GitResult } from './exec';
 import { readObjects } from './objects';
-import type { Repo } from './repo';
+import { isPartialClone, type Repo } from './repo';
 
 /** The configured remotes' names. */
 export function listRemotes(cwd: string): string[] {
@@ -48,7 +48,7 @@ export function pushRefspecs(
  * git then fetches them on demand, as before.
  */
 export function prefetchEventBlobs(repo: Repo, remote: string, tips: string[], have: string[]): number {
-  if (!tips.length) return 0;
+  if (!tips.length || !isPartialClone(repo)) return 0;
   const config = (key: string) =>
     runGit(['config', '--get', key], { cwd: repo.cwd, allowFailure: true }).stdout.toString('utf8').trim();
   if (!config(`remote.${remote}.partialclonefilter`).startsWith('blob:')) return 0;

@@ -193,3 +193,12 @@ function checkObjectFormat(commonDir: string, known?: string): void {
     );
   }
 }
+
+/** A partial clone (some objects are fetched on demand from a promisor remote): one directory read, no git. */
+export function isPartialClone(repo: Repo): boolean {
+  try {
+    return fs.readdirSync(path.join(repo.objectsDir, 'pack')).some((f) => f.endsWith('.promisor'));
+  } catch {
+    return false;
+  }
+}

@@ -29,7 +29,7 @@ import {
   type TreeEntry,
 } from './objects';
 import { writePack } from './pack-writer';
-import type { Repo } from './repo';
+import { isPartialClone, type Repo } from './repo';
 import { ownStartName, startNameGone } from '../core/proc';
 
 /** Files that look like secrets are left out even when untracked and not ignored. */
@@ -421,15 +421,6 @@ function cQuote(s: string): string {
 /** A path as a line of `git hash-object --stdin-paths`: quoted when it starts with a quote or holds a control character. */
 function stdinPath(p: string): string {
   return /^"|[\x00-\x1f\x7f]/.test(p) ? cQuote(p) : p;
-}
-
-/** A partial clone (some objects are fetched on demand from a promisor remote). */
-function isPartialClone(repo: Repo): boolean {
-  try {
-    return fs.readdirSync(path.join(repo.objectsDir, 'pack')).some((f) => f.endsWith('.promisor'));
-  } catch {
-    return false;
-  }
 }
 
 /** Writes the trees that hold exactly `entries` (path to entry; null entries are left out); returns the root. */

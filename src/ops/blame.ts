@@ -11,6 +11,7 @@ import type { Context } from './context';
 import { messageJson } from './views';
 import { thread } from './show';
 import { requireKnownAgent } from './lookup';
+import { shownFromTop } from './paths';
 import type { BlameJson, BlameLineJson, LogEntryJson, WhyJson } from '../json/blame';
 import { gitDate, logCommits, resolveCommit } from '../git/history';
 import { treeEntries } from '../git/objects';
@@ -44,7 +45,7 @@ export async function blame(ctx: Context, started: StartedBlame | BlameInput): P
   const res = await running;
   await resolver.ready();
   // Named from the top of the worktree, wherever blame ran (as git would look for it).
-  const shown = fromTop(ctx, input.file);
+  const shown = shownFromTop(ctx, input.file);
   if (res.status !== 0) {
     const only = /has only (\d+) lines?/.exec(res.stderr);
     if (only)
@@ -214,16 +215,4 @@ export function log(
   // matched nothing and names nobody.
   if (input.agent !== undefined && out.length === 0) requireKnownAgent(ctx, input.agent, '--agent');
   return out;
-}
-
-/** `file` as a path from the top of the worktree, when it lies inside it; as given otherwise. */
-function fromTop(ctx: Context, file: string): string {
-  const top = ctx.repo.worktree;
-  if (!top) return file;
-  try {
-    const rel = path.relative(fs.realpathSync(top), path.resolve(fs.realpathSync(ctx.repo.cwd), file));
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
-  } catch {
-    return file;
-  }
 }

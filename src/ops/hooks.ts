@@ -159,8 +159,8 @@ function committableHooks(ctx: Context, dir: string): string[] {
 /** Removes the hooks and restores what they chained. */
 export function uninstallHooks(ctx: Context): HooksJson {
   requireWritable(ctx, 'remove hooks');
-  // What init noted of hooks installed by hand before it no longer holds (ops/init.ts, hooksBeforeInit).
-  fs.rmSync(path.join(ctx.dataDir, 'hooks-before-init'), { force: true });
+  // What init noted of hooks installed by hand before it no longer holds.
+  fs.rmSync(hooksBeforeInit(ctx), { force: true });
   const dir = hooksDir(ctx.repo);
   return {
     dir,
@@ -267,4 +267,12 @@ export function checkHookPaths(paths: HookPaths): void {
         `${f} is missing from this handoff installation. Run 'npm run build' in ${paths.root}.`,
       );
   }
+}
+
+/**
+ * Marks that the first init found the git hooks (shared by every worktree) installed by hand, so that init's
+ * undo leaves them: <git common dir>/handoff/hooks-before-init (uninstalling the hooks removes it).
+ */
+export function hooksBeforeInit(ctx: Context): string {
+  return path.join(ctx.dataDir, 'hooks-before-init');
 }

@@ -18,7 +18,7 @@ import { validateAgentName } from '../core/names';
 import { requireWritable, type Context } from './context';
 import { writeFileAtomic } from '../core/files';
 import { WORKTREE_NAMES, worktreeNames } from './identity';
-import { installHooks, uninstallHooks, type HookPaths } from './hooks';
+import { hooksBeforeInit, installHooks, uninstallHooks, type HookPaths } from './hooks';
 import type { HooksJson, InitChange, InitJson } from '../json/setup';
 import { AGENT_KINDS, type AgentKind } from '../core/names';
 
@@ -1042,12 +1042,4 @@ function refuseLinksOutside(top: string, rels: string[]): void {
       `Symbolic links in this working tree would take init's writes outside it: ${outside.join(', ')}. Nothing was written. Replace the links with files (or remove them), then run init again.`,
       { paths: outside },
     );
-}
-
-/**
- * Marks that the first init found the git hooks (shared by every worktree) installed by hand, so that undo
- * leaves them: <git common dir>/handoff/hooks-before-init (hooks uninstall removes it).
- */
-function hooksBeforeInit(ctx: Context): string {
-  return path.join(ctx.dataDir, 'hooks-before-init');
 }

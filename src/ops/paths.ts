@@ -13,18 +13,34 @@ export function topRelative(ctx: Context, p: string): string {
   const given = p.trim();
   const bad = () => new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
   if (!given || given.length > 4096 || given.includes('\0') || given.startsWith('/')) throw bad();
-  const top = ctx.repo.worktree;
   let here = '';
-  if (top && !given.startsWith(':/')) {
-    try {
-      here = path.relative(fs.realpathSync(top), fs.realpathSync(ctx.repo.cwd)).split(path.sep).join('/');
-    } catch {
-      here = '';
-    }
-    if (here.startsWith('..') || path.isAbsolute(here)) here = '';
+  if (!given.startsWith(':/')) {
+    here = fromTopOf(ctx, '.') ?? '';
+    if (here === '.') here = '';
   }
   const joined = path.posix.normalize(`${here ? `${here}/` : ''}${given.replace(/^:\//, '')}`);
   const clean = joined.replace(/^\.\//, '');
   if (clean.startsWith('/') || clean.split('/').includes('..')) throw bad();
   return clean;
+}
+
+/**
+ * Where `file` (relative to the current directory, or absolute) is from the top of the worktree, with `/`
+ * between names; "." for the top; null when it is outside, or there is no worktree.
+ */
+function fromTopOf(ctx: Context, file: string): string | null {
+  const top = ctx.repo.worktree;
+  if (!top) return null;
+  try {
+    const rel = path.relative(fs.realpathSync(top), path.resolve(fs.realpathSync(ctx.repo.cwd), file));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    return rel ? rel.split(path.sep).join('/') : '.';
+  } catch {
+    return null;
+  }
+}
+
+/** A file's path as output shows it: from the top of the worktree when it lies inside it, as given otherwise. */
+export function shownFromTop(ctx: Context, file: string): string {
+  return fromTopOf(ctx, file) ?? file;
 }
