@@ -90,12 +90,12 @@ function unknownCommand(argv: string[]): void {
   const near = suggestCommands(word);
   const hint = near.length ? ` Did you mean ${near.map((n) => `'handoff ${n}'`).join(' or ')}?` : '';
   const message = `'${word.replace(/[^\x20-\x7e]/g, '?')}' is not a handoff command.${hint} See 'handoff --help' for the list.`;
+  process.exitCode = 2;
   if (json)
     process.stdout.write(
       `${JSON.stringify({ error: { code: 'unknown_command', message, exitCode: 2, details: { suggestions: near } } }, null, 2)}\n`,
     );
   else process.stderr.write(`handoff: ${message}\n`);
-  process.exitCode = 2;
 }
 
 const TOPICS = new Set(
@@ -123,10 +123,10 @@ export async function runFast(argv: string[], binPath: string): Promise<boolean>
       .filter((id) => id.startsWith(`${first}:`))
       .map((id) => id.split(':')[1]!);
     const message = `Say which '${first}' command: ${subs.map((s) => `'handoff ${first} ${s}'`).join(', ')}.`;
+    process.exitCode = 2;
     process.stdout.write(
       `${JSON.stringify({ error: { code: 'missing_subcommand', message, exitCode: 2, details: { subcommands: subs } } }, null, 2)}\n`,
     );
-    process.exitCode = 2;
     return true;
   }
   if (

@@ -97,8 +97,8 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
     .filter((a, i) => i === 0 || COMMAND_DEFS[`${argv[0]}:${a}`])
     .join(' ');
   const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command || '<command>'} --help'.`;
-  process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
   process.exitCode = code;
+  process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
 }
 
 /** Runs argv through oclif. */

@@ -17,9 +17,10 @@ export async function execute(def: CommandDef, parsed: Parsed, io: Io): Promise<
     process.exitCode = EXIT.ok;
   } catch (err) {
     const json = errorToJson(err);
+    // Set before anything is written: a reader that closed the pipe ends the process with it (cli/io.ts).
+    process.exitCode = json.error.exitCode;
     if (io.json) io.log(JSON.stringify(json, null, 2));
     else io.warn(`handoff: ${inert(json.error.message)}`);
     if (!(err instanceof HandoffError) && process.env.HANDOFF_DEBUG) io.warn(String((err as Error).stack));
-    process.exitCode = json.error.exitCode;
   }
 }

@@ -220,6 +220,31 @@ describe('two agents in two worktrees of one repository', () => {
     expect(read.marked).toEqual([]);
   });
 
+  it('a failure under --json keeps its exit code when the reader has closed the pipe', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['claim', 'deploy'], { agent: 'claude' });
+    // The error object is written into a pipe whose reader is gone (EPIPE): the status is still the error's.
+    const gone = (args: string) =>
+      spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" ${args} | (exec 0<&-; sleep 0.2)`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      });
+    for (const [args, code] of [
+      ['show ZZZZZZZ --json', 3],
+      ['claim deploy --json', 4],
+      ['wait --timeout 1 --json', 5],
+      ['no-such-command --json', 2],
+      ['inbox --no-such-flag --json', 2],
+      ['show ZZZZZZZ', 3],
+    ] as const) {
+      const r = gone(args);
+      expect(r.status, args).toBe(code);
+      expect(r.stderr, args).not.toMatch(/EPIPE|at .*\.js/);
+    }
+  });
+
   it('wait and send --wait-for exit 5 when time runs out', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
