@@ -24,16 +24,17 @@ withdrawn or closed).`,
     variadic: true,
     flags: { ...bodyFlags, as: asFlag, json: jsonFlag },
     async run(parsed, io) {
-      // A second id is a slip (one request at a time), not the evidence: an id as tables print it, or one in
-      // any case that names a message.
+      // A second id is a slip (one request at a time), not the evidence: an id as tables print it (7
+      // characters, or 8 and more once two messages share their last 7, as the whole ledger then prints),
+      // or one in any case that names a message.
       const second = parsed.args.body;
-      const idLike = second !== undefined && /^([0-9A-HJKMNP-TV-Z]{7}|[0-9A-HJKMNP-TV-Z]{26})$/i.test(second);
+      const idLike = second !== undefined && /^[0-9A-HJKMNP-TV-Z]{7,26}$/i.test(second);
       const slip = () =>
         new UsageError(
           'usage',
           `${second} looks like a message id: ${id} takes one request (run it once for each). To give ${second} as the ${state === 'done' ? 'evidence' : 'reason'}, pass it with -m.`,
         );
-      if (idLike && second === second!.toUpperCase()) throw slip();
+      if (idLike && (second!.length === 7 || second!.length === 26) && second === second!.toUpperCase()) throw slip();
       const given =
         parsed.args.body !== undefined || parsed.flags.message !== undefined || parsed.flags.file !== undefined;
       const body = given || state !== 'done' ? (await readBody(parsed, io)).toString() : '';

@@ -299,6 +299,18 @@ describe('claims refuse what would hurt later', () => {
       // In lower case too, when it names a message; a word that names none is evidence.
       const lower = cli(repo, ['done', asked, both.slice(-7).toLowerCase(), '--json'], { agent: 'gemini' });
       expect(lower.status).toBe(2);
+      // Once two messages share their last 7 characters, tables print 8: such an id is a slip too.
+      const one = '01M93M5000AAAAAAAAA1234567';
+      ok(repo, ['send', 'gemini', 'task one', '--id', one], { agent: 'lead' });
+      ok(repo, ['send', 'gemini', 'task two', '--id', '01M93M5001BBBBBBBBB1234567'], { agent: 'lead' });
+      const printed = ok(repo, ['tasks', '--json'], { agent: 'gemini' }).json;
+      expect(JSON.stringify(printed)).toContain(one);
+      const eight = cli(repo, ['done', asked, one.slice(-8), '--json'], { agent: 'gemini' });
+      expect([eight.status, eight.json.error.code]).toEqual([2, 'usage']);
+      expect(cli(repo, ['done', asked, one.slice(-8).toLowerCase(), '--json'], { agent: 'gemini' }).status).toBe(2);
+      const taskOne = () =>
+        ok(repo, ['tasks', '--json'], { agent: 'gemini' }).json.tasks.find((t: any) => t.id === one);
+      expect(taskOne().state).toBe('open');
       expect(ok(repo, ['done', asked, '--json'], { agent: 'gemini' }).json.to).toEqual(['lead']);
     } finally {
       p.kill();
