@@ -203,8 +203,16 @@ function applyTask(db: Db, ev: Extract<LedgerEvent, { type: 'task' }>, e: Indexe
   deliverInThread(db, ev, e, { kind: 'status', urgent: ev.state !== 'done', body });
 }
 
-/** The event types the full-text index holds: messages, task outcomes (with their message's text) and commits. */
-const SEARCHED = "('message', 'task', 'attribution')";
+/**
+ * The event types the full-text index holds: messages, task outcomes and review verdicts (each with the text
+ * of the message it reaches its recipients as) and commits.
+ */
+const SEARCHED = "('message', 'task', 'verdict', 'attribution')";
+/**
+ * What the full-text index holds (settings.search_format): 2 since verdicts are in it. An index made before
+ * is made again at the next search.
+ */
+const SEARCH_FORMAT = 2;
 /** Events read at a time while the full-text index is brought up to date. */
 const SEARCH_BATCH = 2000;
 
@@ -227,6 +235,14 @@ export function catchUpSearch(db: Db, onProgress?: (done: number, total: number)
     db,
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
+  if (setting('search_format') < SEARCH_FORMAT)
+    writeTx(db, () => {
+      if (setting('search_format') >= SEARCH_FORMAT) return; // made again by another process meanwhile
+      db.exec('DELETE FROM search');
+      save.run('search_indexed_seq', '0');
+      save.run('search_indexed_rowid', '0');
+      save.run('search_format', String(SEARCH_FORMAT));
+    });
   const last = () => (stmt(db, 'SELECT MAX(seq) AS n FROM events').get() as { n: number | null }).n ?? 0;
   const to = last();
   if (to <= setting('search_indexed_seq')) return 0;
@@ -274,6 +290,9 @@ export function catchUpSearch(db: Db, onProgress?: (done: number, total: number)
         } else if (ev.type === 'task') {
           const body = r.body ?? `[${ev.state}]`;
           indexMessageText(db, ev.id, ev.thread, 'status', ev.author.name, ev.ts, ev.clock, body, []);
+        } else if (ev.type === 'verdict') {
+          const body = r.body ?? `[${ev.verdict}]`;
+          indexMessageText(db, ev.id, ev.thread, 'review_response', ev.author.name, ev.ts, ev.clock, body, []);
         } else continue;
         added++;
       }

@@ -832,6 +832,21 @@ describe('status and search', () => {
     expect(hits(a, 'rust').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
     expect(hits(a, 'tokens')).toEqual([`message ${reply}`]);
     expect(hits(a, 'lexer.ts').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
+    // A review verdict reaches the handoff's author as a message: it is found like one, by its kind too.
+    const verdict = ok(a, ['review', req, '--request-changes', '-m', 'the okapi case is missing', '--json'], {
+      agent: 'codex',
+    }).json.verdict.id;
+    expect(hits(a, 'okapi')).toEqual([`message ${verdict}`]);
+    expect(ok(a, ['search', 'okapi', '--kind', 'review_response', '--json']).json.hits.map((h: any) => h.id)).toEqual([
+      verdict,
+    ]);
+    // An index made before verdicts were in it (no search_format) is made again, each document once.
+    const old = new Database(path.join(commonDir(a), 'handoff', 'ledger.db'));
+    old.prepare('DELETE FROM search WHERE ref = ?').run(verdict);
+    old.prepare("DELETE FROM settings WHERE key = 'search_format'").run();
+    old.close();
+    expect(hits(a, 'okapi')).toEqual([`message ${verdict}`]);
+    expect(hits(a, 'rust').sort()).toEqual([`message ${req}`, `commit ${sha}`].sort());
     expect(hits(a, 'zebra')).toEqual([`message ${done}`]);
     expect(hits(a, 'quagga')).toEqual([`commit ${sha}`]);
     // Sent after the last search: found by the next one, once.
@@ -841,17 +856,18 @@ describe('status and search', () => {
     // The other clone, after a sync and after a rebuild, finds the same.
     ok(a, ['sync']);
     ok(b, ['sync']);
-    const all = ['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(a, q).sort());
-    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    const words = ['rust', 'lexer.ts', 'zebra', 'quagga', 'okapi'];
+    const all = words.map((q) => hits(a, q).sort());
+    expect(words.map((q) => hits(b, q).sort())).toEqual(all);
     ok(b, ['rebuild']);
-    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    expect(words.map((q) => hits(b, q).sort())).toEqual(all);
     // A database of schema 5 held every event in its index already: brought to schema 6, nothing is
     // indexed twice.
     const db = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'));
     db.pragma('user_version = 5');
     db.prepare("DELETE FROM settings WHERE key IN ('search_indexed_seq', 'search_indexed_rowid')").run();
     db.close();
-    expect(['rust', 'lexer.ts', 'zebra', 'quagga'].map((q) => hits(b, q).sort())).toEqual(all);
+    expect(words.map((q) => hits(b, q).sort())).toEqual(all);
     const after = new Database(path.join(commonDir(b), 'handoff', 'ledger.db'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(7);
     after.close();
