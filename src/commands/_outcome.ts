@@ -19,7 +19,7 @@ withdrawn or closed).`,
     examples: [`<%= config.bin %> ${id} 5Q2XW7M -m "${example}"`],
     args: [
       { name: 'id', description: 'The request (its short id works).', required: true },
-      { name: 'body', description: 'Evidence or reason (or -m, --file, stdin).' },
+      { name: 'body', description: 'Evidence or reason (or -m, --file, stdin).', emptyOk: true },
     ],
     variadic: true,
     flags: { ...bodyFlags, as: asFlag, json: jsonFlag },

@@ -160,6 +160,12 @@ function asGiven(words: string[]): string | Buffer {
 }
 
 export const bodyFlags = {
-  message: { type: 'string', char: 'm', description: 'The message body (instead of the argument).', helpValue: 'text' },
+  message: {
+    type: 'string',
+    char: 'm',
+    description: 'The message body (instead of the argument).',
+    helpValue: 'text',
+    emptyOk: true,
+  },
   file: { type: 'string', description: 'Read the body from a file ("-" for stdin).', helpValue: 'path' },
 } as const;

@@ -16,12 +16,16 @@ export interface FlagSpec {
   hidden?: boolean;
   /** The least value an integer flag takes (0 unless given). */
   min?: number;
+  /** A string flag that may be given empty (`-m ""`): any other is refused empty (cli/runner.ts). */
+  emptyOk?: boolean;
 }
 
 export interface ArgSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** May be given empty (a body, which its command judges itself): any other is refused empty. */
+  emptyOk?: boolean;
 }
 
 /** Flag values as the parsers produce them, before a definition gives them types. */

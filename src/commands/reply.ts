@@ -16,7 +16,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
   ],
   args: [
     { name: 'id', description: 'The message to reply to (the short id printed in tables works).', required: true },
-    { name: 'body', description: 'The reply (or use -m, --file, or stdin).' },
+    { name: 'body', description: 'The reply (or use -m, --file, or stdin).', emptyOk: true },
   ],
   variadic: true,
   flags: {

@@ -19,7 +19,7 @@ diff touches them. A reservation lasts until you release it ('handoff release --
   flags: {
     exclusive: { type: 'boolean', char: 'x', description: 'Others should not change these paths.' },
     ttl: { type: 'integer', description: 'Lease in seconds, renewed by your activity.', helpValue: 'seconds', min: 1 },
-    message: { type: 'string', char: 'm', description: 'Why (shown to others).', helpValue: 'reason' },
+    message: { type: 'string', char: 'm', description: 'Why (shown to others).', helpValue: 'reason', emptyOk: true },
     pid: {
       type: 'integer',
       description: 'The long-lived process that holds it (default: your agent).',

@@ -38,7 +38,7 @@ their inbox, and it syncs like every event. --list shows open and decided review
     approve: { type: 'boolean', description: 'Record an approval.' },
     'request-changes': { type: 'boolean', description: 'Record a request for changes (needs -m).' },
     comment: { type: 'boolean', description: 'Record a comment (needs -m).' },
-    message: { type: 'string', char: 'm', description: 'The verdict text.', helpValue: 'text' },
+    message: { type: 'string', char: 'm', description: 'The verdict text.', helpValue: 'text', emptyOk: true },
     list: { type: 'boolean', description: 'List open and decided reviews.' },
     as: asFlag,
     json: jsonFlag,

@@ -17,7 +17,7 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
     '<%= config.bin %> search \'"off by one"\' --from codex',
     '<%= config.bin %> search pars* --kind request --since 7d --json',
   ],
-  args: [{ name: 'query', description: 'Words, "a phrase", prefix*.', required: true }],
+  args: [{ name: 'query', description: 'Words, "a phrase", prefix*.', required: true, emptyOk: true }],
   variadic: true,
   flags: {
     from: { type: 'string', description: 'Only what this agent wrote.', helpValue: 'agent' },

@@ -25,7 +25,7 @@ diff against HEAD travel with the message. Prints the message id.`,
       description: 'Recipient: an agent name (or several, comma-separated), @team, @role, or all.',
       required: true,
     },
-    { name: 'body', description: 'The message (or use -m, --file, or stdin).' },
+    { name: 'body', description: 'The message (or use -m, --file, or stdin).', emptyOk: true },
   ],
   variadic: true,
   flags: {

@@ -14,7 +14,13 @@ export default defineCommand({
     '<%= config.bin %> status --clear',
   ],
   flags: {
-    message: { type: 'string', char: 'm', description: 'The note (at most 500 characters).', helpValue: 'text' },
+    message: {
+      type: 'string',
+      char: 'm',
+      description: 'The note (at most 500 characters).',
+      helpValue: 'text',
+      emptyOk: true,
+    },
     clear: { type: 'boolean', description: 'Clear your note.' },
     as: asFlag,
     json: jsonFlag,

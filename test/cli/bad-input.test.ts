@@ -208,6 +208,31 @@ describe('bad input gets a clear error, the documented exit code, and writes not
     }
   });
 
+  it('an id or name given empty (a script whose variable was unset) is refused, not read as left out', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const parent = ok(repo, ['send', 'codex', 'the parent', '--json'], { agent: 'claude' }).json.message.id;
+    const before = ledgerState(repo);
+    for (const args of [
+      ['send', 'claude', 'answer', '--reply-to', ''],
+      ['send', 'claude', 'answer', '--thread', ' '],
+      ['reply', '', 'answer'],
+      ['replay', '', '--no-pager'],
+      ['search', 'parent', '--thread', ''],
+      ['log', '--agent', ''],
+      ['blame', '--rev', '', 'README.md'],
+      ['done', '', '-m', 'ok'],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'codex' });
+      expect([args.join(' '), r.status, r.json.error.code]).toEqual([args.join(' '), 2, 'usage']);
+      expect(r.json.error.message).toMatch(/ was given empty: give it a value, or leave it out\.$/);
+    }
+    expect(ledgerState(repo)).toEqual(before);
+    // -m "" stays a value where a command takes an empty text: status clears the note.
+    expect(cli(repo, ['status', '-m', ''], { agent: 'codex' }).status).toBe(0);
+    expect(ok(repo, ['show', parent, '--json'], { agent: 'codex' }).json.message.id).toBe(parent);
+  });
+
   it('parse errors (unknown flag, bad option value, missing argument) exit 2', () => {
     expect(cli(repo, ['send', 'codex', 'x', '--bogus'], { agent: 'claude' }).status).toBe(2);
     expect(cli(repo, ['send', 'codex', 'x', '--kind', 'nonsense'], { agent: 'claude' }).status).toBe(2);
