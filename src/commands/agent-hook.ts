@@ -1,6 +1,6 @@
 import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
-import { agentHook, idleWait, type AgentHookEvent } from '../ops/agent-hooks';
+import { agentHook, idleWait, recordNudges, type AgentHookEvent } from '../ops/agent-hooks';
 import { withContext } from './_shared';
 
 export default defineCommand({
@@ -15,7 +15,7 @@ the runtime the hook was written for; run by another runtime, the hook does noth
 is one line on stderr and exit 0. idle-wait runs in the background after a turn (async, asyncRewake): when a
 new message arrives it exits 2 with a short notice on stderr, which wakes an idle Claude Code session.`,
   examples: ['HANDOFF_AGENT=claude HANDOFF_RUNTIME=claude <%= config.bin %> agent-hook stop < input.json'],
-  args: [{ name: 'event', description: 'session-start, stop, or idle-wait', required: true }],
+  args: [{ name: 'event', description: 'session-start, stop, or idle-wait', required: true, emptyOk: true }],
   flags: { json: jsonFlag },
   async run(parsed, io) {
     const event = parsed.args.event as AgentHookEvent;
@@ -23,24 +23,33 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
       io.warn(
         `handoff: agent-hook: unknown event ${JSON.stringify(event)} (session-start, stop or idle-wait); doing nothing.`,
       );
-      return { output: null, skipped: 'unknown event' };
+      return { output: null, skipped: 'unknown event', nudged: [] };
     }
     const stdin = ((await io.readStdin()) ?? Buffer.alloc(0)).toString('utf8');
     let wake: string | null = null;
     try {
       if (event !== 'idle-wait') return await withContext(io, (ctx) => agentHook(ctx, { event, stdin }));
       const r = await withContext(io, (ctx) => idleWait(ctx, { stdin }));
-      if (!r.wake) return { output: null, skipped: r.skipped };
+      if (!r.wake) return { output: null, skipped: r.skipped, nudged: [] };
       wake = r.wake;
     } catch (err) {
       // A hook must never break the agent's session.
       io.warn(`handoff: agent-hook ${event}: ${(err as Error).message}`);
-      return { output: null, skipped: (err as Error).message };
+      return { output: null, skipped: (err as Error).message, nudged: [] };
     }
     // Exit 2 with the text on stderr: Claude Code's asyncRewake wakes the idle session with it.
     throw new HandoffError('new_messages', wake);
   },
   print(r, io) {
     if (r.output) io.log(JSON.stringify(r.output));
+  },
+  // The messages told of count as told once the agent has the output (a closed pipe tells nobody).
+  async delivered(r, _parsed, io) {
+    if (!r.nudged.length) return;
+    try {
+      await withContext(io, (ctx) => recordNudges(ctx, r.nudged));
+    } catch (err) {
+      io.warn(`handoff: agent-hook: ${(err as Error).message}`);
+    }
   },
 });

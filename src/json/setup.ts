@@ -16,6 +16,8 @@ export interface AgentHookJson {
   output: Record<string, unknown> | null;
   /** Why nothing is handed over, when nothing is. */
   skipped: string | null;
+  /** The messages the output tells of: each is told once, recorded when the output has been written. */
+  nudged: string[];
 }
 
 export interface InitJson {

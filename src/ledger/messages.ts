@@ -258,6 +258,12 @@ export function noteLoopNotice(db: Db, agent: string, other: string, clock: numb
 }
 
 /** Of `ids`, those `agent` has not been nudged about yet; records them as nudged now. */
+/** Which of `ids` the agent has not been nudged about (nothing recorded: see takeNewNudges). */
+export function untoldNudges(db: Db, agent: string, ids: string[]): string[] {
+  const told = stmt(db, 'SELECT 1 FROM nudges WHERE agent = ? AND message_id = ?');
+  return ids.filter((id) => told.get(agent, id) === undefined);
+}
+
 export function takeNewNudges(db: Db, agent: string, ids: string[], at: number): string[] {
   const ins = stmt(db, 'INSERT OR IGNORE INTO nudges (agent, message_id, at) VALUES (?, ?, ?)');
   return ids.filter((id) => ins.run(agent, id, at).changes > 0);

@@ -10,7 +10,7 @@ import { processStartToken } from '../core/proc';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { writeTx } from '../ledger/db';
-import { inboxFor, takeNewNudges } from '../ledger/messages';
+import { inboxFor, takeNewNudges, untoldNudges } from '../ledger/messages';
 import type { Context } from './context';
 import { detectRuntimes, resolveIdentity } from './identity';
 import { waitForChange } from './wait';
@@ -138,12 +138,12 @@ export function agentHook(
 ): AgentHookJson {
   const payload = hookPayload(input.stdin);
   const skip = agentHookPrecheck(ctx, input.stdin);
-  if (skip) return { output: null, skipped: skip };
+  if (skip) return { output: null, skipped: skip, nudged: [] };
   // Cursor runs its stop hook also when the user stopped the agent or the turn failed ("aborted", "error"):
   // a followup_message would start a new turn against the user's wish.
   const fromCursor = 'cursor_version' in payload || 'workspace_roots' in payload;
   if (input.event === 'stop' && fromCursor && typeof payload.status === 'string' && payload.status !== 'completed')
-    return { output: null, skipped: `the turn ended as ${JSON.stringify(payload.status)}, not completed` };
+    return { output: null, skipped: `the turn ended as ${JSON.stringify(payload.status)}, not completed`, nudged: [] };
   const me = resolveIdentity(ctx);
   const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
   const list = (ids: string[]) =>
@@ -161,33 +161,38 @@ export function agentHook(
       : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`;
     // Told at session start counts as told: the Stop hook nudges only about what came later. Copilot CLI
     // does not read a sessionStart hook's output (docs/agents.md): there the first Stop tells.
-    if (ctx.env.HANDOFF_RUNTIME !== 'copilot')
-      writeTx(ctx.db, () =>
-        takeNewNudges(
-          ctx.db,
-          me.name,
-          unread.map((m) => m.id),
-          ctx.now().getTime(),
-        ),
-      );
     return {
       output: { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } },
       skipped: null,
+      nudged:
+        ctx.env.HANDOFF_RUNTIME !== 'copilot'
+          ? untoldNudges(
+              ctx.db,
+              me.name,
+              unread.map((m) => m.id),
+            )
+          : [],
     };
   }
-  const fresh = writeTx(ctx.db, () =>
-    takeNewNudges(
-      ctx.db,
-      me.name,
-      unread.map((m) => m.id),
-      ctx.now().getTime(),
-    ),
+  // Recorded once the output has reached the agent (recordNudges): a hook whose output was lost tells again.
+  const fresh = untoldNudges(
+    ctx.db,
+    me.name,
+    unread.map((m) => m.id),
   );
   if (fresh.length === 0)
     return {
       output: null,
       skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages',
+      nudged: [],
     };
   const reason = `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`;
-  return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null };
+  return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null, nudged: fresh };
+}
+
+/** Records that the agent was told of `ids` (an agent hook's output, once written): each is told once. */
+export function recordNudges(ctx: Context, ids: string[]): void {
+  if (!ids.length) return;
+  const me = resolveIdentity(ctx);
+  writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, ids, ctx.now().getTime()));
 }

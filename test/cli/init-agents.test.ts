@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { addWorktree, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
 
 const read = (repo: string, f: string) => fs.readFileSync(path.join(repo, f), 'utf8');
 const write = (repo: string, f: string, text: string) => {
@@ -264,6 +264,14 @@ describe("Claude Code's hooks", () => {
       cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env, input: JSON.stringify(input) });
     expect(hook({ stop_hook_active: false }).stdout).toBe('');
     const id = ok(repo, ['send', 'claude', 'please rebase onto main', '--json'], { agent: 'codex' }).json.message.id;
+    // Output that reached nobody (the reader closed the pipe) does not count as the one nudge.
+    const lost = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" agent-hook stop | (exec 0<&-; sleep 0.2)`], {
+      cwd: repo,
+      env: cleanEnv({ ...claudeEnv, HANDOFF_AGENT: 'claude' }),
+      input: '{"stop_hook_active":false}',
+      encoding: 'utf8',
+    });
+    expect([lost.status, lost.stderr]).toEqual([0, '']);
     const first = hook({ stop_hook_active: false, session_id: 's' });
     expect(first.status).toBe(0);
     const out = JSON.parse(first.stdout);
