@@ -623,8 +623,15 @@ export function rebaseInProgress(ctx: Context): boolean {
 /**
  * For each of `commits`, the commits it became through the rewrites recorded since, that exist here
  * (itself when none does). The ledger is asked per commit; git once per generation of rewrites.
+ * `unusable`, given every commit the rewrites lead to that exists, names those not to end at (review: what
+ * nothing holds any more, as after a rewrite undone by `reset --hard ORIG_HEAD`): a commit whose rewrites
+ * all end there stays itself.
  */
-export function latestRewrites(ctx: Context, commits: string[]): Map<string, string[]> {
+export function latestRewrites(
+  ctx: Context,
+  commits: string[],
+  unusable?: (commits: string[]) => Set<string>,
+): Map<string, string[]> {
   const into = new Map<string, string[]>();
   const exists = new Map<string, boolean>();
   let frontier = [...new Set(commits)];
@@ -643,11 +650,13 @@ export function latestRewrites(ctx: Context, commits: string[]): Map<string, str
       );
     frontier = [...new Set([...into.values()].flat())].filter((c) => !into.has(c));
   }
+  const skip = unusable ? unusable([...new Set([...into.values()].flat())]) : new Set<string>();
   const latest = (c: string, seen = new Set<string>()): string[] => {
     const next = (into.get(c) ?? []).filter((n) => !seen.has(n));
     if (next.length === 0) return [c];
     seen.add(c);
-    return [...new Set(next.flatMap((n) => latest(n, seen)))];
+    const ends = [...new Set(next.flatMap((n) => latest(n, seen)))].filter((e) => !skip.has(e));
+    return ends.length ? ends : [c];
   };
   return new Map(commits.map((c) => [c, latest(c)]));
 }

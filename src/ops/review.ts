@@ -120,8 +120,11 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     // A commit recorded before this handoff was sent answers an earlier message of the thread, not this one.
     commits = rows.filter((r) => r.clock >= m.clock || JSON.parse(r.messages).includes(m.id)).map((r) => r.commit_id);
     // A commit rewritten (amended, rebased, squashed) into others that exist is judged as those, through
-    // every later rewrite of them, also once the commit itself is gone (git gc after a rebase).
-    commits = [...new Set([...latestRewrites(ctx, commits).values()].flat())].filter((c) => commitExists(cwd, c));
+    // every later rewrite of them, also once the commit itself is gone (git gc after a rebase); not as a
+    // rewrite nothing holds (undone by reset), which leaves the commit it was made from.
+    commits = [
+      ...new Set([...latestRewrites(ctx, commits, (cs) => unreachableFromRefs(cwd, cs)).values()].flat()),
+    ].filter((c) => commitExists(cwd, c));
     // A commit that nothing holds any more (thrown away by reset --hard) did not land anywhere: not judged.
     const dropped = unreachableFromRefs(cwd, commits);
     discarded = commits.filter((c) => dropped.has(c));
@@ -404,6 +407,38 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
   const lead = body.slice(0, firstChange).map((l) => l.slice(1));
   const trail = body.slice(lastChange + 1).map((l) => l.slice(1));
   if (lead.length === 0 && trail.length === 0) return null;
+  // A hunk at the start or the end of the file has context on one side only, and the file's end stands for
+  // the other: lines added beyond it count as part of the hunk (as a line added inside it would). But
+  // where the hunk's old lines stand untouched next to its context, it did not land, whatever was added
+  // beyond them (a header above a first line that was to change).
+  const old = body.filter((l) => l[0] !== '+').map((l) => l.slice(1));
+  // (Only a hunk that had old lines to change: a pure addition's old side is its context alone.)
+  const sides = old.length > lead.length + trail.length ? [old] : [];
+  const exact = (from: number, to: number) => {
+    if (from < 0 || to > landed.length) return null;
+    const region = landed.slice(from, to);
+    return sides.some((side) => sameLines(side, region)) ? region : null;
+  };
+  if (lead.length === 0) {
+    const ends: number[] = [];
+    for (let q = 0; q + trail.length <= landed.length; q++)
+      if (trail.every((l, k) => landed[q + k] === l)) ends.push(q + trail.length);
+    ends.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
+    for (const end of ends)
+      for (const side of sides) {
+        const region = exact(end - side.length, end);
+        if (region) return region;
+      }
+  } else if (trail.length === 0) {
+    const from: number[] = [];
+    for (let p = 0; p + lead.length <= landed.length; p++) if (lead.every((l, k) => landed[p + k] === l)) from.push(p);
+    from.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
+    for (const p of from)
+      for (const side of sides) {
+        const region = exact(p, p + side.length);
+        if (region) return region;
+      }
+  }
   const starts: number[] = [];
   if (lead.length === 0) starts.push(0);
   else

@@ -149,3 +149,76 @@ describe('a squash merge picked elsewhere', () => {
     ]);
   });
 });
+
+describe('review where a rewrite was undone, and hunks at the ends of a file', () => {
+  const lines = Array.from({ length: 20 }, (_, i) => `l${i + 1}`).join('\n') + '\n';
+  /** A repository with hooks, codex joined, and a handoff from claude of `edit` applied to f.txt. */
+  function handoff(edit: (text: string) => string) {
+    const repo = makeRepo({ files: { 'f.txt': lines } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const file = path.join(repo, 'f.txt');
+    fs.writeFileSync(file, edit(lines));
+    const id = ok(repo, ['send', 'codex', 'these lines', '--attach-diff', '--json'], { agent: 'claude' }).json.message
+      .id;
+    git(repo, 'checkout', '-q', '--', 'f.txt');
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    return { repo, id, file };
+  }
+  const summary = (repo: string, id: string) => {
+    const r = ok(repo, ['review', id, '--json']).json;
+    return { summary: r.summary, statuses: r.hunks.map((h: any) => h.status), discarded: r.landed.discarded };
+  };
+
+  it('an amend or a rebase undone by reset: the commit the branch holds again is judged', () => {
+    const { repo, id, file } = handoff((t) => t.replace('l5\n', 'L5\n'));
+    fs.writeFileSync(file, lines.replace('l5\n', 'L5\n'));
+    gitAs('codex', repo, 'commit', '-qam', 'L5');
+    // The rewrites reset away are named as discarded; what is judged is the commit the branch holds.
+    const landed = { summary: { landed: 1, changed: 0, not_landed: 0 }, statuses: ['landed'] };
+    expect(summary(repo, id)).toMatchObject({ ...landed, discarded: [] });
+    gitAs('codex', repo, 'commit', '-q', '--amend', '-m', 'L5 reworded');
+    git(repo, 'reset', '-q', '--hard', 'HEAD@{1}');
+    expect(summary(repo, id)).toMatchObject(landed);
+    // Rebased (a new base under it), then the rebase undone.
+    const mine = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '-q', '-b', 'other', 'HEAD~1');
+    fs.writeFileSync(path.join(repo, 'g.txt'), 'g\n');
+    git(repo, 'add', 'g.txt');
+    gitAs(undefined, repo, 'commit', '-qm', 'g');
+    git(repo, 'checkout', '-q', 'main');
+    gitAs('codex', repo, 'rebase', '-q', 'other');
+    expect(git(repo, 'rev-parse', 'HEAD')).not.toBe(mine);
+    git(repo, 'reset', '-q', '--hard', 'ORIG_HEAD');
+    git(repo, 'branch', '-q', '-D', 'other');
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(mine);
+    expect(summary(repo, id)).toMatchObject(landed);
+    // Reset away altogether: not judged, and named.
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    const gone = summary(repo, id);
+    expect(gone.statuses).toEqual(['not_landed']);
+    expect(gone.discarded.length).toBeGreaterThan(0);
+  });
+
+  it('a hunk on the first or last line that did not land is not landed, whatever was added beyond it', () => {
+    const sent = lines.replace(/^l1$/m, 'L1').replace('l10\n', 'L10\n').replace('l20\n', 'L20\n');
+    const { repo, id, file } = handoff(() => sent);
+    // Only the middle line lands, with a header above the first line and a footer below the last.
+    fs.writeFileSync(file, `// header\n${lines.replace('l10\n', 'L10\n')}// footer\n`);
+    gitAs('codex', repo, 'commit', '-qam', 'middle only');
+    expect(summary(repo, id).statuses).toEqual(['not_landed', 'landed', 'not_landed']);
+    // All three as sent.
+    fs.writeFileSync(file, sent);
+    gitAs('codex', repo, 'commit', '-qam', 'the rest');
+    expect(summary(repo, id).statuses).toEqual(['landed', 'landed', 'landed']);
+    // A header and a footer landed beside the changed ends: those ends landed changed (the file's ends are
+    // their context, as a line added inside a hunk changes it).
+    fs.writeFileSync(file, `// header\n${sent}// footer\n`);
+    gitAs('codex', repo, 'commit', '-qam', 'ends');
+    expect(summary(repo, id).statuses).toEqual(['changed', 'landed', 'changed']);
+    // The first line landed otherwise: changed.
+    fs.writeFileSync(file, sent.replace('L1\n', 'L1 (better)\n'));
+    gitAs('codex', repo, 'commit', '-qam', 'better');
+    expect(summary(repo, id).statuses).toEqual(['changed', 'landed', 'landed']);
+  });
+});
