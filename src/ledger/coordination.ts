@@ -288,8 +288,13 @@ export function standingReservations(db: Db): Reservation[] {
           live.delete(k);
       continue;
     }
-    for (const pattern of patterns)
-      live.set(`${r.agent}\0${pattern}`, {
+    for (const pattern of patterns) {
+      // Renewing an exclusive reservation that still stood keeps its place (reservations stand in the order
+      // they were made); one made anew (shared before, or expired) takes its place as of now.
+      const key = `${r.agent}\0${pattern}`;
+      const prev = live.get(key);
+      if (prev && !(prev.exclusive && r.exclusive === 1 && (!prev.expires || prev.expires > r.ts))) live.delete(key);
+      live.set(key, {
         event: r.id,
         agent: r.agent,
         pattern,
@@ -301,6 +306,7 @@ export function standingReservations(db: Db): Reservation[] {
         proc_start: r.proc_start,
         reason: r.reason,
       });
+    }
   }
   return [...live.values()];
 }

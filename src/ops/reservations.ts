@@ -27,7 +27,12 @@ const withoutTrailingSlash = (p: string) => p.replace(/(.)\/+$/, '$1');
 function checkPattern(ctx: Context, p: string): string {
   // `docs/` and `docs` are one reservation (a directory reserves what is under it).
   const clean = withoutTrailingSlash(topRelative(ctx, p));
-  return clean === '.' ? '**' : clean;
+  if (clean === '.') return '**';
+  // A glob with no slash matches at any depth below where it was given, as git's pathspecs do
+  // (`*.md` in src/ is src/**/*.md).
+  const slash = clean.lastIndexOf('/');
+  if (anyDepth(withoutTrailingSlash(p)) && slash > 0) return `${clean.slice(0, slash)}/**/${clean.slice(slash + 1)}`;
+  return clean;
 }
 
 /** A glob with no slash (`*.md`) matches at any depth, as in .gitignore and git's own pathspecs; a plain name (`README.md`) is that file at the top only. */
@@ -80,6 +85,15 @@ function standing(ctx: Context): ReservationJson[] {
     .filter((r) => r.liveness === 'live' || r.liveness === 'unknown');
 }
 
+/** The refusal of an exclusive reservation that `h`, another agent's earlier one, overlaps. */
+function refusedFor(h: ReservationJson): ConflictError {
+  return new ConflictError(
+    'reserved',
+    `${inertLine(h.pattern)} is reserved exclusively by ${h.agent}${h.reason ? ` (${inertLine(h.reason)})` : ''}${h.expires ? ` until ${h.expires}` : ''}, so nothing was reserved. Ask ${h.agent} to release it, or reserve without --exclusive.`,
+    { holder: h },
+  );
+}
+
 /** Reserves paths or globs for the calling agent. */
 export function reserve(
   ctx: Context,
@@ -98,6 +112,20 @@ export function reserve(
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
   const holder = holderOf(input.pid);
+  const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern));
+  if (input.exclusive) {
+    // Refused before anything is written where another agent's exclusive reservation stands earlier: a
+    // renewal of an exclusive one of the caller's that still stands keeps its place, anything else (new,
+    // shared before, expired) comes after every reservation there is.
+    const all = standing(ctx);
+    const nowIso = ctx.now().toISOString();
+    const kept = all.findIndex(
+      (r) => r.agent === me.name && r.exclusive && patterns.includes(r.pattern) && (!r.expires || r.expires > nowIso),
+    );
+    const before = all.slice(0, kept < 0 ? all.length : kept);
+    const h = before.find((r) => r.agent !== me.name && r.exclusive && overlaps(r));
+    if (h) throw refusedFor(h);
+  }
   const { event } = appendEvent<ReservationEvent>(ctx, me, {
     type: 'reservation',
     action: 'reserve',
@@ -107,7 +135,6 @@ export function reserve(
     ...(holder ? { holder } : {}),
     ...(reason ? { reason } : {}),
   });
-  const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern));
   // Reservations stand in the order they were made (ledger order, the same in every clone). An exclusive
   // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
   // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
@@ -121,12 +148,7 @@ export function reserve(
     if (withdrawn.length)
       appendEvent<ReservationEvent>(ctx, me, { type: 'reservation', action: 'release', patterns: withdrawn });
     markReservations(ctx);
-    const h = earlier[0]!;
-    throw new ConflictError(
-      'reserved',
-      `${inertLine(h.pattern)} is reserved exclusively by ${h.agent}${h.reason ? ` (${inertLine(h.reason)})` : ''}${h.expires ? ` until ${h.expires}` : ''}, so nothing was reserved. Ask ${h.agent} to release it, or reserve without --exclusive.`,
-      { holder: h },
-    );
+    throw refusedFor(earlier[0]!);
   }
   markReservations(ctx);
   const conflicts = all.filter((r) => r.agent !== me.name && r.exclusive && overlaps(r));

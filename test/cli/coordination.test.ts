@@ -565,6 +565,68 @@ describe('file reservations', () => {
     }
   });
 
+  it('an exclusive reservation made anew (after a shared one, or after it expired) cannot go before an earlier holder', () => {
+    const repo = makeRepo({
+      files: { 'src/y.ts': 'y\n', 'src/sub/x.ts': 'x\n', 'src/sub/b.md': 'b\n', 'src/sub/deep/a.md': 'a\n' },
+    });
+    const p = agentProcess();
+    try {
+      ok(repo, ['hooks', 'install']);
+      git(repo, 'config', 'handoff.reservations', 'block');
+      const pid = ['--pid', String(p.pid)];
+      const commits = (agent: string, file: string) => {
+        fs.appendFileSync(path.join(repo, file), 'x\n');
+        git(repo, 'add', file);
+        const r = spawnSync('git', ['commit', '-qm', `edit ${file}`], {
+          cwd: repo,
+          env: cleanEnv({ HANDOFF_AGENT: agent }),
+          encoding: 'utf8',
+        });
+        if (r.status !== 0) git(repo, 'reset', '-q', '--hard');
+        return r.status === 0;
+      };
+      const table = () =>
+        ok(repo, ['reservations', '--json']).json.reservations.map(
+          (r: any) => `${r.pattern} ${r.agent} ${r.exclusive}`,
+        );
+      // Shared, then another agent's exclusive on a file under it, then the shared one made exclusive: refused.
+      ok(repo, ['reserve', 'src', ...pid], { agent: 'xb' });
+      ok(repo, ['reserve', 'src/y.ts', '-x', ...pid], { agent: 'xa' });
+      const upgrade = cli(repo, ['reserve', 'src', '-x', ...pid, '--json'], { agent: 'xb' });
+      expect([upgrade.status, upgrade.json.error.code, upgrade.json.error.details.holder.agent]).toEqual([
+        4,
+        'reserved',
+        'xa',
+      ]);
+      expect(table()).toEqual(['src xb false', 'src/y.ts xa true']);
+      expect([commits('xa', 'src/y.ts'), commits('xc', 'src/sub/x.ts')]).toEqual([true, true]);
+      // An exclusive one that expired, renewed after another agent reserved beneath it: refused too.
+      ok(repo, ['release', '--paths'], { agent: 'xb' });
+      ok(repo, ['release', '--paths'], { agent: 'xa' });
+      ok(repo, ['reserve', 'src', '-x', '--ttl', '60', ...pid], { agent: 'xb' });
+      const later = { env: { HANDOFF_CLOCK_OFFSET_MS: '120000' } };
+      ok(repo, ['reserve', 'src/y.ts', '-x', ...pid], { agent: 'xa', ...later });
+      expect(cli(repo, ['reserve', 'src', '-x', ...pid, '--json'], { agent: 'xb', ...later }).status).toBe(4);
+      // Renewed while it stands, an exclusive reservation keeps its place.
+      ok(repo, ['reserve', 'src/y.ts', '-x', ...pid], { agent: 'xa', ...later });
+      expect(cli(repo, ['reserve', 'src/y.ts', '-x', ...pid, '--json'], { agent: 'xb', ...later }).status).toBe(4);
+      ok(repo, ['release', '--paths'], { agent: 'xa' });
+      ok(repo, ['release', '--paths'], { agent: 'xb' });
+      // *.md given in a subdirectory covers the subdirectory at any depth, as git's pathspecs do.
+      const sub = path.join(repo, 'src', 'sub');
+      expect(ok(sub, ['reserve', '*.md', '-x', ...pid, '--json'], { agent: 'xa' }).json.patterns).toEqual([
+        'src/sub/**/*.md',
+      ]);
+      expect([commits('xc', 'src/sub/b.md'), commits('xc', 'src/sub/deep/a.md'), commits('xc', 'src/y.ts')]).toEqual([
+        false,
+        false,
+        true,
+      ]);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('docs/ and docs are one reservation; a glob with no slash matches at any depth, a plain name only itself', () => {
     const repo = makeRepo({ files: { 'README.md': 'a\n', 'docs/api.md': 'b\n', 'docs/README.md': 'c\n' } });
     const p = agentProcess();
