@@ -56,6 +56,8 @@ export interface ClaimHolder {
   /** The event that made this agent the holder. */
   event: string;
   since: string;
+  /** The causal clock of the claim that made this agent the holder (since): what outcomes are ordered by. */
+  sinceClock: number;
   expires: string | null;
   ttl_ms: number | null;
   host: string | null;
@@ -85,11 +87,12 @@ export function foldClaims(
   lastActivity?: (agent: string, upTo: string) => string | null,
 ): ClaimFold {
   const out: ClaimFold = { holder: null, lost: [], taken: [] };
-  const take = (r: ClaimEventRow, since = r.ts): ClaimHolder => ({
+  const take = (r: ClaimEventRow, since = r.ts, sinceClock = r.clock): ClaimHolder => ({
     key: r.key,
     agent: r.agent,
     event: r.id,
     since,
+    sinceClock,
     expires: r.expires,
     ttl_ms: r.ttl_ms,
     host: r.host,
@@ -110,7 +113,7 @@ export function foldClaims(
       case 'renew':
         if (!h) out.holder = take(r);
         // The holder claiming again keeps the remote that decided its claim, if one did.
-        else if (h.agent === r.agent) out.holder = { ...take(r, h.since), remote: r.remote ?? h.remote };
+        else if (h.agent === r.agent) out.holder = { ...take(r, h.since, h.sinceClock), remote: r.remote ?? h.remote };
         else if (expired && r.action === 'claim') {
           out.taken.push({ event: r.id, agent: r.agent, from: h.agent, ts: r.ts, reason: 'expired' });
           out.holder = take(r);

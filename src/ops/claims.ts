@@ -101,14 +101,18 @@ export function holderOf(pid?: number): Holder | undefined {
 }
 
 /** When a holder's lease runs out: the later of its claim's and its last activity plus its ttl (ms), or Infinity. */
-function leaseEnd(ctx: Context, h: ClaimHolder): number {
+function leaseEnd(ctx: Context, h: Omit<ClaimHolder, 'sinceClock'>): number {
   const seen = getAgent(ctx.db, h.agent)?.last_seen;
   const renewed = seen && h.ttl_ms ? Date.parse(seen) + h.ttl_ms : 0;
   return Math.max(h.expires ? Date.parse(h.expires) : Infinity, renewed);
 }
 
 /** Whether a holder still holds: its process runs (same host), its lease (renewed by activity) has not run out. */
-export function liveness(ctx: Context, h: ClaimHolder, end = leaseEnd(ctx, h)): HolderJson['liveness'] {
+export function liveness(
+  ctx: Context,
+  h: Omit<ClaimHolder, 'sinceClock'>,
+  end = leaseEnd(ctx, h),
+): HolderJson['liveness'] {
   const now = ctx.now().getTime();
   if (now > end) return 'expired';
   if (h.host === os.hostname() && h.pid) return processAlive(h.pid, h.proc_start) ? 'live' : 'gone';
@@ -140,6 +144,17 @@ function heldError(key: string, h: HolderJson): ConflictError {
   );
 }
 
+/** Throws task_done (exit 4) when `message` (the request claimed as `key`) is recorded done. */
+function refuseIfDone(ctx: Context, key: string, message: string | null | undefined): void {
+  const outcome = message ? latestOutcomeOf(ctx.db, message) : undefined;
+  if (outcome?.state === 'done')
+    throw new ConflictError(
+      'task_done',
+      `${key} is done (recorded by ${outcome.agent} at ${outcome.ts}); there is nothing to claim. 'handoff tasks --open' lists what is still open.`,
+      { key, outcome: { state: outcome.state, agent: outcome.agent, ts: outcome.ts } },
+    );
+}
+
 /** Claims a key; throws claim_held (exit 4) naming the holder when another live agent holds it. */
 export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson> {
   const me = resolveIdentity(ctx, { as: input.as });
@@ -150,14 +165,9 @@ export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson>
       'not_a_request',
       `${key} is a ${kind}, not a request: claims on a message are for requests, review requests and todos (a task name can be claimed too).`,
     );
-  // A request already done needs nobody to work on it (one failed or blocked may be taken up again).
-  const outcome = message ? latestOutcomeOf(ctx.db, message) : undefined;
-  if (outcome?.state === 'done')
-    throw new ConflictError(
-      'task_done',
-      `${key} is done (recorded by ${outcome.agent} at ${outcome.ts}); there is nothing to claim. 'handoff tasks --open' lists what is still open.`,
-      { key, outcome: { state: outcome.state, agent: outcome.agent, ts: outcome.ts } },
-    );
+  // A request already done needs nobody to work on it (one failed or blocked may be taken up again). Asked
+  // here, before a remote is asked, and again under the chain's lock as the claim is written.
+  refuseIfDone(ctx, key, message);
   const ttlMs = checkTtl(input.ttlSeconds ?? DEFAULT_TTL_S);
   if (input.remote !== undefined) requireRemote(ctx, input.remote);
   const holder = holderOf(input.pid);
@@ -188,6 +198,8 @@ function claimLocal(
   let since = '';
   const holder0 = holder;
   const { event } = appendEvent<ClaimEvent>(ctx, me, () => {
+    // Done by another process since the command looked: nothing to claim (checked under the lock).
+    refuseIfDone(ctx, key, isEventId(key) ? key : null);
     const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     since = h?.since ?? '';
     const expires = new Date(ctx.now().getTime() + ttlMs).toISOString();
@@ -381,7 +393,7 @@ export function claims(ctx: Context, input: { as?: string; mine?: boolean; all?:
     const m = isEventId(key) ? getMessage(ctx.db, key) : undefined;
     // A request recorded done since it was claimed (by anyone) needs no holder: its claim is over.
     const outcome = m ? latestOutcomeOf(ctx.db, m.id) : undefined;
-    if (!input.all && outcome?.state === 'done' && outcome.ts >= h.since) continue;
+    if (!input.all && outcome?.state === 'done' && outcome.clock >= h.sinceClock) continue;
     out.push({ key, holder, message: m ? { id: m.id, subject: m.body.split('\n', 1)[0]!.slice(0, 80) } : null });
   }
   return { claims: out };

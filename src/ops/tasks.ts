@@ -117,8 +117,10 @@ function taskOf(
   const claim = fold ? holderJson(ctx, fold) : null;
   const outcome = outcomes.get(id);
   const gone = claim?.liveness === 'gone' || claim?.liveness === 'expired';
-  // A request that failed or was blocked is taken up again by a claim made after that outcome.
-  const current = outcome && !(outcome.state !== 'done' && claim && claim.since > outcome.ts) ? outcome : undefined;
+  // A request that failed or was blocked is taken up again by a claim made after that outcome (by the
+  // ledger's causal order, as the latest outcome is: clocks of two clones may disagree).
+  const current =
+    outcome && !(outcome.state !== 'done' && fold && claim && fold.sinceClock > outcome.clock) ? outcome : undefined;
   const state = current ? current.state : claim ? (gone ? 'reclaimable' : 'claimed') : 'open';
   return { state, claim, outcome, current };
 }

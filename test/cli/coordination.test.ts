@@ -318,6 +318,42 @@ describe('claims refuse what would hurt later', () => {
   });
 });
 
+describe('claims and outcomes across clones whose clocks disagree', () => {
+  it('a claim after a failure reopens the request, and a done after a claim ends it, by causal order, not wall clocks', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    for (const c of [a, b]) ok(c, ['sync', '--setup']);
+    const behind = { env: { HANDOFF_CLOCK_OFFSET_MS: '-600000' } };
+    const ahead = { env: { HANDOFF_CLOCK_OFFSET_MS: '600000' } };
+    const state = (dir: string, id: string) =>
+      ok(dir, ['tasks', '--json'], { agent: 'boss' }).json.tasks.find((x: any) => x.id === id)?.state;
+    // b runs 10 minutes behind: its claim, made after a's failure, still reopens the request.
+    const one = ok(a, ['send', 'xa,xb', 'port the lexer', '--create', '--json'], { agent: 'boss' }).json.message.id;
+    ok(a, ['fail', one, '-m', 'no time'], { agent: 'xa' });
+    ok(a, ['sync']);
+    ok(b, ['sync'], behind);
+    ok(b, ['claim', one], { agent: 'xb', ...behind });
+    ok(b, ['sync'], behind);
+    ok(a, ['sync']);
+    for (const c of [a, b]) expect(state(c, one)).toBe('claimed');
+    // b runs 10 minutes ahead: a's done, made after b's claim, still ends that claim.
+    const two = ok(a, ['send', 'xa,xb', 'port the parser', '--json'], { agent: 'boss' }).json.message.id;
+    ok(a, ['sync']);
+    ok(b, ['sync'], ahead);
+    ok(b, ['claim', two], { agent: 'xb', ...ahead });
+    ok(b, ['sync'], ahead);
+    ok(a, ['sync']);
+    ok(a, ['done', two, '-m', 'merged'], { agent: 'xa' });
+    ok(a, ['sync']);
+    ok(b, ['sync'], ahead);
+    for (const c of [a, b]) {
+      expect(state(c, two)).toBe('done');
+      expect(ok(c, ['claims', '--json']).json.claims.map((x: any) => x.key)).not.toContain(two);
+    }
+  });
+});
+
 describe('claims across clones', () => {
   it('3 clones claiming with --remote at once: exactly one wins each of 10 rounds', async () => {
     const t = team();
