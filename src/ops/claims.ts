@@ -193,6 +193,8 @@ function claimLocal(
   ttlMs: number,
   holder: Holder | undefined,
   remote?: string,
+  /** The holder the remote's ref named, whose lease the remote judged run out (claim --remote). */
+  took?: { from: string; reason: 'gone' | 'expired'; since: string },
 ): ClaimJson {
   let decided: Pick<ClaimJson, 'action' | 'reclaimed'> = { action: 'claimed', reclaimed: null };
   let since = '';
@@ -211,6 +213,13 @@ function claimLocal(
       ...(holder ? { holder } : {}),
       ...(remote ? { remote } : {}),
     };
+    // The remote took the key from a holder this clone has not heard of yet (or holds as that one): the
+    // event says whom it took it from, so that every clone's ledger, in whatever order it learns of the
+    // two claims, names the holder the remote names.
+    if (took && (!h || h.agent === took.from)) {
+      decided = { action: 'reclaimed', reclaimed: took };
+      return { ...base, action: 'reclaim' as const, from: took.from, reason: took.reason };
+    }
     if (!h) {
       decided = { action: 'claimed', reclaimed: null };
       return { ...base, action: 'claim' as const };
@@ -295,7 +304,7 @@ async function claimRemote(
     throw new ConflictError('claim_held', `${key} changed on ${remote} while claiming it; try again.`, { key });
   }
   // The remote decided; the local ledger records it so that it syncs like every claim.
-  const out = claimLocal(ctx, me, key, ttlMs, holder, remote);
+  const out = claimLocal(ctx, me, key, ttlMs, holder, remote, reclaimed ?? undefined);
   return { ...out, action: reclaimed ? 'reclaimed' : out.action === 'renewed' ? 'renewed' : 'claimed', reclaimed };
 }
 

@@ -355,6 +355,33 @@ describe('claims and outcomes across clones whose clocks disagree', () => {
 });
 
 describe('claims across clones', () => {
+  it('a remote claim that takes over a lease this clone never saw: every ledger names the holder the remote names', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    for (const c of [a, b]) ok(c, ['sync', '--setup']);
+    ok(b, ['sync']);
+    // xa claims through the remote for 5 s and stays active here (activity renews a lease in the ledger,
+    // not on the remote); b, which has not synced since, claims a minute later: the remote says xa's ran out.
+    ok(a, ['claim', 'deploy', '--remote', 'origin', '--ttl', '5'], { agent: 'xa' });
+    ok(a, ['status', '-m', 'still deploying'], { agent: 'xa', env: { HANDOFF_CLOCK_OFFSET_MS: '58000' } });
+    ok(a, ['sync']);
+    const took = ok(b, ['claim', 'deploy', '--remote', 'origin', '--ttl', '600', '--json'], {
+      agent: 'xb',
+      env: { HANDOFF_CLOCK_OFFSET_MS: '60000' },
+    }).json;
+    expect([took.action, took.reclaimed?.from]).toEqual(['reclaimed', 'xa']);
+    for (const c of [b, a, b]) ok(c, ['sync']);
+    for (const c of [a, b])
+      expect(ok(c, ['claims', '--all', '--json']).json.claims.map((x: any) => `${x.key} ${x.holder.agent}`)).toEqual([
+        'deploy xb',
+      ]);
+    expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).agent).toBe('xb');
+    // And xb can release it, here and on the remote.
+    ok(b, ['release', 'deploy'], { agent: 'xb' });
+    expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).state).not.toBe('held');
+  });
+
   it('3 clones claiming with --remote at once: exactly one wins each of 10 rounds', async () => {
     const t = team();
     const clones = ['a', 'b', 'c'].map((n) => t.clone(n));
