@@ -358,6 +358,38 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it('an amend by the same agent for another handoff (work-on since, or HANDOFF_MESSAGE) answers that one', () => {
+    const { repo, forClaude, forCodex } = setup();
+    const next = ok(repo, ['send', 'codex', 'and the index', '--json'], { agent: 'lead' }).json.message.id;
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'f.txt', 'base\nfooter\n');
+    gitAs('codex', repo, 'commit', '-qam', 'footer');
+    ok(repo, ['work-on', next], { agent: 'codex' });
+    write(repo, 'f.txt', 'base\nfooter\nindex\n');
+    gitAs('codex', repo, 'commit', '-qa', '--amend', '--no-edit');
+    const trailer = () => git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)').trim();
+    expect(trailer()).toBe(next);
+    // HANDOFF_MESSAGE names the handoff over any pin.
+    write(repo, 'f.txt', 'base\nfooter\nindex\nheader\n');
+    const r = spawnSync('git', ['commit', '-qa', '--amend', '--no-edit'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'codex', HANDOFF_MESSAGE: forClaude }),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(trailer()).toBe(forClaude);
+    expect(blameOf(repo, 'f.txt')).toEqual([
+      ['base', null, null],
+      ['footer', 'codex', forCodex],
+      ['index', 'codex', next],
+      ['header', 'codex', forClaude],
+    ]);
+    // Amended again with no other handoff named: it keeps the one it answers.
+    ok(repo, ['work-on', '--auto'], { agent: 'codex' });
+    gitAs('codex', repo, 'commit', '-q', '--amend', '--no-edit');
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain(`Handoff-Message: ${forClaude}`);
+  });
+
   it('amends with -C, --fixup=amend:, by a person, moving a line, and of a file git quotes keep each line its agent', () => {
     const { repo } = setup();
     const agents = (file: string) => blameOf(repo, file).map((l: any) => [l[0], l[1]]);
