@@ -14,6 +14,24 @@ export interface CommitInfo {
   commitTime: string;
   message: string;
   trailers: Record<string, string[]>;
+  /**
+   * The message holds the handoff trailers of several commits that differ (git's message for a squash in
+   * `rebase -i` joins the squashed commits' messages): its own trailer block names only the last one.
+   */
+  combined: boolean;
+}
+
+/** Whether `message` holds, in two or more of its paragraphs, handoff trailers that differ (see `combined`). */
+function combinesTrailers(message: string): boolean {
+  const blocks = new Set<string>();
+  for (const para of message.split(/\n\s*\n/)) {
+    const found = para
+      .split('\n')
+      .filter((l) => /^Handoff-(Agent|Message):/i.test(l))
+      .map((l) => l.replace(/\s+/g, ' ').trim().toLowerCase());
+    if (found.length) blocks.add(found.join('\n'));
+  }
+  return blocks.size >= 2;
 }
 
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/;
@@ -46,6 +64,7 @@ function parseCommit(rec: string): CommitInfo {
     commitTime: commitTime ?? '',
     message,
     trailers: parseTrailers(message),
+    combined: combinesTrailers(message),
   };
 }
 

@@ -441,16 +441,21 @@ export class CommitResolver {
     const facts = commitFacts(this.ctx.db, unknown);
     const missing = unknown.filter((c) => !facts.has(c));
     if (missing.length) {
+      // A commit whose message joins several commits' handoff trailers (a squash in `rebase -i` where no
+      // hook ran) is not the last one's: its lines are traced by content to the commits it was made from.
+      const trailerOf = (i: CommitInfo) => (i.combined ? undefined : validName(i.trailers['handoff-agent']?.[0]));
       const infos = readCommits(this.ctx.repo.cwd, missing);
-      const needPid = infos.filter((i) => !validName(i.trailers['handoff-agent']?.[0])).map((i) => i.commit);
+      const needPid = infos.filter((i) => !trailerOf(i)).map((i) => i.commit);
       const pids = patchIdsOf(this.ctx.repo.cwd, needPid);
       writeTx(this.ctx.db, () => {
         for (const info of infos) {
           const f = {
             commit_id: info.commit,
             patch_id: pids.get(info.commit) ?? null,
-            trailer_agent: validName(info.trailers['handoff-agent']?.[0]) ?? null,
-            trailer_msgs: JSON.stringify((info.trailers['handoff-message'] ?? []).filter(isEventId)),
+            trailer_agent: trailerOf(info) ?? null,
+            trailer_msgs: JSON.stringify(
+              info.combined ? [] : (info.trailers['handoff-message'] ?? []).filter(isEventId),
+            ),
             parents: info.parents.length,
             committed_at: Date.parse(info.commitTime) || null,
           };

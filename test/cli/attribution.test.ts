@@ -358,6 +358,34 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it("a squash in rebase -i where no hook ran keeps each line's agent, though its message ends with the last one's trailers", () => {
+    const { repo, forClaude, forCodex } = setup();
+    write(repo, 'f.txt', 'l1\nl2\nl3\nl4\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'four lines');
+    gitAs(undefined, repo, 'checkout', '-qb', 'feat');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nl4\n');
+    gitAs('codex', repo, 'commit', '-qam', 'codex line');
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nCLAUDE\n');
+    gitAs('claude', repo, 'commit', '-qam', 'claude line');
+    // Squashed by someone whose clone has no hooks: git joins the two messages, trailers and all.
+    ok(repo, ['hooks', 'uninstall']);
+    const r = spawnSync('git', ['rebase', '-q', '-i', 'main'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2s/^pick/squash/'", GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(git(repo, 'rev-list', '--count', 'main..HEAD')).toBe('1');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)').trim()).toBe('claude');
+    expect(blameOf(repo, 'f.txt').slice(1)).toEqual([
+      ['CODEX', 'codex', forCodex],
+      ['l3', 'human:test-human', null],
+      ['CLAUDE', 'claude', forClaude],
+    ]);
+  });
+
   it('an amend by the same agent for another handoff (work-on since, or HANDOFF_MESSAGE) answers that one', () => {
     const { repo, forClaude, forCodex } = setup();
     const next = ok(repo, ['send', 'codex', 'and the index', '--json'], { agent: 'lead' }).json.message.id;
