@@ -15,7 +15,8 @@ takes it over and records the reclaim; the old holder is told. Claiming your own
 
 Claims sync like messages; two clones that claimed one key offline agree after sync on the earliest claim,
 and the other is told. With --remote, the remote decides at once: a compare-and-swap push of
-refs/handoff/claims/<key>, so of several clones claiming together exactly one succeeds.`,
+refs/handoff/claims/<key>, so of several clones claiming together exactly one succeeds. The remote's lease is
+renewed only by claiming again, not by activity: claim again before --ttl runs out to keep it.`,
   examples: [
     '<%= config.bin %> claim parser-rewrite',
     '<%= config.bin %> claim 5Q2XW7M --ttl 600',

@@ -202,6 +202,37 @@ setTimeout(() => {}, 600000);`,
     }
   });
 
+  it('done and three claims of one request at once: no claim stands once it is done, 10 rounds', async () => {
+    const repo = makeRepo();
+    for (const a of ['xa', 'x1', 'x2', 'x3']) ok(repo, ['join'], { agent: a });
+    const ids: string[] = [];
+    const codes: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const id = ok(repo, ['send', 'xa,x1,x2,x3', `task ${round}`, '--json'], { agent: 'boss' }).json.message.id;
+      ids.push(id);
+      const done = cliAsync(repo, ['done', id, '-m', 'finished'], { agent: 'xa' });
+      const claims = await Promise.all(
+        ['x1', 'x2', 'x3'].map(
+          (a, i) =>
+            new Promise<Awaited<ReturnType<typeof cliAsync>['done']>>((resolve) =>
+              setTimeout(() => resolve(cliAsync(repo, ['claim', id, '--json'], { agent: a }).done), 30 * (i + 1)),
+            ),
+        ),
+      );
+      expect((await done.done).status).toBe(0);
+      for (const c of claims) {
+        codes.push(c.status);
+        if (c.status !== 0) expect(['task_done', 'claim_held']).toContain(c.json.error.code);
+      }
+    }
+    // A claim either came before the done (and is over with it) or was refused: none stands.
+    const standing = ok(repo, ['claims', '--json']).json.claims.map((c: any) => c.key);
+    expect(standing.filter((k: string) => ids.includes(k))).toEqual([]);
+    const tasks = ok(repo, ['tasks', '--json'], { agent: 'boss' }).json.tasks;
+    expect(ids.map((id) => tasks.find((t: any) => t.id === id)?.state)).toEqual(ids.map(() => 'done'));
+    expect(codes.every((c) => c === 0 || c === 4)).toBe(true);
+  });
+
   it('claim --wait takes the key once the holder releases it', async () => {
     const repo = makeRepo();
     const p = agentProcess();
