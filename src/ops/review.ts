@@ -424,7 +424,8 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
     for (let q = 0; q + trail.length <= landed.length; q++)
       if (trail.every((l, k) => landed[q + k] === l)) ends.push(q + trail.length);
     ends.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
-    for (const end of ends)
+    // Only at the context nearest the hunk: the same lines further on are another part of the file.
+    for (const end of ends.slice(0, 1))
       for (const side of sides) {
         const region = exact(end - side.length, end);
         if (region) return region;
@@ -433,7 +434,7 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
     const from: number[] = [];
     for (let p = 0; p + lead.length <= landed.length; p++) if (lead.every((l, k) => landed[p + k] === l)) from.push(p);
     from.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
-    for (const p of from)
+    for (const p of from.slice(0, 1))
       for (const side of sides) {
         const region = exact(p, p + side.length);
         if (region) return region;

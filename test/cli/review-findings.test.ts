@@ -221,4 +221,20 @@ describe('review where a rewrite was undone, and hunks at the ends of a file', (
     gitAs('codex', repo, 'commit', '-qam', 'better');
     expect(summary(repo, id).statuses).toEqual(['changed', 'landed', 'landed']);
   });
+
+  it('an edit of a first line that landed is landed, though the same lines recur further down the file', () => {
+    const section = '[section]\nenabled = false\ntimeout = 30\nretries = 3\n';
+    const text = `${section}mode = a\nx1\nx2\nx3\nx4\n${section}`;
+    const repo = makeRepo({ files: { 'conf.ini': text } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const file = path.join(repo, 'conf.ini');
+    const renamed = text.replace('[section]', '[main]');
+    fs.writeFileSync(file, renamed);
+    const id = ok(repo, ['send', 'codex', 'rename the first section', '--attach-diff', '--json'], { agent: 'claude' })
+      .json.message.id;
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    gitAs('codex', repo, 'commit', '-qam', 'renamed');
+    expect(summary(repo, id).statuses).toEqual(['landed']);
+  });
 });
