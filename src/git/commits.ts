@@ -21,12 +21,16 @@ export interface CommitInfo {
   combined: boolean;
 }
 
-/** Whether `message` holds, in two or more of its paragraphs, handoff trailers that differ (see `combined`). */
+/**
+ * Whether `message` holds two or more trailer blocks (paragraphs of "Key: value" lines only) whose handoff
+ * trailers differ (see `combined`). A paragraph of prose that mentions a trailer is no block.
+ */
 function combinesTrailers(message: string): boolean {
   const blocks = new Set<string>();
   for (const para of message.split(/\n\s*\n/)) {
-    const found = para
-      .split('\n')
+    const lines = para.split('\n').filter((l) => l.trim());
+    if (!lines.length || !lines.every((l) => TRAILER.test(l))) continue;
+    const found = lines
       .filter((l) => /^Handoff-(Agent|Message):/i.test(l))
       .map((l) => l.replace(/\s+/g, ' ').trim().toLowerCase());
     if (found.length) blocks.add(found.join('\n'));

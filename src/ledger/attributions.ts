@@ -1,6 +1,6 @@
 /** Commit attribution: which agent made a commit for which handoff, and the rewrites that moved commits. */
 import type { AttributionEvent } from '../core/events';
-import { stmt, type Db } from './db';
+import { stmt, writeTx, type Db } from './db';
 
 export interface AttributionRow {
   commit_id: string;
@@ -143,8 +143,26 @@ export interface CommitFacts {
   committed_at?: number | null;
 }
 
-/** Cached facts of commits (immutable, so never stale). */
+/**
+ * How commit facts are read from a commit (settings.commit_facts_format): 2 since a message that joins
+ * several commits' differing handoff trailers names no agent. Facts cached under an earlier reading are
+ * dropped (they are made again from git when asked).
+ */
+const COMMIT_FACTS_FORMAT = 2;
+
+/** Cached facts of commits (a commit never changes: stale only when the reading of them changed). */
 export function commitFacts(db: Db, commits: string[]): Map<string, CommitFacts> {
+  const format = (
+    stmt(db, "SELECT value FROM settings WHERE key = 'commit_facts_format'").get() as { value: string } | undefined
+  )?.value;
+  if (Number(format ?? 0) < COMMIT_FACTS_FORMAT)
+    writeTx(db, () => {
+      db.exec('DELETE FROM commit_facts');
+      stmt(
+        db,
+        "INSERT INTO settings (key, value) VALUES ('commit_facts_format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ).run(String(COMMIT_FACTS_FORMAT));
+    });
   return byCommit<CommitFacts>(db, 'commit_facts', commits);
 }
 

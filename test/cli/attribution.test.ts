@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { addWorktree, chainEvents, cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
@@ -379,11 +380,32 @@ describe('attribution through git hooks', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(git(repo, 'rev-list', '--count', 'main..HEAD')).toBe('1');
     expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)').trim()).toBe('claude');
-    expect(blameOf(repo, 'f.txt').slice(1)).toEqual([
+    const traced = [
       ['CODEX', 'codex', forCodex],
       ['l3', 'human:test-human', null],
       ['CLAUDE', 'claude', forClaude],
-    ]);
+    ];
+    expect(blameOf(repo, 'f.txt').slice(1)).toEqual(traced);
+    // What an earlier handoff cached of that commit (its last trailer) is read again, not kept.
+    const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
+    db.prepare("UPDATE commit_facts SET trailer_agent = 'claude'").run();
+    db.prepare("DELETE FROM settings WHERE key = 'commit_facts_format'").run();
+    db.close();
+    expect(blameOf(repo, 'f.txt').slice(1)).toEqual(traced);
+    // A message whose prose mentions a trailer is not a squash: its own trailer block names the agent.
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nCLAUDE\nmore\n');
+    gitAs(
+      undefined,
+      repo,
+      'commit',
+      '-qam',
+      'mention',
+      '-m',
+      'The hook writes\nHandoff-Agent: someone\ninto commits.',
+      '-m',
+      'Handoff-Agent: codex',
+    );
+    expect(blameOf(repo, 'f.txt')[4]).toEqual(['more', 'codex', null]);
   });
 
   it('an amend by the same agent for another handoff (work-on since, or HANDOFF_MESSAGE) answers that one', () => {
