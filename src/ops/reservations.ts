@@ -85,6 +85,27 @@ function standing(ctx: Context): ReservationJson[] {
     .filter((r) => r.liveness === 'live' || r.liveness === 'unknown');
 }
 
+/**
+ * Another agent's exclusive reservation that stands before one of `patterns` and overlaps it, or undefined.
+ * Each pattern is judged at its own place: that of the caller's reservation of it that `mine` picks out,
+ * or after every reservation when there is none.
+ */
+function firstEarlier(
+  all: ReservationJson[],
+  me: string,
+  patterns: string[],
+  mine: (r: ReservationJson, pattern: string) => boolean,
+): ReservationJson | undefined {
+  for (const p of patterns) {
+    const at = all.findIndex((r) => r.agent === me && mine(r, p));
+    const h = all
+      .slice(0, at < 0 ? all.length : at)
+      .find((r) => r.agent !== me && r.exclusive && patternsOverlap(p, r.pattern));
+    if (h) return h;
+  }
+  return undefined;
+}
+
 /** The refusal of an exclusive reservation that `h`, another agent's earlier one, overlaps. */
 function refusedFor(h: ReservationJson): ConflictError {
   return new ConflictError(
@@ -119,11 +140,12 @@ export function reserve(
     // shared before, expired) comes after every reservation there is.
     const all = standing(ctx);
     const nowIso = ctx.now().toISOString();
-    const kept = all.findIndex(
-      (r) => r.agent === me.name && r.exclusive && patterns.includes(r.pattern) && (!r.expires || r.expires > nowIso),
+    const h = firstEarlier(
+      all,
+      me.name,
+      patterns,
+      (r, p) => r.exclusive && r.pattern === p && (!r.expires || r.expires > nowIso),
     );
-    const before = all.slice(0, kept < 0 ? all.length : kept);
-    const h = before.find((r) => r.agent !== me.name && r.exclusive && overlaps(r));
     if (h) throw refusedFor(h);
   }
   const { event } = appendEvent<ReservationEvent>(ctx, me, {
@@ -139,10 +161,8 @@ export function reserve(
   // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
   // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
   const all = standing(ctx);
-  const at = all.findIndex((r) => r.agent === me.name && patterns.includes(r.pattern));
-  const earlier = input.exclusive
-    ? all.slice(0, at < 0 ? all.length : at).filter((r) => r.agent !== me.name && r.exclusive && overlaps(r))
-    : [];
+  const first = input.exclusive ? firstEarlier(all, me.name, patterns, (r, p) => r.pattern === p) : undefined;
+  const earlier = first ? [first] : [];
   if (earlier.length) {
     const withdrawn = patterns.filter((p) => !heldBefore.has(p));
     if (withdrawn.length)

@@ -716,6 +716,13 @@ describe('file reservations', () => {
         false,
         true,
       ]);
+      // A renewal of one pattern in the same call does not carry another that an earlier holder has.
+      ok(repo, ['release', '--paths'], { agent: 'xa' });
+      ok(repo, ['reserve', 'src/y.ts', '-x', ...pid], { agent: 'xa' });
+      ok(repo, ['reserve', 'src/sub/x.ts', '-x', ...pid], { agent: 'xb' });
+      const both = cli(repo, ['reserve', 'src/y.ts', 'src/sub/x.ts', '-x', ...pid, '--json'], { agent: 'xa' });
+      expect([both.status, both.json.error.details.holder.agent]).toEqual([4, 'xb']);
+      expect(table()).toEqual(['src/y.ts xa true', 'src/sub/x.ts xb true']);
     } finally {
       p.kill();
     }
