@@ -1,7 +1,10 @@
 import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
-import { agentHook, idleWait, recordNudges, type AgentHookEvent } from '../ops/agent-hooks';
+import { agentHook, idleWait, recordNudges, releaseNudges, type AgentHookEvent } from '../ops/agent-hooks';
 import { withContext } from './_shared';
+
+/** Results whose output has not been delivered yet (their pending nudges go back at an early exit). */
+const unclaimed = new WeakSet<object>();
 
 export default defineCommand({
   id: 'agent-hook',
@@ -28,7 +31,18 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
     const stdin = ((await io.readStdin()) ?? Buffer.alloc(0)).toString('utf8');
     let wake: string | null = null;
     try {
-      if (event !== 'idle-wait') return await withContext(io, (ctx) => agentHook(ctx, { event, stdin }));
+      if (event !== 'idle-wait')
+        return await withContext(io, (ctx) => {
+          const r = agentHook(ctx, { event, stdin });
+          // Output that never reaches the agent (the reader closed the pipe) gives its nudges back.
+          if (r.nudged.length) {
+            unclaimed.add(r);
+            process.once('exit', () => {
+              if (unclaimed.has(r)) releaseNudges(r.nudged);
+            });
+          }
+          return r;
+        });
       const r = await withContext(io, (ctx) => idleWait(ctx, { stdin }));
       if (!r.wake) return { output: null, skipped: r.skipped, nudged: [] };
       wake = r.wake;
@@ -45,6 +59,7 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
   },
   // The messages told of count as told once the agent has the output (a closed pipe tells nobody).
   async delivered(r, _parsed, io) {
+    unclaimed.delete(r);
     if (!r.nudged.length) return;
     try {
       await withContext(io, (ctx) => recordNudges(ctx, r.nudged));

@@ -258,15 +258,42 @@ export function noteLoopNotice(db: Db, agent: string, other: string, clock: numb
 }
 
 /** Of `ids`, those `agent` has not been nudged about yet; records them as nudged now. */
-/** Which of `ids` the agent has not been nudged about (nothing recorded: see takeNewNudges). */
-export function untoldNudges(db: Db, agent: string, ids: string[]): string[] {
-  const told = stmt(db, 'SELECT 1 FROM nudges WHERE agent = ? AND message_id = ?');
-  return ids.filter((id) => told.get(agent, id) === undefined);
+/**
+ * How long a nudge taken for output not yet written (`at` below 0) holds the message: a hook whose output
+ * never reached the agent (a closed pipe, a kill) leaves it to be told again after that.
+ */
+const NUDGE_PENDING_MS = 30_000;
+
+/**
+ * Takes the nudges of `ids` the agent was not told of yet, in the caller's write transaction, and returns
+ * them: each message is told once (one of two hooks running at once gets it). With `pending`, the nudge is
+ * taken for output still to be written, and confirmNudges records it once written; until then, and for
+ * NUDGE_PENDING_MS, no other hook takes it, and after that one may.
+ */
+export function takeNewNudges(db: Db, agent: string, ids: string[], at: number, pending = false): string[] {
+  const get = stmt(db, 'SELECT at FROM nudges WHERE agent = ? AND message_id = ?');
+  const put = stmt(
+    db,
+    'INSERT INTO nudges (agent, message_id, at) VALUES (?, ?, ?) ON CONFLICT (agent, message_id) DO UPDATE SET at = excluded.at',
+  );
+  return ids.filter((id) => {
+    const row = get.get(agent, id) as { at: number } | undefined;
+    if (row && !(row.at < 0 && at + row.at > NUDGE_PENDING_MS)) return false;
+    put.run(agent, id, pending ? -at : at);
+    return true;
+  });
 }
 
-export function takeNewNudges(db: Db, agent: string, ids: string[], at: number): string[] {
-  const ins = stmt(db, 'INSERT OR IGNORE INTO nudges (agent, message_id, at) VALUES (?, ?, ?)');
-  return ids.filter((id) => ins.run(agent, id, at).changes > 0);
+/** Forgets nudges taken pending whose output was never written: the next hook tells them. */
+export function dropPendingNudges(db: Db, agent: string, ids: string[]): void {
+  const del = stmt(db, 'DELETE FROM nudges WHERE agent = ? AND message_id = ? AND at < 0');
+  for (const id of ids) del.run(agent, id);
+}
+
+/** Records as told the nudges taken pending (takeNewNudges) once the output that tells them was written. */
+export function confirmNudges(db: Db, agent: string, ids: string[], at: number): void {
+  const upd = stmt(db, 'UPDATE nudges SET at = ? WHERE agent = ? AND message_id = ? AND at < 0');
+  for (const id of ids) upd.run(at, agent, id);
 }
 
 /** Records the tmux pane where an agent runs (local doorbell). */

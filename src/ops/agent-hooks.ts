@@ -10,8 +10,8 @@ import { processStartToken } from '../core/proc';
 import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { writeTx } from '../ledger/db';
-import { inboxFor, takeNewNudges, untoldNudges } from '../ledger/messages';
-import type { Context } from './context';
+import { confirmNudges, dropPendingNudges, inboxFor, takeNewNudges } from '../ledger/messages';
+import { closeContext, openContext, type Context } from './context';
 import { detectRuntimes, resolveIdentity } from './identity';
 import { waitForChange } from './wait';
 import type { AgentHookJson } from '../json/setup';
@@ -166,17 +166,18 @@ export function agentHook(
       skipped: null,
       nudged:
         ctx.env.HANDOFF_RUNTIME !== 'copilot'
-          ? untoldNudges(
-              ctx.db,
+          ? takePending(
+              ctx,
               me.name,
               unread.map((m) => m.id),
             )
           : [],
     };
   }
-  // Recorded once the output has reached the agent (recordNudges): a hook whose output was lost tells again.
-  const fresh = untoldNudges(
-    ctx.db,
+  // Taken now, so that a hook running beside this one (idle-wait) does not tell them too, and recorded once
+  // the output has reached the agent (recordNudges): a hook whose output was lost tells again later.
+  const fresh = takePending(
+    ctx,
     me.name,
     unread.map((m) => m.id),
   );
@@ -190,9 +191,32 @@ export function agentHook(
   return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null, nudged: fresh };
 }
 
+/** The nudges of `ids` not taken yet, taken for output still to be written (see takeNewNudges). */
+function takePending(ctx: Context, agent: string, ids: string[]): string[] {
+  return ids.length ? writeTx(ctx.db, () => takeNewNudges(ctx.db, agent, ids, ctx.now().getTime(), true)) : [];
+}
+
+/**
+ * Gives back nudges taken pending whose output was never written: called as the process ends early (a
+ * closed pipe), in a context of its own, synchronously.
+ */
+export function releaseNudges(ids: string[]): void {
+  try {
+    const ctx = openContext({ warn: () => undefined });
+    try {
+      const me = resolveIdentity(ctx);
+      writeTx(ctx.db, () => dropPendingNudges(ctx.db, me.name, ids));
+    } finally {
+      closeContext(ctx);
+    }
+  } catch {
+    /* at worst they are told again once the pending time has passed */
+  }
+}
+
 /** Records that the agent was told of `ids` (an agent hook's output, once written): each is told once. */
 export function recordNudges(ctx: Context, ids: string[]): void {
   if (!ids.length) return;
   const me = resolveIdentity(ctx);
-  writeTx(ctx.db, () => takeNewNudges(ctx.db, me.name, ids, ctx.now().getTime()));
+  writeTx(ctx.db, () => confirmNudges(ctx.db, me.name, ids, ctx.now().getTime()));
 }

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
-import { addWorktree, BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok } from '../helpers/repo';
+import { addWorktree, BIN, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 const read = (repo: string, f: string) => fs.readFileSync(path.join(repo, f), 'utf8');
 const write = (repo: string, f: string, text: string) => {
@@ -289,6 +290,30 @@ describe("Claude Code's hooks", () => {
     expect(hook({ stop_hook_active: false }, { HANDOFF_RUNTIME: 'claude', COPILOT_CLI: '1' }).stdout).toBe('');
     expect(hook({ stop_hook_active: false }, { HANDOFF_RUNTIME: 'claude' }).stdout).toBe('');
     expect(JSON.parse(hook({ stop_hook_active: false }).stdout).reason).toContain('second');
+  });
+
+  it('Stop: a message another hook is telling (its output not written yet) is not told twice, unless that one never finished', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'claude' });
+    const id = ok(repo, ['send', 'claude', 'the build is red', '--json'], { agent: 'codex' }).json.message.id;
+    const hook = () =>
+      cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: claudeEnv, input: '{"stop_hook_active":false}' });
+    // What idle-wait or a Stop hook running beside this one leaves while it writes its output.
+    const pending = (ago: number) => {
+      const db = new Database(path.join(commonDir(repo), 'handoff', 'ledger.db'));
+      db.prepare('INSERT OR REPLACE INTO nudges (agent, message_id, at) VALUES (?, ?, ?)').run(
+        'claude',
+        id,
+        -(Date.now() - ago),
+      );
+      db.close();
+    };
+    pending(0);
+    expect(hook().stdout).toBe('');
+    // That hook was killed before it wrote: after 30 s the message is told after all, once.
+    pending(60_000);
+    expect(JSON.parse(hook().stdout).reason).toContain('the build is red');
+    expect(hook().stdout).toBe('');
   });
 
   it('SessionStart: adds the name and unread messages as context', () => {
