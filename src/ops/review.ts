@@ -408,37 +408,34 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
   const trail = body.slice(lastChange + 1).map((l) => l.slice(1));
   if (lead.length === 0 && trail.length === 0) return null;
   // A hunk at the start or the end of the file has context on one side only, and the file's end stands for
-  // the other: lines added beyond it count as part of the hunk (as a line added inside it would). But
-  // where the hunk's old lines stand untouched next to its context, it did not land, whatever was added
-  // beyond them (a header above a first line that was to change).
-  const old = body.filter((l) => l[0] !== '+').map((l) => l.slice(1));
-  // (Only a hunk that had old lines to change: a pure addition's old side is its context alone.)
-  const sides = old.length > lead.length + trail.length ? [old] : [];
-  const exact = (from: number, to: number) => {
-    if (from < 0 || to > landed.length) return null;
-    const region = landed.slice(from, to);
-    return sides.some((side) => sameLines(side, region)) ? region : null;
-  };
-  if (lead.length === 0) {
-    const ends: number[] = [];
-    for (let q = 0; q + trail.length <= landed.length; q++)
-      if (trail.every((l, k) => landed[q + k] === l)) ends.push(q + trail.length);
-    ends.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
-    // Only at the context nearest the hunk: the same lines further on are another part of the file.
-    for (const end of ends.slice(0, 1))
-      for (const side of sides) {
-        const region = exact(end - side.length, end);
-        if (region) return region;
+  // the other: lines added beyond it count as part of the hunk (as a line added inside it would). So what
+  // was sent landed where it stands flush with that end; and where the hunk's old lines stand untouched
+  // beside its context, nearer that end than anything sent, it did not land (a header added above a first
+  // line that was to change). Anything else is judged as any hunk is, below.
+  if (lead.length === 0 || trail.length === 0) {
+    const atStart = lead.length === 0;
+    const context = atStart ? trail : lead;
+    const newSide = body.filter((l) => l[0] !== '-').map((l) => l.slice(1));
+    const oldSide = body.filter((l) => l[0] !== '+').map((l) => l.slice(1));
+    // (A pure addition's old side is its context alone: no old lines to stand untouched.)
+    const hasOld = oldSide.length > context.length;
+    /** Where `side` stands whole beside an occurrence of the context: [from, to) in the landed lines. */
+    const places = (side: string[]): [number, number][] => {
+      const out: [number, number][] = [];
+      for (let q = 0; q + context.length <= landed.length; q++) {
+        if (!context.every((l, k) => landed[q + k] === l)) continue;
+        const from = atStart ? q + context.length - side.length : q;
+        const to = from + side.length;
+        if (from >= 0 && to <= landed.length && sameLines(landed.slice(from, to), side)) out.push([from, to]);
       }
-  } else if (trail.length === 0) {
-    const from: number[] = [];
-    for (let p = 0; p + lead.length <= landed.length; p++) if (lead.every((l, k) => landed[p + k] === l)) from.push(p);
-    from.sort((a, b) => Math.abs(a - hint) - Math.abs(b - hint));
-    for (const p of from.slice(0, 1))
-      for (const side of sides) {
-        const region = exact(p, p + side.length);
-        if (region) return region;
-      }
+      return out;
+    };
+    // Distance from the open end of the file (the start for a hunk at the start, the end for one at the end).
+    const gap = ([from, to]: [number, number]) => (atStart ? from : landed.length - to);
+    const sent = places(newSide).sort((a, b) => gap(a) - gap(b));
+    if (sent[0] && gap(sent[0]) === 0) return landed.slice(...sent[0]);
+    const kept = hasOld ? places(oldSide).sort((a, b) => gap(a) - gap(b)) : [];
+    if (kept[0] && (!sent[0] || gap(kept[0]) < gap(sent[0]))) return landed.slice(...kept[0]);
   }
   const starts: number[] = [];
   if (lead.length === 0) starts.push(0);

@@ -237,4 +237,38 @@ describe('review where a rewrite was undone, and hunks at the ends of a file', (
     gitAs('codex', repo, 'commit', '-qam', 'renamed');
     expect(summary(repo, id).statuses).toEqual(['landed']);
   });
+
+  it('a first or last line not edited is not landed, and one edited is landed, though a block was added near it', () => {
+    const base = 'function a() {\n  return 1;\n}\n\nfunction b() {\n  return 1;\n}\n\nmodule.exports = { a, b };\n';
+    const fnC = 'function c() {\n  return 1;\n}\n\n';
+    const repo = makeRepo({ files: { 'm.js': base, 'f.txt': 'old first\n}\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    const m = path.join(repo, 'm.js');
+    const f = path.join(repo, 'f.txt');
+    fs.writeFileSync(m, base.replace('{ a, b }', '{ a, b, version: 2 }'));
+    fs.writeFileSync(f, 'new first\n}\n');
+    const id = ok(repo, ['send', 'codex', 'export the version; rename the first', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id;
+    git(repo, 'checkout', '-q', '--', '.');
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    const statuses = () => {
+      const r = ok(repo, ['review', id, '--json']).json;
+      return Object.fromEntries(r.hunks.map((h: any) => [h.file, h.status]));
+    };
+    // A function added above the last line, another above the first; neither edit made.
+    fs.writeFileSync(m, base.replace('module.exports', `${fnC}module.exports`));
+    fs.writeFileSync(f, 'function h() {\n}\nold first\n}\n');
+    gitAs('codex', repo, 'commit', '-qam', 'added functions only');
+    expect(statuses()).toEqual({ 'm.js': 'not_landed', 'f.txt': 'not_landed' });
+    // Now the edits too.
+    fs.writeFileSync(
+      m,
+      base.replace('module.exports', `${fnC}module.exports`).replace('{ a, b }', '{ a, b, version: 2 }'),
+    );
+    fs.writeFileSync(f, 'new first\n}\nfunction h() {\n}\n');
+    gitAs('codex', repo, 'commit', '-qam', 'and the edits');
+    expect(statuses()).toEqual({ 'm.js': 'landed', 'f.txt': 'landed' });
+  });
 });
