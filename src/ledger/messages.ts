@@ -285,13 +285,15 @@ export function takeNewNudges(db: Db, agent: string, ids: string[], at: number, 
 }
 
 /** Forgets nudges taken pending whose output was never written: the next hook tells them. */
-export function dropPendingNudges(db: Db, agent: string, ids: string[]): void {
-  const del = stmt(db, 'DELETE FROM nudges WHERE agent = ? AND message_id = ? AND at < 0');
-  for (const id of ids) del.run(agent, id);
+export function dropPendingNudges(db: Db, agent: string, ids: string[], takenAt: number): void {
+  // Only as this process took them: one taken again since (after NUDGE_PENDING_MS) is another hook's.
+  const del = stmt(db, 'DELETE FROM nudges WHERE agent = ? AND message_id = ? AND at = ?');
+  for (const id of ids) del.run(agent, id, -takenAt);
 }
 
 /** Records as told the nudges taken pending (takeNewNudges) once the output that tells them was written. */
 export function confirmNudges(db: Db, agent: string, ids: string[], at: number): void {
+  // Whoever holds it pending now (another hook, after NUDGE_PENDING_MS): the message was told either way.
   const upd = stmt(db, 'UPDATE nudges SET at = ? WHERE agent = ? AND message_id = ? AND at < 0');
   for (const id of ids) upd.run(at, agent, id);
 }

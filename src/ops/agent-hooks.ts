@@ -191,9 +191,14 @@ export function agentHook(
   return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null, nudged: fresh };
 }
 
+/** When this process took nudges pending (one hook runs per process): what releaseNudges gives back. */
+let takenAt = 0;
+
 /** The nudges of `ids` not taken yet, taken for output still to be written (see takeNewNudges). */
 function takePending(ctx: Context, agent: string, ids: string[]): string[] {
-  return ids.length ? writeTx(ctx.db, () => takeNewNudges(ctx.db, agent, ids, ctx.now().getTime(), true)) : [];
+  if (!ids.length) return [];
+  takenAt = ctx.now().getTime();
+  return writeTx(ctx.db, () => takeNewNudges(ctx.db, agent, ids, takenAt, true));
 }
 
 /**
@@ -205,7 +210,7 @@ export function releaseNudges(ids: string[]): void {
     const ctx = openContext({ warn: () => undefined });
     try {
       const me = resolveIdentity(ctx);
-      writeTx(ctx.db, () => dropPendingNudges(ctx.db, me.name, ids));
+      writeTx(ctx.db, () => dropPendingNudges(ctx.db, me.name, ids, takenAt));
     } finally {
       closeContext(ctx);
     }
