@@ -1,8 +1,10 @@
 import { defineCommand, jsonFlag } from './define';
 import { HandoffError } from '../core/errors';
 import { agentHook, idleWait, recordNudges, releaseNudges, type AgentHookEvent } from '../ops/agent-hooks';
-import { withContext } from './_shared';
+import { afterDelivery, withContext, withContextForDelivery } from './_shared';
 
+/** Results made in a context kept open for their delivery (closed by afterDelivery). */
+const kept = new WeakSet<object>();
 /** Results whose output has not been delivered yet (their pending nudges go back at an early exit). */
 const unclaimed = new WeakSet<object>();
 
@@ -32,13 +34,15 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
     let wake: string | null = null;
     try {
       if (event !== 'idle-wait')
-        return await withContext(io, (ctx) => {
+        return await withContextForDelivery(io, (ctx) => {
           const r = agentHook(ctx, { event, stdin });
-          // Output that never reaches the agent (the reader closed the pipe) gives its nudges back.
+          kept.add(r);
+          // Output that never reaches the agent (the reader closed the pipe) gives its nudges back, in the
+          // context still open for delivery.
           if (r.nudged.length) {
             unclaimed.add(r);
             process.once('exit', () => {
-              if (unclaimed.has(r)) releaseNudges(r.nudged);
+              if (unclaimed.has(r)) releaseNudges(ctx, r.nudged);
             });
           }
           return r;
@@ -60,9 +64,9 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
   // The messages told of count as told once the agent has the output (a closed pipe tells nobody).
   async delivered(r, _parsed, io) {
     unclaimed.delete(r);
-    if (!r.nudged.length) return;
+    if (!kept.has(r)) return;
     try {
-      await withContext(io, (ctx) => recordNudges(ctx, r.nudged));
+      await afterDelivery(io, r, (ctx) => recordNudges(ctx, r.nudged));
     } catch (err) {
       io.warn(`handoff: agent-hook: ${(err as Error).message}`);
     }

@@ -11,7 +11,7 @@ import { firstLine, inert } from '../core/text';
 import { shortId } from '../core/ids';
 import { writeTx } from '../ledger/db';
 import { confirmNudges, dropPendingNudges, inboxFor, takeNewNudges } from '../ledger/messages';
-import { closeContext, openContext, type Context } from './context';
+import type { Context } from './context';
 import { detectRuntimes, resolveIdentity } from './identity';
 import { waitForChange } from './wait';
 import type { AgentHookJson } from '../json/setup';
@@ -202,18 +202,13 @@ function takePending(ctx: Context, agent: string, ids: string[]): string[] {
 }
 
 /**
- * Gives back nudges taken pending whose output was never written: called as the process ends early (a
- * closed pipe), in a context of its own, synchronously.
+ * Gives back nudges taken pending whose output was never written: called synchronously as the process ends
+ * early (a closed pipe), in the context the hook ran in.
  */
-export function releaseNudges(ids: string[]): void {
+export function releaseNudges(ctx: Context, ids: string[]): void {
   try {
-    const ctx = openContext({ warn: () => undefined });
-    try {
-      const me = resolveIdentity(ctx);
-      writeTx(ctx.db, () => dropPendingNudges(ctx.db, me.name, ids, takenAt));
-    } finally {
-      closeContext(ctx);
-    }
+    const me = resolveIdentity(ctx);
+    writeTx(ctx.db, () => dropPendingNudges(ctx.db, me.name, ids, takenAt));
   } catch {
     /* at worst they are told again once the pending time has passed */
   }
