@@ -134,14 +134,29 @@ export function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
   };
 }
 
-function heldError(key: string, h: HolderJson): ConflictError {
+function heldError(key: string, h: HolderJson, otherClone?: string): ConflictError {
   const where = h.pid ? ` (pid ${h.pid} on ${h.host})` : '';
   const until = h.expires ? ` until ${h.expires} unless renewed` : '';
+  const clone = otherClone ? `, in clone ${otherClone}: ${h.agent} there is another agent than here` : '';
   return new ConflictError(
     'claim_held',
-    `${key} is claimed by ${h.agent} since ${h.since}${until}${where}. Wait for it with --wait, or ask ${h.agent}.`,
+    `${key} is claimed by ${h.agent} since ${h.since}${until}${where}${clone}. Wait for it with --wait, or ask ${h.agent}.`,
     { key, holder: h },
   );
+}
+
+/**
+ * Whether the remote's record names `me` in this clone. The same agent name in another clone is another
+ * holder: the remote arbitrates between clones, and both could otherwise take the key in turn, each as a
+ * renewal. A record naming no clone counts by name.
+ */
+function heldHere(ctx: Context, me: IdentityJson, rec: RemoteClaimRecord): boolean {
+  return rec.agent === me.name && (typeof rec.clone !== 'string' || !rec.clone || rec.clone === ctx.cloneId);
+}
+
+/** The clone another holder of `me`'s name holds the remote's record in, for the error; undefined otherwise. */
+function otherCloneOf(ctx: Context, me: IdentityJson, rec: RemoteClaimRecord): string | undefined {
+  return rec.agent === me.name && !heldHere(ctx, me, rec) ? inertLine(rec.clone) : undefined;
 }
 
 /** Throws task_done (exit 4) when `message` (the request claimed as `key`) is recorded done. */
@@ -280,10 +295,11 @@ async function claimRemote(
   const now = ctx.now();
   const rec = current?.record;
   let reclaimed: ClaimJson['reclaimed'] = null;
-  if (rec && rec.state === 'held' && rec.agent !== me.name) {
+  const mine = !!rec && heldHere(ctx, me, rec);
+  if (rec && rec.state === 'held' && !mine) {
     const expired = now.getTime() > Date.parse(rec.expires);
     const gone = rec.host === os.hostname() && rec.pid > 1 && !processAlive(rec.pid, rec.start);
-    if (!expired && !gone) throw heldError(key, remoteHolderJson(rec, 'unknown', remote));
+    if (!expired && !gone) throw heldError(key, remoteHolderJson(rec, 'unknown', remote), otherCloneOf(ctx, me, rec));
     reclaimed = { from: rec.agent, reason: gone ? 'gone' : 'expired', since: rec.since };
   }
   const record: RemoteClaimRecord = {
@@ -291,7 +307,7 @@ async function claimRemote(
     state: 'held',
     agent: me.name,
     clone: ctx.cloneId,
-    since: rec && rec.state === 'held' && rec.agent === me.name ? rec.since : now.toISOString(),
+    since: rec && rec.state === 'held' && mine ? rec.since : now.toISOString(),
     expires: new Date(now.getTime() + ttlMs).toISOString(),
     host: holder?.host ?? os.hostname(),
     pid: holder?.pid ?? 0,
@@ -300,7 +316,8 @@ async function claimRemote(
   const won = await casRemoteClaim(ctx.repo, remote, key, record, current?.oid ?? null);
   if (!won) {
     const after = await readRemoteClaim(ctx.repo, remote, key);
-    if (after?.record.state === 'held') throw heldError(key, remoteHolderJson(after.record, 'unknown', remote));
+    if (after?.record.state === 'held')
+      throw heldError(key, remoteHolderJson(after.record, 'unknown', remote), otherCloneOf(ctx, me, after.record));
     throw new ConflictError('claim_held', `${key} changed on ${remote} while claiming it; try again.`, { key });
   }
   // The remote decided; the local ledger records it so that it syncs like every claim.
@@ -354,7 +371,8 @@ export async function releaseWhereDecided(
 export async function releaseRemote(ctx: Context, me: IdentityJson, key: string, remote: string): Promise<boolean> {
   const current = await readRemoteClaim(ctx.repo, remote, key);
   if (!current || current.record.state !== 'held') return false;
-  if (current.record.agent !== me.name) throw heldError(key, remoteHolderJson(current.record, 'unknown', remote));
+  if (!heldHere(ctx, me, current.record))
+    throw heldError(key, remoteHolderJson(current.record, 'unknown', remote), otherCloneOf(ctx, me, current.record));
   const ok = await casRemoteClaim(ctx.repo, remote, key, { ...current.record, state: 'released' }, current.oid);
   if (!ok) throw new ConflictError('claim_held', `${key} changed on ${remote} while releasing it; try again.`, { key });
   return true;

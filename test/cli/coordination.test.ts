@@ -413,6 +413,44 @@ describe('claims across clones', () => {
     expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).state).not.toBe('held');
   });
 
+  it('one agent name in two clones: the remote gives the key to one of them, and only that one renews or releases it', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    const p = agentProcess();
+    try {
+      const first = ok(a, ['claim', 'deploy', '--remote', 'origin', '--pid', String(p.pid), '--json'], {
+        agent: 'claude',
+      }).json;
+      expect(first.action).toBe('claimed');
+      const recordBefore = git(t.remote, 'rev-parse', 'refs/handoff/claims/deploy');
+      const since = JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).since as string;
+      // claude in the other clone is another worker: refused (exit 4), not taken as a renewal.
+      const other = cli(b, ['claim', 'deploy', '--remote', 'origin', '--json'], { agent: 'claude' });
+      expect(other.status).toBe(4);
+      expect(other.json.error.code).toBe('claim_held');
+      const cloneA = JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).clone as string;
+      expect(other.json.error.message).toContain(`in clone ${cloneA}`);
+      // Nor can it release the other clone's claim; the remote's record is unchanged.
+      expect(cli(b, ['release', 'deploy', '--remote', 'origin'], { agent: 'claude' }).status).toBe(4);
+      expect(git(t.remote, 'rev-parse', 'refs/handoff/claims/deploy')).toBe(recordBefore);
+      // The clone that holds it renews it (its since stays) and releases it; then the other takes it.
+      const renewed = ok(a, ['claim', 'deploy', '--remote', 'origin', '--pid', String(p.pid), '--json'], {
+        agent: 'claude',
+      }).json;
+      expect(renewed.action).toBe('renewed');
+      const onRemote = JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json'));
+      expect([onRemote.state, onRemote.clone, onRemote.since]).toEqual(['held', cloneA, since]);
+      ok(a, ['release', 'deploy', '--remote', 'origin'], { agent: 'claude' });
+      expect(ok(b, ['claim', 'deploy', '--remote', 'origin', '--json'], { agent: 'claude' }).json.action).toBe(
+        'claimed',
+      );
+      expect(JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json')).clone).not.toBe(cloneA);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('3 clones claiming with --remote at once: exactly one wins each of 10 rounds', async () => {
     const t = team();
     const clones = ['a', 'b', 'c'].map((n) => t.clone(n));
