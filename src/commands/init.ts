@@ -14,7 +14,8 @@ export default defineCommand({
 skill for Claude Code), the MCP server registration in the agent's project config with HANDOFF_AGENT and
 HANDOFF_RUNTIME set, the agent's own hooks (where it has them) that bring unread messages into the session at
 its start and at the end of each turn, Gemini CLI's context.fileName (so it reads AGENTS.md), and the git hooks. JSON files keep
-their comments and layout; a TOML file that does not parse, or a JSON file that does not, stops init with
+their comments and the layout of what handoff leaves alone (an object it adds to is written out one entry per
+line); a TOML file that does not parse, or a JSON file that does not, stops init with
 nothing written. Idempotent; --dry-run shows every change.
 
 --undo removes exactly what init added in this worktree: a file nobody changed since is restored byte for

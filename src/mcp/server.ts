@@ -101,6 +101,13 @@ export interface Session {
   ready?: Promise<void>;
 }
 
+/**
+ * The longest a tool call waits (wait, claim's wait_seconds): below the hour that init gives each tool call
+ * (.mcp.json `timeout`, Codex's `tool_timeout_sec`, Gemini CLI's `timeout`), so the answer arrives before the
+ * client gives up on the call.
+ */
+const MAX_WAIT_S = 3540;
+
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const WRITES = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
 
@@ -250,7 +257,12 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         "Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client's tool timeout. Progress is reported while waiting when the client asks for it.",
       annotations: WRITES,
       inputSchema: {
-        timeout_seconds: z.number().int().min(1).max(3600).describe('Give up after this long'),
+        timeout_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_WAIT_S)
+          .describe('Give up after this long (at most 59 minutes: below the hour init gives each tool call)'),
         from: z.string().optional(),
       },
     },
@@ -358,7 +370,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         key: z.string(),
         ttl_seconds: z.number().int().min(1).optional(),
         remote: z.string().optional(),
-        wait_seconds: z.number().int().min(0).max(3600).optional(),
+        wait_seconds: z.number().int().min(0).max(MAX_WAIT_S).optional(),
       },
     },
     (a, extra) =>

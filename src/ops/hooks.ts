@@ -19,12 +19,17 @@ export interface HookPaths {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Shell lines that set $agent from the agent runtime markers (the same table identity.ts uses). */
+/**
+ * Shell lines that set $agent from the agent runtime markers (the same table, and order, as identity.ts's
+ * detectRuntimes): every runtime's own markers first, then the weak ones.
+ */
 function runtimeDetection(): string {
-  return RUNTIME_MARKERS.map((m, i) => {
-    const test = m.vars.map((v) => `[ -n "\${${v}:-}" ]`).join(' || ');
-    return `    ${i === 0 ? 'if' : 'elif'} ${test}; then agent=${m.runtime}`;
-  })
+  const test = (vars: string[]) => vars.map((v) => `[ -n "\${${v}:-}" ]`).join(' || ');
+  const strong = RUNTIME_MARKERS.map((m) => ({ m, vars: m.vars.filter((v) => !m.weak?.includes(v)) }));
+  const weak = RUNTIME_MARKERS.filter((m) => m.weak?.length).map((m) => ({ m, vars: m.weak! }));
+  return [...strong, ...weak]
+    .filter((x) => x.vars.length)
+    .map(({ m, vars }, i) => `    ${i === 0 ? 'if' : 'elif'} ${test(vars)}; then agent=${m.runtime}`)
     .concat(['    fi'])
     .join('\n');
 }

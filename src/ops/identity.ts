@@ -9,10 +9,19 @@ import { NAME_PATTERN, slugifyName, validateAgentName } from '../core/names';
 import type { IdentityJson } from '../json/types';
 import type { Context } from './context';
 
-/** Environment variables by which agent runtimes reveal themselves, in the order they are checked. */
-export const RUNTIME_MARKERS: { runtime: string; vars: string[] }[] = [
+/**
+ * Environment variables by which agent runtimes reveal themselves, in the order they are checked. A `weak`
+ * marker is set also where the runtime does not run: Claude Code's IDE extensions set CLAUDECODE in their
+ * integrated terminals, so Codex or Gemini CLI started from such a terminal carries it. A runtime found only
+ * by a weak marker counts only where no other runtime's marker is found.
+ */
+export const RUNTIME_MARKERS: { runtime: string; vars: string[]; weak?: string[] }[] = [
   // Sources for each marker: docs/agents.md.
-  { runtime: 'claude', vars: ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT'] },
+  {
+    runtime: 'claude',
+    vars: ['CLAUDE_CODE_CHILD_SESSION', 'CLAUDE_CODE_ENTRYPOINT', 'CLAUDECODE'],
+    weak: ['CLAUDECODE'],
+  },
   { runtime: 'codex', vars: ['CODEX_SANDBOX', 'CODEX_SANDBOX_NETWORK_DISABLED', 'CODEX_THREAD_ID'] },
   { runtime: 'gemini', vars: ['GEMINI_CLI'] },
   { runtime: 'copilot', vars: ['COPILOT_CLI', 'COPILOT_AGENT_SESSION_ID', 'COPILOT_AGENT', 'GITHUB_COPILOT_CLI'] },
@@ -21,15 +30,24 @@ export const RUNTIME_MARKERS: { runtime: string; vars: string[] }[] = [
   { runtime: 'aider', vars: ['AIDER_CHAT', 'AIDER_MODEL'] },
 ];
 
-/** Every agent runtime whose markers this environment carries (an agent started from another carries both). */
+/**
+ * Every agent runtime whose markers this environment carries (an agent started from another carries both),
+ * in RUNTIME_MARKERS order; those found only by a weak marker only when no other is found.
+ */
 export function detectRuntimes(env: NodeJS.ProcessEnv): string[] {
-  return RUNTIME_MARKERS.filter((m) => m.vars.some((v) => env[v] !== undefined && env[v] !== '')).map((m) => m.runtime);
+  const set = (v: string) => env[v] !== undefined && env[v] !== '';
+  const strong: string[] = [];
+  const weak: string[] = [];
+  for (const m of RUNTIME_MARKERS) {
+    if (m.vars.some((v) => set(v) && !m.weak?.includes(v))) strong.push(m.runtime);
+    else if (m.vars.some(set)) weak.push(m.runtime);
+  }
+  return strong.length ? strong : weak;
 }
 
 /** The agent runtime this process runs under, or null. */
 function detectRuntime(env: NodeJS.ProcessEnv): string | null {
-  for (const m of RUNTIME_MARKERS) if (m.vars.some((v) => env[v] !== undefined && env[v] !== '')) return m.runtime;
-  return null;
+  return detectRuntimes(env)[0] ?? null;
 }
 
 /**

@@ -667,3 +667,46 @@ describe('init --undo and the git hooks every worktree shares', () => {
     );
   });
 });
+
+describe("CLAUDECODE in an IDE's terminal", () => {
+  // Claude Code's IDE extensions set CLAUDECODE=1 in their integrated terminals, so Codex or Gemini CLI
+  // started there carry it; Claude Code's own processes carry CLAUDE_CODE_ENTRYPOINT or
+  // CLAUDE_CODE_CHILD_SESSION too (docs/agents.md).
+  it('names the runtime whose own marker is there: identity, the Codex and Gemini hooks, and the commit trailer', () => {
+    const repo = makeRepo();
+    ok(repo, ['hooks', 'install']);
+    const ide = { CLAUDECODE: '1' };
+    const codexShell = { ...ide, CODEX_THREAD_ID: 't1' };
+    expect(ok(repo, ['whoami', '--json'], { env: codexShell }).json).toMatchObject({ name: 'codex', runtime: 'codex' });
+    expect(ok(repo, ['whoami', '--json'], { env: { ...ide, GEMINI_CLI: '1' } }).json.name).toBe('gemini');
+    // Claude Code's own markers still name Claude Code, alone or beside another runtime's (nested agents).
+    expect(ok(repo, ['whoami', '--json'], { env: ide }).json.name).toBe('claude');
+    expect(ok(repo, ['whoami', '--json'], { env: { ...codexShell, CLAUDE_CODE_ENTRYPOINT: 'cli' } }).json.name).toBe(
+      'claude',
+    );
+    // The Codex and Gemini hooks speak for their agents.
+    for (const a of ['codex', 'gemini']) ok(repo, ['send', a, `hello ${a}`, '--create'], { agent: 'lead' });
+    const codexOut = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'codex',
+      env: { ...codexShell, HANDOFF_RUNTIME: 'codex' },
+      input: JSON.stringify({ hook_event_name: 'Stop', stop_hook_active: false }),
+    });
+    expect(JSON.parse(codexOut.stdout || '{}')).toMatchObject({ decision: 'block' });
+    const gemini = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'gemini',
+      env: { ...ide, GEMINI_CLI: '1', HANDOFF_RUNTIME: 'gemini' },
+      input: JSON.stringify({ stop_hook_active: false }),
+    });
+    expect(JSON.parse(gemini.stdout)).toMatchObject({
+      decision: 'deny',
+      reason: expect.stringContaining('hello gemini'),
+    });
+    // A commit Codex makes from such a terminal is Codex's.
+    write(repo, 'c.txt', 'c\n');
+    const env = cleanEnv(codexShell);
+    expect(spawnSync('git', ['add', 'c.txt'], { cwd: repo, env }).status).toBe(0);
+    expect(spawnSync('git', ['commit', '-qm', 'by codex'], { cwd: repo, env }).status).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)')).toBe('codex');
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
+  });
+});

@@ -65,6 +65,19 @@ describe('the MCP server', () => {
       expect.arrayContaining(['to', 'body', 'attach_diff', 'kind']),
     );
     expect((sendTool.inputSchema as any).required).toEqual(['to', 'body']);
+    // A wait ends before the tool-call limit init writes for each client (one hour), so its answer arrives.
+    const repo = makeRepo();
+    ok(repo, ['init', '--agent', 'claude', '--agent', 'codex', '--agent', 'gemini']);
+    const limits = [
+      JSON.parse(fs.readFileSync(path.join(repo, '.mcp.json'), 'utf8')).mcpServers.handoff.timeout / 1000,
+      JSON.parse(fs.readFileSync(path.join(repo, '.gemini/settings.json'), 'utf8')).mcpServers.handoff.timeout / 1000,
+      Number(/tool_timeout_sec = (\d+)/.exec(fs.readFileSync(path.join(repo, '.codex/config.toml'), 'utf8'))![1]),
+    ];
+    const longest = [
+      (tools.find((t) => t.name === 'wait')!.inputSchema as any).properties.timeout_seconds.maximum,
+      (tools.find((t) => t.name === 'claim')!.inputSchema as any).properties.wait_seconds.maximum,
+    ];
+    for (const max of longest) for (const limit of limits) expect(max).toBeLessThanOrEqual(limit - 30);
     // `handoff mcp --help` names every tool the server lists.
     const help = ok(makeRepo(), ['mcp', '--help']).stdout.replace(/\s+/g, ' ');
     for (const t of tools) expect(help, t.name).toMatch(new RegExp(`[ :,]${t.name}[,. ]`));
