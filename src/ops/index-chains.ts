@@ -153,6 +153,9 @@ function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string,
     const have = tips.get(chain) ?? null;
     if (have === tip || chain === ctx.cloneId) continue;
     if (chainOfCommit(ctx.db, tip) === chain || readRefused().has(`${chain} ${tip}`)) continue;
+    // A copy behind the chain's ref holds nothing new: left, and never refused (SQLite may not know it yet,
+    // as while a rebuild indexes anew).
+    if (have && isAncestor(cwd, tip, have)) continue;
     if (!settings) {
       const entries = configEntries(cwd, '^handoff\\.(dropchain|requiresigned)$');
       settings = {
@@ -177,10 +180,9 @@ function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string,
     mustHold.delete(null);
     if ([...mustHold].some((c) => !isAncestor(cwd, c!, tip))) {
       refuse(chain, tip);
-      if (!(have && isAncestor(cwd, tip, have)))
-        ctx.warn(
-          `${remote}'s copy of chain ${chain} (${tip.slice(0, 12)}) does not contain what this clone has of it, and is left out: 'handoff sync ${remote}' names what was rewritten.`,
-        );
+      ctx.warn(
+        `${remote}'s copy of chain ${chain} (${tip.slice(0, 12)}) does not contain what this clone has of it, and is left out: 'handoff sync ${remote}' names what was rewritten.`,
+      );
       continue;
     }
     try {

@@ -154,12 +154,15 @@ export function dropChain(
     const held =
       quarantined(ctx.db).some((q) => q.chain === chain) ||
       [...syncRefused(ctx)].some((l) => l.endsWith(` ${chain}`)) ||
-      // A copy refused, or one that neither holds this clone's tip nor is behind it (a rewrite `git fetch` brought).
-      copies.some(
-        (t) =>
-          refused.has(`${chain} ${t.tip}`) ||
-          (local !== undefined && !isAncestor(ctx.repo.cwd, local, t.tip) && !isAncestor(ctx.repo.cwd, t.tip, local)),
-      );
+      // A copy refused, or one that neither holds this clone's tip nor is behind it (a rewrite `git fetch` brought);
+      // a copy merely behind is no reason, whatever was recorded of it.
+      copies.some((t) => {
+        const behind = local !== undefined && isAncestor(ctx.repo.cwd, t.tip, local);
+        return (
+          (refused.has(`${chain} ${t.tip}`) && !behind) ||
+          (local !== undefined && !behind && !isAncestor(ctx.repo.cwd, local, t.tip))
+        );
+      });
     const events = (ctx.db.prepare('SELECT count(*) AS n FROM events WHERE chain = ?').get(chain) as { n: number }).n;
     if (!held && events === 0 && copies.length === 0 && local === undefined)
       throw new NotFoundError(

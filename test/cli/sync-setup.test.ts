@@ -192,6 +192,37 @@ describe('sync after sync --setup', () => {
     expect(git(a, 'for-each-ref', ref)).toBe('');
   });
 
+  it('a copy merely behind stays no reason to drop the chain, also after a rebuild indexed the ledger anew', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(b, ['send', 'alice', 'one', '--create'], { agent: 'bob' });
+    ok(b, ['sync']);
+    ok(a, ['sync', '--setup']);
+    git(a, 'fetch', '-q');
+    const chainB = fs.readFileSync(path.join(b, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+    const copy = `refs/handoff/remotes/origin/chains/${chainB}`;
+    const behind = git(a, 'rev-parse', copy);
+    // bob sends again and a's sync takes it straight into its chain: the copy (fetched before) is behind.
+    ok(b, ['send', 'alice', 'two'], { agent: 'bob' });
+    ok(b, ['sync']);
+    ok(a, ['sync', '--no-push']);
+    git(a, 'update-ref', copy, behind);
+    const drop = () => cli(a, ['sync', '--drop', chainB, '--json']);
+    expect(drop().json.error.code).toBe('drop_needs_force');
+    // A rebuild indexes from nothing: the copy behind is not recorded as refused, nor said to be.
+    const rebuilt = ok(a, ['rebuild']);
+    expect(rebuilt.stderr).not.toContain("origin's copy");
+    ok(a, ['inbox'], { agent: 'alice' });
+    expect(fs.existsSync(path.join(a, '.git', 'handoff', 'tracked-refused'))).toBe(false);
+    // And a record left by a version that wrote one does not make it droppable either.
+    fs.writeFileSync(path.join(a, '.git', 'handoff', 'tracked-refused'), `${chainB} ${behind}\n`);
+    const again = drop();
+    expect([again.status, again.json.error.code]).toEqual([2, 'drop_needs_force']);
+    expect(git(a, 'for-each-ref', `refs/handoff/chains/${chainB}`)).not.toBe('');
+    expect(bodies(a, 'alice').sort()).toEqual(['one', 'two']);
+  });
+
   it('a copy missing a tip another chain witnessed is not taken; requireSigned and drop leave copies to sync, quietly', () => {
     const t = team();
     const a = t.clone('a');
