@@ -128,9 +128,10 @@ const pathsMeet = (a: (Token[] | '**')[], b: (Token[] | '**')[]) =>
 
 /**
  * A reservation pattern as the paths it covers: `anyDepth` for a glob without a slash (`*.md` is matched at
- * any depth, as in .gitignore), and what is under the path too (a directory reserves its contents).
+ * any depth, as in .gitignore), and, with `under`, what is under the path too (a directory reserves its
+ * contents).
  */
-function covered(pattern: string, anyDepth: boolean): (Token[] | '**')[] | null {
+function covered(pattern: string, anyDepth: boolean, under: boolean): (Token[] | '**')[] | null {
   const segs: (Token[] | '**')[] = anyDepth ? ['**'] : [];
   const parts = pattern.split('/').filter(Boolean);
   if (parts.length > MAX_TOKENS) return null;
@@ -143,22 +144,32 @@ function covered(pattern: string, anyDepth: boolean): (Token[] | '**')[] | null 
     if (!t) return null;
     segs.push(t);
   }
-  if (segs.at(-1) !== '**') segs.push('**');
+  if (under && segs.at(-1) !== '**') segs.push('**');
   return segs;
 }
 
+/** Whether a pattern holds glob syntax (a plain path has none). */
+const isGlob = (p: string) => /[*?[{]/.test(p.replace(/\\./g, ''));
+
 /**
  * Whether two reservation patterns cover a path in common (null: a pattern this cannot read). `anyDepth`
- * tells, for a pattern, whether it matches at any depth (reservations: a glob with no slash).
+ * tells, for a pattern, whether it matches at any depth (reservations: a glob with no slash). A plain path
+ * covers what is under it, as a directory would, unless `isFile` says it names a file; a glob covers only
+ * the paths it matches (as reservations' matcher reads it).
  */
-export function globsOverlap(a: string, b: string, anyDepth: (p: string) => boolean): boolean | null {
+export function globsOverlap(
+  a: string,
+  b: string,
+  anyDepth: (p: string) => boolean,
+  isFile: (p: string) => boolean = () => false,
+): boolean | null {
   const as = expandBraces(a);
   const bs = expandBraces(b);
   if (!as || !bs) return null;
   for (const x of as)
     for (const y of bs) {
-      const px = covered(x, anyDepth(a));
-      const py = covered(y, anyDepth(b));
+      const px = covered(x, anyDepth(a), !isGlob(a) && !isFile(a));
+      const py = covered(y, anyDepth(b), !isGlob(b) && !isFile(b));
       if (!px || !py) return null;
       if (pathsMeet(px, py)) return true;
     }

@@ -99,6 +99,8 @@ export interface Session {
   closing: AbortController;
   /** Settles once the server knows its repository and identity (after the client's initialized). */
   ready?: Promise<void>;
+  /** Messages a response carries or carried that the client has not yet kept (not to be given twice). */
+  inFlight?: () => Set<string>;
 }
 
 /**
@@ -107,6 +109,16 @@ export interface Session {
  * client gives up on the call.
  */
 const MAX_WAIT_S = 3540;
+
+/**
+ * The message bodies one result carries at most (as JSON text), the first message always: a result goes
+ * out twice (text and structuredContent) on one line, and clients read at most 10 MiB a line (the SDK's
+ * stdio limit). The rest stay unread, for the next call.
+ */
+const MAX_RESULT_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The longest line (request) the server reads: above the clients' 10 MiB, so an oversized body is refused as such. */
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const WRITES = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
@@ -195,7 +207,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     {
       title: 'List your messages',
       description:
-        'Unread messages addressed to you (urgent first, then oldest). Listing does not mark them read; use read.',
+        'Unread messages addressed to you (urgent first, then oldest): the first 50, fewer when they are large; `more` counts the rest. Listing does not mark them read; use read.',
       annotations: READ_ONLY,
       inputSchema: {
         all: z.boolean().optional().describe('Include read messages'),
@@ -203,20 +215,20 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         kind: kind.optional(),
       },
     },
-    (a) => run((ctx) => inbox(ctx, { all: a.all, from: a.from, kind: a.kind })),
+    (a) => run((ctx) => inbox(ctx, { all: a.all, from: a.from, kind: a.kind, maxBodyBytes: MAX_RESULT_BODY_BYTES })),
   );
   server.registerTool(
     'read',
     {
       title: 'Read messages',
       description:
-        'Return messages in full and mark them read (the sender sees a read receipt). Give ids, or all=true for every unread one.',
+        'Return messages in full and mark them read (the sender sees a read receipt). Give ids, or all=true for every unread one (at most about 2 MB of message text per call: call again for the rest).',
       annotations: WRITES,
       inputSchema: { ids: z.array(z.string()).optional(), all: z.boolean().optional() },
     },
     (a, extra) =>
       run((ctx) => {
-        const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true });
+        const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true, maxBodyBytes: MAX_RESULT_BODY_BYTES });
         if (r.marked.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.marked });
         return r;
       }),
@@ -254,7 +266,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     {
       title: 'Wait for a message',
       description:
-        "Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client's tool timeout. Progress is reported while waiting when the client asks for it.",
+        "Block until a message arrives for you (or timeout_seconds pass), then return it; it is marked read once this result reaches you. Keep timeout_seconds below your client's tool timeout. Progress is reported while waiting when the client asks for it. Waits running at once return different messages; large ones come a few per call.",
       annotations: WRITES,
       inputSchema: {
         timeout_seconds: z
@@ -289,7 +301,15 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         if (token !== undefined) tick();
         const ticker = token !== undefined ? setInterval(tick, 10_000) : undefined;
         try {
-          const r = await waitForMessages(ctx, { timeoutSeconds: a.timeout_seconds, from: a.from, peek: true, signal });
+          // A message another wait or read of this client carries already is not given again.
+          const r = await waitForMessages(ctx, {
+            timeoutSeconds: a.timeout_seconds,
+            from: a.from,
+            peek: true,
+            signal,
+            exclude: session.inFlight,
+            maxBodyBytes: MAX_RESULT_BODY_BYTES,
+          });
           if (signal.aborted) throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.');
           session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
           return r;
@@ -506,7 +526,9 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     },
   );
   let watching: AbortController | null = null;
-  server.server.setRequestHandler(SubscribeRequestSchema, (req) => {
+  server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    // The repository may be found only once the client answered roots/list (after initialized).
+    await session.ready;
     if (req.params.uri === INBOX && !watching && session.ctx) {
       watching = new AbortController();
       void watchInbox(session, watching.signal, () => server.server.sendResourceUpdated({ uri: INBOX }));
@@ -579,10 +601,11 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     session.noRepo = `handoff mcp was started in ${process.cwd()}, which is not in a git repository (${(err as Error).message.split('\n')[0]}), and the client named no root inside one. Set "cwd" to the repository in this MCP server's config, or start the agent inside the repository.`;
   }
   const server = buildServer(session, opts);
-  const transport = new StdioServerTransport();
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_REQUEST_BYTES });
   // A read is held once the response carrying the messages was written to the client, until the client
   // shows it kept the response: a cancel of that request dropped it (the two crossed on the way).
   const held = new Map<string | number, { me: IdentityJson; ids: string[]; timer: NodeJS.Timeout }>();
+  session.inFlight = () => new Set([...session.pendingReads.values(), ...held.values()].flatMap((r) => r.ids));
   const confirm = (id: string | number) => {
     const h = held.get(id);
     if (!h) return;
@@ -728,5 +751,6 @@ function fromTop(ctx: Context, file: string): string {
 
 /** A tool's path or glob, from the top of the repository (`:/`, as the CLI reads it); an absolute one is refused there. */
 function fromTopPattern(p: string): string {
-  return p.startsWith('/') || p.startsWith(':/') ? p : `:/${p}`;
+  // An empty one stays empty, for reserve to refuse (`:/` alone would name the whole tree).
+  return p.trim() === '' || p.startsWith('/') || p.startsWith(':/') ? p : `:/${p}`;
 }

@@ -9,7 +9,7 @@ import { reservationNotices } from './reservations';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage, requireKnownAgent, strangerNotice } from './lookup';
-import { messageJson } from './views';
+import { messageJson, withinBodyBudget } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
 
@@ -22,6 +22,8 @@ export interface InboxInput {
   kind?: string;
   priority?: string;
   limit?: number;
+  /** The bodies listed at most, as JSON text (withinBodyBudget); the rest count in `more`. */
+  maxBodyBytes?: number;
 }
 
 /** How many messages `inbox` lists unless told otherwise. */
@@ -34,9 +36,12 @@ export function inbox(ctx: Context, input: InboxInput): InboxJson {
   const q = { agent: me.name, includeRead: !!input.all, from: input.from, kind: input.kind, priority: input.priority };
   // A page at a time (an agent's context is precious): --limit 0 lists everything.
   const limit = input.limit === undefined ? INBOX_PAGE : input.limit === 0 ? undefined : input.limit;
-  const rows = inboxFor(ctx.db, { ...q, limit });
+  const page = inboxFor(ctx.db, { ...q, limit });
+  const rows = input.maxBodyBytes === undefined ? page : withinBodyBudget(page, input.maxBodyBytes);
   const messages = rows.map(messageJson);
-  const more = limit !== undefined && rows.length === limit ? inboxCount(ctx.db, q) - rows.length : 0;
+  const more =
+    (limit !== undefined && page.length === limit ? inboxCount(ctx.db, q) - page.length : 0) +
+    (page.length - rows.length);
   return {
     agent: me.name,
     more,
@@ -95,14 +100,17 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
 /** Prints messages and marks them read: the given ids, or every unread one with `all`. */
 export function read(
   ctx: Context,
-  input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean },
+  input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean; maxBodyBytes?: number },
 ): ReadJson {
   const me = resolveIdentity(ctx, { as: input.as });
   if (!input.all && input.ids.length === 0)
     throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
   let rows: ReturnType<typeof messageJson>[];
-  if (input.all) rows = inboxFor(ctx.db, { agent: me.name, includeRead: false }).map(messageJson);
-  else {
+  if (input.all) {
+    // With a budget, the first that fit: the rest stay unread for the next read.
+    const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
+    rows = (input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes)).map(messageJson);
+  } else {
     // One message named twice (its full and its short id, say) is shown and marked once.
     const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));
     rows = [...found.values()].map(messageJson);

@@ -25,6 +25,9 @@ const withoutTrailingSlash = (p: string) => p.replace(/(.)\/+$/, '$1');
 
 /** A reservation's path or glob as stored: from the top of the working tree (ops/paths.ts); the top itself is everything. */
 function checkPattern(ctx: Context, p: string): string {
+  // An empty path would read as the current directory: the whole tree from the top. `.` says that.
+  if (p.trim() === '')
+    throw new UsageError('bad_path', 'A path was given empty. Name a path or glob; `.` reserves the whole tree.');
   // `docs/` and `docs` are one reservation (a directory reserves what is under it).
   const clean = withoutTrailingSlash(topRelative(ctx, p));
   if (clean === '.') return '**';
@@ -51,8 +54,15 @@ function matcher(pattern: string): (file: string) => boolean {
  * does not know (extglobs), when one matches the other as a path.
  */
 function patternsOverlap(a: string, b: string): boolean {
-  return globsOverlap(a, b, anyDepth) ?? (matcher(a)(b) || matcher(b)(a));
+  return globsOverlap(a, b, anyDepth, namesFile) ?? (matcher(a)(b) || matcher(b)(a));
 }
+
+/**
+ * Whether a plain path is taken for a file when reservations are compared: its last part has an extension
+ * (`src/parser.ts`, not `docs` or `.github`). A directory's reservation covers what is under it, so without
+ * this every plain path would overlap every glob that matches at any depth (`*.md` and `src/parser.ts`).
+ */
+const namesFile = (p: string) => /^[^.].*\.[^./]+$/.test(p.slice(p.lastIndexOf('/') + 1));
 
 function toJson(ctx: Context, r: Reservation): ReservationJson {
   const live = liveness(ctx, {

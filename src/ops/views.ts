@@ -4,6 +4,21 @@ import type { AgentRow } from '../ledger/agents';
 import { STATUS_NAMES, type InboxRow, type MessageRow, type RecipientRow } from '../ledger/messages';
 import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
 
+/**
+ * The first of `rows` whose bodies, as JSON text, fit in `maxBytes` together (the first always, whatever its
+ * size): what one answer to a client that reads a bounded line carries.
+ */
+export function withinBodyBudget<T extends { body: string }>(rows: T[], maxBytes: number): T[] {
+  let used = 0;
+  let n = 0;
+  for (const r of rows) {
+    used += Buffer.byteLength(JSON.stringify(r.body));
+    if (n > 0 && used > maxBytes) break;
+    n++;
+  }
+  return n === rows.length ? rows : rows.slice(0, n);
+}
+
 /** A message row as printed. */
 export function messageJson(row: MessageRow | InboxRow): MessageJson {
   const out: MessageJson = {

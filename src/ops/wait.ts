@@ -16,7 +16,7 @@ import { indexChains } from './index-chains';
 import { markRead } from './inbox';
 import { addPresence, removePresence } from './presence';
 import { loopNotices } from './wakeups';
-import { messageJson, recipientJson } from './views';
+import { messageJson, recipientJson, withinBodyBudget } from './views';
 
 const SAFETY_RECHECK_MS = 2000;
 
@@ -118,6 +118,10 @@ export interface WaitInput {
   onWaiting?: (what: string) => void;
   /** Stops the wait (it then ends as a timeout, and nothing is marked read). */
   signal?: AbortSignal;
+  /** Messages not to return (another answer carries them), asked at each look. */
+  exclude?: () => Set<string>;
+  /** The bodies returned at most, as JSON text (withinBodyBudget); the rest wait for the next call. */
+  maxBodyBytes?: number;
 }
 
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
@@ -132,8 +136,10 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
     waitForChange(
       ctx,
       () => {
-        const r = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
-        if (r.length) return r;
+        const skip = input.exclude?.();
+        const all = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
+        const r = skip?.size ? all.filter((m) => !skip.has(m.id)) : all;
+        if (r.length) return input.maxBodyBytes === undefined ? r : withinBodyBudget(r, input.maxBodyBytes);
         if (!told && input.onWaiting) {
           told = true;
           const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`]

@@ -798,6 +798,26 @@ describe('file reservations', () => {
     }
   });
 
+  it('an any-depth glob held exclusively leaves files it cannot match to others; an empty path is refused', () => {
+    const repo = makeRepo({ files: { 'src/parser.ts': 'p\n', 'docs/a.md': 'd\n' } });
+    const p = agentProcess();
+    try {
+      ok(repo, ['reserve', '*.md', '-x', '--pid', String(p.pid)], { agent: 'codex' });
+      const parser = ok(repo, ['reserve', 'src/parser.ts', '-x', '--pid', String(p.pid), '--json'], {
+        agent: 'claude',
+      });
+      expect(parser.json.patterns).toEqual(['src/parser.ts']);
+      expect(parser.stderr).not.toContain('codex');
+      // What the glob can match stays refused: a file of it, and a directory that may hold one.
+      for (const taken of ['docs/a.md', 'docs'])
+        expect(cli(repo, ['reserve', taken, '-x', '--json'], { agent: 'claude' }).json.error.code).toBe('reserved');
+      const empty = cli(repo, ['reserve', '', '--json'], { agent: 'claude' });
+      expect([empty.status, empty.json.error.code]).toEqual([2, 'usage']);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('two agents in two worktrees reserve overlapping paths exclusively at once: the first holds, the second is refused (exit 4), 6 rounds', async () => {
     const repo = makeRepo({ files: { 'src/x.ts': 'x\n' } });
     const wt = addWorktree(repo, 'b');

@@ -342,3 +342,65 @@ describe('the MCP server in real sessions', () => {
     expect(ok(repo, ['show', sent.message.id, '--json']).json.message.body).toBe('found it');
   });
 });
+
+describe('what an outside review of the MCP server found', () => {
+  it('a subscription made at once, while the repository is found through roots, is kept and notified', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'lead' });
+    const c = await connect(tmpDir(), { env: { HANDOFF_AGENT: 'codex' }, roots: [repo] });
+    let updates = 0;
+    c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, () => void updates++);
+    await c.client.subscribeResource({ uri: 'handoff://inbox' });
+    ok(repo, ['send', 'codex', 'ping', '--create'], { agent: 'lead' });
+    for (let i = 0; i < 100 && updates === 0; i++) await sleep(50);
+    expect(updates).toBeGreaterThan(0);
+  });
+
+  it('two waits at once from one client: each message is given once', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const c = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    const first = call(c.client, 'wait', { timeout_seconds: 20 });
+    const second = call(c.client, 'wait', { timeout_seconds: 20 });
+    await sleep(500);
+    const a = ok(repo, ['send', 'codex', 'one', '--json'], { agent: 'lead' }).json.message.id;
+    const got = (await Promise.race([first, second])).messages.map((m: any) => m.id);
+    expect(got).toEqual([a]);
+    const b = ok(repo, ['send', 'codex', 'two', '--json'], { agent: 'lead' }).json.message.id;
+    const both = [...(await first).messages, ...(await second).messages].map((m: any) => m.id).sort();
+    expect(both).toEqual([a, b].sort());
+  });
+
+  it('bodies near the size limit come a few per answer, within what a client reads; an oversized request is refused as such', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const big = 'x'.repeat(1_000_000);
+    const file = path.join(tmpDir(), 'big.txt');
+    fs.writeFileSync(file, big);
+    const ids = Array.from(
+      { length: 6 },
+      () => ok(repo, ['send', 'codex', '--file', file, '--json'], { agent: 'lead' }).json.message.id,
+    );
+    const c = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
+    const listed = await call(c.client, 'inbox');
+    expect(listed.messages.length).toBeLessThan(6);
+    expect(listed.messages.length + listed.more).toBe(6);
+    const got: string[] = [];
+    for (let i = 0; i < 6 && got.length < 6; i++) {
+      const r = await call(c.client, i % 2 ? 'wait' : 'read', i % 2 ? { timeout_seconds: 5 } : { all: true });
+      expect(r.messages.length).toBeGreaterThan(0);
+      expect(r.messages.length).toBeLessThanOrEqual(2);
+      got.push(...r.messages.map((m: any) => m.id));
+    }
+    expect(got.sort()).toEqual([...ids].sort());
+    // 11 MiB in one request: refused with the CLI's code, and the session goes on.
+    await expect(call(c.client, 'send', { to: 'lead', body: 'y'.repeat(11 * 1024 * 1024) })).rejects.toMatchObject({
+      json: { error: { code: 'body_too_large' } },
+    });
+    expect((await call(c.client, 'whoami')).name).toBe('codex');
+    // And an empty path is no reservation of the whole tree.
+    await expect(call(c.client, 'reserve', { paths: [''], exclusive: true })).rejects.toMatchObject({
+      json: { error: { code: 'bad_path' } },
+    });
+  });
+});

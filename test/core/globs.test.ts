@@ -40,6 +40,22 @@ describe('globsOverlap', () => {
     expect(overlap('lib/*.ts', 'lib/sub/x.ts')).toBe(false);
   });
 
+  it('a plain path taken for a file covers nothing under it; a glob covers only what it matches', () => {
+    const isFile = (p: string) => /\.[^./]+$/.test(p);
+    const o = (a: string, b: string) => globsOverlap(a, b, anyDepth, isFile);
+    expect(o('*.md', 'src/parser.ts')).toBe(false);
+    expect(o('src/**/*.md', 'src/a.ts')).toBe(false);
+    expect(o('c*.txt', 'zzz.md')).toBe(false);
+    expect(o('*.md', 'docs')).toBe(true); // docs/a.md
+    expect(o('*.md', 'src/README.md')).toBe(true);
+    expect(o('docs/**', '*.ts')).toBe(true); // docs/x.ts
+    expect(o('src/parser.ts', 'src/parser.ts')).toBe(true);
+    // Without isFile a plain path may be a directory: what is under it meets an any-depth glob.
+    expect(overlap('*.md', 'src/parser.ts')).toBe(true);
+    // A glob is not a directory: src/* does not cover src/a/b.ts (nor does reservations' matcher).
+    expect(overlap('src/*', 'src/a/b.ts')).toBe(covers('src/*', 'src/a/b.ts'));
+  });
+
   it('agrees with picomatch wherever a path it tries is covered by both', () => {
     const globs = [
       'src/*.ts',
