@@ -101,6 +101,19 @@ export interface Session {
   ready?: Promise<void>;
   /** Messages a response carries or carried that the client has not yet kept (not to be given twice). */
   inFlight?: () => Set<string>;
+  /** Each tool's optional fields: given empty (""), they are read as left out. */
+  optionalFields: Map<string, Set<string>>;
+}
+
+/** A tools/call whose empty optional fields are left out (models fill them with ""); others as they are. */
+function withoutEmptyOptionals(message: JSONRPCMessage, optional: Map<string, Set<string>>): JSONRPCMessage {
+  if (!('method' in message) || message.method !== 'tools/call') return message;
+  const params = message.params as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
+  const fields = typeof params?.name === 'string' ? optional.get(params.name) : undefined;
+  const args = params?.arguments;
+  if (!fields || !args || typeof args !== 'object') return message;
+  const kept = Object.fromEntries(Object.entries(args).filter(([k, v]) => !(v === '' && fields.has(k))));
+  return { ...message, params: { ...params, arguments: kept } } as JSONRPCMessage;
 }
 
 /**
@@ -129,6 +142,16 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     { name: 'handoff', version: opts.version },
     { instructions: protocolText(), capabilities: { resources: { subscribe: true, listChanged: false } } },
   );
+  // Each tool's optional fields, for the server to read an empty one as left out (as models fill them).
+  const register = server.registerTool.bind(server) as (...args: unknown[]) => unknown;
+  (server as unknown as { registerTool: (...args: unknown[]) => unknown }).registerTool = (...args: unknown[]) => {
+    const [name, config] = args as [string, { inputSchema?: Record<string, { isOptional?: () => boolean }> }];
+    const optional = Object.entries(config.inputSchema ?? {})
+      .filter(([, t]) => t.isOptional?.())
+      .map(([k]) => k);
+    session.optionalFields.set(name, new Set(optional));
+    return register(...args);
+  };
   const need = (): Context => {
     if (session.ctx) return session.ctx;
     throw new HandoffError('not_a_repository', session.noRepo ?? 'handoff mcp has no repository yet.');
@@ -384,7 +407,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     {
       title: 'Claim a task or request',
       description:
-        'Claim a key (a task name, or a message id to claim a request) so no other agent takes it. Fails with claim_held naming the holder. Held while this MCP server runs, and for ttl_seconds (renewed by your activity) otherwise. With remote, the git remote decides at once between machines.',
+        'Claim a key (a task name, or a message id to claim a request) so no other agent takes it. Fails with claim_held naming the holder. Held for ttl_seconds (default 30 minutes), renewed by your activity (your sends, reads, claims); taken over at once when this MCP server stops. Claim again to keep a long task. With remote, the git remote decides at once between machines.',
       annotations: WRITES,
       inputSchema: {
         key: z.string(),
@@ -594,7 +617,13 @@ const CANCEL_GRACE_MS = 1000;
 
 /** Runs the server on stdio until the client goes away, then ends every wait and exits. */
 export async function serveStdio(opts: McpOptions): Promise<void> {
-  const session: Session = { ctx: null, noRepo: null, pendingReads: new Map(), closing: new AbortController() };
+  const session: Session = {
+    ctx: null,
+    noRepo: null,
+    pendingReads: new Map(),
+    closing: new AbortController(),
+    optionalFields: new Map(),
+  };
   try {
     session.ctx = openContext({ warn: (m) => process.stderr.write(`handoff: ${m}\n`) });
   } catch (err) {
@@ -681,7 +710,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
           held.delete(id!);
         }
       } else if ('method' in message && 'id' in message) for (const id of [...held.keys()]) confirm(id);
-      receive?.(message);
+      receive?.(withoutEmptyOptionals(message, session.optionalFields));
     };
     Object.defineProperty(transport, 'onmessage', {
       configurable: true,

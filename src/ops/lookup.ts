@@ -160,7 +160,7 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
   if (r.to.length > MAX_NAMES)
     throw new UsageError(
       'too_many_recipients',
-      `${r.address} names ${r.to.length} agents; one message reaches at most ${MAX_NAMES}. Send to a @team or @role.`,
+      `${r.address.length > MAX_ADDRESS ? `${r.address.slice(0, MAX_ADDRESS)}...` : r.address} names ${r.to.length} agents; one message reaches at most ${MAX_NAMES}. Send to a @team or @role.`,
     );
   if (r.address.length <= MAX_ADDRESS) return r;
   const names = r.address.split(',');

@@ -103,7 +103,7 @@ async function guardSecrets(
     .map((n) => `${n.kind} in ${n.where === 'body' ? 'the body' : n.where}, line ${n.line}`);
   throw new UsageError(
     'secret_found',
-    `Not sent: ${found.length === 1 ? 'a secret was' : `${found.length} secrets were`} found (${list.join('; ')}${found.length > 10 ? '; ...' : ''}). Nothing was written. Remove ${found.length === 1 ? 'it' : 'them'}, send with --redact to store the message with ${found.length === 1 ? 'it' : 'each'} replaced by a marker, or with --allow-secret to store ${found.length === 1 ? 'it' : 'them'} as ${found.length === 1 ? 'it is' : 'they are'} (both are recorded in the event). A secret that reached a shared ledger must be rotated: the ledger is append-only.`,
+    `Not sent: ${found.length === 1 ? 'a secret was' : `${found.length} secrets were`} found (${list.join('; ')}${found.length > 10 ? '; ...' : ''}). Nothing was recorded${snap ? " (the snapshot's files stay in git's object store, unreachable and never pushed, until git gc prunes them, as the working tree holds them anyway)" : ''}. Remove ${found.length === 1 ? 'it' : 'them'}, send with --redact to store the message with ${found.length === 1 ? 'it' : 'each'} replaced by a marker, or with --allow-secret to store ${found.length === 1 ? 'it' : 'them'} as ${found.length === 1 ? 'it is' : 'they are'} (both are recorded in the event). A secret that reached a shared ledger must be rotated: the ledger is append-only.`,
     { found: notes },
   );
 }

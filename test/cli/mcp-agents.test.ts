@@ -398,6 +398,9 @@ describe('what an outside review of the MCP server found', () => {
       json: { error: { code: 'body_too_large' } },
     });
     expect((await call(c.client, 'whoami')).name).toBe('codex');
+    // Optional fields given empty, as models fill them, are read as left out.
+    expect((await call(c.client, 'inbox', { from: '', kind: '' })).agent).toBe('codex');
+    expect((await call(c.client, 'search', { query: 'xxx', from: '' })).hits).toEqual([]);
     // And an empty path is no reservation of the whole tree.
     await expect(call(c.client, 'reserve', { paths: [''], exclusive: true })).rejects.toMatchObject({
       json: { error: { code: 'bad_path' } },
