@@ -94,6 +94,7 @@ export const ERROR_CODES = {
   unknown_remote: [N, 'no remote has that name'],
   not_claimed: [N, 'release of a key nobody holds'],
   not_reserved: [N, 'release --paths names a path you have not reserved'],
+  snapshot_missing: [N, 'the snapshot or base commit a message names is not in this repository (verify names it)'],
   // Conflict (4)
   chain_rewritten: [C, 'sync refused a chain whose history was rewritten (details lists it)'],
   push_rejected: [C, "the remote refused the push of this clone's chain"],

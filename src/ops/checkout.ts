@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HandoffError, UsageError } from '../core/errors';
+import { HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { inert } from '../core/text';
 import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, pruneWorktrees, removeWorktree } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
+import { objectsExist } from '../git/history';
 import { requireWritable, type Context } from './context';
 import { findMessage } from './lookup';
 import type { CheckoutJson, CleanJson } from '../json/checkout';
@@ -38,6 +39,14 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
     throw new UsageError(
       'no_snapshot',
       `Message ${m.id} was sent without --attach-diff, so it has no snapshot to check out.`,
+    );
+  // A message from another clone may name objects that never arrived (or a forger's): nothing is written then,
+  // not even a commit that names them.
+  const [tree, base] = objectsExist(ctx.repo.cwd, [`${m.diff_tree}^{tree}`, `${m.diff_base}^{commit}`]);
+  if (!tree || !base)
+    throw new NotFoundError(
+      'snapshot_missing',
+      `Message ${m.id} names a ${tree ? `base commit ${m.diff_base}` : `snapshot ${m.diff_tree}`} that is not in this repository, so there is nothing to check out. 'handoff verify' names what is missing.`,
     );
   let dir: string;
   if (input.dir !== undefined) {

@@ -32,7 +32,7 @@ import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/sig
 import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
-import { currentBranch, firstParentLine } from '../git/history';
+import { currentBranch, firstParentLine, objectsExist } from '../git/history';
 import { fetchRefspecs, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
 import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
@@ -204,6 +204,9 @@ function syncRefused(ctx: Context): Set<string> {
   }
 }
 
+/** Why a chain ref that names a blob or a tree is refused (it is ignored, with a warning, as a name no clone writes). */
+const NOT_A_COMMIT = 'its ref names a blob or a tree, not a commit';
+
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
 export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJson> {
   requireWritable(ctx, 'sync');
@@ -282,13 +285,13 @@ export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJso
   }
   // A ref that is not a chain (a name no clone writes) is left on the remote, with a warning: it is not
   // evidence of a rewrite, and it must not stop every clone's sync.
-  for (const r of result.refused.filter((x) => !CLONE_ID.test(x.chain)))
+  for (const r of result.refused.filter((x) => !CLONE_ID.test(x.chain) || x.reason === NOT_A_COMMIT))
     ctx.warn(
       inertLine(
-        `ignored ${JSON.stringify(`${prefix}chains/${r.chain}`)} on ${remote}: its name is not a clone id, so no clone wrote it. Anyone who can push to ${remote} can remove it: git push ${remote} --delete '${`${prefix}chains/${r.chain}`.replace(/'/g, "'\\''")}'`,
+        `ignored ${JSON.stringify(`${prefix}chains/${r.chain}`)} on ${remote}: ${r.reason === NOT_A_COMMIT ? 'it names no commit' : 'its name is not a clone id'}, so no clone wrote it. Anyone who can push to ${remote} can remove it: git push ${remote} --delete '${`${prefix}chains/${r.chain}`.replace(/'/g, "'\\''")}'`,
       ),
     );
-  const rewritten = result.refused.filter((r) => CLONE_ID.test(r.chain));
+  const rewritten = result.refused.filter((r) => CLONE_ID.test(r.chain) && r.reason !== NOT_A_COMMIT);
   if (rewritten.length) {
     throw new ConflictError(
       'chain_rewritten',
@@ -396,10 +399,22 @@ async function acceptIncoming(
       }
     });
   }
+  // A chain's ref names a commit: one naming a blob or a tree is nobody's chain (one git call for all).
+  const named = [...incoming].filter(([ref]) => CLONE_ID.test(ref.slice(staging.length))).map(([, tip]) => tip);
+  const isCommit = new Map(
+    objectsExist(
+      cwd,
+      named.map((t) => `${t}^{commit}`),
+    ).map((ok, i) => [named[i]!, ok]),
+  );
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
     if (!CLONE_ID.test(chain)) {
       result.refused.push({ chain, reason: 'not a clone id' });
+      continue;
+    }
+    if (isCommit.get(tip) === false) {
+      result.refused.push({ chain, reason: NOT_A_COMMIT });
       continue;
     }
     if (dropped.has(chain) || refusedBySignature.has(chain)) continue;

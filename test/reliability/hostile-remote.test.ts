@@ -210,6 +210,34 @@ describe('a hostile chain on the shared remote', () => {
     expect(problems(c).filter((p: any) => p.chain !== FORGER)).toEqual([]);
   });
 
+  it('a chain ref naming a blob or a tree is ignored with a warning, by sync and after plain git fetch; honest chains sync', () => {
+    const { t, a, b } = honest();
+    const blob = plumb(t.remote, ['hash-object', '-w', '--stdin'], 'not a commit');
+    const tree = plumb(t.remote, ['mktree'], `100644 blob ${blob}\tevent.json\n`);
+    const [x, y] = ['01AAAAAAAAAAAAAAAAAAAAAAAA', '01BBBBBBBBBBBBBBBBBBBBBBBB'];
+    plumb(t.remote, ['update-ref', `refs/handoff/chains/${x}`, blob]);
+    plumb(t.remote, ['update-ref', `refs/handoff/chains/${y}`, tree]);
+    ok(b, ['send', 'alice', 'honest from b'], { agent: 'bob' });
+    ok(b, ['sync']);
+    for (const dir of [a, t.clone('fresh')]) {
+      const s = cli(dir, ['sync', '--json']);
+      expect(s.status, s.stdout + s.stderr).toBe(0);
+      expect(s.json.fetched.map((f: any) => f.chain)).not.toContain(x);
+      expect(s.json.refused.map((r: any) => r.chain).sort()).toEqual([x, y]);
+      expect(s.stderr).toContain(`refs/handoff/chains/${x}`);
+      expect(s.stderr).toContain('names no commit');
+      expect(git(dir, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}`));
+      expect(bodies(dir, 'alice')).toEqual(['honest from b']);
+      expect(ok(dir, ['verify', '--json']).json.ok).toBe(true);
+    }
+    // Copies plain git fetch brought after sync --setup are not taken either.
+    const c = t.clone('c');
+    ok(c, ['sync', '--setup']);
+    git(c, 'fetch', '-q');
+    expect(bodies(c, 'alice')).toEqual(['honest from b']);
+    expect(git(c, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}`));
+  });
+
   it('a forged witness naming a commit nobody has does not block honest chains', () => {
     const { t, a, b } = honest();
     const bobChain =
@@ -446,5 +474,20 @@ describe('a forged attached diff', () => {
         ['README.md', 'landed'],
       ]);
     }
+  });
+
+  it('names a snapshot and base that do not exist: checkout refuses and writes nothing, git fsck stays clean', () => {
+    const { t, b } = honest();
+    const event = messageEvent({ diff: { base: 'a'.repeat(40), snapshot: 'b'.repeat(40), files: 1, excluded: [] } });
+    forge(t.remote, [event]);
+    ok(b, ['sync']);
+    const objects = () => git(b, 'count-objects', '-v');
+    const before = objects();
+    const dir = path.join(path.dirname(b), 'co');
+    const r = cli(b, ['checkout', String(event.id), dir, '--json'], { agent: 'bob' });
+    expect([r.status, r.json.error.code]).toEqual([3, 'snapshot_missing']);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(objects()).toBe(before);
+    expect(spawnSync('git', ['fsck', '--no-progress', '--no-dangling'], { cwd: b }).status).toBe(0);
   });
 });
