@@ -14,6 +14,16 @@ import type { Repo } from './repo';
 const ZERO = '0000000000000000000000000000000000000000';
 const OID = /^[0-9a-f]{40}$/;
 
+/** The refs under `prefix` whose history contains `commit` (one git call). */
+export function refsContaining(repo: Repo, commit: string, prefix: string): string[] {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) return [];
+  const r = runGit(['for-each-ref', `--contains=${commit}`, '--format=%(refname)', prefix], {
+    cwd: repo.cwd,
+    allowFailure: true,
+  });
+  return r.status === 0 ? r.stdout.toString('utf8').split('\n').filter(Boolean) : [];
+}
+
 /**
  * Every ref under `prefix` (for example "refs/handoff/"; or under any of several) with the commit it points to. Read in git's
  * order: loose refs first, then packed-refs for the names that have no loose file. `git pack-refs` writes

@@ -20,8 +20,8 @@ import {
   trackingPrefix,
   TRACKING_PREFIX,
 } from '../git/ledger-format';
-import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
-import { allWitnessRows, duplicates, knownTips, quarantined } from '../ledger/events';
+import { compareAndSwapRef, readRef, readRefs, refsContaining } from '../git/refs';
+import { allWitnessRows, chainOfCommit, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
 import { droppedChains, trackedRefused } from './index-chains';
@@ -437,6 +437,17 @@ async function acceptIncoming(
           missing.map((w) => w.tip),
         )
       : new Set<string>();
+    // An event of this chain that another chain's ref holds was made by a forger: no clone builds on
+    // another's chain, so a commit of this one inside another is no evidence that this one was rewritten
+    // (one a forger pushed under any name arrives with the fetch). One this clone indexed as the chain's is.
+    for (const c of real)
+      if (
+        chainOfCommit(ctx.db, c) !== chain &&
+        refsContaining(ctx.repo, c, LEDGER_NAMESPACE).some(
+          (r) => !new RegExp(`^refs/handoff/(chains|incoming/[^/]+|remotes/[^/]+/chains)/${chain}$`).test(r),
+        )
+      )
+        real.delete(c);
     const lost =
       ownKnowledge.find((c) => !history.has(c)) ??
       missing.find((w) => usable(w.witness, chain, w.tip, real.has(w.tip)))?.tip;
@@ -483,7 +494,7 @@ async function indexAndReport(ctx: Context, input: SyncInput, result: SyncJson, 
   // A few are named; a forger's thousands are counted (sync --json lists them all).
   for (const s of result.suspect.slice(0, 5))
     ctx.warn(
-      `chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which nobody has: that witness is ignored.`,
+      `chain ${s.chain} witnessed commit ${s.commit.slice(0, 12)} of chain ${s.witnessed}, which is not in that chain here (nobody has it, or only another chain holds it): that witness is ignored.`,
     );
   if (result.suspect.length > 5)
     ctx.warn(

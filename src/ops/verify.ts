@@ -355,6 +355,12 @@ function checkAttributions(walk: Walk): void {
   }
 }
 
+/** Another chain than `chain` whose walk holds `commit`, or undefined. */
+function heldByAnother(onChain: Map<string, Map<string, number>>, chain: string, commit: string): string | undefined {
+  for (const [c, commits] of onChain) if (c !== chain && commits.has(commit)) return c;
+  return undefined;
+}
+
 /** Witnesses: every tip some event saw must still be on that chain, and came before the event. */
 function checkWitnesses(walk: Walk): void {
   const { problems, onChain, witnessChecks, present } = walk;
@@ -383,6 +389,15 @@ function checkWitnesses(walk: Walk): void {
           commit: tip,
           event: w.event,
           message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which nobody has: the witnessing chain is suspect.`,
+        });
+      } else if (!on.has(tip) && heldByAnother(onChain, chain, tip)) {
+        // Another chain holds it: a forger's (no clone builds on another's chain), and no evidence of a rewrite.
+        problems.push({
+          code: 'suspect_witness',
+          chain: w.chain,
+          commit: tip,
+          event: w.event,
+          message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which only chain ${heldByAnother(onChain, chain, tip)} holds: the witnessing chain is suspect.`,
         });
       } else if (!on.has(tip))
         problems.push({
@@ -436,7 +451,13 @@ function checkIndexed(
   }
   for (const w of witnessesBefore) {
     const on = onChain.get(w.chain);
-    if (on && !on.has(w.tip) && present(w.tip) && !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)) {
+    if (
+      on &&
+      !on.has(w.tip) &&
+      present(w.tip) &&
+      !heldByAnother(onChain, w.chain, w.tip) &&
+      !problems.some((p) => p.code === 'rewritten' && p.commit === w.tip)
+    ) {
       problems.push({
         code: 'rewritten',
         chain: w.chain,

@@ -263,6 +263,35 @@ describe('a hostile chain on the shared remote', () => {
     expect(bobChain.length).toBeGreaterThan(0);
   });
 
+  it('a forged event of an honest chain, held under another ref and witnessed by a forged chain, does not block it', () => {
+    const { t, a, b } = honest();
+    const aliceChain = fs.readFileSync(path.join(a, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+    const aliceTip = git(t.remote, 'rev-parse', `refs/handoff/chains/${aliceChain}`);
+    // A commit that looks like alice's next event, pushed under another name; a chain that says it saw it.
+    const fake = messageEvent({ clone: aliceChain, author: { name: 'alice', runtime: null, via: 'env' } });
+    const blob = (text: string) => plumb(t.remote, ['hash-object', '-w', '--stdin'], text);
+    const tree = plumb(
+      t.remote,
+      ['mktree'],
+      `100644 blob ${blob('forged')}\tbody\n100644 blob ${blob(canonicalJson(fake))}\tevent.json\n`,
+    );
+    const f1 = plumb(t.remote, ['commit-tree', '-p', aliceTip, '-m', 'message alice -> bob', tree]);
+    plumb(t.remote, ['update-ref', 'refs/handoff/chains/01HMMMMMMMMMMMMMMMMMMMMMMM', f1]);
+    forge(t.remote, [messageEvent({ seen: { [aliceChain]: f1 } })]);
+    ok(a, ['send', 'bob', 'honest from a'], { agent: 'alice' });
+    ok(a, ['sync']);
+    for (const dir of [b, t.clone('fresh')]) {
+      const s = cli(dir, ['sync', '--json']);
+      expect(s.status, s.stdout + s.stderr).toBe(0);
+      expect(bodies(dir, 'bob')).toContain('honest from a');
+      expect(s.json.suspect).toContainEqual({ chain: FORGER, witnessed: aliceChain, commit: f1 });
+      // verify names the witness suspect, not alice's chain rewritten.
+      const found = problems(dir);
+      expect(found.filter((p) => p.code === 'rewritten')).toEqual([]);
+      expect(found).toContainEqual(expect.objectContaining({ code: 'suspect_witness', chain: FORGER, commit: f1 }));
+    }
+  });
+
   it('many forged witnesses of an honest chain: one check for all of them, and a summary instead of a line each', () => {
     const { t, a, b } = honest();
     const bobChain = fs.readFileSync(path.join(b, '.git', 'handoff', 'clone-id'), 'utf8').trim();
