@@ -33,7 +33,7 @@ const fileFor = (ctx: Pick<Context, 'dataDir'>, agent: string) =>
 
 /** What `agent` is working on (HANDOFF_MESSAGE in the environment wins). */
 export function workingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string): WorkingOn {
-  const fromEnv = ctx.env.HANDOFF_MESSAGE;
+  const fromEnv = ctx.env.HANDOFF_MESSAGE?.toUpperCase();
   if (fromEnv && isEventId(fromEnv)) return { message: fromEnv, mode: 'explicit' };
   try {
     const [first, mode] = fs.readFileSync(fileFor(ctx, agent), 'utf8').split('\n');

@@ -718,3 +718,31 @@ describe('attribution through git hooks', () => {
     expect(ok(b, ['blame', 'README.md', '--json']).json.lines[1].via).toBe('hook');
   });
 });
+
+describe('HANDOFF_MESSAGE as people type it', () => {
+  it('a lowercase id links the commit; one that is no id is said, and the commit keeps the link a reply made', () => {
+    const { repo, forClaude } = setup();
+    write(repo, 'f.txt', 'one\n');
+    gitAs('claude', repo, 'commit', '-qam', 'c0');
+    // claude replies with a diff: its next commits answer that request.
+    write(repo, 'f.txt', 'one\ntwo\n');
+    ok(repo, ['reply', forClaude, 'done', '--attach-diff'], { agent: 'claude' });
+    const c1 = spawnSync('git', ['commit', '-qam', 'c1'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'claude', HANDOFF_MESSAGE: 'garbage' }),
+      encoding: 'utf8',
+    });
+    expect(c1.status).toBe(0);
+    expect(c1.stderr).toContain('HANDOFF_MESSAGE is not a full message id');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)')).toBe(forClaude);
+    write(repo, 'f.txt', 'one\ntwo\nthree\n');
+    const c2 = spawnSync('git', ['commit', '-qam', 'c2'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'claude', HANDOFF_MESSAGE: forClaude.toLowerCase() }),
+      encoding: 'utf8',
+    });
+    expect([c2.status, c2.stderr]).toEqual([0, expect.not.stringContaining('HANDOFF_MESSAGE')]);
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)')).toBe(forClaude);
+    expect(blameOf(repo, 'f.txt')[2]).toEqual(['three', 'claude', forClaude]);
+  });
+});
