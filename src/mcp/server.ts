@@ -387,7 +387,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       run((ctx) =>
         blame(ctx, {
           file: fromTop(ctx, a.file),
-          range: a.from_line ? [a.from_line, a.to_line ?? a.from_line] : undefined,
+          range: lineRange(a.from_line, a.to_line),
         }),
       ),
   );
@@ -775,7 +775,21 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
  */
 function fromTop(ctx: Context, file: string): string {
   const top = ctx.repo.worktree;
-  return top && !path.isAbsolute(file) ? path.join(top, file.replace(/^:\//, '')) : file;
+  if (!top || path.isAbsolute(file)) return file;
+  const joined = path.join(top, file.replace(/^:\//, ''));
+  const rel = path.relative(top, joined);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`))
+    throw new UsageError('bad_path', `${JSON.stringify(file)} is outside this repository. Give a path from its top.`);
+  return joined;
+}
+
+/** blame's lines from_line..to_line (either alone: that line, or from the first); refused backwards, as the CLI's -L. */
+function lineRange(from?: number, to?: number): [number, number] | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  const range: [number, number] = [from ?? 1, to ?? from!];
+  if (range[1] < range[0])
+    throw new UsageError('bad_range', `from_line ${range[0]} is after to_line ${range[1]}; give from_line <= to_line.`);
+  return range;
 }
 
 /** A tool's path or glob, from the top of the repository (`:/`, as the CLI reads it); an absolute one is refused there. */

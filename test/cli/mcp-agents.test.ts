@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListRootsRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, commonDir, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { BIN, cleanEnv, commonDir, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 
 const clients: Client[] = [];
 afterEach(async () => {
@@ -401,6 +401,20 @@ describe('what an outside review of the MCP server found', () => {
     // Optional fields given empty, as models fill them, are read as left out.
     expect((await call(c.client, 'inbox', { from: '', kind: '' })).agent).toBe('codex');
     expect((await call(c.client, 'search', { query: 'xxx', from: '' })).hits).toEqual([]);
+    // blame: a path out of the repository and a backwards range are refused as the CLI refuses them.
+    await expect(call(c.client, 'blame', { file: '../../etc/passwd' })).rejects.toMatchObject({
+      json: { error: { code: 'bad_path' } },
+    });
+    fs.writeFileSync(path.join(repo, 'f.txt'), 'a\nb\nc\n');
+    git(repo, 'add', 'f.txt');
+    git(repo, 'commit', '-qm', 'f');
+    await expect(call(c.client, 'blame', { file: 'f.txt', from_line: 3, to_line: 1 })).rejects.toMatchObject({
+      json: { error: { code: 'bad_range' } },
+    });
+    expect((await call(c.client, 'blame', { file: 'f.txt', to_line: 2 })).lines.map((l: any) => l.content)).toEqual([
+      'a',
+      'b',
+    ]);
     // And an empty path is no reservation of the whole tree.
     await expect(call(c.client, 'reserve', { paths: [''], exclusive: true })).rejects.toMatchObject({
       json: { error: { code: 'bad_path' } },
