@@ -236,9 +236,13 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         all: z.boolean().optional().describe('Include read messages'),
         from: z.string().optional(),
         kind: kind.optional(),
+        limit: z.number().int().min(1).max(1000).optional().describe('How many to list (50 unless given)'),
       },
     },
-    (a) => run((ctx) => inbox(ctx, { all: a.all, from: a.from, kind: a.kind, maxBodyBytes: MAX_RESULT_BODY_BYTES })),
+    (a) =>
+      run((ctx) =>
+        inbox(ctx, { all: a.all, from: a.from, kind: a.kind, limit: a.limit, maxBodyBytes: MAX_RESULT_BODY_BYTES }),
+      ),
   );
   server.registerTool(
     'read',

@@ -385,6 +385,8 @@ describe('what an outside review of the MCP server found', () => {
     const listed = await call(c.client, 'inbox');
     expect(listed.messages.length).toBeLessThan(6);
     expect(listed.messages.length + listed.more).toBe(6);
+    const one = await call(c.client, 'inbox', { limit: 1 });
+    expect([one.messages.length, one.more]).toEqual([1, 5]);
     const got: string[] = [];
     for (let i = 0; i < 6 && got.length < 6; i++) {
       const r = await call(c.client, i % 2 ? 'wait' : 'read', i % 2 ? { timeout_seconds: 5 } : { all: true });
