@@ -44,6 +44,15 @@ export function objectsExist(cwd: string, specs: string[]): boolean[] {
   return specs.map((_, i) => !!lines[i] && !lines[i]!.endsWith('missing'));
 }
 
+/** Each object's type as stored (a tag is not followed), or null where it is missing (one git call for all). */
+export function objectTypes(cwd: string, oids: string[]): (string | null)[] {
+  if (oids.length === 0) return [];
+  const lines = runGit(['cat-file', '--batch-check=%(objecttype)'], { cwd, input: `${oids.join('\n')}\n` })
+    .stdout.toString('utf8')
+    .split('\n');
+  return oids.map((_, i) => (lines[i] && !lines[i]!.endsWith('missing') ? lines[i]! : null));
+}
+
 /** The name of the checked-out branch, or null when HEAD is detached. */
 export function currentBranch(cwd: string): string | null {
   const res = runGit(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd, allowFailure: true });

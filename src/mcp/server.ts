@@ -112,12 +112,17 @@ function withoutEmptyOptionals(message: JSONRPCMessage, optional: Map<string, Se
   const fields = typeof params?.name === 'string' ? optional.get(params.name) : undefined;
   const args = params?.arguments;
   if (!fields || !args || typeof args !== 'object') return message;
-  const kept = Object.fromEntries(Object.entries(args).filter(([k, v]) => !(v === '' && fields.has(k))));
+  // release's key given empty is not "release my reservations" (what a key left out means there): refused.
+  const kept = Object.fromEntries(
+    Object.entries(args).filter(
+      ([k, v]) => !(v === '' && fields.has(k) && !(params!.name === 'release' && k === 'key')),
+    ),
+  );
   return { ...message, params: { ...params, arguments: kept } } as JSONRPCMessage;
 }
 
 /**
- * The longest a tool call waits (wait, claim's wait_seconds): below the hour that init gives each tool call
+ * The longest a tool call waits (wait, claim's wait_seconds; a longer one asked for ends here): below the hour that init gives each tool call
  * (.mcp.json `timeout`, Codex's `tool_timeout_sec`, Gemini CLI's `timeout`), so the answer arrives before the
  * client gives up on the call.
  */
@@ -300,8 +305,10 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
           .number()
           .int()
           .min(1)
-          .max(MAX_WAIT_S)
-          .describe('Give up after this long (at most 59 minutes: below the hour init gives each tool call)'),
+          .max(3600)
+          .describe(
+            'Give up after this long (a longer wait than 59 minutes ends at 59: below the hour init gives each tool call)',
+          ),
         from: z.string().optional(),
       },
     },
@@ -310,6 +317,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         const signal = signalOf(extra);
         const token = extra._meta?.progressToken;
         const started = Date.now();
+        const seconds = Math.min(a.timeout_seconds, MAX_WAIT_S);
         const tick = () => {
           const elapsed = Math.round((Date.now() - started) / 1000);
           void extra
@@ -318,7 +326,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
               params: {
                 progressToken: token!,
                 progress: elapsed,
-                total: a.timeout_seconds,
+                total: seconds,
                 message: `waiting for a message (${elapsed}s)`,
               },
             })
@@ -330,7 +338,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         try {
           // A message another wait or read of this client carries already is not given again.
           const r = await waitForMessages(ctx, {
-            timeoutSeconds: a.timeout_seconds,
+            timeoutSeconds: seconds,
             from: a.from,
             peek: true,
             signal,
@@ -417,7 +425,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
         key: z.string(),
         ttl_seconds: z.number().int().min(1).optional(),
         remote: z.string().optional(),
-        wait_seconds: z.number().int().min(0).max(MAX_WAIT_S).optional(),
+        wait_seconds: z.number().int().min(0).max(3600).optional(),
       },
     },
     (a, extra) =>
@@ -427,7 +435,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
           ttlSeconds: a.ttl_seconds,
           remote: a.remote,
           pid: process.pid,
-          waitSeconds: a.wait_seconds,
+          waitSeconds: a.wait_seconds === undefined ? undefined : Math.min(a.wait_seconds, MAX_WAIT_S),
           signal: signalOf(extra),
         }),
       ),

@@ -26,7 +26,7 @@ import {
   type ChainEvent,
 } from '../git/ledger-format';
 import { isAncestor } from '../git/exec';
-import { objectsExist } from '../git/history';
+import { objectTypes } from '../git/history';
 import { compareAndSwapRef, readRef, readRefs } from '../git/refs';
 import { configEntries } from '../git/config';
 import { configTrue } from '../core/text';
@@ -179,8 +179,8 @@ function adoptTracked(ctx: Context, refs: Map<string, string>, tips: Map<string,
     for (const w of witnessedTips(ctx.db, chain))
       if (chainOfCommit(ctx.db, w) !== chain && isChainCommit(ctx.repo, chain, w)) mustHold.add(w);
     mustHold.delete(null);
-    // A copy that names no commit (a blob or a tree pushed under a chain's name) is nobody's chain.
-    if (!have && mustHold.size === 0 && !objectsExist(cwd, [`${tip}^{commit}`])[0]) {
+    // A copy that names no commit (a blob, a tree or a tag pushed under a chain's name) is nobody's chain.
+    if (!have && mustHold.size === 0 && objectTypes(cwd, [tip])[0] !== 'commit') {
       refuse(chain, tip);
       continue;
     }

@@ -32,7 +32,7 @@ import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/sig
 import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
-import { currentBranch, firstParentLine, objectsExist } from '../git/history';
+import { currentBranch, firstParentLine, objectTypes } from '../git/history';
 import { fetchRefspecs, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
 import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
@@ -204,8 +204,8 @@ function syncRefused(ctx: Context): Set<string> {
   }
 }
 
-/** Why a chain ref that names a blob or a tree is refused (it is ignored, with a warning, as a name no clone writes). */
-const NOT_A_COMMIT = 'its ref names a blob or a tree, not a commit';
+/** Why a chain ref that names a blob, a tree or a tag is refused (it is ignored, with a warning, as a name no clone writes). */
+const NOT_A_COMMIT = 'its ref names no commit (a blob, a tree or a tag)';
 
 /** Fetches, checks, indexes and pushes. Throws a ConflictError (exit 4) after the rest is done when a chain was refused. */
 export async function sync(ctx: Context, input: SyncInput = {}): Promise<SyncJson> {
@@ -401,12 +401,7 @@ async function acceptIncoming(
   }
   // A chain's ref names a commit: one naming a blob or a tree is nobody's chain (one git call for all).
   const named = [...incoming].filter(([ref]) => CLONE_ID.test(ref.slice(staging.length))).map(([, tip]) => tip);
-  const isCommit = new Map(
-    objectsExist(
-      cwd,
-      named.map((t) => `${t}^{commit}`),
-    ).map((ok, i) => [named[i]!, ok]),
-  );
+  const isCommit = new Map(objectTypes(cwd, named).map((type, i) => [named[i]!, type === 'commit']));
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
     if (!CLONE_ID.test(chain)) {

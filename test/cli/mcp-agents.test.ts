@@ -421,5 +421,11 @@ describe('what an outside review of the MCP server found', () => {
     await expect(call(c.client, 'reserve', { paths: [''], exclusive: true })).rejects.toMatchObject({
       json: { error: { code: 'bad_path' } },
     });
+    // An empty key with an empty list of paths is refused, not read as "release all my reservations".
+    await call(c.client, 'reserve', { paths: ['f.txt'] });
+    await expect(call(c.client, 'release', { key: '', paths: [] })).rejects.toMatchObject({
+      json: { error: { code: 'usage' } },
+    });
+    expect(ok(repo, ['reservations', '--json']).json.reservations).toHaveLength(1);
   });
 });

@@ -210,32 +210,46 @@ describe('a hostile chain on the shared remote', () => {
     expect(problems(c).filter((p: any) => p.chain !== FORGER)).toEqual([]);
   });
 
-  it('a chain ref naming a blob or a tree is ignored with a warning, by sync and after plain git fetch; honest chains sync', () => {
+  it('a chain ref naming a blob, a tree or a tag is ignored with a warning, by sync and after plain git fetch; honest chains sync', () => {
     const { t, a, b } = honest();
     const blob = plumb(t.remote, ['hash-object', '-w', '--stdin'], 'not a commit');
     const tree = plumb(t.remote, ['mktree'], `100644 blob ${blob}\tevent.json\n`);
-    const [x, y] = ['01AAAAAAAAAAAAAAAAAAAAAAAA', '01BBBBBBBBBBBBBBBBBBBBBBBB'];
+    const [x, y, z] = ['01AAAAAAAAAAAAAAAAAAAAAAAA', '01BBBBBBBBBBBBBBBBBBBBBBBB', '01CCCCCCCCCCCCCCCCCCCCCCCC'];
     plumb(t.remote, ['update-ref', `refs/handoff/chains/${x}`, blob]);
     plumb(t.remote, ['update-ref', `refs/handoff/chains/${y}`, tree]);
+    // An annotated tag of a real chain commit.
+    const honestTip = git(
+      t.remote,
+      'rev-parse',
+      `refs/handoff/chains/${fs.readFileSync(path.join(a, '.git', 'handoff', 'clone-id'), 'utf8').trim()}`,
+    );
+    const tag = plumb(
+      t.remote,
+      ['mktag'],
+      `object ${honestTip}\ntype commit\ntag t\ntagger M <m@x> 1700000000 +0000\n\nt\n`,
+    );
+    plumb(t.remote, ['update-ref', `refs/handoff/chains/${z}`, tag]);
     ok(b, ['send', 'alice', 'honest from b'], { agent: 'bob' });
     ok(b, ['sync']);
     for (const dir of [a, t.clone('fresh')]) {
       const s = cli(dir, ['sync', '--json']);
       expect(s.status, s.stdout + s.stderr).toBe(0);
       expect(s.json.fetched.map((f: any) => f.chain)).not.toContain(x);
-      expect(s.json.refused.map((r: any) => r.chain).sort()).toEqual([x, y]);
+      expect(s.json.refused.map((r: any) => r.chain).sort()).toEqual([x, y, z]);
       expect(s.stderr).toContain(`refs/handoff/chains/${x}`);
       expect(s.stderr).toContain('names no commit');
-      expect(git(dir, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}`));
+      expect(git(dir, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}|${z}`));
       expect(bodies(dir, 'alice')).toEqual(['honest from b']);
       expect(ok(dir, ['verify', '--json']).json.ok).toBe(true);
+      // And the next sync is as clean.
+      expect(cli(dir, ['sync']).status).toBe(0);
     }
     // Copies plain git fetch brought after sync --setup are not taken either.
     const c = t.clone('c');
     ok(c, ['sync', '--setup']);
     git(c, 'fetch', '-q');
     expect(bodies(c, 'alice')).toEqual(['honest from b']);
-    expect(git(c, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}`));
+    expect(git(c, 'for-each-ref', 'refs/handoff/chains/')).not.toMatch(new RegExp(`${x}|${y}|${z}`));
   });
 
   it('a forged witness naming a commit nobody has does not block honest chains', () => {
