@@ -27,7 +27,8 @@ import {
 } from '../ledger/coordination';
 import { getMessage } from '../ledger/messages';
 import { appendEvent } from './append';
-import type { Context } from './context';
+import { previousCloneIds, type Context } from './context';
+import { placeOfEvent } from '../ledger/events';
 import { resolveIdentity } from './identity';
 import { findMessage, requireRemote } from './lookup';
 
@@ -400,9 +401,16 @@ export function releaseLocal(ctx: Context, me: IdentityJson, key: string, quiet 
     if (quiet) return { key, agent: me.name, released: false, event: null };
     throw new NotFoundError('not_claimed', `${key} is not claimed by anyone.`);
   }
-  if (h.agent !== me.name) {
+  // A claim a remote decided is the clone's that made it: the same agent name in another clone neither
+  // releases it here (the remote would still say held) nor frees it for others.
+  const elsewhere = h.agent === me.name && h.remote ? placeOfEvent(ctx.db, h.event)?.chain : undefined;
+  const otherClone =
+    elsewhere && elsewhere !== ctx.cloneId && !previousCloneIds(ctx.dataDir).includes(elsewhere)
+      ? elsewhere
+      : undefined;
+  if (h.agent !== me.name || otherClone) {
     if (quiet) return { key, agent: me.name, released: false, event: null };
-    throw heldError(key, holderJson(ctx, h));
+    throw heldError(key, holderJson(ctx, h), otherClone);
   }
   const { event } = appendEvent<ClaimEvent>(ctx, me, { type: 'claim', action: 'release', key });
   return { key, agent: me.name, released: true, event: event.id };

@@ -434,6 +434,17 @@ describe('claims across clones', () => {
       // Nor can it release the other clone's claim; the remote's record is unchanged.
       expect(cli(b, ['release', 'deploy', '--remote', 'origin'], { agent: 'claude' }).status).toBe(4);
       expect(git(t.remote, 'rev-parse', 'refs/handoff/claims/deploy')).toBe(recordBefore);
+      // Nor with a plain release once it has a's claim in its ledger: a still holds it everywhere.
+      ok(a, ['sync']);
+      ok(b, ['sync']);
+      const plain = cli(b, ['release', 'deploy', '--json'], { agent: 'claude' });
+      expect([plain.status, plain.json.error.code]).toEqual([4, 'claim_held']);
+      ok(b, ['sync']);
+      ok(a, ['sync']);
+      for (const c of [a, b])
+        expect(ok(c, ['claims', '--json']).json.claims.map((x: any) => `${x.key} ${x.holder.agent}`)).toEqual([
+          'deploy claude',
+        ]);
       // The clone that holds it renews it (its since stays) and releases it; then the other takes it.
       const renewed = ok(a, ['claim', 'deploy', '--remote', 'origin', '--pid', String(p.pid), '--json'], {
         agent: 'claude',
@@ -442,6 +453,8 @@ describe('claims across clones', () => {
       const onRemote = JSON.parse(git(t.remote, 'show', 'refs/handoff/claims/deploy:claim.json'));
       expect([onRemote.state, onRemote.clone, onRemote.since]).toEqual(['held', cloneA, since]);
       ok(a, ['release', 'deploy', '--remote', 'origin'], { agent: 'claude' });
+      ok(a, ['sync']);
+      ok(b, ['sync']);
       expect(ok(b, ['claim', 'deploy', '--remote', 'origin', '--json'], { agent: 'claude' }).json.action).toBe(
         'claimed',
       );
