@@ -3,6 +3,8 @@
  * releases them or the lease runs out. Commits and attached diffs that touch another live agent's
  * exclusive reservation are warned about (or, with handoff.reservations=block, a commit is refused).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ReservationEvent } from '../core/events';
 import { stagedFiles } from '../git/history';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors';
@@ -53,12 +55,36 @@ function matcher(pattern: string): (file: string) => boolean {
  * Two globs overlap when some path matches both (`src/*.ts` and `src/a.*`); for syntax the glob reader
  * does not know (extglobs), when one matches the other as a path.
  */
-function patternsOverlap(a: string, b: string): boolean {
-  return globsOverlap(a, b, anyDepth, namesFile) ?? (matcher(a)(b) || matcher(b)(a));
+function patternsOverlap(a: string, b: string, isFile: (p: string) => boolean): boolean {
+  return globsOverlap(a, b, anyDepth, isFile) ?? (matcher(a)(b) || matcher(b)(a));
 }
 
 /**
- * Whether a plain path is taken for a file when reservations are compared: its last part has an extension
+ * Whether a plain path names a file, for comparing reservations: as the working tree has it (`Makefile`, or
+ * `src/com.example` a directory), else, for a path not there (yet), when its last part has an extension.
+ */
+function fileTest(ctx: Context): (p: string) => boolean {
+  const top = ctx.repo.worktree;
+  const known = new Map<string, boolean>();
+  return (p): boolean => {
+    const v = known.get(p);
+    if (v === undefined) {
+      let st: fs.Stats | null = null;
+      try {
+        st = top ? fs.statSync(path.join(top, p)) : null;
+      } catch {
+        st = null;
+      }
+      const file = st ? st.isFile() : namesFile(p);
+      known.set(p, file);
+      return file;
+    }
+    return v;
+  };
+}
+
+/**
+ * Whether a plain path that is not in the working tree is taken for a file: its last part has an extension
  * (`src/parser.ts`, not `docs` or `.github`). A directory's reservation covers what is under it, so without
  * this every plain path would overlap every glob that matches at any depth (`*.md` and `src/parser.ts`).
  */
@@ -105,12 +131,13 @@ function firstEarlier(
   me: string,
   patterns: string[],
   mine: (r: ReservationJson, pattern: string) => boolean,
+  isFile: (p: string) => boolean,
 ): ReservationJson | undefined {
   for (const p of patterns) {
     const at = all.findIndex((r) => r.agent === me && mine(r, p));
     const h = all
       .slice(0, at < 0 ? all.length : at)
-      .find((r) => r.agent !== me && r.exclusive && patternsOverlap(p, r.pattern));
+      .find((r) => r.agent !== me && r.exclusive && patternsOverlap(p, r.pattern, isFile));
     if (h) return h;
   }
   return undefined;
@@ -143,7 +170,8 @@ export function reserve(
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
   const holder = holderOf(input.pid);
-  const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern));
+  const isFile = fileTest(ctx);
+  const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern, isFile));
   if (input.exclusive) {
     // Refused before anything is written where another agent's exclusive reservation stands earlier: a
     // renewal of an exclusive one of the caller's that still stands keeps its place, anything else (new,
@@ -155,6 +183,7 @@ export function reserve(
       me.name,
       patterns,
       (r, p) => r.exclusive && r.pattern === p && (!r.expires || r.expires > nowIso),
+      isFile,
     );
     if (h) throw refusedFor(h);
   }
@@ -171,7 +200,7 @@ export function reserve(
   // one that overlaps another agent's earlier exclusive one is withdrawn at once: two writers that
   // reserve at the same moment both write, and the later one, seeing the earlier, withdraws.
   const all = standing(ctx);
-  const first = input.exclusive ? firstEarlier(all, me.name, patterns, (r, p) => r.pattern === p) : undefined;
+  const first = input.exclusive ? firstEarlier(all, me.name, patterns, (r, p) => r.pattern === p, isFile) : undefined;
   const earlier = first ? [first] : [];
   if (earlier.length) {
     const withdrawn = patterns.filter((p) => !heldBefore.has(p));
@@ -225,12 +254,13 @@ export function reservationNotices(ctx: Context, agent: string): string[] {
   const all = standingReservations(ctx.db);
   if (!all.some((r) => r.agent === agent && r.exclusive)) return [];
   const live = (r: Reservation) => ['live', 'unknown'].includes(toJson(ctx, r).liveness);
+  const isFile = fileTest(ctx);
   const lost = new Map<string, string[]>();
   all.forEach((r, i) => {
     if (r.agent !== agent || !r.exclusive) return;
     const first = all
       .slice(0, i)
-      .find((e) => e.agent !== agent && e.exclusive && patternsOverlap(r.pattern, e.pattern) && live(e));
+      .find((e) => e.agent !== agent && e.exclusive && patternsOverlap(r.pattern, e.pattern, isFile) && live(e));
     if (first)
       lost.set(r.event, [
         ...(lost.get(r.event) ?? []),

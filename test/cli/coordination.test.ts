@@ -812,10 +812,21 @@ describe('file reservations', () => {
   });
 
   it('an any-depth glob held exclusively leaves files it cannot match to others; an empty path is refused', () => {
-    const repo = makeRepo({ files: { 'src/parser.ts': 'p\n', 'docs/a.md': 'd\n' } });
+    const repo = makeRepo({
+      files: { 'src/parser.ts': 'p\n', 'docs/a.md': 'd\n', Makefile: 'm\n', 'src/com.example/Foo.java': 'f\n' },
+    });
     const p = agentProcess();
     try {
+      // A directory whose name has a dot covers what is in it, as the commit check reads it.
+      ok(repo, ['reserve', 'src/com.example', '-x', '--pid', String(p.pid)], { agent: 'codex' });
+      for (const inside of ['src/com.example/Foo.java', 'src/**/*.java'])
+        expect(cli(repo, ['reserve', inside, '-x', '--json'], { agent: 'claude' }).json.error.code).toBe('reserved');
+      ok(repo, ['release', '--paths'], { agent: 'codex' });
       ok(repo, ['reserve', '*.md', '-x', '--pid', String(p.pid)], { agent: 'codex' });
+      // A file without an extension is a file.
+      expect(ok(repo, ['reserve', 'Makefile', '-x', '--json'], { agent: 'claude' }).json.patterns).toEqual([
+        'Makefile',
+      ]);
       const parser = ok(repo, ['reserve', 'src/parser.ts', '-x', '--pid', String(p.pid), '--json'], {
         agent: 'claude',
       });
