@@ -67,6 +67,11 @@ export interface MessageJson {
   noReply: boolean;
   /** Present in inbox listings: the caller's own status for this message. */
   status?: 'stored' | 'read' | 'acked';
+  /**
+   * MCP only: the body was left out of this answer (its size in bytes), which keeps an answer within what
+   * clients read; `read` with the id gives it.
+   */
+  bodyOmitted?: number;
 }
 
 export interface SendJson {

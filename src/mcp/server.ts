@@ -31,13 +31,14 @@ import { blame } from '../ops/blame';
 import { closeContext, isCorruptionError, openContext, recoverFromCorruption, type Context } from '../ops/context';
 import { resolveIdentity } from '../ops/identity';
 import { protocolText } from '../ops/init';
-import type { IdentityJson } from '../json/types';
+import type { IdentityJson, MessageJson } from '../json/types';
 import { inbox, markRead, read, unreadOf as unreadCount } from '../ops/inbox';
 import { indexChains } from '../ops/index-chains';
 import { reply } from '../ops/reply';
 import { review } from '../ops/review';
 import { send } from '../ops/send';
 import { thread } from '../ops/show';
+import { withinBodyBudget } from '../ops/views';
 import { waitForChange, waitForMessages } from '../ops/wait';
 import { addPresence, removePresence } from '../ops/presence';
 
@@ -357,11 +358,16 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     'thread',
     {
       title: 'Read a thread',
-      description: 'Every message of the thread a message belongs to, in order.',
+      description:
+        'Every message of the thread a message belongs to, in order (past about 2 MB of text, later bodies are left out, with bodyOmitted giving their size: read them by id).',
       annotations: READ_ONLY,
       inputSchema: { id: z.string() },
     },
-    (a) => run((ctx) => thread(ctx, { id: a.id })),
+    (a) =>
+      run((ctx) => {
+        const t = thread(ctx, { id: a.id });
+        return { ...t, messages: omitBodiesPast(t.messages, MAX_RESULT_BODY_BYTES) };
+      }),
   );
   server.registerTool(
     'agents',
@@ -556,7 +562,13 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       const ctx = need();
       indexChains(ctx);
       return {
-        contents: [{ uri: INBOX, mimeType: 'application/json', text: JSON.stringify(inbox(ctx, {}), null, 2) }],
+        contents: [
+          {
+            uri: INBOX,
+            mimeType: 'application/json',
+            text: JSON.stringify(inbox(ctx, { maxBodyBytes: MAX_RESULT_BODY_BYTES }), null, 2),
+          },
+        ],
       };
     },
   );
@@ -793,6 +805,12 @@ function fromTop(ctx: Context, file: string): string {
   if (rel === '..' || rel.startsWith(`..${path.sep}`))
     throw new UsageError('bad_path', `${JSON.stringify(file)} is outside this repository. Give a path from its top.`);
   return joined;
+}
+
+/** `messages` with the bodies past `maxBytes` of them (as JSON text; the first always kept) left out and sized. */
+function omitBodiesPast(messages: MessageJson[], maxBytes: number): MessageJson[] {
+  const kept = withinBodyBudget(messages, maxBytes).length;
+  return messages.map((m, i) => (i < kept ? m : { ...m, body: '', bodyOmitted: Buffer.byteLength(m.body) }));
 }
 
 /** blame's lines from_line..to_line (either alone: that line, or from the first); refused backwards, as the CLI's -L. */

@@ -106,6 +106,8 @@ export function read(
   if (!input.all && input.ids.length === 0)
     throw new UsageError('missing_id', "Say which message to read: 'handoff read <id>', or 'handoff read --all'.");
   let rows: ReturnType<typeof messageJson>[];
+  /** Messages named that did not fit in this answer (maxBodyBytes): left as they are, for the next read. */
+  let left = 0;
   if (input.all) {
     // With a budget, the first that fit: the rest stay unread for the next read.
     const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
@@ -113,7 +115,10 @@ export function read(
   } else {
     // One message named twice (its full and its short id, say) is shown and marked once.
     const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));
-    rows = [...found.values()].map(messageJson);
+    const all = [...found.values()];
+    const fit = input.maxBodyBytes === undefined ? all : withinBodyBudget(all, input.maxBodyBytes);
+    left = all.length - fit.length;
+    rows = fit.map(messageJson);
   }
   // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server, the
   // CLI once it printed them), and is told which are unread for it now.
@@ -128,7 +133,12 @@ export function read(
         me,
         rows.map((m) => m.id),
       );
-  return { agent: me.name, notices: loopNotices(ctx, me.name, rows), messages: rows, marked };
+  const notices = loopNotices(ctx, me.name, rows);
+  if (left)
+    notices.push(
+      `${left} more of the messages asked for did not fit in this answer (about 2 MB of text at most) and stay as they were: read them next.`,
+    );
+  return { agent: me.name, notices, messages: rows, marked };
 }
 
 /** Acknowledges messages addressed to the caller (acknowledged implies read). */

@@ -377,15 +377,22 @@ describe('what an outside review of the MCP server found', () => {
     const big = 'x'.repeat(1_000_000);
     const file = path.join(tmpDir(), 'big.txt');
     fs.writeFileSync(file, big);
-    const ids = Array.from(
-      { length: 6 },
-      () => ok(repo, ['send', 'codex', '--file', file, '--json'], { agent: 'lead' }).json.message.id,
-    );
+    // One thread of six.
+    const first = ok(repo, ['send', 'codex', '--file', file, '--json'], { agent: 'lead' }).json.message.id;
+    const ids = [
+      first,
+      ...Array.from(
+        { length: 5 },
+        () =>
+          ok(repo, ['send', 'codex', '--file', file, '--reply-to', first, '--json'], { agent: 'lead' }).json.message.id,
+      ),
+    ];
     const c = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
     const listed = await call(c.client, 'inbox');
     expect(listed.messages.length).toBeLessThan(6);
     expect(listed.messages.length + listed.more).toBe(6);
     const one = await call(c.client, 'inbox', { limit: 1 });
+    expect(one.unread).toBe(6);
     expect([one.messages.length, one.more]).toEqual([1, 5]);
     const got: string[] = [];
     for (let i = 0; i < 6 && got.length < 6; i++) {
@@ -395,6 +402,16 @@ describe('what an outside review of the MCP server found', () => {
       got.push(...r.messages.map((m: any) => m.id));
     }
     expect(got.sort()).toEqual([...ids].sort());
+    // The thread carries the first bodies and sizes the rest; read of the six ids gives the first that fit.
+    const th = await call(c.client, 'thread', { id: first });
+    expect(th.messages.map((m: any) => m.id)).toEqual(ids);
+    const shown = th.messages.filter((m: any) => m.bodyOmitted === undefined);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(6);
+    for (const m of th.messages.slice(shown.length)) expect([m.body, m.bodyOmitted]).toEqual(['', 1_000_000]);
+    const byIds = await call(c.client, 'read', { ids });
+    expect(byIds.messages.length).toBeLessThan(6);
+    expect(byIds.notices.join(' ')).toContain(`${6 - byIds.messages.length} more of the messages asked for`);
     // 11 MiB in one request: refused with the CLI's code, and the session goes on.
     await expect(call(c.client, 'send', { to: 'lead', body: 'y'.repeat(11 * 1024 * 1024) })).rejects.toMatchObject({
       json: { error: { code: 'body_too_large' } },
