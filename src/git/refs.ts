@@ -14,14 +14,25 @@ import type { Repo } from './repo';
 const ZERO = '0000000000000000000000000000000000000000';
 const OID = /^[0-9a-f]{40}$/;
 
-/** The refs under `prefix` whose history contains `commit` (one git call). */
-export function refsContaining(repo: Repo, commit: string, prefix: string): string[] {
-  if (!/^[0-9a-f]{40,64}$/.test(commit)) return [];
-  const r = runGit(['for-each-ref', `--contains=${commit}`, '--format=%(refname)', prefix], {
-    cwd: repo.cwd,
-    allowFailure: true,
-  });
-  return r.status === 0 ? r.stdout.toString('utf8').split('\n').filter(Boolean) : [];
+/** The refs under `prefix` whose history contains any of `commits` (one git call). */
+export function refsContainingAny(repo: Repo, commits: string[], prefix: string): string[] {
+  const valid = commits.filter((c) => /^[0-9a-f]{40,64}$/.test(c));
+  const out = new Set<string>();
+  // A thousand at a time: the command line stays short however many there are.
+  for (let i = 0; i < valid.length; i += 1000) {
+    const some = valid.slice(i, i + 1000).map((c) => `--contains=${c}`);
+    const r = runGit(['for-each-ref', ...some, '--format=%(refname)', prefix], { cwd: repo.cwd, allowFailure: true });
+    if (r.status === 0) for (const ref of r.stdout.toString('utf8').split('\n')) if (ref) out.add(ref);
+  }
+  return [...out];
+}
+
+/** Every commit reachable from `refs` (full ref names, as for-each-ref gives them; one git call). */
+export function commitsReachableFrom(repo: Repo, refs: string[]): Set<string> {
+  const names = refs.filter((r) => r.startsWith('refs/'));
+  if (names.length === 0) return new Set();
+  const r = runGit(['rev-list', '--end-of-options', ...names], { cwd: repo.cwd, allowFailure: true });
+  return new Set(r.status === 0 ? r.stdout.toString('utf8').split('\n').filter(Boolean) : []);
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   trackingPrefix,
   TRACKING_PREFIX,
 } from '../git/ledger-format';
-import { compareAndSwapRef, readRef, readRefs, refsContaining } from '../git/refs';
+import { commitsReachableFrom, compareAndSwapRef, readRef, readRefs, refsContainingAny } from '../git/refs';
 import { allWitnessRows, chainOfCommit, duplicates, knownTips, quarantined } from '../ledger/events';
 import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
@@ -435,14 +435,16 @@ async function acceptIncoming(
     // An event of this chain that another chain's ref holds was made by a forger: no clone builds on
     // another's chain, so a commit of this one inside another is no evidence that this one was rewritten
     // (one a forger pushed under any name arrives with the fetch). One this clone indexed as the chain's is.
-    for (const c of real)
-      if (
-        chainOfCommit(ctx.db, c) !== chain &&
-        refsContaining(ctx.repo, c, LEDGER_NAMESPACE).some(
-          (r) => !new RegExp(`^refs/handoff/(chains|incoming/[^/]+|remotes/[^/]+/chains)/${chain}$`).test(r),
-        )
-      )
-        real.delete(c);
+    // Two git calls for up to a thousand of them, however many refs there are.
+    const unknown = [...real].filter((c) => chainOfCommit(ctx.db, c) !== chain);
+    const own = new RegExp(`^refs/handoff/(chains|incoming/[^/]+|remotes/.+/chains)/${chain}$`);
+    const foreign = unknown.length
+      ? refsContainingAny(ctx.repo, unknown, LEDGER_NAMESPACE).filter((r) => !own.test(r))
+      : [];
+    if (foreign.length) {
+      const held = commitsReachableFrom(ctx.repo, foreign);
+      for (const c of unknown) if (held.has(c)) real.delete(c);
+    }
     const lost =
       ownKnowledge.find((c) => !history.has(c)) ??
       missing.find((w) => usable(w.witness, chain, w.tip, real.has(w.tip)))?.tip;

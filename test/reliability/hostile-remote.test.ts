@@ -291,12 +291,24 @@ describe('a hostile chain on the shared remote', () => {
     );
     const f1 = plumb(t.remote, ['commit-tree', '-p', aliceTip, '-m', 'message alice -> bob', tree]);
     plumb(t.remote, ['update-ref', 'refs/handoff/chains/01HMMMMMMMMMMMMMMMMMMMMMMM', f1]);
-    forge(t.remote, [messageEvent({ seen: { [aliceChain]: f1 } })]);
+    // 29 more such commits, each on its own ref and each witnessed: the check costs the same few git calls.
+    const more = Array.from({ length: 29 }, (_, i) => {
+      const c = plumb(t.remote, ['commit-tree', '-p', aliceTip, '-m', `message alice -> bob ${i}`, tree]);
+      plumb(t.remote, ['update-ref', `refs/handoff/chains/01HN${String(i).padStart(22, '0')}`, c]);
+      return c;
+    });
+    forge(
+      t.remote,
+      [f1, ...more].map((c) => messageEvent({ seen: { [aliceChain]: c } })),
+    );
     ok(a, ['send', 'bob', 'honest from a'], { agent: 'alice' });
     ok(a, ['sync']);
     for (const dir of [b, t.clone('fresh')]) {
-      const s = cli(dir, ['sync', '--json']);
+      const trace = path.join(path.dirname(dir), `trace-held-${path.basename(dir)}.txt`);
+      const s = cli(dir, ['sync', '--json'], { env: { GIT_TRACE: trace } });
       expect(s.status, s.stdout + s.stderr).toBe(0);
+      const calls = fs.readFileSync(trace, 'utf8').split('\n');
+      expect(calls.filter((l) => /trace: (built-in|exec): git for-each-ref --contains/.test(l))).toHaveLength(1);
       expect(bodies(dir, 'bob')).toContain('honest from a');
       expect(s.json.suspect).toContainEqual({ chain: FORGER, witnessed: aliceChain, commit: f1 });
       // verify names the witness suspect, not alice's chain rewritten.
