@@ -136,8 +136,25 @@ const MAX_WAIT_S = 3540;
  */
 const MAX_RESULT_BODY_BYTES = 2 * 1024 * 1024;
 
-/** The longest line (request) the server reads: above the clients' 10 MiB, so an oversized body is refused as such. */
-const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/**
+ * The longest line (request) the server reads, as the SDK's own reader: a longer one is skipped as it
+ * arrives (never held whole) and answered with an error, and the session goes on.
+ */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** The id of a JSON-RPC request from its first and last bytes (clients put it first or last), or null. */
+function requestIdOf(head: string, tail: string): string | number | null {
+  const value =
+    /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})/.exec(head)?.[1] ??
+    /"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})\s*\}\s*$/.exec(tail)?.[1];
+  if (value === undefined) return null;
+  try {
+    const id = JSON.parse(value) as unknown;
+    return typeof id === 'string' || typeof id === 'number' ? id : null;
+  } catch {
+    return null;
+  }
+}
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const WRITES = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
@@ -654,7 +671,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     session.noRepo = `handoff mcp was started in ${process.cwd()}, which is not in a git repository (${(err as Error).message.split('\n')[0]}), and the client named no root inside one. Set "cwd" to the repository in this MCP server's config, or start the agent inside the repository.`;
   }
   const server = buildServer(session, opts);
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_REQUEST_BYTES });
+  const transport = new StdioServerTransport();
   // A read is held once the response carrying the messages was written to the client, until the client
   // shows it kept the response: a cancel of that request dropped it (the two crossed on the way).
   const held = new Map<string | number, { me: IdentityJson; ids: string[]; timer: NodeJS.Timeout }>();
@@ -747,8 +764,50 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     // the SDK's reader takes next is noted as it takes it (a private of the SDK's stdio transport,
     // checked: without it, the answer has id null).
     let lastLine: string | null = null;
-    const reader = (transport as unknown as { _readBuffer?: { readMessage?: () => unknown; _buffer?: Buffer } })
-      ._readBuffer;
+    const reader = (
+      transport as unknown as {
+        _readBuffer?: { readMessage?: () => unknown; append?: (chunk: Buffer) => void; _buffer?: Buffer };
+      }
+    )._readBuffer;
+    // A line longer than MAX_REQUEST_BYTES (an oversized body) is skipped as it comes, and answered under
+    // its id where its ends show it; the SDK's reader would end the session (and hold the whole line first).
+    if (reader && typeof reader.append === 'function') {
+      let skipping: { head: string; tail: string } | null = null;
+      reader.append = (data: Buffer) => {
+        let chunk = data;
+        for (;;) {
+          if (skipping) {
+            const nl = chunk.indexOf(10);
+            const upto = nl < 0 ? chunk : chunk.subarray(0, nl);
+            skipping.tail = (skipping.tail + upto.toString('latin1')).slice(-400);
+            if (nl < 0) return;
+            const id = requestIdOf(skipping.head, skipping.tail.replace(/\r$/, ''));
+            skipping = null;
+            void send({
+              jsonrpc: '2.0',
+              id,
+              error: {
+                code: -32600,
+                message: `Request too large: one line of more than ${MAX_REQUEST_BYTES / 1024 / 1024} MiB, skipped (a message body may be at most handoff.maxBodyBytes, 1 MiB by default). body_too_large`,
+                data: { code: 'body_too_large' },
+              },
+            } as unknown as JSONRPCMessage).catch(() => undefined);
+            chunk = chunk.subarray(nl + 1);
+            if (!chunk.length) return;
+            continue;
+          }
+          const buf = reader._buffer;
+          const nl = chunk.indexOf(10);
+          if ((buf?.length ?? 0) + (nl < 0 ? chunk.length : nl) <= MAX_REQUEST_BYTES) {
+            reader._buffer = buf ? Buffer.concat([buf, chunk]) : chunk;
+            return;
+          }
+          const start = buf && buf.length ? buf : chunk;
+          skipping = { head: start.toString('latin1', 0, Math.min(400, start.length)), tail: '' };
+          reader._buffer = undefined;
+        }
+      };
+    }
     if (reader && typeof reader.readMessage === 'function') {
       const readMessage = reader.readMessage.bind(reader);
       reader.readMessage = () => {

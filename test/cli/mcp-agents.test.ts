@@ -412,10 +412,10 @@ describe('what an outside review of the MCP server found', () => {
     const byIds = await call(c.client, 'read', { ids });
     expect(byIds.messages.length).toBeLessThan(6);
     expect(byIds.notices.join(' ')).toContain(`${6 - byIds.messages.length} more of the messages asked for`);
-    // 11 MiB in one request: refused with the CLI's code, and the session goes on.
-    await expect(call(c.client, 'send', { to: 'lead', body: 'y'.repeat(11 * 1024 * 1024) })).rejects.toMatchObject({
-      json: { error: { code: 'body_too_large' } },
-    });
+    // 11 MiB in one request: refused as too large under its id, and the session goes on.
+    await expect(call(c.client, 'send', { to: 'lead', body: 'y'.repeat(11 * 1024 * 1024) })).rejects.toThrow(
+      /body_too_large/,
+    );
     expect((await call(c.client, 'whoami')).name).toBe('codex');
     // Optional fields given empty, as models fill them, are read as left out.
     expect((await call(c.client, 'inbox', { from: '', kind: '' })).agent).toBe('codex');
