@@ -31,7 +31,12 @@ export function refsContainingAny(repo: Repo, commits: string[], prefix: string)
 export function commitsReachableFrom(repo: Repo, refs: string[]): Set<string> {
   const names = refs.filter((r) => r.startsWith('refs/'));
   if (names.length === 0) return new Set();
-  const r = runGit(['rev-list', '--end-of-options', ...names], { cwd: repo.cwd, allowFailure: true });
+  // On stdin, however many; a ref gone meanwhile (another sync's staging) is skipped, not fatal.
+  const r = runGit(['rev-list', '--ignore-missing', '--stdin'], {
+    cwd: repo.cwd,
+    input: `${names.join('\n')}\n`,
+    allowFailure: true,
+  });
   return new Set(r.status === 0 ? r.stdout.toString('utf8').split('\n').filter(Boolean) : []);
 }
 

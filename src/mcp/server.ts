@@ -38,7 +38,7 @@ import { reply } from '../ops/reply';
 import { review } from '../ops/review';
 import { send } from '../ops/send';
 import { thread } from '../ops/show';
-import { withinBodyBudget } from '../ops/views';
+import { bodyLineCost, withinBodyBudget } from '../ops/views';
 import { waitForChange, waitForMessages } from '../ops/wait';
 import { addPresence, removePresence } from '../ops/presence';
 
@@ -134,7 +134,37 @@ const MAX_WAIT_S = 3540;
  * out twice (text and structuredContent) on one line, and clients read at most 10 MiB a line (the SDK's
  * stdio limit). The rest stay unread, for the next call.
  */
-const MAX_RESULT_BODY_BYTES = 2 * 1024 * 1024;
+const MAX_RESULT_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The longest answer line sent whole: past it, structuredContent is left out, then the largest bodies. */
+const MAX_ANSWER_LINE = 9 * 1024 * 1024;
+
+/**
+ * A tool's answer as it goes out, within MAX_ANSWER_LINE (clients read 10 MiB a line): a larger one goes
+ * without structuredContent (the text holds the same JSON), and, still too large (one message past what
+ * handoff.maxBodyBytes gives by default), without the bodies that cost more than a quarter of the line.
+ */
+function answerOf(value: unknown): {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+} {
+  let text = JSON.stringify(value, null, 2);
+  const lineOf = (t: string, structured: boolean) =>
+    Buffer.byteLength(JSON.stringify(t)) + (structured ? Buffer.byteLength(JSON.stringify(value)) : 0);
+  if (text.length < MAX_ANSWER_LINE / 16 || lineOf(text, true) <= MAX_ANSWER_LINE)
+    return { content: [{ type: 'text', text }], structuredContent: { result: value } as Record<string, unknown> };
+  const messages = (value as { messages?: MessageJson[] } | null)?.messages;
+  if (lineOf(text, false) > MAX_ANSWER_LINE && Array.isArray(messages)) {
+    const trimmed = {
+      ...(value as object),
+      messages: messages.map((m) =>
+        bodyLineCost(m.body) > MAX_ANSWER_LINE / 4 ? { ...m, body: '', bodyOmitted: Buffer.byteLength(m.body) } : m,
+      ),
+    };
+    text = JSON.stringify(trimmed, null, 2);
+  }
+  return { content: [{ type: 'text', text }] };
+}
 
 /**
  * The longest line (request) the server reads, as the SDK's own reader: a longer one is skipped as it
@@ -144,13 +174,14 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** The id of a JSON-RPC request from its first and last bytes (clients put it first or last), or null. */
 function requestIdOf(head: string, tail: string): string | number | null {
+  const id = String.raw`("(?:[^"\\]|\\.){0,200}"|-?\d{1,15}(?=\s*[,}]))`;
   const value =
-    /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})/.exec(head)?.[1] ??
-    /"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})\s*\}\s*$/.exec(tail)?.[1];
+    new RegExp(String.raw`^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*` + id).exec(head)?.[1] ??
+    new RegExp(String.raw`"id"\s*:\s*` + id + String.raw`\s*\}\s*$`).exec(tail)?.[1];
   if (value === undefined) return null;
   try {
-    const id = JSON.parse(value) as unknown;
-    return typeof id === 'string' || typeof id === 'number' ? id : null;
+    const parsed = JSON.parse(value) as unknown;
+    return typeof parsed === 'string' || typeof parsed === 'number' ? parsed : null;
   } catch {
     return null;
   }
@@ -184,11 +215,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
       await session.ready;
       const ctx = need();
       indexChains(ctx);
-      const value = await fn(ctx);
-      return {
-        content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }],
-        structuredContent: { result: value } as Record<string, unknown>,
-      };
+      return answerOf(await fn(ctx));
     } catch (caught) {
       let err = caught;
       if (isCorruptionError(err) && session.ctx) {
@@ -779,7 +806,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
           if (skipping) {
             const nl = chunk.indexOf(10);
             const upto = nl < 0 ? chunk : chunk.subarray(0, nl);
-            skipping.tail = (skipping.tail + upto.toString('latin1')).slice(-400);
+            skipping.tail = (skipping.tail + upto.toString('utf8')).slice(-400);
             if (nl < 0) return;
             const id = requestIdOf(skipping.head, skipping.tail.replace(/\r$/, ''));
             skipping = null;
@@ -803,7 +830,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
             return;
           }
           const start = buf && buf.length ? buf : chunk;
-          skipping = { head: start.toString('latin1', 0, Math.min(400, start.length)), tail: '' };
+          skipping = { head: start.toString('utf8', 0, Math.min(400, start.length)), tail: '' };
           reader._buffer = undefined;
         }
       };

@@ -389,9 +389,20 @@ export function checkReleasable(ctx: Context, input: { keys: string[]; as?: stri
   for (const key of keys) {
     const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     if (!h) throw new NotFoundError('not_claimed', `${key} is not claimed by anyone, so nothing was released.`);
-    if (h.agent !== me.name) throw heldError(key, holderJson(ctx, h));
+    const otherClone = decidedElsewhere(ctx, me, h);
+    if (h.agent !== me.name || otherClone) throw heldError(key, holderJson(ctx, h), otherClone);
   }
   return keys;
+}
+
+/**
+ * The other clone that holds `h` for `me`'s name, when a remote decided it there: a claim a remote decided
+ * is the clone's that made it, which the same agent name in another clone neither releases (the remote
+ * would still say held) nor frees for others.
+ */
+function decidedElsewhere(ctx: Context, me: IdentityJson, h: ClaimHolder): string | undefined {
+  const chain = h.agent === me.name && h.remote ? placeOfEvent(ctx.db, h.event)?.chain : undefined;
+  return chain && chain !== ctx.cloneId && !previousCloneIds(ctx.dataDir).includes(chain) ? chain : undefined;
 }
 
 /** Releases `key` if `me` holds it in the local ledger (a no-op otherwise). */
@@ -401,13 +412,7 @@ export function releaseLocal(ctx: Context, me: IdentityJson, key: string, quiet 
     if (quiet) return { key, agent: me.name, released: false, event: null };
     throw new NotFoundError('not_claimed', `${key} is not claimed by anyone.`);
   }
-  // A claim a remote decided is the clone's that made it: the same agent name in another clone neither
-  // releases it here (the remote would still say held) nor frees it for others.
-  const elsewhere = h.agent === me.name && h.remote ? placeOfEvent(ctx.db, h.event)?.chain : undefined;
-  const otherClone =
-    elsewhere && elsewhere !== ctx.cloneId && !previousCloneIds(ctx.dataDir).includes(elsewhere)
-      ? elsewhere
-      : undefined;
+  const otherClone = decidedElsewhere(ctx, me, h);
   if (h.agent !== me.name || otherClone) {
     if (quiet) return { key, agent: me.name, released: false, event: null };
     throw heldError(key, holderJson(ctx, h), otherClone);

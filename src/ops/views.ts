@@ -5,14 +5,23 @@ import { STATUS_NAMES, type InboxRow, type MessageRow, type RecipientRow } from 
 import type { AgentJson, MessageJson, RecipientJson } from '../json/types';
 
 /**
- * The first of `rows` whose bodies, as JSON text, fit in `maxBytes` together (the first always, whatever its
- * size): what one answer to a client that reads a bounded line carries.
+ * What a body costs on an MCP answer's line: its JSON text inside the answer's text (JSON once more), and
+ * once as JSON in structuredContent (control characters cost 6 and 7 bytes each, others about 1 and 1).
+ */
+export function bodyLineCost(body: string): number {
+  const json = JSON.stringify(body);
+  return Buffer.byteLength(json) * 2 + (json.match(/\\/g)?.length ?? 0);
+}
+
+/**
+ * The first of `rows` whose bodies' line cost (bodyLineCost) fits in `maxBytes` together (the first always,
+ * whatever its size): what one answer to a client that reads a bounded line carries.
  */
 export function withinBodyBudget<T extends { body: string }>(rows: T[], maxBytes: number): T[] {
   let used = 0;
   let n = 0;
   for (const r of rows) {
-    used += Buffer.byteLength(JSON.stringify(r.body));
+    used += bodyLineCost(r.body);
     if (n > 0 && used > maxBytes) break;
     n++;
   }

@@ -439,6 +439,11 @@ describe('claims across clones', () => {
       ok(b, ['sync']);
       const plain = cli(b, ['release', 'deploy', '--json'], { agent: 'claude' });
       expect([plain.status, plain.json.error.code]).toEqual([4, 'claim_held']);
+      // Nor among several keys: none is released when one is the other clone's.
+      ok(b, ['claim', 'mine', '--pid', String(p.pid)], { agent: 'claude' });
+      expect(cli(b, ['release', 'mine', 'deploy'], { agent: 'claude' }).status).toBe(4);
+      expect(ok(b, ['claims', '--json']).json.claims.map((x: any) => x.key)).toContain('mine');
+      ok(b, ['release', 'mine'], { agent: 'claude' });
       ok(b, ['sync']);
       ok(a, ['sync']);
       for (const c of [a, b])

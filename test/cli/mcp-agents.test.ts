@@ -412,6 +412,17 @@ describe('what an outside review of the MCP server found', () => {
     const byIds = await call(c.client, 'read', { ids });
     expect(byIds.messages.length).toBeLessThan(6);
     expect(byIds.notices.join(' ')).toContain(`${6 - byIds.messages.length} more of the messages asked for`);
+    // A body of control characters, which JSON writes 6 bytes each (13 on the answer's line as it was):
+    // read whole, in an answer the client reads; the session goes on.
+    const ctl = path.join(tmpDir(), 'ctl.txt');
+    fs.writeFileSync(ctl, '\x01'.repeat(1_000_000));
+    ok(repo, ['send', 'codex', '--file', ctl], { agent: 'lead' });
+    const listed1 = await call(c.client, 'inbox');
+    expect(listed1.messages).toHaveLength(1);
+    const odd = listed1.messages[0].id;
+    const got1 = await call(c.client, 'read', { ids: [odd] });
+    expect(got1.messages[0].body).toBe('\x01'.repeat(1_000_000));
+    expect((await call(c.client, 'thread', { id: odd })).messages[0].body.length).toBe(1_000_000);
     // 11 MiB in one request: refused as too large under its id, and the session goes on.
     await expect(call(c.client, 'send', { to: 'lead', body: 'y'.repeat(11 * 1024 * 1024) })).rejects.toThrow(
       /body_too_large/,
