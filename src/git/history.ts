@@ -37,20 +37,19 @@ export function commitExists(cwd: string, oid: string): boolean {
 
 /** For each object spec, whether it exists (one git call for all). */
 export function objectsExist(cwd: string, specs: string[]): boolean[] {
-  if (specs.length === 0) return [];
-  const lines = runGit(['cat-file', '--batch-check'], { cwd, input: `${specs.join('\n')}\n` })
-    .stdout.toString('utf8')
-    .split('\n');
-  return specs.map((_, i) => !!lines[i] && !lines[i]!.endsWith('missing'));
+  return objectTypes(cwd, specs).map((type) => type !== null);
 }
 
-/** Each object's type as stored (a tag is not followed), or null where it is missing (one git call for all). */
-export function objectTypes(cwd: string, oids: string[]): (string | null)[] {
-  if (oids.length === 0) return [];
-  const lines = runGit(['cat-file', '--batch-check=%(objecttype)'], { cwd, input: `${oids.join('\n')}\n` })
+/**
+ * Each object's type as stored (a tag named by its id is not followed; `<oid>^{commit}` peels), or null where
+ * it is missing (one git call for all).
+ */
+export function objectTypes(cwd: string, specs: string[]): (string | null)[] {
+  if (specs.length === 0) return [];
+  const lines = runGit(['cat-file', '--batch-check=%(objecttype)'], { cwd, input: `${specs.join('\n')}\n` })
     .stdout.toString('utf8')
     .split('\n');
-  return oids.map((_, i) => (lines[i] && !lines[i]!.endsWith('missing') ? lines[i]! : null));
+  return specs.map((_, i) => (lines[i] && !lines[i]!.endsWith('missing') ? lines[i]! : null));
 }
 
 /** The name of the checked-out branch, or null when HEAD is detached. */

@@ -157,9 +157,7 @@ function answerOf(value: unknown): {
   if (lineOf(text, false) > MAX_ANSWER_LINE && Array.isArray(messages)) {
     const trimmed = {
       ...(value as object),
-      messages: messages.map((m) =>
-        bodyLineCost(m.body) > MAX_ANSWER_LINE / 4 ? { ...m, body: '', bodyOmitted: Buffer.byteLength(m.body) } : m,
-      ),
+      messages: messages.map((m) => (bodyLineCost(m.body) > MAX_ANSWER_LINE / 4 ? withoutBody(m) : m)),
     };
     text = JSON.stringify(trimmed, null, 2);
   }
@@ -893,10 +891,13 @@ function fromTop(ctx: Context, file: string): string {
   return joined;
 }
 
+/** A message with its body left out of the answer, and its size said. */
+const withoutBody = (m: MessageJson): MessageJson => ({ ...m, body: '', bodyOmitted: Buffer.byteLength(m.body) });
+
 /** `messages` with the bodies past `maxBytes` of them (as JSON text; the first always kept) left out and sized. */
 function omitBodiesPast(messages: MessageJson[], maxBytes: number): MessageJson[] {
   const kept = withinBodyBudget(messages, maxBytes).length;
-  return messages.map((m, i) => (i < kept ? m : { ...m, body: '', bodyOmitted: Buffer.byteLength(m.body) }));
+  return messages.map((m, i) => (i < kept ? m : withoutBody(m)));
 }
 
 /** blame's lines from_line..to_line (either alone: that line, or from the first); refused backwards, as the CLI's -L. */

@@ -374,6 +374,7 @@ function checkWitnesses(walk: Walk): void {
   );
   for (const w of witnessChecks) {
     for (const [chain, tip] of Object.entries(w.seen)) {
+      let holder: string | undefined;
       const on = onChain.get(chain);
       if (!on)
         problems.push({
@@ -390,14 +391,14 @@ function checkWitnesses(walk: Walk): void {
           event: w.event,
           message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which nobody has: the witnessing chain is suspect.`,
         });
-      } else if (!on.has(tip) && heldByAnother(onChain, chain, tip)) {
+      } else if (!on.has(tip) && (holder = heldByAnother(onChain, chain, tip))) {
         // Another chain holds it: a forger's (no clone builds on another's chain), and no evidence of a rewrite.
         problems.push({
           code: 'suspect_witness',
           chain: w.chain,
           commit: tip,
           event: w.event,
-          message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which only chain ${heldByAnother(onChain, chain, tip)} holds: the witnessing chain is suspect.`,
+          message: `Event ${w.event} (chain ${w.chain}) witnessed commit ${tip} of chain ${chain}, which only chain ${holder} holds: the witnessing chain is suspect.`,
         });
       } else if (!on.has(tip))
         problems.push({
