@@ -399,8 +399,14 @@ async function acceptIncoming(
       }
     });
   }
-  // A chain's ref names a commit: one naming a blob or a tree is nobody's chain (one git call for all).
-  const named = [...incoming].filter(([ref]) => CLONE_ID.test(ref.slice(staging.length))).map(([, tip]) => tip);
+  // A chain's ref names a commit: one naming a blob, a tree or a tag is nobody's chain (one git call for all
+  // the refs that moved; none when nothing did).
+  const named = [...incoming]
+    .filter(([ref, tip]) => {
+      const chain = ref.slice(staging.length);
+      return CLONE_ID.test(chain) && local.get(chainRef(chain)) !== tip;
+    })
+    .map(([, tip]) => tip);
   const isCommit = new Map(objectTypes(cwd, named).map((type, i) => [named[i]!, type === 'commit']));
   for (const [ref, tip] of incoming) {
     const chain = ref.slice(staging.length);
