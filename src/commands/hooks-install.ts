@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { defineCommand, jsonFlag } from './define';
-import { checkHookPaths, installHooks } from '../ops/hooks';
+import { checkHookPaths, installHooks, manualWhere as where } from '../ops/hooks';
 import { withContext } from './_shared';
 
 export default defineCommand({
@@ -25,7 +25,7 @@ The hooks never block a commit because of a problem of handoff's own. They serve
       if (r.manual) {
         throw new HandoffError(
           'hooks_manual',
-          `${r.dir} is part of the working tree (committed with the project), so handoff changed nothing there. Add one line to each hook (create the file if needed) and commit it with your team:\n  ${r.manual.join('\n  ')}`,
+          `${where(r)}, so handoff changed nothing there. Add one line to each hook (create the file if needed) and commit it with your team:\n  ${r.manual.join('\n  ')}`,
           r,
         );
       }
@@ -34,7 +34,7 @@ The hooks never block a commit because of a problem of handoff's own. They serve
   },
   print(r, io) {
     if (r.manual) {
-      io.log(`${r.dir} is part of the working tree (committed with the project), so handoff changes nothing there.`);
+      io.log(`${where(r)}, so handoff changes nothing there.`);
       io.log('Add one line to each hook (create the file if it does not exist), then commit it with your team:');
       for (const m of r.manual) io.log(`  ${m}`);
       return;

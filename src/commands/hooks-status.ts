@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defineCommand, jsonFlag } from './define';
-import { hooksStatus } from '../ops/hooks';
+import { hooksStatus, manualWhere } from '../ops/hooks';
 import { withContext } from './_shared';
 
 export default defineCommand({
@@ -22,7 +22,7 @@ export default defineCommand({
     if (!r.hooks.some((h) => !h.healthy)) return;
     if (r.manual)
       io.warn(
-        `${r.dir} is committed with the project, so handoff writes nothing there. Each hook needs one line (create the file if needed, make it executable, and commit it):\n  ${r.manual.join('\n  ')}`,
+        `${manualWhere(r)}, so handoff writes nothing there. Each hook needs one line (create the file if needed${r.husky ? '' : ', make it executable'}, and commit it):\n  ${r.manual.join('\n  ')}`,
       );
     else if (r.hooks.some((h) => h.state === 'missing' || /not installed/.test(h.problem ?? '')))
       io.warn("Run 'handoff hooks install' to install what is missing (it keeps the hooks already there).");

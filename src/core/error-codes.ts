@@ -131,6 +131,7 @@ export const ERROR_CODES = {
   demo_failed: [E, 'a step of the demo failed'],
   bad_config_file: [E, 'an agent config file init must edit is not valid JSON or TOML'],
   link_outside: [E, 'a file init would write is a symbolic link, or under one, that leads outside the working tree'],
+  link_shared: [E, 'symbolic links make two files init writes one file (other than CLAUDE.md and AGENTS.md)'],
   hooks_manual: [E, 'the hooks directory is committed: add the printed lines by hand'],
   hooks_missing: [E, "handoff's hook entry is missing"],
   hooks_off: [E, 'core.hooksPath is not a directory (/dev/null): git runs no hooks'],

@@ -9,6 +9,8 @@ export interface HooksJson {
    * handoff writes nothing there: these are the lines to add to each hook by hand.
    */
   manual?: string[];
+  /** Where husky (v9) keeps the hook files it runs (through sh), when core.hooksPath is husky's .husky/_. */
+  husky?: string;
 }
 
 export interface AgentHookJson {

@@ -52,7 +52,7 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   const shared = committableHooks(ctx, dir);
   const husky = huskyScripts(dir);
   // husky (v9) writes .husky/_ itself and runs .husky/<hook>, which the team commits: the line goes there.
-  if (husky) return manualSetup(ctx, dir, husky, (name) => `husky runs ${path.join(husky, name)}`);
+  if (husky) return { ...manualSetup(ctx, dir, husky, (name) => `husky runs ${path.join(husky, name)}`), husky };
   // Never modify a file the team commits, nor put this machine's paths into one.
   if (shared.length) return manualSetup(ctx, dir, dir, (name) => `${path.join(dir, name)} can be committed`);
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
@@ -190,6 +190,13 @@ function manualLines(ctx: Context, dir: string): string[] {
   );
 }
 
+/** Why handoff writes nothing in a hooks directory it gave manual lines for, as a clause about the directory. */
+export function manualWhere(r: HooksJson): string {
+  return r.husky
+    ? `${r.dir} is husky's (it runs the hook files in ${r.husky}, which your team commits)`
+    : `${r.dir} is part of the working tree (committed with the project)`;
+}
+
 /** What is installed and whether each hook can run. */
 export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
   const dir = hooksDir(ctx.repo);
@@ -199,6 +206,7 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
     dir,
     // Where the hooks are committed, what is missing is added by hand, as install says.
     ...(shared ? { manual: manualLines(ctx, husky ?? dir) } : {}),
+    ...(husky ? { husky } : {}),
     hooks: HOOK_NAMES.map((name) => {
       // husky runs the team's .husky/<name>; handoff's line belongs there.
       const s = hookState(husky ?? dir, name);
@@ -207,7 +215,8 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
       const line = s.foreign ? handoffLine(s.content ?? '', name) : null;
       if (line !== null) {
         let manual: string | null = null;
-        if (!s.executable) manual = 'not executable';
+        // husky runs its hook files through sh: they need no executable bit.
+        if (!s.executable && !husky) manual = 'not executable';
         // git passes the hook's arguments (prepare-commit-msg: the message file); the line must pass them on.
         else if (!/"\$@"/.test(line))
           manual = `the line does not pass the hook's arguments: handoff hooks run ${name} "$@"`;

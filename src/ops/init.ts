@@ -680,10 +680,13 @@ export function init(
     for (const p of plan(a.kind, a.name)) byFile.set(p.path, [...(byFile.get(p.path) ?? []), ...p.edits]);
   const results: { path: string; before: string | null; next: string; done: Done[]; notes: string[] }[] = [];
   refuseLinksOutside(top, [...byFile.keys()]);
+  const sharedNote = dropLinkedImport(top, byFile);
   for (const [p, edits] of byFile) {
     const abs = path.join(top, p);
     const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
-    results.push({ path: p, before, ...applyEdits(p, before, edits) });
+    const applied = applyEdits(p, before, edits);
+    if (p === 'AGENTS.md' && sharedNote) applied.notes.push(sharedNote);
+    results.push({ path: p, before, ...applied });
   }
   const changes: InitChange[] = results.map((r) => ({
     path: r.path,
@@ -1028,6 +1031,49 @@ function linkOutside(top: string, rel: string): string | null {
     at = real;
   }
   return null;
+}
+
+/** The file `rel` (under `top`) is, symbolic links followed: its real path, or where writing would create it. */
+function realFile(top: string, rel: string): string {
+  const abs = path.join(top, rel);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const link = fs.lstatSync(abs, { throwIfNoEntry: false });
+    const target = link?.isSymbolicLink() ? path.resolve(path.dirname(abs), fs.readlinkSync(abs)) : abs;
+    let probe = path.dirname(target);
+    while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+    return path.join(fs.realpathSync(probe), path.relative(probe, target));
+  }
+}
+
+/**
+ * Where two files init writes are one file through a symbolic link. CLAUDE.md linked to AGENTS.md (or the
+ * other way round) is a common layout: Claude Code then reads the protocol section itself, so the import,
+ * which would replace the section with a file importing itself, is left out, and the note returned says
+ * why. Any other pair is refused before anything is written.
+ */
+function dropLinkedImport(top: string, byFile: Map<string, Edit[]>): string | null {
+  const byReal = new Map<string, string[]>();
+  for (const rel of byFile.keys()) {
+    const real = realFile(top, rel);
+    byReal.set(real, [...(byReal.get(real) ?? []), rel]);
+  }
+  let note: string | null = null;
+  for (const rels of byReal.values()) {
+    if (rels.length < 2) continue;
+    if (rels.length === 2 && rels.includes('AGENTS.md') && rels.includes('CLAUDE.md')) {
+      byFile.delete('CLAUDE.md');
+      note = 'CLAUDE.md is a link to the same file, so Claude Code reads the section there (no import added)';
+      continue;
+    }
+    throw new HandoffError(
+      'link_shared',
+      `Symbolic links make ${rels.join(' and ')} one file, which init would write twice. Nothing was written. Replace the links with files, then run init again.`,
+      { paths: rels },
+    );
+  }
+  return note;
 }
 
 /** Refuses, before anything is written, files that symbolic links would take outside the working tree. */

@@ -97,8 +97,15 @@ function gitReason(stderr: string, status: number): string {
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
     .filter((l) => l && !/^remote:\s*$/.test(l));
-  const errors = lines.filter((l) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l));
-  const picked = (errors.length ? errors : lines).slice(-3).join(' ').replace(/\s+/g, ' ');
+  const isError = (l: string) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l);
+  const errors = lines.filter(isError);
+  // The line before git's first error often holds the cause (ssh's "Could not resolve hostname", a host's
+  // "Permission denied (publickey)" or "ERROR: Repository not found"): kept, unless it is progress.
+  const first = lines.findIndex(isError);
+  const before = first > 0 ? lines[first - 1]! : null;
+  const cause =
+    before && !/\d+%|^(From|To) |^remote: (Enumerating|Counting|Compressing|Total)/.test(before) ? [before] : [];
+  const picked = (errors.length ? [...cause, ...errors.slice(-3)] : lines.slice(-3)).join(' ').replace(/\s+/g, ' ');
   return picked.replace(/\.$/, '') || `git gave no reason (exit status ${status})`;
 }
 

@@ -41,6 +41,28 @@ describe('hooks beside the ones a repository has', () => {
     fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
     const c = commit(repo, ['-qam', 'x']);
     expect([c.status, c.stdout + c.stderr]).toEqual([1, expect.stringContaining('lint failed')]);
+    // The lines added as asked, to files without the executable bit (husky runs them through sh): healthy,
+    // and the commit is attributed.
+    expect(cli(repo, ['hooks', 'install']).stderr).toContain(
+      `.husky/_ is husky's (it runs the hook files in ${path.join(repo, '.husky')}, which your team commits)`,
+    );
+    fs.writeFileSync(path.join(repo, '.husky', 'pre-commit'), '', { mode: 0o644 });
+    for (const line of r.json.error.details.manual as string[]) {
+      const [file, ...rest] = line.split(': ');
+      fs.appendFileSync(path.join(repo, file!), `${rest.join(': ')}\n`, { mode: 0o644 });
+      exe(path.join(repo, '.husky', '_', path.basename(file!)), '#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n');
+    }
+    const status = ok(repo, ['hooks', 'status', '--json']).json;
+    expect(status.husky).toBe(path.join(repo, '.husky'));
+    expect(status.hooks.map((h: any) => [h.name, h.healthy, h.problem])).toEqual(
+      status.hooks.map((h: any) => [h.name, true, null]),
+    );
+    expect(fs.statSync(path.join(repo, '.husky', 'pre-commit')).mode & 0o111).toBe(0);
+    const bin = tmpDir('handoff-bin-');
+    exe(path.join(bin, 'handoff'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`);
+    const agent = commit(repo, ['-qam', 'by codex'], { HANDOFF_AGENT: 'codex', PATH: `${bin}:${process.env.PATH}` });
+    expect(agent.status).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('Handoff-Agent: codex');
   });
 
   it('a hooks directory outside the repository (global core.hooksPath) or /dev/null is refused, nothing written', () => {

@@ -601,6 +601,47 @@ describe('init and symbolic links in the repository', () => {
     ok(toBe, ['init', '--agent', 'codex']);
     expect(read(toBe, 'docs/agents.md')).toContain('<!-- handoff:start -->');
   });
+
+  it('CLAUDE.md linked to AGENTS.md (either way) keeps the protocol section: no import of the file into itself', () => {
+    for (const [file, link] of [
+      ['AGENTS.md', 'CLAUDE.md'],
+      ['CLAUDE.md', 'AGENTS.md'],
+    ] as const) {
+      const repo = makeRepo({ files: { [file]: '# Rules\nuse tabs\n' } });
+      fs.symlinkSync(file, path.join(repo, link));
+      fs.symlinkSync(file, path.join(repo, 'GEMINI.md'));
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-qm', 'links');
+      const first = ok(repo, ['init', '--agent', 'claude', '--agent', 'gemini', '--json']).json;
+      const text = read(repo, file);
+      expect(text).toContain('# Rules\nuse tabs\n');
+      expect(text).toContain('handoff inbox');
+      expect(text).not.toContain('@AGENTS.md');
+      expect(text.match(/handoff:start/g)).toHaveLength(1);
+      expect(first.changes.map((c: any) => c.path)).not.toContain('CLAUDE.md');
+      expect(first.changes.find((c: any) => c.path === 'AGENTS.md').note).toMatch(/CLAUDE\.md is a link/);
+      expect(fs.lstatSync(path.join(repo, link)).isSymbolicLink()).toBe(true);
+      // Run again: nothing changes; undone: the file is as it was, without --force.
+      const again = ok(repo, ['init', '--agent', 'claude', '--agent', 'gemini', '--json']).json;
+      expect(again.changes.find((c: any) => c.path === 'AGENTS.md').action).toBe('unchanged');
+      expect(read(repo, file)).toBe(text);
+      ok(repo, ['init', '--undo']);
+      expect(read(repo, file)).toBe('# Rules\nuse tabs\n');
+      expect(fs.lstatSync(path.join(repo, link)).isSymbolicLink()).toBe(true);
+    }
+    // Two other files that a link makes one are refused, nothing written.
+    const repo = makeRepo();
+    fs.mkdirSync(path.join(repo, '.claude'));
+    fs.writeFileSync(path.join(repo, '.claude', 'settings.json'), '{}\n');
+    fs.symlinkSync('.claude/settings.json', path.join(repo, '.mcp.json'));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'links');
+    const r = cli(repo, ['init', '--agent', 'claude', '--json']);
+    expect([r.status, r.json.error.code]).toEqual([1, 'link_shared']);
+    expect(r.json.error.details.paths.sort()).toEqual(['.claude/settings.json', '.mcp.json']);
+    expect(read(repo, '.claude/settings.json')).toBe('{}\n');
+    expect(fs.existsSync(path.join(repo, 'AGENTS.md'))).toBe(false);
+  });
 });
 
 describe('init run again after edits', () => {

@@ -217,6 +217,21 @@ describe('sync through a bare remote', () => {
     expect(r.json.error.message).toMatch(/Nothing was changed locally/);
     expect(git(a, 'for-each-ref')).toBe(refs);
     expect(cli(a, ['sync', 'nosuch', '--json']).json.error.code).toBe('unknown_remote');
+    // Over ssh, the cause is ssh's line before git's "fatal": it is in the message (as git fetch shows it).
+    const ssh = path.join(path.dirname(t.remote), 'fake-ssh');
+    fs.writeFileSync(
+      ssh,
+      '#!/bin/sh\necho "ssh: Could not resolve hostname git.example.invalid: Name or service not known" >&2\nexit 255\n',
+      { mode: 0o755 },
+    );
+    git(a, 'config', 'core.sshCommand', ssh);
+    git(a, 'remote', 'set-url', 'origin', 'ssh://git.example.invalid/team.git');
+    const viaSsh = cli(a, ['sync', '--json']);
+    expect(viaSsh.json.error.code).toBe('remote_unreachable');
+    expect(viaSsh.json.error.message).toContain(
+      'ssh: Could not resolve hostname git.example.invalid: Name or service not known fatal: Could not read from remote repository',
+    );
+    expect(git(a, 'for-each-ref')).toBe(refs);
   });
 
   it("a ref under chains/ that is not a clone id is ignored with a warning: every clone's sync goes on", () => {
