@@ -37,7 +37,10 @@ withdrawn or closed).`,
       if (idLike && (second!.length === 7 || second!.length === 26) && second === second!.toUpperCase()) throw slip();
       const given =
         parsed.args.body !== undefined || parsed.flags.message !== undefined || parsed.flags.file !== undefined;
-      const body = given || state !== 'done' ? (await readBody(parsed, io)).toString() : '';
+      // Evidence is optional for done: none given and no stdin (a terminal) is none; stdin piped or redirected
+      // is read, as for fail, block and send.
+      const body =
+        given || state !== 'done' ? (await readBody(parsed, io)).toString() : ((await io.readStdin()) ?? '').toString();
       return withContext(io, (ctx) => {
         if (idLike && namesMessage(ctx, second!)) throw slip();
         return recordOutcome(ctx, { id: parsed.args.id!, state, body, as: parsed.flags.as });

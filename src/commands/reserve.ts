@@ -9,7 +9,9 @@ export default defineCommand({
   description: `With --exclusive, a commit by another agent touching these paths is warned about by the
 pre-commit hook (refused with 'git config handoff.reservations block'), and so is a send --attach-diff whose
 diff touches them. A reservation lasts until you release it ('handoff release --paths ...') or its lease
-(--ttl, default 2 hours, renewed by your activity) runs out, or your process is gone.`,
+(--ttl, default 2 hours, renewed by your activity) runs out, or your process is gone.
+Paths are taken from where you are, as git takes them; :/path or an absolute path names one from the
+top. git's other pathspec magic (:(glob), :!, ...) is refused: give a glob such as 'src/**' instead.`,
   examples: [
     "<%= config.bin %> reserve 'src/parser/**' --exclusive -m 'rewriting the tokenizer'",
     '<%= config.bin %> reserve docs/api.md --ttl 1800',

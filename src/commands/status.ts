@@ -29,8 +29,8 @@ export default defineCommand({
     const { message, clear, as } = parsed.flags;
     if (message !== undefined && clear && message.trim() !== '')
       throw new UsageError('conflicting_flags', 'Give -m with a note, or --clear, not both.');
-    return withContext(io, (ctx) =>
-      message === undefined && !clear ? showStatus(ctx, { as }) : setStatus(ctx, { note: message ?? '', as }),
+    return withContext(io, async (ctx): Promise<{ agent: string; note: string | null; changed: boolean }> =>
+      message === undefined && !clear ? showStatus(ctx, { as }) : await setStatus(ctx, { note: message ?? '', as }),
     );
   },
   print(r, io) {

@@ -15,6 +15,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { agentJson } from './views';
 import { registerPane } from './wakeups';
+import { refuseSecrets } from './secrets';
 
 /** Agents with a live local process, dropping records of processes that are gone. */
 function liveAgents(ctx: Context): Set<string> {
@@ -107,13 +108,15 @@ export function showStatus(
 }
 
 /** Sets (or, with an empty note, clears) the calling agent's status note. */
-export function setStatus(
+export async function setStatus(
   ctx: Context,
   input: { note: string; as?: string },
-): { agent: string; note: string | null; changed: true } {
+): Promise<{ agent: string; note: string | null; changed: true }> {
   const me = resolveIdentity(ctx, { as: input.as });
   const note = input.note.trim();
   if (note.length > 500) throw new UsageError('body_too_large', 'A status note holds at most 500 characters.');
+  // The note goes to every clone and stays in the ledger's history: a secret in it is refused, as in a message.
+  if (note) await refuseSecrets(ctx.config(), note, 'the status note');
   const existing = getAgent(ctx.db, me.name);
   appendEvent<AgentEvent>(ctx, me, {
     type: 'agent',

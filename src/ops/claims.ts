@@ -193,7 +193,8 @@ export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson>
       if (input.remote) return await claimRemote(ctx, me, key, ttlMs, holder, input.remote);
       return claimLocal(ctx, me, key, ttlMs, holder);
     } catch (err) {
-      if (!(err instanceof ConflictError) || input.waitSeconds === undefined) throw err;
+      // A request done meanwhile is never to be taken: said at once, not after the wait.
+      if (!(err instanceof ConflictError) || input.waitSeconds === undefined || err.code === 'task_done') throw err;
       if (Date.now() >= deadline || input.signal?.aborted) {
         throw new TimeoutError('timeout', `${err.message} (waited ${input.waitSeconds}s)`, err.details);
       }

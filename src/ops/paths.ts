@@ -10,9 +10,24 @@ import type { Context } from './context';
  * Anything that leads outside the repository is refused (bad_path).
  */
 export function topRelative(ctx: Context, p: string): string {
-  const given = p.trim();
+  let given = p.trim();
   const bad = () => new UsageError('bad_path', `${JSON.stringify(p)} is not a path or glob inside the repository.`);
-  if (!given || given.length > 4096 || given.includes('\0') || given.startsWith('/')) throw bad();
+  if (!given || given.length > 4096 || given.includes('\0')) throw bad();
+  // An absolute path inside the working tree is taken from the top, as git takes it.
+  if (given.startsWith('/')) {
+    const inside = absoluteFromTop(ctx, given);
+    if (inside === null) throw bad();
+    given = `:/${inside === '.' ? '' : inside}`;
+  }
+  // git's one magic that names a place: ":(top)x" is ":/x". The others (glob, literal, icase, attr, exclude)
+  // would be kept as text that matches nothing and overlaps nothing, so a reservation made with one would
+  // hold nothing back: refused.
+  given = given.replace(/^:\(top\)/, ':/');
+  if ((given.startsWith(':') && !given.startsWith(':/')) || /^:\/[!^(:]/.test(given))
+    throw new UsageError(
+      'bad_path',
+      `${JSON.stringify(p)} uses git pathspec magic, which handoff does not take here: give a path or a glob (src/**, *.md), or :/path for one from the top.`,
+    );
   let here = '';
   if (!given.startsWith(':/')) {
     here = fromTopOf(ctx, '.') ?? '';
@@ -33,6 +48,25 @@ function fromTopOf(ctx: Context, file: string): string | null {
   if (!top) return null;
   try {
     const rel = path.relative(fs.realpathSync(top), path.resolve(fs.realpathSync(ctx.repo.cwd), file));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    return rel ? rel.split(path.sep).join('/') : '.';
+  } catch {
+    return null;
+  }
+}
+
+/** Where the absolute path `abs` is from the top of the worktree (links resolved, as far as it exists); null outside. */
+function absoluteFromTop(ctx: Context, abs: string): string | null {
+  const top = ctx.repo.worktree;
+  if (!top) return null;
+  try {
+    let existing = path.normalize(abs);
+    const rest: string[] = [];
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+      rest.unshift(path.basename(existing));
+      existing = path.dirname(existing);
+    }
+    const rel = path.relative(fs.realpathSync(top), path.join(fs.realpathSync(existing), ...rest));
     if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
     return rel ? rel.split(path.sep).join('/') : '.';
   } catch {

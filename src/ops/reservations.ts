@@ -18,6 +18,7 @@ import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { topRelative } from './paths';
 import { markReservations } from './index-chains';
+import { refuseSecrets } from './secrets';
 
 /** Default lease of a reservation (seconds), renewed by the holder's activity. */
 const DEFAULT_TTL_S = 2 * 3600;
@@ -153,10 +154,10 @@ function refusedFor(h: ReservationJson): ConflictError {
 }
 
 /** Reserves paths or globs for the calling agent. */
-export function reserve(
+export async function reserve(
   ctx: Context,
   input: { patterns: string[]; exclusive?: boolean; ttlSeconds?: number; reason?: string; as?: string; pid?: number },
-): ReserveJson {
+): Promise<ReserveJson> {
   if (input.patterns.length === 0)
     throw new UsageError('bad_path', 'Say which paths to reserve: handoff reserve <path or glob>...');
   const me = resolveIdentity(ctx, { as: input.as });
@@ -169,6 +170,8 @@ export function reserve(
   );
   const expires = new Date(ctx.now().getTime() + ttl).toISOString();
   const reason = input.reason?.slice(0, 200);
+  // The reason goes to every clone and stays in the ledger's history: a secret in it is refused.
+  if (reason) await refuseSecrets(ctx.config(), reason, 'the reason');
   const holder = holderOf(input.pid);
   const isFile = fileTest(ctx);
   const overlaps = (r: ReservationJson) => patterns.some((p) => patternsOverlap(p, r.pattern, isFile));

@@ -253,6 +253,28 @@ setTimeout(() => {}, 600000);`,
       p.kill();
     }
   });
+
+  it('claim --wait on a request that is done meanwhile ends at once with task_done; done reads evidence piped to it', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const id = ok(repo, ['send', 'codex', 'parse dates', '--json'], { agent: 'claude' }).json.message.shortId as string;
+    const p = agentProcess();
+    try {
+      ok(repo, ['claim', id, '--pid', String(p.pid)], { agent: 'codex' });
+      const started = Date.now();
+      const waiting = cliAsync(repo, ['claim', id, '--wait', '--timeout', '60', '--json'], { agent: 'claude' });
+      await new Promise((r) => setTimeout(r, 1200));
+      // The evidence comes on stdin, as from `npm test | handoff done <id>`.
+      ok(repo, ['done', id], { agent: 'codex', input: '12 passed\n' });
+      const r = await waiting.done;
+      expect([r.status, r.json?.error?.code]).toEqual([4, 'task_done']);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const outcome = ok(repo, ['thread', id, '--json']).json.messages.at(-1);
+      expect([outcome.kind, outcome.body]).toEqual(['status', '12 passed\n']);
+    } finally {
+      p.kill();
+    }
+  });
 });
 
 describe('claims refuse what would hurt later', () => {
@@ -695,6 +717,20 @@ describe('file reservations', () => {
       expect(held(ok(src, ['reserve', ':/README.md', '--json'], { agent: 'claude' }))).toEqual(['README.md']);
       expect(held(ok(src, ['reserve', '.', '--json'], { agent: 'claude' }))).toEqual(['src']);
       expect(cli(src, ['reserve', '../../outside', '--json'], { agent: 'claude' }).json.error.code).toBe('bad_path');
+      // An absolute path inside is taken from the top; ":(top)" is ":/"; other pathspec magic, which would
+      // reserve text that holds nothing back, is refused, nothing written.
+      expect(held(ok(src, ['reserve', path.join(repo, 'lib', 'new.ts'), '--json'], { agent: 'claude' }))).toEqual([
+        'lib/new.ts',
+      ]);
+      expect(held(ok(src, ['reserve', ':(top)lib/y.ts', '--json'], { agent: 'claude' }))).toEqual(['lib/y.ts']);
+      const refsBefore = git(repo, 'for-each-ref', 'refs/handoff/');
+      for (const magic of [':(glob)src/**', ':(literal)src/tok.ts', ':(icase)SRC', ':!src/tok.ts', ':^x', ':/!x'])
+        expect([magic, cli(src, ['reserve', '-x', magic, '--json'], { agent: 'codex' }).json.error.code]).toEqual([
+          magic,
+          'bad_path',
+        ]);
+      expect(cli(src, ['reserve', '/etc/passwd', '--json'], { agent: 'codex' }).json.error.code).toBe('bad_path');
+      expect(git(repo, 'for-each-ref', 'refs/handoff/')).toBe(refsBefore);
       // The commit of another agent from the top meets the reservation made in src/.
       ok(repo, ['hooks', 'install']);
       git(repo, 'config', 'handoff.reservations', 'block');

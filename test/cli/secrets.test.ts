@@ -238,6 +238,22 @@ describe('secrets', () => {
     expect([done.status, JSON.parse(done.stdout).error.code]).toEqual([2, 'secret_found']);
     const rev = cli(repo, ['review', req.id, '--comment', '-m', `use ${GITHUB}`, '--json'], { agent: 'codex' });
     expect([rev.status, JSON.parse(rev.stdout).error.code]).toEqual([2, 'secret_found']);
+    // So are a status note and a reservation's reason (both go to every clone, kept in the ledger's history),
+    // from the CLI and from MCP: refused, nothing written.
+    const refs = git(repo, 'for-each-ref', 'refs/handoff/');
+    for (const args of [
+      ['status', '-m', `token ${GITHUB}`],
+      ['reserve', 'x.txt', '-x', '-m', GITHUB],
+    ]) {
+      const r = cli(repo, [...args, '--json'], { agent: 'codex' });
+      expect([args[0], r.status, JSON.parse(r.stdout).error.code]).toEqual([args[0], 2, 'secret_found']);
+    }
+    expect(git(repo, 'for-each-ref', 'refs/handoff/')).toBe(refs);
+    expect(git(repo, 'log', '--all', '-p', '--format=')).not.toContain(GITHUB);
+    ok(repo, ['status', '-m', 'on the parser'], { agent: 'codex' });
+    expect(ok(repo, ['reserve', 'x.txt', '-m', 'tokenizer', '--json'], { agent: 'codex' }).json.patterns).toEqual([
+      'x.txt',
+    ]);
   });
 });
 
