@@ -32,6 +32,8 @@ export interface ReviewJson {
     elsewhere: string[];
     /** Commits attributed to the handoff that nothing holds any more (reset away): not judged. */
     discarded: string[];
+    /** No commit is attributed to the handoff (and none was thrown away): it is judged at HEAD (`at`). */
+    byHead?: true;
   };
   hunks: ReviewHunkJson[];
   summary: Record<HunkStatus, number>;

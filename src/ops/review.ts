@@ -151,9 +151,17 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       changedFiles = [...files];
     }
   }
+  // No commit is attributed to the handoff (its sender committed the diff itself, or someone did without
+  // 'work-on'), and none was thrown away: what HEAD holds is what landed, so far as this branch knows.
+  let byHead = false;
+  if (!at && !input.range && !discarded.length) {
+    at = resolveCommit(cwd, 'HEAD');
+    byHead = at !== null;
+  }
   const parsed = parseGitPatch(patch);
   const mentioned = new Set<string>();
-  const specs: string[] = [];
+  /** The files of the patch, by the names git would write (a forged patch's `../x`, `./x`, `/x` left out). */
+  const repoNames: string[] = [];
   for (const f of parsed) {
     const name = (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(
       /^[ab]\//,
@@ -162,16 +170,21 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     mentioned.add(name);
     if (f.oldFileName && f.oldFileName !== '/dev/null') mentioned.add(f.oldFileName.replace(/^[ab]\//, ''));
     // A name git would not write in a patch (`../x`, `./x`, `/x`: a forged patch) names no file here.
-    if (at && isRepoPath(name)) specs.push(`${at}:${name}`);
+    if (isRepoPath(name)) repoNames.push(name);
   }
-  const landedFiles = at ? readObjects(ctx.repo, specs) : new Map();
+  const landedFiles = at
+    ? readObjects(
+        ctx.repo,
+        repoNames.map((n) => `${at}:${n}`),
+      )
+    : new Map();
   // HEAD, where it contains what was judged and has moved on since: each hunk is judged there too.
   const head = at && !input.range && onHead(cwd, at) ? resolveCommit(cwd, 'HEAD') : null;
   const later = head && head !== at ? head : null;
   const headFiles = later
     ? readObjects(
         ctx.repo,
-        specs.map((sp) => `${later}${sp.slice(at!.length)}`),
+        repoNames.map((n) => `${later}:${n}`),
       )
     : new Map();
   // A file of the patch missing where it is judged, which a rename since the diff's base moved: read where
@@ -263,7 +276,15 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     message: m.id,
     thread: m.thread,
     from: m.sender,
-    landed: { commits, range: input.range ?? null, at, onHead: at !== null && onHead(cwd, at), elsewhere, discarded },
+    landed: {
+      commits,
+      range: input.range ?? null,
+      at,
+      onHead: at !== null && onHead(cwd, at),
+      elsewhere,
+      discarded,
+      ...(byHead ? { byHead: true as const } : {}),
+    },
     hunks,
     summary,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),

@@ -272,3 +272,37 @@ describe('review where a rewrite was undone, and hunks at the ends of a file', (
     expect(statuses()).toEqual({ 'm.js': 'landed', 'f.txt': 'landed' });
   });
 });
+
+describe('review of a handoff no commit is attributed to', () => {
+  it("the sender's own commit of its diff is judged at HEAD: landed as sent; one never committed is not landed", () => {
+    const repo = makeRepo({ files: { 'parser.ts': '1\n2\n3\n4\n5\n' } });
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    // The README's flow: claude hands its change over with the diff, then commits it itself.
+    fs.writeFileSync(path.join(repo, 'parser.ts'), '1\n2\nthree\n4\n5\n');
+    const sent = ok(repo, ['send', 'codex', 'parser done, please review', '--attach-diff', '--json'], {
+      agent: 'claude',
+    }).json.message.id as string;
+    gitAs('claude', repo, 'commit', '-qam', 'parser');
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    const r = ok(repo, ['review', sent, '--json'], { agent: 'codex' }).json;
+    expect(r.landed).toMatchObject({ commits: [], at: head, byHead: true });
+    expect(r.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    expect(ok(repo, ['review', sent], { agent: 'codex' }).stdout).toMatch(
+      /against HEAD \([0-9a-f]{10}\): no commit is attributed to this handoff[^\n]*\n1 landed as sent, 0 landed changed, 0 not landed/,
+    );
+    // A second handoff, never committed, while HEAD moves on with other work: not landed, at HEAD.
+    fs.writeFileSync(path.join(repo, 'parser.ts'), '1\n2\nthree\nfour\n5\n');
+    const other = ok(repo, ['send', 'codex', 'and line 4', '--attach-diff', '--json'], { agent: 'claude' }).json.message
+      .id as string;
+    git(repo, 'checkout', '-q', '--', 'parser.ts');
+    fs.writeFileSync(path.join(repo, 'notes.md'), 'n\n');
+    git(repo, 'add', 'notes.md');
+    gitAs(undefined, repo, 'commit', '-qm', 'notes');
+    const never = ok(repo, ['review', other, '--json'], { agent: 'codex' }).json;
+    expect([never.landed.byHead, never.summary]).toEqual([true, { landed: 0, changed: 0, not_landed: 1 }]);
+    // A range is judged as given, not as HEAD.
+    const ranged = ok(repo, ['review', sent, '--range', 'HEAD~1..HEAD', '--json'], { agent: 'codex' }).json;
+    expect([ranged.landed.byHead, ranged.landed.range]).toEqual([undefined, 'HEAD~1..HEAD']);
+  });
+});
