@@ -20,7 +20,14 @@ import { stagedReservationHits } from '../ops/reservations';
 const HOOK_BUSY_MS = 1000;
 const isBusy = (err: unknown) =>
   /SQLITE_BUSY|database is locked/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
-import { commitNotice, mergeJustMade, rebaseInProgress, recordCommit, recordRewrite } from '../ops/attribution';
+import {
+  commitNotice,
+  mergeJustMade,
+  rebaseInProgress,
+  recordAmendAtStop,
+  recordCommit,
+  recordRewrite,
+} from '../ops/attribution';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -93,8 +100,12 @@ export async function main(argv: string[]): Promise<void> {
       if (notice) process.stderr.write(`${notice}\n`);
     } else if (name === 'post-rewrite') {
       // Inside a rebase, git amends to squash and reports it as "amend": the rebase's own report covers it.
-      if (!(args[0] === 'amend' && rebaseInProgress(ctx)))
-        recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
+      // An amend made by hand at a stop is the maker's, as outside a rebase (post-commit skipped it).
+      if (args[0] === 'amend' && rebaseInProgress(ctx)) {
+        const event = recordAmendAtStop(ctx, input);
+        const notice = event && process.env.HANDOFF_QUIET !== '1' ? commitNotice(ctx, event) : null;
+        if (notice) process.stderr.write(`${notice}\n`);
+      } else recordRewrite(ctx, { kind: args[0] === 'amend' ? 'amend' : 'rebase', input });
     }
   } catch (err) {
     process.stderr.write(

@@ -620,6 +620,37 @@ function lastReflogEntry(file: string): { old: string; next: string; message: st
   }
 }
 
+/**
+ * An amend made by hand at a stop of a rebase (`edit`, or a conflict), reported by post-rewrite as "amend"
+ * (git's own amends inside a rebase, its squashes, carry GIT_REFLOG_ACTION; the rebase reports those). It
+ * is recorded as outside a rebase: the new commit as its maker's (prepare-commit-msg named them), and the
+ * lines the amended commit had with their agents. Where that commit is the rebase's copy of the one it
+ * stopped at, not recorded yet, the copy is first recorded as a rewrite of the original, so that its lines
+ * go to the original's agent. Undefined when this is not such an amend (nothing is recorded).
+ */
+export function recordAmendAtStop(ctx: Context, input: string): AttributionEvent | null | undefined {
+  if (process.env.GIT_REFLOG_ACTION || !rebaseInProgress(ctx)) return undefined;
+  const [old] = input.trim().split(/\s+/);
+  let stopped = '';
+  try {
+    stopped = fs.readFileSync(path.join(ctx.repo.gitDir, 'rebase-merge', 'stopped-sha'), 'utf8').trim();
+  } catch {
+    /* the apply backend, or no stop: nothing to link */
+  }
+  if (
+    old &&
+    /^[0-9a-f]{40}$/.test(old) &&
+    /^[0-9a-f]{40}$/.test(stopped) &&
+    stopped !== old &&
+    !attributionsOf(ctx.db, [old]).size &&
+    rewrittenFrom(ctx.db, old).length === 0
+  )
+    recordRewrite(ctx, { kind: 'rebase', input: `${stopped} ${old}\n` });
+  const event = recordCommit(ctx);
+  recordRewrite(ctx, { kind: 'amend', input });
+  return event;
+}
+
 /** True while git is in the middle of a rebase in this worktree (post-rewrite will report the result). */
 export function rebaseInProgress(ctx: Context): boolean {
   return ['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(ctx.repo.gitDir, d)));

@@ -359,6 +359,55 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it("an amend made by hand at a rebase's stop is its maker's; the lines the commit had keep their agent", () => {
+    for (const repick of [false, true]) {
+      const { repo } = setup();
+      write(repo, 'f.txt', Array.from({ length: 10 }, (_, i) => `${i + 1}`).join('\n') + '\n');
+      gitAs(undefined, repo, 'commit', '-qam', 'ten lines');
+      // With a commit dropped before it, the one edited is copied by the rebase before it stops there.
+      if (repick) {
+        write(repo, 'o.txt', 'other\n');
+        git(repo, 'add', 'o.txt');
+        gitAs(undefined, repo, 'commit', '-qm', 'other');
+      }
+      const edit = (from: string, to: string) =>
+        write(repo, 'f.txt', fs.readFileSync(path.join(repo, 'f.txt'), 'utf8').replace(`\n${from}\n`, `\n${to}\n`));
+      edit('2', 'two-codex');
+      gitAs('codex', repo, 'commit', '-qam', 'c1');
+      edit('8', 'eight-gemini');
+      gitAs('gemini', repo, 'commit', '-qam', 'c2');
+      const todo = repick ? "sed -i -e '1s/^pick/drop/' -e '2s/^pick/edit/'" : "sed -i '1s/^pick/edit/'";
+      const stop = spawnSync('git', ['rebase', '-q', '-i', `HEAD~${repick ? 3 : 2}`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'claude', GIT_SEQUENCE_EDITOR: todo, GIT_EDITOR: 'true' }),
+        encoding: 'utf8',
+      });
+      expect(stop.status, stop.stderr).toBe(0);
+      edit('5', 'five-claude');
+      gitAs('claude', repo, 'commit', '-q', '--amend', '-a', '--no-edit');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Agent,valueonly)').trim()).toBe('claude');
+      gitAs(undefined, repo, 'rebase', '--continue');
+      expect(blameOf(repo, 'f.txt').map((l: unknown[]) => l.slice(0, 2))).toEqual([
+        ['1', 'human:test-human'],
+        ['two-codex', 'codex'],
+        ['3', 'human:test-human'],
+        ['4', 'human:test-human'],
+        ['five-claude', 'claude'],
+        ['6', 'human:test-human'],
+        ['7', 'human:test-human'],
+        ['eight-gemini', 'gemini'],
+        ['9', 'human:test-human'],
+        ['10', 'human:test-human'],
+      ]);
+      const log = ok(repo, ['log', '--json']).json.commits.map((c: any) => [c.subject, c.agent?.name ?? null]);
+      expect(log.slice(0, 2)).toEqual([
+        ['c2', 'gemini'],
+        ['c1', 'claude'],
+      ]);
+      expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    }
+  });
+
   it("a squash in rebase -i where no hook ran keeps each line's agent, though its message ends with the last one's trailers", () => {
     const { repo, forClaude, forCodex } = setup();
     write(repo, 'f.txt', 'l1\nl2\nl3\nl4\n');
