@@ -77,13 +77,14 @@ export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(
 export { Config, flush, handle } from '@oclif/core';
 
 /**
- * Finishes a failed oclif run. Under --json a parse error (unknown flag, bad option value, missing
- * argument) is printed as the usual {"error": ...} object, exit 2; otherwise oclif prints it with usage.
+ * Finishes a failed oclif run. A parse error (unknown flag, bad option value, missing argument) is said as
+ * every other error is: under --json the usual {"error": ...} object, else one "handoff: ..." line on
+ * stderr naming the command's --help; exit 2.
  */
 export async function handleError(err: unknown, argv: string[]): Promise<void> {
   const e = err as { message?: string; oclif?: { exit?: number } };
   const exit = e?.oclif?.exit;
-  if (!argv.includes('--json') || exit === 0) return handle(err as Error);
+  if (exit === 0 || typeof e?.message !== 'string') return handle(err as Error);
   const text = String(e?.message ?? err)
     .replace(/\u001b\[[0-9;]*m/g, '')
     .split('\n')
@@ -98,7 +99,9 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
     .join(' ');
   const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command || '<command>'} --help'.`;
   process.exitCode = code;
-  process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
+  if (argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
+  else process.stderr.write(`handoff: ${message}\n`);
 }
 
 /** Runs argv through oclif. */

@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors';
 import { inert } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { claim, DEFAULT_TTL_S } from '../ops/claims';
@@ -43,6 +44,8 @@ renewed only by claiming again, not by activity: claim again before --ttl runs o
   },
   run(parsed, io) {
     const f = parsed.flags;
+    if (f.timeout !== undefined && !f.wait)
+      throw new UsageError('usage', '--timeout is how long --wait waits: give --wait with it (or leave it out).');
     return withContext(io, (ctx) =>
       claim(ctx, {
         key: parsed.args.key!,

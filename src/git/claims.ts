@@ -9,7 +9,7 @@ import { HandoffError } from '../core/errors';
 import { runGit } from './exec';
 import { LEDGER_NAMESPACE } from './ledger-format';
 import { ObjectWriter, readObject } from './objects';
-import { pushRefspecs, fetchRefspecs } from './remote';
+import { gitReason, pushRefspecs, fetchRefspecs } from './remote';
 import { deleteRefs } from './refs';
 import type { Repo } from './repo';
 
@@ -57,10 +57,7 @@ export async function readRemoteClaim(
   try {
     if (res.status !== 0) {
       if (/couldn't find remote ref|no such ref/i.test(res.stderr)) return null;
-      throw new HandoffError(
-        'remote_failed',
-        `git fetch from ${remote} failed: ${res.stderr.trim().split('\n').pop()}`,
-      );
+      throw new HandoffError('remote_failed', `git fetch from ${remote} failed: ${gitReason(res.stderr, res.status)}.`);
     }
     const oid = runGit(['rev-parse', '--verify', '-q', `${staging}^{commit}`], { cwd: repo.cwd, allowFailure: true })
       .stdout.toString('utf8')

@@ -29,6 +29,24 @@ export function fetchRefspecs(
   return runGitStreaming([...args, '--', remote, ...refspecs], { cwd, allowFailure: true, onStderr: opts.onProgress });
 }
 
+/** git's own reason for a failed fetch or push: its error lines, else its last lines, else its exit status. */
+export function gitReason(stderr: string, status: number): string {
+  const lines = stderr
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^remote:\s*$/.test(l));
+  const isError = (l: string) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l);
+  const errors = lines.filter(isError);
+  // The line before git's first error often holds the cause (ssh's "Could not resolve hostname", a host's
+  // "Permission denied (publickey)" or "ERROR: Repository not found"): kept, unless it is progress.
+  const first = lines.findIndex(isError);
+  const before = first > 0 ? lines[first - 1]! : null;
+  const cause =
+    before && !/\d+%|^(From|To) |^remote: (Enumerating|Counting|Compressing|Total)/.test(before) ? [before] : [];
+  const picked = (errors.length ? [...cause, ...errors.slice(-3)] : lines.slice(-3)).join(' ').replace(/\s+/g, ' ');
+  return picked.replace(/\.$/, '') || `git gave no reason (exit status ${status})`;
+}
+
 /** Pushes `refspecs` to `remote`, without running the user's pre-push hook. */
 export function pushRefspecs(
   cwd: string,

@@ -135,13 +135,18 @@ export function holderJson(ctx: Context, h: ClaimHolder): HolderJson {
   };
 }
 
-function heldError(key: string, h: HolderJson, otherClone?: string): ConflictError {
+function heldError(
+  key: string,
+  h: HolderJson,
+  otherClone?: string,
+  verb: 'claim' | 'release' = 'claim',
+): ConflictError {
   const where = h.pid ? ` (pid ${h.pid} on ${h.host})` : '';
   const until = h.expires ? ` until ${h.expires} unless renewed` : '';
   const clone = otherClone ? `, in clone ${otherClone}: ${h.agent} there is another agent than here` : '';
   return new ConflictError(
     'claim_held',
-    `${key} is claimed by ${h.agent} since ${h.since}${until}${where}${clone}. Wait for it with --wait, or ask ${h.agent}.`,
+    `${key} is claimed by ${h.agent} since ${h.since}${until}${where}${clone}. ${verb === 'claim' ? 'Wait for it with --wait, or ask' : 'Ask'} ${h.agent}.`,
     { key, holder: h },
   );
 }
@@ -374,7 +379,12 @@ export async function releaseRemote(ctx: Context, me: IdentityJson, key: string,
   const current = await readRemoteClaim(ctx.repo, remote, key);
   if (!current || current.record.state !== 'held') return false;
   if (!heldHere(ctx, me, current.record))
-    throw heldError(key, remoteHolderJson(current.record, 'unknown', remote), otherCloneOf(ctx, me, current.record));
+    throw heldError(
+      key,
+      remoteHolderJson(current.record, 'unknown', remote),
+      otherCloneOf(ctx, me, current.record),
+      'release',
+    );
   const ok = await casRemoteClaim(ctx.repo, remote, key, { ...current.record, state: 'released' }, current.oid);
   if (!ok) throw new ConflictError('claim_held', `${key} changed on ${remote} while releasing it; try again.`, { key });
   return true;
@@ -391,7 +401,7 @@ export function checkReleasable(ctx: Context, input: { keys: string[]; as?: stri
     const h = foldClaims(claimEventsOf(ctx.db, key), activity(ctx)).holder;
     if (!h) throw new NotFoundError('not_claimed', `${key} is not claimed by anyone, so nothing was released.`);
     const otherClone = decidedElsewhere(ctx, me, h);
-    if (h.agent !== me.name || otherClone) throw heldError(key, holderJson(ctx, h), otherClone);
+    if (h.agent !== me.name || otherClone) throw heldError(key, holderJson(ctx, h), otherClone, 'release');
   }
   return keys;
 }
@@ -416,7 +426,7 @@ export function releaseLocal(ctx: Context, me: IdentityJson, key: string, quiet 
   const otherClone = decidedElsewhere(ctx, me, h);
   if (h.agent !== me.name || otherClone) {
     if (quiet) return { key, agent: me.name, released: false, event: null };
-    throw heldError(key, holderJson(ctx, h), otherClone);
+    throw heldError(key, holderJson(ctx, h), otherClone, 'release');
   }
   const { event } = appendEvent<ClaimEvent>(ctx, me, { type: 'claim', action: 'release', key });
   return { key, agent: me.name, released: true, event: event.id };

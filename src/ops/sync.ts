@@ -33,7 +33,7 @@ import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
 import { currentBranch, firstParentLine, objectTypes } from '../git/history';
-import { fetchRefspecs, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
+import { fetchRefspecs, gitReason, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
 import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
 const DEFAULT_REF_PREFIX = LEDGER_NAMESPACE;
@@ -89,24 +89,6 @@ function refPrefixFor(ctx: Context, remote: string, given?: string): string {
   if (given !== undefined) return checkRefPrefix(ctx, given);
   const stored = ctx.config().get(`remote.${remote}.handoffrefprefix`)?.at(-1);
   return stored ? checkRefPrefix(ctx, stored) : DEFAULT_REF_PREFIX;
-}
-
-/** git's own reason for a failed fetch or push: its error lines, else its last lines, else its exit status. */
-function gitReason(stderr: string, status: number): string {
-  const lines = stderr
-    .split(/\r?\n|\r/)
-    .map((l) => l.trim())
-    .filter((l) => l && !/^remote:\s*$/.test(l));
-  const isError = (l: string) => /^(fatal|error):|^! |\[rejected\]|\[remote rejected\]/.test(l);
-  const errors = lines.filter(isError);
-  // The line before git's first error often holds the cause (ssh's "Could not resolve hostname", a host's
-  // "Permission denied (publickey)" or "ERROR: Repository not found"): kept, unless it is progress.
-  const first = lines.findIndex(isError);
-  const before = first > 0 ? lines[first - 1]! : null;
-  const cause =
-    before && !/\d+%|^(From|To) |^remote: (Enumerating|Counting|Compressing|Total)/.test(before) ? [before] : [];
-  const picked = (errors.length ? [...cause, ...errors.slice(-3)] : lines.slice(-3)).join(' ').replace(/\s+/g, ' ');
-  return picked.replace(/\.$/, '') || `git gave no reason (exit status ${status})`;
 }
 
 function remoteFailure(remote: string, what: string, stderr: string, status = 1): HandoffError {

@@ -263,6 +263,21 @@ describe('bad input gets a clear error, the documented exit code, and writes not
         `handoff: '${word}' is not a handoff command. See 'handoff --help' for the list.`,
       ]);
     }
+    // Without --json, a parse error is one "handoff:" line naming the command's help, as every error is.
+    for (const [args, said] of [
+      [
+        ['claim', 'k', '--pid', 'abc'],
+        "handoff: Parsing --pid Expected an integer but received: abc. See 'handoff claim --help'.",
+      ],
+      [['inbox', '--bogus'], "handoff: Nonexistent flag: --bogus. See 'handoff inbox --help'."],
+      [
+        ['claim', 'k', '--timeout', '3'],
+        'handoff: --timeout is how long --wait waits: give --wait with it (or leave it out).',
+      ],
+    ] as const) {
+      const r = cli(repo, [...args], { agent: 'claude' });
+      expect([r.status, r.stdout, r.stderr.trim()]).toEqual([2, '', said]);
+    }
     // "me" and "all" as recipients say what is wrong with each.
     expect(cli(repo, ['send', 'me', 'hi', '--json'], { agent: 'claude' }).json.error.message).toBe(
       '"me" is not an agent name. To send to yourself, use your own name: handoff send claude ...',

@@ -277,6 +277,29 @@ setTimeout(() => {}, 600000);`,
   });
 });
 
+describe('what a refused claim or release says', () => {
+  it("a release by another agent asks the holder (release has no --wait); a remote that is not there is named with git's reason", () => {
+    const repo = makeRepo();
+    const p = agentProcess();
+    try {
+      ok(repo, ['claim', 'deploy', '--pid', String(p.pid)], { agent: 'alice' });
+      const r = cli(repo, ['release', 'deploy', '--json'], { agent: 'bob' });
+      expect([r.status, r.json.error.code]).toEqual([4, 'claim_held']);
+      expect(r.json.error.message).toMatch(/is claimed by alice since .*\. Ask alice\.$/);
+      const c = cli(repo, ['claim', 'deploy', '--json'], { agent: 'bob' });
+      expect(c.json.error.message).toMatch(/Wait for it with --wait, or ask alice\.$/);
+      git(repo, 'remote', 'add', 'dead', path.join(repo, '..', 'no-such-remote.git'));
+      const dead = cli(repo, ['claim', 'k1', '--remote', 'dead', '--json'], { agent: 'bob' });
+      expect(dead.json.error.code).toBe('remote_failed');
+      expect(dead.json.error.message).toMatch(
+        /^git fetch from dead failed: fatal: '.*no-such-remote\.git' does not appear to be a git repository fatal: Could not read from remote repository\.?/,
+      );
+    } finally {
+      p.kill();
+    }
+  });
+});
+
 describe('claims refuse what would hurt later', () => {
   it('a lease past the ledger limit, a lowercase id, several releases, and outcomes on what is not a request', () => {
     const repo = makeRepo();
