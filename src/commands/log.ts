@@ -51,8 +51,13 @@ export default defineCommand({
       return;
     }
     const rows = r.map((c) => {
-      const who = c.agent ? `${c.agent.human ? 'human: ' : ''}${c.agent.name}` : 'unknown';
-      const via = c.via && c.via !== 'hook' ? paint(io, 'dim', ` (via ${c.via})`) : '';
+      const named = (a: { name: string; human: boolean }) => `${a.human ? 'human: ' : ''}${a.name}`;
+      const who = c.agents ? c.agents.map(named).join(', ') : c.agent ? named(c.agent) : 'unknown';
+      const via = c.agents
+        ? paint(io, 'dim', ' (squash)')
+        : c.via && c.via !== 'hook'
+          ? paint(io, 'dim', ` (via ${c.via})`)
+          : '';
       // A guessed link is marked "?" so that it never reads like a pinned one.
       const msg = c.messages
         .map((m) => `${shortId(m.id)}${c.link === 'guess' ? '?' : ''} ${firstLine(m.subject, 40)}`)

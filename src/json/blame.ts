@@ -36,6 +36,8 @@ export interface LogEntryJson {
   author: string;
   subject: string;
   agent: LineAgent | null;
+  /** A squash of several agents' commits: each agent whose lines it holds (`agent` is the one it resolves to). */
+  agents?: LineAgent[];
   via: LinkVia | null;
   link: Link | null;
   messages: { id: string; subject: string }[];

@@ -573,6 +573,24 @@ export class CommitResolver {
     }
     return this.cache.get(commit) ?? null;
   }
+
+  /**
+   * Where a commit's lines come from several commits (a squash): what each of those resolves to, in the order
+   * their lines first appear, one per agent. Empty for any other commit.
+   */
+  contributors(commit: string): Resolved[] {
+    if (!this.cache.has(commit)) this.resolveAll([commit]);
+    const owners = this.squashLines.get(commit);
+    if (!owners) return [];
+    const sources = [...new Set(Object.values(owners).flatMap((ranges) => ranges.map((r) => r[2])))];
+    const out = new Map<string, Resolved>();
+    for (const source of sources) {
+      const r = this.viaLedger(source, 1);
+      const key = r ? `${r.human ? 'h' : 'a'}:${r.agent}` : null;
+      if (r && key && !out.has(key)) out.set(key, r);
+    }
+    return [...out.values()];
+  }
 }
 
 /** Without a reflog: how recent a merge commit must be for the post-merge hook to take it as just made here. */

@@ -174,6 +174,13 @@ export function log(
   let listedLimit = want;
   let rows: string[][];
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
+  // A squash of several agents' commits is each of theirs (its lines are); any other commit is its agent's.
+  const agentsOf = (commit: string): Resolved[] => {
+    const several = resolver.contributors(commit);
+    if (several.length > 1) return several;
+    const r = resolver.resolve(commit);
+    return r ? [r] : [];
+  };
   for (;;) {
     const listed = logCommits(ctx.repo.cwd, {
       ...input,
@@ -189,23 +196,26 @@ export function log(
     rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
     resolver.resolveAll(rows.map((r) => r[0]!));
     if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit || listedLimit >= 10_000) break;
-    if (rows.filter((r) => resolver.resolve(r[0]!)?.agent === input.agent).length >= want) break;
+    if (rows.filter((r) => agentsOf(r[0]!).some((a) => a.agent === input.agent)).length >= want) break;
     listedLimit = Math.min(listedLimit * 4, 10_000);
   }
   const out: LogEntryJson[] = [];
   for (const [commit, date, author, subject] of rows) {
     if (want > 0 && out.length >= want) break;
     const r = resolver.resolve(commit!);
-    if (input.agent && r?.agent !== input.agent) continue;
+    const all = agentsOf(commit!);
+    if (input.agent && !all.some((a) => a.agent === input.agent)) continue;
+    const squashed = all.length > 1;
     out.push({
       commit: commit!,
       date: date!,
       author: author!,
       subject: subject!,
       agent: r ? { name: r.agent, human: r.human } : null,
+      ...(squashed ? { agents: all.map((a) => ({ name: a.agent, human: a.human })) } : {}),
       via: r?.via ?? null,
       link: r?.link ?? null,
-      messages: (r?.messages ?? []).map((id) => ({
+      messages: [...new Set((squashed ? all : r ? [r] : []).flatMap((a) => a.messages))].map((id) => ({
         id,
         subject: getMessage(ctx.db, id)?.body.split('\n', 1)[0] ?? '',
       })),

@@ -408,6 +408,39 @@ describe('attribution through git hooks', () => {
     }
   });
 
+  it('log names every agent of a squash, and --agent finds it under each of them', () => {
+    const { repo, forClaude, forCodex } = setup();
+    write(repo, 'f.txt', 'l1\nl2\nl3\nl4\nl5\n');
+    gitAs(undefined, repo, 'commit', '-qam', 'five lines');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    ok(repo, ['work-on', forClaude], { agent: 'claude' });
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nl4\nl5\n');
+    gitAs('codex', repo, 'commit', '-qam', 'codex one');
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nCODEX2\nl5\n');
+    gitAs('codex', repo, 'commit', '-qam', 'codex two');
+    write(repo, 'f.txt', 'l1\nCODEX\nl3\nCODEX2\nCLAUDE\n');
+    gitAs('claude', repo, 'commit', '-qam', 'claude one');
+    const r = spawnSync('git', ['rebase', '-q', '-i', 'HEAD~3'], {
+      cwd: repo,
+      env: cleanEnv({ GIT_SEQUENCE_EDITOR: "sed -i '2,$s/^pick/squash/'", GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const squash = git(repo, 'rev-parse', 'HEAD').trim();
+    const entry = ok(repo, ['log', '--json']).json.commits[0];
+    expect(entry.commit).toBe(squash);
+    expect(entry.agents).toEqual([
+      { name: 'codex', human: false },
+      { name: 'claude', human: false },
+    ]);
+    expect(entry.messages.map((m: any) => m.id).sort()).toEqual([forClaude, forCodex].sort());
+    for (const agent of ['codex', 'claude'])
+      expect(ok(repo, ['log', '--agent', agent, '--json']).json.commits.map((c: any) => c.commit)).toEqual([squash]);
+    expect(ok(repo, ['log', '--no-pager']).stdout).toMatch(/codex, claude \(squash\)/);
+    // One agent's commit is not a squash: no list.
+    expect(ok(repo, ['log', '--json']).json.commits[1].agents).toBeUndefined();
+  });
+
   it("a squash in rebase -i where no hook ran keeps each line's agent, though its message ends with the last one's trailers", () => {
     const { repo, forClaude, forCodex } = setup();
     write(repo, 'f.txt', 'l1\nl2\nl3\nl4\n');
