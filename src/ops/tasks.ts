@@ -43,6 +43,10 @@ export async function recordOutcome(
   const before = latestOutcomeOf(ctx.db, m.id);
   if (before && before.state !== input.state)
     ctx.warn(`${m.id} was recorded ${before.state} by ${before.agent} at ${before.ts}; it is ${input.state} now.`);
+  else if (before)
+    ctx.warn(
+      `${m.id} was already recorded ${before.state} by ${before.agent} at ${before.ts}; this outcome is recorded too, and told again.`,
+    );
   if (body) await refuseSecrets(ctx.config(), body, 'the note');
   // Everyone concerned but the caller: the sender, or, when the sender records it (a request withdrawn or
   // closed), its recipients; and whoever holds the claim.

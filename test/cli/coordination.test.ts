@@ -271,6 +271,10 @@ setTimeout(() => {}, 600000);`,
       expect(Date.now() - started).toBeLessThan(30_000);
       const outcome = ok(repo, ['thread', id, '--json']).json.messages.at(-1);
       expect([outcome.kind, outcome.body]).toEqual(['status', '12 passed\n']);
+      // Done again: recorded, and said.
+      expect(ok(repo, ['done', id, '-m', 'and the docs'], { agent: 'codex' }).stderr).toMatch(
+        /was already recorded done by codex at .*; this outcome is recorded too, and told again\./,
+      );
     } finally {
       p.kill();
     }
