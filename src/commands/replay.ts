@@ -14,6 +14,10 @@ import type { ReplayItem, ReplayJson } from '../json/replay';
 
 const STDOUT_PATHS = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
 
+/** A file of a diffstat as printed: a rename names both its paths. */
+const statName = (s: { file: string; from?: string }) =>
+  s.from ? `${inertLine(s.from)} -> ${inertLine(s.file)}` : inertLine(s.file);
+
 /** The lines of one timeline item. */
 function itemLines(io: Io, it: ReplayItem): string[] {
   const out: string[] = [];
@@ -25,11 +29,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
     for (const l of inert(m.body).split('\n')) out.push(`    ${l}`);
     if (it.stat?.length)
       out.push(
-        paint(
-          io,
-          'cyan',
-          `    diff: ${it.stat.map((s) => `${inertLine(s.file)} +${s.added} -${s.removed}`).join(', ')}`,
-        ),
+        paint(io, 'cyan', `    diff: ${it.stat.map((s) => `${statName(s)} +${s.added} -${s.removed}`).join(', ')}`),
       );
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
     const receipts = it.recipients
@@ -51,9 +51,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
       `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.rewrittenInto.length ? paint(io, 'dim', ` (since rewritten as ${it.rewrittenInto.map((c) => c.slice(0, 10)).join(', ')})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
     );
     if (it.stat.length)
-      out.push(
-        paint(io, 'dim', `    ${it.stat.map((s) => `${inertLine(s.file)} +${s.added} -${s.removed}`).join(', ')}`),
-      );
+      out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${statName(s)} +${s.added} -${s.removed}`).join(', ')}`));
     if (it.patch) out.push(...patchLines(io, it.patch).map((l) => `    ${l}`));
   }
   return out;

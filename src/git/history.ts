@@ -140,34 +140,32 @@ export interface FileChange {
   file: string;
   added: number;
   removed: number;
+  /** The file's name before, where git's rename detection finds it renamed. */
+  from?: string;
 }
 
-/** Lines added and removed per file of each commit, against its first parent (one git call for all). */
+/** Lines added and removed per file of each commit, against its first parent, renames found (one git call for all). */
 export function commitNumstats(cwd: string, commits: string[]): Map<string, FileChange[]> {
   const out = new Map<string, FileChange[]>();
   if (commits.length === 0) return out;
   const text = runGit(
-    [
-      'log',
-      '--no-walk=unsorted',
-      '--numstat',
-      '--first-parent',
-      '--no-renames',
-      '-z',
-      '--format=%x01%H',
-      ...commits,
-      '--',
-    ],
+    ['log', '--no-walk=unsorted', '--numstat', '--first-parent', '-M', '-z', '--format=%x01%H', ...commits, '--'],
     { cwd },
   ).stdout.toString('utf8');
   // Each commit: \x01<hash>\0, then "\n<added>\t<removed>\t<path>\0" per file.
   for (const chunk of text.split('\x01').filter(Boolean)) {
     const [head, ...records] = chunk.split('\0');
     const stats: FileChange[] = [];
-    for (const rec of records) {
-      const m = /^\n?(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
-      if (m)
-        stats.push({ file: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) });
+    // A rename: "\n<added>\t<removed>\t\0<old>\0<new>\0".
+    for (let i = 0; i < records.length; i++) {
+      const m = /^\n?(\d+|-)\t(\d+|-)\t(.*)$/s.exec(records[i]!);
+      if (!m) continue;
+      const counts = { added: m[1] === '-' ? 0 : Number(m[1]), removed: m[2] === '-' ? 0 : Number(m[2]) };
+      if (m[3]) stats.push({ file: m[3], ...counts });
+      else if (records[i + 2] !== undefined) {
+        stats.push({ file: records[i + 2]!, from: records[i + 1]!, ...counts });
+        i += 2;
+      }
     }
     out.set(head!.trim(), stats);
   }
@@ -179,7 +177,19 @@ export function commitPatches(cwd: string, commits: string[]): Map<string, strin
   const out = new Map<string, string>();
   if (commits.length === 0) return out;
   const text = runGit(
-    ['log', '--no-walk=unsorted', '-p', '--first-parent', '--no-color', '--format=%x00%H', ...commits, '--'],
+    [
+      '-c',
+      'core.quotePath=false',
+      'log',
+      '--no-walk=unsorted',
+      '-p',
+      '-M',
+      '--first-parent',
+      '--no-color',
+      '--format=%x00%H',
+      ...commits,
+      '--',
+    ],
     { cwd },
   ).stdout.toString('utf8');
   for (const chunk of text.split('\0').filter(Boolean)) {

@@ -8,6 +8,8 @@ export interface FileStat {
   file: string;
   added: number;
   removed: number;
+  /** The file's name before, where a commit renamed it. */
+  from?: string;
 }
 
 export interface ReplayMessageItem {

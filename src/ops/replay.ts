@@ -190,7 +190,10 @@ function commitTimeline(
     );
   }
   const shown = candidates.filter((c) =>
-    at.touches([...Object.keys(c.files), ...(changed?.get(c.commit)?.map((s) => s.file) ?? [])]),
+    at.touches([
+      ...Object.keys(c.files),
+      ...(changed?.get(c.commit)?.flatMap((s) => (s.from ? [s.file, s.from] : [s.file])) ?? []),
+    ]),
   );
   // Commit subjects (one git log for all commits that still exist here).
   const present = shown.map((c) => c.commit).filter(Boolean);

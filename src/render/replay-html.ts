@@ -110,9 +110,9 @@ function diffHtml(patch: string): string {
   return `<details class="diff"><summary>diff: ${files.length} file${files.length === 1 ? '' : 's'}, ${total} line${total === 1 ? '' : 's'} changed</summary>${blocks.join('')}</details>`;
 }
 
-function statHtml(stat: { file: string; added: number; removed: number }[] | null): string {
+function statHtml(stat: { file: string; added: number; removed: number; from?: string }[] | null): string {
   if (!stat || stat.length === 0) return '';
-  return `<ul class="stat">${stat.map((s) => `<li><code>${escapeHtml(s.file)}</code> <span class="plus">+${s.added}</span> <span class="minus">-${s.removed}</span></li>`).join('')}</ul>`;
+  return `<ul class="stat">${stat.map((s) => `<li><code>${s.from ? `${escapeHtml(s.from)} → ` : ''}${escapeHtml(s.file)}</code> <span class="plus">+${s.added}</span> <span class="minus">-${s.removed}</span></li>`).join('')}</ul>`;
 }
 
 const short = (id: string) => escapeHtml(shortId(id));

@@ -129,6 +129,27 @@ describe('what an outside review found', () => {
     expect(ok(repo, ['review', id.id, '--range', 'v1.0..', '--json']).json.summary.landed).toBe(1);
     expect(ok(repo, ['show', `${id.shortId}?`, '--json']).json.message.id).toBe(id.id);
   });
+
+  it("a commit's rename shows as one file renamed, in replay's stat, full diff and page, and --path finds it by either name", () => {
+    const repo = makeRepo({ files: { 'old.txt': Array.from({ length: 30 }, (_, i) => `${i + 1}`).join('\n') + '\n' } });
+    ok(repo, ['hooks', 'install']);
+    fs.mkdirSync(path.join(repo, 'dir ü'));
+    git(repo, 'mv', 'old.txt', 'dir ü/new 2.txt');
+    const moved = path.join(repo, 'dir ü', 'new 2.txt');
+    fs.writeFileSync(moved, fs.readFileSync(moved, 'utf8').replace('\n5\n', '\nfive\n'));
+    gitAs('gemini', repo, 'commit', '-qam', 'mv');
+    const item = ok(repo, ['replay', '--json']).json.items.find((i: any) => i.type === 'commit');
+    expect(item.stat).toEqual([{ file: 'dir ü/new 2.txt', from: 'old.txt', added: 1, removed: 1 }]);
+    expect(ok(repo, ['replay', '--no-pager']).stdout).toContain('old.txt -> dir ü/new 2.txt +1 -1');
+    const full = ok(repo, ['replay', '--diff', 'full', '--no-pager']).stdout;
+    expect(full).toContain('rename to dir ü/new 2.txt');
+    expect(full).not.toContain('\\303');
+    for (const p of ['old.txt', 'dir ü/new 2.txt'])
+      expect(ok(repo, ['replay', '--path', p, '--json']).json.items.map((i: any) => i.type)).toEqual(['commit']);
+    const file = path.join(tmpDir(), 'r.html');
+    ok(repo, ['replay', '--html', file]);
+    expect(fs.readFileSync(file, 'utf8')).toContain('<code>old.txt → dir ü/new 2.txt</code>');
+  });
 });
 
 describe('a squash merge picked elsewhere', () => {
