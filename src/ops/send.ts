@@ -165,7 +165,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       `--id ${JSON.stringify(input.id)} is not a ULID (26 characters of 0-9 and A-Z without I, L, O, U, the first 0-7).`,
     );
   const id = input.id?.toUpperCase() ?? ctx.newId();
-  if (input.id !== undefined) {
+  // A retry with --id of a send that was written: the same message is not sent twice. Asked here, and again
+  // under the write lock, where a retry that overlaps the first try (both past this point) meets it.
+  const sentBefore = (): SendJson | null => {
     const existing = getMessage(ctx.db, id);
     if (existing) {
       // Sent before (a retry after a reported failure): the same message is not sent twice.
@@ -182,39 +184,53 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         `Message id ${id} is already used by another message. Leave out --id, or give a new one.`,
       );
     }
+    return null;
+  };
+  if (input.id !== undefined) {
+    const before = sentBefore();
+    if (before) return before;
   }
   let appended: { event: MessageEvent };
+  let raced: SendJson | null = null;
+  const ALREADY = Symbol('already written');
   try {
     appended = appendEvent<MessageEvent>(
       ctx,
       me,
-      {
-        id,
-        type: 'message',
-        address: target.address,
-        to: target.to,
-        kind: input.kind ?? 'request',
-        priority: input.priority ?? 'normal',
-        thread: thread ?? id,
-        reply_to: replyTo,
-        body_bytes: Buffer.byteLength(body, 'utf8'),
-        ...(input.noReply ? { no_reply: true } : {}),
-        ...(guarded.secrets ? { secrets: guarded.secrets } : {}),
-        diff: snap
-          ? {
-              base: snap.base,
-              snapshot: snap.tree,
-              files: snap.changes,
-              excluded: snap.excluded,
-              paths: snap.files.slice(0, 1000),
-            }
-          : null,
+      () => {
+        if (input.id !== undefined && getMessage(ctx.db, id)) {
+          raced = sentBefore();
+          throw ALREADY;
+        }
+        return {
+          id,
+          type: 'message',
+          address: target.address,
+          to: target.to,
+          kind: input.kind ?? 'request',
+          priority: input.priority ?? 'normal',
+          thread: thread ?? id,
+          reply_to: replyTo,
+          body_bytes: Buffer.byteLength(body, 'utf8'),
+          ...(input.noReply ? { no_reply: true } : {}),
+          ...(guarded.secrets ? { secrets: guarded.secrets } : {}),
+          diff: snap
+            ? {
+                base: snap.base,
+                snapshot: snap.tree,
+                files: snap.changes,
+                excluded: snap.excluded,
+                paths: snap.files.slice(0, 1000),
+              }
+            : null,
+        };
       },
       snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
     );
   } catch (err) {
+    if (err === ALREADY && raced) return raced;
     // Signing failed before any commit was made, or the chain's ref stayed locked: nothing was written.
-    if (err instanceof HandoffError && (err.code === 'sign_failed' || err.code === 'chain_busy')) throw err;
+    if (err instanceof HandoffError && ['sign_failed', 'chain_busy', 'id_taken'].includes(err.code)) throw err;
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
     const why = err instanceof Error ? err.message : String(err);
     const failed = new HandoffError(

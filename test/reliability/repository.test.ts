@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, cli, git, makeRepo, ok, tmpDir } from '../helpers/repo';
+import { BIN, cleanEnv, cli, cliAsync, git, makeRepo, ok, tmpDir } from '../helpers/repo';
 import { team } from '../helpers/clones';
 
 describe("the user's repository", () => {
@@ -194,6 +194,29 @@ describe('a retried send is delivered once', () => {
     expect(clash.status).toBe(4);
     expect(clash.json.error.code).toBe('id_taken');
     expect(cli(repo, ['send', 'bob', 'x', '--id', 'not-a-ulid'], { agent: 'alice' }).status).toBe(2);
+  });
+
+  it('send --id retried while the first try still runs: 4 at once, 5 rounds, one message each, verify clean', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    for (let round = 0; round < 5; round++) {
+      const id = `01M8Y0ZZZZZZZZZZZZZZZZZZZ${round}`;
+      const tries = await Promise.all(
+        Array.from(
+          { length: 4 },
+          () => cliAsync(repo, ['send', 'bob', `once ${round}`, '--id', id, '--json'], { agent: 'alice' }).done,
+        ),
+      );
+      expect(tries.map((t) => [t.status, t.json?.message?.id])).toEqual(tries.map(() => [0, id]));
+      // One try wrote it; the others were told it was sent.
+      expect(tries.filter((t) => t.json.alreadySent === true)).toHaveLength(3);
+      const events = git(repo, 'log', '--format=%s', '--glob=refs/handoff/chains/*')
+        .split('\n')
+        .filter((l) => l.includes(`once ${round}`));
+      expect(events).toHaveLength(1);
+    }
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages).toHaveLength(5);
   });
 });
 
