@@ -3,7 +3,8 @@ import { EVENT_FORMAT_VERSION, MAX_NAMES, type EventDraft, type LedgerEvent } fr
 import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
-import { readRef } from '../git/refs';
+import { compareAndSwapRef, readRef } from '../git/refs';
+import { objectTypes } from '../git/history';
 import { packIfMany, packJournal, packsInUse } from '../git/maintenance';
 import { journalOf } from '../git/objects';
 import { packWindowOf } from '../git/pack-writer';
@@ -98,7 +99,22 @@ export function appendEvent<E extends LedgerEvent>(
       journal: ctx.maintenance ? journalOf(ctx.repo.objectsDir) : null,
       window,
     };
-    if (payload.base && readRef(ctx.repo, chainRef(ctx.cloneId)) === null) {
+    // This clone's chain ref gone (deleted by hand, or pruned by a fetch), though SQLite indexed events of
+    // it: put back at the last one, never a new first commit, which every other clone would take for a
+    // rewrite, and which would leave the events before it out of every rebuild.
+    const ownRef = chainRef(ctx.cloneId);
+    if (readRef(ctx.repo, ownRef) === null) {
+      const known = knownTips(ctx.db).get(ctx.cloneId);
+      if (
+        known &&
+        objectTypes(ctx.repo.cwd, [known])[0] === 'commit' &&
+        compareAndSwapRef(ctx.repo, ownRef, known, null)
+      )
+        ctx.warn(
+          `This clone's chain ref ${ownRef} was missing; it is put back at the last event this clone indexed (${known.slice(0, 12)}).`,
+        );
+    }
+    if (payload.base && readRef(ctx.repo, ownRef) === null) {
       // A chain's first commit has no parent on the chain, so a snapshot's base would be its first parent
       // and the chain would seem to go on into the user's history: the chain starts with the author's
       // register event instead (idempotent wherever it is indexed).

@@ -220,6 +220,34 @@ describe('a retried send is delivered once', () => {
   });
 });
 
+describe("this clone's chain ref deleted", () => {
+  it('the next send puts it back at the last indexed event and appends: nothing lost, sync and verify clean', () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['join'], { agent: 'bob' });
+    const first = ok(a, ['send', 'bob', 'm1', '--json'], { agent: 'alice' }).json.message.id;
+    ok(a, ['sync']);
+    const ref = git(a, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/').trim();
+    const tip = git(a, 'rev-parse', ref).trim();
+    git(a, 'update-ref', '-d', ref);
+    const sent = ok(a, ['send', 'bob', 'm2', '--json'], { agent: 'alice' });
+    expect(sent.stderr).toContain(`This clone's chain ref ${ref} was missing; it is put back`);
+    // Appended to the chain as it was, not a new first commit.
+    expect(git(a, 'rev-parse', `${ref}~1`).trim()).toBe(tip);
+    expect(cli(a, ['sync', '--json']).status).toBe(0);
+    expect(ok(a, ['verify', '--json']).json.ok).toBe(true);
+    ok(a, ['rebuild']);
+    expect(ok(a, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.id)).toEqual([
+      first,
+      sent.json.message.id,
+    ]);
+    // Another clone takes it as the chain going on.
+    const b = t.clone('b');
+    expect(cli(b, ['sync', '--json']).json.refused ?? []).toEqual([]);
+    expect(ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages).toHaveLength(2);
+  });
+});
+
 describe('a shared repository', () => {
   it('under core.sharedRepository=group, the directories and objects handoff creates are group-writable', () => {
     const repo = makeRepo();
