@@ -75,6 +75,15 @@ export function tellOnTerminal(io: Io): ((what: string) => void) | undefined {
   return isTerminal(2) && !io.json ? (what) => io.warn(`handoff: ${what}`) : undefined;
 }
 
+/**
+ * For send and reply --wait-for: the id, on stderr, as soon as the message is written, whatever stderr is.
+ * An agent's shell tool often stops a command long before its --timeout; the id is then not lost (running
+ * the send again would send it twice).
+ */
+export function tellSent(io: Io): (id: string) => void {
+  return (id) => io.warn(`handoff: sent ${id}; waiting (stopping the wait leaves it sent)`);
+}
+
 /** The message body from the argument, -m, --file or stdin (exactly one of them). */
 export async function readBody(
   parsed: Pick<Parsed, 'args' | 'rest'> & { flags: { message?: string; file?: string } },

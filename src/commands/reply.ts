@@ -2,7 +2,7 @@ import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { reply } from '../ops/reply';
 import { startWorktreeStatus } from '../ops/send';
-import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
+import { bodyFlags, readBody, withContext, tellOnTerminal, tellSent } from './_shared';
 
 export default defineCommand({
   id: 'reply',
@@ -74,6 +74,7 @@ answer, a review_request a review_response. Prints the reply's id.`,
         redact: !!f.redact,
         allowSecret: !!f['allow-secret'],
         onWaiting: tellOnTerminal(io),
+        onSent: tellSent(io),
       }),
     );
   },

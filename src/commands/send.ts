@@ -3,7 +3,7 @@ import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { send, startWorktreeStatus } from '../ops/send';
-import { bodyFlags, readBody, withContext, tellOnTerminal } from './_shared';
+import { bodyFlags, readBody, withContext, tellOnTerminal, tellSent } from './_shared';
 
 export default defineCommand({
   id: 'send',
@@ -95,6 +95,7 @@ diff against HEAD travel with the message. Prints the message id.`,
         redact: !!f.redact,
         allowSecret: !!f['allow-secret'],
         onWaiting: tellOnTerminal(io),
+        onSent: tellSent(io),
       }),
     );
   },

@@ -28,6 +28,7 @@ export interface ReplyInput {
   redact?: boolean;
   allowSecret?: boolean;
   onWaiting?: (what: string) => void;
+  onSent?: (id: string) => void;
 }
 
 /** Replies to a message. */
@@ -51,5 +52,6 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     redact: input.redact,
     allowSecret: input.allowSecret,
     onWaiting: input.onWaiting,
+    onSent: input.onSent,
   });
 }

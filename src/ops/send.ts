@@ -41,6 +41,8 @@ export interface SendInput {
   replyTo?: string;
   /** Told what --wait-for waits for (the CLI says it on a terminal). */
   onWaiting?: (what: string) => void;
+  /** With waitFor: told the message's id once it is written, before the wait (which may be cut short). */
+  onSent?: (id: string) => void;
   attachDiff?: boolean;
   /** With attachDiff: the `git status` the caller started already (startWorktreeStatus). */
   worktreeStatus?: BackgroundGit;
@@ -279,6 +281,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       : []),
   ];
   if (!input.waitFor) return { message, ...(notices.length ? { notices } : {}) };
+  input.onSent?.(message.id);
   const waited = await waitForReadOrReply(ctx, {
     message: event.id,
     for: input.waitFor,

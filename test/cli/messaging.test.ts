@@ -278,6 +278,38 @@ describe('two agents in two worktrees of one repository', () => {
     expect(r.json.waited.reply).toMatchObject({ body: '8080', from: 'codex', replyTo: id, kind: 'answer' });
   });
 
+  it('send and reply --wait-for say the id as soon as it is sent: a wait stopped early leaves the id to retry with', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    for (const args of [
+      ['send', 'codex', 'are the tests green?', '--wait-for', 'reply', '--timeout', '600', '--json'],
+      ['send', 'codex', 'and the docs?', '--wait-for', 'read', '--timeout', '600'],
+    ]) {
+      const before = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.length;
+      const asking = cliAsync(repo, args, { agent: 'claude' });
+      await until(() => ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.length > before);
+      // Stopped, as an agent's shell tool stops a command it finds too slow.
+      asking.kill('SIGTERM');
+      const r = await asking.done;
+      expect(r.status).not.toBe(0);
+      const sent = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.at(-1).id as string;
+      expect(r.stderr).toContain(`handoff: sent ${sent}; waiting (stopping the wait leaves it sent)`);
+      // Retried with that id: not sent twice.
+      const again = ok(repo, ['send', 'codex', args[2]!, '--id', sent, '--json'], { agent: 'claude' }).json;
+      expect(again.alreadySent).toBe(true);
+    }
+    // A reply that waits says its id the same way.
+    const q = ok(repo, ['send', 'claude', 'which port?', '--json'], { agent: 'codex' }).json.message.id as string;
+    const replying = cliAsync(repo, ['reply', q, '8080', '--wait-for', 'read', '--timeout', '600'], {
+      agent: 'claude',
+    });
+    await until(() =>
+      ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.some((m: any) => m.replyTo === q),
+    );
+    replying.kill('SIGTERM');
+    expect((await replying.done).stderr).toMatch(/handoff: sent [0-9A-Z]{26}; waiting/);
+  });
+
   it('whoami says how the identity was found', () => {
     const repo = makeRepo();
     expect(ok(repo, ['whoami', '--json'], { agent: 'codex' }).json).toMatchObject({ name: 'codex', via: 'env' });
