@@ -222,7 +222,7 @@ describe('ids a command prints are accepted by every other command', () => {
 });
 
 describe('send --wait-for', () => {
-  it('ends cleanly, with nothing on stderr, when the reply arrives (8 runs)', async () => {
+  it('ends cleanly, with nothing on stderr but the id it sent, when the reply arrives (8 runs)', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
     for (let i = 0; i < 8; i++) {
@@ -237,7 +237,7 @@ describe('send --wait-for', () => {
       ok(repo, ['read', id!], { agent: 'codex' });
       const r = await waiting.done;
       expect(r.status).toBe(0);
-      expect(r.stderr).toBe('');
+      expect(r.stderr).toBe(`handoff: sent ${id}; waiting (stopping the wait leaves it sent)\n`);
       expect(r.json.waited.for).toBe('read');
     }
   }, 120_000);
