@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors';
+import { endDelivery } from '../ops/deliveries';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { markRead, read } from '../ops/inbox';
@@ -34,12 +35,18 @@ export default defineCommand({
     // Marked read once printed (delivered, below): a reader that went away ('read --all | true') leaves
     // them unread.
     return withContextForDelivery(io, (ctx) =>
-      read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all, deferMark: true }),
+      read(ctx, { as: parsed.flags.as, ids, all: !!parsed.flags.all, deferMark: true, take: !!parsed.flags.all }),
     );
   },
   delivered(r, parsed, io) {
     return afterDelivery(io, r, (ctx) => {
       if (r.marked.length) markRead(ctx, resolveIdentity(ctx, { as: parsed.flags.as }), r.marked);
+      if (parsed.flags.all)
+        endDelivery(
+          ctx,
+          r.agent,
+          r.messages.map((m) => m.id),
+        );
     });
   },
   print(r, io) {

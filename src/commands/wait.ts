@@ -1,4 +1,5 @@
 import { MESSAGE_KINDS } from '../core/events';
+import { endDelivery } from '../ops/deliveries';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageBlock } from '../render/text';
 import { waitForMessages } from '../ops/wait';
@@ -39,20 +40,21 @@ runs out. While waiting, 'handoff agents' shows you live.`,
         timeoutSeconds: f.timeout,
         from: f.from,
         kind: f.kind,
-        // Marked read once printed (delivered, below).
+        // Marked read once printed (delivered, below); taken meanwhile, so that another reader of the agent
+        // is not handed the same message.
         peek: true,
+        take: !f.peek,
         onWaiting: tellOnTerminal(io),
       }),
     );
   },
   delivered(r, parsed, io) {
     return afterDelivery(io, r, (ctx) => {
-      if (!parsed.flags.peek && r.messages.length)
-        markRead(
-          ctx,
-          resolveIdentity(ctx, { as: parsed.flags.as }),
-          r.messages.map((m) => m.id),
-        );
+      if (!parsed.flags.peek && r.messages.length) {
+        const ids = r.messages.map((m) => m.id);
+        markRead(ctx, resolveIdentity(ctx, { as: parsed.flags.as }), ids);
+        endDelivery(ctx, r.agent, ids);
+      }
     });
   },
   print(r, io) {

@@ -33,6 +33,7 @@ import { resolveIdentity } from '../ops/identity';
 import { protocolText } from '../ops/init';
 import type { IdentityJson, MessageJson } from '../json/types';
 import { inbox, markRead, read, unreadOf as unreadCount } from '../ops/inbox';
+import { endDelivery } from '../ops/deliveries';
 import { indexChains } from '../ops/index-chains';
 import { reply } from '../ops/reply';
 import { review } from '../ops/review';
@@ -303,7 +304,13 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     },
     (a, extra) =>
       run((ctx) => {
-        const r = read(ctx, { ids: a.ids ?? [], all: a.all, deferMark: true, maxBodyBytes: MAX_RESULT_BODY_BYTES });
+        const r = read(ctx, {
+          ids: a.ids ?? [],
+          all: a.all,
+          deferMark: true,
+          maxBodyBytes: MAX_RESULT_BODY_BYTES,
+          take: !!a.all,
+        });
         if (r.marked.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.marked });
         return r;
       }),
@@ -387,8 +394,16 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
             signal,
             exclude: session.inFlight,
             maxBodyBytes: MAX_RESULT_BODY_BYTES,
+            take: true,
           });
-          if (signal.aborted) throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.');
+          if (signal.aborted) {
+            endDelivery(
+              ctx,
+              r.agent,
+              r.messages.map((m) => m.id),
+            );
+            throw new HandoffError('cancelled', 'The wait was cancelled; nothing was marked read.');
+          }
           session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
           return r;
         } finally {
@@ -709,8 +724,17 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     if (!session.ctx?.db.open) return;
     try {
       markRead(session.ctx, h.me, h.ids);
+      endDelivery(session.ctx, h.me.name, h.ids);
     } catch (err) {
       process.stderr.write(`handoff: could not mark ${h.ids.join(', ')} read: ${(err as Error).message}\n`);
+    }
+  };
+  /** A read that did not reach the client: its messages are for the next reader (this one or another). */
+  const dropped = (r: { me: IdentityJson; ids: string[] }) => {
+    try {
+      if (session.ctx?.db.open) endDelivery(session.ctx, r.me.name, r.ids);
+    } catch {
+      /* the files name this process: the next reader takes them once it is gone */
     }
   };
   const send = transport.send.bind(transport);
@@ -721,6 +745,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     if (id !== undefined) session.pendingReads.delete(id);
     if (pending && !(message as { result?: { isError?: boolean } }).result?.isError)
       held.set(id!, { ...pending, timer: setTimeout(() => confirm(id!), CANCEL_GRACE_MS).unref() });
+    else if (pending) dropped(pending);
   };
   let me: string | null = null;
   let settle: () => void = () => undefined;
@@ -774,6 +799,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
         if (h) {
           clearTimeout(h.timer);
           held.delete(id!);
+          dropped(h);
         }
       } else if ('method' in message && 'id' in message) for (const id of [...held.keys()]) confirm(id);
       receive?.(withoutEmptyOptionals(message, session.optionalFields));

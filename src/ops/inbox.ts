@@ -1,4 +1,5 @@
 /** Reading one's messages: inbox, read (with a read receipt), ack. */
+import { takeForDelivery } from './deliveries';
 import { NotFoundError, UsageError } from '../core/errors';
 import { WORK_KINDS, type ReceiptEvent } from '../core/events';
 import { getMessage, inboxCount, inboxFor, recipientsOf, unreadCount, type InboxRow } from '../ledger/messages';
@@ -100,7 +101,15 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
 /** Prints messages and marks them read: the given ids, or every unread one with `all`. */
 export function read(
   ctx: Context,
-  input: { as?: string; ids: string[]; all?: boolean; deferMark?: boolean; maxBodyBytes?: number },
+  input: {
+    as?: string;
+    ids: string[];
+    all?: boolean;
+    deferMark?: boolean;
+    maxBodyBytes?: number;
+    /** With all: take them for delivery (ops/deliveries.ts), leaving out what another reader delivers. */
+    take?: boolean;
+  },
 ): ReadJson {
   const me = resolveIdentity(ctx, { as: input.as });
   if (!input.all && input.ids.length === 0)
@@ -111,7 +120,18 @@ export function read(
   if (input.all) {
     // With a budget, the first that fit: the rest stay unread for the next read.
     const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
-    rows = (input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes)).map(messageJson);
+    const fit = input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes);
+    const taken = input.take
+      ? new Set(
+          takeForDelivery(
+            ctx,
+            me.name,
+            fit.map((m) => m.id),
+            (ids) => unreadFor(ctx, me, ids),
+          ),
+        )
+      : null;
+    rows = (taken ? fit.filter((m) => taken.has(m.id)) : fit).map(messageJson);
   } else {
     // One message named twice (its full and its short id, say) is shown and marked once.
     const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));

@@ -13,7 +13,8 @@ import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { indexChains } from './index-chains';
-import { markRead } from './inbox';
+import { markRead, unreadFor } from './inbox';
+import { endDelivery, takeForDelivery } from './deliveries';
 import { addPresence, removePresence } from './presence';
 import { loopNotices } from './wakeups';
 import { messageJson, recipientJson, withinBodyBudget } from './views';
@@ -122,6 +123,11 @@ export interface WaitInput {
   exclude?: () => Set<string>;
   /** The bodies returned at most, as JSON text (withinBodyBudget); the rest wait for the next call. */
   maxBodyBytes?: number;
+  /**
+   * Take what is returned for delivery (ops/deliveries.ts): a message another reader of the agent is
+   * delivering is not returned. The caller ends the delivery (endDelivery) once it marked them read.
+   */
+  take?: boolean;
 }
 
 /** Waits for unread messages for the caller and returns them (marked read unless peek). */
@@ -139,7 +145,20 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         const skip = input.exclude?.();
         const all = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
         const r = skip?.size ? all.filter((m) => !skip.has(m.id)) : all;
-        if (r.length) return input.maxBodyBytes === undefined ? r : withinBodyBudget(r, input.maxBodyBytes);
+        const fit = r.length && input.maxBodyBytes !== undefined ? withinBodyBudget(r, input.maxBodyBytes) : r;
+        const taken =
+          input.take && fit.length
+            ? new Set(
+                takeForDelivery(
+                  ctx,
+                  me.name,
+                  fit.map((m) => m.id),
+                  (ids) => unreadFor(ctx, me, ids),
+                ),
+              )
+            : null;
+        const mine = taken ? fit.filter((m) => taken.has(m.id)) : fit;
+        if (mine.length) return mine;
         if (!told && input.onWaiting) {
           told = true;
           const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`]
@@ -155,8 +174,15 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
       input.signal,
     ),
   );
-  if (input.signal?.aborted)
+  if (input.signal?.aborted) {
+    if (rows && input.take)
+      endDelivery(
+        ctx,
+        me.name,
+        rows.map((m) => m.id),
+      );
     throw new TimeoutError('cancelled', `The wait for ${me.name} was cancelled; no message was marked read.`);
+  }
   if (!rows) {
     throw new TimeoutError('timeout', `No message arrived for ${me.name} within ${input.timeoutSeconds}s.`);
   }

@@ -117,3 +117,49 @@ describe('git maintenance running during writes', () => {
     expect(ok(repo, ['inbox', '--json', '-n', '1000'], { agent: 'a' }).json.unread).toBe(150);
   }, 120_000);
 });
+
+describe("one agent's readers at once", () => {
+  it('each unread message goes to one of them: 3 waits x 4 rounds, 3 read --all, and a reader killed mid-delivery', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    const run = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: repo, env: cleanEnv({ HANDOFF_AGENT: 'b' }) });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+        child.on('close', (status) => resolve({ status, stdout }));
+      });
+    const receipts = () =>
+      require('node:child_process')
+        .execFileSync('git', ['log', '--format=%s', '--glob=refs/handoff/chains/*'], { cwd: repo, encoding: 'utf8' })
+        .split('\n')
+        .filter((l: string) => l.startsWith('receipt read by b')).length;
+    for (let round = 0; round < 4; round++) {
+      const waits = [0, 1, 2].map(() => run(['wait', '--timeout', '8', '--json']));
+      await new Promise((r) => setTimeout(r, 1500));
+      const id = ok(repo, ['send', 'b', `hello ${round}`, '--json'], { agent: 'a' }).json.message.id as string;
+      const got = (await Promise.all(waits)).filter((w) => w.status === 0);
+      expect(got.map((g) => JSON.parse(g.stdout).messages.map((m: any) => m.body))).toEqual([[`hello ${round}`]]);
+      expect(JSON.parse(got[0]!.stdout).messages.map((m: any) => m.id)).toEqual([id]);
+    }
+    expect(receipts()).toBe(4);
+    const sent = [1, 2, 3].map((i) => ok(repo, ['send', 'b', `m${i}`, '--json'], { agent: 'a' }).json.message.id);
+    const reads = await Promise.all([0, 1, 2].map(() => run(['read', '--all', '--json'])));
+    const delivered = reads.flatMap((r) => JSON.parse(r.stdout).messages.map((m: any) => m.id));
+    expect(delivered.sort()).toEqual([...sent].sort());
+    // A reader killed after it took a message (kill -9: no clean-up): the next reader gets it.
+    const last = ok(repo, ['send', 'b', 'for whoever is left', '--json'], { agent: 'a' }).json.message.id;
+    const stuck = spawn(process.execPath, [BIN, 'read', '--all'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'b' }),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // Its output is never read past the first chunk, and it is killed once it printed (it took the message).
+    await new Promise<void>((resolve) => stuck.stdout.once('data', () => resolve()));
+    stuck.kill('SIGKILL');
+    await new Promise((r) => stuck.on('close', r));
+    const next = await run(['read', '--all', '--json']);
+    expect(JSON.parse(next.stdout).messages.map((m: any) => m.id)).toEqual([last]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages).toEqual([]);
+  });
+});
