@@ -43,12 +43,28 @@ export default defineCommand({
   },
   print(r, io, parsed) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);
+    const f = parsed.flags;
+    // The unread count is of every message to the agent: a filter says what it left out.
+    const filter = [
+      f.from && `from ${f.from}`,
+      f.kind && `of kind ${f.kind}`,
+      f.priority && `of priority ${f.priority}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     if (r.messages.length === 0) {
-      io.log(parsed.flags.all ? `No messages for ${r.agent}.` : `No unread messages for ${r.agent}.`);
+      const none = f.all
+        ? `No messages${filter ? ` ${filter}` : ''}`
+        : `No unread messages${filter ? ` ${filter}` : ''}`;
+      io.log(`${none} for ${r.agent}.${filter && r.unread ? ` ${r.unread} unread in all.` : ''}`);
       return;
     }
     for (const line of messageTable(io, r.messages)) io.log(line);
     if (r.more) io.log(`... and ${r.more} more (handoff inbox --limit 0 lists them all).`);
-    io.log(r.unread ? `${r.unread} unread. Read one with: handoff read <id>` : 'None unread.');
+    io.log(
+      r.unread
+        ? `${r.unread} unread${filter ? ' in all' : ''}. Read one with: handoff read <id>`
+        : `None unread${filter ? ' in all' : ''}.`,
+    );
   },
 });

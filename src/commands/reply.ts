@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors';
 import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, secretFlags, defineCommand, jsonFlag } from './define';
 import { reply } from '../ops/reply';
@@ -56,6 +57,11 @@ answer, a review_request a review_response. Prints the reply's id.`,
   },
   async run(parsed, io) {
     const f = parsed.flags;
+    if (f.timeout !== undefined && !f['wait-for'])
+      throw new UsageError(
+        'usage',
+        '--timeout is how long --wait-for waits: give --wait-for with it (or leave it out).',
+      );
     // The snapshot's git status runs while the body is read and the ledger opened.
     const worktreeStatus = f['attach-diff'] ? startWorktreeStatus(process.cwd()) : undefined;
     const body = await readBody(parsed, io);

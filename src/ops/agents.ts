@@ -111,13 +111,15 @@ export function showStatus(
 export async function setStatus(
   ctx: Context,
   input: { note: string; as?: string },
-): Promise<{ agent: string; note: string | null; changed: true }> {
+): Promise<{ agent: string; note: string | null; changed: boolean }> {
   const me = resolveIdentity(ctx, { as: input.as });
   const note = input.note.trim();
   if (note.length > 500) throw new UsageError('body_too_large', 'A status note holds at most 500 characters.');
   // The note goes to every clone and stays in the ledger's history: a secret in it is refused, as in a message.
   if (note) await refuseSecrets(ctx.config(), note, 'the status note');
   const existing = getAgent(ctx.db, me.name);
+  // The note it has already (or none, cleared again): nothing to write.
+  if (existing && (existing.note ?? '') === note) return { agent: me.name, note: note || null, changed: false };
   appendEvent<AgentEvent>(ctx, me, {
     type: 'agent',
     action: 'status',

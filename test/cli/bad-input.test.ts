@@ -274,6 +274,10 @@ describe('bad input gets a clear error, the documented exit code, and writes not
         ['claim', 'k', '--timeout', '3'],
         'handoff: --timeout is how long --wait waits: give --wait with it (or leave it out).',
       ],
+      [
+        ['send', 'codex', 'x', '--timeout', '5'],
+        'handoff: --timeout is how long --wait-for waits: give --wait-for with it (or leave it out).',
+      ],
     ] as const) {
       const r = cli(repo, [...args], { agent: 'claude' });
       expect([r.status, r.stdout, r.stderr.trim()]).toEqual([2, '', said]);

@@ -310,6 +310,30 @@ describe('two agents in two worktrees of one repository', () => {
     expect((await replying.done).stderr).toMatch(/handoff: sent [0-9A-Z]{26}; waiting/);
   });
 
+  it('inbox with a filter says what it left out; status -m with the note it has writes nothing', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'newbie' });
+    ok(repo, ['send', 'newbie', 'do this', '--json'], { agent: 'lead' });
+    ok(repo, ['send', 'newbie', 'fyi', '--kind', 'status'], { agent: 'lead' });
+    expect(ok(repo, ['inbox', '--kind', 'note'], { agent: 'newbie' }).stdout.trim()).toBe(
+      'No unread messages of kind note for newbie. 2 unread in all.',
+    );
+    const some = ok(repo, ['inbox', '--kind', 'request'], { agent: 'newbie' }).stdout;
+    expect(some).toContain('do this');
+    expect(some.trim().split('\n').at(-1)).toBe('2 unread in all. Read one with: handoff read <id>');
+    expect(ok(repo, ['inbox', '--kind', 'note', '--json'], { agent: 'newbie' }).json).toMatchObject({
+      unread: 2,
+      messages: [],
+    });
+    const events = () => chainEvents(repo).length;
+    expect(ok(repo, ['status', '-m', 'on the parser', '--json'], { agent: 'newbie' }).json.changed).toBe(true);
+    const after = events();
+    expect(ok(repo, ['status', '-m', 'on the parser', '--json'], { agent: 'newbie' }).json.changed).toBe(false);
+    ok(repo, ['status', '--clear'], { agent: 'newbie' });
+    ok(repo, ['status', '--clear'], { agent: 'newbie' });
+    expect(events()).toBe(after + 1);
+  });
+
   it('whoami says how the identity was found', () => {
     const repo = makeRepo();
     expect(ok(repo, ['whoami', '--json'], { agent: 'codex' }).json).toMatchObject({ name: 'codex', via: 'env' });
