@@ -11,6 +11,8 @@ import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, pruneWorktrees, re
 import { ObjectWriter } from '../git/objects';
 import { objectsExist } from '../git/history';
 import { requireWritable, type Context } from './context';
+import { writeTx } from '../ledger/db';
+import { writeFileAtomic } from '../core/files';
 import { findMessage } from './lookup';
 import type { CheckoutJson, CleanJson } from '../json/checkout';
 
@@ -29,6 +31,14 @@ function readList(ctx: Context): Made[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Changes the list under SQLite's write lock, which serialises this clone's processes (and is dropped by the
+ * kernel when one dies): checkouts made at once each keep their entry.
+ */
+function updateList(ctx: Context, change: (list: Made[]) => Made[]): void {
+  writeTx(ctx.db, () => writeFileAtomic(listFile(ctx), JSON.stringify(change(readList(ctx)), null, 2)));
 }
 
 /** Puts the snapshot of message `id` in a new worktree (a new temporary directory unless `dir` is given). */
@@ -86,9 +96,13 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
     committer: ident,
     message: `handoff snapshot of message ${m.id}\n\nHandoff-Id: ${m.id}\n`,
   });
+  // Listed before it is made: a checkout killed while git makes it is still found by --clean.
+  updateList(ctx, (list) => [...list, { path: dir, message: m.id, commit }]);
   const added = addDetachedWorktree(ctx.repo.cwd, dir, commit);
-  if (!added.ok) throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${added.reason}`);
-  fs.writeFileSync(listFile(ctx), JSON.stringify([...readList(ctx), { path: dir, message: m.id, commit }], null, 2));
+  if (!added.ok) {
+    updateList(ctx, (list) => list.filter((e) => e.path !== dir));
+    throw new HandoffError('checkout_failed', `Could not create a worktree at ${dir}: ${added.reason}`);
+  }
   return { message: m.id, path: dir, commit, base: m.diff_base };
 }
 
@@ -100,10 +114,21 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
   const removed: string[] = [];
   const kept: Made[] = [];
   const refused: CleanJson['kept'] = [];
-  for (const entry of readList(ctx)) {
+  const seen = readList(ctx);
+  for (const entry of seen) {
     if (!fs.existsSync(entry.path)) {
       removed.push(entry.path);
       continue;
+    }
+    // Listed, but git never made it (the checkout stopped first): an empty directory goes.
+    try {
+      if (fs.readdirSync(entry.path).length === 0) {
+        fs.rmdirSync(entry.path);
+        removed.push(entry.path);
+        continue;
+      }
+    } catch {
+      /* judged below */
     }
     // Commits made there that no branch or tag holds would be lost with the worktree (and its HEAD's log).
     const unkept =
@@ -140,6 +165,8 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
     }
   }
   pruneWorktrees(ctx.repo.cwd);
-  fs.writeFileSync(listFile(ctx), JSON.stringify(kept, null, 2));
+  // Checkouts made meanwhile stay listed.
+  const judged = new Set(seen.map((e) => e.path));
+  updateList(ctx, (list) => [...kept, ...list.filter((e) => !judged.has(e.path))]);
   return { removed, kept: refused };
 }

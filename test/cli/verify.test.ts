@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, cli, commonDir, git, makeRepo, ok } from '../helpers/repo';
+import { cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 import { writer } from '../helpers/writers';
 
 function conversation() {
@@ -154,6 +154,26 @@ describe('snapshots stay reachable and usable', () => {
       '--json',
     ]);
     expect(none.json.error.code).toBe('no_snapshot');
+  });
+
+  it('checkouts made at once, and one killed while git makes it, are all removed by --clean', async () => {
+    const repo = makeRepo({ files: { 'src/app.ts': 'export const a = 1;\n' } });
+    ok(repo, ['join'], { agent: 'bob' });
+    fs.writeFileSync(path.join(repo, 'src/app.ts'), 'export const a = 2;\n');
+    const id = ok(repo, ['send', 'bob', 'look', '--attach-diff', '--json'], { agent: 'alice' }).json.message.id;
+    const dirs = [1, 2, 3, 4, 5, 6].map((i) => path.join(path.dirname(repo), `${path.basename(repo)}-par${i}`));
+    const made = await Promise.all(dirs.map((d) => cliAsync(repo, ['checkout', id, d], { agent: 'bob' }).done));
+    expect(made.map((r) => r.status)).toEqual(dirs.map(() => 0));
+    // One killed once git started making it (its directory exists, git's record may not yet).
+    const killed = path.join(path.dirname(repo), `${path.basename(repo)}-killed`);
+    const k = cliAsync(repo, ['checkout', id, killed], { agent: 'bob' });
+    for (let i = 0; i < 400 && !fs.existsSync(killed); i++) await new Promise((r) => setTimeout(r, 5));
+    k.kill('SIGKILL');
+    await k.done;
+    const clean = ok(repo, ['checkout', '--clean', '--json']).json;
+    expect(clean.kept).toEqual([]);
+    for (const d of [...dirs, killed]) expect([d, fs.existsSync(d)]).toEqual([d, false]);
+    expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
   });
 
   it('checkout --clean keeps a worktree with changes in it, and says so; --clean --force removes it', () => {
