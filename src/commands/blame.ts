@@ -9,11 +9,26 @@ import { beginBlame, blame, why } from '../ops/blame';
 import { withContext } from './_shared';
 import type { BlameJson, WhyJson } from '../json/blame';
 
+/**
+ * A line range as git blame takes one, but for its regular expressions: 10,20; 10 or 10, (to the end);
+ * ,20 (from the start); 10,+5 (five lines from 10); 10,-5 (five lines up to 10).
+ */
 function parseRange(v: string): [number, number] {
-  const m = /^(\d+),(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1]))
-    throw new UsageError('bad_range', `-L ${JSON.stringify(v)} is not a line range; use -L 10,20.`);
-  return [Number(m[1]), Number(m[2])];
+  const m = /^(\d*)(?:,([+-]?)(\d*))?$/.exec(v.trim());
+  const bad = () =>
+    new UsageError(
+      'bad_range',
+      `-L ${JSON.stringify(v)} is not a line range; use -L 10,20 (or 10, for 10 to the end, ,20, 10,+5, 10,-5).`,
+    );
+  if (!m || (m[1] === '' && (m[3] === '' || m[2]))) throw bad();
+  const start = m[1] === '' ? 1 : Number(m[1]);
+  const n = m[3] === '' || m[3] === undefined ? null : Number(m[3]);
+  if (start < 1 || (m[2] && (n === null || n < 1))) throw bad();
+  if (m[2] === '+') return [start, start + n! - 1];
+  if (m[2] === '-') return [Math.max(1, start - n! + 1), start];
+  if (n === null) return [start, Infinity];
+  if (n < start) throw bad();
+  return [start, n];
 }
 
 export default defineCommand({
@@ -30,7 +45,12 @@ one line: the message and its thread.`,
   ],
   args: [{ name: 'file', description: 'A tracked file.', required: true }],
   flags: {
-    lines: { type: 'string', char: 'L', description: 'Only these lines, e.g. 10,20.', helpValue: 'a,b' },
+    lines: {
+      type: 'string',
+      char: 'L',
+      description: 'Only these lines: 10,20; 10, (to the end); ,20; 10,+5; 10,-5.',
+      helpValue: 'a,b',
+    },
     rev: { type: 'string', description: 'Blame the file as of this revision.', helpValue: 'rev' },
     why: { type: 'integer', description: 'Print the message and thread behind one line.', helpValue: 'line' },
     'no-pager': noPagerFlag,

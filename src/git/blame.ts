@@ -28,7 +28,8 @@ export interface BlameResult {
 
 function blameArgs(file: string, opts: { rev?: string; range?: [number, number] }): string[] {
   const args = ['blame', '--porcelain'];
-  if (opts.range) args.push('-L', `${opts.range[0]},${opts.range[1]}`);
+  // An end past every line (Infinity) is the end of the file, which git writes as none.
+  if (opts.range) args.push('-L', `${opts.range[0]},${Number.isFinite(opts.range[1]) ? opts.range[1] : ''}`);
   if (opts.rev) args.push(opts.rev);
   args.push('--', file);
   return args;

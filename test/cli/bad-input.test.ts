@@ -473,6 +473,20 @@ describe('blame given what it cannot blame', () => {
     fs.writeFileSync(path.join(empty, 'a.txt'), 'a\n');
     expect(code(empty, ['blame', 'a.txt'])).toEqual([1, 'no_commits']);
   });
+
+  it("takes git's line ranges (N, N, ,M N,+K N,-K) and refuses the rest with bad_range", () => {
+    const repo = makeRepo({ files: { 'f.txt': Array.from({ length: 20 }, (_, i) => `l${i + 1}`).join('\n') + '\n' } });
+    const lines = (range: string) =>
+      ok(repo, ['blame', 'f.txt', '-L', range, '--json'], { agent: 'codex' }).json.lines.map((l: any) => l.line);
+    expect(lines('2,4')).toEqual([2, 3, 4]);
+    expect(lines('18')).toEqual([18, 19, 20]);
+    expect(lines('19,')).toEqual([19, 20]);
+    expect(lines(',2')).toEqual([1, 2]);
+    expect(lines('10,+2')).toEqual([10, 11]);
+    expect(lines('10,-2')).toEqual([9, 10]);
+    for (const bad of ['3,1', '0,3', '/x/,+1', 'a', ',', '5,+0'])
+      expect([bad, cli(repo, ['blame', 'f.txt', '-L', bad, '--json']).json.error.code]).toEqual([bad, 'bad_range']);
+  });
 });
 
 describe('a lease of no time', () => {
