@@ -126,6 +126,7 @@ export const ERROR_CODES = {
   ledger_too_new: [E, 'the SQLite ledger was written by a newer handoff'],
   chain_busy: [E, "this clone's chain stayed locked by another writer"],
   send_failed: [E, 'a send failed; it may have been written (retry with --id)'],
+  snapshot_pruned: [E, 'a git gc --prune=now removed the snapshot while the message was written: nothing was sent'],
   cannot_write_file: [E, 'a file to write (replay --html) cannot be written there'],
   checkout_failed: [E, 'git could not make the checkout'],
   demo_failed: [E, 'a step of the demo failed'],

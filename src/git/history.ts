@@ -1,4 +1,6 @@
 /** Questions about the user's history: which commits exist, what a range holds, what a commit touched. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { runGit, startGit } from './exec';
 
 /** The commit `rev` names, or null when it names none. */
@@ -50,6 +52,28 @@ export function objectTypes(cwd: string, specs: string[]): (string | null)[] {
     .stdout.toString('utf8')
     .split('\n');
   return specs.map((_, i) => (lines[i] && !lines[i]!.endsWith('missing') ? lines[i]! : null));
+}
+
+/**
+ * Objects reachable from `commit` but not from `not` that are not in the repository (`git rev-list
+ * --missing=print`): what a `git gc --prune=now` run at the same time may have removed before a ref held them.
+ */
+export function missingObjectsOf(cwd: string, commit: string, not: string | null): string[] {
+  const res = runGit(['rev-list', '--objects', '--missing=print', commit, ...(not ? ['--not', not] : []), '--'], {
+    cwd,
+    allowFailure: true,
+  });
+  if (res.status !== 0) return [commit];
+  return res.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('?'))
+    .map((l) => l.slice(1).trim());
+}
+
+/** Whether `git gc` runs in this repository now (it holds gc.pid in the common directory while it runs). */
+export function gcRunning(commonDir: string): boolean {
+  return fs.existsSync(path.join(commonDir, 'gc.pid'));
 }
 
 /** The name of the checked-out branch, or null when HEAD is detached. */

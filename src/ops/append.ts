@@ -4,7 +4,8 @@ import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
 import { compareAndSwapRef, readRef } from '../git/refs';
-import { objectTypes } from '../git/history';
+import { gcRunning, missingObjectsOf, objectTypes } from '../git/history';
+import { HandoffError } from '../core/errors';
 import { packIfMany, packJournal, packsInUse } from '../git/maintenance';
 import { journalOf } from '../git/objects';
 import { packWindowOf } from '../git/pack-writer';
@@ -41,8 +42,13 @@ export function appendEvent<E extends LedgerEvent>(
   author: IdentityJson,
   draftOrDecide: (EventDraft & { id?: string }) | (() => EventDraft & { id?: string }),
   payload: EventPayload = {},
+  checks: {
+    /** `git gc` was seen running while the payload's snapshot was written (ops/send.ts): its objects are checked. */
+    gcSeen?: boolean;
+  } = {},
 ): Appended<E> {
   requireWritable(ctx, 'write to the ledger');
+  const gcSeen = !!checks.gcSeen;
   let draft: EventDraft & { id?: string } = typeof draftOrDecide === 'function' ? ({} as EventDraft) : draftOrDecide;
   let id = draft.id ?? '';
   const prepareWith =
@@ -144,6 +150,20 @@ export function appendEvent<E extends LedgerEvent>(
     }
     const written = appendToChain(ctx.repo, ctx.cloneId, prepare, opts);
     const { commit, parent, event } = written;
+    // A `git gc --prune=now` that ran while the snapshot was written removed what no ref held yet: the
+    // event is taken back (the ref moved back, SQLite not written), so that no event names objects that are
+    // gone (which would also stop every later git gc), and the send fails saying so.
+    if (payload.snapshotTree && (gcSeen || gcRunning(ctx.repo.commonDir))) {
+      const missing = missingObjectsOf(ctx.repo.cwd, commit, parent);
+      if (missing.length) {
+        compareAndSwapRef(ctx.repo, ownRef, parent ?? '0'.repeat(40), commit);
+        throw new HandoffError(
+          'snapshot_pruned',
+          `git gc removed ${missing.length} of the snapshot's objects while the message was written (a gc with --prune=now ran at the same time, which git warns is unsafe beside other writers). Nothing was sent; send it again.`,
+          { missing: missing.slice(0, 20) },
+        );
+      }
+    }
     sealed = written.sealed || sealed;
     applyEvent(ctx.db, { chain: ctx.cloneId, commit, parent, event, body: payload.body ?? null });
     advanceKnownTip(ctx.db, ctx.cloneId, event.ts);

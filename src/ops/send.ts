@@ -1,4 +1,5 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
+import { gcRunning } from '../git/history';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
 import {
@@ -148,6 +149,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const target = resolveAddress(ctx, input.to, { sender: me.name, create: input.create });
   if (input.waitFor && target.to.length === 0) throw new UsageError('no_recipient', 'Nobody to wait for.');
   let snap: Snapshot | undefined;
+  // A git gc running while the snapshot is written may remove its objects before the event holds them:
+  // appendEvent checks them then (seen here, or running when the event is written).
+  const gcSeen = !!input.attachDiff && gcRunning(ctx.repo.commonDir);
   if (input.attachDiff) {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
     snap = await snapshotWorktree({
@@ -228,11 +232,13 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         };
       },
       snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
+      { gcSeen },
     );
   } catch (err) {
     if (err === ALREADY && raced) return raced;
     // Signing failed before any commit was made, or the chain's ref stayed locked: nothing was written.
-    if (err instanceof HandoffError && ['sign_failed', 'chain_busy', 'id_taken'].includes(err.code)) throw err;
+    if (err instanceof HandoffError && ['sign_failed', 'chain_busy', 'id_taken', 'snapshot_pruned'].includes(err.code))
+      throw err;
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
     const why = err instanceof Error ? err.message : String(err);
     const failed = new HandoffError(

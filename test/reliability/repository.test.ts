@@ -381,3 +381,44 @@ describe('a copied repository', () => {
     expect(cli(fresh, ['verify']).status).toBe(0);
   });
 });
+
+describe('git gc --prune=now beside send --attach-diff', () => {
+  it('a send whose snapshot gc removed fails saying so, nothing half written: fsck clean, gc works, verify ok', async () => {
+    const files: Record<string, string> = {};
+    for (let d = 0; d < 10; d++) for (let f = 0; f < 30; f++) files[`src/d${d}/f${f}.txt`] = `${d} ${f}\n`;
+    const repo = makeRepo({ files });
+    ok(repo, ['join'], { agent: 'bob' });
+    let stop = false;
+    // git gc --prune=now in a loop (git warns it is unsafe beside other writers; people run it anyway).
+    const gcLoop = (async () => {
+      let runs = 0;
+      while (!stop) {
+        await new Promise<void>((resolve) => {
+          const p = spawn('git', ['gc', '-q', '--prune=now'], { cwd: repo, stdio: 'ignore' });
+          p.on('close', () => resolve());
+        });
+        runs++;
+      }
+      return runs;
+    })();
+    const outcomes: string[] = [];
+    const sent: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      fs.appendFileSync(path.join(repo, `src/d${i % 10}/f${i}.txt`), `change ${i}\n`);
+      const r = await cliAsync(repo, ['send', 'bob', `gc race ${i}`, '--attach-diff', '--json'], { agent: 'alice' })
+        .done;
+      outcomes.push(r.status === 0 ? 'sent' : r.json?.error?.code);
+      if (r.status === 0) sent.push(r.json.message.id);
+    }
+    stop = true;
+    expect(await gcLoop).toBeGreaterThan(0);
+    // Every send either went through or said it did not (git_failed: git's read of a changed file met an
+    // object gc had just removed, and says so).
+    for (const o of outcomes) expect(['sent', 'snapshot_pruned', 'git_failed']).toContain(o);
+    expect(spawnSync('git', ['fsck', '--no-dangling'], { cwd: repo }).status).toBe(0);
+    expect(spawnSync('git', ['gc', '-q'], { cwd: repo }).status).toBe(0);
+    expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    const inbox = ok(repo, ['inbox', '--json', '--limit', '0'], { agent: 'bob' }).json.messages.map((m: any) => m.id);
+    for (const id of sent) expect(inbox).toContain(id);
+  }, 120_000);
+});
