@@ -71,6 +71,23 @@ export function unreadFor(ctx: Context, me: IdentityJson, ids: string[]): string
   return [...new Set(ids)].filter((id) => recipientsOf(ctx.db, id).some((r) => r.agent === me.name && r.status === 0));
 }
 
+/**
+ * Of `rows` (unread messages to `me`), those this process takes for delivery (ops/deliveries.ts): not those
+ * another live reader of `me` delivers, nor one marked read meanwhile.
+ */
+export function takeUnread<T extends { id: string }>(ctx: Context, me: IdentityJson, rows: T[]): T[] {
+  if (!rows.length) return rows;
+  const taken = new Set(
+    takeForDelivery(
+      ctx,
+      me.name,
+      rows.map((m) => m.id),
+      (ids) => unreadFor(ctx, me, ids),
+    ),
+  );
+  return rows.filter((m) => taken.has(m.id));
+}
+
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
 export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = unreadFor(ctx, me, ids);
@@ -121,17 +138,7 @@ export function read(
     // With a budget, the first that fit: the rest stay unread for the next read.
     const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
     const fit = input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes);
-    const taken = input.take
-      ? new Set(
-          takeForDelivery(
-            ctx,
-            me.name,
-            fit.map((m) => m.id),
-            (ids) => unreadFor(ctx, me, ids),
-          ),
-        )
-      : null;
-    rows = (taken ? fit.filter((m) => taken.has(m.id)) : fit).map(messageJson);
+    rows = (input.take ? takeUnread(ctx, me, fit) : fit).map(messageJson);
   } else {
     // One message named twice (its full and its short id, say) is shown and marked once.
     const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));

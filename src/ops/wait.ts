@@ -13,8 +13,8 @@ import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { indexChains } from './index-chains';
-import { markRead, unreadFor } from './inbox';
-import { endDelivery, takeForDelivery } from './deliveries';
+import { markRead, takeUnread } from './inbox';
+import { endDelivery } from './deliveries';
 import { addPresence, removePresence } from './presence';
 import { loopNotices } from './wakeups';
 import { messageJson, recipientJson, withinBodyBudget } from './views';
@@ -146,18 +146,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         const all = inboxFor(ctx.db, { agent: me.name, includeRead: false, from: input.from, kind: input.kind });
         const r = skip?.size ? all.filter((m) => !skip.has(m.id)) : all;
         const fit = r.length && input.maxBodyBytes !== undefined ? withinBodyBudget(r, input.maxBodyBytes) : r;
-        const taken =
-          input.take && fit.length
-            ? new Set(
-                takeForDelivery(
-                  ctx,
-                  me.name,
-                  fit.map((m) => m.id),
-                  (ids) => unreadFor(ctx, me, ids),
-                ),
-              )
-            : null;
-        const mine = taken ? fit.filter((m) => taken.has(m.id)) : fit;
+        const mine = input.take ? takeUnread(ctx, me, fit) : fit;
         if (mine.length) return mine;
         if (!told && input.onWaiting) {
           told = true;
