@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, cli, makeRepo, ok } from '../helpers/repo';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, cleanEnv, cli, commonDir, makeRepo, ok } from '../helpers/repo';
 import { stores, writer } from '../helpers/writers';
 
 describe('concurrent writers', () => {
@@ -119,7 +121,7 @@ describe('git maintenance running during writes', () => {
 });
 
 describe("one agent's readers at once", () => {
-  it('each unread message goes to one of them: 3 waits x 4 rounds, 3 read --all, and a reader killed mid-delivery', async () => {
+  it('each unread message goes to one of them: 3 waits x 4 rounds, 3 read --all; a message held by a reader that is gone goes to the next', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'b' });
     const run = (args: string[]) =>
@@ -148,19 +150,27 @@ describe("one agent's readers at once", () => {
     const reads = await Promise.all([0, 1, 2].map(() => run(['read', '--all', '--json'])));
     const delivered = reads.flatMap((r) => JSON.parse(r.stdout).messages.map((m: any) => m.id));
     expect(delivered.sort()).toEqual([...sent].sort());
-    // A reader killed after it took a message (kill -9: no clean-up): the next reader gets it.
-    const last = ok(repo, ['send', 'b', 'for whoever is left', '--json'], { agent: 'a' }).json.message.id;
-    const stuck = spawn(process.execPath, [BIN, 'read', '--all'], {
-      cwd: repo,
-      env: cleanEnv({ HANDOFF_AGENT: 'b' }),
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    // Its output is never read past the first chunk, and it is killed once it printed (it took the message).
-    await new Promise<void>((resolve) => stuck.stdout.once('data', () => resolve()));
-    stuck.kill('SIGKILL');
-    await new Promise((r) => stuck.on('close', r));
-    const next = await run(['read', '--all', '--json']);
-    expect(JSON.parse(next.stdout).messages.map((m: any) => m.id)).toEqual([last]);
+    // A reader that died while it held a message (its file names a pid that is gone): the next reader
+    // gets it. One held by a live reader is left to that reader.
+    const orphan = ok(repo, ['send', 'b', 'for whoever is left', '--json'], { agent: 'a' }).json.message.id;
+    const held = ok(repo, ['send', 'b', 'held by a live reader', '--json'], { agent: 'a' }).json.message.id;
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('close', r));
+    const live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const dir = path.join(commonDir(repo), 'handoff', 'delivering', 'b');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, orphan), `${dead.pid} \n`);
+      fs.writeFileSync(path.join(dir, held), `${live.pid} \n`);
+      const next = await run(['read', '--all', '--json']);
+      expect(JSON.parse(next.stdout).messages.map((m: any) => m.id)).toEqual([orphan]);
+      expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages.map((m: any) => m.id)).toEqual([held]);
+    } finally {
+      live.kill();
+    }
+    // Its reader gone, the held one goes to the next reader too.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(JSON.parse((await run(['read', '--all', '--json'])).stdout).messages.map((m: any) => m.id)).toEqual([held]);
     expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.messages).toEqual([]);
   });
 });
