@@ -55,14 +55,18 @@ export function objectTypes(cwd: string, specs: string[]): (string | null)[] {
 }
 
 /**
- * Objects reachable from `commit` but not from `not` that are not in the repository (`git rev-list
+ * Objects reachable from `commit` but from none of `not` that are not in the repository (`git rev-list
  * --missing=print`): what a `git gc --prune=now` run at the same time may have removed before a ref held them.
+ * `not` holds every parent (a snapshot's event has the user's commit as its second): only the new is walked.
  */
-export function missingObjectsOf(cwd: string, commit: string, not: string | null): string[] {
-  const res = runGit(['rev-list', '--objects', '--missing=print', commit, ...(not ? ['--not', not] : []), '--'], {
-    cwd,
-    allowFailure: true,
-  });
+export function missingObjectsOf(cwd: string, commit: string, not: string[]): string[] {
+  const res = runGit(
+    ['rev-list', '--objects', '--missing=print', commit, ...(not.length ? ['--not', ...not] : []), '--'],
+    {
+      cwd,
+      allowFailure: true,
+    },
+  );
   if (res.status !== 0) return [commit];
   return res.stdout
     .toString('utf8')

@@ -154,7 +154,11 @@ export function appendEvent<E extends LedgerEvent>(
     // event is taken back (the ref moved back, SQLite not written), so that no event names objects that are
     // gone (which would also stop every later git gc), and the send fails saying so.
     if (payload.snapshotTree && (gcSeen || gcRunning(ctx.repo.commonDir))) {
-      const missing = missingObjectsOf(ctx.repo.cwd, commit, parent);
+      const missing = missingObjectsOf(
+        ctx.repo.cwd,
+        commit,
+        [parent, payload.base].filter((c): c is string => !!c),
+      );
       if (missing.length) {
         compareAndSwapRef(ctx.repo, ownRef, parent ?? '0'.repeat(40), commit);
         throw new HandoffError(
