@@ -101,28 +101,70 @@ export function packJournal(repo: Repo, lockDir: string): boolean {
 const GC_PID_STALE_MS = 12 * 60 * 60 * 1000;
 
 /**
- * Whether someone else may be enumerating the repository's packs: git gc running (its gc.pid, as git reads it:
- * "<pid> <host>", fresh, the process alive when on this host) or another handoff process packing (the pack
- * lock). A pack removed under such a reader makes it fail ("unable to add recent objects"), so a writer that
- * rewrites its own packs (git/pack-writer.ts) writes loose objects meanwhile.
+ * Whether someone else may be enumerating the repository's packs: git gc running (gcHolder) or another
+ * handoff process packing (the pack lock). A pack removed under such a reader makes it fail ("unable to add
+ * recent objects"), so a writer that rewrites its own packs (git/pack-writer.ts) writes loose objects meanwhile.
  */
 export function packsInUse(repo: Repo, lockDir: string): boolean {
   if (fs.existsSync(path.join(lockDir, 'pack.lock'))) return true;
+  return gcHolder(repo) !== null;
+}
+
+/**
+ * The git gc running in this repository, as git reads its gc.pid ("<pid> <host>", fresh, the process alive
+ * when on this host): the file's text and time, which tell one run from the next; null when none runs.
+ */
+function gcHolder(repo: Repo): string | null {
   // Called at every append: no exception when (as nearly always) there is no gc.pid.
   const file = path.join(repo.commonDir, 'gc.pid');
   const stat = fs.statSync(file, { throwIfNoEntry: false });
-  if (!stat) return false;
-  const mtime = stat.mtimeMs;
+  if (!stat) return null;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return false;
+    return null;
   }
-  if (Date.now() - mtime > GC_PID_STALE_MS) return false;
+  if (Date.now() - stat.mtimeMs > GC_PID_STALE_MS) return null;
   const m = /^(\d+) (.*)$/.exec(text.trim());
-  if (!m) return true;
-  return m[2] !== os.hostname() || processAlive(Number(m[1]), null);
+  const holder = `${text.trim()} ${stat.mtimeMs}`;
+  if (!m) return holder;
+  return m[2] !== os.hostname() || processAlive(Number(m[1]), null) ? holder : null;
+}
+
+/**
+ * What tells, later, whether a git gc ran meanwhile: its gc.pid now, and the pack directory's time (every
+ * gc repacks, which writes there; a gc may start and end between two looks at gc.pid).
+ */
+export interface GcWatch {
+  gc: boolean;
+  packs: bigint | null;
+}
+
+export function watchGc(repo: Repo): GcWatch {
+  return {
+    gc: fs.existsSync(path.join(repo.commonDir, 'gc.pid')),
+    packs: fs.statSync(path.join(repo.objectsDir, 'pack'), { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? null,
+  };
+}
+
+/** Whether a git gc may have run since `since` (or runs now). */
+export function gcMayHaveRun(repo: Repo, since: GcWatch): boolean {
+  const now = watchGc(repo);
+  return since.gc || now.gc || now.packs !== since.packs;
+}
+
+/**
+ * Waits (at most `maxMs`) for the git gc running now to end; a gc that starts after it is not waited for.
+ * A `git gc --prune=now` decides what to remove from the refs it read when it started: once the gc that ran
+ * when a ref moved has ended, what the ref holds stays.
+ */
+export function waitForRunningGc(repo: Repo, maxMs: number): void {
+  const running = gcHolder(repo);
+  if (running === null) return;
+  const end = Date.now() + maxMs;
+  while (Date.now() < end && gcHolder(repo) === running)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
 }
 
 /** Removes the half-written packs of writers killed while packing their journal (see writePack). */

@@ -199,9 +199,19 @@ export class ObjectWriter {
     return oid;
   }
 
-  /** Whether the loose object `oid` is there already. */
+  /**
+   * Whether the loose object `oid` is there already; if so, its time is made now, as git freshens an object it
+   * would have written: a gc that prunes unreachable objects older than a date (gc.pruneExpire, two weeks)
+   * then keeps it until a ref holds it. One it may not touch (another user's) counts as not there: written anew.
+   */
   protected has(oid: string): boolean {
-    return fs.existsSync(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
+    const now = new Date();
+    try {
+      fs.utimesSync(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)), now, now);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Writes an object's file from its deflated bytes (and notes it in the journal). */

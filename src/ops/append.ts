@@ -4,9 +4,10 @@ import { configTrue } from '../core/text';
 import type { IdentityJson } from '../json/types';
 import { appendToChain, chainRef, readEventAt, type EventPayload } from '../git/ledger-format';
 import { compareAndSwapRef, readRef } from '../git/refs';
-import { gcRunning, missingObjectsOf, objectTypes } from '../git/history';
+import { missingObjectsOf, objectTypes } from '../git/history';
 import { HandoffError } from '../core/errors';
-import { packIfMany, packJournal, packsInUse } from '../git/maintenance';
+import type { GcWatch } from '../git/maintenance';
+import { gcMayHaveRun, watchGc, packIfMany, packJournal, packsInUse, waitForRunningGc } from '../git/maintenance';
 import { journalOf } from '../git/objects';
 import { packWindowOf } from '../git/pack-writer';
 import { applyEvent } from '../ledger/apply';
@@ -18,6 +19,9 @@ export interface Appended<E extends LedgerEvent = LedgerEvent> {
   event: E;
   commit: string;
 }
+
+/** The longest a send waits for a git gc to end before it checks that the snapshot's objects are all there. */
+const GC_WAIT_MS = 8000;
 
 /** Appends a process makes with loose objects before it writes its objects as packs. */
 const LOOSE_APPENDS = 3;
@@ -43,12 +47,11 @@ export function appendEvent<E extends LedgerEvent>(
   draftOrDecide: (EventDraft & { id?: string }) | (() => EventDraft & { id?: string }),
   payload: EventPayload = {},
   checks: {
-    /** `git gc` was seen running while the payload's snapshot was written (ops/send.ts): its objects are checked. */
-    gcSeen?: boolean;
+    /** Taken before the payload's snapshot was written (ops/send.ts): if a git gc ran since, its objects are checked. */
+    gcWatch?: GcWatch;
   } = {},
 ): Appended<E> {
   requireWritable(ctx, 'write to the ledger');
-  const gcSeen = !!checks.gcSeen;
   let draft: EventDraft & { id?: string } = typeof draftOrDecide === 'function' ? ({} as EventDraft) : draftOrDecide;
   let id = draft.id ?? '';
   const prepareWith =
@@ -148,12 +151,19 @@ export function appendEvent<E extends LedgerEvent>(
         body: null,
       });
     }
+    // A git gc that ran while the snapshot was written, before the event held it, may have removed its
+    // objects. Whether one did shows (its gc.pid, or its repack in the pack directory) up to here; one that
+    // starts from here on reads the moved ref. Asked before the event is written, which may itself add a pack.
+    const gcRan = !!checks.gcWatch && !!payload.snapshotTree && gcMayHaveRun(ctx.repo, checks.gcWatch);
     const written = appendToChain(ctx.repo, ctx.cloneId, prepare, opts);
     const { commit, parent, event } = written;
-    // A `git gc --prune=now` that ran while the snapshot was written removed what no ref held yet: the
-    // event is taken back (the ref moved back, SQLite not written), so that no event names objects that are
-    // gone (which would also stop every later git gc), and the send fails saying so.
-    if (payload.snapshotTree && (gcSeen || gcRunning(ctx.repo.commonDir))) {
+    // If one did, the objects are checked once the gc running when the ref moved has ended (it may still be
+    // removing what it found unreachable when it started; waited for at most GC_WAIT_MS, under the write
+    // lock, so well within the other writers' busy timeout). Missing objects: the event is taken back (the
+    // ref moved back, SQLite not written), so that no event names objects that are gone (which would also
+    // stop every later git gc), and the send fails saying so.
+    if (gcRan || (checks.gcWatch && payload.snapshotTree && watchGc(ctx.repo).gc)) {
+      waitForRunningGc(ctx.repo, GC_WAIT_MS);
       const missing = missingObjectsOf(
         ctx.repo.cwd,
         commit,

@@ -1,5 +1,4 @@
 /** Sending a message: check everything, snapshot the worktree if asked, append the event. */
-import { gcRunning } from '../git/history';
 import { ConflictError, HandoffError, UsageError } from '../core/errors';
 import { isEventId, type MessageEvent, type MessageKind, type Priority } from '../core/events';
 import {
@@ -18,6 +17,7 @@ import { getMessage } from '../ledger/messages';
 import type { BackgroundGit } from '../git/exec';
 import type { SendJson } from '../json/types';
 import { appendEvent } from './append';
+import { watchGc } from '../git/maintenance';
 import { checkBody } from './body';
 import { inertLine } from '../core/text';
 import { requireWritable, type Context } from './context';
@@ -149,9 +149,9 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   const target = resolveAddress(ctx, input.to, { sender: me.name, create: input.create });
   if (input.waitFor && target.to.length === 0) throw new UsageError('no_recipient', 'Nobody to wait for.');
   let snap: Snapshot | undefined;
-  // A git gc running while the snapshot is written may remove its objects before the event holds them:
-  // appendEvent checks them then (seen here, or running when the event is written).
-  const gcSeen = !!input.attachDiff && gcRunning(ctx.repo.commonDir);
+  // A git gc run while the snapshot is written may remove its objects before the event holds them:
+  // appendEvent checks them if one ran since this look.
+  const gcWatch = input.attachDiff ? watchGc(ctx.repo) : undefined;
   if (input.attachDiff) {
     const limit = Number(ctx.config().get('handoff.patchfilelimit')?.at(-1) ?? NaN);
     snap = await snapshotWorktree({
@@ -232,7 +232,7 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
         };
       },
       snap ? { body, patch: snap.patch, snapshotTree: snap.tree, base: snap.base } : { body },
-      { gcSeen },
+      { gcWatch },
     );
   } catch (err) {
     if (err === ALREADY && raced) return raced;

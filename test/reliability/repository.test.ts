@@ -415,8 +415,10 @@ describe('git gc --prune=now beside send --attach-diff', () => {
     // Every send either went through or said it did not (git_failed: git's read of a changed file met an
     // object gc had just removed; send_failed: the git write met one, and names the id to retry with).
     for (const o of outcomes) expect(['sent', 'snapshot_pruned', 'git_failed', 'send_failed']).toContain(o);
-    expect(spawnSync('git', ['fsck', '--no-dangling'], { cwd: repo }).status).toBe(0);
-    expect(spawnSync('git', ['gc', '-q'], { cwd: repo }).status).toBe(0);
+    const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: repo, encoding: 'utf8' });
+    expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
+    const gc = spawnSync('git', ['gc', '-q'], { cwd: repo, encoding: 'utf8' });
+    expect(gc.status, gc.stderr).toBe(0);
     expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
     const inbox = ok(repo, ['inbox', '--json', '--limit', '0'], { agent: 'bob' }).json.messages.map((m: any) => m.id);
     for (const id of sent) expect(inbox).toContain(id);
