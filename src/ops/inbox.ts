@@ -10,7 +10,7 @@ import { reservationNotices } from './reservations';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage, requireKnownAgent, strangerNotice } from './lookup';
-import { messageJson, withinBodyBudget } from './views';
+import { messageJson, recipientJson, withinBodyBudget } from './views';
 import { setWorkingOn } from './working';
 import { loopNotices } from './wakeups';
 
@@ -146,6 +146,11 @@ export function read(
     const fit = input.maxBodyBytes === undefined ? all : withinBodyBudget(all, input.maxBodyBytes);
     left = all.length - fit.length;
     rows = fit.map(messageJson);
+    // The reader's own status, where the message is addressed to it.
+    for (const m of rows) {
+      const mine = recipientsOf(ctx.db, m.id).find((r) => r.agent === me.name);
+      if (mine) m.status = recipientJson(mine).status;
+    }
   }
   // deferMark: the caller marks them read itself once the messages reached the reader (the MCP server, the
   // CLI once it printed them), and is told which are unread for it now.
@@ -160,6 +165,9 @@ export function read(
         me,
         rows.map((m) => m.id),
       );
+  // What this read marks (now, or once delivered) is said as read.
+  const marking = new Set(marked);
+  for (const m of rows) if (m.status === 'stored' && marking.has(m.id)) m.status = 'read';
   const notices = loopNotices(ctx, me.name, rows);
   if (left)
     notices.push(

@@ -176,6 +176,8 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
     throw new TimeoutError('timeout', `No message arrived for ${me.name} within ${input.timeoutSeconds}s.`);
   }
   const messages = rows.map(messageJson);
+  // What this wait marks (now, or once delivered: taken) is said as read.
+  if (!input.peek || input.take) for (const m of messages) if (m.status === 'stored') m.status = 'read';
   if (!input.peek)
     markRead(
       ctx,

@@ -194,6 +194,33 @@ describe('two agents in two worktrees of one repository', () => {
     expect(ok(repo, ['agents', '--json']).json.agents.find((a: any) => a.name === 'codex').live).toBe(false);
   });
 
+  it('wait, read and read --all under --json say read for what they mark; wait --peek and inbox leave it unread', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const send = (body: string) => ok(repo, ['send', 'codex', body, '--json'], { agent: 'claude' }).json.message.id;
+    const statusOf = (id: string) => ok(repo, ['show', id, '--json']).json.recipients[0].status;
+    const a = send('first');
+    const peeked = ok(repo, ['wait', '--peek', '--timeout', '5', '--json'], { agent: 'codex' }).json.messages;
+    expect(peeked.map((m: any) => [m.id, m.status])).toEqual([[a, 'stored']]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0].status).toBe('stored');
+    const waited = ok(repo, ['wait', '--timeout', '5', '--json'], { agent: 'codex' }).json.messages;
+    expect(waited.map((m: any) => [m.id, m.status])).toEqual([[a, 'read']]);
+    expect(statusOf(a)).toBe('read');
+    const b = send('second');
+    const c = send('third');
+    const all = ok(repo, ['read', '--all', '--json'], { agent: 'codex' }).json.messages;
+    expect(all.map((m: any) => [m.id, m.status])).toEqual([
+      [b, 'read'],
+      [c, 'read'],
+    ]);
+    expect([statusOf(b), statusOf(c)]).toEqual(['read', 'read']);
+    const d = send('fourth');
+    expect(ok(repo, ['read', d, '--json'], { agent: 'codex' }).json.messages[0].status).toBe('read');
+    ok(repo, ['ack', d], { agent: 'codex' });
+    // Read again once acknowledged: it stays acked.
+    expect(ok(repo, ['read', d, '--json'], { agent: 'codex' }).json.messages[0].status).toBe('acked');
+  });
+
   it('wait and read mark read only what reached the reader: a closed pipe leaves the messages unread', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
