@@ -14,6 +14,7 @@ import { applyEvent } from '../ledger/apply';
 import { writeTx } from '../ledger/db';
 import { advanceKnownTip, clockOfCommit, knownTips, lastWitnessedBy } from '../ledger/events';
 import { requireWritable, type Context } from './context';
+import { strangerNotice } from './stranger';
 
 export interface Appended<E extends LedgerEvent = LedgerEvent> {
   event: E;
@@ -52,6 +53,10 @@ export function appendEvent<E extends LedgerEvent>(
   } = {},
 ): Appended<E> {
   requireWritable(ctx, 'write to the ledger');
+  // The first event of a name close to a known agent's: most likely a mistyped HANDOFF_AGENT, under which
+  // claims, reservations and messages would go astray (and which would be sent `all` from now on).
+  const stranger = strangerNotice(ctx, author.name);
+  if (stranger) ctx.warn(stranger);
   let draft: EventDraft & { id?: string } = typeof draftOrDecide === 'function' ? ({} as EventDraft) : draftOrDecide;
   let id = draft.id ?? '';
   const prepareWith =

@@ -5,8 +5,9 @@ import { agentsInGroup, getAgent, listAgents } from '../ledger/agents';
 import { findMessageIds, findMessageIdsBySuffix, getMessage, type MessageRow } from '../ledger/messages';
 import { SHORT_ID_MIN } from '../core/ids';
 import { MAX_ADDRESS, MAX_NAMES } from '../core/events';
-import { editDistance, firstLine, inert, quoted } from '../core/text';
+import { firstLine, inert, quoted } from '../core/text';
 import type { Context } from './context';
+export { strangerNotice } from './stranger';
 import { resolveCommit } from '../git/history';
 import { listRemotes } from '../git/remote';
 import { hasAttributionsBy } from '../ledger/attributions';
@@ -168,22 +169,6 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
   let kept = 0;
   while (shortened(kept + 1).length <= MAX_ADDRESS) kept++;
   return { ...r, address: shortened(kept) };
-}
-
-/**
- * What to tell `name` (the caller) when no agent of that name is known here and one with a name close to
- * it is: most likely a mistyped HANDOFF_AGENT, under which messages and claims would go astray.
- */
-export function strangerNotice(ctx: Context, name: string): string | null {
-  if (getAgent(ctx.db, name)) return null;
-  const near = listAgents(ctx.db)
-    .map((a) => a.name)
-    .filter((n) => editDistance(n, name) <= Math.min(2, Math.floor(n.length / 3)));
-  if (!near.length) return null;
-  return `no agent named ${quoted(name)} is known here; did you mean ${near
-    .slice(0, 3)
-    .map((n) => quoted(n))
-    .join(' or ')}? (Check HANDOFF_AGENT or --as.)`;
 }
 
 /**

@@ -25,7 +25,7 @@ import { reservedByOthers } from './reservations';
 import { setWorkingOn } from './working';
 import { WORK_KINDS } from './inbox';
 import { resolveIdentity } from './identity';
-import { findMessage, resolveAddress, strangerNotice } from './lookup';
+import { findMessage, resolveAddress } from './lookup';
 import { messageJson } from './views';
 import { waitForReadOrReply } from './wait';
 import { ringDoorbells } from './wakeups';
@@ -130,8 +130,6 @@ export { startWorktreeStatus };
 export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   requireWritable(ctx, 'send a message');
   const me = resolveIdentity(ctx, { as: input.as });
-  const stranger = strangerNotice(ctx, me.name);
-  if (stranger) ctx.warn(stranger);
   let body = checkBody(ctx, input.body);
   let thread: string | undefined;
   let replyTo: string | null = null;

@@ -304,6 +304,30 @@ describe('what a refused claim or release says', () => {
   });
 });
 
+describe('a mistyped agent name', () => {
+  it('claim, reserve and status under a name close to a known agent say so once, as send does; a new name far from all is quiet', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'alice' });
+    ok(repo, ['join'], { agent: 'codex' });
+    const near = /no agent named "([a-z]+)" is known here; did you mean "(alice|codex)"/;
+    const claim = ok(repo, ['claim', 'deploy', '--json'], { agent: 'alicee' });
+    expect(claim.json.holder.agent).toBe('alicee');
+    expect(near.exec(claim.stderr)?.slice(1)).toEqual(['alicee', 'alice']);
+    expect(near.exec(ok(repo, ['reserve', 'src/', '-m', 'x'], { agent: 'codx' }).stderr)?.slice(1)).toEqual([
+      'codx',
+      'codex',
+    ]);
+    expect(near.exec(ok(repo, ['status', '-m', 'busy'], { agent: 'alise' }).stderr)?.slice(1)).toEqual([
+      'alise',
+      'alice',
+    ]);
+    expect(near.exec(ok(repo, ['send', 'alice', 'hi'], { agent: 'cdex' }).stderr)?.slice(1)).toEqual(['cdex', 'codex']);
+    // Said once: the name is an agent from its first event on.
+    expect(ok(repo, ['release', 'deploy'], { agent: 'alicee' }).stderr).not.toMatch(/is known here/);
+    expect(ok(repo, ['claim', 'migrate'], { agent: 'reviewer' }).stderr).not.toMatch(/is known here/);
+  });
+});
+
 describe('claims refuse what would hurt later', () => {
   it('a lease past the ledger limit, a lowercase id, several releases, and outcomes on what is not a request', () => {
     const repo = makeRepo();
