@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HandoffError } from '../core/errors';
+import { isUtf8 } from 'node:buffer';
+import { HandoffError, UsageError } from '../core/errors';
 import {
   backgroundGit,
   takeEarlyGit,
@@ -162,7 +163,7 @@ async function snapshotWith(
   if (head.status !== 0) {
     throw new HandoffError(
       'no_commits',
-      'This repository has no commits yet, so there is no base to diff against. Commit once, then send with --attach-diff (or send without it).',
+      'HEAD names no commit yet (a new repository, or a branch with no commits), so there is no base to diff against. Commit once on this branch, then send with --attach-diff (or send without it).',
     );
   }
   const [base, baseTree] = head.stdout.toString('utf8').trim().split('\n') as [string, string];
@@ -178,7 +179,10 @@ async function snapshotWith(
   const dirtySubmodules: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
   const fromWorktree: { path: string; mode: string }[] = [];
-  const fields = (status ?? run(STATUS_ARGS).stdout).toString('utf8').split('\0');
+  const statusOut = status ?? run(STATUS_ARGS).stdout;
+  // Paths are read as UTF-8 from here on: a name that is not would become another file (or none).
+  if (!isUtf8(statusOut)) throw notUtf8(statusOut);
+  const fields = statusOut.toString('utf8').split('\0');
   for (const rec of fields) {
     if (!rec) continue;
     if (rec.startsWith('? ')) {
@@ -721,4 +725,41 @@ export function readSnapshotFiles(repo: Repo, tree: string, files: string[]): Ma
     if (obj && obj.type === 'blob') out.set(f, obj.content);
   }
   return out;
+}
+
+/** The refusal of a snapshot whose status names paths that are not UTF-8 (named with octal escapes, as git quotes them). */
+function notUtf8(out: Buffer): UsageError {
+  const bad: string[] = [];
+  let pos = 0;
+  while (pos < out.length) {
+    let nul = out.indexOf(0, pos);
+    if (nul < 0) nul = out.length;
+    const rec = out.subarray(pos, nul);
+    if (!isUtf8(rec)) {
+      // The path is the record's last field ("? path", "1 XY ... path"): the bytes after its last space
+      // before the bad byte at the latest, quoted whole.
+      const text = rec.toString('latin1');
+      const name = text.startsWith('? ')
+        ? text.slice(2)
+        : text
+            .split(' ')
+            .slice(text[0] === 'u' ? 10 : 8)
+            .join(' ');
+      bad.push(
+        `"${[...Buffer.from(name, 'latin1')]
+          .map((b) =>
+            b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c
+              ? String.fromCharCode(b)
+              : `\\${b.toString(8).padStart(3, '0')}`,
+          )
+          .join('')}"`,
+      );
+    }
+    pos = nul + 1;
+  }
+  return new UsageError(
+    'path_not_utf8',
+    `--attach-diff cannot record ${bad.length === 1 ? 'a file whose name is' : `${bad.length} files whose names are`} not UTF-8: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}. Rename ${bad.length === 1 ? 'it' : 'them'} (or add ${bad.length === 1 ? 'it' : 'them'} to .gitignore if untracked), or send without --attach-diff.`,
+    { paths: bad },
+  );
 }

@@ -7,7 +7,22 @@ export function addDetachedWorktree(
   dir: string,
   commit: string,
 ): { ok: true } | { ok: false; reason: string } {
-  const res = runGit(['worktree', 'add', '--detach', '--quiet', dir, commit], { cwd, allowFailure: true });
+  // The whole snapshot: a sparse checkout's patterns (which git gives the new worktree) would leave files out.
+  const res = runGit(
+    [
+      '-c',
+      'core.sparseCheckout=false',
+      '-c',
+      'core.sparseCheckoutCone=false',
+      'worktree',
+      'add',
+      '--detach',
+      '--quiet',
+      dir,
+      commit,
+    ],
+    { cwd, allowFailure: true },
+  );
   return res.status === 0 ? { ok: true } : { ok: false, reason: res.stderr.trim() };
 }
 
@@ -37,9 +52,15 @@ export function ignoredFiles(dir: string): string[] {
     .map((e) => e.slice(3));
 }
 
-/** Forgets worktrees whose directories are gone. */
-export function pruneWorktrees(cwd: string): void {
-  runGit(['worktree', 'prune'], { cwd, allowFailure: true });
+/** The directories of every worktree of the repository (the main one too), as git lists them. */
+export function worktreePaths(cwd: string): string[] {
+  const res = runGit(['worktree', 'list', '--porcelain', '-z'], { cwd, allowFailure: true });
+  if (res.status !== 0) return [];
+  return res.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length));
 }
 
 /**

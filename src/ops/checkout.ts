@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { inert } from '../core/text';
-import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, pruneWorktrees, removeWorktree } from '../git/worktree';
+import { addDetachedWorktree, commitsOnlyThere, ignoredFiles, removeWorktree, worktreePaths } from '../git/worktree';
 import { ObjectWriter } from '../git/objects';
 import { objectsExist } from '../git/history';
 import { requireWritable, type Context } from './context';
@@ -61,9 +61,10 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
   let dir: string;
   if (input.dir !== undefined) {
     dir = path.resolve(ctx.repo.cwd, input.dir);
-    // Inside the working tree, the checkout would be picked up by git add (and snapshots) as a submodule.
-    const top = ctx.repo.worktree;
-    if (top) {
+    // Inside a working tree of the repository (this one or another linked one), the checkout would be picked
+    // up by git add (and snapshots) as a submodule.
+    const tops = [...new Set([ctx.repo.worktree, ...worktreePaths(ctx.repo.cwd)].filter((t): t is string => !!t))];
+    for (const top of tops) {
       const real = (p: string) => {
         const rest: string[] = [];
         let cur = p;
@@ -73,11 +74,12 @@ export function checkout(ctx: Context, input: { id: string; dir?: string }): Che
         }
         return path.join(fs.realpathSync(cur), ...rest);
       };
+      if (!fs.existsSync(top)) continue;
       const rel = path.relative(real(top), real(dir));
-      if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+      if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
         throw new UsageError(
           'dir_inside_worktree',
-          `${dir} is inside this working tree, where git would record it as a submodule. Give a directory outside ${top}, or none (a temporary one is made).`,
+          `${dir} is inside ${top}, a working tree of this repository, where git would record it as a submodule. Give a directory outside it, or none (a temporary one is made).`,
         );
       }
     }
@@ -117,6 +119,9 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
   const seen = readList(ctx);
   for (const entry of seen) {
     if (!fs.existsSync(entry.path)) {
+      // Its directory gone: git's record of it goes (only this one: the user's own worktrees whose
+      // directories are away, on a drive not mounted, say, keep theirs, as git's own gc keeps them for months).
+      removeWorktree(ctx.repo.cwd, entry.path, true);
       removed.push(entry.path);
       continue;
     }
@@ -164,7 +169,6 @@ export function cleanCheckouts(ctx: Context, opts: { force?: boolean } = {}): Cl
       refused.push({ path: entry.path, message: entry.message, reason: done.reason });
     }
   }
-  pruneWorktrees(ctx.repo.cwd);
   // Checkouts made meanwhile stay listed.
   const judged = new Set(seen.map((e) => e.path));
   updateList(ctx, (list) => [...kept, ...list.filter((e) => !judged.has(e.path))]);

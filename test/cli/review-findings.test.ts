@@ -327,3 +327,51 @@ describe('review of a handoff no commit is attributed to', () => {
     expect([ranged.landed.byHead, ranged.landed.range]).toEqual([undefined, 'HEAD~1..HEAD']);
   });
 });
+
+describe('--attach-diff and checkout in unusual repositories', () => {
+  it('a changed or new file whose name is not UTF-8 is refused by name, nothing written; an orphan branch is said as such', () => {
+    const repo = makeRepo({ files: { 'ok.txt': '1\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    const bad = Buffer.concat([Buffer.from(path.join(repo, 'a')), Buffer.from([0xff]), Buffer.from('.txt')]);
+    fs.writeFileSync(bad, 'new\n');
+    const before = git(repo, 'for-each-ref', 'refs/handoff');
+    const r = cli(repo, ['send', 'codex', 'hi', '--attach-diff', '--json'], { agent: 'claude' });
+    expect([r.status, r.json.error.code]).toEqual([2, 'path_not_utf8']);
+    expect(r.json.error.message).toContain('"a\\377.txt"');
+    expect(git(repo, 'for-each-ref', 'refs/handoff')).toBe(before);
+    fs.rmSync(bad);
+    git(repo, 'checkout', '-q', '--orphan', 'fresh');
+    const orphan = cli(repo, ['send', 'codex', 'hi', '--attach-diff', '--json'], { agent: 'claude' });
+    expect(orphan.json.error.code).toBe('no_commits');
+    expect(orphan.json.error.message).toMatch(/a branch with no commits/);
+  });
+
+  it("checkout gives the whole snapshot in a sparse checkout, refuses a directory inside any worktree (also '..x'), and --clean leaves the user's worktrees alone", () => {
+    const repo = makeRepo({ files: { 'a/x': '1\n', 'b/y': '1\n' } });
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.appendFileSync(path.join(repo, 'a/x'), '2\n');
+    fs.appendFileSync(path.join(repo, 'b/y'), '2\n');
+    git(repo, 'sparse-checkout', 'set', 'a');
+    const id = ok(repo, ['send', 'codex', 'both', '--attach-diff', '--json'], { agent: 'claude' }).json.message.id;
+    const out = path.join(tmpDir(), 'co');
+    ok(repo, ['checkout', id, out], { agent: 'codex' });
+    expect(fs.readFileSync(path.join(out, 'b/y'), 'utf8')).toBe('1\n2\n');
+    expect(fs.readFileSync(path.join(out, 'a/x'), 'utf8')).toBe('1\n2\n');
+    // The user's own worktree, elsewhere, with a commit only it holds, its directory moved away for now.
+    const mine = path.join(tmpDir(), 'mine');
+    git(repo, 'worktree', 'add', '-q', '--detach', mine);
+    const dotted = cli(repo, ['checkout', id, './..snap', '--json'], { agent: 'codex' });
+    expect(dotted.json.error.code).toBe('dir_inside_worktree');
+    const inOther = cli(repo, ['checkout', id, path.join(mine, 'sub'), '--json'], { agent: 'codex' });
+    expect(inOther.json.error.code).toBe('dir_inside_worktree');
+    fs.renameSync(mine, `${mine}.away`);
+    fs.rmSync(out, { recursive: true, force: true });
+    const cleaned = ok(repo, ['checkout', '--clean', '--json'], { agent: 'codex' }).json;
+    expect(cleaned.removed).toEqual([out]);
+    const listed = git(repo, 'worktree', 'list', '--porcelain');
+    expect(listed).toContain(`worktree ${mine}\n`);
+    expect(listed).not.toContain(`worktree ${out}\n`);
+    // The main worktree stays sparse.
+    expect(git(repo, 'sparse-checkout', 'list').trim()).toBe('a');
+  });
+});
