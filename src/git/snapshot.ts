@@ -178,7 +178,7 @@ async function snapshotWith(
   const excluded: string[] = [];
   const dirtySubmodules: string[] = [];
   /** Working-tree files to hash, with the mode they get. */
-  const fromWorktree: { path: string; mode: string }[] = [];
+  const fromWorktree: { path: string; mode: string; indexOid?: string }[] = [];
   const statusOut = status ?? run(STATUS_ARGS).stdout;
   // Paths are read as UTF-8 from here on: a name that is not would become another file (or none).
   if (!isUtf8(statusOut)) throw notUtf8(statusOut);
@@ -222,7 +222,7 @@ async function snapshotWith(
       if (state[0] === 'S' && (state[2] === 'M' || state[3] === 'U')) dirtySubmodules.push(p);
       const sub = runGit(['rev-parse', 'HEAD'], { cwd: path.join(top, p), allowFailure: true });
       changes.set(p, sub.status === 0 ? { mode: '160000', oid: sub.stdout.toString('utf8').trim() } : fromIndex());
-    } else fromWorktree.push({ path: p, mode: mW });
+    } else fromWorktree.push({ path: p, mode: mW, indexOid: kind === '1' && mI !== '000000' ? hI : undefined });
   }
 
   // HEAD's trees on the changed paths, read while the changed files are hashed.
@@ -232,6 +232,9 @@ async function snapshotWith(
   // Working-tree content: symbolic links are their target; files go through git's filters.
   const writer = new DeferredObjectWriter(repo.objectsDir, repo.shared ?? null);
   const files: { path: string; mode: string }[] = [];
+  /** Tracked files that hold a carriage return: their line endings may need what git add does (rawBlobs). */
+  const withCr: { path: string; mode: string; indexOid: string; content: Buffer }[] = [];
+  let fileMode: boolean | null = null;
   for (const f of fromWorktree) {
     let st: fs.Stats;
     try {
@@ -243,11 +246,29 @@ async function snapshotWith(
     if (st.isSymbolicLink()) {
       changes.set(f.path, { mode: '120000', oid: writer.blob(fs.readlinkSync(path.join(top, f.path))) });
     } else if (st.isFile()) {
-      files.push({
-        path: f.path,
-        mode: f.mode && f.mode !== '120000' ? f.mode : st.mode & 0o111 ? '100755' : '100644',
-      });
+      // A new file's mode is its executable bit, unless core.fileMode is false (then 100644, as git add).
+      let mode = f.mode && f.mode !== '120000' ? f.mode : '100644';
+      if (!(f.mode && f.mode !== '120000') && st.mode & 0o111) {
+        fileMode ??= fileModeOn(top);
+        if (fileMode) mode = '100755';
+      }
+      if (f.indexOid && st.size <= CR_CHECK_MAX_BYTES) {
+        const content = readIfCr(path.join(top, f.path));
+        if (content) {
+          withCr.push({ path: f.path, mode, indexOid: f.indexOid, content });
+          continue;
+        }
+      }
+      files.push({ path: f.path, mode });
     }
+  }
+  // git add leaves a file's carriage returns alone where its line endings are converted only "auto" and the
+  // index's copy has one already; git hash-object reads no index, so it would convert them: such a file is
+  // written as it is here, and any other goes to git's filters with the rest.
+  const raw = rawBlobs(repo, top, withCr);
+  for (const f of withCr) {
+    if (raw.has(f.path)) changes.set(f.path, { mode: f.mode, oid: writer.blob(f.content) });
+    else files.push({ path: f.path, mode: f.mode });
   }
   if (files.length) {
     // A path per line; a name with a newline or a carriage return, or one that starts with a quote, is quoted.
@@ -762,4 +783,66 @@ function notUtf8(out: Buffer): UsageError {
     `--attach-diff cannot record ${bad.length === 1 ? 'a file whose name is' : `${bad.length} files whose names are`} not UTF-8: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}. Rename ${bad.length === 1 ? 'it' : 'them'} (or add ${bad.length === 1 ? 'it' : 'them'} to .gitignore if untracked), or send without --attach-diff.`,
     { paths: bad },
   );
+}
+
+/** The largest tracked file read for carriage returns (one larger is left to git's filters as it is). */
+const CR_CHECK_MAX_BYTES = 8 << 20;
+
+/** A file's content if it holds a carriage return. */
+function readIfCr(file: string): Buffer | null {
+  try {
+    const content = fs.readFileSync(file);
+    return content.includes(13) ? content : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether git trusts the executable bit here (core.fileMode, true unless set false). */
+function fileModeOn(top: string): boolean {
+  const res = runGit(['config', '--type=bool', 'core.fileMode'], { cwd: top, allowFailure: true });
+  return res.stdout.toString('utf8').trim() !== 'false';
+}
+
+/**
+ * Of `files` (tracked, holding a carriage return), those git add would store as they are: their end-of-line
+ * conversion is "auto" (text=auto, or eol or core.autocrlf with text unset), no other filter applies (filter,
+ * ident, working-tree-encoding), and the index's copy holds a carriage return (git's "safer autocrlf").
+ */
+function rawBlobs(repo: Repo, top: string, files: { path: string; indexOid: string }[]): Set<string> {
+  const out = new Set<string>();
+  if (!files.length) return out;
+  const attrs = ['text', 'eol', 'filter', 'ident', 'working-tree-encoding'];
+  const res = runGit(['check-attr', '-z', '--stdin', ...attrs], {
+    cwd: top,
+    input: files.map((f) => `${f.path}\0`).join(''),
+    allowFailure: true,
+  });
+  if (res.status !== 0) return out;
+  const byPath = new Map<string, Record<string, string>>();
+  const fields = res.stdout.toString('utf8').split('\0');
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const rec = byPath.get(fields[i]!) ?? {};
+    rec[fields[i + 1]!] = fields[i + 2]!;
+    byPath.set(fields[i]!, rec);
+  }
+  const setting = runGit(['config', 'core.autocrlf'], { cwd: top, allowFailure: true }).stdout.toString('utf8');
+  const autocrlf = ['true', 'yes', 'on', '1', 'input'].includes(setting.trim().toLowerCase());
+  const candidates = files.filter((f) => {
+    const a = byPath.get(f.path);
+    if (!a) return false;
+    if (['filter', 'ident', 'working-tree-encoding'].some((k) => a[k] !== 'unspecified' && a[k] !== 'unset'))
+      return false;
+    const eolSet = a.eol === 'lf' || a.eol === 'crlf';
+    if (a.text === 'auto') return true;
+    if (a.text !== 'unspecified') return false;
+    return eolSet || autocrlf;
+  });
+  if (!candidates.length) return out;
+  const blobs = readObjects(
+    repo,
+    candidates.map((f) => f.indexOid),
+  );
+  for (const f of candidates) if (blobs.get(f.indexOid)?.content.includes(13)) out.add(f.path);
+  return out;
 }

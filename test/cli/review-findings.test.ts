@@ -346,6 +346,46 @@ describe('--attach-diff and checkout in unusual repositories', () => {
     expect(orphan.json.error.message).toMatch(/a branch with no commits/);
   });
 
+  it('the snapshot holds what git add would store: carriage returns an auto conversion leaves alone, core.fileMode false', () => {
+    const repo = makeRepo({ files: { 'keep.txt': 'a\r\nb\r\n', 'forced.txt': 'a\r\n', 'lf.txt': 'a\n' } });
+    fs.writeFileSync(path.join(repo, '.gitattributes'), '* text=auto\nforced.txt text\n');
+    git(repo, 'add', '.gitattributes');
+    git(repo, 'commit', '-qm', 'attributes');
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.appendFileSync(path.join(repo, 'keep.txt'), 'c\r\n');
+    fs.appendFileSync(path.join(repo, 'forced.txt'), 'b\r\n');
+    fs.appendFileSync(path.join(repo, 'lf.txt'), 'b\r\n');
+    fs.writeFileSync(path.join(repo, 'run.sh'), 'echo\n', { mode: 0o755 });
+    git(repo, 'config', 'core.fileMode', 'false');
+    // What git add stores, in a copy of the index (the user's stays as it is).
+    const index = path.join(tmpDir(), 'index');
+    fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+    const env = { ...cleanEnv(), GIT_INDEX_FILE: index };
+    spawnSync('git', ['add', 'keep.txt', 'forced.txt', 'lf.txt', 'run.sh'], { cwd: repo, env });
+    const staged = spawnSync('git', ['ls-files', '-s', 'keep.txt', 'forced.txt', 'lf.txt', 'run.sh'], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    }).stdout;
+    const indexBefore = fs.readFileSync(path.join(repo, '.git', 'index'));
+    const id = ok(repo, ['send', 'codex', 'eol', '--attach-diff', '--json'], { agent: 'claude' }).json.message.diff
+      .snapshot;
+    const inSnapshot = git(repo, 'ls-tree', id, 'keep.txt', 'forced.txt', 'lf.txt', 'run.sh');
+    const entries = (text: string, re: RegExp) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => re.exec(l)!.slice(1).join(' '))
+        .sort();
+    expect(entries(inSnapshot, /^(\d+) blob ([0-9a-f]+)\t(.*)$/)).toEqual(
+      entries(staged, /^(\d+) ([0-9a-f]+) 0\t(.*)$/),
+    );
+    // The file whose index copy has carriage returns kept them; the one converted lost them.
+    expect(git(repo, 'cat-file', 'blob', `${id}:keep.txt`)).toBe('a\r\nb\r\nc'); // (trimmed)
+    expect(git(repo, 'cat-file', 'blob', `${id}:lf.txt`)).toBe('a\nb');
+    expect(fs.readFileSync(path.join(repo, '.git', 'index')).equals(indexBefore)).toBe(true);
+  });
+
   it("checkout gives the whole snapshot in a sparse checkout, refuses a directory inside any worktree (also '..x'), and --clean leaves the user's worktrees alone", () => {
     const repo = makeRepo({ files: { 'a/x': '1\n', 'b/y': '1\n' } });
     ok(repo, ['join'], { agent: 'codex' });
