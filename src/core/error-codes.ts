@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   invalid_utf8: [U, 'the body is not valid UTF-8'],
   conflicting_flags: [U, 'two flags that exclude each other were given'],
   dir_inside_worktree: [U, 'a checkout directory inside a working tree of the repository'],
+  not_a_path: [U, 'log was given a revision or a message id where a path goes'],
   path_not_utf8: [U, '--attach-diff met a changed or new file whose name is not UTF-8'],
   dir_not_empty: [U, 'the checkout or demo directory is not empty'],
   identity_conflict: [U, 'HANDOFF_AGENT and --as name different agents'],

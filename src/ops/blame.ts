@@ -5,7 +5,7 @@ import { HandoffError, NotFoundError, UsageError } from '../core/errors';
 import { parseWhen } from '../core/text';
 import { parseBlame, startBlame, type BlameResult } from '../git/blame';
 import type { GitResult } from '../git/exec';
-import { getMessage } from '../ledger/messages';
+import { findMessageIds, findMessageIdsBySuffix, getMessage } from '../ledger/messages';
 import { CommitResolver, type Resolved } from './attribution';
 import type { Context } from './context';
 import { messageJson } from './views';
@@ -147,6 +147,32 @@ export async function why(ctx: Context, input: { file: string; line: number; rev
   return { line, messages, missing: line.messages.filter((m) => m.missing).map((m) => m.id), thread: threadMessages };
 }
 
+/**
+ * A commit or message id (what log, blame and inbox print) or a branch given where log takes a path, which
+ * git would take as a path no commit touched: said, where nothing of that name is in the working tree. A
+ * name with a slash or a dot first ("./main") is a path, also a deleted one.
+ */
+function notAPath(ctx: Context, given: string): void {
+  if (/[/\\]/.test(given) || given.startsWith('.') || fs.existsSync(path.resolve(ctx.repo.cwd, given))) return;
+  const commit = resolveCommit(ctx.repo.cwd, given);
+  const message =
+    !commit && /^[0-9A-HJKMNP-TV-Z]{7,26}$/i.test(given)
+      ? (findMessageIdsBySuffix(ctx.db, given.toUpperCase(), 1)[0] ?? findMessageIds(ctx.db, given.toUpperCase(), 1)[0])
+      : undefined;
+  if (commit)
+    throw new UsageError(
+      'not_a_path',
+      `${given} is not a file here but a revision (commit ${commit.slice(0, 12)}); 'handoff log' takes a path. 'handoff log' alone lists the commits of HEAD; write ./${given} for a file of that name that is gone.`,
+      { commit },
+    );
+  if (message)
+    throw new UsageError(
+      'not_a_path',
+      `${given} is not a file here but a message (${message}); 'handoff log' takes a path. 'handoff show ${given}' shows the message, 'handoff review ${given}' what landed of it.`,
+      { message },
+    );
+}
+
 /** Commits newest first, each with its agent and handoff. */
 export function log(
   ctx: Context,
@@ -168,6 +194,7 @@ export function log(
       `--since ${JSON.stringify(input.since)} is not a date; use an ISO date (2026-01-31, 2026-01-31T12:00Z) or "2 days ago".`,
     );
   if (input.rev?.startsWith('-')) throw new UsageError('bad_rev', `${JSON.stringify(input.rev)} is not a revision.`);
+  if (input.path !== undefined) notAPath(ctx, input.path);
   const want = input.limit === 0 ? -1 : (input.limit ?? 100);
   // With --agent, the limit counts that agent's commits: git lists more (up to 10,000 commits), and more again,
   // until enough are found. One resolver: a commit resolved once is not resolved again.

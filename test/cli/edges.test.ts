@@ -73,6 +73,26 @@ describe('edge values a user can give', () => {
     expect(r.json.error.message).toContain('ENOENT');
   });
 
+  it('log given a commit, a branch or a message id where its path goes says so; a file, ./name and a deleted path are paths', () => {
+    const repo = makeRepo({ files: { 'kept.txt': '1\n', 'gone.txt': '1\n' } });
+    git(repo, 'rm', '-q', 'gone.txt');
+    git(repo, 'commit', '-qm', 'remove gone.txt');
+    ok(repo, ['join'], { agent: 'codex' });
+    const printed = ok(repo, ['send', 'codex', 'hi'], { agent: 'claude' }).stdout.trim();
+    const short = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages[0].shortId;
+    expect(printed.endsWith(short)).toBe(true);
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    git(repo, 'branch', 'topic');
+    for (const given of [head.slice(0, 7), 'topic', short, short.toLowerCase(), printed]) {
+      const r = cli(repo, ['log', given, '--json']);
+      expect([r.status, r.json?.error?.code], given).toEqual([2, 'not_a_path']);
+    }
+    expect(cli(repo, ['log', head.slice(0, 7)]).stderr).toMatch(/is not a file here but a revision/);
+    expect(ok(repo, ['log', 'kept.txt', '--json']).json.commits).toHaveLength(1);
+    expect(ok(repo, ['log', 'gone.txt', '--json']).json.commits).toHaveLength(2);
+    expect(ok(repo, ['log', './topic', '--json']).json.commits).toEqual([]);
+  });
+
   it('a commit id given where a message id goes is named as a commit', () => {
     const repo = makeRepo();
     const head = git(repo, 'rev-parse', 'HEAD').trim();
