@@ -205,9 +205,12 @@ export class ObjectWriter {
    * then keeps it until a ref holds it. One it may not touch (another user's) counts as not there: written anew.
    */
   protected has(oid: string): boolean {
+    // Asked first without an exception (the object is nearly always new): thrown errors cost at every write.
+    const file = path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2));
+    if (!fs.existsSync(file)) return false;
     const now = new Date();
     try {
-      fs.utimesSync(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)), now, now);
+      fs.utimesSync(file, now, now);
       return true;
     } catch {
       return false;
