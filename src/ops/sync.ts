@@ -128,6 +128,8 @@ export function dropChain(
   opts: { force?: boolean } = {},
 ): { dropped: string; ref: string } {
   requireWritable(ctx, 'drop a chain');
+  // Taken in any case, as message ids are (chain ids are upper case).
+  if (CLONE_ID.test(chain.toUpperCase())) chain = chain.toUpperCase();
   if (!CLONE_ID.test(chain))
     throw new UsageError(
       'bad_chain',

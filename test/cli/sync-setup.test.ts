@@ -181,7 +181,8 @@ describe('sync after sync --setup', () => {
     const unseen = cli(a, ['sync', '--drop', '01HZZZZZZZZZZZZZZZZZZZZZZZ', '--json']);
     expect([unseen.status, unseen.json.error.code]).toEqual([3, 'unknown_chain']);
     expect(cli(a, ['sync', '--force', '--json']).json.error.code).toBe('force_needs_drop');
-    const dropped = ok(a, ['sync', '--drop', chainB, '--force']);
+    // Given in lower case, as a message id may be.
+    const dropped = ok(a, ['sync', '--drop', chainB.toLowerCase(), '--force']);
     expect(dropped.stdout).toContain(
       `To take it back: git config --unset handoff.dropChain ${chainB}, then handoff sync.`,
     );
