@@ -89,7 +89,7 @@ export function takeUnread<T extends { id: string }>(ctx: Context, me: IdentityJ
 }
 
 /** Records one receipt event for the messages among `ids` that `me` has not yet read; returns those ids. */
-export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
+export function recordRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
   const unread = unreadFor(ctx, me, ids);
   if (unread.length && ctx.readOnly) {
     ctx.warn(
@@ -98,6 +98,13 @@ export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[
     return [];
   }
   if (unread.length) appendEvent<ReceiptEvent>(ctx, me, { type: 'receipt', status: 'read', messages: unread });
+  return unread;
+}
+
+/** recordRead, and the newest request among `ids` taken as what `me` works on (a guess: see below). */
+export function markRead(ctx: Context, me: IdentityJson, ids: string[]): string[] {
+  const unread = recordRead(ctx, me, ids);
+  if (ctx.readOnly) return unread; // nothing written (recordRead said so)
   // The newest request read is a guess at what the agent's next commits answer (work-on and replies with a
   // diff say it for sure). Pings, answers and status lines are not work to do.
   const work = ids

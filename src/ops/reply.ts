@@ -4,6 +4,7 @@ import type { SendJson } from '../json/types';
 import type { BackgroundGit } from '../git/exec';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
+import { recordRead } from './inbox';
 import { findMessage } from './lookup';
 import { send } from './send';
 
@@ -36,7 +37,9 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
   const me = resolveIdentity(ctx, { as: input.as });
   const parent = findMessage(ctx, input.id);
   const to = parent.sender === me.name ? parent.recipients : parent.sender;
-  return send(ctx, {
+  // A message answered was read: its receipt goes to the sender once the reply is written (before a wait).
+  const read = () => recordRead(ctx, me, [parent.id]);
+  const sent = await send(ctx, {
     to,
     body: input.body,
     as: input.as,
@@ -52,6 +55,11 @@ export async function reply(ctx: Context, input: ReplyInput): Promise<SendJson> 
     redact: input.redact,
     allowSecret: input.allowSecret,
     onWaiting: input.onWaiting,
-    onSent: input.onSent,
+    onSent: (id) => {
+      read();
+      input.onSent?.(id);
+    },
   });
+  if (!input.waitFor) read();
+  return sent;
 }

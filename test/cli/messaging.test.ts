@@ -221,6 +221,26 @@ describe('two agents in two worktrees of one repository', () => {
     expect(ok(repo, ['read', d, '--json'], { agent: 'codex' }).json.messages[0].status).toBe('acked');
   });
 
+  it("a reply marks the message it answers read (before a --wait-for ends); a reply to one's own message marks nothing", () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['join'], { agent: 'claude' });
+    const statusOf = (id: string, agent: string) =>
+      ok(repo, ['show', id, '--json']).json.recipients.find((r: any) => r.agent === agent).status;
+    const a = ok(repo, ['send', 'codex', 'fix the parser', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['reply', a, 'on it'], { agent: 'codex' });
+    expect(statusOf(a, 'codex')).toBe('read');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages).toEqual([]);
+    const b = ok(repo, ['send', 'codex', 'and the lexer', '--json'], { agent: 'claude' }).json.message.id;
+    const waited = cli(repo, ['reply', b, 'which one?', '--wait-for', 'reply', '--timeout', '1'], { agent: 'codex' });
+    expect(waited.status).toBe(5);
+    expect(statusOf(b, 'codex')).toBe('read');
+    // claude answers its own message: the recipient's status is untouched.
+    const c = ok(repo, ['send', 'codex', 'one more', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['reply', c, 'never mind'], { agent: 'claude' });
+    expect(statusOf(c, 'codex')).toBe('stored');
+  });
+
   it('wait and read mark read only what reached the reader: a closed pipe leaves the messages unread', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
