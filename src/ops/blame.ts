@@ -173,6 +173,14 @@ function notAPath(ctx: Context, given: string): void {
     );
 }
 
+/** Whether `given` names a commit (in hex) or a message: what log and inbox print, never a date. */
+function looksLikeId(ctx: Context, given: string): boolean {
+  if (/^[0-9a-f]{7,40}$/i.test(given) && resolveCommit(ctx.repo.cwd, given)) return true;
+  if (!/^[0-9A-HJKMNP-TV-Z]{7,26}$/i.test(given)) return false;
+  const id = given.toUpperCase();
+  return findMessageIdsBySuffix(ctx.db, id, 1).length > 0 || findMessageIds(ctx.db, id, 1).length > 0;
+}
+
 /** Commits newest first, each with its agent and handoff. */
 export function log(
   ctx: Context,
@@ -185,6 +193,8 @@ export function log(
       ? undefined
       : (parseWhen(input.since) ??
         (() => {
+          // git reads nearly any text as a date ("now" where it understands nothing): an id is none.
+          if (looksLikeId(ctx, input.since!)) return null;
           const t = gitDate(ctx.repo.cwd, input.since!);
           return t === null ? null : t * 1000;
         })());

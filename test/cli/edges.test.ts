@@ -52,6 +52,12 @@ describe('edge values a user can give', () => {
         'initial',
       ]);
     expect(ok(repo, ['log', '--since', '2999-01-01', '--json']).json.commits).toEqual([]);
+    // Ids fed back where a date goes: a commit (short and full) and a message (full, short, lower case).
+    ok(repo, ['join'], { agent: 'codex' });
+    const id = ok(repo, ['send', 'codex', 'hi', '--json'], { agent: 'claude' }).json.message.id;
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    for (const given of [head.slice(0, 8), head, id, id.slice(-7), id.slice(-7).toLowerCase()])
+      expect(cli(repo, ['log', '--since', given, '--json']).json?.error?.code, given).toBe('bad_since');
   });
 
   it('blame says which line or path is wrong, with the documented codes', () => {
