@@ -348,7 +348,7 @@ describe('a repository with no commits', () => {
     const r = cli(repo, ['send', 'codex', 'with diff', '--attach-diff', '--json'], { agent: 'claude' });
     expect(r.status).toBe(1);
     expect(r.json.error.code).toBe('no_commits');
-    expect(r.json.error.message).toMatch(/no commits yet.*Commit once/);
+    expect(r.json.error.message).toMatch(/no commit yet.*Commit once/);
     expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages.map((m: any) => m.body)).toEqual(['hello']);
     // HEAD is still unborn and nothing was staged.
     expect(cli(repo, ['whoami'], { agent: 'codex' }).status).toBe(0);
