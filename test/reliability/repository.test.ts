@@ -119,7 +119,10 @@ describe('.git/handoff on another file system', () => {
       (i) => ok(repo, ['send', 'codex', `note ${i}`, '--json'], { agent: 'lead' }).json.message.id,
     );
     ok(repo, ['reply', ids[0], 'on it'], { agent: 'codex' });
-    const inbox = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json;
+    // The message answered is read; all three are in the inbox.
+    const unread = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json;
+    expect(unread.messages.map((m: { id: string }) => m.id).sort()).toEqual([ids[1], ids[2]].sort());
+    const inbox = ok(repo, ['inbox', '--all', '--json'], { agent: 'codex' }).json;
     expect(inbox.messages.map((m: { id: string }) => m.id).sort()).toEqual([...ids].sort());
     const verified = ok(repo, ['verify', '--json']).json;
     expect(verified.ok).toBe(true);
