@@ -102,6 +102,9 @@ export async function snapshotWorktree(opts: {
   exclude: string[];
   patchFileLimit?: number;
   status?: BackgroundGit;
+  /** core.autocrlf and core.fileMode as git config gives them (unset: undefined). */
+  autocrlf?: string;
+  fileMode?: string;
 }): Promise<Snapshot> {
   const { repo } = opts;
   const top = repo.worktree;
@@ -147,7 +150,7 @@ interface Started {
 async function snapshotWith(
   repo: Repo,
   top: string,
-  opts: { exclude: string[]; patchFileLimit?: number; status?: BackgroundGit },
+  opts: { exclude: string[]; patchFileLimit?: number; status?: BackgroundGit; autocrlf?: string; fileMode?: string },
   started: Started,
 ): Promise<Snapshot> {
   const { headRead, hasher, reader, differ } = started;
@@ -234,7 +237,8 @@ async function snapshotWith(
   const files: { path: string; mode: string }[] = [];
   /** Tracked files that hold a carriage return: their line endings may need what git add does (rawBlobs). */
   const withCr: { path: string; mode: string; indexOid: string; content: Buffer }[] = [];
-  let fileMode: boolean | null = null;
+  // git trusts the executable bit unless core.fileMode is false.
+  const fileMode = !/^(false|no|off|0)$/i.test(opts.fileMode?.trim() ?? '');
   for (const f of fromWorktree) {
     let st: fs.Stats;
     try {
@@ -248,10 +252,7 @@ async function snapshotWith(
     } else if (st.isFile()) {
       // A new file's mode is its executable bit, unless core.fileMode is false (then 100644, as git add).
       let mode = f.mode && f.mode !== '120000' ? f.mode : '100644';
-      if (!(f.mode && f.mode !== '120000') && st.mode & 0o111) {
-        fileMode ??= fileModeOn(top);
-        if (fileMode) mode = '100755';
-      }
+      if (!(f.mode && f.mode !== '120000') && st.mode & 0o111 && fileMode) mode = '100755';
       if (f.indexOid && st.size <= CR_CHECK_MAX_BYTES) {
         const content = readIfCr(path.join(top, f.path));
         if (content) {
@@ -265,7 +266,7 @@ async function snapshotWith(
   // git add leaves a file's carriage returns alone where its line endings are converted only "auto" and the
   // index's copy has one already; git hash-object reads no index, so it would convert them: such a file is
   // written as it is here, and any other goes to git's filters with the rest.
-  const raw = rawBlobs(repo, top, withCr);
+  const raw = rawBlobs(repo, top, withCr, opts.autocrlf);
   for (const f of withCr) {
     if (raw.has(f.path)) changes.set(f.path, { mode: f.mode, oid: writer.blob(f.content) });
     else files.push({ path: f.path, mode: f.mode });
@@ -798,18 +799,17 @@ function readIfCr(file: string): Buffer | null {
   }
 }
 
-/** Whether git trusts the executable bit here (core.fileMode, true unless set false). */
-function fileModeOn(top: string): boolean {
-  const res = runGit(['config', '--type=bool', 'core.fileMode'], { cwd: top, allowFailure: true });
-  return res.stdout.toString('utf8').trim() !== 'false';
-}
-
 /**
  * Of `files` (tracked, holding a carriage return), those git add would store as they are: their end-of-line
  * conversion is "auto" (text=auto, or eol or core.autocrlf with text unset), no other filter applies (filter,
  * ident, working-tree-encoding), and the index's copy holds a carriage return (git's "safer autocrlf").
  */
-function rawBlobs(repo: Repo, top: string, files: { path: string; indexOid: string }[]): Set<string> {
+function rawBlobs(
+  repo: Repo,
+  top: string,
+  files: { path: string; indexOid: string }[],
+  autocrlfSetting: string | undefined,
+): Set<string> {
   const out = new Set<string>();
   if (!files.length) return out;
   const attrs = ['text', 'eol', 'filter', 'ident', 'working-tree-encoding'];
@@ -826,8 +826,7 @@ function rawBlobs(repo: Repo, top: string, files: { path: string; indexOid: stri
     rec[fields[i + 1]!] = fields[i + 2]!;
     byPath.set(fields[i]!, rec);
   }
-  const setting = runGit(['config', 'core.autocrlf'], { cwd: top, allowFailure: true }).stdout.toString('utf8');
-  const autocrlf = ['true', 'yes', 'on', '1', 'input'].includes(setting.trim().toLowerCase());
+  const autocrlf = ['true', 'yes', 'on', '1', 'input'].includes((autocrlfSetting ?? '').trim().toLowerCase());
   const candidates = files.filter((f) => {
     const a = byPath.get(f.path);
     if (!a) return false;

@@ -157,6 +157,8 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
       status: input.worktreeStatus,
       exclude: secretPatterns(ctx.config().get('handoff.snapshotexclude') ?? []),
       patchFileLimit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      autocrlf: ctx.config().get('core.autocrlf')?.at(-1),
+      fileMode: ctx.config().get('core.filemode')?.at(-1),
     });
   }
   const guarded = await guardSecrets(ctx, body, snap, input);
