@@ -40,12 +40,23 @@ function variadicUsage(def: CommandDef): string {
   return [def.id.replace(/:/g, ' '), ...words, '[FLAGS]'].join(' ');
 }
 
+/**
+ * A description as written in the source (lines broken near 110 columns) as paragraphs: oclif wraps help
+ * to the terminal's width itself, and a line break kept inside a paragraph left ragged lines.
+ */
+export function reflow(text: string): string {
+  return text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim().replace(/[ \t]*\n[ \t]*/g, ' '))
+    .join('\n\n');
+}
+
 /** Builds the oclif class for one definition. */
 export function toOclifCommand(def: CommandDef): Command.Class {
   const cls = class extends Command {
     static override id = def.id;
     static override summary = def.summary;
-    static override description = def.description;
+    static override description = reflow(def.description);
     static override examples = def.examples;
     static override flags = toOclifFlags(def);
     static override args = toOclifArgs(def);

@@ -11,6 +11,8 @@ export { strangerNotice } from './stranger';
 import { resolveCommit } from '../git/history';
 import { listRemotes } from '../git/remote';
 import { hasAttributionsBy } from '../ledger/attributions';
+import { claimKeys } from '../ledger/coordination';
+import { eventJson, knownTips } from '../ledger/events';
 
 /**
  * The message with this id: the full id, the short id printed in tables (its last 7 or more characters),
@@ -21,6 +23,7 @@ export function findMessage(ctx: Context, given: string): MessageRow {
   const id = given.trim().replace(/\?$/, '').toUpperCase();
   if (!/^[0-9A-HJKMNP-TV-Z]{6,26}$/.test(id)) {
     notACommit(ctx, given);
+    notATask(ctx, given);
     throw new UsageError(
       'bad_id',
       `${quoted(given)} is not a message id. Give the id a command printed (the short form of 7 or more characters works, as does a unique prefix); see 'handoff inbox --all'.`,
@@ -46,6 +49,8 @@ export function findMessage(ctx: Context, given: string): MessageRow {
     );
   }
   notACommit(ctx, given);
+  notAnEvent(ctx, id);
+  notATask(ctx, given);
   throw new NotFoundError(
     'message_not_found',
     `No message ${id}. Run 'handoff sync' if it was sent from another clone, or 'handoff inbox --all' to list messages.`,
@@ -62,6 +67,46 @@ function notACommit(ctx: Context, given: string): void {
       `${hex} is a commit, not a message. 'handoff log' lists commits with their agents and handoffs, 'handoff blame <file> --why <line>' tells a line's story, and 'handoff review <message id>' compares a handoff with what landed.`,
       { commit },
     );
+}
+
+/** The id of an event that is not a message, or of a chain (what claim, done, sync and verify print): says what it is. */
+function notAnEvent(ctx: Context, id: string): void {
+  if (id.length !== 26) return;
+  const json = eventJson(ctx.db, id);
+  if (json) {
+    const e = JSON.parse(json) as { type: string; author?: { name?: string }; ts?: string; message?: string };
+    const about = typeof e.message === 'string' && getMessage(ctx.db, e.message) ? e.message : null;
+    const hint =
+      e.type === 'claim'
+        ? "'handoff claims' lists claims and their holders"
+        : e.type === 'reservation'
+          ? "'handoff reservations' lists standing reservations"
+          : about
+            ? `it is about message ${about}: 'handoff show ${about}'`
+            : "'handoff log' and 'handoff replay' show the ledger's events";
+    throw new NotFoundError(
+      'message_not_found',
+      `${id} is ${/^[aeiou]/.test(e.type) ? 'an' : 'a'} ${inert(e.type)} event by ${inert(e.author?.name ?? '?')} (${(e.ts ?? '').slice(0, 16).replace('T', ' ')}), not a message; ${hint}.`,
+      { event: id, type: e.type, ...(about ? { message: about } : {}) },
+    );
+  }
+  if (knownTips(ctx.db).has(id))
+    throw new NotFoundError(
+      'message_not_found',
+      `${id} is a chain (the ledger of one clone), not a message. 'handoff verify' checks chains, and 'handoff sync --drop ${id}' removes one that a sync refused.`,
+      { chain: id },
+    );
+}
+
+/** A task name (what claim and claims print) given where a message id goes: says what it is. */
+function notATask(ctx: Context, given: string): void {
+  const key = given.trim();
+  if (!key || !claimKeys(ctx.db).includes(key)) return;
+  throw new NotFoundError(
+    'message_not_found',
+    `${quoted(key)} is a task name (a claim's key), not a message id. done, block, fail, reply and show take the id of a request; 'handoff release ${key}' gives up the claim on it.`,
+    { task: key },
+  );
 }
 
 export interface ResolvedAddress {

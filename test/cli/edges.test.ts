@@ -112,6 +112,47 @@ describe('edge values a user can give', () => {
     expect(cli(repo, ['show', 'abcdef1234', '--json']).json.error.message).toMatch(/^No message ABCDEF1234/);
   });
 
+  it('the ids claim, reserve and done print, a chain id, and a task name, given where a message id goes, are named as what they are', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'b' });
+    const request = ok(repo, ['send', 'b', 'fix the parser', '--json'], { agent: 'a' }).json.message.id;
+    const claim = ok(repo, ['claim', 'parser-fix', '--json'], { agent: 'b' }).json.event;
+    const outcomeId = ok(repo, ['done', request, '-m', 'fixed', '--json'], { agent: 'b' }).json.event;
+    const chain = fs.readFileSync(path.join(repo, '.git', 'handoff', 'clone-id'), 'utf8').trim();
+
+    const asClaim = cli(repo, ['show', claim, '--json']);
+    expect([asClaim.status, asClaim.json.error.code]).toEqual([3, 'message_not_found']);
+    expect(asClaim.json.error.message).toContain(`${claim} is a claim event by b`);
+    expect(asClaim.json.error.details).toMatchObject({ event: claim, type: 'claim' });
+    // done's event is the message that tells the sender: shown as one.
+    expect(ok(repo, ['show', outcomeId, '--json']).json.message.body).toBe('fixed');
+    const reservation = ok(repo, ['reserve', 'src/x.ts', '--json'], { agent: 'b' }).json.event;
+    expect(cli(repo, ['show', reservation, '--json']).json.error.message).toContain(
+      `${reservation} is a reservation event by b`,
+    );
+    const asChain = cli(repo, ['show', chain, '--json']);
+    expect(asChain.json.error.message).toContain(`${chain} is a chain`);
+    expect(asChain.json.error.details.chain).toBe(chain);
+    // The task name claim took, given to done (and lowercase-hex-free names that look like ids, and digits).
+    ok(repo, ['claim', '20261205'], { agent: 'b' });
+    for (const args of [
+      ['done', 'parser-fix', '-m', 'x'],
+      ['block', 'parser-fix', '-m', 'x'],
+      ['show', '20261205'],
+    ]) {
+      const key = args[1]!;
+      const r = cli(repo, [...args, '--json'], { agent: 'b' });
+      expect([r.status, r.json.error.code], args.join(' ')).toEqual([3, 'message_not_found']);
+      expect(r.json.error.message).toContain(`"${key}" is a task name`);
+      expect(r.json.error.message).toContain(`'handoff release ${key}'`);
+      expect(r.json.error.details.task).toBe(key);
+    }
+    // Nothing was recorded by the refusals: the claim still stands.
+    expect(ok(repo, ['claims', '--json'], { agent: 'b' }).stdout).toContain('parser-fix');
+    // An id that is nothing here is still just a missing message.
+    expect(cli(repo, ['show', '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--json']).json.error.message).toMatch(/^No message /);
+  });
+
   it('a body argument that is not UTF-8 is refused as from a file or stdin, and writes nothing', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'b' });

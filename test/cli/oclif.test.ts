@@ -50,6 +50,22 @@ describe('the CLI surface', () => {
     expect(ok(repo, ['reply', '--help']).stdout).toContain('$ handoff reply ID [BODY...] [FLAGS]');
   });
 
+  it("--help wraps each description's paragraphs to the width, with no line broken where the source was", () => {
+    const repo = makeRepo();
+    for (const cmd of ['done', 'send', 'replay', 'sync', 'claim']) {
+      const out = ok(repo, [cmd, '--help']).stdout;
+      const description = out.slice(out.indexOf('DESCRIPTION\n'), out.indexOf('\nEXAMPLES'));
+      const lines = description.split('\n').slice(1);
+      // Within a paragraph, only its last line may stop short of the width (80 columns off a terminal).
+      lines.forEach((line, i) => {
+        const next = lines[i + 1] ?? '';
+        if (line.trim() && next.trim())
+          expect(line.length + next.trim().split(' ')[0]!.length, `${cmd}: ${line}`).toBeGreaterThan(78);
+      });
+    }
+    expect(ok(repo, ['done', '--help']).stdout).toContain('shows the request as done.');
+  });
+
   it('help, help <command> and -h are --help', () => {
     const repo = makeRepo();
     const top = ok(repo, ['--help']).stdout;
