@@ -10,7 +10,9 @@ export default defineCommand({
   summary: 'Release a claim you hold (or, with --paths, your file reservations).',
   description: `Releases the claim on a task name or message id so another agent can take it. With --remote,
 the remote's claim ref is released too (by compare-and-swap). With --paths, releases your reservations of
-those paths (all of them with no path given).`,
+those paths (all of them with no path given). Paths are taken from the current directory, as git takes
+them; in a subdirectory, a path as 'handoff reservations' prints it (from the top) is taken from the top when
+you have not reserved it from there.`,
   examples: [
     '<%= config.bin %> release parser-rewrite',
     '<%= config.bin %> release deploy --remote origin',

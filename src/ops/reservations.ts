@@ -223,11 +223,19 @@ export function releaseReservations(
   input: { patterns: string[]; as?: string },
 ): { agent: string; released: string[] } {
   const me = resolveIdentity(ctx, { as: input.as });
-  const patterns = input.patterns.map((p) => checkPattern(ctx, p));
   const held = standingReservations(ctx.db).filter((r) => r.agent === me.name);
   const same = (a: string, b: string) => withoutTrailingSlash(a) === withoutTrailingSlash(b);
+  const isHeld = (p: string) => held.some((r) => same(p, r.pattern));
+  // A path is taken from the current directory, as git takes it; in a subdirectory, one this agent has not
+  // reserved from there but has from the top (as 'handoff reservations' and reserve print them) is that one.
+  const patterns = input.patterns.map((given) => {
+    const here = checkPattern(ctx, given);
+    if (isHeld(here) || /^(:|\/)/.test(given.trim())) return here;
+    const fromTop = checkPattern(ctx, `:/${given.trim()}`);
+    return isHeld(fromTop) ? fromTop : here;
+  });
   // Paths named that this agent has not reserved: nothing is released, as for a claim it does not hold.
-  const unknown = patterns.filter((p) => !held.some((r) => same(p, r.pattern)));
+  const unknown = patterns.filter((p) => !isHeld(p));
   if (unknown.length)
     throw new NotFoundError(
       'not_reserved',

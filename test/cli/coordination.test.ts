@@ -797,6 +797,28 @@ describe('file reservations', () => {
       expect(ok(src, ['release', '--paths', 'tok.ts', '--json'], { agent: 'claude' }).json.released).toEqual([
         'src/tok.ts',
       ]);
+      // What 'reservations' prints (paths from the top) releases from the subdirectory too, where nothing of
+      // that name is reserved from there; a path reserved from there is still taken from there.
+      const listed = ok(src, ['reservations'], { agent: 'claude' })
+        .stdout.split('\n')
+        .map((l) => l.split(/\s+/)[0])
+        .filter((w) => w === 'lib/x.ts');
+      expect(listed).toEqual(['lib/x.ts']);
+      expect(ok(src, ['release', '--paths', ...listed, '--json'], { agent: 'claude' }).json.released).toEqual([
+        'lib/x.ts',
+      ]);
+      ok(src, ['reserve', 'lib/y.ts', '--json'], { agent: 'claude' });
+      expect(ok(src, ['release', '--paths', 'lib/y.ts', '--json'], { agent: 'claude' }).json.released).toEqual([
+        'src/lib/y.ts',
+      ]);
+      expect(cli(src, ['release', '--paths', 'lib/nothing.ts', '--json'], { agent: 'claude' }).json.error.code).toBe(
+        'not_reserved',
+      );
+      expect(
+        ok(repo, ['reservations', '--json'], { agent: 'claude' })
+          .json.reservations.map((r: any) => r.pattern)
+          .sort(),
+      ).toEqual(['README.md', 'lib/new.ts', 'lib/y.ts', 'src']);
     } finally {
       p.kill();
     }
