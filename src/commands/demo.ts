@@ -7,7 +7,7 @@ export default defineCommand({
   summary: 'Run a short conversation between agents in a throwaway repository.',
   description: `Creates a repository in a temporary directory (printed), two agents (claude and codex) in two
 worktrees, a request, an edit, a reply with an attached diff, and shows the resulting git ledger with
-plain git; a third agent (gemini) claims a task and is stopped, and codex takes the claim over. The directory is kept so that you can explore it afterwards.`,
+plain git; a third agent (gemini) claims a task and is stopped, and codex takes the claim over. The directory is kept so that you can explore it afterwards (a demo whose output stops being read, as when piped into head, removes what it built).`,
   examples: ['<%= config.bin %> demo', '<%= config.bin %> demo --dir /tmp/handoff-demo'],
   flags: {
     dir: {

@@ -47,7 +47,32 @@ export function runDemo(opts: { binPath: string; dir?: string; onStep?: (s: Demo
     throw new UsageError('dir_not_empty', `${opts.dir} exists and is not empty. Give a new or empty directory.`);
   // Absolute, so that no directory name (`./--template=x`) reaches git as an option.
   const dir = path.resolve(opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-demo-')));
+  const madeHere = opts.dir === undefined || !fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
+  // A demo that ends before it is built (its output piped into `head`, which closed the pipe) leaves
+  // nothing half-built behind: the directory goes if it made it, its contents if it was given one empty.
+  // One that fails keeps what it built, for the error to be looked into.
+  let settled = false;
+  const removeUnfinished = () => {
+    if (settled) return;
+    try {
+      if (madeHere) fs.rmSync(dir, { recursive: true, force: true });
+      else for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    } catch {
+      /* left as it is */
+    }
+  };
+  process.on('exit', removeUnfinished);
+  try {
+    return buildDemo(dir, opts);
+  } finally {
+    settled = true;
+    process.off('exit', removeUnfinished);
+  }
+}
+
+/** Builds the demo in `dir` (new or empty). */
+function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) => void }): DemoResult {
   const main = path.join(dir, 'app');
   const codexTree = path.join(dir, 'app-codex');
   const steps: DemoStep[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, git, ok, tmpDir } from '../helpers/repo';
+import { spawnSync } from 'node:child_process';
+import { BIN, cleanEnv, cli, git, ok, tmpDir } from '../helpers/repo';
 
 describe('handoff demo', () => {
   it('runs a whole conversation with attributed commits and leaves a repository to explore', () => {
@@ -64,5 +65,21 @@ describe('handoff demo', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['app', 'replay.html']);
     expect(fs.readdirSync(path.join(dir, 'app'))).toEqual(['notes.txt']);
     expect(fs.readFileSync(path.join(dir, 'replay.html'), 'utf8')).toBe('mine\n');
+  });
+
+  it('piped into head, leaves nothing half-built: no temporary directory, and a --dir given empty is empty again', () => {
+    const tmp = tmpDir();
+    const given = path.join(tmpDir(), 'demo');
+    fs.mkdirSync(given);
+    for (const args of [['demo'], ['demo', '--dir', given]]) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" "$@" | head -n 3`, 'sh', ...args], {
+        env: cleanEnv({ TMPDIR: tmp }),
+        encoding: 'utf8',
+      });
+      expect(r.stdout.split('\n')[0]).toContain('handoff demo');
+      expect(r.stderr).toBe('');
+    }
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('handoff-demo-'))).toEqual([]);
+    expect(fs.readdirSync(given)).toEqual([]);
   });
 });
