@@ -3,7 +3,7 @@
  * named by its SHA-1), which costs no process start; reading goes through `git cat-file --batch`
  * because objects may be packed.
  */
-import { sha1Hex, zlibSmall, zlibStoredPieces } from '../core/digest';
+import { deflateOptions, sha1Hex, zlibSmall, zlibStoredPieces } from '../core/digest';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -290,7 +290,7 @@ export class DeferredObjectWriter extends ObjectWriter {
     const { oid, raw } = hashObject(type, data);
     if (this.queued.has(oid) || (!unique && this.has(oid))) return oid;
     const written = new Promise<Buffer>((resolve, reject) =>
-      zlib.deflate(raw, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))),
+      zlib.deflate(raw, deflateOptions(raw.length), (err, out) => (err ? reject(err) : resolve(out))),
     ).then((deflated) => this.store(oid, type, data, deflated));
     // A failure is reported by flush(); a writer never flushed (the caller failed first) writes nothing more.
     written.catch(() => undefined);

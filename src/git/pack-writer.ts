@@ -3,12 +3,11 @@
  * wrote itself, instead of starting `git pack-objects` to read their loose copies back. Format: git's
  * Documentation/gitformat-pack.txt (pack version 2, every object whole, no deltas; index version 2).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { zlibSmall } from '../core/digest';
+import { deflateOptions, sha1Hex, zlibSmall, zlibStoredPieces } from '../core/digest';
 import { hashObject, makeSharedDir, ObjectWriter, shareFile, tmpName, unlinkIfThere, type ObjectType } from './objects';
 
 export interface PackObject {
@@ -61,7 +60,7 @@ interface PackEntry {
 }
 
 function encodeEntry(o: PackObject, compress = true): PackEntry {
-  const data = compress ? zlib.deflateSync(o.data, { level: 1 }) : zlibSmall(o.data);
+  const data = compress ? zlib.deflateSync(o.data, deflateOptions(o.data.length)) : zlibSmall(o.data);
   const bytes = Buffer.concat([entryHeader(o.type, o.data.length), data]);
   return { oid: o.oid, raw: Buffer.from(o.oid, 'hex'), bytes, crc: crc32(bytes), ...(compress ? {} : { object: o }) };
 }
@@ -118,8 +117,9 @@ class Deflater {
       const worker = new Worker(
         `const { workerData } = require('node:worker_threads');
          const zlib = require('node:zlib');
+         const options = ${deflateOptions.toString()};
          workerData.port.on('message', ({ id, items }) => {
-           const out = items.map((d) => zlib.deflateSync(d, { level: 1 }));
+           const out = items.map((d) => zlib.deflateSync(d, options(d.length)));
            workerData.port.postMessage({ id, out }, out.map((b) => b.buffer));
          });`,
         { eval: true, workerData: { port: port2 }, transferList: [port2] },
@@ -143,12 +143,25 @@ class Deflater {
  * name (`pack-<checksum>`). The pack is renamed into place before its index, as git does, so a reader
  * that finds the index finds the pack.
  */
-export function writePack(objectsDir: string, objects: PackObject[], shared: (() => string | null) | null): string {
+export function writePack(
+  objectsDir: string,
+  objects: PackObject[],
+  shared: (() => string | null) | null,
+  opts: { stored?: boolean } = {},
+): string {
   return installPack(
     objectsDir,
-    objects.map((o) => encodeEntry(o)),
+    // Stored (not deflated) for a pack that lives a moment (a patch's scratch pack): small objects are
+    // then written at once, not each through a zlib stream.
+    objects.map((o) => (opts.stored ? storedEntry(o) : encodeEntry(o))),
     shared,
   );
+}
+
+/** An object as a pack entry in zlib's stored blocks (RFC 1951, type 00). */
+function storedEntry(o: PackObject): PackEntry {
+  const bytes = Buffer.concat([entryHeader(o.type, o.data.length), ...zlibStoredPieces([o.data])]);
+  return { oid: o.oid, raw: Buffer.from(o.oid, 'hex'), bytes, crc: crc32(bytes) };
 }
 
 /** Pack directories this process has made sure of (a window publishes at every append: no stat each time). */
@@ -175,7 +188,8 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
     o.bytes.copy(pack, offset);
     offset += o.bytes.length;
   }
-  const packSum = crypto.createHash('sha1').update(pack.subarray(0, size)).digest();
+  // SHA-1 in JavaScript for a small pack (node's crypto module costs a command milliseconds to load).
+  const packSum = Buffer.from(sha1Hex(pack.subarray(0, size)), 'hex');
   packSum.copy(pack, size);
 
   // The index (version 2): fan-out, sorted ids, CRCs, offsets, the pack's checksum, then its own.
@@ -207,7 +221,7 @@ function installPack(objectsDir: string, objects: PackEntry[], shared: (() => st
     at += 4;
   }
   packSum.copy(idx, at);
-  crypto.createHash('sha1').update(idx.subarray(0, idxSize)).digest().copy(idx, idxSize);
+  Buffer.from(sha1Hex(idx.subarray(0, idxSize)), 'hex').copy(idx, idxSize);
   const full = idx;
 
   const name = `pack-${packSum.toString('hex')}`;

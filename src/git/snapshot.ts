@@ -417,7 +417,7 @@ function startDiff(repo: Repo, top: string, patchFileLimit: number | undefined) 
       const writer = new MemoryObjectWriter();
       const from = writePaths(writer, before);
       const to = writePaths(writer, after);
-      writePack(scratch, writer.objects, null);
+      writePack(scratch, writer.objects, null, { stored: true });
       const out = (await differ.finish(`${from} ${to}\n`)).stdout;
       // --stdin echoes the line it read first.
       const echo = `${from} ${to}\n`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { sha1Hex, zlibSmall, zlibStoredPieces } from '../../src/core/digest';
+import { deflateOptions, sha1Hex, zlibSmall, zlibStoredPieces } from '../../src/core/digest';
 import { randomFill, randomHex } from '../../src/core/random';
 import { ObjectWriter } from '../../src/git/objects';
 import { makeRepo } from '../helpers/repo';
@@ -24,6 +24,22 @@ describe('SHA-1 and stored zlib without node crypto and zlib', () => {
     expect(sha1Hex(Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe(
       '84983e441c3bd26ebaae4aa1f95129e5e54670f1',
     );
+  });
+
+  it('deflate options sized to the input give streams that inflate whole, with a window no larger than needed', () => {
+    for (const n of [...sizes, 65535, 1 << 20]) {
+      const data = Buffer.from(Array.from({ length: n }, (_, k) => (k % 251) ^ (k >> 9)));
+      const opts = deflateOptions(n);
+      const out = zlib.deflateSync(data, opts);
+      expect(zlib.inflateSync(out).equals(data), `size ${n}`).toBe(true);
+      // The header's window (CINFO + 8 bits) holds the input, within zlib's 9 to 15.
+      const windowBits = (out[0]! >> 4) + 8;
+      expect(windowBits, `size ${n}`).toBeLessThanOrEqual(15);
+      expect(2 ** windowBits, `size ${n}`).toBeGreaterThanOrEqual(Math.min(n, 1 << 15));
+      expect([opts.level, opts.memLevel >= 1 && opts.memLevel <= 8]).toEqual([1, true]);
+    }
+    expect(deflateOptions(60).windowBits).toBe(9);
+    expect(deflateOptions(1 << 20).windowBits).toBe(15);
   });
 
   it('stored zlib streams inflate to their input, and git reads objects written so (fsck --strict clean)', () => {

@@ -77,6 +77,18 @@ describe('git plumbing written in-process', () => {
     const fsck = spawnSync('git', ['fsck', '--full', '--strict'], { cwd: dir, encoding: 'utf8' });
     expect(fsck.status, fsck.stderr).toBe(0);
     expect(git(dir, 'count-objects', '-v')).toMatch(/^in-pack: 11$/m);
+    // The same objects stored (a patch's scratch pack): verified and read alike, each entry its size plus
+    // a few bytes of framing.
+    const other = makeRepo();
+    const storedName = writePack(path.join(other, '.git', 'objects'), journal.objects, null, { stored: true });
+    const storedIdx = path.join(other, '.git', 'objects', 'pack', `${storedName}.idx`);
+    const storedCheck = spawnSync('git', ['verify-pack', '-v', storedIdx], { cwd: other, encoding: 'utf8' });
+    expect(storedCheck.status, storedCheck.stderr).toBe(0);
+    expect(git(other, 'cat-file', '-s', blobs.at(-1)!)).toBe('300000');
+    expect(fs.statSync(storedIdx.replace(/\.idx$/, '.pack')).size).toBeGreaterThan(300_000);
+    git(other, 'update-ref', 'refs/handoff/test', commit);
+    const storedFsck = spawnSync('git', ['fsck', '--full', '--strict'], { cwd: other, encoding: 'utf8' });
+    expect(storedFsck.status, storedFsck.stderr).toBe(0);
     clearJournal(journal);
   });
 
