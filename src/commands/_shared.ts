@@ -12,6 +12,7 @@ import {
   tuneForOneShot,
   type Context,
 } from '../ops/context';
+import { markNotices } from '../ops/notices';
 
 type ContextOpts = { skipIndex?: boolean; discardDb?: boolean; setup?: boolean; readOnly?: boolean };
 
@@ -47,6 +48,8 @@ export async function withContextForDelivery<T extends object>(
   fn: (ctx: Context) => T | Promise<T>,
 ): Promise<T> {
   const ctx = openFor(io, {});
+  // Once-only notices in the output are marked as given after it was delivered (afterDelivery).
+  ctx.noticeMarks = [];
   try {
     const result = await fn(ctx);
     keptFor.set(result, ctx);
@@ -64,6 +67,7 @@ export async function afterDelivery<T>(io: Io, result: object, fn: (ctx: Context
   if (!ctx) return withContext(io, fn);
   keptFor.delete(result);
   try {
+    markNotices(ctx);
     return await fn(ctx);
   } finally {
     closeContext(ctx, { processEnds: true });

@@ -2,7 +2,7 @@ import { MESSAGE_KINDS, PRIORITIES } from '../core/events';
 import { asFlag, defineCommand, jsonFlag } from './define';
 import { messageTable } from '../render/text';
 import { inbox } from '../ops/inbox';
-import { withContext } from './_shared';
+import { afterDelivery, withContextForDelivery } from './_shared';
 
 export default defineCommand({
   id: 'inbox',
@@ -30,7 +30,8 @@ export default defineCommand({
   },
   run(parsed, io) {
     const f = parsed.flags;
-    return withContext(io, (ctx) =>
+    // Its once-only notices are marked as given once printed (delivered, below).
+    return withContextForDelivery(io, (ctx) =>
       inbox(ctx, {
         as: f.as,
         all: !!f.all,
@@ -40,6 +41,9 @@ export default defineCommand({
         limit: f.limit,
       }),
     );
+  },
+  delivered(r, _parsed, io) {
+    return afterDelivery(io, r, () => undefined);
   },
   print(r, io, parsed) {
     for (const n of r.notices) io.warn(`handoff: ${n}`);

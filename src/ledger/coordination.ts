@@ -183,6 +183,11 @@ export function firstNotice(db: Db, event: string, agent: string): boolean {
   return stmt(db, 'INSERT OR IGNORE INTO claim_notices (event_id, agent) VALUES (?, ?)').run(event, agent).changes > 0;
 }
 
+/** Whether `agent` was told about the claim event `event` already (see firstNotice). */
+export function wasNoticed(db: Db, event: string, agent: string): boolean {
+  return !!stmt(db, 'SELECT 1 FROM claim_notices WHERE event_id = ? AND agent = ?').get(event, agent);
+}
+
 export interface TaskEventRow {
   id: string;
   message_id: string;

@@ -20,6 +20,7 @@ import {
   claimKeys,
   claimKeysOf,
   firstNotice,
+  wasNoticed,
   foldClaims,
   lastActivityOf,
   latestOutcomeOf,
@@ -27,6 +28,7 @@ import {
 } from '../ledger/coordination';
 import { getMessage } from '../ledger/messages';
 import { appendEvent } from './append';
+import { giveOnce } from './notices';
 import { previousCloneIds, type Context } from './context';
 import { placeOfEvent } from '../ledger/events';
 import { resolveIdentity } from './identity';
@@ -460,11 +462,17 @@ export function claimNotices(ctx: Context, agent: string): string[] {
       for (const e of [...fold.lost, ...fold.taken]) firstNotice(ctx.db, e.event, agent);
       continue;
     }
+    const once = (event: string) =>
+      giveOnce(
+        ctx,
+        () => wasNoticed(ctx.db, event, agent),
+        () => firstNotice(ctx.db, event, agent),
+      );
     for (const l of fold.lost)
-      if (l.agent === agent && firstNotice(ctx.db, l.event, agent))
+      if (l.agent === agent && once(l.event))
         out.push(`your claim of ${key} (${l.ts}) lost to ${l.winner}, who claimed it first; ${l.winner} holds it.`);
     for (const t of fold.taken)
-      if (t.from === agent && firstNotice(ctx.db, t.event, agent))
+      if (t.from === agent && once(t.event))
         out.push(
           `your claim of ${key} was taken over by ${t.agent} at ${t.ts} (${t.reason === 'gone' ? 'your process was gone' : t.reason.startsWith('remote:') ? `${inertLine(t.reason.slice(7))} decided for ${t.agent}: your claim was made without --remote` : 'your lease ran out'}).`,
         );

@@ -47,6 +47,11 @@ export interface Context {
   readOnly: string | null;
   /** Whether this process may pack the ledger's loose objects after writing (not in git hooks). */
   maintenance: boolean;
+  /**
+   * Set by a command that marks once-only notices as given only after its output was delivered (ops/notices.ts):
+   * the marks wait here, and a reader that went away is told again next time.
+   */
+  noticeMarks?: (() => void)[];
 }
 
 export interface ContextOptions {

@@ -11,7 +11,14 @@ import { ConflictError, NotFoundError, UsageError } from '../core/errors';
 import { globsOverlap } from '../core/globs';
 import { inertLine, quoted } from '../core/text';
 import type { ReservationJson, ReservationsJson, ReserveJson } from '../json/coordination';
-import { everReservedExclusively, firstNotice, standingReservations, type Reservation } from '../ledger/coordination';
+import {
+  everReservedExclusively,
+  firstNotice,
+  standingReservations,
+  wasNoticed,
+  type Reservation,
+} from '../ledger/coordination';
+import { giveOnce } from './notices';
 import { appendEvent } from './append';
 import { checkTtl, holderOf, liveness } from './claims';
 import type { Context } from './context';
@@ -279,7 +286,15 @@ export function reservationNotices(ctx: Context, agent: string): string[] {
       ]);
   });
   const out: string[] = [];
-  for (const [event, lines] of lost) if (firstNotice(ctx.db, event, agent)) out.push(...lines);
+  for (const [event, lines] of lost)
+    if (
+      giveOnce(
+        ctx,
+        () => wasNoticed(ctx.db, event, agent),
+        () => firstNotice(ctx.db, event, agent),
+      )
+    )
+      out.push(...lines);
   return out;
 }
 

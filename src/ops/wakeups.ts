@@ -14,6 +14,7 @@ import {
 } from '../ledger/messages';
 import type { MessageJson } from '../json/types';
 import type { Context } from './context';
+import { giveOnce } from './notices';
 
 /** The loop guard's threshold: git config handoff.loopGuard "<messages>/<seconds>" (default 10/600, "off" disables). */
 export function loopGuard(ctx: Pick<Context, 'config'>): { count: number; seconds: number } | null {
@@ -49,8 +50,15 @@ export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): 
     for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++)
       episodeStart = history[i]!.clock;
     const told = lastLoopNotice(ctx.db, me, other);
-    if (told !== null && told >= episodeStart) continue;
-    noteLoopNotice(ctx.db, me, other, history[0]!.clock);
+    const newest = history[0]!.clock;
+    if (
+      !giveOnce(
+        ctx,
+        () => told !== null && told >= episodeStart,
+        () => noteLoopNotice(ctx.db, me, other, newest),
+      )
+    )
+      continue;
     out.push(
       `You and ${other} have exchanged ${recent.length} messages in the last ${Math.round(guard.seconds / 60)} minutes, going back and forth ${turns} times. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
     );

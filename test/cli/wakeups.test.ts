@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, git, makeRepo, ok } from '../helpers/repo';
+import { BIN, cleanEnv, cli, git, makeRepo, ok } from '../helpers/repo';
 
 describe('wake-ups and the loop guard', () => {
   it('tells the receiving side when two agents exchange many messages quickly', () => {
@@ -31,6 +31,35 @@ describe('wake-ups and the loop guard', () => {
     expect(ok(repo, ['read', m.id], { agent: 'a' }).stdout).toContain('no reply needed');
     git(repo, 'config', 'handoff.loopGuard', 'off');
     expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+  });
+
+  it('a notice said once is said again when its output never reached a reader (a closed pipe)', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'handoff.loopGuard', '4/600');
+    ok(repo, ['join'], { agent: 'a' });
+    ok(repo, ['join'], { agent: 'b' });
+    for (const i of [1, 2]) {
+      ok(repo, ['send', 'b', `ping ${i}`], { agent: 'a' });
+      ok(repo, ['send', 'a', `pong ${i}`], { agent: 'b' });
+    }
+    ok(repo, ['send', 'b', 'ping 3'], { agent: 'a' });
+    // The reader closes its end at once and stays: the write fails (EPIPE), the command ends quietly.
+    const gone = (args: string) =>
+      spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${args} | (exec 0<&-; sleep 1)`], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'b' }),
+        encoding: 'utf8',
+      });
+    for (const args of ['inbox --json', 'inbox', 'wait --timeout 5 --peek --json', 'read --all --json']) {
+      const r = gone(args);
+      expect([r.status, r.stderr.replace(/.*back and forth.*\n/, '')], args).toEqual([0, '']);
+    }
+    // None of those reached a reader: the next inbox says it, once.
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([
+      expect.stringMatching(/You and a have exchanged 5 messages/),
+    ]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'b' }).json.notices).toEqual([]);
+    expect(cli(repo, ['read', '--all'], { agent: 'b' }).stderr).not.toMatch(/back and forth/);
   });
 
   it('stays quiet on one-way traffic: broadcasts and status lines are not a loop', () => {
