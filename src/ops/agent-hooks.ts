@@ -12,7 +12,7 @@ import { shortId } from '../core/ids';
 import { writeTx } from '../ledger/db';
 import { confirmNudges, dropPendingNudges, inboxFor, takeNewNudges } from '../ledger/messages';
 import type { Context } from './context';
-import { detectRuntimes, resolveIdentity } from './identity';
+import { resolveIdentity, runtimeMarkers } from './identity';
 import { waitForChange } from './wait';
 import type { AgentHookJson } from '../json/setup';
 
@@ -26,7 +26,11 @@ export type AgentHookEvent = 'session-start' | 'stop' | 'idle-wait';
 function runningUnder(ctx: Context, input: Record<string, unknown>): string | null {
   if ('cursor_version' in input || 'workspace_roots' in input) return 'cursor';
   const meant = ctx.env.HANDOFF_RUNTIME || null;
-  const found = detectRuntimes(ctx.env);
+  const { strong, weak } = runtimeMarkers(ctx.env);
+  // Only a weak marker (CLAUDECODE, which Claude Code's IDE extensions set in their terminals, so Codex or
+  // Gemini CLI started there carries it) does not outweigh the runtime whose own hook file this came from.
+  if (meant && !strong.length && weak.length) return meant;
+  const found = strong.length ? strong : weak;
   // Another runtime's marker next to ours (one agent started from another's shell) is not ours to answer.
   const other = found.find((r) => r !== meant);
   if (other) return other;

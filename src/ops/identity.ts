@@ -35,6 +35,12 @@ export const RUNTIME_MARKERS: { runtime: string; vars: string[]; weak?: string[]
  * in RUNTIME_MARKERS order; those found only by a weak marker only when no other is found.
  */
 export function detectRuntimes(env: NodeJS.ProcessEnv): string[] {
+  const { strong, weak } = runtimeMarkers(env);
+  return strong.length ? strong : weak;
+}
+
+/** The runtimes this environment names by a strong marker, and those it names only by a weak one. */
+export function runtimeMarkers(env: NodeJS.ProcessEnv): { strong: string[]; weak: string[] } {
   const set = (v: string) => env[v] !== undefined && env[v] !== '';
   const strong: string[] = [];
   const weak: string[] = [];
@@ -42,7 +48,7 @@ export function detectRuntimes(env: NodeJS.ProcessEnv): string[] {
     if (m.vars.some((v) => set(v) && !m.weak?.includes(v))) strong.push(m.runtime);
     else if (m.vars.some(set)) weak.push(m.runtime);
   }
-  return strong.length ? strong : weak;
+  return { strong, weak };
 }
 
 /** The agent runtime this process runs under, or null. */

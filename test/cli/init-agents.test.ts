@@ -742,6 +742,36 @@ describe("CLAUDECODE in an IDE's terminal", () => {
       decision: 'deny',
       reason: expect.stringContaining('hello gemini'),
     });
+    // Gemini CLI gives its hooks no marker of its own (GEMINI_CLI is set for its shell tool's commands), nor
+    // does Codex always: with CLAUDECODE alone beside them, the hooks still speak for the agent whose hook
+    // file they came from (HANDOFF_RUNTIME); another runtime's own marker still stops them (above, and below).
+    for (const a of ['codex', 'gemini']) ok(repo, ['send', a, `again ${a}`], { agent: 'lead' });
+    for (const [a, answer] of [
+      ['gemini', 'deny'],
+      ['codex', 'block'],
+    ] as const) {
+      const r = cli(repo, ['agent-hook', 'stop'], {
+        agent: a,
+        env: { ...ide, HANDOFF_RUNTIME: a },
+        input: JSON.stringify({ stop_hook_active: false }),
+      });
+      expect(JSON.parse(r.stdout || '{}'), a).toMatchObject({
+        decision: answer,
+        reason: expect.stringContaining(`again ${a}`),
+      });
+      const started = cli(repo, ['agent-hook', 'session-start'], {
+        agent: a,
+        env: { ...ide, HANDOFF_RUNTIME: a },
+        input: JSON.stringify({ source: 'startup' }),
+      });
+      expect(JSON.stringify(JSON.parse(started.stdout || '{}')), a).toContain(`You are \\"${a}\\" in handoff`);
+    }
+    const nested = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'gemini',
+      env: { ...ide, CLAUDE_CODE_ENTRYPOINT: 'cli', HANDOFF_RUNTIME: 'gemini' },
+      input: JSON.stringify({ stop_hook_active: false }),
+    });
+    expect(nested.stdout).toBe('');
     // A commit Codex makes from such a terminal is Codex's.
     write(repo, 'c.txt', 'c\n');
     const env = cleanEnv(codexShell);
