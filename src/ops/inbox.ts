@@ -146,6 +146,7 @@ export function read(
     const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
     const fit = input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes);
     rows = (input.take ? takeUnread(ctx, me, fit) : fit).map(messageJson);
+    left = unread.length - fit.length;
   } else {
     // One message named twice (its full and its short id, say) is shown and marked once.
     const found = new Map(input.ids.map((id) => findMessage(ctx, id)).map((m) => [m.id, m]));
@@ -178,7 +179,9 @@ export function read(
   const notices = loopNotices(ctx, me.name, rows);
   if (left)
     notices.push(
-      `${left} more of the messages asked for did not fit in this answer (about 2 MB of text at most) and stay as they were: read them next.`,
+      input.all
+        ? `${left} more unread message${left === 1 ? '' : 's'} did not fit in this answer (about 2 MB of text at most) and stay unread: read all again for the next.`
+        : `${left} more of the messages asked for did not fit in this answer (about 2 MB of text at most) and stay as they were: read them next.`,
     );
   return { agent: me.name, notices, messages: rows, marked };
 }

@@ -138,6 +138,8 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
   // 0: look once and do not wait (exit 5 when nothing is there).
   const timeoutMs = input.timeoutSeconds === undefined ? Infinity : input.timeoutSeconds * 1000;
   let told = false;
+  /** Unread messages that did not fit in the answer (maxBodyBytes), at the look that returned. */
+  let left = 0;
   const rows = await withPresence(ctx, me.name, 'wait', () =>
     waitForChange(
       ctx,
@@ -147,6 +149,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         const r = skip?.size ? all.filter((m) => !skip.has(m.id)) : all;
         const fit = r.length && input.maxBodyBytes !== undefined ? withinBodyBudget(r, input.maxBodyBytes) : r;
         const mine = input.take ? takeUnread(ctx, me, fit) : fit;
+        left = r.length - fit.length;
         if (mine.length) return mine;
         if (!told && input.onWaiting) {
           told = true;
@@ -184,7 +187,12 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
       me,
       messages.map((m) => m.id),
     );
-  return { agent: me.name, notices: loopNotices(ctx, me.name, messages), messages };
+  const notices = loopNotices(ctx, me.name, messages);
+  if (left)
+    notices.push(
+      `${left} more unread message${left === 1 ? '' : 's'} did not fit in this answer (about 2 MB of text at most) and stay unread: wait or read them next.`,
+    );
+  return { agent: me.name, notices, messages };
 }
 
 /** Waits until every recipient has read a message, or until someone replies to it. */

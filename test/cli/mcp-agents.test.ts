@@ -400,6 +400,11 @@ describe('what an outside review of the MCP server found', () => {
       expect(r.messages.length).toBeGreaterThan(0);
       expect(r.messages.length).toBeLessThanOrEqual(2);
       got.push(...r.messages.map((m: any) => m.id));
+      // Each answer says how many stay unread for the next call (none once the last came).
+      const left = 6 - got.length;
+      const said = r.notices.join(' ');
+      if (left) expect(said, `call ${i}`).toContain(`${left} more unread message${left === 1 ? '' : 's'} did not fit`);
+      else expect(said).not.toContain('did not fit');
     }
     expect(got.sort()).toEqual([...ids].sort());
     // The thread carries the first bodies and sizes the rest; read of the six ids gives the first that fit.
