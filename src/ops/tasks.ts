@@ -8,7 +8,7 @@ import { appendEvent } from './append';
 import { checkBody } from './body';
 import { refuseSecrets } from './secrets';
 import { activity, holderJson, releaseLocal, releaseWhereDecided } from './claims';
-import { WORK_KINDS } from './inbox';
+import { recordRead, WORK_KINDS } from './inbox';
 import type { Context } from './context';
 import { resolveIdentity } from './identity';
 import { findMessage } from './lookup';
@@ -66,6 +66,8 @@ export async function recordOutcome(
     },
     { body },
   );
+  // Recording its outcome is having read it: it leaves the inbox, and no hook or wait hands it out again.
+  recordRead(ctx, me, [m.id]);
   const released = releaseLocal(ctx, me, m.id, true).released;
   // Its commits are over: a link made by replying to it with a diff no longer goes to the next ones (a
   // pin made with work-on stays until changed).

@@ -281,6 +281,39 @@ setTimeout(() => {}, 600000);`,
   });
 });
 
+describe('an outcome recorded by a recipient', () => {
+  it('done, block and fail read the request: it leaves the inbox, wait and the Stop hook no longer hand it out, the sender sees it read', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const ids = ['do x', 'do y', 'do z'].map(
+      (b) => ok(repo, ['send', 'codex', b, '--json'], { agent: 'claude' }).json.message.id as string,
+    );
+    ok(repo, ['claim', ids[0]!.slice(-7)], { agent: 'codex' });
+    ok(repo, ['done', ids[0]!.slice(-7), '-m', 'x done'], { agent: 'codex' });
+    ok(repo, ['block', ids[1]!, '-m', 'needs a key'], { agent: 'codex' });
+    ok(repo, ['fail', ids[2]!, '-m', 'cannot'], { agent: 'codex' });
+    const inbox = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json;
+    expect([inbox.unread, inbox.messages]).toEqual([0, []]);
+    expect(cli(repo, ['wait', '--timeout', '0', '--json'], { agent: 'codex' }).status).toBe(5);
+    const stop = cli(repo, ['agent-hook', 'stop'], {
+      agent: 'codex',
+      env: { CLAUDECODE: '1', HANDOFF_RUNTIME: 'claude' },
+      input: JSON.stringify({ hook_event_name: 'Stop', stop_hook_active: false }),
+    });
+    expect(stop.stdout).toBe('');
+    for (const id of ids) expect(ok(repo, ['show', id, '--json']).json.recipients[0].status, id).toBe('read');
+    expect(
+      ok(repo, ['tasks', '--json'])
+        .json.tasks.map((t: any) => t.state)
+        .sort(),
+    ).toEqual(['blocked', 'done', 'failed']);
+    // The sender's own outcome on a request (withdrawn) reads nothing of the recipient's.
+    const w = ok(repo, ['send', 'codex', 'never mind this', '--json'], { agent: 'claude' }).json.message.id;
+    ok(repo, ['fail', w, '-m', 'withdrawn'], { agent: 'claude' });
+    expect(ok(repo, ['show', w, '--json']).json.recipients[0].status).toBe('stored');
+  });
+});
+
 describe('what a refused claim or release says', () => {
   it("a release by another agent asks the holder (release has no --wait); a remote that is not there is named with git's reason", () => {
     const repo = makeRepo();
