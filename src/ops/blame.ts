@@ -211,10 +211,18 @@ export function log(
   let listedLimit = want;
   let rows: string[][];
   const resolver = new CommitResolver(ctx, input.rev ?? 'HEAD');
-  // A squash of several agents' commits is each of theirs (its lines are); any other commit is its agent's.
-  const agentsOf = (commit: string): Resolved[] => {
+  // A squash of several agents' commits is each of theirs (its lines are), and so is a squash of one agent's
+  // commits made by someone else; any other commit is its agent's.
+  const squashOf = (commit: string): Resolved[] | null => {
     const several = resolver.contributors(commit);
     if (several.length > 1) return several;
+    const r = resolver.resolve(commit);
+    const one = several[0];
+    return one && (!r || one.agent !== r.agent || one.human !== r.human) ? several : null;
+  };
+  const agentsOf = (commit: string): Resolved[] => {
+    const squash = squashOf(commit);
+    if (squash) return squash;
     const r = resolver.resolve(commit);
     return r ? [r] : [];
   };
@@ -242,7 +250,7 @@ export function log(
     const r = resolver.resolve(commit!);
     const all = agentsOf(commit!);
     if (input.agent && !all.some((a) => a.agent === input.agent)) continue;
-    const squashed = all.length > 1;
+    const squashed = squashOf(commit!) !== null;
     out.push({
       commit: commit!,
       date: date!,

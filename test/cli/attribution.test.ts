@@ -441,6 +441,25 @@ describe('attribution through git hooks', () => {
     expect(ok(repo, ['log', '--json']).json.commits[1].agents).toBeUndefined();
   });
 
+  it("a squash of one agent's commits made by another agent is the first one's, under --agent too", () => {
+    const { repo, forCodex } = setup();
+    gitAs(undefined, repo, 'checkout', '-qb', 'feat');
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    write(repo, 'g.txt', 'codex line\n');
+    gitAs('codex', repo, 'add', 'g.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'codex work');
+    gitAs(undefined, repo, 'checkout', '-q', 'main');
+    gitAs('claude', repo, 'merge', '--squash', 'feat');
+    gitAs('claude', repo, 'commit', '-qm', 'squash feat');
+    const squash = git(repo, 'rev-parse', 'HEAD').trim();
+    expect(ok(repo, ['blame', 'g.txt', '--json']).json.lines[0].agent?.name).toBe('codex');
+    const entry = ok(repo, ['log', '--json']).json.commits[0];
+    expect([entry.commit, entry.agents]).toEqual([squash, [{ name: 'codex', human: false }]]);
+    expect(entry.messages.map((m: any) => m.id)).toEqual([forCodex]);
+    expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits.map((c: any) => c.commit)).toEqual([squash]);
+    expect(ok(repo, ['log', '-n', '1', '--no-pager']).stdout).toMatch(/codex \(squash\)/);
+  });
+
   it("a squash in rebase -i where no hook ran keeps each line's agent, though its message ends with the last one's trailers", () => {
     const { repo, forClaude, forCodex } = setup();
     write(repo, 'f.txt', 'l1\nl2\nl3\nl4\n');
