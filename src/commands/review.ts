@@ -20,7 +20,8 @@ export default defineCommand({
 that message or its thread (or --range A..B). Each hunk is "landed as sent", "landed changed" (with the
 difference), or "not landed"; files changed that the handoff did not mention are listed. Exit 0 either way.
 --approve, --request-changes -m and --comment -m record a verdict event; the handoff's author gets it in
-their inbox, and it syncs like every event. --list shows open and decided reviews.`,
+their inbox (the author's own verdict goes to the agents whose commits answer the handoff, else to its
+recipients), and it syncs like every event. --list shows open and decided reviews.`,
   examples: [
     '<%= config.bin %> review 01JD3K8Z5Q',
     '<%= config.bin %> review 01JD3K8Z5Q --range main..feature --json',

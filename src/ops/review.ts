@@ -484,7 +484,7 @@ function frame(lines: string[], landed: string[], hint: number): string[] | null
   return null;
 }
 
-/** Records a verdict on a handoff; its author gets it in their inbox. */
+/** Records a verdict on a handoff; its author gets it in their inbox (or, for the author's own, who worked on it). */
 export async function recordVerdict(
   ctx: Context,
   input: { id: string; verdict: Verdict; body?: string; as?: string; range?: string },
@@ -501,6 +501,16 @@ export async function recordVerdict(
   const body = checkBody(ctx, text);
   await refuseSecrets(ctx.config(), body, 'the comment');
   const current = m.diff_tree ? review(ctx, { id: m.id, range: input.range }) : null;
+  // The sender's verdict is for whoever worked on the handoff: the agents whose commits answer it, else its
+  // recipients. Anyone else's is for the sender.
+  let to = [m.sender];
+  if (m.sender === me.name) {
+    const makers = attributionsForMessages(ctx.db, [m.id])
+      .filter((a) => !a.human)
+      .map((a) => a.agent);
+    const asked = m.recipients ? m.recipients.split(',') : [];
+    to = [...new Set(makers.length ? makers : asked)].filter((a) => a !== me.name);
+  }
   const { event } = appendEvent<VerdictEvent>(
     ctx,
     me,
@@ -509,7 +519,7 @@ export async function recordVerdict(
       verdict: input.verdict,
       message: m.id,
       thread: m.thread,
-      to: m.sender === me.name ? [] : [m.sender],
+      to,
       reviewed_commit: current?.landed.at ?? null,
       body_bytes: Buffer.byteLength(body, 'utf8'),
     },

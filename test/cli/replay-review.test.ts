@@ -415,6 +415,37 @@ describe('review', () => {
     expect(judge(inlineW, inlineW)).toEqual(['landed']);
   });
 
+  it("the sender's own verdict reaches who worked on the handoff: the agents whose commits answer it, else its recipients", () => {
+    const repo = makeRepo({ files: { 'a.txt': 'base\n' } });
+    ok(repo, ['hooks', 'install']);
+    for (const a of ['claude', 'codex', 'gemini']) ok(repo, ['join'], { agent: a });
+    // claude hands a change to codex and gemini, with the diff it wants; codex commits part of it.
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'BASE\n');
+    const id = ok(repo, ['send', 'codex,gemini', 'change a.txt', '--attach-diff', '--json'], { agent: 'claude' }).json
+      .message.id;
+    git(repo, 'checkout', '--', 'a.txt');
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'other\n');
+    ok(repo, ['work-on', id], { agent: 'codex' });
+    commitAs('codex', repo, 'codex partial');
+    const r = ok(repo, ['review', id.slice(-7), '--request-changes', '-m', 'not what I sent'], { agent: 'claude' });
+    expect(r.stdout).toContain('codex will find it in their inbox');
+    const got = ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.messages;
+    expect(got.map((m: any) => [m.kind, m.body, m.replyTo]).sort()).toEqual([
+      ['request', 'change a.txt', null],
+      ['review_response', '[request changes] not what I sent', id],
+    ]);
+    // gemini committed nothing for it: not told; nor is claude, its author.
+    expect(ok(repo, ['inbox', '--json'], { agent: 'gemini' }).json.messages.map((m: any) => m.id)).toEqual([id]);
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.messages).toEqual([]);
+    // Nothing committed for a handoff: its recipients are told.
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'third\n');
+    const idle = ok(repo, ['send', 'gemini', 'try this', '--attach-diff', '--json'], { agent: 'claude' }).json.message
+      .id;
+    git(repo, 'checkout', '--', 'a.txt');
+    const c = ok(repo, ['review', idle, '--comment', '-m', 'any news?', '--json'], { agent: 'claude' }).json;
+    expect(c.verdict.to).toEqual(['gemini']);
+  });
+
   it("verdicts reach the author's inbox, show in --list, and sync like every event", () => {
     const { repo, exact, edited, never } = scenario();
     const bad = spawnSync(
