@@ -65,7 +65,12 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
         .map((part, i) => (i % 2 === 1 ? paint(io, 'bold', part) : part))
         .join('');
       const id = h.kind === 'commit' ? h.id.slice(0, 10) : shortId(h.id);
-      return [paint(io, 'yellow', id), h.kind, inertLine(h.author), ago(h.ts), text];
+      const fate = h.rewrittenAs
+        ? ` (now ${h.rewrittenAs.map((c) => c.slice(0, 10)).join(', ')})`
+        : h.discarded
+          ? ' (discarded)'
+          : '';
+      return [paint(io, 'yellow', id), `${h.kind}${paint(io, 'dim', fate)}`, inertLine(h.author), ago(h.ts), text];
     });
     for (const line of table(io, ['id', 'kind', 'from', 'when', 'match'], rows)) io.log(line);
   },

@@ -92,6 +92,10 @@ export interface SearchHitJson {
   ts: string;
   snippet: string;
   rank: number;
+  /** A commit since amended, rebased or squashed: the commits it became (as review and replay follow them). */
+  rewrittenAs?: string[];
+  /** A commit no branch or tag holds any more, and not rewritten into one that is (reset away). */
+  discarded?: true;
 }
 
 export interface SearchJson {

@@ -6,6 +6,8 @@ import { catchUpSearch } from '../ledger/apply';
 import { searchIndex } from '../ledger/coordination';
 import type { Context } from './context';
 import { findMessage, requireKnownAgent } from './lookup';
+import { latestRewrites } from './attribution';
+import { unreachableFromRefs } from '../git/history';
 
 /**
  * Runs a query in SQLite FTS5 syntax: words (all must match), "a phrase", prefix*, OR, NOT. A query that is
@@ -43,18 +45,28 @@ export function search(
     if (!plain) return { query, hits: [] };
     rows = searchIndex(ctx.db, plain, filters);
   }
+  // A commit found may have been amended, rebased or squashed since, or reset away: said, as review says it.
+  const commits = rows.filter((r) => r.kind === 'commit').map((r) => r.ref);
+  const cwd = ctx.repo.cwd;
+  const rewrites = commits.length ? latestRewrites(ctx, commits, (cs) => unreachableFromRefs(cwd, cs)) : new Map();
+  const dropped = commits.length ? unreachableFromRefs(cwd, commits) : new Set<string>();
   return {
     query,
-    hits: rows.map((r) => ({
-      kind: r.kind,
-      id: r.ref,
-      thread: r.thread,
-      author: r.author,
-      ts: r.ts,
-      // Matches are marked **like this** (Markdown bold), which agents and terminals both read.
-      snippet: r.snippet.replace(/[\u0002\u0003]/g, '**'),
-      rank: r.rank,
-    })),
+    hits: rows.map((r) => {
+      const became = r.kind === 'commit' ? (rewrites.get(r.ref) ?? []).filter((c: string) => c !== r.ref) : [];
+      return {
+        kind: r.kind,
+        id: r.ref,
+        thread: r.thread,
+        author: r.author,
+        ts: r.ts,
+        // Matches are marked **like this** (Markdown bold), which agents and terminals both read.
+        snippet: r.snippet.replace(/[\u0002\u0003]/g, '**'),
+        rank: r.rank,
+        ...(became.length ? { rewrittenAs: became } : {}),
+        ...(!became.length && dropped.has(r.ref) ? { discarded: true as const } : {}),
+      };
+    }),
   };
 }
 

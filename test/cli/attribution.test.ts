@@ -776,6 +776,39 @@ describe('attribution through git hooks', () => {
     }
   });
 
+  it('search names what became of a commit it finds: rebased into another, or reset away', () => {
+    const { repo } = setup();
+    gitAs(undefined, repo, 'checkout', '-qb', 'topic');
+    write(repo, 't.txt', 't\n');
+    gitAs('codex', repo, 'add', 't.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'zanzibar feature');
+    const old = git(repo, 'rev-parse', 'HEAD').trim();
+    gitAs(undefined, repo, 'checkout', '-q', 'main');
+    write(repo, 'm.txt', 'm\n');
+    gitAs('claude', repo, 'add', 'm.txt');
+    gitAs('claude', repo, 'commit', '-qm', 'main moves');
+    gitAs(undefined, repo, 'checkout', '-q', 'topic');
+    gitAs('codex', repo, 'rebase', '-q', 'main');
+    const rebased = git(repo, 'rev-parse', 'HEAD').trim();
+    write(repo, 'z.txt', 'z\n');
+    gitAs('codex', repo, 'add', 'z.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'zanzibar two');
+    const gone = git(repo, 'rev-parse', 'HEAD').trim();
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    const hits = ok(repo, ['search', 'zanzibar', '--kind', 'commit', '--json']).json.hits;
+    const byId = new Map(hits.map((h: any) => [h.id, h]));
+    expect(byId.get(old)).toMatchObject({ rewrittenAs: [rebased] });
+    expect((byId.get(old) as any).discarded).toBeUndefined();
+    expect(byId.get(gone)).toMatchObject({ discarded: true });
+    // The id it names is the commit the branch holds, and feeds review, log and blame as any other.
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].commit).toBe(rebased);
+    const text = ok(repo, ['search', 'zanzibar']).stdout;
+    expect(text).toContain(`(now ${rebased.slice(0, 10)})`);
+    expect(text).toContain('(discarded)');
+    // A commit still on its branch says neither.
+    expect(ok(repo, ['search', 'moves', '--kind', 'commit', '--json']).json.hits[0]).not.toHaveProperty('rewrittenAs');
+  });
+
   it('a commit succeeds with the ledger database deleted or unusable', () => {
     const { repo } = setup();
     const db = path.join(commonDir(repo), 'handoff', 'ledger.db');
