@@ -1,6 +1,7 @@
 /**
- * Which handoff an agent is working on, kept in <git common dir>/handoff/working/<agent> so that the
- * prepare-commit-msg hook (plain shell) can read it. Line 1: a message id or "none"; line 2: how it was
+ * Which handoff an agent is working on, kept per worktree in <worktree's git dir>/handoff-working/<agent> (what
+ * `git rev-parse --git-path handoff-working` names) so that the prepare-commit-msg hook (plain shell) can read
+ * it: one agent name working in two worktrees (two sessions of one runtime) works on two things. Line 1: a message id or "none"; line 2: how it was
  * set: "explicit" (work-on), "reply" (the agent replied to that request with a diff), or "auto" (the
  * newest request it read: only a guess, so commits get no trailer and their attribution says so).
  */
@@ -28,11 +29,12 @@ export function linkOf(w: WorkingOn): Link | null {
 
 const RANK: Record<WorkingOn['mode'], number> = { auto: 0, reply: 1, explicit: 2, none: 2 };
 
-const fileFor = (ctx: Pick<Context, 'dataDir'>, agent: string) =>
-  path.join(ctx.dataDir, 'working', validateAgentName(agent));
+type Where = { repo: Pick<Context['repo'], 'gitDir'> };
+
+const fileFor = (ctx: Where, agent: string) => path.join(ctx.repo.gitDir, 'handoff-working', validateAgentName(agent));
 
 /** What `agent` is working on (HANDOFF_MESSAGE in the environment wins). */
-export function workingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string): WorkingOn {
+export function workingOn(ctx: Where & Pick<Context, 'env'>, agent: string): WorkingOn {
   const fromEnv = ctx.env.HANDOFF_MESSAGE?.toUpperCase();
   if (fromEnv && isEventId(fromEnv)) return { message: fromEnv, mode: 'explicit' };
   try {
@@ -46,7 +48,7 @@ export function workingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string):
 }
 
 /** Records what `agent` works on; a weaker update (a read, a reply) never overrides a stronger choice (work-on). */
-export function setWorkingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: string, next: WorkingOn): void {
+export function setWorkingOn(ctx: Where & Pick<Context, 'env'>, agent: string, next: WorkingOn): void {
   const file = fileFor(ctx, agent);
   if (next.mode !== 'explicit' && next.mode !== 'none') {
     const current = workingOn({ ...ctx, env: {} }, agent);
@@ -57,7 +59,7 @@ export function setWorkingOn(ctx: Pick<Context, 'dataDir' | 'env'>, agent: strin
 }
 
 /** Forgets an explicit choice: back to "the newest message read". */
-export function clearWorkingOn(ctx: Pick<Context, 'dataDir'>, agent: string): void {
+export function clearWorkingOn(ctx: Where, agent: string): void {
   fs.rmSync(fileFor(ctx, agent), { force: true });
 }
 

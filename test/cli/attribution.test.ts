@@ -201,6 +201,30 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it('one agent name in two worktrees works on what each worktree pinned: trailer, attribution and work-on', () => {
+    const { repo } = setup();
+    const a = ok(repo, ['send', 'codex', 'task A', '--json'], { agent: 'lead' }).json.message.id;
+    const b = ok(repo, ['send', 'codex', 'task B', '--json'], { agent: 'lead' }).json.message.id;
+    const wt = addWorktree(repo, 'second');
+    ok(repo, ['work-on', a.slice(-7)], { agent: 'codex' });
+    ok(wt, ['work-on', b.slice(-7)], { agent: 'codex' });
+    expect(ok(repo, ['work-on', '--json'], { agent: 'codex' }).json.message).toBe(a);
+    expect(ok(wt, ['work-on', '--json'], { agent: 'codex' }).json.message).toBe(b);
+    write(repo, 'fa.txt', 'a\n');
+    gitAs('codex', repo, 'add', 'fa.txt');
+    gitAs('codex', repo, 'commit', '-qm', 'work for A');
+    write(wt, 'fb.txt', 'b\n');
+    gitAs('codex', wt, 'add', 'fb.txt');
+    gitAs('codex', wt, 'commit', '-qm', 'work for B');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)', 'main')).toBe(a);
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Handoff-Message,valueonly)', 'second')).toBe(b);
+    expect(blameOf(repo, 'fa.txt')).toEqual([['a', 'codex', a]]);
+    expect(blameOf(wt, 'fb.txt')).toEqual([['b', 'codex', b]]);
+    // Unpinned in one worktree, the other keeps its pin.
+    ok(wt, ['work-on', '--none'], { agent: 'codex' });
+    expect(ok(repo, ['work-on', '--json'], { agent: 'codex' }).json.message).toBe(a);
+  });
+
   it('blame started before the bundle loads gives what blame started later gives: from a subdirectory of a worktree, with lines not committed', () => {
     const { repo, forCodex } = setup();
     const wt = addWorktree(repo, 'codex-sub');
