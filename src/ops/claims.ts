@@ -203,7 +203,12 @@ export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson>
       // A request done meanwhile is never to be taken: said at once, not after the wait.
       if (!(err instanceof ConflictError) || input.waitSeconds === undefined || err.code === 'task_done') throw err;
       if (Date.now() >= deadline || input.signal?.aborted) {
-        throw new TimeoutError('timeout', `${err.message} (waited ${input.waitSeconds}s)`, err.details);
+        // It was waited for already: the advice is to ask, or to wait longer.
+        const advice = / Wait for it with --wait, or ask (\S+)\.$/.exec(err.message);
+        const said = advice
+          ? `${err.message.slice(0, advice.index)} Waited ${input.waitSeconds}s: ask ${advice[1]}, or wait longer (--timeout).`
+          : `${err.message} (waited ${input.waitSeconds}s)`;
+        throw new TimeoutError('timeout', said, err.details);
       }
       await new Promise((r) => setTimeout(r, Math.min(500, Math.max(50, deadline - Date.now()))));
     }

@@ -325,6 +325,12 @@ describe('what a refused claim or release says', () => {
       expect(r.json.error.message).toMatch(/is claimed by alice since .*\. Ask alice\.$/);
       const c = cli(repo, ['claim', 'deploy', '--json'], { agent: 'bob' });
       expect(c.json.error.message).toMatch(/Wait for it with --wait, or ask alice\.$/);
+      // Waited for already: not told to wait.
+      const w = cli(repo, ['claim', 'deploy', '--wait', '--timeout', '1', '--json'], { agent: 'bob' });
+      expect([w.status, w.json.error.code]).toEqual([5, 'timeout']);
+      expect(w.json.error.message).toMatch(
+        /is claimed by alice since .*\. Waited 1s: ask alice, or wait longer \(--timeout\)\.$/,
+      );
       git(repo, 'remote', 'add', 'dead', path.join(repo, '..', 'no-such-remote.git'));
       const dead = cli(repo, ['claim', 'k1', '--remote', 'dead', '--json'], { agent: 'bob' });
       expect(dead.json.error.code).toBe('remote_failed');
