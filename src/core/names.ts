@@ -18,7 +18,8 @@ export function validateName(name: string, what = 'agent name'): string {
     if (name.length > 63) why = `it is ${name.length} characters long; the limit is 63`;
     else if (name.includes('..')) why = 'it contains ".."';
     else if (name.startsWith('-')) why = 'it starts with "-"';
-    else if (/[A-Z]/.test(name)) why = 'it contains uppercase letters';
+    else if (/[A-Z]/.test(name))
+      why = `it contains uppercase letters${NAME_PATTERN.test(name.toLowerCase()) ? ` (names are lowercase: ${quoted(name.toLowerCase())})` : ''}`;
     throw new UsageError('invalid_name', `Invalid ${what} ${shown}: ${why}.`);
   }
   return name;

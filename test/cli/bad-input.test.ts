@@ -96,7 +96,13 @@ describe('bad input gets a clear error, the documented exit code, and writes not
       code: 'invalid_name',
       says: /200 characters long; the limit is 63/,
     },
-    { name: 'uppercase agent name', args: ['join', '--as', 'Codex'], exit: 2, code: 'invalid_name', says: /uppercase/ },
+    {
+      name: 'uppercase agent name',
+      args: ['join', '--as', 'Codex'],
+      exit: 2,
+      code: 'invalid_name',
+      says: /uppercase letters \(names are lowercase: "codex"\)/,
+    },
     { name: 'reserved agent name', args: ['join', '--as', 'all'], exit: 2, code: 'reserved_name', says: /reserved/ },
     {
       name: 'team name with a slash',
