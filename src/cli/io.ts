@@ -59,10 +59,25 @@ export function makeIo(opts: { json: boolean; binPath: string }): Io {
     binPath: opts.binPath,
     log: (line) => writeStd(1, `${line}\n`),
     warn: (line) => writeStd(2, `${line}\n`),
-    readStdin: async () => {
+    readStdin: async (opts) => {
       if (process.stdin.isTTY) return null;
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const read = (async () => {
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      })();
+      if (!opts?.timeoutMs) {
+        await read;
+        return Buffer.concat(chunks);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), opts.timeoutMs)));
+      const how = await Promise.race([read.then(() => 'read' as const), late]);
+      clearTimeout(timer);
+      if (how === 'late') {
+        // The writer keeps it open: what came is taken, and the stream let go so the process can end.
+        read.catch(() => undefined);
+        process.stdin.destroy();
+      }
       return Buffer.concat(chunks);
     },
   };

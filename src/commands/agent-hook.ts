@@ -8,6 +8,9 @@ const kept = new WeakSet<object>();
 /** Results whose output has not been delivered yet (their pending nudges go back at an early exit). */
 const unclaimed = new WeakSet<object>();
 
+/** How long an agent hook waits for its input to end. */
+const STDIN_WAIT_MS = 3000;
+
 export default defineCommand({
   id: 'agent-hook',
   summary: "Answer an agent's own hooks (session start, end of turn): unread messages, in that agent's hook format.",
@@ -30,7 +33,9 @@ new message arrives it exits 2 with a short notice on stderr, which wakes an idl
       );
       return { output: null, skipped: 'unknown event', nudged: [] };
     }
-    const stdin = ((await io.readStdin()) ?? Buffer.alloc(0)).toString('utf8');
+    // Agents write the hook's input and close it; one that never closes it does not hold the hook (and the
+    // agent waiting on it) for ever.
+    const stdin = ((await io.readStdin({ timeoutMs: STDIN_WAIT_MS })) ?? Buffer.alloc(0)).toString('utf8');
     let wake: string | null = null;
     try {
       if (event !== 'idle-wait')

@@ -31,7 +31,11 @@ export interface Io {
   /** Standard error (notices, progress). */
   warn(line: string): void;
   /** Reads all of stdin when it is not a terminal; null when it is one. */
-  readStdin(): Promise<Buffer | null>;
+  /**
+   * Standard input to its end (null on a terminal); with `timeoutMs`, what came by then, when the writer
+   * never closes it.
+   */
+  readStdin(opts?: { timeoutMs?: number }): Promise<Buffer | null>;
   /** Where the CLI's entry script is (the demo runs it). */
   binPath: string;
 }

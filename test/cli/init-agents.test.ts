@@ -333,6 +333,25 @@ describe("Claude Code's hooks", () => {
     expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: claudeEnv, input: '{}' }).stdout).toBe('');
   });
 
+  it('a hook whose input is never closed answers from what came within 3 s, and exits', async () => {
+    const repo = makeRepo();
+    ok(repo, ['send', 'claude', 'welcome aboard', '--create'], { agent: 'lead' });
+    const child = spawn(process.execPath, [BIN, 'agent-hook', 'session-start'], {
+      cwd: repo,
+      env: cleanEnv({ HANDOFF_AGENT: 'claude', ...claudeEnv }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.write('{"source":"startup"}');
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(JSON.parse(out).hookSpecificOutput.additionalContext).toContain('welcome aboard');
+  });
+
   it('idle-wait wakes an idle session when a message arrives (exit 2, notice on stderr), leaving it unread', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'claude' });
