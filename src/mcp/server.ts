@@ -310,6 +310,8 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
           deferMark: true,
           maxBodyBytes: MAX_RESULT_BODY_BYTES,
           take: !!a.all,
+          // Two reads of all at once: each message in one answer only, as for waits.
+          exclude: session.inFlight,
         });
         if (r.marked.length) session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.marked });
         return r;

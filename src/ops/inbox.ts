@@ -133,6 +133,8 @@ export function read(
     maxBodyBytes?: number;
     /** With all: take them for delivery (ops/deliveries.ts), leaving out what another reader delivers. */
     take?: boolean;
+    /** With all: messages not to return (another answer of this reader carries them). */
+    exclude?: () => Set<string>;
   },
 ): ReadJson {
   const me = resolveIdentity(ctx, { as: input.as });
@@ -143,7 +145,9 @@ export function read(
   let left = 0;
   if (input.all) {
     // With a budget, the first that fit: the rest stay unread for the next read.
-    const unread = inboxFor(ctx.db, { agent: me.name, includeRead: false });
+    const skip = input.exclude?.();
+    const listed = inboxFor(ctx.db, { agent: me.name, includeRead: false });
+    const unread = skip?.size ? listed.filter((m) => !skip.has(m.id)) : listed;
     const fit = input.maxBodyBytes === undefined ? unread : withinBodyBudget(unread, input.maxBodyBytes);
     rows = (input.take ? takeUnread(ctx, me, fit) : fit).map(messageJson);
     left = unread.length - fit.length;

@@ -356,7 +356,7 @@ describe('what an outside review of the MCP server found', () => {
     expect(updates).toBeGreaterThan(0);
   });
 
-  it('two waits at once from one client: each message is given once', async () => {
+  it('two waits, or two reads of all, at once from one client: each message is given once', async () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });
     const c = await connect(repo, { env: { HANDOFF_AGENT: 'codex' } });
@@ -369,6 +369,11 @@ describe('what an outside review of the MCP server found', () => {
     const b = ok(repo, ['send', 'codex', 'two', '--json'], { agent: 'lead' }).json.message.id;
     const both = [...(await first).messages, ...(await second).messages].map((m: any) => m.id).sort();
     expect(both).toEqual([a, b].sort());
+    // Two reads of all at once, as two waits: a message is in one answer.
+    const c2 = ok(repo, ['send', 'codex', 'three', '--json'], { agent: 'lead' }).json.message.id;
+    const [r1, r2] = await Promise.all([call(c.client, 'read', { all: true }), call(c.client, 'read', { all: true })]);
+    expect([...r1.messages, ...r2.messages].map((m: any) => m.id)).toEqual([c2]);
+    expect(ok(repo, ['show', c2, '--json']).json.recipients[0].status).toBe('read');
   });
 
   it('bodies near the size limit come a few per answer, within what a client reads; an oversized request is refused as such', async () => {
