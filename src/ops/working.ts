@@ -1,9 +1,12 @@
 /**
- * Which handoff an agent is working on, kept per worktree in <worktree's git dir>/handoff-working/<agent> (what
- * `git rev-parse --git-path handoff-working` names) so that the prepare-commit-msg hook (plain shell) can read
- * it: one agent name working in two worktrees (two sessions of one runtime) works on two things. Line 1: a message id or "none"; line 2: how it was
- * set: "explicit" (work-on), "reply" (the agent replied to that request with a diff), or "auto" (the
- * newest request it read: only a guess, so commits get no trailer and their attribution says so).
+ * Which handoff an agent is working on, kept where the prepare-commit-msg hook (plain shell) can read it:
+ * per worktree in <worktree's git dir>/handoff-working/<agent> (what `git rev-parse --git-path
+ * handoff-working` names), and as the agent's last choice anywhere in <git common dir>/handoff/working/<agent>,
+ * which a worktree where the agent chose nothing goes by. So one agent name working in two worktrees (two
+ * sessions of one runtime) works on what each chose, and one agent that moves to another worktree takes its
+ * choice along. Line 1: a message id or "none"; line 2: how it was set: "explicit" (work-on), "reply" (the
+ * agent replied to that request with a diff), or "auto" (the newest request it read: only a guess, so commits
+ * get no trailer and their attribution says so).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,38 +32,51 @@ export function linkOf(w: WorkingOn): Link | null {
 
 const RANK: Record<WorkingOn['mode'], number> = { auto: 0, reply: 1, explicit: 2, none: 2 };
 
-type Where = { repo: Pick<Context['repo'], 'gitDir'> };
+type Where = { repo: Pick<Context['repo'], 'gitDir'>; dataDir: string };
 
-const fileFor = (ctx: Where, agent: string) => path.join(ctx.repo.gitDir, 'handoff-working', validateAgentName(agent));
+/** This worktree's file for `agent`, and the agent's last choice anywhere. */
+const filesFor = (ctx: Where, agent: string): [string, string] => {
+  const name = validateAgentName(agent);
+  return [path.join(ctx.repo.gitDir, 'handoff-working', name), path.join(ctx.dataDir, 'working', name)];
+};
 
-/** What `agent` is working on (HANDOFF_MESSAGE in the environment wins). */
+function readWorking(file: string): WorkingOn | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const [first, mode] = text.split('\n');
+  if (first === 'none') return { message: null, mode: 'none' };
+  if (isEventId(first)) return { message: first!, mode: mode === 'explicit' || mode === 'reply' ? mode : 'auto' };
+  return null;
+}
+
+/** What `agent` is working on here (HANDOFF_MESSAGE in the environment wins). */
 export function workingOn(ctx: Where & Pick<Context, 'env'>, agent: string): WorkingOn {
   const fromEnv = ctx.env.HANDOFF_MESSAGE?.toUpperCase();
   if (fromEnv && isEventId(fromEnv)) return { message: fromEnv, mode: 'explicit' };
-  try {
-    const [first, mode] = fs.readFileSync(fileFor(ctx, agent), 'utf8').split('\n');
-    if (first === 'none') return { message: null, mode: 'none' };
-    if (isEventId(first)) return { message: first!, mode: mode === 'explicit' || mode === 'reply' ? mode : 'auto' };
-  } catch {
-    /* nothing recorded */
-  }
-  return { message: null, mode: 'auto' };
+  const [here, anywhere] = filesFor(ctx, agent);
+  return readWorking(here) ?? readWorking(anywhere) ?? { message: null, mode: 'auto' };
 }
 
 /** Records what `agent` works on; a weaker update (a read, a reply) never overrides a stronger choice (work-on). */
 export function setWorkingOn(ctx: Where & Pick<Context, 'env'>, agent: string, next: WorkingOn): void {
-  const file = fileFor(ctx, agent);
   if (next.mode !== 'explicit' && next.mode !== 'none') {
     const current = workingOn({ ...ctx, env: {} }, agent);
     if (RANK[current.mode] > RANK[next.mode]) return;
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, next.mode === 'none' ? 'none\nexplicit\n' : `${next.message}\n${next.mode}\n`, 0o644);
+  const text = next.mode === 'none' ? 'none\nexplicit\n' : `${next.message}\n${next.mode}\n`;
+  for (const file of filesFor(ctx, agent)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, text, 0o644);
+  }
 }
 
 /** Forgets an explicit choice: back to "the newest message read". */
 export function clearWorkingOn(ctx: Where, agent: string): void {
-  fs.rmSync(fileFor(ctx, agent), { force: true });
+  for (const file of filesFor(ctx, agent)) fs.rmSync(file, { force: true });
 }
 
 /**
