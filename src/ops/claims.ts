@@ -28,6 +28,7 @@ import {
 } from '../ledger/coordination';
 import { getMessage } from '../ledger/messages';
 import { appendEvent } from './append';
+import { setWorkingOn } from './working';
 import { giveOnce } from './notices';
 import { previousCloneIds, type Context } from './context';
 import { placeOfEvent } from '../ledger/events';
@@ -195,10 +196,16 @@ export async function claim(ctx: Context, input: ClaimInput): Promise<ClaimJson>
   if (input.remote !== undefined) requireRemote(ctx, input.remote);
   const holder = holderOf(input.pid);
   const deadline = Date.now() + (input.waitSeconds ?? 0) * 1000;
+  // A request claimed is what the agent's next commits most likely answer (a guess, as for a request read:
+  // work-on or a reply with a diff says it for sure).
+  const guess = <T>(claimed: T): T => {
+    if (message && !ctx.readOnly) setWorkingOn(ctx, me.name, { message, mode: 'auto' });
+    return claimed;
+  };
   for (;;) {
     try {
-      if (input.remote) return await claimRemote(ctx, me, key, ttlMs, holder, input.remote);
-      return claimLocal(ctx, me, key, ttlMs, holder);
+      if (input.remote) return guess(await claimRemote(ctx, me, key, ttlMs, holder, input.remote));
+      return guess(claimLocal(ctx, me, key, ttlMs, holder));
     } catch (err) {
       // A request done meanwhile is never to be taken: said at once, not after the wait.
       if (!(err instanceof ConflictError) || input.waitSeconds === undefined || err.code === 'task_done') throw err;

@@ -201,6 +201,28 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it("a request claimed is the guess for the claimer's next commits, as one read is; a task name is not", () => {
+    const { repo, forCodex } = setup();
+    ok(repo, ['claim', forCodex.slice(-7)], { agent: 'codex' });
+    expect(ok(repo, ['work-on', '--json'], { agent: 'codex' }).json).toMatchObject({ message: forCodex, mode: 'auto' });
+    write(repo, 'f.txt', 'footer\n');
+    gitAs('codex', repo, 'commit', '-qam', 'footer');
+    expect(ok(repo, ['blame', 'f.txt', '--json']).json.lines[0]).toMatchObject({
+      agent: { name: 'codex' },
+      link: 'guess',
+      messages: [expect.objectContaining({ id: forCodex })],
+    });
+    // A pin is not replaced by a claim's guess; a task name changes nothing.
+    ok(repo, ['work-on', forCodex], { agent: 'codex' });
+    const other = ok(repo, ['send', 'codex', 'another', '--json'], { agent: 'lead' }).json.message.id;
+    ok(repo, ['claim', other], { agent: 'codex' });
+    ok(repo, ['claim', 'deploy'], { agent: 'codex' });
+    expect(ok(repo, ['work-on', '--json'], { agent: 'codex' }).json).toMatchObject({
+      message: forCodex,
+      mode: 'explicit',
+    });
+  });
+
   it('one agent name in two worktrees works on what each worktree pinned: trailer, attribution and work-on', () => {
     const { repo } = setup();
     const a = ok(repo, ['send', 'codex', 'task A', '--json'], { agent: 'lead' }).json.message.id;
