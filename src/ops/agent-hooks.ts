@@ -13,6 +13,8 @@ import { writeTx } from '../ledger/db';
 import { confirmNudges, dropPendingNudges, inboxFor, takeNewNudges } from '../ledger/messages';
 import type { Context } from './context';
 import { resolveIdentity, runtimeMarkers } from './identity';
+import { claimNotices } from './claims';
+import { reservationNotices } from './reservations';
 import { waitForChange } from './wait';
 import type { AgentHookJson } from '../json/setup';
 
@@ -160,9 +162,13 @@ export function agentHook(
       )
       .join('\n');
   if (input.event === 'session-start') {
-    const text = unread.length
-      ? `You are "${me.name}" in handoff. ${unread.length} unread message${unread.length === 1 ? '' : 's'}:\n${list(unread.map((m) => m.id))}\nRead them with \`handoff read <id>\` (or the handoff MCP tool "read") before you start.`
-      : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`;
+    // Copilot CLI does not read this output (below): its notices wait for the first Stop.
+    const notices = ctx.env.HANDOFF_RUNTIME === 'copilot' ? [] : coordinationNotices(ctx, me.name);
+    const text = `${
+      unread.length
+        ? `You are "${me.name}" in handoff. ${unread.length} unread message${unread.length === 1 ? '' : 's'}:\n${list(unread.map((m) => m.id))}\nRead them with \`handoff read <id>\` (or the handoff MCP tool "read") before you start.`
+        : `You are "${me.name}" in handoff. No unread messages; \`handoff inbox\` checks again.`
+    }${notices.map((n) => `\n${n}`).join('')}`;
     // Told at session start counts as told: the Stop hook nudges only about what came later. Copilot CLI
     // does not read a sessionStart hook's output (docs/agents.md): there the first Stop tells.
     return {
@@ -185,14 +191,25 @@ export function agentHook(
     me.name,
     unread.map((m) => m.id),
   );
-  if (fresh.length === 0)
+  // A claim lost or taken over, or an exclusive reservation that an earlier one outweighs: said once, here as
+  // in inbox, so that an agent that learns of handoff through its hooks stops working on what is not its.
+  const notices = coordinationNotices(ctx, me.name);
+  if (fresh.length === 0 && notices.length === 0)
     return {
       output: null,
       skipped: payload.stop_hook_active ? 'already nudged; letting the turn end' : 'no new messages',
       nudged: [],
     };
-  const reason = `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`;
+  const told = fresh.length
+    ? `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`
+    : null;
+  const reason = [told, ...notices.map((n) => `handoff (${me.name}): ${n}`)].filter(Boolean).join('\n');
   return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null, nudged: fresh };
+}
+
+/** The once-only notices about `agent`'s claims and reservations (ops/claims.ts, ops/reservations.ts). */
+function coordinationNotices(ctx: Context, agent: string): string[] {
+  return [...claimNotices(ctx, agent), ...reservationNotices(ctx, agent)];
 }
 
 /** When this process took nudges pending (one hook runs per process): what releaseNudges gives back. */

@@ -333,6 +333,39 @@ describe("Claude Code's hooks", () => {
     expect(cli(repo, ['agent-hook', 'stop'], { agent: 'claude', env: claudeEnv, input: '{}' }).stdout).toBe('');
   });
 
+  it('Stop and SessionStart say once that a claim was taken over, as inbox does', async () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'claude' });
+    // A claim held by a process that then dies is taken over by the next claimer.
+    const heldThenGone = async (key: string) => {
+      const p = spawn('sleep', ['60']);
+      ok(repo, ['claim', key, '--pid', String(p.pid)], { agent: 'claude' });
+      p.kill('SIGKILL');
+      await new Promise((r) => p.on('exit', r));
+    };
+    await heldThenGone('deploy');
+    ok(repo, ['claim', 'deploy'], { agent: 'codex' });
+    const stop = () =>
+      cli(repo, ['agent-hook', 'stop'], {
+        agent: 'claude',
+        env: claudeEnv,
+        input: JSON.stringify({ hook_event_name: 'Stop', stop_hook_active: false }),
+      }).stdout;
+    const told = JSON.parse(stop());
+    expect(told.decision).toBe('block');
+    expect(told.reason).toMatch(/your claim of deploy was taken over by codex .*your process was gone/);
+    expect(stop()).toBe('');
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.notices).toEqual([]);
+    // At the start of a session, in its context; once.
+    await heldThenGone('review');
+    ok(repo, ['claim', 'review'], { agent: 'gemini' });
+    const start = () =>
+      JSON.parse(cli(repo, ['agent-hook', 'session-start'], { agent: 'claude', env: claudeEnv, input: '{}' }).stdout)
+        .hookSpecificOutput.additionalContext;
+    expect(start()).toMatch(/your claim of review was taken over by gemini/);
+    expect(start()).not.toMatch(/taken over/);
+  });
+
   it('a hook whose input is never closed answers from what came within 3 s, and exits', async () => {
     const repo = makeRepo();
     ok(repo, ['send', 'claude', 'welcome aboard', '--create'], { agent: 'lead' });
