@@ -10,9 +10,10 @@ export default defineCommand({
   summary: 'Say which handoff your next commits answer (their Handoff-Message trailer).',
   description: `A commit answers the handoff you pinned with 'work-on <id>', else the request you last replied
 to with --attach-diff (both go into the commit as a Handoff-Message trailer), else the newest request you
-read, which is recorded as a guess and marked "?" by blame. '--none' says your commits answer none, '--auto'
-forgets the pin. With no argument, prints the current one. HANDOFF_MESSAGE in the environment overrides all
-of this.`,
+read or claimed, which is recorded as a guess and marked "?" by blame. '--none' says your commits answer none,
+'--auto' forgets the pin. With no argument, prints the current one. The choice is kept per worktree (one
+agent name in two worktrees works on two things); in a worktree where you chose nothing, your last choice
+anywhere counts. HANDOFF_MESSAGE in the environment overrides all of this.`,
   examples: ['<%= config.bin %> work-on 01JD3K8Z5Q', '<%= config.bin %> work-on --none', '<%= config.bin %> work-on'],
   args: [{ name: 'id', description: 'Message id (the short id printed in tables works).' }],
   flags: {
