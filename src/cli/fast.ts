@@ -18,9 +18,10 @@ function lookup(argv: string[]): { def: CommandDef; rest: string[] } | undefined
   return undefined;
 }
 
-/** Parses argv for a definition; undefined when oclif should take over (help, errors). */
-export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
-  if (argv.some((a) => a === '--help' || a === '-h')) return undefined;
+/** parseArgs options for a definition's flags. */
+function optionsOf(
+  def: CommandDef,
+): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, f] of Object.entries(def.flags)) {
     const o: (typeof options)[string] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
@@ -28,6 +29,12 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
     if (f.char) o.short = f.char;
     options[name] = o;
   }
+  return options;
+}
+
+/** The flags of argv and its positionals; undefined when a flag is not as oclif would take it. */
+function parseFlags(def: CommandDef, argv: string[]): { flags: FlagValues; positionals: string[] } | undefined {
+  const options = optionsOf(def);
   const config = { args: argv, options, allowPositionals: true, strict: true, tokens: true } as const;
   let out: ReturnType<typeof parseArgs<typeof config>>;
   try {
@@ -58,13 +65,62 @@ export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
   for (const [name, f] of Object.entries(def.flags)) {
     if (flags[name] !== undefined && f.exclusive?.some((x) => flags[x] !== undefined)) return undefined;
   }
+  return { flags, positionals: out.positionals };
+}
+
+/** Parses argv for a definition; undefined when oclif should take over (help, errors). */
+export function parseFast(def: CommandDef, argv: string[]): Parsed | undefined {
+  if (argv.some((a) => a === '--help' || a === '-h')) return undefined;
+  const parsed = parseFlags(def, argv);
+  if (!parsed) return undefined;
+  const { flags, positionals } = parsed;
   const declared = def.args ?? [];
-  const positionals = out.positionals;
   if (positionals.length > declared.length && !def.variadic) return undefined;
   if (declared.some((a, i) => a.required && positionals[i] === undefined)) return undefined;
   const args: Record<string, string | undefined> = {};
   declared.forEach((a, i) => (args[a.name] = positionals[i]));
   return { args, rest: positionals.slice(declared.length), flags };
+}
+
+/**
+ * Flags the command does not have, as written, when they are all that is wrong with its flags (what oclif
+ * reports first, before the arguments): the most common typo is answered without loading oclif. Null where
+ * oclif should decide (a cluster such as -xz, help, another flag's error).
+ */
+export function nonexistentFlags(def: CommandDef, argv: string[]): string[] | null {
+  if (argv.some((a) => a === '--help' || a === '-h')) return null;
+  const options = optionsOf(def);
+  let tokens: ReturnType<typeof parseArgs>['tokens'];
+  try {
+    tokens = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true }).tokens;
+  } catch {
+    return null;
+  }
+  const names: string[] = [];
+  const drop = new Set<number>();
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option' || t.name in options) continue;
+    const raw = argv[t.index]!;
+    if (raw !== t.rawName && !(t.rawName.startsWith('--') && raw === `${t.rawName}=${t.value ?? ''}`)) return null;
+    names.push(raw);
+    drop.add(t.index);
+  }
+  if (!names.length) return null;
+  return parseFlags(
+    def,
+    argv.filter((_, i) => !drop.has(i)),
+  )
+    ? names
+    : null;
+}
+
+/** A parse error as oclif's path words it (cli/oclif.ts, handleError): exit 2, JSON under --json. */
+function usageError(def: CommandDef, argv: string[], text: string): void {
+  const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${def.id.replace(/:/g, ' ')} --help'.`;
+  process.exitCode = 2;
+  if (argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: 2 } }, null, 2)}\n`);
+  else process.stderr.write(`handoff: ${message}\n`);
 }
 
 /** The known commands closest to a mistyped one. */
@@ -143,7 +199,12 @@ export async function runFast(argv: string[], binPath: string): Promise<boolean>
   const found = lookup(argv);
   if (!found) return false;
   const parsed = parseFast(found.def, found.rest);
-  if (!parsed) return false;
+  if (!parsed) {
+    const unknown = nonexistentFlags(found.def, found.rest);
+    if (!unknown) return false;
+    usageError(found.def, argv, `Nonexistent flag${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+    return true;
+  }
   await execute(found.def, parsed, makeIo({ json: !!parsed.flags.json, binPath }));
   return true;
 }

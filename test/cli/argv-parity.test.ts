@@ -163,6 +163,20 @@ describe('argv parity between the fast path and oclif', () => {
       ['inbox', '--limit', 'ten', '--json'],
       ['inbox', '--json', '--', 'extra'],
       ['inbox', '--unknown', '--json'],
+      // A flag the command does not have is answered on the fast path as oclif answers it, also beside a
+      // missing argument, several of them, with = or a value after it, short, clustered, or after --.
+      ['inbox', '--zz=3', '--json'],
+      ['inbox', '--zz', '3', '--json'],
+      ['inbox', '-z', '--json'],
+      ['inbox', '-zq', '--json'],
+      ['inbox', '--zz', '--zz', '--json'],
+      ['inbox', '--zz', '--limit', 'ten', '--json'],
+      ['inbox', '--kind', 'nope', '--zz', '--json'],
+      ['inbox', '--json', '--', '--zz'],
+      ['show', '--zz', '--json'],
+      ['show', 'x', '--zz', '--yy', '--json'],
+      ['send', 'bob', 'hi', 'there', '--no-such', '--json'],
+      ['hooks', 'install', '--zz', '--json'],
       ['threads', '--json'],
       ['whoami', '--json'],
     ];
