@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { COMMAND_DEFS } from '../commands/index';
 import type { CommandDef, FlagValues, Parsed } from '../commands/define';
-import { makeIo } from './io';
+import { makeIo, parseErrorMessage, writeCliError } from './io';
 import { execute } from './runner';
 import { editDistance } from '../core/text';
 
@@ -114,15 +114,6 @@ export function nonexistentFlags(def: CommandDef, argv: string[]): string[] | nu
     : null;
 }
 
-/** A parse error as oclif's path words it (cli/oclif.ts, handleError): exit 2, JSON under --json. */
-function usageError(def: CommandDef, argv: string[], text: string): void {
-  const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${def.id.replace(/:/g, ' ')} --help'.`;
-  process.exitCode = 2;
-  if (argv.includes('--json'))
-    process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: 2 } }, null, 2)}\n`);
-  else process.stderr.write(`handoff: ${message}\n`);
-}
-
 /** The known commands closest to a mistyped one. */
 function suggestCommands(word: string): string[] {
   const names = [...new Set(Object.keys(COMMAND_DEFS).map((id) => id.replace(':', ' ')))];
@@ -146,12 +137,7 @@ function unknownCommand(argv: string[]): void {
   const near = suggestCommands(word);
   const hint = near.length ? ` Did you mean ${near.map((n) => `'handoff ${n}'`).join(' or ')}?` : '';
   const message = `'${word.replace(/[^\x20-\x7e]/g, '?')}' is not a handoff command.${hint} See 'handoff --help' for the list.`;
-  process.exitCode = 2;
-  if (json)
-    process.stdout.write(
-      `${JSON.stringify({ error: { code: 'unknown_command', message, exitCode: 2, details: { suggestions: near } } }, null, 2)}\n`,
-    );
-  else process.stderr.write(`handoff: ${message}\n`);
+  writeCliError(json, { code: 'unknown_command', message, details: { suggestions: near } });
 }
 
 const TOPICS = new Set(
@@ -179,10 +165,7 @@ export async function runFast(argv: string[], binPath: string): Promise<boolean>
       .filter((id) => id.startsWith(`${first}:`))
       .map((id) => id.split(':')[1]!);
     const message = `Say which '${first}' command: ${subs.map((s) => `'handoff ${first} ${s}'`).join(', ')}.`;
-    process.exitCode = 2;
-    process.stdout.write(
-      `${JSON.stringify({ error: { code: 'missing_subcommand', message, exitCode: 2, details: { subcommands: subs } } }, null, 2)}\n`,
-    );
+    writeCliError(true, { code: 'missing_subcommand', message, details: { subcommands: subs } });
     return true;
   }
   if (
@@ -202,7 +185,12 @@ export async function runFast(argv: string[], binPath: string): Promise<boolean>
   if (!parsed) {
     const unknown = nonexistentFlags(found.def, found.rest);
     if (!unknown) return false;
-    usageError(found.def, argv, `Nonexistent flag${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+    // Worded as oclif's path words it (cli/oclif.ts, handleError).
+    const text = `Nonexistent flag${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`;
+    writeCliError(argv.includes('--json'), {
+      code: 'usage',
+      message: parseErrorMessage(text, found.def.id.replace(/:/g, ' ')),
+    });
     return true;
   }
   await execute(found.def, parsed, makeIo({ json: !!parsed.flags.json, binPath }));

@@ -82,3 +82,29 @@ export function makeIo(opts: { json: boolean; binPath: string }): Io {
     },
   };
 }
+
+/**
+ * An error in the command line itself (a parse error, an unknown command), whichever path found it: the
+ * error object on stdout under --json, one line on stderr otherwise.
+ */
+export function writeCliError(
+  json: boolean,
+  error: { code: string; message: string; exitCode?: number; details?: object },
+): void {
+  const exitCode = error.exitCode ?? 2;
+  process.exitCode = exitCode;
+  if (json) {
+    const body = {
+      code: error.code,
+      message: error.message,
+      exitCode,
+      ...(error.details ? { details: error.details } : {}),
+    };
+    process.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
+  } else process.stderr.write(`handoff: ${error.message}\n`);
+}
+
+/** A parse error's message as both paths word it: the parser's text as one sentence, then where help is. */
+export function parseErrorMessage(text: string, command: string): string {
+  return `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command} --help'.`;
+}

@@ -2,7 +2,7 @@
 import { Args, Command, Errors, Flags, handle, run as oclifRun, type Interfaces } from '@oclif/core';
 import { COMMAND_DEFS } from '../commands/index';
 import type { CommandDef, Parsed } from '../commands/define';
-import { makeIo } from './io';
+import { makeIo, parseErrorMessage, writeCliError } from './io';
 import { execute } from './runner';
 
 function toOclifFlags(def: CommandDef): Interfaces.FlagInput {
@@ -108,11 +108,8 @@ export async function handleError(err: unknown, argv: string[]): Promise<void> {
     .slice(0, 2)
     .filter((a, i) => i === 0 || COMMAND_DEFS[`${argv[0]}:${a}`])
     .join(' ');
-  const message = `${text.replace(/\s+/g, ' ').replace(/([^.])$/, '$1.')} See 'handoff ${command || '<command>'} --help'.`;
-  process.exitCode = code;
-  if (argv.includes('--json'))
-    process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode: code } }, null, 2)}\n`);
-  else process.stderr.write(`handoff: ${message}\n`);
+  const message = parseErrorMessage(text, command || '<command>');
+  writeCliError(argv.includes('--json'), { code: 'usage', message, exitCode: code });
 }
 
 /** Runs argv through oclif. */

@@ -169,12 +169,18 @@ export function claimKeys(db: Db): string[] {
   return (stmt(db, 'SELECT DISTINCT key FROM claim_events ORDER BY key').all() as { key: string }[]).map((r) => r.key);
 }
 
-/** Keys where `agent` took part (claimed, lost or was taken over): the ones its notices can be about. */
+/**
+ * Keys where `agent` took part (claimed, lost or was taken over) and another claimer did too (another agent,
+ * or the same name in another clone): the ones its notices can be about, as a key only it ever claimed
+ * cannot have been lost. Agent hooks ask at every turn.
+ */
 export function claimKeysOf(db: Db, agent: string): string[] {
   return (
-    stmt(db, 'SELECT DISTINCT key FROM claim_events WHERE agent = ? OR from_agent = ?').all(agent, agent) as {
-      key: string;
-    }[]
+    stmt(
+      db,
+      `SELECT key FROM claim_events WHERE key IN (SELECT key FROM claim_events WHERE agent = ? OR from_agent = ?)
+         GROUP BY key HAVING COUNT(DISTINCT agent || ' ' || clone) > 1`,
+    ).all(agent, agent) as { key: string }[]
   ).map((r) => r.key);
 }
 
