@@ -72,6 +72,11 @@ one line: the message and its thread.`,
     if ('thread' in r) {
       const l = r.line;
       io.log(`${paint(io, 'bold', `line ${l.line}`)}: ${inert(l.content)}`);
+      if (/^0+$/.test(l.commit)) {
+        // git's placeholder for a line of the working tree: nobody has committed it yet.
+        io.log('Not committed yet: no commit, agent or handoff to name. Commit it and ask again.');
+        return;
+      }
       io.log(
         `commit ${l.commit} by ${l.agent ? `${l.agent.human ? 'human: ' : ''}${l.agent.name}` : 'unknown'} (${inert(l.summary)})`,
       );

@@ -53,8 +53,10 @@ export default defineCommand({
     const rows = r.map((c) => {
       const named = (a: { name: string; human: boolean }) => `${a.human ? 'human: ' : ''}${a.name}`;
       const who = c.agents ? c.agents.map(named).join(', ') : c.agent ? named(c.agent) : 'unknown';
+      // A squash or amend someone else made of an agent's commits names them too.
+      const maker = c.agent && c.agents && !c.agents.some((a) => a.name === c.agent!.name) ? c.agent : null;
       const via = c.agents
-        ? paint(io, 'dim', ' (squash)')
+        ? paint(io, 'dim', maker ? ` (rewritten by ${named(maker)})` : ' (squash)')
         : c.via && c.via !== 'hook'
           ? paint(io, 'dim', ` (via ${c.via})`)
           : '';

@@ -7,7 +7,7 @@ import { defineCommand, jsonFlag, type Io } from './define';
 import { paint } from '../render/io';
 import { pagerStream } from '../render/pager';
 import { patchLines } from '../render/text';
-import { replayHtml } from '../render/replay-html';
+import { commitMaker, replayHtml } from '../render/replay-html';
 import { replay, replayChunks } from '../ops/replay';
 import { withContext } from './_shared';
 import type { ReplayItem, ReplayJson } from '../json/replay';
@@ -48,7 +48,7 @@ function itemLines(io: Io, it: ReplayItem): string[] {
         )
       : '';
     out.push(
-      `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', `${it.human ? 'human: ' : ''}${inert(it.agent)}`)}: ${firstLine(it.subject, 60)}${answers}${it.rewrittenInto.length ? paint(io, 'dim', ` (since rewritten as ${it.rewrittenInto.map((c) => c.slice(0, 10)).join(', ')})`) : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
+      `${paint(io, 'green', `● commit ${it.commit.slice(0, 10)}`)} by ${paint(io, 'bold', inert(commitMaker(it)))}: ${firstLine(it.subject, 60)}${answers}${it.rewrittenInto.length ? paint(io, 'dim', ` (since rewritten as ${it.rewrittenInto.map((c) => c.slice(0, 10)).join(', ')})`) : ''}${it.discarded ? paint(io, 'yellow', ' (discarded: no branch holds it)') : ''}${it.signature && it.signature !== 'good' ? ` ${paint(io, 'red', SIGNATURE_MARK[it.signature])}` : ''}`,
     );
     if (it.stat.length)
       out.push(paint(io, 'dim', `    ${it.stat.map((s) => `${statName(s)} +${s.added} -${s.removed}`).join(', ')}`));

@@ -89,14 +89,14 @@ recipients), and it syncs like every event. --list shows open and decided review
       : r.landed.byHead
         ? `HEAD (${r.landed.at?.slice(0, 10)}): no commit is attributed to this handoff, so what HEAD holds is what landed ('handoff work-on <id>' links commits to one)`
         : r.landed.commits.length
-          ? `${r.landed.commits.length} attributed commit(s), judged at ${r.landed.at?.slice(0, 10)} (${r.landed.onHead ? (r.landed.commits.includes(r.landed.at ?? '') ? 'the one that contains the others, or the tip on this branch' : 'the commit on this branch that brought them all in') : 'on another branch: this branch does not contain it'})${r.landed.elsewhere.length ? `; left out, on other branches: ${r.landed.elsewhere.map((c) => c.slice(0, 10)).join(', ')}` : ''}`
+          ? `${r.landed.commits.length} attributed commit(s)${r.landed.relinked.length ? ` (${r.landed.relinked.length} of them no hook recorded, linked by trailer, patch id or lines)` : ''}, judged at ${r.landed.at?.slice(0, 10)} (${r.landed.onHead ? (r.landed.commits.includes(r.landed.at ?? '') ? 'the one that contains the others, or the tip on this branch' : 'the commit on this branch that brought them all in') : 'on another branch: this branch does not contain it'})${r.landed.elsewhere.length ? `; left out, on other branches: ${r.landed.elsewhere.map((c) => c.slice(0, 10)).join(', ')}` : ''}`
           : r.landed.discarded.length
             ? `no commit: the ${r.landed.discarded.length} attributed to it (${r.landed.discarded.map((c) => c.slice(0, 10)).join(', ')}) are on no branch any more (reset away?)`
             : 'no commit attributed to this handoff yet';
     io.log(`${paint(io, 'bold', `review of ${r.message}`)} from ${inert(r.from)} against ${landed}`);
     io.log(
       r.hunks.length
-        ? `${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed\n`
+        ? `${r.summary.landed} landed as sent, ${r.summary.changed} landed changed, ${r.summary.not_landed} not landed${r.atHead ? `; at HEAD (${r.atHead.commit.slice(0, 10)}) since: ${r.atHead.summary.landed} as sent, ${r.atHead.summary.changed} changed, ${r.atHead.summary.not_landed} not there` : ''}\n`
         : 'The attached diff is empty (the working tree held no change when it was sent): there is nothing to compare.\n',
     );
     for (const h of r.hunks) {

@@ -99,6 +99,18 @@ export function commitsInRange(cwd: string, from: string, to: string): string[] 
     .filter(Boolean);
 }
 
+/**
+ * The newest `limit` commits of `tip` that `base` does not reach, newest first; none when `base` is not a
+ * commit id or not here.
+ */
+export function commitsSince(cwd: string, tip: string, base: string, limit: number): string[] {
+  if (!/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(base)) return [];
+  return runGit(['rev-list', `--max-count=${limit}`, tip, `^${base}`, '--'], { cwd, allowFailure: true })
+    .stdout.toString('utf8')
+    .split('\n')
+    .filter(Boolean);
+}
+
 /** Which of `commits` are not reachable from `tip` (commits missing here are left out). */
 export function notReachableFrom(cwd: string, commits: string[], tip: string): Set<string> {
   return amongListed(commits, runGit(REACH_ARGS, { cwd, input: reachInput(commits, tip), allowFailure: true }).stdout);

@@ -42,8 +42,15 @@ export interface ReplayCommitItem {
   link: 'pinned' | 'reply' | 'guess' | null;
   stat: FileStat[];
   patch: string | null;
+  /**
+   * A squash made by `agent` of others' commits (or of one other agent's): whose lines it holds. `answers`
+   * then includes the handoffs those commits answer.
+   */
+  squashOf?: { name: string; human: boolean }[];
   /** The commits it became since (amended, rebased, squashed) that exist here; empty when it was not rewritten. */
   rewrittenInto: string[];
+  /** Not rewritten, and no branch or tag holds it any more (reset away): work that was abandoned. */
+  discarded?: true;
   /** In a ledger that uses signatures: how the attribution event's ledger commit is signed. */
   signature?: 'good' | 'unknown_key' | 'bad' | 'unsigned' | 'unverifiable';
 }

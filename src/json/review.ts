@@ -32,11 +32,21 @@ export interface ReviewJson {
     elsewhere: string[];
     /** Commits attributed to the handoff that nothing holds any more (reset away): not judged. */
     discarded: string[];
+    /**
+     * Of `commits`, those no hook recorded for the handoff, found on this branch since the diff's base and
+     * linked by their trailers, patch ids or lines (a rebase made elsewhere, a squash merge on the host).
+     */
+    relinked: string[];
     /** No commit is attributed to the handoff (and none was thrown away): it is judged at HEAD (`at`). */
     byHead?: true;
   };
   hunks: ReviewHunkJson[];
   summary: Record<HunkStatus, number>;
+  /**
+   * Where HEAD contains the judged commit, has moved on, and stands differently for some hunk (a revert, a
+   * later edit): the same count at HEAD; null otherwise.
+   */
+  atHead: { commit: string; summary: Record<HunkStatus, number> } | null;
   /** Files the landed commits changed that the handoff did not mention. */
   unmentioned: string[];
   verdicts: { id: string; reviewer: string; verdict: string; reviewedCommit: string | null }[];

@@ -226,6 +226,9 @@ export function log(
     const r = resolver.resolve(commit);
     return r ? [r] : [];
   };
+  // An agent's commits: those it made, and squashes holding its lines (whoever made them).
+  const isAgents = (commit: string, agent: string) =>
+    resolver.resolve(commit)?.agent === agent || agentsOf(commit).some((a) => a.agent === agent);
   for (;;) {
     const listed = logCommits(ctx.repo.cwd, {
       ...input,
@@ -241,7 +244,7 @@ export function log(
     rows = listed.map((r) => [r.commit, r.date, r.author, r.subject]);
     resolver.resolveAll(rows.map((r) => r[0]!));
     if (!input.agent || want < 0 || listedLimit < 0 || listed.length < listedLimit || listedLimit >= 10_000) break;
-    if (rows.filter((r) => agentsOf(r[0]!).some((a) => a.agent === input.agent)).length >= want) break;
+    if (rows.filter((r) => isAgents(r[0]!, input.agent!)).length >= want) break;
     listedLimit = Math.min(listedLimit * 4, 10_000);
   }
   const out: LogEntryJson[] = [];
@@ -249,7 +252,7 @@ export function log(
     if (want > 0 && out.length >= want) break;
     const r = resolver.resolve(commit!);
     const all = agentsOf(commit!);
-    if (input.agent && !all.some((a) => a.agent === input.agent)) continue;
+    if (input.agent && !isAgents(commit!, input.agent)) continue;
     const squashed = squashOf(commit!) !== null;
     out.push({
       commit: commit!,

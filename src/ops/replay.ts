@@ -10,15 +10,15 @@ import { diffGitPath, gitHeaderPath, parseWhen } from '../core/text';
 import { readCommits } from '../git/commits';
 import { readObjects } from '../git/objects';
 import { messagesPage, recipientsOf, threadMessageIds, threadSubject } from '../ledger/messages';
-import { attributionCommits, attributionEvents, verdictsOn } from '../ledger/attributions';
-import { latestRewrites } from './attribution';
+import { attributionCommits, attributionEvents, commitsWithLineRecords, verdictsOn } from '../ledger/attributions';
+import { CommitResolver, latestRewrites } from './attribution';
 import type { Context } from './context';
 import { taskStates } from './tasks';
 import { findMessage, requireKnownAgent } from './lookup';
 import { topRelative } from './paths';
 import { messageJson, recipientJson } from './views';
 import type { DiffMode, FileStat, ReplayCommitItem, ReplayItem, ReplayJson } from '../json/replay';
-import { commitNumstats, commitPatches, objectsExist } from '../git/history';
+import { commitNumstats, commitPatches, objectsExist, unreachableFromRefs } from '../git/history';
 
 export interface ReplayInput {
   target?: string;
@@ -198,12 +198,24 @@ function commitTimeline(
   // Commit subjects (one git log for all commits that still exist here).
   const present = shown.map((c) => c.commit).filter(Boolean);
   const subjects = new Map<string, string>();
+  // Commits here that no branch or tag holds any more (reset away), as search and review name them.
+  let dropped = new Set<string>();
   if (present.length) {
     const found = objectsExist(ctx.repo.cwd, present);
     const existing = present.filter((_, i) => found[i]);
     for (const info of readCommits(ctx.repo.cwd, existing))
       subjects.set(info.commit, info.message.split('\n', 1)[0] ?? '');
+    if (existing.length) dropped = unreachableFromRefs(ctx.repo.cwd, existing);
   }
+  // A squash keeps whose lines it holds: the agents' commits it was made from, and the handoffs they answer.
+  const lineRecords = commitsWithLineRecords(ctx.db);
+  const resolver = shown.some((c) => lineRecords.has(c.commit)) ? new CommitResolver(ctx) : null;
+  const squashOf = (c: (typeof shown)[number]) => {
+    if (!resolver || !lineRecords.has(c.commit)) return null;
+    const from = resolver.contributors(c.commit);
+    if (!from.length || (from.length === 1 && from[0]!.agent === c.agent && from[0]!.human === c.human)) return null;
+    return from;
+  };
   // Lines added and removed per file of each commit, and with --diff full their patches (one git call each).
   const numstats: Map<string, FileStat[]> =
     at.mode === 'none' ? new Map() : commitNumstats(ctx.repo.cwd, [...subjects.keys()]);
@@ -211,21 +223,29 @@ function commitTimeline(
   const rewrites = latestRewrites(
     ctx,
     shown.map((c) => c.commit),
+    (cs) => unreachableFromRefs(ctx.repo.cwd, cs),
   );
   const patchesOfCommits =
     at.mode === 'full' ? commitPatches(ctx.repo.cwd, [...subjects.keys()]) : new Map<string, string>();
-  return shown.map((c) => ({
-    id: c.id,
-    item: {
+  return shown.map((c) => {
+    const squash = squashOf(c);
+    const answers = [...new Set([...c.messages, ...(squash ?? []).flatMap((a) => a.messages)])];
+    const rewrittenInto = (rewrites.get(c.commit) ?? []).filter((n) => n !== c.commit);
+    const item: ReplayCommitItem = {
       type: 'commit',
       clock: c.clock,
       commit: c.commit,
       agent: c.agent,
       human: c.human,
+      ...(squash ? { squashOf: squash.map((a) => ({ name: a.agent, human: a.human })) } : {}),
       subject: subjects.get(c.commit) ?? '(commit not in this clone)',
       ts: c.ts,
-      answers: c.messages,
-      link: c.messages.length ? (c.link ?? 'pinned') : null,
+      answers,
+      link: c.messages.length
+        ? (c.link ?? 'pinned')
+        : answers.length
+          ? (squash!.find((a) => a.messages.length)?.link ?? 'pinned')
+          : null,
       // git's own count where the commit is here; else the lines the attribution recorded as added. None
       // with --diff none.
       stat:
@@ -238,9 +258,11 @@ function commitTimeline(
               removed: 0,
             }))),
       patch: at.mode === 'full' ? (patchesOfCommits.get(c.commit) ?? null) : null,
-      rewrittenInto: (rewrites.get(c.commit) ?? []).filter((n) => n !== c.commit),
-    },
-  }));
+      rewrittenInto,
+      ...(!rewrittenInto.length && dropped.has(c.commit) ? { discarded: true as const } : {}),
+    };
+    return { id: c.id, item };
+  });
 }
 
 /** Builds the whole timeline (for --json and the HTML page). */

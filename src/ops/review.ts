@@ -14,7 +14,7 @@ import { isAncestor } from '../git/exec';
 import { readPatch } from '../git/ledger-format';
 import { readObjects, treeEntries, type CatFileResult, type PathEntry } from '../git/objects';
 import { attributionsForMessages, verdictsOn } from '../ledger/attributions';
-import { latestRewrites } from './attribution';
+import { CommitResolver, latestRewrites } from './attribution';
 import { listReviewable, threadMessages } from '../ledger/messages';
 import { appendEvent } from './append';
 import { checkBody } from './body';
@@ -26,6 +26,7 @@ import type { HunkStatus, ReviewHunkJson, ReviewJson, ReviewListJson } from '../
 import {
   commitExists,
   commitsInRange,
+  commitsSince,
   filesChangedBetween,
   filesOfCommit,
   firstParentSince,
@@ -87,6 +88,28 @@ function firstHoldingAll(cwd: string, tips: string[], head: string): string | nu
   return line[lo - 1]!;
 }
 
+/** How many of the branch's newest commits since a diff's base are looked at for copies no hook recorded. */
+const RELINK_LIMIT = 100;
+
+/**
+ * Commits of HEAD since `base` that answer the handoff (`wanted` says which message ids do) though no hook
+ * recorded them for it: a rebase made where the hooks did not run (its trailers), a squash merge on the host
+ * (its patch id, or its lines traced to the agents' commits), as log and blame link them.
+ */
+function relinkedCommits(ctx: Context, base: string, known: Set<string>, wanted: (ids: string[]) => boolean): string[] {
+  const candidates = commitsSince(ctx.repo.cwd, 'HEAD', base, RELINK_LIMIT).filter((c) => !known.has(c));
+  if (!candidates.length) return [];
+  const resolver = new CommitResolver(ctx, 'HEAD');
+  resolver.resolveAll(candidates);
+  return candidates
+    .filter((c) => {
+      const r = resolver.resolve(c);
+      if (r && r.via !== 'hook' && wanted(r.messages)) return true;
+      return resolver.contributors(c).some((x) => wanted(x.messages));
+    })
+    .reverse();
+}
+
 /** Whether HEAD contains `commit`. */
 function onHead(cwd: string, commit: string): boolean {
   const head = resolveCommit(cwd, 'HEAD');
@@ -108,6 +131,7 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   let changedFiles: string[] = [];
   let elsewhere: string[] = [];
   let discarded: string[] = [];
+  let relinked: string[] = [];
   if (input.range) {
     const r = rangeEnd(ctx, input.range);
     at = r.to;
@@ -125,6 +149,16 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     commits = [
       ...new Set([...latestRewrites(ctx, commits, (cs) => unreachableFromRefs(cwd, cs)).values()].flat()),
     ].filter((c) => commitExists(cwd, c));
+    // Copies no hook recorded, on this branch since the diff's base (a rebase made elsewhere, a squash merge on
+    // the host): linked by their trailers, patch ids or lines, as log and blame link them.
+    const answering = new Set([
+      m.id,
+      ...threadMessages(ctx.db, m.thread)
+        .filter((x) => x.clock >= m.clock)
+        .map((x) => x.id),
+    ]);
+    relinked = relinkedCommits(ctx, m.diff_base, new Set(commits), (ids) => ids.some((id) => answering.has(id)));
+    commits = [...commits, ...relinked];
     // A commit that nothing holds any more (thrown away by reset --hard) did not land anywhere: not judged.
     const dropped = unreachableFromRefs(cwd, commits);
     discarded = commits.filter((c) => dropped.has(c));
@@ -193,6 +227,8 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     .filter((f) => f.newFileName !== '/dev/null')
     .map((f) => f.newFileName!.replace(/^[ab]\//, ''))
     .filter(isRepoPath);
+  /** Files of the patch that a rename since the diff's base moved where they are judged: their name there. */
+  const movedTo = new Map<string, string>();
   const followRenames = (rev: string, files: Map<string, CatFileResult | null>) => {
     const missing = names.filter((n) => !files.get(`${rev}:${n}`));
     if (!missing.length) return;
@@ -206,10 +242,21 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     for (const n of found) {
       files.set(`${rev}:${n}`, objs.get(`${rev}:${moved.get(n)}`) ?? null);
       mentioned.add(moved.get(n)!);
+      if (rev === at) movedTo.set(n, moved.get(n)!);
     }
   };
   if (at) followRenames(at, landedFiles);
   if (later) followRenames(later, headFiles);
+  /**
+   * A file none of the judged commits (or the range) changed: what stands there differently from what was
+   * sent is someone else's change, not this handoff landing changed. (What was sent, standing there exactly,
+   * landed.)
+   */
+  const judgedFiles = at && !byHead ? new Set(changedFiles) : null;
+  const untouched = <T extends { status: HunkStatus; difference: string | null }>(name: string, j: T): T =>
+    judgedFiles && j.status === 'changed' && !judgedFiles.has(name) && !judgedFiles.has(movedTo.get(name) ?? name)
+      ? { ...j, status: 'not_landed', difference: null }
+      : j;
   const hunks: ReviewHunkJson[] = [];
   const hunkless: string[] = [];
   /** Of those, the files the patch renames without changing them: their name before. */
@@ -233,10 +280,15 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       continue;
     }
     for (const h of f.hunks) {
-      const header = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
+      // As git writes it: jsdiff counts an empty side from 1, git from 0.
+      const header = `@@ -${h.oldLines === 0 ? h.oldStart - 1 : h.oldStart},${h.oldLines} +${h.newLines === 0 ? h.newStart - 1 : h.newStart},${h.newLines} @@`;
       const lines = markNoNewline(h.lines);
-      const judged = classify(lines, landedLines, deleted, Math.max(0, h.newStart - 1));
-      const now = later ? classify(lines, headLines, deleted, Math.max(0, h.newStart - 1)).status : null;
+      // A file that was empty or new: the hunk is the whole file, and lines added around it are a change.
+      const whole = h.oldLines === 0 && lines.every((l) => l[0] === '+');
+      const judge = (at: string[] | null) =>
+        whole ? classifyWhole(lines, at) : classify(lines, at, deleted, Math.max(0, h.newStart - 1));
+      const judged = untouched(name, judge(landedLines));
+      const now = later ? judge(headLines).status : null;
       hunks.push({ file: name, header, ...judged, atHead: now && now !== judged.status ? now : null });
     }
     if (f.hunks.length === 0) {
@@ -255,7 +307,9 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
     const judge = (e?: PathEntry, name = ''): HunkStatus =>
       same(e, sent.get(name)) ? 'landed' : same(e, base.get(name)) ? 'not_landed' : 'changed';
     for (const name of hunkless) {
-      const status: HunkStatus = at ? judge(landedAt.get(name), name) : 'not_landed';
+      const status: HunkStatus = at
+        ? untouched(name, { status: judge(landedAt.get(name), name), difference: null }).status
+        : 'not_landed';
       const now = headAt ? judge(headAt.get(name), name) : null;
       hunks.push({
         file: name,
@@ -272,6 +326,12 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
   }
   const summary: Record<HunkStatus, number> = { landed: 0, changed: 0, not_landed: 0 };
   for (const h of hunks) summary[h.status]++;
+  // Where HEAD has moved on and changed how some hunk stands (a revert, a later edit): the same count there.
+  let atHead: ReviewJson['atHead'] = null;
+  if (later && hunks.some((h) => h.atHead)) {
+    atHead = { commit: later, summary: { landed: 0, changed: 0, not_landed: 0 } };
+    for (const h of hunks) atHead.summary[h.atHead ?? h.status]++;
+  }
   return {
     message: m.id,
     thread: m.thread,
@@ -283,10 +343,12 @@ export function review(ctx: Context, input: { id: string; range?: string }): Rev
       onHead: at !== null && onHead(cwd, at),
       elsewhere,
       discarded,
+      relinked,
       ...(byHead ? { byHead: true as const } : {}),
     },
     hunks,
     summary,
+    atHead,
     unmentioned: changedFiles.filter((f) => !mentioned.has(f)).sort(),
     verdicts: verdictsOn(ctx.db, m.id).map((v) => ({
       id: v.id,
@@ -402,6 +464,14 @@ function classify(
   const region = landed.slice(at, at + newSide.length + Math.max(0, added.length - hits));
   if (sameLines(region, newSide)) return { status: 'landed', difference: null };
   return { status: 'changed', difference: differenceOf(newSide, region) };
+}
+
+/** A hunk that is its whole file (one that was empty or new), against the whole landed file. */
+function classifyWhole(lines: string[], landed: string[] | null): { status: HunkStatus; difference: string | null } {
+  const sent = lines.map((l) => l.slice(1));
+  if (landed === null || landed.length === 0) return { status: 'not_landed', difference: null };
+  if (sameLines(landed, sent)) return { status: 'landed', difference: null };
+  return { status: 'changed', difference: differenceOf(sent, landed) };
 }
 
 const sameLines = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);

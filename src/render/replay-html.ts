@@ -5,7 +5,18 @@
  */
 import { shortId } from '../core/ids';
 import { diffGitPath, gitHeaderPath, inert } from '../core/text';
-import type { ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
+import type { ReplayCommitItem, ReplayItem, ReplayJson, ReplayMessageItem } from '../json/replay';
+
+/**
+ * Who a commit is by, as replay prints it (unescaped): its agent, or for a squash of others' commits the
+ * agents whose lines it holds, and who made it.
+ */
+export function commitMaker(it: ReplayCommitItem): string {
+  const named = (human: boolean, name: string) => `${human ? 'human: ' : ''}${name}`;
+  const maker = named(it.human, it.agent);
+  if (!it.squashOf) return maker;
+  return `${it.squashOf.map((a) => named(a.human, a.name)).join(', ')} (rewritten by ${maker})`;
+}
 
 /**
  * Escapes text for HTML element content and attribute values. Control characters and bidirectional
@@ -165,8 +176,8 @@ function itemHtml(it: ReplayItem, children: Map<ReplayItem, ReplayItem[]>): stri
       ? ' <span class="chip guess" title="the newest request the agent had read; not pinned">a guess</span>'
       : '';
   return `<article class="item commit" id="${anchor}" data-agent="${escapeHtml(it.agent)}" data-thread="" data-answers="${escapeHtml(it.answers.join(' '))}">
-<header><a class="permalink" href="#${anchor}" title="link to this commit">#</a> commit <code title="${escapeHtml(it.commit)}">${escapeHtml(it.commit.slice(0, 10))}</code> by <strong class="agent">${it.human ? 'human: ' : ''}${escapeHtml(it.agent)}</strong> ${time(it.ts)}
-${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}${it.rewrittenInto.length ? ` <span class="chip" title="amended, rebased or squashed since">since rewritten as ${it.rewrittenInto.map((c) => `<code>${escapeHtml(c.slice(0, 10))}</code>`).join(', ')}</span>` : ''}${signatureMark(it.signature)}</header>
+<header><a class="permalink" href="#${anchor}" title="link to this commit">#</a> commit <code title="${escapeHtml(it.commit)}">${escapeHtml(it.commit.slice(0, 10))}</code> by <strong class="agent">${escapeHtml(commitMaker(it))}</strong> ${time(it.ts)}
+${it.answers.map((a) => `<a class="answers" href="#m-${escapeHtml(a)}">answers ${short(a)}</a>`).join(' ')}${guess}${it.rewrittenInto.length ? ` <span class="chip" title="amended, rebased or squashed since">since rewritten as ${it.rewrittenInto.map((c) => `<code>${escapeHtml(c.slice(0, 10))}</code>`).join(', ')}</span>` : ''}${it.discarded ? ' <span class="chip" title="no branch or tag holds it any more (reset away)">discarded</span>' : ''}${signatureMark(it.signature)}</header>
 <div class="own"><div class="subject">${escapeHtml(it.subject)}</div>${statHtml(it.stat)}${it.patch ? diffHtml(it.patch) : ''}</div>${nested}</article>`;
 }
 

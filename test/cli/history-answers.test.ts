@@ -337,3 +337,168 @@ describe('a partial clone', () => {
     expect(r.commits.map((c: any) => c.subject)).toEqual(['c3', 'c2', 'c1', 'initial']);
   });
 });
+
+describe('two agents in two worktrees, and work that landed where no hook ran', () => {
+  /** Agent a in the main worktree, b in worktree `b` on branch b; a sends b a diff and puts its tree back. */
+  function pair(files: Record<string, string>, change: (repo: string) => void, body: string) {
+    const repo = start(files);
+    ok(repo, ['join'], { agent: 'a' });
+    const wt = path.join(tmpDir('handoff-wt-'), 'b');
+    git(repo, 'worktree', 'add', '-q', '-b', 'b', wt);
+    ok(wt, ['join'], { agent: 'b' });
+    change(repo);
+    const id = ok(repo, ['send', 'b', body, '--attach-diff', '--json'], { agent: 'a' }).json.message.id;
+    git(repo, 'checkout', '-q', '--', '.');
+    git(repo, 'clean', '-qfd');
+    ok(wt, ['work-on', id], { agent: 'b' });
+    return { repo, wt, id };
+  }
+  const ten = 'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n';
+  const upper = (repo: string, word: string) =>
+    write(
+      repo,
+      'f.txt',
+      fs.readFileSync(path.join(repo, 'f.txt'), 'utf8').replace(`\n${word}\n`, `\n${word.toUpperCase()}\n`),
+    );
+  const hookless = (cwd: string, ...args: string[]) => {
+    const r = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', ...args], {
+      cwd,
+      env: cleanEnv({ GIT_EDITOR: 'true' }),
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+
+  it('review judges a copy made by a rebase without hooks, and a host squash merge once the branch is gone', () => {
+    const { repo, wt, id } = pair({ 'f.txt': ten, 'g.txt': 'x\n' }, (r) => upper(r, 'three'), 'uppercase three');
+    write(repo, 'g.txt', 'z\n');
+    commitAs(null, repo, 'a person, on main');
+    upper(wt, 'three');
+    const original = commitAs('b', wt, 'THREE');
+    hookless(wt, 'rebase', '-q', 'main');
+    const copy = git(wt, 'rev-parse', 'HEAD');
+    expect(copy).not.toBe(original);
+    const r = ok(wt, ['review', id, '--json']).json;
+    expect(r.landed.at).toBe(copy);
+    expect(r.landed.relinked).toEqual([copy]);
+    expect(statuses(r)).toEqual([['f.txt', 'landed']]);
+    expect(ok(wt, ['review', id]).stdout).toMatch(/1 of them no hook recorded/);
+    // On main: the host squashes branch b (no hook runs), then the branch and its worktree are deleted.
+    hookless(repo, 'merge', '-q', '--squash', 'b');
+    hookless(repo, 'commit', '-qm', 'Uppercase three (#1)');
+    const squash = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'worktree', 'remove', '--force', wt);
+    git(repo, 'branch', '-q', '-D', 'b');
+    const s = ok(repo, ['review', id, '--json']).json;
+    expect(s.landed.at).toBe(squash);
+    expect(s.landed.onHead).toBe(true);
+    expect(s.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+  });
+
+  it("a file the judged commits never touched is not landed, whatever someone else's commit put there", () => {
+    const { repo, wt, id } = pair(
+      { 'f.txt': ten, 'g.txt': 'x\n' },
+      (r) => {
+        upper(r, 'three');
+        write(r, 'g.txt', 'y\n');
+      },
+      'uppercase three; g.txt becomes y',
+    );
+    write(repo, 'g.txt', 'a person rewrote it\n');
+    commitAs(null, repo, 'unrelated g.txt change');
+    upper(wt, 'three');
+    commitAs('b', wt, 'THREE');
+    git(wt, 'rebase', '-q', 'main');
+    const r = ok(wt, ['review', id, '--json']).json;
+    expect(statuses(r)).toEqual([
+      ['f.txt', 'landed'],
+      ['g.txt', 'not_landed'],
+    ]);
+    expect(r.hunks[1].difference).toBeNull();
+    expect(statuses(ok(wt, ['review', id, '--range', 'main..b', '--json']).json)).toEqual([
+      ['f.txt', 'landed'],
+      ['g.txt', 'not_landed'],
+    ]);
+  });
+
+  it('a new file is judged whole: lines added before or after it are a change, and the header is as git writes it', () => {
+    for (const [landed, diff] of [
+      ['EVIL\nalpha\nbeta\ngamma\n', '+EVIL'],
+      ['alpha\nbeta\ngamma\nDROP TABLE users;\n', '+DROP TABLE users;'],
+      ['alpha\nEVIL\nbeta\ngamma\n', '+EVIL'],
+    ] as const) {
+      const { wt, id } = pair({ 'f.txt': 'f\n' }, (r) => write(r, 'new.txt', 'alpha\nbeta\ngamma\n'), 'add new.txt');
+      write(wt, 'new.txt', landed);
+      git(wt, 'add', 'new.txt');
+      commitAs('b', wt, 'new.txt');
+      const r = ok(wt, ['review', id, '--json']).json;
+      expect(r.hunks.map((h: any) => [h.file, h.header, h.status])).toEqual([
+        ['new.txt', '@@ -0,0 +1,3 @@', 'changed'],
+      ]);
+      const lines = r.hunks[0].difference.split('\n');
+      expect(lines).toContain(diff);
+      // Nothing sent is missing: no line of it is shown as removed.
+      expect(lines.filter((l: string) => l.startsWith('-') && !l.startsWith('---'))).toEqual([]);
+    }
+  });
+
+  it('a revert since: the count at HEAD says nothing is there any more', () => {
+    const { wt, id } = pair({ 'f.txt': ten }, (r) => upper(r, 'three'), 'uppercase three');
+    upper(wt, 'three');
+    commitAs('b', wt, 'THREE');
+    gitAs(wt, 'revert', '--no-edit', 'HEAD');
+    const r = ok(wt, ['review', id, '--json']).json;
+    expect(r.summary).toEqual({ landed: 1, changed: 0, not_landed: 0 });
+    expect(r.atHead).toEqual({
+      commit: git(wt, 'rev-parse', 'HEAD'),
+      summary: { landed: 0, changed: 0, not_landed: 1 },
+    });
+    expect(ok(wt, ['review', id]).stdout).toContain('since: 0 as sent, 0 changed, 1 not there');
+  });
+
+  it("a person's squash of an agent's commit: log, log --agent and replay agree on who made it and what it answers", () => {
+    const { repo, wt, id } = pair({ 'f.txt': ten }, (r) => upper(r, 'three'), 'uppercase three');
+    upper(wt, 'three');
+    commitAs('b', wt, 'THREE');
+    gitAs(repo, 'merge', '-q', '--squash', 'b');
+    const squash = commitAs(null, repo, 'squash b');
+    const entry = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
+    expect([entry.commit, entry.agent, entry.agents]).toEqual([
+      squash,
+      { name: 'test-human', human: true },
+      [{ name: 'b', human: false }],
+    ]);
+    expect(ok(repo, ['log', '-n', '1']).stdout).toMatch(/b \(rewritten by human: test-human\)/);
+    for (const who of ['test-human', 'b'])
+      expect(ok(repo, ['log', '--agent', who, '--json']).json.commits.map((c: any) => c.commit)).toContain(squash);
+    const item = ok(repo, ['replay', '--json']).json.items.find((i: any) => i.commit === squash);
+    expect([item.agent, item.squashOf, item.answers]).toEqual(['test-human', [{ name: 'b', human: false }], [id]]);
+    expect(ok(repo, ['replay', '--no-pager']).stdout).toMatch(
+      /by b \(rewritten by human: test-human\): squash b {2}answers/,
+    );
+  });
+
+  it('replay marks work reset away as discarded, as search does; blame --why on an uncommitted line says so', () => {
+    const { wt } = pair({ 'f.txt': ten }, (r) => upper(r, 'three'), 'uppercase three');
+    upper(wt, 'three');
+    const wrong = commitAs('b', wt, 'wrong attempt');
+    git(wt, 'reset', '-q', '--hard', 'HEAD~1');
+    const item = ok(wt, ['replay', '--json']).json.items.find((i: any) => i.commit === wrong);
+    expect(item.discarded).toBe(true);
+    expect(ok(wt, ['replay', '--no-pager']).stdout).toMatch(/wrong attempt .*\(discarded: no branch holds it\)/);
+    expect(ok(wt, ['search', 'wrong', '--json']).json.hits.find((h: any) => h.id === wrong).discarded).toBe(true);
+    // A commit still on a branch is not discarded.
+    upper(wt, 'five');
+    const kept = commitAs('b', wt, 'kept');
+    expect(ok(wt, ['replay', '--json']).json.items.find((i: any) => i.commit === kept).discarded).toBeUndefined();
+    fs.appendFileSync(path.join(wt, 'f.txt'), 'uncommitted\n');
+    const why = ok(wt, ['blame', 'f.txt', '--why', '11']).stdout;
+    expect(why).toContain('Not committed yet');
+    expect(why).not.toMatch(/0{40}/);
+  });
+});
+
+function gitAs(cwd: string, ...args: string[]) {
+  const r = spawnSync('git', args, { cwd, env: cleanEnv({ GIT_EDITOR: 'true' }), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+}
