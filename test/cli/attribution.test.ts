@@ -503,7 +503,7 @@ describe('attribution through git hooks', () => {
     expect([entry.commit, entry.agents]).toEqual([squash, [{ name: 'codex', human: false }]]);
     expect(entry.messages.map((m: any) => m.id)).toEqual([forCodex]);
     expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits.map((c: any) => c.commit)).toEqual([squash]);
-    expect(ok(repo, ['log', '-n', '1', '--no-pager']).stdout).toMatch(/codex \(squash\)/);
+    expect(ok(repo, ['log', '-n', '1', '--no-pager']).stdout).toMatch(/codex \(rewritten by claude\)/);
   });
 
   it("a squash in rebase -i where no hook ran keeps each line's agent, though its message ends with the last one's trailers", () => {
