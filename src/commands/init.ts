@@ -32,7 +32,7 @@ go with the last one; hooks installed before init stay.`,
   flags: {
     agent: {
       type: 'string',
-      description: 'Agent to set up (repeatable; default all).',
+      description: 'Agent to set up (repeatable; default all, or none with --sign).',
       options: [...AGENT_KINDS, 'all'],
       multiple: true,
     },
@@ -46,7 +46,8 @@ go with the last one; hooks installed before init stay.`,
     force: { type: 'boolean', description: "With --undo: remove handoff's parts even where they were edited." },
     sign: {
       type: 'boolean',
-      description: "Sign this clone's ledger commits with your git signing key (sets git config handoff.sign true).",
+      description:
+        "Sign this clone's ledger commits with your git signing key (sets git config handoff.sign true). Alone, it sets up no agent; add --agent to do both.",
     },
     json: jsonFlag,
   },

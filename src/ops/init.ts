@@ -661,8 +661,11 @@ export function init(
     throw new HandoffError('bare_repository', 'init writes agent configuration into a working tree; run it in one.');
   if (!input.dryRun) requireWritable(ctx, input.undo ? 'undo init' : 'set up agents');
   if (input.undo) return undo(ctx, top, { dryRun: !!input.dryRun, force: !!input.force });
+  // --sign alone turns signing on and sets up no agent (`init --sign --agent claude` does both).
   const kinds = (
-    input.agents.includes('all') || input.agents.length === 0 ? [...AGENT_KINDS] : [...new Set(input.agents)]
+    input.agents.includes('all') || (input.agents.length === 0 && !input.sign)
+      ? [...AGENT_KINDS]
+      : [...new Set(input.agents)]
   ) as AgentKind[];
   for (const k of kinds)
     if (!(AGENT_KINDS as readonly string[]).includes(k))
@@ -694,10 +697,12 @@ export function init(
     content: r.next,
     ...(r.notes.length ? { note: r.notes.join('; ') } : {}),
   }));
-  const manualSteps = [
-    "Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.",
-    ...kinds.map((k) => MANUAL[k]),
-  ];
+  const manualSteps = kinds.length
+    ? [
+        "Put 'handoff' on PATH for the agents (npm link in the handoff checkout), since their configs start 'handoff mcp'.",
+        ...kinds.map((k) => MANUAL[k]),
+      ]
+    : [];
   // --sign: this clone's chain commits are signed with the user's git signing set-up from now on.
   const signing = input.sign ? { key: configGet(ctx.repo.cwd, 'user.signingkey') } : null;
   if (signing && !signing.key)

@@ -9,12 +9,17 @@ import type { Context } from './context';
  */
 export function strangerNotice(ctx: Context, name: string): string | null {
   if (getAgent(ctx.db, name)) return null;
-  const near = listAgents(ctx.db)
-    .map((a) => a.name)
-    .filter((n) => editDistance(n, name) <= Math.min(2, Math.floor(n.length / 3)));
+  const near = nearNames(ctx, name);
   if (!near.length) return null;
   return `no agent named ${quoted(name)} is known here; did you mean ${near
     .slice(0, 3)
     .map((n) => quoted(n))
     .join(' or ')}? (Check HANDOFF_AGENT or --as.)`;
+}
+
+/** Known agents whose names are close to `name` (one or two letters off): what a mistyped name meant. */
+export function nearNames(ctx: Context, name: string): string[] {
+  return listAgents(ctx.db)
+    .map((a) => a.name)
+    .filter((n) => n !== name && editDistance(n, name) <= Math.min(2, Math.floor(n.length / 3)));
 }

@@ -6,7 +6,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TimeoutError, UsageError } from '../core/errors';
+import { NotFoundError, TimeoutError, UsageError } from '../core/errors';
+import { validateName } from '../core/names';
+import { quoted } from '../core/text';
+import { getAgent } from '../ledger/agents';
+import { hasAttributionsBy } from '../ledger/attributions';
 import { CHAIN_PREFIX } from '../git/ledger-format';
 import { inboxFor, recipientsOf, repliesTo } from '../ledger/messages';
 import type { MessageJson, RecipientJson, WaitJson } from '../json/types';
@@ -17,6 +21,7 @@ import { markRead, takeUnread } from './inbox';
 import { endDelivery } from './deliveries';
 import { addPresence, removePresence } from './presence';
 import { loopNotices } from './wakeups';
+import { nearNames } from './stranger';
 import { messageJson, recipientJson, withinBodyBudget } from './views';
 
 const SAFETY_RECHECK_MS = 2000;
@@ -135,6 +140,24 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
   const me = resolveIdentity(ctx, { as: input.as });
   if (input.timeoutSeconds !== undefined && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 0))
     throw new UsageError('usage', `--timeout ${input.timeoutSeconds}: give a whole number of seconds, 0 or more.`);
+  // A name as inbox --from takes it. One close to a known agent's is a typo, which would wait forever;
+  // another may be an agent that has not joined yet, waited for as such.
+  let notJoined = false;
+  if (input.from !== undefined) {
+    validateName(input.from, 'agent name');
+    if (!getAgent(ctx.db, input.from) && !hasAttributionsBy(ctx.db, input.from)) {
+      const near = nearNames(ctx, input.from);
+      if (near.length)
+        throw new NotFoundError(
+          'unknown_agent',
+          `--from: no agent named ${quoted(input.from)}; did you mean ${near
+            .slice(0, 3)
+            .map((n) => quoted(n))
+            .join(' or ')}?`,
+        );
+      notJoined = true;
+    }
+  }
   // 0: look once and do not wait (exit 5 when nothing is there).
   const timeoutMs = input.timeoutSeconds === undefined ? Infinity : input.timeoutSeconds * 1000;
   let told = false;
@@ -157,7 +180,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
             .filter(Boolean)
             .join(' ');
           input.onWaiting(
-            `waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`,
+            `waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${notJoined ? ` (no agent named ${quoted(input.from!)} has joined yet)` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`,
           );
         }
         return undefined;

@@ -462,6 +462,26 @@ describe('a filter by an agent nobody knows', () => {
     expect(ok(repo, ['threads', '--agent', 'codex', '--json']).json.threads).toHaveLength(1);
     expect(ok(repo, ['log', '--agent', 'codex', '--json']).json.commits).toEqual([]);
   });
+
+  it('wait --from a mistyped name is refused at once instead of waiting forever; a capitalised one is invalid', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['join'], { agent: 'claude' });
+    ok(repo, ['send', 'claude', 'are the tests green?'], { agent: 'codex' });
+    // No --timeout: before, this waited forever.
+    const typo = cli(repo, ['wait', '--from', 'codx', '--json'], { agent: 'claude' });
+    expect(typo.status).toBe(3);
+    expect(typo.json.error.code).toBe('unknown_agent');
+    expect(typo.json.error.message).toMatch(/did you mean "codex"/);
+    const upper = cli(repo, ['wait', '--from', 'Codex', '--timeout', '0', '--json'], { agent: 'claude' });
+    expect([upper.status, upper.json.error.code]).toEqual([2, 'invalid_name']);
+    // A name far from every known one may be an agent that has not joined yet: waited for.
+    expect(cli(repo, ['wait', '--from', 'gemini', '--timeout', '0'], { agent: 'claude' }).status).toBe(5);
+    // Nothing was marked read by the refused waits.
+    expect(ok(repo, ['wait', '--from', 'codex', '--json'], { agent: 'claude' }).json.messages[0].body).toBe(
+      'are the tests green?',
+    );
+  });
 });
 
 describe('blame given what it cannot blame', () => {

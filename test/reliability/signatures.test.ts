@@ -157,6 +157,26 @@ describe('signed chains', () => {
     expect(git(a, 'config', '--get-all', 'handoff.sign')).toBe('true\nyes');
   });
 
+  it("init --sign alone sets up no agent: a clone set up for Claude Code only gets no other agent's files", () => {
+    const t = team();
+    const a = t.clone('a');
+    ok(a, ['init', '--agent', 'claude']);
+    const before = git(a, 'status', '--porcelain', '--untracked-files=all');
+    signWith(a, 'alice');
+    git(a, 'config', '--unset', 'handoff.sign');
+    const r = ok(a, ['init', '--sign', '--json']).json;
+    expect(r.agents).toEqual([]);
+    expect(r.changes).toEqual([]);
+    expect(git(a, 'config', 'handoff.sign')).toBe('true');
+    expect(git(a, 'status', '--porcelain', '--untracked-files=all')).toBe(before);
+    for (const f of ['.codex', '.gemini', '.cursor', 'opencode.json', '.vscode'])
+      expect(fs.existsSync(path.join(a, f))).toBe(false);
+    // Undo takes back both: signing and Claude Code's set-up.
+    ok(a, ['init', '--undo']);
+    expect(spawnSync('git', ['config', '--get-all', 'handoff.sign'], { cwd: a, env: cleanEnv() }).status).toBe(1);
+    expect(git(a, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
   it('with handoff.sign on and no usable key, send fails with sign_failed and writes nothing', () => {
     const t = team();
     const a = t.clone('a');
