@@ -1,6 +1,6 @@
 /** The messages table and the recipients table (one row per message and recipient, with its status). */
 import { WORK_KINDS } from '../core/events';
-import { SHORT_ID_MIN, setShortIdLength } from '../core/ids';
+import { SHORT_ID_MAX, SHORT_ID_MIN, setShortIdLength } from '../core/ids';
 import { stmt, type Db } from './db';
 
 export interface MessageRow {
@@ -87,7 +87,7 @@ function noteShortId(db: Db, id: string): void {
   for (const o of others) {
     let common = 0;
     while (common < id.length && id[id.length - 1 - common] === o.id[o.id.length - 1 - common]) common++;
-    need = Math.max(need, Math.min(id.length, common + 1));
+    need = Math.max(need, Math.min(SHORT_ID_MAX, common + 1));
   }
   stmt(
     db,
@@ -100,7 +100,7 @@ function noteShortId(db: Db, id: string): void {
 export function shortIdLength(db: Db): number {
   const row = stmt(db, "SELECT value FROM settings WHERE key = 'short_id_length'").get() as
     { value: string } | undefined;
-  return Math.max(SHORT_ID_MIN, Number(row?.value ?? 0) || 0);
+  return Math.min(SHORT_ID_MAX, Math.max(SHORT_ID_MIN, Number(row?.value ?? 0) || 0));
 }
 
 /** Message ids ending with `suffix` (7 or more characters). */

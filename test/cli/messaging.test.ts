@@ -5,6 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { addWorktree, BIN, chainEvents, cleanEnv, cli, cliAsync, commonDir, git, makeRepo, ok } from '../helpers/repo';
 
 describe('two agents in two worktrees of one repository', () => {
+  it('two ids chosen to share a long ending do not lengthen every short id; their own short forms name both', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'bob' });
+    const plain = ok(repo, ['send', 'bob', 'one', '--json'], { agent: 'alice' }).json.message.id;
+    for (const id of ['01M95ZZZZZZZZZZZZZZZZZZZZZ', '01M96ZZZZZZZZZZZZZZZZZZZZZ'])
+      ok(repo, ['send', 'bob', `clash ${id}`, '--id', id], { agent: 'alice' });
+    const shorts = ok(repo, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.shortId);
+    expect(shorts.map((x: string) => x.length)).toEqual([10, 10, 10]);
+    expect(shorts).toContain(plain.slice(-10));
+    expect(ok(repo, ['show', plain.slice(-10), '--json']).json.message.id).toBe(plain);
+    const both = cli(repo, ['show', 'ZZZZZZZZZZ', '--json']);
+    expect([both.status, both.json.error.code]).toEqual([2, 'ambiguous_id']);
+    expect(both.json.error.details.matches.sort()).toEqual([
+      '01M95ZZZZZZZZZZZZZZZZZZZZZ',
+      '01M96ZZZZZZZZZZZZZZZZZZZZZ',
+    ]);
+  });
+
   it('one message named twice (full and short id) is read, shown and acknowledged once', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'codex' });

@@ -131,7 +131,7 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
       process.execPath,
       [
         '-e',
-        `const D=require(${JSON.stringify(Sqlite)});const d=new D(${JSON.stringify(db)});d.prepare("INSERT INTO settings (key, value) VALUES ('short_id_length', '12') ON CONFLICT (key) DO UPDATE SET value = '12'").run();process.exit(0)`,
+        `const D=require(${JSON.stringify(Sqlite)});const d=new D(${JSON.stringify(db)});d.prepare("INSERT INTO settings (key, value) VALUES ('short_id_length', '9') ON CONFLICT (key) DO UPDATE SET value = '9'").run();process.exit(0)`,
       ],
       { encoding: 'utf8' },
     );
@@ -141,7 +141,7 @@ describe.skipIf(!canSwitchUser())('a read-only .git', () => {
     try {
       const inbox = ro(repo, ['inbox', '--json']);
       expect(inbox.status, inbox.stderr).toBe(0);
-      expect(inbox.json.messages.map((m: { shortId: string }) => m.shortId)).toEqual([id.slice(-12)]);
+      expect(inbox.json.messages.map((m: { shortId: string }) => m.shortId)).toEqual([id.slice(-9)]);
     } finally {
       makeWritable(repo);
     }
