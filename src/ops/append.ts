@@ -53,6 +53,13 @@ export function appendEvent<E extends LedgerEvent>(
   } = {},
 ): Appended<E> {
   requireWritable(ctx, 'write to the ledger');
+  // A bare repository is a remote (or a mirror): a chain written there would be fetched by every clone as
+  // an agent's, though no agent works there.
+  if (!ctx.repo.worktree)
+    throw new HandoffError(
+      'bare_repository',
+      'This is a bare repository (a remote?): agents write to the ledger from a clone with a working tree. Run the command in a clone; read-only commands (inbox, verify, log) work here.',
+    );
   // The first event of a name close to a known agent's: most likely a mistyped HANDOFF_AGENT, under which
   // claims, reservations and messages would go astray (and which would be sent `all` from now on).
   const stranger = strangerNotice(ctx, author.name);

@@ -47,6 +47,12 @@ function render(paths: HookPaths, name: string): string {
 /** Installs the hooks (idempotent). */
 export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   requireWritable(ctx, 'install hooks');
+  // Nobody commits in a bare repository (a remote): hooks there would never run.
+  if (!ctx.repo.worktree)
+    throw new HandoffError(
+      'bare_repository',
+      'This is a bare repository (a remote?): nobody commits here, so its hooks would never run. Install the hooks in each clone.',
+    );
   const dir = hooksDir(ctx.repo);
   refuseForeignHooksDir(ctx, dir);
   const shared = committableHooks(ctx, dir);

@@ -237,7 +237,10 @@ export async function send(ctx: Context, input: SendInput): Promise<SendJson> {
   } catch (err) {
     if (err === ALREADY && raced) return raced;
     // Signing failed before any commit was made, or the chain's ref stayed locked: nothing was written.
-    if (err instanceof HandoffError && ['sign_failed', 'chain_busy', 'id_taken', 'snapshot_pruned'].includes(err.code))
+    if (
+      err instanceof HandoffError &&
+      ['sign_failed', 'chain_busy', 'id_taken', 'snapshot_pruned', 'bare_repository'].includes(err.code)
+    )
       throw err;
     // The git write may have happened before the failure (a full disk, a kill): say so, with the id to retry with.
     const why = err instanceof Error ? err.message : String(err);

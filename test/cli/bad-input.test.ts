@@ -601,3 +601,25 @@ describe('a mistyped HANDOFF_AGENT', () => {
     expect(ok(repo, ['inbox', '--json'], { agent: 'codex' }).json.notices).toEqual([]);
   });
 });
+
+describe('a bare repository (the shared remote)', () => {
+  it('refuses writes and hooks install with bare_repository, creates no chain, and still answers reads', () => {
+    const bare = tmpDir('handoff-bare-');
+    git(bare, 'init', '-q', '--bare');
+    for (const args of [
+      ['hooks', 'install'],
+      ['join'],
+      ['claim', 'foo'],
+      ['reserve', 'src/x.ts'],
+      ['status', '-m', 'working'],
+      ['send', 'bob', 'hi', '--create'],
+    ]) {
+      const r = cli(bare, [...args, '--json'], { agent: 'alice' });
+      expect([args.join(' '), r.status, r.json?.error?.code]).toEqual([args.join(' '), 1, 'bare_repository']);
+    }
+    expect(git(bare, 'for-each-ref', 'refs/handoff')).toBe('');
+    expect(fs.readdirSync(path.join(bare, 'hooks')).filter((f) => !f.endsWith('.sample'))).toEqual([]);
+    expect(ok(bare, ['verify', '--json']).json.ok).toBe(true);
+    expect(ok(bare, ['inbox', '--json'], { agent: 'alice' }).json.messages).toEqual([]);
+  });
+});
