@@ -55,7 +55,7 @@ quotes; prefix* matches words starting so; OR and NOT combine. Filters narrow it
   },
   print(r, io) {
     if (r.hits.length === 0) {
-      io.log(`Nothing matches ${JSON.stringify(r.query)}.`);
+      io.log(`Nothing matches ${r.query.includes('"') ? inertLine(r.query) : JSON.stringify(r.query)}.`);
       return;
     }
     const rows = r.hits.map((h) => {

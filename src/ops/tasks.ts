@@ -24,7 +24,7 @@ export async function recordOutcome(
   if (!WORK_KINDS.has(m.kind))
     throw new UsageError(
       'not_a_request',
-      `${m.id} is a ${m.kind}, not a request: outcomes are recorded on requests, review requests and todos.`,
+      `${m.id} is ${/^[aeiou]/.test(m.kind) ? 'an' : 'a'} ${m.kind}, not a request: outcomes are recorded on requests, review requests and todos.`,
     );
   const holder = foldClaims(claimEventsOf(ctx.db, m.id), activity(ctx)).holder;
   const recipients = m.recipients ? m.recipients.split(',') : [];
