@@ -97,6 +97,8 @@ export interface Session {
   noRepo: string | null;
   /** Messages to mark read once the response with this request id has been written. */
   pendingReads: Map<string | number, { me: IdentityJson; ids: string[] }>;
+  /** Messages a wait has taken and not answered with yet (it is still putting its answer together). */
+  taking: Map<string | number, string[]>;
   /** Ends every wait in flight (the connection closed). */
   closing: AbortController;
   /** Settles once the server knows its repository and identity (after the client's initialized). */
@@ -395,6 +397,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
             peek: true,
             signal,
             exclude: session.inFlight,
+            onTake: (ids) => session.taking.set(extra.requestId, ids),
             maxBodyBytes: MAX_RESULT_BODY_BYTES,
             take: true,
           });
@@ -409,6 +412,7 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
           session.pendingReads.set(extra.requestId, { me: resolveIdentity(ctx), ids: r.messages.map((m) => m.id) });
           return r;
         } finally {
+          session.taking.delete(extra.requestId);
           if (ticker) clearInterval(ticker);
         }
       }),
@@ -704,6 +708,7 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
     ctx: null,
     noRepo: null,
     pendingReads: new Map(),
+    taking: new Map(),
     closing: new AbortController(),
     optionalFields: new Map(),
   };
@@ -717,7 +722,11 @@ export async function serveStdio(opts: McpOptions): Promise<void> {
   // A read is held once the response carrying the messages was written to the client, until the client
   // shows it kept the response: a cancel of that request dropped it (the two crossed on the way).
   const held = new Map<string | number, { me: IdentityJson; ids: string[]; timer: NodeJS.Timeout }>();
-  session.inFlight = () => new Set([...session.pendingReads.values(), ...held.values()].flatMap((r) => r.ids));
+  session.inFlight = () =>
+    new Set([
+      ...[...session.pendingReads.values(), ...held.values()].flatMap((r) => r.ids),
+      ...[...session.taking.values()].flat(),
+    ]);
   const confirm = (id: string | number) => {
     const h = held.get(id);
     if (!h) return;

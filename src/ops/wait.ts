@@ -126,6 +126,11 @@ export interface WaitInput {
   signal?: AbortSignal;
   /** Messages not to return (another answer carries them), asked at each look. */
   exclude?: () => Set<string>;
+  /**
+   * Told the ids the moment this wait takes them (before it returns): another wait or read of the same
+   * process, running at once, then leaves them to this one (through its `exclude`).
+   */
+  onTake?: (ids: string[]) => void;
   /** The bodies returned at most, as JSON text (withinBodyBudget); the rest wait for the next call. */
   maxBodyBytes?: number;
   /**
@@ -172,6 +177,7 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         const r = skip?.size ? all.filter((m) => !skip.has(m.id)) : all;
         const fit = r.length && input.maxBodyBytes !== undefined ? withinBodyBudget(r, input.maxBodyBytes) : r;
         const mine = input.take ? takeUnread(ctx, me, fit) : fit;
+        if (input.take && mine.length) input.onTake?.(mine.map((m) => m.id));
         left = r.length - fit.length;
         if (mine.length) return mine;
         if (!told && input.onWaiting) {

@@ -377,6 +377,20 @@ describe('what an outside review of the MCP server found', () => {
     const status = () => ok(repo, ['show', c2, '--json']).json.recipients[0].status;
     for (let i = 0; i < 40 && status() !== 'read'; i++) await sleep(250);
     expect(status()).toBe('read');
+    // Messages already there when two waits and a read of all start at once: each given once. (A wait took
+    // them, then another call took them again before the first had answered.)
+    const d = ok(repo, ['send', 'codex', 'four', '--json'], { agent: 'lead' }).json.message.id;
+    const e = ok(repo, ['send', 'codex', 'five', '--json'], { agent: 'lead' }).json.message.id;
+    const answers = await Promise.all(
+      [
+        call(c.client, 'wait', { timeout_seconds: 2 }),
+        call(c.client, 'wait', { timeout_seconds: 2 }),
+        call(c.client, 'read', { all: true }),
+      ].map((p) => p.catch((err: any) => ({ messages: [], error: err.json.error.code }))),
+    );
+    expect(answers.flatMap((a: any) => a.messages.map((m: any) => m.id)).sort()).toEqual([d, e].sort());
+    // A call that found nothing left: a wait times out, a read of all answers none.
+    for (const a of answers as any[]) if (a.error) expect(a.error).toBe('timeout');
   });
 
   it('bodies near the size limit come a few per answer, within what a client reads; an oversized request is refused as such', async () => {
