@@ -182,11 +182,14 @@ export async function waitForMessages(ctx: Context, input: WaitInput): Promise<W
         if (mine.length) return mine;
         if (!told && input.onWaiting) {
           told = true;
-          const filter = [input.from && `from ${input.from}`, input.kind && `of kind ${input.kind}`]
+          const filter = [
+            input.from && `from ${input.from}${notJoined ? ' (who has not joined yet)' : ''}`,
+            input.kind && `of kind ${input.kind}`,
+          ]
             .filter(Boolean)
             .join(' ');
           input.onWaiting(
-            `waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${notJoined ? ` (no agent named ${quoted(input.from!)} has joined yet)` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`,
+            `waiting for a message to ${me.name}${filter ? ` ${filter}` : ''}${input.timeoutSeconds ? ` (up to ${input.timeoutSeconds}s)` : ''}; Ctrl-C stops`,
           );
         }
         return undefined;

@@ -315,7 +315,20 @@ describe('wait on a terminal', () => {
         encoding: 'utf8',
       },
     );
-    expect(tty.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
+    expect(tty.stdout).toContain(
+      'handoff: waiting for a message to codex from lead (who has not joined yet) (up to 1s); Ctrl-C stops',
+    );
+    ok(repo, ['join'], { agent: 'lead' });
+    const known = spawnSync(
+      'script',
+      ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'],
+      {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
+        encoding: 'utf8',
+      },
+    );
+    expect(known.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
   });
 
   it('a pager that quits early ends the output; one that cannot start leaves it on the terminal', () => {
