@@ -1,3 +1,4 @@
+import { isEventId } from '../core/events';
 import { shortId } from '../core/ids';
 import { inert, inertLine } from '../core/text';
 import { asFlag, defineCommand, jsonFlag } from './define';
@@ -31,7 +32,7 @@ and claims on requests recorded done, show with --all.`,
       return;
     }
     const rows = r.claims.map((c) => [
-      inert(c.key.length === 26 ? shortId(c.key) : c.key),
+      inert(isEventId(c.key) ? shortId(c.key) : c.key),
       c.holder.agent,
       c.holder.liveness,
       ago(c.holder.since),

@@ -623,3 +623,17 @@ describe('a bare repository (the shared remote)', () => {
     expect(ok(bare, ['inbox', '--json'], { agent: 'alice' }).json.messages).toEqual([]);
   });
 });
+
+describe('a task name as long as a message id', () => {
+  it('is printed whole by claims, and released by what claims printed', () => {
+    const repo = makeRepo();
+    const name = 'deploy-the-parser-v2-today';
+    expect(name).toHaveLength(26);
+    ok(repo, ['claim', name], { agent: 'claude' });
+    const row = ok(repo, ['claims']).stdout.split('\n')[0]!;
+    const printed = row.split(/\s+/)[0]!;
+    expect(printed).toBe(name);
+    ok(repo, ['release', printed], { agent: 'claude' });
+    expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
+  });
+});
