@@ -16,6 +16,7 @@ import { resolveIdentity, runtimeMarkers } from './identity';
 import { claimNotices } from './claims';
 import { reservationNotices } from './reservations';
 import { waitForChange } from './wait';
+import { loopNotices, loopWith } from './wakeups';
 import type { AgentHookJson } from '../json/setup';
 
 export type AgentHookEvent = 'session-start' | 'stop' | 'idle-wait';
@@ -184,6 +185,20 @@ export function agentHook(
           : [],
     };
   }
+  // Two agents whose Stop hooks keep each other's turns going: once the loop guard has told this one that
+  // they are going back and forth (below, in the reason), a turn that a Stop hook already continued
+  // (stop_hook_active, as Claude Code and Gemini CLI document it) ends. The messages stay unread for the
+  // next turn a human starts, or the next session.
+  const senders = [...new Set(unread.map((m) => m.sender))];
+  if (payload.stop_hook_active === true && senders.length) {
+    const loops = senders.map((s) => loopWith(ctx, me.name, s));
+    if (loops.every((l) => l?.told))
+      return {
+        output: null,
+        skipped: `going back and forth with ${senders.join(', ')} (the loop guard told you); letting the turn end, the messages stay unread`,
+        nudged: [],
+      };
+  }
   // Taken now, so that a hook running beside this one (idle-wait) does not tell them too, and recorded once
   // the output has reached the agent (recordNudges): a hook whose output was lost tells again later.
   const fresh = takePending(
@@ -203,7 +218,19 @@ export function agentHook(
   const told = fresh.length
     ? `${fresh.length} new handoff message${fresh.length === 1 ? '' : 's'} for you (${me.name}) arrived:\n${list(fresh)}\nRead ${fresh.length === 1 ? 'it' : 'them'} with \`handoff read <id>\` and act on ${fresh.length === 1 ? 'it' : 'them'}, or say why not, before you stop.`
     : null;
-  const reason = [told, ...notices.map((n) => `handoff (${me.name}): ${n}`)].filter(Boolean).join('\n');
+  // The loop guard's notice goes with the messages that continue the loop, as inbox, read and wait give it.
+  const loops = loopNotices(
+    ctx,
+    me.name,
+    unread.filter((m) => fresh.includes(m.id)).map((m) => ({ from: m.sender })),
+  );
+  const reason = [
+    told,
+    ...loops.map((n) => `handoff (${me.name}): ${n}`),
+    ...notices.map((n) => `handoff (${me.name}): ${n}`),
+  ]
+    .filter(Boolean)
+    .join('\n');
   return { output: continueWith(ctx.env.HANDOFF_RUNTIME || null, reason), skipped: null, nudged: fresh };
 }
 

@@ -29,41 +29,59 @@ export function loopGuard(ctx: Pick<Context, 'config'>): { count: number; second
  * messages in the window that alternate between the two (a one-way stream, such as broadcasts or status
  * lines, is not a loop). Said once per episode: an episode ends when the two fall silent for a window.
  */
-export function loopNotices(ctx: Context, me: string, messages: MessageJson[]): string[] {
-  if (!messages.some((m) => m.from !== me)) return [];
-  const guard = loopGuard(ctx);
-  if (!guard) return [];
-  const windowMs = guard.seconds * 1000;
-  const since = ctx.now().getTime() - windowMs;
+export function loopNotices(ctx: Context, me: string, messages: Pick<MessageJson, 'from'>[]): string[] {
   const out: string[] = [];
   for (const other of new Set(messages.map((m) => m.from).filter((f) => f !== me))) {
-    const history = exchangeHistory(ctx.db, me, other, 1000);
-    const recent = history.filter((h) => h.clock >= since);
-    if (recent.length < guard.count) continue;
-    let turns = 0;
-    for (let i = 1; i < recent.length; i++) if (recent[i]!.sender !== recent[i - 1]!.sender) turns++;
-    // Back and forth: each side sent about half, and the direction changed often (a few in a row are fine).
-    const mine = recent.filter((h) => h.sender === me).length;
-    if (Math.min(mine, recent.length - mine) < Math.floor(guard.count / 2) || turns < Math.ceil((guard.count - 1) / 2))
-      continue;
-    let episodeStart = history[0]!.clock;
-    for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++)
-      episodeStart = history[i]!.clock;
-    const told = lastLoopNotice(ctx.db, me, other);
-    const newest = history[0]!.clock;
+    const loop = loopWith(ctx, me, other);
+    if (!loop) continue;
     if (
       !giveOnce(
         ctx,
-        () => told !== null && told >= episodeStart,
-        () => noteLoopNotice(ctx.db, me, other, newest),
+        () => loop.told,
+        () => noteLoopNotice(ctx.db, me, other, loop.newest),
       )
     )
       continue;
     out.push(
-      `You and ${other} have exchanged ${recent.length} messages in the last ${Math.round(guard.seconds / 60)} minutes, going back and forth ${turns} times. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
+      `You and ${other} have exchanged ${loop.count} messages in the last ${Math.round(loop.seconds / 60)} minutes, going back and forth ${loop.turns} times. If you are going in circles, stop and ask a human; answer with --no-reply to end the exchange. (Said once for this exchange.)`,
     );
   }
   return out;
+}
+
+/**
+ * Whether `me` and `other` are going back and forth too fast now (the loop guard's test), and whether `me`
+ * was told of this episode already; null when they are not (or the guard is off).
+ */
+export function loopWith(
+  ctx: Context,
+  me: string,
+  other: string,
+): { count: number; turns: number; seconds: number; newest: number; told: boolean } | null {
+  const guard = loopGuard(ctx);
+  if (!guard || other === me) return null;
+  const windowMs = guard.seconds * 1000;
+  const since = ctx.now().getTime() - windowMs;
+  const history = exchangeHistory(ctx.db, me, other, 1000);
+  const recent = history.filter((h) => h.clock >= since);
+  if (recent.length < guard.count) return null;
+  let turns = 0;
+  for (let i = 1; i < recent.length; i++) if (recent[i]!.sender !== recent[i - 1]!.sender) turns++;
+  // Back and forth: each side sent about half, and the direction changed often (a few in a row are fine).
+  const mine = recent.filter((h) => h.sender === me).length;
+  if (Math.min(mine, recent.length - mine) < Math.floor(guard.count / 2) || turns < Math.ceil((guard.count - 1) / 2))
+    return null;
+  let episodeStart = history[0]!.clock;
+  for (let i = 1; i < history.length && history[i - 1]!.clock - history[i]!.clock < windowMs; i++)
+    episodeStart = history[i]!.clock;
+  const told = lastLoopNotice(ctx.db, me, other);
+  return {
+    count: recent.length,
+    turns,
+    seconds: guard.seconds,
+    newest: history[0]!.clock,
+    told: told !== null && told >= episodeStart,
+  };
 }
 
 /** Remembers the tmux pane this process runs in for `agent` (when inside tmux). */

@@ -292,6 +292,42 @@ describe("Claude Code's hooks", () => {
     expect(JSON.parse(hook({ stop_hook_active: false }).stdout).reason).toContain('second');
   });
 
+  it('Stop: two agents keeping each other going are told by the loop guard, and the next continued turn ends', () => {
+    const repo = makeRepo();
+    git(repo, 'config', 'handoff.loopGuard', '4/600');
+    ok(repo, ['join'], { agent: 'claude' });
+    ok(repo, ['join'], { agent: 'codex' });
+    const hook = (active: boolean) =>
+      cli(repo, ['agent-hook', 'stop'], {
+        agent: 'claude',
+        env: claudeEnv,
+        input: JSON.stringify({ session_id: 's', hook_event_name: 'Stop', stop_hook_active: active }),
+      });
+    let last = ok(repo, ['send', 'claude', 'ping 0', '--json'], { agent: 'codex' }).json.message.id;
+    const reasons: string[] = [];
+    let ended = 0;
+    for (let round = 1; round <= 8 && !ended; round++) {
+      const r = hook(round > 1);
+      expect(r.status).toBe(0);
+      if (!r.stdout) {
+        ended = round;
+        break;
+      }
+      reasons.push(JSON.parse(r.stdout).reason);
+      // Each answers the other inside the turn its Stop hook continued.
+      const mine = ok(repo, ['reply', last, `pong ${round}`, '--json'], { agent: 'claude' }).json.message.id;
+      last = ok(repo, ['reply', mine, `ping ${round}`, '--json'], { agent: 'codex' }).json.message.id;
+    }
+    // Told once, with the messages that continued the loop; the next continued turn then ends.
+    const told = reasons.findIndex((r) => /going back and forth/.test(r));
+    expect(told).toBeGreaterThan(0);
+    expect(reasons.filter((r) => /going back and forth/.test(r))).toHaveLength(1);
+    expect(ended).toBe(told + 2);
+    // The message stays unread for the next turn a person starts; a turn not continued by a hook hears of it.
+    expect(ok(repo, ['inbox', '--json'], { agent: 'claude' }).json.messages.map((m: any) => m.id)).toEqual([last]);
+    expect(JSON.parse(hook(false).stdout).reason).toContain(last.slice(-7));
+  });
+
   it('Stop: a message another hook is telling (its output not written yet) is not told twice, unless that one never finished', () => {
     const repo = makeRepo();
     ok(repo, ['join'], { agent: 'claude' });
