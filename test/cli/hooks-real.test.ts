@@ -106,6 +106,38 @@ describe('hooks beside the ones a repository has', () => {
     expect(fs.readFileSync(path.join(hooks, 'pre-commit'), 'utf8')).toContain('NEW');
   });
 
+  it('a kept hook that picks what to run from its own name (husky 4, yorkie) still runs as itself; other programs run as they are', () => {
+    const repo = makeRepo();
+    const hooks = path.join(repo, '.git', 'hooks');
+    // husky 4's hooks: a two-line shell script that reads husky.sh beside it, which runs what package.json
+    // lists under the name of the hook ($0).
+    const husky4 = '#!/bin/sh\n. "$(dirname "$0")/husky.sh"\n';
+    for (const name of ['pre-commit', 'post-commit']) exe(path.join(hooks, name), husky4);
+    fs.writeFileSync(
+      path.join(hooks, 'husky.sh'),
+      'echo "$(basename "$0") in $(basename "$(dirname "$0")"): $*" >> "$(git rev-parse --git-dir)/ran"\n[ ! -e "$(git rev-parse --git-dir)/refuse" ]\n',
+    );
+    exe(
+      path.join(hooks, 'prepare-commit-msg'),
+      `#!${process.execPath}\nrequire('fs').appendFileSync(require('path').join(process.env.GIT_DIR || '.git', 'ran'), 'node ' + process.argv.length + '\\n');\n`,
+    );
+    ok(repo, ['hooks', 'install']);
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    const c = commit(repo, ['-qam', 'x'], { HANDOFF_AGENT: 'codex' });
+    expect(c.status, c.stderr).toBe(0);
+    expect(
+      fs
+        .readFileSync(path.join(repo, '.git', 'ran'), 'utf8')
+        .split('\n')
+        .filter(Boolean),
+    ).toEqual(['pre-commit in hooks: ', 'node 4', 'post-commit in hooks: ']);
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
+    // Its exit status still decides: a refusing pre-commit stops the commit.
+    fs.writeFileSync(path.join(repo, '.git', 'refuse'), '');
+    fs.appendFileSync(path.join(repo, 'README.md'), 'y\n');
+    expect(commit(repo, ['-qam', 'y'], { HANDOFF_AGENT: 'codex' }).status).not.toBe(0);
+  });
+
   it('in a committed hooks directory, the lines asked for let a teammate without handoff commit; hooks run never fails on its own', () => {
     const repo = makeRepo();
     git(repo, 'config', 'core.hooksPath', 'githooks');
