@@ -136,7 +136,7 @@ function refuseForeignHooksDir(ctx: Context, dir: string): void {
   if ([ctx.repo.commonDir, ctx.repo.gitDir, ctx.repo.worktree].some((p) => p && isInside(dir, p))) return;
   throw new HandoffError(
     'hooks_shared',
-    `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Give this repository its own (git config core.hooksPath .git/hooks, then handoff hooks install), or add 'handoff hooks run <name> "$@"' to the hooks there yourself.`,
+    `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Either add 'handoff hooks run <name> "$@"' to the hooks there yourself, or give this repository its own: copy those hooks into .git/hooks first (cp ${shellQuote(dir)}/* .git/hooks/), since once core.hooksPath names .git/hooks they no longer run here; then git config core.hooksPath .git/hooks and handoff hooks install, which keeps them and runs them first.`,
   );
 }
 
