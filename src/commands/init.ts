@@ -103,7 +103,8 @@ go with the last one; hooks installed before init stay.`,
             .join('\n'),
         );
     }
-    if (r.dryRun && !r.undo)
+    // (A hooks directory init would not write is named in the manual steps instead.)
+    if (r.dryRun && !r.undo && !r.manualSteps.some((s) => s.startsWith('git hooks: ')))
       io.log(`${paint(io, 'green', 'would install'.padEnd(13))} git hooks ${HOOK_NAMES.join(', ')}`);
     if (r.hooks) io.log(`git hooks: ${r.hooks.hooks.map((h) => `${h.name} ${h.state}`).join(', ')}`);
     if (r.manualSteps.length) io.log(`\nManual steps:\n${r.manualSteps.map((s) => `  - ${s}`).join('\n')}`);

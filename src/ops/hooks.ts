@@ -121,6 +121,13 @@ function manualSetup(ctx: Context, dir: string, scripts: string, why: (name: str
  * directory outside the repository (a global core.hooksPath), where handoff's hooks would run for every
  * repository that uses it, and `uninstall` here would remove them for all.
  */
+/** What `installHooks` would refuse about this repository's hooks directory (for a dry run); throws as it would. */
+export function checkHooksDir(ctx: Context): void {
+  if (!ctx.repo.worktree)
+    throw new HandoffError('bare_repository', 'This is a bare repository (a remote?): its hooks would never run.');
+  refuseForeignHooksDir(ctx, hooksDir(ctx.repo));
+}
+
 function refuseForeignHooksDir(ctx: Context, dir: string): void {
   let isDir = true;
   try {

@@ -18,7 +18,7 @@ import { validateAgentName } from '../core/names';
 import { requireWritable, type Context } from './context';
 import { writeFileAtomic } from '../core/files';
 import { WORKTREE_NAMES, worktreeNames } from './identity';
-import { hooksBeforeInit, installHooks, uninstallHooks, type HookPaths } from './hooks';
+import { checkHooksDir, hooksBeforeInit, installHooks, uninstallHooks, type HookPaths } from './hooks';
 import type { HooksJson, InitChange, InitJson } from '../json/setup';
 import { AGENT_KINDS, type AgentKind } from '../core/names';
 
@@ -713,7 +713,16 @@ export function init(
     manualSteps.push(
       'No gpg.ssh.allowedSignersFile is set: verify and sync can check that a signature is intact, not whose key made it. List the team\'s keys ("alice@example.com ssh-ed25519 AAAA...", a line each) in a file outside the repository and set git config gpg.ssh.allowedSignersFile to its absolute path.',
     );
-  if (input.dryRun) return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps, signing };
+  if (input.dryRun) {
+    // What the real run would leave to a manual step, said now.
+    try {
+      checkHooksDir(ctx);
+    } catch (err) {
+      if (!(err instanceof HandoffError) || !['hooks_shared', 'hooks_off'].includes(err.code)) throw err;
+      manualSteps.push(`git hooks: ${err.message}`);
+    }
+    return { dryRun: true, undo: false, agents, changes, hooks: null, manualSteps, signing };
+  }
   let signPrevious: string[] | null = null;
   if (signing && configGet(ctx.repo.cwd, 'handoff.sign') !== 'true') {
     signPrevious = configGetAll(ctx.repo.cwd, 'handoff.sign');

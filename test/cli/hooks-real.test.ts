@@ -72,7 +72,15 @@ describe('hooks beside the ones a repository has', () => {
       env: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${shared}'` },
     });
     expect([r.status, r.json.error.code]).toEqual([1, 'hooks_shared']);
+    // It says that the shared hooks stop running here once the repository has its own, and how to keep them.
+    expect(r.json.error.message).toMatch(/no longer run here/);
     expect(fs.readdirSync(shared)).toEqual([]);
+    // A dry run of init says so too, rather than promising to install them.
+    const dry = cli(repo, ['init', '--agent', 'claude', '--dry-run'], {
+      env: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${shared}'` },
+    });
+    expect(dry.stdout).not.toMatch(/would install +git hooks/);
+    expect(dry.stdout).toMatch(/git hooks: git runs this repository's hooks from/);
     // init sets the agents up all the same, and says what to do about the hooks.
     const init = cli(repo, ['init', '--agent', 'claude', '--json'], {
       env: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${shared}'` },
