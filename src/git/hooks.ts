@@ -11,6 +11,7 @@ import type { Repo } from './repo';
 
 const HOOK_MARK = '# handoff hook:';
 const CHAINED = '.handoff-chained';
+const LEGACY = '.legacy';
 
 /** True when `file` (relative to the worktree) is ignored by git, so that it is never committed. */
 export function isIgnored(repo: Repo, file: string): boolean {
@@ -61,11 +62,32 @@ export function hookState(dir: string, name: string): HookState {
   };
 }
 
+/**
+ * Whether handoff's hook `name` sits as `<name>.legacy`, where the pre-commit framework moved it when it was
+ * installed after handoff (its "migration mode" runs that file first): handoff's hook runs from there.
+ */
+export function movedToLegacy(dir: string, name: string): boolean {
+  try {
+    return fs.readFileSync(path.join(dir, `${name}${LEGACY}`), 'utf8').includes(HOOK_MARK);
+  } catch {
+    return false;
+  }
+}
+
 /** Writes handoff's hook `name`, keeping an existing foreign hook as the chained one. Returns what it did. */
 export function installHook(dir: string, name: string, script: string): 'installed' | 'updated' | 'unchanged' {
   fs.mkdirSync(dir, { recursive: true });
   const state = hookState(dir, name);
   if (state.installed && state.content === script && state.executable) return 'unchanged';
+  // The pre-commit framework runs handoff's hook as <name>.legacy: it is brought up to date there.
+  if (state.foreign && !state.chained && movedToLegacy(dir, name)) {
+    const legacy = state.path + LEGACY;
+    if (fs.readFileSync(legacy, 'utf8') === script && (fs.statSync(legacy).mode & 0o111) !== 0) return 'unchanged';
+    const tmp = `${legacy}.handoff-tmp`;
+    fs.writeFileSync(tmp, script, { mode: 0o755 });
+    fs.renameSync(tmp, legacy);
+    return 'updated';
+  }
   // A hook that took handoff's place while the one handoff chained is still kept: neither is overwritten.
   if (state.foreign && state.chained)
     throw new HandoffError(
@@ -82,6 +104,14 @@ export function installHook(dir: string, name: string, script: string): 'install
 /** Removes handoff's hook `name` and puts back the one it chained, if any. */
 export function uninstallHook(dir: string, name: string): 'removed' | 'restored' | 'absent' {
   const state = hookState(dir, name);
+  if (!state.installed && movedToLegacy(dir, name)) {
+    // Run by the pre-commit framework as <name>.legacy: the hook handoff chained goes back there, where it ran
+    // before handoff's.
+    fs.rmSync(state.path + LEGACY, { force: true });
+    if (!state.chained) return 'removed';
+    fs.renameSync(state.path + CHAINED, state.path + LEGACY);
+    return 'restored';
+  }
   if (!state.installed) return 'absent';
   fs.rmSync(state.path, { force: true });
   if (state.chained) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
-import { hookState, hooksDir, installHook, isIgnored, uninstallHook } from '../git/hooks';
+import { hookState, hooksDir, installHook, isIgnored, movedToLegacy, uninstallHook } from '../git/hooks';
 import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 import type { HooksJson } from '../json/setup';
@@ -236,6 +236,20 @@ export function hooksStatus(ctx: Context, paths: HookPaths): HooksJson {
         else if (/^\s*(exec\s+)?handoff\s/.test(line) && !/command -v handoff/.test(line) && !onPath('handoff'))
           manual = "runs 'handoff', which is not on PATH here (npm link, or name handoff's full path)";
         return { name, state: 'manual', chained: false, healthy: manual === null, problem: manual };
+      }
+      // Installed after handoff, the pre-commit framework moved handoff's hook to <name>.legacy and runs it.
+      if (!husky && s.foreign && movedToLegacy(dir, name)) {
+        const legacy = hookState(dir, `${name}.legacy`);
+        const stale = legacy.content !== render(paths, name) || !legacy.executable;
+        return {
+          name,
+          state: 'installed',
+          chained: s.chained,
+          healthy: !stale,
+          problem: stale
+            ? `run as ${name}.legacy by the hook there, from another handoff version; run 'handoff hooks install'`
+            : null,
+        };
       }
       if (husky && !s.installed) problem = `not in ${path.join(husky, name)}: add the line 'hooks install' gives`;
       else if (!s.installed) problem = s.foreign ? 'another hook is installed (handoff is not)' : 'not installed';

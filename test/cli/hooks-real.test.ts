@@ -146,6 +146,38 @@ describe('hooks beside the ones a repository has', () => {
     expect(commit(repo, ['-qam', 'y'], { HANDOFF_AGENT: 'codex' }).status).not.toBe(0);
   });
 
+  it('the pre-commit framework installed after handoff runs its hook as .legacy: status sees it, uninstall takes it out', () => {
+    const repo = makeRepo();
+    const hooks = path.join(repo, '.git', 'hooks');
+    // The team's own hook, then handoff's, then the framework's "migration mode": it moves the hook it finds
+    // to <name>.legacy and runs that first.
+    exe(path.join(hooks, 'prepare-commit-msg'), '#!/bin/sh\necho team >> "$(git rev-parse --git-dir)/ran"\n');
+    ok(repo, ['hooks', 'install']);
+    for (const name of ['pre-commit', 'prepare-commit-msg']) {
+      fs.renameSync(path.join(hooks, name), path.join(hooks, `${name}.legacy`));
+      exe(
+        path.join(hooks, name),
+        `#!/usr/bin/env bash\nHERE="$(cd "$(dirname "$0")" && pwd)"\nif [ -x "$HERE/${name}.legacy" ]; then "$HERE/${name}.legacy" "$@" || exit $?; fi\necho framework >> "$(git rev-parse --git-dir)/ran"\n`,
+      );
+    }
+    const status = ok(repo, ['hooks', 'status', '--json']).json.hooks;
+    expect(status.filter((h: any) => h.name === 'prepare-commit-msg').map((h: any) => [h.state, h.healthy])).toEqual([
+      ['installed', true],
+    ]);
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    expect(commit(repo, ['-qam', 'x'], { HANDOFF_AGENT: 'codex' }).status).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('Handoff-Agent: codex');
+    // Uninstall: handoff's part goes from .legacy, the team's hook goes back there, the framework's stays.
+    ok(repo, ['hooks', 'uninstall']);
+    expect(fs.readFileSync(path.join(hooks, 'prepare-commit-msg.legacy'), 'utf8')).toContain('echo team');
+    expect(fs.existsSync(path.join(hooks, 'pre-commit.legacy'))).toBe(false);
+    fs.rmSync(path.join(repo, '.git', 'ran'));
+    fs.appendFileSync(path.join(repo, 'README.md'), 'y\n');
+    expect(commit(repo, ['-qam', 'y'], { HANDOFF_AGENT: 'codex' }).status).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toContain('Handoff-Agent');
+    expect(fs.readFileSync(path.join(repo, '.git', 'ran'), 'utf8')).toBe('framework\nteam\nframework\n');
+  });
+
   it('in a committed hooks directory, the lines asked for let a teammate without handoff commit; hooks run never fails on its own', () => {
     const repo = makeRepo();
     git(repo, 'config', 'core.hooksPath', 'githooks');
