@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError } from '../core/errors';
 import { hookState, hooksDir, installHook, isIgnored, movedToLegacy, uninstallHook } from '../git/hooks';
+import { configGet } from '../git/config';
 import { requireWritable, type Context } from './context';
 import { RUNTIME_MARKERS } from './identity';
 import type { HooksJson } from '../json/setup';
@@ -62,6 +63,13 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   // Never modify a file the team commits, nor put this machine's paths into one.
   if (shared.length) return manualSetup(ctx, dir, dir, (name) => `${path.join(dir, name)} can be committed`);
   const results = HOOK_NAMES.map((name) => ({ name, state: installHook(dir, name, render(paths, name)) }));
+  // git reads a relative core.hooksPath from the top of each worktree: a directory nobody commits is in
+  // this worktree only, and the others run no hooks.
+  const configured = configGet(ctx.repo.cwd, 'core.hooksPath');
+  if (configured && !path.isAbsolute(configured) && !configured.startsWith('~'))
+    ctx.warn(
+      `core.hooksPath is relative (${configured}): git looks for it at the top of each worktree, and other worktrees of this clone have no such directory, so they run no hooks. Make it absolute: git config core.hooksPath ${shellQuote(dir)}`,
+    );
   const status = hooksStatus(ctx, paths);
   return { dir, hooks: status.hooks.map((h) => ({ ...h, state: results.find((r) => r.name === h.name)!.state })) };
 }

@@ -146,6 +146,26 @@ describe('hooks beside the ones a repository has', () => {
     expect(commit(repo, ['-qam', 'y'], { HANDOFF_AGENT: 'codex' }).status).not.toBe(0);
   });
 
+  it('a relative core.hooksPath to a directory nobody commits: install warns that other worktrees run no hooks', () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo, '.gitignore'), '.hooks-local/\n');
+    fs.mkdirSync(path.join(repo, '.hooks-local'));
+    git(repo, 'config', 'core.hooksPath', '.hooks-local');
+    const r = ok(repo, ['hooks', 'install']);
+    expect(r.stderr).toMatch(/core.hooksPath is relative \(.hooks-local\).*other worktrees.*run no hooks/);
+    // As it says: a linked worktree has no such directory, and following the advice fixes it.
+    const wt = path.join(tmpDir('handoff-wt-'), 'w');
+    git(repo, 'worktree', 'add', '-q', '-b', 'w', wt);
+    fs.appendFileSync(path.join(wt, 'README.md'), 'x\n');
+    commit(wt, ['-qam', 'x'], { HANDOFF_AGENT: 'codex' });
+    expect(git(wt, 'log', '-1', '--format=%B')).not.toContain('Handoff-Agent');
+    git(repo, 'config', 'core.hooksPath', path.join(fs.realpathSync(repo), '.hooks-local'));
+    expect(ok(repo, ['hooks', 'install']).stderr).toBe('');
+    fs.appendFileSync(path.join(wt, 'README.md'), 'y\n');
+    commit(wt, ['-qam', 'y'], { HANDOFF_AGENT: 'codex' });
+    expect(git(wt, 'log', '-1', '--format=%B')).toContain('Handoff-Agent: codex');
+  });
+
   it('the pre-commit framework installed after handoff runs its hook as .legacy: status sees it, uninstall takes it out', () => {
     const repo = makeRepo();
     const hooks = path.join(repo, '.git', 'hooks');
