@@ -207,6 +207,16 @@ function buildServer(session: Session, opts: McpOptions): McpServer {
     session.optionalFields.set(name, new Set(optional));
     return register(...args);
   };
+  // What the SDK itself refuses (an unknown tool, arguments its schema rejects) comes as handoff's own errors
+  // do: {"error": {"code", "message"}}, with code usage (the SDK gives a message only).
+  const sdk = server as unknown as { createToolError?: (message: string) => unknown };
+  if (typeof sdk.createToolError === 'function')
+    sdk.createToolError = (message: string) => ({
+      isError: true,
+      content: [
+        { type: 'text' as const, text: JSON.stringify(errorToJson(new UsageError('usage', message)), null, 2) },
+      ],
+    });
   const need = (): Context => {
     if (session.ctx) return session.ctx;
     throw new HandoffError('not_a_repository', session.noRepo ?? 'handoff mcp has no repository yet.');

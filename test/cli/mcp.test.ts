@@ -91,6 +91,18 @@ describe('the MCP server', () => {
     // `handoff mcp --help` names every tool the server lists.
     const help = ok(makeRepo(), ['mcp', '--help']).stdout.replace(/\s+/g, ' ');
     for (const t of tools) expect(help, t.name).toMatch(new RegExp(`[ :,]${t.name}[,. ]`));
+    // What the SDK refuses before a tool runs comes as handoff's own errors do: {"error": {"code": "usage"}}.
+    for (const [name, args, words] of [
+      ['sned', {}, /Tool sned not found/],
+      ['send', { to: 5, body: 'x' }, /Input validation error/],
+      ['send', { body: 'x' }, /Input validation error/],
+    ] as const) {
+      const r = (await client.callTool({ name, arguments: args })) as any;
+      expect(r.isError).toBe(true);
+      const value = JSON.parse(r.content[0].text);
+      expect(value.error.code).toBe('usage');
+      expect(value.error.message).toMatch(words);
+    }
   });
 
   it('takes tool paths from the top of the repository, wherever the server was started', async () => {
