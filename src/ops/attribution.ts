@@ -236,13 +236,79 @@ export function recordRewrite(ctx: Context, opts: { kind: 'amend' | 'rebase'; in
       if (sources.length) lines[newC] = lineOwners(ctx.repo.cwd, newC, sources, ctx.db);
     }
   }
+  const resolved = opts.kind === 'rebase' ? resolvedInRebase(ctx, byNew, lines) : [];
   const { event } = appendEvent<RewriteEvent>(ctx, committer(ctx, undefined), {
     type: 'rewrite',
     kind: opts.kind,
     pairs,
     ...(Object.keys(lines).length ? { lines } : {}),
   });
+  for (const r of resolved) attributeResolution(ctx, r.commit, r.old);
   return event;
+}
+
+/**
+ * Commits a rebase copied with lines their originals did not add (a conflict resolved, an edit at a stop):
+ * the lines the original added keep their owner (in `lines`, as for an amend), and the rest are their
+ * resolver's, who ran the rebase (recorded by attributeResolution). A plain copy has the original's patch
+ * id and costs one `git patch-id` for all.
+ */
+function resolvedInRebase(
+  ctx: Context,
+  byNew: Map<string, string[]>,
+  lines: Record<string, LineOwners>,
+): { commit: string; old: string }[] {
+  const single = [...byNew].filter(([newC, olds]) => olds.length === 1 && !lines[newC]);
+  if (!single.length) return [];
+  const pids = patchIdsOf(
+    ctx.repo.cwd,
+    single.flatMap(([newC, olds]) => [newC, olds[0]!]),
+  );
+  const out: { commit: string; old: string }[] = [];
+  for (const [newC, [old]] of single) {
+    const a = pids.get(newC);
+    const b = pids.get(old!);
+    if (!a || !b || a === b || attributionsOf(ctx.db, [newC]).size) continue;
+    const stats = { added: 0 };
+    const owners = amendLineOwners(ctx, newC, old!, stats);
+    const kept = Object.values(owners)
+      .flat()
+      .reduce((n, [, c]) => n + c, 0);
+    if (kept >= stats.added) continue;
+    lines[newC] = owners;
+    out.push({ commit: newC, old: old! });
+  }
+  return out;
+}
+
+/**
+ * The attribution of a commit a rebase copied with lines of its own (resolvedInRebase): its resolver's,
+ * answering what the original answered.
+ */
+function attributeResolution(ctx: Context, commit: string, old: string): void {
+  const read = readCommitWithPatch(ctx.repo.cwd, commit);
+  if (!read) return;
+  const { info, patch } = read;
+  const me = committer(ctx, undefined);
+  const human = me.via === 'git-user';
+  const original = attributionsOf(ctx.db, [old]).get(old);
+  const messages = original ? (JSON.parse(original.messages) as string[]).filter(isEventId) : [];
+  const pid =
+    patchIds(ctx.repo.cwd, Buffer.concat([Buffer.from(`commit ${info.commit}\n`), read.patchBytes])).get(info.commit) ??
+    null;
+  appendEvent<AttributionEvent>(ctx, me, {
+    type: 'attribution',
+    commit: info.commit,
+    tree: info.tree,
+    parents: info.parents,
+    patch_id: pid,
+    agent: human ? (slugifyName(me.name) ?? me.name) : me.name,
+    human,
+    messages,
+    ...(messages.length ? { link: (original?.link as Link | null) ?? 'pinned' } : {}),
+    files: addedRanges(patch),
+    subject: info.message.split('\n', 1)[0]!.slice(0, 200),
+  });
 }
 
 /**
@@ -308,7 +374,7 @@ function lineOwners(
  * has per-line owners of its own (an amend amended again, a squash), the commit those name. Lines the amend
  * added are left out: they are the new commit's own.
  */
-function amendLineOwners(ctx: Context, newC: string, old: string): LineOwners {
+function amendLineOwners(ctx: Context, newC: string, old: string, stats?: { added: number }): LineOwners {
   const cwd = ctx.repo.cwd;
   const before = addedLines(commitPatch(cwd, old));
   const theirs = lineRecordOf(rewrittenFrom(ctx.db, old));
@@ -323,6 +389,7 @@ function amendLineOwners(ctx: Context, newC: string, old: string): LineOwners {
   const owners = new Map<string, Map<number, string>>();
   const left: [string, number, string][] = [];
   const mine = addedLines(commitPatch(cwd, newC));
+  if (stats) stats.added = [...mine.values()].reduce((n, m) => n + m.size, 0);
   // Same file first; then a line the amend moved to another file (or renamed with it) is found there.
   for (const [file, rows] of mine)
     for (const [lineNo, text] of [...rows].sort((a, b) => a[0] - b[0])) {

@@ -405,6 +405,53 @@ describe('attribution through git hooks', () => {
     ]);
   });
 
+  it("a conflict resolved in a rebase: the resolver's lines are the resolver's, the rest keep the commit's agent", () => {
+    for (const resolver of ['gemini', undefined]) {
+      const { repo, forClaude } = setup();
+      write(repo, 'f.txt', Array.from({ length: 10 }, (_, i) => `${i + 1}`).join('\n') + '\n');
+      gitAs(undefined, repo, 'commit', '-qam', 'ten lines');
+      const edit = (dir: string, from: string, to: string) =>
+        write(dir, 'f.txt', fs.readFileSync(path.join(dir, 'f.txt'), 'utf8').replace(`\n${from}\n`, `\n${to}\n`));
+      gitAs(undefined, repo, 'checkout', '-qb', 'feat');
+      ok(repo, ['work-on', forClaude], { agent: 'claude' });
+      edit(repo, '3', 'three-claude');
+      edit(repo, '8', 'eight-claude');
+      gitAs('claude', repo, 'commit', '-qam', 'claude');
+      gitAs(undefined, repo, 'checkout', '-q', 'main');
+      edit(repo, '3', 'three-codex');
+      gitAs('codex', repo, 'commit', '-qam', 'codex');
+      gitAs(undefined, repo, 'checkout', '-q', 'feat');
+      // The rebase stops at the conflict on line 3; the resolver writes a line of its own there.
+      const stop = spawnSync('git', ['rebase', '-q', 'main'], {
+        cwd: repo,
+        env: cleanEnv({ HANDOFF_AGENT: resolver }),
+        encoding: 'utf8',
+      });
+      expect(stop.status).not.toBe(0);
+      write(
+        repo,
+        'f.txt',
+        ['1', '2', 'three-resolved', '4', '5', '6', '7', 'eight-claude', '9', '10'].join('\n') + '\n',
+      );
+      git(repo, 'add', 'f.txt');
+      gitAs(resolver, repo, 'rebase', '--continue');
+      const who = resolver ?? 'human:test-human';
+      expect(
+        blameOf(repo, 'f.txt')
+          .filter((l: unknown[]) => /-/.test(String(l[0])))
+          .map((l: unknown[]) => l.slice(0, 2)),
+      ).toEqual([
+        ['three-resolved', who],
+        ['eight-claude', 'claude'],
+      ]);
+      // The copy still answers claude's handoff, and log names both.
+      const top = ok(repo, ['log', '-n', '1', '--json']).json.commits[0];
+      expect(top.messages.map((m: any) => m.id)).toEqual([forClaude]);
+      expect(top.agents).toEqual([{ name: 'claude', human: false }]);
+      expect(ok(repo, ['verify', '--json']).json.ok).toBe(true);
+    }
+  });
+
   it("an amend made by hand at a rebase's stop is its maker's; the lines the commit had keep their agent", () => {
     for (const repick of [false, true]) {
       const { repo } = setup();
