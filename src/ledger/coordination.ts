@@ -83,8 +83,11 @@ export interface ClaimFold {
  */
 export function foldClaims(
   rows: ClaimEventRow[],
-  /** The holder's last event up to a time (its activity renews the lease), when the lease may have run out. */
-  lastActivity?: (agent: string, upTo: string) => string | null,
+  /**
+   * The holder's last event up to a time (its activity renews the lease), when the lease may have run out;
+   * given the lease, the last that renewed it (made while it still ran).
+   */
+  lastActivity?: (agent: string, upTo: string, lease?: { expiresMs: number; ttlMs: number }) => string | null,
 ): ClaimFold {
   const out: ClaimFold = { holder: null, lost: [], taken: [] };
   const take = (r: ClaimEventRow, since = r.ts, sinceClock = r.clock): ClaimHolder => ({
@@ -105,7 +108,7 @@ export function foldClaims(
     let expired = !!h?.expires && Date.parse(r.ts) > Date.parse(h.expires);
     // The lease runs out at the later of `expires` and the holder's last event plus its ttl.
     if (expired && h!.ttl_ms && lastActivity) {
-      const seen = lastActivity(h!.agent, r.ts);
+      const seen = lastActivity(h!.agent, r.ts, { expiresMs: Date.parse(h!.expires!), ttlMs: h!.ttl_ms });
       if (seen && Date.parse(seen) + h!.ttl_ms >= Date.parse(r.ts)) expired = false;
     }
     switch (r.action) {
@@ -157,6 +160,32 @@ export function lastActivityOf(db: Db, agent: string, upTo: string): string | nu
     "SELECT max(ts) AS ts FROM events WHERE author = ? AND ts <= ? AND type NOT IN ('attribution', 'rewrite')",
   ).get(agent, upTo) as { ts: string | null };
   return row.ts;
+}
+
+/**
+ * When a lease that ran out at `expiresMs` ends once `agent`'s activity renews it: each event made while the
+ * lease still ran (and up to `upTo`) renews it to that event's time plus `ttlMs`. Activity after it ran out
+ * does not bring it back: someone may have taken the key, or been refused on the strength of it, meanwhile.
+ */
+export function renewedLeaseEnd(db: Db, agent: string, expiresMs: number, ttlMs: number, upTo?: string): number {
+  const seen = (
+    stmt(db, 'SELECT last_seen FROM agents WHERE name = ?').get(agent) as { last_seen: string | null } | undefined
+  )?.last_seen;
+  if (!seen || !Number.isFinite(expiresMs)) return expiresMs;
+  let end = expiresMs;
+  const latest = stmt(
+    db,
+    "SELECT max(ts) AS ts FROM events WHERE author = ? AND ts <= ? AND type NOT IN ('attribution', 'rewrite')",
+  );
+  for (;;) {
+    const limitIso = new Date(end).toISOString();
+    const limit = upTo !== undefined && upTo < limitIso ? upTo : limitIso;
+    // The newest activity overall answers when it falls within; only activity past the lease reads events.
+    const t = seen <= limit ? seen : (latest.get(agent, limit) as { ts: string | null }).ts;
+    const next = t ? Date.parse(t) + ttlMs : -Infinity;
+    if (!(next > end)) return end;
+    end = next;
+  }
 }
 
 /** Every event on `key`, in causal order. */

@@ -14,7 +14,6 @@ import { casRemoteClaim, readRemoteClaim, type RemoteClaimRecord } from '../git/
 import { listRemotes } from '../git/remote';
 import type { ClaimJson, ClaimsJson, HolderJson, ReleaseJson } from '../json/coordination';
 import type { IdentityJson } from '../json/types';
-import { getAgent } from '../ledger/agents';
 import {
   claimEventsOf,
   claimKeys,
@@ -23,6 +22,7 @@ import {
   wasNoticed,
   foldClaims,
   lastActivityOf,
+  renewedLeaseEnd,
   latestOutcomeOf,
   type ClaimHolder,
 } from '../ledger/coordination';
@@ -36,7 +36,14 @@ import { resolveIdentity } from './identity';
 import { findMessage, requireRemote } from './lookup';
 
 /** The holder's activity, which renews its lease, as the fold asks for it. */
-export const activity = (ctx: Context) => (agent: string, upTo: string) => lastActivityOf(ctx.db, agent, upTo);
+export const activity =
+  (ctx: Context) =>
+  (agent: string, upTo: string, lease?: { expiresMs: number; ttlMs: number }): string | null => {
+    if (!lease) return lastActivityOf(ctx.db, agent, upTo);
+    // Only activity while the lease still ran renews it (renewedLeaseEnd): the last such, as a time.
+    const end = renewedLeaseEnd(ctx.db, agent, lease.expiresMs, lease.ttlMs, upTo);
+    return end > lease.expiresMs ? new Date(end - lease.ttlMs).toISOString() : null;
+  };
 
 /** The lease of a claim when --ttl is not given: renewed by the holder's activity, taken over once it runs out. */
 export const DEFAULT_TTL_S = 30 * 60;
@@ -106,9 +113,8 @@ export function holderOf(pid?: number): Holder | undefined {
 
 /** When a holder's lease runs out: the later of its claim's and its last activity plus its ttl (ms), or Infinity. */
 function leaseEnd(ctx: Context, h: Omit<ClaimHolder, 'sinceClock'>): number {
-  const seen = getAgent(ctx.db, h.agent)?.last_seen;
-  const renewed = seen && h.ttl_ms ? Date.parse(seen) + h.ttl_ms : 0;
-  return Math.max(h.expires ? Date.parse(h.expires) : Infinity, renewed);
+  const expires = h.expires ? Date.parse(h.expires) : Infinity;
+  return h.ttl_ms ? renewedLeaseEnd(ctx.db, h.agent, expires, h.ttl_ms) : expires;
 }
 
 /** Whether a holder still holds: its process runs (same host), its lease (renewed by activity) has not run out. */

@@ -699,6 +699,32 @@ describe('claims across clones', () => {
   });
 });
 
+describe('leases renewed by activity', () => {
+  it('activity while a lease runs renews it; activity after it ran out does not bring it back', () => {
+    const repo = makeRepo();
+    const at = (s: number) => ({ env: { HANDOFF_CLOCK_OFFSET_MS: String(s * 1000) } });
+    // carol is active 4 s into a 5 s lease: renewed to 9 s, so dave is refused at 7 s and takes it at 10 s.
+    ok(repo, ['claim', 'k', '--ttl', '5'], { agent: 'carol' });
+    ok(repo, ['status', '-m', 'still on it'], { agent: 'carol', ...at(4) });
+    expect(cli(repo, ['claim', 'k'], { agent: 'dave', ...at(7) }).status).toBe(4);
+    expect(cli(repo, ['claim', 'k'], { agent: 'dave', ...at(10) }).status).toBe(0);
+    // bob's claim and exclusive reservation ran out at 5 s; his activity at 10 s is too late to renew them.
+    ok(repo, ['claim', 'parser', '--ttl', '5'], { agent: 'bob' });
+    ok(repo, ['reserve', 'src/**', '-x', '--ttl', '5'], { agent: 'bob' });
+    ok(repo, ['status', '-m', 'back'], { agent: 'bob', ...at(10) });
+    const claims = ok(repo, ['claims', '--all', '--json'], at(11)).json.claims;
+    expect(claims.find((c: any) => c.key === 'parser').holder.liveness).toBe('expired');
+    const held = ok(repo, ['reservations', '--all', '--json'], at(11)).json.reservations;
+    expect(held.map((r: any) => [r.pattern, r.liveness])).toEqual([['src/**', 'expired']]);
+    expect(cli(repo, ['claim', 'parser'], { agent: 'alice', ...at(11) }).status).toBe(0);
+    expect(cli(repo, ['reserve', 'src/x.ts', '-x'], { agent: 'alice', ...at(11) }).status).toBe(0);
+    // One exclusive holder, whatever bob does next.
+    ok(repo, ['status', '-m', 'again'], { agent: 'bob', ...at(12) });
+    const now = ok(repo, ['reservations', '--json'], at(12)).json.reservations;
+    expect(now.map((r: any) => [r.agent, r.pattern])).toEqual([['alice', 'src/x.ts']]);
+  });
+});
+
 describe('task outcomes', () => {
   it('an outcome releases a claim the remote decided on the remote too; release --remote says what it freed', () => {
     const t = team();
