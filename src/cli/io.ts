@@ -56,6 +56,7 @@ export function makeIo(opts: { json: boolean; binPath: string }): Io {
     json: opts.json,
     color: tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
     tty,
+    headers: tty || (!opts.json && process.env.HANDOFF_TABLE_HEADERS === '1'),
     binPath: opts.binPath,
     log: (line) => writeStd(1, `${line}\n`),
     warn: (line) => writeStd(2, `${line}\n`),

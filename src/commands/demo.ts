@@ -1,6 +1,8 @@
 import { defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
-import { runDemo } from '../ops/demo';
+import { runDemo, shellWord } from '../ops/demo';
+import { onPath } from '../ops/hooks';
+import { shortId } from '../core/ids';
 
 export default defineCommand({
   id: 'demo',
@@ -41,6 +43,9 @@ plain git; a third agent (gemini) claims a task and is stopped, and codex takes 
   print(r, io) {
     io.log(paint(io, 'green', `The demo repository is in ${r.dir}`));
     io.log(`The replay page is ${r.html} (open it in a browser).`);
-    io.log(`Explore it:  cd ${r.dir}/app && HANDOFF_AGENT=claude handoff thread <id>`);
+    // As the reader can type it: `handoff` once it is on PATH (npm link), else this build's entry script.
+    const bin = onPath('handoff') ? 'handoff' : `node ${shellWord(io.binPath)}`;
+    io.log(`Explore it:  cd ${shellWord(`${r.dir}/app`)} && HANDOFF_AGENT=claude ${bin} thread ${shortId(r.thread)}`);
+    if (bin !== 'handoff') io.log("(Run 'npm link' in the handoff checkout to call it 'handoff'.)");
   },
 });

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
 import { runGit } from '../git/exec';
+import { shortId } from '../core/ids';
 
 export interface DemoStep {
   agent: string | null;
@@ -21,6 +22,8 @@ export interface DemoResult {
   dir: string;
   html: string;
   steps: DemoStep[];
+  /** The conversation's thread (its first message's id). */
+  thread: string;
 }
 
 const PARSER_V1 = `export function parse(input: string): string[] {
@@ -93,16 +96,17 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     const res = runGit(args, { cwd: where, env: gitEnv });
     return res.stdout.toString('utf8');
   };
-  const handoff = (agent: string, where: string, args: string[], show = args.join(' '), expectExit = 0) => {
+  /** Runs handoff as `agent`; the command is shown as it can be pasted, with `note` as a shell comment. */
+  const handoff = (agent: string, where: string, args: string[], note = '', expectExit = 0) => {
     const res = spawnSync(process.execPath, [opts.binPath, ...args], {
       cwd: where,
-      env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent, NO_COLOR: '1' },
+      env: { ...cleanEnv, ...gitEnv, HANDOFF_AGENT: agent, NO_COLOR: '1', HANDOFF_TABLE_HEADERS: '1' },
       encoding: 'utf8',
     });
     const step = {
       agent,
       where: path.basename(where),
-      command: `handoff ${show}`,
+      command: `handoff ${args.map(shellWord).join(' ')}${note ? `   # ${note}` : ''}`,
       output: `${res.stdout}${res.stderr}`.trimEnd(),
       exitCode: res.status ?? 1,
     };
@@ -116,7 +120,7 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     record({
       agent: null,
       where: path.basename(where),
-      command: `git ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`,
+      command: `git ${args.map(shellWord).join(' ')}`,
       output: out,
       exitCode: 0,
     });
@@ -135,18 +139,13 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
 
   handoff('claude', main, ['join', '--team', 'core', '--role', 'lead']);
   handoff('codex', codexTree, ['join', '--team', 'core', '--role', 'reviewer']);
-  const request = handoff(
-    'claude',
-    main,
-    [
-      'send',
-      'codex',
-      'parse() returns [""] for empty input. Please make it return [] and drop empty items.',
-      '--kind',
-      'request',
-    ],
-    'send codex "parse() returns [\\"\\"] for empty input. Please make it return [] ..." --kind request',
-  );
+  const request = handoff('claude', main, [
+    'send',
+    'codex',
+    'parse() returns [""] for empty input. Please make it return [] and drop empty items.',
+    '--kind',
+    'request',
+  ]);
   handoff('codex', codexTree, ['inbox']);
   // A third agent's session claims the request first, then dies; codex takes the claim over.
   const gemini = spawn('sleep', ['600'], { stdio: 'ignore', detached: false });
@@ -154,10 +153,10 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     handoff(
       'gemini',
       main,
-      ['claim', request, '--pid', String(gemini.pid)],
-      `claim <id>   (gemini's session, pid ${gemini.pid})`,
+      ['claim', shortId(request), '--pid', String(gemini.pid)],
+      "gemini's session holds it while it runs",
     );
-    handoff('codex', codexTree, ['claim', request], 'claim <id>   (exit 4: gemini holds it)', 4);
+    handoff('codex', codexTree, ['claim', shortId(request)], 'exit 4: gemini holds it', 4);
   } finally {
     gemini.kill('SIGKILL');
   }
@@ -169,9 +168,14 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     output: '',
     exitCode: 0,
   });
-  handoff('codex', codexTree, ['claim', request], 'claim <id>   (the holder is gone: codex takes it over)');
+  handoff(
+    'codex',
+    codexTree,
+    ['claim', shortId(request)],
+    'the holder is gone: codex takes it over (no session process here, so its lease holds it)',
+  );
   handoff('codex', codexTree, ['reserve', 'src/parser.ts', '--exclusive', '-m', 'fixing empty input']);
-  handoff('codex', codexTree, ['read', request]);
+  handoff('codex', codexTree, ['read', shortId(request)]);
   fs.writeFileSync(path.join(codexTree, 'src', 'parser.ts'), PARSER_V2);
   record({
     agent: 'codex',
@@ -180,12 +184,12 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     output: '',
     exitCode: 0,
   });
-  const answer = handoff(
-    'codex',
-    codexTree,
-    ['reply', request, 'Done: empty input gives [] and empty items are dropped. Diff attached.', '--attach-diff'],
-    'reply <id> "Done: empty input gives [] ..." --attach-diff',
-  );
+  const answer = handoff('codex', codexTree, [
+    'reply',
+    shortId(request),
+    'Done: empty input gives [] and empty items are dropped. Diff attached.',
+    '--attach-diff',
+  ]);
   const commitAs = (
     agent: string,
     where: string,
@@ -201,24 +205,19 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     record({
       agent,
       where: path.basename(where),
-      command: `git commit -am '${message}'   (${note})`,
+      command: `git commit -am ${shellWord(message)}   # ${note}`,
       output: `${res.stderr}${sh(where, ['log', '-1', '--format=%h %s%n%n%(trailers)'])}`.trimEnd(),
       exitCode: 0,
     });
   };
   commitAs('codex', codexTree, 'Return [] for empty input');
-  handoff(
-    'codex',
-    codexTree,
-    ['done', request, '-m', 'Empty input gives []; committed.'],
-    'done <id> -m "Empty input gives []; committed."',
-  );
+  handoff('codex', codexTree, ['done', shortId(request), '-m', 'Empty input gives []; committed.']);
   handoff('claude', main, ['inbox']);
-  handoff('claude', main, ['show', answer]);
+  handoff('claude', main, ['show', shortId(answer)]);
   // claude merges codex's work and adds a line of its own in answer to the reply.
   sh(main, ['merge', '-q', '--ff-only', 'codex-work']);
-  handoff('claude', main, ['read', answer]);
-  handoff('claude', main, ['work-on', answer]);
+  handoff('claude', main, ['read', shortId(answer)]);
+  handoff('claude', main, ['work-on', shortId(answer)]);
   fs.appendFileSync(path.join(main, 'src', 'parser.ts'), '\nexport const VERSION = 2;\n');
   commitAs('claude', main, 'Bump parser version', 'the pre-commit hook warns: codex reserved src/parser.ts');
   handoff('claude', main, ['blame', 'src/parser.ts']);
@@ -226,11 +225,11 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
   handoff('claude', main, ['agents']);
   handoff('claude', main, ['tasks']);
   handoff('claude', main, ['search', 'empty input']);
-  handoff('claude', main, ['review', answer]);
-  handoff('claude', main, ['review', answer, '--approve', '-m', 'Ship it.']);
+  handoff('claude', main, ['review', shortId(answer)]);
+  handoff('claude', main, ['review', shortId(answer), '--approve', '-m', 'Ship it.']);
   handoff('claude', main, ['replay', '--no-pager']);
   const htmlFile = path.join(dir, 'replay.html');
-  handoff('claude', main, ['replay', '--html', htmlFile], `replay --html ${htmlFile}`);
+  handoff('claude', main, ['replay', '--html', htmlFile]);
   handoff('claude', main, ['verify']);
   const chains = sh(main, ['for-each-ref', '--format=%(refname)', 'refs/handoff/']).trim().split('\n').filter(Boolean);
   gitStep(main, ['for-each-ref', 'refs/handoff/']);
@@ -243,5 +242,10 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
     chains[0] ?? 'HEAD',
   ]).trim();
   gitStep(main, ['show', `${answerCommit.slice(0, 12)}:body`]);
-  return { dir, html: htmlFile, steps };
+  return { dir, html: htmlFile, steps, thread: request };
+}
+
+/** A word as a POSIX shell reads it back: plain when it is safe, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -293,7 +293,7 @@ function handoffLine(script: string, name: string): string | null {
 }
 
 /** Whether `command` is an executable file in a directory of PATH. */
-function onPath(command: string): boolean {
+export function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
     try {
       fs.accessSync(path.join(dir || '.', command), fs.constants.X_OK);

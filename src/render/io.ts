@@ -26,6 +26,8 @@ export interface Io {
   color: boolean;
   /** Standard output is a terminal (tables get a header line, long output a pager). */
   tty: boolean;
+  /** Tables print their header line (a terminal, or HANDOFF_TABLE_HEADERS=1, as the demo shows them). */
+  headers?: boolean;
   /** Standard output (human lines). */
   log(line: string): void;
   /** Standard error (notices, progress). */

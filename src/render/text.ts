@@ -35,14 +35,15 @@ const visible = (s: string) => s.replace(ANSI, '').length;
  * alone); the last column is never padded.
  */
 export function table(io: Io, headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(io.tty ? h.length : 0, ...rows.map((r) => visible(r[i] ?? ''))));
+  const withHeaders = io.headers ?? io.tty;
+  const widths = headers.map((h, i) => Math.max(withHeaders ? h.length : 0, ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visible(c)))))
       .join('  ')
       .trimEnd();
   const out = rows.map(line);
-  if (io.tty && rows.length) out.unshift(paint(io, 'dim', line(headers)));
+  if (withHeaders && rows.length) out.unshift(paint(io, 'dim', line(headers)));
   return out;
 }
 

@@ -14,8 +14,29 @@ describe('handoff demo', () => {
     expect(fs.existsSync(path.join(dir, 'app', '.git'))).toBe(true);
     // Every step succeeds, except the one that shows a claim refused because another agent holds it.
     expect(r.steps.filter((s: any) => s.exitCode !== 0).map((s: any) => [s.command, s.exitCode])).toEqual([
-      ['handoff claim <id>   (exit 4: gemini holds it)', 4],
+      [`handoff claim ${r.thread.slice(-7)}   # exit 4: gemini holds it`, 4],
     ]);
+    // Every command is shown as it can be pasted: a shell splits it into the arguments that ran. Pasted
+    // into sh, the search gives what the demo printed, and the reservation's note is one argument.
+    const bin = tmpDir('handoff-bin-');
+    fs.writeFileSync(path.join(bin, 'handoff'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const paste = (step: any) =>
+      spawnSync('sh', ['-c', step.command], {
+        cwd: path.join(dir, step.where),
+        env: cleanEnv({ HANDOFF_AGENT: step.agent, PATH: `${bin}:${process.env.PATH}`, HANDOFF_TABLE_HEADERS: '1' }),
+        encoding: 'utf8',
+      });
+    const search = r.steps.find((s: any) => s.command.startsWith('handoff search'));
+    expect(search.command).toBe("handoff search 'empty input'");
+    const pasted = paste(search);
+    const firstWords = (text: string) => text.split('\n').map((l) => l.split(/\s+/)[0]);
+    expect([pasted.status, firstWords(pasted.stdout.trimEnd())]).toEqual([0, firstWords(search.output)]);
+    const held = ok(path.join(dir, 'app'), ['reservations', '--all', '--json']).json.reservations;
+    expect(held.map((x: any) => [x.pattern, x.reason])).toEqual([['src/parser.ts', 'fixing empty input']]);
+    // Tables print their header line, as on a terminal.
+    expect(r.steps.find((s: any) => s.command === 'handoff agents').output).toMatch(/^NAME +RUNTIME/);
     const commands = r.steps.map((s: any) => s.command.split(' ').slice(0, 2).join(' '));
     for (const c of [
       'handoff hooks',
