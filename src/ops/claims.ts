@@ -72,7 +72,13 @@ export function claimKey(ctx: Context, given: string): { key: string; message: s
     } catch (err) {
       // Uppercase is how ids are printed: one that names no message is an error, not a task name. Digits
       // alone (an issue number, a date) are a task name.
-      if ((/[A-Z]/i.test(g) && g === g.toUpperCase()) || !(err instanceof NotFoundError)) throw err;
+      // A whole id in any case (26 characters, a time first) names a message, perhaps one not synced yet.
+      if (
+        (/[A-Z]/i.test(g) && g === g.toUpperCase()) ||
+        /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i.test(g) ||
+        !(err instanceof NotFoundError)
+      )
+        throw err;
     }
   }
   // Task names are lowercase; short ids, as tables print them, are uppercase.

@@ -637,3 +637,16 @@ describe('a task name as long as a message id', () => {
     expect(ok(repo, ['claims', '--json']).json.claims).toEqual([]);
   });
 });
+
+describe('names and ids a little off', () => {
+  it('a whole message id in lowercase that names no message here is refused, not claimed as a task name; a swapped-letter name warns', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    const r = cli(repo, ['claim', '01m95cege5mr29cexyerveck7e', '--json'], { agent: 'alice' });
+    expect([r.status, r.json.error.code]).toEqual([3, 'message_not_found']);
+    expect(ok(repo, ['claims', '--all', '--json']).json.claims).toEqual([]);
+    // Two letters swapped in a five-letter name is one slip, said as one.
+    const typo = cli(repo, ['claim', 'k'], { agent: 'cdoex' });
+    expect(typo.stderr).toMatch(/did you mean "codex"/);
+  });
+});

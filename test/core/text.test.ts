@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inert, inertLine } from '../../src/core/text';
+import { editDistance, inert, inertLine } from '../../src/core/text';
 
 describe('inert text', () => {
   it('escapes controls, bidirectional controls and marks, and the Unicode line separators', () => {
@@ -13,5 +13,27 @@ describe('inert text', () => {
     // Plain text (any script) is unchanged; a newline stays in a body and is escaped on a line.
     expect(inert('שלום, 世界\nnext')).toBe('שלום, 世界\nnext');
     expect(inertLine('codex\nSigned:   good')).toBe('codex\\nSigned:   good');
+  });
+});
+
+describe('edit distance', () => {
+  it('counts a swap of neighbouring letters as one edit, and anything else as Levenshtein does', () => {
+    const cases: [string, string, number][] = [
+      ['cdoex', 'codex', 1],
+      ['alcie', 'alice', 1],
+      ['craol', 'carol', 1],
+      ['codx', 'codex', 1],
+      ['cluade', 'claude', 1],
+      ['codex', 'codex', 0],
+      ['', 'abc', 3],
+      ['abc', '', 3],
+      ['kitten', 'sitting', 3],
+      ['ca', 'abc', 3],
+      ['gemini', 'codex', 6],
+    ];
+    for (const [a, b, d] of cases) {
+      expect([a, b, editDistance(a, b)]).toEqual([a, b, d]);
+      expect(editDistance(b, a)).toBe(d);
+    }
   });
 });
