@@ -197,6 +197,17 @@ export async function reserve(
     );
     if (h) throw refusedFor(h);
   }
+  const before = standing(ctx);
+  // A renewal without -x makes an exclusive reservation shared: said, since the usual reason to reserve again
+  // is a new note or a longer lease.
+  const nowShared = input.exclusive
+    ? []
+    : before.filter((r) => r.agent === me.name && r.exclusive && patterns.includes(r.pattern)).map((r) => r.pattern);
+  // An exclusive reservation over paths others reserved (shared) before: they are told nothing by the ledger
+  // until their commits are warned of, so the caller is told who they are.
+  const sharedByOthers = input.exclusive
+    ? before.filter((r) => r.agent !== me.name && !r.exclusive && overlaps(r))
+    : [];
   const { event } = appendEvent<ReservationEvent>(ctx, me, {
     type: 'reservation',
     action: 'reserve',
@@ -220,6 +231,14 @@ export async function reserve(
     throw refusedFor(earlier[0]!);
   }
   markReservations(ctx);
+  if (nowShared.length)
+    ctx.warn(
+      `your reservation of ${nowShared.map((p) => inertLine(p)).join(', ')} is shared now, no longer exclusive; reserve it with -x to keep others out.`,
+    );
+  for (const r of sharedByOthers.slice(0, 5))
+    ctx.warn(
+      `${r.agent} reserved ${inertLine(r.pattern)} before you (shared${r.reason ? `: ${inertLine(r.reason)}` : ''}); your exclusive reservation now warns of (or refuses) their commits there: tell them.`,
+    );
   const conflicts = all.filter((r) => r.agent !== me.name && r.exclusive && overlaps(r));
   return { agent: me.name, patterns, exclusive: !!input.exclusive, expires, event: event.id, conflicts };
 }

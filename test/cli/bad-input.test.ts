@@ -650,3 +650,18 @@ describe('names and ids a little off', () => {
     expect(typo.stderr).toMatch(/did you mean "codex"/);
   });
 });
+
+describe('reserving again, and over what others reserved', () => {
+  it('says when a renewal without -x makes an exclusive reservation shared, and whose shared one an exclusive one covers', () => {
+    const repo = makeRepo();
+    ok(repo, ['reserve', 'src/**', '-x', '-m', 'rewriting'], { agent: 'alice' });
+    const again = ok(repo, ['reserve', 'src/**', '-m', 'rewriting, ETA 1h'], { agent: 'alice' });
+    expect(again.stderr).toMatch(
+      /your reservation of src\/\*\* is shared now, no longer exclusive; reserve it with -x/,
+    );
+    expect(ok(repo, ['reserve', 'src/**', '-x'], { agent: 'alice' }).stderr).toBe('');
+    ok(repo, ['reserve', 'a.ts', '-m', 'tidying'], { agent: 'alice' });
+    const over = ok(repo, ['reserve', 'a.ts', '-x'], { agent: 'bob' });
+    expect(over.stderr).toMatch(/alice reserved a.ts before you \(shared: tidying\)/);
+  });
+});
