@@ -482,16 +482,29 @@ export function claimNotices(ctx: Context, agent: string): string[] {
   for (const key of claimKeysOf(ctx.db, agent)) {
     const fold = foldClaims(claimEventsOf(ctx.db, key), activity(ctx));
     // Holding the key again (it took it back) makes what happened before moot: consumed, not said.
-    if (fold.holder?.agent === agent) {
-      for (const e of [...fold.lost, ...fold.taken]) firstNotice(ctx.db, e.event, agent);
-      continue;
-    }
     const once = (event: string) =>
       giveOnce(
         ctx,
         () => wasNoticed(ctx.db, event, agent),
         () => firstNotice(ctx.db, event, agent),
       );
+    if (fold.holder?.agent === agent) {
+      for (const e of [...fold.lost, ...fold.taken]) firstNotice(ctx.db, e.event, agent);
+      // A request another claimer finished after this agent's claim (in another clone, before the two synced:
+      // there, it held the claim itself): the holder learns its work is done, failed or blocked.
+      const outcome = isEventId(key) ? latestOutcomeOf(ctx.db, key) : undefined;
+      if (
+        outcome &&
+        outcome.agent !== agent &&
+        outcome.clock > fold.holder.sinceClock &&
+        fold.lost.some((l) => l.agent === outcome.agent) &&
+        once(outcome.id)
+      )
+        out.push(
+          `${key}, which you hold, was marked ${outcome.state} by ${outcome.agent} at ${outcome.ts} (their claim, made in another clone, lost to yours once the two synced). Check 'handoff show ${key}' before you go on; 'handoff release ${key}' frees it.`,
+        );
+      continue;
+    }
     for (const l of fold.lost)
       if (l.agent === agent && once(l.event))
         out.push(`your claim of ${key} (${l.ts}) lost to ${l.winner}, who claimed it first; ${l.winner} holds it.`);

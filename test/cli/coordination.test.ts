@@ -640,6 +640,33 @@ describe('claims across clones', () => {
     }
   });
 
+  it('a request finished in another clone by a claimer who lost to the holder: the holder is told, once', () => {
+    const t = team();
+    const a = t.clone('a');
+    const b = t.clone('b');
+    ok(a, ['join'], { agent: 'alice' });
+    const r = ok(a, ['send', 'alice', 'write the parser', '--create', '--json'], { agent: 'lead' }).json.message.id;
+    ok(a, ['sync']);
+    ok(b, ['sync']);
+    const p = agentProcess();
+    try {
+      // carol claims first in clone b; alice, offline in clone a, claims later, and finishes it there.
+      ok(b, ['claim', r, '--pid', String(p.pid)], { agent: 'carol' });
+      ok(a, ['claim', r, '--pid', String(p.pid)], { agent: 'alice', env: { HANDOFF_CLOCK_OFFSET_MS: '10000' } });
+      ok(a, ['done', r, '-m', 'parser written'], { agent: 'alice', env: { HANDOFF_CLOCK_OFFSET_MS: '10000' } });
+      for (let i = 0; i < 2; i++) for (const clone of [a, b]) ok(clone, ['sync']);
+      const told = ok(b, ['inbox', '--json'], { agent: 'carol' }).json.notices as string[];
+      expect(told.filter((n) => n.includes(`${r}, which you hold, was marked done by alice`))).toHaveLength(1);
+      expect(
+        (ok(b, ['inbox', '--json'], { agent: 'carol' }).json.notices as string[]).filter((n) =>
+          n.includes('marked done'),
+        ),
+      ).toEqual([]);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('a claim the remote decided outweighs one made without --remote: ledger and remote agree after sync', () => {
     const t = team();
     const a = t.clone('a');
