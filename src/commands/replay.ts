@@ -148,6 +148,18 @@ permalink per message.`,
         io.log(replayHtml(r, title).replace(/\n$/, ''));
         return { ...r, htmlStream: true };
       }
+      // A file that is there and is not a replay page (notes.txt, a page of one's own) is not written over.
+      let there: string | null = null;
+      try {
+        there = fs.readFileSync(file, 'utf8').slice(0, 4096);
+      } catch {
+        /* not there (or not a file: writing says why) */
+      }
+      if (there && !/<title>handoff replay/.test(there))
+        throw new HandoffError(
+          'cannot_write_file',
+          `${file} is there already and is not a replay page handoff wrote: nothing was written. Give --html a new file, or move that one away.`,
+        );
       try {
         fs.writeFileSync(file, replayHtml(r, title));
       } catch (err) {

@@ -196,7 +196,8 @@ function nest(items: ReplayItem[]): { roots: ReplayItem[]; children: Map<ReplayI
   return { roots, children };
 }
 
-const CSS = `html{scroll-padding-top:var(--top,90px)}body{font:14px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2329}
+const CSS = `html:not(.js-on) .js{display:none}
+html{scroll-padding-top:var(--top,90px)}body{font:14px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2329}
 header.top{position:sticky;top:0;background:#1d2329;color:#fff;padding:10px 16px;display:flex;gap:8px 16px;align-items:center;flex-wrap:wrap;z-index:1}
 header.top h1{font-size:16px;margin:0;overflow-wrap:anywhere}header.top select{max-width:min(70vw,360px)}main{max-width:980px;margin:0 auto;padding:12px}
 .item{background:#fff;border:1px solid #dde1e6;border-left:4px solid #6b7785;border-radius:6px;padding:10px 12px;margin:10px 0;min-width:0;scroll-margin-top:var(--top,90px)}
@@ -218,10 +219,10 @@ details.diff{margin-top:6px}details.diff summary{cursor:pointer;font-size:12px;c
 .dadd{background:#e6ffec}.ddel{background:#ffebe9}.dhunk{color:#6f42c1;background:#f3f0fb}
 .s{color:#0a3069}.c{color:#6e7781;font-style:italic}.n{color:#0550ae}.k{color:#cf222e}.hidden{display:none}`;
 
-const SCRIPT = `(function(){var a=document.getElementById('f-agent'),t=document.getElementById('f-thread'),n=document.getElementById('shown'),top=document.querySelector('header.top');
+const SCRIPT = `(function(){document.documentElement.className+=' js-on';var a=document.getElementById('f-agent'),t=document.getElementById('f-thread'),n=document.getElementById('shown'),top=document.querySelector('header.top');
 function pad(){document.documentElement.style.setProperty('--top',(top.offsetHeight+12)+'px');}
 function rel(){var now=Date.now();document.querySelectorAll('time[datetime]').forEach(function(el){var s=Math.round((now-Date.parse(el.getAttribute('datetime')))/1000),r;
-if(!(s>=0))return;if(s<60)r=s<5?'just now':s+'s ago';else if(s<3600)r=Math.floor(s/60)+'m ago';else if(s<86400)r=Math.floor(s/3600)+'h ago';else if(s<2592000)r=Math.floor(s/86400)+'d ago';else return;el.textContent=r;});}
+if(!(s>=0))return;if(!el.title)el.title=el.textContent;if(s<60)r=s<5?'just now':s+'s ago';else if(s<3600)r=Math.floor(s/60)+'m ago';else if(s<86400)r=Math.floor(s/3600)+'h ago';else if(s<2592000)r=Math.floor(s/86400)+'d ago';else return;el.textContent=r;});}
 function own(el){var av=a.value,tv=t.value;
 var okA=!av||el.getAttribute('data-agent')===av||(el.getAttribute('data-to')||'').split(' ').indexOf(av)>=0;
 var okT=!tv||el.getAttribute('data-thread')===tv||(el.getAttribute('data-answers')||'').split(' ').some(function(x){var m=document.getElementById('m-'+x);return m&&m.getAttribute('data-thread')===tv;});
@@ -248,9 +249,9 @@ export function replayHtml(r: ReplayJson, title: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><header class="top"><h1>${escapeHtml(title)}</h1>
-<label>agent <select id="f-agent">${options(r.agents, 'all agents')}</select></label>
-<label>thread <select id="f-thread">${options(r.threads, 'all threads', (t) => `${cut(r.threadSubjects[t] || '(no subject)')} · ${shortId(t)}`)}</select></label>
-<span><span id="shown">${r.items.length}</span> of ${r.items.length} shown</span></header>
+<label class="js">agent <select id="f-agent">${options(r.agents, 'all agents')}</select></label>
+<label class="js">thread <select id="f-thread">${options(r.threads, 'all threads', (t) => `${cut(r.threadSubjects[t] || '(no subject)')} · ${shortId(t)}`)}</select></label>
+<span class="js"><span id="shown">${r.items.length}</span> of ${r.items.length} shown</span></header>
 <main>${roots.map((it) => itemHtml(it, children)).join('\n')}</main>
 <script>${SCRIPT}</script></body></html>
 `;

@@ -492,6 +492,28 @@ describe('review', () => {
 });
 
 describe('replay', () => {
+  it('--html does not write over a file that is not a replay page; without script the filters are hidden and times stay whole', () => {
+    const repo = makeRepo();
+    ok(repo, ['join'], { agent: 'codex' });
+    ok(repo, ['send', 'codex', 'hello'], { agent: 'claude' });
+    const notes = path.join(tmpDir(), 'notes.txt');
+    fs.writeFileSync(notes, 'my notes\n');
+    const r = cli(repo, ['replay', '--html', notes, '--json']);
+    expect([r.status, r.json.error.code]).toEqual([1, 'cannot_write_file']);
+    expect(fs.readFileSync(notes, 'utf8')).toBe('my notes\n');
+    // A page replay wrote before is written again.
+    const page = path.join(path.dirname(notes), 'replay.html');
+    ok(repo, ['replay', '--html', page]);
+    ok(repo, ['send', 'codex', 'second'], { agent: 'claude' });
+    ok(repo, ['replay', '--html', page]);
+    const html = fs.readFileSync(page, 'utf8');
+    expect(html).toContain('second');
+    // The filters work only with script: hidden until it runs (it marks the page js-on).
+    expect(html).toContain('html:not(.js-on) .js{display:none}');
+    expect(html.match(/<label class="js">/g)).toHaveLength(2);
+    expect(html).toContain("document.documentElement.className+=' js-on'");
+  });
+
   it('interleaves messages, diffs and attributed commits in order, and filters', () => {
     const { repo, exact, edited } = scenario();
     const r = ok(repo, ['replay', '--json']).json;
