@@ -1,6 +1,7 @@
 import { defineCommand, jsonFlag } from './define';
 import { paint } from '../render/io';
-import { runDemo, shellWord } from '../ops/demo';
+import { runDemo } from '../ops/demo';
+import { shellWord } from '../core/text';
 import { onPath } from '../ops/hooks';
 import { shortId } from '../core/ids';
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { HandoffError, UsageError } from '../core/errors';
 import { runGit } from '../git/exec';
 import { shortId } from '../core/ids';
+import { shellWord } from '../core/text';
 
 export interface DemoStep {
   agent: string | null;
@@ -243,9 +244,4 @@ function buildDemo(dir: string, opts: { binPath: string; onStep?: (s: DemoStep) 
   ]).trim();
   gitStep(main, ['show', `${answerCommit.slice(0, 12)}:body`]);
   return { dir, html: htmlFile, steps, thread: request };
-}
-
-/** A word as a POSIX shell reads it back: plain when it is safe, else in single quotes. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

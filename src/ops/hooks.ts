@@ -1,4 +1,5 @@
 /** Installing, removing and checking handoff's git hooks (templates in the repository's hooks/ folder). */
+import { shellWord } from '../core/text';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ export interface HookPaths {
   node: string;
 }
 
+/** Quoted always: the hook scripts' paths stay byte for byte what install compares. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -68,7 +70,7 @@ export function installHooks(ctx: Context, paths: HookPaths): HooksJson {
   const configured = configGet(ctx.repo.cwd, 'core.hooksPath');
   if (configured && !path.isAbsolute(configured) && !configured.startsWith('~'))
     ctx.warn(
-      `core.hooksPath is relative (${configured}): git looks for it at the top of each worktree, and other worktrees of this clone have no such directory, so they run no hooks. Make it absolute: git config core.hooksPath ${shellQuote(dir)}`,
+      `core.hooksPath is relative (${configured}): git looks for it at the top of each worktree, and other worktrees of this clone have no such directory, so they run no hooks. Make it absolute: git config core.hooksPath ${shellWord(dir)}`,
     );
   const status = hooksStatus(ctx, paths);
   return { dir, hooks: status.hooks.map((h) => ({ ...h, state: results.find((r) => r.name === h.name)!.state })) };
@@ -151,7 +153,7 @@ function refuseForeignHooksDir(ctx: Context, dir: string): void {
   if ([ctx.repo.commonDir, ctx.repo.gitDir, ctx.repo.worktree].some((p) => p && isInside(dir, p))) return;
   throw new HandoffError(
     'hooks_shared',
-    `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Either add 'handoff hooks run <name> "$@"' to the hooks there yourself, or give this repository its own: copy those hooks into .git/hooks first (cp ${shellQuote(dir)}/* .git/hooks/), since once core.hooksPath names .git/hooks they no longer run here; then git config core.hooksPath .git/hooks and handoff hooks install, which keeps them and runs them first.`,
+    `git runs this repository's hooks from ${dir} (core.hooksPath), outside the repository: hooks installed there would run for every repository that uses that directory. Either add 'handoff hooks run <name> "$@"' to the hooks there yourself, or give this repository its own: copy those hooks into .git/hooks first (cp ${shellWord(dir)}/* .git/hooks/), since once core.hooksPath names .git/hooks they no longer run here; then git config core.hooksPath .git/hooks and handoff hooks install, which keeps them and runs them first.`,
   );
 }
 

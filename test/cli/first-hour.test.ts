@@ -306,28 +306,18 @@ describe('wait on a terminal', () => {
       console.warn('Skipping the terminal part: script(1) from util-linux is not installed.');
       return;
     }
-    const tty = spawnSync(
-      'script',
-      ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'],
-      {
+    const onTerminal = () =>
+      spawnSync('script', ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'], {
         cwd: repo,
         env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
         encoding: 'utf8',
-      },
-    );
+      });
+    const tty = onTerminal();
     expect(tty.stdout).toContain(
       'handoff: waiting for a message to codex from lead (who has not joined yet) (up to 1s); Ctrl-C stops',
     );
     ok(repo, ['join'], { agent: 'lead' });
-    const known = spawnSync(
-      'script',
-      ['-qc', `"${process.execPath}" "${BIN}" wait --timeout 1 --from lead`, '/dev/null'],
-      {
-        cwd: repo,
-        env: cleanEnv({ HANDOFF_AGENT: 'codex' }),
-        encoding: 'utf8',
-      },
-    );
+    const known = onTerminal();
     expect(known.stdout).toContain('handoff: waiting for a message to codex from lead (up to 1s); Ctrl-C stops');
   });
 
