@@ -11,6 +11,10 @@ export default function setup(): () => void {
   // Other users (the read-only test runs handoff as nobody) must reach the repositories inside.
   fs.chmodSync(root, 0o755);
   process.env.TMPDIR = root;
+  // No test process opens a TLS connection. A machine set up for a TLS proxy sets NODE_EXTRA_CA_CERTS, which
+  // makes every node process read and parse the certificate bundle as it starts (about 40 ms here): the
+  // thousands of CLI runs, git hooks and MCP servers the suite starts would each pay it.
+  delete process.env.NODE_EXTRA_CA_CERTS;
   return () => {
     if (process.env.HANDOFF_KEEP_TEST_DIRS) {
       process.stderr.write(`test directories kept in ${root}\n`);

@@ -11,6 +11,7 @@ export const BIN = path.join(ROOT, 'bin', 'run.js');
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_EXTRA_CA_CERTS') continue;
     if (/^(HANDOFF_|GIT_|CLAUDE|CODEX_|GEMINI_|CURSOR_|OPENCODE|COPILOT|GITHUB_COPILOT|AIDER_)/.test(k)) continue;
     env[k] = v;
   }
