@@ -166,6 +166,25 @@ describe('hooks beside the ones a repository has', () => {
     expect(git(wt, 'log', '-1', '--format=%B')).toContain('Handoff-Agent: codex');
   });
 
+  it("handoff's node in a hook skips NODE_EXTRA_CA_CERTS; the hook it keeps still gets it", () => {
+    const repo = makeRepo();
+    // The team's own post-commit, which handoff keeps and runs first, records what it was given.
+    exe(
+      path.join(repo, '.git', 'hooks', 'post-commit'),
+      '#!/bin/sh\nprintf "%s" "$NODE_EXTRA_CA_CERTS" > "$(git rev-parse --git-dir)/seen"\n',
+    );
+    ok(repo, ['hooks', 'install']);
+    ok(repo, ['join'], { agent: 'codex' });
+    fs.appendFileSync(path.join(repo, 'README.md'), 'x\n');
+    // A bundle that does not exist: a node that loads it says so on stderr.
+    const c = commit(repo, ['-qam', 'x'], { HANDOFF_AGENT: 'codex', NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+    expect(c.status).toBe(0);
+    expect(c.stderr).not.toMatch(/extra certs/i);
+    expect(fs.readFileSync(path.join(repo, '.git', 'seen'), 'utf8')).toBe('/nonexistent/ca.pem');
+    // The commit was recorded by handoff's node.
+    expect(ok(repo, ['log', '-n', '1', '--json']).json.commits[0].agent.name).toBe('codex');
+  });
+
   it('the pre-commit framework installed after handoff runs its hook as .legacy: status sees it, uninstall takes it out', () => {
     const repo = makeRepo();
     const hooks = path.join(repo, '.git', 'hooks');
