@@ -86,6 +86,25 @@ export function currentBranch(cwd: string): string | null {
   return res.status === 0 ? res.stdout.toString('utf8').trim() || null : null;
 }
 
+/**
+ * The checked-out branch of the worktree whose git directory is `gitDir`, or null when HEAD is detached:
+ * read from its HEAD file when that is a plain file naming a branch or a commit, and from git otherwise.
+ */
+export function checkedOutBranch(gitDir: string, cwd: string): string | null {
+  try {
+    const file = path.join(gitDir, 'HEAD');
+    if (fs.lstatSync(file).isFile()) {
+      const head = fs.readFileSync(file, 'utf8');
+      const branch = /^ref: refs\/heads\/([^\n]+)\n?$/.exec(head)?.[1];
+      if (branch) return branch;
+      if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head)) return null;
+    }
+  } catch {
+    // Left to git.
+  }
+  return currentBranch(cwd);
+}
+
 /** The commits of `tip`'s first-parent line. */
 export function firstParentLine(cwd: string, tip: string): string[] {
   return runGit(['rev-list', '--first-parent', tip], { cwd }).stdout.toString('utf8').split('\n').filter(Boolean);

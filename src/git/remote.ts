@@ -25,7 +25,16 @@ export function fetchRefspecs(
   refspecs: string[],
   opts: TransferOptions = {},
 ): Promise<GitResult> {
-  const args = ['fetch', '--no-tags', '--no-write-fetch-head', '--refmap=', ...(opts.onProgress ? ['--progress'] : [])];
+  // No `git maintenance run --auto` after it: handoff packs what its fetches bring (git/maintenance.ts), and
+  // a sync does not start the user's gc.
+  const args = [
+    'fetch',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--no-auto-maintenance',
+    '--refmap=',
+    ...(opts.onProgress ? ['--progress'] : []),
+  ];
   return runGitStreaming([...args, '--', remote, ...refspecs], { cwd, allowFailure: true, onStderr: opts.onProgress });
 }
 

@@ -427,7 +427,7 @@ function clockFrom(env: NodeJS.ProcessEnv): () => Date {
  * in the data directory (git/config-cache.ts): its own, the identity, and what sync reads to pick a remote.
  */
 const CACHED_KEY =
-  /^(handoff\.|user\.(name|email)$|core\.(sharedrepository|autocrlf|filemode)$|remote\..+\.(handoffsetup|handoffrefprefix)$|branch\..+\.remote$|gpg\.ssh\.allowedsignersfile$)/s;
+  /^(handoff\.|user\.(name|email)$|core\.(sharedrepository|autocrlf|filemode)$|remote\..+\.(handoffsetup|handoffrefprefix|url|pushurl|fetch)$|branch\..+\.remote$|gpg\.ssh\.allowedsignersfile$)/s;
 
 function readConfig(repo: Repo, dataDir: string, cache: boolean): Map<string, string[]> {
   const worktree = sha1Hex(Buffer.from(repo.gitDir)).slice(0, 12);

@@ -217,10 +217,20 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
 }
 
 /**
+ * Whether `remote` has a URL in git config (read from the config cache: no git process). A remote git knows
+ * otherwise (an old .git/remotes file) is found by listRemotes.
+ */
+export function hasRemoteUrl(ctx: Context, remote: string): boolean {
+  const config = ctx.config();
+  return config.has(`remote.${remote}.url`) || config.has(`remote.${remote}.pushurl`);
+}
+
+/**
  * A remote given by name (sync, claim --remote): one of this repository's (git remote), never a URL or a
  * path, which would reach git as such and be recorded in the ledger.
  */
 export function requireRemote(ctx: Context, remote: string): string {
+  if (hasRemoteUrl(ctx, remote)) return remote;
   const remotes = listRemotes(ctx.repo.cwd);
   if (!remotes.includes(remote))
     throw new NotFoundError(

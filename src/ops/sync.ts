@@ -26,13 +26,13 @@ import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
 import { droppedChains, trackedRefused } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
-import { requireRemote } from './lookup';
+import { hasRemoteUrl, requireRemote } from './lookup';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue, inertLine, quoted } from '../core/text';
 import type { SetupJson, SyncJson } from '../json/sync';
 import { deleteRefs, isValidRefName } from '../git/refs';
-import { currentBranch, firstParentLine, objectTypes } from '../git/history';
+import { checkedOutBranch, firstParentLine, objectTypes } from '../git/history';
 import { fetchRefspecs, gitReason, listRemotes, prefetchEventBlobs, pushRefspecs } from '../git/remote';
 import { configAdd, configEntries, configGet, configGetAll, configUnset } from '../git/config';
 
@@ -52,12 +52,13 @@ export interface SyncInput {
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
 function resolveRemote(ctx: Context, given?: string): string {
   if (given !== undefined) return requireRemote(ctx, given);
+  // The upstream's remote, or origin, as git config names them: no git process. Any other case asks git.
+  const branch = checkedOutBranch(ctx.repo.gitDir, ctx.repo.cwd);
+  const upstream = branch ? (ctx.config().get(`branch.${branch}.remote`)?.at(-1) ?? null) : null;
+  if (upstream && hasRemoteUrl(ctx, upstream)) return upstream;
+  if (!upstream && hasRemoteUrl(ctx, 'origin')) return 'origin';
   const remotes = listRemotes(ctx.repo.cwd);
-  const branch = currentBranch(ctx.repo.cwd);
-  if (branch) {
-    const upstream = ctx.config().get(`branch.${branch}.remote`)?.at(-1) ?? null;
-    if (upstream && remotes.includes(upstream)) return upstream;
-  }
+  if (upstream && remotes.includes(upstream)) return upstream;
   if (remotes.includes('origin')) return 'origin';
   if (remotes.length === 1) return remotes[0]!;
   throw new NotFoundError(
@@ -591,10 +592,14 @@ function setupRecords(cwd: string, remote: string): SetupRecord[] {
  * or of the name a renamed remote had. Copies only ever move chains forward, so nothing is lost: a remote
  * set up again fetches them again. Returns the names whose copies were deleted.
  */
-export function deleteOrphanCopies(ctx: Context): string[] {
+export function deleteOrphanCopies(ctx: Context, configChanged = false): string[] {
   const copies = readRefs(ctx.repo, TRACKING_PREFIX);
   if (copies.size === 0) return [];
-  const written = configEntries(ctx.repo.cwd, '^remote\\..*\\.fetch$').map(([, v]) => v.slice(v.indexOf(':') + 1));
+  // The refspecs as the command found them (the config cache), or as git has them after this command changed them.
+  const refspecs = configChanged
+    ? configEntries(ctx.repo.cwd, '^remote\\..*\\.fetch$').map(([, v]) => v)
+    : [...ctx.config()].filter(([key]) => /^remote\..+\.fetch$/s.test(key)).flatMap(([, values]) => values);
+  const written = refspecs.map((v) => v.slice(v.indexOf(':') + 1));
   const orphans = [...copies.keys()].filter(
     (ref) => !written.some((dst) => (dst.endsWith('*') ? ref.startsWith(dst.slice(0, -1)) : ref === dst)),
   );
@@ -645,7 +650,7 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     // name the remote had before a rename.
     if (isValidRefName(cwd, `${trackingPrefix(remote)}x`))
       deleteRefs(cwd, [...readRefs(ctx.repo, trackingPrefix(remote)).keys()]);
-    deleteOrphanCopies(ctx);
+    deleteOrphanCopies(ctx, true);
     out.refPrefix = refPrefixFor(ctx, remote);
     return out;
   }
@@ -705,6 +710,6 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     out.added.push(w);
   }
   // The copies a replaced refspec wrote (under the name the remote had before a rename).
-  deleteOrphanCopies(ctx);
+  deleteOrphanCopies(ctx, true);
   return out;
 }

@@ -205,6 +205,29 @@ describe('sync through a bare remote', () => {
     expect(ids(ok(b, ['inbox', '--json'], { agent: 'bob' }))).toEqual([id]);
   });
 
+  it("syncs with the checked-out branch's upstream remote, else origin: per worktree, detached too", () => {
+    const t = team();
+    const other = team();
+    const a = t.clone('a');
+    git(a, 'remote', 'add', 'Team', other.remote);
+    git(a, 'fetch', '-q', 'Team');
+    // main follows Team/main; a linked worktree on a branch of its own follows nothing.
+    git(a, 'branch', '-q', '--set-upstream-to', 'Team/main', 'main');
+    const wt = path.join(path.dirname(t.remote), 'wt');
+    git(a, 'worktree', 'add', '-q', '-b', 'side', wt);
+    ok(a, ['join'], { agent: 'alice' });
+    const chains = (remote: string) => git(remote, 'for-each-ref', '--format=%(refname)', 'refs/handoff/chains/');
+    expect(ok(a, ['sync', '--json']).json.remote).toBe('Team');
+    expect([chains(other.remote) !== '', chains(t.remote)]).toEqual([true, '']);
+    expect(ok(wt, ['sync', '--json']).json.remote).toBe('origin');
+    expect(chains(t.remote)).toBe(chains(other.remote));
+    // Detached, and with an upstream that is no remote (.): origin.
+    git(wt, 'checkout', '-q', '--detach');
+    expect(ok(wt, ['sync', '--json']).json.remote).toBe('origin');
+    git(a, 'config', 'branch.main.remote', '.');
+    expect(ok(a, ['sync', '--json']).json.remote).toBe('origin');
+  });
+
   it('an unreachable remote gives a clear error and changes nothing locally', () => {
     const t = team();
     const a = t.clone('a');
