@@ -96,7 +96,8 @@ export function checkedOutBranch(gitDir: string, cwd: string): string | null {
     if (fs.lstatSync(file).isFile()) {
       const head = fs.readFileSync(file, 'utf8');
       const branch = /^ref: refs\/heads\/([^\n]+)\n?$/.exec(head)?.[1];
-      if (branch) return branch;
+      // A reftable repository keeps HEAD in its tables; the file names the stub refs/heads/.invalid.
+      if (branch && branch !== '.invalid') return branch;
       if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head)) return null;
     }
   } catch {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discover, findRepo, findRepoWithGit } from '../../src/git/repo';
 import { GitError, runGit } from '../../src/git/exec';
+import { checkedOutBranch } from '../../src/git/history';
 import { addWorktree, git, makeRepo, tmpDir } from '../helpers/repo';
 
 const shape = (r: ReturnType<typeof findRepo>) => ({
@@ -128,5 +129,24 @@ describe('git failures', () => {
     );
     expect(gone.message).toMatch(/^git hash-object failed: fatal: unable to read 3f69b93/);
     expect(gone.message).toContain('was git gc --prune=now running? Run the command again');
+  });
+});
+
+describe('the checked-out branch', () => {
+  it('is read from HEAD per worktree, null when detached, and asked of git where the file does not say', () => {
+    const repo = makeRepo();
+    const wt = addWorktree(repo, 'side/one');
+    const at = (dir: string) => checkedOutBranch(findRepo(dir).gitDir, dir);
+    expect([at(repo), at(wt)]).toEqual(['main', 'side/one']);
+    git(wt, 'checkout', '-q', '--detach');
+    expect(at(wt)).toBeNull();
+    // A reftable repository's HEAD file names a stub; a symbolic link is a HEAD of old: git answers for both.
+    const stub = tmpDir();
+    fs.writeFileSync(path.join(stub, 'HEAD'), 'ref: refs/heads/.invalid\n');
+    expect(checkedOutBranch(stub, repo)).toBe('main');
+    fs.rmSync(path.join(stub, 'HEAD'));
+    fs.symlinkSync(path.join(findRepo(repo).gitDir, 'HEAD'), path.join(stub, 'HEAD'));
+    git(repo, 'checkout', '-q', '-b', 'other');
+    expect(checkedOutBranch(stub, repo)).toBe('other');
   });
 });
