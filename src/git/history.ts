@@ -94,11 +94,12 @@ export function checkedOutBranch(gitDir: string, cwd: string): string | null {
   try {
     const file = path.join(gitDir, 'HEAD');
     if (fs.lstatSync(file).isFile()) {
-      const head = fs.readFileSync(file, 'utf8');
-      const branch = /^ref: refs\/heads\/([^\n]+)\n?$/.exec(head)?.[1];
+      // git trims the file's trailing white space, and white space after "ref:".
+      const head = fs.readFileSync(file, 'utf8').trimEnd();
+      const branch = /^ref:\s*refs\/heads\/(\S+)$/.exec(head)?.[1];
       // A reftable repository keeps HEAD in its tables; the file names the stub refs/heads/.invalid.
       if (branch && branch !== '.invalid') return branch;
-      if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head)) return null;
+      if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head)) return null;
     }
   } catch {
     // Left to git.

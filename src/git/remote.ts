@@ -109,6 +109,7 @@ export function prefetchEventBlobs(repo: Repo, remote: string, tips: string[], h
       'fetch',
       '--no-tags',
       '--no-write-fetch-head',
+      '--no-auto-maintenance',
       '--recurse-submodules=no',
       '--filter=blob:none',
       '--stdin',

@@ -217,10 +217,12 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
 }
 
 /**
- * Whether `remote` has a URL in git config (read from the config cache: no git process). A remote git knows
- * otherwise (an old .git/remotes file) is found by listRemotes.
+ * Whether `remote` has a URL in git config, as this command read it (the config cache: no git process). git
+ * ignores a remote whose name starts with "/" (it would be a path): so does this. A name given by the user,
+ * or asked about in a long-lived process (an MCP server), goes through requireRemote, which asks git.
  */
 export function hasRemoteUrl(ctx: Context, remote: string): boolean {
+  if (remote.startsWith('/')) return false;
   const config = ctx.config();
   return config.has(`remote.${remote}.url`) || config.has(`remote.${remote}.pushurl`);
 }
@@ -230,7 +232,6 @@ export function hasRemoteUrl(ctx: Context, remote: string): boolean {
  * path, which would reach git as such and be recorded in the ledger.
  */
 export function requireRemote(ctx: Context, remote: string): string {
-  if (hasRemoteUrl(ctx, remote)) return remote;
   const remotes = listRemotes(ctx.repo.cwd);
   if (!remotes.includes(remote))
     throw new NotFoundError(

@@ -651,7 +651,9 @@ export function setupSync(ctx: Context, input: { remote?: string; refPrefix?: st
     if (isValidRefName(cwd, `${trackingPrefix(remote)}x`))
       deleteRefs(cwd, [...readRefs(ctx.repo, trackingPrefix(remote)).keys()]);
     deleteOrphanCopies(ctx, true);
-    out.refPrefix = refPrefixFor(ctx, remote);
+    // The prefix as git config now has it (the undo may have removed the one setup stored).
+    const left = configGet(cwd, `remote.${remote}.handoffrefprefix`);
+    out.refPrefix = left ? checkRefPrefix(ctx, left) : DEFAULT_REF_PREFIX;
     return out;
   }
   const prefix = input.refPrefix !== undefined ? checkRefPrefix(ctx, input.refPrefix) : refPrefixFor(ctx, remote);

@@ -193,6 +193,22 @@ describe('the MCP server', () => {
     });
   });
 
+  it('a remote removed while the server runs is no remote for its next claim, though a directory has its name', async () => {
+    const repo = makeRepo();
+    const bare = path.join(path.dirname(repo), `${path.basename(repo)}-up.git`);
+    git(path.dirname(repo), 'init', '-q', '--bare', bare);
+    git(repo, 'remote', 'add', 'up', bare);
+    // A directory named like the remote, which git would take for a path.
+    git(repo, 'init', '-q', '--bare', 'up');
+    const client = await connect(repo, 'claude');
+    expect(await call(client, 'claim', { key: 't1', remote: 'up' })).toMatchObject({ action: 'claimed' });
+    git(repo, 'remote', 'remove', 'up');
+    await expect(call(client, 'claim', { key: 't2', remote: 'up' })).rejects.toMatchObject({
+      json: { error: { code: 'unknown_remote' } },
+    });
+    expect(git(path.join(repo, 'up'), 'for-each-ref')).toBe('');
+  });
+
   it('a claim is held by the MCP server: another client is refused, and the claim comes back when the holder disconnects', async () => {
     const repo = makeRepo();
     const a = await connect(repo, 'claude');

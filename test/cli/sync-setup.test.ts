@@ -330,7 +330,9 @@ describe('sync after sync --setup', () => {
     ]);
     ok(a, ['sync']);
     git(a, 'fetch', '-q');
-    ok(a, ['sync', '--setup', '--undo']);
+    // Undone, the prefix reported is the one sync now uses, from the main worktree and detached alike.
+    git(a, 'checkout', '-q', '--detach');
+    expect(ok(a, ['sync', '--setup', '--undo', '--json']).json.refPrefix).toBe('refs/handoff/');
     expect(git(a, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
   });
 

@@ -226,6 +226,18 @@ describe('sync through a bare remote', () => {
     expect(ok(wt, ['sync', '--json']).json.remote).toBe('origin');
     git(a, 'config', 'branch.main.remote', '.');
     expect(ok(a, ['sync', '--json']).json.remote).toBe('origin');
+    // A config section named after a path is no remote for git ("cannot begin with '/'"), nor for sync.
+    const elsewhere = team().remote;
+    git(a, 'config', `remote.${elsewhere}.url`, other.remote);
+    const named = cli(a, ['sync', elsewhere, '--json']);
+    expect([named.status, named.json.error.code]).toEqual([3, 'unknown_remote']);
+    git(a, 'config', 'branch.main.remote', elsewhere);
+    expect(ok(a, ['sync', '--json']).json.remote).toBe('origin');
+    expect(chains(elsewhere)).toBe('');
+    // HEAD as git reads it: white space after "ref:" and at the end.
+    git(a, 'config', 'branch.main.remote', 'Team');
+    fs.writeFileSync(path.join(a, '.git', 'HEAD'), 'ref:  refs/heads/main \r\n');
+    expect(ok(a, ['sync', '--json']).json.remote).toBe('Team');
   });
 
   it('an unreachable remote gives a clear error and changes nothing locally', () => {
@@ -520,9 +532,14 @@ describe('sync in a partial clone', () => {
     git(path.dirname(t.remote), 'clone', '-q', '--filter=blob:none', `file://${t.remote}`, b);
     const packs = () => fs.readdirSync(path.join(b, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
     const before = packs().length;
-    ok(b, ['sync']);
+    const trace = path.join(path.dirname(t.remote), 'trace');
+    ok(b, ['sync'], { env: { GIT_TRACE: trace } });
     // The chains' fetch and one more for the events' blobs (git fetched each blob on its own: 24 more).
     expect(packs().length - before).toBeLessThanOrEqual(3);
+    // Neither fetch starts git's automatic maintenance (handoff packs what they bring).
+    const traced = fs.readFileSync(trace, 'utf8');
+    expect(traced.match(/built-in: git fetch /g)?.length).toBe(2);
+    expect(traced).not.toMatch(/built-in: git (maintenance|gc) /);
     const bodies = ok(b, ['inbox', '--json'], { agent: 'bob' }).json.messages.map((m: any) => m.body);
     expect(bodies).toEqual(Array.from({ length: 12 }, (_, i) => `message ${i}`));
     expect(ok(b, ['verify', '--json']).json.ok).toBe(true);
