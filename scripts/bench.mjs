@@ -14,16 +14,13 @@ const quick = process.argv.includes('--quick');
 const only = new Set(process.argv.slice(2).filter((a) => a !== '--quick'));
 const started = process.hrtime.bigint();
 const results = [];
-const baseEnv = { ...process.env, NO_COLOR: '1' };
-for (const k of Object.keys(baseEnv)) if (k.startsWith('HANDOFF_')) delete baseEnv[k];
 // NODE_EXTRA_CA_CERTS (set where a TLS proxy is) makes every node start parse the certificate bundle, about
 // 40 ms here: `node -e 0` 104 against 64 ms. It would make every ratio to the floor look better than on a
 // machine without it, so every process the bench starts runs without it (HANDOFF_BENCH_KEEP_CA=1 keeps it).
 const caCerts = process.env.NODE_EXTRA_CA_CERTS;
-if (!process.env.HANDOFF_BENCH_KEEP_CA) {
-  delete baseEnv.NODE_EXTRA_CA_CERTS;
-  delete process.env.NODE_EXTRA_CA_CERTS;
-}
+if (!process.env.HANDOFF_BENCH_KEEP_CA) delete process.env.NODE_EXTRA_CA_CERTS;
+const baseEnv = { ...process.env, NO_COLOR: '1' };
+for (const k of Object.keys(baseEnv)) if (k.startsWith('HANDOFF_')) delete baseEnv[k];
 
 // Every repository the bench makes lives in one scratch directory, removed when it ends (also on Ctrl-C);
 // HANDOFF_BENCH_KEEP=1 keeps it to look at.

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runGit, startGit } from './exec';
+import type { Repo } from './repo';
 
 /** The commit `rev` names, or null when it names none. */
 export function resolveCommit(cwd: string, rev: string): string | null {
@@ -87,12 +88,12 @@ export function currentBranch(cwd: string): string | null {
 }
 
 /**
- * The checked-out branch of the worktree whose git directory is `gitDir`, or null when HEAD is detached:
- * read from its HEAD file when that is a plain file naming a branch or a commit, and from git otherwise.
+ * The checked-out branch of `repo`'s worktree, or null when HEAD is detached: read from its HEAD file when
+ * that is a plain file naming a branch or a commit, and from git otherwise.
  */
-export function checkedOutBranch(gitDir: string, cwd: string): string | null {
+export function checkedOutBranch(repo: Pick<Repo, 'gitDir' | 'cwd'>): string | null {
   try {
-    const file = path.join(gitDir, 'HEAD');
+    const file = path.join(repo.gitDir, 'HEAD');
     if (fs.lstatSync(file).isFile()) {
       // git trims the file's trailing white space, and white space after "ref:".
       const head = fs.readFileSync(file, 'utf8').trimEnd();
@@ -104,7 +105,7 @@ export function checkedOutBranch(gitDir: string, cwd: string): string | null {
   } catch {
     // Left to git.
   }
-  return currentBranch(cwd);
+  return currentBranch(repo.cwd);
 }
 
 /** The commits of `tip`'s first-parent line. */

@@ -217,17 +217,6 @@ function withinLimits<T extends { address: string; to: string[] }>(r: T): T {
 }
 
 /**
- * Whether `remote` has a URL in git config, as this command read it (the config cache: no git process). git
- * ignores a remote whose name starts with "/" (it would be a path): so does this. A name given by the user,
- * or asked about in a long-lived process (an MCP server), goes through requireRemote, which asks git.
- */
-export function hasRemoteUrl(ctx: Context, remote: string): boolean {
-  if (remote.startsWith('/')) return false;
-  const config = ctx.config();
-  return config.has(`remote.${remote}.url`) || config.has(`remote.${remote}.pushurl`);
-}
-
-/**
  * A remote given by name (sync, claim --remote): one of this repository's (git remote), never a URL or a
  * path, which would reach git as such and be recorded in the ledger.
  */

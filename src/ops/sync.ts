@@ -26,7 +26,7 @@ import { processAlive } from '../core/proc';
 import { writeFileAtomic } from '../core/files';
 import { droppedChains, trackedRefused } from './index-chains';
 import { previousCloneIds, requireWritable, type Context } from './context';
-import { hasRemoteUrl, requireRemote } from './lookup';
+import { requireRemote } from './lookup';
 import { indexChainsStreamed } from './index-chains';
 import { allowedSignersConfigured, chainCommitsWithSignatures } from '../git/signatures';
 import { configTrue, inertLine, quoted } from '../core/text';
@@ -49,11 +49,22 @@ export interface SyncInput {
   onIndexProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * Whether `remote` has a URL in git config, as this command read it (the config cache: no git process). git
+ * ignores a remote whose name starts with "/" (it would be a path): so does this. A name given by the user,
+ * or asked about in a long-lived process (an MCP server), goes through requireRemote, which asks git.
+ */
+function hasRemoteUrl(ctx: Context, remote: string): boolean {
+  if (remote.startsWith('/')) return false;
+  const config = ctx.config();
+  return config.has(`remote.${remote}.url`) || config.has(`remote.${remote}.pushurl`);
+}
+
 /** The remote to use: the one given (it must be configured), the current branch's upstream remote, or origin. */
 function resolveRemote(ctx: Context, given?: string): string {
   if (given !== undefined) return requireRemote(ctx, given);
   // The upstream's remote, or origin, as git config names them: no git process. Any other case asks git.
-  const branch = checkedOutBranch(ctx.repo.gitDir, ctx.repo.cwd);
+  const branch = checkedOutBranch(ctx.repo);
   const upstream = branch ? (ctx.config().get(`branch.${branch}.remote`)?.at(-1) ?? null) : null;
   if (upstream && hasRemoteUrl(ctx, upstream)) return upstream;
   if (!upstream && hasRemoteUrl(ctx, 'origin')) return 'origin';

@@ -136,17 +136,17 @@ describe('the checked-out branch', () => {
   it('is read from HEAD per worktree, null when detached, and asked of git where the file does not say', () => {
     const repo = makeRepo();
     const wt = addWorktree(repo, 'side/one');
-    const at = (dir: string) => checkedOutBranch(findRepo(dir).gitDir, dir);
+    const at = (dir: string) => checkedOutBranch(findRepo(dir));
     expect([at(repo), at(wt)]).toEqual(['main', 'side/one']);
     git(wt, 'checkout', '-q', '--detach');
     expect(at(wt)).toBeNull();
     // A reftable repository's HEAD file names a stub; a symbolic link is a HEAD of old: git answers for both.
     const stub = tmpDir();
     fs.writeFileSync(path.join(stub, 'HEAD'), 'ref: refs/heads/.invalid\n');
-    expect(checkedOutBranch(stub, repo)).toBe('main');
+    expect(checkedOutBranch({ gitDir: stub, cwd: repo })).toBe('main');
     fs.rmSync(path.join(stub, 'HEAD'));
     fs.symlinkSync(path.join(findRepo(repo).gitDir, 'HEAD'), path.join(stub, 'HEAD'));
     git(repo, 'checkout', '-q', '-b', 'other');
-    expect(checkedOutBranch(stub, repo)).toBe('other');
+    expect(checkedOutBranch({ gitDir: stub, cwd: repo })).toBe('other');
   });
 });
